@@ -1,0 +1,10 @@
+/** Tests run through @swc/jest (no type-checking here; `tsc -b` does that once). */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/__tests__"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.tsx?$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }] },
+  // Tests use the workspace sources directly, so they never depend on a stale build.
+  moduleNameMapper: { "^@polycloud/(core|aws|gcp|azure)$": "<rootDir>/modules/$1/src" },
+  testTimeout: 120000,
+};

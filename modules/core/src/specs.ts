@@ -1,0 +1,188 @@
+/**
+ * Cloud-neutral descriptions of the five components. A platform team writes these once;
+ * every cloud module renders the same spec. Relationships ("who may call what") are declared
+ * on the resource that is being accessed, so every binding becomes one least-privilege grant.
+ */
+
+/** Runtimes every cloud module knows how to map to its own runtime identifier. */
+export const RUNTIMES = ["nodejs20", "nodejs22", "python3.12", "python3.13"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+export interface FunctionConcurrency {
+  /** Hard cap on concurrent executions (AWS reserved concurrency, GCP/Azure max instances × per-instance). @default no cap */
+  readonly max?: number;
+  /** Requests one instance serves at once. AWS Lambda always serves 1; other values warn there. @default 1 */
+  readonly perInstance?: number;
+}
+
+export interface FunctionSpec {
+  /** Folder holding the function code, relative to the repository root. Packaged by content hash. */
+  readonly source: string;
+  readonly runtime: Runtime;
+  /** Entry point, e.g. `index.handler`. */
+  readonly handler: string;
+  /** @default 256 */
+  readonly memoryMb?: number;
+  /** @default 30 */
+  readonly timeoutSeconds?: number;
+  /** Plain, non-secret configuration. Secret-looking names with literal values are rejected. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Secrets the function reads at run time: environment variable stem → id of a secret declared
+   * in `ServiceSpec.secrets`. The value never appears in configuration; the function receives a
+   * reference (`<NAME>_SECRET_ARN` on AWS) and the right to read that one secret.
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
+  readonly concurrency?: FunctionConcurrency;
+  /** Instances kept warm (AWS provisioned concurrency, GCP min instances, Azure always-ready). @default 0 */
+  readonly minWarmInstances?: number;
+}
+
+export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+export interface RouteSpec {
+  readonly method: HttpMethod;
+  /** Path starting with `/`; `{param}` segments and a trailing `{proxy+}` are allowed. */
+  readonly path: string;
+  /** Id of a function in `ServiceSpec.functions`. */
+  readonly function: string;
+  /** Set to false to leave one route unauthenticated when the gateway has JWT auth. @default true */
+  readonly authorized?: boolean;
+}
+
+export interface CorsSpec {
+  readonly allowOrigins: readonly string[];
+  /** @default the methods used by the routes */
+  readonly allowMethods?: readonly string[];
+  /** @default ["content-type", "authorization"] */
+  readonly allowHeaders?: readonly string[];
+  readonly exposeHeaders?: readonly string[];
+  /** @default 600 */
+  readonly maxAgeSeconds?: number;
+  /** @default false */
+  readonly allowCredentials?: boolean;
+}
+
+export interface ThrottleSpec {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  /** Requests allowed in a burst; must be at least the rate. */
+  readonly burstLimit: number;
+}
+
+export interface JwtAuthSpec {
+  /** Token issuer URL (https). */
+  readonly issuer: string;
+  /** Accepted `aud` values; at least one. */
+  readonly audiences: readonly string[];
+}
+
+export interface AccessLogSpec {
+  /** Access logs cannot be switched off: a gateway without them is a policy finding. Retention defaults to the environment's log retention. */
+  readonly retentionDays?: number;
+}
+
+export interface GatewaySpec {
+  readonly routes: readonly RouteSpec[];
+  readonly cors?: CorsSpec;
+  readonly throttle: ThrottleSpec;
+  readonly auth?: JwtAuthSpec;
+  /** @default logs kept for the environment's log retention */
+  readonly accessLogs?: AccessLogSpec;
+}
+
+export interface QueueSpec {
+  /** Id of the function that consumes this queue. */
+  readonly consumer: string;
+  /** Functions allowed to send messages. @default [] */
+  readonly producers?: readonly string[];
+  /** Deliveries before a message moves to the DLQ. @default 5 */
+  readonly maxDeliveryAttempts?: number;
+  /** @default 10 */
+  readonly batchSize?: number;
+  /** Seconds to gather a batch. @default 0 */
+  readonly batchWindowSeconds?: number;
+  /** How long the source queue keeps a message. @default 345600 (4 days) */
+  readonly retentionSeconds?: number;
+  /** How long the DLQ keeps a message; must exceed the source retention. @default 1209600 (14 days) */
+  readonly dlqRetentionSeconds?: number;
+  /** Visibility/ack window. @default 6 × the consumer's timeout */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Concurrent consumer invocations for this queue. @default no cap beyond the function's */
+  readonly maxConcurrency?: number;
+}
+
+/** Exact-match event filter. Clauses are ANDed; values within a clause are ORed. */
+export interface EventFilterSpec {
+  readonly source?: readonly string[];
+  readonly type?: readonly string[];
+  /** Matches top-level fields of the event detail / message attributes. */
+  readonly attributes?: Readonly<Record<string, readonly string[]>>;
+}
+
+export type EventTargetSpec = { readonly function: string } | { readonly queue: string };
+
+export interface EventRetrySpec {
+  /** @default 185 on AWS semantics, capped per cloud */
+  readonly maxAttempts?: number;
+  /** @default 86400 */
+  readonly maxEventAgeSeconds?: number;
+}
+
+export interface EventRuleSpec {
+  readonly filter: EventFilterSpec;
+  readonly target: EventTargetSpec;
+  readonly retry?: EventRetrySpec;
+}
+
+export interface EventBusSpec {
+  readonly rules: Readonly<Record<string, EventRuleSpec>>;
+  /** Functions allowed to publish events. @default [] */
+  readonly publishers?: readonly string[];
+  /** @default the environment's archive retention */
+  readonly archiveRetentionDays?: number;
+}
+
+export const POSTGRES_VERSIONS = ["15", "16", "17"] as const;
+export type PostgresVersion = (typeof POSTGRES_VERSIONS)[number];
+export const DATABASE_SIZES = ["small", "medium", "large"] as const;
+export type DatabaseSize = (typeof DATABASE_SIZES)[number];
+
+export interface PoolSpec {
+  /** Share of the database's max_connections the pool may open, 1–100. @default 90 */
+  readonly maxConnectionsPercent?: number;
+  /** Share kept idle, 0–maxConnectionsPercent. @default 50 */
+  readonly maxIdleConnectionsPercent?: number;
+  /** Seconds a client waits for a pooled connection, 0–3600. @default 120 */
+  readonly borrowTimeoutSeconds?: number;
+}
+
+export interface DatabaseProxySpec {
+  readonly postgresVersion: PostgresVersion;
+  readonly size: DatabaseSize;
+  /** @default "app" */
+  readonly databaseName?: string;
+  readonly pool?: PoolSpec;
+  /** Must stay true: a pooled endpoint without TLS is rejected. @default true */
+  readonly requireTls?: boolean;
+  /** Identity-based auth (IAM / service account / Entra). @default true */
+  readonly iamAuth?: boolean;
+  /** Ids of the functions allowed to connect. Nothing else gets a network path. */
+  readonly allowedFunctions: readonly string[];
+}
+
+export interface SecretSpec {
+  readonly description: string;
+}
+
+/** One serverless service, described once. Maps are keyed by ids the team chooses. */
+export interface ServiceSpec {
+  readonly name: string;
+  readonly functions: Readonly<Record<string, FunctionSpec>>;
+  readonly gateways?: Readonly<Record<string, GatewaySpec>>;
+  readonly queues?: Readonly<Record<string, QueueSpec>>;
+  readonly buses?: Readonly<Record<string, EventBusSpec>>;
+  readonly databases?: Readonly<Record<string, DatabaseProxySpec>>;
+  readonly secrets?: Readonly<Record<string, SecretSpec>>;
+}

@@ -1,0 +1,104 @@
+import { CLOUDS, ENVIRONMENT_NAMES, EnvironmentConfig } from "./environment";
+import { isValidTagKey, normaliseTagValue } from "./tags";
+import { Problems } from "./validation";
+
+const EMAIL = /^[^\s@<>"']+@[^\s@<>"']+\.[a-z]{2,}$/i;
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+function emails(p: Problems, property: string, list: readonly string[] | undefined): void {
+  if (!Array.isArray(list) || list.length === 0) {
+    p.add(property, list, "at least one e-mail address");
+    return;
+  }
+  list.forEach((e, i) => p.matches(`${property}[${i}]`, e, EMAIL, "an e-mail address"));
+}
+
+/**
+ * Checks one environment's configuration. The module name is the environment file, so a
+ * message reads `environments/prod: property 'budget.monthlyAmount' has value 0; allowed: > 0`.
+ */
+export function validateEnvironment(env: EnvironmentConfig, p = new Problems(`environments/${env?.name ?? "<unnamed>"}`)): Problems {
+  if (p.required("name", env.name, `one of ${ENVIRONMENT_NAMES.join(", ")}`)) p.oneOf("name", env.name, ENVIRONMENT_NAMES);
+
+  const clouds = env.clouds ?? {};
+  if (Object.keys(clouds).length === 0) p.add("clouds", clouds, `at least one of ${CLOUDS.join(", ")}`);
+  for (const key of Object.keys(clouds)) {
+    if (!(CLOUDS as readonly string[]).includes(key)) p.add(`clouds.${key}`, key, `a known cloud: ${CLOUDS.join(", ")} (unknown cloud)`);
+  }
+  const aws = clouds.aws;
+  if (aws) {
+    if (p.required("clouds.aws.accountId", aws.accountId, "a 12-digit AWS account id")) {
+      p.matches("clouds.aws.accountId", aws.accountId, /^\d{12}$/, "a 12-digit AWS account id");
+    }
+    if (p.required("clouds.aws.region", aws.region, "an AWS region such as eu-west-1")) {
+      p.matches("clouds.aws.region", aws.region, AWS_REGION, "an AWS region such as eu-west-1");
+    }
+    if (aws.backend) {
+      p.matches("clouds.aws.backend.bucket", aws.backend.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name");
+      p.required("clouds.aws.backend.bucket", aws.backend.bucket, "an S3 bucket name");
+      p.matches("clouds.aws.backend.region", aws.backend.region, AWS_REGION, "an AWS region");
+    }
+    if (aws.network) {
+      p.matches("clouds.aws.network.vpcId", aws.network.vpcId, /^vpc-[0-9a-f]{8,17}$/, "a VPC id such as vpc-0abc12345def67890");
+      const subnets = aws.network.privateSubnetIds ?? [];
+      if (subnets.length < 2) p.add("clouds.aws.network.privateSubnetIds", subnets, "at least two private subnets in different availability zones");
+      subnets.forEach((s, i) => p.matches(`clouds.aws.network.privateSubnetIds[${i}]`, s, /^subnet-[0-9a-f]{8,17}$/, "a subnet id"));
+    }
+    p.matches("clouds.aws.vpcCidr", aws.vpcCidr, /^10\.\d{1,3}\.0\.0\/16$|^172\.(1[6-9]|2\d|3[01])\.0\.0\/16$|^192\.168\.0\.0\/16$/, "a private /16 CIDR such as 10.40.0.0/16");
+  }
+
+  const tags = env.tags ?? ({} as EnvironmentConfig["tags"]);
+  for (const key of ["owner", "cost_center"] as const) {
+    const value = tags[key];
+    if (typeof value !== "string" || normaliseTagValue(value) === "") {
+      p.add(`tags.${key}`, value, "a non-empty value that keeps at least one [a-z0-9_-] character after normalisation");
+    }
+  }
+  for (const [key, value] of Object.entries(tags)) {
+    if (!isValidTagKey(key)) p.add(`tags.${key}`, key, "a tag key matching ^[a-z][a-z0-9_-]{0,62}$");
+    if (typeof value !== "string" || normaliseTagValue(value) === "") {
+      p.add(`tags.${key}`, value, "a non-empty value that keeps at least one [a-z0-9_-] character after normalisation");
+    }
+  }
+
+  emails(p, "alarms.recipients", env.alarms?.recipients);
+  for (const [k, v] of Object.entries(env.alarms?.thresholds ?? {})) {
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) p.add(`alarms.thresholds.${k}`, v, "a number >= 0");
+  }
+
+  const budget = env.budget;
+  if (!budget) {
+    p.add("budget", budget, "a budget { monthlyAmount, actualThresholdsPercent, forecastThresholdsPercent, recipients }");
+  } else {
+    if (typeof budget.monthlyAmount !== "number" || !(budget.monthlyAmount > 0)) p.add("budget.monthlyAmount", budget.monthlyAmount, "a number > 0");
+    p.matches("budget.currency", budget.currency, /^[A-Z]{3}$/, "an ISO 4217 currency code such as USD");
+    const all = [...(budget.actualThresholdsPercent ?? []), ...(budget.forecastThresholdsPercent ?? [])];
+    if (all.length === 0) p.add("budget.actualThresholdsPercent", budget.actualThresholdsPercent, "at least one threshold across actual and forecast");
+    for (const kind of ["actualThresholdsPercent", "forecastThresholdsPercent"] as const) {
+      (budget[kind] ?? []).forEach((t, i) => {
+        if (typeof t !== "number" || !(t > 0) || t > 1000) p.add(`budget.${kind}[${i}]`, t, "a positive percentage in (0, 1000]");
+      });
+    }
+    emails(p, "budget.recipients", budget.recipients);
+  }
+
+  const r = env.retention;
+  if (!r) p.add("retention", r, "{ logDays, archiveDays, backupDays }");
+  else {
+    p.integer("retention.logDays", r.logDays, 1, 3653, "days");
+    p.required("retention.logDays", r.logDays, "days");
+    p.integer("retention.archiveDays", r.archiveDays, 0, 3650, "days");
+    p.required("retention.archiveDays", r.archiveDays, "days");
+    p.integer("retention.backupDays", r.backupDays, 1, 35, "days");
+    p.required("retention.backupDays", r.backupDays, "days");
+  }
+  const s = env.sizing;
+  if (!s) p.add("sizing", s, "{ functionMemoryMb, databaseSize, warmInstances }");
+  else {
+    p.integer("sizing.functionMemoryMb", s.functionMemoryMb, 128, 32768, "MB");
+    p.oneOf("sizing.databaseSize", s.databaseSize, ["small", "medium", "large"]);
+    p.integer("sizing.warmInstances", s.warmInstances, 0, 100);
+  }
+  if (typeof env.deletionProtection !== "boolean") p.add("deletionProtection", env.deletionProtection, "true or false");
+  return p;
+}
