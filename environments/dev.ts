@@ -1,0 +1,18 @@
+import { EnvironmentConfig } from "@polycloud/core";
+
+/** Development: small, cheap, short retention, no deletion protection, local state by default. */
+export const dev: EnvironmentConfig = {
+  name: "dev",
+  clouds: {
+    aws: { accountId: "111111111111", region: "eu-west-1", vpcCidr: "10.40.0.0/16" },
+  },
+  tags: { owner: "platform-team", cost_center: "cc-1001" },
+  alarms: {
+    recipients: ["platform-dev@example.com"],
+    thresholds: { functionErrors: 5, gateway5xx: 20, gatewayLatencyP99Ms: 3000, queueOldestMessageAgeSeconds: 900 },
+  },
+  budget: { monthlyAmount: 200, currency: "USD", actualThresholdsPercent: [80, 100], forecastThresholdsPercent: [100], recipients: ["platform-dev@example.com"] },
+  retention: { logDays: 14, archiveDays: 7, backupDays: 1 },
+  sizing: { functionMemoryMb: 256, databaseSize: "small", warmInstances: 0 },
+  deletionProtection: false,
+};

@@ -1,0 +1,23 @@
+import { EnvironmentConfig } from "@polycloud/core";
+
+/** Production: warm instances, a year of logs, long archive and backups, deletion protection. */
+export const prod: EnvironmentConfig = {
+  name: "prod",
+  clouds: {
+    aws: {
+      accountId: "333333333333",
+      region: "eu-west-1",
+      vpcCidr: "10.42.0.0/16",
+      backend: { bucket: "polycloud-tfstate-prod", region: "eu-west-1", roleArn: "arn:aws:iam::333333333333:role/terraform-state" },
+    },
+  },
+  tags: { owner: "platform-team", cost_center: "cc-1001", data_classification: "confidential" },
+  alarms: {
+    recipients: ["oncall@example.com", "platform-prod@example.com"],
+    thresholds: { functionErrors: 1, gateway5xx: 5, gatewayLatencyP99Ms: 1000, queueOldestMessageAgeSeconds: 120, proxyConnectionSaturationPercent: 70 },
+  },
+  budget: { monthlyAmount: 5000, currency: "USD", actualThresholdsPercent: [50, 80, 100], forecastThresholdsPercent: [90, 100], recipients: ["platform-prod@example.com", "finance@example.com"] },
+  retention: { logDays: 365, archiveDays: 365, backupDays: 35 },
+  sizing: { functionMemoryMb: 1024, databaseSize: "large", warmInstances: 2 },
+  deletionProtection: true,
+};

@@ -1,0 +1,23 @@
+import { EnvironmentConfig } from "@polycloud/core";
+
+/** Staging: production-shaped, smaller, a month of logs, remote state. */
+export const staging: EnvironmentConfig = {
+  name: "staging",
+  clouds: {
+    aws: {
+      accountId: "222222222222",
+      region: "eu-west-1",
+      vpcCidr: "10.41.0.0/16",
+      backend: { bucket: "polycloud-tfstate-staging", region: "eu-west-1" },
+    },
+  },
+  tags: { owner: "platform-team", cost_center: "cc-1001" },
+  alarms: {
+    recipients: ["platform-staging@example.com"],
+    thresholds: { functionErrors: 3, gateway5xx: 10, gatewayLatencyP99Ms: 2000 },
+  },
+  budget: { monthlyAmount: 800, currency: "USD", actualThresholdsPercent: [50, 80, 100], forecastThresholdsPercent: [100], recipients: ["platform-staging@example.com", "finance@example.com"] },
+  retention: { logDays: 30, archiveDays: 30, backupDays: 7 },
+  sizing: { functionMemoryMb: 512, databaseSize: "medium", warmInstances: 0 },
+  deletionProtection: false,
+};

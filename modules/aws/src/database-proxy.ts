@@ -1,0 +1,248 @@
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, resolvePool } from "@polycloud/core";
+import { DbProxy } from "@cdktf/provider-aws/lib/db-proxy";
+import { DbProxyDefaultTargetGroup } from "@cdktf/provider-aws/lib/db-proxy-default-target-group";
+import { DbProxyTarget } from "@cdktf/provider-aws/lib/db-proxy-target";
+import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { RdsCluster } from "@cdktf/provider-aws/lib/rds-cluster";
+import { RdsClusterInstance } from "@cdktf/provider-aws/lib/rds-cluster-instance";
+import { RdsClusterParameterGroup } from "@cdktf/provider-aws/lib/rds-cluster-parameter-group";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import { createAlarm } from "./alarm";
+import { AwsContext } from "./context";
+import { AwsFunction } from "./function";
+import { assumeRolePolicy, policyDocument } from "./iam";
+import { AURORA_CAPACITY, AURORA_POSTGRES_VERSIONS } from "./limits";
+import { envPart, sid } from "./queue";
+
+export interface AwsDatabaseProxyProps {
+  readonly context: AwsContext;
+  readonly logicalId: string;
+  readonly spec: DatabaseProxySpec;
+}
+
+const PORT = 5432;
+const MASTER_USER = "platform_admin";
+
+/**
+ * Aurora PostgreSQL Serverless v2 behind RDS Proxy.
+ *
+ * Why Aurora Serverless v2 rather than RDS PostgreSQL: capacity follows load in 0.5 ACU steps, so
+ * the cloud-neutral sizes map to capacity ranges instead of fixed instance classes, storage grows by
+ * itself, and prod gets a reader in a second AZ for fail-over. The master password is created and
+ * rotated by RDS in Secrets Manager (`manage_master_user_password`), so it never enters plan or state.
+ * The proxy requires TLS and IAM auth; only security groups of granted functions reach it, and only
+ * the proxy reaches the database.
+ */
+export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy {
+  readonly logicalId: string;
+  readonly spec: DatabaseProxySpec;
+  readonly cluster: RdsCluster;
+  readonly proxy: DbProxy;
+  readonly proxySecurityGroup: SecurityGroup;
+  readonly databaseSecurityGroup: SecurityGroup;
+  readonly alarms: AlarmInfo[] = [];
+  readonly endpoint: string;
+  readonly port = PORT;
+  private readonly ctx: AwsContext;
+  private readonly databaseName: string;
+
+  constructor(scope: Construct, id: string, props: AwsDatabaseProxyProps) {
+    super(scope, id);
+    const { context: ctx, spec } = props;
+    this.ctx = ctx;
+    this.spec = spec;
+    this.logicalId = props.logicalId;
+    this.databaseName = spec.databaseName ?? DEFAULTS.databaseName;
+    const prod = ctx.env.deletionProtection === true;
+    const identifier = ctx.namer.name(NAME_RULES.aws.rdsIdentifier, props.logicalId);
+    const major = spec.postgresVersion ?? "16";
+    const capacity = AURORA_CAPACITY[spec.size] ?? AURORA_CAPACITY.small;
+
+    this.proxySecurityGroup = new SecurityGroup(this, "proxy-sg", {
+      name: ctx.namer.name(NAME_RULES.aws.securityGroup, props.logicalId, "proxy"),
+      description: `RDS Proxy ${identifier}: Postgres from granted functions only`,
+      vpcId: ctx.network.vpcId,
+    });
+    this.databaseSecurityGroup = new SecurityGroup(this, "db-sg", {
+      name: ctx.namer.name(NAME_RULES.aws.securityGroup, props.logicalId, "db"),
+      description: `Aurora ${identifier}: Postgres from its proxy only`,
+      vpcId: ctx.network.vpcId,
+    });
+    new VpcSecurityGroupIngressRule(this, "db-from-proxy", {
+      securityGroupId: this.databaseSecurityGroup.id,
+      referencedSecurityGroupId: this.proxySecurityGroup.id,
+      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: "Postgres from the proxy",
+    });
+    new VpcSecurityGroupEgressRule(this, "proxy-to-db", {
+      securityGroupId: this.proxySecurityGroup.id,
+      referencedSecurityGroupId: this.databaseSecurityGroup.id,
+      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: "Postgres to the database",
+    });
+
+    const subnets = new DbSubnetGroup(this, "subnets", {
+      name: identifier,
+      subnetIds: ctx.network.privateSubnetIds,
+      description: `Private subnets of ${identifier}`,
+    });
+    const params = new RdsClusterParameterGroup(this, "params", {
+      name: identifier,
+      family: `aurora-postgresql${major}`,
+      description: `TLS-only connections and connection logging for ${identifier}`,
+      parameter: [
+        { name: "rds.force_ssl", value: "1" },
+        { name: "log_connections", value: "1" },
+        { name: "log_disconnections", value: "1" },
+      ],
+    });
+
+    this.cluster = new RdsCluster(this, "cluster", {
+      clusterIdentifier: identifier,
+      engine: "aurora-postgresql",
+      engineMode: "provisioned",
+      engineVersion: AURORA_POSTGRES_VERSIONS[major] ?? AURORA_POSTGRES_VERSIONS["16"],
+      databaseName: this.databaseName,
+      masterUsername: MASTER_USER,
+      manageMasterUserPassword: true,
+      masterUserSecretKmsKeyId: ctx.key.arn,
+      iamDatabaseAuthenticationEnabled: spec.iamAuth !== false,
+      storageEncrypted: true,
+      kmsKeyId: ctx.key.arn,
+      dbSubnetGroupName: subnets.name,
+      vpcSecurityGroupIds: [this.databaseSecurityGroup.id],
+      dbClusterParameterGroupName: params.name,
+      serverlessv2ScalingConfiguration: { minCapacity: capacity.min, maxCapacity: capacity.max },
+      backupRetentionPeriod: ctx.env.retention?.backupDays ?? 7,
+      preferredBackupWindow: "02:00-03:00",
+      copyTagsToSnapshot: true,
+      enabledCloudwatchLogsExports: ["postgresql"],
+      deletionProtection: prod,
+      skipFinalSnapshot: !prod,
+      finalSnapshotIdentifier: prod ? `${identifier}-final` : undefined,
+      lifecycle: prod ? { preventDestroy: true } : undefined,
+    });
+    // Prod gets a second instance (reader in another AZ) for fail-over.
+    const instances = prod ? 2 : 1;
+    for (let i = 0; i < instances; i++) {
+      new RdsClusterInstance(this, `instance-${i}`, {
+        identifier: `${identifier.slice(0, 60)}-${i}`,
+        clusterIdentifier: this.cluster.id,
+        instanceClass: "db.serverless",
+        engine: "aurora-postgresql",
+        engineVersion: this.cluster.engineVersion,
+        publiclyAccessible: false,
+        dbSubnetGroupName: subnets.name,
+        performanceInsightsEnabled: true,
+        performanceInsightsKmsKeyId: ctx.key.arn,
+        autoMinorVersionUpgrade: true,
+      });
+    }
+
+    const secretArn = this.cluster.masterUserSecret.get(0).secretArn;
+    const proxyRole = new IamRole(this, "proxy-role", {
+      name: ctx.namer.name(NAME_RULES.aws.iamRole, props.logicalId, "proxy"),
+      assumeRolePolicy: assumeRolePolicy("rds.amazonaws.com", { StringEquals: { "aws:SourceAccount": ctx.accountId } }),
+    });
+    new IamRolePolicy(this, "proxy-policy", {
+      name: "read-database-secret",
+      role: proxyRole.id,
+      policy: policyDocument([
+        { Sid: "ReadSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
+        { Sid: "DecryptSecret", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com` } } },
+      ]),
+    });
+
+    const proxyName = ctx.namer.name(NAME_RULES.aws.dbProxy, props.logicalId);
+    this.proxy = new DbProxy(this, "proxy", {
+      name: proxyName,
+      engineFamily: "POSTGRESQL",
+      roleArn: proxyRole.arn,
+      vpcSubnetIds: ctx.network.privateSubnetIds,
+      vpcSecurityGroupIds: [this.proxySecurityGroup.id],
+      requireTls: true,
+      debugLogging: false,
+      idleClientTimeout: 1800,
+      auth: [{
+        authScheme: "SECRETS",
+        secretArn,
+        iamAuth: spec.iamAuth === false ? "DISABLED" : "REQUIRED",
+        clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
+        description: "RDS-managed credentials; clients authenticate with IAM tokens",
+      }],
+    });
+    const pool = resolvePool(spec.pool);
+    new DbProxyDefaultTargetGroup(this, "pool", {
+      dbProxyName: this.proxy.name,
+      connectionPoolConfig: {
+        maxConnectionsPercent: pool.maxConnectionsPercent,
+        maxIdleConnectionsPercent: pool.maxIdleConnectionsPercent,
+        connectionBorrowTimeout: pool.borrowTimeoutSeconds,
+        sessionPinningFilters: ["EXCLUDE_VARIABLE_SETS"],
+      },
+    });
+    new DbProxyTarget(this, "target", {
+      dbProxyName: this.proxy.name,
+      targetGroupName: "default",
+      dbClusterIdentifier: this.cluster.clusterIdentifier,
+    });
+    this.endpoint = this.proxy.endpoint;
+
+    const t = ctx.thresholds;
+    this.alarms.push(
+      createAlarm(this, "pinned-alarm", ctx, {
+        signal: "proxy.pinnedConnections", nameParts: [props.logicalId, "pinned-connections"],
+        description: `Proxy ${proxyName}: sessions pinned (not pooled)`,
+        threshold: t.proxyPinnedConnections, comparison: "GreaterThanThreshold",
+        metric: { namespace: "AWS/RDS", metricName: "DatabaseConnectionsCurrentlySessionPinned", dimensions: { ProxyName: proxyName }, statistic: "Maximum" },
+      }),
+      createAlarm(this, "saturation-alarm", ctx, {
+        signal: "proxy.connectionSaturation", nameParts: [props.logicalId, "connection-saturation"],
+        description: `Proxy ${proxyName}: database connections above ${t.proxyConnectionSaturationPercent}% of the allowed maximum`,
+        threshold: t.proxyConnectionSaturationPercent, comparison: "GreaterThanThreshold",
+        metricQuery: [
+          { id: "used", metric: { namespace: "AWS/RDS", metricName: "DatabaseConnections", dimensions: { ProxyName: proxyName }, stat: "Maximum", period: 300 } },
+          { id: "allowed", metric: { namespace: "AWS/RDS", metricName: "MaxDatabaseConnectionsAllowed", dimensions: { ProxyName: proxyName }, stat: "Maximum", period: 300 } },
+          { id: "saturation", expression: "100 * used / allowed", label: "Connection saturation %", returnData: true },
+        ],
+      }),
+    );
+  }
+
+  /**
+   * Network path (function SG → proxy SG on 5432) and `rds-db:connect` for the proxy's user.
+   * The function gets DB_<ID>_HOST/PORT/NAME/USER and must connect with TLS and an IAM token.
+   */
+  grantConnect(fn: AwsFunction): void {
+    const sg = fn.attachToVpc();
+    const key = sid(fn.logicalId);
+    new VpcSecurityGroupIngressRule(this, `from-${fn.logicalId}`, {
+      securityGroupId: this.proxySecurityGroup.id,
+      referencedSecurityGroupId: sg.id,
+      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres from function ${fn.logicalId}`,
+    });
+    new VpcSecurityGroupEgressRule(this, `egress-${fn.logicalId}`, {
+      securityGroupId: sg.id,
+      referencedSecurityGroupId: this.proxySecurityGroup.id,
+      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres to proxy ${this.logicalId}`,
+    });
+    // arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>; the id is the last ARN segment.
+    const proxyResourceId = Fn.element(Fn.split(":", this.proxy.arn), 6);
+    fn.addToRolePolicy({
+      Sid: `Connect${sid(this.logicalId)}${key}`,
+      Effect: "Allow",
+      Action: "rds-db:connect",
+      Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${proxyResourceId}/${MASTER_USER}`,
+    });
+    const prefix = `DB_${envPart(this.logicalId)}`;
+    fn.addEnvironment(`${prefix}_HOST`, this.endpoint);
+    fn.addEnvironment(`${prefix}_PORT`, String(PORT));
+    fn.addEnvironment(`${prefix}_NAME`, this.databaseName);
+    fn.addEnvironment(`${prefix}_USER`, MASTER_USER);
+    fn.addEnvironment(`${prefix}_SSLMODE`, "verify-full");
+  }
+}

@@ -1,0 +1,147 @@
+import { Construct } from "constructs";
+import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, resolveRetry } from "@polycloud/core";
+import { CloudwatchEventArchive } from "@cdktf/provider-aws/lib/cloudwatch-event-archive";
+import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
+import { createAlarm } from "./alarm";
+import { AwsContext } from "./context";
+import { AwsFunction } from "./function";
+import { denyInsecureTransport, policyDocument } from "./iam";
+import { AwsQueue, envPart, sid } from "./queue";
+
+export interface AwsEventBusProps {
+  readonly context: AwsContext;
+  readonly logicalId: string;
+  readonly spec: EventBusSpec;
+  readonly functions: Readonly<Record<string, AwsFunction>>;
+  readonly queues: Readonly<Record<string, AwsQueue>>;
+}
+
+/** Translates the cloud-neutral filter to an EventBridge pattern (exact matches; AND across clauses). */
+export function toEventPattern(filter: EventFilterSpec): string {
+  const pattern: Record<string, unknown> = {};
+  if (filter.source?.length) pattern.source = [...filter.source];
+  if (filter.type?.length) pattern["detail-type"] = [...filter.type];
+  const attrs = Object.entries(filter.attributes ?? {});
+  if (attrs.length) pattern.detail = Object.fromEntries(attrs.map(([k, v]) => [k, [...v]]));
+  return JSON.stringify(pattern);
+}
+
+/**
+ * EventBridge custom bus with one rule per spec rule. Every target has a retry policy and its own
+ * SQS DLQ whose policy admits only that rule (aws:SourceArn). An archive keeps events for replay.
+ */
+export class AwsEventBus extends Construct implements PlatformEventBus {
+  readonly logicalId: string;
+  readonly spec: EventBusSpec;
+  readonly bus: CloudwatchEventBus;
+  readonly rules: Record<string, { rule: CloudwatchEventRule; target: CloudwatchEventTarget; dlq: SqsQueue }> = {};
+  readonly alarms: AlarmInfo[] = [];
+
+  constructor(scope: Construct, id: string, props: AwsEventBusProps) {
+    super(scope, id);
+    const { context: ctx, spec } = props;
+    this.spec = spec;
+    this.logicalId = props.logicalId;
+    const busName = ctx.namer.name(NAME_RULES.aws.eventBus, props.logicalId);
+    this.bus = new CloudwatchEventBus(this, "bus", { name: busName });
+
+    new CloudwatchEventArchive(this, "archive", {
+      // Archive names are limited to 48 characters.
+      name: ctx.namer.name({ ...NAME_RULES.aws.generic, maxLength: 48 }, props.logicalId, "archive"),
+      eventSourceArn: this.bus.arn,
+      retentionDays: spec.archiveRetentionDays ?? ctx.env.retention?.archiveDays ?? 30,
+    });
+
+    const t = ctx.thresholds;
+    for (const [ruleId, ruleSpec] of Object.entries(spec.rules ?? {})) {
+      const target = ruleSpec.target as { function?: string; queue?: string };
+      const fn = target.function !== undefined ? props.functions[target.function] : undefined;
+      const queue = target.queue !== undefined ? props.queues[target.queue] : undefined;
+      if (!fn && !queue) continue; // reported by validation
+      const retry = resolveRetry(ruleSpec.retry);
+      const ruleName = ctx.namer.name(NAME_RULES.aws.eventRule, props.logicalId, ruleId);
+      const rule = new CloudwatchEventRule(this, `rule-${ruleId}`, {
+        name: ruleName,
+        eventBusName: this.bus.name,
+        eventPattern: toEventPattern(ruleSpec.filter ?? {}),
+        state: "ENABLED",
+      });
+      const dlq = new SqsQueue(this, `dlq-${ruleId}`, {
+        name: ctx.namer.name(NAME_RULES.aws.sqs, props.logicalId, ruleId, "dlq"),
+        messageRetentionSeconds: 1209600,
+        // SSE-SQS: EventBridge can write without a key policy grant.
+        sqsManagedSseEnabled: true,
+      });
+      new SqsQueuePolicy(this, `dlq-policy-${ruleId}`, {
+        queueUrl: dlq.url,
+        policy: policyDocument([
+          {
+            Sid: "EventBridgeDeadLetters",
+            Effect: "Allow",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Resource: dlq.arn,
+            Condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
+          },
+          denyInsecureTransport("sqs:*", dlq.arn),
+        ]),
+      });
+      const targetResource = new CloudwatchEventTarget(this, `target-${ruleId}`, {
+        rule: rule.name,
+        eventBusName: this.bus.name,
+        targetId: sid(ruleId),
+        arn: fn ? fn.invokeArn : queue!.queue.arn,
+        retryPolicy: { maximumRetryAttempts: retry.maxAttempts, maximumEventAgeInSeconds: retry.maxEventAgeSeconds },
+        deadLetterConfig: { arn: dlq.arn },
+      });
+      if (fn) {
+        new LambdaPermission(this, `invoke-${ruleId}`, {
+          statementId: `AllowEventBridge-${props.logicalId}-${ruleId}`,
+          action: "lambda:InvokeFunction",
+          functionName: fn.lambda.functionName,
+          qualifier: fn.alias.name,
+          principal: "events.amazonaws.com",
+          sourceArn: rule.arn,
+        });
+      } else {
+        queue!.addToQueuePolicy({
+          Sid: `EventBridgeRule${sid(ruleId)}`,
+          Effect: "Allow",
+          Principal: { Service: "events.amazonaws.com" },
+          Action: "sqs:SendMessage",
+          Resource: queue!.queue.arn,
+          Condition: { ArnEquals: { "aws:SourceArn": rule.arn } },
+        });
+      }
+      this.rules[ruleId] = { rule, target: targetResource, dlq };
+      const dims = { RuleName: ruleName, EventBusName: busName };
+      this.alarms.push(
+        createAlarm(this, `failed-alarm-${ruleId}`, ctx, {
+          signal: "bus.failedInvocations", nameParts: [props.logicalId, ruleId, "failed"], description: `Rule ${ruleName}: failed invocations`,
+          threshold: t.busFailedInvocations, metric: { namespace: "AWS/Events", metricName: "FailedInvocations", dimensions: dims, statistic: "Sum" },
+        }),
+        createAlarm(this, `to-dlq-alarm-${ruleId}`, ctx, {
+          signal: "bus.sentToDlq", nameParts: [props.logicalId, ruleId, "sent-to-dlq"], description: `Rule ${ruleName}: events sent to the DLQ`,
+          threshold: 0, comparison: "GreaterThanThreshold",
+          metric: { namespace: "AWS/Events", metricName: "InvocationsSentToDlq", dimensions: dims, statistic: "Sum" },
+        }),
+        createAlarm(this, `dlq-alarm-${ruleId}`, ctx, {
+          signal: "bus.dlqDepth", nameParts: [props.logicalId, ruleId, "dlq-depth"], description: `Rule ${ruleName}: events waiting in the DLQ`,
+          threshold: 0, comparison: "GreaterThanThreshold", periodSeconds: 60,
+          metric: { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: dlq.name }, statistic: "Maximum" },
+        }),
+      );
+    }
+  }
+
+  grantPublish(fn: AwsFunction): void {
+    fn.addToRolePolicy({ Sid: `Publish${sid(this.logicalId)}`, Effect: "Allow", Action: "events:PutEvents", Resource: this.bus.arn });
+    fn.addEnvironment(`EVENT_BUS_${envPart(this.logicalId)}_NAME`, this.bus.name);
+    fn.needsEndpoint("events");
+  }
+}

@@ -1,0 +1,235 @@
+import * as path from "node:path";
+import { Annotations, AssetType, Lazy, TerraformAsset } from "cdktf";
+import { Construct } from "constructs";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction } from "@polycloud/core";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { LambdaAlias } from "@cdktf/provider-aws/lib/lambda-alias";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config";
+import { LambdaProvisionedConcurrencyConfig } from "@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { createAlarm } from "./alarm";
+import { AwsContext } from "./context";
+import { Statement, assumeRolePolicy, policyDocument } from "./iam";
+import { LAMBDA_RUNTIMES, logRetention } from "./limits";
+import { EndpointService } from "./network";
+
+export interface AwsFunctionProps {
+  readonly context: AwsContext;
+  readonly logicalId: string;
+  readonly spec: ResolvedFunction;
+  /** Secret ARNs by secret id, for the spec's `secrets`. */
+  readonly secretArns?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Lambda on arm64 with its own role, a log group created first (retention per environment),
+ * JSON logs, active tracing, a content-hashed package, an async-failure DLQ and a `live` alias.
+ * Grants from other components add statements to its role through `addToRolePolicy`.
+ */
+export class AwsFunction extends Construct implements PlatformFunction {
+  readonly logicalId: string;
+  readonly spec: ResolvedFunction;
+  readonly functionName: string;
+  readonly lambda: LambdaFunction;
+  readonly alias: LambdaAlias;
+  readonly role: IamRole;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly asyncDlq: SqsQueue;
+  readonly alarms: AlarmInfo[] = [];
+  /** Set once the function is attached to the VPC (it connects to a database). */
+  securityGroup?: SecurityGroup;
+  private readonly statements: Statement[] = [];
+  private readonly environment: Record<string, string>;
+  private readonly endpointNeeds = new Set<EndpointService>();
+  private readonly ctx: AwsContext;
+
+  constructor(scope: Construct, id: string, props: AwsFunctionProps) {
+    super(scope, id);
+    const { context: ctx, spec } = props;
+    this.ctx = ctx;
+    this.logicalId = props.logicalId;
+    this.spec = spec;
+    this.functionName = ctx.namer.name(NAME_RULES.aws.lambda, props.logicalId);
+
+    if (spec.perInstanceConcurrency > 1) {
+      Annotations.of(this).addWarning(
+        `AwsFunction: property 'concurrency.perInstance' = ${spec.perInstanceConcurrency} cannot be honoured on AWS Lambda, which runs one request per execution environment; concurrency.max still caps concurrent executions.`,
+      );
+    }
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/lambda/${this.functionName}`,
+      retentionInDays: logRetention(ctx.env.retention?.logDays ?? 30),
+      kmsKeyId: ctx.key.arn,
+    });
+
+    this.role = new IamRole(this, "role", {
+      name: ctx.namer.name(NAME_RULES.aws.iamRole, props.logicalId, "fn"),
+      assumeRolePolicy: assumeRolePolicy("lambda.amazonaws.com", {
+        StringEquals: { "aws:SourceAccount": ctx.accountId },
+      }),
+    });
+
+    this.asyncDlq = new SqsQueue(this, "async-dlq", {
+      name: ctx.namer.name(NAME_RULES.aws.sqs, props.logicalId, "async-dlq"),
+      messageRetentionSeconds: 1209600,
+      sqsManagedSseEnabled: true,
+    });
+
+    this.addToRolePolicy(
+      { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${this.logGroup.arn}:*` },
+      // X-Ray has no resource-level permissions; the actions are write-only telemetry.
+      { Sid: "Tracing", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
+      { Sid: "AsyncFailures", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.asyncDlq.arn },
+      { Sid: "DecryptEnvironment", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `lambda.${ctx.region}.amazonaws.com` } } },
+    );
+
+    this.environment = { ...spec.environment };
+    for (const [name, secretId] of Object.entries(spec.secrets)) {
+      const arn = props.secretArns?.[secretId];
+      if (!arn) continue; // reported by validation
+      // Only the reference reaches the configuration; the function reads the value at run time.
+      this.environment[`${name}_SECRET_ARN`] = arn;
+      this.addToRolePolicy({ Sid: `ReadSecret${sidPart(name)}`, Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: arn });
+      this.endpointNeeds.add("secretsmanager");
+    }
+    if (Object.keys(spec.secrets).length > 0) {
+      this.addToRolePolicy({ Sid: "DecryptSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com` } } });
+    }
+
+    const policy = new IamRolePolicy(this, "policy", {
+      name: "least-privilege",
+      role: this.role.id,
+      policy: Lazy.stringValue({ produce: () => policyDocument(this.statements) }),
+    });
+
+    const asset = new TerraformAsset(this, "code", { path: path.resolve(spec.source ?? "."), type: AssetType.ARCHIVE });
+
+    this.lambda = new LambdaFunction(this, "fn", {
+      functionName: this.functionName,
+      role: this.role.arn,
+      runtime: LAMBDA_RUNTIMES[spec.runtime] ?? spec.runtime,
+      handler: spec.handler,
+      architectures: ["arm64"],
+      memorySize: spec.memoryMb,
+      timeout: spec.timeoutSeconds,
+      filename: asset.path,
+      // Content hash of the source folder: a code change always redeploys, an unchanged checkout never does.
+      sourceCodeHash: asset.assetHash,
+      publish: true,
+      kmsKeyArn: ctx.key.arn,
+      environment: { variables: Lazy.anyValue({ produce: () => (Object.keys(this.environment).length ? this.environment : undefined) }) as unknown as Record<string, string> },
+      loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+      tracingConfig: { mode: "Active" },
+      reservedConcurrentExecutions: spec.maxConcurrency,
+      deadLetterConfig: { targetArn: this.asyncDlq.arn },
+      dependsOn: [this.logGroup, policy],
+    });
+
+    this.alias = new LambdaAlias(this, "live", {
+      name: "live",
+      functionName: this.lambda.functionName,
+      functionVersion: this.lambda.version,
+    });
+    if (spec.minWarmInstances > 0) {
+      new LambdaProvisionedConcurrencyConfig(this, "warm", {
+        functionName: this.lambda.functionName,
+        qualifier: this.alias.name,
+        provisionedConcurrentExecutions: spec.minWarmInstances,
+      });
+    }
+    new LambdaFunctionEventInvokeConfig(this, "async", {
+      functionName: this.lambda.functionName,
+      qualifier: this.alias.name,
+      maximumRetryAttempts: 2,
+      maximumEventAgeInSeconds: 21600,
+      destinationConfig: { onFailure: { destination: this.asyncDlq.arn } },
+    });
+
+    const t = ctx.thresholds;
+    const dims = { FunctionName: this.functionName };
+    this.alarms.push(
+      createAlarm(this, "errors-alarm", ctx, {
+        signal: "function.errors", nameParts: [props.logicalId, "errors"], description: `${this.functionName}: errors`,
+        threshold: t.functionErrors, metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: dims, statistic: "Sum" },
+      }),
+      createAlarm(this, "throttles-alarm", ctx, {
+        signal: "function.throttles", nameParts: [props.logicalId, "throttles"], description: `${this.functionName}: throttled invocations`,
+        threshold: t.functionThrottles, metric: { namespace: "AWS/Lambda", metricName: "Throttles", dimensions: dims, statistic: "Sum" },
+      }),
+      createAlarm(this, "duration-alarm", ctx, {
+        signal: "function.durationP99", nameParts: [props.logicalId, "duration-p99"],
+        description: `${this.functionName}: p99 duration above ${t.functionDurationP99PercentOfTimeout}% of the ${spec.timeoutSeconds}s timeout`,
+        threshold: Math.round(spec.timeoutSeconds * 1000 * (t.functionDurationP99PercentOfTimeout / 100)),
+        comparison: "GreaterThanThreshold",
+        metric: { namespace: "AWS/Lambda", metricName: "Duration", dimensions: dims, extendedStatistic: "p99" },
+      }),
+      createAlarm(this, "async-dlq-alarm", ctx, {
+        signal: "queue.dlqDepth", nameParts: [props.logicalId, "async-dlq-depth"], description: `${this.functionName}: failed async invocations waiting in the DLQ`,
+        threshold: 0, comparison: "GreaterThanThreshold",
+        metric: { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: this.asyncDlq.name }, statistic: "Maximum" },
+      }),
+    );
+  }
+
+  /** ARN that callers invoke: the `live` alias, so provisioned concurrency is used. */
+  get invokeArn(): string {
+    return this.alias.arn;
+  }
+
+  addToRolePolicy(...statements: Statement[]): void {
+    this.statements.push(...statements);
+  }
+
+  addEnvironment(name: string, value: string): void {
+    this.environment[name] = value;
+  }
+
+  /** Records that the function calls an AWS API from inside the VPC (endpoints are created if attached). */
+  needsEndpoint(service: EndpointService): void {
+    this.endpointNeeds.add(service);
+    if (this.securityGroup) this.ctx.network.ensureEndpoint(service);
+  }
+
+  /** Puts the function in the private subnets with its own security group. Idempotent. */
+  attachToVpc(): SecurityGroup {
+    if (this.securityGroup) return this.securityGroup;
+    const ctx = this.ctx;
+    this.securityGroup = new SecurityGroup(this, "sg", {
+      name: ctx.namer.name(NAME_RULES.aws.securityGroup, this.logicalId, "fn"),
+      description: `Function ${this.functionName}: egress only to what it is granted`,
+      vpcId: ctx.network.vpcId,
+    });
+    this.lambda.putVpcConfig({ subnetIds: ctx.network.privateSubnetIds, securityGroupIds: [this.securityGroup.id] });
+    this.addToRolePolicy({
+      Sid: "VpcNetworkInterfaces",
+      Effect: "Allow",
+      // ENI management has no resource-level scoping for Describe*; these are the AWSLambdaVPCAccessExecutionRole actions.
+      Action: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+      Resource: "*",
+    });
+    if (ctx.network.managesEndpoints) {
+      this.endpointNeeds.forEach((s) => ctx.network.ensureEndpoint(s));
+      new VpcSecurityGroupEgressRule(this, "egress-endpoints", {
+        securityGroupId: this.securityGroup.id,
+        description: "HTTPS to the AWS API endpoints",
+        referencedSecurityGroupId: ctx.network.ensureEndpointSecurityGroup(),
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+      });
+    } else {
+      this.endpointNeeds.forEach((s) => ctx.network.ensureEndpoint(s));
+    }
+    return this.securityGroup;
+  }
+}
+
+function sidPart(name: string): string {
+  return name.replace(/[^A-Za-z0-9]/g, "");
+}
