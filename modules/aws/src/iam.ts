@@ -37,3 +37,11 @@ export function denyInsecureTransport(action: string, resource: string | string[
     Condition: { Bool: { "aws:SecureTransport": "false" } },
   };
 }
+
+/**
+ * Parses a synthesized policy document. Terraform interpolations (`${...}`, which may contain
+ * quotes) are replaced by a placeholder first, so the JSON structure can be inspected.
+ */
+export function parsePolicy(text: string): { Statement: Statement[] } {
+  return JSON.parse(text.replace(/\$\{[^}]*\}/g, "TF_REF"));
+}

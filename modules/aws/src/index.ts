@@ -11,3 +11,4 @@ export * from "./event-bus";
 export * from "./database-proxy";
 export * from "./budget";
 export * from "./service";
+export * from "./capabilities";

@@ -1,3 +1,6 @@
+import { EnvironmentConfig } from "./environment";
+import { ServiceSpec } from "./specs";
+
 /**
  * The conformance table's rows: what "equivalent" means, capability by capability. Each cloud
  * module maps every row to the resource or setting that realises it and a check over the
@@ -44,15 +47,30 @@ export const CAPABILITIES = {
 export type CapabilityId = keyof typeof CAPABILITIES;
 export const CAPABILITY_IDS = Object.keys(CAPABILITIES) as CapabilityId[];
 
+/** Synthesized Terraform JSON of one stack (cdk.tf.json), as far as checks need it. */
+export interface TerraformJson {
+  readonly terraform?: Record<string, any>;
+  readonly provider?: Record<string, any[]>;
+  readonly resource?: Record<string, Record<string, any>>;
+  readonly data?: Record<string, Record<string, any>>;
+}
+
+/** What a conformance check sees: the stack JSON and the inputs it was rendered from. */
+export interface ConformanceContext {
+  readonly json: TerraformJson;
+  readonly service: ServiceSpec;
+  readonly env: EnvironmentConfig;
+}
+
 /** How a cloud realises a capability. */
-export interface CapabilityRealisation<S = unknown> {
+export interface CapabilityRealisation {
   /** `native`: same semantics; `different`: equivalent by another mechanism (explained in `note`). */
   readonly mode: "native" | "different";
   /** Resource types and settings that realise it, shown in the README parity table. */
   readonly realisedBy: string;
   readonly note?: string;
   /** Returns problems found in a synthesized stack of the reference service, or [] when it conforms. */
-  check(stack: S): string[];
+  check(ctx: ConformanceContext): string[];
 }
 
-export type CapabilityMap<S = unknown> = Readonly<Record<CapabilityId, CapabilityRealisation<S>>>;
+export type CapabilityMap = Readonly<Record<CapabilityId, CapabilityRealisation>>;
