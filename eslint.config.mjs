@@ -6,7 +6,7 @@ const barrelBan = {
     name,
     message: `Import the resource from '${name}/lib/<resource>' instead of the barrel.`,
   })),
-  patterns: [{ group: ["@cdktf/provider-*/lib"], message: "Import a resource folder ('lib/<resource>'), not lib itself." }],
+  patterns: [{ regex: "^@cdktf/provider-[a-z-]+/lib(/index(\\.js)?)?$", message: "Import a resource folder ('lib/<resource>'), not lib itself." }],
 };
 
 export default tseslint.config(
@@ -23,7 +23,7 @@ export default tseslint.config(
   {
     files: ["modules/core/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["@cdktf/provider-*", "@cdktf/provider-*/**", "cdktf"], message: "modules/core is cloud-neutral: no provider or cdktf imports." }] }],
+      "no-restricted-imports": ["error", { patterns: [{ regex: "^(cdktf|@cdktf/.*)$", message: "modules/core is cloud-neutral: no provider or cdktf imports." }] }],
     },
   },
 );

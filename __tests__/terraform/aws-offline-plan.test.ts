@@ -19,7 +19,6 @@ const terraformBin = findOnPath("terraform");
 const mirror = findAwsProviderMirror();
 const available = !!terraformBin && !!mirror;
 if (!available) {
-  // eslint-disable-next-line no-console
   console.warn(`SKIPPING terraform validate/plan: ${!terraformBin ? "no terraform CLI on PATH" : "no local hashicorp/aws provider mirror found (set TF_PLUGIN_DIR)"}.`);
 }
 const maybe = available ? describe : describe.skip;
