@@ -1,0 +1,53 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { App, Testing } from "cdktf";
+import { environments } from "../../environments";
+import { buildStacks, synthAll } from "../../stacks/app";
+import { referenceService } from "../../stacks/reference-service";
+
+describe("composition", () => {
+  test("one stack per environment × enabled cloud", () => {
+    const stacks = buildStacks(Testing.app(), { environments, service: referenceService });
+    expect(stacks.map((s) => s.node.id).sort()).toEqual(["dev-aws", "prod-aws", "staging-aws"]);
+  });
+
+  test("PLATFORM_STACKS-style filter selects stacks, and an unmatched filter is an error", () => {
+    expect(buildStacks(Testing.app(), { environments, service: referenceService, filter: "prod-*" }).map((s) => s.node.id)).toEqual(["prod-aws"]);
+    expect(buildStacks(Testing.app(), { environments, service: referenceService, filter: "dev-aws, staging-aws" }).map((s) => s.node.id)).toEqual(["dev-aws", "staging-aws"]);
+    expect(() => buildStacks(Testing.app(), { environments, service: referenceService, filter: "qa-*" })).toThrow(/matching at least one of dev-aws, staging-aws, prod-aws/);
+  });
+
+  test("synthAll writes one directory per stack, each with its own backend", () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-synth-"));
+    try {
+      const app = new App({ outdir });
+      buildStacks(app, { environments, service: referenceService });
+      synthAll(app);
+      const read = (s: string) => JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s, "cdk.tf.json"), "utf8"));
+      expect(read("dev-aws").terraform.backend).toEqual({ local: { path: "terraform.dev-aws.tfstate" } });
+      expect(read("staging-aws").terraform.backend.s3).toMatchObject({ bucket: "polycloud-tfstate-staging", encrypt: true, use_lockfile: true });
+      expect(read("prod-aws").terraform.backend.s3.key).toBe("prod/aws/orders/terraform.tfstate");
+      // Function code is packaged into the stack directory, so each stack plans on its own.
+      const assets = path.join(outdir, "stacks", "dev-aws", "assets");
+      expect(fs.readdirSync(assets).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  test("environments really differ", () => {
+    const [dev, staging, prod] = ["dev", "staging", "prod"].map((n) => environments.find((e) => e.name === n)!);
+    expect(dev.sizing.warmInstances).toBe(0);
+    expect(prod.sizing.warmInstances).toBeGreaterThan(0);
+    expect(new Set([dev, staging, prod].map((e) => e.sizing.databaseSize)).size).toBe(3);
+    expect(dev.retention.logDays).toBeLessThan(staging.retention.logDays);
+    expect(staging.retention.logDays).toBeLessThan(prod.retention.logDays);
+    expect(dev.retention.backupDays).toBeLessThan(prod.retention.backupDays);
+    expect(dev.retention.archiveDays).toBeLessThan(prod.retention.archiveDays);
+    expect(dev.budget.monthlyAmount).toBeLessThan(staging.budget.monthlyAmount);
+    expect(staging.budget.monthlyAmount).toBeLessThan(prod.budget.monthlyAmount);
+    expect(dev.alarms.thresholds).not.toEqual(prod.alarms.thresholds);
+    expect([dev, staging, prod].map((e) => e.deletionProtection)).toEqual([false, false, true]);
+  });
+});
