@@ -88,9 +88,13 @@ export class AwsHttpGateway extends Construct implements PlatformGateway {
       : undefined;
 
     const integrations = new Map<string, Apigatewayv2Integration>();
+    const seen = new Set<string>();
     for (const route of spec.routes ?? []) {
       const fn = props.functions[route.function];
-      if (!fn) continue;
+      const routeKey = `${route.method} ${route.path}`;
+      // Unknown functions and duplicate routes are reported by validation; never crash before it runs.
+      if (!fn || seen.has(routeKey)) continue;
+      seen.add(routeKey);
       let integration = integrations.get(route.function);
       if (!integration) {
         if (fn.spec.timeoutSeconds > 30) {
@@ -116,9 +120,9 @@ export class AwsHttpGateway extends Construct implements PlatformGateway {
         });
       }
       const secured = authorizer && route.authorized !== false;
-      new Apigatewayv2Route(this, `route-${route.method}-${route.path}`.replace(/[^A-Za-z0-9-]/g, "_"), {
+      new Apigatewayv2Route(this, `route-${routeKey}`, {
         apiId: this.api.id,
-        routeKey: `${route.method} ${route.path}`,
+        routeKey,
         target: `integrations/${integration.id}`,
         authorizationType: secured ? "JWT" : "NONE",
         authorizerId: secured ? authorizer.id : undefined,
