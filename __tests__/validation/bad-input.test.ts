@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
@@ -112,12 +113,11 @@ describe("bad input is rejected with a precise message", () => {
     new PlatformStack(app, "dev-aws", { env: badDev, cloud: "aws", service: referenceService(badDev) });
     new PlatformStack(app, "prod-aws", { env: badProd, cloud: "aws", service: svc((s) => { s.functions.worker.timeoutSeconds = 5000; }) });
     expect(() => synthAll(app)).toThrow(/Stack dev-aws:[\s\S]*budget\.monthlyAmount[\s\S]*Stack prod-aws:[\s\S]*functions\.worker\.timeoutSeconds/);
-    expect(require("node:fs").existsSync(path.join(outdir, "manifest.json"))).toBe(false);
+    expect(fs.existsSync(path.join(outdir, "manifest.json"))).toBe(false);
   });
 
   test("a cloud without an implementation fails loudly instead of being skipped", () => {
     const e = env((x) => { (x.clouds as Record<string, unknown>).gcp = { project: "p" }; });
-    expect(() => synthAll(Object.assign(new App({ outdir: path.join(os.tmpdir(), "polycloud-gcp") }), {})) ).not.toThrow();
     const app = new App({ outdir: path.join(os.tmpdir(), `polycloud-gcp-${process.pid}`) });
     buildStacks(app, { environments: [e], service: referenceService });
     expect(() => synthAll(app)).toThrow(/Stack dev-gcp:[\s\S]*PlatformStack: property 'cloud' has value "gcp"; allowed: a cloud with an implementation in this release/);
