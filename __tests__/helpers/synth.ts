@@ -1,5 +1,5 @@
 import { App, Testing } from "cdktf";
-import { EnvironmentConfig, ServiceSpec } from "@polycloud/core";
+import { Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
 import { parsePolicy } from "@polycloud/aws";
 import { environments } from "../../environments";
 import { PlatformStack } from "../../stacks/platform-stack";
@@ -20,7 +20,7 @@ export function envByName(name: string): EnvironmentConfig {
 }
 
 /** Builds one PlatformStack (no validation run) and returns it with its synthesized JSON. */
-export function synthPlatform(env: EnvironmentConfig, service: ServiceSpec = referenceService(env), cloud: "aws" = "aws") {
+export function synthPlatform(env: EnvironmentConfig, service: ServiceSpec = referenceService(env), cloud: Cloud = "aws") {
   const app = Testing.app();
   const stack = new PlatformStack(app, `${env.name}-${cloud}`, { env, cloud, service });
   const json = JSON.parse(Testing.synth(stack)) as SynthJson;
@@ -28,9 +28,9 @@ export function synthPlatform(env: EnvironmentConfig, service: ServiceSpec = ref
 }
 
 /** Runs the stack's cdktf validations and returns the messages (empty when valid). */
-export function validationMessages(env: EnvironmentConfig, service: ServiceSpec = referenceService(env)): string[] {
+export function validationMessages(env: EnvironmentConfig, service: ServiceSpec = referenceService(env), cloud: Cloud = "aws"): string[] {
   const app = new App({ outdir: "/tmp/polycloud-unused", skipValidation: true });
-  const stack = new PlatformStack(app, `${env.name}-aws`, { env, cloud: "aws", service });
+  const stack = new PlatformStack(app, `${env.name}-${cloud}`, { env, cloud, service });
   try {
     stack.runAllValidations();
     return [];

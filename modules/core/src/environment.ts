@@ -91,10 +91,100 @@ export interface AwsEnvironmentSpec {
   readonly vpcCidr?: string;
 }
 
+export interface GcsBackendSpec {
+  readonly bucket: string;
+  /** @default "<env>/<cloud>" */
+  readonly prefix?: string;
+  /** Cloud KMS key that encrypts state objects. */
+  readonly kmsEncryptionKey?: string;
+  /** Service account Terraform impersonates to reach the bucket. */
+  readonly impersonateServiceAccount?: string;
+}
+
+export interface GcpNetworkSpec {
+  /** Existing VPC id, `projects/<p>/global/networks/<n>`, with private services access already set up. */
+  readonly networkId: string;
+  /** Existing subnet id for Direct VPC egress, `projects/<p>/regions/<r>/subnetworks/<s>`. */
+  readonly subnetId: string;
+}
+
+/** Cloud SQL choices. Managed connection pooling needs the ENTERPRISE_PLUS edition. */
+export interface GcpDatabaseSpec {
+  /** @default "ENTERPRISE_PLUS" */
+  readonly edition?: "ENTERPRISE" | "ENTERPRISE_PLUS";
+  /** Machine tier. @default from sizing.databaseSize (db-perf-optimized-N-2/4/8) */
+  readonly tier?: string;
+  /** Must be true to accept an edition without managed pooling; synth then warns instead of failing. */
+  readonly acceptNoPooling?: boolean;
+}
+
+export interface GcpEnvironmentSpec {
+  /** Project id, 6–30 characters. */
+  readonly projectId: string;
+  readonly region: string;
+  /** Billing account id `XXXXXX-XXXXXX-XXXXXX`, used by the budget. */
+  readonly billingAccount: string;
+  readonly backend?: GcsBackendSpec;
+  /** Existing network. Without it a VPC with private services access is created. */
+  readonly network?: GcpNetworkSpec;
+  /** CIDR of the subnet created for Direct VPC egress when `network` is not given. @default "10.60.0.0/24" */
+  readonly egressCidr?: string;
+  readonly database?: GcpDatabaseSpec;
+  /** Gateway certificate domains. Without them the load balancer serves HTTP only, which only dev accepts. */
+  readonly gatewayDomains?: readonly string[];
+}
+
+export interface AzurermBackendSpec {
+  readonly resourceGroupName: string;
+  readonly storageAccountName: string;
+  readonly containerName: string;
+  /** @default "<env>/<cloud>.tfstate" */
+  readonly key?: string;
+}
+
+export interface AzureNetworkSpec {
+  /** Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers. */
+  readonly databaseSubnetId: string;
+  /** Subnet delegated to Microsoft.App/environments for Flex Consumption VNet integration. */
+  readonly functionSubnetId: string;
+  /** Private DNS zone `<name>.postgres.database.azure.com`, linked to the VNet. */
+  readonly privateDnsZoneId: string;
+}
+
+export interface AzureDatabaseSpec {
+  /** Flexible Server SKU. @default from sizing.databaseSize (GP_Standard_D2ds_v5 / D4ds / D8ds) */
+  readonly skuName?: string;
+  /** Must be true to accept a Burstable SKU, which has no PgBouncer; synth then warns instead of failing. */
+  readonly acceptNoPooling?: boolean;
+}
+
+export interface AzureEnvironmentSpec {
+  readonly subscriptionId: string;
+  /** Entra tenant for Key Vault and database authentication. */
+  readonly tenantId: string;
+  readonly location: string;
+  readonly backend?: AzurermBackendSpec;
+  /** Existing network. Without it a VNet with both delegated subnets and the DNS zone is created. */
+  readonly network?: AzureNetworkSpec;
+  /** Address space of the VNet created when `network` is not given. @default "10.80.0.0/16" */
+  readonly vnetCidr?: string;
+  /** API Management SKU. @default "Consumption_0" */
+  readonly apiManagementSku?: "Consumption_0" | "BasicV2_1" | "StandardV2_1" | "PremiumV2_1";
+  /** Service Bus tier. @default "Standard" */
+  readonly serviceBusSku?: "Standard" | "Premium";
+  readonly database?: AzureDatabaseSpec;
+  /** First day of the month the budget starts, `YYYY-MM-01`. Never computed from the clock. */
+  readonly budgetStartDate: string;
+}
+
 export interface EnvironmentConfig {
   readonly name: EnvironmentName;
   /** Per-cloud settings. Only clouds listed here get stacks. */
-  readonly clouds: { readonly aws?: AwsEnvironmentSpec } & Readonly<Record<string, unknown>>;
+  readonly clouds: {
+    readonly aws?: AwsEnvironmentSpec;
+    readonly gcp?: GcpEnvironmentSpec;
+    readonly azure?: AzureEnvironmentSpec;
+  } & Readonly<Record<string, unknown>>;
   /** Tag values shared by every resource (environment and managed_by are added). */
   readonly tags: {
     readonly owner: string;

@@ -9,3 +9,4 @@ export * from "./validate-service";
 export * from "./validate-environment";
 export * from "./interfaces";
 export * from "./capabilities";
+export * from "./validate-cloud-sections";

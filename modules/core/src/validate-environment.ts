@@ -1,6 +1,7 @@
 import { CLOUDS, ENVIRONMENT_NAMES, EnvironmentConfig } from "./environment";
 import { isValidTagKey, normaliseTagValue } from "./tags";
 import { Problems } from "./validation";
+import { validateAzureSection, validateGcpSection } from "./validate-cloud-sections";
 
 const EMAIL = /^[^\s@<>"']+@[^\s@<>"']+\.[a-z]{2,}$/i;
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -46,6 +47,9 @@ export function validateEnvironment(env: EnvironmentConfig, p = new Problems(`en
     }
     p.matches("clouds.aws.vpcCidr", aws.vpcCidr, /^10\.\d{1,3}\.0\.0\/16$|^172\.(1[6-9]|2\d|3[01])\.0\.0\/16$|^192\.168\.0\.0\/16$/, "a private /16 CIDR such as 10.40.0.0/16");
   }
+
+  if (clouds.gcp) validateGcpSection(clouds.gcp, p);
+  if (clouds.azure) validateAzureSection(clouds.azure, p);
 
   const tags = env.tags ?? ({} as EnvironmentConfig["tags"]);
   for (const key of ["owner", "cost_center"] as const) {
