@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { CAPABILITY_IDS, CapabilityMap, ConformanceContext } from "@polycloud/core";
+import { CAPABILITY_IDS, CapabilityMap, Cloud, ConformanceContext } from "@polycloud/core";
 import { CLOUD_CAPABILITIES } from "../../stacks/clouds";
 import { parityTable } from "../../stacks/parity-table";
 import { referenceService } from "../../stacks/reference-service";
@@ -12,9 +12,11 @@ import { envByName, synthPlatform } from "../helpers/synth";
 const clouds = Object.entries(CLOUD_CAPABILITIES) as [string, CapabilityMap][];
 const envs = ["dev", "staging", "prod"].map(envByName);
 const contexts = new Map<string, ConformanceContext>();
-for (const env of envs) {
-  const service = referenceService(env);
-  contexts.set(`aws/${env.name}`, { json: synthPlatform(env, service).json, service, env });
+for (const [cloud] of clouds) {
+  for (const env of envs) {
+    const service = referenceService(env);
+    contexts.set(`${cloud}/${env.name}`, { json: synthPlatform(env, service, cloud as Cloud).json, service, env });
+  }
 }
 
 describe.each(clouds)("%s conformance", (cloud, caps) => {
