@@ -5,6 +5,13 @@ export const dev: EnvironmentConfig = {
   name: "dev",
   clouds: {
     aws: { accountId: "111111111111", region: "eu-west-1", vpcCidr: "10.40.0.0/16" },
+    gcp: {
+      projectId: "polycloud-dev-0001",
+      region: "europe-west1",
+      billingAccount: "0A1B2C-3D4E5F-6A7B8C",
+      // Dev runs the cheaper Enterprise edition: no managed pooling, accepted explicitly.
+      database: { edition: "ENTERPRISE", tier: "db-custom-1-3840", acceptNoPooling: true },
+    },
   },
   tags: { owner: "platform-team", cost_center: "cc-1001" },
   alarms: {

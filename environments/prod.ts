@@ -10,6 +10,13 @@ export const prod: EnvironmentConfig = {
       vpcCidr: "10.42.0.0/16",
       backend: { bucket: "polycloud-tfstate-prod", region: "eu-west-1", roleArn: "arn:aws:iam::333333333333:role/terraform-state" },
     },
+    gcp: {
+      projectId: "polycloud-prod-0001",
+      region: "europe-west1",
+      billingAccount: "0A1B2C-3D4E5F-6A7B8C",
+      backend: { bucket: "polycloud-tfstate-prod-gcp", impersonateServiceAccount: "terraform-state@polycloud-prod-0001.iam.gserviceaccount.com" },
+      gatewayDomains: ["orders.gcp.example.com"],
+    },
   },
   tags: { owner: "platform-team", cost_center: "cc-1001", data_classification: "confidential" },
   alarms: {

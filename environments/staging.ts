@@ -10,6 +10,13 @@ export const staging: EnvironmentConfig = {
       vpcCidr: "10.41.0.0/16",
       backend: { bucket: "polycloud-tfstate-staging", region: "eu-west-1" },
     },
+    gcp: {
+      projectId: "polycloud-staging-0001",
+      region: "europe-west1",
+      billingAccount: "0A1B2C-3D4E5F-6A7B8C",
+      backend: { bucket: "polycloud-tfstate-staging-gcp" },
+      gatewayDomains: ["orders.staging.gcp.example.com"],
+    },
   },
   tags: { owner: "platform-team", cost_center: "cc-1001" },
   alarms: {

@@ -2,6 +2,7 @@ import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { CLOUDS, Cloud, EnvironmentConfig, PlatformService, ServiceSpec, TagMap, buildTags } from "@polycloud/core";
 import { AwsBudget, AwsFoundation, AwsService, AwsServiceProps } from "@polycloud/aws";
+import { GcpBudget, GcpFoundation, GcpService } from "@polycloud/gcp";
 
 export interface PlatformStackProps {
   readonly env: EnvironmentConfig;
@@ -29,6 +30,12 @@ export class PlatformStack extends TerraformStack {
         const foundation = new AwsFoundation(this, "foundation", { env, serviceName: service.name, tags: this.tags });
         this.service = new AwsService(this, service.name, { context: foundation.context, service, aws: props.aws });
         if (env.budget) new AwsBudget(this, "budget", { context: foundation.context, spec: env.budget });
+        break;
+      }
+      case "gcp": {
+        const foundation = new GcpFoundation(this, "foundation", { env, serviceName: service.name, tags: this.tags });
+        this.service = new GcpService(this, service.name, { context: foundation.context, service });
+        if (env.budget) new GcpBudget(this, "budget", { context: foundation.context, spec: env.budget, serviceName: service.name });
         break;
       }
       default:

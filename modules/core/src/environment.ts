@@ -104,7 +104,7 @@ export interface GcsBackendSpec {
 export interface GcpNetworkSpec {
   /** Existing VPC id, `projects/<p>/global/networks/<n>`, with private services access already set up. */
   readonly networkId: string;
-  /** Existing subnet id for Direct VPC egress, `projects/<p>/regions/<r>/subnetworks/<s>`. */
+  /** Existing /28 subnet for the Serverless VPC Access connector, `projects/<p>/regions/<r>/subnetworks/<s>`. */
   readonly subnetId: string;
 }
 
@@ -127,8 +127,8 @@ export interface GcpEnvironmentSpec {
   readonly backend?: GcsBackendSpec;
   /** Existing network. Without it a VPC with private services access is created. */
   readonly network?: GcpNetworkSpec;
-  /** CIDR of the subnet created for Direct VPC egress when `network` is not given. @default "10.60.0.0/24" */
-  readonly egressCidr?: string;
+  /** /28 range of the connector subnet created when `network` is not given. @default "10.60.0.0/28" */
+  readonly connectorCidr?: string;
   readonly database?: GcpDatabaseSpec;
   /** Gateway certificate domains. Without them the load balancer serves HTTP only, which only dev accepts. */
   readonly gatewayDomains?: readonly string[];

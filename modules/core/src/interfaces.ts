@@ -28,6 +28,8 @@ export const ALARM_SIGNALS = [
   "bus.dlqDepth",
   "proxy.pinnedConnections",
   "proxy.connectionSaturation",
+  "database.cpu",
+  "database.storage",
 ] as const;
 export type AlarmSignal = (typeof ALARM_SIGNALS)[number];
 

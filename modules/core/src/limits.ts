@@ -15,6 +15,8 @@ export interface CloudLimits {
   readonly queueBatchWindowSeconds: Range;
   readonly queueRetentionSeconds: Range;
   readonly queueVisibilitySeconds: Range;
+  /** Minimum visibility / ack window as a multiple of the consumer's timeout. @default 6 (SQS → Lambda guidance) */
+  readonly queueVisibilityFactor?: number;
   readonly busService: string;
   readonly busRetryAttempts: Range;
   readonly busMaxEventAgeSeconds: Range;

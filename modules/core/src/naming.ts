@@ -42,6 +42,10 @@ export const NAME_RULES = {
     function: { ...DASHED, maxLength: 63 },
     pubsub: { ...DASHED, maxLength: 255 },
     sqlInstance: { ...DASHED, maxLength: 98 },
+    vpcConnector: { ...DASHED, maxLength: 25 },
+    bucket: { ...DASHED, maxLength: 63 },
+    secret: { ...DASHED, maxLength: 255 },
+    compute: { ...DASHED, maxLength: 63 },
     generic: { ...DASHED, maxLength: 63 },
   },
   azure: {

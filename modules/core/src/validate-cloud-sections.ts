@@ -3,7 +3,6 @@ import { Problems } from "./validation";
 
 const GCP_REGION = /^[a-z]+-[a-z]+\d$/;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PRIVATE_CIDR = /^(10\.\d{1,3}\.\d{1,3}\.\d{1,3}|172\.(1[6-9]|2\d|3[01])\.\d{1,3}\.\d{1,3}|192\.168\.\d{1,3}\.\d{1,3})\/(1[6-9]|2[0-8])$/;
 
 /** Checks `clouds.gcp` of an environment file. */
 export function validateGcpSection(gcp: GcpEnvironmentSpec, p: Problems): void {
@@ -28,7 +27,7 @@ export function validateGcpSection(gcp: GcpEnvironmentSpec, p: Problems): void {
     p.matches(at("network.networkId"), gcp.network.networkId, /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/global\/networks\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "projects/<project>/global/networks/<name>");
     p.matches(at("network.subnetId"), gcp.network.subnetId, /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/regions\/[a-z]+-[a-z]+\d\/subnetworks\/[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "projects/<project>/regions/<region>/subnetworks/<name>");
   }
-  p.matches(at("egressCidr"), gcp.egressCidr, PRIVATE_CIDR, "a private CIDR between /16 and /28, e.g. 10.60.0.0/24");
+  p.matches(at("connectorCidr"), gcp.connectorCidr, /^(10\.\d{1,3}|172\.(1[6-9]|2\d|3[01])|192\.168)\.\d{1,3}\.\d{1,3}\/28$/, "a private /28 range for the Serverless VPC Access connector, e.g. 10.60.0.0/28");
   if (gcp.database) {
     p.oneOf(at("database.edition"), gcp.database.edition, ["ENTERPRISE", "ENTERPRISE_PLUS"]);
     p.matches(at("database.tier"), gcp.database.tier, /^db-[a-z0-9-]+$/, "a Cloud SQL tier such as db-perf-optimized-N-2");

@@ -137,15 +137,16 @@ function validateQueue(p: Problems, at: string, q: QueueSpec, service: ServiceSp
       p.add(`${at}.dlqRetentionSeconds`, r.dlqRetentionSeconds, `at least retentionSeconds (${r.retentionSeconds}); a DLQ must outlive the source queue`);
     }
   }
+  const factor = limits.queueVisibilityFactor ?? 6;
   if (q.visibilityTimeoutSeconds !== undefined) {
-    const min = consumerTimeout * 6;
+    const min = consumerTimeout * factor;
     if (q.visibilityTimeoutSeconds < min) {
-      p.add(`${at}.visibilityTimeoutSeconds`, q.visibilityTimeoutSeconds, `at least 6 × the consumer's timeout (${consumerTimeout}s) = ${min} seconds`);
+      p.add(`${at}.visibilityTimeoutSeconds`, q.visibilityTimeoutSeconds, `at least ${factor} × the consumer's timeout (${consumerTimeout}s) = ${min} seconds`);
     } else {
       p.integer(`${at}.visibilityTimeoutSeconds`, q.visibilityTimeoutSeconds, limits.queueVisibilitySeconds.min, limits.queueVisibilitySeconds.max, "seconds");
     }
-  } else if (r.visibilityTimeoutSeconds > limits.queueVisibilitySeconds.max) {
-    p.add(`${at}.consumer`, q.consumer, `a consumer whose timeout × 6 fits the ${limits.queueService} visibility limit of ${limits.queueVisibilitySeconds.max} seconds`);
+  } else if (consumerTimeout * factor > limits.queueVisibilitySeconds.max) {
+    p.add(`${at}.consumer`, q.consumer, `a consumer whose timeout × ${factor} fits the ${limits.queueService} visibility limit of ${limits.queueVisibilitySeconds.max} seconds`);
   }
   p.integer(`${at}.maxConcurrency`, q.maxConcurrency, 2, 1000);
 }

@@ -1,0 +1,61 @@
+import { Construct } from "constructs";
+import { AlarmInfo, AlarmSignal } from "@polycloud/core";
+import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
+import { GcpContext } from "./context";
+
+export interface GcpAlarmProps {
+  readonly signal: AlarmSignal;
+  /** Display name; also the AlarmInfo name. */
+  readonly name: string;
+  /** Monitoring filter: `metric.type="…" AND resource.type="…" AND …`. */
+  readonly filter: string;
+  readonly threshold: number;
+  /** @default ALIGN_SUM over 300 s */
+  readonly aligner?: string;
+  readonly reducer?: string;
+  /** @default 0s — fire on the first breaching aligned point */
+  readonly duration?: string;
+  readonly documentation: string;
+}
+
+/**
+ * One Monitoring alert policy wired to the environment's notification channels. Alert policies
+ * are not reached by the provider's default_labels, so the tag contract goes in `user_labels`.
+ */
+export function createAlertPolicy(scope: Construct, id: string, ctx: GcpContext, props: GcpAlarmProps): AlarmInfo {
+  new MonitoringAlertPolicy(scope, id, {
+    displayName: props.name,
+    combiner: "OR",
+    severity: props.signal.endsWith("dlqDepth") || props.signal === "bus.sentToDlq" ? "ERROR" : "WARNING",
+    conditions: [
+      {
+        displayName: props.name,
+        conditionThreshold: {
+          filter: props.filter,
+          comparison: "COMPARISON_GT",
+          thresholdValue: props.threshold,
+          duration: props.duration ?? "0s",
+          aggregations: [
+            {
+              alignmentPeriod: "300s",
+              perSeriesAligner: props.aligner ?? "ALIGN_SUM",
+              ...(props.reducer ? { crossSeriesReducer: props.reducer } : {}),
+            },
+          ],
+          trigger: { count: 1 },
+        },
+      },
+    ],
+    notificationChannels: [...ctx.alarmChannelIds],
+    alertStrategy: { autoClose: "86400s" },
+    documentation: { content: props.documentation, mimeType: "text/markdown" },
+    userLabels: { ...ctx.labels },
+    dependsOn: ctx.services.enable("monitoring.googleapis.com"),
+  });
+  return { name: props.name, signal: props.signal, threshold: props.threshold };
+}
+
+/** Quotes a value for a Monitoring or Pub/Sub filter string. */
+export function quote(value: string): string {
+  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}

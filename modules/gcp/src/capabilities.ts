@@ -1,0 +1,331 @@
+import {
+  CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue,
+} from "@polycloud/core";
+import { GCF_RUNTIMES, CLOUD_SQL_SIZES } from "./limits";
+import { THROTTLE_WINDOW_SECONDS, pathTemplate } from "./gateway";
+
+/* Conformance checks over a synthesized GCP stack of a service: the GCP column of the parity table. */
+
+type R = Record<string, any>;
+const all = (c: ConformanceContext, type: string): R[] => Object.values(c.json.resource?.[type] ?? {});
+const namer = (c: ConformanceContext) => new Namer(c.service.name, c.env.name);
+const fails = (...pairs: [boolean, string][]): string[] => pairs.filter(([ok]) => !ok).map(([, m]) => m);
+const byName = (c: ConformanceContext, type: string, name: string): R | undefined => all(c, type).find((r) => r.name === name);
+const svc = (r: R | undefined): R => r?.service_config?.[0] ?? r?.service_config ?? {};
+const one = (v: any): R => (Array.isArray(v) ? v[0] : v) ?? {};
+const secs = (d: string | undefined) => (d ? Number(String(d).replace(/s$/, "")) : NaN);
+
+function perFunction(c: ConformanceContext, check: (id: string, fn: R | undefined, spec: ReturnType<typeof resolveFunction>) => string[]): string[] {
+  return Object.entries(c.service.functions).flatMap(([id, f]) =>
+    check(id, byName(c, "google_cloudfunctions2_function", namer(c).name(NAME_RULES.gcp.function, id)), resolveFunction(f)).map((m) => `function ${id}: ${m}`),
+  );
+}
+
+/** Every push delivery path (queues and bus rules) with its subscription and DLQ pieces. */
+function deliveries(c: ConformanceContext) {
+  const n = namer(c);
+  const paths: { label: string; parts: string[]; maxAttempts?: number; dlqRetention: number; filter: boolean }[] = [];
+  for (const [id, q] of Object.entries(c.service.queues ?? {})) {
+    const consumer = c.service.functions[q.consumer];
+    const r = resolveQueue(q, consumer ? resolveFunction(consumer).timeoutSeconds : 30);
+    paths.push({ label: `queue ${id}`, parts: [id], maxAttempts: r.maxDeliveryAttempts, dlqRetention: r.dlqRetentionSeconds, filter: false });
+  }
+  for (const [busId, bus] of Object.entries(c.service.buses ?? {})) {
+    for (const [ruleId, rule] of Object.entries(bus.rules)) {
+      paths.push({ label: `rule ${busId}/${ruleId}`, parts: [busId, ruleId], maxAttempts: rule.retry?.maxAttempts, dlqRetention: 14 * 86400, filter: true });
+    }
+  }
+  return paths.map((p) => {
+    const name = n.name(NAME_RULES.gcp.pubsub, ...p.parts);
+    const dlqName = n.name(NAME_RULES.gcp.pubsub, ...p.parts, "dlq");
+    const subscription = all(c, "google_pubsub_subscription").find((s) => s.name === name);
+    const dlqTopic = byName(c, "google_pubsub_topic", dlqName);
+    const dlqSubscription = all(c, "google_pubsub_subscription").find((s) => s.name === dlqName);
+    return { ...p, name, dlqName, subscription, dlqTopic, dlqSubscription };
+  });
+}
+
+const sqlInstances = (c: ConformanceContext) => all(c, "google_sql_database_instance");
+const settings = (r: R) => one(r.settings);
+const lbBackends = (c: ConformanceContext) => all(c, "google_compute_backend_service");
+const alertTypes = (c: ConformanceContext) => all(c, "google_monitoring_alert_policy").map((a) => String(one(one(a.conditions).condition_threshold).filter ?? ""));
+const hasAlert = (c: ConformanceContext, metric: string, subject: string) => alertTypes(c).some((f) => f.includes(metric) && f.includes(subject));
+
+export const GCP_CAPABILITIES: CapabilityMap = {
+  "function.runtime": {
+    mode: "native", realisedBy: "google_cloudfunctions2_function build_config runtime/entry_point, built by a dedicated build service account",
+    check: (c) => perFunction(c, (_id, f, s) => fails(
+      [!!f, "no google_cloudfunctions2_function"],
+      [one(f?.build_config).runtime === GCF_RUNTIMES[s.runtime], `runtime ${one(f?.build_config).runtime}`],
+      [one(f?.build_config).entry_point === s.handler.split(".").pop(), `entry_point ${one(f?.build_config).entry_point}`],
+      [!!one(f?.build_config).service_account, "no dedicated build service account"],
+    )),
+  },
+  "function.memory": {
+    mode: "native", realisedBy: "service_config.available_memory (+ available_cpu sized for it)",
+    check: (c) => perFunction(c, (_id, f, s) => fails([svc(f).available_memory === `${s.memoryMb}M`, `available_memory ${svc(f).available_memory}`])),
+  },
+  "function.timeout": {
+    mode: "native", realisedBy: "service_config.timeout_seconds",
+    check: (c) => perFunction(c, (_id, f, s) => fails([svc(f).timeout_seconds === s.timeoutSeconds, `timeout ${svc(f).timeout_seconds}`])),
+  },
+  "function.identity": {
+    mode: "native", realisedBy: "google_service_account per function (runtime + build); grants on single resources (topic, secret, run service, conditioned Cloud SQL roles)",
+    check: (c) => {
+      const members = all(c, "google_project_iam_member");
+      const broad = members.filter((m) => /roles\/(owner|editor|viewer)$|admin$/i.test(m.role));
+      const unconditionedSql = members.filter((m) => /cloudsql\.(client|instanceUser)/.test(m.role) && !one(m.condition).expression);
+      return [
+        ...perFunction(c, (_id, f) => fails([/^\$\{google_service_account\./.test(svc(f).service_account_email ?? ""), "runtime service account is not its own"])),
+        ...broad.map((m) => `broad project role ${m.role}`),
+        ...unconditionedSql.map((m) => `${m.role} not conditioned on the instance`),
+      ];
+    },
+  },
+  "function.logRetention": {
+    mode: "different", realisedBy: "google_logging_project_bucket_config retention_days + google_logging_project_sink (when the environment differs from _Default's 30 days)",
+    note: "Cloud Run logs go to the project's _Default bucket (30 days); other retention routes the service's logs to its own bucket",
+    check: (c) => {
+      const days = c.env.retention.logDays;
+      if (days === 30) return [];
+      const bucket = all(c, "google_logging_project_bucket_config")[0];
+      const sink = all(c, "google_logging_project_sink")[0];
+      return fails([bucket?.retention_days === days, `log bucket retention ${bucket?.retention_days} != ${days}`], [/cloud_run_revision/.test(sink?.filter ?? ""), "no sink for function logs"]);
+    },
+  },
+  "function.tracing": {
+    mode: "different", realisedBy: "Cloud Trace: gen2 samples requests automatically; runtime identity holds roles/cloudtrace.agent",
+    note: "no per-function switch; tracing is always on and the identity may write spans",
+    check: (c) => perFunction(c, (id) => fails([all(c, "google_project_iam_member").some((m) => m.role === "roles/cloudtrace.agent" && String(m.member).includes(`_fn-${id}_runtime-sa_`)), "no cloudtrace.agent grant"])),
+  },
+  "function.secrets": {
+    mode: "native", realisedBy: "service_config.secret_environment_variables (version latest) + google_secret_manager_secret_iam_member secretAccessor per secret",
+    check: (c) => perFunction(c, (_id, f, s) => Object.keys(s.secrets).flatMap((name) => fails(
+      [(svc(f).secret_environment_variables ?? []).some((e: R) => e.key === name), `no secret env ${name}`],
+      [!(name in (svc(f).environment_variables ?? {})), `${name} as a plain variable`],
+    )).concat(fails([all(c, "google_secret_manager_secret_iam_member").length >= Object.keys(s.secrets).length, "secret access not granted"]))),
+  },
+  "function.concurrency": {
+    mode: "different", realisedBy: "service_config.max_instance_count × max_instance_request_concurrency",
+    note: "the cap is instances × requests per instance",
+    check: (c) => perFunction(c, (_id, f, s) => s.maxConcurrency === undefined ? [] : fails(
+      [svc(f).max_instance_count * svc(f).max_instance_request_concurrency >= s.maxConcurrency && svc(f).max_instance_count <= s.maxConcurrency, `cap ${svc(f).max_instance_count}×${svc(f).max_instance_request_concurrency} vs ${s.maxConcurrency}`],
+    )),
+  },
+  "function.warmInstances": {
+    mode: "native", realisedBy: "service_config.min_instance_count",
+    check: (c) => perFunction(c, (_id, f, s) => fails([(svc(f).min_instance_count ?? 0) === s.minWarmInstances, `min_instance_count ${svc(f).min_instance_count}`])),
+  },
+  "function.asyncFailure": {
+    mode: "different", realisedBy: "asynchronous work reaches functions only through Pub/Sub push subscriptions, each with a dead-letter topic and kept DLQ subscription",
+    note: "GCP has no async-invoke DLQ; every async path is a subscription with its own DLQ",
+    check: (c) => deliveries(c).flatMap((d) => fails([!!one(d.subscription?.dead_letter_policy).dead_letter_topic, `${d.label}: no dead_letter_policy`])),
+  },
+  "gateway.routes": {
+    mode: "different", realisedBy: "google_compute_url_map route_rules (path templates) → backend service → serverless NEG; methods checked in the function (PLATFORM_ROUTES)",
+    note: "the URL map matches paths, not methods; the function answers 405 for undeclared methods",
+    check: (c) => Object.values(c.service.gateways ?? {}).flatMap((g) => {
+      const rules = all(c, "google_compute_url_map").flatMap((m) => one(m.path_matcher).route_rules ?? []);
+      const matches = rules.flatMap((r: R) => r.match_rules ?? []);
+      return g.routes.flatMap((r) => fails([matches.some((m: R) => m.full_path_match === r.path || m.path_template_match === pathTemplate(r.path)), `route ${r.method} ${r.path} not in URL map`]));
+    }),
+  },
+  "gateway.throttle": {
+    mode: "different", realisedBy: "google_compute_security_policy throttle rule (count = burst + rate × 60 per 60 s, deny(429)) on every backend service",
+    note: "Cloud Armor counts per window instead of a token bucket",
+    check: (c) => Object.values(c.service.gateways ?? {}).flatMap((g) => {
+      const policy = all(c, "google_compute_security_policy")[0];
+      const rule = (policy?.rule ?? []).find((r: R) => r.action === "throttle");
+      const t = one(one(rule?.rate_limit_options).rate_limit_threshold);
+      return fails(
+        [t.count === g.throttle.burstLimit + g.throttle.rateLimit * THROTTLE_WINDOW_SECONDS && t.interval_sec === THROTTLE_WINDOW_SECONDS, `threshold ${JSON.stringify(t)}`],
+        [lbBackends(c).length > 0 && lbBackends(c).every((b) => !!b.security_policy), "backend without security policy"],
+      );
+    }),
+  },
+  "gateway.cors": {
+    mode: "different", realisedBy: "PLATFORM_CORS passed to routed functions, which answer preflights (the load balancer cannot)",
+    note: "CORS is enforced in the function",
+    check: (c) => perFunction(c, (id, f) => Object.values(c.service.gateways ?? {}).some((g) => g.cors && g.routes.some((r) => r.function === id))
+      ? fails([JSON.parse(svc(f).environment_variables?.PLATFORM_CORS ?? "{}").allowOrigins?.length > 0, "no PLATFORM_CORS"]) : []),
+  },
+  "gateway.jwt": {
+    mode: "different", realisedBy: "PLATFORM_JWT_ISSUER / _AUDIENCES / _JWKS_URI passed to routed functions, which verify the bearer token",
+    note: "the load balancer does not validate JWTs; the function does, per route",
+    check: (c) => perFunction(c, (id, f) => Object.values(c.service.gateways ?? {}).flatMap((g) => g.auth && g.routes.some((r) => r.function === id)
+      ? fails(
+          [svc(f).environment_variables?.PLATFORM_JWT_ISSUER === g.auth.issuer, "issuer not passed"],
+          [JSON.stringify(JSON.parse(svc(f).environment_variables?.PLATFORM_JWT_AUDIENCES ?? "[]")) === JSON.stringify(g.auth.audiences), "audiences not passed"],
+        ) : [])),
+  },
+  "gateway.accessLogs": {
+    mode: "native", realisedBy: "google_compute_backend_service log_config (sample_rate 1), routed to the service log bucket",
+    check: (c) => lbBackends(c).flatMap((b) => fails([one(b.log_config).enable === true && one(b.log_config).sample_rate === 1, `${b.name}: logging off`])),
+  },
+  "gateway.invokeScope": {
+    mode: "different", realisedBy: "ingress ALLOW_INTERNAL_AND_GCLB on routed functions (run.invoker allUsers, reachable only via the LB), ALLOW_INTERNAL_ONLY elsewhere",
+    note: "the serverless NEG carries no identity, so the network ingress setting is the boundary",
+    check: (c) => {
+      const routed = new Set(Object.values(c.service.gateways ?? {}).flatMap((g) => g.routes.map((r) => r.function)));
+      const publicInvokers = all(c, "google_cloud_run_v2_service_iam_member").filter((m) => m.member === "allUsers").length;
+      return perFunction(c, (id, f) => fails([svc(f).ingress_settings === (routed.has(id) ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_INTERNAL_ONLY"), `ingress ${svc(f).ingress_settings}`]))
+        .concat(fails([publicInvokers <= routed.size, "allUsers invoker on a function the gateway does not route to"]));
+    },
+  },
+  "queue.dlq": {
+    mode: "native", realisedBy: "dead_letter_policy (max_delivery_attempts) to a dead-letter topic; Pub/Sub agent publisher on it and subscriber on the source",
+    check: (c) => deliveries(c).filter((d) => d.label.startsWith("queue")).flatMap((d) => fails(
+      [one(d.subscription?.dead_letter_policy).max_delivery_attempts === d.maxAttempts, `${d.label}: max_delivery_attempts`],
+      [!!d.dlqTopic, `${d.label}: no DLQ topic`],
+    )).concat(fails([
+      all(c, "google_pubsub_topic_iam_member").filter((m) => m.role === "roles/pubsub.publisher" && /gcp-sa-pubsub/.test(m.member)).length >= deliveries(c).length,
+      "Pub/Sub agent cannot publish to every dead-letter topic",
+    ], [
+      all(c, "google_pubsub_subscription_iam_member").filter((m) => m.role === "roles/pubsub.subscriber" && /gcp-sa-pubsub/.test(m.member)).length >= deliveries(c).length,
+      "Pub/Sub agent cannot acknowledge every source subscription",
+    ])),
+  },
+  "queue.dlqRetention": {
+    mode: "native", realisedBy: "DLQ topic message_retention_duration + its own pull subscription (never expires) keeping dead letters ≥ 14 days",
+    check: (c) => deliveries(c).flatMap((d) => fails(
+      [secs(d.dlqSubscription?.message_retention_duration) >= 14 * 86400, `${d.label}: DLQ subscription keeps ${d.dlqSubscription?.message_retention_duration}`],
+      [one(d.dlqSubscription?.expiration_policy).ttl === "", `${d.label}: DLQ subscription can expire`],
+    )),
+  },
+  "queue.visibility": {
+    mode: "native", realisedBy: "ack_deadline_seconds ≥ the consumer's timeout (≤ 600)",
+    check: (c) => Object.entries(c.service.queues ?? {}).flatMap(([id, q]) => {
+      const d = deliveries(c).find((x) => x.label === `queue ${id}`);
+      const timeout = resolveFunction(c.service.functions[q.consumer]).timeoutSeconds;
+      return fails([d?.subscription?.ack_deadline_seconds >= timeout, `queue ${id}: ack deadline ${d?.subscription?.ack_deadline_seconds} < ${timeout}`]);
+    }),
+  },
+  "queue.encryption": {
+    mode: "native", realisedBy: "google_pubsub_topic kms_key_name (CMEK) on queue, bus and DLQ topics",
+    check: (c) => all(c, "google_pubsub_topic").flatMap((t) => fails([!!t.kms_key_name, `${t.name}: no CMEK`])),
+  },
+  "queue.consumer": {
+    mode: "different", realisedBy: "push_config to the consumer URL with an OIDC token from a dedicated invoker (run.invoker on that function only)",
+    note: "push delivers one message per request; batch settings warn at synth",
+    check: (c) => deliveries(c).flatMap((d) => fails([!!one(one(d.subscription?.push_config).oidc_token).service_account_email, `${d.label}: push without OIDC`])),
+  },
+  "bus.rules": {
+    mode: "different", realisedBy: "one filtered google_pubsub_subscription per rule on the bus topic (attributes source/type/…); queue targets push to the queue's consumer",
+    note: "Pub/Sub cannot forward topic to topic, so a queue target is a filtered subscription delivering to the queue's consumer",
+    check: (c) => deliveries(c).filter((d) => d.filter).flatMap((d) => fails([!!d.subscription?.filter, `${d.label}: no filter`])),
+  },
+  "bus.retry": {
+    mode: "native", realisedBy: "retry_policy (10–600 s backoff) + dead_letter_policy.max_delivery_attempts; message_retention_duration = max event age",
+    check: (c) => deliveries(c).filter((d) => d.filter).flatMap((d) => fails(
+      [!!one(d.subscription?.retry_policy).maximum_backoff, `${d.label}: no retry policy`],
+      [d.maxAttempts === undefined || one(d.subscription?.dead_letter_policy).max_delivery_attempts === d.maxAttempts, `${d.label}: attempts`],
+    )),
+  },
+  "bus.dlq": {
+    mode: "native", realisedBy: "per-rule dead-letter topic with its own pull subscription",
+    check: (c) => deliveries(c).filter((d) => d.filter).flatMap((d) => fails([!!d.dlqTopic && !!d.dlqSubscription, `${d.label}: no DLQ`])),
+  },
+  "bus.archive": {
+    mode: "different", realisedBy: "Cloud Storage subscription (cloud_storage_config) to a CMEK bucket deleting objects after the archive retention",
+    note: "topic retention stops at 31 days, so the archive is a bucket",
+    check: (c) => Object.keys(c.service.buses ?? {}).flatMap((busId) => {
+      const days = c.service.buses![busId].archiveRetentionDays ?? c.env.retention.archiveDays;
+      if (!days) return [];
+      const bucket = all(c, "google_storage_bucket").find((b) => String(b.name).includes(`${busId}-archive`));
+      const age = bucket?.lifecycle_rule?.[0]?.condition?.[0]?.age ?? one(one(bucket?.lifecycle_rule).condition).age;
+      return fails([all(c, "google_pubsub_subscription").some((s) => s.cloud_storage_config), `bus ${busId}: no archive subscription`], [age === days, `bus ${busId}: archive keeps ${age} days`]);
+    }),
+  },
+  "proxy.pool": {
+    mode: "native", realisedBy: "settings.connection_pool_config (Managed Connection Pooling, Enterprise Plus): max/min pool size from the spec's percentages, query_wait_timeout",
+    check: (c) => Object.values(c.service.databases ?? {}).flatMap((d) => {
+      const s = settings(sqlInstances(c)[0] ?? {});
+      if (c.env.clouds.gcp?.database?.acceptNoPooling && s.edition !== "ENTERPRISE_PLUS") return [];
+      const flags = Object.fromEntries((one(s.connection_pool_config).flags ?? []).map((f: R) => [f.name, f.value]));
+      const pool = resolvePool(d.pool);
+      const max = CLOUD_SQL_SIZES[d.size].maxConnections;
+      return fails(
+        [one(s.connection_pool_config).connection_pooling_enabled === true, "pooling off"],
+        [flags.max_pool_size === String(Math.floor((max * pool.maxConnectionsPercent) / 100)), `max_pool_size ${flags.max_pool_size}`],
+        [flags.query_wait_timeout === String(pool.borrowTimeoutSeconds), "borrow timeout"],
+      );
+    }),
+  },
+  "proxy.tls": {
+    mode: "native", realisedBy: "ip_configuration.ssl_mode ENCRYPTED_ONLY",
+    check: (c) => sqlInstances(c).flatMap((i) => fails([one(settings(i).ip_configuration).ssl_mode === "ENCRYPTED_ONLY", `${i.name}: ssl_mode`])),
+  },
+  "proxy.iamAuth": {
+    mode: "native", realisedBy: "cloudsql.iam_authentication flag + google_sql_user CLOUD_IAM_SERVICE_ACCOUNT per granted function + conditioned cloudsql.client",
+    check: (c) => sqlInstances(c).flatMap((i) => fails(
+      [(settings(i).database_flags ?? []).some((f: R) => f.name === "cloudsql.iam_authentication" && f.value === "on"), "IAM auth flag off"],
+      [all(c, "google_sql_user").every((u) => u.type === "CLOUD_IAM_SERVICE_ACCOUNT") && all(c, "google_sql_user").length > 0, "non-IAM users"],
+    )),
+  },
+  "proxy.private": {
+    mode: "native", realisedBy: "ipv4_enabled false + private_network (private services access); functions reach it through a VPC connector",
+    check: (c) => sqlInstances(c).flatMap((i) => fails(
+      [one(settings(i).ip_configuration).ipv4_enabled === false, "public IP"],
+      [!!one(settings(i).ip_configuration).private_network, "no private network"],
+    )),
+  },
+  "proxy.backups": {
+    mode: "native", realisedBy: "encryption_key_name (CMEK) + backup_configuration with point-in-time recovery and the environment's retained backups",
+    check: (c) => sqlInstances(c).flatMap((i) => {
+      const b = one(settings(i).backup_configuration);
+      return fails([!!i.encryption_key_name, "no CMEK"], [b.enabled && b.point_in_time_recovery_enabled, "no PITR"], [one(b.backup_retention_settings).retained_backups === c.env.retention.backupDays, "retention"]);
+    }),
+  },
+  "proxy.deletionProtection": {
+    mode: "native", realisedBy: "deletion_protection + settings.deletion_protection_enabled + lifecycle.prevent_destroy in prod",
+    check: (c) => sqlInstances(c).flatMap((i) => fails(
+      [i.deletion_protection === c.env.deletionProtection, `deletion_protection ${i.deletion_protection}`],
+      [settings(i).deletion_protection_enabled === c.env.deletionProtection, "API deletion protection"],
+    )),
+  },
+  "alarms.channel": {
+    mode: "native", realisedBy: "google_monitoring_notification_channel (email) per recipient, on every alert policy",
+    check: (c) => {
+      const emails = all(c, "google_monitoring_notification_channel").map((ch) => ch.labels?.email_address);
+      return c.env.alarms.recipients.flatMap((r) => fails([emails.includes(r), `no channel for ${r}`]))
+        .concat(all(c, "google_monitoring_alert_policy").flatMap((a) => fails([(a.notification_channels ?? []).length > 0, `${a.display_name}: no channel`])));
+    },
+  },
+  "alarms.components": {
+    mode: "native", realisedBy: "google_monitoring_alert_policy: run 5xx/429/p99, LB 5xx/p99, oldest unacked age, dead-letter count and DLQ backlog, num_backends/CPU/disk",
+    check: (c) => {
+      const n = namer(c);
+      return [
+        ...Object.keys(c.service.functions).flatMap((id) => fails([hasAlert(c, "run.googleapis.com/request_count", n.name(NAME_RULES.gcp.function, id)), `function ${id}: no alert`])),
+        ...Object.keys(c.service.gateways ?? {}).flatMap((id) => fails([hasAlert(c, "https/request_count", n.name(NAME_RULES.gcp.compute, id)), `gateway ${id}: no alert`])),
+        ...deliveries(c).flatMap((d) => fails([hasAlert(c, "dead_letter_message_count", d.name), `${d.label}: no dead-letter alert`], [hasAlert(c, "num_undelivered_messages", d.dlqName), `${d.label}: no DLQ backlog alert`])),
+        ...Object.keys(c.service.databases ?? {}).flatMap((id) => fails([hasAlert(c, "num_backends", n.name(NAME_RULES.gcp.sqlInstance, id)), `database ${id}: no alert`])),
+      ];
+    },
+  },
+  "budget.notifications": {
+    mode: "native", realisedBy: "google_billing_budget on the project: CURRENT_SPEND and FORECASTED_SPEND threshold rules to monitoring channels",
+    check: (c) => {
+      const b = all(c, "google_billing_budget")[0];
+      const rules = b?.threshold_rules ?? [];
+      return fails(
+        [!!b, "no budget"],
+        [rules.filter((r: R) => r.spend_basis === "CURRENT_SPEND").length === c.env.budget.actualThresholdsPercent.length, "actual thresholds"],
+        [rules.filter((r: R) => r.spend_basis === "FORECASTED_SPEND").length === c.env.budget.forecastThresholdsPercent.length, "forecast thresholds"],
+        [(one(b?.all_updates_rule).monitoring_notification_channels ?? []).length > 0, "no channels"],
+      );
+    },
+  },
+  "tags.required": {
+    mode: "different", realisedBy: "provider default_labels + explicit labels where defaults do not reach (Cloud SQL user_labels, alert policies and channels user_labels)",
+    note: "labels, not tags; resources without labels (IAM, LB pieces) carry none on GCP",
+    check: (c) => {
+      const defaults = c.json.provider?.google?.[0]?.default_labels ?? {};
+      return [
+        ...REQUIRED_TAG_KEYS.flatMap((k) => fails([/^[a-z0-9_-]{1,63}$/.test(defaults[k] ?? ""), `default label ${k} missing`])),
+        ...sqlInstances(c).flatMap((i) => REQUIRED_TAG_KEYS.flatMap((k) => fails([settings(i).user_labels?.[k] === defaults[k], `${i.name}: user_labels.${k}`]))),
+        ...all(c, "google_monitoring_alert_policy").flatMap((a) => REQUIRED_TAG_KEYS.flatMap((k) => fails([a.user_labels?.[k] === defaults[k], `${a.display_name}: user_labels.${k}`]))),
+      ];
+    },
+  },
+};

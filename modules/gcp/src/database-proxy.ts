@@ -1,0 +1,177 @@
+import { Annotations } from "cdktf";
+import { Construct } from "constructs";
+import {
+  AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool,
+} from "@polycloud/core";
+import { SqlDatabase } from "@cdktf/provider-google/lib/sql-database";
+import { SqlDatabaseInstance } from "@cdktf/provider-google/lib/sql-database-instance";
+import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
+import { createAlertPolicy, quote } from "./alarm";
+import { GcpContext } from "./context";
+import { GcpFunction } from "./function";
+import { CLOUD_SQL_SIZES, POOLED_PORT } from "./limits";
+
+export interface GcpDatabaseProxyProps {
+  readonly context: GcpContext;
+  readonly logicalId: string;
+  readonly spec: DatabaseProxySpec;
+}
+
+/**
+ * Cloud SQL for PostgreSQL with private IP only, TLS required, backups with point-in-time
+ * recovery, deletion protection in prod, CMEK, and Managed Connection Pooling (Enterprise Plus).
+ * Granted functions log in as IAM service-account users; no built-in password user is created,
+ * so no password ever reaches state.
+ */
+export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy {
+  readonly spec: DatabaseProxySpec;
+  readonly instance: SqlDatabaseInstance;
+  readonly database: SqlDatabase;
+  readonly port: number;
+  readonly alarms: AlarmInfo[] = [];
+  readonly pooled: boolean;
+  readonly maxConnections: number;
+  readonly problems: Problems;
+  private readonly ctx: GcpContext;
+
+  constructor(scope: Construct, id: string, private readonly props: GcpDatabaseProxyProps) {
+    super(scope, id);
+    const { context: ctx, spec, logicalId } = props;
+    this.ctx = ctx;
+    this.spec = spec;
+    this.problems = new Problems(`GcpDatabaseProxy(${logicalId})`);
+    const db = ctx.spec.database ?? {};
+    const edition = db.edition ?? "ENTERPRISE_PLUS";
+    const size = CLOUD_SQL_SIZES[spec.size] ?? CLOUD_SQL_SIZES.small;
+    this.maxConnections = size.maxConnections;
+    this.pooled = edition === "ENTERPRISE_PLUS";
+    if (!this.pooled) {
+      if (db.acceptNoPooling) {
+        Annotations.of(this).addWarning(
+          `GcpDatabaseProxy(${logicalId}): environments/${ctx.env.name} clouds.gcp.database.edition = "${edition}" has no managed connection pooling; functions connect directly to Cloud SQL (accepted by acceptNoPooling).`,
+        );
+      } else {
+        this.problems.add(`environments/${ctx.env.name}.clouds.gcp.database.edition`, edition, 'ENTERPRISE_PLUS (managed connection pooling), or set clouds.gcp.database.acceptNoPooling: true to accept no pooling in this environment');
+      }
+    }
+    if (spec.requireTls === false) this.problems.add("requireTls", false, "true (TLS is always required)");
+    const pool = resolvePool(spec.pool);
+    const prod = ctx.env.deletionProtection;
+    const backupDays = ctx.env.retention?.backupDays ?? 7;
+    const [sqlApi] = ctx.services.enable("sqladmin.googleapis.com");
+
+    this.instance = new SqlDatabaseInstance(this, "instance", {
+      name: ctx.namer.name(NAME_RULES.gcp.sqlInstance, logicalId),
+      region: ctx.region,
+      databaseVersion: `POSTGRES_${spec.postgresVersion}`,
+      encryptionKeyName: ctx.key.id,
+      deletionProtection: prod,
+      settings: {
+        tier: db.tier ?? (this.pooled ? size.tier : "db-custom-1-3840"),
+        edition,
+        availabilityType: prod ? "REGIONAL" : "ZONAL",
+        deletionProtectionEnabled: prod,
+        retainBackupsOnDelete: prod,
+        diskAutoresize: true,
+        diskType: "PD_SSD",
+        ipConfiguration: {
+          ipv4Enabled: false,
+          privateNetwork: ctx.network.networkId,
+          sslMode: "ENCRYPTED_ONLY",
+        },
+        backupConfiguration: {
+          enabled: true,
+          pointInTimeRecoveryEnabled: true,
+          transactionLogRetentionDays: Math.min(backupDays, 7),
+          backupRetentionSettings: { retainedBackups: backupDays, retentionUnit: "COUNT" },
+        },
+        databaseFlags: [
+          { name: "cloudsql.iam_authentication", value: "on" },
+          { name: "max_connections", value: String(size.maxConnections) },
+          { name: "log_connections", value: "on" },
+          { name: "log_disconnections", value: "on" },
+        ],
+        connectionPoolConfig: this.pooled
+          ? [{
+              connectionPoolingEnabled: true,
+              // Pool limits from the spec, as shares of max_connections like the RDS Proxy settings.
+              flags: [
+                { name: "pool_mode", value: "transaction" },
+                { name: "max_pool_size", value: String(Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100)) },
+                { name: "min_pool_size", value: String(Math.floor((size.maxConnections * pool.maxIdleConnectionsPercent) / 100)) },
+                { name: "query_wait_timeout", value: String(pool.borrowTimeoutSeconds) },
+              ],
+            }]
+          : undefined,
+        insightsConfig: { queryInsightsEnabled: true, recordApplicationTags: true },
+        maintenanceWindow: { day: 7, hour: 3, updateTrack: "stable" },
+        // Cloud SQL is not reached by the provider's default_labels.
+        userLabels: { ...ctx.labels, component: "database" },
+      },
+      lifecycle: { preventDestroy: prod },
+      dependsOn: [sqlApi, ...(ctx.network.peering ? [ctx.network.peering] : [])],
+    });
+    this.port = this.pooled ? POOLED_PORT : 5432;
+    this.database = new SqlDatabase(this, "database", {
+      name: spec.databaseName ?? DEFAULTS.databaseName,
+      instance: this.instance.name,
+      deletionPolicy: prod ? "ABANDON" : "DELETE",
+    });
+
+    const t = ctx.thresholds;
+    const res = `resource.type="cloudsql_database" AND resource.labels.database_id=${quote(`${ctx.projectId}:${this.instance.name}`)}`;
+    const limit = Math.floor((size.maxConnections * t.proxyConnectionSaturationPercent) / 100);
+    this.alarms.push(
+      createAlertPolicy(this, "alarm-connections", ctx, {
+        signal: "proxy.connectionSaturation", name: `${this.instance.name} connections`, threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM",
+        filter: `metric.type="cloudsql.googleapis.com/database/postgresql/num_backends" AND ${res}`,
+        documentation: `Backends exceed ${t.proxyConnectionSaturationPercent}% of max_connections (${size.maxConnections}); the pool (max ${Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100)}) is saturating.`,
+      }),
+      createAlertPolicy(this, "alarm-cpu", ctx, {
+        signal: "database.cpu", name: `${this.instance.name} cpu`, threshold: 0.8, aligner: "ALIGN_MEAN", duration: "600s",
+        filter: `metric.type="cloudsql.googleapis.com/database/cpu/utilization" AND ${res}`,
+        documentation: "Database CPU above 80% for 10 minutes.",
+      }),
+      createAlertPolicy(this, "alarm-disk", ctx, {
+        signal: "database.storage", name: `${this.instance.name} disk`, threshold: 0.85, aligner: "ALIGN_MAX",
+        filter: `metric.type="cloudsql.googleapis.com/database/disk/utilization" AND ${res}`,
+        documentation: "Database disk above 85% (autoresize is on; check the growth).",
+      }),
+    );
+    this.node.addValidation({ validate: () => this.problems.messages() });
+  }
+
+  /** Private IP of the instance; pooled connections use port 6432. */
+  get endpoint(): string {
+    return this.instance.privateIpAddress;
+  }
+
+  /**
+   * IAM database login for the function's service account, `cloudsql.client` and
+   * `cloudsql.instanceUser` conditioned on this instance, and the VPC connector path.
+   */
+  grantConnect(fn: PlatformFunction): void {
+    const f = fn as GcpFunction;
+    const { projectId } = this.ctx;
+    // Postgres IAM user names are the service-account e-mail without ".gserviceaccount.com".
+    const user = new SqlUser(this, `user-${f.logicalId}`, {
+      name: `${f.serviceAccount.accountId}@${projectId}.iam`,
+      instance: this.instance.name,
+      type: "CLOUD_IAM_SERVICE_ACCOUNT",
+    });
+    const condition = {
+      title: `only-${this.props.logicalId}`.slice(0, 100),
+      expression: `resource.name == "projects/${projectId}/instances/${this.instance.name}" && resource.service == "sqladmin.googleapis.com"`,
+    };
+    for (const role of ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]) {
+      f.projectRole(`db-${this.props.logicalId}-${role.split(".").pop()}`, role, f.serviceAccount, condition);
+    }
+    f.useVpcConnector();
+    const prefix = `DB_${this.props.logicalId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+    f.addEnvironment(`${prefix}_HOST`, this.endpoint);
+    f.addEnvironment(`${prefix}_PORT`, String(this.port));
+    f.addEnvironment(`${prefix}_NAME`, this.database.name);
+    f.addEnvironment(`${prefix}_USER`, user.name);
+    f.addEnvironment(`${prefix}_SSLMODE`, "require");
+  }
+}

@@ -1,0 +1,120 @@
+import { Construct } from "constructs";
+import {
+  AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, resolveRetry,
+} from "@polycloud/core";
+import { PubsubSubscription } from "@cdktf/provider-google/lib/pubsub-subscription";
+import { PubsubTopic } from "@cdktf/provider-google/lib/pubsub-topic";
+import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-iam-member";
+import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
+import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
+import { GcpContext, serviceAgent } from "./context";
+import { GcpPushDelivery, PUBSUB_AGENT } from "./dead-letter";
+import { toPubsubFilter } from "./event-filter";
+import { GcpFunction } from "./function";
+import { PUBSUB_MAX_ACK_SECONDS } from "./limits";
+import { GcpQueue } from "./queue";
+
+export interface GcpEventBusProps {
+  readonly context: GcpContext;
+  readonly logicalId: string;
+  readonly spec: EventBusSpec;
+  readonly functions: Readonly<Record<string, GcpFunction>>;
+  readonly queues: Readonly<Record<string, GcpQueue>>;
+}
+
+/** Retry default when the spec leaves it open: Pub/Sub allows 5–100 delivery attempts. */
+const DEFAULT_ATTEMPTS = 100;
+
+/**
+ * A Pub/Sub topic as the bus, one filtered push subscription per rule with its own dead-letter
+ * topic and kept DLQ subscription, and an archive: a Cloud Storage subscription writing every
+ * event to a bucket that deletes objects after the archive retention.
+ *
+ * Pub/Sub cannot forward one topic into another, so a rule that targets a queue becomes a
+ * filtered subscription on the bus that pushes to the queue's consumer with the queue's ack
+ * deadline; the rule keeps its own dead-letter topic.
+ * Eventarc Advanced is deliberately not used: its pipelines drop events once retries run out.
+ */
+export class GcpEventBus extends Construct implements PlatformEventBus {
+  readonly spec: EventBusSpec;
+  readonly topic: PubsubTopic;
+  readonly rules: Record<string, GcpPushDelivery> = {};
+  readonly archive?: PubsubSubscription;
+  readonly problems: Problems;
+
+  constructor(scope: Construct, id: string, private readonly props: GcpEventBusProps) {
+    super(scope, id);
+    const { context: ctx, spec, logicalId } = props;
+    this.spec = spec;
+    this.problems = new Problems(`GcpEventBus(${logicalId})`);
+    ctx.services.enable("pubsub.googleapis.com");
+    this.topic = new PubsubTopic(this, "topic", {
+      name: ctx.namer.name(NAME_RULES.gcp.pubsub, logicalId),
+      kmsKeyName: ctx.key.id,
+      labels: { ...ctx.labels, component: "bus" },
+    });
+
+    const archiveDays = spec.archiveRetentionDays ?? ctx.env.retention?.archiveDays ?? 0;
+    if (archiveDays > 0) {
+      const bucket = new StorageBucket(this, "archive-bucket", {
+        name: `${ctx.projectId}-${ctx.namer.name(NAME_RULES.gcp.bucket, logicalId, "archive")}`.slice(0, 63).replace(/-+$/, ""),
+        location: ctx.region,
+        uniformBucketLevelAccess: true,
+        publicAccessPrevention: "enforced",
+        encryption: { defaultKmsKeyName: ctx.key.id },
+        lifecycleRule: [{ action: { type: "Delete" }, condition: { age: archiveDays } }],
+        forceDestroy: !ctx.env.deletionProtection,
+        labels: { ...ctx.labels, component: "bus-archive" },
+        lifecycle: { preventDestroy: ctx.env.deletionProtection },
+      });
+      const agent = serviceAgent(ctx, PUBSUB_AGENT);
+      const writers = ["roles/storage.objectCreator", "roles/storage.legacyBucketReader"].map(
+        (role) => new StorageBucketIamMember(this, `archive-${role.split(".").pop()}`, { bucket: bucket.name, role, member: agent }),
+      );
+      this.archive = new PubsubSubscription(this, "archive", {
+        name: ctx.namer.name(NAME_RULES.gcp.pubsub, logicalId, "archive"),
+        topic: this.topic.id,
+        cloudStorageConfig: { bucket: bucket.name, filenamePrefix: "events/", maxDuration: "300s", avroConfig: { writeMetadata: true } },
+        expirationPolicy: { ttl: "" },
+        labels: { ...ctx.labels, component: "bus-archive" },
+        dependsOn: writers,
+      });
+    }
+
+    for (const [ruleId, rule] of Object.entries(spec.rules ?? {})) {
+      const at = `rules.${ruleId}`;
+      const filter = toPubsubFilter(rule.filter ?? {}, this.problems, at);
+      const target = "function" in rule.target ? props.functions[rule.target.function] : undefined;
+      const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
+      const consumer = target ?? (queue ? props.functions[queue.spec.consumer] : undefined);
+      if (!consumer) continue; // unknown targets are reported by validation
+      const retry = resolveRetry(rule.retry);
+      this.rules[ruleId] = new GcpPushDelivery(this, `rule-${ruleId}`, {
+        context: ctx,
+        nameParts: [logicalId, ruleId],
+        topic: this.topic,
+        filter,
+        endpoint: consumer.url,
+        grantInvoker: (member) => consumer.grantInvoke(`bus-${logicalId}-${ruleId}`, member),
+        ackDeadlineSeconds: queue?.resolved
+          ? Math.max(consumer.spec.timeoutSeconds, Math.min(queue.resolved.visibilityTimeoutSeconds, PUBSUB_MAX_ACK_SECONDS))
+          : consumer.spec.timeoutSeconds,
+        maxDeliveryAttempts: rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS,
+        retentionSeconds: retry.maxEventAgeSeconds,
+        dlqRetentionSeconds: queue?.resolved.dlqRetentionSeconds ?? 14 * 24 * 3600,
+        kind: "bus",
+      });
+    }
+    this.node.addValidation({ validate: () => this.problems.messages() });
+  }
+
+  get alarms(): AlarmInfo[] {
+    return Object.values(this.rules).flatMap((r) => r.alarms);
+  }
+
+  grantPublish(fn: PlatformFunction): void {
+    const f = fn as GcpFunction;
+    new PubsubTopicIamMember(this, `publisher-${f.logicalId}`, { topic: this.topic.id, role: "roles/pubsub.publisher", member: f.member });
+    f.addEnvironment(`EVENT_BUS_${this.props.logicalId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_TOPIC`, this.topic.id);
+  }
+}

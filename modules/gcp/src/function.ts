@@ -1,0 +1,189 @@
+import * as path from "node:path";
+import { AssetType, Lazy, TerraformAsset } from "cdktf";
+import { Construct } from "constructs";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction } from "@polycloud/core";
+import { Cloudfunctions2Function } from "@cdktf/provider-google/lib/cloudfunctions2-function";
+import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run-v2-service-iam-member";
+import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
+import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
+import { SecretManagerSecretIamMember } from "@cdktf/provider-google/lib/secret-manager-secret-iam-member";
+import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
+import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
+import { StorageBucketObject } from "@cdktf/provider-google/lib/storage-bucket-object";
+import { createAlertPolicy, quote } from "./alarm";
+import { GcpContext } from "./context";
+import { GCF_RUNTIMES, functionCpu } from "./limits";
+
+export interface GcpFunctionProps {
+  readonly context: GcpContext;
+  readonly logicalId: string;
+  readonly spec: ResolvedFunction;
+  /** Declared secrets by id, for the spec's `secrets`. */
+  readonly secrets?: Readonly<Record<string, SecretManagerSecret>>;
+}
+
+/** Project roles every function runtime needs for its own telemetry (write-only). */
+const RUNTIME_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent"];
+/** What the dedicated build identity needs to turn the source object into an image. */
+const BUILD_ROLES = ["roles/logging.logWriter", "roles/artifactregistry.writer"];
+
+/**
+ * Cloud Functions gen2 (a Cloud Run service built from source) with its own runtime and build
+ * service accounts, a content-hashed source object, memory/timeout/instances/concurrency from
+ * the spec, Secret Manager secrets as secret environment variables and restricted ingress:
+ * internal only, or internal + load balancer once a gateway routes to it.
+ *
+ * Why gen2 and not Cloud Run v2 directly: gen2 builds the same source folder the other clouds
+ * deploy, so no container pipeline is needed; it still exposes every Cloud Run knob the spec uses.
+ */
+export class GcpFunction extends Construct implements PlatformFunction {
+  readonly logicalId: string;
+  readonly spec: ResolvedFunction;
+  readonly functionName: string;
+  readonly fn: Cloudfunctions2Function;
+  readonly serviceAccount: ServiceAccount;
+  readonly buildServiceAccount: ServiceAccount;
+  readonly alarms: AlarmInfo[] = [];
+  private readonly environment: Record<string, string>;
+  private readonly secretEnv: { key: string; projectId: string; secret: string; version: string }[] = [];
+  private behindGateway = false;
+  private connector?: string;
+  private readonly ctx: GcpContext;
+
+  constructor(scope: Construct, id: string, props: GcpFunctionProps) {
+    super(scope, id);
+    const { context: ctx, spec } = props;
+    this.ctx = ctx;
+    this.logicalId = props.logicalId;
+    this.spec = spec;
+    this.functionName = ctx.namer.name(NAME_RULES.gcp.function, props.logicalId);
+    const apis = ctx.services.enable("cloudfunctions.googleapis.com", "cloudbuild.googleapis.com", "artifactregistry.googleapis.com", "run.googleapis.com");
+
+    this.serviceAccount = new ServiceAccount(this, "runtime-sa", {
+      accountId: ctx.namer.name(NAME_RULES.gcp.serviceAccount, props.logicalId, "fn"),
+      displayName: `${this.functionName} runtime`,
+    });
+    this.buildServiceAccount = new ServiceAccount(this, "build-sa", {
+      accountId: ctx.namer.name(NAME_RULES.gcp.serviceAccount, props.logicalId, "build"),
+      displayName: `${this.functionName} build`,
+    });
+    RUNTIME_ROLES.forEach((role) => this.projectRole(`runtime-${role.split(".").pop()}`, role, this.serviceAccount));
+    BUILD_ROLES.forEach((role) => this.projectRole(`build-${role.split(".").pop()}`, role, this.buildServiceAccount));
+    new StorageBucketIamMember(this, "build-reads-source", {
+      bucket: ctx.sourceBucket.name,
+      role: "roles/storage.objectViewer",
+      member: `serviceAccount:${this.buildServiceAccount.email}`,
+    });
+
+    this.environment = { ...spec.environment };
+    for (const [name, secretId] of Object.entries(spec.secrets)) {
+      const secret = props.secrets?.[secretId];
+      if (!secret) continue; // reported by validation
+      // Resolved by Cloud Run when an instance starts; the value never enters Terraform.
+      this.secretEnv.push({ key: name, projectId: ctx.projectId, secret: secret.secretId, version: "latest" });
+      new SecretManagerSecretIamMember(this, `reads-${secretId}`, {
+        secretId: secret.id,
+        role: "roles/secretmanager.secretAccessor",
+        member: `serviceAccount:${this.serviceAccount.email}`,
+      });
+    }
+
+    const asset = new TerraformAsset(this, "code", { path: path.resolve(spec.source ?? "."), type: AssetType.ARCHIVE });
+    const object = new StorageBucketObject(this, "source", {
+      bucket: ctx.sourceBucket.name,
+      name: `${props.logicalId}/${asset.assetHash}.zip`,
+      source: asset.path,
+    });
+
+    const perInstance = spec.perInstanceConcurrency;
+    this.fn = new Cloudfunctions2Function(this, "fn", {
+      name: this.functionName,
+      location: ctx.region,
+      description: `${props.logicalId} (${ctx.env.name})`,
+      buildConfig: {
+        runtime: GCF_RUNTIMES[spec.runtime] ?? spec.runtime,
+        entryPoint: spec.handler.split(".").pop(),
+        serviceAccount: this.buildServiceAccount.id,
+        source: { storageSource: { bucket: ctx.sourceBucket.name, object: object.name } },
+      },
+      serviceConfig: {
+        availableMemory: `${spec.memoryMb}M`,
+        availableCpu: functionCpu(spec.memoryMb, perInstance),
+        timeoutSeconds: spec.timeoutSeconds,
+        minInstanceCount: spec.minWarmInstances,
+        maxInstanceCount: spec.maxConcurrency ? Math.max(1, Math.ceil(spec.maxConcurrency / perInstance)) : 100,
+        maxInstanceRequestConcurrency: perInstance,
+        serviceAccountEmail: this.serviceAccount.email,
+        allTrafficOnLatestRevision: true,
+        ingressSettings: Lazy.stringValue({ produce: () => (this.behindGateway ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_INTERNAL_ONLY") }),
+        environmentVariables: Lazy.anyValue({ produce: () => (Object.keys(this.environment).length ? this.environment : undefined) }) as any,
+        secretEnvironmentVariables: this.secretEnv.length ? this.secretEnv : undefined,
+        vpcConnector: Lazy.stringValue({ produce: () => this.connector }),
+        vpcConnectorEgressSettings: Lazy.stringValue({ produce: () => (this.connector ? "PRIVATE_RANGES_ONLY" : undefined) }),
+      },
+      labels: { ...ctx.labels, component: "function" },
+      dependsOn: apis,
+    });
+
+    const t = ctx.thresholds;
+    const run = `resource.type="cloud_run_revision" AND resource.labels.service_name=${quote(this.functionName)}`;
+    const metric = (m: string) => `metric.type="run.googleapis.com/${m}" AND ${run}`;
+    this.alarms.push(
+      createAlertPolicy(this, "alarm-errors", ctx, {
+        signal: "function.errors", name: `${this.functionName} 5xx`, threshold: t.functionErrors,
+        filter: `${metric("request_count")} AND metric.labels.response_code_class="5xx"`,
+        documentation: `${this.functionName} answered with 5xx (errors or crashes) more than ${t.functionErrors} times in 5 minutes.`,
+      }),
+      createAlertPolicy(this, "alarm-throttles", ctx, {
+        signal: "function.throttles", name: `${this.functionName} 429`, threshold: t.functionThrottles,
+        // Cloud Run answers 429 when every allowed instance is busy: the gen2 form of a throttle.
+        filter: `${metric("request_count")} AND metric.labels.response_code="429"`,
+        documentation: `${this.functionName} hit its instance cap (429) more than ${t.functionThrottles} times in 5 minutes.`,
+      }),
+      createAlertPolicy(this, "alarm-duration", ctx, {
+        signal: "function.durationP99", name: `${this.functionName} p99 latency`,
+        threshold: Math.round((spec.timeoutSeconds * 1000 * t.functionDurationP99PercentOfTimeout) / 100),
+        filter: metric("request_latencies"), aligner: "ALIGN_PERCENTILE_99",
+        documentation: `${this.functionName} p99 latency is above ${t.functionDurationP99PercentOfTimeout}% of its ${spec.timeoutSeconds}s timeout.`,
+      }),
+    );
+  }
+
+  /** HTTPS endpoint of the function (its Cloud Run service). */
+  get url(): string {
+    return this.fn.url;
+  }
+
+  /** Runtime identity as an IAM member. */
+  get member(): string {
+    return `serviceAccount:${this.serviceAccount.email}`;
+  }
+
+  addEnvironment(name: string, value: string): void {
+    this.environment[name] = value;
+  }
+
+  /** Lets the load balancer reach the function: ingress internal + GCLB, invoker granted by the gateway. */
+  exposeToLoadBalancer(): void {
+    this.behindGateway = true;
+  }
+
+  /** Routes private-range egress through the VPC connector (database access). */
+  useVpcConnector(): void {
+    this.connector = this.ctx.network.connector().id;
+  }
+
+  /** Grants `roles/run.invoker` on this function's Cloud Run service only. */
+  grantInvoke(id: string, member: string): CloudRunV2ServiceIamMember {
+    return new CloudRunV2ServiceIamMember(this, `invoker-${id}`, {
+      name: this.fn.serviceConfig.service,
+      location: this.ctx.region,
+      role: "roles/run.invoker",
+      member,
+    });
+  }
+
+  projectRole(id: string, role: string, sa: ServiceAccount, condition?: { title: string; expression: string }): ProjectIamMember {
+    return new ProjectIamMember(this, id, { project: this.ctx.projectId, role, member: `serviceAccount:${sa.email}`, condition });
+  }
+}

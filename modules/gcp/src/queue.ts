@@ -1,0 +1,70 @@
+import { Annotations } from "cdktf";
+import { Construct } from "constructs";
+import { AlarmInfo, NAME_RULES, PlatformFunction, PlatformQueue, QueueSpec, resolveQueue } from "@polycloud/core";
+import { PubsubTopic } from "@cdktf/provider-google/lib/pubsub-topic";
+import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-iam-member";
+import { GcpContext } from "./context";
+import { GcpPushDelivery } from "./dead-letter";
+import { GcpFunction } from "./function";
+
+export interface GcpQueueProps {
+  readonly context: GcpContext;
+  readonly logicalId: string;
+  readonly spec: QueueSpec;
+  readonly consumer?: GcpFunction;
+}
+
+/**
+ * A Pub/Sub topic with a push subscription to the consumer function, a dead-letter topic with its
+ * own pull subscription (dead letters kept for the DLQ retention), and the service-agent grants.
+ * Pub/Sub push delivers one message per request: batching settings cannot be honoured and warn.
+ */
+export class GcpQueue extends Construct implements PlatformQueue {
+  readonly spec: QueueSpec;
+  readonly topic: PubsubTopic;
+  readonly delivery?: GcpPushDelivery;
+  readonly resolved: ReturnType<typeof resolveQueue>;
+
+  constructor(scope: Construct, id: string, private readonly props: GcpQueueProps) {
+    super(scope, id);
+    const { context: ctx, spec, consumer, logicalId } = props;
+    this.spec = spec;
+    this.resolved = resolveQueue(spec, consumer?.spec.timeoutSeconds ?? 30);
+    ctx.services.enable("pubsub.googleapis.com");
+    this.topic = new PubsubTopic(this, "topic", {
+      name: ctx.namer.name(NAME_RULES.gcp.pubsub, logicalId),
+      kmsKeyName: ctx.key.id,
+      labels: { ...ctx.labels, component: "queue" },
+    });
+    const warn = (prop: string, value: unknown, why: string) =>
+      Annotations.of(this).addWarning(`GcpQueue(${logicalId}): property '${prop}' = ${JSON.stringify(value)} cannot be honoured on Pub/Sub push: ${why}`);
+    if (this.resolved.batchSize > 1) warn("batchSize", this.resolved.batchSize, "push delivers one message per request; the consumer's concurrency handles parallelism.");
+    if (this.resolved.batchWindowSeconds > 0) warn("batchWindowSeconds", this.resolved.batchWindowSeconds, "push delivers as soon as a message arrives.");
+    if (spec.maxConcurrency !== undefined) warn("maxConcurrency", spec.maxConcurrency, "push has no per-subscription cap; the consumer's concurrency.max (max instances) bounds it.");
+    if (!consumer) return; // reported by validation
+
+    this.delivery = new GcpPushDelivery(this, "delivery", {
+      context: ctx,
+      nameParts: [logicalId],
+      topic: this.topic,
+      endpoint: consumer.url,
+      grantInvoker: (member) => consumer.grantInvoke(`queue-${logicalId}`, member),
+      // The consumer must finish before Pub/Sub redelivers: at least its timeout (validated ≤ 600 s).
+      ackDeadlineSeconds: Math.max(consumer.spec.timeoutSeconds, Math.min(this.resolved.visibilityTimeoutSeconds, 600)),
+      maxDeliveryAttempts: this.resolved.maxDeliveryAttempts,
+      retentionSeconds: this.resolved.retentionSeconds,
+      dlqRetentionSeconds: this.resolved.dlqRetentionSeconds,
+      kind: "queue",
+    });
+  }
+
+  get alarms(): AlarmInfo[] {
+    return this.delivery?.alarms ?? [];
+  }
+
+  grantSend(fn: PlatformFunction): void {
+    const f = fn as GcpFunction;
+    new PubsubTopicIamMember(this, `publisher-${f.logicalId}`, { topic: this.topic.id, role: "roles/pubsub.publisher", member: f.member });
+    f.addEnvironment(`QUEUE_${this.props.logicalId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_TOPIC`, this.topic.id);
+  }
+}

@@ -1,0 +1,103 @@
+import { Construct } from "constructs";
+import {
+  AlarmInfo, EnvironmentConfig, NAME_RULES, PlatformService, Problems, ServiceSpec,
+  resolveFunction, validateEnvironment, validateService,
+} from "@polycloud/core";
+import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
+import { MAX_BUDGET_CHANNELS } from "./budget";
+import { GcpContext } from "./context";
+import { GcpDatabaseProxy } from "./database-proxy";
+import { GcpEventBus } from "./event-bus";
+import { GcpFunction } from "./function";
+import { GcpHttpGateway } from "./gateway";
+import { GCP_LIMITS, PUBSUB_MAX_ACK_SECONDS } from "./limits";
+import { GcpQueue } from "./queue";
+
+export interface GcpServiceProps {
+  readonly context: GcpContext;
+  readonly service: ServiceSpec;
+}
+
+/**
+ * Renders a whole service description on GCP and turns its declared relationships into IAM
+ * grants scoped to single resources: topic publishers, push invokers, secret accessors and
+ * Cloud SQL IAM users. Registers one validation that reports every problem at once.
+ */
+export class GcpService extends Construct implements PlatformService {
+  readonly cloud = "gcp" as const;
+  readonly functions: Record<string, GcpFunction> = {};
+  readonly gateways: Record<string, GcpHttpGateway> = {};
+  readonly queues: Record<string, GcpQueue> = {};
+  readonly buses: Record<string, GcpEventBus> = {};
+  readonly databases: Record<string, GcpDatabaseProxy> = {};
+  readonly secrets: Record<string, SecretManagerSecret> = {};
+
+  constructor(scope: Construct, id: string, props: GcpServiceProps) {
+    super(scope, id);
+    const { context: ctx, service } = props;
+    this.node.addValidation({ validate: () => validateGcp(service, ctx.env).messages() });
+
+    const [secretApi] = Object.keys(service.secrets ?? {}).length ? ctx.services.enable("secretmanager.googleapis.com") : [];
+    for (const [secretId, secret] of Object.entries(service.secrets ?? {})) {
+      this.secrets[secretId] = new SecretManagerSecret(this, `secret-${secretId}`, {
+        secretId: ctx.namer.name(NAME_RULES.gcp.secret, secretId),
+        annotations: { description: `${secret.description} (value set out of band; never in Terraform)`.slice(0, 256) },
+        replication: { userManaged: { replicas: [{ location: ctx.region, customerManagedEncryption: { kmsKeyName: ctx.key.id } }] } },
+        deletionProtection: ctx.env.deletionProtection,
+        labels: { ...ctx.labels, component: "secret" },
+        dependsOn: secretApi ? [secretApi] : undefined,
+      });
+    }
+    for (const [fnId, spec] of Object.entries(service.functions ?? {})) {
+      this.functions[fnId] = new GcpFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolveFunction(spec), secrets: this.secrets });
+    }
+    for (const [qId, spec] of Object.entries(service.queues ?? {})) {
+      const q = new GcpQueue(this, `queue-${qId}`, { context: ctx, logicalId: qId, spec, consumer: this.functions[spec.consumer] });
+      this.queues[qId] = q;
+      (spec.producers ?? []).forEach((f) => this.functions[f] && q.grantSend(this.functions[f]));
+    }
+    for (const [gwId, spec] of Object.entries(service.gateways ?? {})) {
+      this.gateways[gwId] = new GcpHttpGateway(this, `gateway-${gwId}`, { context: ctx, logicalId: gwId, spec, functions: this.functions });
+    }
+    for (const [busId, spec] of Object.entries(service.buses ?? {})) {
+      const bus = new GcpEventBus(this, `bus-${busId}`, { context: ctx, logicalId: busId, spec, functions: this.functions, queues: this.queues });
+      this.buses[busId] = bus;
+      (spec.publishers ?? []).forEach((f) => this.functions[f] && bus.grantPublish(this.functions[f]));
+    }
+    for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
+      const db = new GcpDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec });
+      this.databases[dbId] = db;
+      (spec.allowedFunctions ?? []).forEach((f) => this.functions[f] && db.grantConnect(this.functions[f]));
+    }
+  }
+
+  get alarms(): AlarmInfo[] {
+    return [this.functions, this.gateways, this.queues, this.buses, this.databases].flatMap((group) =>
+      Object.values(group).flatMap((c) => c.alarms),
+    );
+  }
+}
+
+/** Cloud-neutral checks with GCP limits, plus the rules only GCP has. */
+export function validateGcp(service: ServiceSpec, env: EnvironmentConfig): Problems {
+  const p = validateEnvironment(env);
+  validateService(service, GCP_LIMITS, p.as(`GcpService(${service.name})`));
+  const gcp = p.as("GcpService");
+  if (!env.clouds.gcp) gcp.add(`environments/${env.name}.clouds.gcp`, undefined, "a gcp section { projectId, region, billingAccount }");
+  // Push subscriptions wait at most 600 s for the consumer to answer.
+  const pushTargets = new Set<string>([
+    ...Object.values(service.queues ?? {}).map((q) => q.consumer),
+    ...Object.values(service.buses ?? {}).flatMap((b) => Object.values(b.rules ?? {}).flatMap((r) => ("function" in r.target ? [r.target.function] : []))),
+  ]);
+  for (const fnId of pushTargets) {
+    const fn = service.functions?.[fnId];
+    if (fn && resolveFunction(fn).timeoutSeconds > PUBSUB_MAX_ACK_SECONDS) {
+      gcp.add(`functions.${fnId}.timeoutSeconds`, fn.timeoutSeconds, `at most ${PUBSUB_MAX_ACK_SECONDS} seconds for a function that consumes Pub/Sub push deliveries (the ack deadline limit)`);
+    }
+  }
+  const budgetRecipients = env.budget?.recipients ?? [];
+  if (budgetRecipients.length > MAX_BUDGET_CHANNELS) {
+    gcp.add(`environments/${env.name}.budget.recipients`, budgetRecipients.length, `at most ${MAX_BUDGET_CHANNELS} recipients (Cloud Billing budgets notify at most 5 monitoring channels)`);
+  }
+  return p;
+}
