@@ -60,8 +60,9 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     const backupDays = ctx.env.retention?.backupDays ?? 7;
     const [sqlApi] = ctx.services.enable("sqladmin.googleapis.com");
 
+    const instanceName = ctx.namer.name(NAME_RULES.gcp.sqlInstance, logicalId);
     this.instance = new SqlDatabaseInstance(this, "instance", {
-      name: ctx.namer.name(NAME_RULES.gcp.sqlInstance, logicalId),
+      name: instanceName,
       region: ctx.region,
       databaseVersion: `POSTGRES_${spec.postgresVersion}`,
       encryptionKeyName: ctx.key.id,
@@ -119,21 +120,21 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     });
 
     const t = ctx.thresholds;
-    const res = `resource.type="cloudsql_database" AND resource.labels.database_id=${quote(`${ctx.projectId}:${this.instance.name}`)}`;
+    const res = `resource.type="cloudsql_database" AND resource.labels.database_id=${quote(`${ctx.projectId}:${instanceName}`)}`;
     const limit = Math.floor((size.maxConnections * t.proxyConnectionSaturationPercent) / 100);
     this.alarms.push(
       createAlertPolicy(this, "alarm-connections", ctx, {
-        signal: "proxy.connectionSaturation", name: `${this.instance.name} connections`, threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM",
+        signal: "proxy.connectionSaturation", name: `${instanceName} connections`, threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM",
         filter: `metric.type="cloudsql.googleapis.com/database/postgresql/num_backends" AND ${res}`,
         documentation: `Backends exceed ${t.proxyConnectionSaturationPercent}% of max_connections (${size.maxConnections}); the pool (max ${Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100)}) is saturating.`,
       }),
       createAlertPolicy(this, "alarm-cpu", ctx, {
-        signal: "database.cpu", name: `${this.instance.name} cpu`, threshold: 0.8, aligner: "ALIGN_MEAN", duration: "600s",
+        signal: "database.cpu", name: `${instanceName} cpu`, threshold: 0.8, aligner: "ALIGN_MEAN", duration: "600s",
         filter: `metric.type="cloudsql.googleapis.com/database/cpu/utilization" AND ${res}`,
         documentation: "Database CPU above 80% for 10 minutes.",
       }),
       createAlertPolicy(this, "alarm-disk", ctx, {
-        signal: "database.storage", name: `${this.instance.name} disk`, threshold: 0.85, aligner: "ALIGN_MAX",
+        signal: "database.storage", name: `${instanceName} disk`, threshold: 0.85, aligner: "ALIGN_MAX",
         filter: `metric.type="cloudsql.googleapis.com/database/disk/utilization" AND ${res}`,
         documentation: "Database disk above 85% (autoresize is on; check the growth).",
       }),
