@@ -9,13 +9,16 @@ import { referenceService } from "../../stacks/reference-service";
 describe("composition", () => {
   test("one stack per environment × enabled cloud", () => {
     const stacks = buildStacks(Testing.app(), { environments, service: referenceService });
-    expect(stacks.map((s) => s.node.id).sort()).toEqual(["dev-aws", "prod-aws", "staging-aws"]);
+    const expected = environments.flatMap((e) => Object.keys(e.clouds).map((c) => `${e.name}-${c}`)).sort();
+    expect(stacks.map((s) => s.node.id).sort()).toEqual(expected);
+    expect(expected).toEqual(expect.arrayContaining(["dev-aws", "staging-aws", "prod-aws", "dev-gcp", "staging-gcp", "prod-gcp"]));
   });
 
   test("PLATFORM_STACKS-style filter selects stacks, and an unmatched filter is an error", () => {
-    expect(buildStacks(Testing.app(), { environments, service: referenceService, filter: "prod-*" }).map((s) => s.node.id)).toEqual(["prod-aws"]);
+    expect(buildStacks(Testing.app(), { environments, service: referenceService, filter: "prod-*" }).map((s) => s.node.id)).toEqual(Object.keys(environments[2].clouds).map((c) => `prod-${c}`));
+    expect(buildStacks(Testing.app(), { environments, service: referenceService, filter: "*-gcp" }).map((s) => s.node.id)).toEqual(["dev-gcp", "staging-gcp", "prod-gcp"]);
     expect(buildStacks(Testing.app(), { environments, service: referenceService, filter: "dev-aws, staging-aws" }).map((s) => s.node.id)).toEqual(["dev-aws", "staging-aws"]);
-    expect(() => buildStacks(Testing.app(), { environments, service: referenceService, filter: "qa-*" })).toThrow(/matching at least one of dev-aws, staging-aws, prod-aws/);
+    expect(() => buildStacks(Testing.app(), { environments, service: referenceService, filter: "qa-*" })).toThrow(/matching at least one of dev-aws, dev-gcp/);
   });
 
   test("synthAll writes one directory per stack, each with its own backend", () => {
@@ -28,6 +31,8 @@ describe("composition", () => {
       expect(read("dev-aws").terraform.backend).toEqual({ local: { path: "terraform.dev-aws.tfstate" } });
       expect(read("staging-aws").terraform.backend.s3).toMatchObject({ bucket: "polycloud-tfstate-staging", encrypt: true, use_lockfile: true });
       expect(read("prod-aws").terraform.backend.s3.key).toBe("prod/aws/orders/terraform.tfstate");
+      expect(read("dev-gcp").terraform.backend).toEqual({ local: { path: "terraform.dev-gcp.tfstate" } });
+      expect(read("prod-gcp").terraform.backend.gcs).toMatchObject({ bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/orders" });
       // Function code is packaged into the stack directory, so each stack plans on its own.
       const assets = path.join(outdir, "stacks", "dev-aws", "assets");
       expect(fs.readdirSync(assets).length).toBeGreaterThanOrEqual(2);

@@ -116,10 +116,10 @@ describe("bad input is rejected with a precise message", () => {
     expect(fs.existsSync(path.join(outdir, "manifest.json"))).toBe(false);
   });
 
-  test("a cloud without an implementation fails loudly instead of being skipped", () => {
+  test("a GCP section with a misspelt key fails with every missing value, not a skipped stack", () => {
     const e = env((x) => { (x.clouds as Record<string, unknown>).gcp = { project: "p" }; });
     const app = new App({ outdir: path.join(os.tmpdir(), `polycloud-gcp-${process.pid}`) });
-    buildStacks(app, { environments: [e], service: referenceService });
-    expect(() => synthAll(app)).toThrow(/Stack dev-gcp:[\s\S]*PlatformStack: property 'cloud' has value "gcp"; allowed: a cloud with an implementation in this release/);
+    buildStacks(app, { environments: [e], service: referenceService, filter: "dev-gcp" });
+    expect(() => synthAll(app)).toThrow(/Stack dev-gcp:[\s\S]*clouds\.gcp\.projectId' has value <missing>[\s\S]*clouds\.gcp\.region' has value <missing>[\s\S]*clouds\.gcp\.billingAccount' has value <missing>/);
   });
 });
