@@ -1,0 +1,122 @@
+import { find, only, resources } from "../helpers/synth";
+import { dev, gcpProblems, prod, synthGcp, warnings } from "./shared";
+import { pathTemplate } from "@polycloud/gcp";
+
+const fn = (json: any, id: string) => find(json, "google_cloudfunctions2_function", (f) => f.name === `orders-${json === prod.json ? "prod" : "dev"}-${id}`);
+
+describe("GcpFunction", () => {
+  test("gen2 function from a content-hashed source object, runtime and entry point from the spec", () => {
+    const api = fn(prod.json, "api");
+    expect(api.build_config.runtime).toBe("nodejs22");
+    expect(api.build_config.entry_point).toBe("handler");
+    expect(api.build_config.source.storage_source.object).toMatch(/google_storage_bucket_object\./);
+    const objects = Object.values(resources(prod.json, "google_storage_bucket_object")) as any[];
+    expect(objects.map((o) => o.name)).toEqual(expect.arrayContaining([expect.stringMatching(/^api\/[0-9A-F]{32,}\.zip$/i), expect.stringMatching(/^worker\/[0-9A-F]{32,}\.zip$/i)]));
+  });
+
+  test("dedicated runtime and build service accounts; the build one only reads the source bucket", () => {
+    const api = fn(prod.json, "api");
+    expect(api.service_config.service_account_email).toMatch(/google_service_account\.orders_fn-api_runtime-sa_/);
+    expect(api.build_config.service_account).toMatch(/google_service_account\.orders_fn-api_build-sa_/);
+    const bucketGrants = Object.values(resources(prod.json, "google_storage_bucket_iam_member")).filter((m: any) => String(m.member).includes("build-sa")) as any[];
+    expect(bucketGrants.map((g) => g.role)).toEqual(["roles/storage.objectViewer", "roles/storage.objectViewer"]);
+    const roles = Object.values(resources(prod.json, "google_project_iam_member")).map((m: any) => m.role);
+    expect(roles.filter((r) => /owner|editor|admin/.test(r))).toEqual([]);
+  });
+
+  test("memory, timeout, instances and concurrency from the spec", () => {
+    const api = fn(prod.json, "api").service_config;
+    expect(api).toMatchObject({ available_memory: "1024M", timeout_seconds: 10, min_instance_count: 2, max_instance_count: 200, max_instance_request_concurrency: 1 });
+    expect(fn(dev.json, "api").service_config.min_instance_count).toBe(0);
+    const { json } = synthGcp("dev", () => {}, (s) => { s.functions.api.concurrency = { max: 100, perInstance: 10 }; s.functions.api.memoryMb = 512; });
+    const cfg = find(json, "google_cloudfunctions2_function", (f) => f.name === "orders-dev-api").service_config;
+    expect(cfg).toMatchObject({ max_instance_count: 10, max_instance_request_concurrency: 10, available_cpu: "1" });
+  });
+
+  test("ingress: internal + load balancer behind the gateway, internal only otherwise", () => {
+    expect(fn(prod.json, "api").service_config.ingress_settings).toBe("ALLOW_INTERNAL_AND_GCLB");
+    expect(fn(prod.json, "worker").service_config.ingress_settings).toBe("ALLOW_INTERNAL_ONLY");
+  });
+
+  test("secrets are secret environment variables, each readable by its function only", () => {
+    const api = fn(prod.json, "api").service_config;
+    expect(api.secret_environment_variables).toEqual([{ key: "PAYMENT_API_KEY", project_id: "polycloud-prod-0001", secret: expect.stringMatching(/google_secret_manager_secret\./), version: "latest" }]);
+    expect(api.environment_variables.PAYMENT_API_KEY).toBeUndefined();
+    const grant = only(prod.json, "google_secret_manager_secret_iam_member");
+    expect(grant).toMatchObject({ role: "roles/secretmanager.secretAccessor", member: expect.stringMatching(/orders_fn-api_runtime-sa_/) });
+    const secret = only(prod.json, "google_secret_manager_secret");
+    expect(secret.replication.user_managed.replicas[0].customer_managed_encryption.kms_key_name).toMatch(/google_kms_crypto_key/);
+    expect(secret.deletion_protection).toBe(true);
+  });
+
+  test("functions granted a database egress through the VPC connector to private ranges only", () => {
+    for (const id of ["api", "worker"]) {
+      expect(fn(prod.json, id).service_config).toMatchObject({ vpc_connector: expect.stringMatching(/google_vpc_access_connector/), vpc_connector_egress_settings: "PRIVATE_RANGES_ONLY" });
+    }
+  });
+
+  test("alert policies: 5xx, 429 and p99 latency against the timeout", () => {
+    const policies = Object.values(resources(prod.json, "google_monitoring_alert_policy")) as any[];
+    const api = policies.filter((p) => p.display_name.startsWith("orders-prod-api "));
+    expect(api.map((p) => p.display_name).sort()).toEqual(["orders-prod-api 429", "orders-prod-api 5xx", "orders-prod-api p99 latency"]);
+    const p99 = api.find((p) => p.display_name.endsWith("latency")).conditions[0].condition_threshold;
+    expect(p99.threshold_value).toBe(8000);
+    expect(p99.aggregations[0].per_series_aligner).toBe("ALIGN_PERCENTILE_99");
+  });
+});
+
+describe("GcpHttpGateway", () => {
+  test("Cloud Armor throttle implements rate and burst; every backend uses it and logs every request", () => {
+    const armor = only(prod.json, "google_compute_security_policy");
+    const throttle = armor.rule.find((r: any) => r.action === "throttle");
+    expect(throttle.rate_limit_options).toMatchObject({ conform_action: "allow", exceed_action: "deny(429)", enforce_on_key: "ALL", rate_limit_threshold: { count: 1000 + 500 * 60, interval_sec: 60 } });
+    const backend = only(prod.json, "google_compute_backend_service");
+    expect(backend).toMatchObject({ load_balancing_scheme: "EXTERNAL_MANAGED", log_config: { enable: true, sample_rate: 1 }, security_policy: expect.stringMatching(/google_compute_security_policy/) });
+    expect(only(prod.json, "google_compute_region_network_endpoint_group")).toMatchObject({ network_endpoint_type: "SERVERLESS", cloud_function: { function: expect.stringMatching(/cloudfunctions2_function/) } });
+  });
+
+  test("URL map has one rule per distinct path, with path templates", () => {
+    const map = only(prod.json, "google_compute_url_map");
+    const matches = map.path_matcher[0].route_rules.map((r: any) => r.match_rules[0]);
+    expect(matches).toEqual([{ full_path_match: "/orders" }, { path_template_match: "/orders/{id=*}" }, { full_path_match: "/health" }]);
+    expect(pathTemplate("/files/{proxy+}")).toBe("/files/{proxy=**}");
+  });
+
+  test("prod: managed certificate on HTTPS with a TLS 1.2 policy; dev: HTTP only with a warning", () => {
+    expect(only(prod.json, "google_compute_managed_ssl_certificate").managed.domains).toEqual(["orders.gcp.example.com"]);
+    expect(only(prod.json, "google_compute_ssl_policy")).toMatchObject({ min_tls_version: "TLS_1_2", profile: "MODERN" });
+    expect(only(prod.json, "google_compute_global_forwarding_rule").port_range).toBe("443");
+    expect(resources(prod.json, "google_compute_target_http_proxy")).toEqual({});
+    expect(only(dev.json, "google_compute_global_forwarding_rule").port_range).toBe("80");
+    expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/GcpHttpGateway\(public\): environments\/dev has no clouds\.gcp\.gatewayDomains/));
+  });
+
+  test("outside dev a gateway without domains is an error", () => {
+    expect(gcpProblems("prod", (e) => { delete e.clouds.gcp.gatewayDomains; })).toContainEqual(
+      expect.stringMatching(/GcpHttpGateway\(public\): property 'environments\/prod\.clouds\.gcp\.gatewayDomains' has value \[\]; allowed: at least one domain/),
+    );
+  });
+
+  test("JWT, CORS and routes reach the function, which enforces what the load balancer cannot", () => {
+    const env = fn(prod.json, "api").service_config.environment_variables;
+    expect(env.PLATFORM_JWT_ISSUER).toBe("https://auth.example.com/");
+    expect(JSON.parse(env.PLATFORM_JWT_AUDIENCES)).toEqual(["orders-api"]);
+    expect(env.PLATFORM_JWT_JWKS_URI).toBe("https://auth.example.com/.well-known/jwks.json");
+    expect(JSON.parse(env.PLATFORM_CORS)).toMatchObject({ allowOrigins: ["https://shop.example.com"], allowCredentials: true });
+    expect(JSON.parse(env.PLATFORM_ROUTES)).toContainEqual({ method: "GET", path: "/health", authorized: false });
+    expect(fn(prod.json, "worker").service_config.environment_variables.PLATFORM_ROUTES).toBeUndefined();
+  });
+
+  test("only routed functions get the allUsers invoker; push invokers are dedicated identities", () => {
+    const invokers = Object.values(resources(prod.json, "google_cloud_run_v2_service_iam_member")) as any[];
+    const publicOnes = invokers.filter((m) => m.member === "allUsers");
+    expect(publicOnes).toHaveLength(1);
+    expect(publicOnes[0].name).toMatch(/orders_fn-api_fn_/);
+    for (const m of invokers) expect(m.role).toBe("roles/run.invoker");
+  });
+
+  test("one path cannot be split across functions at the load balancer", () => {
+    const msgs = gcpProblems("dev", () => {}, (s) => { s.gateways.public.routes.push({ method: "DELETE", path: "/orders", function: "worker" }); });
+    expect(msgs).toContainEqual(expect.stringMatching(/GcpHttpGateway\(public\): property 'routes\[DELETE \/orders\]\.function' has value "worker"; allowed: "api": the load balancer routes by path only/));
+  });
+});

@@ -1,0 +1,127 @@
+import { Problems } from "@polycloud/core";
+import { toPubsubFilter } from "@polycloud/gcp";
+import { find, resources } from "../helpers/synth";
+import { dev, gcpProblems, prod, synthGcp, warnings } from "./shared";
+
+const sub = (json: any, name: string) => find(json, "google_pubsub_subscription", (s) => s.name === name);
+const topic = (json: any, name: string) => find(json, "google_pubsub_topic", (t) => t.name === name);
+const AGENT = /^serviceAccount:service-\$\{data\.google_project\.[^}]+\.number\}@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/;
+
+describe("GcpQueue", () => {
+  test("push subscription to the consumer with an OIDC token, ack deadline >= timeout, never expiring", () => {
+    const s = sub(prod.json, "orders-prod-orders");
+    expect(s.push_config.push_endpoint).toMatch(/orders_fn-worker_fn_.*\.url/);
+    expect(s.push_config.oidc_token.service_account_email).toMatch(/orders_queue-orders_delivery_invoker_/);
+    expect(s.ack_deadline_seconds).toBe(360);
+    expect(s.ack_deadline_seconds).toBeGreaterThanOrEqual(60);
+    expect(s.expiration_policy).toEqual({ ttl: "" });
+    expect(s.retry_policy).toEqual({ minimum_backoff: "10s", maximum_backoff: "600s" });
+    expect(s.dead_letter_policy).toEqual({ dead_letter_topic: expect.stringMatching(/dlq-topic/), max_delivery_attempts: 5 });
+    expect(s.message_retention_duration).toBe("345600s");
+  });
+
+  test("dead letters are kept: the DLQ topic has its own pull subscription for 14 days", () => {
+    const dlq = sub(prod.json, "orders-prod-orders-dlq");
+    expect(dlq.push_config).toBeUndefined();
+    expect(dlq.message_retention_duration).toBe("1209600s");
+    expect(dlq.expiration_policy).toEqual({ ttl: "" });
+    expect(topic(prod.json, "orders-prod-orders-dlq")).toMatchObject({ kms_key_name: expect.stringMatching(/kms_crypto_key/), message_retention_duration: "1209600s" });
+  });
+
+  test("the Pub/Sub service agent publishes to the DLQ topic and acknowledges the source subscription", () => {
+    const topicGrants = Object.values(resources(prod.json, "google_pubsub_topic_iam_member")).filter((m: any) => AGENT.test(m.member)) as any[];
+    expect(topicGrants.map((g) => [g.role, g.topic])).toContainEqual(["roles/pubsub.publisher", expect.stringMatching(/orders_queue-orders_delivery_dlq-topic_/)]);
+    const subGrants = Object.values(resources(prod.json, "google_pubsub_subscription_iam_member")) as any[];
+    expect(subGrants).toContainEqual(expect.objectContaining({ role: "roles/pubsub.subscriber", member: expect.stringMatching(AGENT), subscription: expect.stringMatching(/orders_queue-orders_delivery_subscription_/) }));
+    const mint = Object.values(resources(prod.json, "google_service_account_iam_member")) as any[];
+    expect(mint).toContainEqual(expect.objectContaining({ role: "roles/iam.serviceAccountTokenCreator", member: expect.stringMatching(AGENT) }));
+  });
+
+  test("the push identity may invoke the consumer only", () => {
+    const invokers = Object.values(resources(prod.json, "google_cloud_run_v2_service_iam_member")).filter((m: any) => /invoker/.test(m.member)) as any[];
+    expect(invokers.length).toBeGreaterThanOrEqual(2);
+    for (const i of invokers) expect(i.name).toMatch(/orders_fn-worker_fn_/);
+  });
+
+  test("max delivery attempts outside 5..100 are rejected", () => {
+    for (const bad of [3, 101]) {
+      expect(gcpProblems("dev", () => {}, (s) => { s.queues.orders.maxDeliveryAttempts = bad; })).toContainEqual(
+        expect.stringMatching(new RegExp(`queues\\.orders\\.maxDeliveryAttempts' has value ${bad}; allowed: 5\\.\\.100 \\(Pub/Sub\\)`)),
+      );
+    }
+  });
+
+  test("a push consumer whose timeout exceeds the 600 s ack deadline is rejected", () => {
+    expect(gcpProblems("dev", () => {}, (s) => { s.functions.worker.timeoutSeconds = 900; s.queues.orders.visibilityTimeoutSeconds = 900; })).toContainEqual(
+      expect.stringMatching(/GcpService: property 'functions\.worker\.timeoutSeconds' has value 900; allowed: at most 600 seconds/),
+    );
+  });
+
+  test("batching settings push cannot honour warn loudly", () => {
+    const w = warnings(dev.stack);
+    for (const prop of ["batchSize", "batchWindowSeconds", "maxConcurrency"]) {
+      expect(w).toContainEqual(expect.stringMatching(new RegExp(`GcpQueue\\(orders\\): property '${prop}'`)));
+    }
+  });
+
+  test("producers may publish to the queue topic only", () => {
+    const { json } = synthGcp("dev", () => {}, (s) => { s.queues.orders.producers = ["api"]; });
+    const grant = Object.values(resources(json, "google_pubsub_topic_iam_member")).find((m: any) => /fn-api/.test(m.member) && /queue-orders/.test(m.topic)) as any;
+    expect(grant).toBeDefined();
+    expect(grant.topic).toMatch(/orders_queue-orders_topic_/);
+    expect(find(json, "google_cloudfunctions2_function", (f) => f.name === "orders-dev-api").service_config.environment_variables.QUEUE_ORDERS_TOPIC).toMatch(/pubsub_topic/);
+  });
+});
+
+describe("GcpEventBus", () => {
+  test("one filtered subscription per rule with its own dead-letter topic and kept DLQ subscription", () => {
+    const rule = sub(prod.json, "orders-prod-events-order-created");
+    expect(rule.filter).toBe('attributes.source = "orders.api" AND attributes.type = "OrderCreated"');
+    expect(rule.dead_letter_policy.max_delivery_attempts).toBe(10);
+    expect(rule.message_retention_duration).toBe("3600s");
+    expect(sub(prod.json, "orders-prod-events-order-created-dlq").message_retention_duration).toBe("1209600s");
+    // A queue target delivers to the queue's consumer with the queue's ack deadline.
+    expect(rule.push_config.push_endpoint).toMatch(/orders_fn-worker_fn_/);
+    expect(rule.ack_deadline_seconds).toBe(360);
+  });
+
+  test("publishers may publish to the bus topic only and learn its id", () => {
+    const api = find(prod.json, "google_cloudfunctions2_function", (f) => f.name === "orders-prod-api");
+    expect(api.service_config.environment_variables.EVENT_BUS_EVENTS_TOPIC).toMatch(/orders_bus-events_topic_/);
+  });
+
+  test("archive: a Cloud Storage subscription into a CMEK bucket that deletes after the archive retention", () => {
+    const archive = sub(prod.json, "orders-prod-events-archive");
+    expect(archive.cloud_storage_config).toMatchObject({ bucket: expect.stringMatching(/storage_bucket/), avro_config: { write_metadata: true } });
+    const bucket = find(prod.json, "google_storage_bucket", (b) => String(b.name).includes("events-archive"));
+    expect(bucket.lifecycle_rule[0]).toEqual({ action: { type: "Delete" }, condition: { age: 365 } });
+    expect(bucket).toMatchObject({ public_access_prevention: "enforced", uniform_bucket_level_access: true, force_destroy: false, lifecycle: { prevent_destroy: true } });
+  });
+
+  test("filters: values ORed, clauses ANDed, hostile strings quoted and escaped", () => {
+    const p = new Problems("T");
+    expect(toPubsubFilter({ source: ["a", "b"], attributes: { tier: ['gold" OR attributes.x = "1', "ü\\${x}<y>"] } }, p, "rules.r")).toBe(
+      '(attributes.source = "a" OR attributes.source = "b") AND (attributes.tier = "gold\\" OR attributes.x = \\"1" OR attributes.tier = "ü\\\\${x}<y>")',
+    );
+    expect(p.messages()).toEqual([]);
+  });
+
+  test("untranslatable clauses are rejected by name, not dropped", () => {
+    const p = new Problems("GcpEventBus(events)");
+    expect(toPubsubFilter({ attributes: { "detail.amount": ["1"], ok: ["line\nbreak"], empty: [] } }, p, "rules.r")).toBeUndefined();
+    expect(p.messages()).toEqual([
+      expect.stringMatching(/property 'rules\.r\.filter\.attributes\.detail\.amount' has value "detail\.amount"; allowed: a Pub\/Sub attribute key/),
+      expect.stringMatching(/property 'rules\.r\.filter\.attributes\.ok' has value "line\\nbreak"; allowed: strings without control characters/),
+      expect.stringMatching(/property 'rules\.r\.filter\.attributes\.empty' has value \[\]; allowed: at least one value/),
+    ]);
+    const long = new Problems("T");
+    expect(toPubsubFilter({ type: Array.from({ length: 20 }, (_, i) => `Type${i}`) }, long, "rules.r")).toBeUndefined();
+    expect(long.messages()[0]).toMatch(/allowed: a filter that translates to at most 256 bytes/);
+  });
+
+  test("a bad filter fails synth through the stack's validation", () => {
+    expect(gcpProblems("dev", () => {}, (s) => { s.buses.events.rules["order-created"].filter.attributes = { "a.b": ["x"] }; })).toContainEqual(
+      expect.stringMatching(/GcpEventBus\(events\): property 'rules\.order-created\.filter\.attributes\.a\.b'/),
+    );
+  });
+});
