@@ -1,0 +1,76 @@
+import { only, resources } from "../helpers/synth";
+import { dev, gcpProblems, prod, warnings } from "./shared";
+
+describe("GcpDatabaseProxy", () => {
+  const sql = only(prod.json, "google_sql_database_instance");
+
+  test("private IP only, TLS required, CMEK", () => {
+    expect(sql.settings.ip_configuration).toEqual({ ipv4_enabled: false, private_network: expect.stringMatching(/google_compute_network/), ssl_mode: "ENCRYPTED_ONLY" });
+    expect(sql.encryption_key_name).toMatch(/google_kms_crypto_key/);
+    expect(sql.database_version).toBe("POSTGRES_16");
+    expect(sql.depends_on).toContainEqual(expect.stringMatching(/google_service_networking_connection/));
+  });
+
+  test("prod keeps data: deletion protection (Terraform and API), prevent_destroy, regional, PITR, 35 backups", () => {
+    expect(sql).toMatchObject({ deletion_protection: true, lifecycle: { prevent_destroy: true } });
+    expect(sql.settings).toMatchObject({ deletion_protection_enabled: true, retain_backups_on_delete: true, availability_type: "REGIONAL" });
+    expect(sql.settings.backup_configuration).toEqual({
+      enabled: true, point_in_time_recovery_enabled: true, transaction_log_retention_days: 7,
+      backup_retention_settings: { retained_backups: 35, retention_unit: "COUNT" },
+    });
+    const devSql = only(dev.json, "google_sql_database_instance");
+    expect(devSql).toMatchObject({ deletion_protection: false, lifecycle: { prevent_destroy: false } });
+    expect(only(dev.json, "google_sql_database").deletion_policy).toBe("DELETE");
+  });
+
+  test("managed connection pooling (Enterprise Plus) with flags from the spec's pool limits", () => {
+    expect(sql.settings.edition).toBe("ENTERPRISE_PLUS");
+    expect(sql.settings.tier).toBe("db-perf-optimized-N-8");
+    const pool = sql.settings.connection_pool_config[0];
+    expect(pool.connection_pooling_enabled).toBe(true);
+    expect(Object.fromEntries(pool.flags.map((f: any) => [f.name, f.value]))).toEqual({
+      pool_mode: "transaction", max_pool_size: "720", min_pool_size: "320", query_wait_timeout: "30",
+    });
+    expect(sql.settings.database_flags).toEqual(expect.arrayContaining([{ name: "cloudsql.iam_authentication", value: "on" }, { name: "max_connections", value: "800" }]));
+  });
+
+  test("functions log in as IAM service-account users with roles conditioned on this instance", () => {
+    const users = Object.values(resources(prod.json, "google_sql_user")) as any[];
+    expect(users).toHaveLength(2);
+    for (const u of users) {
+      expect(u.type).toBe("CLOUD_IAM_SERVICE_ACCOUNT");
+      expect(u.name).toMatch(/^\$\{google_service_account\.[^}]+\.account_id\}@polycloud-prod-0001\.iam$/);
+      expect(u.password).toBeUndefined();
+    }
+    const grants = Object.values(resources(prod.json, "google_project_iam_member")).filter((m: any) => /cloudsql/.test(m.role)) as any[];
+    expect(grants).toHaveLength(4);
+    for (const g of grants) expect(g.condition.expression).toMatch(/^resource\.name == "projects\/polycloud-prod-0001\/instances\/\$\{google_sql_database_instance\./);
+    const env = Object.values(resources(prod.json, "google_cloudfunctions2_function")).map((f: any) => f.service_config.environment_variables);
+    for (const e of env) expect(e).toMatchObject({ DB_MAIN_PORT: "6432", DB_MAIN_SSLMODE: "require", DB_MAIN_HOST: expect.stringMatching(/private_ip_address/) });
+  });
+
+  test("labels reach Cloud SQL through user_labels", () => {
+    expect(sql.settings.user_labels).toMatchObject({ environment: "prod", service: "orders", managed_by: "cdktf" });
+  });
+
+  test("alerts: connections against the pool, CPU and disk", () => {
+    const names = Object.values(resources(prod.json, "google_monitoring_alert_policy")).map((p: any) => p.display_name).filter((n: string) => n.startsWith("orders-prod-main"));
+    expect(names.sort()).toEqual(["orders-prod-main connections", "orders-prod-main cpu", "orders-prod-main disk"]);
+    const conn = (Object.values(resources(prod.json, "google_monitoring_alert_policy")) as any[]).find((p) => p.display_name === "orders-prod-main connections");
+    expect(conn.conditions[0].condition_threshold.threshold_value).toBe(560);
+  });
+
+  test("an edition without pooling fails unless the environment accepts it, then warns", () => {
+    expect(gcpProblems("dev", (e) => { delete e.clouds.gcp.database.acceptNoPooling; })).toContainEqual(
+      expect.stringMatching(/GcpDatabaseProxy\(main\): property 'environments\/dev\.clouds\.gcp\.database\.edition' has value "ENTERPRISE"; allowed: ENTERPRISE_PLUS/),
+    );
+    const devSql = only(dev.json, "google_sql_database_instance");
+    expect(devSql.settings.connection_pool_config).toBeUndefined();
+    expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/no managed connection pooling.*accepted by acceptNoPooling/));
+    expect(gcpProblems("dev")).toEqual([]);
+  });
+
+  test("TLS cannot be switched off", () => {
+    expect(gcpProblems("prod", () => {}, (s) => { s.databases.main.requireTls = false; })).toContainEqual(expect.stringMatching(/requireTls' has value false/));
+  });
+});

@@ -1,0 +1,67 @@
+import { REQUIRED_TAG_KEYS } from "@polycloud/core";
+import { SynthJson, envByName, synthPlatform } from "../helpers/synth";
+
+/**
+ * GCP: the tag contract is the provider's default_labels. They reach every resource whose
+ * binding has `effective_labels`; the resources they do not reach but which accept labels of
+ * their own (`user_labels`, Cloud SQL `settings.user_labels`) must carry every required label.
+ * Capabilities are read from the provider bindings, one deep import per resource folder.
+ */
+const classes = new Map<string, any>();
+function cls(type: string): any {
+  if (!classes.has(type)) {
+    const folder = type.replace(/^google_/, "").replace(/_/g, "-");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const mod = require(`@cdktf/provider-google/lib/${folder}`);
+    classes.set(type, Object.values(mod).find((v: any) => v?.tfResourceType === type));
+  }
+  return classes.get(type);
+}
+const reachedByDefaults = (type: string) => "effectiveLabels" in (cls(type)?.prototype ?? {});
+const hasUserLabels = (type: string) => "userLabels" in (cls(type)?.prototype ?? {});
+
+export function labelFindings(json: SynthJson, envName: string): string[] {
+  const defaults = json.provider?.google?.[0]?.default_labels ?? {};
+  const findings: string[] = [];
+  for (const key of REQUIRED_TAG_KEYS) if (!/^[a-z0-9_-]{1,63}$/.test(defaults[key] ?? "")) findings.push(`default label ${key} missing or invalid`);
+  if (defaults.environment !== envName) findings.push(`default environment label ${defaults.environment} != ${envName}`);
+  for (const [type, byName] of Object.entries(json.resource)) {
+    for (const [name, r] of Object.entries(byName)) {
+      const explicit = type === "google_sql_database_instance" ? r.settings?.user_labels : hasUserLabels(type) ? r.user_labels : undefined;
+      if (type === "google_sql_database_instance" || hasUserLabels(type)) {
+        for (const key of REQUIRED_TAG_KEYS) if (explicit?.[key] !== defaults[key]) findings.push(`${type}.${name} user_labels.${key} = ${explicit?.[key]}`);
+      }
+      if (reachedByDefaults(type)) {
+        for (const key of REQUIRED_TAG_KEYS) {
+          if (r.labels && key in r.labels && r.labels[key] !== defaults[key]) findings.push(`${type}.${name} overrides ${key} with ${JSON.stringify(r.labels[key])}`);
+        }
+      }
+    }
+  }
+  return findings;
+}
+
+const stacks = ["dev", "staging", "prod"].map((n) => [n, synthPlatform(envByName(n), undefined, "gcp").json] as const);
+
+test.each(stacks)("%s-gcp: labels reach every resource that can carry them", (envName, json) => {
+  const types = Object.keys(json.resource);
+  expect(types.filter(reachedByDefaults)).toEqual(expect.arrayContaining(["google_cloudfunctions2_function", "google_pubsub_topic", "google_storage_bucket", "google_secret_manager_secret"]));
+  expect(types.filter(hasUserLabels)).toEqual(expect.arrayContaining(["google_monitoring_alert_policy", "google_monitoring_notification_channel"]));
+  expect(reachedByDefaults("google_sql_database_instance")).toBe(false);
+  expect(labelFindings(json, envName)).toEqual([]);
+});
+
+test("the check catches a missing explicit label and an overridden default", () => {
+  const json = JSON.parse(JSON.stringify(stacks[2][1])) as SynthJson;
+  const sql = Object.values(json.resource.google_sql_database_instance)[0];
+  delete sql.settings.user_labels.owner;
+  const topic = Object.values(json.resource.google_pubsub_topic)[0];
+  topic.labels = { ...topic.labels, environment: "dev" };
+  const policy = Object.values(json.resource.google_monitoring_alert_policy)[0];
+  delete policy.user_labels;
+  expect(labelFindings(json, "prod")).toEqual(expect.arrayContaining([
+    expect.stringMatching(/google_sql_database_instance\..* user_labels\.owner = undefined/),
+    expect.stringMatching(/google_pubsub_topic\..* overrides environment with "dev"/),
+    expect.stringMatching(/google_monitoring_alert_policy\..* user_labels\.cost_center = undefined/),
+  ]));
+});
