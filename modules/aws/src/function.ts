@@ -1,7 +1,8 @@
 import * as path from "node:path";
+import * as fs from "node:fs";
 import { Annotations, AssetType, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, packageFolder } from "@polycloud/core";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -108,7 +109,10 @@ export class AwsFunction extends Construct implements PlatformFunction {
       policy: Lazy.stringValue({ produce: () => policyDocument(this.statements) }),
     });
 
-    const asset = new TerraformAsset(this, "code", { path: path.resolve(spec.source ?? "."), type: AssetType.ARCHIVE });
+    // A missing folder is reported by validation; nothing is packaged then.
+    const source = path.resolve(spec.source ?? ".");
+    const pkg = fs.existsSync(source) ? packageFolder(source) : { path: "", hash: "" };
+    const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
 
     this.lambda = new LambdaFunction(this, "fn", {
       functionName: this.functionName,
@@ -118,9 +122,10 @@ export class AwsFunction extends Construct implements PlatformFunction {
       architectures: ["arm64"],
       memorySize: spec.memoryMb,
       timeout: spec.timeoutSeconds,
-      filename: asset.path,
+      filename: asset?.path ?? "",
       // Content hash of the source folder: a code change always redeploys, an unchanged checkout never does.
-      sourceCodeHash: asset.assetHash,
+      // What Lambda itself computes (base64 SHA-256 of the zip), so plans never show a false diff.
+      sourceCodeHash: pkg.hash ? Buffer.from(pkg.hash, "hex").toString("base64") : undefined,
       publish: true,
       kmsKeyArn: ctx.key.arn,
       environment: { variables: Lazy.anyValue({ produce: () => (Object.keys(this.environment).length ? this.environment : undefined) }) as unknown as Record<string, string> },

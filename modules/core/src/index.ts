@@ -10,3 +10,4 @@ export * from "./validate-environment";
 export * from "./interfaces";
 export * from "./capabilities";
 export * from "./validate-cloud-sections";
+export * from "./zip";

@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import { CloudLimits, MIN_DLQ_RETENTION_SECONDS } from "./limits";
 import { resolveFunction, resolveQueue } from "./resolve";
 import {
@@ -52,7 +53,9 @@ function knownFunction(p: Problems, property: string, id: string | undefined, se
 
 function validateFunction(p: Problems, at: string, fn: FunctionSpec, service: ServiceSpec, limits: CloudLimits): void {
   const r = resolveFunction(fn);
-  p.required(`${at}.source`, fn.source, "a folder path holding the function code");
+  if (p.required(`${at}.source`, fn.source, "a folder path holding the function code") && typeof fn.source === "string" && !isFolder(fn.source)) {
+    p.add(`${at}.source`, fn.source, `an existing folder holding the function code (relative to ${process.cwd()})`);
+  }
   p.required(`${at}.handler`, fn.handler, "an entry point such as index.handler");
   if (p.required(`${at}.runtime`, fn.runtime, `one of ${RUNTIMES.join(", ")}`)) p.oneOf(`${at}.runtime`, fn.runtime, RUNTIMES);
   p.integer(`${at}.memoryMb`, r.memoryMb, limits.functionMemoryMb.min, limits.functionMemoryMb.max, `MB (${limits.functionService})`);
@@ -201,4 +204,12 @@ function validateDatabase(p: Problems, at: string, db: DatabaseProxySpec, servic
   if (db.requireTls === false) p.add(`${at}.requireTls`, false, "true (connections to the pooled endpoint must use TLS)");
   if (!db.allowedFunctions) p.add(`${at}.allowedFunctions`, db.allowedFunctions, "a list of function ids (may be empty)");
   (db.allowedFunctions ?? []).forEach((f, i) => knownFunction(p, `${at}.allowedFunctions[${i}]`, f, service));
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }

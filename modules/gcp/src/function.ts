@@ -1,7 +1,8 @@
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { AssetType, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, packageFolder } from "@polycloud/core";
 import { Cloudfunctions2Function } from "@cdktf/provider-google/lib/cloudfunctions2-function";
 import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run-v2-service-iam-member";
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
@@ -88,11 +89,14 @@ export class GcpFunction extends Construct implements PlatformFunction {
       });
     }
 
-    const asset = new TerraformAsset(this, "code", { path: path.resolve(spec.source ?? "."), type: AssetType.ARCHIVE });
+    // A missing folder is reported by validation; nothing is packaged then.
+    const sourceDir = path.resolve(spec.source ?? ".");
+    const pkg = fs.existsSync(sourceDir) ? packageFolder(sourceDir) : { path: "", hash: "" };
+    const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
     const object = new StorageBucketObject(this, "source", {
       bucket: ctx.sourceBucket.name,
-      name: `${props.logicalId}/${asset.assetHash}.zip`,
-      source: asset.path,
+      name: `${props.logicalId}/${pkg.hash}.zip`,
+      source: asset?.path ?? "",
     });
 
     const perInstance = spec.perInstanceConcurrency;

@@ -1,0 +1,113 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { deflateRawSync } from "node:zlib";
+
+/**
+ * Deterministic, in-process zip of a function's source folder. cdktf's ARCHIVE assets start a
+ * child Node process per archive, which was most of our synth time; this writes the same bytes
+ * for the same content (sorted entries, fixed 1980-01-01 timestamps, fixed permissions), so the
+ * content hash, the object names and the plans are stable across machines and runs.
+ */
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function listFiles(root: string, rel = ""): string[] {
+  return fs.readdirSync(path.join(root, rel), { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((d) => {
+      const p = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) return listFiles(root, p);
+      return d.isFile() ? [p] : [];
+    });
+}
+
+/** Zip bytes of every regular file under `dir` (paths relative, forward slashes). */
+export function zipBytes(dir: string): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  const DOS_DATE = (0 << 9) | (1 << 5) | 1; // 1980-01-01
+  for (const rel of listFiles(dir)) {
+    const data = fs.readFileSync(path.join(dir, rel));
+    const packed = deflateRawSync(data, { level: 9 });
+    const name = Buffer.from(rel, "utf8");
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(0, 10);
+    local.writeUInt16LE(DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(0x0314, 4); // made by UNIX, v2.0
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(0, 12);
+    central.writeUInt16LE(DOS_DATE, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(packed.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(((0o100644 << 16) >>> 0), 38); // -rw-r--r--
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, packed);
+    centrals.push(central, name);
+    offset += local.length + name.length + packed.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(centrals.length / 2, 8);
+  end.writeUInt16LE(centrals.length / 2, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
+
+const cache = new Map<string, { path: string; hash: string }>();
+
+/**
+ * Zips `dir` once per process into a content-addressed file in the OS temp folder and returns
+ * its path and SHA-256. Stacks then copy the file as a plain asset.
+ */
+export function packageFolder(dir: string): { path: string; hash: string } {
+  const abs = path.resolve(dir);
+  const hit = cache.get(abs);
+  if (hit) return hit;
+  const bytes = zipBytes(abs);
+  const hash = createHash("sha256").update(bytes).digest("hex");
+  const folder = path.join(os.tmpdir(), "polycloud-packages");
+  fs.mkdirSync(folder, { recursive: true });
+  const file = path.join(folder, `${hash}.zip`);
+  if (!fs.existsSync(file)) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, file);
+  }
+  const result = { path: file, hash };
+  cache.set(abs, result);
+  return result;
+}
