@@ -1,0 +1,126 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { REPO_ROOT, WorkspacePackage, workspacePackages } from "../../scripts/registry/workspace-packages";
+
+/**
+ * What every publishable package under modules/* must declare, checked without building or
+ * publishing (the registry test does that). Written over modules/*, so a new cloud package is
+ * held to the same rules the moment its package.json exists.
+ */
+const packages = workspacePackages();
+const names = packages.map((p) => p.name);
+const scopes = new Set(names.map((n) => n.split("/")[0]));
+const PROVIDER = /^@cdktf\/provider-/;
+/** Exact (`1.2.3`), tilde (`~1.2.3`) or caret with a non-zero major (`^10.4.2`): nothing wider. */
+const NARROW = /^(?:~?\d+\.\d+\.\d+|\^[1-9]\d*\.\d+\.\d+)$/;
+const cloudPackages = packages.filter((p) => !p.name.endsWith("/core"));
+
+const each = (label: string, fn: (p: WorkspacePackage) => void) => test.each(names)(`%s: ${label}`, (name) => fn(packages.find((p) => p.name === name)!));
+
+test("modules/* holds the core package and at least one cloud package, under one scope", () => {
+  expect(names.some((n) => n.endsWith("/core"))).toBe(true);
+  expect(cloudPackages.length).toBeGreaterThan(0);
+  expect([...scopes]).toHaveLength(1);
+  expect([...scopes][0]).toMatch(/^@[a-z0-9-]+$/);
+  expect(JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")).private).toBe(true);
+});
+
+each("identity: semver version, licence, keywords with cdktf, repository pointing at its folder", (p) => {
+  const m = p.manifest;
+  expect(m.version).toMatch(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/);
+  expect(m.license).toMatch(/^[A-Za-z0-9.-]+$/);
+  expect(m.description?.length ?? 0).toBeGreaterThan(20);
+  expect(m.keywords).toContain("cdktf");
+  const repo = m.repository as { type?: string; url?: string; directory?: string };
+  expect(repo).toMatchObject({ type: "git", directory: path.relative(REPO_ROOT, p.dir).split(path.sep).join("/") });
+  expect(repo.url).toMatch(/^git\+https:\/\//);
+});
+
+each("entry points: main/types/exports under lib/, built with declarations by its own tsconfig", (p) => {
+  const m = p.manifest;
+  expect(m.main).toBe("lib/index.js");
+  expect(m.types).toBe("lib/index.d.ts");
+  expect(m.exports).toEqual({ ".": { types: "./lib/index.d.ts", default: "./lib/index.js" }, "./package.json": "./package.json" });
+  const tsconfig = JSON.parse(fs.readFileSync(path.join(p.dir, "tsconfig.json"), "utf8"));
+  expect(tsconfig.compilerOptions).toMatchObject({ outDir: "lib", rootDir: "src" });
+  const base = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "tsconfig.base.json"), "utf8"));
+  expect(tsconfig.compilerOptions.declaration ?? base.compilerOptions.declaration).toBe(true);
+  expect(fs.existsSync(path.join(p.dir, "src", "index.ts"))).toBe(true);
+  const scripts = (m.scripts ?? {}) as Record<string, string>;
+  expect(scripts.build ?? "").toMatch(/tsc -b/);
+  // npm pack / publish rebuild lib first, so a stale lib/ is never published.
+  expect(scripts.prepack ?? "").toMatch(/tsc -b/);
+});
+
+each("files allow-list: compiled JS, declarations, README and CHANGELOG only", (p) => {
+  expect(p.manifest.files).toEqual(["lib/**/*.js", "lib/**/*.d.ts", "README.md", "CHANGELOG.md"]);
+});
+
+each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
+  expect(p.manifest.publishConfig).toMatchObject({ access: expect.stringMatching(/^(restricted|public)$/) });
+  expect(p.manifest.publishConfig?.registry).toBeUndefined();
+});
+
+each("dependencies: only sibling packages at their workspace versions; cdktf, constructs and providers are peers", (p) => {
+  const deps = p.manifest.dependencies ?? {};
+  for (const [dep, range] of Object.entries(deps)) {
+    expect({ dep, internal: names.includes(dep) }).toEqual({ dep, internal: true });
+    expect({ dep, range }).toEqual({ dep, range: packages.find((q) => q.name === dep)!.version });
+  }
+  expect(p.manifest.devDependencies).toBeUndefined();
+});
+
+each("peerDependencies: narrow ranges, at most one provider, never google/azurerm next to aws", (p) => {
+  const peers = p.manifest.peerDependencies ?? {};
+  for (const [dep, range] of Object.entries(peers)) expect({ dep, range, narrow: NARROW.test(range) }).toEqual({ dep, range, narrow: true });
+  const providers = Object.keys(peers).filter((d) => PROVIDER.test(d));
+  if (p.name.endsWith("/core")) {
+    expect(providers).toEqual([]);
+    expect(Object.keys(peers)).not.toContain("cdktf");
+  } else {
+    expect(providers).toHaveLength(1);
+    expect(peers.cdktf).toMatch(/^~?0\.\d+\.\d+$/);
+    expect(peers.constructs).toBeDefined();
+    // The provider peer is the version the repository builds and tests with.
+    const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+    expect(peers[providers[0]]).toBe(root.devDependencies[providers[0]]);
+    expect(peers.cdktf).toBe(root.devDependencies.cdktf);
+  }
+});
+
+each("README: install section, every exported construct class, an example", (p) => {
+  const file = path.join(p.dir, "README.md");
+  expect({ readme: fs.existsSync(file) }).toEqual({ readme: true });
+  const readme = fs.readFileSync(file, "utf8");
+  expect(readme.startsWith(`# ${p.name}\n`)).toBe(true);
+  expect(readme).toMatch(/^## Install$/m);
+  expect(readme).toMatch(/^## Example$/m);
+  expect(readme).toMatch(/```ts\n[\s\S]*?from "@[a-z0-9-]+\/[a-z]+"[\s\S]*?```/);
+  const classes = fs.readdirSync(path.join(p.dir, "src")).filter((f) => f.endsWith(".ts"))
+    .flatMap((f) => [...fs.readFileSync(path.join(p.dir, "src", f), "utf8").matchAll(/^export class (\w+)/gm)].map((m) => m[1]));
+  expect(classes.filter((c) => !readme.includes(`\`${c}\``))).toEqual([]);
+  for (const peer of Object.keys(p.manifest.peerDependencies ?? {})) expect(readme).toContain(peer);
+});
+
+describe("changesets", () => {
+  const dir = path.join(REPO_ROOT, ".changeset");
+  const config = JSON.parse(fs.readFileSync(path.join(dir, "config.json"), "utf8"));
+
+  test("config: base branch main, root project never versioned, internal ranges follow releases", () => {
+    expect(config).toMatchObject({ baseBranch: "main", commit: false, updateInternalDependencies: "patch", privatePackages: { version: false, tag: false } });
+    expect(config.changelog).toBe("@changesets/cli/changelog");
+    for (const group of [...config.fixed, ...config.linked, config.ignore]) for (const n of group) expect(names).toContain(n);
+  });
+
+  test("every pending changeset names existing packages and a valid bump", () => {
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith(".md") && f !== "README.md");
+    for (const f of files) {
+      const front = /^---\n([\s\S]*?)\n---\n\s*\S/.exec(fs.readFileSync(path.join(dir, f), "utf8"));
+      expect({ file: f, frontMatter: !!front }).toEqual({ file: f, frontMatter: true });
+      for (const line of front![1].split("\n").filter(Boolean)) {
+        const m = /^"([^"]+)":\s*(patch|minor|major)$/.exec(line.trim());
+        expect({ file: f, line, valid: !!m && names.includes(m[1]) }).toEqual({ file: f, line, valid: true });
+      }
+    }
+  });
+});

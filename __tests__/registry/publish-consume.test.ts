@@ -1,0 +1,210 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { RunningVerdaccio, startVerdaccio } from "../../scripts/registry/verdaccio";
+import {
+  REPO_ROOT,
+  WorkspacePackage,
+  buildPackages,
+  isolatedNpmEnv,
+  nextPatch,
+  npm,
+  npmAsync,
+  pack,
+  scopesOf,
+  stageWithVersions,
+  workspacePackages,
+} from "../../scripts/registry/workspace-packages";
+
+/**
+ * The packages as a team consumes them: a real Verdaccio on 127.0.0.1, every module package built,
+ * packed and published to it, and a fresh project that installs only core + aws from it, compiles a
+ * small stack against the published declarations, synthesizes it with node, and upgrades to a
+ * second published version. Everything lives in one temp dir that is removed in afterAll.
+ */
+const packages = workspacePackages();
+const byName = (suffix: string): WorkspacePackage => {
+  const p = packages.find((q) => q.name.endsWith(`/${suffix}`));
+  if (!p) throw new Error(`no workspace package */${suffix}`);
+  return p;
+};
+const core = byName("core");
+const aws = byName("aws");
+const scope = core.name.split("/")[0];
+const uplink = execFileSync("npm", ["config", "get", "registry"], { encoding: "utf8" }).trim();
+const TIMINGS: Record<string, number> = {};
+
+let work: string;
+let registry: RunningVerdaccio | undefined;
+let publisherEnv: NodeJS.ProcessEnv;
+let consumerEnv: NodeJS.ProcessEnv;
+const consumer = () => path.join(work, "consumer");
+const v2: Record<string, string> = Object.fromEntries(packages.map((p) => [p.name, nextPatch(p.version)]));
+
+async function timed<T>(label: string, fn: () => T | Promise<T>): Promise<T> {
+  const t = Date.now();
+  try {
+    return await fn();
+  } finally {
+    TIMINGS[label] = Date.now() - t;
+  }
+}
+
+function consumerNpm(args: string[]): string {
+  return npm(args, { cwd: consumer(), env: consumerEnv, timeoutMs: 180000 });
+}
+
+function node(args: string[], cwd: string): void {
+  try {
+    execFileSync(process.execPath, args, { cwd, stdio: "pipe", encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+  } catch (e) {
+    const err = e as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`node ${args.join(" ")} failed in ${cwd}: ${err.message}\n${err.stdout ?? ""}\n${err.stderr ?? ""}`);
+  }
+}
+
+/** Compiles the consumer against the published declarations (unless told not to) and runs it with node. */
+function synthConsumer(compile = true): Record<string, any> {
+  const dir = consumer();
+  fs.rmSync(path.join(dir, "cdktf.out"), { recursive: true, force: true });
+  if (compile) {
+    const tsc = require.resolve("typescript/bin/tsc", { paths: [REPO_ROOT] });
+    node([tsc, "-p", "tsconfig.json"], dir);
+  }
+  node(["dist/main.js"], dir);
+  return JSON.parse(fs.readFileSync(path.join(dir, "cdktf.out", "stacks", "consumer-dev", "cdk.tf.json"), "utf8"));
+}
+
+/** The consumer's stack is the example in the AWS package README (the code block after `<!-- example:consumer -->`), so the README stays true. */
+function readmeExample(pkg: WorkspacePackage): string {
+  const readme = fs.readFileSync(path.join(pkg.dir, "README.md"), "utf8");
+  const m = /<!-- example:consumer -->\s*```ts\n([\s\S]*?)```/.exec(readme);
+  if (!m) throw new Error(`${pkg.name} README has no \`<!-- example:consumer -->\` ts block`);
+  return m[1];
+}
+
+function installedVersion(name: string): string {
+  return JSON.parse(fs.readFileSync(path.join(consumer(), "node_modules", ...name.split("/"), "package.json"), "utf8")).version;
+}
+
+/** Every package folder under node_modules (scoped and nested ones too). */
+function installedPackageNames(root: string): string[] {
+  const names: string[] = [];
+  const walk = (nm: string) => {
+    if (!fs.existsSync(nm)) return;
+    for (const e of fs.readdirSync(nm, { withFileTypes: true })) {
+      if (!e.isDirectory() || e.name.startsWith(".")) continue;
+      const entries = e.name.startsWith("@") ? fs.readdirSync(path.join(nm, e.name)).map((n) => `${e.name}/${n}`) : [e.name];
+      for (const name of entries) {
+        names.push(name);
+        walk(path.join(nm, name, "node_modules"));
+      }
+    }
+  };
+  walk(path.join(root, "node_modules"));
+  return names;
+}
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-registry-"));
+  registry = await timed("start verdaccio", () => startVerdaccio({ uplink, privateScopes: scopesOf(packages), workDir: path.join(work, "verdaccio") }));
+  // Publisher: the scope points at the registry, as the README tells a team to configure it.
+  const publisherRc = path.join(work, "publisher.npmrc");
+  fs.writeFileSync(publisherRc, `${scope}:registry=${registry.url}\n${registry.authLine}\n`);
+  publisherEnv = isolatedNpmEnv(publisherRc);
+  // Consumer: everything through the private registry, which proxies the public packages.
+  const consumerRc = path.join(work, "consumer.npmrc");
+  fs.writeFileSync(consumerRc, `registry=${registry.url}\n${registry.authLine}\n`);
+  consumerEnv = isolatedNpmEnv(consumerRc);
+}, 60000);
+
+afterAll(async () => {
+  try {
+    await registry?.stop();
+  } finally {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+    console.log(`registry test timings (ms): ${JSON.stringify(TIMINGS)}`);
+  }
+}, 30000);
+
+test("publish every module package, consume core + aws in a fresh project, synthesize, upgrade", async () => {
+  const reg = registry!;
+  try {
+    // 2. Build and publish every module package (generic over modules/*).
+    const packed = await timed("build + pack", () => {
+      buildPackages(packages);
+      const dest = path.join(work, "tarballs");
+      fs.mkdirSync(dest);
+      return Promise.all(packages.map((p) => pack(p, dest, publisherEnv)));
+    });
+    for (const [i, p] of packages.entries()) {
+      expect({ name: p.name, entry: packed[i].files.includes("lib/index.js") && packed[i].files.includes("lib/index.d.ts") }).toEqual({ name: p.name, entry: true });
+    }
+    await timed("publish v1", () => Promise.all(packed.map((t) => npmAsync(["publish", t.tarball], { cwd: work, env: publisherEnv }))));
+    const packument = async (name: string, token?: string) => {
+      const res = await fetch(new URL(encodeURIComponent(name).replace("%40", "@"), reg.url), { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      return { status: res.status, body: res.ok ? ((await res.json()) as { name: string; "dist-tags": Record<string, string> }) : undefined };
+    };
+    for (const p of packages) {
+      const { body } = await packument(p.name, reg.token);
+      expect({ name: body?.name, latest: body?.["dist-tags"].latest }).toEqual({ name: p.name, latest: p.version });
+    }
+    // The private scope is never looked up upstream, and anonymous reads are refused.
+    expect((await packument(core.name)).status).toBe(401);
+
+    // 3. A fresh consumer that depends on core + aws and the aws package's peers only.
+    const dir = consumer();
+    fs.mkdirSync(path.join(dir, "functions", "hello"), { recursive: true });
+    const peers = aws.manifest.peerDependencies ?? {};
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({
+      name: "consumer-platform",
+      version: "1.0.0",
+      private: true,
+      dependencies: { [core.name]: `^${core.version}`, [aws.name]: `^${aws.version}`, ...peers },
+    }, null, 2));
+    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
+      compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", strict: true, skipLibCheck: true, outDir: "dist", rootDir: ".", types: [] },
+      files: ["main.ts"],
+    }, null, 2));
+    fs.writeFileSync(path.join(dir, "functions", "hello", "index.js"), "exports.handler = async () => ({ statusCode: 200, body: 'hello' });\n");
+    fs.writeFileSync(path.join(dir, "main.ts"), readmeExample(aws).replace(/@polycloud\//g, `${scope}/`));
+    await timed("consumer install", () => consumerNpm(["install", "--no-audit", "--no-fund", "--prefer-offline"]));
+    expect(installedVersion(core.name)).toBe(core.version);
+    expect(installedVersion(aws.name)).toBe(aws.version);
+
+    // 4. The synthesized JSON has the resources of the published constructs.
+    const json = await timed("consumer synth v1", () => synthConsumer());
+    const types = Object.keys(json.resource);
+    for (const type of ["aws_lambda_function", "aws_iam_role", "aws_cloudwatch_log_group", "aws_sqs_queue", "aws_sqs_queue_redrive_policy", "aws_lambda_event_source_mapping", "aws_kms_key", "aws_sns_topic", "aws_budgets_budget"]) {
+      expect({ type, present: types.includes(type) }).toEqual({ type, present: true });
+    }
+    expect(Object.values(json.resource.aws_lambda_function).map((f: any) => f.architectures)).toEqual([["arm64"]]);
+    expect(json.provider.aws[0].default_tags[0].tags).toMatchObject({ environment: "dev", service: "hello", owner: "consumer-team", managed_by: "cdktf" });
+    expect(Object.keys(json.terraform.required_providers)).toEqual(["aws"]);
+
+    // Only the AWS bindings came along: no google or azurerm provider anywhere in node_modules.
+    const installed = installedPackageNames(dir);
+    expect(installed).toEqual(expect.arrayContaining([core.name, aws.name, "cdktf", "constructs", "@cdktf/provider-aws"]));
+    expect(installed.filter((n) => /provider-(google|azurerm)|^@cdktf\/provider-(?!aws$)/.test(n))).toEqual([]);
+    expect(installed.filter((n) => n.startsWith(`${scope}/`)).sort()).toEqual([aws.name, core.name].sort());
+
+    // 5. A second version of every package; the consumer upgrades to it.
+    await timed("publish v2", () => Promise.all(packages.map((p, i) => {
+      const staged = stageWithVersions(packed[i].tarball, path.join(work, "v2", p.name.replace("/", "__")), v2);
+      return npmAsync(["publish", staged, "--ignore-scripts"], { cwd: work, env: publisherEnv });
+    })));
+    await timed("consumer upgrade", () => consumerNpm(["install", "--no-audit", "--no-fund", "--prefer-online", `${core.name}@latest`, `${aws.name}@latest`]));
+    expect(installedVersion(core.name)).toBe(v2[core.name]);
+    expect(installedVersion(aws.name)).toBe(v2[aws.name]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+    expect(manifest.dependencies[aws.name]).toBe(`^${v2[aws.name]}`);
+    const lock = JSON.parse(fs.readFileSync(path.join(dir, "package-lock.json"), "utf8"));
+    expect(lock.packages[`node_modules/${aws.name}`].version).toBe(v2[aws.name]);
+    const again = await timed("consumer synth v2", () => synthConsumer(false));
+    expect(Object.keys(again.resource).sort()).toEqual(types.sort());
+  } catch (e) {
+    // 6. Failures carry the registry's own log; afterAll stops it and deletes everything.
+    throw new Error(`${(e as Error).message}\n--- verdaccio log (tail) ---\n${reg.log().slice(-4000)}`);
+  }
+}, 240000);
