@@ -1,6 +1,6 @@
-import { LocalBackend, S3Backend, TerraformStack } from "cdktf";
+import { Aspects, LocalBackend, S3Backend, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { EnvironmentConfig, NAME_RULES, Namer, TagMap, resolveThresholds } from "@polycloud/core";
+import { EnvironmentConfig, protectStatefulResources, NAME_RULES, Namer, TagMap, resolveThresholds } from "@polycloud/core";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
@@ -27,6 +27,8 @@ export class AwsFoundation extends Construct {
 
   constructor(scope: TerraformStack, id: string, props: AwsFoundationProps) {
     super(scope, id);
+    // Stateful resources (databases, queues, buses, secrets, keys, buckets) survive plans in prod.
+    Aspects.of(scope).add(protectStatefulResources(props.env.deletionProtection));
     const spec = props.env.clouds.aws ?? { accountId: "", region: "" };
     const namer = new Namer(props.serviceName, props.env.name);
     const accountId = spec.accountId;

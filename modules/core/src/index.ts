@@ -11,3 +11,4 @@ export * from "./interfaces";
 export * from "./capabilities";
 export * from "./validate-cloud-sections";
 export * from "./zip";
+export * from "./policy";

@@ -1,6 +1,6 @@
-import { GcsBackend, LocalBackend, TerraformStack } from "cdktf";
+import { Aspects, GcsBackend, LocalBackend, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { EnvironmentConfig, GcpEnvironmentSpec, NAME_RULES, Namer, TagMap, resolveThresholds } from "@polycloud/core";
+import { EnvironmentConfig, protectStatefulResources, GcpEnvironmentSpec, NAME_RULES, Namer, TagMap, resolveThresholds } from "@polycloud/core";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-project";
 import { KmsCryptoKey } from "@cdktf/provider-google/lib/kms-crypto-key";
@@ -40,6 +40,8 @@ export class GcpFoundation extends Construct {
 
   constructor(scope: TerraformStack, id: string, props: GcpFoundationProps) {
     super(scope, id);
+    // Stateful resources (databases, queues, buses, secrets, keys, buckets) survive plans in prod.
+    Aspects.of(scope).add(protectStatefulResources(props.env.deletionProtection));
     const spec: GcpEnvironmentSpec = props.env.clouds.gcp ?? { projectId: "", region: "", billingAccount: "" };
     const namer = new Namer(props.serviceName, props.env.name);
     const { projectId, region } = spec;

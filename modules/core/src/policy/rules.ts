@@ -1,0 +1,19 @@
+import { DATABASE_PRIVATE, IAM_NO_WILDCARDS, NO_PUBLIC_INVOKE } from "./rules-identity";
+import { DATABASE_TLS, ENCRYPTION_AT_REST, HTTPS_ONLY, MIN_TLS_12 } from "./rules-encryption";
+import { FUNCTION_TRACING, GATEWAY_ACCESS_LOGS, LOG_RETENTION } from "./rules-observability";
+import { DEAD_LETTERS, FUNCTION_CONCURRENCY, GATEWAY_THROTTLE } from "./rules-limits";
+import { ALARMS_WIRED, BUDGET, NO_PLAIN_SECRETS, REQUIRED_TAGS, STATE_BACKEND } from "./rules-operations";
+import { PROD_KEEPS_DATA } from "./rules-state";
+import { PolicyRule } from "./types";
+
+/** The baseline rule set, in id order. */
+export const POLICY_RULES: readonly PolicyRule[] = [
+  IAM_NO_WILDCARDS, NO_PUBLIC_INVOKE, DATABASE_PRIVATE,
+  ENCRYPTION_AT_REST, DATABASE_TLS, MIN_TLS_12, HTTPS_ONLY,
+  GATEWAY_ACCESS_LOGS, FUNCTION_TRACING, LOG_RETENTION,
+  GATEWAY_THROTTLE, FUNCTION_CONCURRENCY, DEAD_LETTERS,
+  ALARMS_WIRED, BUDGET,
+  NO_PLAIN_SECRETS, REQUIRED_TAGS,
+  STATE_BACKEND,
+  PROD_KEEPS_DATA,
+];
