@@ -1,0 +1,157 @@
+import "@microsoft/jest-sarif";
+import { Cloud, POLICY_RULES, PolicyStack, TerraformJson, failing, runPolicy, toSarif } from "@polycloud/core";
+import { envByName, synthPlatform } from "../helpers/synth";
+import { loadSuppressions } from "../../scripts/policy";
+
+/** Minimal stack JSON around a few resources. */
+const stack = (cloud: Cloud, resource: TerraformJson["resource"], extra: Partial<TerraformJson> = {}, environment = "dev", minLogDays = 14): PolicyStack => ({
+  name: `${environment}-${cloud}`, cloud, environment, minLogDays, json: { resource, ...extra },
+});
+const doc = (Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
+const awsTags = { provider: { aws: [{ default_tags: [{ tags: { environment: "dev", service: "s", owner: "o", cost_center: "c", managed_by: "cdktf" } }] }] } };
+
+/** For every rule: a stack that must fire it and one that must not. */
+const FIXTURES: Record<string, { bad: PolicyStack; good: PolicyStack }> = {
+  PC001: {
+    bad: stack("aws", { aws_iam_role_policy: { p: { policy: doc([{ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::b" }, { Effect: "Allow", Action: "sqs:SendMessage", Resource: "*" }]) } } }),
+    good: stack("aws", { aws_iam_role_policy: { p: { policy: doc([{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "${aws_sqs_queue.q.arn}" }, { Effect: "Allow", Action: "xray:PutTraceSegments", Resource: "*" }]) } } }),
+  },
+  PC002: {
+    bad: stack("gcp", { google_cloud_run_v2_service_iam_member: { i: { member: "allUsers", name: "${google_cloudfunctions2_function.f.service_config[0].service}" } }, google_cloudfunctions2_function: { f: { service_config: { ingress_settings: "ALLOW_ALL" } } } }),
+    good: stack("gcp", { google_cloud_run_v2_service_iam_member: { i: { member: "allUsers", name: "${google_cloudfunctions2_function.f.service_config[0].service}" } }, google_cloudfunctions2_function: { f: { service_config: { ingress_settings: "ALLOW_INTERNAL_AND_GCLB" } } } }),
+  },
+  PC003: {
+    bad: stack("gcp", { google_sql_database_instance: { d: { settings: { ip_configuration: { ipv4_enabled: true } } } } }),
+    good: stack("gcp", { google_sql_database_instance: { d: { settings: { ip_configuration: { ipv4_enabled: false, private_network: "n" } } } } }),
+  },
+  PC010: {
+    bad: stack("aws", { aws_sqs_queue: { q: {} }, aws_cloudwatch_log_group: { l: { retention_in_days: 14 } } }),
+    good: stack("aws", { aws_sqs_queue: { q: { sqs_managed_sse_enabled: true } }, aws_cloudwatch_log_group: { l: { kms_key_id: "k" } } }),
+  },
+  PC011: {
+    bad: stack("aws", { aws_db_proxy: { p: { require_tls: false } } }),
+    good: stack("aws", { aws_db_proxy: { p: { require_tls: true } } }),
+  },
+  PC012: {
+    bad: stack("gcp", { google_compute_ssl_policy: { s: { min_tls_version: "TLS_1_0" } }, google_compute_target_https_proxy: { p: {} } }),
+    good: stack("gcp", { google_compute_ssl_policy: { s: { min_tls_version: "TLS_1_2" } }, google_compute_target_https_proxy: { p: { ssl_policy: "${google_compute_ssl_policy.s.id}" } } }),
+  },
+  PC013: {
+    bad: stack("azure", { azurerm_function_app_flex_consumption: { f: { https_only: false } } }),
+    good: stack("azure", { azurerm_function_app_flex_consumption: { f: { https_only: true } } }),
+  },
+  PC020: {
+    bad: stack("aws", { aws_apigatewayv2_stage: { s: {} } }),
+    good: stack("aws", { aws_apigatewayv2_stage: { s: { access_log_settings: { destination_arn: "a", format: "{}" } } } }),
+  },
+  PC021: {
+    bad: stack("aws", { aws_lambda_function: { f: { tracing_config: { mode: "PassThrough" } } } }),
+    good: stack("aws", { aws_lambda_function: { f: { tracing_config: { mode: "Active" } } } }),
+  },
+  PC022: {
+    bad: stack("aws", { aws_cloudwatch_log_group: { a: {}, b: { retention_in_days: 7 } } }),
+    good: stack("aws", { aws_cloudwatch_log_group: { a: { retention_in_days: 14 } } }),
+  },
+  PC030: {
+    bad: stack("gcp", { google_compute_backend_service: { b: { security_policy: "${google_compute_security_policy.p.id}" } }, google_compute_security_policy: { p: { rule: [{ action: "allow" }] } } }),
+    good: stack("gcp", { google_compute_backend_service: { b: { security_policy: "${google_compute_security_policy.p.id}" } }, google_compute_security_policy: { p: { rule: [{ action: "throttle" }] } } }),
+  },
+  PC031: {
+    bad: stack("aws", { aws_lambda_function: { f: {} } }),
+    good: stack("aws", { aws_lambda_function: { f: { reserved_concurrent_executions: 10 } } }),
+  },
+  PC032: {
+    bad: stack("gcp", {
+      google_pubsub_topic: { dlq: {} },
+      google_pubsub_subscription: { s: { push_config: { push_endpoint: "https://x" }, dead_letter_policy: { dead_letter_topic: "${google_pubsub_topic.dlq.id}" } } },
+    }),
+    good: stack("gcp", {
+      google_pubsub_topic: { dlq: {} },
+      google_pubsub_subscription: {
+        s: { push_config: { push_endpoint: "https://x" }, dead_letter_policy: { dead_letter_topic: "${google_pubsub_topic.dlq.id}" } },
+        keep: { topic: "${google_pubsub_topic.dlq.id}", expiration_policy: { ttl: "" }, message_retention_duration: "1209600s" },
+      },
+    }),
+  },
+  PC033: {
+    bad: stack("gcp", { google_monitoring_alert_policy: { a: { notification_channels: [] } } }),
+    good: stack("gcp", { google_monitoring_alert_policy: { a: { notification_channels: ["c"] } }, google_monitoring_notification_channel: { c: { labels: { email_address: "a@b.io" } } } }),
+  },
+  PC034: {
+    bad: stack("aws", {}),
+    good: stack("aws", { aws_budgets_budget: { b: { notification: [{ threshold: 80 }] } } }),
+  },
+  PC040: {
+    bad: stack("aws", { aws_lambda_function: { f: { environment: { variables: { DB_PASSWORD: "hunter2" } } } } }),
+    good: stack("aws", { aws_lambda_function: { f: { environment: { variables: { DB_PASSWORD_SECRET_ARN: "${aws_secretsmanager_secret.s.arn}", TOKEN_URL: "${aws_x.y.z}" } } } } }),
+  },
+  PC041: {
+    bad: stack("aws", { aws_sqs_queue: { q: { tags: { environment: "prod" } } } }, awsTags),
+    good: stack("aws", { aws_sqs_queue: { q: { tags: { component: "queue" } } } }, awsTags),
+  },
+  PC050: {
+    bad: stack("aws", {}, { terraform: { backend: { s3: { bucket: "b", key: "k", encrypt: false } } } }),
+    good: stack("aws", {}, { terraform: { backend: { s3: { bucket: "b", key: "k", encrypt: true, use_lockfile: true } } } }),
+  },
+  PC060: {
+    bad: stack("aws", { aws_rds_cluster: { d: { deletion_protection: false, skip_final_snapshot: true } } }, {}, "prod"),
+    good: stack("aws", { aws_rds_cluster: { d: { deletion_protection: true, skip_final_snapshot: false, backup_retention_period: 35, lifecycle: { prevent_destroy: true } } } }, {}, "prod"),
+  },
+};
+
+describe.each(POLICY_RULES.map((r) => [r.id, r] as const))("%s", (id, rule) => {
+  test("has a failing and a passing fixture", () => {
+    const f = FIXTURES[id];
+    expect(f).toBeDefined();
+    expect(rule.check(f.bad).length).toBeGreaterThan(0);
+    expect(rule.check(f.good)).toEqual([]);
+  });
+  test("is documented", () => {
+    expect(rule.title.length).toBeGreaterThan(15);
+    expect(rule.rationale.length).toBeGreaterThan(15);
+    expect(rule.fix.length).toBeGreaterThan(10);
+    for (const c of rule.checkov) expect(c).toMatch(/^CKV2?_(AWS|GCP|AZURE)_\d+$/);
+  });
+});
+
+test("the dead-letter rule also catches a DLQ topic nobody subscribes to (dead letters dropped)", () => {
+  expect(FIXTURES.PC032 && POLICY_RULES.find((r) => r.id === "PC032")!.check(FIXTURES.PC032.bad)[0].message).toMatch(/no never-expiring pull subscription/);
+});
+
+test("prod rules do not apply to dev, so dev can be torn down", () => {
+  const rule = POLICY_RULES.find((r) => r.id === "PC060")!;
+  expect(rule.check({ ...FIXTURES.PC060.bad, environment: "dev", name: "dev-aws" })).toEqual([]);
+});
+
+const clouds: Cloud[] = ["aws", "gcp"];
+const stacks: PolicyStack[] = ["dev", "staging", "prod"].flatMap((n) => clouds.map((cloud) => {
+  const env = envByName(n);
+  return { name: `${n}-${cloud}`, cloud, environment: n, minLogDays: env.retention.logDays, json: synthPlatform(env, undefined, cloud).json };
+}));
+
+test("every stack of every environment has zero unsuppressed findings", () => {
+  const result = runPolicy(stacks, loadSuppressions("policy/suppressions.json"));
+  expect(result.findings.filter((f) => !f.suppressed)).toEqual([]);
+  expect(result.unusedSuppressions).toEqual([]);
+  expect(failing(result.findings, "low")).toEqual([]);
+});
+
+test("a suppression without a justification is itself a finding, and never hides anything", () => {
+  const bad = FIXTURES.PC021.bad;
+  const result = runPolicy([bad], [{ rule: "PC021", stack: bad.name, address: "aws_lambda_function.f", justification: "" }]);
+  const relevant = (fs: readonly { rule: string }[]) => fs.filter((f) => f.rule === "PC000" || f.rule === "PC021");
+  expect(relevant(result.findings).map((f: any) => [f.rule, !!f.suppressed])).toEqual([["PC000", false], ["PC021", false]]);
+  const ok = runPolicy([bad], [{ rule: "PC021", stack: bad.name, address: "aws_lambda_function.f", justification: "tracing is disabled for this benchmark function on purpose" }]);
+  expect(relevant(ok.findings)).toEqual([expect.objectContaining({ rule: "PC021", suppressed: expect.stringMatching(/on purpose/) })]);
+  expect(failing(relevant(ok.findings) as any, "low")).toEqual([]);
+});
+
+test("SARIF output validates against the SARIF 2.1.0 schema", () => {
+  const all = Object.values(FIXTURES).map((f) => f.bad);
+  const result = runPolicy(all, [{ rule: "PC021", stack: "dev-aws", address: "aws_lambda_function.f", justification: "a justified suppression shows up as accepted in SARIF" }]);
+  const sarif = toSarif(result.findings) as any;
+  expect(sarif).toBeValidSarifLog();
+  expect(sarif.runs[0].results.length).toBe(result.findings.length);
+  expect(sarif.runs[0].tool.driver.rules.map((r: any) => r.id)).toEqual(POLICY_RULES.map((r) => r.id));
+  expect(sarif.runs[0].results.some((r: any) => r.suppressions?.[0]?.status === "accepted")).toBe(true);
+});
