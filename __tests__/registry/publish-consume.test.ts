@@ -2,6 +2,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { npmrcFor } from "../../scripts/registry/npmrc";
+import { releaseWithChangesets } from "../../scripts/registry/publish";
 import { RunningVerdaccio, startVerdaccio } from "../../scripts/registry/verdaccio";
 import {
   REPO_ROOT,
@@ -109,9 +111,9 @@ function installedPackageNames(root: string): string[] {
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-registry-"));
   registry = await timed("start verdaccio", () => startVerdaccio({ uplink, privateScopes: scopesOf(packages), workDir: path.join(work, "verdaccio") }));
-  // Publisher: the scope points at the registry, as the README tells a team to configure it.
+  // Publisher: the scope points at the registry, written by the same code the release workflow uses.
   const publisherRc = path.join(work, "publisher.npmrc");
-  fs.writeFileSync(publisherRc, `${scope}:registry=${registry.url}\n${registry.authLine}\n`);
+  fs.writeFileSync(publisherRc, npmrcFor(registry.url, scopesOf(packages), registry.token));
   publisherEnv = isolatedNpmEnv(publisherRc);
   // Consumer: everything through the private registry, which proxies the public packages.
   const consumerRc = path.join(work, "consumer.npmrc");
@@ -131,17 +133,22 @@ afterAll(async () => {
 test("publish every module package, consume core + aws in a fresh project, synthesize, upgrade", async () => {
   const reg = registry!;
   try {
-    // 2. Build and publish every module package (generic over modules/*).
-    const packed = await timed("build + pack", () => {
+    // 2. Build and publish every module package with the release command itself (changeset
+    //    publish; no git tags here), against the scope mapping in the publisher's .npmrc.
+    const release = await timed("build + changeset publish v1", () => {
       buildPackages(packages);
+      return releaseWithChangesets(["--no-git-tag"], { env: publisherEnv, capture: true });
+    });
+    expect({ status: release.status, output: release.output }).toEqual({ status: 0, output: expect.stringContaining(`${scope}:registry -> ${reg.url}`) });
+    // The published tarballs, fetched back from the registry: compiled entry points inside.
+    const packed = await timed("fetch tarballs", () => {
       const dest = path.join(work, "tarballs");
       fs.mkdirSync(dest);
-      return Promise.all(packages.map((p) => pack(p, dest, publisherEnv)));
+      return Promise.all(packages.map((p) => pack(`${p.name}@${p.version}`, dest, publisherEnv)));
     });
     for (const [i, p] of packages.entries()) {
       expect({ name: p.name, entry: packed[i].files.includes("lib/index.js") && packed[i].files.includes("lib/index.d.ts") }).toEqual({ name: p.name, entry: true });
     }
-    await timed("publish v1", () => Promise.all(packed.map((t) => npmAsync(["publish", t.tarball], { cwd: work, env: publisherEnv }))));
     const packument = async (name: string, token?: string) => {
       const res = await fetch(new URL(encodeURIComponent(name).replace("%40", "@"), reg.url), { headers: token ? { authorization: `Bearer ${token}` } : {} });
       return { status: res.status, body: res.ok ? ((await res.json()) as { name: string; "dist-tags": Record<string, string> }) : undefined };

@@ -9,6 +9,8 @@ import { environments } from "../../environments";
 import { buildStacks, synthAll } from "../../stacks/app";
 import { referenceService } from "../../stacks/reference-service";
 import { findAwsProviderMirror, findOnPath, mirrorProviderVersion, prepareOfflineCopy } from "../helpers/terraform";
+import { comparePlans, redactPlan } from "../../scripts/plan/review";
+import { renderMarkdown, summarizePlan } from "../../scripts/plan/summary";
 
 /**
  * Real Terraform over every AWS stack: init from the local provider mirror, validate, and an
@@ -69,6 +71,23 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
       }
       expect(tags.environment).toBe(envName);
     }
+  });
+
+  // The plan summary tool over real `terraform show -json` output (the PR comment's input).
+  test("plan summary of the real dev-aws plan: every create counted, nothing flagged; its redacted form is what deploy compares", () => {
+    const plan = results.get("dev-aws")!.plan;
+    const managed = plan.resource_changes.filter((c: any) => c.mode === "managed");
+    const summary = summarizePlan("dev-aws", plan);
+    expect(summary).toMatchObject({ stack: "dev-aws", adds: managed.length, changes: 0, destroys: 0, replaces: 0, dangerous: [], errored: false });
+    expect(summary.terraformVersion).toMatch(/^1\./);
+    const md = renderMarkdown([summary]);
+    expect(md).toContain(`| dev-aws | ${managed.length} | 0 | 0 | 0 | 0 | 0 |`);
+    expect(md).not.toContain("[!CAUTION]");
+    expect(md).toMatch(/<details><summary>dev-aws: \d+ to add<\/summary>/);
+    expect(md).toMatch(/^\+ {6}aws_[a-z0-9_]+\.[A-Za-z0-9_-]+$/m);
+    const reviewed = redactPlan(plan);
+    expect(summarizePlan("dev-aws", reviewed)).toEqual(summary);
+    expect(comparePlans(reviewed, plan)).toEqual([]);
   });
 
   test("prod plan keeps data: protected database and final snapshot", () => {

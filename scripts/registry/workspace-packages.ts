@@ -138,9 +138,10 @@ export function npmAsync(args: string[], options: { cwd: string; env: NodeJS.Pro
   });
 }
 
-/** `npm pack` into `dest`; returns the tarball path and the packed file list. */
-export async function pack(pkg: WorkspacePackage, dest: string, env: NodeJS.ProcessEnv): Promise<{ tarball: string; files: string[] }> {
-  const out = JSON.parse(await npmAsync(["pack", "--json", "--pack-destination", dest], { cwd: pkg.dir, env })) as Array<{ filename: string; files: Array<{ path: string }> }>;
+/** `npm pack` of a workspace package (in its folder) or of a registry spec (`name@version`) into `dest`; returns the tarball and its file list. */
+export async function pack(what: WorkspacePackage | string, dest: string, env: NodeJS.ProcessEnv): Promise<{ tarball: string; files: string[] }> {
+  const args = ["pack", "--json", "--pack-destination", dest, ...(typeof what === "string" ? [what] : [])];
+  const out = JSON.parse(await npmAsync(args, { cwd: typeof what === "string" ? dest : what.dir, env })) as Array<{ filename: string; files: Array<{ path: string }> }>;
   return { tarball: path.join(dest, out[0].filename), files: out[0].files.map((f) => f.path) };
 }
 

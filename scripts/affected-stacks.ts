@@ -1,0 +1,98 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** One deployable stack, `<env>-<cloud>`, as the workflows' matrices use it. */
+export interface StackTarget {
+  readonly stack: string;
+  readonly env: string;
+  readonly cloud: string;
+}
+
+/** The stacks in a synthesized `cdktf.out/manifest.json`. */
+export function stacksFromManifest(manifestFile: string): StackTarget[] {
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as { stacks: Record<string, unknown> };
+  return Object.keys(manifest.stacks).sort().map((stack) => {
+    const m = /^([a-z0-9]+)-([a-z0-9]+)$/.exec(stack);
+    if (!m) throw new Error(`${manifestFile}: stack name '${stack}' is not <env>-<cloud>`);
+    return { stack, env: m[1], cloud: m[2] };
+  });
+}
+
+/** Paths that never change infrastructure. */
+const NO_INFRA = [/\.md$/i, /^\.changeset\//, /^__tests__\//, /^\.github\//, /^docs\//, /^\.ci\//, /^scripts\//, /^\.gitignore$/, /^LICENSE/, /^eslint\.config\.mjs$/, /^jest\.config\.js$/];
+
+/**
+ * The stacks a change set can affect. Conservative: a path that is not known to be harmless
+ * affects every stack.
+ * - `modules/<cloud>/…` affects that cloud's stacks, `modules/core/…` every stack;
+ * - `environments/<env>.ts` affects that environment's stacks, anything else there every stack;
+ * - docs, tests, workflows and tooling affect none.
+ */
+export function affectedStacks(changedFiles: readonly string[], stacks: readonly StackTarget[]): StackTarget[] {
+  const envs = new Set(stacks.map((s) => s.env));
+  const hit = new Set<string>();
+  const add = (pred: (s: StackTarget) => boolean) => stacks.filter(pred).forEach((s) => hit.add(s.stack));
+  for (const raw of changedFiles) {
+    const file = raw.trim().replace(/\\/g, "/");
+    if (!file || NO_INFRA.some((re) => re.test(file))) continue;
+    const mod = /^modules\/([^/]+)\//.exec(file);
+    if (mod && mod[1] !== "core") {
+      // A cloud package: only that cloud's stacks (none when no environment enables the cloud).
+      add((s) => s.cloud === mod[1]);
+      continue;
+    }
+    const env = /^environments\/([a-z0-9]+)\.ts$/.exec(file);
+    if (env && envs.has(env[1])) {
+      add((s) => s.env === env[1]);
+      continue;
+    }
+    add(() => true);
+  }
+  return stacks.filter((s) => hit.has(s.stack));
+}
+
+/** `git diff --name-only <base>...HEAD` (files changed on this branch since it left base). */
+export function changedSince(base: string, cwd = process.cwd()): string[] {
+  if (!/^[0-9a-f]{7,40}$|^[A-Za-z0-9._/-]+$/.test(base)) throw new Error(`--base '${base}' is not a commit or ref`);
+  return execFileSync("git", ["diff", "--name-only", `${base}...HEAD`], { cwd, encoding: "utf8" }).split("\n").filter(Boolean);
+}
+
+/**
+ * `npm run stacks -- [--manifest cdktf.out/manifest.json] [--base <sha>] [--env <name>] [--github-output <key>]`
+ * prints the stacks as a JSON array of {stack, env, cloud}: all of them, or those a branch affects.
+ */
+export function main(argv: readonly string[]): string {
+  let manifest = path.join("cdktf.out", "manifest.json");
+  let base: string | undefined;
+  let env: string | undefined;
+  let output: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === "--manifest") manifest = value;
+    else if (flag === "--base") base = value;
+    else if (flag === "--env") env = value;
+    else if (flag === "--github-output") output = value;
+    else throw new Error(`unknown argument ${flag}`);
+    i++;
+  }
+  let stacks = stacksFromManifest(manifest);
+  if (env) stacks = stacks.filter((s) => s.env === env);
+  if (base) stacks = affectedStacks(changedSince(base), stacks);
+  const json = JSON.stringify(stacks);
+  if (output) {
+    const target = process.env.GITHUB_OUTPUT;
+    if (!target) throw new Error("--github-output needs GITHUB_OUTPUT (set by GitHub Actions)");
+    fs.appendFileSync(target, `${output}=${json}\n`);
+  }
+  return json;
+}
+
+if (require.main === module) {
+  try {
+    process.stdout.write(main(process.argv.slice(2)) + "\n");
+  } catch (e) {
+    process.stderr.write(`affected-stacks: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}

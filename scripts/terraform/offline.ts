@@ -1,0 +1,110 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/**
+ * Offline Terraform over synthesized AWS stacks: the local provider mirror, a copy of the stack
+ * with fake credentials and no remote backend. Used by the offline plan test and by
+ * `npm run plan:offline` (the local stand-in for the pull request's credentialed plans).
+ */
+
+/** Finds an executable on PATH (no hard-coded locations). */
+export function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      /* keep looking */
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Finds a local provider mirror holding hashicorp/aws: TF_PLUGIN_DIR if set, the terraform CLI
+ * config's filesystem_mirror, then the usual plugin roots, searched a few levels deep.
+ */
+export function findAwsProviderMirror(): string | undefined {
+  const roots = [
+    process.env.TF_PLUGIN_DIR,
+    ...cliConfigMirrors(),
+    path.join(os.homedir(), ".terraform.d", "plugins"),
+    "/usr/share/terraform/plugins",
+    "/usr/local/share/terraform/plugins",
+    "/opt",
+  ].filter((r): r is string => !!r && fs.existsSync(r));
+  for (const root of roots) {
+    const found = search(root, 0);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function cliConfigMirrors(): string[] {
+  const file = process.env.TF_CLI_CONFIG_FILE ?? path.join(os.homedir(), ".terraformrc");
+  if (!fs.existsSync(file)) return [];
+  return [...fs.readFileSync(file, "utf8").matchAll(/filesystem_mirror\s*{[^}]*path\s*=\s*"([^"]+)"/g)].map((m) => m[1]);
+}
+
+/** Returns the directory that contains `registry.terraform.io/hashicorp/aws/<version>/<os_arch>`. */
+function search(dir: string, depth: number): string | undefined {
+  if (fs.existsSync(path.join(dir, "registry.terraform.io", "hashicorp", "aws"))) return dir;
+  if (depth >= 3) return undefined;
+  let entries: fs.Dirent[] = [];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return undefined;
+  }
+  for (const e of entries) {
+    if (e.isDirectory() && !e.name.startsWith(".") && e.name !== "node_modules") {
+      const hit = search(path.join(dir, e.name), depth + 1);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}
+
+export function mirrorProviderVersion(mirror: string): string | undefined {
+  return fs.readdirSync(path.join(mirror, "registry.terraform.io", "hashicorp", "aws"))[0];
+}
+
+/**
+ * Copies a synthesized stack for an offline run: relaxes the provider version (the mirror holds an
+ * older major than the bindings pin), drops the remote backend, and adds fake credentials with the
+ * provider's skip_* flags. The stack in cdktf.out is never changed.
+ */
+export function prepareOfflineCopy(stackDir: string, into: string): string {
+  fs.cpSync(stackDir, into, { recursive: true });
+  const file = path.join(into, "cdk.tf.json");
+  const json = JSON.parse(fs.readFileSync(file, "utf8"));
+  json.terraform.required_providers.aws.version = ">= 5.0";
+  delete json.terraform.backend;
+  for (const p of json.provider.aws) {
+    Object.assign(p, {
+      access_key: "AKIAIOSFODNN7EXAMPLE",
+      secret_key: "fake-secret-key-for-offline-plan",
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+      skip_region_validation: true,
+    });
+    // The account cannot be verified offline.
+    delete p.allowed_account_ids;
+  }
+  fs.writeFileSync(file, JSON.stringify(json, null, 1));
+  return into;
+}
+
+export function terraform(bin: string, cwd: string, args: string[]): string {
+  return execFileSync(bin, args, {
+    cwd,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1", AWS_EC2_METADATA_DISABLED: "true" },
+    maxBuffer: 256 * 1024 * 1024,
+  });
+}
