@@ -12,6 +12,15 @@ export const dev: EnvironmentConfig = {
       // Dev runs the cheaper Enterprise edition: no managed pooling, accepted explicitly.
       database: { edition: "ENTERPRISE", tier: "db-custom-1-3840", acceptNoPooling: true },
     },
+    azure: {
+      subscriptionId: "00000000-0000-4000-8000-000000000001",
+      tenantId: "00000000-0000-4000-8000-0000000000aa",
+      location: "westeurope",
+      apiManagementSku: "Consumption_0",
+      // Dev runs a Burstable server: no PgBouncer, accepted explicitly.
+      database: { skuName: "B_Standard_B1ms", acceptNoPooling: true },
+      budgetStartDate: "2026-01-01",
+    },
   },
   tags: { owner: "platform-team", cost_center: "cc-1001" },
   alarms: {

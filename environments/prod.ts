@@ -17,6 +17,15 @@ export const prod: EnvironmentConfig = {
       backend: { bucket: "polycloud-tfstate-prod-gcp", impersonateServiceAccount: "terraform-state@polycloud-prod-0001.iam.gserviceaccount.com" },
       gatewayDomains: ["orders.gcp.example.com"],
     },
+    azure: {
+      subscriptionId: "00000000-0000-4000-8000-000000000003",
+      tenantId: "00000000-0000-4000-8000-0000000000aa",
+      location: "westeurope",
+      apiManagementSku: "StandardV2_1",
+      serviceBusSku: "Premium",
+      backend: { resourceGroupName: "rg-tfstate", storageAccountName: "polycloudtfstateprd", containerName: "tfstate" },
+      budgetStartDate: "2026-01-01",
+    },
   },
   tags: { owner: "platform-team", cost_center: "cc-1001", data_classification: "confidential" },
   alarms: {

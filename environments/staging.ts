@@ -17,6 +17,14 @@ export const staging: EnvironmentConfig = {
       backend: { bucket: "polycloud-tfstate-staging-gcp" },
       gatewayDomains: ["orders.staging.gcp.example.com"],
     },
+    azure: {
+      subscriptionId: "00000000-0000-4000-8000-000000000002",
+      tenantId: "00000000-0000-4000-8000-0000000000aa",
+      location: "westeurope",
+      apiManagementSku: "BasicV2_1",
+      backend: { resourceGroupName: "rg-tfstate", storageAccountName: "polycloudtfstatestg", containerName: "tfstate" },
+      budgetStartDate: "2026-01-01",
+    },
   },
   tags: { owner: "platform-team", cost_center: "cc-1001" },
   alarms: {

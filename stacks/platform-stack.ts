@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { CLOUDS, Cloud, EnvironmentConfig, PlatformService, ServiceSpec, TagMap, buildTags } from "@polycloud/core";
 import { AwsBudget, AwsFoundation, AwsService, AwsServiceProps } from "@polycloud/aws";
 import { GcpBudget, GcpFoundation, GcpService } from "@polycloud/gcp";
+import { AzureBudget, AzureFoundation, AzureService } from "@polycloud/azure";
 
 export interface PlatformStackProps {
   readonly env: EnvironmentConfig;
@@ -38,11 +39,17 @@ export class PlatformStack extends TerraformStack {
         if (env.budget) new GcpBudget(this, "budget", { context: foundation.context, spec: env.budget, serviceName: service.name });
         break;
       }
+      case "azure": {
+        const foundation = new AzureFoundation(this, "foundation", { env, serviceName: service.name, tags: this.tags });
+        this.service = new AzureService(this, service.name, { context: foundation.context, service });
+        if (env.budget) new AzureBudget(this, "budget", { context: foundation.context, spec: env.budget, serviceName: service.name });
+        break;
+      }
       default:
         this.node.addValidation({
           validate: () => [
             (CLOUDS as readonly string[]).includes(props.cloud)
-              ? `PlatformStack: property 'cloud' has value "${props.cloud}"; allowed: a cloud with an implementation in this release (aws)`
+              ? `PlatformStack: property 'cloud' has value "${props.cloud}"; allowed: a cloud with an implementation in this release (aws, gcp, azure)`
               : `PlatformStack: property 'cloud' has value "${props.cloud}"; allowed: one of ${CLOUDS.join(", ")} (unknown cloud)`,
           ],
         });

@@ -1,0 +1,2 @@
+import { CapabilityMap } from "@polycloud/core";
+export const AZURE_CAPABILITIES = {} as CapabilityMap;

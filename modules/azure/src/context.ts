@@ -1,0 +1,28 @@
+import { AzureEnvironmentSpec, EnvironmentConfig, Namer, TagMap, resolveThresholds } from "@polycloud/core";
+import { ApplicationInsights } from "@cdktf/provider-azurerm/lib/application-insights";
+import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
+import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
+import { LogAnalyticsWorkspace } from "@cdktf/provider-azurerm/lib/log-analytics-workspace";
+import { MonitorActionGroup } from "@cdktf/provider-azurerm/lib/monitor-action-group";
+import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
+import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
+import { AzureNetwork } from "./network";
+
+/** Everything the component constructs share within one environment × service. */
+export interface AzureContext {
+  readonly env: EnvironmentConfig;
+  readonly spec: AzureEnvironmentSpec;
+  readonly location: string;
+  readonly namer: Namer;
+  readonly tags: TagMap;
+  readonly resourceGroup: ResourceGroup;
+  readonly client: DataAzurermClientConfig;
+  readonly workspace: LogAnalyticsWorkspace;
+  readonly insights: ApplicationInsights;
+  readonly actionGroup: MonitorActionGroup;
+  /** Holds function deployment packages and Event Grid dead letters; Entra auth only. */
+  readonly storage: StorageAccount;
+  readonly vault: KeyVault;
+  readonly network: AzureNetwork;
+  readonly thresholds: ReturnType<typeof resolveThresholds>;
+}

@@ -1,0 +1,152 @@
+import { Annotations } from "cdktf";
+import { Construct } from "constructs";
+import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool } from "@polycloud/core";
+import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
+import { PostgresqlFlexibleServer } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server";
+import { PostgresqlFlexibleServerActiveDirectoryAdministrator } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-active-directory-administrator";
+import { PostgresqlFlexibleServerConfiguration } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-configuration";
+import { PostgresqlFlexibleServerDatabase } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-database";
+import { createMetricAlert } from "./alarm";
+import { AzureContext } from "./context";
+import { AzureFunction } from "./function";
+import { PGBOUNCER_PORT, POSTGRES_SIZES } from "./limits";
+
+export interface AzureDatabaseProxyProps {
+  readonly context: AzureContext;
+  readonly logicalId: string;
+  readonly spec: DatabaseProxySpec;
+}
+
+/**
+ * PostgreSQL Flexible Server in the delegated subnet (no public access), TLS enforced, Entra ID
+ * authentication only (no password anywhere), built-in PgBouncer on port 6432 configured from
+ * the spec's pool limits, backups (geo-redundant in prod) and a CanNotDelete lock in prod.
+ * The server configurations are chained with depends_on: `pgbouncer.*` parameters only exist
+ * once `pgbouncer.enabled` is on, and Azure rejects concurrent configuration updates.
+ */
+export class AzureDatabaseProxy extends Construct implements PlatformDatabaseProxy {
+  readonly spec: DatabaseProxySpec;
+  readonly server: PostgresqlFlexibleServer;
+  readonly database: PostgresqlFlexibleServerDatabase;
+  readonly configurations: PostgresqlFlexibleServerConfiguration[] = [];
+  readonly alarms: AlarmInfo[] = [];
+  readonly pooled: boolean;
+  readonly port: number;
+  readonly problems: Problems;
+
+  constructor(scope: Construct, id: string, private readonly props: AzureDatabaseProxyProps) {
+    super(scope, id);
+    const { context: ctx, spec, logicalId } = props;
+    this.spec = spec;
+    this.problems = new Problems(`AzureDatabaseProxy(${logicalId})`);
+    const rg = ctx.resourceGroup;
+    const prod = ctx.env.deletionProtection;
+    const size = POSTGRES_SIZES[spec.size] ?? POSTGRES_SIZES.small;
+    const sku = ctx.spec.database?.skuName ?? size.sku;
+    const burstable = sku.startsWith("B_");
+    this.pooled = !burstable;
+    if (burstable) {
+      if (ctx.spec.database?.acceptNoPooling) {
+        Annotations.of(this).addWarning(`AzureDatabaseProxy(${logicalId}): environments/${ctx.env.name} clouds.azure.database.skuName = "${sku}" is Burstable, which cannot run PgBouncer; functions connect directly on 5432 (accepted by acceptNoPooling).`);
+      } else {
+        this.problems.add(`environments/${ctx.env.name}.clouds.azure.database.skuName`, sku, "a General Purpose or Memory Optimized SKU (Burstable cannot run PgBouncer), or set clouds.azure.database.acceptNoPooling: true");
+      }
+    }
+    if (spec.requireTls === false) this.problems.add("requireTls", false, "true (TLS is always required)");
+    const maxConnections = burstable ? 50 : size.maxConnections;
+
+    this.server = new PostgresqlFlexibleServer(this, "server", {
+      name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "pg"),
+      resourceGroupName: rg.name,
+      location: rg.location,
+      version: spec.postgresVersion,
+      skuName: sku,
+      storageMb: 32768,
+      autoGrowEnabled: true,
+      delegatedSubnetId: ctx.network.databaseSubnetId,
+      privateDnsZoneId: ctx.network.privateDnsZoneId,
+      publicNetworkAccessEnabled: false,
+      authentication: { activeDirectoryAuthEnabled: true, passwordAuthEnabled: false, tenantId: ctx.spec.tenantId },
+      backupRetentionDays: Math.max(7, ctx.env.retention?.backupDays ?? 7),
+      geoRedundantBackupEnabled: prod,
+      highAvailability: prod && !burstable ? { mode: "ZoneRedundant" } : undefined,
+      zone: "1",
+      dependsOn: ctx.network.dnsLink ? [ctx.network.dnsLink] : undefined,
+    });
+    // The deploying identity administers the server through Entra ID; functions get roles via migrations.
+    new PostgresqlFlexibleServerActiveDirectoryAdministrator(this, "admin", {
+      serverName: this.server.name,
+      resourceGroupName: rg.name,
+      tenantId: ctx.spec.tenantId,
+      objectId: ctx.client.objectId,
+      principalName: "terraform-deployer",
+      principalType: "ServicePrincipal",
+    });
+    this.database = new PostgresqlFlexibleServerDatabase(this, "database", { name: spec.databaseName ?? DEFAULTS.databaseName, serverId: this.server.id, charset: "UTF8", collation: "en_US.utf8" });
+
+    const pool = resolvePool(spec.pool);
+    const clients = Math.max(1, spec.allowedFunctions?.length ?? 1);
+    const settings: [string, string][] = [["require_secure_transport", "ON"]];
+    if (this.pooled) {
+      settings.push(
+        ["pgbouncer.enabled", "true"],
+        ["pgbouncer.pool_mode", "TRANSACTION"],
+        // One pool per (user, database): split the spec's share of max_connections between the clients.
+        ["pgbouncer.default_pool_size", String(Math.max(1, Math.floor((maxConnections * pool.maxConnectionsPercent) / 100 / clients)))],
+        ["pgbouncer.min_pool_size", String(Math.floor((maxConnections * pool.maxIdleConnectionsPercent) / 100 / clients))],
+        ["pgbouncer.query_wait_timeout", String(pool.borrowTimeoutSeconds)],
+        ["metrics.pgbouncer_diagnostics", "on"],
+      );
+    }
+    let previous: PostgresqlFlexibleServerConfiguration | undefined;
+    for (const [name, value] of settings) {
+      previous = new PostgresqlFlexibleServerConfiguration(this, `config-${name.replace(/[^a-z0-9]/gi, "-")}`, {
+        name, value, serverId: this.server.id, dependsOn: previous ? [previous] : undefined,
+      });
+      this.configurations.push(previous);
+    }
+    if (prod) {
+      new ManagementLock(this, "lock", { name: "do-not-delete", scope: this.server.id, lockLevel: "CanNotDelete", notes: "Production database: remove this lock in a reviewed change before any delete." });
+    }
+    this.port = this.pooled ? PGBOUNCER_PORT : 5432;
+
+    const t = ctx.thresholds;
+    const ns = "Microsoft.DBforPostgreSQL/flexibleServers";
+    const n = (s: string) => ctx.namer.name(NAME_RULES.azure.generic, logicalId, s);
+    this.alarms.push(
+      createMetricAlert(this, "alarm-connections", ctx, {
+        signal: "proxy.connectionSaturation", name: n("connections"), scope: this.server.id, namespace: ns, metric: "active_connections", aggregation: "Maximum",
+        threshold: Math.floor((maxConnections * t.proxyConnectionSaturationPercent) / 100),
+        description: `Active connections above ${t.proxyConnectionSaturationPercent}% of max_connections (${maxConnections}).`,
+      }),
+      createMetricAlert(this, "alarm-cpu", ctx, {
+        signal: "database.cpu", name: n("cpu"), scope: this.server.id, namespace: ns, metric: "cpu_percent", aggregation: "Average", threshold: 80,
+        description: "Database CPU above 80%.",
+      }),
+    );
+    if (this.pooled) {
+      this.alarms.push(createMetricAlert(this, "alarm-waiting", ctx, {
+        signal: "proxy.pinnedConnections", name: n("pool-waiting"), scope: this.server.id, namespace: ns, metric: "client_connections_waiting", aggregation: "Maximum",
+        threshold: t.proxyPinnedConnections,
+        description: `More than ${t.proxyPinnedConnections} clients wait for a PgBouncer connection: the pool is exhausted.`,
+      }));
+    }
+    this.node.addValidation({ validate: () => this.problems.messages() });
+  }
+
+  get endpoint(): string {
+    return this.server.fqdn;
+  }
+
+  /** VNet path and Entra login settings; the role itself is created by a migration (pgaadauth_create_principal). */
+  grantConnect(fn: PlatformFunction): void {
+    const f = fn as AzureFunction;
+    f.useVnet();
+    const prefix = `DB_${this.props.logicalId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+    f.addSetting(`${prefix}_HOST`, this.endpoint);
+    f.addSetting(`${prefix}_PORT`, String(this.port));
+    f.addSetting(`${prefix}_NAME`, this.database.name);
+    f.addSetting(`${prefix}_USER`, f.identity.name);
+    f.addSetting(`${prefix}_SSLMODE`, "require");
+  }
+}

@@ -1,0 +1,144 @@
+import { Construct } from "constructs";
+import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, resolveRetry } from "@polycloud/core";
+import { EventgridEventSubscription, EventgridEventSubscriptionAdvancedFilter } from "@cdktf/provider-azurerm/lib/eventgrid-event-subscription";
+import { EventgridTopic } from "@cdktf/provider-azurerm/lib/eventgrid-topic";
+import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
+import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
+import { StorageQueue } from "@cdktf/provider-azurerm/lib/storage-queue";
+import { createMetricAlert } from "./alarm";
+import { AzureContext } from "./context";
+import { AzureFunction } from "./function";
+import { AzureQueue, envPart } from "./queue";
+
+export interface AzureEventBusProps {
+  readonly context: AzureContext;
+  readonly logicalId: string;
+  readonly spec: EventBusSpec;
+  readonly functions: Readonly<Record<string, AzureFunction>>;
+  readonly queues: Readonly<Record<string, AzureQueue>>;
+}
+
+/** Event Grid allows at most 25 values per advanced filter and 25 filters. */
+const MAX_VALUES = 25;
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Translates the neutral filter: `type` → included event types, `source` and attributes →
+ * advanced StringIn filters on `source` / `data.<key>` (CloudEvents schema). Untranslatable
+ * clauses are reported by name.
+ */
+export function toEventGridFilter(filter: EventFilterSpec, p: Problems, at: string): { includedEventTypes?: string[]; advancedFilter?: EventgridEventSubscriptionAdvancedFilter } {
+  const stringIn: { key: string; values: string[] }[] = [];
+  const check = (clause: string, values: readonly string[] | undefined): boolean => {
+    if (!values) return false;
+    if (!Array.isArray(values) || values.length === 0) { p.add(`${at}.${clause}`, values, "at least one value to match"); return false; }
+    if (values.length > MAX_VALUES) { p.add(`${at}.${clause}`, values.length, `at most ${MAX_VALUES} values (Event Grid advanced filter limit)`); return false; }
+    return true;
+  };
+  if (filter.source && check("filter.source", filter.source)) stringIn.push({ key: "source", values: [...filter.source] });
+  for (const [key, values] of Object.entries(filter.attributes ?? {})) {
+    if (!KEY.test(key)) { p.add(`${at}.filter.attributes.${key}`, key, "an attribute key matching ^[A-Za-z_][A-Za-z0-9_]*$ (Event Grid filters on data.<key>)"); continue; }
+    if (check(`filter.attributes.${key}`, values)) stringIn.push({ key: `data.${key}`, values: [...values] });
+  }
+  const types = filter.type && check("filter.type", filter.type) ? [...filter.type] : undefined;
+  return { includedEventTypes: types, advancedFilter: stringIn.length ? { stringIn } : undefined };
+}
+
+/**
+ * An Event Grid topic (CloudEvents 1.0, local auth off, system identity) with, per rule, an event
+ * subscription: translated filters, the target function or the target queue's Service Bus
+ * endpoint with the topic's identity, a retry policy, and a storage dead-letter container written
+ * with the same identity. An archive subscription copies every event to a storage queue that keeps
+ * messages for the archive retention.
+ */
+export class AzureEventBus extends Construct implements PlatformEventBus {
+  readonly spec: EventBusSpec;
+  readonly topic: EventgridTopic;
+  readonly deadLetters: StorageContainer;
+  readonly subscriptions: Record<string, EventgridEventSubscription> = {};
+  readonly alarms: AlarmInfo[] = [];
+  readonly problems: Problems;
+
+  constructor(scope: Construct, id: string, private readonly props: AzureEventBusProps) {
+    super(scope, id);
+    const { context: ctx, spec, logicalId } = props;
+    this.spec = spec;
+    this.problems = new Problems(`AzureEventBus(${logicalId})`);
+    const rg = ctx.resourceGroup;
+    this.topic = new EventgridTopic(this, "topic", {
+      name: ctx.namer.name(NAME_RULES.azure.generic, logicalId),
+      resourceGroupName: rg.name,
+      location: rg.location,
+      inputSchema: "CloudEventSchemaV1_0",
+      localAuthEnabled: false,
+      identity: { type: "SystemAssigned" },
+    });
+    const principal = this.topic.identity.principalId;
+    this.deadLetters = new StorageContainer(this, "dead-letters", { name: `${logicalId}-dead-letters`.toLowerCase().replace(/[^a-z0-9-]/g, "-"), storageAccountId: ctx.storage.id, containerAccessType: "private" });
+    const dlWriter = new RoleAssignment(this, "dead-letter-writer", { scope: this.deadLetters.id, roleDefinitionName: "Storage Blob Data Contributor", principalId: principal, principalType: "ServicePrincipal" });
+
+    for (const [ruleId, rule] of Object.entries(spec.rules ?? {})) {
+      const at = `rules.${ruleId}`;
+      const filter = toEventGridFilter(rule.filter ?? {}, this.problems, at);
+      const retry = resolveRetry(rule.retry);
+      const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
+      const fn = "function" in rule.target ? props.functions[rule.target.function] : undefined;
+      if (!queue && !fn) continue; // reported by validation
+      const sender = queue ? new RoleAssignment(this, `send-${ruleId}`, { scope: queue.queue.id, roleDefinitionName: "Azure Service Bus Data Sender", principalId: principal, principalType: "ServicePrincipal" }) : undefined;
+      this.subscriptions[ruleId] = new EventgridEventSubscription(this, `rule-${ruleId}`, {
+        name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, ruleId).slice(0, 64),
+        scope: this.topic.id,
+        eventDeliverySchema: "CloudEventSchemaV1_0",
+        includedEventTypes: filter.includedEventTypes,
+        advancedFilter: filter.advancedFilter,
+        serviceBusQueueEndpointId: queue?.queue.id,
+        // The function must export an Event Grid trigger named like the rule's target id.
+        azureFunctionEndpoint: fn ? { functionId: `${fn.app.id}/functions/${rule.target && "function" in rule.target ? rule.target.function : ""}`, maxEventsPerBatch: 1 } : undefined,
+        deliveryIdentity: queue ? { type: "SystemAssigned" } : undefined,
+        retryPolicy: { maxDeliveryAttempts: Math.min(rule.retry?.maxAttempts ?? 30, 30), eventTimeToLive: Math.max(1, Math.ceil(retry.maxEventAgeSeconds / 60)) },
+        storageBlobDeadLetterDestination: { storageAccountId: ctx.storage.id, storageBlobContainerName: this.deadLetters.name },
+        deadLetterIdentity: { type: "SystemAssigned" },
+        dependsOn: [dlWriter, ...(sender ? [sender] : [])],
+      });
+    }
+
+    const archiveDays = spec.archiveRetentionDays ?? ctx.env.retention?.archiveDays ?? 0;
+    if (archiveDays > 0) {
+      const archive = new StorageQueue(this, "archive-queue", { name: `${logicalId}-archive`.toLowerCase().replace(/[^a-z0-9-]/g, "-"), storageAccountId: ctx.storage.id });
+      const writer = new RoleAssignment(this, "archive-writer", { scope: archive.resourceManagerId, roleDefinitionName: "Storage Queue Data Message Sender", principalId: principal, principalType: "ServicePrincipal" });
+      new EventgridEventSubscription(this, "archive", {
+        name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "archive"),
+        scope: this.topic.id,
+        eventDeliverySchema: "CloudEventSchemaV1_0",
+        storageQueueEndpoint: { storageAccountId: ctx.storage.id, queueName: archive.name, queueMessageTimeToLiveInSeconds: archiveDays * 86400 },
+        deliveryIdentity: { type: "SystemAssigned" },
+        retryPolicy: { maxDeliveryAttempts: 30, eventTimeToLive: 1440 },
+        storageBlobDeadLetterDestination: { storageAccountId: ctx.storage.id, storageBlobContainerName: this.deadLetters.name },
+        deadLetterIdentity: { type: "SystemAssigned" },
+        dependsOn: [writer, dlWriter],
+      });
+    }
+
+    const t = ctx.thresholds;
+    const ns = "Microsoft.EventGrid/topics";
+    this.alarms.push(
+      createMetricAlert(this, "alarm-dead-lettered", ctx, {
+        signal: "bus.sentToDlq", name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "dead-lettered"), scope: this.topic.id, namespace: ns,
+        metric: "DeadLetteredCount", aggregation: "Total", threshold: 0,
+        description: `Events of ${logicalId} were dead-lettered into ${this.deadLetters.name}.`,
+      }),
+      createMetricAlert(this, "alarm-failed", ctx, {
+        signal: "bus.failedInvocations", name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "delivery-failures"), scope: this.topic.id, namespace: ns,
+        metric: "DeliveryAttemptFailCount", aggregation: "Total", threshold: t.busFailedInvocations,
+        description: `Deliveries of ${logicalId} failed more than ${t.busFailedInvocations} times in 5 minutes.`,
+      }),
+    );
+    this.node.addValidation({ validate: () => this.problems.messages() });
+  }
+
+  grantPublish(fn: PlatformFunction): void {
+    const f = fn as AzureFunction;
+    f.grantRole(`publish-${this.props.logicalId}`, this.topic.id, "EventGrid Data Sender");
+    f.addSetting(`EVENT_BUS_${envPart(this.props.logicalId)}_ENDPOINT`, this.topic.endpoint);
+  }
+}

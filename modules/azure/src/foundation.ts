@@ -1,0 +1,123 @@
+import { Aspects, AzurermBackend, LocalBackend, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { AzureEnvironmentSpec, EnvironmentConfig, NAME_RULES, Namer, TagMap, protectStatefulResources, resolveThresholds } from "@polycloud/core";
+import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
+import { ApplicationInsights } from "@cdktf/provider-azurerm/lib/application-insights";
+import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
+import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
+import { LogAnalyticsWorkspace } from "@cdktf/provider-azurerm/lib/log-analytics-workspace";
+import { MonitorActionGroup } from "@cdktf/provider-azurerm/lib/monitor-action-group";
+import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
+import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
+import { AzureContext } from "./context";
+import { insightsRetention } from "./limits";
+import { AzureNetwork } from "./network";
+import { AzureTagsAspect } from "./tags-aspect";
+
+export interface AzureFoundationProps {
+  readonly env: EnvironmentConfig;
+  readonly serviceName: string;
+  readonly tags: TagMap;
+}
+
+/** Action group short names are at most 12 characters. */
+export function actionGroupShortName(namer: Namer): string {
+  return namer.name(NAME_RULES.azure.actionGroupShort, "alarms");
+}
+
+/**
+ * Provider, backend, the tag aspect, one resource group per environment × service, Log
+ * Analytics + workspace-based Application Insights, the alarm action group, the storage account
+ * for packages and dead letters, the Key Vault (RBAC) and the network. One per `<env>-azure` stack.
+ */
+export class AzureFoundation extends Construct {
+  readonly context: AzureContext;
+
+  constructor(scope: TerraformStack, id: string, props: AzureFoundationProps) {
+    super(scope, id);
+    Aspects.of(scope).add(new AzureTagsAspect(props.tags));
+    Aspects.of(scope).add(protectStatefulResources(props.env.deletionProtection));
+    const spec: AzureEnvironmentSpec = props.env.clouds.azure ?? { subscriptionId: "", tenantId: "", location: "", budgetStartDate: "" };
+    const namer = new Namer(props.serviceName, props.env.name);
+    const prod = props.env.deletionProtection;
+
+    new AzurermProvider(scope, "azurerm", {
+      subscriptionId: spec.subscriptionId,
+      tenantId: spec.tenantId,
+      features: [{ keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true }] }],
+      storageUseAzuread: true,
+    });
+    if (spec.backend) {
+      new AzurermBackend(scope, {
+        resourceGroupName: spec.backend.resourceGroupName,
+        storageAccountName: spec.backend.storageAccountName,
+        containerName: spec.backend.containerName,
+        key: spec.backend.key ?? `${props.env.name}/azure/${props.serviceName}.tfstate`,
+        subscriptionId: spec.subscriptionId,
+        tenantId: spec.tenantId,
+        useAzureadAuth: true,
+      });
+    } else {
+      new LocalBackend(scope, { path: `terraform.${scope.node.id}.tfstate` });
+    }
+
+    const resourceGroup = new ResourceGroup(this, "rg", { name: namer.name(NAME_RULES.azure.resourceGroup, "rg"), location: spec.location });
+    const client = new DataAzurermClientConfig(this, "client", {});
+    const logDays = props.env.retention?.logDays ?? 30;
+    const workspace = new LogAnalyticsWorkspace(this, "logs", {
+      name: namer.name(NAME_RULES.azure.generic, "logs"),
+      resourceGroupName: resourceGroup.name,
+      location: resourceGroup.location,
+      sku: "PerGB2018",
+      // Log Analytics keeps at least 30 days; shorter environment retention is raised to 30.
+      retentionInDays: insightsRetention(logDays),
+      localAuthenticationEnabled: false,
+    });
+    const insights = new ApplicationInsights(this, "insights", {
+      name: namer.name(NAME_RULES.azure.generic, "insights"),
+      resourceGroupName: resourceGroup.name,
+      location: resourceGroup.location,
+      applicationType: "web",
+      workspaceId: workspace.id,
+      retentionInDays: insightsRetention(logDays),
+      localAuthenticationDisabled: false,
+    });
+    const actionGroup = new MonitorActionGroup(this, "alarms", {
+      name: namer.name(NAME_RULES.azure.generic, "alarms"),
+      resourceGroupName: resourceGroup.name,
+      shortName: actionGroupShortName(namer),
+      location: "global",
+      emailReceiver: (props.env.alarms?.recipients ?? []).map((email, i) => ({ name: `email-${i}`, emailAddress: email, useCommonAlertSchema: true })),
+    });
+    const storage = new StorageAccount(this, "storage", {
+      name: namer.name(NAME_RULES.azure.storageAccount, "fn"),
+      resourceGroupName: resourceGroup.name,
+      location: resourceGroup.location,
+      accountTier: "Standard",
+      accountReplicationType: prod ? "ZRS" : "LRS",
+      minTlsVersion: "TLS1_2",
+      httpsTrafficOnlyEnabled: true,
+      allowNestedItemsToBePublic: false,
+      // Entra ID only: functions, Event Grid and Terraform authenticate with identities.
+      sharedAccessKeyEnabled: false,
+      defaultToOauthAuthentication: true,
+      blobProperties: { deleteRetentionPolicy: { days: prod ? 30 : 7 }, containerDeleteRetentionPolicy: { days: prod ? 30 : 7 } },
+    });
+    const vault = new KeyVault(this, "vault", {
+      name: namer.name(NAME_RULES.azure.keyVault, "kv"),
+      resourceGroupName: resourceGroup.name,
+      location: resourceGroup.location,
+      tenantId: spec.tenantId,
+      skuName: "standard",
+      rbacAuthorizationEnabled: true,
+      purgeProtectionEnabled: prod,
+      softDeleteRetentionDays: prod ? 90 : 7,
+      publicNetworkAccessEnabled: true,
+    });
+    const network = new AzureNetwork(this, "network", { spec, namer, resourceGroup });
+    this.context = {
+      env: props.env, spec, location: spec.location, namer, tags: props.tags, resourceGroup, client, workspace, insights,
+      actionGroup, storage, vault, network, thresholds: resolveThresholds(props.env.alarms?.thresholds),
+    };
+  }
+}

@@ -1,0 +1,165 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Annotations, Lazy } from "cdktf";
+import { Construct } from "constructs";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, packageFolder } from "@polycloud/core";
+import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
+import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
+import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
+import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
+import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
+import { createMetricAlert } from "./alarm";
+import { AzureContext } from "./context";
+import { FLEX_MEMORY_MB, FLEX_RUNTIMES } from "./limits";
+
+export interface AzureFunctionProps {
+  readonly context: AzureContext;
+  readonly logicalId: string;
+  readonly spec: ResolvedFunction;
+  /** Secret ids the service declares (names in the Key Vault). */
+  readonly secretNames?: Readonly<Record<string, string>>;
+}
+
+/** Flex Consumption memory for a spec memory: 2048 or 4096 MB (rounded up, with a warning). */
+export function flexMemory(memoryMb: number): number | undefined {
+  return FLEX_MEMORY_MB.find((m) => m >= memoryMb);
+}
+
+/**
+ * A Function App on Flex Consumption (its own FC1 plan) with a user-assigned identity, code
+ * deployed from the same folder as the other clouds into its own blob container (identity
+ * access), Application Insights, HTTPS only, instance memory and scale from the spec and
+ * `always_ready` for warm instances.
+ *
+ * Secrets: the Flex resource has no `key_vault_reference_identity_id`, so Key Vault references
+ * cannot use the user-assigned identity. The function instead reads secrets at run time with the
+ * Azure SDK (`DefaultAzureCredential` picks the identity from `AZURE_CLIENT_ID`) from
+ * `KEY_VAULT_URI`, using the names in `<NAME>_SECRET_NAME`; the identity holds
+ * "Key Vault Secrets User" on that vault only.
+ */
+export class AzureFunction extends Construct implements PlatformFunction {
+  readonly logicalId: string;
+  readonly spec: ResolvedFunction;
+  readonly functionName: string;
+  readonly app: FunctionAppFlexConsumption;
+  readonly identity: UserAssignedIdentity;
+  readonly alarms: AlarmInfo[] = [];
+  private readonly settings: Record<string, string>;
+  private subnet?: string;
+  private readonly ctx: AzureContext;
+
+  constructor(scope: Construct, id: string, props: AzureFunctionProps) {
+    super(scope, id);
+    const { context: ctx, spec } = props;
+    this.ctx = ctx;
+    this.logicalId = props.logicalId;
+    this.spec = spec;
+    this.functionName = ctx.namer.name(NAME_RULES.azure.functionApp, props.logicalId);
+    const rg = ctx.resourceGroup;
+
+    const memory = flexMemory(spec.memoryMb) ?? 4096;
+    if (memory !== spec.memoryMb && spec.memoryMb <= 4096) {
+      Annotations.of(this).addWarning(`AzureFunction(${props.logicalId}): property 'memoryMb' = ${spec.memoryMb} is rounded up to ${memory} MB, the nearest Flex Consumption instance size (2048 or 4096).`);
+    }
+
+    this.identity = new UserAssignedIdentity(this, "identity", { name: `${this.functionName}-id`, resourceGroupName: rg.name, location: rg.location });
+    const plan = new ServicePlan(this, "plan", { name: `${this.functionName}-plan`, resourceGroupName: rg.name, location: rg.location, osType: "Linux", skuName: "FC1" });
+    const container = new StorageContainer(this, "deployments", {
+      name: `deploy-${props.logicalId}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63),
+      storageAccountId: ctx.storage.id,
+      containerAccessType: "private",
+    });
+    const deployAccess = new RoleAssignment(this, "deploy-access", {
+      scope: container.id,
+      roleDefinitionName: "Storage Blob Data Owner",
+      principalId: this.identity.principalId,
+      principalType: "ServicePrincipal",
+    });
+    new RoleAssignment(this, "metrics", { scope: ctx.insights.id, roleDefinitionName: "Monitoring Metrics Publisher", principalId: this.identity.principalId, principalType: "ServicePrincipal" });
+
+    this.settings = {
+      ...spec.environment,
+      AZURE_CLIENT_ID: this.identity.clientId,
+      KEY_VAULT_URI: ctx.vault.vaultUri,
+    };
+    for (const [name, secretId] of Object.entries(spec.secrets)) {
+      const secretName = props.secretNames?.[secretId];
+      if (!secretName) continue; // reported by validation
+      this.settings[`${name}_SECRET_NAME`] = secretName;
+    }
+    if (Object.keys(spec.secrets).length) {
+      new RoleAssignment(this, "reads-secrets", { scope: ctx.vault.id, roleDefinitionName: "Key Vault Secrets User", principalId: this.identity.principalId, principalType: "ServicePrincipal" });
+    }
+
+    const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
+    const source = path.resolve(spec.source ?? ".");
+    const pkg = fs.existsSync(source) ? packageFolder(source) : undefined;
+    this.app = new FunctionAppFlexConsumption(this, "app", {
+      name: this.functionName,
+      resourceGroupName: rg.name,
+      location: rg.location,
+      servicePlanId: plan.id,
+      runtimeName: runtime.name,
+      runtimeVersion: runtime.version,
+      storageContainerType: "blobContainer",
+      storageContainerEndpoint: `${ctx.storage.primaryBlobEndpoint}${container.name}`,
+      storageAuthenticationType: "UserAssignedIdentity",
+      storageUserAssignedIdentityId: this.identity.id,
+      instanceMemoryInMb: memory,
+      maximumInstanceCount: spec.maxConcurrency ? Math.max(1, Math.ceil(spec.maxConcurrency / spec.perInstanceConcurrency)) : 100,
+      httpConcurrency: spec.perInstanceConcurrency > 1 ? spec.perInstanceConcurrency : undefined,
+      alwaysReady: spec.minWarmInstances > 0 ? [{ name: "http", instanceCount: spec.minWarmInstances }] : undefined,
+      identity: { type: "UserAssigned", identityIds: [this.identity.id] },
+      appSettings: Lazy.anyValue({ produce: () => this.settings }) as any,
+      siteConfig: { applicationInsightsConnectionString: ctx.insights.connectionString, minimumTlsVersion: "1.2", scmMinimumTlsVersion: "1.2" },
+      virtualNetworkSubnetId: Lazy.stringValue({ produce: () => this.subnet }),
+      httpsOnly: true,
+      webdeployPublishBasicAuthenticationEnabled: false,
+      zipDeployFile: pkg?.path,
+      dependsOn: [deployAccess],
+    });
+
+    const t = ctx.thresholds;
+    const role = { name: "cloud/roleName", values: [this.functionName] };
+    this.alarms.push(
+      createMetricAlert(this, "alarm-errors", ctx, {
+        signal: "function.errors", name: `${this.functionName}-failures`, scope: ctx.insights.id, namespace: "microsoft.insights/components",
+        metric: "requests/failed", aggregation: "Count", threshold: t.functionErrors, dimension: role,
+        description: `${this.functionName} failed more than ${t.functionErrors} requests in 5 minutes.`,
+      }),
+      createMetricAlert(this, "alarm-duration", ctx, {
+        signal: "function.durationP99", name: `${this.functionName}-duration`, scope: ctx.insights.id, namespace: "microsoft.insights/components",
+        metric: "requests/duration", aggregation: "Maximum", dimension: role,
+        threshold: Math.round((spec.timeoutSeconds * 1000 * t.functionDurationP99PercentOfTimeout) / 100),
+        description: `${this.functionName} slowest request above ${t.functionDurationP99PercentOfTimeout}% of its ${spec.timeoutSeconds}s timeout (Azure metric alerts have no p99; the maximum is stricter).`,
+      }),
+      createMetricAlert(this, "alarm-throttles", ctx, {
+        signal: "function.throttles", name: `${this.functionName}-http5xx`, scope: this.app.id, namespace: "Microsoft.Web/sites",
+        metric: "Http5xx", aggregation: "Total", threshold: t.functionThrottles,
+        description: `${this.functionName} returned 5xx at the front end (including scale-out limits) more than ${t.functionThrottles} times in 5 minutes.`,
+      }),
+    );
+  }
+
+  /** Principal id of the function's identity, for role assignments. */
+  get principalId(): string {
+    return this.identity.principalId;
+  }
+
+  get defaultHostname(): string {
+    return this.app.defaultHostname;
+  }
+
+  addSetting(name: string, value: string): void {
+    this.settings[name] = value;
+  }
+
+  /** Outbound traffic through the delegated function subnet (database access). */
+  useVnet(): void {
+    this.subnet = this.ctx.network.functionSubnetId;
+  }
+
+  grantRole(id: string, scope: string, role: string): RoleAssignment {
+    return new RoleAssignment(this, id, { scope, roleDefinitionName: role, principalId: this.identity.principalId, principalType: "ServicePrincipal" });
+  }
+}

@@ -1,0 +1,145 @@
+import { Annotations } from "cdktf";
+import { Construct } from "constructs";
+import { AlarmInfo, GatewaySpec, PlatformGateway, NAME_RULES } from "@polycloud/core";
+import { ApiManagement } from "@cdktf/provider-azurerm/lib/api-management";
+import { ApiManagementApi } from "@cdktf/provider-azurerm/lib/api-management-api";
+import { ApiManagementApiDiagnostic } from "@cdktf/provider-azurerm/lib/api-management-api-diagnostic";
+import { ApiManagementApiOperation } from "@cdktf/provider-azurerm/lib/api-management-api-operation";
+import { ApiManagementApiOperationPolicy } from "@cdktf/provider-azurerm/lib/api-management-api-operation-policy";
+import { ApiManagementApiPolicy } from "@cdktf/provider-azurerm/lib/api-management-api-policy";
+import { ApiManagementBackend } from "@cdktf/provider-azurerm/lib/api-management-backend";
+import { ApiManagementLogger } from "@cdktf/provider-azurerm/lib/api-management-logger";
+import { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
+import { DataAzurermFunctionAppHostKeys } from "@cdktf/provider-azurerm/lib/data-azurerm-function-app-host-keys";
+import { MonitorDiagnosticSetting } from "@cdktf/provider-azurerm/lib/monitor-diagnostic-setting";
+import { createMetricAlert } from "./alarm";
+import { AzureContext } from "./context";
+import { AzureFunction } from "./function";
+import { apiPolicyXml, operationPolicyXml } from "./policy-xml";
+
+export interface AzureApiGatewayProps {
+  readonly context: AzureContext;
+  readonly logicalId: string;
+  readonly spec: GatewaySpec;
+  readonly functions: Readonly<Record<string, AzureFunction>>;
+}
+
+/** `/orders/{id}` stays; `{proxy+}` becomes APIM's `{*proxy}` wildcard. */
+export function urlTemplate(path: string): string {
+  return path.replace(/\{([A-Za-z0-9_]+)\+\}/g, "{*$1}");
+}
+
+/**
+ * API Management (SKU from the environment: Consumption in dev, a v2 tier in prod), one API with
+ * an operation per route, a backend per function (function key kept in a secret named value),
+ * an API policy with CORS and rate-limit-by-key, operation policies with validate-jwt, an
+ * Application Insights logger and diagnostic, and GatewayLogs to Log Analytics.
+ */
+export class AzureApiGateway extends Construct implements PlatformGateway {
+  readonly spec: GatewaySpec;
+  readonly url: string;
+  readonly service: ApiManagement;
+  readonly alarms: AlarmInfo[] = [];
+
+  constructor(scope: Construct, id: string, props: AzureApiGatewayProps) {
+    super(scope, id);
+    const { context: ctx, spec, logicalId } = props;
+    this.spec = spec;
+    const rg = ctx.resourceGroup;
+    const sku = ctx.spec.apiManagementSku ?? "Consumption_0";
+    this.service = new ApiManagement(this, "apim", {
+      name: ctx.namer.name(NAME_RULES.azure.apim, logicalId),
+      resourceGroupName: rg.name,
+      location: rg.location,
+      publisherName: `${ctx.namer.name(NAME_RULES.azure.generic)} platform`,
+      publisherEmail: ctx.env.alarms?.recipients?.[0] ?? "platform@example.com",
+      skuName: sku,
+      identity: { type: "SystemAssigned" },
+      minApiVersion: "2021-08-01",
+      protocols: { http2Enabled: true },
+      security: { tlsRsaWithAes128CbcShaCiphersEnabled: false, tlsRsaWithAes256CbcShaCiphersEnabled: false },
+    });
+    const common = { resourceGroupName: rg.name, apiManagementName: this.service.name };
+    const api = new ApiManagementApi(this, "api", {
+      ...common,
+      name: logicalId,
+      revision: "1",
+      displayName: `${ctx.namer.name(NAME_RULES.azure.generic, logicalId)}`,
+      path: "",
+      protocols: ["https"],
+      subscriptionRequired: false,
+    });
+    const consumption = sku.startsWith("Consumption");
+    if (consumption) {
+      Annotations.of(this).addWarning(
+        `AzureApiGateway(${logicalId}): property 'throttle' (rate ${spec.throttle.rateLimit}/s, burst ${spec.throttle.burstLimit}) cannot be honoured on the Consumption tier, which has no rate-limit-by-key; choose clouds.azure.apiManagementSku BasicV2_1 or higher to enforce it.`,
+      );
+    }
+    new ApiManagementApiPolicy(this, "api-policy", { ...common, apiName: api.name, xmlContent: apiPolicyXml(spec, { rateLimit: !consumption }) });
+
+    const backends: Record<string, string> = {};
+    for (const fnId of [...new Set(spec.routes.map((r) => r.function))]) {
+      const fn = props.functions[fnId];
+      if (!fn) continue; // reported by validation
+      const keys = new DataAzurermFunctionAppHostKeys(this, `keys-${fnId}`, { name: fn.app.name, resourceGroupName: rg.name });
+      const key = new ApiManagementNamedValue(this, `key-${fnId}`, { ...common, name: `${fnId}-key`, displayName: `${fnId}-key`, secret: true, value: keys.defaultFunctionKey });
+      const backend = new ApiManagementBackend(this, `backend-${fnId}`, {
+        ...common,
+        name: fnId,
+        protocol: "http",
+        url: `https://${fn.defaultHostname}/api`,
+        resourceId: `https://management.azure.com${fn.app.id}`,
+        credentials: { header: { "x-functions-key": `{{${fnId}-key}}` } },
+        tls: { validateCertificateChain: true, validateCertificateName: true },
+        dependsOn: [key],
+      });
+      backends[fnId] = backend.name;
+    }
+    spec.routes.forEach((route, i) => {
+      if (!backends[route.function]) return;
+      const operationId = `r${i}-${route.method.toLowerCase()}`;
+      const params = [...route.path.matchAll(/\{([A-Za-z0-9_]+)\+?\}/g)].map((m) => m[1]);
+      const op = new ApiManagementApiOperation(this, `op-${i}`, {
+        ...common,
+        apiName: api.name,
+        operationId,
+        displayName: `${route.method} ${route.path}`,
+        method: route.method === "ANY" ? "*" : route.method,
+        urlTemplate: urlTemplate(route.path),
+        templateParameter: params.map((name) => ({ name, required: true, type: "string" })),
+      });
+      new ApiManagementApiOperationPolicy(this, `op-${i}-policy`, {
+        ...common,
+        apiName: api.name,
+        operationId: op.operationId,
+        xmlContent: operationPolicyXml(spec, route.authorized !== false, backends[route.function]),
+      });
+    });
+
+    const logger = new ApiManagementLogger(this, "logger", { ...common, name: "insights", resourceId: ctx.insights.id, applicationInsights: { connectionString: ctx.insights.connectionString } });
+    new ApiManagementApiDiagnostic(this, "diagnostic", {
+      ...common, apiName: api.name, identifier: "applicationinsights", apiManagementLoggerId: logger.id, samplingPercentage: 100, alwaysLogErrors: true, logClientIp: true, verbosity: "information",
+    });
+    new MonitorDiagnosticSetting(this, "gateway-logs", {
+      name: "gateway-logs",
+      targetResourceId: this.service.id,
+      logAnalyticsWorkspaceId: ctx.workspace.id,
+      enabledLog: [{ category: "GatewayLogs" }],
+    });
+    this.url = this.service.gatewayUrl;
+
+    const t = ctx.thresholds;
+    this.alarms.push(
+      createMetricAlert(this, "alarm-5xx", ctx, {
+        signal: "gateway.5xx", name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "5xx"), scope: this.service.id, namespace: "Microsoft.ApiManagement/service",
+        metric: "Requests", aggregation: "Total", threshold: t.gateway5xx, dimension: { name: "GatewayResponseCodeCategory", values: ["5XX"] },
+        description: `API Management ${logicalId} returned more than ${t.gateway5xx} 5xx responses in 5 minutes.`,
+      }),
+      createMetricAlert(this, "alarm-latency", ctx, {
+        signal: "gateway.latencyP99", name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "duration"), scope: this.service.id, namespace: "Microsoft.ApiManagement/service",
+        metric: "Duration", aggregation: "Maximum", threshold: t.gatewayLatencyP99Ms,
+        description: `API Management ${logicalId} slowest request above ${t.gatewayLatencyP99Ms} ms (no p99 in metric alerts; the maximum is stricter).`,
+      }),
+    );
+  }
+}

@@ -1,0 +1,55 @@
+import { CloudLimits, DatabaseSize, Runtime } from "@polycloud/core";
+
+/** Azure quotas that bound the cloud-neutral spec. */
+export const AZURE_LIMITS: CloudLimits = {
+  functionService: "Azure Functions (Flex Consumption)",
+  functionMemoryMb: { min: 128, max: 4096 },
+  // Service Bus locks last at most 5 minutes; HTTP triggers are cut at 230 s by the front end.
+  functionTimeoutSeconds: { min: 1, max: 3600 },
+  queueService: "Azure Service Bus",
+  queueMaxDeliveryAttempts: { min: 1, max: 2000 },
+  queueBatchSize: { min: 1, max: 1000 },
+  queueBatchWindowSeconds: { min: 0, max: 300 },
+  queueRetentionSeconds: { min: 60, max: 1209600 },
+  queueVisibilitySeconds: { min: 5, max: 300 },
+  // The lock only has to cover one invocation; the runtime settles the message when it returns.
+  queueVisibilityFactor: 1,
+  busService: "Event Grid",
+  busRetryAttempts: { min: 1, max: 30 },
+  busMaxEventAgeSeconds: { min: 60, max: 86400 },
+  gatewayRateLimit: { min: 1, max: 100000 },
+  gatewayBurstLimit: { min: 1, max: 100000 },
+};
+
+/** Flex Consumption instance sizes. */
+export const FLEX_MEMORY_MB = [2048, 4096] as const;
+/** Service Bus lock duration ceiling (PT5M). */
+export const MAX_LOCK_SECONDS = 300;
+/** Budgets accept at most five notifications. */
+export const MAX_BUDGET_NOTIFICATIONS = 5;
+/** Built-in PgBouncer listens here, on the server's host name. */
+export const PGBOUNCER_PORT = 6432;
+/** APIM rate-limit-by-key renews at most every 300 s. */
+export const RATE_LIMIT_PERIOD_SECONDS = 60;
+
+export const FLEX_RUNTIMES: Record<Runtime, { name: string; version: string }> = {
+  nodejs20: { name: "node", version: "20" },
+  nodejs22: { name: "node", version: "22" },
+  "python3.12": { name: "python", version: "3.12" },
+  "python3.13": { name: "python", version: "3.13" },
+};
+
+/** General Purpose SKUs (PgBouncer needs GP or MO) and their max_connections. */
+export const POSTGRES_SIZES: Record<DatabaseSize, { sku: string; maxConnections: number }> = {
+  small: { sku: "GP_Standard_D2ds_v5", maxConnections: 859 },
+  medium: { sku: "GP_Standard_D4ds_v5", maxConnections: 1719 },
+  large: { sku: "GP_Standard_D8ds_v5", maxConnections: 3438 },
+};
+
+/** Workspace-based Application Insights accepts only these retentions. */
+export const APP_INSIGHTS_RETENTION = [30, 60, 90, 120, 180, 270, 365, 550, 730] as const;
+
+/** Smallest allowed App Insights / Log Analytics retention that is at least `days`. */
+export function insightsRetention(days: number): number {
+  return APP_INSIGHTS_RETENTION.find((d) => d >= days) ?? 730;
+}

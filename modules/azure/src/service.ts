@@ -1,0 +1,113 @@
+import { Construct } from "constructs";
+import {
+  AlarmInfo, EnvironmentConfig, NAME_RULES, Namer, PlatformService, Problems, ServiceSpec,
+  resolveFunction, validateEnvironment, validateService,
+} from "@polycloud/core";
+import { ServicebusNamespace } from "@cdktf/provider-azurerm/lib/servicebus-namespace";
+import { AzureContext } from "./context";
+import { AzureDatabaseProxy } from "./database-proxy";
+import { AzureEventBus } from "./event-bus";
+import { actionGroupShortName } from "./foundation";
+import { AzureFunction } from "./function";
+import { AzureApiGateway } from "./gateway";
+import { AZURE_LIMITS, MAX_BUDGET_NOTIFICATIONS, MAX_LOCK_SECONDS } from "./limits";
+import { AzureQueue } from "./queue";
+
+export interface AzureServiceProps {
+  readonly context: AzureContext;
+  readonly service: ServiceSpec;
+}
+
+/** HTTP triggers behind the Azure front end are cut after 230 seconds. */
+export const HTTP_TIMEOUT_LIMIT_SECONDS = 230;
+
+/**
+ * Renders a whole service description on Azure and turns its declared relationships into role
+ * assignments scoped to single resources (queue, topic, vault, container). One validation
+ * reports every problem at once.
+ */
+export class AzureService extends Construct implements PlatformService {
+  readonly cloud = "azure" as const;
+  readonly functions: Record<string, AzureFunction> = {};
+  readonly gateways: Record<string, AzureApiGateway> = {};
+  readonly queues: Record<string, AzureQueue> = {};
+  readonly buses: Record<string, AzureEventBus> = {};
+  readonly databases: Record<string, AzureDatabaseProxy> = {};
+  readonly namespace?: ServicebusNamespace;
+
+  constructor(scope: Construct, id: string, props: AzureServiceProps) {
+    super(scope, id);
+    const { context: ctx, service } = props;
+    this.node.addValidation({ validate: () => validateAzure(service, ctx.env).messages() });
+    const secretNames = Object.fromEntries(Object.keys(service.secrets ?? {}).map((s) => [s, s]));
+    for (const [fnId, spec] of Object.entries(service.functions ?? {})) {
+      this.functions[fnId] = new AzureFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolveFunction(spec), secretNames });
+    }
+    if (Object.keys(service.queues ?? {}).length) {
+      const sku = ctx.spec.serviceBusSku ?? "Standard";
+      this.namespace = new ServicebusNamespace(this, "servicebus", {
+        name: ctx.namer.name(NAME_RULES.azure.serviceBus, "bus"),
+        resourceGroupName: ctx.resourceGroup.name,
+        location: ctx.resourceGroup.location,
+        sku,
+        capacity: sku === "Premium" ? 1 : undefined,
+        premiumMessagingPartitions: sku === "Premium" ? 1 : undefined,
+        localAuthEnabled: false,
+        minimumTlsVersion: "1.2",
+        // Only Premium namespaces can close the public endpoint.
+        publicNetworkAccessEnabled: sku !== "Premium",
+      });
+    }
+    for (const [qId, spec] of Object.entries(service.queues ?? {})) {
+      const q = new AzureQueue(this, `queue-${qId}`, { context: ctx, logicalId: qId, spec, namespace: this.namespace!, consumer: this.functions[spec.consumer] });
+      this.queues[qId] = q;
+      (spec.producers ?? []).forEach((f) => this.functions[f] && q.grantSend(this.functions[f]));
+    }
+    for (const [gwId, spec] of Object.entries(service.gateways ?? {})) {
+      this.gateways[gwId] = new AzureApiGateway(this, `gateway-${gwId}`, { context: ctx, logicalId: gwId, spec, functions: this.functions });
+    }
+    for (const [busId, spec] of Object.entries(service.buses ?? {})) {
+      const bus = new AzureEventBus(this, `bus-${busId}`, { context: ctx, logicalId: busId, spec, functions: this.functions, queues: this.queues });
+      this.buses[busId] = bus;
+      (spec.publishers ?? []).forEach((f) => this.functions[f] && bus.grantPublish(this.functions[f]));
+    }
+    for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
+      const db = new AzureDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec });
+      this.databases[dbId] = db;
+      (spec.allowedFunctions ?? []).forEach((f) => this.functions[f] && db.grantConnect(this.functions[f]));
+    }
+  }
+
+  get alarms(): AlarmInfo[] {
+    return [this.functions, this.gateways, this.queues, this.buses, this.databases].flatMap((group) => Object.values(group).flatMap((c) => c.alarms));
+  }
+}
+
+/** Cloud-neutral checks with Azure limits, plus the rules only Azure has. */
+export function validateAzure(service: ServiceSpec, env: EnvironmentConfig): Problems {
+  const p = validateEnvironment(env);
+  validateService(service, AZURE_LIMITS, p.as(`AzureService(${service.name})`));
+  const az = p.as("AzureService");
+  if (!env.clouds.azure) az.add(`environments/${env.name}.clouds.azure`, undefined, "an azure section { subscriptionId, tenantId, location, budgetStartDate }");
+  for (const [qId, q] of Object.entries(service.queues ?? {})) {
+    const fn = service.functions?.[q.consumer];
+    const timeout = fn ? resolveFunction(fn).timeoutSeconds : 0;
+    if (timeout > MAX_LOCK_SECONDS) {
+      az.add(`functions.${q.consumer}.timeoutSeconds`, timeout, `at most ${MAX_LOCK_SECONDS} seconds for the consumer of queue ${qId} (the Service Bus lock lasts at most 5 minutes)`);
+    }
+  }
+  const routed = new Set(Object.values(service.gateways ?? {}).flatMap((g) => g.routes.map((r) => r.function)));
+  for (const fnId of routed) {
+    const fn = service.functions?.[fnId];
+    if (fn && resolveFunction(fn).timeoutSeconds > HTTP_TIMEOUT_LIMIT_SECONDS) {
+      az.add(`functions.${fnId}.timeoutSeconds`, fn.timeoutSeconds, `at most ${HTTP_TIMEOUT_LIMIT_SECONDS} seconds for a function behind API Management (the HTTP front end cuts requests at 230 s)`);
+    }
+  }
+  const notifications = (env.budget?.actualThresholdsPercent?.length ?? 0) + (env.budget?.forecastThresholdsPercent?.length ?? 0);
+  if (notifications > MAX_BUDGET_NOTIFICATIONS) {
+    az.add(`environments/${env.name}.budget`, notifications, `at most ${MAX_BUDGET_NOTIFICATIONS} thresholds across actual and forecast (Azure budget notification limit)`);
+  }
+  const short = actionGroupShortName(new Namer(service.name, env.name));
+  if (short.length > 12) az.add("actionGroup.shortName", short, "at most 12 characters");
+  return p;
+}
