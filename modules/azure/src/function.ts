@@ -20,6 +20,12 @@ export interface AzureFunctionProps {
   readonly secretNames?: Readonly<Record<string, string>>;
 }
 
+/** `90` → `00:01:30`, the host.json timespan format. */
+export function hhmmss(seconds: number): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(Math.floor(seconds / 3600))}:${p(Math.floor((seconds % 3600) / 60))}:${p(seconds % 60)}`;
+}
+
 /** Flex Consumption memory for a spec memory: 2048 or 4096 MB (rounded up, with a warning). */
 export function flexMemory(memoryMb: number): number | undefined {
   return FLEX_MEMORY_MB.find((m) => m >= memoryMb);
@@ -81,6 +87,8 @@ export class AzureFunction extends Construct implements PlatformFunction {
       ...spec.environment,
       AZURE_CLIENT_ID: this.identity.clientId,
       KEY_VAULT_URI: ctx.vault.vaultUri,
+      // Flex has no timeout argument; app settings override host.json keys.
+      AzureFunctionsJobHost__functionTimeout: hhmmss(spec.timeoutSeconds),
     };
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const secretName = props.secretNames?.[secretId];
