@@ -123,7 +123,7 @@ test("prod rules do not apply to dev, so dev can be torn down", () => {
   expect(rule.check({ ...FIXTURES.PC060.bad, environment: "dev", name: "dev-aws" })).toEqual([]);
 });
 
-const clouds: Cloud[] = ["aws", "gcp"];
+const clouds: Cloud[] = ["aws", "gcp", "azure"];
 const stacks: PolicyStack[] = ["dev", "staging", "prod"].flatMap((n) => clouds.map((cloud) => {
   const env = envByName(n);
   return { name: `${n}-${cloud}`, cloud, environment: n, minLogDays: env.retention.logDays, json: synthPlatform(env, undefined, cloud).json };

@@ -49,8 +49,11 @@ export const BUDGET: PolicyRule = {
 };
 
 const SECRET_NAME = /PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL/i;
-/** References to a secret by address are fine: `..._SECRET_ARN`, `..._SECRET_NAME`, `..._SECRET_ID`. */
-const SECRET_POINTER = /_(ARN|NAME|ID|URI|REF)$/i;
+/**
+ * References to a secret by address are fine (`..._SECRET_ARN`, `..._SECRET_NAME`, `..._SECRET_ID`),
+ * and so are Azure identity-connection settings (`<conn>__credential = managedidentity`).
+ */
+const SECRET_POINTER = /(_(ARN|NAME|ID|URI|REF)|__credential|__clientId)$/i;
 
 export const NO_PLAIN_SECRETS: PolicyRule = {
   id: "PC040",
