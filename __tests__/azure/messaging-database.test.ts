@@ -1,0 +1,130 @@
+import { Problems } from "@polycloud/core";
+import { toEventGridFilter } from "@polycloud/azure";
+import { find, only, resources } from "../helpers/synth";
+import { azureProblems, dev, prod, warnings } from "./shared";
+
+const roles = (json: any, role: string) => (Object.values(resources(json, "azurerm_role_assignment")) as any[]).filter((r) => r.role_definition_name === role);
+
+describe("AzureQueue", () => {
+  test("namespace: local auth off, TLS 1.2, Premium in prod", () => {
+    expect(only(prod.json, "azurerm_servicebus_namespace")).toMatchObject({ sku: "Premium", local_auth_enabled: false, minimum_tls_version: "1.2", public_network_access_enabled: false });
+    expect(only(dev.json, "azurerm_servicebus_namespace").sku).toBe("Standard");
+  });
+
+  test("queue: max deliveries from the spec, expiry dead-lettered, lock covering the consumer timeout", () => {
+    expect(only(prod.json, "azurerm_servicebus_queue")).toMatchObject({ max_delivery_count: 5, lock_duration: "PT60S", dead_lettering_on_message_expiration: true, default_message_ttl: "PT345600S" });
+  });
+
+  test("a consumer whose timeout exceeds the 5-minute lock is rejected", () => {
+    expect(azureProblems("dev", () => {}, (s) => { s.functions.worker.timeoutSeconds = 600; })).toContainEqual(
+      expect.stringMatching(/AzureService: property 'functions\.worker\.timeoutSeconds' has value 600; allowed: at most 300 seconds for the consumer of queue orders/),
+    );
+  });
+
+  test("the consumer receives with its identity on this queue only, through identity-based settings", () => {
+    const receiver = roles(prod.json, "Azure Service Bus Data Receiver");
+    expect(receiver).toHaveLength(1);
+    expect(receiver[0].scope).toMatch(/^\$\{azurerm_servicebus_queue\./);
+    const worker = find(prod.json, "azurerm_function_app_flex_consumption", (a) => a.name === "orders-prod-worker").app_settings;
+    expect(worker).toMatchObject({ QUEUE_ORDERS__fullyQualifiedNamespace: expect.stringMatching(/servicebus\.windows\.net$/), QUEUE_ORDERS__credential: "managedidentity", QUEUE_ORDERS__clientId: expect.stringMatching(/client_id/) });
+    expect(JSON.stringify(worker)).not.toMatch(/SharedAccessKey|Endpoint=sb:/);
+  });
+
+  test("alerts: backlog and dead-lettered messages per queue", () => {
+    const alerts = (Object.values(resources(prod.json, "azurerm_monitor_metric_alert")) as any[]).filter((a) => a.criteria[0].metric_namespace === "Microsoft.ServiceBus/namespaces");
+    expect(alerts.map((a) => a.criteria[0].metric_name).sort()).toEqual(["ActiveMessages", "DeadletteredMessages"]);
+    expect(alerts.find((a) => a.criteria[0].metric_name === "DeadletteredMessages").criteria[0]).toMatchObject({ threshold: 0, dimension: [{ name: "EntityName", operator: "Include", values: ["orders-prod-orders"] }] });
+  });
+});
+
+describe("AzureEventBus", () => {
+  const sub = find(prod.json, "azurerm_eventgrid_event_subscription", (s) => s.name === "orders-prod-events-order-created");
+
+  test("topic: CloudEvents schema, local auth off, system identity", () => {
+    expect(only(prod.json, "azurerm_eventgrid_topic")).toMatchObject({ input_schema: "CloudEventSchemaV1_0", local_auth_enabled: false, identity: { type: "SystemAssigned" } });
+  });
+
+  test("rule subscription: translated filter, Service Bus endpoint with the topic's identity, retry policy", () => {
+    expect(sub.included_event_types).toEqual(["OrderCreated"]);
+    expect(sub.advanced_filter).toEqual({ string_in: [{ key: "source", values: ["orders.api"] }] });
+    expect(sub.service_bus_queue_endpoint_id).toMatch(/servicebus_queue/);
+    expect(sub.delivery_identity).toEqual({ type: "SystemAssigned" });
+    expect(sub.retry_policy).toEqual({ max_delivery_attempts: 10, event_time_to_live: 60 });
+    expect(roles(prod.json, "Azure Service Bus Data Sender").map((r) => r.principal_id)).toContainEqual(expect.stringMatching(/eventgrid_topic.*identity/));
+  });
+
+  test("dead letters go to a storage container written with the topic's identity", () => {
+    expect(sub.storage_blob_dead_letter_destination).toEqual({ storage_account_id: expect.stringMatching(/storage_account/), storage_blob_container_name: expect.stringMatching(/storage_container.*dead-letters/) });
+    expect(sub.dead_letter_identity).toEqual({ type: "SystemAssigned" });
+    const writer = roles(prod.json, "Storage Blob Data Contributor");
+    expect(writer).toHaveLength(1);
+    expect(writer[0].scope).toMatch(/storage_container\.orders_bus-events_dead-letters/);
+  });
+
+  test("archive: every event to a storage queue kept for the archive retention", () => {
+    const archive = find(prod.json, "azurerm_eventgrid_event_subscription", (s) => s.name === "orders-prod-events-archive");
+    expect(archive.storage_queue_endpoint.queue_message_time_to_live_in_seconds).toBe(365 * 86400);
+    expect(archive.advanced_filter).toBeUndefined();
+  });
+
+  test("filters that Event Grid cannot express are rejected by clause", () => {
+    const p = new Problems("AzureEventBus(events)");
+    expect(toEventGridFilter({ type: [], attributes: { "a-b": ["x"], many: Array.from({ length: 26 }, (_, i) => `v${i}`) } }, p, "rules.r")).toEqual({ includedEventTypes: undefined, advancedFilter: undefined });
+    expect(p.messages()).toEqual([
+      expect.stringMatching(/property 'rules\.r\.filter\.attributes\.a-b' has value "a-b"; allowed: an attribute key/),
+      expect.stringMatching(/property 'rules\.r\.filter\.attributes\.many' has value 26; allowed: at most 25 values/),
+      expect.stringMatching(/property 'rules\.r\.filter\.type' has value \[\]; allowed: at least one value/),
+    ]);
+    expect(azureProblems("dev", () => {}, (s) => { s.buses.events.rules["order-created"].filter.attributes = { "x.y": ["1"] }; })).toContainEqual(expect.stringMatching(/AzureEventBus\(events\): property 'rules\.order-created\.filter\.attributes\.x\.y'/));
+  });
+});
+
+describe("AzureDatabaseProxy", () => {
+  const server = only(prod.json, "azurerm_postgresql_flexible_server");
+
+  test("private, Entra-only, geo-redundant backups and zone redundancy in prod", () => {
+    expect(server).toMatchObject({
+      public_network_access_enabled: false, delegated_subnet_id: expect.stringMatching(/subnet/), private_dns_zone_id: expect.stringMatching(/private_dns_zone/),
+      authentication: { active_directory_auth_enabled: true, password_auth_enabled: false }, geo_redundant_backup_enabled: true, backup_retention_days: 35,
+      high_availability: { mode: "ZoneRedundant" }, sku_name: "GP_Standard_D8ds_v5", version: "16",
+    });
+    expect(server.administrator_password).toBeUndefined();
+    expect(server.administrator_login).toBeUndefined();
+  });
+
+  test("PgBouncer configuration is chained in order, each waiting for the previous one", () => {
+    const configs = Object.entries(resources(prod.json, "azurerm_postgresql_flexible_server_configuration")) as [string, any][];
+    // Walk the depends_on chain from the one configuration that waits for nothing.
+    const order: [string, any][] = [configs.find(([, c]) => !c.depends_on)!];
+    for (;;) {
+      const prev = `azurerm_postgresql_flexible_server_configuration.${order[order.length - 1][0]}`;
+      const next = configs.find(([, c]) => JSON.stringify(c.depends_on) === JSON.stringify([prev]));
+      if (!next) break;
+      order.push(next);
+    }
+    expect(order.map(([, c]) => c.name)).toEqual(["require_secure_transport", "pgbouncer.enabled", "pgbouncer.pool_mode", "pgbouncer.default_pool_size", "pgbouncer.min_pool_size", "pgbouncer.query_wait_timeout", "metrics.pgbouncer_diagnostics"]);
+    const byName = Object.fromEntries(configs.map(([, c]) => [c.name, c.value]));
+    expect(byName).toMatchObject({ require_secure_transport: "ON", "pgbouncer.enabled": "true", "pgbouncer.pool_mode": "TRANSACTION", "pgbouncer.default_pool_size": "1547", "pgbouncer.query_wait_timeout": "30", "metrics.pgbouncer_diagnostics": "on" });
+  });
+
+  test("functions connect to port 6432 over TLS", () => {
+    const settings = (Object.values(resources(prod.json, "azurerm_function_app_flex_consumption")) as any[]).map((a) => a.app_settings);
+    for (const s of settings) expect(s).toMatchObject({ DB_MAIN_PORT: "6432", DB_MAIN_SSLMODE: "require", DB_MAIN_HOST: expect.stringMatching(/fqdn/) });
+    for (const a of Object.values(resources(prod.json, "azurerm_function_app_flex_consumption")) as any[]) expect(a.virtual_network_subnet_id).toMatch(/subnet/);
+  });
+
+  test("prod has a CanNotDelete lock and prevent_destroy; dev can be torn down", () => {
+    expect(only(prod.json, "azurerm_management_lock")).toMatchObject({ lock_level: "CanNotDelete", scope: expect.stringMatching(/postgresql_flexible_server/) });
+    expect(server.lifecycle).toEqual({ prevent_destroy: true });
+    expect(resources(dev.json, "azurerm_management_lock")).toEqual({});
+    expect(only(dev.json, "azurerm_postgresql_flexible_server").lifecycle).toBeUndefined();
+  });
+
+  test("Burstable is rejected unless the environment accepts no pooling, then warns and skips PgBouncer", () => {
+    expect(azureProblems("dev", (e) => { delete e.clouds.azure.database.acceptNoPooling; })).toContainEqual(
+      expect.stringMatching(/AzureDatabaseProxy\(main\): property 'environments\/dev\.clouds\.azure\.database\.skuName' has value "B_Standard_B1ms"; allowed: a General Purpose or Memory Optimized SKU/),
+    );
+    expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/Burstable, which cannot run PgBouncer/));
+    expect((Object.values(resources(dev.json, "azurerm_postgresql_flexible_server_configuration")) as any[]).map((c) => c.name)).toEqual(["require_secure_transport"]);
+  });
+});
