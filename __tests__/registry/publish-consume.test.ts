@@ -13,7 +13,6 @@ import {
   nextPatch,
   npm,
   npmAsync,
-  pack,
   scopesOf,
   stageWithVersions,
   workspacePackages,
@@ -140,19 +139,25 @@ test("publish every module package, consume core + aws in a fresh project, synth
       return releaseWithChangesets(["--no-git-tag"], { env: publisherEnv, capture: true });
     });
     expect({ status: release.status, output: release.output }).toEqual({ status: 0, output: expect.stringContaining(`${scope}:registry -> ${reg.url}`) });
-    // The published tarballs, fetched back from the registry: compiled entry points inside.
-    const packed = await timed("fetch tarballs", () => {
-      const dest = path.join(work, "tarballs");
-      fs.mkdirSync(dest);
-      return Promise.all(packages.map((p) => pack(`${p.name}@${p.version}`, dest, publisherEnv)));
-    });
-    for (const [i, p] of packages.entries()) {
-      expect({ name: p.name, entry: packed[i].files.includes("lib/index.js") && packed[i].files.includes("lib/index.d.ts") }).toEqual({ name: p.name, entry: true });
-    }
     const packument = async (name: string, token?: string) => {
       const res = await fetch(new URL(encodeURIComponent(name).replace("%40", "@"), reg.url), { headers: token ? { authorization: `Bearer ${token}` } : {} });
-      return { status: res.status, body: res.ok ? ((await res.json()) as { name: string; "dist-tags": Record<string, string> }) : undefined };
+      type Packument = { name: string; "dist-tags": Record<string, string>; versions: Record<string, { dist: { tarball: string } }> };
+      return { status: res.status, body: res.ok ? ((await res.json()) as Packument) : undefined };
     };
+    // The published tarballs, fetched back from the registry: compiled entry points inside.
+    const packed = await timed("fetch tarballs", () => Promise.all(packages.map(async (p) => {
+      const { body } = await packument(p.name, reg.token);
+      const res = await fetch(body!.versions[p.version].dist.tarball, { headers: { authorization: `Bearer ${reg.token}` } });
+      expect({ name: p.name, status: res.status }).toEqual({ name: p.name, status: 200 });
+      const tarball = path.join(work, `${p.name.replace("/", "__")}-${p.version}.tgz`);
+      fs.writeFileSync(tarball, Buffer.from(await res.arrayBuffer()));
+      const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean).map((f) => f.replace(/^package\//, ""));
+      return { tarball, files };
+    })));
+    for (const [i, p] of packages.entries()) {
+      expect({ name: p.name, entry: packed[i].files.includes("lib/index.js") && packed[i].files.includes("lib/index.d.ts") }).toEqual({ name: p.name, entry: true });
+      expect(packed[i].files.filter((f) => /^src\/|tsbuildinfo|^__tests__\//.test(f))).toEqual([]);
+    }
     for (const p of packages) {
       const { body } = await packument(p.name, reg.token);
       expect({ name: body?.name, latest: body?.["dist-tags"].latest }).toEqual({ name: p.name, latest: p.version });

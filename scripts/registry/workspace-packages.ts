@@ -138,13 +138,6 @@ export function npmAsync(args: string[], options: { cwd: string; env: NodeJS.Pro
   });
 }
 
-/** `npm pack` of a workspace package (in its folder) or of a registry spec (`name@version`) into `dest`; returns the tarball and its file list. */
-export async function pack(what: WorkspacePackage | string, dest: string, env: NodeJS.ProcessEnv): Promise<{ tarball: string; files: string[] }> {
-  const args = ["pack", "--json", "--pack-destination", dest, ...(typeof what === "string" ? [what] : [])];
-  const out = JSON.parse(await npmAsync(args, { cwd: typeof what === "string" ? dest : what.dir, env })) as Array<{ filename: string; files: Array<{ path: string }> }>;
-  return { tarball: path.join(dest, out[0].filename), files: out[0].files.map((f) => f.path) };
-}
-
 /** The next patch version: 0.1.0 -> 0.1.1 (pre-release and build parts dropped). */
 export function nextPatch(version: string): string {
   const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
