@@ -89,6 +89,9 @@ export async function startVerdaccio(options: VerdaccioOptions): Promise<Running
 
   let child: ChildProcess | undefined;
   let port = 0;
+  // If this process dies without stop() (a killed test run), the registry must not outlive it.
+  const killOnExit = () => child?.kill("SIGKILL");
+  process.once("exit", killOnExit);
   const stopChild = async () => {
     const c = child;
     child = undefined;
@@ -136,11 +139,13 @@ export async function startVerdaccio(options: VerdaccioOptions): Promise<Running
         if (stopped) return;
         stopped = true;
         await stopChild();
+        process.removeListener("exit", killOnExit);
         if (!options.workDir) fs.rmSync(workDir, { recursive: true, force: true });
       },
     };
   } catch (e) {
     await stopChild();
+    process.removeListener("exit", killOnExit);
     if (!options.workDir) fs.rmSync(workDir, { recursive: true, force: true });
     throw e;
   }
