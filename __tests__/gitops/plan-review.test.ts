@@ -59,6 +59,11 @@ describe("compare", () => {
     ]);
   });
 
+  test("a plan without changes is accepted whatever was reviewed (a re-run after the apply)", () => {
+    expect(comparePlans(redactPlan(raw), { format_version: "1.2", resource_changes: [] })).toEqual([]);
+    expect(comparePlans(redactPlan(raw), { format_version: "1.2", resource_changes: [], errored: true })[0]).toBe("the current plan errored");
+  });
+
   test("without a reviewed plan only an empty plan is accepted", () => {
     expect(comparePlans(undefined, { format_version: "1.2", resource_changes: [] })).toEqual([]);
     expect(comparePlans(undefined, raw)[0]).toMatch(/was not in the reviewed plan \(no plan was reviewed for this stack\)/);

@@ -85,12 +85,17 @@ export function comparableChanges(plan: TerraformPlan): Map<string, ComparableCh
   return out;
 }
 
-/** Differences between the reviewed plan and the plan about to be applied; empty means "the same". */
+/**
+ * Differences between the reviewed plan and the plan about to be applied; empty means "apply it".
+ * A current plan without changes is always accepted: applying it changes nothing.
+ */
 export function comparePlans(reviewed: TerraformPlan | undefined, current: TerraformPlan): string[] {
   const before = reviewed ? comparableChanges(reviewed) : new Map<string, ComparableChange>();
   const now = comparableChanges(current);
   const problems: string[] = [];
   if (current.errored) problems.push("the current plan errored");
+  // Nothing to apply (e.g. a re-run after the reviewed changes were applied): nothing unreviewed can happen.
+  if (!problems.length && now.size === 0) return [];
   for (const [address, c] of now) {
     const r = before.get(address);
     if (!r) {
