@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, resolveRetry } from "@polycloud/core";
+import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, escapeTerraform, resolveRetry } from "@polycloud/core";
 import { CloudwatchEventArchive } from "@cdktf/provider-aws/lib/cloudwatch-event-archive";
 import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
@@ -28,7 +28,7 @@ export function toEventPattern(filter: EventFilterSpec): string {
   if (filter.type?.length) pattern["detail-type"] = [...filter.type];
   const attrs = Object.entries(filter.attributes ?? {});
   if (attrs.length) pattern.detail = Object.fromEntries(attrs.map(([k, v]) => [k, [...v]]));
-  return JSON.stringify(pattern);
+  return escapeTerraform(JSON.stringify(pattern));
 }
 
 /**

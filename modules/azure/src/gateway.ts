@@ -77,7 +77,7 @@ export class AzureApiGateway extends Construct implements PlatformGateway {
     }
     new ApiManagementApiPolicy(this, "api-policy", { ...common, apiName: api.name, xmlContent: apiPolicyXml(spec, { rateLimit: !consumption }) });
 
-    const backends: Record<string, string> = {};
+    const backends: Record<string, ApiManagementBackend> = {};
     for (const fnId of [...new Set(spec.routes.map((r) => r.function))]) {
       const fn = props.functions[fnId];
       if (!fn) continue; // reported by validation
@@ -93,7 +93,7 @@ export class AzureApiGateway extends Construct implements PlatformGateway {
         tls: { validateCertificateChain: true, validateCertificateName: true },
         dependsOn: [key],
       });
-      backends[fnId] = backend.name;
+      backends[fnId] = backend;
     }
     spec.routes.forEach((route, i) => {
       if (!backends[route.function]) return;
@@ -112,7 +112,9 @@ export class AzureApiGateway extends Construct implements PlatformGateway {
         ...common,
         apiName: api.name,
         operationId: op.operationId,
-        xmlContent: operationPolicyXml(spec, route.authorized !== false, backends[route.function]),
+        // The literal backend name (a validated id), not a token: the XML escaping must not touch references.
+        xmlContent: operationPolicyXml(spec, route.authorized !== false, route.function),
+        dependsOn: [backends[route.function]],
       });
     });
 

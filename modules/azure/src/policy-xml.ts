@@ -12,7 +12,10 @@ export function xml(value: string): string {
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "")
     .replace(/\r/g, "&#13;")
     .replace(/\n/g, "&#10;")
-    .replace(/\t/g, "&#9;");
+    .replace(/\t/g, "&#9;")
+    // Terraform would evaluate `${` / `%{` in the policy string; XML character references are inert to it.
+    .replace(/\$\{/g, "&#36;{")
+    .replace(/%\{/g, "&#37;{");
   // `@` at the start of a value would make APIM evaluate it as a C# expression.
   return escaped.startsWith("@") ? `&#64;${escaped.slice(1)}` : escaped;
 }

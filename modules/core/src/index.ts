@@ -12,3 +12,4 @@ export * from "./capabilities";
 export * from "./validate-cloud-sections";
 export * from "./zip";
 export * from "./policy";
+export * from "./terraform-strings";

@@ -1,6 +1,7 @@
 import { CLOUDS, ENVIRONMENT_NAMES, EnvironmentConfig } from "./environment";
 import { isValidTagKey, normaliseTagValue } from "./tags";
 import { Problems } from "./validation";
+import { rejectTemplateSequences } from "./terraform-strings";
 import { validateAzureSection, validateGcpSection } from "./validate-cloud-sections";
 
 const EMAIL = /^[^\s@<>"']+@[^\s@<>"']+\.[a-z]{2,}$/i;
@@ -103,6 +104,7 @@ export function validateEnvironment(env: EnvironmentConfig, p = new Problems(`en
     p.oneOf("sizing.databaseSize", s.databaseSize, ["small", "medium", "large"]);
     p.integer("sizing.warmInstances", s.warmInstances, 0, 100);
   }
+  rejectTemplateSequences(p, "", env);
   if (typeof env.deletionProtection !== "boolean") p.add("deletionProtection", env.deletionProtection, "true or false");
   return p;
 }

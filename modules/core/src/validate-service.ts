@@ -6,6 +6,7 @@ import {
   DatabaseProxySpec, EventBusSpec, FunctionSpec, GatewaySpec, QueueSpec, ServiceSpec,
 } from "./specs";
 import { Problems } from "./validation";
+import { rejectTemplateSequences } from "./terraform-strings";
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
 const ID_FORM = "lowercase id matching ^[a-z][a-z0-9-]{0,30}$";
@@ -40,6 +41,7 @@ export function validateService(service: ServiceSpec, limits: CloudLimits, probl
     problems.matches(`databases.${id}`, id, ID, ID_FORM);
     validateDatabase(problems.as("DatabaseProxy"), `databases.${id}`, db, service);
   }
+  rejectTemplateSequences(problems.as("ServiceSpec"), "", service);
   return problems;
 }
 

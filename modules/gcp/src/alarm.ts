@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AlarmInfo, AlarmSignal } from "@polycloud/core";
+import { AlarmInfo, AlarmSignal, escapeTerraform } from "@polycloud/core";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
 import { GcpContext } from "./context";
 
@@ -57,5 +57,5 @@ export function createAlertPolicy(scope: Construct, id: string, ctx: GcpContext,
 
 /** Quotes a value for a Monitoring or Pub/Sub filter string. */
 export function quote(value: string): string {
-  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+  return escapeTerraform(`"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`);
 }

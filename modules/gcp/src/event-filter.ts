@@ -1,4 +1,4 @@
-import { EventFilterSpec, Problems } from "@polycloud/core";
+import { EventFilterSpec, Problems, escapeTerraform } from "@polycloud/core";
 
 /** Pub/Sub rejects filters longer than 256 bytes. */
 export const PUBSUB_FILTER_MAX_BYTES = 256;
@@ -44,7 +44,7 @@ export function toPubsubFilter(filter: EventFilterSpec, p: Problems, at: string)
     p.add(`${at}.filter`, text, `a filter that translates to at most ${PUBSUB_FILTER_MAX_BYTES} bytes of Pub/Sub filter (split the rule)`);
     return undefined;
   }
-  return text || undefined;
+  return text ? escapeTerraform(text) : undefined;
 }
 
 /** A Pub/Sub filter string literal: backslash and double quote escaped. */
