@@ -101,7 +101,7 @@ describe("GcpEventBus", () => {
   test("filters: values ORed, clauses ANDed, hostile strings quoted and escaped", () => {
     const p = new Problems("T");
     expect(toPubsubFilter({ source: ["a", "b"], attributes: { tier: ['gold" OR attributes.x = "1', "ü\\${x}<y>"] } }, p, "rules.r")).toBe(
-      '(attributes.source = "a" OR attributes.source = "b") AND (attributes.tier = "gold\\" OR attributes.x = \\"1" OR attributes.tier = "ü\\\\${x}<y>")',
+      '(attributes.source = "a" OR attributes.source = "b") AND (attributes.tier = "gold\\" OR attributes.x = \\"1" OR attributes.tier = "ü\\\\$\${x}<y>")',
     );
     expect(p.messages()).toEqual([]);
   });

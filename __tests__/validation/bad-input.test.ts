@@ -73,7 +73,7 @@ describe("bad input is rejected with a precise message", () => {
     ["invalid tag key", () => validationMessages(env((e) => { (e.tags as Record<string, string>)["Bad Key"] = "x"; })),
       /property 'tags\.Bad Key' has value "Bad Key"; allowed: a tag key matching/],
     ["unknown cloud", () => validationMessages(env((e) => { (e.clouds as Record<string, unknown>).oracle = {}; })),
-      /environments\/dev: property 'clouds\.oracle' has value "oracle"; allowed: a known cloud: aws, gcp, azure \(unknown cloud\)/],
+      /environments\/dev: property 'clouds\.oracle' has value \{\}; allowed: a known cloud: aws, gcp, azure \(unknown cloud\)/],
     ["missing AWS account", () => validationMessages(env((e) => { delete (e.clouds.aws as { accountId?: string }).accountId; })),
       /property 'clouds\.aws\.accountId' has value <missing>; allowed: a 12-digit AWS account id/],
     ["missing AWS region", () => validationMessages(env((e) => { (e.clouds.aws as { region: string }).region = ""; })),

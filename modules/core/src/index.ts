@@ -13,3 +13,4 @@ export * from "./validate-cloud-sections";
 export * from "./zip";
 export * from "./policy";
 export * from "./terraform-strings";
+export * from "./environment-schema";

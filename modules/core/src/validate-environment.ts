@@ -2,6 +2,7 @@ import { CLOUDS, ENVIRONMENT_NAMES, EnvironmentConfig } from "./environment";
 import { isValidTagKey, normaliseTagValue } from "./tags";
 import { Problems } from "./validation";
 import { rejectTemplateSequences } from "./terraform-strings";
+import { ENVIRONMENT_SHAPE, checkShape } from "./environment-schema";
 import { validateAzureSection, validateGcpSection } from "./validate-cloud-sections";
 
 const EMAIL = /^[^\s@<>"']+@[^\s@<>"']+\.[a-z]{2,}$/i;
@@ -19,14 +20,27 @@ function emails(p: Problems, property: string, list: readonly string[] | undefin
  * Checks one environment's configuration. The module name is the environment file, so a
  * message reads `environments/prod: property 'budget.monthlyAmount' has value 0; allowed: > 0`.
  */
-export function validateEnvironment(env: EnvironmentConfig, p = new Problems(`environments/${env?.name ?? "<unnamed>"}`)): Problems {
+export function validateEnvironment(env: EnvironmentConfig, out = new Problems(`environments/${env?.name ?? "<unnamed>"}`)): Problems {
+  // Shape first (unknown keys, wrong types, missing values); semantic checks on a path the shape
+  // check already flagged are dropped, so each mistake is reported once.
+  // A missing value keeps the semantic message when there is one (it names the expected form).
+  const shape = new Problems("");
+  const flagged = checkShape(env, ENVIRONMENT_SHAPE, shape);
+  const p = new Problems("");
+  semanticChecks(env, p);
+  const semanticPaths = new Set(p.all.map((x) => x.property));
+  const invalid = [...flagged].filter(([, why]) => why === "invalid").map(([path]) => path);
+  const under = (prop: string, f: string) => prop === f || prop.startsWith(`${f}.`) || prop.startsWith(`${f}[`);
+  for (const x of shape.all) if (!(flagged.get(x.property) === "missing" && semanticPaths.has(x.property))) out.add(x.property, x.value, x.allowed);
+  for (const x of p.all) if (!invalid.some((f) => under(x.property, f))) out.add(x.property, x.value, x.allowed);
+  return out;
+}
+
+function semanticChecks(env: EnvironmentConfig, p: Problems): void {
   if (p.required("name", env.name, `one of ${ENVIRONMENT_NAMES.join(", ")}`)) p.oneOf("name", env.name, ENVIRONMENT_NAMES);
 
   const clouds = env.clouds ?? {};
   if (Object.keys(clouds).length === 0) p.add("clouds", clouds, `at least one of ${CLOUDS.join(", ")}`);
-  for (const key of Object.keys(clouds)) {
-    if (!(CLOUDS as readonly string[]).includes(key)) p.add(`clouds.${key}`, key, `a known cloud: ${CLOUDS.join(", ")} (unknown cloud)`);
-  }
   const aws = clouds.aws;
   if (aws) {
     if (p.required("clouds.aws.accountId", aws.accountId, "a 12-digit AWS account id")) {
@@ -106,5 +120,4 @@ export function validateEnvironment(env: EnvironmentConfig, p = new Problems(`en
   }
   rejectTemplateSequences(p, "", env);
   if (typeof env.deletionProtection !== "boolean") p.add("deletionProtection", env.deletionProtection, "true or false");
-  return p;
 }
