@@ -1,7 +1,5 @@
 import "@microsoft/jest-sarif";
 import { Cloud, POLICY_RULES, PolicyStack, TerraformJson, failing, runPolicy, toSarif } from "@polycloud/core";
-import { envByName, synthPlatform } from "../helpers/synth";
-import { loadSuppressions } from "../../scripts/policy";
 
 /** Minimal stack JSON around a few resources. */
 const stack = (cloud: Cloud, resource: TerraformJson["resource"], extra: Partial<TerraformJson> = {}, environment = "dev", minLogDays = 14): PolicyStack => ({
@@ -121,19 +119,6 @@ test("the dead-letter rule also catches a DLQ topic nobody subscribes to (dead l
 test("prod rules do not apply to dev, so dev can be torn down", () => {
   const rule = POLICY_RULES.find((r) => r.id === "PC060")!;
   expect(rule.check({ ...FIXTURES.PC060.bad, environment: "dev", name: "dev-aws" })).toEqual([]);
-});
-
-const clouds: Cloud[] = ["aws", "gcp", "azure"];
-const stacks: PolicyStack[] = ["dev", "staging", "prod"].flatMap((n) => clouds.map((cloud) => {
-  const env = envByName(n);
-  return { name: `${n}-${cloud}`, cloud, environment: n, minLogDays: env.retention.logDays, json: synthPlatform(env, undefined, cloud).json };
-}));
-
-test("every stack of every environment has zero unsuppressed findings", () => {
-  const result = runPolicy(stacks, loadSuppressions("policy/suppressions.json"));
-  expect(result.findings.filter((f) => !f.suppressed)).toEqual([]);
-  expect(result.unusedSuppressions).toEqual([]);
-  expect(failing(result.findings, "low")).toEqual([]);
 });
 
 test("a suppression without a justification is itself a finding, and never hides anything", () => {

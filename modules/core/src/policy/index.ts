@@ -10,3 +10,4 @@ export * from "./rules-state";
 export * from "./rules";
 export * from "./engine";
 export * from "./sarif";
+export * from "./addresses";
