@@ -41,7 +41,9 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
       const dir = prepareOfflineCopy(path.join(outdir, "stacks", name), path.join(work, name));
       const tf = (args: string[]) => run(terraformBin!, args, { cwd: dir, env, maxBuffer: 256 * 1024 * 1024 });
       await tf(["init", "-backend=false", `-plugin-dir=${mirror}`, "-no-color"]);
-      const validate = JSON.parse((await tf(["validate", "-json", "-no-color"])).stdout);
+      // `plan` validates too; the explicit `validate` (and its JSON diagnostics) runs for dev only,
+      // saving two provider start-ups on a 2-core machine.
+      const validate = name === stackNames[0] ? JSON.parse((await tf(["validate", "-json", "-no-color"])).stdout) : undefined;
       await tf(["plan", "-input=false", "-lock=false", "-no-color", "-out=plan.bin"]);
       const plan = JSON.parse((await tf(["show", "-json", "plan.bin"])).stdout);
       results.set(name, { validate, plan });
@@ -50,8 +52,8 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
 
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  test.each(stackNames)("%s passes terraform validate", (name) => {
-    const v = results.get(name)!.validate;
+  test(`${stackNames[0]} passes terraform validate (the other stacks are validated by their plans)`, () => {
+    const v = results.get(stackNames[0])!.validate;
     expect(v.diagnostics.filter((d: any) => d.severity === "error")).toEqual([]);
     expect(v.valid).toBe(true);
   });

@@ -8,7 +8,10 @@ import { PlatformStack } from "../../stacks/platform-stack";
 import { referenceService } from "../../stacks/reference-service";
 import { envByName, validationMessages } from "../helpers/synth";
 
-/** Each bad input is rejected at synth time with module, property, value and allowed range. */
+/**
+ * Each bad input is rejected at synth time with module, property, value and allowed range.
+ * Cases that are part of the published catalogue live in catalogue.ts; these are the rest.
+ */
 const dev = envByName("dev");
 const base = referenceService(dev);
 type Mut<T> = { -readonly [K in keyof T]: Mut<T[K]> };
@@ -26,36 +29,14 @@ describe("bad input is rejected with a precise message", () => {
   });
 
   const cases: [string, () => string[], RegExp][] = [
-    ["memory above the Lambda limit", () => validationMessages(dev, svc((s) => { s.functions.api.memoryMb = 20000; })),
-      /^\[dev-aws\/orders\] Function: property 'functions\.api\.memoryMb' has value 20000; allowed: 128\.\.10240 MB \(AWS Lambda\)$/],
     ["memory below the Lambda limit", () => validationMessages(dev, svc((s) => { s.functions.api.memoryMb = 64; })),
       /property 'functions\.api\.memoryMb' has value 64; allowed: 128\.\.10240 MB/],
-    ["timeout above the Lambda limit", () => validationMessages(dev, svc((s) => { s.functions.worker.timeoutSeconds = 1000; })),
-      /property 'functions\.worker\.timeoutSeconds' has value 1000; allowed: 1\.\.900 seconds \(AWS Lambda\)/],
-    ["visibility shorter than 6 × consumer timeout", () => validationMessages(dev, svc((s) => { s.queues!.orders.visibilityTimeoutSeconds = 120; })),
-      /Queue: property 'queues\.orders\.visibilityTimeoutSeconds' has value 120; allowed: at least 6 × the consumer's timeout \(60s\) = 360 seconds/],
     ["max delivery attempts below 1", () => validationMessages(dev, svc((s) => { s.queues!.orders.maxDeliveryAttempts = 0; })),
       /Queue: property 'queues\.orders\.maxDeliveryAttempts' has value 0; allowed: at least 1/],
-    ["route to an unknown function", () => validationMessages(dev, svc((s) => { s.gateways!.public.routes[0].function = "ghost"; })),
-      /HttpGateway: property 'gateways\.public\.routes\[0\]\.function' has value "ghost"; allowed: the id of a declared function \(api, worker\)/],
-    ["duplicate routes", () => validationMessages(dev, svc((s) => { s.gateways!.public.routes.push({ method: "POST", path: "/orders", function: "api" }); })),
-      /HttpGateway: property 'gateways\.public\.routes\[3\]' has value "POST \/orders"; allowed: each method \+ path at most once \(duplicate route\)/],
-    ["CORS credentials with a * origin", () => validationMessages(dev, svc((s) => { s.gateways!.public.cors = { allowOrigins: ["*"], allowCredentials: true }; })),
-      /HttpGateway: property 'gateways\.public\.cors\.allowCredentials' has value true; allowed: false when allowOrigins contains "\*"/],
-    ["burst below rate", () => validationMessages(dev, svc((s) => { s.gateways!.public.throttle = { rateLimit: 100, burstLimit: 10 }; })),
-      /HttpGateway: property 'gateways\.public\.throttle\.burstLimit' has value 10; allowed: at least throttle\.rateLimit \(100\)/],
-    ["event rule with an empty filter", () => validationMessages(dev, svc((s) => { s.buses!.events.rules["order-created"].filter = {}; })),
-      /EventBus: property 'buses\.events\.rules\.order-created\.filter' has value \{\}; allowed: at least one non-empty clause/],
-    ["event rule with an unknown queue target", () => validationMessages(dev, svc((s) => { s.buses!.events.rules["order-created"].target = { queue: "nope" }; })),
-      /EventBus: property 'buses\.events\.rules\.order-created\.target\.queue' has value "nope"; allowed: the id of a declared queue \(orders\)/],
     ["event rule with an unknown function target", () => validationMessages(dev, svc((s) => { s.buses!.events.rules["order-created"].target = { function: "nope" }; })),
       /EventBus: property 'buses\.events\.rules\.order-created\.target\.function' has value "nope"; allowed: the id of a declared function/],
     ["pool max connections 0", () => validationMessages(dev, svc((s) => { s.databases!.main.pool = { maxConnectionsPercent: 0 }; })),
       /DatabaseProxy: property 'databases\.main\.pool\.maxConnectionsPercent' has value 0; allowed: 1\.\.100 %/],
-    ["pool max connections 101", () => validationMessages(dev, svc((s) => { s.databases!.main.pool = { maxConnectionsPercent: 101 }; })),
-      /property 'databases\.main\.pool\.maxConnectionsPercent' has value 101; allowed: 1\.\.100 %/],
-    ["idle above max", () => validationMessages(dev, svc((s) => { s.databases!.main.pool = { maxConnectionsPercent: 50, maxIdleConnectionsPercent: 60 }; })),
-      /property 'databases\.main\.pool\.maxIdleConnectionsPercent' has value 60; allowed: at most pool\.maxConnectionsPercent \(50\)/],
     ["budget amount 0", () => validationMessages(env((e) => { e.budget.monthlyAmount = 0; })),
       /environments\/dev: property 'budget\.monthlyAmount' has value 0; allowed: a number > 0/],
     ["budget amount negative", () => validationMessages(env((e) => { e.budget.monthlyAmount = -5; })),
@@ -72,16 +53,12 @@ describe("bad input is rejected with a precise message", () => {
       /property 'tags\.cost_center' has value "!!!"; allowed: a non-empty value that keeps at least one \[a-z0-9_-\] character/],
     ["invalid tag key", () => validationMessages(env((e) => { (e.tags as Record<string, string>)["Bad Key"] = "x"; })),
       /property 'tags\.Bad Key' has value "Bad Key"; allowed: a tag key matching/],
-    ["unknown cloud", () => validationMessages(env((e) => { (e.clouds as Record<string, unknown>).oracle = {}; })),
-      /environments\/dev: property 'clouds\.oracle' has value \{\}; allowed: a known cloud: aws, gcp, azure \(unknown cloud\)/],
     ["missing AWS account", () => validationMessages(env((e) => { delete (e.clouds.aws as { accountId?: string }).accountId; })),
       /property 'clouds\.aws\.accountId' has value <missing>; allowed: a 12-digit AWS account id/],
     ["missing AWS region", () => validationMessages(env((e) => { (e.clouds.aws as { region: string }).region = ""; })),
       /property 'clouds\.aws\.region' has value ""; allowed: an AWS region/],
     ["literal secret in environment", () => validationMessages(dev, svc((s) => { s.functions.api.environment = { DB_PASSWORD: "hunter2" }; })),
       /property 'functions\.api\.environment\.DB_PASSWORD' has value "<redacted literal>"; allowed: no literal secret values/],
-    ["log retention CloudWatch rejects", () => validationMessages(env((e) => { e.retention.logDays = 10; })),
-      /AwsService: property 'environments\/dev\.retention\.logDays' has value 10; allowed: a CloudWatch Logs retention/],
   ];
   test.each(cases)("%s", (_name, run, pattern) => {
     expectMessage(run(), pattern);
