@@ -2,10 +2,13 @@ import * as fs from "node:fs";
 import { Cloud, PolicyStack, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses } from "@polycloud/core";
 import { environments } from "../../environments";
 import { loadSuppressions } from "../../scripts/policy";
-import { synthesizeAll } from "../../stacks/synth-json";
+import { allStacks } from "../helpers/all-stacks";
+import "./tags.cases";
+import "./gcp-labels.cases";
+import "./azure-tags.cases";
 
 /** Every stack of every environment, synthesized once for this file. */
-const stacks = synthesizeAll();
+const stacks = allStacks() as Record<string, TerraformJson>;
 const names = Object.keys(stacks);
 const all = (json: TerraformJson, ...types: string[]) => types.flatMap((t) => Object.entries(json.resource?.[t] ?? {}) as [string, any][]);
 

@@ -1,5 +1,6 @@
 import { REQUIRED_TAG_KEYS } from "@polycloud/core";
-import { SynthJson, envByName, synthPlatform } from "../helpers/synth";
+import { SynthJson } from "../helpers/synth";
+import { allStacks } from "../helpers/all-stacks";
 
 /**
  * Every taggable resource in every stack carries every required tag. On AWS the tags come from
@@ -37,7 +38,7 @@ export function tagFindings(json: SynthJson, envName: string): string[] {
   return findings;
 }
 
-const stacks = ["dev", "staging", "prod"].map((n) => [n, synthPlatform(envByName(n)).json] as const);
+const stacks = ["dev", "staging", "prod"].map((n) => [n, allStacks()[`${n}-aws`]] as const);
 
 test.each(stacks)("%s-aws: every taggable resource carries the required tags", (envName, json) => {
   const types = Object.keys(json.resource).filter(isTaggable);

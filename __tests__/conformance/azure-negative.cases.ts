@@ -1,12 +1,13 @@
 import { ConformanceContext } from "@polycloud/core";
 import { AZURE_CAPABILITIES } from "@polycloud/azure";
 import { referenceService } from "../../stacks/reference-service";
-import { envByName, synthPlatform } from "../helpers/synth";
+import { envByName } from "../helpers/synth";
+import { allStacks } from "../helpers/all-stacks";
 
 /** Each Azure conformance check is shown to fire on a doctored prod stack. */
 const env = envByName("prod");
 const service = referenceService(env);
-const prod: ConformanceContext = { json: synthPlatform(env, service, "azure").json, service, env };
+const prod: ConformanceContext = { json: allStacks()["prod-azure"], service, env };
 const first = (json: any, type: string) => Object.values(json.resource[type])[0] as any;
 const named = (json: any, type: string, name: string) => Object.values(json.resource[type]).find((r: any) => r.name === name) as any;
 

@@ -1,5 +1,6 @@
 import { REQUIRED_TAG_KEYS } from "@polycloud/core";
-import { SynthJson, envByName, synthPlatform } from "../helpers/synth";
+import { SynthJson } from "../helpers/synth";
+import { allStacks } from "../helpers/all-stacks";
 
 /**
  * Azure: no provider default tags, so the tag aspect must reach every resource whose binding has
@@ -30,7 +31,7 @@ export function azureTagFindings(json: SynthJson, envName: string): string[] {
   return findings;
 }
 
-const stacks = ["dev", "staging", "prod"].map((n) => [n, synthPlatform(envByName(n), undefined, "azure").json] as const);
+const stacks = ["dev", "staging", "prod"].map((n) => [n, allStacks()[`${n}-azure`]] as const);
 
 test.each(stacks)("%s-azure: the aspect tags every taggable resource", (envName, json) => {
   const types = Object.keys(json.resource);

@@ -1,12 +1,13 @@
 import { ConformanceContext } from "@polycloud/core";
 import { GCP_CAPABILITIES } from "@polycloud/gcp";
 import { referenceService } from "../../stacks/reference-service";
-import { envByName, synthPlatform } from "../helpers/synth";
+import { envByName } from "../helpers/synth";
+import { allStacks } from "../helpers/all-stacks";
 
 /** Each GCP conformance check is shown to fire on a doctored prod stack. */
 const env = envByName("prod");
 const service = referenceService(env);
-const prod: ConformanceContext = { json: synthPlatform(env, service, "gcp").json, service, env };
+const prod: ConformanceContext = { json: allStacks()["prod-gcp"], service, env };
 const first = (json: any, type: string) => Object.values(json.resource[type])[0] as any;
 const named = (json: any, type: string, name: string) => Object.values(json.resource[type]).find((r: any) => r.name === name) as any;
 

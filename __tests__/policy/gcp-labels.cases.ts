@@ -1,5 +1,6 @@
 import { REQUIRED_TAG_KEYS } from "@polycloud/core";
-import { SynthJson, envByName, synthPlatform } from "../helpers/synth";
+import { SynthJson } from "../helpers/synth";
+import { allStacks } from "../helpers/all-stacks";
 
 /**
  * GCP: the tag contract is the provider's default_labels. They reach every resource whose
@@ -41,7 +42,7 @@ export function labelFindings(json: SynthJson, envName: string): string[] {
   return findings;
 }
 
-const stacks = ["dev", "staging", "prod"].map((n) => [n, synthPlatform(envByName(n), undefined, "gcp").json] as const);
+const stacks = ["dev", "staging", "prod"].map((n) => [n, allStacks()[`${n}-gcp`]] as const);
 
 test.each(stacks)("%s-gcp: labels reach every resource that can carry them", (envName, json) => {
   const types = Object.keys(json.resource);
