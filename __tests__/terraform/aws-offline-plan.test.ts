@@ -11,6 +11,7 @@ import { referenceService } from "../../stacks/reference-service";
 import { findAwsProviderMirror, findOnPath, mirrorProviderVersion, prepareOfflineCopy } from "../helpers/terraform";
 import { comparePlans, redactPlan } from "../../scripts/plan/review";
 import { renderMarkdown, summarizePlan } from "../../scripts/plan/summary";
+import { guard } from "../../scripts/plan-guard";
 
 /**
  * Real Terraform over every AWS stack: init from the local provider mirror, validate, and an
@@ -29,6 +30,7 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-tf-"));
   const outdir = path.join(work, "cdktf.out");
   const results = new Map<string, { validate: any; plan: any }>();
+  let destroyPlan: any;
   const env = { ...process.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1", AWS_EC2_METADATA_DISABLED: "true" };
   const stackNames = environments.filter((e) => e.clouds.aws).map((e) => `${e.name}-aws`);
 
@@ -48,6 +50,19 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
       // `show -json` (the full plan) for dev and prod; staging's plan proves it valid and plannable.
       const plan = name === "staging-aws" ? undefined : JSON.parse((await tf(["show", "-json", "plan.bin"])).stdout);
       results.set(name, { validate, plan });
+      if (name === stackNames[0]) {
+        // A real destroy: state that still holds a DLQ the configuration no longer declares (a
+        // refactor that renamed it). `-refresh=false` keeps the plan offline.
+        fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify({
+          version: 4, terraform_version: "1.11.4", serial: 1, lineage: "00000000-0000-0000-0000-000000000001", outputs: {},
+          resources: [{
+            mode: "managed", type: "aws_sqs_queue", name: "orders_queue-orders_dlq_renamed", provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+            instances: [{ schema_version: 0, attributes: { id: "https://sqs.eu-west-1.amazonaws.com/111111111111/orders-dev-orders-dlq", name: "orders-dev-orders-dlq", arn: "arn:aws:sqs:eu-west-1:111111111111:orders-dev-orders-dlq", url: "https://sqs.eu-west-1.amazonaws.com/111111111111/orders-dev-orders-dlq", tags: {}, tags_all: {} } }],
+          }],
+        }));
+        await tf(["plan", "-input=false", "-lock=false", "-no-color", "-refresh=false", "-out=destroy.bin"]);
+        destroyPlan = JSON.parse((await tf(["show", "-json", "destroy.bin"])).stdout);
+      }
     }));
   }, 300000);
 
@@ -95,6 +110,15 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
     const reviewed = redactPlan(plan);
     expect(summarizePlan("dev-aws", reviewed)).toEqual(summary);
     expect(comparePlans(reviewed, plan)).toEqual([]);
+  });
+
+  test("plan guard: real plans that only create pass; a real plan destroying a DLQ is refused unless allow-listed", () => {
+    expect(guard(stackNames.filter((n) => results.get(n)!.plan).map((n) => ({ stack: n, plan: results.get(n)!.plan })), []).blocked).toEqual([]);
+    const blocked = guard([{ stack: "dev-aws", plan: destroyPlan }], []);
+    expect(blocked.blocked).toEqual([expect.objectContaining({ address: "aws_sqs_queue.orders_queue-orders_dlq_renamed", action: "delete", kind: "dead-letter queue" })]);
+    const allowed = guard([{ stack: "dev-aws", plan: destroyPlan }], [{ stack: "dev-aws", address: "aws_sqs_queue.orders_queue-orders_dlq_renamed", reason: "replaced by the renamed queue; drained and verified empty" }]);
+    expect(allowed.blocked).toEqual([]);
+    expect(allowed.allowed).toHaveLength(1);
   });
 
   test("prod plan keeps data: protected database and final snapshot", () => {

@@ -1,0 +1,46 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { guard, main } from "../../scripts/plan-guard";
+import { parsePlan } from "../../scripts/plan/plan-json";
+
+/** The destroy guard on fixture plans (real offline plans: terraform/aws-offline-plan.test.ts). */
+const fixture = (name: string) => path.join(__dirname, "fixtures", "plans", name);
+const load = (name: string) => ({ stack: name.replace(/\.json$/, ""), plan: parsePlan(fs.readFileSync(fixture(name), "utf8"), name) });
+
+test("a replaced database and a destroyed DLQ are blocked; ordinary changes are not", () => {
+  const r = guard([load("prod-aws.json"), load("staging-azure.json")], []);
+  expect(r.blocked.map((d) => [d.stack, d.action, d.kind, d.address])).toEqual([
+    ["prod-aws", "replace", "database", "aws_rds_cluster.orders_main_cluster_5E6F7A8B"],
+    ["prod-aws", "delete", "dead-letter queue", "aws_sqs_queue.orders_orders_dlq_9C0D1E2F"],
+    ["staging-azure", "delete", "database", "azurerm_postgresql_flexible_server.orders_main_server_0A1B2C3D"],
+    ["staging-azure", "replace", "dead-letter queue", "azurerm_storage_container.orders_events_deadletter_4D5E6F7A"],
+  ]);
+});
+
+test("an allow-list entry with a reason lets exactly that resource through; one without a reason is invalid", () => {
+  const allow = [{ stack: "prod-aws", address: "aws_sqs_queue.orders_orders_dlq_9C0D1E2F", reason: "DLQ moved to the new bus; drained and archived first" }];
+  const r = guard([load("prod-aws.json")], allow);
+  expect(r.blocked.map((d) => d.address)).toEqual(["aws_rds_cluster.orders_main_cluster_5E6F7A8B"]);
+  expect(r.allowed.map((d) => d.address)).toEqual(["aws_sqs_queue.orders_orders_dlq_9C0D1E2F"]);
+  const invalid = guard([load("prod-aws.json")], [{ stack: "prod-aws", address: "aws_rds_cluster.orders_main_cluster_5E6F7A8B", reason: "" }]);
+  expect(invalid.problems).toEqual([expect.stringMatching(/has no written reason/)]);
+  expect(invalid.blocked.map((d) => d.address)).toContain("aws_rds_cluster.orders_main_cluster_5E6F7A8B");
+});
+
+test("the CLI exits non-zero on a blocked plan and zero when everything is allow-listed", () => {
+  const blocked = main([fixture("prod-aws.json")]);
+  expect(blocked.code).toBe(1);
+  expect(blocked.output).toMatch(/^BLOCKED {2}prod-aws {2}replace database aws_rds_cluster\.orders_main_cluster_5E6F7A8B/m);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "guard-"));
+  try {
+    const allowFile = path.join(dir, "allow.json");
+    fs.writeFileSync(allowFile, JSON.stringify({ allow: [
+      { stack: "prod-aws", address: "aws_rds_cluster.orders_main_cluster_5E6F7A8B", reason: "engine upgrade rehearsed on a snapshot restore" },
+      { stack: "prod-aws", address: "aws_sqs_queue.orders_orders_dlq_9C0D1E2F", reason: "DLQ moved to the new bus; drained and archived first" },
+    ] }));
+    expect(main(["--allow", allowFile, fixture("prod-aws.json")]).code).toBe(0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
