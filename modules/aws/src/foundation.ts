@@ -18,6 +18,37 @@ export interface AwsFoundationProps {
 }
 
 /**
+ * What every AWS stack needs, shared foundation or not: the provider (default tags, allowed
+ * account), its own state (S3 with native locking, or local) and the prod protection aspect.
+ * `stateName` keys the state: the service, or `shared` / a service in partitioned environments.
+ */
+export function configureAwsStack(scope: TerraformStack, env: EnvironmentConfig, tags: TagMap, stateName: string): AwsProvider {
+  const spec = env.clouds.aws ?? { accountId: "", region: "" };
+  // Stateful resources (databases, queues, buses, secrets, keys, buckets) survive plans in prod.
+  Aspects.of(scope).add(protectStatefulResources(env.deletionProtection));
+  const provider = new AwsProvider(scope, "aws", {
+    region: spec.region,
+    allowedAccountIds: spec.accountId ? [spec.accountId] : undefined,
+    defaultTags: [{ tags: { ...tags } }],
+  });
+  if (spec.backend) {
+    const backend = new S3Backend(scope, {
+      bucket: spec.backend.bucket,
+      key: spec.backend.key ?? `${env.name}/aws/${stateName}/terraform.tfstate`,
+      region: spec.backend.region ?? spec.region,
+      encrypt: true,
+      kmsKeyId: spec.backend.kmsKeyId,
+      assumeRole: spec.backend.roleArn ? { roleArn: spec.backend.roleArn } : undefined,
+    });
+    // Native S3 locking (Terraform >= 1.10) is not in S3BackendConfig yet.
+    backend.addOverride("use_lockfile", true);
+  } else {
+    new LocalBackend(scope, { path: `terraform.${scope.node.id}.tfstate` });
+  }
+  return provider;
+}
+
+/**
  * Provider with default tags, state backend, the stack's KMS key, the alarm topic and the network.
  * One per `<env>-aws` stack.
  */
@@ -27,34 +58,10 @@ export class AwsFoundation extends Construct {
 
   constructor(scope: TerraformStack, id: string, props: AwsFoundationProps) {
     super(scope, id);
-    // Stateful resources (databases, queues, buses, secrets, keys, buckets) survive plans in prod.
-    Aspects.of(scope).add(protectStatefulResources(props.env.deletionProtection));
+    this.provider = configureAwsStack(scope, props.env, props.tags, props.serviceName);
     const spec = props.env.clouds.aws ?? { accountId: "", region: "" };
     const namer = new Namer(props.serviceName, props.env.name);
-    const accountId = spec.accountId;
-    const region = spec.region;
-
-    this.provider = new AwsProvider(scope, "aws", {
-      region,
-      allowedAccountIds: accountId ? [accountId] : undefined,
-      defaultTags: [{ tags: { ...props.tags } }],
-    });
-
-    const stackName = scope.node.id;
-    if (spec.backend) {
-      const backend = new S3Backend(scope, {
-        bucket: spec.backend.bucket,
-        key: spec.backend.key ?? `${props.env.name}/aws/${props.serviceName}/terraform.tfstate`,
-        region: spec.backend.region ?? region,
-        encrypt: true,
-        kmsKeyId: spec.backend.kmsKeyId,
-        assumeRole: spec.backend.roleArn ? { roleArn: spec.backend.roleArn } : undefined,
-      });
-      // Native S3 locking (Terraform >= 1.10) is not in S3BackendConfig yet.
-      backend.addOverride("use_lockfile", true);
-    } else {
-      new LocalBackend(scope, { path: `terraform.${stackName}.tfstate` });
-    }
+    const { accountId, region } = spec;
 
     const account = `arn:aws:iam::${accountId}:root`;
     const key = new KmsKey(this, "key", {

@@ -26,6 +26,36 @@ export function actionGroupShortName(namer: Namer): string {
 }
 
 /**
+ * What every Azure stack needs: the provider, its own state (azurerm with Entra auth, or local),
+ * the tag aspect (azurerm has no default tags) and the prod protection aspect.
+ */
+export function configureAzureStack(scope: TerraformStack, env: EnvironmentConfig, tags: TagMap, stateName: string): AzurermProvider {
+  Aspects.of(scope).add(new AzureTagsAspect(tags));
+  Aspects.of(scope).add(protectStatefulResources(env.deletionProtection));
+  const spec: AzureEnvironmentSpec = env.clouds.azure ?? { subscriptionId: "", tenantId: "", location: "", budgetStartDate: "" };
+  const provider = new AzurermProvider(scope, "azurerm", {
+    subscriptionId: spec.subscriptionId,
+    tenantId: spec.tenantId,
+    features: [{ keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true }] }],
+    storageUseAzuread: true,
+  });
+  if (spec.backend) {
+    new AzurermBackend(scope, {
+      resourceGroupName: spec.backend.resourceGroupName,
+      storageAccountName: spec.backend.storageAccountName,
+      containerName: spec.backend.containerName,
+      key: spec.backend.key ?? `${env.name}/azure/${stateName}.tfstate`,
+      subscriptionId: spec.subscriptionId,
+      tenantId: spec.tenantId,
+      useAzureadAuth: true,
+    });
+  } else {
+    new LocalBackend(scope, { path: `terraform.${scope.node.id}.tfstate` });
+  }
+  return provider;
+}
+
+/**
  * Provider, backend, the tag aspect, one resource group per environment × service, Log
  * Analytics + workspace-based Application Insights, the alarm action group, the storage account
  * for packages and dead letters, the Key Vault (RBAC) and the network. One per `<env>-azure` stack.
@@ -35,31 +65,10 @@ export class AzureFoundation extends Construct {
 
   constructor(scope: TerraformStack, id: string, props: AzureFoundationProps) {
     super(scope, id);
-    Aspects.of(scope).add(new AzureTagsAspect(props.tags));
-    Aspects.of(scope).add(protectStatefulResources(props.env.deletionProtection));
+    configureAzureStack(scope, props.env, props.tags, props.serviceName);
     const spec: AzureEnvironmentSpec = props.env.clouds.azure ?? { subscriptionId: "", tenantId: "", location: "", budgetStartDate: "" };
     const namer = new Namer(props.serviceName, props.env.name);
     const prod = props.env.deletionProtection;
-
-    new AzurermProvider(scope, "azurerm", {
-      subscriptionId: spec.subscriptionId,
-      tenantId: spec.tenantId,
-      features: [{ keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true }] }],
-      storageUseAzuread: true,
-    });
-    if (spec.backend) {
-      new AzurermBackend(scope, {
-        resourceGroupName: spec.backend.resourceGroupName,
-        storageAccountName: spec.backend.storageAccountName,
-        containerName: spec.backend.containerName,
-        key: spec.backend.key ?? `${props.env.name}/azure/${props.serviceName}.tfstate`,
-        subscriptionId: spec.subscriptionId,
-        tenantId: spec.tenantId,
-        useAzureadAuth: true,
-      });
-    } else {
-      new LocalBackend(scope, { path: `terraform.${scope.node.id}.tfstate` });
-    }
 
     const resourceGroup = new ResourceGroup(this, "rg", { name: namer.name(NAME_RULES.azure.resourceGroup, "rg"), location: spec.location });
     const client = new DataAzurermClientConfig(this, "client", {});

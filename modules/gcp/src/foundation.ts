@@ -19,6 +19,37 @@ export interface GcpFoundationProps {
   readonly env: EnvironmentConfig;
   readonly serviceName: string;
   readonly tags: TagMap;
+  /** Serves several services (a multi-service or partitioned environment). */
+  readonly shared?: boolean;
+}
+
+/**
+ * What every GCP stack needs: the provider (project, region, default labels, quota project for
+ * the Budget API), its own state (GCS or local) and the prod protection aspect.
+ */
+export function configureGcpStack(scope: TerraformStack, env: EnvironmentConfig, tags: TagMap, stateName: string): GoogleProvider {
+  const spec: GcpEnvironmentSpec = env.clouds.gcp ?? { projectId: "", region: "", billingAccount: "" };
+  // Stateful resources (databases, queues, buses, secrets, keys, buckets) survive plans in prod.
+  Aspects.of(scope).add(protectStatefulResources(env.deletionProtection));
+  const provider = new GoogleProvider(scope, "google", {
+    project: spec.projectId,
+    region: spec.region,
+    defaultLabels: { ...tags },
+    // The Billing Budget API needs a quota project when Terraform runs with user credentials.
+    userProjectOverride: true,
+    billingProject: spec.projectId,
+  });
+  if (spec.backend) {
+    new GcsBackend(scope, {
+      bucket: spec.backend.bucket,
+      prefix: spec.backend.prefix ?? `${env.name}/gcp/${stateName}`,
+      kmsEncryptionKey: spec.backend.kmsEncryptionKey,
+      impersonateServiceAccount: spec.backend.impersonateServiceAccount,
+    });
+  } else {
+    new LocalBackend(scope, { path: `terraform.${scope.node.id}.tfstate` });
+  }
+  return provider;
 }
 
 /** Service agents that encrypt with the stack's key (built from the project number). */
@@ -40,32 +71,11 @@ export class GcpFoundation extends Construct {
 
   constructor(scope: TerraformStack, id: string, props: GcpFoundationProps) {
     super(scope, id);
-    // Stateful resources (databases, queues, buses, secrets, keys, buckets) survive plans in prod.
-    Aspects.of(scope).add(protectStatefulResources(props.env.deletionProtection));
+    this.provider = configureGcpStack(scope, props.env, props.tags, props.serviceName);
     const spec: GcpEnvironmentSpec = props.env.clouds.gcp ?? { projectId: "", region: "", billingAccount: "" };
     const namer = new Namer(props.serviceName, props.env.name);
     const { projectId, region } = spec;
     const prod = props.env.deletionProtection;
-
-    this.provider = new GoogleProvider(scope, "google", {
-      project: projectId,
-      region,
-      defaultLabels: { ...props.tags },
-      // The Billing Budget API needs a quota project when Terraform runs with user credentials.
-      userProjectOverride: true,
-      billingProject: projectId,
-    });
-
-    if (spec.backend) {
-      new GcsBackend(scope, {
-        bucket: spec.backend.bucket,
-        prefix: spec.backend.prefix ?? `${props.env.name}/gcp/${props.serviceName}`,
-        kmsEncryptionKey: spec.backend.kmsEncryptionKey,
-        impersonateServiceAccount: spec.backend.impersonateServiceAccount,
-      });
-    } else {
-      new LocalBackend(scope, { path: `terraform.${scope.node.id}.tfstate` });
-    }
 
     const services = new GcpProjectServices(this, "apis", projectId);
     const project = new DataGoogleProject(this, "project", { projectId });
@@ -129,7 +139,8 @@ export class GcpFoundation extends Construct {
         description: `${props.serviceName} ${props.env.name}: function and gateway logs, ${logDays} days`,
         dependsOn: [loggingApi],
       });
-      const prefix = `^${namer.name(NAME_RULES.gcp.generic)}-`;
+      // Every service of this environment (the project may host several, or partitioned stacks).
+      const prefix = props.shared ? `^[a-z0-9-]+-${props.env.name}-` : `^${namer.name(NAME_RULES.gcp.generic)}-`;
       new LoggingProjectSink(this, "log-sink", {
         name: namer.name(NAME_RULES.gcp.generic, "logs"),
         destination: `logging.googleapis.com/${bucket.id}`,
