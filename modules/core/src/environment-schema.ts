@@ -56,6 +56,7 @@ export const ENVIRONMENT_SHAPE: Shape = obj({
   retention: req(obj({ logDays: req(int), archiveDays: req(int), backupDays: req(int) })),
   sizing: req(obj({ functionMemoryMb: req(int), databaseSize: req(oneOf(...DATABASE_SIZES)), warmInstances: req(int) })),
   deletionProtection: req(bool),
+  partitioning: opt(oneOf("environment", "service")),
 });
 
 function describe(shape: Shape): string {

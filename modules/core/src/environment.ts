@@ -196,4 +196,10 @@ export interface EnvironmentConfig {
   readonly sizing: SizingSpec;
   /** Protect stateful resources from deletion and keep final snapshots. Only prod should set it. */
   readonly deletionProtection: boolean;
+  /**
+   * `environment` (default): one stack and state per environment × cloud. `service`: a shared
+   * foundation stack per environment × cloud (`<env>-<cloud>-shared`: network, alarm channel,
+   * budget) plus one stack per service (`<env>-<cloud>-<service>`), each with its own state.
+   */
+  readonly partitioning?: "environment" | "service";
 }
