@@ -1,10 +1,12 @@
 import { App } from "cdktf";
+import { skipTokenCreationTraces } from "./stacks/token-traces";
 import { environments } from "./environments";
 import { buildStacks, synthAll } from "./stacks/app";
 import { referenceService } from "./stacks/reference-service";
 
 // One stack per environment × enabled cloud (dev-aws, prod-aws, …).
 // PLATFORM_STACKS filters them, e.g. PLATFORM_STACKS="dev-*" or "prod-aws".
+skipTokenCreationTraces();
 const app = new App();
 buildStacks(app, { environments, service: referenceService, filter: process.env.PLATFORM_STACKS });
 synthAll(app);

@@ -1,0 +1,17 @@
+import { App } from "cdktf";
+import { environments } from "../environments";
+import { buildStacks, synthAll } from "../stacks/app";
+import { scaleServices } from "../stacks/scale-services";
+import { skipTokenCreationTraces } from "../stacks/token-traces";
+
+/**
+ * The benchmark's scaled composition: every environment × cloud stack with N small services
+ * (`node dist/scripts/bench-app.js <N> [partition]`). Writes to CDKTF_OUTDIR like main.ts.
+ */
+const count = Number(process.argv[2] ?? "10");
+const partition = process.argv[3] === "partition";
+const envs = environments.map((e) => (partition ? { ...e, partitioning: "service" as const } : e));
+skipTokenCreationTraces();
+const app = new App();
+buildStacks(app, { environments: envs, services: (env) => scaleServices(env, count) });
+synthAll(app);
