@@ -13,5 +13,5 @@ const partition = process.argv[3] === "partition";
 const envs = environments.map((e) => (partition ? { ...e, partitioning: "service" as const } : e));
 skipTokenCreationTraces();
 const app = new App();
-buildStacks(app, { environments: envs, services: (env) => scaleServices(env, count) });
+buildStacks(app, { environments: envs, services: (env) => scaleServices(env, count), filter: process.env.PLATFORM_STACKS });
 synthAll(app);
