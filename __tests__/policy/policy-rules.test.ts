@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import { policyTable } from "../../scripts/policy-table";
 import "@microsoft/jest-sarif";
 import { Cloud, POLICY_RULES, PolicyStack, TerraformJson, failing, runPolicy, toSarif } from "@polycloud/core";
 
@@ -139,4 +141,9 @@ test("SARIF output validates against the SARIF 2.1.0 schema", () => {
   expect(sarif.runs[0].results.length).toBe(result.findings.length);
   expect(sarif.runs[0].tool.driver.rules.map((r: any) => r.id)).toEqual(POLICY_RULES.map((r) => r.id));
   expect(sarif.runs[0].results.some((r: any) => r.suppressions?.[0]?.status === "accepted")).toBe(true);
+});
+
+test("README lists the rule set (generated; run `npm run policy:table` after changing it)", () => {
+  const readme = fs.readFileSync("README.md", "utf8");
+  expect(readme.split("<!-- policy:start -->")[1]?.split("<!-- policy:end -->")[0]?.trim()).toBe(policyTable());
 });
