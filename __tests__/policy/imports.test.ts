@@ -14,7 +14,7 @@ function tsFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   if (fs.statSync(dir).isFile()) return dir.endsWith(".ts") ? [dir] : [];
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    ["node_modules", "lib", "dist", "cdktf.out"].includes(e.name) ? [] : tsFiles(path.join(dir, e.name)),
+    ["node_modules", "lib", "dist", "cdktf.out", ".bench-baseline"].includes(e.name) ? [] : tsFiles(path.join(dir, e.name)),
   );
 }
 
