@@ -2,20 +2,22 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** One deployable stack, `<env>-<cloud>`, as the workflows' matrices use it. */
+/** One deployable stack, `<env>-<cloud>` or (partitioned) `<env>-<cloud>-<shared|service>`. */
 export interface StackTarget {
   readonly stack: string;
   readonly env: string;
   readonly cloud: string;
+  /** `shared` or the service of a partitioned environment's stack. */
+  readonly part?: string;
 }
 
 /** The stacks in a synthesized `cdktf.out/manifest.json`. */
 export function stacksFromManifest(manifestFile: string): StackTarget[] {
   const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as { stacks: Record<string, unknown> };
   return Object.keys(manifest.stacks).sort().map((stack) => {
-    const m = /^([a-z0-9]+)-([a-z0-9]+)$/.exec(stack);
-    if (!m) throw new Error(`${manifestFile}: stack name '${stack}' is not <env>-<cloud>`);
-    return { stack, env: m[1], cloud: m[2] };
+    const m = /^([a-z0-9]+)-([a-z0-9]+)(?:-([a-z0-9-]+))?$/.exec(stack);
+    if (!m) throw new Error(`${manifestFile}: stack name '${stack}' is not <env>-<cloud>[-<shared|service>]`);
+    return m[3] ? { stack, env: m[1], cloud: m[2], part: m[3] } : { stack, env: m[1], cloud: m[2] };
   });
 }
 

@@ -47,3 +47,16 @@ test("CLI reads the synthesized manifest and filters by environment", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("partitioned stack names are understood: a cloud package affects that cloud's shared and service stacks only", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "affected-"));
+  try {
+    const manifest = path.join(dir, "manifest.json");
+    fs.writeFileSync(manifest, JSON.stringify({ stacks: { "prod-aws-shared": {}, "prod-aws-orders": {}, "prod-gcp-shared": {}, "prod-gcp-orders": {} } }));
+    const stacks = stacksFromManifest(manifest);
+    expect(stacks).toContainEqual({ stack: "prod-aws-orders", env: "prod", cloud: "aws", part: "orders" });
+    expect(affectedStacks(["modules/aws/src/queue.ts"], stacks).map((s) => s.stack)).toEqual(["prod-aws-orders", "prod-aws-shared"]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

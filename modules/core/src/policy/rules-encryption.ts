@@ -32,7 +32,7 @@ export const DATABASE_TLS: PolicyRule = {
   severity: "high",
   title: "Database proxies and servers require TLS",
   rationale: "Credentials and rows cross the network; the pooled endpoint must refuse plaintext.",
-  checkov: ["CKV_GCP_6", "CKV2_AZURE_57"],
+  checkov: ["CKV_GCP_6"],
   fix: "Keep requireTls true (the spec rejects false).",
   check: ({ json }) => {
     const azureServers = resources(json, "azurerm_postgresql_flexible_server");
@@ -53,7 +53,7 @@ export const MIN_TLS_12: PolicyRule = {
   severity: "medium",
   title: "Minimum TLS 1.2 wherever the resource has the setting",
   rationale: "TLS 1.0/1.1 are deprecated and broken.",
-  checkov: ["CKV_AWS_206", "CKV_GCP_4", "CKV_AZURE_145", "CKV_AZURE_244", "CKV_AZURE_44"],
+  checkov: [],
   fix: "Use the module defaults (TLS_1_2 policies, minimum_tls_version 1.2).",
   check: ({ json }) => [
     ...resources(json, "aws_apigatewayv2_domain_name").filter(([, r]) => block(r.domain_name_configuration).security_policy !== "TLS_1_2").map(([address]) => ({ address, message: "security policy below TLS_1_2" })),
@@ -69,7 +69,7 @@ export const HTTPS_ONLY: PolicyRule = {
   severity: "high",
   title: "Function apps and gateways serve HTTPS only",
   rationale: "Tokens and payloads must not travel in clear text.",
-  checkov: ["CKV_AZURE_70", "CKV_GCP_4"],
+  checkov: [],
   fix: "Give the gateway a domain and certificate; plain HTTP is only acceptable in a dev stack with a recorded suppression.",
   check: ({ json }) => [
     ...resources(json, "google_compute_global_forwarding_rule").filter(([, r]) => String(r.port_range) === "80" || /target_http_proxy/.test(String(r.target)))

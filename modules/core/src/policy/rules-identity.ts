@@ -11,7 +11,7 @@ export const IAM_NO_WILDCARDS: PolicyRule = {
   severity: "critical",
   title: "No identity statement grants every action or every resource",
   rationale: "Grants come from declared bindings; a wildcard turns one compromised function into a compromised account.",
-  checkov: ["CKV_AWS_355", "CKV_AWS_290", "CKV_AWS_63", "CKV_AWS_62"],
+  checkov: ["CKV_AWS_355", "CKV_AWS_63", "CKV_AWS_62"],
   fix: "Declare the binding (producer, publisher, allowedFunctions, secret) so the module derives a statement on the one resource.",
   check: ({ json }) => [
     ...resources(json, "aws_iam_role_policy", "aws_iam_policy").flatMap(([address, r]) => {
@@ -65,7 +65,7 @@ export const DATABASE_PRIVATE: PolicyRule = {
   severity: "critical",
   title: "Databases are never publicly reachable",
   rationale: "The pooled endpoint is the only way in; a public address exposes the database to the internet.",
-  checkov: ["CKV_AWS_17", "CKV_GCP_60", "CKV_AZURE_68"],
+  checkov: ["CKV_AWS_17", "CKV_GCP_60"],
   fix: "Keep the database on private networking (subnets without internet routes, private IP, delegated subnet).",
   check: ({ json }) => [
     ...resources(json, "aws_rds_cluster_instance", "aws_db_instance").filter(([, r]) => r.publicly_accessible === true)

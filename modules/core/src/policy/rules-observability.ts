@@ -6,7 +6,7 @@ export const GATEWAY_ACCESS_LOGS: PolicyRule = {
   severity: "medium",
   title: "Every gateway writes access logs",
   rationale: "Without access logs an incident cannot be reconstructed.",
-  checkov: ["CKV_AWS_76", "CKV_GCP_123"],
+  checkov: ["CKV_AWS_76"],
   fix: "Keep the module defaults; access logs cannot be switched off in the spec.",
   check: ({ json }) => [
     ...resources(json, "aws_apigatewayv2_stage").filter(([, r]) => !block(r.access_log_settings).destination_arn).map(([address]) => ({ address, message: "no access_log_settings" })),
@@ -42,7 +42,7 @@ export const LOG_RETENTION: PolicyRule = {
   severity: "medium",
   title: "Log retention is set, never infinite, never below the environment's minimum",
   rationale: "Infinite retention is a cost and privacy problem; too short loses evidence.",
-  checkov: ["CKV_AWS_338", "CKV_AZURE_242"],
+  checkov: ["CKV_AWS_338"],
   fix: "Set retention.logDays in the environment; the modules apply it.",
   check: ({ json, minLogDays }) => {
     const min = minLogDays ?? 1;

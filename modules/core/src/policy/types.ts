@@ -27,7 +27,10 @@ export interface PolicyRule {
   readonly severity: Severity;
   readonly title: string;
   readonly rationale: string;
-  /** Checkov checks with the same intent, verified against the checkov sources. */
+  /**
+   * Checkov checks with the same intent, each looked up in the bridgecrewio/checkov sources
+   * (id, name and supported resources). Empty where no checkov check covers these resources.
+   */
   readonly checkov: readonly string[];
   readonly fix: string;
   /** Clouds where the rule cannot apply, with the reason. */
