@@ -58,7 +58,10 @@ function consumerNpm(args: string[]): string {
 
 function node(args: string[], cwd: string): void {
   try {
-    execFileSync(process.execPath, args, { cwd, stdio: "pipe", encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    // The consumer writes its own cdktf.out, whatever output directory the caller's environment names.
+    const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
+    delete env.CDKTF_OUTDIR;
+    execFileSync(process.execPath, args, { cwd, stdio: "pipe", encoding: "utf8", env });
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
     throw new Error(`node ${args.join(" ")} failed in ${cwd}: ${err.message}\n${err.stdout ?? ""}\n${err.stderr ?? ""}`);
