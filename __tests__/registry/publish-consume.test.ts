@@ -59,7 +59,7 @@ function consumerNpm(args: string[]): string {
 function node(args: string[], cwd: string): void {
   try {
     // The consumer writes its own cdktf.out, whatever output directory the caller's environment names.
-    const env = { ...process.env, CHECKPOINT_DISABLE: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1" };
     delete env.CDKTF_OUTDIR;
     execFileSync(process.execPath, args, { cwd, stdio: "pipe", encoding: "utf8", env });
   } catch (e) {
