@@ -6,7 +6,7 @@ export const ENCRYPTION_AT_REST: PolicyRule = {
   severity: "high",
   title: "Queues, topics, logs, secrets and databases are encrypted at rest with a managed or customer key",
   rationale: "Messages, logs and secrets carry customer data; unencrypted storage fails most compliance regimes.",
-  checkov: ["CKV_AWS_27", "CKV_AWS_26", "CKV_AWS_158", "CKV_AWS_149", "CKV_AWS_327", "CKV_GCP_83"],
+  checkov: ["CKV_AWS_27", "CKV_AWS_26", "CKV_AWS_158", "CKV_AWS_149", "CKV_AWS_96", "CKV_AWS_327", "CKV_GCP_83"],
   fix: "Use the stack's KMS key (AWS/GCP) or the platform's encrypted defaults; never switch encryption off.",
   notApplicable: { azure: "Service Bus, Event Grid, Storage and PostgreSQL encrypt at rest with no way to switch it off; only CMK choice remains." },
   check: ({ json }) => [
@@ -32,7 +32,7 @@ export const DATABASE_TLS: PolicyRule = {
   severity: "high",
   title: "Database proxies and servers require TLS",
   rationale: "Credentials and rows cross the network; the pooled endpoint must refuse plaintext.",
-  checkov: ["CKV_GCP_6"],
+  checkov: [],
   fix: "Keep requireTls true (the spec rejects false).",
   check: ({ json }) => {
     const azureServers = resources(json, "azurerm_postgresql_flexible_server");
@@ -53,7 +53,7 @@ export const MIN_TLS_12: PolicyRule = {
   severity: "medium",
   title: "Minimum TLS 1.2 wherever the resource has the setting",
   rationale: "TLS 1.0/1.1 are deprecated and broken.",
-  checkov: [],
+  checkov: ["CKV_GCP_4", "CKV_AZURE_44", "CKV_AZURE_205"],
   fix: "Use the module defaults (TLS_1_2 policies, minimum_tls_version 1.2).",
   check: ({ json }) => [
     ...resources(json, "aws_apigatewayv2_domain_name").filter(([, r]) => block(r.domain_name_configuration).security_policy !== "TLS_1_2").map(([address]) => ({ address, message: "security policy below TLS_1_2" })),

@@ -38,7 +38,7 @@ export const NO_PUBLIC_INVOKE: PolicyRule = {
   severity: "high",
   title: "Functions are invoked only through the gateway",
   rationale: "A function reachable directly bypasses the gateway's authentication, throttling and logs.",
-  checkov: ["CKV_AWS_301", "CKV_GCP_107"],
+  checkov: ["CKV_AWS_301", "CKV_GCP_107", "CKV_GCP_124"],
   fix: "Route the function through a gateway; never grant invoke to everyone.",
   check: ({ json }) => {
     const behindLb = new Set(resources(json, "google_cloudfunctions2_function")
@@ -65,7 +65,7 @@ export const DATABASE_PRIVATE: PolicyRule = {
   severity: "critical",
   title: "Databases are never publicly reachable",
   rationale: "The pooled endpoint is the only way in; a public address exposes the database to the internet.",
-  checkov: ["CKV_AWS_17", "CKV_GCP_60"],
+  checkov: ["CKV_AWS_17", "CKV_GCP_60", "CKV2_AZURE_26"],
   fix: "Keep the database on private networking (subnets without internet routes, private IP, delegated subnet).",
   check: ({ json }) => [
     ...resources(json, "aws_rds_cluster_instance", "aws_db_instance").filter(([, r]) => r.publicly_accessible === true)

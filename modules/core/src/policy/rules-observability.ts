@@ -42,7 +42,7 @@ export const LOG_RETENTION: PolicyRule = {
   severity: "medium",
   title: "Log retention is set, never infinite, never below the environment's minimum",
   rationale: "Infinite retention is a cost and privacy problem; too short loses evidence.",
-  checkov: ["CKV_AWS_338"],
+  checkov: ["CKV_AWS_66"],
   fix: "Set retention.logDays in the environment; the modules apply it.",
   check: ({ json, minLogDays }) => {
     const min = minLogDays ?? 1;

@@ -7,7 +7,7 @@ export const PROD_KEEPS_DATA: PolicyRule = {
   severity: "critical",
   title: "Stateful resources in prod cannot be destroyed by a plan",
   rationale: "A refactor or a bad input must never silently destroy a database, queue, archive, secret or key.",
-  checkov: ["CKV_AWS_139", "CKV_GCP_14"],
+  checkov: ["CKV_AWS_139", "CKV_GCP_14", "CKV_AZURE_136"],
   fix: "Keep deletionProtection true in prod; removing a stateful resource needs a reviewed change that lifts prevent_destroy first.",
   check: ({ json, environment }) => {
     if (environment !== "prod") return [];
