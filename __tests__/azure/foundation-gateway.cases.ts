@@ -1,5 +1,8 @@
-import { Problems } from "@polycloud/core";
-import { apiPolicyXml, operationPolicyXml, xml } from "@polycloud/azure";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Problems, packageFolder } from "@polycloud/core";
+import { FLEX_PACKAGE_BLOB, apiPolicyXml, operationPolicyXml, xml } from "@polycloud/azure";
 import { find, only, resources } from "../helpers/synth";
 import { azureProblems, dev, prod, synthAzure, warnings } from "./shared";
 
@@ -26,15 +29,26 @@ describe("AzureFoundation", () => {
   });
 
   test("storage and vault: TLS 1.2, no shared keys, no public blobs, RBAC vault with purge protection in prod", () => {
-    expect(only(prod.json, "azurerm_storage_account")).toMatchObject({ min_tls_version: "TLS1_2", shared_access_key_enabled: false, allow_nested_items_to_be_public: false });
+    const accounts = Object.values(resources(prod.json, "azurerm_storage_account")) as any[];
+    expect(accounts.map((a) => a.name).sort()).toEqual(["ordersprodapihost", "ordersprodfn", "ordersprodworkerhost"]);
+    for (const a of accounts) expect(a).toMatchObject({ min_tls_version: "TLS1_2", https_traffic_only_enabled: true, shared_access_key_enabled: false, allow_nested_items_to_be_public: false, account_replication_type: "ZRS" });
     expect(only(prod.json, "azurerm_key_vault")).toMatchObject({ rbac_authorization_enabled: true, purge_protection_enabled: true, soft_delete_retention_days: 90 });
   });
 
   test("network: delegated subnets for PostgreSQL and Flex Consumption, private DNS zone linked to the VNet", () => {
-    const subnets = Object.values(resources(prod.json, "azurerm_subnet")) as any[];
+    const subnets = Object.values(resources(dev.json, "azurerm_subnet")) as any[];
     expect(subnets.map((s) => s.delegation[0].service_delegation.name).sort()).toEqual(["Microsoft.App/environments", "Microsoft.DBforPostgreSQL/flexibleServers"]);
-    expect(only(prod.json, "azurerm_private_dns_zone").name).toMatch(/\.private\.postgres\.database\.azure\.com$/);
-    expect(only(prod.json, "azurerm_private_dns_zone_virtual_network_link").virtual_network_id).toMatch(/virtual_network/);
+    expect(only(dev.json, "azurerm_private_dns_zone").name).toMatch(/\.private\.postgres\.database\.azure\.com$/);
+    expect(only(dev.json, "azurerm_private_dns_zone_virtual_network_link").virtual_network_id).toMatch(/virtual_network/);
+  });
+
+  test("network with a Premium Service Bus: an endpoint subnet and the privatelink.servicebus.windows.net zone, linked", () => {
+    const subnets = Object.values(resources(prod.json, "azurerm_subnet")) as any[];
+    expect(subnets.map((s) => s.name).sort()).toEqual(["endpoints", "functions", "postgres"]);
+    expect(subnets.find((s) => s.name === "endpoints").delegation).toBeUndefined();
+    const zones = Object.values(resources(prod.json, "azurerm_private_dns_zone")) as any[];
+    expect(zones.map((z) => z.name)).toContain("privatelink.servicebus.windows.net");
+    expect(Object.keys(resources(prod.json, "azurerm_private_dns_zone_virtual_network_link"))).toHaveLength(2);
   });
 
   test("budget: resource group, actual + forecast to the action group, start date from the environment", () => {
@@ -64,14 +78,56 @@ describe("AzureFunction", () => {
     const a = app(prod.json, "api");
     expect(a).toMatchObject({ runtime_name: "node", runtime_version: "22", https_only: true, storage_authentication_type: "UserAssignedIdentity", storage_container_type: "blobContainer", instance_memory_in_mb: 2048, maximum_instance_count: 200 });
     expect(a.site_config.application_insights_connection_string).toMatch(/application_insights/);
-    expect(a.zip_deploy_file).toMatch(/\.zip$/);
+    expect(a.zip_deploy_file).toBeUndefined();
+    expect(a.webdeploy_publish_basic_authentication_enabled).toBe(false);
     expect((Object.values(resources(prod.json, "azurerm_service_plan")) as any[]).every((p) => p.sku_name === "FC1" && p.os_type === "Linux")).toBe(true);
+    // Blob Data Owner only ever on one function's own deployment container or own host account.
     const owner = (Object.values(resources(prod.json, "azurerm_role_assignment")) as any[]).filter((r) => r.role_definition_name === "Storage Blob Data Owner");
-    expect(owner.every((r) => /storage_container/.test(r.scope))).toBe(true);
+    expect(owner.map((r) => r.scope.replace(/_[0-9A-F]{8}\.id\}$/, "")).sort()).toEqual([
+      "${azurerm_storage_account.orders_fn-api_host-storage", "${azurerm_storage_account.orders_fn-worker_host-storage",
+      "${azurerm_storage_container.orders_fn-api_deployments", "${azurerm_storage_container.orders_fn-worker_deployments",
+    ]);
+  });
+
+  test("code: the package from the shared source folder becomes released-package.zip in the deployment container", () => {
+    const blobs = Object.entries(resources(prod.json, "azurerm_storage_blob")) as [string, any][];
+    const [address, blob] = blobs.find(([k]) => k.startsWith("orders_fn-api_package"))!;
+    const pkg = packageFolder(path.resolve("stacks/reference/functions/api"));
+    expect(blob).toMatchObject({ name: FLEX_PACKAGE_BLOB, type: "Block", content_type: "application/zip", storage_container_name: expect.stringMatching(/orders_fn-api_deployments/) });
+    // A cdktf asset (relative to the stack output), never a machine-local temp path.
+    expect(blob.source).toMatch(new RegExp(`^assets/.*${pkg.hash}\\.zip$`));
+    expect(blob.content_md5).toBe(createHash("md5").update(fs.readFileSync(pkg.path)).digest("hex"));
+    // Terraform uploads with Entra ID (no shared keys): its identity may write this one container.
+    const uploader = find(prod.json, "azurerm_role_assignment", (r) => r.role_definition_name === "Storage Blob Data Contributor" && /orders_fn-api_deployments/.test(r.scope));
+    expect(uploader.principal_id).toMatch(/data\.azurerm_client_config/);
+    expect(blob.depends_on).toEqual([expect.stringMatching(/deployer-upload/)]);
+    // A new package changes an app setting, which restarts the app onto it.
+    const a = app(prod.json, "api");
+    expect(a.app_settings.PLATFORM_PACKAGE_SHA256).toBe(pkg.hash);
+    expect(a.depends_on).toContain(`azurerm_storage_blob.${address}`);
+  });
+
+  test("host storage: an account per function reached with the identity, never a connection string", () => {
+    for (const id of ["api", "worker"]) {
+      const s = app(prod.json, id).app_settings;
+      expect(s).toMatchObject({
+        AzureWebJobsStorage__accountName: expect.stringMatching(new RegExp(`azurerm_storage_account\\.orders_fn-${id}_host-storage`)),
+        AzureWebJobsStorage__credential: "managedidentity",
+        AzureWebJobsStorage__clientId: expect.stringMatching(new RegExp(`user_assigned_identity\\.orders_fn-${id}_identity`)),
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: expect.stringMatching(/^ClientId=\$\{azurerm_user_assigned_identity\.[^}]+\.client_id\};Authorization=AAD$/),
+      });
+      expect(s.AzureWebJobsStorage).toBeUndefined();
+      expect(JSON.stringify(s)).not.toMatch(/AccountKey|SharedAccessSignature|InstrumentationKey=/);
+    }
+    const host = find(prod.json, "azurerm_storage_account", (a) => a.name === "ordersprodapihost");
+    expect(host).toMatchObject({ shared_access_key_enabled: false, lifecycle: { prevent_destroy: true } });
   });
 
   test("warm instances in prod through always_ready; memory rounded up with a warning", () => {
     expect(app(prod.json, "api").always_ready).toEqual([{ name: "http", instance_count: 2 }]);
+    // A function no gateway routes to is warmed by name, not through the HTTP group.
+    const warmWorker = synthAzure("prod", () => {}, (s) => { s.functions.worker.minWarmInstances = 1; });
+    expect(find(warmWorker.json, "azurerm_function_app_flex_consumption", (a) => a.name === "orders-prod-worker").always_ready).toEqual([{ name: "function:worker", instance_count: 1 }]);
     expect(app(dev.json, "api").always_ready).toBeUndefined();
     expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(api\): property 'memoryMb' = 256 is rounded up to 2048 MB/));
     expect(azureProblems("dev", () => {}, (s) => { s.functions.api.memoryMb = 8192; })).toContainEqual(expect.stringMatching(/functions\.api\.memoryMb' has value 8192; allowed: 128\.\.4096 MB \(Azure Functions/));

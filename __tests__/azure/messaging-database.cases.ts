@@ -1,14 +1,54 @@
 import { Problems } from "@polycloud/core";
 import { toEventGridFilter } from "@polycloud/azure";
 import { find, only, resources } from "../helpers/synth";
-import { azureProblems, dev, prod, warnings } from "./shared";
+import { azureProblems, dev, prod, synthAzure, warnings } from "./shared";
 
 const roles = (json: any, role: string) => (Object.values(resources(json, "azurerm_role_assignment")) as any[]).filter((r) => r.role_definition_name === role);
 
 describe("AzureQueue", () => {
   test("namespace: local auth off, TLS 1.2, Premium in prod", () => {
     expect(only(prod.json, "azurerm_servicebus_namespace")).toMatchObject({ sku: "Premium", local_auth_enabled: false, minimum_tls_version: "1.2", public_network_access_enabled: false });
-    expect(only(dev.json, "azurerm_servicebus_namespace").sku).toBe("Standard");
+    expect(only(dev.json, "azurerm_servicebus_namespace")).toMatchObject({ sku: "Standard", local_auth_enabled: false, public_network_access_enabled: true });
+  });
+
+  test("a Premium namespace is private: endpoint in the endpoint subnet, privatelink zone, trusted services for Event Grid, VNet-integrated consumer", () => {
+    expect(only(prod.json, "azurerm_servicebus_namespace").network_rule_set).toEqual({ default_action: "Deny", public_network_access_enabled: false, trusted_services_allowed: true });
+    const pe = only(prod.json, "azurerm_private_endpoint");
+    expect(pe).toMatchObject({
+      subnet_id: expect.stringMatching(/azurerm_subnet\.foundation_network_endpoint-subnet/),
+      private_service_connection: { is_manual_connection: false, subresource_names: ["namespace"], private_connection_resource_id: expect.stringMatching(/servicebus_namespace/) },
+      private_dns_zone_group: { private_dns_zone_ids: [expect.stringMatching(/foundation_network_servicebus-zone/)] },
+    });
+    const worker = find(prod.json, "azurerm_function_app_flex_consumption", (a) => a.name === "orders-prod-worker");
+    expect(worker.virtual_network_subnet_id).toMatch(/fn-subnet/);
+    // Standard cannot close its public endpoint: no endpoint, no zone, no rule set.
+    expect(resources(dev.json, "azurerm_private_endpoint")).toEqual({});
+    expect(only(dev.json, "azurerm_servicebus_namespace").network_rule_set).toBeUndefined();
+  });
+
+  test("producers of a private namespace are VNet-integrated too; a Standard namespace needs no VNet", () => {
+    const noDb = (s: any) => { delete s.databases; s.queues.orders.producers = ["api"]; };
+    const api = (json: any, env: string) => find(json, "azurerm_function_app_flex_consumption", (a) => a.name === `orders-${env}-api`);
+    expect(api(synthAzure("prod", () => {}, noDb).json, "prod").virtual_network_subnet_id).toMatch(/fn-subnet/);
+    expect(api(synthAzure("dev", () => {}, noDb).json, "dev").virtual_network_subnet_id).toBeUndefined();
+  });
+
+  test("an existing network must name the endpoint subnet and zone for a Premium namespace, and they are used", () => {
+    const sub = (name: string) => `/subscriptions/00000000-0000-4000-8000-000000000003/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/vnet/subnets/${name}`;
+    const zone = (name: string) => `/subscriptions/00000000-0000-4000-8000-000000000003/resourceGroups/net/providers/Microsoft.Network/privateDnsZones/${name}`;
+    const network = { databaseSubnetId: sub("db"), functionSubnetId: sub("fn"), privateDnsZoneId: zone("orders.private.postgres.database.azure.com") };
+    expect(azureProblems("prod", (e) => { e.clouds.azure.network = network; })).toEqual(expect.arrayContaining([
+      expect.stringMatching(/property 'clouds\.azure\.network\.endpointSubnetId' has value <missing>; allowed: a subnet for private endpoints/),
+      expect.stringMatching(/property 'clouds\.azure\.network\.serviceBusDnsZoneId' has value <missing>; allowed: the privatelink\.servicebus\.windows\.net zone id/),
+    ]));
+    expect(azureProblems("prod", (e) => { e.clouds.azure.network = { ...network, endpointSubnetId: sub("pe"), serviceBusDnsZoneId: zone("servicebus.windows.net") }; })).toContainEqual(
+      expect.stringMatching(/property 'clouds\.azure\.network\.serviceBusDnsZoneId' has value ".*"; allowed: the id of a private DNS zone privatelink\.servicebus\.windows\.net/),
+    );
+    const existing = { ...network, endpointSubnetId: sub("pe"), serviceBusDnsZoneId: zone("privatelink.servicebus.windows.net") };
+    expect(azureProblems("prod", (e) => { e.clouds.azure.network = existing; })).toEqual([]);
+    const json = synthAzure("prod", (e: any) => { e.clouds.azure.network = existing; }).json;
+    expect(resources(json, "azurerm_virtual_network")).toEqual({});
+    expect(only(json, "azurerm_private_endpoint")).toMatchObject({ subnet_id: sub("pe"), private_dns_zone_group: { private_dns_zone_ids: [zone("privatelink.servicebus.windows.net")] } });
   });
 
   test("queue: max deliveries from the spec, expiry dead-lettered, lock covering the consumer timeout", () => {
@@ -56,7 +96,7 @@ describe("AzureEventBus", () => {
   test("dead letters go to a storage container written with the topic's identity", () => {
     expect(sub.storage_blob_dead_letter_destination).toEqual({ storage_account_id: expect.stringMatching(/storage_account/), storage_blob_container_name: expect.stringMatching(/storage_container.*dead-letters/) });
     expect(sub.dead_letter_identity).toEqual({ type: "SystemAssigned" });
-    const writer = roles(prod.json, "Storage Blob Data Contributor");
+    const writer = roles(prod.json, "Storage Blob Data Contributor").filter((r) => /eventgrid_topic/.test(r.principal_id));
     expect(writer).toHaveLength(1);
     expect(writer[0].scope).toMatch(/storage_container\.orders_bus-events_dead-letters/);
   });

@@ -41,12 +41,19 @@ test.each(stacks)("%s-azure: the aspect tags every taggable resource", (envName,
   expect(azureTagFindings(json, envName)).toEqual([]);
 });
 
-test("resource-level tags win over the contract defaults", () => {
-  const { AzureTagsAspect } = jest.requireActual("@polycloud/azure");
-  const target = { terraformResourceType: "azurerm_x", tagsInput: { owner: "team-b", extra: "1" }, tags: undefined as any };
-  Object.setPrototypeOf(target, { tags: undefined });
-  new AzureTagsAspect({ owner: "platform", environment: "dev" }).visit(target as any);
-  expect(target.tags).toEqual({ owner: "team-b", environment: "dev", extra: "1" });
+test("resource-level tags win over the contract defaults; data sources (getter-only tags) are left alone", () => {
+  const { AzureTagsAspect, acceptsTags } = jest.requireActual("@polycloud/azure");
+  const { Testing, TerraformStack, Aspects } = jest.requireActual("cdktf");
+  const { ResourceGroup } = jest.requireActual("@cdktf/provider-azurerm/lib/resource-group");
+  const { DataAzurermResourceGroup } = jest.requireActual("@cdktf/provider-azurerm/lib/data-azurerm-resource-group");
+  const stack = new TerraformStack(Testing.app(), "tags");
+  const rg = new ResourceGroup(stack, "rg", { name: "rg", location: "westeurope", tags: { owner: "team-b", extra: "1" } });
+  const data = new DataAzurermResourceGroup(stack, "existing", { name: "shared" });
+  expect([acceptsTags(rg), acceptsTags(data)]).toEqual([true, false]);
+  Aspects.of(stack).add(new AzureTagsAspect({ owner: "platform", environment: "dev" }));
+  const json = JSON.parse(Testing.synth(stack));
+  expect(json.resource.azurerm_resource_group.rg.tags).toEqual({ owner: "team-b", environment: "dev", extra: "1" });
+  expect(json.data.azurerm_resource_group.existing.tags).toBeUndefined();
 });
 
 test("the check catches a resource the aspect missed", () => {

@@ -1,6 +1,6 @@
 import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue } from "@polycloud/core";
 import { FLEX_RUNTIMES, RATE_LIMIT_PERIOD_SECONDS } from "./limits";
-import { flexMemory, hhmmss } from "./function";
+import { FLEX_PACKAGE_BLOB, flexMemory, hhmmss } from "./function";
 import { urlTemplate } from "./gateway";
 
 /* Conformance checks over a synthesized Azure stack of a service: the Azure column of the parity table. */
@@ -23,8 +23,12 @@ const policies = (c: ConformanceContext) => [...all(c, "azurerm_api_management_a
 
 export const AZURE_CAPABILITIES: CapabilityMap = {
   "function.runtime": {
-    mode: "native", realisedBy: "azurerm_function_app_flex_consumption runtime_name/runtime_version on an FC1 Linux plan",
-    check: (c) => perFunction(c, (_id, a, s) => fails([!!a, "no Flex Consumption app"], [a?.runtime_name === FLEX_RUNTIMES[s.runtime].name && a?.runtime_version === FLEX_RUNTIMES[s.runtime].version, `runtime ${a?.runtime_name} ${a?.runtime_version}`])),
+    mode: "native", realisedBy: "azurerm_function_app_flex_consumption runtime_name/runtime_version on an FC1 Linux plan; the package as released-package.zip in the app's deployment container",
+    check: (c) => perFunction(c, (_id, a, s) => fails(
+      [!!a, "no Flex Consumption app"],
+      [a?.runtime_name === FLEX_RUNTIMES[s.runtime].name && a?.runtime_version === FLEX_RUNTIMES[s.runtime].version, `runtime ${a?.runtime_name} ${a?.runtime_version}`],
+      [!s.source || all(c, "azurerm_storage_blob").some((b) => b.name === FLEX_PACKAGE_BLOB && String(a?.storage_container_endpoint ?? "").endsWith(String(b.storage_container_name))), "no package in the deployment container"],
+    )),
   },
   "function.memory": {
     mode: "different", realisedBy: "instance_memory_in_mb (2048 or 4096)", note: "Flex has two instance sizes; the spec's memory is rounded up with a warning",
@@ -36,8 +40,11 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     check: (c) => perFunction(c, (_id, a, s) => fails([a?.app_settings?.AzureFunctionsJobHost__functionTimeout === hhmmss(s.timeoutSeconds), `functionTimeout ${a?.app_settings?.AzureFunctionsJobHost__functionTimeout}`])),
   },
   "function.identity": {
-    mode: "native", realisedBy: "azurerm_user_assigned_identity per function; role assignments scoped to one queue, topic, vault or container",
-    check: (c) => perFunction(c, (_id, a) => fails([one(a?.identity).type === "UserAssigned", "no user-assigned identity"]))
+    mode: "native", realisedBy: "azurerm_user_assigned_identity per function, also for host storage (its own account) and telemetry; role assignments scoped to one queue, topic, vault, container or account",
+    check: (c) => perFunction(c, (_id, a) => fails(
+      [one(a?.identity).type === "UserAssigned", "no user-assigned identity"],
+      [a?.app_settings?.AzureWebJobsStorage__credential === "managedidentity" && a?.app_settings?.AzureWebJobsStorage === undefined, "host storage not identity-based"],
+    ))
       .concat(all(c, "azurerm_role_assignment").filter((r) => /^(Owner|Contributor)$/.test(r.role_definition_name) || /^\/subscriptions\/[^/]+$/.test(String(r.scope))).map((r) => `broad role ${r.role_definition_name} on ${r.scope}`)),
   },
   "function.logRetention": {
@@ -129,12 +136,18 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     check: (c) => all(c, "azurerm_servicebus_namespace").flatMap((n) => fails([n.local_auth_enabled === false, "local auth on"], [n.minimum_tls_version === "1.2", "TLS"])),
   },
   "queue.consumer": {
-    mode: "different", realisedBy: "identity-based trigger settings (QUEUE_<ID>__fullyQualifiedNamespace/credential/clientId) + Data Receiver on the queue",
+    mode: "different", realisedBy: "identity-based trigger settings (QUEUE_<ID>__fullyQualifiedNamespace/credential/clientId) + Data Receiver on the queue; a private (Premium) namespace through its private endpoint and the consumer's VNet integration",
     note: "the trigger binding itself lives in the function code",
     check: (c) => Object.entries(c.service.queues ?? {}).flatMap(([id, q]) => {
       const a = app(c, q.consumer);
       const key = id.toUpperCase().replace(/[^A-Z0-9]/g, "_");
-      return fails([!!a?.app_settings?.[`QUEUE_${key}__fullyQualifiedNamespace`], `queue ${id}: no identity connection`], [roles(c, "Azure Service Bus Data Receiver").length > 0, "no receiver role"]);
+      const closed = all(c, "azurerm_servicebus_namespace").some((n) => n.public_network_access_enabled === false);
+      const endpoint = all(c, "azurerm_private_endpoint").some((e) => /azurerm_servicebus_namespace\./.test(String(one(e.private_service_connection).private_connection_resource_id)));
+      return fails(
+        [!!a?.app_settings?.[`QUEUE_${key}__fullyQualifiedNamespace`], `queue ${id}: no identity connection`],
+        [roles(c, "Azure Service Bus Data Receiver").length > 0, "no receiver role"],
+        [!closed || (endpoint && !!a?.virtual_network_subnet_id), `queue ${id}: private namespace unreachable (endpoint ${endpoint}, consumer VNet ${!!a?.virtual_network_subnet_id})`],
+      );
     }),
   },
   "bus.rules": {

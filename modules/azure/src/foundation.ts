@@ -8,10 +8,10 @@ import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
 import { LogAnalyticsWorkspace } from "@cdktf/provider-azurerm/lib/log-analytics-workspace";
 import { MonitorActionGroup } from "@cdktf/provider-azurerm/lib/monitor-action-group";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
-import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { AzureContext } from "./context";
 import { insightsRetention } from "./limits";
 import { AzureNetwork } from "./network";
+import { secureStorageAccount } from "./storage";
 import { AzureTagsAspect } from "./tags-aspect";
 
 export interface AzureFoundationProps {
@@ -98,20 +98,7 @@ export class AzureFoundation extends Construct {
       location: "global",
       emailReceiver: (props.env.alarms?.recipients ?? []).map((email, i) => ({ name: `email-${i}`, emailAddress: email, useCommonAlertSchema: true })),
     });
-    const storage = new StorageAccount(this, "storage", {
-      name: namer.name(NAME_RULES.azure.storageAccount, "fn"),
-      resourceGroupName: resourceGroup.name,
-      location: resourceGroup.location,
-      accountTier: "Standard",
-      accountReplicationType: prod ? "ZRS" : "LRS",
-      minTlsVersion: "TLS1_2",
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      // Entra ID only: functions, Event Grid and Terraform authenticate with identities.
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      blobProperties: { deleteRetentionPolicy: { days: prod ? 30 : 7 }, containerDeleteRetentionPolicy: { days: prod ? 30 : 7 } },
-    });
+    const storage = secureStorageAccount(this, "storage", { name: namer.name(NAME_RULES.azure.storageAccount, "fn"), resourceGroup, prod });
     const vault = new KeyVault(this, "vault", {
       name: namer.name(NAME_RULES.azure.keyVault, "kv"),
       resourceGroupName: resourceGroup.name,

@@ -1,16 +1,20 @@
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Annotations, Lazy } from "cdktf";
+import { Annotations, AssetType, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, packageFolder } from "@polycloud/core";
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
+import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
+import { StorageBlob } from "@cdktf/provider-azurerm/lib/storage-blob";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
 import { createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
 import { FLEX_MEMORY_MB, FLEX_RUNTIMES } from "./limits";
+import { secureStorageAccount } from "./storage";
 
 export interface AzureFunctionProps {
   readonly context: AzureContext;
@@ -18,7 +22,16 @@ export interface AzureFunctionProps {
   readonly spec: ResolvedFunction;
   /** Secret ids the service declares (names in the Key Vault). */
   readonly secretNames?: Readonly<Record<string, string>>;
+  /**
+   * Routed by a gateway: warm instances go to the `http` always-ready group. Otherwise they go to
+   * `function:<logicalId>`, so the Azure function inside the app must carry the logical id as its name.
+   * @default false
+   */
+  readonly httpTriggered?: boolean;
 }
+
+/** Flex Consumption loads the package from this blob of the deployment container. */
+export const FLEX_PACKAGE_BLOB = "released-package.zip";
 
 /** `90` → `00:01:30`, the host.json timespan format. */
 export function hhmmss(seconds: number): string {
@@ -34,8 +47,18 @@ export function flexMemory(memoryMb: number): number | undefined {
 /**
  * A Function App on Flex Consumption (its own FC1 plan) with a user-assigned identity, code
  * deployed from the same folder as the other clouds into its own blob container (identity
- * access), Application Insights, HTTPS only, instance memory and scale from the spec and
- * `always_ready` for warm instances.
+ * access), Application Insights (Entra-authenticated), HTTPS only, instance memory and scale from
+ * the spec and `always_ready` for warm instances.
+ *
+ * Code: the package is uploaded as `released-package.zip` into the deployment container, which is
+ * where Flex instances load it from; `PLATFORM_PACKAGE_SHA256` changes with the content, so a new
+ * package restarts the app. azurerm's `zip_deploy_file` is not used: in azurerm 4.55 it pushes to
+ * Kudu's `/api/zipdeploy` with basic-auth publishing credentials, which Flex does not serve and
+ * which stay disabled here.
+ *
+ * Host storage: a storage account of its own (keys, leases, timers), reached with the identity
+ * (`AzureWebJobsStorage__accountName|credential|clientId`), so no function can read or replace
+ * another function's package or keys.
  *
  * Secrets: the Flex resource has no `key_vault_reference_identity_id`, so Key Vault references
  * cannot use the user-assigned identity. The function instead reads secrets at run time with the
@@ -49,6 +72,8 @@ export class AzureFunction extends Construct implements PlatformFunction {
   readonly functionName: string;
   readonly app: FunctionAppFlexConsumption;
   readonly identity: UserAssignedIdentity;
+  /** The host's own storage (AzureWebJobsStorage), reached with the identity. */
+  readonly hostStorage: StorageAccount;
   readonly alarms: AlarmInfo[] = [];
   private readonly settings: Record<string, string>;
   private subnet?: string;
@@ -81,7 +106,15 @@ export class AzureFunction extends Construct implements PlatformFunction {
       principalId: this.identity.principalId,
       principalType: "ServicePrincipal",
     });
+    // Telemetry is sent with the identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING), not the instrumentation key.
     new RoleAssignment(this, "metrics", { scope: ctx.insights.id, roleDefinitionName: "Monitoring Metrics Publisher", principalId: this.identity.principalId, principalType: "ServicePrincipal" });
+    this.hostStorage = secureStorageAccount(this, "host-storage", {
+      name: ctx.namer.name(NAME_RULES.azure.storageAccount, props.logicalId, "host"),
+      resourceGroup: rg,
+      prod: ctx.env.deletionProtection,
+    });
+    // The host creates its own containers (keys, leases), so it owns the blobs of its own account, and only those.
+    const hostAccess = new RoleAssignment(this, "host-access", { scope: this.hostStorage.id, roleDefinitionName: "Storage Blob Data Owner", principalId: this.identity.principalId, principalType: "ServicePrincipal" });
 
     this.settings = {
       ...spec.environment,
@@ -89,6 +122,10 @@ export class AzureFunction extends Construct implements PlatformFunction {
       KEY_VAULT_URI: ctx.vault.vaultUri,
       // Flex has no timeout argument; app settings override host.json keys.
       AzureFunctionsJobHost__functionTimeout: hhmmss(spec.timeoutSeconds),
+      AzureWebJobsStorage__accountName: this.hostStorage.name,
+      AzureWebJobsStorage__credential: "managedidentity",
+      AzureWebJobsStorage__clientId: this.identity.clientId,
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${this.identity.clientId};Authorization=AAD`,
     };
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const secretName = props.secretNames?.[secretId];
@@ -100,8 +137,27 @@ export class AzureFunction extends Construct implements PlatformFunction {
     }
 
     const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
+    // A missing folder is reported by validation; nothing is uploaded then.
     const source = path.resolve(spec.source ?? ".");
     const pkg = fs.existsSync(source) ? packageFolder(source) : undefined;
+    let upload: StorageBlob | undefined;
+    if (pkg) {
+      const asset = new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash });
+      // Shared keys are off, so Terraform uploads with Entra ID: its own identity may write this container.
+      const deployer = new RoleAssignment(this, "deployer-upload", { scope: container.id, roleDefinitionName: "Storage Blob Data Contributor", principalId: ctx.client.objectId });
+      upload = new StorageBlob(this, "package", {
+        name: FLEX_PACKAGE_BLOB,
+        storageAccountName: ctx.storage.name,
+        storageContainerName: container.name,
+        type: "Block",
+        contentType: "application/zip",
+        source: asset.path,
+        // A new package replaces the blob.
+        contentMd5: createHash("md5").update(fs.readFileSync(pkg.path)).digest("hex"),
+        dependsOn: [deployer],
+      });
+      this.settings.PLATFORM_PACKAGE_SHA256 = pkg.hash;
+    }
     this.app = new FunctionAppFlexConsumption(this, "app", {
       name: this.functionName,
       resourceGroupName: rg.name,
@@ -116,15 +172,14 @@ export class AzureFunction extends Construct implements PlatformFunction {
       instanceMemoryInMb: memory,
       maximumInstanceCount: spec.maxConcurrency ? Math.max(1, Math.ceil(spec.maxConcurrency / spec.perInstanceConcurrency)) : 100,
       httpConcurrency: spec.perInstanceConcurrency > 1 ? spec.perInstanceConcurrency : undefined,
-      alwaysReady: spec.minWarmInstances > 0 ? [{ name: "http", instanceCount: spec.minWarmInstances }] : undefined,
+      alwaysReady: spec.minWarmInstances > 0 ? [{ name: props.httpTriggered ? "http" : `function:${props.logicalId}`, instanceCount: spec.minWarmInstances }] : undefined,
       identity: { type: "UserAssigned", identityIds: [this.identity.id] },
       appSettings: Lazy.anyValue({ produce: () => this.settings }) as any,
       siteConfig: { applicationInsightsConnectionString: ctx.insights.connectionString, minimumTlsVersion: "1.2", scmMinimumTlsVersion: "1.2" },
       virtualNetworkSubnetId: Lazy.stringValue({ produce: () => this.subnet }),
       httpsOnly: true,
       webdeployPublishBasicAuthenticationEnabled: false,
-      zipDeployFile: pkg?.path,
-      dependsOn: [deployAccess],
+      dependsOn: [deployAccess, hostAccess, ...(upload ? [upload] : [])],
     });
 
     const t = ctx.thresholds;

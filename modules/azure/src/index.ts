@@ -11,5 +11,7 @@ export * from "./queue";
 export * from "./event-bus";
 export * from "./database-proxy";
 export * from "./budget";
+export * from "./storage";
+export * from "./servicebus";
 export * from "./service";
 export * from "./capabilities";

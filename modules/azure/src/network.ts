@@ -12,16 +12,24 @@ export interface AzureNetworkProps {
   readonly resourceGroup: ResourceGroup;
 }
 
+/** Private DNS zone of Service Bus private endpoints. */
+export const SERVICE_BUS_PRIVATE_ZONE = "privatelink.servicebus.windows.net";
+
 /**
- * The database's private network: the environment's existing subnets and DNS zone, or a VNet
- * with a subnet delegated to PostgreSQL Flexible Server, a subnet delegated to
- * Microsoft.App/environments for Flex Consumption VNet integration, and a private DNS zone
- * linked to the VNet (Flexible Server in a delegated subnet needs one).
+ * The private network: the environment's existing subnets and DNS zones, or a VNet with a subnet
+ * delegated to PostgreSQL Flexible Server, a subnet delegated to Microsoft.App/environments for
+ * Flex Consumption VNet integration, and a private DNS zone linked to the VNet (Flexible Server
+ * in a delegated subnet needs one). A Premium Service Bus also gets a subnet for its private
+ * endpoint and the `privatelink.servicebus.windows.net` zone.
  */
 export class AzureNetwork extends Construct {
   readonly databaseSubnetId: string;
   readonly functionSubnetId: string;
   readonly privateDnsZoneId: string;
+  /** Where private endpoints go (set for a Premium Service Bus). */
+  readonly endpointSubnetId?: string;
+  /** The `privatelink.servicebus.windows.net` zone (set for a Premium Service Bus). */
+  readonly serviceBusDnsZoneId?: string;
   /** Set when the zone is created here: the server must wait for its VNet link. */
   readonly dnsLink?: PrivateDnsZoneVirtualNetworkLink;
 
@@ -32,6 +40,8 @@ export class AzureNetwork extends Construct {
       this.databaseSubnetId = spec.network.databaseSubnetId;
       this.functionSubnetId = spec.network.functionSubnetId;
       this.privateDnsZoneId = spec.network.privateDnsZoneId;
+      this.endpointSubnetId = spec.network.endpointSubnetId;
+      this.serviceBusDnsZoneId = spec.network.serviceBusDnsZoneId;
       return;
     }
     const cidr = spec.vnetCidr ?? "10.80.0.0/16";
@@ -67,6 +77,24 @@ export class AzureNetwork extends Construct {
       virtualNetworkId: vnet.id,
       registrationEnabled: false,
     });
+    if (spec.serviceBusSku === "Premium") {
+      const endpoints = new Subnet(this, "endpoint-subnet", {
+        name: "endpoints",
+        resourceGroupName: resourceGroup.name,
+        virtualNetworkName: vnet.name,
+        addressPrefixes: [`${base}.3.0/24`],
+      });
+      const sbZone = new PrivateDnsZone(this, "servicebus-zone", { name: SERVICE_BUS_PRIVATE_ZONE, resourceGroupName: resourceGroup.name });
+      new PrivateDnsZoneVirtualNetworkLink(this, "servicebus-zone-link", {
+        name: "vnet",
+        resourceGroupName: resourceGroup.name,
+        privateDnsZoneName: sbZone.name,
+        virtualNetworkId: vnet.id,
+        registrationEnabled: false,
+      });
+      this.endpointSubnetId = endpoints.id;
+      this.serviceBusDnsZoneId = sbZone.id;
+    }
     this.databaseSubnetId = db.id;
     this.functionSubnetId = fn.id;
     this.privateDnsZoneId = zone.id;

@@ -12,6 +12,8 @@ export interface AzureQueueProps {
   readonly logicalId: string;
   readonly spec: QueueSpec;
   readonly namespace: ServicebusNamespace;
+  /** The namespace has only a private endpoint: functions using the queue are VNet-integrated. @default false */
+  readonly privateNamespace?: boolean;
   readonly consumer?: AzureFunction;
 }
 
@@ -22,7 +24,8 @@ const iso = (seconds: number) => `PT${seconds}S`;
  * covering one invocation (at most 5 minutes), and the native `$DeadLetterQueue`, which keeps
  * dead letters until they are read (no TTL applies there). The consumer receives with its
  * identity ("Azure Service Bus Data Receiver" on this queue only); the trigger connects through
- * identity-based settings, never a connection string.
+ * identity-based settings, never a connection string. With a private (Premium) namespace, the
+ * consumer and producers reach it through the VNet.
  */
 export class AzureQueue extends Construct implements PlatformQueue {
   readonly spec: QueueSpec;
@@ -47,6 +50,7 @@ export class AzureQueue extends Construct implements PlatformQueue {
     });
     if (consumer) {
       consumer.grantRole(`receive-${logicalId}`, this.queue.id, "Azure Service Bus Data Receiver");
+      if (props.privateNamespace) consumer.useVnet();
       const prefix = envPart(logicalId);
       consumer.addSetting(`QUEUE_${prefix}_NAME`, this.queue.name);
       // Identity-based trigger connection: `connection: "QUEUE_<ID>"` in the function's binding.
@@ -74,6 +78,7 @@ export class AzureQueue extends Construct implements PlatformQueue {
   grantSend(fn: PlatformFunction): void {
     const f = fn as AzureFunction;
     f.grantRole(`send-${this.props.logicalId}`, this.queue.id, "Azure Service Bus Data Sender");
+    if (this.props.privateNamespace) f.useVnet();
     f.addSetting(`QUEUE_${envPart(this.props.logicalId)}_NAME`, this.queue.name);
     f.addSetting("SERVICE_BUS_NAMESPACE", `${this.props.namespace.name}.servicebus.windows.net`);
   }

@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import {
-  AlarmInfo, EnvironmentConfig, NAME_RULES, Namer, PlatformService, Problems, ServiceSpec,
+  AlarmInfo, EnvironmentConfig, Namer, PlatformService, Problems, ServiceSpec,
   resolveFunction, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { ServicebusNamespace } from "@cdktf/provider-azurerm/lib/servicebus-namespace";
@@ -12,6 +12,7 @@ import { AzureFunction } from "./function";
 import { AzureApiGateway } from "./gateway";
 import { AZURE_LIMITS, MAX_BUDGET_NOTIFICATIONS, MAX_LOCK_SECONDS } from "./limits";
 import { AzureQueue } from "./queue";
+import { createServiceBusNamespace } from "./servicebus";
 
 export interface AzureServiceProps {
   readonly context: AzureContext;
@@ -40,26 +41,18 @@ export class AzureService extends Construct implements PlatformService {
     const { context: ctx, service } = props;
     this.node.addValidation({ validate: () => validateAzure(service, ctx.env).messages() });
     const secretNames = Object.fromEntries(Object.keys(service.secrets ?? {}).map((s) => [s, s]));
+    const routed = new Set(Object.values(service.gateways ?? {}).flatMap((g) => g.routes.map((r) => r.function)));
     for (const [fnId, spec] of Object.entries(service.functions ?? {})) {
-      this.functions[fnId] = new AzureFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolveFunction(spec), secretNames });
+      this.functions[fnId] = new AzureFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolveFunction(spec), secretNames, httpTriggered: routed.has(fnId) });
     }
+    let privateBus = false;
     if (Object.keys(service.queues ?? {}).length) {
-      const sku = ctx.spec.serviceBusSku ?? "Standard";
-      this.namespace = new ServicebusNamespace(this, "servicebus", {
-        name: ctx.namer.name(NAME_RULES.azure.serviceBus, "bus"),
-        resourceGroupName: ctx.resourceGroup.name,
-        location: ctx.resourceGroup.location,
-        sku,
-        capacity: sku === "Premium" ? 1 : undefined,
-        premiumMessagingPartitions: sku === "Premium" ? 1 : undefined,
-        localAuthEnabled: false,
-        minimumTlsVersion: "1.2",
-        // Only Premium namespaces can close the public endpoint.
-        publicNetworkAccessEnabled: sku !== "Premium",
-      });
+      const bus = createServiceBusNamespace(this, "servicebus", ctx);
+      this.namespace = bus.namespace;
+      privateBus = bus.isPrivate;
     }
     for (const [qId, spec] of Object.entries(service.queues ?? {})) {
-      const q = new AzureQueue(this, `queue-${qId}`, { context: ctx, logicalId: qId, spec, namespace: this.namespace!, consumer: this.functions[spec.consumer] });
+      const q = new AzureQueue(this, `queue-${qId}`, { context: ctx, logicalId: qId, spec, namespace: this.namespace!, privateNamespace: privateBus, consumer: this.functions[spec.consumer] });
       this.queues[qId] = q;
       (spec.producers ?? []).forEach((f) => this.functions[f] && q.grantSend(this.functions[f]));
     }

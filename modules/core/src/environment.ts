@@ -149,6 +149,10 @@ export interface AzureNetworkSpec {
   readonly functionSubnetId: string;
   /** Private DNS zone `<name>.postgres.database.azure.com`, linked to the VNet. */
   readonly privateDnsZoneId: string;
+  /** Subnet for private endpoints. Required with `serviceBusSku: "Premium"` (the namespace is private). */
+  readonly endpointSubnetId?: string;
+  /** Private DNS zone `privatelink.servicebus.windows.net`, linked to the VNet. Required with `serviceBusSku: "Premium"`. */
+  readonly serviceBusDnsZoneId?: string;
 }
 
 export interface AzureDatabaseSpec {
@@ -170,7 +174,7 @@ export interface AzureEnvironmentSpec {
   readonly vnetCidr?: string;
   /** API Management SKU. @default "Consumption_0" */
   readonly apiManagementSku?: "Consumption_0" | "BasicV2_1" | "StandardV2_1" | "PremiumV2_1";
-  /** Service Bus tier. @default "Standard" */
+  /** Service Bus tier. Premium namespaces are private (private endpoint, trusted services only). @default "Standard" */
   readonly serviceBusSku?: "Standard" | "Premium";
   readonly database?: AzureDatabaseSpec;
   /** First day of the month the budget starts, `YYYY-MM-01`. Never computed from the clock. */

@@ -61,6 +61,13 @@ export function validateAzureSection(az: AzureEnvironmentSpec, p: Problems): voi
     p.matches(at("network.databaseSubnetId"), az.network.databaseSubnetId, sub, "a subnet resource id");
     p.matches(at("network.functionSubnetId"), az.network.functionSubnetId, sub, "a subnet resource id");
     p.matches(at("network.privateDnsZoneId"), az.network.privateDnsZoneId, /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/privateDnsZones\/[^/]+\.postgres\.database\.azure\.com$/i, "a private DNS zone id ending in .postgres.database.azure.com");
+    p.matches(at("network.endpointSubnetId"), az.network.endpointSubnetId, sub, "a subnet resource id");
+    p.matches(at("network.serviceBusDnsZoneId"), az.network.serviceBusDnsZoneId, /^\/subscriptions\/[0-9a-f-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/privateDnsZones\/privatelink\.servicebus\.windows\.net$/i, "the id of a private DNS zone privatelink.servicebus.windows.net");
+    if (az.serviceBusSku === "Premium") {
+      // A Premium namespace gets a private endpoint; an existing network must say where it goes.
+      p.required(at("network.endpointSubnetId"), az.network.endpointSubnetId, "a subnet for private endpoints (serviceBusSku Premium makes the namespace private)");
+      p.required(at("network.serviceBusDnsZoneId"), az.network.serviceBusDnsZoneId, "the privatelink.servicebus.windows.net zone id (serviceBusSku Premium makes the namespace private)");
+    }
   }
   p.matches(at("vnetCidr"), az.vnetCidr, /^(10\.\d{1,3}|172\.(1[6-9]|2\d|3[01])|192\.168)\.0\.0\/16$/, "a private /16 CIDR such as 10.80.0.0/16");
   p.oneOf(at("apiManagementSku"), az.apiManagementSku, ["Consumption_0", "BasicV2_1", "StandardV2_1", "PremiumV2_1"]);
