@@ -75,6 +75,15 @@ describe("AzureQueue", () => {
     expect(alerts.map((a) => a.criteria[0].metric_name).sort()).toEqual(["ActiveMessages", "DeadletteredMessages"]);
     expect(alerts.find((a) => a.criteria[0].metric_name === "DeadletteredMessages").criteria[0]).toMatchObject({ threshold: 0, dimension: [{ name: "EntityName", operator: "Include", values: ["orders-prod-orders"] }] });
   });
+
+  test("the backlog alert carries the environment's message-age threshold as its window (no age metric in Service Bus)", () => {
+    const backlog = (json: any) => (Object.values(resources(json, "azurerm_monitor_metric_alert")) as any[]).find((a) => a.criteria[0].metric_name === "ActiveMessages");
+    // dev: 900 s → PT15M; prod: 120 s → PT5M (windows round up). A backlog that never drops below one batch for that long.
+    expect(backlog(dev.json)).toMatchObject({ window_size: "PT15M", frequency: "PT1M", criteria: [{ aggregation: "Minimum", operator: "GreaterThan", threshold: 10 }] });
+    expect(backlog(prod.json)).toMatchObject({ window_size: "PT5M", criteria: [{ aggregation: "Minimum", threshold: 10 }] });
+    const slow = synthAzure("dev", (e) => { e.alarms.thresholds.queueOldestMessageAgeSeconds = 7200; }).json;
+    expect(backlog(slow)).toMatchObject({ window_size: "PT6H", frequency: "PT5M" });
+  });
 });
 
 describe("AzureEventBus", () => {

@@ -9,10 +9,20 @@ export interface AzureAlarmProps {
   readonly scope: string;
   readonly namespace: string;
   readonly metric: string;
-  readonly aggregation: "Total" | "Average" | "Maximum" | "Count";
+  readonly aggregation: "Total" | "Average" | "Minimum" | "Maximum" | "Count";
   readonly threshold: number;
   readonly dimension?: { readonly name: string; readonly values: readonly string[] };
   readonly description: string;
+  /** Look-back window. @default "PT5M" */
+  readonly windowSize?: string;
+}
+
+/** Metric alert look-back windows Azure Monitor accepts, in seconds. */
+const WINDOWS: [number, string][] = [[60, "PT1M"], [300, "PT5M"], [900, "PT15M"], [1800, "PT30M"], [3600, "PT1H"], [21600, "PT6H"], [43200, "PT12H"], [86400, "P1D"]];
+
+/** The smallest accepted window of at least `seconds` (at most one day). */
+export function alertWindow(seconds: number): string {
+  return (WINDOWS.find(([s]) => s >= seconds) ?? WINDOWS[WINDOWS.length - 1])[1];
 }
 
 /** One Azure Monitor metric alert to the environment's action group. */
@@ -23,8 +33,9 @@ export function createMetricAlert(scope: Construct, id: string, ctx: AzureContex
     scopes: [props.scope],
     description: props.description,
     severity: props.signal.endsWith("dlqDepth") || props.signal === "bus.sentToDlq" ? 1 : 2,
-    frequency: "PT1M",
-    windowSize: "PT5M",
+    // Evaluated every minute up to one-hour windows, every 5 minutes beyond.
+    frequency: /^PT(1|5|15|30)M$|^PT1H$/.test(props.windowSize ?? "PT5M") ? "PT1M" : "PT5M",
+    windowSize: props.windowSize ?? "PT5M",
     autoMitigate: true,
     criteria: [{
       metricNamespace: props.namespace,

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { AlarmInfo, NAME_RULES, PlatformFunction, PlatformQueue, QueueSpec, resolveQueue } from "@polycloud/core";
 import { ServicebusNamespace } from "@cdktf/provider-azurerm/lib/servicebus-namespace";
 import { ServicebusQueue } from "@cdktf/provider-azurerm/lib/servicebus-queue";
-import { createMetricAlert } from "./alarm";
+import { alertWindow, createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
 import { AzureFunction } from "./function";
 import { MAX_LOCK_SECONDS } from "./limits";
@@ -62,10 +62,12 @@ export class AzureQueue extends Construct implements PlatformQueue {
     this.alarms.push(
       createMetricAlert(this, "alarm-backlog", ctx, {
         signal: "queue.oldestMessageAge", name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "backlog"), scope: namespace.id,
-        namespace: "Microsoft.ServiceBus/namespaces", metric: "ActiveMessages", aggregation: "Average", dimension: entity,
-        // Azure Monitor has no oldest-message age; a backlog above the batch size for 5 minutes is the proxy.
-        threshold: Math.max(this.resolved.batchSize * 10, 100),
-        description: `Queue ${logicalId} keeps a backlog: the consumer is failing or too slow (Service Bus has no oldest-message-age metric).`,
+        namespace: "Microsoft.ServiceBus/namespaces", metric: "ActiveMessages", aggregation: "Minimum", dimension: entity,
+        // Service Bus has no oldest-message age. A backlog that never drops below one batch during the
+        // age threshold (window rounded up to what Azure Monitor accepts) means messages wait that long.
+        windowSize: alertWindow(ctx.thresholds.queueOldestMessageAgeSeconds),
+        threshold: this.resolved.batchSize,
+        description: `Queue ${logicalId} never held fewer than ${this.resolved.batchSize} messages for ${alertWindow(ctx.thresholds.queueOldestMessageAgeSeconds)} (the ${ctx.thresholds.queueOldestMessageAgeSeconds}s age threshold): the consumer is failing or too slow.`,
       }),
       createMetricAlert(this, "alarm-dead-letters", ctx, {
         signal: "queue.dlqDepth", name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "dead-letters"), scope: namespace.id,

@@ -177,7 +177,11 @@ export interface AzureEnvironmentSpec {
   /** Service Bus tier. Premium namespaces are private (private endpoint, trusted services only). @default "Standard" */
   readonly serviceBusSku?: "Standard" | "Premium";
   readonly database?: AzureDatabaseSpec;
-  /** First day of the month the budget starts, `YYYY-MM-01`. Never computed from the clock. */
+  /**
+   * First day of the month the budget starts, `YYYY-MM-01`. Never computed from the clock. Azure
+   * accepts no month before the current one when it creates the budget and refuses to change the
+   * date afterwards: set the month of the first deploy and keep it.
+   */
   readonly budgetStartDate: string;
 }
 
