@@ -11,7 +11,7 @@ describe("composition", () => {
     const stacks = buildStacks(Testing.app(), { environments, service: referenceService });
     const expected = environments.flatMap((e) => Object.keys(e.clouds).map((c) => `${e.name}-${c}`)).sort();
     expect(stacks.map((s) => s.node.id).sort()).toEqual(expected);
-    expect(expected).toEqual(expect.arrayContaining(["dev-aws", "staging-aws", "prod-aws", "dev-gcp", "staging-gcp", "prod-gcp"]));
+    expect(expected).toEqual(expect.arrayContaining(["dev-aws", "staging-aws", "prod-aws", "dev-gcp", "staging-gcp", "prod-gcp", "dev-azure", "staging-azure", "prod-azure"]));
   });
 
   test("PLATFORM_STACKS-style filter selects stacks, and an unmatched filter is an error", () => {
@@ -26,7 +26,7 @@ describe("composition", () => {
     try {
       const app = new App({ outdir });
       // The stacks whose backends differ; the others are covered by the in-process synthesis tests.
-      buildStacks(app, { environments, service: referenceService, filter: "dev-aws,staging-aws,prod-aws,dev-gcp,prod-gcp" });
+      buildStacks(app, { environments, service: referenceService, filter: "dev-aws,staging-aws,prod-aws,dev-gcp,prod-gcp,dev-azure,prod-azure" });
       synthAll(app);
       const read = (s: string) => JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s, "cdk.tf.json"), "utf8"));
       expect(read("dev-aws").terraform.backend).toEqual({ local: { path: "terraform.dev-aws.tfstate" } });
@@ -34,9 +34,17 @@ describe("composition", () => {
       expect(read("prod-aws").terraform.backend.s3.key).toBe("prod/aws/orders/terraform.tfstate");
       expect(read("dev-gcp").terraform.backend).toEqual({ local: { path: "terraform.dev-gcp.tfstate" } });
       expect(read("prod-gcp").terraform.backend.gcs).toMatchObject({ bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/orders" });
+      expect(read("dev-azure").terraform.backend).toEqual({ local: { path: "terraform.dev-azure.tfstate" } });
+      expect(read("prod-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstateprd", key: "prod/azure/orders.tfstate", use_azuread_auth: true });
       // Function code is packaged into the stack directory, so each stack plans on its own.
-      const assets = path.join(outdir, "stacks", "dev-aws", "assets");
-      expect(fs.readdirSync(assets).length).toBeGreaterThanOrEqual(2);
+      for (const stack of ["dev-aws", "dev-azure"]) {
+        const assets = path.join(outdir, "stacks", stack, "assets");
+        expect(fs.readdirSync(assets).length).toBeGreaterThanOrEqual(2);
+      }
+      // Azure uploads the package from there (a path relative to the stack directory).
+      for (const blob of Object.values(read("dev-azure").resource.azurerm_storage_blob) as any[]) {
+        expect(fs.existsSync(path.join(outdir, "stacks", "dev-azure", blob.source))).toBe(true);
+      }
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }
