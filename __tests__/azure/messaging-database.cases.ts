@@ -125,6 +125,14 @@ describe("AzureEventBus", () => {
       expect.stringMatching(/property 'rules\.r\.filter\.type' has value \[\]; allowed: at least one value/),
     ]);
     expect(azureProblems("dev", () => {}, (s) => { s.buses.events.rules["order-created"].filter.attributes = { "x.y": ["1"] }; })).toContainEqual(expect.stringMatching(/AzureEventBus\(events\): property 'rules\.order-created\.filter\.attributes\.x\.y'/));
+    // The 25-value limit counts every advanced filter of a subscription together; values are at most 512 characters.
+    const q = new Problems("AzureEventBus(events)");
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `v${i}`);
+    toEventGridFilter({ type: values(25), source: values(20), attributes: { tenant: values(6), long: ["x".repeat(513)] } }, q, "rules.r");
+    expect(q.messages()).toEqual([
+      expect.stringMatching(/property 'rules\.r\.filter\.attributes\.long' has value "x{40}…"; allowed: values of at most 512 characters/),
+      expect.stringMatching(/property 'rules\.r\.filter' has value 26; allowed: at most 25 source and attribute values in all/),
+    ]);
   });
 });
 

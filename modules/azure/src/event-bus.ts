@@ -18,8 +18,9 @@ export interface AzureEventBusProps {
   readonly queues: Readonly<Record<string, AzureQueue>>;
 }
 
-/** Event Grid allows at most 25 values per advanced filter and 25 filters. */
+/** Event Grid allows at most 25 advanced-filter values across all filters of a subscription, each at most 512 characters. */
 const MAX_VALUES = 25;
+const MAX_VALUE_LENGTH = 512;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
@@ -33,6 +34,8 @@ export function toEventGridFilter(filter: EventFilterSpec, p: Problems, at: stri
     if (!values) return false;
     if (!Array.isArray(values) || values.length === 0) { p.add(`${at}.${clause}`, values, "at least one value to match"); return false; }
     if (values.length > MAX_VALUES) { p.add(`${at}.${clause}`, values.length, `at most ${MAX_VALUES} values (Event Grid advanced filter limit)`); return false; }
+    const long = values.find((v) => String(v).length > MAX_VALUE_LENGTH);
+    if (long !== undefined) { p.add(`${at}.${clause}`, `${String(long).slice(0, 40)}…`, `values of at most ${MAX_VALUE_LENGTH} characters (Event Grid advanced filter limit)`); return false; }
     return true;
   };
   if (filter.source && check("filter.source", filter.source)) stringIn.push({ key: "source", values: [...filter.source] });
@@ -41,6 +44,10 @@ export function toEventGridFilter(filter: EventFilterSpec, p: Problems, at: stri
     if (check(`filter.attributes.${key}`, values)) stringIn.push({ key: `data.${key}`, values: [...values] });
   }
   const types = filter.type && check("filter.type", filter.type) ? [...filter.type] : undefined;
+  const total = stringIn.reduce((n, f) => n + f.values.length, 0);
+  if (total > MAX_VALUES) {
+    p.add(`${at}.filter`, total, `at most ${MAX_VALUES} source and attribute values in all (Event Grid counts advanced-filter values per subscription; type values do not count)`);
+  }
   return { includedEventTypes: types, advancedFilter: stringIn.length ? { stringIn } : undefined };
 }
 
