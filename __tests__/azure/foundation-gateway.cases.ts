@@ -81,11 +81,15 @@ describe("AzureFunction", () => {
     expect(a.zip_deploy_file).toBeUndefined();
     expect(a.webdeploy_publish_basic_authentication_enabled).toBe(false);
     expect((Object.values(resources(prod.json, "azurerm_service_plan")) as any[]).every((p) => p.sku_name === "FC1" && p.os_type === "Linux")).toBe(true);
-    // Blob Data Owner only ever on one function's own deployment container or own host account.
-    const owner = (Object.values(resources(prod.json, "azurerm_role_assignment")) as any[]).filter((r) => r.role_definition_name === "Storage Blob Data Owner");
-    expect(owner.map((r) => r.scope.replace(/_[0-9A-F]{8}\.id\}$/, "")).sort()).toEqual([
-      "${azurerm_storage_account.orders_fn-api_host-storage", "${azurerm_storage_account.orders_fn-worker_host-storage",
-      "${azurerm_storage_container.orders_fn-api_deployments", "${azurerm_storage_container.orders_fn-worker_deployments",
+    // Each identity writes only its own deployment container and owns only its own host account.
+    const storageRoles = (Object.values(resources(prod.json, "azurerm_role_assignment")) as any[])
+      .filter((r) => /^Storage Blob/.test(r.role_definition_name) && /user_assigned_identity/.test(r.principal_id))
+      .map((r) => `${r.principal_id.replace(/^.*orders_fn-(\w+)_identity.*$/, "$1")} ${r.role_definition_name} ${r.scope.replace(/^\$\{(\w+)\.orders_fn-(\w+)_([a-z-]+)_.*$/, "$1 $2 $3")}`);
+    expect(storageRoles.sort()).toEqual([
+      "api Storage Blob Data Contributor azurerm_storage_container api deployments",
+      "api Storage Blob Data Owner azurerm_storage_account api host-storage",
+      "worker Storage Blob Data Contributor azurerm_storage_container worker deployments",
+      "worker Storage Blob Data Owner azurerm_storage_account worker host-storage",
     ]);
   });
 
@@ -98,7 +102,7 @@ describe("AzureFunction", () => {
     expect(blob.source).toMatch(new RegExp(`^assets/.*${pkg.hash}\\.zip$`));
     expect(blob.content_md5).toBe(createHash("md5").update(fs.readFileSync(pkg.path)).digest("hex"));
     // Terraform uploads with Entra ID (no shared keys): its identity may write this one container.
-    const uploader = find(prod.json, "azurerm_role_assignment", (r) => r.role_definition_name === "Storage Blob Data Contributor" && /orders_fn-api_deployments/.test(r.scope));
+    const uploader = find(prod.json, "azurerm_role_assignment", (r) => r.role_definition_name === "Storage Blob Data Contributor" && /orders_fn-api_deployments/.test(r.scope) && /client_config/.test(r.principal_id));
     expect(uploader.principal_id).toMatch(/data\.azurerm_client_config/);
     expect(blob.depends_on).toEqual([expect.stringMatching(/deployer-upload/)]);
     // A new package changes an app setting, which restarts the app onto it.

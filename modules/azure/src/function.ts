@@ -100,9 +100,10 @@ export class AzureFunction extends Construct implements PlatformFunction {
       storageAccountId: ctx.storage.id,
       containerAccessType: "private",
     });
+    // Read and write blobs of its own package container; no ACL management (Owner) needed there.
     const deployAccess = new RoleAssignment(this, "deploy-access", {
       scope: container.id,
-      roleDefinitionName: "Storage Blob Data Owner",
+      roleDefinitionName: "Storage Blob Data Contributor",
       principalId: this.identity.principalId,
       principalType: "ServicePrincipal",
     });
