@@ -19,7 +19,7 @@ export const dev: EnvironmentConfig = {
       apiManagementSku: "Consumption_0",
       // Dev runs a Burstable server: no PgBouncer, accepted explicitly.
       database: { skuName: "B_Standard_B1ms", acceptNoPooling: true },
-      budgetStartDate: "2026-01-01",
+      budgetStartDate: "2026-12-01",
     },
   },
   tags: { owner: "platform-team", cost_center: "cc-1001" },

@@ -24,7 +24,7 @@ export const prod: EnvironmentConfig = {
       apiManagementSku: "StandardV2_1",
       serviceBusSku: "Premium",
       backend: { resourceGroupName: "rg-tfstate", storageAccountName: "polycloudtfstateprd", containerName: "tfstate" },
-      budgetStartDate: "2026-01-01",
+      budgetStartDate: "2026-12-01",
     },
   },
   tags: { owner: "platform-team", cost_center: "cc-1001", data_classification: "confidential" },

@@ -23,7 +23,7 @@ export const staging: EnvironmentConfig = {
       location: "westeurope",
       apiManagementSku: "BasicV2_1",
       backend: { resourceGroupName: "rg-tfstate", storageAccountName: "polycloudtfstatestg", containerName: "tfstate" },
-      budgetStartDate: "2026-01-01",
+      budgetStartDate: "2026-12-01",
     },
   },
   tags: { owner: "platform-team", cost_center: "cc-1001" },

@@ -53,7 +53,7 @@ describe("AzureFoundation", () => {
 
   test("budget: resource group, actual + forecast to the action group, start date from the environment", () => {
     const b = only(prod.json, "azurerm_consumption_budget_resource_group");
-    expect(b).toMatchObject({ amount: 5000, time_grain: "Monthly", time_period: { start_date: "2026-01-01T00:00:00Z" } });
+    expect(b).toMatchObject({ amount: 5000, time_grain: "Monthly", time_period: { start_date: "2026-12-01T00:00:00Z" } });
     expect(b.notification.map((n: any) => [n.threshold_type, n.threshold])).toEqual([["Actual", 50], ["Actual", 80], ["Actual", 100], ["Forecasted", 90], ["Forecasted", 100]]);
     for (const n of b.notification) expect(n.contact_groups[0]).toMatch(/monitor_action_group/);
   });
