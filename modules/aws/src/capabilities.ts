@@ -1,7 +1,4 @@
-import {
-  CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS,
-  resolveFunction, resolvePool, resolveQueue, resolveRetry,
-} from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails } from "@polycloud/core";
 import { toEventPattern } from "./event-bus";
 import { parsePolicy } from "./iam";
 import { LAMBDA_RUNTIMES, logRetention } from "./limits";
@@ -10,9 +7,8 @@ import { sid } from "./queue";
 /* Conformance checks over a synthesized AWS stack of a service: the AWS column of the parity table. */
 
 type R = Record<string, any>;
-const all = (c: ConformanceContext, type: string): R[] => Object.values(c.json.resource?.[type] ?? {});
+const all = resourcesOfType;
 const namer = (c: ConformanceContext) => new Namer(c.service.name, c.env.name);
-const fails = (...pairs: [boolean, string][]): string[] => pairs.filter(([ok]) => !ok).map(([, m]) => m);
 const byName = (c: ConformanceContext, type: string, key: string, name: string): R | undefined => all(c, type).find((r) => r[key] === name);
 
 function perFunction(c: ConformanceContext, check: (id: string, lambda: R | undefined, spec: ReturnType<typeof resolveFunction>) => string[]): string[] {

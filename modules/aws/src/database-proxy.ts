@@ -1,6 +1,6 @@
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, resolvePool } from "@polycloud/core";
+import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, resolvePool, envVarPart } from "@polycloud/core";
 import { DbProxy } from "@cdktf/provider-aws/lib/db-proxy";
 import { DbProxyDefaultTargetGroup } from "@cdktf/provider-aws/lib/db-proxy-default-target-group";
 import { DbProxyTarget } from "@cdktf/provider-aws/lib/db-proxy-target";
@@ -18,7 +18,7 @@ import { AwsContext } from "./context";
 import { AwsFunction } from "./function";
 import { assumeRolePolicy, policyDocument } from "./iam";
 import { AURORA_CAPACITY, AURORA_POSTGRES_VERSIONS } from "./limits";
-import { envPart, sid } from "./queue";
+import { sid } from "./queue";
 
 export interface AwsDatabaseProxyProps {
   readonly context: AwsContext;
@@ -238,7 +238,7 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       Action: "rds-db:connect",
       Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${proxyResourceId}/${MASTER_USER}`,
     });
-    const prefix = `DB_${envPart(this.logicalId)}`;
+    const prefix = `DB_${envVarPart(this.logicalId)}`;
     fn.addEnvironment(`${prefix}_HOST`, this.endpoint);
     fn.addEnvironment(`${prefix}_PORT`, String(PORT));
     fn.addEnvironment(`${prefix}_NAME`, this.databaseName);

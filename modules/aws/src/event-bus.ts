@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, escapeTerraform, resolveRetry } from "@polycloud/core";
+import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, escapeTerraform, resolveRetry, envVarPart } from "@polycloud/core";
 import { CloudwatchEventArchive } from "@cdktf/provider-aws/lib/cloudwatch-event-archive";
 import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
@@ -11,7 +11,7 @@ import { createAlarm } from "./alarm";
 import { AwsContext } from "./context";
 import { AwsFunction } from "./function";
 import { denyInsecureTransport, policyDocument } from "./iam";
-import { AwsQueue, envPart, sid } from "./queue";
+import { AwsQueue, sid } from "./queue";
 
 export interface AwsEventBusProps {
   readonly context: AwsContext;
@@ -141,7 +141,7 @@ export class AwsEventBus extends Construct implements PlatformEventBus {
 
   grantPublish(fn: AwsFunction): void {
     fn.addToRolePolicy({ Sid: `Publish${sid(this.logicalId)}`, Effect: "Allow", Action: "events:PutEvents", Resource: this.bus.arn });
-    fn.addEnvironment(`EVENT_BUS_${envPart(this.logicalId)}_NAME`, this.bus.name);
+    fn.addEnvironment(`EVENT_BUS_${envVarPart(this.logicalId)}_NAME`, this.bus.name);
     fn.needsEndpoint("events");
   }
 }

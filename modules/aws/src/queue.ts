@@ -1,6 +1,6 @@
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformQueue, QueueSpec, ResolvedQueue, resolveQueue } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformQueue, QueueSpec, ResolvedQueue, resolveQueue, envVarPart } from "@polycloud/core";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
@@ -115,7 +115,7 @@ export class AwsQueue extends Construct implements PlatformQueue {
 
   grantSend(fn: AwsFunction): void {
     fn.addToRolePolicy({ Sid: `Send${sid(this.logicalId)}`, Effect: "Allow", Action: ["sqs:SendMessage", "sqs:GetQueueAttributes"], Resource: this.queue.arn });
-    fn.addEnvironment(`QUEUE_${envPart(this.logicalId)}_URL`, this.queue.url);
+    fn.addEnvironment(`QUEUE_${envVarPart(this.logicalId)}_URL`, this.queue.url);
     fn.needsEndpoint("sqs");
   }
 }
@@ -124,6 +124,3 @@ export function sid(text: string): string {
   return text.replace(/(^|[^A-Za-z0-9])([A-Za-z0-9])/g, (_m, _s, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, "");
 }
 
-export function envPart(text: string): string {
-  return text.toUpperCase().replace(/[^A-Z0-9]/g, "_");
-}

@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, envVarPart, resourcesOfType, fails, block } from "@polycloud/core";
 import { FLEX_RUNTIMES, RATE_LIMIT_PERIOD_SECONDS } from "./limits";
 import { FLEX_PACKAGE_BLOB, flexMemory, hhmmss } from "./function";
 import { urlTemplate } from "./gateway";
@@ -6,10 +6,9 @@ import { urlTemplate } from "./gateway";
 /* Conformance checks over a synthesized Azure stack of a service: the Azure column of the parity table. */
 
 type R = Record<string, any>;
-const all = (c: ConformanceContext, type: string): R[] => Object.values(c.json.resource?.[type] ?? {});
+const all = resourcesOfType;
 const namer = (c: ConformanceContext) => new Namer(c.service.name, c.env.name);
-const fails = (...pairs: [boolean, string][]): string[] => pairs.filter(([ok]) => !ok).map(([, m]) => m);
-const one = (v: any): R => (Array.isArray(v) ? v[0] : v) ?? {};
+const one = block;
 const apps = (c: ConformanceContext) => all(c, "azurerm_function_app_flex_consumption");
 const app = (c: ConformanceContext, id: string) => apps(c).find((a) => a.name === namer(c).name(NAME_RULES.azure.functionApp, id));
 const roles = (c: ConformanceContext, role: string) => all(c, "azurerm_role_assignment").filter((r) => r.role_definition_name === role);
@@ -140,7 +139,7 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     note: "the trigger binding itself lives in the function code",
     check: (c) => Object.entries(c.service.queues ?? {}).flatMap(([id, q]) => {
       const a = app(c, q.consumer);
-      const key = id.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+      const key = envVarPart(id);
       const closed = all(c, "azurerm_servicebus_namespace").some((n) => n.public_network_access_enabled === false);
       const endpoint = all(c, "azurerm_private_endpoint").some((e) => /azurerm_servicebus_namespace\./.test(String(one(e.private_service_connection).private_connection_resource_id)));
       return fails(

@@ -1,6 +1,6 @@
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool } from "@polycloud/core";
+import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart } from "@polycloud/core";
 import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
 import { PostgresqlFlexibleServer } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server";
 import { PostgresqlFlexibleServerActiveDirectoryAdministrator } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-active-directory-administrator";
@@ -142,7 +142,7 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
   grantConnect(fn: PlatformFunction): void {
     const f = fn as AzureFunction;
     f.useVnet();
-    const prefix = `DB_${this.props.logicalId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+    const prefix = `DB_${envVarPart(this.props.logicalId)}`;
     f.addSetting(`${prefix}_HOST`, this.endpoint);
     f.addSetting(`${prefix}_PORT`, String(this.port));
     f.addSetting(`${prefix}_NAME`, this.database.name);

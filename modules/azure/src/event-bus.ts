@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, resolveRetry } from "@polycloud/core";
+import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, resolveRetry, envVarPart } from "@polycloud/core";
 import { EventgridEventSubscription, EventgridEventSubscriptionAdvancedFilter } from "@cdktf/provider-azurerm/lib/eventgrid-event-subscription";
 import { EventgridTopic } from "@cdktf/provider-azurerm/lib/eventgrid-topic";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
@@ -8,7 +8,7 @@ import { StorageQueue } from "@cdktf/provider-azurerm/lib/storage-queue";
 import { createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
 import { AzureFunction } from "./function";
-import { AzureQueue, envPart } from "./queue";
+import { AzureQueue } from "./queue";
 
 export interface AzureEventBusProps {
   readonly context: AzureContext;
@@ -146,6 +146,6 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
   grantPublish(fn: PlatformFunction): void {
     const f = fn as AzureFunction;
     f.grantRole(`publish-${this.props.logicalId}`, this.topic.id, "EventGrid Data Sender");
-    f.addSetting(`EVENT_BUS_${envPart(this.props.logicalId)}_ENDPOINT`, this.topic.endpoint);
+    f.addSetting(`EVENT_BUS_${envVarPart(this.props.logicalId)}_ENDPOINT`, this.topic.endpoint);
   }
 }

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, PlatformQueue, QueueSpec, resolveQueue } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, PlatformQueue, QueueSpec, resolveQueue, envVarPart } from "@polycloud/core";
 import { ServicebusNamespace } from "@cdktf/provider-azurerm/lib/servicebus-namespace";
 import { ServicebusQueue } from "@cdktf/provider-azurerm/lib/servicebus-queue";
 import { alertWindow, createMetricAlert } from "./alarm";
@@ -51,7 +51,7 @@ export class AzureQueue extends Construct implements PlatformQueue {
     if (consumer) {
       consumer.grantRole(`receive-${logicalId}`, this.queue.id, "Azure Service Bus Data Receiver");
       if (props.privateNamespace) consumer.useVnet();
-      const prefix = envPart(logicalId);
+      const prefix = envVarPart(logicalId);
       consumer.addSetting(`QUEUE_${prefix}_NAME`, this.queue.name);
       // Identity-based trigger connection: `connection: "QUEUE_<ID>"` in the function's binding.
       consumer.addSetting(`QUEUE_${prefix}__fullyQualifiedNamespace`, `${namespace.name}.servicebus.windows.net`);
@@ -81,9 +81,8 @@ export class AzureQueue extends Construct implements PlatformQueue {
     const f = fn as AzureFunction;
     f.grantRole(`send-${this.props.logicalId}`, this.queue.id, "Azure Service Bus Data Sender");
     if (this.props.privateNamespace) f.useVnet();
-    f.addSetting(`QUEUE_${envPart(this.props.logicalId)}_NAME`, this.queue.name);
+    f.addSetting(`QUEUE_${envVarPart(this.props.logicalId)}_NAME`, this.queue.name);
     f.addSetting("SERVICE_BUS_NAMESPACE", `${this.props.namespace.name}.servicebus.windows.net`);
   }
 }
 
-export const envPart = (id: string) => id.toUpperCase().replace(/[^A-Z0-9]/g, "_");

@@ -74,3 +74,13 @@ export interface CapabilityRealisation {
 }
 
 export type CapabilityMap = Readonly<Record<CapabilityId, CapabilityRealisation>>;
+
+/** Every resource of one type in a conformance context's stack. */
+export function resourcesOfType(c: ConformanceContext, type: string): Record<string, any>[] {
+  return Object.values(c.json.resource?.[type] ?? {});
+}
+
+/** The messages of the failed [condition, message] pairs: a check's result. */
+export function fails(...pairs: [boolean, string][]): string[] {
+  return pairs.filter(([ok]) => !ok).map(([, m]) => m);
+}

@@ -88,6 +88,11 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** `order-created` → `ORDER_CREATED`: a logical id as part of an environment variable name. */
+export function envVarPart(id: string): string {
+  return id.toUpperCase().replace(/[^A-Z0-9]/g, "_");
+}
+
 /** Names all resources of one service in one environment. */
 export class Namer {
   constructor(

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { AlarmInfo, AlarmSignal, escapeTerraform } from "@polycloud/core";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
 import { GcpContext } from "./context";
+import { literal } from "./event-filter";
 
 export interface GcpAlarmProps {
   readonly signal: AlarmSignal;
@@ -55,7 +56,7 @@ export function createAlertPolicy(scope: Construct, id: string, ctx: GcpContext,
   return { name: props.name, signal: props.signal, threshold: props.threshold };
 }
 
-/** Quotes a value for a Monitoring or Pub/Sub filter string. */
+/** Quotes a value for a Monitoring filter (the same literal syntax as Pub/Sub filters). */
 export function quote(value: string): string {
-  return escapeTerraform(`"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`);
+  return escapeTerraform(literal(value));
 }

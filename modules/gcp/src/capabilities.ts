@@ -1,18 +1,15 @@
-import {
-  CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue,
-} from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
 import { GCF_RUNTIMES, CLOUD_SQL_SIZES } from "./limits";
 import { THROTTLE_WINDOW_SECONDS, pathTemplate } from "./gateway";
 
 /* Conformance checks over a synthesized GCP stack of a service: the GCP column of the parity table. */
 
 type R = Record<string, any>;
-const all = (c: ConformanceContext, type: string): R[] => Object.values(c.json.resource?.[type] ?? {});
+const all = resourcesOfType;
 const namer = (c: ConformanceContext) => new Namer(c.service.name, c.env.name);
-const fails = (...pairs: [boolean, string][]): string[] => pairs.filter(([ok]) => !ok).map(([, m]) => m);
 const byName = (c: ConformanceContext, type: string, name: string): R | undefined => all(c, type).find((r) => r.name === name);
 const svc = (r: R | undefined): R => r?.service_config?.[0] ?? r?.service_config ?? {};
-const one = (v: any): R => (Array.isArray(v) ? v[0] : v) ?? {};
+const one = block;
 const secs = (d: string | undefined) => (d ? Number(String(d).replace(/s$/, "")) : NaN);
 
 function perFunction(c: ConformanceContext, check: (id: string, fn: R | undefined, spec: ReturnType<typeof resolveFunction>) => string[]): string[] {

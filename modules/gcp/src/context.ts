@@ -1,4 +1,4 @@
-import { EnvironmentConfig, GcpEnvironmentSpec, Namer, TagMap, resolveThresholds } from "@polycloud/core";
+import { EnvironmentConfig, GcpEnvironmentSpec, NAME_RULES, Namer, TagMap, resolveThresholds } from "@polycloud/core";
 import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-project";
 import { KmsCryptoKey } from "@cdktf/provider-google/lib/kms-crypto-key";
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
@@ -31,4 +31,9 @@ export interface GcpContext {
 /** `service-<number>@<domain>`: Google-managed service agents of the project. */
 export function serviceAgent(ctx: Pick<GcpContext, "project">, domain: string): string {
   return `serviceAccount:service-${ctx.project.number}@${domain}`;
+}
+
+/** A globally unique bucket name: the project id, then the namer's name, cut to 63 characters. */
+export function bucketName(ctx: Pick<GcpContext, "projectId" | "namer">, ...parts: string[]): string {
+  return `${ctx.projectId}-${ctx.namer.name(NAME_RULES.gcp.bucket, ...parts)}`.slice(0, 63).replace(/-+$/, "");
 }

@@ -1,8 +1,7 @@
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import {
-  AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool,
-} from "@polycloud/core";
+  AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart} from "@polycloud/core";
 import { SqlDatabase } from "@cdktf/provider-google/lib/sql-database";
 import { SqlDatabaseInstance } from "@cdktf/provider-google/lib/sql-database-instance";
 import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
@@ -168,7 +167,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
       f.projectRole(`db-${this.props.logicalId}-${role.split(".").pop()}`, role, f.serviceAccount, condition);
     }
     f.useVpcConnector();
-    const prefix = `DB_${this.props.logicalId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+    const prefix = `DB_${envVarPart(this.props.logicalId)}`;
     f.addEnvironment(`${prefix}_HOST`, this.endpoint);
     f.addEnvironment(`${prefix}_PORT`, String(this.port));
     f.addEnvironment(`${prefix}_NAME`, this.database.name);

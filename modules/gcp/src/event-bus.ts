@@ -1,13 +1,12 @@
 import { Construct } from "constructs";
 import {
-  AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, resolveRetry,
-} from "@polycloud/core";
+  AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, resolveRetry, envVarPart} from "@polycloud/core";
 import { PubsubSubscription } from "@cdktf/provider-google/lib/pubsub-subscription";
 import { PubsubTopic } from "@cdktf/provider-google/lib/pubsub-topic";
 import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-iam-member";
 import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
 import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
-import { GcpContext, serviceAgent } from "./context";
+import { GcpContext, bucketName, serviceAgent } from "./context";
 import { GcpPushDelivery, PUBSUB_AGENT } from "./dead-letter";
 import { toPubsubFilter } from "./event-filter";
 import { GcpFunction } from "./function";
@@ -57,7 +56,7 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
     const archiveDays = spec.archiveRetentionDays ?? ctx.env.retention?.archiveDays ?? 0;
     if (archiveDays > 0) {
       const bucket = new StorageBucket(this, "archive-bucket", {
-        name: `${ctx.projectId}-${ctx.namer.name(NAME_RULES.gcp.bucket, logicalId, "archive")}`.slice(0, 63).replace(/-+$/, ""),
+        name: bucketName(ctx, logicalId, "archive"),
         location: ctx.region,
         uniformBucketLevelAccess: true,
         publicAccessPrevention: "enforced",
@@ -115,6 +114,6 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
   grantPublish(fn: PlatformFunction): void {
     const f = fn as GcpFunction;
     new PubsubTopicIamMember(this, `publisher-${f.logicalId}`, { topic: this.topic.id, role: "roles/pubsub.publisher", member: f.member });
-    f.addEnvironment(`EVENT_BUS_${this.props.logicalId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_TOPIC`, this.topic.id);
+    f.addEnvironment(`EVENT_BUS_${envVarPart(this.props.logicalId)}_TOPIC`, this.topic.id);
   }
 }

@@ -10,7 +10,7 @@ import { LoggingProjectBucketConfig } from "@cdktf/provider-google/lib/logging-p
 import { LoggingProjectSink } from "@cdktf/provider-google/lib/logging-project-sink";
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
-import { GcpContext, serviceAgent } from "./context";
+import { GcpContext, bucketName, serviceAgent } from "./context";
 import { DEFAULT_LOG_RETENTION_DAYS } from "./limits";
 import { GcpNetwork } from "./network";
 import { GcpProjectServices } from "./project-services";
@@ -115,7 +115,7 @@ export class GcpFoundation extends Construct {
 
     const [storageApi] = services.enable("storage.googleapis.com");
     const sourceBucket = new StorageBucket(this, "source-bucket", {
-      name: `${projectId}-${namer.name(NAME_RULES.gcp.bucket, "src")}`.slice(0, 63).replace(/-+$/, ""),
+      name: bucketName({ projectId, namer }, "src"),
       location: region,
       uniformBucketLevelAccess: true,
       publicAccessPrevention: "enforced",

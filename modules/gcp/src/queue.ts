@@ -1,6 +1,6 @@
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, PlatformQueue, QueueSpec, resolveQueue } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, PlatformQueue, QueueSpec, resolveQueue, envVarPart } from "@polycloud/core";
 import { PubsubTopic } from "@cdktf/provider-google/lib/pubsub-topic";
 import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-iam-member";
 import { GcpContext } from "./context";
@@ -65,6 +65,6 @@ export class GcpQueue extends Construct implements PlatformQueue {
   grantSend(fn: PlatformFunction): void {
     const f = fn as GcpFunction;
     new PubsubTopicIamMember(this, `publisher-${f.logicalId}`, { topic: this.topic.id, role: "roles/pubsub.publisher", member: f.member });
-    f.addEnvironment(`QUEUE_${this.props.logicalId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_TOPIC`, this.topic.id);
+    f.addEnvironment(`QUEUE_${envVarPart(this.props.logicalId)}_TOPIC`, this.topic.id);
   }
 }
