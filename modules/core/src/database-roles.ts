@@ -49,7 +49,6 @@ export function databaseIdentifierProblem(name: string): string | undefined {
   if (name.length === 0) return "is empty";
   if (Buffer.byteLength(name, "utf8") > POSTGRES_IDENTIFIER_MAX_BYTES) return `is longer than ${POSTGRES_IDENTIFIER_MAX_BYTES} bytes`;
   // Control characters and `$` (dollar quoting) are never needed in a role, schema or database name.
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f$]/.test(name)) return "contains a control character or `$`";
   return undefined;
 }
