@@ -88,10 +88,11 @@ export function databaseRolesSql(plan: DatabaseRolesPlan): string {
       lines.push(
         "DO $roles$ BEGIN",
         `  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(role.name)}) THEN`,
-        `    CREATE ROLE ${id} LOGIN;`,
+        // The attributes are spelled out (they are the defaults) so a reader sees what the role lacks.
+        // An existing role is left as it is: only a superuser could change its attributes.
+        `    CREATE ROLE ${id} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;`,
         "  END IF;",
         "END $roles$;",
-        `ALTER ROLE ${id} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;`,
       );
     }
     for (const parent of role.memberOf ?? []) lines.push(`GRANT ${quoteIdentifier(parent)} TO ${id};`);
