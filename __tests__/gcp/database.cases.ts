@@ -29,7 +29,7 @@ describe("GcpDatabaseProxy", () => {
     const pool = sql.settings.connection_pool_config[0];
     expect(pool.connection_pooling_enabled).toBe(true);
     expect(Object.fromEntries(pool.flags.map((f: any) => [f.name, f.value]))).toEqual({
-      pool_mode: "transaction", max_pool_size: "720", min_pool_size: "320", query_wait_timeout: "30",
+      pool_mode: "transaction", max_pool_size: "720", min_pool_size: "320", query_wait_timeout: "5",
     });
     expect(sql.settings.database_flags).toEqual(expect.arrayContaining([{ name: "cloudsql.iam_authentication", value: "on" }, { name: "max_connections", value: "800" }]));
   });
