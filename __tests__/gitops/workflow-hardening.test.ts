@@ -148,13 +148,22 @@ describe("what the issue asks of each workflow", () => {
     expect(runs(drift.jobs.report).join("\n")).toMatch(/gh issue create[\s\S]*gh issue edit|gh issue edit[\s\S]*gh issue create/);
   });
 
-  test("release: version tags and the changesets release PR, token from secrets, provenance where supported", () => {
-    expect(release.on.push).toEqual({ branches: ["main"], tags: ["v*.*.*"] });
-    expect(stepUses(release.jobs.release)).toContain("changesets/action");
-    expect(release.jobs.release.permissions["id-token"]).toBe("write");
+  test("release: main only (no tag trigger), the changesets PR opened with an App token, a registry token that is GITHUB_TOKEN only for GitHub Packages", () => {
+    expect(release.on).toEqual({ push: { branches: ["main"] } });
+    expect(release.jobs.release.environment).toBe("release");
+    expect(stepUses(release.jobs.release)).toEqual(expect.arrayContaining(["actions/create-github-app-token", "changesets/action"]));
+    const changesets = release.jobs.release.steps.find((s: any) => String(s.uses).startsWith("changesets/action@"));
+    expect(changesets.env.GITHUB_TOKEN).toBe("${{ steps.app-token.outputs.token }}");
+    expect(changesets.env.NODE_AUTH_TOKEN).toBe("${{ secrets.NPM_TOKEN || (steps.registry.outputs.github-packages == 'true' && github.token || '') }}");
+    const app = release.jobs.release.steps.find((s: any) => String(s.uses).startsWith("actions/create-github-app-token@"));
+    expect(app).toMatchObject({ id: "app-token", with: { "client-id": "${{ secrets.RELEASE_APP_CLIENT_ID }}", "private-key": "${{ secrets.RELEASE_APP_PRIVATE_KEY }}" } });
+    // The job's own token can no longer write the repository; the App does that.
+    expect(release.jobs.release.permissions).toEqual({ contents: "read", "id-token": "write", packages: "write" });
+    // github.token appears nowhere else as a registry token, and provenance is decided by the script.
     const text = files.find((f) => f.file === ".github/workflows/release.yml")!.text;
-    expect(text).toContain("NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN || github.token }}");
-    expect(text).toContain("NPM_CONFIG_PROVENANCE=true");
+    expect(text.match(/github\.token/g)).toHaveLength(1);
+    expect(text).not.toContain("NPM_CONFIG_PROVENANCE=true");
+    expect(runs(release.jobs.release).join("\n")).toContain("npm run --silent registry:release-config");
     expect(runs(release.jobs.release)).toEqual(expect.arrayContaining(["npm run typecheck", "npm run lint", "npm run test:jest"]));
   });
 });
