@@ -137,7 +137,12 @@ test("trust policies name each environment's own account (from environments/*.ts
     expect(md).toContain(`"Federated": "arn:aws:iam::${e.clouds.aws!.accountId}:oidc-provider/token.actions.githubusercontent.com"`);
     expect(md).toContain(`github-plan-${e.name}@${e.clouds.gcp!.projectId}.iam.gserviceaccount.com`);
   }
-  expect(md).toContain("RELEASE_APP_PRIVATE_KEY");
+  // Every secret the workflows read is named in the setup (README table or generated section).
+  const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+  const used = new Set(fs.readdirSync(path.join(REPO_ROOT, ".github", "workflows")).flatMap((f) => [...fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", f), "utf8").matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1])));
+  expect([...used].sort()).toEqual(["AWS_ROLE_ARN", "AZURE_CLIENT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_TENANT_ID", "GCP_SERVICE_ACCOUNT", "GCP_WORKLOAD_IDENTITY_PROVIDER", "NPM_REGISTRY_URL", "NPM_TOKEN", "RELEASE_APP_CLIENT_ID", "RELEASE_APP_PRIVATE_KEY"]);
+  for (const name of used) expect({ name, documented: readme.includes(`\`${name}\``) }).toEqual({ name, documented: true });
+  expect(md).toContain("`RELEASE_APP_CLIENT_ID` and `RELEASE_APP_PRIVATE_KEY`");
 });
 
 test("the README's one-time setup is the generated one", () => {
