@@ -1,14 +1,20 @@
 import { EnvironmentConfig } from "@polycloud/core";
 
-/** Development: small, cheap, short retention, no deletion protection, local state by default. */
+/** Development: small, cheap, short retention, no deletion protection, remote state (PLATFORM_LOCAL_STATE=1 for local). */
 export const dev: EnvironmentConfig = {
   name: "dev",
   clouds: {
-    aws: { accountId: "111111111111", region: "eu-west-1", vpcCidr: "10.40.0.0/16" },
+    aws: {
+      accountId: "111111111111",
+      region: "eu-west-1",
+      vpcCidr: "10.40.0.0/16",
+      backend: { bucket: "polycloud-tfstate-dev", region: "eu-west-1" },
+    },
     gcp: {
       projectId: "polycloud-dev-0001",
       region: "europe-west1",
       billingAccount: "0A1B2C-3D4E5F-6A7B8C",
+      backend: { bucket: "polycloud-tfstate-dev-gcp" },
       // Dev runs the cheaper Enterprise edition: no managed pooling, accepted explicitly.
       database: { edition: "ENTERPRISE", tier: "db-custom-1-3840", acceptNoPooling: true },
     },
@@ -17,6 +23,7 @@ export const dev: EnvironmentConfig = {
       tenantId: "00000000-0000-4000-8000-0000000000aa",
       location: "westeurope",
       apiManagementSku: "Consumption_0",
+      backend: { resourceGroupName: "rg-tfstate", storageAccountName: "polycloudtfstatedev", containerName: "tfstate" },
       // Dev runs a Burstable server: no PgBouncer, accepted explicitly.
       database: { skuName: "B_Standard_B1ms", acceptNoPooling: true },
       budgetStartDate: "2026-12-01",

@@ -10,8 +10,8 @@ describe("GCP foundation", () => {
     expect(p.default_labels.environment).toBe("prod");
   });
 
-  test("backend: GCS when configured, local otherwise", () => {
-    expect(dev.json.terraform.backend).toEqual({ local: { path: "terraform.dev-gcp.tfstate" } });
+  test("backend: GCS when configured (every sample environment; the local default is in __tests__/stacks/composition)", () => {
+    expect(dev.json.terraform.backend.gcs).toEqual({ bucket: "polycloud-tfstate-dev-gcp", prefix: "dev/gcp/orders" });
     expect(prod.json.terraform.backend.gcs).toEqual({
       bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/orders",
       impersonate_service_account: "terraform-state@polycloud-prod-0001.iam.gserviceaccount.com",

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { rootRepositoryUrl } from "../../scripts/registry/release-config";
 import { REPO_ROOT, WorkspacePackage, workspacePackages } from "../../scripts/registry/workspace-packages";
 
 /**
@@ -34,6 +35,8 @@ each("identity: semver version, licence, keywords with cdktf, repository pointin
   const repo = m.repository as { type?: string; url?: string; directory?: string };
   expect(repo).toMatchObject({ type: "git", directory: path.relative(REPO_ROOT, p.dir).split(path.sep).join("/") });
   expect(repo.url).toMatch(/^git\+https:\/\//);
+  // One configured value: the root package.json's repository.url (npm run registry:repository -- <url>).
+  expect(repo.url).toBe(rootRepositoryUrl());
 });
 
 each("entry points: main/types/exports under lib/, built with declarations by its own tsconfig", (p) => {

@@ -12,6 +12,7 @@ import { NEWER_THAN_MIRROR, findAwsProviderMirror, findOnPath, mirrorProviderVer
 import { comparePlans, redactPlan } from "../../scripts/plan/review";
 import { renderMarkdown, summarizePlan } from "../../scripts/plan/summary";
 import { guard } from "../../scripts/plan-guard";
+import { checkLockFile, parseLockFile } from "../../scripts/gitops/lock-files";
 
 /**
  * Real Terraform over every AWS stack: init from the local provider mirror, validate, and an
@@ -103,6 +104,18 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
     const reviewed = redactPlan(plan);
     expect(summarizePlan("dev-aws", reviewed)).toEqual(summary);
     expect(comparePlans(reviewed, plan)).toEqual([]);
+  });
+
+  test("the lock file init writes from the offline mirror cannot be committed: wrong version, no zh: checksums (README: provider lock files)", () => {
+    const lock = fs.readFileSync(path.join(work, stackNames[0], ".terraform.lock.hcl"), "utf8");
+    const [aws] = parseLockFile(lock);
+    expect(aws).toMatchObject({ source: "registry.terraform.io/hashicorp/aws", version: mirrorProviderVersion(mirror!) });
+    expect(aws.hashes.every((h) => h.startsWith("h1:"))).toBe(true);
+    const pinned = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", stackNames[0], "cdk.tf.json"), "utf8")).terraform.required_providers;
+    expect(checkLockFile(lock, pinned)).toEqual([
+      `registry.terraform.io/hashicorp/aws: locked ${mirrorProviderVersion(mirror!)}, the stack pins ${pinned.aws.version}`,
+      "registry.terraform.io/hashicorp/aws: no zh: checksum of the official release archive",
+    ]);
   });
 
   test("plan guard: real plans that only create pass; a real plan destroying a DLQ is refused unless allow-listed", () => {
