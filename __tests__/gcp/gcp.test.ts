@@ -6,3 +6,4 @@ import "./database.cases";
 import "./foundation-budget.cases";
 import "./function-gateway.cases";
 import "./messaging.cases";
+import "./ordering.cases";

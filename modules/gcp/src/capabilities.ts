@@ -1,6 +1,6 @@
 import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
 import { GCF_RUNTIMES, CLOUD_SQL_SIZES } from "./limits";
-import { THROTTLE_WINDOW_SECONDS, pathTemplate } from "./gateway";
+import { pathTemplate, throttleThreshold } from "./gateway";
 
 /* Conformance checks over a synthesized GCP stack of a service: the GCP column of the parity table. */
 
@@ -60,7 +60,7 @@ export const GCP_CAPABILITIES: CapabilityMap = {
   },
   "function.memory": {
     mode: "native", realisedBy: "service_config.available_memory (+ available_cpu sized for it)",
-    check: (c) => perFunction(c, (_id, f, s) => fails([svc(f).available_memory === `${s.memoryMb}M`, `available_memory ${svc(f).available_memory}`])),
+    check: (c) => perFunction(c, (_id, f, s) => fails([svc(f).available_memory === `${s.memoryMb}Mi`, `available_memory ${svc(f).available_memory}`])),
   },
   "function.timeout": {
     mode: "native", realisedBy: "service_config.timeout_seconds",
@@ -128,14 +128,14 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     }),
   },
   "gateway.throttle": {
-    mode: "different", realisedBy: "google_compute_security_policy throttle rule (count = burst + rate × 60 per 60 s, deny(429)) on every backend service",
-    note: "Cloud Armor counts per window instead of a token bucket",
+    mode: "different", realisedBy: "google_compute_security_policy throttle rule (count = burst + rate × 10 per 10 s, the shortest Cloud Armor interval; deny(429)) on every backend service",
+    note: "Cloud Armor counts per 10 s window instead of a token bucket: a whole window's B + 10·R may arrive in one second",
     check: (c) => Object.values(c.service.gateways ?? {}).flatMap((g) => {
       const policy = all(c, "google_compute_security_policy")[0];
       const rule = (policy?.rule ?? []).find((r: R) => r.action === "throttle");
       const t = one(one(rule?.rate_limit_options).rate_limit_threshold);
       return fails(
-        [t.count === g.throttle.burstLimit + g.throttle.rateLimit * THROTTLE_WINDOW_SECONDS && t.interval_sec === THROTTLE_WINDOW_SECONDS, `threshold ${JSON.stringify(t)}`],
+        [t.count === throttleThreshold(g.throttle.rateLimit, g.throttle.burstLimit).count && t.interval_sec === throttleThreshold(g.throttle.rateLimit, g.throttle.burstLimit).intervalSec, `threshold ${JSON.stringify(t)}`],
         [lbBackends(c).length > 0 && lbBackends(c).every((b) => !!b.security_policy), "backend without security policy"],
       );
     }),

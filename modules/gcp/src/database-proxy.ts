@@ -6,9 +6,9 @@ import { SqlDatabase } from "@cdktf/provider-google/lib/sql-database";
 import { SqlDatabaseInstance } from "@cdktf/provider-google/lib/sql-database-instance";
 import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
 import { createAlertPolicy, quote } from "./alarm";
-import { GcpContext } from "./context";
+import { GcpContext, keyReady } from "./context";
 import { GcpFunction } from "./function";
-import { CLOUD_SQL_SIZES, POOLED_PORT } from "./limits";
+import { CLOUD_SQL_SIZES, POOLED_PORT, TRANSACTION_LOG_DAYS } from "./limits";
 
 export interface GcpDatabaseProxyProps {
   readonly context: GcpContext;
@@ -57,6 +57,12 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     const pool = resolvePool(spec.pool);
     const prod = ctx.env.deletionProtection;
     const backupDays = ctx.env.retention?.backupDays ?? 7;
+    // Point-in-time recovery reaches back as far as the environment keeps backups (AWS: 35 days in prod).
+    const logDays = TRANSACTION_LOG_DAYS[edition === "ENTERPRISE_PLUS" ? "ENTERPRISE_PLUS" : "ENTERPRISE"];
+    if (!Number.isInteger(backupDays) || backupDays < logDays.min || backupDays > logDays.max) {
+      this.problems.add(`environments/${ctx.env.name}.retention.backupDays`, backupDays,
+        `${logDays.min}..${logDays.max} (Cloud SQL ${edition} keeps transaction logs for point-in-time recovery at most ${logDays.max} days)`);
+    }
     const [sqlApi] = ctx.services.enable("sqladmin.googleapis.com");
 
     const instanceName = ctx.namer.name(NAME_RULES.gcp.sqlInstance, logicalId);
@@ -82,7 +88,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
         backupConfiguration: {
           enabled: true,
           pointInTimeRecoveryEnabled: true,
-          transactionLogRetentionDays: Math.min(backupDays, 7),
+          transactionLogRetentionDays: backupDays,
           backupRetentionSettings: { retainedBackups: backupDays, retentionUnit: "COUNT" },
         },
         databaseFlags: [
@@ -109,7 +115,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
         userLabels: { ...ctx.labels, component: "database" },
       },
       lifecycle: { preventDestroy: prod },
-      dependsOn: [sqlApi, ...(ctx.network.peering ? [ctx.network.peering] : [])],
+      dependsOn: [sqlApi, ...keyReady(this, ctx, "cloudsql"), ...(ctx.network.peering ? [ctx.network.peering] : [])],
     });
     this.port = this.pooled ? POOLED_PORT : 5432;
     this.database = new SqlDatabase(this, "database", {
