@@ -18,6 +18,13 @@ function perFunction(c: ConformanceContext, check: (id: string, fn: R | undefine
   );
 }
 
+/** The Pub/Sub service agent's member as the stack writes it: read from its google_project_service_identity. */
+function pubsubAgent(c: ConformanceContext): string[] {
+  return Object.entries(c.json.resource?.google_project_service_identity ?? {})
+    .filter(([, r]) => (r as R).service === "pubsub.googleapis.com")
+    .map(([name]) => `\${google_project_service_identity.${name}.member}`);
+}
+
 /** Every push delivery path (queues and bus rules) with its subscription and DLQ pieces. */
 function deliveries(c: ConformanceContext) {
   const n = namer(c);
@@ -70,7 +77,9 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     mode: "native", realisedBy: "google_service_account per function (runtime + build); grants on single resources (topic, secret, run service, conditioned Cloud SQL roles)",
     check: (c) => {
       const members = all(c, "google_project_iam_member");
-      const broad = members.filter((m) => /roles\/(owner|editor|viewer)$|admin$/i.test(m.role));
+      // The build identity's objectAdmin is allowed only conditioned on the gen2 sources bucket.
+      const gcfSources = (m: R) => m.role === "roles/storage.objectAdmin" && /^resource\.name\.startsWith\("projects\/_\/buckets\/gcf-v2-sources-[^"/]+"\)$/.test(one(m.condition).expression ?? "");
+      const broad = members.filter((m) => /roles\/(owner|editor|viewer)$|admin$/i.test(m.role) && !gcfSources(m));
       const unconditionedSql = members.filter((m) => /cloudsql\.(client|instanceUser)/.test(m.role) && !one(m.condition).expression);
       return [
         ...perFunction(c, (_id, f) => fails([/^\$\{google_service_account\./.test(svc(f).service_account_email ?? ""), "runtime service account is not its own"])),
@@ -175,10 +184,10 @@ export const GCP_CAPABILITIES: CapabilityMap = {
       [one(d.subscription?.dead_letter_policy).max_delivery_attempts === d.maxAttempts, `${d.label}: max_delivery_attempts`],
       [!!d.dlqTopic, `${d.label}: no DLQ topic`],
     )).concat(fails([
-      all(c, "google_pubsub_topic_iam_member").filter((m) => m.role === "roles/pubsub.publisher" && /gcp-sa-pubsub/.test(m.member)).length >= deliveries(c).length,
+      all(c, "google_pubsub_topic_iam_member").filter((m) => m.role === "roles/pubsub.publisher" && pubsubAgent(c).includes(m.member)).length >= deliveries(c).length,
       "Pub/Sub agent cannot publish to every dead-letter topic",
     ], [
-      all(c, "google_pubsub_subscription_iam_member").filter((m) => m.role === "roles/pubsub.subscriber" && /gcp-sa-pubsub/.test(m.member)).length >= deliveries(c).length,
+      all(c, "google_pubsub_subscription_iam_member").filter((m) => m.role === "roles/pubsub.subscriber" && pubsubAgent(c).includes(m.member)).length >= deliveries(c).length,
       "Pub/Sub agent cannot acknowledge every source subscription",
     ])),
   },

@@ -93,6 +93,8 @@ export class GcpFunction extends Construct implements PlatformFunction {
         bucket: ctx.sourceBucket.name,
         role: "roles/storage.objectViewer",
         member: `serviceAccount:${this.buildServiceAccount.email}`,
+        // The bucket may live in the (partitioned) foundation stack: wait for this stack's API too.
+        dependsOn: ctx.services.enable("storage.googleapis.com"),
       }),
     );
     // IAM is eventually consistent: a build started right after the grants is refused the source.
@@ -122,6 +124,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
       bucket: ctx.sourceBucket.name,
       name: `${props.logicalId}/${pkg.hash}.zip`,
       source: asset?.path ?? "",
+      dependsOn: ctx.services.enable("storage.googleapis.com"),
     });
 
     const perInstance = spec.perInstanceConcurrency;
