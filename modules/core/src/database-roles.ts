@@ -49,7 +49,6 @@ export function databaseIdentifierProblem(name: string): string | undefined {
   if (name.length === 0) return "is empty";
   if (Buffer.byteLength(name, "utf8") > POSTGRES_IDENTIFIER_MAX_BYTES) return `is longer than ${POSTGRES_IDENTIFIER_MAX_BYTES} bytes`;
   // Control characters and `$` (dollar quoting) are never needed in a role, schema or database name.
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f$]/.test(name)) return "contains a control character or `$`";
   return undefined;
 }
@@ -89,10 +88,11 @@ export function databaseRolesSql(plan: DatabaseRolesPlan): string {
       lines.push(
         "DO $roles$ BEGIN",
         `  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${quoteLiteral(role.name)}) THEN`,
-        `    CREATE ROLE ${id} LOGIN;`,
+        // The attributes are spelled out (they are the defaults) so a reader sees what the role lacks.
+        // An existing role is left as it is: only a superuser could change its attributes.
+        `    CREATE ROLE ${id} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;`,
         "  END IF;",
         "END $roles$;",
-        `ALTER ROLE ${id} NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;`,
       );
     }
     for (const parent of role.memberOf ?? []) lines.push(`GRANT ${quoteIdentifier(parent)} TO ${id};`);
