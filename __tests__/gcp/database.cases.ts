@@ -39,14 +39,14 @@ describe("GcpDatabaseProxy", () => {
 
   test("functions log in as IAM service-account users with roles conditioned on this instance", () => {
     const users = Object.values(resources(prod.json, "google_sql_user")) as any[];
-    expect(users).toHaveLength(2);
+    expect(users).toHaveLength(3); // two functions and the migration identity
     for (const u of users) {
       expect(u.type).toBe("CLOUD_IAM_SERVICE_ACCOUNT");
       expect(u.name).toMatch(/^\$\{google_service_account\.[^}]+\.account_id\}@polycloud-prod-0001\.iam$/);
       expect(u.password).toBeUndefined();
     }
     const grants = Object.values(resources(prod.json, "google_project_iam_member")).filter((m: any) => /cloudsql/.test(m.role)) as any[];
-    expect(grants).toHaveLength(4);
+    expect(grants).toHaveLength(6);
     for (const g of grants) expect(g.condition.expression).toMatch(/^resource\.name == "projects\/polycloud-prod-0001\/instances\/\$\{google_sql_database_instance\./);
     const env = Object.values(resources(prod.json, "google_cloudfunctions2_function")).map((f: any) => f.service_config.environment_variables);
     for (const e of env) expect(e).toMatchObject({ DB_MAIN_PORT: "6432", DB_MAIN_SSLMODE: "require", DB_MAIN_HOST: expect.stringMatching(/private_ip_address/) });
