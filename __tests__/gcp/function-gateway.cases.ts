@@ -140,6 +140,12 @@ describe("GcpHttpGateway", () => {
     expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/GcpHttpGateway\(public\): environments\/dev has no clouds\.gcp\.gatewayDomains/));
   });
 
+  test("a throttle whose 10 s count exceeds Cloud Armor's 1,000,000 is rejected", () => {
+    expect(gcpProblems("dev", () => {}, (s) => { s.gateways.public.throttle = { rateLimit: 100000, burstLimit: 100000 }; })).toContainEqual(
+      expect.stringMatching(/GcpHttpGateway\(public\): property 'throttle' has value \{"rateLimit":100000,"burstLimit":100000\}; allowed: burstLimit \+ rateLimit × 10 at most 1000000/),
+    );
+  });
+
   test("outside dev a gateway without domains is an error", () => {
     expect(gcpProblems("prod", (e) => { delete e.clouds.gcp.gatewayDomains; })).toContainEqual(
       expect.stringMatching(/GcpHttpGateway\(public\): property 'environments\/prod\.clouds\.gcp\.gatewayDomains' has value \[\]; allowed: at least one domain/),

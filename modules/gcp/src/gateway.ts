@@ -14,7 +14,7 @@ import { ComputeUrlMap } from "@cdktf/provider-google/lib/compute-url-map";
 import { createAlertPolicy, quote } from "./alarm";
 import { GcpContext } from "./context";
 import { GcpFunction } from "./function";
-import { ARMOR_INTERVALS } from "./limits";
+import { ARMOR_INTERVALS, ARMOR_MAX_THROTTLE_COUNT } from "./limits";
 
 export interface GcpHttpGatewayProps {
   readonly context: GcpContext;
@@ -84,6 +84,11 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
     const [computeApi] = ctx.services.enable("compute.googleapis.com");
 
     const { rateLimit, burstLimit } = spec.throttle;
+    const threshold = throttleThreshold(rateLimit, burstLimit);
+    if (threshold.count > ARMOR_MAX_THROTTLE_COUNT) {
+      this.problems.add("throttle", { rateLimit, burstLimit },
+        `burstLimit + rateLimit × ${threshold.intervalSec} at most ${ARMOR_MAX_THROTTLE_COUNT} (Cloud Armor's throttle count limit per ${threshold.intervalSec} s interval)`);
+    }
     this.securityPolicy = new ComputeSecurityPolicy(this, "armor", {
       name: name("armor"),
       description: `rate ${rateLimit}/s, burst ${burstLimit}`,
@@ -99,7 +104,7 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
             exceedAction: "deny(429)",
             // Gateway-wide, like the API Gateway stage limit (not per client).
             enforceOnKey: "ALL",
-            rateLimitThreshold: throttleThreshold(rateLimit, burstLimit),
+            rateLimitThreshold: threshold,
           },
         },
         { action: "allow", priority: 2147483647, description: "default", match: { versionedExpr: "SRC_IPS_V1", config: { srcIpRanges: ["*"] } } },

@@ -52,6 +52,9 @@ export const DEFAULT_LOG_RETENTION_DAYS = 30;
  */
 export const ARMOR_INTERVALS = [10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600] as const;
 
+/** Cloud Armor's largest throttle rate_limit_threshold count. */
+export const ARMOR_MAX_THROTTLE_COUNT = 1_000_000;
+
 /** Pooled connections to Cloud SQL managed connection pooling use this port. */
 export const POOLED_PORT = 6432;
 
