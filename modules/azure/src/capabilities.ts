@@ -1,6 +1,6 @@
 import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, envVarPart, resourcesOfType, fails, block } from "@polycloud/core";
 import { FLEX_RUNTIMES, RATE_LIMIT_PERIOD_SECONDS } from "./limits";
-import { FLEX_PACKAGE_BLOB, flexMemory, hhmmss } from "./function";
+import { FLEX_PACKAGE_BLOB, REMOVE_INJECTED_STORAGE_COMMAND, flexMemory, hhmmss } from "./function";
 import { urlTemplate } from "./gateway";
 import { globalName } from "./names";
 import { SERVICE_BUS_HOST_SETTINGS, parseServiceBusDuration } from "./queue";
@@ -19,6 +19,13 @@ const alertMetrics = (c: ConformanceContext) => all(c, "azurerm_monitor_metric_a
 
 function perFunction(c: ConformanceContext, check: (id: string, a: R | undefined, spec: ReturnType<typeof resolveFunction>) => string[]): string[] {
   return Object.entries(c.service.functions).flatMap(([id, f]) => check(id, app(c, id), resolveFunction(f)).map((m) => `function ${id}: ${m}`));
+}
+/** The app has the post-apply step that deletes the provider-injected AzureWebJobsStorage, re-run whenever the app changes. */
+function hostStorageFixed(c: ConformanceContext, a: R | undefined): boolean {
+  if (!a) return false;
+  const address = Object.entries(c.json.resource?.azurerm_function_app_flex_consumption ?? {}).find(([, r]) => r === a)?.[0];
+  return all(c, "terraform_data").some((d) => (d.lifecycle?.replace_triggered_by ?? []).includes(`azurerm_function_app_flex_consumption.${address}`)
+    && (d.provisioner ?? []).some((p: R) => p["local-exec"]?.command === REMOVE_INJECTED_STORAGE_COMMAND));
 }
 const policies = (c: ConformanceContext) => [...all(c, "azurerm_api_management_api_policy"), ...all(c, "azurerm_api_management_api_operation_policy")].map((p) => String(p.xml_content));
 
@@ -41,10 +48,11 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     check: (c) => perFunction(c, (_id, a, s) => fails([a?.app_settings?.AzureFunctionsJobHost__functionTimeout === hhmmss(s.timeoutSeconds), `functionTimeout ${a?.app_settings?.AzureFunctionsJobHost__functionTimeout}`])),
   },
   "function.identity": {
-    mode: "native", realisedBy: "azurerm_user_assigned_identity per function, also for host storage (its own account) and telemetry; role assignments scoped to one queue, topic, vault, container or account",
+    mode: "native", realisedBy: "azurerm_user_assigned_identity per function, also for host storage (its own account; the provider-injected AzureWebJobsStorage removed after every apply that changes the app) and telemetry; role assignments scoped to one queue, topic, vault, container or account",
     check: (c) => perFunction(c, (_id, a) => fails(
       [one(a?.identity).type === "UserAssigned", "no user-assigned identity"],
       [a?.app_settings?.AzureWebJobsStorage__credential === "managedidentity" && a?.app_settings?.AzureWebJobsStorage === undefined, "host storage not identity-based"],
+      [hostStorageFixed(c, a), "no post-apply removal of the injected AzureWebJobsStorage"],
     ))
       .concat(all(c, "azurerm_role_assignment").filter((r) => /^(Owner|Contributor)$/.test(r.role_definition_name) || /^\/subscriptions\/[^/]+$/.test(String(r.scope))).map((r) => `broad role ${r.role_definition_name} on ${r.scope}`)),
   },

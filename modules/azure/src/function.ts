@@ -56,7 +56,8 @@ export interface FlexScale {
 /**
  * Instances × per-instance concurrency for a spec. With a cap, the per-instance concurrency is
  * the largest value up to the spec's that divides the cap with at most 1000 instances, so
- * instances × per-instance equals the cap exactly (a cap of 7 with 2 per instance becomes 7 × 1).
+ * instances × per-instance equals the cap exactly (a cap of 7 with 2 per instance becomes 7 × 1; a cap
+ * beyond 1000 instances raises the per-instance share instead, 2000 × 1 becoming 1000 × 2).
  * Without a cap, Flex's default of 100 instances stays.
  */
 export function flexScale(maxConcurrency: number | undefined, perInstance: number): FlexScale {
@@ -65,7 +66,11 @@ export function flexScale(maxConcurrency: number | undefined, perInstance: numbe
   for (let p = Math.min(per, maxConcurrency); p >= 1; p--) {
     if (maxConcurrency % p === 0 && maxConcurrency / p <= FLEX_MAX_INSTANCES.max) return { instances: maxConcurrency / p, perInstance: p, total: maxConcurrency };
   }
-  // A cap above 1000 with no divisor in range: the closest product below the cap.
+  // A cap above 1000 instances' worth: raise per-instance concurrency to an exact split if one exists.
+  for (let p = per + 1; p <= FLEX_MAX_INSTANCES.max; p++) {
+    if (maxConcurrency % p === 0 && maxConcurrency / p <= FLEX_MAX_INSTANCES.max) return { instances: maxConcurrency / p, perInstance: p, total: maxConcurrency };
+  }
+  // No exact split (a large prime): the closest product below the cap.
   const instances = FLEX_MAX_INSTANCES.max;
   const p = Math.max(1, Math.floor(maxConcurrency / instances));
   return { instances, perInstance: p, total: instances * p };

@@ -17,8 +17,16 @@ export function tagAttributeKind(node: IConstruct): "map" | "list" | undefined {
     if (tags) { settable = typeof tags.set === "function"; break; }
   }
   if (!settable) return undefined;
-  const attrs = (node as unknown as { synthesizeHclAttributes?: () => Record<string, { type?: string }> }).synthesizeHclAttributes?.();
-  const type = attrs?.tags?.type;
+  // The binding reports only set attributes: probe with a value, then restore the original.
+  const t = node as unknown as { tags?: unknown; tagsInput?: unknown; synthesizeHclAttributes?: () => Record<string, { type?: string } | undefined> };
+  const original = t.tagsInput;
+  let type: string | undefined;
+  try {
+    t.tags = original ?? [];
+    type = t.synthesizeHclAttributes?.().tags?.type;
+  } finally {
+    t.tags = original;
+  }
   return type === "map" ? "map" : type === "list" ? "list" : undefined;
 }
 
