@@ -41,6 +41,14 @@ export function blocks(v: unknown): R[] {
   return (Array.isArray(v) ? v : [v]).filter(isObject);
 }
 
+/**
+ * Every instance of a nested block, including the `content` of a `dynamic "<name>"` block (its
+ * for_each is unknown, so the block is taken as present, as Terraform renders it when non-empty).
+ */
+export function blocksWithDynamic(body: R, name: string): R[] {
+  return [...blocks(body[name]), ...blocks(block(body.dynamic)[name]).map((d) => block(d.content))];
+}
+
 /** A literal string, or undefined (expressions, numbers, objects read as undefined unless `orExpr`). */
 export function str(v: unknown): string | undefined {
   return typeof v === "string" && !isExpression(v) ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
@@ -53,11 +61,11 @@ export function num(v: unknown): number | undefined {
   return undefined;
 }
 
-/** A literal boolean (also `"true"`/`"false"`), or undefined. */
+/** A literal boolean (also `"true"`/`"false"`, and `True`/`False` that HCL reads as `${True}`), or undefined. */
 export function bool(v: unknown): boolean | undefined {
   if (typeof v === "boolean") return v;
-  if (v === "true" || v === "false") return v === "true";
-  return undefined;
+  const m = typeof v === "string" ? /^(?:\$\{)?(true|false)\}?$/i.exec(v.trim()) : null;
+  return m ? m[1].toLowerCase() === "true" : undefined;
 }
 
 /** `${aws_sqs_queue.x.arn}` → `aws_sqs_queue.x`. */
@@ -95,10 +103,16 @@ export function parsePolicyDocument(text: unknown): { Statement: R[] } | undefin
     const encoded = /^\$\{jsonencode\(([\s\S]*)\)\}$/.exec(text.trim());
     const source = encoded ? hclObjectToJson(encoded[1]) : text;
     if (source === undefined) return undefined;
+    const literal = source.replace(/\$\{[^}]*\}/g, "TF_REF");
     try {
-      doc = JSON.parse(source.replace(/\$\{[^}]*\}/g, "TF_REF"));
+      doc = JSON.parse(literal);
     } catch {
-      return undefined;
+      // Hand-written heredocs often carry trailing commas; read them the way a lenient parser would.
+      try {
+        doc = JSON.parse(literal.replace(/,(\s*[}\]])/g, "$1"));
+      } catch {
+        return undefined;
+      }
     }
   }
   if (!isObject(doc)) return undefined;

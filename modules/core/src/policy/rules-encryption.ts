@@ -99,14 +99,16 @@ export const MIN_TLS_12: PolicyRule = {
   title: "Minimum TLS 1.2 wherever the resource has the setting",
   rationale: "TLS 1.0/1.1 are deprecated and broken.",
   checkov: ["CKV_GCP_4", "CKV_AZURE_44", "CKV_AZURE_205", "CKV_AZURE_145", "CKV_AZURE_15"],
-  differsFromCheckov: "Stricter: a Google SSL policy must also set TLS_1_2 or TLS_1_3 with the RESTRICTED profile, and an HTTPS proxy without an SSL policy is a finding.",
+  differsFromCheckov: "Stricter: a Google SSL policy must also set min_tls_version TLS_1_2 or TLS_1_3, and an HTTPS proxy without an SSL policy is a finding. Looser where azurerm 4 defaults to TLS 1.2: an unset storage account min_tls_version or Service Bus minimum_tls_version passes (CKV_AZURE_44 and CKV_AZURE_205 fail it).",
   fix: "Use the module defaults (TLS_1_2 policies, minimum_tls_version 1.2).",
   reads: {
     aws_apigatewayv2_domain_name: ["domain_name_configuration.security_policy"], aws_api_gateway_domain_name: ["security_policy"],
     google_compute_ssl_policy: ["min_tls_version", "profile"], google_compute_target_https_proxy: [],
     azurerm_servicebus_namespace: ["minimum_tls_version"], azurerm_storage_account: ["min_tls_version"],
     azurerm_linux_function_app: ["site_config.minimum_tls_version"], azurerm_linux_web_app: ["site_config.minimum_tls_version"],
-    azurerm_function_app_flex_consumption: ["site_config.minimum_tls_version"],
+    azurerm_function_app_flex_consumption: ["site_config.minimum_tls_version"], azurerm_windows_function_app: ["site_config.minimum_tls_version"],
+    azurerm_windows_web_app: ["site_config.minimum_tls_version"], azurerm_linux_function_app_slot: ["site_config.minimum_tls_version"], azurerm_windows_function_app_slot: ["site_config.minimum_tls_version"],
+    azurerm_function_app: ["site_config.min_tls_version"], azurerm_function_app_slot: ["site_config.min_tls_version"], azurerm_app_service: ["site_config.min_tls_version"],
   },
   check: ({ json }) => [
     ...resources(json, "aws_apigatewayv2_domain_name").filter(([, r]) => !/^TLS_1_[23]/.test(str(block(r.domain_name_configuration).security_policy) ?? "")).map(([address]) => ({ address, message: "security policy below TLS_1_2" })),
@@ -126,10 +128,21 @@ export const MIN_TLS_12: PolicyRule = {
       .map(([address, r]) => ({ address, message: `minimum TLS ${str(r.minimum_tls_version)}`, checkov: "CKV_AZURE_205" })),
     ...resources(json, "azurerm_storage_account").filter(([, r]) => !/^TLS1_[23]$/.test(str(r.min_tls_version) ?? "TLS1_2"))
       .map(([address, r]) => ({ address, message: `min_tls_version ${str(r.min_tls_version)}`, checkov: "CKV_AZURE_44" })),
-    ...resources(json, "azurerm_linux_function_app", "azurerm_function_app_flex_consumption", "azurerm_linux_web_app").filter(([, r]) => !/^1\.[23]$/.test(str(block(r.site_config).minimum_tls_version) ?? "1.2"))
-      .map(([address, r]) => ({ address, message: `site_config.minimum_tls_version ${str(block(r.site_config).minimum_tls_version)}`, ...(/function/.test(address) ? { checkov: "CKV_AZURE_145" } : { checkov: "CKV_AZURE_15" }) })),
+    ...resources(json, ...APP_TYPES).flatMap(([address, r]) => {
+      const site = block(r.site_config);
+      const v = str(site.minimum_tls_version ?? site.min_tls_version);
+      if (v === undefined || /^1\.[23]$/.test(v)) return [];
+      const checkov = /function_app(_slot)?\./.test(address) && !/flex/.test(address) ? "CKV_AZURE_145" : /web_app\.|app_service\./.test(address) ? "CKV_AZURE_15" : undefined;
+      return [{ address, message: `site_config minimum TLS ${v}`, ...(checkov ? { checkov } : {}) }];
+    }),
   ],
 };
+
+/** Azure function and web app types (current, legacy and slots). */
+const APP_TYPES = [
+  "azurerm_function_app_flex_consumption", "azurerm_linux_function_app", "azurerm_windows_function_app", "azurerm_linux_function_app_slot", "azurerm_windows_function_app_slot",
+  "azurerm_function_app", "azurerm_function_app_slot", "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_app_service",
+];
 
 export const HTTPS_ONLY: PolicyRule = {
   id: "PC013",
@@ -141,14 +154,14 @@ export const HTTPS_ONLY: PolicyRule = {
   fix: "Give the gateway a domain and certificate; plain HTTP is only acceptable in a dev stack with a recorded suppression.",
   reads: {
     google_compute_global_forwarding_rule: ["port_range"],
-    azurerm_function_app_flex_consumption: ["https_only"], azurerm_linux_function_app: ["https_only"], azurerm_linux_web_app: ["https_only"], azurerm_windows_function_app: ["https_only"],
+    ...Object.fromEntries(APP_TYPES.map((t) => [t, ["https_only"]])),
     azurerm_api_management_api: ["protocols"], google_cloudfunctions_function: ["https_trigger_security_level"],
   },
   check: ({ json }) => [
     ...resources(json, "google_compute_global_forwarding_rule").filter(([, r]) => str(r.port_range) === "80" || /target_http_proxy/.test(typeof r.target === "string" ? r.target : ""))
       .map(([address]) => ({ address, message: "plain HTTP listener" })),
-    ...resources(json, "azurerm_function_app_flex_consumption", "azurerm_linux_function_app", "azurerm_windows_function_app", "azurerm_linux_web_app").filter(([, r]) => bool(r.https_only) !== true)
-      .map(([address]) => ({ address, message: "https_only not set", ...(/flex/.test(address) ? {} : { checkov: /web_app/.test(address) ? "CKV_AZURE_14" : "CKV_AZURE_70" }) })),
+    ...resources(json, ...APP_TYPES).filter(([, r]) => bool(r.https_only) !== true)
+      .map(([address]) => ({ address, message: "https_only not set", ...(/flex/.test(address) ? {} : { checkov: /web_app\.|app_service\./.test(address) ? "CKV_AZURE_14" : "CKV_AZURE_70" }) })),
     ...resources(json, "google_cloudfunctions_function").filter(([, r]) => r.trigger_http !== undefined && bool(r.trigger_http) !== false && str(r.https_trigger_security_level) !== "SECURE_ALWAYS")
       .map(([address, r]) => ({ address, message: `https_trigger_security_level ${str(r.https_trigger_security_level) ?? "unset (SECURE_OPTIONAL admits HTTP)"}` })),
     ...resources(json, "azurerm_api_management_api").filter(([, r]) => (Array.isArray(r.protocols) ? r.protocols : []).some((p: unknown) => str(p) !== "https"))

@@ -1,5 +1,5 @@
 import { PolicyRule, Violation } from "./types";
-import { R, block, blocks, bool, isObject, list, num, parsePolicyDocument, refAddress, resources, str } from "./json";
+import { R, block, blocks, blocksWithDynamic, bool, isObject, list, num, parsePolicyDocument, refAddress, resources, str } from "./json";
 import { iamDocumentFindings } from "./rules-identity";
 
 const ADMIN_POLICY_ARN = "arn:aws:iam::aws:policy/AdministratorAccess";
@@ -14,7 +14,7 @@ export const IAM_ROLES_ONLY: PolicyRule = {
   reads: {
     aws_iam_user_policy: [], aws_iam_user_policy_attachment: ["policy_arn"], aws_iam_policy_attachment: ["users", "policy_arn"],
     aws_iam_role_policy_attachment: ["policy_arn"], aws_iam_group_policy_attachment: ["policy_arn"], aws_iam_group_policy: ["policy"],
-    aws_iam_role: ["managed_policy_arns"],
+    aws_iam_role: ["managed_policy_arns"], aws_ssoadmin_managed_policy_attachment: ["managed_policy_arn"],
   },
   check: ({ json }) => [
     ...resources(json, "aws_iam_user_policy", "aws_iam_user_policy_attachment").filter(([, r]) => r.user !== undefined && r.user !== null && r.user !== "")
@@ -23,6 +23,8 @@ export const IAM_ROLES_ONLY: PolicyRule = {
       .map(([address]) => ({ address, message: "policy attached to IAM users", checkov: "CKV_AWS_40" })),
     ...resources(json, "aws_iam_policy_attachment", "aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment")
       .filter(([, r]) => str(r.policy_arn) === ADMIN_POLICY_ARN).map(([address]) => ({ address, message: "attaches AdministratorAccess", checkov: "CKV_AWS_274" })),
+    ...resources(json, "aws_ssoadmin_managed_policy_attachment").filter(([, r]) => str(r.managed_policy_arn) === ADMIN_POLICY_ARN)
+      .map(([address]) => ({ address, message: "permission set carries AdministratorAccess", checkov: "CKV_AWS_274" })),
     ...resources(json, "aws_iam_role").filter(([, r]) => list<unknown>(r.managed_policy_arns).includes(ADMIN_POLICY_ARN))
       .map(([address]) => ({ address, message: "role carries AdministratorAccess", checkov: "CKV_AWS_274" })),
     ...resources(json, "aws_iam_group_policy").flatMap(([address, r]) => iamDocumentFindings(address, r.policy)),
@@ -31,23 +33,32 @@ export const IAM_ROLES_ONLY: PolicyRule = {
 
 /** A statement's principal is everyone: `*`, `{ AWS: "*" }` or a list holding `*`. */
 function everyone(principal: unknown): boolean {
-  if (principal === "*") return true;
-  if (Array.isArray(principal)) return principal.includes("*");
-  if (isObject(principal)) return list<unknown>(principal.AWS).includes("*");
+  const any = (v: unknown) => v === "*" || (typeof v === "string" && /^arn:aws:iam::\*:/.test(v));
+  if (any(principal)) return true;
+  if (Array.isArray(principal)) return principal.some(any);
+  if (isObject(principal)) return list<unknown>(principal.AWS).some(any);
   return false;
 }
 
 /**
- * A condition that narrows "everyone" to specific callers: a source account, ARN, VPC, org or
- * principal condition that is not itself a wildcard over every account.
+ * Condition keys that pin the caller to an identity, account, organisation or network when
+ * compared for equality. Source IP, user agent, MFA and tags are left out on purpose: they narrow
+ * how a request looks, not who may make it.
  */
+const IDENTITY_KEYS = /^(aws:(PrincipalArn|PrincipalAccount|PrincipalOrgID|PrincipalOrgPaths|userid|SourceVpc|SourceVpce|VpceAccount|Ec2InstanceSourceVpc|SourceAccount|SourceOwner|SourceOrgID)|ec2:SourceInstanceArn|lambda:SourceFunctionArn|ssm:SourceInstanceArn|kms:CallerAccount)$/i;
+const ANY_ACCOUNT_ARN = /^arn:aws:[a-z0-9-]*::\*/;
+
+/** A condition that narrows "everyone" to specific callers. */
 function narrowing(condition: unknown): boolean {
   if (!isObject(condition)) return false;
   return Object.entries(condition).some(([op, keys]) => {
-    if (/^(ArnNotEquals|ArnNotLike)$/.test(op)) return true;
+    if (/^ArnNot(Equals|Like)$/.test(op)) return true;
     if (!isObject(keys)) return false;
-    return Object.entries(keys).some(([k, v]) => /^aws:(SourceArn|SourceAccount|SourceOwner|PrincipalArn|PrincipalAccount|PrincipalOrgID|SourceVpc|SourceVpce|SourceIp|ResourceAccount)$/i.test(k)
-      && !list<unknown>(v).some((x) => typeof x === "string" && /^arn:aws:[a-z0-9-]+::\*/.test(x)));
+    if (/^Arn(Equals|Like)$/.test(op)) {
+      return !Object.entries(keys).some(([k, v]) => /^aws:(PrincipalArn|SourceArn)$/i.test(k) && list<unknown>(v).some((x) => typeof x === "string" && ANY_ACCOUNT_ARN.test(x)));
+    }
+    if (!/^String(Equals|EqualsIgnoreCase|Like)$/.test(op)) return false;
+    return Object.keys(keys).some((k) => IDENTITY_KEYS.test(k));
   });
 }
 
@@ -73,7 +84,7 @@ export const NOT_PUBLIC: PolicyRule = {
   title: "No resource policy or IAM binding admits everyone",
   rationale: "A queue, topic, bucket or key readable or writable by anyone on the internet leaks data and accepts forged messages.",
   checkov: ["CKV_AWS_168", "CKV_AWS_169", "CKV_AWS_70", "CKV_AWS_33", "CKV_GCP_28"],
-  differsFromCheckov: "A principal of everyone narrowed by a source account, ARN, VPC, organisation or IP condition passes here for every type (CKV_AWS_33 passes any condition; CKV_AWS_168/169 use cloudsplaining's condition analysis).",
+  differsFromCheckov: "One reading of conditions for every type: a principal of everyone passes only when an ARN, account, organisation, VPC or caller-identity condition pins it (as CKV_AWS_70 reads them, plus aws:SourceAccount and kms:CallerAccount); CKV_AWS_33 passes a KMS statement with any condition, and CKV_AWS_168/169 use cloudsplaining's analysis.",
   fix: "Grant the one service principal or role that needs access, with aws:SourceArn; never `*`, allUsers or allAuthenticatedUsers.",
   reads: {
     ...Object.fromEntries(RESOURCE_POLICIES.map(([t]) => [t, []])),
@@ -146,7 +157,7 @@ export const STORAGE_PRIVATE: PolicyRule = {
     for (const [address, r] of resources(json, "aws_s3_bucket_public_access_block")) {
       for (const [flag, checkov] of FLAGS) if (bool(r[flag]) !== true) out.push({ address, message: `${flag} is not true`, checkov });
     }
-    const kms = (x: R) => blocks(x.rule).some((rule) => /^aws:kms(:dsse)?$/.test(str(block(rule.apply_server_side_encryption_by_default).sse_algorithm) ?? ""));
+    const kms = (x: R) => blocksWithDynamic(x, "rule").some((rule) => /^aws:kms(:dsse)?$/.test(str(block(rule.apply_server_side_encryption_by_default).sse_algorithm) ?? ""));
     for (const [address, r] of resources(json, "aws_s3_bucket")) {
       if (!pabs.has(address)) out.push({ address, message: "no aws_s3_bucket_public_access_block for this bucket" });
       const inlineSse = block(r.server_side_encryption_configuration);
@@ -216,7 +227,7 @@ const LOCAL_AUTH: [type: string, checkov?: string][] = [
 ];
 const PUBLIC_NETWORK: [type: string, checkov?: string][] = [
   ["azurerm_servicebus_namespace", "CKV_AZURE_204"], ["azurerm_eventgrid_topic", "CKV_AZURE_193"], ["azurerm_eventgrid_domain", "CKV_AZURE_106"],
-  ["azurerm_cosmosdb_account", "CKV_AZURE_101"], ["azurerm_linux_web_app", "CKV_AZURE_222"],
+  ["azurerm_cosmosdb_account", "CKV_AZURE_101"], ["azurerm_linux_web_app", "CKV_AZURE_222"], ["azurerm_windows_web_app", "CKV_AZURE_222"],
 ];
 
 export const IDENTITY_AUTH_ONLY: PolicyRule = {
@@ -230,7 +241,8 @@ export const IDENTITY_AUTH_ONLY: PolicyRule = {
   reads: {
     ...Object.fromEntries(LOCAL_AUTH.map(([t]) => [t, ["local_auth_enabled", "public_network_access_enabled"]])),
     azurerm_cosmosdb_account: ["local_authentication_disabled", "public_network_access_enabled"],
-    azurerm_linux_web_app: ["public_network_access_enabled", "site_config.ftps_state"], azurerm_windows_web_app: ["site_config.ftps_state"],
+    azurerm_linux_web_app: ["public_network_access_enabled", "site_config.ftps_state"], azurerm_windows_web_app: ["public_network_access_enabled", "site_config.ftps_state"],
+    azurerm_app_service: ["site_config.ftps_state"],
     azurerm_storage_account: ["shared_access_key_enabled"],
   },
   check: ({ json }) => {
@@ -250,7 +262,7 @@ export const IDENTITY_AUTH_ONLY: PolicyRule = {
         if (bool(r.public_network_access_enabled) !== false) out.push({ address, message: "public network access enabled (the provider default)", ...(checkov ? { checkov } : {}) });
       }
     }
-    for (const [address, r] of resources(json, "azurerm_linux_web_app", "azurerm_windows_web_app")) {
+    for (const [address, r] of resources(json, "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_app_service")) {
       if (!/^(Disabled|FtpsOnly)$/.test(str(block(r.site_config).ftps_state) ?? "")) out.push({ address, message: `ftps_state ${str(block(r.site_config).ftps_state) ?? "unset (AllAllowed)"}`, checkov: "CKV_AZURE_78" });
     }
     for (const [address, r] of resources(json, "azurerm_storage_account")) {
@@ -296,8 +308,10 @@ export const NO_OPEN_INGRESS: PolicyRule = {
     const awsRule = (address: string, r: R, what: string) => {
       const cidrs = [...list<unknown>(r.cidr_blocks), ...list<unknown>(r.cidr_ipv4)];
       const v6 = [...list<unknown>(r.ipv6_cidr_blocks), ...list<unknown>(r.cidr_ipv6)];
-      if (!cidrs.some((c) => typeof c === "string" && OPEN_V4.test(c)) && !v6.some((c) => typeof c === "string" && OPEN_V6.test(c))) return;
-      if (bool(r.self) === true || list<unknown>(r.prefix_list_ids).length) return;
+      if (bool(r.self) === true || list<unknown>(r.prefix_list_ids).length || r.prefix_list_id) return;
+      // No source at all reads as open, as checkov reads it (AWS rejects such a rule at apply time).
+      const noSource = !cidrs.length && !v6.length && !list<unknown>(r.security_groups).length && !r.source_security_group_id && !r.referenced_security_group_id;
+      if (!noSource && !cidrs.some((c) => typeof c === "string" && OPEN_V4.test(c)) && !v6.some((c) => typeof c === "string" && OPEN_V6.test(c))) return;
       let from = num(r.from_port) ?? 0;
       let to = num(r.to_port) ?? 65535;
       if (str(r.ip_protocol ?? r.protocol) === "-1" || (from === 0 && to === 0)) { from = 0; to = 65535; }

@@ -44,10 +44,12 @@ export function iamDocumentFindings(address: string, policy: unknown, attribute 
     if (s.Effect !== undefined && str(s.Effect) !== "Allow") return out;
     const actions = list<unknown>(s.Action).map((a) => (typeof a === "string" ? a : ""));
     const res = list<unknown>(s.Resource).map((a) => (typeof a === "string" ? a : ""));
-    if (actions.some((a) => a === "*" || /^[A-Za-z0-9-]+:\*$/.test(a))) out.push({ address, message: `statement ${sid} allows ${actions.join(", ")}` });
+    if (actions.includes("*")) out.push({ address, message: `statement ${sid} allows every action${res.includes("*") ? " on every resource" : ""}`, checkov: res.includes("*") ? "CKV_AWS_62" : "CKV_AWS_63" });
+    if (actions.includes("*") && res.includes("*")) out.push({ address, message: `statement ${sid} allows every action`, checkov: "CKV_AWS_63" });
+    else if (actions.some((a) => /^[A-Za-z0-9-]+:\*$/.test(a))) out.push({ address, message: `statement ${sid} allows ${actions.join(", ")}` });
     if (s.NotAction !== undefined) out.push({ address, message: `statement ${sid} allows every action except ${list<unknown>(s.NotAction).join(", ")}` });
     const scoped = actions.filter((a) => !isWildcardOnly(a));
-    if (res.includes("*") && scoped.length) out.push({ address, message: `statement ${sid} allows ${scoped.join(", ")} on every resource` });
+    if (res.includes("*") && scoped.length) out.push({ address, message: `statement ${sid} allows ${scoped.join(", ")} on every resource`, checkov: "CKV_AWS_355" });
     if (s.NotResource !== undefined) out.push({ address, message: `statement ${sid} allows ${actions.join(", ")} on every resource except ${list<unknown>(s.NotResource).join(", ")}` });
     return out;
   });
@@ -58,17 +60,18 @@ export const IAM_NO_WILDCARDS: PolicyRule = {
   severity: "critical",
   title: "No identity statement grants every action or every resource",
   rationale: "Grants come from declared bindings; a wildcard turns one compromised function into a compromised account.",
-  checkov: ["CKV_AWS_355", "CKV_AWS_63", "CKV_AWS_62", "CKV_AWS_40"],
-  differsFromCheckov: "Stricter: a service-wide action (`s3:*`), NotAction and NotResource are findings too (CKV_AWS_63 flags only `*`); wildcard-only actions come from a listed subset of the AWS reference, so an unlisted wildcard-only action on `*` is flagged where CKV_AWS_355 passes it. CKV_AWS_40 (policies attached to users) is covered by PC004.",
+  checkov: ["CKV_AWS_355", "CKV_AWS_63", "CKV_AWS_62"],
+  differsFromCheckov: "Stricter: a service-wide action (`s3:*`), NotAction and NotResource are findings too (CKV_AWS_63 flags only `*`); wildcard-only actions come from a listed subset of the AWS reference, so an unlisted wildcard-only action on `*` is flagged where CKV_AWS_355 passes it.",
   fix: "Declare the binding (producer, publisher, allowedFunctions, secret) so the module derives a statement on the one resource.",
   reads: {
     ...Object.fromEntries(AWS_IDENTITY_POLICY_TYPES.map((t) => [t, []])),
-    aws_iam_role: ["inline_policy"],
+    aws_iam_role: ["inline_policy"], aws_ssoadmin_permission_set_inline_policy: [],
     google_project_iam_member: ["role"], google_project_iam_binding: ["role"],
     azurerm_role_assignment: ["role_definition_name"],
   },
   check: ({ json }) => [
     ...resources(json, ...AWS_IDENTITY_POLICY_TYPES).flatMap(([address, r]) => iamDocumentFindings(address, r.policy)),
+    ...resources(json, "aws_ssoadmin_permission_set_inline_policy").flatMap(([address, r]) => iamDocumentFindings(address, r.inline_policy, "inline_policy")),
     ...resources(json, "aws_iam_role").flatMap(([address, r]) => blocks(r.inline_policy).filter((p) => p.policy !== undefined).flatMap((p) => iamDocumentFindings(address, p.policy, "inline_policy.policy"))),
     ...resources(json, "google_project_iam_member", "google_project_iam_binding").filter(([, r]) => PRIMITIVE_OR_ADMIN.test(str(r.role) ?? ""))
       .map(([address, r]) => ({ address, message: `project-wide ${r.role}` })),
@@ -135,7 +138,7 @@ export const DATABASE_PRIVATE: PolicyRule = {
   title: "Databases are never publicly reachable",
   rationale: "The pooled endpoint is the only way in; a public address exposes the database to the internet.",
   checkov: ["CKV_AWS_17", "CKV_GCP_60", "CKV_GCP_11", "CKV2_AZURE_26"],
-  differsFromCheckov: "Stricter: unset Cloud SQL ipv4_enabled and unset PostgreSQL Flexible Server public_network_access_enabled are findings (both default to public), and any PostgreSQL Flexible Server firewall rule is one (CKV2_AZURE_26 flags only 0.0.0.0-255.255.255.255).",
+  differsFromCheckov: "Stricter: unset Cloud SQL ipv4_enabled and unset PostgreSQL Flexible Server public_network_access_enabled are findings (both default to public), and any PostgreSQL Flexible Server firewall rule is one (CKV2_AZURE_26 flags a rule that starts at 0.0.0.0 or ends at 255.255.255.255).",
   fix: "Keep the database on private networking (subnets without internet routes, private IP, delegated subnet).",
   reads: {
     aws_rds_cluster_instance: ["publicly_accessible"], aws_db_instance: ["publicly_accessible"],
@@ -163,7 +166,7 @@ export const DATABASE_PRIVATE: PolicyRule = {
     }),
     ...resources(json, "azurerm_postgresql_flexible_server_firewall_rule").map(([address, r]) => {
       const [start, end] = [str(r.start_ip_address), str(r.end_ip_address)];
-      return { address, message: `firewall rule ${start ?? "?"}-${end ?? "?"}`, ...(start === "0.0.0.0" && end === "255.255.255.255" ? { checkov: "CKV2_AZURE_26" } : {}) };
+      return { address, message: `firewall rule ${start ?? "?"}-${end ?? "?"}`, ...(start === "0.0.0.0" || end === "255.255.255.255" ? { checkov: "CKV2_AZURE_26" } : {}) };
     }),
   ],
 };
