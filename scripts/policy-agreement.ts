@@ -36,21 +36,25 @@ function walk(dir: string, pred: (f: string) => boolean, out: string[] = []): st
 }
 
 /** Check id → its implementation file's base name and kind, from the checkout's sources. */
-function checkFiles(root: string): Map<string, { name: string; graph: boolean; provider: string }> {
-  const out = new Map<string, { name: string; graph: boolean; provider: string }>();
+interface CheckFile { name: string; graph: boolean; provider: string; resources: string[] }
+
+function checkFiles(root: string): Map<string, CheckFile> {
+  const out = new Map<string, CheckFile>();
   for (const f of walk(path.join(root, "checkov/terraform/checks/resource"), (p) => p.endsWith(".py"))) {
-    for (const m of fs.readFileSync(f, "utf8").matchAll(/\b(?:id|check_id)\s*=\s*"(CKV2?_[A-Z]+_\d+)"/g)) out.set(m[1], { name: path.basename(f, ".py"), graph: false, provider: path.basename(path.dirname(f)) });
+    const text = fs.readFileSync(f, "utf8");
+    const resources = [...(/supported_resources\s*=\s*[([]([^)\]]*)/.exec(text)?.[1] ?? "").matchAll(/["']([a-z0-9_]+)["']/g)].map((m) => m[1]);
+    for (const m of text.matchAll(/\b(?:id|check_id)\s*=\s*"(CKV2?_[A-Z]+_\d+)"/g)) out.set(m[1], { name: path.basename(f, ".py"), graph: false, provider: path.basename(path.dirname(f)), resources });
   }
   for (const f of walk(path.join(root, "checkov/terraform/checks/graph_checks"), (p) => p.endsWith(".yaml"))) {
     const m = /id:\s*"?(CKV2?_[A-Z]+_\d+)/.exec(fs.readFileSync(f, "utf8"));
-    if (m) out.set(m[1], { name: path.basename(f, ".yaml"), graph: true, provider: path.basename(path.dirname(f)) });
+    if (m) out.set(m[1], { name: path.basename(f, ".yaml"), graph: true, provider: path.basename(path.dirname(f)), resources: [] });
   }
   return out;
 }
 
 const quoted = (text: string) => new Set([...text.matchAll(/["']([a-z0-9_]+\.[A-Za-z0-9_\-[\]"'.]+?)["']/g)].map((m) => m[1]));
 
-function labels(root: string, file: { name: string; graph: boolean; provider: string }): Labelled | undefined {
+function labels(root: string, file: CheckFile): Labelled | undefined {
   if (file.graph) {
     const dir = path.join(root, "tests/terraform/graph/checks/resources", file.name);
     const expected = path.join(dir, "expected.yaml");
@@ -60,11 +64,13 @@ function labels(root: string, file: { name: string; graph: boolean; provider: st
     return { pass: section("pass"), fail: section("fail"), dirs: [dir] };
   }
   const base = path.join(root, "tests/terraform/checks/resource", file.provider);
-  const test = path.join(base, `test_${file.name}.py`);
-  const dir = path.join(base, `example_${file.name}`);
-  if (!fs.existsSync(test)) return undefined;
+  const test = fs.readdirSync(base).filter((f) => /^test_.*\.py$/.test(f)).map((f) => path.join(base, f))
+    .find((f) => new RegExp(`\\.${file.name} import`).test(fs.readFileSync(f, "utf8")));
+  if (!test) return undefined;
   const text = fs.readFileSync(test, "utf8");
-  if (!fs.existsSync(dir)) return inlineLabels(text);
+  const named = /parent\s*\/\s*"(example_[A-Za-z0-9_]+)"/.exec(text)?.[1] ?? /"(example_[A-Za-z0-9_]+)"/.exec(text)?.[1];
+  const dir = path.join(base, named ?? `example_${file.name}`);
+  if (!fs.existsSync(dir)) return inlineLabels(text, file.resources[0]);
   const set = (name: string) => { const m = new RegExp(`${name}\\s*=\\s*\\{([^}]*)\\}`).exec(text); return m ? quoted(m[1]) : undefined; };
   const pass = set("passing_resources");
   const fail = set("failing_resources");
@@ -76,15 +82,30 @@ function labels(root: string, file: { name: string; graph: boolean; provider: st
  * Older checkov tests: one HCL snippet per test method and the expected result. Each snippet is
  * labelled `<address>@<method>` so that snippets reusing a resource name stay apart.
  */
-function inlineLabels(text: string): Labelled | undefined {
+function inlineLabels(text: string, defaultType?: string): Labelled | undefined {
   const pass = new Set<string>();
   const fail = new Set<string>();
   const snippets: { label: string; hcl: string }[] = [];
   for (const method of text.split(/\n\s*def (?=test_)/).slice(1)) {
     const name = /^(\w+)/.exec(method)?.[1] ?? "test";
-    const hcl = /"""([\s\S]*?)"""/.exec(method)?.[1];
+    let hcl = /"""([\s\S]*?)"""/.exec(method)?.[1];
     const expected = /CheckResult\.(PASSED|FAILED)/.exec(method)?.[1];
-    if (!hcl || !expected || !/resource\s/.test(hcl) || (method.match(/CheckResult\.(PASSED|FAILED)/g) ?? []).length > 1) continue;
+    if (!expected || (method.match(/CheckResult\.(PASSED|FAILED)/g) ?? []).length > 1) continue;
+    if ((!hcl || !/resource\s/.test(hcl)) && defaultType) {
+      const conf = /(?:^|\s)(?:resource_)?conf\s*=\s*(\{[\s\S]*?\})\s*\n\s*(?:scan_result|result)/.exec(method)?.[1];
+      const json = conf && pythonLiteral(conf);
+      if (json === undefined) continue;
+      const type = /entity_type\s*=\s*"([a-z0-9_]+)"/.exec(method)?.[1] ?? defaultType;
+      hcl = `{"resource":{"${type}":{"example":${JSON.stringify(json)}}}}`;
+    }
+    if (!hcl) continue;
+    if (hcl.startsWith("{\"resource\"")) {
+      const label = `${/"resource":\{"([a-z0-9_]+)"/.exec(hcl)?.[1]}.example@${name}`;
+      (expected === "FAILED" ? fail : pass).add(label);
+      snippets.push({ label, hcl });
+      continue;
+    }
+    if (!/resource\s/.test(hcl)) continue;
     const res = /resource\s+"?([a-z0-9_]+)"?\s+"([^"]+)"/.exec(hcl);
     if (!res) continue;
     const label = `${res[1]}.${res[2]}@${name}`;
@@ -94,12 +115,51 @@ function inlineLabels(text: string): Labelled | undefined {
   return pass.size + fail.size ? { pass, fail, dirs: [], snippets } : undefined;
 }
 
+/**
+ * A Python dict literal as checkov's tests write a parsed resource (`{'a': [True]}`), as JSON with
+ * checkov's one-element list wrapping removed from scalars; undefined when it is not a literal.
+ */
+function pythonLiteral(text: string): unknown {
+  let json = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'" || c === "\"") {
+      let j = i + 1;
+      let body = "";
+      while (j < text.length && text[j] !== c) { body += text[j] === "\\" ? text[j] + text[++j] : text[j]; j++; }
+      json += c === "'" ? JSON.stringify(body.replace(/\\'/g, "'")) : `"${body}"`;
+      i = j;
+    } else json += c;
+  }
+  json = json.replace(/\bTrue\b/g, "true").replace(/\bFalse\b/g, "false").replace(/\bNone\b/g, "null").replace(/,(\s*[}\]])/g, "$1");
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const unwrap = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.length === 1 && (typeof v[0] !== "object" || v[0] === null) ? v[0] : v.map(unwrap);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+    return v;
+  };
+  // checkov wraps every attribute value in a one-element list.
+  return value && typeof value === "object" && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(Array.isArray(v) && v.length === 1 ? v[0] : v)]))
+    : unwrap(value);
+}
+
 const cloudOf = (type: string): Cloud | undefined => (type.startsWith("aws_") ? "aws" : type.startsWith("google_") ? "gcp" : type.startsWith("azurerm_") ? "azure" : undefined);
 
 async function stacksOf(dirs: string[], inline?: string): Promise<PolicyStack[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { parse } = require("@cdktf/hcl2json") as { parse: (name: string, text: string) => Promise<TerraformJson> };
   const out: PolicyStack[] = [];
+  if (inline?.startsWith("{")) {
+    const json = JSON.parse(inline) as TerraformJson;
+    const cloud = Object.keys(json.resource ?? {}).map(cloudOf).find((c): c is Cloud => !!c) ?? "aws";
+    return [{ name: `prod-${cloud}`, cloud, environment: "prod", json, minLogDays: 1 }];
+  }
   const sources: [string, string][] = inline !== undefined ? [["inline.tf", inline]] : dirs.flatMap((d) => walk(d, (p) => p.endsWith(".tf"))).map((f) => [path.basename(f), fs.readFileSync(f, "utf8")]);
   for (const [name, text] of sources) {
     let json: TerraformJson;

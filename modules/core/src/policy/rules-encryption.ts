@@ -160,8 +160,8 @@ export const HTTPS_ONLY: PolicyRule = {
   check: ({ json }) => [
     ...resources(json, "google_compute_global_forwarding_rule").filter(([, r]) => str(r.port_range) === "80" || /target_http_proxy/.test(typeof r.target === "string" ? r.target : ""))
       .map(([address]) => ({ address, message: "plain HTTP listener" })),
-    ...resources(json, ...APP_TYPES).filter(([, r]) => bool(r.https_only) !== true)
-      .map(([address]) => ({ address, message: "https_only not set", ...(/flex/.test(address) ? {} : { checkov: /web_app\.|app_service\./.test(address) ? "CKV_AZURE_14" : "CKV_AZURE_70" }) })),
+    ...resources(json, ...APP_TYPES).filter(([, r]) => bool(r.https_only) !== true || bool(block(r.auth_settings_v2).require_https) === false)
+      .map(([address, r]) => ({ address, message: bool(r.https_only) === true ? "auth_settings_v2.require_https is false" : "https_only not set", ...(/flex/.test(address) ? {} : { checkov: /web_app\.|app_service\./.test(address) ? "CKV_AZURE_14" : "CKV_AZURE_70" }) })),
     ...resources(json, "google_cloudfunctions_function").filter(([, r]) => r.trigger_http !== undefined && bool(r.trigger_http) !== false && str(r.https_trigger_security_level) !== "SECURE_ALWAYS")
       .map(([address, r]) => ({ address, message: `https_trigger_security_level ${str(r.https_trigger_security_level) ?? "unset (SECURE_OPTIONAL admits HTTP)"}` })),
     ...resources(json, "azurerm_api_management_api").filter(([, r]) => (Array.isArray(r.protocols) ? r.protocols : []).some((p: unknown) => str(p) !== "https"))
