@@ -78,7 +78,8 @@ describe("cannot-evaluate notes", () => {
   test("an expression, a block given as a string and a dynamic block each name the attribute", () => {
     expect(unevaluable({ settings: "${var.settings}" }, "settings.ip_configuration.ipv4_enabled")).toBe("settings is an expression");
     expect(unevaluable({ settings: [{ ip_configuration: "x" }] }, "settings.ip_configuration.ipv4_enabled")).toBe("settings.ip_configuration is not a block");
-    expect(unevaluable({ dynamic: { rule: [{ content: {} }] } }, "rule.action")).toBe("rule is a dynamic block");
+    expect(unevaluable({ dynamic: { rule: [{ for_each: "${var.rules}", content: {} }] } }, "rule.action")).toBe("rule is a dynamic block");
+    expect(unevaluable({ dynamic: { rule: [{ for_each: [1, 2], content: {} }] } }, "rule.action")).toBeUndefined();
     expect(unevaluable({ member: "serviceAccount:${google_service_account.a.email}" }, "member")).toBeUndefined();
     expect(unevaluable({ settings: { ip_configuration: { ipv4_enabled: false } } }, "settings.ip_configuration.ipv4_enabled")).toBeUndefined();
   });

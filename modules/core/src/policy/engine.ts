@@ -97,7 +97,11 @@ export function unevaluable(body: unknown, path: string): string | undefined {
         if (i === steps.length) continue;
         if (!isObject(item)) return `${at} is not a block`;
         const child = item[steps[i]];
-        if (child === undefined && isObject(item.dynamic) && item.dynamic[steps[i]] !== undefined) return `${[...steps.slice(0, i), steps[i]].join(".")} is a dynamic block`;
+        if (isObject(item.dynamic) && item.dynamic[steps[i]] !== undefined) {
+          // A dynamic block over a literal collection is expanded by the rules (blocksWithDynamic).
+          const literal = (Array.isArray(item.dynamic[steps[i]]) ? item.dynamic[steps[i]] : [item.dynamic[steps[i]]]).every((d: unknown) => isObject(d) && (Array.isArray(d.for_each) || isObject(d.for_each)));
+          if (!literal) return `${[...steps.slice(0, i), steps[i]].join(".")} is a dynamic block`;
+        }
         next.push(child);
       }
     }

@@ -42,11 +42,27 @@ export function blocks(v: unknown): R[] {
 }
 
 /**
- * Every instance of a nested block, including the `content` of a `dynamic "<name>"` block (its
- * for_each is unknown, so the block is taken as present, as Terraform renders it when non-empty).
+ * Every instance of a nested block, including those a `dynamic "<name>"` block renders. A literal
+ * for_each (list or map) is expanded, with `${<name>.value}` and `${<name>.key}` substituted where
+ * they are a whole value; with an unknown for_each the content is taken once, as Terraform renders
+ * it when the collection is non-empty.
  */
 export function blocksWithDynamic(body: R, name: string): R[] {
-  return [...blocks(body[name]), ...blocks(block(body.dynamic)[name]).map((d) => block(d.content))];
+  const rendered = blocks(block(body.dynamic)[name]).flatMap((d) => {
+    const content = block(d.content);
+    const iterator = str(d.iterator) ?? name;
+    const each = Array.isArray(d.for_each) ? d.for_each.map((v, i) => [i, v] as const) : isObject(d.for_each) ? Object.entries(d.for_each) : undefined;
+    if (!each) return [content];
+    const put = (v: unknown, key: unknown, value: unknown): unknown => {
+      if (v === `\${${iterator}.value}`) return value;
+      if (v === `\${${iterator}.key}`) return key;
+      if (Array.isArray(v)) return v.map((x) => put(x, key, value));
+      if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, put(x, key, value)]));
+      return v;
+    };
+    return each.map(([key, value]) => put(content, key, value) as R);
+  });
+  return [...blocks(body[name]), ...rendered];
 }
 
 /** A literal string, or undefined (expressions, numbers, objects read as undefined unless `orExpr`). */
@@ -152,13 +168,14 @@ function hclObjectToJson(hcl: string): string | undefined {
       i += rest.length;
       continue;
     }
-    const word = /^[A-Za-z_][A-Za-z0-9_-]*|^-?\d+(\.\d+)?/.exec(s.slice(i));
+    const word = /^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_*-]+|\[[^\]]*\])*|^-?\d+(\.\d+)?/.exec(s.slice(i));
     if (!word) return undefined;
     const w = word[0];
     const after = s.slice(i + w.length).trimStart();
     if (/^(true|false|null)$/.test(w) || /^-?\d/.test(w)) out += w;
     else if (after.startsWith("=") || after.startsWith(":")) out += JSON.stringify(w);
-    else return undefined; // a reference or a function call: not a literal
+    else if (after.startsWith("(")) return undefined; // a function call: not a literal
+    else out += JSON.stringify("TF_REF"); // a reference to another resource, variable or local
     i += w.length;
   }
   return out.replace(/,(\s*[}\]])/g, "$1");

@@ -312,18 +312,19 @@ export const NO_OPEN_INGRESS: PolicyRule = {
       // No source at all reads as open, as checkov reads it (AWS rejects such a rule at apply time).
       const noSource = !cidrs.length && !v6.length && !list<unknown>(r.security_groups).length && !r.source_security_group_id && !r.referenced_security_group_id;
       if (!noSource && !cidrs.some((c) => typeof c === "string" && OPEN_V4.test(c)) && !v6.some((c) => typeof c === "string" && OPEN_V6.test(c))) return;
+      if ([r.from_port, r.to_port].some((p) => typeof p === "string" && p.includes("${"))) return; // ports unknown: the engine notes it
       let from = num(r.from_port) ?? 0;
       let to = num(r.to_port) ?? 65535;
       if (str(r.ip_protocol ?? r.protocol) === "-1" || (from === 0 && to === 0)) { from = 0; to = 65535; }
       for (const [port, checkov] of ADMIN_PORTS.map(([p, a]) => [p, a] as const)) if (from <= port && port <= to) out.push({ address, message: `${what} opens port ${port} to the internet`, checkov });
       if (!(from === to && (from === 443 || from === 80)) && !ADMIN_PORTS.some(([p]) => from <= p && p <= to)) out.push({ address, message: `${what} opens ports ${from}-${to} to the internet` });
     };
-    for (const [address, r] of resources(json, "aws_security_group", "aws_default_security_group")) for (const i of blocks(r.ingress)) awsRule(address, i, "ingress rule");
+    for (const [address, r] of resources(json, "aws_security_group", "aws_default_security_group")) for (const i of blocksWithDynamic(r, "ingress")) awsRule(address, i, "ingress rule");
     for (const [address, r] of resources(json, "aws_security_group_rule")) if (str(r.type) === "ingress") awsRule(address, r, "rule");
     for (const [address, r] of resources(json, "aws_vpc_security_group_ingress_rule")) awsRule(address, r, "rule");
     for (const [address, r] of resources(json, "google_compute_firewall")) {
       if ((str(r.direction) ?? "INGRESS") !== "INGRESS" || !list<unknown>(r.source_ranges).some((c) => typeof c === "string" && (OPEN_V4.test(c) || OPEN_V6.test(c)))) continue;
-      for (const allow of blocks(r.allow)) {
+      for (const allow of blocksWithDynamic(r, "allow")) {
         const ports = list<unknown>(allow.ports);
         if (!ports.length) { out.push({ address, message: `allows ${str(allow.protocol) ?? "all protocols"} on every port from the internet` }); continue; }
         for (const [port, , checkov] of ADMIN_PORTS) if (ports.some((p) => inRange(p, port))) out.push({ address, message: `opens port ${port} to the internet`, checkov });
@@ -342,7 +343,7 @@ export const NO_OPEN_INGRESS: PolicyRule = {
       if (other.length) out.push({ address, message: `opens ${other.map((p) => str(p) ?? "?").join(", ")} to the internet` });
     };
     for (const [address, r] of resources(json, "azurerm_network_security_rule")) nsgRule(address, r);
-    for (const [address, r] of resources(json, "azurerm_network_security_group")) for (const rule of blocks(r.security_rule)) nsgRule(address, rule);
+    for (const [address, r] of resources(json, "azurerm_network_security_group")) for (const rule of blocksWithDynamic(r, "security_rule")) nsgRule(address, rule);
     return out;
   },
 };

@@ -1,5 +1,5 @@
 import { PolicyRule, Violation } from "./types";
-import { R, block, blocks, bool, list, parsePolicyDocument, resources, str } from "./json";
+import { R, block, blocks, blocksWithDynamic, bool, list, parsePolicyDocument, resources, str } from "./json";
 
 /**
  * Actions that accept only `*` as their resource: the "Resource types" column is empty for them in
@@ -151,9 +151,9 @@ export const DATABASE_PRIVATE: PolicyRule = {
       .map(([address]) => ({ address, message: "publicly_accessible", checkov: "CKV_AWS_17" })),
     ...resources(json, "google_sql_database_instance").flatMap(([address, r]) => {
       const v = block(block(r.settings).ip_configuration).ipv4_enabled;
-      if (bool(v) === true) return [{ address, message: "public IPv4 enabled", checkov: "CKV_GCP_60" }];
-      const out: Violation[] = v === undefined ? [{ address, message: "ipv4_enabled unset (the provider default is a public IPv4 address)" }] : [];
-      for (const n of blocks(block(block(r.settings).ip_configuration).authorized_networks)) {
+      const out: Violation[] = bool(v) === true ? [{ address, message: "public IPv4 enabled", checkov: "CKV_GCP_60" }]
+        : v === undefined ? [{ address, message: "ipv4_enabled unset (the provider default is a public IPv4 address)" }] : [];
+      for (const n of blocksWithDynamic(block(block(r.settings).ip_configuration), "authorized_networks")) {
         if (/\/0$/.test(str(n.value) ?? "")) out.push({ address, message: `authorized network ${n.value} admits the whole internet`, checkov: "CKV_GCP_11" });
       }
       return out;
