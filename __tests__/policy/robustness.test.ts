@@ -59,7 +59,7 @@ describe.each(POLICY_RULES.map((r) => [r.id, r] as const))("%s never throws on g
         expect(typeof v.address).toBe("string");
         expect(typeof v.message).toBe("string");
       }
-    }), { numRuns: 120, seed: 16 });
+    }), { numRuns: 100, seed: 16 });
   });
 });
 
@@ -71,7 +71,7 @@ test("the engine never throws on generated stacks, and its notes name a resource
       expect(f.message).toMatch(/^cannot evaluate/);
       expect(f.unevaluated).toBeTruthy();
     }
-  }), { numRuns: 150, seed: 16 });
+  }), { numRuns: 120, seed: 16 });
 });
 
 describe("cannot-evaluate notes", () => {
