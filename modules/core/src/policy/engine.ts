@@ -62,10 +62,9 @@ export function checkSafely(rule: PolicyRule, stack: PolicyStack): Violation[] {
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     const culprits = new Set<string>();
-    for (const [type, name] of allResources(stack.json)) {
-      const others = new Set(allResources(stack.json).map(([t, n]) => `${t}.${n}`).filter((a) => a !== `${type}.${name}`));
+    for (const [type, name, body] of allResources(stack.json)) {
       try {
-        rule.check(withoutResources(stack, others));
+        rule.check({ ...stack, json: { ...stack.json, resource: { [type]: { [name]: body } } } });
       } catch {
         culprits.add(`${type}.${name}`);
       }
