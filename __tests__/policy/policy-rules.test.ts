@@ -215,6 +215,14 @@ describe("faults a team's own Terraform injects", () => {
       .toEqual(["google_cloudfunctions2_function.f: ingress unset (ALLOW_ALL)", "google_cloudfunctions_function.g: ingress unset (ALLOW_ALL)"]);
   });
 
+  test("an API Gateway v1 stage is throttled only by */* method settings on that stage", () => {
+    const stage = { aws_api_gateway_stage: { s: { stage_name: "v1", rest_api_id: "a" } } };
+    expect(messages("PC030", stack("aws", stage))).toEqual(["aws_api_gateway_stage.s: no */* method settings with throttling"]);
+    const settings = (method_path: string) => ({ aws_api_gateway_method_settings: { m: { stage_name: "${aws_api_gateway_stage.s.stage_name}", method_path, settings: { throttling_rate_limit: 50, throttling_burst_limit: 100 } } } });
+    expect(messages("PC030", stack("aws", { ...stage, ...settings("*/*") }))).toEqual([]);
+    expect(messages("PC030", stack("aws", { ...stage, ...settings("orders/GET") }))).toHaveLength(1);
+  });
+
   test("an AWS-managed key alias is not a customer-managed key", () => {
     expect(messages("PC010", stack("aws", { aws_secretsmanager_secret: { s: { kms_key_id: "alias/aws/secretsmanager" } }, aws_sns_topic: { t: { kms_master_key_id: "alias/aws/sns" } } })))
       .toEqual(["aws_sns_topic.t: AWS-managed key alias/aws/sns, not a customer-managed key", "aws_secretsmanager_secret.s: encrypted with the default aws/secretsmanager key"]);

@@ -13,6 +13,7 @@ export const GATEWAY_THROTTLE: PolicyRule = {
   fix: "Set the gateway's throttle (rate and burst) in the spec.",
   reads: {
     aws_apigatewayv2_stage: ["default_route_settings.throttling_rate_limit", "default_route_settings.throttling_burst_limit"],
+    aws_api_gateway_stage: [], aws_api_gateway_method_settings: ["method_path", "settings.throttling_rate_limit", "settings.throttling_burst_limit"],
     google_compute_backend_service: [], google_compute_security_policy: ["rule.action"],
     azurerm_api_management_api_policy: ["xml_content"],
   },
@@ -23,6 +24,11 @@ export const GATEWAY_THROTTLE: PolicyRule = {
         const d = block(r.default_route_settings);
         return !((num(d.throttling_rate_limit) ?? 0) > 0 && (num(d.throttling_burst_limit) ?? 0) > 0);
       }).map(([address]) => ({ address, message: "no default route throttling" })),
+      ...resources(json, "aws_api_gateway_stage").filter(([address, r]) => !resources(json, "aws_api_gateway_method_settings").some(([, m]) => {
+        const s = block(m.settings);
+        const sameStage = refAddress(m.stage_name) === address || (typeof r.stage_name === "string" && m.stage_name === r.stage_name);
+        return sameStage && str(m.method_path) === "*/*" && (num(s.throttling_rate_limit) ?? 0) > 0 && (num(s.throttling_burst_limit) ?? 0) > 0;
+      })).map(([address]) => ({ address, message: "no */* method settings with throttling" })),
       ...resources(json, "google_compute_backend_service").filter(([, r]) => !throttling.has(refAddress(r.security_policy) ?? ""))
         .map(([address]) => ({ address, message: "no Cloud Armor throttle rule" })),
       ...resources(json, "azurerm_api_management_api_policy").filter(([, r]) => !/<rate-limit(-by-key)?\b/.test(typeof r.xml_content === "string" ? r.xml_content : ""))
