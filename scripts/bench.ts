@@ -2,7 +2,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { runPolicy } from "@polycloud/core";
 import { generateBaseline } from "./bench-baseline";
+import { loadStacks, loadSuppressions } from "./policy";
 import { writeReadmeSection } from "./readme-section";
 import { findAwsProviderMirror, findOnPath, prepareOfflineCopy, terraform } from "./terraform/offline";
 
@@ -75,6 +77,32 @@ function planScale(): string {
   return lines.join("\n");
 }
 
+/**
+ * The policy engine over synthesized stacks, in process: synthesizes once into a temporary
+ * directory, then times loading and every rule on every stack (median of `runs`). Limits: 1 s for
+ * the nine stacks, 10 s for the 200-service stacks.
+ */
+function policyRow(what: string, entry: string[], runs: number, limitMs: number): Row {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-policy-"));
+  try {
+    const r = spawnSync(process.execPath, entry, { cwd: root, env: { ...process.env, CDKTF_OUTDIR: out, CHECKPOINT_DISABLE: "1" }, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`${entry.join(" ")} failed:\n${(r.stderr ?? "").slice(-3000)}`);
+    const suppressions = loadSuppressions(path.join(root, "policy", "suppressions.json"));
+    const samples = Array.from({ length: runs }, () => {
+      const t0 = process.hrtime.bigint();
+      runPolicy(loadStacks(out), suppressions);
+      return Number(process.hrtime.bigint() - t0) / 1e6;
+    });
+    const wallMs = median(samples);
+    const resources = loadStacks(out).reduce((n, s) => n + Object.values(s.json.resource ?? {}).reduce((a, b) => a + Object.keys(b).length, 0), 0);
+    console.log(`${what}: ${(wallMs / 1000).toFixed(2)} s over ${resources} resources (limit ${limitMs / 1000} s)`);
+    if (wallMs > limitMs) throw new Error(`${what} took ${wallMs.toFixed(0)} ms, over the ${limitMs} ms limit`);
+    return { what, runs, wallMs, note: `in process, ${resources} resources, limit ${limitMs / 1000} s` };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
 function main(): void {
   const node = process.execPath;
   const rows: Row[] = [];
@@ -86,6 +114,8 @@ function main(): void {
     rows.push(growth[n]);
   }
   const ratio = growth[200].wallMs / growth[50].wallMs;
+  rows.push(policyRow("Policy: every rule over the 9 stacks (load + evaluate)", ["dist/main.js"], RUNS, 1000));
+  rows.push(policyRow("Policy: every rule over the 200-service stacks × 9", ["dist/scripts/bench-app.js", "200"], RUNS, 10000));
   let baseline: Row | undefined;
   if (!argv.includes("--skip-baseline")) {
     const entry = generateBaseline(root);

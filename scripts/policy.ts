@@ -4,9 +4,10 @@ import { CLOUDS, Cloud, PolicyStack, SEVERITIES, Severity, Suppression, failing,
 import { environments } from "../environments";
 
 /**
- * `npm run policy [-- --fail-on high] [--sarif file] [--out cdktf.out]`: checks every synthesized
- * stack in cdktf.out, prints the findings, writes SARIF and exits 1 when an unsuppressed finding
- * is at or above the threshold (default: medium).
+ * `npm run policy [-- --fail-on high] [--sarif file] [--out cdktf.out] [--fail-on-unevaluated]`:
+ * checks every synthesized stack in cdktf.out, prints the findings and "cannot evaluate" notes,
+ * writes SARIF and exits 1 when an unsuppressed finding is at or above the threshold (default:
+ * medium); notes fail the run only with --fail-on-unevaluated.
  */
 export function loadStacks(outdir: string): PolicyStack[] {
   const dir = path.join(outdir, "stacks");
@@ -46,8 +47,9 @@ function main(argv: string[]): number {
   fs.writeFileSync(sarifFile, JSON.stringify(toSarif(result.findings), null, 2));
   console.log(formatTable(result.findings));
   for (const s of result.unusedSuppressions) console.log(`unused suppression: ${s.rule} ${s.stack} ${s.address}`);
-  const bad = failing(result.findings, threshold);
-  console.log(`\n${stacks.length} stacks, ${result.findings.length} findings (${result.findings.filter((f) => f.suppressed).length} suppressed), ${bad.length} at or above ${threshold}. SARIF: ${sarifFile}`);
+  const bad = failing(result.findings, threshold, argv.includes("--fail-on-unevaluated"));
+  const notes = result.findings.filter((f) => f.note).length;
+  console.log(`\n${stacks.length} stacks, ${result.findings.length - notes} findings (${result.findings.filter((f) => f.suppressed).length} suppressed), ${notes} cannot-evaluate notes, ${bad.length} failing at or above ${threshold}. SARIF: ${sarifFile}`);
   return bad.length ? 1 : 0;
 }
 

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
-import { Cloud, PolicyStack, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses } from "@polycloud/core";
+import { AZURE_TAGGABLE_TYPES, Cloud, NOTHING_TO_CHECK, POLICY_RULES, PolicyStack, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
+import { AZURE_TAGGABLE_FILE, azureTaggableTypes, renderAzureTaggable } from "../../scripts/azure-taggable";
 import { environments } from "../../environments";
 import { loadSuppressions } from "../../scripts/policy";
 import { allStacks } from "../helpers/all-stacks";
@@ -29,10 +30,59 @@ test("every stack has zero unsuppressed policy findings, and every suppression i
     const [envName, cloud] = name.split("-");
     return { name, cloud: cloud as Cloud, environment: envName, json: stacks[name], minLogDays: environments.find((e) => e.name === envName)!.retention.logDays };
   });
+  const started = process.hrtime.bigint();
   const result = runPolicy(policyStacks, loadSuppressions("policy/suppressions.json"));
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
   expect(result.findings.filter((f) => !f.suppressed)).toEqual([]);
+  // The gate runs on every plan: all rules over the nine stacks stay under a second (npm run bench
+  // also times the 200-service stacks against 10 s).
+  expect(ms).toBeLessThan(1000);
   expect(result.unusedSuppressions).toEqual([]);
   expect(failing(result.findings, "low")).toEqual([]);
+});
+
+describe("coverage: every emitted resource type is read by a rule or listed with a reason", () => {
+  const emitted = [...new Set(names.flatMap((n) => Object.keys(stacks[n].resource ?? {})))].sort();
+  const read = typesWithRules();
+
+  test("no emitted type is without a rule or a reason", () => {
+    expect(emitted.length).toBeGreaterThan(100);
+    expect(emitted.filter((t) => !read.has(t) && !(t in NOTHING_TO_CHECK))).toEqual([]);
+  });
+
+  test("the reasons list is not stale: each entry is emitted, has no rule, and gives a reason", () => {
+    for (const [type, why] of Object.entries(NOTHING_TO_CHECK)) {
+      expect([type, emitted.includes(type), read.has(type)]).toEqual([type, true, false]);
+      expect(why.length).toBeGreaterThan(10);
+    }
+  });
+
+  test("the rules read the types a platform team adds next to these stacks", () => {
+    const expected = [
+      "aws_s3_bucket", "aws_s3_bucket_public_access_block", "aws_s3_bucket_versioning", "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_policy",
+      "aws_dynamodb_table", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role_policy", "aws_iam_policy", "aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment",
+      "aws_iam_policy_attachment", "aws_kms_key", "aws_lambda_function_url", "aws_sns_topic", "aws_sqs_queue", "aws_api_gateway_stage",
+      "google_storage_bucket", "google_cloud_run_v2_service", "google_cloud_run_v2_service_iam_member", "google_cloudfunctions_function", "google_cloudfunctions2_function",
+      "google_compute_firewall", "google_sql_database_instance",
+      "azurerm_storage_account", "azurerm_key_vault", "azurerm_linux_function_app", "azurerm_function_app_flex_consumption", "azurerm_linux_web_app", "azurerm_cosmosdb_account",
+      "azurerm_servicebus_namespace", "azurerm_eventgrid_topic", "azurerm_eventgrid_domain", "azurerm_postgresql_flexible_server", "azurerm_network_security_rule",
+    ];
+    expect(expected.filter((t) => !read.has(t))).toEqual([]);
+  });
+
+  test("every cited checkov check is also tagged on a finding (the citation list and at least one tag name it)", () => {
+    const sources = fs.readdirSync("modules/core/src/policy").filter((f) => f.startsWith("rules-")).map((f) => fs.readFileSync(`modules/core/src/policy/${f}`, "utf8")).join("\n");
+    const cited = POLICY_RULES.flatMap((r) => r.checkov);
+    expect(new Set(cited).size).toBe(cited.length);
+    expect(cited.filter((c) => sources.split(`"${c}"`).length - 1 < 2)).toEqual([]);
+  });
+});
+
+test("Azure taggability comes from the pinned provider bindings (regenerate with `node dist/scripts/azure-taggable.js`)", () => {
+  expect(fs.readFileSync(AZURE_TAGGABLE_FILE, "utf8")).toBe(renderAzureTaggable(azureTaggableTypes()));
+  expect(AZURE_TAGGABLE_TYPES.has("azurerm_key_vault")).toBe(true);
+  expect(AZURE_TAGGABLE_TYPES.has("azurerm_role_assignment")).toBe(false);
+  expect(AZURE_TAGGABLE_TYPES.has("azurerm_servicebus_queue")).toBe(false);
 });
 
 describe("state-address stability", () => {

@@ -24,6 +24,18 @@ const FIXTURES: Record<string, { bad: PolicyStack; good: PolicyStack }> = {
     bad: stack("gcp", { google_sql_database_instance: { d: { settings: { ip_configuration: { ipv4_enabled: true } } } } }),
     good: stack("gcp", { google_sql_database_instance: { d: { settings: { ip_configuration: { ipv4_enabled: false, private_network: "n" } } } } }),
   },
+  PC004: {
+    bad: stack("aws", { aws_iam_user_policy_attachment: { a: { user: "alice", policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess" } }, aws_iam_role_policy_attachment: { b: { role: "r", policy_arn: "arn:aws:iam::aws:policy/AdministratorAccess" } } }),
+    good: stack("aws", { aws_iam_role_policy_attachment: { b: { role: "r", policy_arn: "arn:aws:iam::aws:policy/ReadOnlyAccess" } } }),
+  },
+  PC005: {
+    bad: stack("aws", { aws_sqs_queue_policy: { p: { queue_url: "u", policy: doc([{ Effect: "Allow", Principal: "*", Action: "sqs:SendMessage", Resource: "*" }]) } } }),
+    good: stack("aws", { aws_sqs_queue_policy: { p: { queue_url: "u", policy: doc([{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: "${aws_sqs_queue.q.arn}" }, { Effect: "Allow", Principal: "*", Action: "sqs:SendMessage", Resource: "*", Condition: { ArnEquals: { "aws:SourceArn": "${aws_sns_topic.t.arn}" } } }]) } } }),
+  },
+  PC006: {
+    bad: stack("azure", { azurerm_servicebus_namespace: { b: { sku: "Premium", public_network_access_enabled: false } } }),
+    good: stack("azure", { azurerm_servicebus_namespace: { b: { sku: "Premium", local_auth_enabled: false, public_network_access_enabled: false } } }),
+  },
   PC010: {
     bad: stack("aws", { aws_sqs_queue: { q: {} }, aws_cloudwatch_log_group: { l: { retention_in_days: 14 } } }),
     good: stack("aws", { aws_sqs_queue: { q: { sqs_managed_sse_enabled: true } }, aws_cloudwatch_log_group: { l: { kms_key_id: "k" } } }),
@@ -34,11 +46,28 @@ const FIXTURES: Record<string, { bad: PolicyStack; good: PolicyStack }> = {
   },
   PC012: {
     bad: stack("gcp", { google_compute_ssl_policy: { s: { min_tls_version: "TLS_1_0" } }, google_compute_target_https_proxy: { p: {} } }),
-    good: stack("gcp", { google_compute_ssl_policy: { s: { min_tls_version: "TLS_1_2" } }, google_compute_target_https_proxy: { p: { ssl_policy: "${google_compute_ssl_policy.s.id}" } } }),
+    good: stack("gcp", { google_compute_ssl_policy: { s: { min_tls_version: "TLS_1_2", profile: "MODERN" } }, google_compute_target_https_proxy: { p: { ssl_policy: "${google_compute_ssl_policy.s.id}" } } }),
   },
   PC013: {
     bad: stack("azure", { azurerm_function_app_flex_consumption: { f: { https_only: false } } }),
     good: stack("azure", { azurerm_function_app_flex_consumption: { f: { https_only: true } } }),
+  },
+  PC014: {
+    bad: stack("aws", { aws_s3_bucket: { b: { bucket: "x" } }, aws_s3_bucket_public_access_block: { p: { bucket: "${aws_s3_bucket.b.id}", block_public_acls: true } } }),
+    good: stack("aws", {
+      aws_s3_bucket: { b: { bucket: "x" } },
+      aws_s3_bucket_public_access_block: { p: { bucket: "${aws_s3_bucket.b.id}", block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true } },
+      aws_s3_bucket_versioning: { v: { bucket: "${aws_s3_bucket.b.id}", versioning_configuration: { status: "Enabled" } } },
+      aws_s3_bucket_server_side_encryption_configuration: { e: { bucket: "${aws_s3_bucket.b.id}", rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: "${aws_kms_key.k.arn}" } }] } },
+    }),
+  },
+  PC015: {
+    bad: stack("gcp", { google_kms_crypto_key: { k: { name: "k" } } }),
+    good: stack("gcp", { google_kms_crypto_key: { k: { name: "k", rotation_period: "7776000s" } } }),
+  },
+  PC016: {
+    bad: stack("gcp", { google_compute_firewall: { f: { source_ranges: ["0.0.0.0/0"], allow: [{ protocol: "tcp", ports: ["22"] }] } } }),
+    good: stack("gcp", { google_compute_firewall: { f: { source_ranges: ["0.0.0.0/0"], allow: [{ protocol: "tcp", ports: ["443"] }] } } }),
   },
   PC020: {
     bad: stack("aws", { aws_apigatewayv2_stage: { s: {} } }),
@@ -158,4 +187,72 @@ test("SARIF output validates against the SARIF 2.1.0 schema", () => {
 test("README lists the rule set (generated; run `npm run policy:table` after changing it)", () => {
   const readme = fs.readFileSync("README.md", "utf8");
   expect(readme.split("<!-- policy:start -->")[1]?.split("<!-- policy:end -->")[0]?.trim()).toBe(policyTable());
+});
+
+describe("faults a team's own Terraform injects", () => {
+  const rule = (id: string) => POLICY_RULES.find((r) => r.id === id)!;
+  const messages = (id: string, s: PolicyStack) => rule(id).check(s).map((v) => `${v.address}: ${v.message}`);
+
+  test("a Service Bus namespace with local (SAS key) auth left at the provider default is a finding", () => {
+    const ns = { sku: "Premium", public_network_access_enabled: false };
+    expect(messages("PC006", stack("azure", { azurerm_servicebus_namespace: { b: ns } }))).toEqual(["azurerm_servicebus_namespace.b: local (key/SAS) authentication enabled (the provider default)"]);
+    expect(messages("PC006", stack("azure", { azurerm_servicebus_namespace: { b: { ...ns, local_auth_enabled: true } } }))).toHaveLength(1);
+    expect(messages("PC006", stack("azure", { azurerm_eventgrid_topic: { t: { public_network_access_enabled: false } } }))).toEqual([expect.stringMatching(/local .* authentication enabled/)]);
+  });
+
+  test("an Azure resource whose tags were removed is a finding (taggability from the provider bindings)", () => {
+    const tags = { environment: "dev", service: "s", owner: "o", cost_center: "c", managed_by: "cdktf" };
+    const tagged = stack("azure", { azurerm_key_vault: { v: { tags } }, azurerm_role_assignment: { r: { role_definition_name: "Reader" } } });
+    expect(rule("PC041").check(tagged)).toEqual([]);
+    const stripped = stack("azure", { azurerm_key_vault: { v: {} }, azurerm_role_assignment: { r: {} } });
+    expect(messages("PC041", stripped)).toEqual(expect.arrayContaining(["azurerm_key_vault.v: no tags at all (missing environment)"]));
+    expect(messages("PC041", stripped).every((m) => m.startsWith("azurerm_key_vault.v"))).toBe(true);
+  });
+
+  test("tags given as an expression are a cannot-evaluate note, not a crash, and never hide other findings", () => {
+    const s = stack("aws", { aws_sqs_queue: { q: { tags: "${merge(var.tags, { a = \"b\" })}" }, r: { tags: "${var.tags}" } }, aws_lambda_function: { f: { tracing_config: { mode: "PassThrough" } } } }, awsTags);
+    const result = runPolicy([s]);
+    expect(result.findings.filter((f) => f.rule === "PC041")).toEqual([
+      expect.objectContaining({ address: "aws_sqs_queue.q", note: true, message: "cannot evaluate: tags is an expression" }),
+      expect.objectContaining({ address: "aws_sqs_queue.r", note: true }),
+    ]);
+    expect(result.findings).toContainEqual(expect.objectContaining({ rule: "PC021", address: "aws_lambda_function.f" }));
+    expect(result.findings).toContainEqual(expect.objectContaining({ rule: "PC010", address: "aws_sqs_queue.q" }));
+    expect(failing(result.findings.filter((f) => f.rule === "PC041"), "low")).toEqual([]);
+    expect(failing(result.findings.filter((f) => f.rule === "PC041"), "low", true)).toHaveLength(2);
+  });
+
+  test("unset Cloud Functions ingress is ALLOW_ALL (the provider default), gen1 and gen2", () => {
+    expect(messages("PC002", stack("gcp", { google_cloudfunctions2_function: { f: { service_config: {} } }, google_cloudfunctions_function: { g: {} } })))
+      .toEqual(["google_cloudfunctions2_function.f: ingress unset (ALLOW_ALL)", "google_cloudfunctions_function.g: ingress unset (ALLOW_ALL)"]);
+  });
+
+  test("an API Gateway v1 stage is throttled only by */* method settings on that stage", () => {
+    const stage = { aws_api_gateway_stage: { s: { stage_name: "v1", rest_api_id: "a" } } };
+    expect(messages("PC030", stack("aws", stage))).toEqual(["aws_api_gateway_stage.s: no */* method settings with throttling"]);
+    const settings = (method_path: string) => ({ aws_api_gateway_method_settings: { m: { stage_name: "${aws_api_gateway_stage.s.stage_name}", method_path, settings: { throttling_rate_limit: 50, throttling_burst_limit: 100 } } } });
+    expect(messages("PC030", stack("aws", { ...stage, ...settings("*/*") }))).toEqual([]);
+    expect(messages("PC030", stack("aws", { ...stage, ...settings("orders/GET") }))).toHaveLength(1);
+  });
+
+  test("an AWS-managed key alias is not a customer-managed key", () => {
+    expect(messages("PC010", stack("aws", { aws_secretsmanager_secret: { s: { kms_key_id: "alias/aws/secretsmanager" } }, aws_sns_topic: { t: { kms_master_key_id: "alias/aws/sns" } } })))
+      .toEqual(["aws_sns_topic.t: AWS-managed key alias/aws/sns, not a customer-managed key", "aws_secretsmanager_secret.s: encrypted with the default aws/secretsmanager key"]);
+    expect(messages("PC010", stack("aws", { aws_dynamodb_table: { d: { server_side_encryption: { enabled: true, kms_key_arn: "arn:aws:kms:eu-west-1:111122223333:alias/aws/dynamodb" } } } }))).toHaveLength(1);
+  });
+
+  test("IAM: jsonencode of a literal, every identity policy type, a statement without Effect, wildcard-only actions", () => {
+    const encoded = '${jsonencode({\n  Version = "2012-10-17"\n  Statement = [{\n    Action = ["s3:GetObject"],\n    Resource = "*"\n  }]\n})}';
+    const s = stack("aws", {
+      aws_iam_user_policy: { u: { user: "x", policy: encoded } },
+      aws_iam_group_policy: { g: { group: "x", policy: doc([{ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::b" }]) } },
+      aws_iam_role_policy: { ok: { policy: doc([{ Effect: "Allow", Action: ["xray:PutTraceSegments", "ec2:DescribeNetworkInterfaces", "cloudwatch:PutMetricData"], Resource: "*" }]) } },
+      aws_iam_policy: { data: { policy: "${data.aws_iam_policy_document.x.json}" } },
+    });
+    const found = rule("PC001").check(s);
+    expect(found.filter((v) => v.address === "aws_iam_user_policy.u").map((v) => v.message)).toEqual(["statement #1 has no Effect (AWS rejects the document)", "statement #1 allows s3:GetObject on every resource"]);
+    expect(found).toContainEqual(expect.objectContaining({ address: "aws_iam_group_policy.g", checkov: "CKV_AWS_63" }));
+    expect(found.filter((v) => v.address === "aws_iam_role_policy.ok")).toEqual([]);
+    expect(found).toContainEqual({ address: "aws_iam_policy.data", message: "cannot evaluate: policy is not a literal policy document", unevaluated: "policy" });
+  });
 });

@@ -1,6 +1,10 @@
-import { PolicyRule } from "./types";
-import { R, block, refAddress, resources } from "./json";
+import { PolicyRule, Violation } from "./types";
+import { R, block, blocks, bool, isExpression, isObject, refAddress, resources, str } from "./json";
 import { TerraformJson } from "../capabilities";
+
+/** An AWS-managed key (`alias/aws/...`, or its ARN) is not a customer-managed key. */
+export const isAwsManagedKey = (v: unknown): boolean => typeof v === "string" && /(^|:)alias\/aws\//.test(v);
+const cmk = (v: unknown): boolean => (typeof v === "string" && v.length > 0 && !isAwsManagedKey(v)) || (v !== undefined && v !== null && typeof v !== "string" && v !== false);
 
 /** A GCP HTTP listener whose URL map only redirects to HTTPS (no backend ever served in clear text). */
 function redirectsToHttps(json: TerraformJson, rule: R): boolean {
@@ -8,36 +12,63 @@ function redirectsToHttps(json: TerraformJson, rule: R): boolean {
     const address = refAddress(ref);
     if (!address) return undefined;
     const [type, name] = address.split(".");
-    return json.resource?.[type]?.[name] as R | undefined;
+    const found = (json.resource as R | undefined)?.[type]?.[name];
+    return isObject(found) ? found : undefined;
   };
   const map = lookup(lookup(rule.target)?.url_map);
-  return !!map && block(map.default_url_redirect).https_redirect === true && !map.default_service && !map.path_matcher && !map.host_rule;
+  return !!map && bool(block(map.default_url_redirect).https_redirect) === true && !map.default_service && !map.path_matcher && !map.host_rule;
 }
 
 export const ENCRYPTION_AT_REST: PolicyRule = {
   id: "PC010",
   severity: "high",
-  title: "Queues, topics, logs, secrets and databases are encrypted at rest with a managed or customer key",
+  title: "Queues, topics, logs, secrets, tables and databases are encrypted at rest with a managed or customer key",
   rationale: "Messages, logs and secrets carry customer data; unencrypted storage fails most compliance regimes.",
-  checkov: ["CKV_AWS_27", "CKV_AWS_26", "CKV_AWS_158", "CKV_AWS_149", "CKV_AWS_96", "CKV_AWS_327", "CKV_GCP_83"],
+  checkov: ["CKV_AWS_27", "CKV_AWS_26", "CKV_AWS_158", "CKV_AWS_149", "CKV_AWS_96", "CKV_AWS_327", "CKV_AWS_119", "CKV_GCP_83"],
+  differsFromCheckov: "Stricter: an AWS-managed alias (alias/aws/...) on an SNS topic is a finding; a GCP bucket, secret or Cloud SQL instance without CMEK is a finding (no checkov check cites these).",
   fix: "Use the stack's KMS key (AWS/GCP) or the platform's encrypted defaults; never switch encryption off.",
   notApplicable: { azure: "Service Bus, Event Grid, Storage and PostgreSQL encrypt at rest with no way to switch it off; only CMK choice remains." },
-  check: ({ json }) => [
-    ...resources(json, "aws_sqs_queue").filter(([, r]) => !r.kms_master_key_id && r.sqs_managed_sse_enabled !== true).map(([address]) => ({ address, message: "no SSE" })),
-    ...resources(json, "aws_sns_topic").filter(([, r]) => !r.kms_master_key_id).map(([address]) => ({ address, message: "no KMS key" })),
-    ...resources(json, "aws_cloudwatch_log_group").filter(([, r]) => !r.kms_key_id).map(([address]) => ({ address, message: "no KMS key" })),
-    ...resources(json, "aws_secretsmanager_secret").filter(([, r]) => !r.kms_key_id).map(([address]) => ({ address, message: "encrypted with the default aws/secretsmanager key" })),
-    ...resources(json, "aws_rds_cluster", "aws_db_instance").filter(([, r]) => r.storage_encrypted !== true).map(([address]) => ({ address, message: "storage not encrypted" })),
-    ...resources(json, "google_pubsub_topic").filter(([, r]) => !r.kms_key_name).map(([address]) => ({ address, message: "no CMEK" })),
-    ...resources(json, "google_sql_database_instance").filter(([, r]) => !r.encryption_key_name).map(([address]) => ({ address, message: "no CMEK" })),
-    ...resources(json, "google_secret_manager_secret").filter(([, r]) => {
-      const um = block(block(r.replication).user_managed);
-      const replicas = (um.replicas ?? []) as any[];
-      const auto = block(block(r.replication).auto);
-      return !(replicas.length && replicas.every((x) => block(x.customer_managed_encryption).kms_key_name)) && !block(auto.customer_managed_encryption).kms_key_name;
-    }).map(([address]) => ({ address, message: "no CMEK" })),
-    ...resources(json, "google_storage_bucket").filter(([, r]) => !block(r.encryption).default_kms_key_name).map(([address]) => ({ address, message: "no CMEK" })),
-  ],
+  reads: {
+    aws_sqs_queue: ["sqs_managed_sse_enabled"], aws_sns_topic: [], aws_cloudwatch_log_group: [], aws_secretsmanager_secret: [],
+    aws_rds_cluster: ["storage_encrypted", "engine_mode"], aws_db_instance: ["storage_encrypted"],
+    aws_dynamodb_table: ["server_side_encryption.enabled"],
+    google_pubsub_topic: [], google_sql_database_instance: [], google_secret_manager_secret: [], google_storage_bucket: [],
+  },
+  check: ({ json }) => {
+    const out: Violation[] = [];
+    for (const [address, r] of resources(json, "aws_sqs_queue")) {
+      if (bool(r.sqs_managed_sse_enabled) !== true && !r.kms_master_key_id && !isExpression(r.sqs_managed_sse_enabled)) out.push({ address, message: "no SSE", checkov: "CKV_AWS_27" });
+    }
+    for (const [address, r] of resources(json, "aws_sns_topic")) {
+      if (!r.kms_master_key_id) out.push({ address, message: "no KMS key", checkov: "CKV_AWS_26" });
+      else if (isAwsManagedKey(r.kms_master_key_id)) out.push({ address, message: "AWS-managed key alias/aws/sns, not a customer-managed key" });
+    }
+    for (const [address, r] of resources(json, "aws_cloudwatch_log_group")) if (!r.kms_key_id) out.push({ address, message: "no KMS key", checkov: "CKV_AWS_158" });
+    for (const [address, r] of resources(json, "aws_secretsmanager_secret")) {
+      if (!cmk(r.kms_key_id)) out.push({ address, message: "encrypted with the default aws/secretsmanager key", checkov: "CKV_AWS_149" });
+    }
+    for (const [address, r] of resources(json, "aws_rds_cluster")) {
+      const serverless = str(r.engine_mode) === "serverless";
+      if (bool(r.storage_encrypted) !== true && !serverless) out.push({ address, message: "storage not encrypted", checkov: "CKV_AWS_96" });
+      if (!r.kms_key_id) out.push({ address, message: "no customer-managed KMS key", checkov: "CKV_AWS_327" });
+    }
+    for (const [address, r] of resources(json, "aws_db_instance")) if (bool(r.storage_encrypted) !== true) out.push({ address, message: "storage not encrypted" });
+    for (const [address, r] of resources(json, "aws_dynamodb_table")) {
+      const sse = block(r.server_side_encryption);
+      if (bool(sse.enabled) !== true || !cmk(sse.kms_key_arn)) out.push({ address, message: "not encrypted with a customer-managed KMS key", checkov: "CKV_AWS_119" });
+    }
+    for (const [address, r] of resources(json, "google_pubsub_topic")) if (!r.kms_key_name) out.push({ address, message: "no CMEK", checkov: "CKV_GCP_83" });
+    for (const [address, r] of resources(json, "google_sql_database_instance")) if (!r.encryption_key_name) out.push({ address, message: "no CMEK" });
+    for (const [address, r] of resources(json, "google_secret_manager_secret")) {
+      const replication = block(r.replication);
+      const replicas = blocks(block(replication.user_managed).replicas);
+      const auto = block(replication.auto);
+      const ok = (replicas.length && replicas.every((x) => block(x.customer_managed_encryption).kms_key_name)) || block(auto.customer_managed_encryption).kms_key_name;
+      if (!ok) out.push({ address, message: "no CMEK" });
+    }
+    for (const [address, r] of resources(json, "google_storage_bucket")) if (!block(r.encryption).default_kms_key_name) out.push({ address, message: "no CMEK" });
+    return out;
+  },
 };
 
 export const DATABASE_TLS: PolicyRule = {
@@ -45,18 +76,33 @@ export const DATABASE_TLS: PolicyRule = {
   severity: "high",
   title: "Database proxies and servers require TLS",
   rationale: "Credentials and rows cross the network; the pooled endpoint must refuse plaintext.",
-  checkov: [],
+  checkov: ["CKV_GCP_6"],
+  differsFromCheckov: "Looser on Cloud SQL: ssl_mode ENCRYPTED_ONLY passes here (TLS required; clients authenticate with IAM or passwords through the pooler), where CKV_GCP_6 requires TRUSTED_CLIENT_CERTIFICATE_REQUIRED except on SQL Server.",
   fix: "Keep requireTls true (the spec rejects false).",
+  reads: {
+    aws_db_proxy: ["require_tls"], aws_rds_cluster_parameter_group: ["parameter.name", "parameter.value"], aws_db_parameter_group: ["parameter.name", "parameter.value"],
+    google_sql_database_instance: ["settings.ip_configuration.ssl_mode", "settings.ip_configuration.require_ssl"],
+    azurerm_postgresql_flexible_server: [], azurerm_postgresql_flexible_server_configuration: ["name", "value"],
+  },
   check: ({ json }) => {
-    const azureServers = resources(json, "azurerm_postgresql_flexible_server");
-    const secure = resources(json, "azurerm_postgresql_flexible_server_configuration").filter(([, r]) => r.name === "require_secure_transport" && /^on$/i.test(String(r.value)));
+    const servers = resources(json, "azurerm_postgresql_flexible_server");
+    const configs = resources(json, "azurerm_postgresql_flexible_server_configuration");
+    const secured = (address: string) => configs.some(([, c]) => str(c.name) === "require_secure_transport" && /^on$/i.test(str(c.value) ?? "") && typeof c.server_id === "string" && c.server_id.includes(`${address}.`));
+    const insecure = configs.filter(([, c]) => str(c.name) === "require_secure_transport" && /^off$/i.test(str(c.value) ?? ""));
+    const anySecured = configs.some(([, c]) => str(c.name) === "require_secure_transport" && /^on$/i.test(str(c.value) ?? ""));
     return [
-      ...resources(json, "aws_db_proxy").filter(([, r]) => r.require_tls !== true).map(([address]) => ({ address, message: "require_tls off" })),
-      ...resources(json, "aws_rds_cluster_parameter_group", "aws_db_parameter_group").filter(([, r]) => !(r.parameter ?? []).some((p: any) => p.name === "rds.force_ssl" && String(p.value) === "1"))
+      ...resources(json, "aws_db_proxy").filter(([, r]) => bool(r.require_tls) !== true).map(([address]) => ({ address, message: "require_tls off" })),
+      ...resources(json, "aws_rds_cluster_parameter_group", "aws_db_parameter_group").filter(([, r]) => !blocks(r.parameter).some((p) => str(p.name) === "rds.force_ssl" && str(p.value) === "1"))
         .map(([address]) => ({ address, message: "rds.force_ssl is not 1" })),
-      ...resources(json, "google_sql_database_instance").filter(([, r]) => !/^(ENCRYPTED_ONLY|TRUSTED_CLIENT_CERTIFICATE_REQUIRED)$/.test(block(block(r.settings).ip_configuration).ssl_mode ?? ""))
-        .map(([address, r]) => ({ address, message: `ssl_mode ${block(block(r.settings).ip_configuration).ssl_mode}` })),
-      ...(azureServers.length > secure.length ? azureServers.map(([address]) => ({ address, message: "no require_secure_transport = ON configuration" })) : []),
+      ...resources(json, "google_sql_database_instance").filter(([, r]) => {
+        const ip = block(block(r.settings).ip_configuration);
+        const mode = str(ip.ssl_mode);
+        return mode === undefined ? bool(ip.require_ssl) !== true : !/^(ENCRYPTED_ONLY|TRUSTED_CLIENT_CERTIFICATE_REQUIRED)$/.test(mode);
+      }).map(([address, r]) => ({ address, message: `ssl_mode ${str(block(block(r.settings).ip_configuration).ssl_mode) ?? "unset (plaintext allowed)"}`, checkov: "CKV_GCP_6" })),
+      // require_secure_transport defaults to ON on Flexible Server; only an explicit OFF, or no ON
+      // for a server when the stack sets it for others, is a finding.
+      ...insecure.map(([address]) => ({ address, message: "require_secure_transport = OFF" })),
+      ...(anySecured ? servers.filter(([a]) => !secured(a) && configs.some(([, c]) => typeof c.server_id === "string" && c.server_id.includes(`${a}.`)) === false && servers.length > 1).map(([address]) => ({ address, message: "no require_secure_transport = ON configuration" })) : []),
     ];
   },
 };
@@ -66,28 +112,73 @@ export const MIN_TLS_12: PolicyRule = {
   severity: "medium",
   title: "Minimum TLS 1.2 wherever the resource has the setting",
   rationale: "TLS 1.0/1.1 are deprecated and broken.",
-  checkov: ["CKV_GCP_4", "CKV_AZURE_44", "CKV_AZURE_205"],
+  checkov: ["CKV_GCP_4", "CKV_AZURE_44", "CKV_AZURE_205", "CKV_AZURE_145", "CKV_AZURE_15"],
+  differsFromCheckov: "Stricter: a Google SSL policy must also set min_tls_version TLS_1_2 or TLS_1_3, and an HTTPS proxy without an SSL policy is a finding. Looser where azurerm 4 defaults to TLS 1.2: an unset storage account min_tls_version or Service Bus minimum_tls_version passes (CKV_AZURE_44 and CKV_AZURE_205 fail it).",
   fix: "Use the module defaults (TLS_1_2 policies, minimum_tls_version 1.2).",
+  reads: {
+    aws_apigatewayv2_domain_name: ["domain_name_configuration.security_policy"], aws_api_gateway_domain_name: ["security_policy"],
+    google_compute_ssl_policy: ["min_tls_version", "profile"], google_compute_target_https_proxy: [],
+    azurerm_servicebus_namespace: ["minimum_tls_version"], azurerm_storage_account: ["min_tls_version"],
+    azurerm_linux_function_app: ["site_config.minimum_tls_version"], azurerm_linux_web_app: ["site_config.minimum_tls_version"],
+    azurerm_function_app_flex_consumption: ["site_config.minimum_tls_version"], azurerm_windows_function_app: ["site_config.minimum_tls_version"],
+    azurerm_windows_web_app: ["site_config.minimum_tls_version"], azurerm_linux_function_app_slot: ["site_config.minimum_tls_version"], azurerm_windows_function_app_slot: ["site_config.minimum_tls_version"],
+    azurerm_function_app: ["site_config.min_tls_version"], azurerm_function_app_slot: ["site_config.min_tls_version"], azurerm_app_service: ["site_config.min_tls_version"],
+  },
   check: ({ json }) => [
-    ...resources(json, "aws_apigatewayv2_domain_name").filter(([, r]) => block(r.domain_name_configuration).security_policy !== "TLS_1_2").map(([address]) => ({ address, message: "security policy below TLS_1_2" })),
-    ...resources(json, "google_compute_ssl_policy").filter(([, r]) => !/^TLS_1_[23]$/.test(r.min_tls_version ?? "")).map(([address, r]) => ({ address, message: `min_tls_version ${r.min_tls_version}` })),
+    ...resources(json, "aws_apigatewayv2_domain_name").filter(([, r]) => !/^TLS_1_[23]/.test(str(block(r.domain_name_configuration).security_policy) ?? "")).map(([address]) => ({ address, message: "security policy below TLS_1_2" })),
+    ...resources(json, "aws_api_gateway_domain_name").filter(([, r]) => !/^TLS_1_[23]/.test(str(r.security_policy) ?? "")).map(([address]) => ({ address, message: "security policy below TLS_1_2" })),
+    ...resources(json, "google_compute_ssl_policy").flatMap(([address, r]) => {
+      const profile = str(r.profile) ?? "COMPATIBLE";
+      const min = str(r.min_tls_version) ?? "TLS_1_0";
+      const weakCipher = profile === "CUSTOM" && (Array.isArray(r.custom_features) ? r.custom_features : []).some((f: unknown) => typeof f === "string" && /^TLS_RSA_WITH_/.test(f));
+      const passes = profile === "RESTRICTED" || (profile === "MODERN" && min === "TLS_1_2") || (profile === "CUSTOM" && !weakCipher);
+      const out: Violation[] = [];
+      if (!passes) out.push({ address, message: `profile ${profile} with min_tls_version ${min} admits weak cipher suites`, checkov: "CKV_GCP_4" });
+      if (!/^TLS_1_[23]$/.test(min)) out.push({ address, message: `min_tls_version ${min}` });
+      return out;
+    }),
     ...resources(json, "google_compute_target_https_proxy").filter(([, r]) => !r.ssl_policy).map(([address]) => ({ address, message: "no SSL policy (Google's default admits TLS 1.0)" })),
-    ...resources(json, "azurerm_servicebus_namespace", "azurerm_storage_account").filter(([, r]) => !/^(1\.2|TLS1_2|1\.3|TLS1_3)$/.test(String(r.minimum_tls_version ?? r.min_tls_version ?? "")))
-      .map(([address, r]) => ({ address, message: `minimum TLS ${r.minimum_tls_version ?? r.min_tls_version ?? "unset"}` })),
+    ...resources(json, "azurerm_servicebus_namespace").filter(([, r]) => !/^1\.[23]$/.test(str(r.minimum_tls_version) ?? "1.2"))
+      .map(([address, r]) => ({ address, message: `minimum TLS ${str(r.minimum_tls_version)}`, checkov: "CKV_AZURE_205" })),
+    ...resources(json, "azurerm_storage_account").filter(([, r]) => !/^TLS1_[23]$/.test(str(r.min_tls_version) ?? "TLS1_2"))
+      .map(([address, r]) => ({ address, message: `min_tls_version ${str(r.min_tls_version)}`, checkov: "CKV_AZURE_44" })),
+    ...resources(json, ...APP_TYPES).flatMap(([address, r]) => {
+      const site = block(r.site_config);
+      const v = str(site.minimum_tls_version ?? site.min_tls_version);
+      if (v === undefined || /^1\.[23]$/.test(v)) return [];
+      const checkov = /function_app(_slot)?\./.test(address) && !/flex/.test(address) ? "CKV_AZURE_145" : /web_app\.|app_service\./.test(address) ? "CKV_AZURE_15" : undefined;
+      return [{ address, message: `site_config minimum TLS ${v}`, ...(checkov ? { checkov } : {}) }];
+    }),
   ],
 };
+
+/** Azure function and web app types (current, legacy and slots). */
+const APP_TYPES = [
+  "azurerm_function_app_flex_consumption", "azurerm_linux_function_app", "azurerm_windows_function_app", "azurerm_linux_function_app_slot", "azurerm_windows_function_app_slot",
+  "azurerm_function_app", "azurerm_function_app_slot", "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_app_service",
+];
 
 export const HTTPS_ONLY: PolicyRule = {
   id: "PC013",
   severity: "high",
-  title: "Function apps and gateways serve HTTPS only",
+  title: "Function apps, web apps and gateways serve HTTPS only",
   rationale: "Tokens and payloads must not travel in clear text.",
-  checkov: [],
+  checkov: ["CKV_AZURE_70", "CKV_AZURE_14"],
+  differsFromCheckov: "The flex consumption function app and API Management APIs are checked too (no checkov check covers them).",
   fix: "Give the gateway a domain and certificate; plain HTTP is only acceptable in a dev stack with a recorded suppression.",
+  reads: {
+    google_compute_global_forwarding_rule: ["port_range"],
+    ...Object.fromEntries(APP_TYPES.map((t) => [t, ["https_only"]])),
+    azurerm_api_management_api: ["protocols"], google_cloudfunctions_function: ["https_trigger_security_level"],
+  },
   check: ({ json }) => [
-    ...resources(json, "google_compute_global_forwarding_rule").filter(([, r]) => (String(r.port_range) === "80" || /target_http_proxy/.test(String(r.target))) && !redirectsToHttps(json, r))
+    ...resources(json, "google_compute_global_forwarding_rule").filter(([, r]) => (str(r.port_range) === "80" || /target_http_proxy/.test(typeof r.target === "string" ? r.target : "")) && !redirectsToHttps(json, r))
       .map(([address]) => ({ address, message: "plain HTTP listener" })),
-    ...resources(json, "azurerm_function_app_flex_consumption", "azurerm_linux_function_app").filter(([, r]) => r.https_only !== true).map(([address]) => ({ address, message: "https_only not set" })),
-    ...resources(json, "azurerm_api_management_api").filter(([, r]) => (r.protocols ?? []).some((p: string) => p !== "https")).map(([address, r]) => ({ address, message: `protocols ${r.protocols}` })),
+    ...resources(json, ...APP_TYPES).filter(([, r]) => bool(r.https_only) !== true || bool(block(r.auth_settings_v2).require_https) === false)
+      .map(([address, r]) => ({ address, message: bool(r.https_only) === true ? "auth_settings_v2.require_https is false" : "https_only not set", ...(/flex/.test(address) ? {} : { checkov: /web_app\.|app_service\./.test(address) ? "CKV_AZURE_14" : "CKV_AZURE_70" }) })),
+    ...resources(json, "google_cloudfunctions_function").filter(([, r]) => r.trigger_http !== undefined && bool(r.trigger_http) !== false && str(r.https_trigger_security_level) !== "SECURE_ALWAYS")
+      .map(([address, r]) => ({ address, message: `https_trigger_security_level ${str(r.https_trigger_security_level) ?? "unset (SECURE_OPTIONAL admits HTTP)"}` })),
+    ...resources(json, "azurerm_api_management_api").filter(([, r]) => (Array.isArray(r.protocols) ? r.protocols : []).some((p: unknown) => str(p) !== "https"))
+      .map(([address, r]) => ({ address, message: `protocols ${(r.protocols as unknown[]).map((p) => str(p) ?? "?").join(", ")}` })),
   ],
 };

@@ -1,10 +1,59 @@
-import { PolicyRule } from "./types";
-import { block, list, parsePolicyDocument, resources } from "./json";
+import { PolicyRule, Violation } from "./types";
+import { R, block, blocks, blocksWithDynamic, bool, list, parsePolicyDocument, resources, str } from "./json";
 
-/** Actions AWS offers no resource-level permissions for; `*` is the only valid resource. */
-const UNSCOPABLE_ACTIONS = /^(xray:Put(TraceSegments|TelemetryRecords)|ec2:(Create|Delete)NetworkInterfaces?|ec2:Describe[A-Za-z]+|ec2:(Assign|Unassign)PrivateIpAddresses|cloudwatch:PutMetricData|logs:CreateLogGroup)$/;
+/**
+ * Actions that accept only `*` as their resource: the "Resource types" column is empty for them in
+ * the AWS Service Authorization Reference (docs.aws.amazon.com/service-authorization/latest/
+ * reference/reference_policies_actions-resources-contextkeys.html), checked per service page
+ * for the services this platform and the teams next to it use (X-Ray, EC2 networking for VPC
+ * functions, CloudWatch, Logs, STS, S3, KMS, Secrets Manager, SQS, SNS, Lambda, DynamoDB, IAM,
+ * API Gateway, EventBridge, RDS). An action not listed here is treated as restrictable, which errs
+ * towards a finding. checkov's CKV_AWS_355 uses the same reference through policy_sentry, for
+ * every service.
+ */
+export const WILDCARD_ONLY_ACTIONS: readonly string[] = [
+  "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries",
+  "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+  "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeAvailabilityZones",
+  "cloudwatch:PutMetricData", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics", "cloudwatch:DescribeAlarmsForMetric",
+  "logs:DescribeLogGroups", "logs:DescribeDestinations", "logs:DescribeExportTasks", "logs:DescribeQueries", "logs:DescribeResourcePolicies", "logs:PutResourcePolicy",
+  "sts:GetCallerIdentity", "s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "kms:ListKeys", "kms:ListAliases", "kms:CreateKey", "kms:GenerateRandom",
+  "secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets", "sqs:ListQueues", "sns:ListTopics", "sns:ListSubscriptions",
+  "lambda:ListFunctions", "lambda:GetAccountSettings", "lambda:ListEventSourceMappings", "lambda:CreateEventSourceMapping", "dynamodb:ListTables",
+  "iam:ListRoles", "iam:ListPolicies", "iam:GetAccountSummary", "events:ListEventBuses", "events:ListRules", "rds:DescribeDBEngineVersions", "rds:DescribeEvents",
+];
+const WILDCARD_ONLY = new Set(WILDCARD_ONLY_ACTIONS.map((a) => a.toLowerCase()));
+const isWildcardOnly = (action: string) => WILDCARD_ONLY.has(action.toLowerCase()) || /^ec2:Describe[A-Za-z]+$/i.test(action);
 const PRIMITIVE_OR_ADMIN = /^roles\/(owner|editor|viewer)$|\.admin$|^roles\/iam\.(securityAdmin|serviceAccountAdmin)$/;
 const BROAD_AZURE_ROLES = /^(Owner|Contributor|User Access Administrator)$/;
+
+/** Identity policy documents an AWS stack can carry: every inline and managed policy type. */
+export const AWS_IDENTITY_POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy"] as const;
+
+/** Findings for one IAM policy document (JSON text, object, or `jsonencode` of a literal). */
+export function iamDocumentFindings(address: string, policy: unknown, attribute = "policy"): Violation[] {
+  const doc = parsePolicyDocument(policy);
+  if (!doc) return [{ address, message: `cannot evaluate: ${attribute} is not a literal policy document`, unevaluated: attribute }];
+  return doc.Statement.flatMap((s, i) => {
+    const sid = str(s.Sid) ?? `#${i + 1}`;
+    const out: Violation[] = [];
+    // AWS rejects a statement without Effect (MalformedPolicyDocument); report it, and judge the
+    // statement as an Allow so a broken document never hides a wildcard.
+    if (s.Effect === undefined) out.push({ address, message: `statement ${sid} has no Effect (AWS rejects the document)` });
+    else if (str(s.Effect) === undefined) out.push({ address, message: `cannot evaluate: statement ${sid} Effect is an expression`, unevaluated: `${attribute}.Effect` });
+    if (s.Effect !== undefined && str(s.Effect) !== "Allow") return out;
+    const actions = list<unknown>(s.Action).map((a) => (typeof a === "string" ? a : ""));
+    const res = list<unknown>(s.Resource).map((a) => (typeof a === "string" ? a : ""));
+    if (actions.includes("*")) out.push({ address, message: `statement ${sid} allows every action${res.includes("*") ? " on every resource" : ""}`, checkov: res.includes("*") ? "CKV_AWS_62" : "CKV_AWS_63" });
+    if (actions.includes("*") && res.includes("*")) out.push({ address, message: `statement ${sid} allows every action`, checkov: "CKV_AWS_63" });
+    else if (actions.some((a) => /^[A-Za-z0-9-]+:\*$/.test(a))) out.push({ address, message: `statement ${sid} allows ${actions.join(", ")}` });
+    if (s.NotAction !== undefined) out.push({ address, message: `statement ${sid} allows every action except ${list<unknown>(s.NotAction).join(", ")}` });
+    const scoped = actions.filter((a) => !isWildcardOnly(a));
+    if (res.includes("*") && scoped.length) out.push({ address, message: `statement ${sid} allows ${scoped.join(", ")} on every resource`, checkov: "CKV_AWS_355" });
+    if (s.NotResource !== undefined) out.push({ address, message: `statement ${sid} allows ${actions.join(", ")} on every resource except ${list<unknown>(s.NotResource).join(", ")}` });
+    return out;
+  });
+}
 
 export const IAM_NO_WILDCARDS: PolicyRule = {
   id: "PC001",
@@ -12,68 +61,112 @@ export const IAM_NO_WILDCARDS: PolicyRule = {
   title: "No identity statement grants every action or every resource",
   rationale: "Grants come from declared bindings; a wildcard turns one compromised function into a compromised account.",
   checkov: ["CKV_AWS_355", "CKV_AWS_63", "CKV_AWS_62"],
+  differsFromCheckov: "Stricter: a service-wide action (`s3:*`), NotAction and NotResource are findings too (CKV_AWS_63 flags only `*`); wildcard-only actions come from a listed subset of the AWS reference, so an unlisted wildcard-only action on `*` is flagged where CKV_AWS_355 passes it.",
   fix: "Declare the binding (producer, publisher, allowedFunctions, secret) so the module derives a statement on the one resource.",
+  reads: {
+    ...Object.fromEntries(AWS_IDENTITY_POLICY_TYPES.map((t) => [t, []])),
+    aws_iam_role: ["inline_policy"], aws_ssoadmin_permission_set_inline_policy: [],
+    google_project_iam_member: ["role"], google_project_iam_binding: ["role"],
+    azurerm_role_assignment: ["role_definition_name"],
+  },
   check: ({ json }) => [
-    ...resources(json, "aws_iam_role_policy", "aws_iam_policy").flatMap(([address, r]) => {
-      const doc = parsePolicyDocument(r.policy);
-      if (!doc) return [{ address, message: "policy is not a literal JSON document, so it cannot be checked" }];
-      return doc.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => {
-        const actions = list<string>(s.Action);
-        const res = list<string>(s.Resource);
-        const out = [];
-        if (actions.some((a) => a === "*" || /^[a-z0-9-]+:\*$/.test(a))) out.push({ address, message: `statement ${s.Sid ?? "?"} allows ${actions.join(", ")}` });
-        if (res.includes("*") && actions.some((a) => !UNSCOPABLE_ACTIONS.test(a))) out.push({ address, message: `statement ${s.Sid ?? "?"} allows ${actions.filter((a) => !UNSCOPABLE_ACTIONS.test(a)).join(", ")} on every resource` });
-        return out;
-      });
-    }),
-    ...resources(json, "google_project_iam_member", "google_project_iam_binding").filter(([, r]) => PRIMITIVE_OR_ADMIN.test(r.role))
+    ...resources(json, ...AWS_IDENTITY_POLICY_TYPES).flatMap(([address, r]) => iamDocumentFindings(address, r.policy)),
+    ...resources(json, "aws_ssoadmin_permission_set_inline_policy").flatMap(([address, r]) => iamDocumentFindings(address, r.inline_policy, "inline_policy")),
+    ...resources(json, "aws_iam_role").flatMap(([address, r]) => blocks(r.inline_policy).filter((p) => p.policy !== undefined).flatMap((p) => iamDocumentFindings(address, p.policy, "inline_policy.policy"))),
+    ...resources(json, "google_project_iam_member", "google_project_iam_binding").filter(([, r]) => PRIMITIVE_OR_ADMIN.test(str(r.role) ?? ""))
       .map(([address, r]) => ({ address, message: `project-wide ${r.role}` })),
-    ...resources(json, "azurerm_role_assignment").filter(([, r]) => BROAD_AZURE_ROLES.test(r.role_definition_name ?? ""))
-      .map(([address, r]) => ({ address, message: `role ${r.role_definition_name} on ${r.scope}` })),
+    ...resources(json, "azurerm_role_assignment").filter(([, r]) => BROAD_AZURE_ROLES.test(str(r.role_definition_name) ?? ""))
+      .map(([address, r]) => ({ address, message: `role ${r.role_definition_name} on ${str(r.scope) ?? "its scope"}` })),
   ],
 };
+
+const PUBLIC_MEMBER = /^(allUsers|allAuthenticatedUsers)$/;
+const INTERNAL_INGRESS = /^(ALLOW_INTERNAL_AND_GCLB|ALLOW_INTERNAL_ONLY)$/;
 
 export const NO_PUBLIC_INVOKE: PolicyRule = {
   id: "PC002",
   severity: "high",
   title: "Functions are invoked only through the gateway",
   rationale: "A function reachable directly bypasses the gateway's authentication, throttling and logs.",
-  checkov: ["CKV_AWS_301", "CKV_GCP_107", "CKV_GCP_124"],
+  checkov: ["CKV_AWS_301", "CKV_AWS_258", "CKV_GCP_107", "CKV_GCP_124"],
+  differsFromCheckov: "Stricter: a Lambda permission without source_arn, allAuthenticatedUsers, a public Cloud Run v2 invoker unless the function only admits the load balancer, and Azure function apps with public access are findings too. Unset Cloud Functions ingress is ALLOW_ALL (the provider default), as in CKV_GCP_124.",
   fix: "Route the function through a gateway; never grant invoke to everyone.",
+  reads: {
+    aws_lambda_permission: ["principal"], aws_lambda_function_url: ["authorization_type"],
+    google_cloud_run_v2_service_iam_member: ["member"], google_cloud_run_v2_service_iam_binding: ["members"],
+    google_cloudfunctions2_function_iam_member: ["member"], google_cloudfunctions2_function_iam_binding: ["members"],
+    google_cloudfunctions_function_iam_member: ["member"], google_cloudfunctions_function_iam_binding: ["members"],
+    google_cloudfunctions2_function: ["service_config.ingress_settings"], google_cloudfunctions_function: ["ingress_settings"], google_cloud_run_v2_service: ["ingress"],
+    azurerm_function_app_flex_consumption: ["public_network_access_enabled"], azurerm_linux_function_app: ["public_network_access_enabled"],
+  },
   check: ({ json }) => {
     const behindLb = new Set(resources(json, "google_cloudfunctions2_function")
-      .filter(([, r]) => block(r.service_config).ingress_settings === "ALLOW_INTERNAL_AND_GCLB").map(([a]) => a));
-    const gcfBehind = (name: string) => [...behindLb].some((a) => name.includes(a));
+      .filter(([, r]) => str(block(r.service_config).ingress_settings) === "ALLOW_INTERNAL_AND_GCLB").map(([a]) => a));
+    const gcfBehind = (name: unknown) => typeof name === "string" && [...behindLb].some((a) => name.includes(a));
+    const members = (r: R) => [...list<unknown>(r.member), ...list<unknown>(r.members)].filter((m): m is string => typeof m === "string");
     return [
-      ...resources(json, "aws_lambda_permission").filter(([, r]) => r.principal === "*" || !r.source_arn)
-        .map(([address, r]) => ({ address, message: `invoke granted to ${r.principal} ${r.source_arn ? "" : "without a source ARN"}`.trim() })),
-      ...resources(json, "aws_lambda_function_url").filter(([, r]) => r.authorization_type === "NONE").map(([address]) => ({ address, message: "function URL without auth" })),
-      ...resources(json, "google_cloud_run_v2_service_iam_member", "google_cloudfunctions2_function_iam_member")
-        .filter(([, r]) => /^allUsers$|^allAuthenticatedUsers$/.test(r.member) && !gcfBehind(String(r.name ?? r.cloud_function ?? "")))
-        .map(([address, r]) => ({ address, message: `${r.member} may invoke a function that is not restricted to the load balancer` })),
-      ...resources(json, "google_cloudfunctions2_function").filter(([, r]) => block(r.service_config).ingress_settings === "ALLOW_ALL")
-        .map(([address]) => ({ address, message: "ingress ALLOW_ALL" })),
+      ...resources(json, "aws_lambda_permission").flatMap(([address, r]) => [
+        ...(str(r.principal) === "*" ? [{ address, message: "invoke granted to everyone (principal *)", checkov: "CKV_AWS_301" }] : []),
+        ...(r.principal !== undefined && str(r.principal) !== "*" && !r.source_arn ? [{ address, message: `invoke granted to ${str(r.principal) ?? "a principal"} without a source ARN` }] : []),
+      ]),
+      ...resources(json, "aws_lambda_function_url").filter(([, r]) => str(r.authorization_type) !== "AWS_IAM")
+        .map(([address]) => ({ address, message: "function URL without IAM auth", checkov: "CKV_AWS_258" })),
+      ...resources(json, "google_cloud_run_v2_service_iam_member", "google_cloud_run_v2_service_iam_binding")
+        .filter(([, r]) => members(r).some((m) => PUBLIC_MEMBER.test(m)) && !gcfBehind(r.name ?? r.service))
+        .map(([address, r]) => ({ address, message: `${members(r).join(", ")} may invoke a service that is not restricted to the load balancer` })),
+      ...resources(json, "google_cloudfunctions2_function_iam_member", "google_cloudfunctions2_function_iam_binding", "google_cloudfunctions_function_iam_member", "google_cloudfunctions_function_iam_binding")
+        .filter(([, r]) => members(r).some((m) => PUBLIC_MEMBER.test(m)))
+        .map(([address, r]) => ({ address, message: `${members(r).join(", ")} may invoke the function`, ...(members(r).includes("allUsers") ? { checkov: "CKV_GCP_107" } : {}) })),
+      ...resources(json, "google_cloudfunctions2_function").filter(([, r]) => !INTERNAL_INGRESS.test(str(block(r.service_config).ingress_settings) ?? "ALLOW_ALL"))
+        .map(([address, r]) => ({ address, message: `ingress ${str(block(r.service_config).ingress_settings) ?? "unset (ALLOW_ALL)"}`, checkov: "CKV_GCP_124" })),
+      ...resources(json, "google_cloudfunctions_function").filter(([, r]) => !INTERNAL_INGRESS.test(str(r.ingress_settings) ?? "ALLOW_ALL"))
+        .map(([address, r]) => ({ address, message: `ingress ${str(r.ingress_settings) ?? "unset (ALLOW_ALL)"}`, checkov: "CKV_GCP_124" })),
+      ...resources(json, "google_cloud_run_v2_service").filter(([, r]) => !/^INGRESS_TRAFFIC_INTERNAL_(ONLY|LOAD_BALANCER)$/.test(str(r.ingress) ?? "INGRESS_TRAFFIC_ALL"))
+        .map(([address, r]) => ({ address, message: `ingress ${str(r.ingress) ?? "unset (INGRESS_TRAFFIC_ALL)"}` })),
       ...resources(json, "azurerm_function_app_flex_consumption", "azurerm_linux_function_app")
-        .filter(([, r]) => r.public_network_access_enabled === true && !r.virtual_network_subnet_id)
+        .filter(([, r]) => bool(r.public_network_access_enabled) !== false && !r.virtual_network_subnet_id && !hasIpRestrictions(r))
         .map(([address]) => ({ address, message: "public network access without VNet integration or access restrictions" })),
     ];
   },
 };
+
+const hasIpRestrictions = (r: R) => blocks(block(r.site_config).ip_restriction).length > 0;
 
 export const DATABASE_PRIVATE: PolicyRule = {
   id: "PC003",
   severity: "critical",
   title: "Databases are never publicly reachable",
   rationale: "The pooled endpoint is the only way in; a public address exposes the database to the internet.",
-  checkov: ["CKV_AWS_17", "CKV_GCP_60", "CKV2_AZURE_26"],
+  checkov: ["CKV_AWS_17", "CKV_GCP_60", "CKV_GCP_11", "CKV2_AZURE_26"],
+  differsFromCheckov: "Stricter: unset Cloud SQL ipv4_enabled and unset PostgreSQL Flexible Server public_network_access_enabled are findings (both default to public), and any PostgreSQL Flexible Server firewall rule is one (CKV2_AZURE_26 flags a rule that starts at 0.0.0.0 or ends at 255.255.255.255).",
   fix: "Keep the database on private networking (subnets without internet routes, private IP, delegated subnet).",
+  reads: {
+    aws_rds_cluster_instance: ["publicly_accessible"], aws_db_instance: ["publicly_accessible"],
+    google_sql_database_instance: ["settings.ip_configuration.ipv4_enabled", "settings.ip_configuration.authorized_networks.value"],
+    azurerm_postgresql_flexible_server: ["public_network_access_enabled"],
+    azurerm_postgresql_flexible_server_firewall_rule: [],
+  },
   check: ({ json }) => [
-    ...resources(json, "aws_rds_cluster_instance", "aws_db_instance").filter(([, r]) => r.publicly_accessible === true)
-      .map(([address]) => ({ address, message: "publicly_accessible" })),
-    ...resources(json, "google_sql_database_instance").filter(([, r]) => block(block(r.settings).ip_configuration).ipv4_enabled !== false)
-      .map(([address]) => ({ address, message: "public IPv4 enabled" })),
-    ...resources(json, "azurerm_postgresql_flexible_server").filter(([, r]) => r.public_network_access_enabled !== false)
-      .map(([address]) => ({ address, message: "public network access enabled" })),
-    ...resources(json, "azurerm_postgresql_flexible_server_firewall_rule").map(([address, r]) => ({ address, message: `firewall rule ${r.start_ip_address}-${r.end_ip_address}` })),
+    ...resources(json, "aws_rds_cluster_instance", "aws_db_instance").filter(([, r]) => bool(r.publicly_accessible) === true)
+      .map(([address]) => ({ address, message: "publicly_accessible", checkov: "CKV_AWS_17" })),
+    ...resources(json, "google_sql_database_instance").flatMap(([address, r]) => {
+      const v = block(block(r.settings).ip_configuration).ipv4_enabled;
+      const out: Violation[] = bool(v) === true ? [{ address, message: "public IPv4 enabled", checkov: "CKV_GCP_60" }]
+        : v === undefined ? [{ address, message: "ipv4_enabled unset (the provider default is a public IPv4 address)" }] : [];
+      for (const n of blocksWithDynamic(block(block(r.settings).ip_configuration), "authorized_networks")) {
+        if (/\/0$/.test(str(n.value) ?? "")) out.push({ address, message: `authorized network ${n.value} admits the whole internet`, checkov: "CKV_GCP_11" });
+      }
+      return out;
+    }),
+    ...resources(json, "azurerm_postgresql_flexible_server").flatMap(([address, r]) => {
+      const v = bool(r.public_network_access_enabled);
+      if (v === true) return [{ address, message: "public network access enabled" }];
+      if (r.public_network_access_enabled === undefined && !r.delegated_subnet_id) return [{ address, message: "public network access unset without a delegated subnet (public by default)" }];
+      return [];
+    }),
+    ...resources(json, "azurerm_postgresql_flexible_server_firewall_rule").map(([address, r]) => {
+      const [start, end] = [str(r.start_ip_address), str(r.end_ip_address)];
+      return { address, message: `firewall rule ${start ?? "?"}-${end ?? "?"}`, ...(start === "0.0.0.0" || end === "255.255.255.255" ? { checkov: "CKV2_AZURE_26" } : {}) };
+    }),
   ],
 };

@@ -1,5 +1,5 @@
 import { PolicyRule } from "./types";
-import { block, resources } from "./json";
+import { block, bool, num, resources, str } from "./json";
 
 export const GATEWAY_ACCESS_LOGS: PolicyRule = {
   id: "PC020",
@@ -8,9 +8,15 @@ export const GATEWAY_ACCESS_LOGS: PolicyRule = {
   rationale: "Without access logs an incident cannot be reconstructed.",
   checkov: ["CKV_AWS_76"],
   fix: "Keep the module defaults; access logs cannot be switched off in the spec.",
+  reads: {
+    aws_apigatewayv2_stage: ["access_log_settings"], aws_api_gateway_stage: ["access_log_settings"],
+    google_compute_backend_service: ["log_config.enable"],
+    azurerm_api_management: [], azurerm_api_management_api_diagnostic: [], azurerm_monitor_diagnostic_setting: [],
+  },
   check: ({ json }) => [
-    ...resources(json, "aws_apigatewayv2_stage").filter(([, r]) => !block(r.access_log_settings).destination_arn).map(([address]) => ({ address, message: "no access_log_settings" })),
-    ...resources(json, "google_compute_backend_service").filter(([, r]) => block(r.log_config).enable !== true).map(([address]) => ({ address, message: "log_config disabled" })),
+    ...resources(json, "aws_apigatewayv2_stage", "aws_api_gateway_stage").filter(([, r]) => !block(r.access_log_settings).destination_arn)
+      .map(([address]) => ({ address, message: "no access_log_settings", checkov: "CKV_AWS_76" })),
+    ...resources(json, "google_compute_backend_service").filter(([, r]) => block(r.log_config).enable !== true && str(block(r.log_config).enable) !== "true").map(([address]) => ({ address, message: "log_config disabled" })),
     ...(resources(json, "azurerm_api_management").length && !resources(json, "azurerm_api_management_api_diagnostic", "azurerm_monitor_diagnostic_setting").length
       ? resources(json, "azurerm_api_management").map(([address]) => ({ address, message: "no API diagnostic or GatewayLogs diagnostic setting" })) : []),
   ],
@@ -21,15 +27,26 @@ export const FUNCTION_TRACING: PolicyRule = {
   severity: "low",
   title: "Functions are traced",
   rationale: "Tracing is how latency and failures are attributed across function, queue and database.",
-  checkov: ["CKV_AWS_50"],
+  checkov: ["CKV_AWS_50", "CKV_AWS_73"],
+  differsFromCheckov: "Stricter: PassThrough passes CKV_AWS_50 but is a finding here (only Active samples requests that arrive without a trace header).",
   fix: "Keep the module defaults (X-Ray Active; Cloud Trace agent role; Application Insights).",
+  reads: {
+    aws_lambda_function: ["tracing_config.mode"], aws_api_gateway_stage: ["xray_tracing_enabled"],
+    google_cloudfunctions2_function: ["service_config"],
+    azurerm_function_app_flex_consumption: ["site_config"],
+  },
   check: ({ json }) => {
-    const traceGrants = resources(json, "google_project_iam_member").filter(([, r]) => r.role === "roles/cloudtrace.agent").map(([, r]) => String(r.member));
+    const traceGrants = resources(json, "google_project_iam_member").filter(([, r]) => str(r.role) === "roles/cloudtrace.agent").map(([, r]) => str(r.member) ?? (typeof r.member === "string" ? r.member : ""));
     return [
-      ...resources(json, "aws_lambda_function").filter(([, r]) => block(r.tracing_config).mode !== "Active").map(([address]) => ({ address, message: "tracing not Active" })),
+      ...resources(json, "aws_lambda_function").filter(([, r]) => str(block(r.tracing_config).mode) !== "Active").map(([address, r]) => {
+        const mode = str(block(r.tracing_config).mode);
+        return { address, message: `tracing ${mode ?? "not configured"}, not Active`, ...(mode === "PassThrough" ? {} : { checkov: "CKV_AWS_50" }) };
+      }),
+      ...resources(json, "aws_api_gateway_stage").filter(([, r]) => bool(r.xray_tracing_enabled) !== true).map(([address]) => ({ address, message: "X-Ray tracing off", checkov: "CKV_AWS_73" })),
       ...resources(json, "google_cloudfunctions2_function").filter(([, r]) => {
-        const sa = String(block(r.service_config).service_account_email ?? "").replace(/\.email\}$/, "");
-        return !sa || !traceGrants.some((m) => m.includes(sa.replace(/^\$\{/, "")));
+        const email = block(r.service_config).service_account_email;
+        const sa = (typeof email === "string" ? email : "").replace(/\.email\}$/, "").replace(/^\$\{/, "");
+        return !sa || !traceGrants.some((m) => m.includes(sa));
       }).map(([address]) => ({ address, message: "runtime identity cannot write traces (roles/cloudtrace.agent)" })),
       ...resources(json, "azurerm_function_app_flex_consumption").filter(([, r]) => !block(r.site_config).application_insights_connection_string)
         .map(([address]) => ({ address, message: "no Application Insights connection" })),
@@ -43,16 +60,23 @@ export const LOG_RETENTION: PolicyRule = {
   title: "Log retention is set, never infinite, never below the environment's minimum",
   rationale: "Infinite retention is a cost and privacy problem; too short loses evidence.",
   checkov: ["CKV_AWS_66"],
+  differsFromCheckov: "Stricter: retention 0 (never expire) and retention below the environment's minimum are findings too.",
   fix: "Set retention.logDays in the environment; the modules apply it.",
+  reads: {
+    aws_cloudwatch_log_group: ["retention_in_days"],
+    google_logging_project_bucket_config: ["retention_days"],
+    azurerm_log_analytics_workspace: ["retention_in_days"], azurerm_application_insights: ["retention_in_days"],
+  },
   check: ({ json, minLogDays }) => {
     const min = minLogDays ?? 1;
+    const tooShort = (v: unknown, floor: number) => { const n = num(v); return n === undefined || !(n > 0) || n < floor; };
     return [
-      ...resources(json, "aws_cloudwatch_log_group").filter(([, r]) => !(r.retention_in_days > 0) || r.retention_in_days < min)
-        .map(([address, r]) => ({ address, message: `retention ${r.retention_in_days ?? "infinite"} days (minimum ${min})` })),
-      ...resources(json, "google_logging_project_bucket_config").filter(([, r]) => !(r.retention_days > 0) || r.retention_days < min)
-        .map(([address, r]) => ({ address, message: `retention ${r.retention_days} days (minimum ${min})` })),
-      ...resources(json, "azurerm_log_analytics_workspace", "azurerm_application_insights").filter(([, r]) => !(r.retention_in_days > 0) || r.retention_in_days < Math.min(min, 30))
-        .map(([address, r]) => ({ address, message: `retention ${r.retention_in_days} days (minimum ${min})` })),
+      ...resources(json, "aws_cloudwatch_log_group").filter(([, r]) => tooShort(r.retention_in_days, min))
+        .map(([address, r]) => ({ address, message: `retention ${num(r.retention_in_days) ?? "infinite"} days (minimum ${min})`, ...(r.retention_in_days === undefined ? { checkov: "CKV_AWS_66" } : {}) })),
+      ...resources(json, "google_logging_project_bucket_config").filter(([, r]) => tooShort(r.retention_days, min))
+        .map(([address, r]) => ({ address, message: `retention ${num(r.retention_days) ?? "default"} days (minimum ${min})` })),
+      ...resources(json, "azurerm_log_analytics_workspace", "azurerm_application_insights").filter(([, r]) => tooShort(r.retention_in_days, Math.min(min, 30)))
+        .map(([address, r]) => ({ address, message: `retention ${num(r.retention_in_days) ?? "default"} days (minimum ${min})` })),
     ];
   },
 };

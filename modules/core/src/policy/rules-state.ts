@@ -1,5 +1,5 @@
-import { PolicyRule } from "./types";
-import { block, resources } from "./json";
+import { PolicyRule, Violation } from "./types";
+import { block, bool, num, resources, str } from "./json";
 import { STATEFUL_TYPES } from "./stateful";
 
 export const PROD_KEEPS_DATA: PolicyRule = {
@@ -7,30 +7,49 @@ export const PROD_KEEPS_DATA: PolicyRule = {
   severity: "critical",
   title: "Stateful resources in prod cannot be destroyed by a plan",
   rationale: "A refactor or a bad input must never silently destroy a database, queue, archive, secret or key.",
-  checkov: ["CKV_AWS_139", "CKV_GCP_14", "CKV_AZURE_136"],
+  checkov: ["CKV_AWS_139", "CKV_AWS_28", "CKV_GCP_14", "CKV_AZURE_136", "CKV_AZURE_110", "CKV_AZURE_42"],
+  differsFromCheckov: "Applies to prod stacks only (dev and staging can be torn down), where checkov checks every stack; stricter in prod: prevent_destroy on every stateful resource, final snapshots, 7 days of backups, point-in-time recovery and a delete lock.",
   fix: "Keep deletionProtection true in prod; removing a stateful resource needs a reviewed change that lifts prevent_destroy first.",
+  reads: {
+    aws_rds_cluster: ["deletion_protection", "skip_final_snapshot", "backup_retention_period", "lifecycle.prevent_destroy"],
+    aws_db_instance: ["deletion_protection", "skip_final_snapshot", "backup_retention_period", "lifecycle.prevent_destroy"],
+    aws_dynamodb_table: ["point_in_time_recovery.enabled", "deletion_protection_enabled"],
+    google_sql_database_instance: ["deletion_protection", "settings.deletion_protection_enabled", "settings.backup_configuration.enabled", "settings.backup_configuration.point_in_time_recovery_enabled"],
+    azurerm_postgresql_flexible_server: ["geo_redundant_backup_enabled"], azurerm_management_lock: [], azurerm_key_vault: ["purge_protection_enabled", "soft_delete_enabled"],
+  },
   check: ({ json, environment }) => {
     if (environment !== "prod") return [];
-    const out: { address: string; message: string }[] = [];
+    const out: Violation[] = [];
     for (const type of STATEFUL_TYPES) {
       for (const [address, r] of resources(json, type)) {
-        if (block(r.lifecycle).prevent_destroy !== true) out.push({ address, message: "no lifecycle.prevent_destroy" });
+        if (bool(block(r.lifecycle).prevent_destroy) !== true) out.push({ address, message: "no lifecycle.prevent_destroy" });
       }
     }
     for (const [address, r] of resources(json, "aws_rds_cluster", "aws_db_instance")) {
-      if (r.deletion_protection !== true) out.push({ address, message: "deletion_protection off" });
-      if (r.skip_final_snapshot !== false) out.push({ address, message: "no final snapshot on delete" });
-      if (!(r.backup_retention_period >= 7)) out.push({ address, message: `backups kept ${r.backup_retention_period ?? 1} days` });
+      if (bool(r.deletion_protection) !== true) out.push({ address, message: "deletion_protection off", ...(address.startsWith("aws_rds_cluster.") ? { checkov: "CKV_AWS_139" } : {}) });
+      if (bool(r.skip_final_snapshot) !== false) out.push({ address, message: "no final snapshot on delete" });
+      if (!((num(r.backup_retention_period) ?? 1) >= 7)) out.push({ address, message: `backups kept ${num(r.backup_retention_period) ?? 1} days` });
+    }
+    for (const [address, r] of resources(json, "aws_dynamodb_table")) {
+      if (bool(block(r.point_in_time_recovery).enabled) !== true) out.push({ address, message: "no point-in-time recovery", checkov: "CKV_AWS_28" });
+      if (bool(r.deletion_protection_enabled) !== true) out.push({ address, message: "deletion_protection_enabled off" });
     }
     for (const [address, r] of resources(json, "google_sql_database_instance")) {
       const s = block(r.settings);
-      if (r.deletion_protection !== true || s.deletion_protection_enabled !== true) out.push({ address, message: "deletion protection off" });
-      if (block(s.backup_configuration).point_in_time_recovery_enabled !== true) out.push({ address, message: "no point-in-time recovery" });
+      const backup = block(s.backup_configuration);
+      // deletion_protection defaults to true in the provider; settings.deletion_protection_enabled (the API flag) to false.
+      if (bool(r.deletion_protection) === false || bool(s.deletion_protection_enabled) !== true) out.push({ address, message: "deletion protection off" });
+      if (bool(backup.enabled) !== true && !r.master_instance_name) out.push({ address, message: "backups not enabled", checkov: "CKV_GCP_14" });
+      if (bool(backup.point_in_time_recovery_enabled) !== true) out.push({ address, message: "no point-in-time recovery" });
     }
-    const locks = resources(json, "azurerm_management_lock").map(([, r]) => String(r.scope));
+    for (const [address, r] of resources(json, "azurerm_key_vault")) {
+      if (bool(r.purge_protection_enabled) !== true) out.push({ address, message: "purge protection off", checkov: "CKV_AZURE_110" });
+      if (bool(r.purge_protection_enabled) !== true || bool(r.soft_delete_enabled) === false) out.push({ address, message: "vault is not recoverable (purge protection off)", checkov: "CKV_AZURE_42" });
+    }
+    const locks = resources(json, "azurerm_management_lock").map(([, r]) => (typeof r.scope === "string" ? r.scope : ""));
     for (const [address, r] of resources(json, "azurerm_postgresql_flexible_server")) {
       if (!locks.some((s) => s.includes(address))) out.push({ address, message: "no CanNotDelete lock" });
-      if (r.geo_redundant_backup_enabled !== true) out.push({ address, message: "backups not geo-redundant" });
+      if (bool(r.geo_redundant_backup_enabled) !== true && str(r.create_mode) !== "Replica") out.push({ address, message: "backups not geo-redundant", checkov: "CKV_AZURE_136" });
     }
     return out;
   },

@@ -31,7 +31,7 @@ export function toSarif(findings: readonly Finding[], rules: readonly PolicyRule
       },
       results: findings.map((f) => ({
         ruleId: f.rule,
-        level: LEVEL[f.severity],
+        level: f.note ? "note" : LEVEL[f.severity],
         message: { text: `${f.stack}: ${f.address}: ${f.message}` },
         locations: [{
           physicalLocation: { artifactLocation: { uri: `cdktf.out/stacks/${f.stack}/cdk.tf.json` } },

@@ -19,6 +19,14 @@ export interface PolicyStack {
 export interface Violation {
   readonly address: string;
   readonly message: string;
+  /**
+   * Set on a "cannot evaluate" note: the attribute whose value the rule could not read (an
+   * expression, a reference, a block given as a string). Notes are reported but never fail a run
+   * unless the caller asks (`--fail-on-unevaluated`), and never replace other findings.
+   */
+  readonly unevaluated?: string;
+  /** The cited checkov check this finding corresponds to (same resource, same reason), if any. */
+  readonly checkov?: string;
 }
 
 export interface PolicyRule {
@@ -35,6 +43,15 @@ export interface PolicyRule {
   readonly fix: string;
   /** Clouds where the rule cannot apply, with the reason. */
   readonly notApplicable?: Partial<Record<Cloud, string>>;
+  /**
+   * Resource types the rule reads, each with the attribute paths (dot-separated; lists are
+   * walked element by element) whose literal value it needs. The engine turns an expression or a
+   * wrongly shaped value on one of those paths into a "cannot evaluate" note, and the coverage
+   * test derives the set of types with a rule from the keys.
+   */
+  readonly reads: Readonly<Record<string, readonly string[]>>;
+  /** Where this rule deliberately differs from a cited checkov check (shown in the README). */
+  readonly differsFromCheckov?: string;
   check(stack: PolicyStack): Violation[];
 }
 
@@ -44,6 +61,8 @@ export interface Finding extends Violation {
   readonly stack: string;
   /** Set when a suppression matched; suppressed findings are reported but never fail a run. */
   readonly suppressed?: string;
+  /** A "cannot evaluate" note rather than a finding. */
+  readonly note?: true;
 }
 
 /** Explicit, scoped to one resource in one stack, with a written justification. */
