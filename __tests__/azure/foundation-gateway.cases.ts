@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Problems, packageFolder } from "@polycloud/core";
+import { Problems, packageFunction } from "@polycloud/core";
 import { FLEX_PACKAGE_BLOB, apiPolicyXml, operationPolicyXml, xml } from "@polycloud/azure";
 import { find, only, resources } from "../helpers/synth";
 import { azureProblems, dev, prod, synthAzure, warnings } from "./shared";
@@ -96,7 +96,8 @@ describe("AzureFunction", () => {
   test("code: the package from the shared source folder becomes released-package.zip in the deployment container", () => {
     const blobs = Object.entries(resources(prod.json, "azurerm_storage_blob")) as [string, any][];
     const [address, blob] = blobs.find(([k]) => k.startsWith("orders_fn-api_package"))!;
-    const pkg = packageFolder(path.resolve("stacks/reference/functions/api"));
+    // Built on @polycloud/runtime: bundled for Azure with host.json and the v4 registration.
+    const pkg = packageFunction(path.resolve("stacks/reference/functions/api"), { cloud: "azure", logicalId: "api", handler: "index.handler" });
     expect(blob).toMatchObject({ name: FLEX_PACKAGE_BLOB, type: "Block", content_type: "application/zip", storage_container_name: expect.stringMatching(/orders_fn-api_deployments/) });
     // A cdktf asset (relative to the stack output), never a machine-local temp path.
     expect(blob.source).toMatch(new RegExp(`^assets/.*${pkg.hash}\\.zip$`));
