@@ -3,5 +3,5 @@ export { http, queue, events, PlatformHandler } from "./handlers";
 export { queues, buses, QueueClient, BusClient, PublishedEvent } from "./clients";
 export { databases, idempotent, closeDatabases, createPool, tlsFor, ConnectOptions, DatabaseClient, IdempotentOptions } from "./database";
 export { useCloudImplementation, CloudImplementation, OutgoingEvent } from "./cloud";
-export { currentCloud, databaseEndpoint, envVarPart, DatabaseEndpoint } from "./env";
+export { busAddress, currentCloud, databaseEndpoint, envVarPart, queueAddress, DatabaseEndpoint } from "./env";
 export * as adapters from "./adapters";
