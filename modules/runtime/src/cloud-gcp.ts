@@ -1,5 +1,9 @@
+import { instance as gaxios } from "gaxios";
 import { instance } from "gcp-metadata";
 import { CloudImplementation } from "./cloud";
+
+// gcp-metadata's HTTP client would import node-fetch; Node >= 20 has a standard fetch.
+gaxios.defaults.fetchImplementation ??= (input, init) => fetch(input as string | URL, init as RequestInit);
 
 /**
  * An OAuth access token of the function's service account from the metadata server. Cloud SQL
@@ -16,7 +20,9 @@ export async function accessToken(): Promise<string> {
 
 async function publish(topic: string, message: { data: string; attributes: Record<string, string> }): Promise<void> {
   // Pub/Sub REST publish: no gRPC stack in the package.
-  const res = await fetch(`https://pubsub.googleapis.com/v1/${topic}:publish`, {
+  // PUBSUB_EMULATOR_HOST is the Pub/Sub client libraries' convention for a local endpoint.
+  const base = process.env.PUBSUB_EMULATOR_HOST ? `http://${process.env.PUBSUB_EMULATOR_HOST}` : "https://pubsub.googleapis.com";
+  const res = await fetch(`${base}/v1/${topic}:publish`, {
     method: "POST",
     headers: { authorization: `Bearer ${await accessToken()}`, "content-type": "application/json" },
     body: JSON.stringify({ messages: [{ data: Buffer.from(message.data).toString("base64"), attributes: Object.keys(message.attributes).length ? message.attributes : undefined }] }),
