@@ -1,5 +1,4 @@
 import { createHash, createHmac } from "node:crypto";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { CloudImplementation } from "./cloud";
 import { DatabaseEndpoint } from "./env";
 
@@ -32,6 +31,7 @@ const escape = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `
 export async function rdsAuthToken(ep: Pick<DatabaseEndpoint, "host" | "port" | "user">, env: Record<string, string | undefined> = process.env): Promise<string> {
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken, AWS_REGION: region } = env;
   if (!accessKeyId || !secretAccessKey || !region) throw new Error("@polycloud/runtime: no AWS credentials/region in the environment for the RDS IAM token");
+  const { SignatureV4 } = await import("@smithy/signature-v4");
   const signer = new SignatureV4({ service: "rds-db", region, credentials: { accessKeyId, secretAccessKey, sessionToken }, sha256: Sha256 });
   const signed = await signer.presign({
     method: "GET", protocol: "https:", hostname: ep.host, port: ep.port, path: "/",

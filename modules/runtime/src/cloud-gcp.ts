@@ -1,9 +1,11 @@
-import { instance as gaxios } from "gaxios";
-import { instance } from "gcp-metadata";
 import { CloudImplementation } from "./cloud";
 
-// gcp-metadata's HTTP client would import node-fetch; Node >= 20 has a standard fetch.
-gaxios.defaults.fetchImplementation ??= (input, init) => fetch(input as string | URL, init as RequestInit);
+/** gcp-metadata, loaded on first use; its HTTP client uses Node's fetch instead of importing node-fetch. */
+async function metadata(): Promise<typeof import("gcp-metadata")> {
+  const { instance: gaxios } = await import("gaxios");
+  gaxios.defaults.fetchImplementation ??= (input, init) => fetch(input as string | URL, init as RequestInit);
+  return import("gcp-metadata");
+}
 
 /**
  * An OAuth access token of the function's service account from the metadata server. Cloud SQL
@@ -13,7 +15,7 @@ gaxios.defaults.fetchImplementation ??= (input, init) => fetch(input as string |
 let cached: { token: string; until: number } | undefined;
 export async function accessToken(): Promise<string> {
   if (cached && cached.until > Date.now() + 60_000) return cached.token;
-  const t = await instance<{ access_token: string; expires_in: number }>("service-accounts/default/token");
+  const t = await (await metadata()).instance<{ access_token: string; expires_in: number }>("service-accounts/default/token");
   cached = { token: t.access_token, until: Date.now() + t.expires_in * 1000 };
   return t.access_token;
 }

@@ -1,8 +1,12 @@
-import * as pg from "pg";
+import type * as pg from "pg";
 import { cloudImplementation } from "./cloud";
 import { boundDatabases, currentCloud, databaseEndpoint, DatabaseEndpoint, envVarPart } from "./env";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- pg's query overloads */
+
+/** pg is loaded on the first connect, not at module init (cold starts that never query skip it). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const pgModule = (): typeof import("pg") => require("pg");
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -26,7 +30,8 @@ export function tlsFor(ep: DatabaseEndpoint): pg.PoolConfig["ssl"] {
  * (PgBouncer >= 1.21 with max_prepared_statements).
  */
 function guardedClient(id: string, allowNamed: boolean): typeof pg.Client {
-  return class extends pg.Client {
+  const { Client } = pgModule();
+  return class extends Client {
     query(...args: any[]): any {
       const first = args[0];
       if (!allowNamed && first && typeof first === "object" && typeof first.name === "string" && first.name !== "") {
@@ -35,7 +40,7 @@ function guardedClient(id: string, allowNamed: boolean): typeof pg.Client {
         if (cb) { process.nextTick(() => cb(err)); return undefined; }
         return Promise.reject(err);
       }
-      return (pg.Client.prototype.query as any).apply(this, args);
+      return (Client.prototype.query as any).apply(this, args);
     }
   } as unknown as typeof pg.Client;
 }
@@ -57,7 +62,7 @@ export interface DatabaseClient {
 export function createPool(id: string, options: ConnectOptions = {}, env: Record<string, string | undefined> = process.env): pg.Pool {
   const ep = databaseEndpoint(id, env);
   const token = options.token ?? (async (e: DatabaseEndpoint) => (await cloudImplementation(currentCloud(env))).databaseToken(e));
-  const pool = new pg.Pool({
+  const pool = new (pgModule().Pool)({
     host: ep.host, port: ep.port, database: ep.database, user: ep.user,
     // Called for every new physical connection: tokens expire (RDS 15 min, Entra ~1 h).
     password: () => token(ep),
