@@ -1,6 +1,5 @@
 import { Cloud, CloudEvent, HttpRequest, HttpResponse, QueueMessage } from "./types";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- platform events are untyped JSON */
 
 function parseMaybeJson(text: string): unknown {
   try { return text === "" ? undefined : JSON.parse(text); } catch { return text; }
@@ -107,7 +106,7 @@ export function gcpPushMessage(body: any): QueueMessage {
   return { id: String(m.messageId ?? m.message_id), body: parsed, text, attributes, deliveryCount: Number.isFinite(attempt) ? attempt : undefined, event, cloud: "gcp" };
 }
 
-export class PushEnvelopeError extends Error {}
+class PushEnvelopeError extends Error {}
 
 /** An event over HTTP on GCP: a Pub/Sub push of the bus topic, or a binary-mode CloudEvent (Eventarc). */
 export function gcpEvent(req: any): CloudEvent {

@@ -2,7 +2,6 @@ import { createHash, createHmac } from "node:crypto";
 import { CloudImplementation } from "./cloud";
 import { DatabaseEndpoint } from "./env";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- lazily loaded SDK modules */
 
 // The SQS and EventBridge clients ship with the Lambda Node.js runtime; packaging leaves them
 // out of the bundle and they are loaded on first use, so a cold start that sends nothing never

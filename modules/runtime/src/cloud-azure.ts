@@ -1,6 +1,5 @@
 import { CloudImplementation } from "./cloud";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- lazily loaded SDK module */
 
 const tokens = new Map<string, { token: string; until: number }>();
 

@@ -2,7 +2,6 @@ import type * as pg from "pg";
 import { cloudImplementation } from "./cloud";
 import { boundDatabases, currentCloud, databaseEndpoint, DatabaseEndpoint, envVarPart } from "./env";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- pg's query overloads */
 
 /** pg is loaded on the first connect, not at module init (cold starts that never query skip it). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,7 +1,6 @@
 import * as a from "./adapters";
 import { EventHandler, HandlerMarker, HttpHandler, HttpResponse, QueueHandler } from "./types";
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- platform arguments are untyped */
 
 /**
  * A platform entry point: AWS Lambda calls it with (event, context), the Functions Framework with
