@@ -6,7 +6,6 @@ import { allStacks } from "../helpers/all-stacks";
  * says which cloud it runs on, and finds the bus and database by their service-description ids
  * under the same names on all three clouds (the old cloud-specific names stay).
  */
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const stacks = allStacks() as Record<string, any>;
 function functionEnv(cloud: string, json: any, fn: string): Record<string, string> {
   const pick = (type: string) => Object.entries(json.resource?.[type] ?? {}).find(([k]) => k.startsWith(`orders_fn-${fn}_`))?.[1] as any;
