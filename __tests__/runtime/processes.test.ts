@@ -121,3 +121,24 @@ describe("Azure: the bundle loaded as the Functions worker loads it", () => {
     expect(Object.values(evs[0].bindings)).toContainEqual(expect.objectContaining({ type: "eventGridTrigger", direction: "in" }));
   });
 });
+
+describe("staging cache", () => {
+  test("a bundle is reused across processes until a file it was built from changes", () => {
+    const os = jest.requireActual<typeof import("node:os")>("node:os");
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "echo-copy-"));
+    for (const f of fs.readdirSync(echo)) fs.copyFileSync(path.join(echo, f), path.join(copy, f));
+    const target = { cloud: "aws" as const, logicalId: "echo", handler: "index.web" };
+    const first = stageFunction(copy, target);
+    // A fresh module registry stands for a new process: only the on-disk record can answer.
+    let again = "";
+    jest.isolateModules(() => { again = (require("@polycloud/runtime") as typeof import("@polycloud/runtime")).stageFunction(copy, target); });
+    expect(again).toBe(first);
+    const src = path.join(copy, "index.mjs");
+    fs.writeFileSync(src, fs.readFileSync(src, "utf8").replace('"/boom"', '"/kaboom"'));
+    let changed = "";
+    jest.isolateModules(() => { changed = (require("@polycloud/runtime") as typeof import("@polycloud/runtime")).stageFunction(copy, target); });
+    expect(changed).not.toBe(first);
+    expect(fs.readFileSync(path.join(changed, "index.js"), "utf8")).toContain('"/kaboom"');
+    fs.rmSync(copy, { recursive: true, force: true });
+  });
+});

@@ -18,6 +18,8 @@ export interface Bundle {
   files: Record<string, string>;
   /** Packages whose code ended up in the bundle (from esbuild's metafile). */
   packages: string[];
+  /** Absolute paths of every file the bundle was built from. */
+  inputs: string[];
 }
 
 const FUNCTIONS_FRAMEWORK = "5.0.5";
@@ -116,24 +118,53 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
     files["host.json"] = JSON.stringify(HOST_JSON, null, 2) + "\n";
   }
   const packages = new Set<string>();
+  const inputs = Object.keys(result.metafile!.inputs).map((i) => path.resolve(i)).filter((i) => fs.existsSync(i));
   for (const input of Object.keys(result.metafile!.inputs)) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (m) packages.add(m[1]);
   }
-  return { files, packages: [...packages].sort() };
+  return { files, packages: [...packages].sort(), inputs };
 }
 
 const staged = new Map<string, string>();
+const ROOT = path.join(os.tmpdir(), "polycloud-staged");
 
-/** Writes the bundle to a content-addressed folder (reused within a process) and returns it. */
+type Stamps = Record<string, [number, number]>;
+const stamp = (files: string[]): Stamps => Object.fromEntries(files.map((f) => {
+  const st = fs.statSync(f);
+  return [f, [st.mtimeMs, st.size]];
+}));
+const unchanged = (stamps: Stamps) => Object.entries(stamps).every(([f, [m, n]]) => {
+  try {
+    const st = fs.statSync(f);
+    return st.mtimeMs === m && st.size === n;
+  } catch {
+    return false;
+  }
+});
+
+/**
+ * Writes the bundle to a content-addressed folder and returns it. Reused within a process, and
+ * across processes while none of the files it was built from changed (mtime and size of each).
+ */
 export function stageFunction(dir: string, target: StageTarget): string {
-  const cacheKey = JSON.stringify([path.resolve(dir), target]);
+  const cacheKey = JSON.stringify([path.resolve(dir), target, __filename]);
   const hit = staged.get(cacheKey);
   if (hit) return hit;
-  const { files } = bundleFunction(path.resolve(dir), target);
+  const record = path.join(ROOT, "index", `${createHash("sha256").update(cacheKey).digest("hex").slice(0, 32)}.json`);
+  try {
+    const prior = JSON.parse(fs.readFileSync(record, "utf8")) as { out: string; stamps: Stamps };
+    if (fs.existsSync(prior.out) && unchanged(prior.stamps)) {
+      staged.set(cacheKey, prior.out);
+      return prior.out;
+    }
+  } catch {
+    // no usable record: bundle
+  }
+  const { files, inputs } = bundleFunction(path.resolve(dir), target);
   const hash = createHash("sha256");
   for (const [rel, text] of Object.entries(files).sort()) hash.update(rel).update("\0").update(text).update("\0");
-  const out = path.join(os.tmpdir(), "polycloud-staged", hash.digest("hex").slice(0, 32));
+  const out = path.join(ROOT, hash.digest("hex").slice(0, 32));
   if (!fs.existsSync(out)) {
     const tmp = `${out}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -143,6 +174,10 @@ export function stageFunction(dir: string, target: StageTarget): string {
     }
     try { fs.renameSync(tmp, out); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
   }
+  fs.mkdirSync(path.dirname(record), { recursive: true });
+  const tmpRecord = `${record}.${process.pid}.tmp`;
+  fs.writeFileSync(tmpRecord, JSON.stringify({ out, stamps: stamp(inputs) }));
+  fs.renameSync(tmpRecord, record);
   staged.set(cacheKey, out);
   return out;
 }
