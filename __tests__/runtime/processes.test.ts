@@ -131,11 +131,13 @@ describe("staging cache", () => {
     const first = stageFunction(copy, target);
     // A fresh module registry stands for a new process: only the on-disk record can answer.
     let again = "";
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     jest.isolateModules(() => { again = (require("@polycloud/runtime") as typeof import("@polycloud/runtime")).stageFunction(copy, target); });
     expect(again).toBe(first);
     const src = path.join(copy, "index.mjs");
     fs.writeFileSync(src, fs.readFileSync(src, "utf8").replace('"/boom"', '"/kaboom"'));
     let changed = "";
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     jest.isolateModules(() => { changed = (require("@polycloud/runtime") as typeof import("@polycloud/runtime")).stageFunction(copy, target); });
     expect(changed).not.toBe(first);
     expect(fs.readFileSync(path.join(changed, "index.js"), "utf8")).toContain('"/kaboom"');
