@@ -3,6 +3,9 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
+  // Real PostgreSQL + PgBouncer and timing-sensitive bundle checks: their own project
+  // (jest.integration.config.js, `npm run test:integration`), which .ci/run runs after `npm test`.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/runtime-integration/"],
   transform: {
     "^.+\\.tsx?$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
     // Reference function code (ESM) is tested in-process too.
