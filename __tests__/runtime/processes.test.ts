@@ -144,3 +144,13 @@ describe("staging cache", () => {
     fs.rmSync(copy, { recursive: true, force: true });
   });
 });
+
+test("bundles carry no machine paths: the same bytes from any checkout", () => {
+  for (const cloud of ["aws", "gcp", "azure"] as const) {
+    const b = bundleFunction(echo, { cloud, logicalId: "echo", handler: "index.web" });
+    const js = Object.entries(b.files).find(([f]) => f.endsWith(".js"))![1];
+    expect(js).not.toContain(root);
+    expect(b.inputs.length).toBeGreaterThan(10);
+    expect(b.inputs.every((f) => path.isAbsolute(f) && fs.existsSync(f))).toBe(true);
+  }
+});

@@ -94,6 +94,8 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
     : `export { ${exportName} } from ${JSON.stringify(entry)};\n`;
   const result = esbuild.buildSync({
     stdin: { contents, resolveDir: dir, sourcefile: "polycloud-entry.mjs", loader: "js" },
+    // Paths inside the bundle are relative to the function folder: the same bytes from any checkout.
+    absWorkingDir: dir,
     bundle: true,
     platform: "node",
     target: "node20",
@@ -118,7 +120,7 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
     files["host.json"] = JSON.stringify(HOST_JSON, null, 2) + "\n";
   }
   const packages = new Set<string>();
-  const inputs = Object.keys(result.metafile!.inputs).map((i) => path.resolve(i)).filter((i) => fs.existsSync(i));
+  const inputs = Object.keys(result.metafile!.inputs).map((i) => path.resolve(dir, i)).filter((i) => fs.existsSync(i));
   for (const input of Object.keys(result.metafile!.inputs)) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (m) packages.add(m[1]);
