@@ -84,11 +84,11 @@ describe("Azure: the bundle loaded as the Functions worker loads it", () => {
   const host = path.join(__dirname, "fixtures", "azure-host.cjs");
   const stub = path.join(__dirname, "fixtures", "azure-core-stub");
 
-  test("package: host.json (v2, extension bundle 4.x, no /api prefix) and package.json main", () => {
+  test("package: host.json (v2, extension bundle 4.x, the /api prefix API Management forwards to) and package.json main", () => {
     const dir = stageFunction(echo, { cloud: "azure", logicalId: "api", handler: "index.web" });
     expect(fs.readdirSync(dir).sort()).toEqual(["host.json", "index.js", "package.json"]);
     expect(JSON.parse(fs.readFileSync(path.join(dir, "host.json"), "utf8"))).toMatchObject({
-      version: "2.0", extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" }, extensions: { http: { routePrefix: "" } },
+      version: "2.0", extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" }, extensions: { http: { routePrefix: "api" } },
     });
     expect(JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).main).toBe("index.js");
   });
@@ -102,7 +102,7 @@ describe("Azure: the bundle loaded as the Functions worker loads it", () => {
     const trigger = Object.values(regs[0].bindings as Record<string, Record<string, unknown>>).find((b) => b.type === "httpTrigger")!;
     expect(trigger).toMatchObject({ direction: "in", authLevel: "anonymous", route: "{*path}" });
     const port = JSON.parse(lines[1]).port;
-    const res = await fetch(`http://127.0.0.1:${port}/orders?dry=1`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": "r-1" }, body: JSON.stringify({ id: "o-1" }) });
+    const res = await fetch(`http://127.0.0.1:${port}/api/orders?dry=1`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": "r-1" }, body: JSON.stringify({ id: "o-1" }) });
     expect(res.status).toBe(201);
     expect(res.headers.get("x-cloud")).toBe("azure");
     expect(await res.json()).toEqual({ method: "POST", path: "/orders", query: { dry: "1" }, body: { id: "o-1" }, requestId: "r-1" });

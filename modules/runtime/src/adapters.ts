@@ -129,7 +129,9 @@ export async function azureHttpRequest(req: any): Promise<HttpRequest> {
   const query: Record<string, string> = {};
   (req.query as URLSearchParams).forEach((v, k) => { query[k] = v; });
   const text = req.body ? await req.text() : "";
-  return makeRequest("azure", req.method, url.pathname, query, headers, text);
+  // Registered with route "{*path}": the path below the host's route prefix, as the service declares it.
+  const below = req.params?.path;
+  return makeRequest("azure", req.method, typeof below === "string" ? `/${below}` : url.pathname, query, headers, text);
 }
 
 export function azureHttpResponse(res: HttpResponse): { status: number; headers: Record<string, string>; body: string } {

@@ -26,8 +26,9 @@ const FUNCTIONS_FRAMEWORK = "5.0.5";
 const HOST_JSON = {
   version: "2.0",
   extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" },
-  // The gateway routes are the service's paths: no /api prefix.
-  extensions: { http: { routePrefix: "" } },
+  // API Management forwards to https://<app>/api (AzureHttpGateway's backend); the runtime hands
+  // the handler the path below the prefix, as on the other clouds.
+  extensions: { http: { routePrefix: "api" } },
   logging: { applicationInsights: { samplingSettings: { isEnabled: true, excludedTypes: "Request" } } },
 };
 
