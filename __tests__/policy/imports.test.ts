@@ -55,3 +55,10 @@ test("the ESLint rule rejects a barrel import", () => {
   expect(JSON.parse(ok.stdout)[0].messages).toEqual([]);
   expect(ok.status).toBe(0);
 });
+
+test("modules/runtime is function code: no cdktf, constructs, provider or module imports", () => {
+  const runtime = files.filter((f) => f.includes(`${path.sep}modules${path.sep}runtime${path.sep}`));
+  expect(runtime.length).toBeGreaterThan(5);
+  const forbidden = /(?:from\s+|require\(\s*|import\(\s*)["'](cdktf|constructs|@cdktf\/[^"']+|@polycloud\/(?:core|aws|gcp|azure))["']/g;
+  expect(runtime.flatMap((f) => [...fs.readFileSync(f, "utf8").matchAll(forbidden)].map((m) => `${path.basename(f)}: ${m[1]}`))).toEqual([]);
+});
