@@ -34,7 +34,11 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => server.close());
+afterAll(() => {
+  // The SDK clients keep their sockets alive; close them so the worker can exit.
+  server.closeAllConnections();
+  server.close();
+});
 beforeEach(() => { seen.length = 0; useCloudImplementation(undefined); process.env = { ...saved }; });
 afterEach(() => { useCloudImplementation(undefined); process.env = saved; });
 

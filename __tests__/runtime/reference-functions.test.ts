@@ -1,10 +1,7 @@
 import { HttpRequest as AzureHttpRequest, InvocationContext } from "@azure/functions";
-import { edgeEnvironment } from "@polycloud/gcp";
 import { OutgoingEvent, useCloudImplementation } from "@polycloud/runtime";
 // @ts-expect-error: plain ESM reference code without type declarations
 import { handler as api } from "../../stacks/reference/functions/api/index.mjs";
-import { referenceService } from "../../stacks/reference-service";
-import { envByName } from "../helpers/synth";
 
 /**
  * The reference API, one source, through each cloud's adapter: it publishes OrderCreated to the
@@ -42,7 +39,11 @@ test("Azure: POST /api/orders as an HttpRequest publishes and answers 202", asyn
 });
 
 test("GCP: the edge checks run first (no token: 401, nothing published); /health needs none", async () => {
-  bind("gcp", edgeEnvironment(referenceService(envByName("prod")).gateways!.public, "api"));
+  // What GcpHttpGateway sets for `api` (edge.test.ts checks that environment itself).
+  bind("gcp", {
+    PLATFORM_ROUTES: JSON.stringify([{ method: "POST", path: "/orders", authorized: true }, { method: "GET", path: "/orders/{id}", authorized: true }, { method: "GET", path: "/health", authorized: false }]),
+    PLATFORM_JWT_ISSUER: "https://auth.example.com/", PLATFORM_JWT_AUDIENCES: '["orders-api"]', PLATFORM_JWT_JWKS_URI: "https://auth.example.com/.well-known/jwks.json",
+  });
   const call = async (method: string, p: string, b?: string) => {
     const out = { status: 0, body: "" };
     const res = { status(c: number) { out.status = c; return res; }, set() { return res; }, send(x: string) { out.body = x; return res; } };
