@@ -26,4 +26,10 @@ export default tseslint.config(
       "no-restricted-imports": ["error", { patterns: [{ regex: "^(cdktf|@cdktf/.*)$", message: "modules/core is cloud-neutral: no provider or cdktf imports." }] }],
     },
   },
+  {
+    files: ["modules/runtime/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: "^(cdktf|constructs|@cdktf/.*|@polycloud/(core|aws|gcp|azure))$", message: "modules/runtime is function code: no CDKTF, constructs or module imports." }] }],
+    },
+  },
 );

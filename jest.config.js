@@ -3,13 +3,16 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
+  // Real PostgreSQL + PgBouncer and timing-sensitive bundle checks: their own project
+  // (jest.integration.config.js, `npm run test:integration`), which .ci/run runs after `npm test`.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/runtime-integration/"],
   transform: {
     "^.+\\.tsx?$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
     // Reference function code (ESM) is tested in-process too.
     "^.+\\.mjs$": ["@swc/jest", { jsc: { parser: { syntax: "ecmascript" }, target: "es2022" }, module: { type: "commonjs" } }],
   },
   // Tests use the workspace sources directly, so they never depend on a stale build.
-  moduleNameMapper: { "^@polycloud/(core|aws|gcp|azure)$": "<rootDir>/modules/$1/src" },
+  moduleNameMapper: { "^@polycloud/(core|aws|gcp|azure|runtime)$": "<rootDir>/modules/$1/src" },
   testTimeout: 120000,
   setupFiles: ["<rootDir>/__tests__/helpers/setup.ts"],
   // Jest's default is one worker fewer than the CPUs: a single worker on the 2-core machines we run on.

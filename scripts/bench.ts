@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { runPolicy } from "@polycloud/core";
 import { generateBaseline } from "./bench-baseline";
 import { loadStacks, loadSuppressions } from "./policy";
+import { bundleTable, measureFunctionBundles } from "./runtime-bench";
 import { writeReadmeSection } from "./readme-section";
 import { findAwsProviderMirror, findOnPath, prepareOfflineCopy, terraform } from "./terraform/offline";
 
@@ -131,12 +132,14 @@ function main(): void {
     rows.push(measure("Whole test suite (`npm test`: tsc, eslint, jest)", "npm", ["test", "--silent"], 1, { warmup: false, note: "one run", env: { CDKTF_OUTDIR: "" } }));
   }
 
+  const bundles = measureFunctionBundles(root, RUNS);
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
   const result = {
     date: new Date().toISOString().slice(0, 10),
     machine,
     rows,
     growth: { "time(200)/time(50)": ratio, "rss(200)/rss(50)": (growth[200].maxRssMb ?? 0) / (growth[50].maxRssMb ?? 1) },
+    functionBundles: bundles.map(({ packages: _p, ...r }) => r),
     baselineRatio: baseline ? { time: baseline.wallMs / full.wallMs, memory: (baseline.maxRssMb ?? 0) / (full.maxRssMb ?? 1) } : undefined,
   };
   const fmt = (r: Row) => `| ${r.what} | ${(r.wallMs / 1000).toFixed(2)} s | ${r.maxRssMb ? `${r.maxRssMb.toFixed(0)} MB` : "—"} | ${r.note ?? `median of ${r.runs} after a warm-up`} |`;
@@ -149,6 +152,10 @@ function main(): void {
     "",
     `Growth: time(200)/time(50) = ${ratio.toFixed(2)} (limit 4.5), memory(200)/memory(50) = ${result.growth["rss(200)/rss(50)"].toFixed(2)}.`,
     ...(result.baselineRatio ? [`Against the baseline: ${result.baselineRatio.time.toFixed(1)}× faster and ${result.baselineRatio.memory.toFixed(1)}× less memory for the same nine stacks.`] : []),
+    "",
+    "Function packages on `@polycloud/runtime` (bundled per cloud; module init = `require` in a fresh process):",
+    "",
+    bundleTable(bundles),
   ].join("\n");
   fs.mkdirSync(path.join(root, "bench"), { recursive: true });
   fs.writeFileSync(path.join(root, "bench", "results.json"), JSON.stringify(result, null, 2) + "\n");

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { load } from "js-yaml";
-import { NAME_RULES, Namer, Problems, packageFolder } from "@polycloud/core";
+import { NAME_RULES, Namer, Problems, packageFolder, packageFunction } from "@polycloud/core";
 import {
   AZURERM_BINDINGS_VERSION, AZURERM_PROVIDER_VERSION, FLEX_PACKAGE_BLOB, REMOVE_INJECTED_STORAGE_COMMAND, SERVICE_BUS_HOST_SETTINGS,
   apiPolicyXml, apimSupportsCipherSettings, flexScale, globalName, operationPolicyXml, subscriptionSuffix, xml,
@@ -101,7 +101,8 @@ describe("AzureFunction", () => {
   test("code: the package from the shared source folder becomes released-package.zip in the deployment container", () => {
     const blobs = Object.entries(resources(prod.json, "azurerm_storage_blob")) as [string, any][];
     const [address, blob] = blobs.find(([k]) => k.startsWith("orders_fn-api_package"))!;
-    const pkg = packageFolder(path.resolve("stacks/reference/functions/api"));
+    // Built on @polycloud/runtime: bundled for Azure with host.json and the v4 registration.
+    const pkg = packageFunction(path.resolve("stacks/reference/functions/api"), { cloud: "azure", logicalId: "api", handler: "index.handler" });
     expect(blob).toMatchObject({ name: FLEX_PACKAGE_BLOB, type: "Block", content_type: "application/zip", storage_container_name: expect.stringMatching(/orders_fn-api_deployments/) });
     // A cdktf asset (relative to the stack output), never a machine-local temp path.
     expect(blob.source).toMatch(new RegExp(`^assets/.*${pkg.hash}\\.zip$`));

@@ -9,6 +9,7 @@ import "./tags.cases";
 import "./gcp-labels.cases";
 import "./azure-tags.cases";
 import "./aws-classes.cases";
+import "./runtime-contract.cases";
 
 /** Every stack of every environment, synthesized once for this file. */
 const stacks = allStacks() as Record<string, TerraformJson>;

@@ -68,3 +68,10 @@ test("the ESLint rule rejects a barrel import", () => {
   const deep = lint('import { Sleep } from "@cdktf/provider-time/lib/sleep";\nimport { GoogleProjectServiceIdentity } from "@cdktf/provider-google-beta/lib/google-project-service-identity";\nexport const x = [Sleep, GoogleProjectServiceIdentity];\n');
   expect(JSON.parse(deep.stdout)[0].messages).toEqual([]);
 });
+
+test("modules/runtime is function code: no cdktf, constructs, provider or module imports", () => {
+  const runtime = files.filter((f) => f.includes(`${path.sep}modules${path.sep}runtime${path.sep}`));
+  expect(runtime.length).toBeGreaterThan(5);
+  const forbidden = /(?:from\s+|require\(\s*|import\(\s*)["'](cdktf|constructs|@cdktf\/[^"']+|@polycloud\/(?:core|aws|gcp|azure))["']/g;
+  expect(runtime.flatMap((f) => [...fs.readFileSync(f, "utf8").matchAll(forbidden)].map((m) => `${path.basename(f)}: ${m[1]}`))).toEqual([]);
+});

@@ -14,7 +14,10 @@ const scopes = new Set(names.map((n) => n.split("/")[0]));
 const PROVIDER = /^@cdktf\/provider-/;
 /** Exact (`1.2.3`), tilde (`~1.2.3`) or caret with a non-zero major (`^10.4.2`): nothing wider. */
 const NARROW = /^(?:~?\d+\.\d+\.\d+|\^[1-9]\d*\.\d+\.\d+)$/;
-const cloudPackages = packages.filter((p) => !p.name.endsWith("/core"));
+/** The function-side runtime: a library that functions bundle, not a CDKTF module. */
+const isRuntime = (p: WorkspacePackage) => p.name.endsWith("/runtime");
+const cloudPackages = packages.filter((p) => !p.name.endsWith("/core") && !isRuntime(p));
+const EXACT = /^\d+\.\d+\.\d+$/;
 
 const each = (label: string, fn: (p: WorkspacePackage) => void) => test.each(names)(`%s: ${label}`, (name) => fn(packages.find((p) => p.name === name)!));
 
@@ -55,8 +58,9 @@ each("entry points: main/types/exports under lib/, built with declarations by it
   expect(scripts.prepack ?? "").toMatch(/tsc -b/);
 });
 
-each("files allow-list: compiled JS, declarations, README and CHANGELOG only", (p) => {
-  expect(p.manifest.files).toEqual(["lib/**/*.js", "lib/**/*.d.ts", "README.md", "CHANGELOG.md"]);
+each("files allow-list: compiled JS, declarations, README and CHANGELOG only (the runtime adds its Python module)", (p) => {
+  const base = ["lib/**/*.js", "lib/**/*.d.ts", "README.md", "CHANGELOG.md"];
+  expect(p.manifest.files).toEqual(isRuntime(p) ? [...base.slice(0, 2), "python/polycloud_runtime/*.py", ...base.slice(2)] : base);
 });
 
 each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
@@ -65,6 +69,12 @@ each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
 });
 
 each("dependencies: only sibling packages at their workspace versions; cdktf, constructs and providers are peers", (p) => {
+  if (isRuntime(p)) {
+    // Function code: the official SDKs, pg and the bundler, each pinned to one version.
+    for (const [dep, range] of Object.entries({ ...p.manifest.dependencies, ...p.manifest.devDependencies })) expect({ dep, range, exact: EXACT.test(range) }).toEqual({ dep, range, exact: true });
+    expect(Object.keys(p.manifest.dependencies ?? {})).toEqual(expect.arrayContaining(["pg", "esbuild", "@aws-sdk/client-sqs", "@aws-sdk/client-eventbridge", "@azure/functions", "gcp-metadata"]));
+    return;
+  }
   const deps = p.manifest.dependencies ?? {};
   for (const [dep, range] of Object.entries(deps)) {
     expect({ dep, internal: names.includes(dep) }).toEqual({ dep, internal: true });
@@ -77,7 +87,10 @@ each("peerDependencies: narrow ranges, at most one provider, never google/azurer
   const peers = p.manifest.peerDependencies ?? {};
   for (const [dep, range] of Object.entries(peers)) expect({ dep, range, narrow: NARROW.test(range) }).toEqual({ dep, range, narrow: true });
   const providers = Object.keys(peers).filter((d) => PROVIDER.test(d));
-  if (p.name.endsWith("/core")) {
+  if (isRuntime(p)) {
+    // Never cdktf, constructs or a provider inside a function package.
+    expect(peers).toEqual({});
+  } else if (p.name.endsWith("/core")) {
     expect(providers).toEqual([]);
     expect(Object.keys(peers)).not.toContain("cdktf");
   } else {

@@ -2,7 +2,7 @@ import * as path from "node:path";
 import * as fs from "node:fs";
 import { Annotations, AssetType, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, packageFolder } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables } from "@polycloud/core";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -90,7 +90,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
       { Sid: "DecryptEnvironment", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `lambda.${ctx.region}.amazonaws.com` } } },
     );
 
-    this.environment = { ...spec.environment };
+    this.environment = { ...spec.environment, ...runtimeBaseVariables("aws") };
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const arn = props.secretArns?.[secretId];
       if (!arn) continue; // reported by validation
@@ -111,7 +111,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
 
     // A missing folder is reported by validation; nothing is packaged then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(source) ? packageFolder(source) : { path: "", hash: "" };
+    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler }) : { path: "", hash: "" };
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
 
     this.lambda = new LambdaFunction(this, "fn", {
@@ -191,6 +191,9 @@ export class AwsFunction extends Construct implements PlatformFunction {
 
   addEnvironment(name: string, value: string): void {
     this.environment[name] = value;
+    // The same binding under its cloud-neutral name, for @polycloud/runtime.
+    const neutral = neutralRuntimeVariable(name);
+    if (neutral) this.environment[neutral] = value;
   }
 
   /** Records that the function calls an AWS API from inside the VPC (endpoints are created if attached). */

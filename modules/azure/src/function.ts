@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Annotations, AssetType, DataResource, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, packageFolder } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables } from "@polycloud/core";
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
@@ -167,6 +167,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
 
     this.settings = {
       ...spec.environment,
+      ...runtimeBaseVariables("azure"),
       AZURE_CLIENT_ID: this.identity.clientId,
       KEY_VAULT_URI: ctx.vault.vaultUri,
       // Flex has no timeout argument; app settings override host.json keys.
@@ -193,7 +194,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
     const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
     // A missing folder is reported by validation; nothing is uploaded then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(source) ? packageFolder(source) : undefined;
+    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler }) : undefined;
     let upload: StorageBlob | undefined;
     if (pkg) {
       const asset = new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash });
@@ -290,6 +291,9 @@ export class AzureFunction extends Construct implements PlatformFunction {
 
   addSetting(name: string, value: string): void {
     this.settings[name] = value;
+    // The same binding under its cloud-neutral name, for @polycloud/runtime.
+    const neutral = neutralRuntimeVariable(name);
+    if (neutral) this.settings[neutral] = value;
   }
 
   /** Outbound traffic through the delegated function subnet (database access). */

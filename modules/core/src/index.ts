@@ -11,6 +11,7 @@ export * from "./interfaces";
 export * from "./capabilities";
 export * from "./validate-cloud-sections";
 export * from "./zip";
+export * from "./runtime-contract";
 export * from "./policy";
 export * from "./terraform-strings";
 export * from "./environment-schema";

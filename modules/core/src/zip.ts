@@ -111,3 +111,35 @@ export function packageFolder(dir: string): { path: string; hash: string } {
   cache.set(abs, result);
   return result;
 }
+
+/** What the packaging step needs to add a platform's entry point. */
+export interface FunctionPackageTarget {
+  cloud: "aws" | "gcp" | "azure";
+  /** Function id in the service description. */
+  logicalId: string;
+  /** `<file>.<export>` from the function spec. */
+  handler: string;
+}
+
+interface RuntimeStager { stageFunction(dir: string, target: FunctionPackageTarget): string }
+
+/** Whether a function folder's package.json depends on @polycloud/runtime. */
+export function usesRuntime(dir: string): boolean {
+  const file = path.join(dir, "package.json");
+  if (!fs.existsSync(file)) return false;
+  const m = JSON.parse(fs.readFileSync(file, "utf8"));
+  return !!(m.dependencies?.["@polycloud/runtime"] ?? m.devDependencies?.["@polycloud/runtime"]);
+}
+
+/**
+ * Packages a function folder for one cloud. A folder built on @polycloud/runtime is bundled for
+ * that cloud first (only its SDKs; the AWS handler export, the Functions Framework target, or
+ * host.json and the Azure Functions v4 registrations); any other folder is zipped as it is.
+ * The runtime is resolved from the project that synthesizes (it is the function's dependency).
+ */
+export function packageFunction(dir: string, target: FunctionPackageTarget): { path: string; hash: string } {
+  if (!usesRuntime(dir)) return packageFolder(dir);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const runtime = require("@polycloud/runtime") as RuntimeStager;
+  return packageFolder(runtime.stageFunction(dir, target));
+}

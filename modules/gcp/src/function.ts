@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { AssetType, ITerraformDependable, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, packageFolder } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables } from "@polycloud/core";
 import { Cloudfunctions2Function } from "@cdktf/provider-google/lib/cloudfunctions2-function";
 import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run-v2-service-iam-member";
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
@@ -100,7 +100,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
     // IAM is eventually consistent: a build started right after the grants is refused the source.
     const buildIamPropagated = new Sleep(this, "build-iam-propagation", { createDuration: BUILD_IAM_PROPAGATION, dependsOn: buildGrants });
 
-    this.environment = { ...spec.environment };
+    this.environment = { ...spec.environment, ...runtimeBaseVariables("gcp") };
     const secretReady: ITerraformDependable[] = [];
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const secret = props.secrets?.[secretId];
@@ -118,7 +118,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
 
     // A missing folder is reported by validation; nothing is packaged then.
     const sourceDir = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(sourceDir) ? packageFolder(sourceDir) : { path: "", hash: "" };
+    const pkg = fs.existsSync(sourceDir) ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler }) : { path: "", hash: "" };
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
     const object = new StorageBucketObject(this, "source", {
       bucket: ctx.sourceBucket.name,
@@ -198,6 +198,9 @@ export class GcpFunction extends Construct implements PlatformFunction {
 
   addEnvironment(name: string, value: string): void {
     this.environment[name] = value;
+    // The same binding under its cloud-neutral name, for @polycloud/runtime.
+    const neutral = neutralRuntimeVariable(name);
+    if (neutral) this.environment[neutral] = value;
   }
 
   /** Lets the load balancer reach the function: ingress internal + GCLB, invoker granted by the gateway. */

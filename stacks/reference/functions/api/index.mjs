@@ -1,45 +1,34 @@
-// Reference HTTP handler, deployed from this one folder to every cloud.
-// - AWS: API Gateway payload 2.0 (the gateway already checked route, JWT and CORS).
-// - GCP: Cloud Functions (req, res) behind the load balancer; edge.mjs checks route, JWT and CORS.
-// Publishes OrderCreated to the event bus. Database writes go through the pooled endpoint in
-// DB_MAIN_HOST:DB_MAIN_PORT with an identity token over TLS.
+// Reference HTTP handler on @polycloud/runtime: this one folder deploys to AWS (API Gateway v2),
+// GCP (Functions Framework behind the load balancer) and Azure (Functions v4 HTTP trigger).
+// On GCP the load balancer cannot check methods, JWTs or CORS, so edge.mjs does it here; API
+// Gateway and API Management do it before the request reaches AWS and Azure.
+import { buses, databases, http } from "@polycloud/runtime";
 import { checkRequest } from "./edge.mjs";
 
-async function createOrder(order) {
-  if (process.env.EVENT_BUS_EVENTS_NAME) {
-    const { EventBridgeClient, PutEventsCommand } = await import("@aws-sdk/client-eventbridge");
-    await new EventBridgeClient({}).send(new PutEventsCommand({
-      Entries: [{ EventBusName: process.env.EVENT_BUS_EVENTS_NAME, Source: "orders.api", DetailType: "OrderCreated", Detail: JSON.stringify(order) }],
-    }));
-  } else if (process.env.EVENT_BUS_EVENTS_TOPIC) {
-    // Pub/Sub REST publish with the runtime identity; the bus rules filter on these attributes.
-    const token = await (await fetch("http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token", { headers: { "Metadata-Flavor": "Google" } })).json();
-    const res = await fetch(`https://pubsub.googleapis.com/v1/${process.env.EVENT_BUS_EVENTS_TOPIC}:publish`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token.access_token}`, "content-type": "application/json" },
-      body: JSON.stringify({ messages: [{ data: Buffer.from(JSON.stringify(order)).toString("base64"), attributes: { source: "orders.api", type: "OrderCreated" } }] }),
-    });
-    if (!res.ok) throw new Error(`publish failed: ${res.status}`);
+const ORDERS_TABLE = "CREATE TABLE IF NOT EXISTS orders (id text PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())";
+
+async function route(req) {
+  if (req.method === "GET" && req.path === "/health") return { status: 200, body: { ok: true } };
+  if (req.method === "POST" && req.path === "/orders") {
+    const order = req.json() ?? {};
+    if (typeof order.id !== "string" || order.id === "") return { status: 400, body: { error: "order.id (string) is required" } };
+    await buses.events.publish({ source: "orders.api", type: "OrderCreated", subject: order.id, data: order });
+    return { status: 202, body: { accepted: true, id: order.id } };
   }
+  const m = /^\/orders\/([^/]+)$/.exec(req.path);
+  if (req.method === "GET" && m) {
+    const pool = databases.main.connect();
+    await pool.query(ORDERS_TABLE);
+    const { rows } = await pool.query("SELECT body FROM orders WHERE id = $1", [decodeURIComponent(m[1])]);
+    return rows.length ? { status: 200, body: rows[0].body } : { status: 404, body: { error: "no such order" } };
+  }
+  return { status: 404, body: { error: "not found" } };
 }
 
-async function route(method, path, body) {
-  if (method === "GET" && path === "/health") return { statusCode: 200, body: JSON.stringify({ ok: true }) };
-  if (method === "POST" && path === "/orders") {
-    await createOrder(JSON.parse(body || "{}"));
-    return { statusCode: 202, body: JSON.stringify({ accepted: true }) };
-  }
-  return { statusCode: 404, body: JSON.stringify({ error: "not found" }) };
-}
-
-export const handler = async (event, res) => {
-  if (res && typeof res.status === "function") {
-    const req = event;
-    const checked = await checkRequest({ method: req.method, path: req.path, headers: req.headers });
-    const out = checked.response ?? { ...(await route(req.method, req.path, typeof req.body === "string" ? req.body : JSON.stringify(req.body ?? {}))), headers: checked.headers };
-    res.status(out.statusCode).set(out.headers ?? {}).send(out.body);
-    return;
-  }
-  const [method, path] = (event.routeKey ?? " ").split(" ");
-  return route(method, event.rawPath ?? path, event.body);
-};
+export const handler = http(async (req) => {
+  if (req.cloud !== "gcp") return route(req);
+  const checked = await checkRequest({ method: req.method, path: req.path, headers: req.headers });
+  if (checked.response) return { status: checked.response.statusCode, headers: checked.response.headers, body: checked.response.body };
+  const out = await route(req);
+  return { ...out, headers: { ...checked.headers, ...out.headers } };
+});

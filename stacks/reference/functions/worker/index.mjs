@@ -1,30 +1,22 @@
-// Reference queue consumer, deployed from this one folder to every cloud.
-// - AWS: SQS batch; reports partial batch failures so only failed messages are retried and,
-//   after maxDeliveryAttempts, land in the DLQ.
-// - GCP: one Pub/Sub push delivery per request; a 2xx acknowledges, anything else is retried
-//   and, after max_delivery_attempts, dead-lettered.
-function processOrder(message) {
-  console.log(JSON.stringify({ msg: "order received", id: message?.detail?.id ?? message?.id }));
-}
+// Reference queue consumer on @polycloud/runtime: this one folder deploys to AWS (SQS batches,
+// partial batch responses), GCP (Pub/Sub push, status codes) and Azure (Service Bus trigger).
+// Messages are OrderCreated events routed by the bus rule `order-created`; delivery is at least
+// once, so the order is stored exactly once with idempotent(), keyed by the event id.
+import { databases, idempotent, queue } from "@polycloud/runtime";
 
-export const handler = async (event, res) => {
-  if (res && typeof res.status === "function") {
-    try {
-      const data = event.body?.message?.data;
-      processOrder(JSON.parse(Buffer.from(data ?? "", "base64").toString("utf8")));
-      res.status(204).send("");
-    } catch (err) {
-      res.status(500).send(String(err));
-    }
-    return;
-  }
-  const batchItemFailures = [];
-  for (const record of event.Records ?? []) {
-    try {
-      processOrder(JSON.parse(record.body));
-    } catch (err) {
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-    }
-  }
-  return { batchItemFailures };
-};
+const ORDERS_TABLE = "CREATE TABLE IF NOT EXISTS orders (id text PRIMARY KEY, body jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())";
+let schema;
+
+export const handler = queue(async (message) => {
+  const event = message.event;
+  if (!event || event.type !== "OrderCreated") throw new Error(`unexpected message ${message.id}`);
+  const order = event.data;
+  const pool = databases.main.connect();
+  schema ??= pool.query(ORDERS_TABLE);
+  await schema;
+  await idempotent(`order-created/${event.id}`, async (tx) => {
+    await tx.query("INSERT INTO orders (id, body) VALUES ($1, $2::jsonb) ON CONFLICT (id) DO NOTHING", [order.id, JSON.stringify(order)]);
+    console.log(JSON.stringify({ msg: "order stored", id: order.id, cloud: message.cloud }));
+    return { stored: order.id };
+  }, { pool });
+});

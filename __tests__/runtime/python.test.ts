@@ -1,0 +1,17 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as fx from "./fixtures/events";
+
+/** The standard-library Python module against the same documented fixtures (python3 -m unittest). */
+const python = spawnSync("python3", ["--version"]).status === 0 ? "python3" : undefined;
+(python ? test : test.skip)("polycloud_runtime (Python): same handler input, cloud-correct responses", () => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pyfx-")), "fixtures.json");
+  fs.writeFileSync(file, JSON.stringify({ http: fx.http, queue: fx.queue, events: fx.events }));
+  const dir = path.resolve(__dirname, "../../modules/runtime/python");
+  // -I: isolated mode, so only the standard library and the module under test are importable; -B: no .pyc files.
+  const r = spawnSync(python!, ["-I", "-B", path.join(dir, "tests", "test_polycloud_runtime.py"), "-v"], { env: { ...process.env, POLYCLOUD_FIXTURES: file }, encoding: "utf8" });
+  expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: expect.stringMatching(/Ran 3 tests[\s\S]*\nOK\n?$/) });
+  for (const t of ["test_http_same_request_cloud_correct_response", "test_queue_per_message_failure", "test_events_same_cloudevent"]) expect(r.stderr).toMatch(new RegExp(`${t} \\(.*\\) \\.\\.\\. ok`));
+});

@@ -1,0 +1,103 @@
+"""The Python handler shapes against the same documented fixtures as the TypeScript adapters
+(written by __tests__/runtime/python.test.ts to POLYCLOUD_FIXTURES)."""
+import json
+import logging
+import os
+import sys
+import unittest
+from urllib.parse import urlsplit, parse_qsl
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import polycloud_runtime as rt  # noqa: E402
+
+FX = json.load(open(os.environ["POLYCLOUD_FIXTURES"]))
+logging.disable(logging.CRITICAL)  # failures are expected and logged by the module
+
+
+class FlaskRequest:
+    """The attributes a Functions Framework (Flask) request offers."""
+
+    def __init__(self, method, path, headers, body):
+        parts = urlsplit(path)
+        self.method, self.path, self.headers = method, parts.path, headers
+        self.args = dict(parse_qsl(parts.query))
+        self._body = body
+
+    def get_data(self, as_text=False):
+        return self._body if as_text else self._body.encode()
+
+    def get_json(self, silent=False):
+        try:
+            return json.loads(self._body)
+        except ValueError:
+            return None
+
+
+class ServiceBusMessage:
+    def __init__(self, body, meta):
+        self._body = json.dumps(body).encode()
+        self.message_id = meta["messageId"]
+        self.delivery_count = meta["deliveryCount"]
+        self.application_properties = meta["applicationProperties"]
+
+    def get_body(self):
+        return self._body
+
+
+class Test(unittest.TestCase):
+    def test_http_same_request_cloud_correct_response(self):
+        seen = []
+
+        @rt.http
+        def handler(req):
+            seen.append(req)
+            return rt.Response(201, {"accepted": True}, {"X-Order": "o-1"})
+
+        aws = handler(FX["http"]["aws"]["event"])
+        g = FX["http"]["gcp"]["request"]
+        gcp = handler(FlaskRequest(g["method"], g["path"], g["headers"], g["body"]))
+        exp = FX["http"]["expected"]
+        for r in seen:
+            self.assertEqual((r.method, r.path, r.query, r.body), (exp["method"], exp["path"], exp["query"], exp["body"]))
+            self.assertEqual({k: v for k, v in r.headers.items() if k in exp["headers"]}, exp["headers"])
+        self.assertEqual(aws, {"statusCode": 201, "headers": {"x-order": "o-1", "content-type": "application/json"}, "body": '{"accepted":true}', "isBase64Encoded": False})
+        self.assertEqual(gcp, ('{"accepted":true}', 201, {"x-order": "o-1", "content-type": "application/json"}))
+
+    def test_queue_per_message_failure(self):
+        seen = []
+
+        @rt.queue
+        def handler(m):
+            seen.append((m.id, m.body, m.attributes, m.delivery_count))
+            if isinstance(m.body, dict) and m.body.get("fail"):
+                raise RuntimeError("poison")
+
+        self.assertEqual(handler(FX["queue"]["aws"]["event"]), {"batchItemFailures": [{"itemIdentifier": "m-2"}]})
+        statuses = [handler(FlaskRequest("POST", "/", {}, json.dumps(e)))[1] for e in FX["queue"]["gcp"]["envelopes"]]
+        self.assertEqual(statuses, [204, 500])
+        self.assertEqual(handler(FlaskRequest("POST", "/", {}, "{}"))[1], 400)
+        ok, bad = FX["queue"]["azure"]["deliveries"]
+        self.assertIsNone(handler(ServiceBusMessage(ok["message"], ok["triggerMetadata"])))
+        with self.assertRaises(RuntimeError):
+            handler(ServiceBusMessage(bad["message"], bad["triggerMetadata"]))
+        exp = [(e["id"], e["body"], e["attributes"], e["deliveryCount"]) for e in FX["queue"]["expected"]]
+        self.assertEqual(seen, exp * 3)
+
+    def test_events_same_cloudevent(self):
+        seen = []
+
+        @rt.events
+        def handler(e):
+            seen.append(e)
+
+        handler(FX["events"]["aws"]["event"])
+        self.assertEqual(handler(FlaskRequest("POST", "/", {}, json.dumps(FX["events"]["gcp"]["envelope"])))[1], 204)
+        handler(FX["events"]["azure"]["event"])
+        exp = FX["events"]["expected"]
+        for e in seen:
+            self.assertEqual((e.specversion, e.id, e.source, e.type, e.time, e.subject, e.data), (exp["specversion"], exp["id"], exp["source"], exp["type"], exp["time"], exp["subject"], exp["data"]))
+        self.assertEqual(len(seen), 3)
+
+
+if __name__ == "__main__":
+    unittest.main()

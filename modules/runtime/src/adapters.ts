@@ -1,0 +1,157 @@
+import { Cloud, CloudEvent, HttpRequest, HttpResponse, QueueMessage } from "./types";
+
+
+function parseMaybeJson(text: string): unknown {
+  try { return text === "" ? undefined : JSON.parse(text); } catch { return text; }
+}
+
+function lowerHeaders(h: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(",") : String(v);
+  return out;
+}
+
+export function makeRequest(cloud: Cloud, method: string, path: string, query: Record<string, string>, headers: Record<string, string>, body: string): HttpRequest {
+  return {
+    method: method.toUpperCase(), path: path || "/", query, headers, body, cloud,
+    json: <T>() => (body === "" ? undefined : JSON.parse(body)) as T,
+  };
+}
+
+/** Body text and headers of a handler response (objects become JSON). */
+export function responseBody(res: HttpResponse): { body: string; headers: Record<string, string> } {
+  const headers = lowerHeaders(res.headers);
+  if (res.body === undefined || res.body === null) return { body: "", headers };
+  if (typeof res.body === "string") return { body: res.body, headers };
+  if (!headers["content-type"]) headers["content-type"] = "application/json";
+  return { body: JSON.stringify(res.body), headers };
+}
+
+/** Recognises a bus event carried in a queue message: EventBridge, CloudEvents or Event Grid schema. */
+export function eventFromJson(v: any): CloudEvent | undefined {
+  if (!v || typeof v !== "object") return undefined;
+  if (v.specversion === "1.0" && typeof v.type === "string" && typeof v.source === "string") {
+    return { specversion: "1.0", id: String(v.id), source: v.source, type: v.type, time: v.time, subject: v.subject, data: v.data ?? (v.data_base64 !== undefined ? Buffer.from(v.data_base64, "base64").toString("utf8") : undefined) };
+  }
+  if (typeof v["detail-type"] === "string" && typeof v.source === "string" && "detail" in v) {
+    return { specversion: "1.0", id: String(v.id), source: v.source, type: v["detail-type"], time: v.time, subject: Array.isArray(v.resources) && v.resources.length ? String(v.resources[0]) : undefined, data: v.detail };
+  }
+  if (typeof v.eventType === "string" && typeof v.dataVersion === "string") {
+    return { specversion: "1.0", id: String(v.id), source: String(v.topic ?? ""), type: v.eventType, time: v.eventTime, subject: v.subject, data: v.data };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- AWS
+
+/** API Gateway HTTP API payload format 2.0. */
+export function awsHttpRequest(e: any): HttpRequest {
+  const raw = e.body === undefined || e.body === null ? "" : e.isBase64Encoded ? Buffer.from(e.body, "base64").toString("utf8") : String(e.body);
+  const headers = lowerHeaders(e.headers);
+  if (Array.isArray(e.cookies) && e.cookies.length && !headers.cookie) headers.cookie = e.cookies.join("; ");
+  const query: Record<string, string> = { ...(e.queryStringParameters ?? {}) };
+  return makeRequest("aws", e.requestContext?.http?.method ?? String(e.routeKey ?? "GET").split(" ")[0], e.rawPath ?? e.requestContext?.http?.path ?? "/", query, headers, raw);
+}
+
+export function awsHttpResponse(res: HttpResponse): { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: false } {
+  const { body, headers } = responseBody(res);
+  return { statusCode: res.status, headers, body, isBase64Encoded: false };
+}
+
+/** One SQS record of a Lambda event source mapping batch. */
+export function awsQueueMessage(r: any): QueueMessage {
+  const text = String(r.body ?? "");
+  const body = parseMaybeJson(text);
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of Object.entries<any>(r.messageAttributes ?? {})) if (v?.stringValue !== undefined) attributes[k] = String(v.stringValue);
+  const count = Number(r.attributes?.ApproximateReceiveCount);
+  return { id: String(r.messageId), body, text, attributes, deliveryCount: Number.isFinite(count) ? count : undefined, event: eventFromJson(body), cloud: "aws" };
+}
+
+export function awsEvent(e: any): CloudEvent {
+  const ev = eventFromJson(e);
+  if (!ev) throw new Error("@polycloud/runtime: not an EventBridge event (no detail-type/source/detail)");
+  return ev;
+}
+
+// ---------------------------------------------------------------- GCP (Functions Framework, Express req/res)
+
+export function gcpHttpRequest(req: any): HttpRequest {
+  const raw = req.rawBody !== undefined ? Buffer.from(req.rawBody).toString("utf8")
+    : typeof req.body === "string" ? req.body : req.body === undefined || (typeof req.body === "object" && Object.keys(req.body).length === 0 && !req.headers?.["content-length"]) ? "" : JSON.stringify(req.body);
+  const query: Record<string, string> = {};
+  for (const [k, v] of Object.entries<any>(req.query ?? {})) query[k] = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
+  return makeRequest("gcp", req.method ?? "GET", req.path ?? String(req.url ?? "/").split("?")[0], query, lowerHeaders(req.headers), raw);
+}
+
+export function gcpSend(res: any, out: HttpResponse): void {
+  const { body, headers } = responseBody(out);
+  res.status(out.status);
+  for (const [k, v] of Object.entries(headers)) res.set(k, v);
+  res.send(body);
+}
+
+/** Pub/Sub push envelope: { message: { data (base64), attributes, messageId, publishTime }, subscription, deliveryAttempt }. */
+export function gcpPushMessage(body: any): QueueMessage {
+  const m = body?.message;
+  if (!m || typeof m !== "object" || (m.messageId ?? m.message_id) === undefined) throw new PushEnvelopeError("not a Pub/Sub push envelope (no message.messageId)");
+  const text = m.data === undefined ? "" : Buffer.from(String(m.data), "base64").toString("utf8");
+  const parsed = parseMaybeJson(text);
+  const attributes: Record<string, string> = { ...(m.attributes ?? {}) };
+  const attempt = Number(body.deliveryAttempt);
+  // The event-bus client publishes the event data with source/type/id as attributes.
+  const event: CloudEvent | undefined = attributes.type && attributes.source
+    ? { specversion: "1.0", id: attributes.id ?? String(m.messageId ?? m.message_id), source: attributes.source, type: attributes.type, time: m.publishTime ?? m.publish_time, subject: attributes.subject, data: parsed }
+    : eventFromJson(parsed);
+  return { id: String(m.messageId ?? m.message_id), body: parsed, text, attributes, deliveryCount: Number.isFinite(attempt) ? attempt : undefined, event, cloud: "gcp" };
+}
+
+class PushEnvelopeError extends Error {}
+
+/** An event over HTTP on GCP: a Pub/Sub push of the bus topic, or a binary-mode CloudEvent (Eventarc). */
+export function gcpEvent(req: any): CloudEvent {
+  const h = lowerHeaders(req.headers);
+  if (h["ce-id"] && h["ce-type"] && h["ce-source"]) {
+    const r = gcpHttpRequest(req);
+    return { specversion: "1.0", id: h["ce-id"], source: h["ce-source"], type: h["ce-type"], time: h["ce-time"], subject: h["ce-subject"], data: parseMaybeJson(r.body) };
+  }
+  const m = gcpPushMessage(req.body);
+  if (!m.event) throw new PushEnvelopeError("Pub/Sub message carries no event (no source/type attributes)");
+  return m.event;
+}
+
+// ---------------------------------------------------------------- Azure Functions v4
+
+export async function azureHttpRequest(req: any): Promise<HttpRequest> {
+  const url = new URL(req.url);
+  const headers: Record<string, string> = {};
+  req.headers.forEach((v: string, k: string) => { headers[k.toLowerCase()] = v; });
+  const query: Record<string, string> = {};
+  (req.query as URLSearchParams).forEach((v, k) => { query[k] = v; });
+  const text = req.body ? await req.text() : "";
+  // Registered with route "{*path}": the path below the host's route prefix, as the service declares it.
+  const below = req.params?.path;
+  return makeRequest("azure", req.method, typeof below === "string" ? `/${below}` : url.pathname, query, headers, text);
+}
+
+export function azureHttpResponse(res: HttpResponse): { status: number; headers: Record<string, string>; body: string } {
+  const { body, headers } = responseBody(res);
+  return { status: res.status, headers, body };
+}
+
+/** A Service Bus queue trigger message (cardinality one) with its InvocationContext. */
+export function azureQueueMessage(message: unknown, context: any): QueueMessage {
+  const meta = context?.triggerMetadata ?? {};
+  const text = typeof message === "string" ? message : Buffer.isBuffer(message) ? message.toString("utf8") : JSON.stringify(message);
+  const body = typeof message === "string" ? parseMaybeJson(message) : Buffer.isBuffer(message) ? parseMaybeJson(text) : message;
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of Object.entries<any>(meta.applicationProperties ?? {})) attributes[k] = String(v);
+  const count = Number(meta.deliveryCount);
+  return { id: String(meta.messageId ?? context?.invocationId ?? ""), body, text, attributes, deliveryCount: Number.isFinite(count) ? count : undefined, event: eventFromJson(body), cloud: "azure" };
+}
+
+export function azureEvent(event: any): CloudEvent {
+  const ev = eventFromJson(event);
+  if (!ev) throw new Error("@polycloud/runtime: not an Event Grid event (neither CloudEvents nor Event Grid schema)");
+  return ev;
+}

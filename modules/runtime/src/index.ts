@@ -1,0 +1,13 @@
+import { setCloudLoader } from "./cloud";
+
+// Unbundled use (tests, local runs): load the cloud named by POLYCLOUD_CLOUD on first use.
+setCloudLoader(async (cloud) => {
+  switch (cloud) {
+    case "aws": return (await import("./cloud-aws")).default;
+    case "gcp": return (await import("./cloud-gcp")).default;
+    case "azure": return (await import("./cloud-azure")).default;
+  }
+});
+
+export * from "./api";
+export { stageFunction, StageTarget, bundleFunction } from "./stage";

@@ -1,0 +1,186 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Cloud } from "./types";
+
+/** The function a source folder is packaged as. */
+export interface StageTarget {
+  cloud: Cloud;
+  /** Function id in the service description (Azure function name). */
+  logicalId: string;
+  /** `<file>.<export>`, as in the function spec. */
+  handler: string;
+}
+
+export interface Bundle {
+  /** Files of the function package, by relative path. */
+  files: Record<string, string>;
+  /** Packages whose code ended up in the bundle (from esbuild's metafile). */
+  packages: string[];
+  /** Absolute paths of every file the bundle was built from. */
+  inputs: string[];
+}
+
+const FUNCTIONS_FRAMEWORK = "5.0.5";
+const HOST_JSON = {
+  version: "2.0",
+  extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" },
+  // API Management forwards to https://<app>/api (AzureHttpGateway's backend); the runtime hands
+  // the handler the path below the prefix, as on the other clouds.
+  extensions: { http: { routePrefix: "api" } },
+  logging: { applicationInsights: { samplingSettings: { isEnabled: true, excludedTypes: "Request" } } },
+};
+
+/**
+ * Left out of the bundle: pg's optional native and edge drivers (never used); on AWS the SDK
+ * clients the Lambda Node.js runtime provides; on Azure the worker's own module and
+ * @azure/identity, which is only loaded off the Functions host (the host's managed identity
+ * endpoint serves tokens there).
+ */
+const EXTERNAL: Record<Cloud, string[]> = {
+  aws: ["@aws-sdk/client-sqs", "@aws-sdk/client-eventbridge"],
+  gcp: [],
+  azure: ["@azure/functions-core", "@azure/identity"],
+};
+
+function userEntry(dir: string): string {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+  const main = manifest.main ?? ["index.mjs", "index.js", "index.ts"].find((f) => fs.existsSync(path.join(dir, f)));
+  if (!main || !fs.existsSync(path.join(dir, main))) throw new Error(`@polycloud/runtime: ${dir}: package.json main '${main}' does not exist`);
+  return path.join(dir, main);
+}
+
+/** The runtime as the function sees it when bundled for `cloud`: only that cloud's SDKs. */
+function runtimeEntry(name: Cloud | "fetch-shim"): string {
+  const ext = path.extname(__filename); // .ts under the tests, .js when built
+  return path.join(__dirname, `${name === "fetch-shim" ? name : `entry-${name}`}${ext}`);
+}
+
+/**
+ * Azure Functions v4 registrations from the handler kind: HTTP at the service's routes; a
+ * Service Bus trigger per consumed queue (identity connection `QUEUE_<ID>`, set by AzureQueue
+ * only on its consumer); an Event Grid trigger named like the function, which is what event
+ * subscriptions with a function target deliver to.
+ */
+function azureEntrySource(entry: string, exportName: string, logicalId: string): string {
+  return `import * as user from ${JSON.stringify(entry)};
+import { app } from "@azure/functions";
+const handler = user[${JSON.stringify(exportName)}];
+const kind = handler && handler.polycloud && handler.polycloud.kind;
+const name = ${JSON.stringify(logicalId)};
+if (kind === "http") {
+  app.http(name, { methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], authLevel: "anonymous", route: "{*path}", handler });
+} else if (kind === "queue") {
+  const ids = Object.keys(process.env).map((k) => /^QUEUE_([A-Z0-9_]+)__fullyQualifiedNamespace$/.exec(k)).filter(Boolean).map((m) => m[1]).sort();
+  ids.forEach((id, i) => app.serviceBusQueue(i === 0 ? name : name + "-" + id.toLowerCase(), { connection: "QUEUE_" + id, queueName: "%QUEUE_" + id + "_NAME%", cardinality: "one", handler }));
+} else if (kind === "events") {
+  app.eventGrid(name, { handler });
+} else {
+  throw new Error("polycloud: export " + ${JSON.stringify(exportName)} + " is not an http(), queue() or events() handler");
+}
+`;
+}
+
+/** Bundles a function folder that uses @polycloud/runtime into the files one cloud runs. */
+export function bundleFunction(dir: string, target: StageTarget): Bundle {
+  // Loaded here only: esbuild is a packaging-time dependency, never part of a function.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require("esbuild") as typeof import("esbuild");
+  const entry = userEntry(dir);
+  const [moduleName, exportName] = [target.handler.split(".").slice(0, -1).join(".") || "index", target.handler.split(".").pop() ?? "handler"];
+  const outName = target.cloud === "aws" ? `${moduleName}.js` : "index.js";
+  const contents = target.cloud === "azure"
+    ? azureEntrySource(entry, exportName, target.logicalId)
+    : `export { ${exportName} } from ${JSON.stringify(entry)};\n`;
+  const result = esbuild.buildSync({
+    stdin: { contents, resolveDir: dir, sourcefile: "polycloud-entry.mjs", loader: "js" },
+    // Paths inside the bundle are relative to the function folder: the same bytes from any checkout.
+    absWorkingDir: dir,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    treeShaking: true,
+    legalComments: "none",
+    write: false,
+    outfile: path.join(dir, outName),
+    metafile: true,
+    alias: { "@polycloud/runtime": runtimeEntry(target.cloud), ...(target.cloud === "gcp" ? { "node-fetch": runtimeEntry("fetch-shim") } : {}) },
+    external: [...EXTERNAL[target.cloud], "pg-native", "cloudflare:sockets"],
+    define: { "process.env.NODE_ENV": '"production"' },
+    logLevel: "silent",
+  });
+  const files: Record<string, string> = { [outName]: result.outputFiles[0].text };
+  const name = `${target.logicalId}-${target.cloud}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  if (target.cloud === "aws") files["package.json"] = JSON.stringify({ name, private: true, main: outName }, null, 2) + "\n";
+  if (target.cloud === "gcp") files["package.json"] = JSON.stringify({ name, private: true, main: "index.js", dependencies: { "@google-cloud/functions-framework": FUNCTIONS_FRAMEWORK } }, null, 2) + "\n";
+  if (target.cloud === "azure") {
+    files["package.json"] = JSON.stringify({ name, private: true, main: "index.js" }, null, 2) + "\n";
+    files["host.json"] = JSON.stringify(HOST_JSON, null, 2) + "\n";
+  }
+  const packages = new Set<string>();
+  const inputs = Object.keys(result.metafile!.inputs).map((i) => path.resolve(dir, i)).filter((i) => fs.existsSync(i));
+  for (const input of Object.keys(result.metafile!.inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) packages.add(m[1]);
+  }
+  return { files, packages: [...packages].sort(), inputs };
+}
+
+const staged = new Map<string, string>();
+const ROOT = path.join(os.tmpdir(), "polycloud-staged");
+
+type Stamps = Record<string, [number, number]>;
+const stamp = (files: string[]): Stamps => Object.fromEntries(files.map((f) => {
+  const st = fs.statSync(f);
+  return [f, [st.mtimeMs, st.size]];
+}));
+const unchanged = (stamps: Stamps) => Object.entries(stamps).every(([f, [m, n]]) => {
+  try {
+    const st = fs.statSync(f);
+    return st.mtimeMs === m && st.size === n;
+  } catch {
+    return false;
+  }
+});
+
+/**
+ * Writes the bundle to a content-addressed folder and returns it. Reused within a process, and
+ * across processes while none of the files it was built from changed (mtime and size of each).
+ */
+export function stageFunction(dir: string, target: StageTarget): string {
+  const cacheKey = JSON.stringify([path.resolve(dir), target, __filename]);
+  const hit = staged.get(cacheKey);
+  if (hit) return hit;
+  const record = path.join(ROOT, "index", `${createHash("sha256").update(cacheKey).digest("hex").slice(0, 32)}.json`);
+  try {
+    const prior = JSON.parse(fs.readFileSync(record, "utf8")) as { out: string; stamps: Stamps };
+    if (fs.existsSync(prior.out) && unchanged(prior.stamps)) {
+      staged.set(cacheKey, prior.out);
+      return prior.out;
+    }
+  } catch {
+    // no usable record: bundle
+  }
+  const { files, inputs } = bundleFunction(path.resolve(dir), target);
+  const hash = createHash("sha256");
+  for (const [rel, text] of Object.entries(files).sort()) hash.update(rel).update("\0").update(text).update("\0");
+  const out = path.join(ROOT, hash.digest("hex").slice(0, 32));
+  if (!fs.existsSync(out)) {
+    const tmp = `${out}.${process.pid}.tmp`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    for (const [rel, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
+      fs.writeFileSync(path.join(tmp, rel), text);
+    }
+    try { fs.renameSync(tmp, out); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
+  }
+  fs.mkdirSync(path.dirname(record), { recursive: true });
+  const tmpRecord = `${record}.${process.pid}.tmp`;
+  fs.writeFileSync(tmpRecord, JSON.stringify({ out, stamps: stamp(inputs) }));
+  fs.renameSync(tmpRecord, record);
+  staged.set(cacheKey, out);
+  return out;
+}
