@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { load } from "js-yaml";
-import { NAME_RULES, Namer, Problems, packageFolder, packageFunction } from "@polycloud/core";
+import { NAME_RULES, Namer, Problems, packageFunction } from "@polycloud/core";
 import {
   AZURERM_BINDINGS_VERSION, AZURERM_PROVIDER_VERSION, FLEX_PACKAGE_BLOB, REMOVE_INJECTED_STORAGE_COMMAND, SERVICE_BUS_HOST_SETTINGS,
   apiPolicyXml, apimSupportsCipherSettings, flexScale, globalName, operationPolicyXml, subscriptionSuffix, xml,
