@@ -140,6 +140,11 @@ describe("AzureFunction", () => {
     expect(find(warmWorker.json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf("prod", "worker")).always_ready).toEqual([{ name: "function:worker", instance_count: 1 }]);
     expect(app(dev.json, "api").always_ready).toBeUndefined();
     expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(api\): property 'memoryMb' = 256 is rounded up to 2048 MB/));
+    // Always-ready instances above maximum_instance_count fail at apply (azurerm 4.73
+    // function_app_flex_consumption_resource.go, ExpandAlwaysReadyConfiguration): 2 warm, cap 4 at 4 per instance = 1 instance.
+    expect(azureProblems("prod", () => {}, (s) => { s.functions.api.minWarmInstances = 2; s.functions.api.concurrency = { max: 4, perInstance: 4 }; }))
+      .toContainEqual(expect.stringMatching(/functions\.api\.minWarmInstances' has value 2; allowed: at most 1 on Azure/));
+    expect(azureProblems("prod", () => {}, (s) => { s.functions.api.minWarmInstances = 1; s.functions.api.concurrency = { max: 4, perInstance: 4 }; })).toEqual([]);
     expect(azureProblems("dev", () => {}, (s) => { s.functions.api.memoryMb = 8192; })).toContainEqual(expect.stringMatching(/functions\.api\.memoryMb' has value 8192; allowed: 128\.\.4096 MB \(Azure Functions/));
   });
 

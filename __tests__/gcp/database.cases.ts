@@ -16,8 +16,14 @@ describe("GcpDatabaseProxy", () => {
     expect(sql.settings).toMatchObject({ deletion_protection_enabled: true, retain_backups_on_delete: true, availability_type: "REGIONAL" });
     expect(sql.settings.backup_configuration).toEqual({
       enabled: true, point_in_time_recovery_enabled: true, transaction_log_retention_days: 35,
-      backup_retention_settings: { retained_backups: 35, retention_unit: "COUNT" },
+      backup_retention_settings: { retained_backups: 36, retention_unit: "COUNT" },
     });
+    // Cloud SQL refuses retained backups <= transaction log days ("backup retention should be >
+    // transaction log retention"): every environment keeps one backup more than its log days.
+    for (const s of [dev, staging, prod]) {
+      const b = only(s.json, "google_sql_database_instance").settings.backup_configuration;
+      expect(b.backup_retention_settings.retained_backups).toBe(b.transaction_log_retention_days + 1);
+    }
     // Point-in-time recovery as far back as the environment's backup days (AWS keeps 35 in prod).
     expect(only(dev.json, "google_sql_database_instance").settings.backup_configuration.transaction_log_retention_days).toBe(1);
     expect(only(staging.json, "google_sql_database_instance").settings.backup_configuration.transaction_log_retention_days).toBe(7);

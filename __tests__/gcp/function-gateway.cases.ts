@@ -140,6 +140,13 @@ describe("GcpHttpGateway", () => {
     expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/GcpHttpGateway\(public\): environments\/dev has no clouds\.gcp\.gatewayDomains/));
   });
 
+  test("warm instances above max_instance_count are rejected at synth", () => {
+    // Cloud Run refuses min_instance_count above max_instance_count (ceil(max / perInstance)) at apply.
+    expect(gcpProblems("prod", () => {}, (s) => { s.functions.api.minWarmInstances = 2; s.functions.api.concurrency = { max: 4, perInstance: 4 }; }))
+      .toContainEqual(expect.stringMatching(/functions\.api\.minWarmInstances' has value 2; allowed: at most 1 on GCP/));
+    expect(gcpProblems("prod", () => {}, (s) => { s.functions.api.minWarmInstances = 1; s.functions.api.concurrency = { max: 4, perInstance: 4 }; })).toEqual([]);
+  });
+
   test("a throttle whose 10 s count exceeds Cloud Armor's 1,000,000 is rejected", () => {
     expect(gcpProblems("dev", () => {}, (s) => { s.gateways.public.throttle = { rateLimit: 100000, burstLimit: 100000 }; })).toContainEqual(
       expect.stringMatching(/GcpHttpGateway\(public\): property 'throttle' has value \{"rateLimit":100000,"burstLimit":100000\}; allowed: burstLimit \+ rateLimit × 10 at most 1000000/),

@@ -8,7 +8,7 @@ import { AzureContext } from "./context";
 import { AzureDatabaseProxy } from "./database-proxy";
 import { AzureEventBus } from "./event-bus";
 import { actionGroupShortName } from "./foundation";
-import { AzureFunction } from "./function";
+import { AzureFunction, flexScale } from "./function";
 import { AzureApiGateway } from "./gateway";
 import { AZURE_LIMITS, MAX_BUDGET_NOTIFICATIONS, MAX_LOCK_SECONDS } from "./limits";
 import { AzureQueue } from "./queue";
@@ -87,6 +87,15 @@ export function validateAzure(service: ServiceSpec, env: EnvironmentConfig): Pro
     const timeout = fn ? resolveFunction(fn).timeoutSeconds : 0;
     if (timeout > MAX_LOCK_SECONDS) {
       az.add(`functions.${q.consumer}.timeoutSeconds`, timeout, `at most ${MAX_LOCK_SECONDS} seconds for the consumer of queue ${qId} (the Service Bus lock lasts at most 5 minutes)`);
+    }
+  }
+  for (const [fnId, fn] of Object.entries(service.functions ?? {})) {
+    // azurerm refuses always_ready instances above maximum_instance_count at apply ("the total number
+    // of always-ready instances should not exceed the maximum scale out limit").
+    const r = resolveFunction(fn);
+    const { instances } = flexScale(r.maxConcurrency, r.perInstanceConcurrency);
+    if (r.minWarmInstances > instances) {
+      az.add(`functions.${fnId}.minWarmInstances`, r.minWarmInstances, `at most ${instances} on Azure (always-ready instances cannot exceed the ${instances} instance(s) that concurrency.max ${r.maxConcurrency} / perInstance ${r.perInstanceConcurrency} allows on Flex Consumption)`);
     }
   }
   const routed = new Set(Object.values(service.gateways ?? {}).flatMap((g) => g.routes.map((r) => r.function)));

@@ -279,7 +279,9 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     mode: "native", realisedBy: "encryption_key_name (CMEK) + backup_configuration with point-in-time recovery and the environment's retained backups",
     check: (c) => sqlInstances(c).flatMap((i) => {
       const b = one(settings(i).backup_configuration);
-      return fails([!!i.encryption_key_name, "no CMEK"], [b.enabled && b.point_in_time_recovery_enabled, "no PITR"], [one(b.backup_retention_settings).retained_backups === c.env.retention.backupDays, "retention"]);
+      return fails([!!i.encryption_key_name, "no CMEK"], [b.enabled && b.point_in_time_recovery_enabled, "no PITR"], [b.transaction_log_retention_days === c.env.retention.backupDays, "point-in-time window"],
+        // One backup more than log days: Cloud SQL requires retained backups > transaction log days.
+        [one(b.backup_retention_settings).retained_backups === c.env.retention.backupDays + 1, "retention"]);
     }),
   },
   "proxy.deletionProtection": {

@@ -98,7 +98,10 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
           enabled: true,
           pointInTimeRecoveryEnabled: true,
           transactionLogRetentionDays: backupDays,
-          backupRetentionSettings: { retainedBackups: backupDays, retentionUnit: "COUNT" },
+          // The Admin API requires more retained (daily) backups than days of transaction logs
+          // ("Invalid request: backup retention should be > transaction log retention."): one more
+          // backup than log days, so the oldest restorable point still has a base backup.
+          backupRetentionSettings: { retainedBackups: backupDays + 1, retentionUnit: "COUNT" },
         },
         databaseFlags: [
           { name: "cloudsql.iam_authentication", value: "on" },

@@ -109,6 +109,15 @@ export function validateGcp(service: ServiceSpec, env: EnvironmentConfig): Probl
       gcp.add(`functions.${fnId}.timeoutSeconds`, fn.timeoutSeconds, `at most ${PUBSUB_MAX_ACK_SECONDS} seconds for a function that consumes Pub/Sub push deliveries (the ack deadline limit)`);
     }
   }
+  for (const [fnId, fn] of Object.entries(service.functions ?? {})) {
+    // service_config.max_instance_count is ceil(concurrency.max / perInstance), or 100 (function.ts); Cloud Run
+    // refuses a min_instance_count above it at apply, and provider 6.50 does not check it at plan.
+    const r = resolveFunction(fn);
+    const maxInstances = r.maxConcurrency ? Math.max(1, Math.ceil(r.maxConcurrency / Math.max(1, r.perInstanceConcurrency))) : 100;
+    if (r.minWarmInstances > maxInstances) {
+      gcp.add(`functions.${fnId}.minWarmInstances`, r.minWarmInstances, `at most ${maxInstances} on GCP (min_instance_count cannot exceed max_instance_count, ${maxInstances} for concurrency.max ${r.maxConcurrency ?? "unset (100 instances)"} / perInstance ${r.perInstanceConcurrency})`);
+    }
+  }
   const budgetRecipients = env.budget?.recipients ?? [];
   if (budgetRecipients.length > MAX_BUDGET_CHANNELS) {
     gcp.add(`environments/${env.name}.budget.recipients`, budgetRecipients.length, `at most ${MAX_BUDGET_CHANNELS} recipients (Cloud Billing budgets notify at most 5 monitoring channels)`);
