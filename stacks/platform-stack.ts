@@ -1,7 +1,7 @@
-import { TerraformStack } from "cdktf";
+import { Aspects, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, Namer, PlatformService, ServiceSpec, TagMap, buildTags, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, Namer, ServiceTagAspect, platformName, PlatformService, ServiceSpec, TagMap, buildTags, validateEnvironment,
 } from "@polycloud/core";
 import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
 import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
@@ -42,11 +42,18 @@ export class PlatformStack extends TerraformStack {
     const { env } = props;
     this.cloud = props.cloud;
     const services = props.services ?? (props.service ? [props.service] : []);
-    // Stacks that serve several services (or none) carry `service=shared`.
-    const single = services.length === 1 && (props.foundation !== undefined || props.services === undefined);
-    const stateName = single ? services[0].name : "shared";
+    // Shared resources and the state of a stack holding the foundation take their name from the
+    // environment's platform name, never from a service: adding, removing or reordering services
+    // renames nothing. A partitioned service stack is named and tagged after its service.
+    const platform = platformName(env);
+    const serviceStack = props.foundation !== undefined && services.length === 1;
+    const stateName = serviceStack ? services[0].name : platform;
     this.tags = buildTags({ ...env.tags, environment: env.name, service: stateName });
     if (services.length === 0) this.node.addValidation({ validate: () => validateEnvironment(env).messages() });
+    this.node.addValidation({
+      validate: () => services.filter((s) => s.name === platform)
+        .map((s) => `environments/${env.name}: property 'platform' has value "${platform}"; allowed: a name no service uses (service "${s.name}" would share the names of the environment's shared resources; set 'platform' in the environment)`),
+    });
 
     const base = props.foundation?.context;
     const per = <C extends AnyContext>(ctx: C, svc: ServiceSpec): C => ({ ...ctx, namer: new Namer(svc.name, env.name) });
@@ -55,7 +62,7 @@ export class PlatformStack extends TerraformStack {
         let ctx = base as AwsContext | undefined;
         if (ctx) configureAwsStack(this, env, this.tags, stateName);
         else {
-          ctx = this.context = new AwsFoundation(this, "foundation", { env, serviceName: stateName, tags: this.tags }).context;
+          ctx = this.context = new AwsFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
           if (env.budget) new AwsBudget(this, "budget", { context: ctx, spec: env.budget });
         }
         for (const svc of services) this.services.push(new AwsService(this, svc.name, { context: per(ctx, svc), service: svc, aws: props.aws }));
@@ -68,8 +75,8 @@ export class PlatformStack extends TerraformStack {
           // API enablement is per state: each stack enables what it uses (never disabled on destroy).
           ctx = { ...ctx, services: new GcpProjectServices(this, "apis", ctx.projectId) };
         } else {
-          ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: stateName, tags: this.tags, shared: !single }).context;
-          if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: env.budget, serviceName: stateName });
+          ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags, shared: true }).context;
+          if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: env.budget, serviceName: platform });
         }
         for (const svc of services) this.services.push(new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;
@@ -78,8 +85,8 @@ export class PlatformStack extends TerraformStack {
         let ctx = base as AzureContext | undefined;
         if (ctx) configureAzureStack(this, env, this.tags, stateName);
         else {
-          ctx = this.context = new AzureFoundation(this, "foundation", { env, serviceName: stateName, tags: this.tags }).context;
-          if (env.budget) new AzureBudget(this, "budget", { context: ctx, spec: env.budget, serviceName: stateName });
+          ctx = this.context = new AzureFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
+          if (env.budget) new AzureBudget(this, "budget", { context: ctx, spec: env.budget, serviceName: platform });
         }
         for (const svc of services) this.services.push(new AzureService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;
@@ -93,6 +100,9 @@ export class PlatformStack extends TerraformStack {
           ],
         });
     }
+    // The stack's default tags name the platform (or a service, in a partitioned service stack):
+    // each service's own resources carry `service=<its name>` either way.
+    if (!serviceStack) for (const svc of this.services) Aspects.of(svc).add(new ServiceTagAspect(svc.node.id));
   }
 
   /** The first (usually only) service. */

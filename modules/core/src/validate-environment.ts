@@ -40,6 +40,9 @@ export function validateEnvironment(env: EnvironmentConfig, out = new Problems(`
 function semanticChecks(env: EnvironmentConfig, p: Problems): void {
   if (p.required("name", env.name, `one of ${ENVIRONMENT_NAMES.join(", ")}`)) p.oneOf("name", env.name, ENVIRONMENT_NAMES);
 
+  if (env.platform !== undefined) {
+    p.matches("platform", env.platform, /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, "2-20 lowercase letters, digits and '-', starting with a letter (names the shared resources)");
+  }
   const clouds = env.clouds ?? {};
   if (Object.keys(clouds).length === 0) p.add("clouds", clouds, `at least one of ${CLOUDS.join(", ")}`);
   const aws = clouds.aws;
