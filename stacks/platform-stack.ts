@@ -1,7 +1,7 @@
 import { Aspects, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, Namer, ServiceTagAspect, platformName, PlatformService, ServiceSpec, TagMap, buildTags, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, Namer, ServiceTagAspect, platformName, PlatformService, ServiceSpec, TagMap, buildTags, normaliseTagValue, validateEnvironment,
 } from "@polycloud/core";
 import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
 import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
@@ -56,7 +56,11 @@ export class PlatformStack extends TerraformStack {
     });
 
     const base = props.foundation?.context;
-    const per = <C extends AnyContext>(ctx: C, svc: ServiceSpec): C => ({ ...ctx, namer: new Namer(svc.name, env.name) });
+    // Each service names its resources after itself and labels them `service=<name>`.
+    const per = <C extends AnyContext>(ctx: C, svc: ServiceSpec): C => {
+      const own = (m: TagMap) => ({ ...m, service: normaliseTagValue(svc.name) });
+      return "labels" in ctx ? { ...ctx, namer: new Namer(svc.name, env.name), labels: own(ctx.labels) } : { ...ctx, namer: new Namer(svc.name, env.name), tags: own(ctx.tags) };
+    };
     switch (props.cloud) {
       case "aws": {
         let ctx = base as AwsContext | undefined;
