@@ -51,8 +51,9 @@ export class PlatformStack extends TerraformStack {
     this.tags = buildTags({ ...env.tags, environment: env.name, service: stateName });
     if (services.length === 0) this.node.addValidation({ validate: () => validateEnvironment(env).messages() });
     this.node.addValidation({
-      validate: () => services.filter((s) => s.name === platform)
-        .map((s) => `environments/${env.name}: property 'platform' has value "${platform}"; allowed: a name no service uses (service "${s.name}" would share the names of the environment's shared resources; set 'platform' in the environment)`),
+      // Partitioned, the shared stack's state is keyed by the platform name and each service stack's by its service.
+      validate: () => env.partitioning !== "service" ? [] : services.filter((s) => s.name === platform)
+        .map((s) => `environments/${env.name}: property 'platform' has value "${platform}"; allowed: a name no service uses with partitioning "service" (service "${s.name}" would share the shared stack's state)`),
     });
 
     const base = props.foundation?.context;
