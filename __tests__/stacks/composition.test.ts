@@ -31,11 +31,11 @@ describe("composition", () => {
       const read = (s: string) => JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s, "cdk.tf.json"), "utf8"));
       expect(read("dev-aws").terraform.backend).toEqual({ local: { path: "terraform.dev-aws.tfstate" } });
       expect(read("staging-aws").terraform.backend.s3).toMatchObject({ bucket: "polycloud-tfstate-staging", encrypt: true, use_lockfile: true });
-      expect(read("prod-aws").terraform.backend.s3.key).toBe("prod/aws/orders/terraform.tfstate");
+      expect(read("prod-aws").terraform.backend.s3.key).toBe("prod/aws/shared/terraform.tfstate");
       expect(read("dev-gcp").terraform.backend).toEqual({ local: { path: "terraform.dev-gcp.tfstate" } });
-      expect(read("prod-gcp").terraform.backend.gcs).toMatchObject({ bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/orders" });
+      expect(read("prod-gcp").terraform.backend.gcs).toMatchObject({ bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/shared" });
       expect(read("dev-azure").terraform.backend).toEqual({ local: { path: "terraform.dev-azure.tfstate" } });
-      expect(read("prod-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstateprd", key: "prod/azure/orders.tfstate", use_azuread_auth: true });
+      expect(read("prod-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstateprd", key: "prod/azure/shared.tfstate", use_azuread_auth: true });
       // Function code is packaged into the stack directory, so each stack plans on its own.
       for (const stack of ["dev-aws", "dev-azure"]) {
         const assets = path.join(outdir, "stacks", stack, "assets");

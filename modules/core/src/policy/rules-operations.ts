@@ -95,7 +95,8 @@ export const REQUIRED_TAGS: PolicyRule = {
         const mustCarry = cloud === "azure" ? r.tags !== undefined : type === "google_sql_database_instance" || (cloud === "gcp" && r.user_labels !== undefined);
         for (const k of REQUIRED_TAG_KEYS) {
           if (mustCarry && !tags?.[k]) out.push({ address: `${type}.${name}`, message: `missing ${k}` });
-          else if (defaults && tags && k in tags && tags[k] !== defaults[k]) out.push({ address: `${type}.${name}`, message: `overrides ${k}` });
+          // A service's own resources (addresses start with its construct id) may name their service over a platform default.
+          else if (defaults && tags && k in tags && tags[k] !== defaults[k] && !(k === "service" && tags[k] === name.split("_")[0])) out.push({ address: `${type}.${name}`, message: `overrides ${k}` });
         }
       }
     }
