@@ -1,11 +1,12 @@
 import { Aspects, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, Namer, ServiceTagAspect, platformName, PlatformService, ServiceSpec, TagMap, buildTags, normaliseTagValue, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, Namer, platformName, PlatformService, ServiceSpec, TagMap, buildTags, normaliseTagValue, validateEnvironment,
 } from "@polycloud/core";
 import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
 import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
 import { AzureBudget, AzureContext, AzureFoundation, AzureService, configureAzureStack } from "@polycloud/azure";
+import { ServiceTagAspect } from "./service-tag";
 
 export interface PlatformStackProps {
   readonly env: EnvironmentConfig;

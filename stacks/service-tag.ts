@@ -1,6 +1,6 @@
 import { IAspect, TerraformResource } from "cdktf";
 import { IConstruct } from "constructs";
-import { normaliseTagValue } from "./tags";
+import { normaliseTagValue } from "@polycloud/core";
 
 /** Resource types whose `labels` argument is configuration, not resource labels. */
 const NOT_RESOURCE_LABELS = new Set(["google_monitoring_notification_channel"]);
