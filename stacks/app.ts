@@ -6,7 +6,7 @@ export interface BuildOptions {
   readonly environments: readonly EnvironmentConfig[];
   /** The service each environment renders. */
   readonly service?: (env: EnvironmentConfig) => ServiceSpec;
-  /** Several services per environment (instead of `service`). */
+  /** Several services per environment (instead of `service`). A service's `clouds` limits where it renders. */
   readonly services?: (env: EnvironmentConfig) => readonly ServiceSpec[];
   /** Comma-separated stack names, `*` allowed (e.g. `dev-*,prod-aws`). @default every stack */
   readonly filter?: string;
@@ -27,13 +27,21 @@ export function buildStacks(app: App, options: BuildOptions): PlatformStack[] {
   const names: string[] = [];
   for (const env of options.environments) {
     const services = options.services ? [...options.services(env)] : options.service ? [options.service(env)] : [];
-    for (const key of Object.keys(env.clouds ?? {})) {
+    const enabled = Object.keys(env.clouds ?? {});
+    // A service that names no cloud of the environment would render nowhere: an error, never a silent drop.
+    const nowhere = services.filter((s) => Array.isArray(s.clouds) && s.clouds.length > 0 && !s.clouds.some((c) => enabled.includes(c)))
+      .map((s) => `ServiceSpec ${s.name}: property 'clouds' has value ${JSON.stringify(s.clouds)}; allowed: clouds enabled in environments/${env.name} (${enabled.join(", ")})`);
+    const envStacks = stacks.length;
+    for (const key of enabled) {
       const cloud = key as Cloud;
+      // Services choose their clouds (`clouds`, default all); the foundation, alarms and budget of
+      // each cloud cover the services present there.
+      const services_ = services.filter((s) => !Array.isArray(s.clouds) || s.clouds.length === 0 || s.clouds.includes(cloud));
       if (env.partitioning === "service") {
         const sharedId = `${env.name}-${cloud}-shared`;
-        const ids = services.map((s) => `${env.name}-${cloud}-${s.name}`);
+        const ids = services_.map((s) => `${env.name}-${cloud}-${s.name}`);
         names.push(sharedId, ...ids);
-        const selected = services.filter((_, i) => wanted(ids[i]));
+        const selected = services_.filter((_, i) => wanted(ids[i]));
         if (!selected.length && !wanted(sharedId)) continue;
         const shared = new PlatformStack(app, sharedId, { env, cloud, services: [] });
         stacks.push(shared);
@@ -47,11 +55,10 @@ export function buildStacks(app: App, options: BuildOptions): PlatformStack[] {
         const id = `${env.name}-${cloud}`;
         names.push(id);
         if (!wanted(id)) continue;
-        stacks.push(options.services
-          ? new PlatformStack(app, id, { env, cloud, services })
-          : new PlatformStack(app, id, { env, cloud, service: services[0] }));
+        stacks.push(new PlatformStack(app, id, { env, cloud, services: services_ }));
       }
     }
+    if (nowhere.length) for (const stack of stacks.slice(envStacks)) stack.node.addValidation({ validate: () => nowhere });
   }
   if (patterns.length && stacks.length === 0) {
     throw new Error(`PLATFORM_STACKS: property 'filter' has value ${JSON.stringify(options.filter)}; allowed: patterns matching at least one of ${names.join(", ")} (clouds: ${CLOUDS.join(", ")})`);

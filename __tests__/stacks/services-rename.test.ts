@@ -1,5 +1,8 @@
 import * as fs from "node:fs";
-import { CLOUDS, Cloud, EnvironmentConfig, ServiceSpec, TerraformJson, compareAddresses, platformName } from "@polycloud/core";
+import { App, Testing } from "cdktf";
+import { CLOUDS, Cloud, EnvironmentConfig, ServiceSpec, TerraformJson, compareAddresses, platformName, validateService } from "@polycloud/core";
+import { AWS_LIMITS } from "@polycloud/aws";
+import { buildStacks } from "../../stacks/app";
 import { cartService } from "../../stacks/cart-service";
 import { referenceService } from "../../stacks/reference-service";
 import { devWithRemoteState, synthesizeComposition, twoServiceKey } from "../../stacks/synth-json";
@@ -104,4 +107,34 @@ test("the committed stateful-address snapshot covers the two-service environment
   const drift = compareAddresses(snapshot, stacks);
   expect(drift.destroyed).toEqual([]);
   expect(drift.added).toEqual([]);
+});
+
+describe("a service chooses its clouds", () => {
+  const env = { ...devWithRemoteState("environment"), clouds: { aws: devWithRemoteState("environment").clouds.aws, azure: devWithRemoteState("environment").clouds.azure } } as EnvironmentConfig;
+  const awsOnlyCart: Svc = (e) => ({ ...cartService(e), clouds: ["aws"] });
+
+  test.each(["environment", "service"] as const)("%s partitioning: cart only on AWS; Azure keeps its foundation, budget and orders with its alarms", (partitioning) => {
+    const app = Testing.app() as App;
+    const stacks = buildStacks(app, { environments: [{ ...env, partitioning }], services: (e) => [referenceService(e), awsOnlyCart(e)] });
+    const rendered = (cloud: string) => stacks.filter((s) => s.cloud === cloud).flatMap((s) => s.services.map((x) => x.node.id));
+    expect(rendered("aws").sort()).toEqual(["cart", "orders"]);
+    expect(rendered("azure")).toEqual(["orders"]);
+    const azure = stacks.filter((s) => s.cloud === "azure").map((s) => JSON.parse(Testing.synth(s)) as TerraformJson);
+    const types = azure.flatMap((j) => Object.entries(j.resource ?? {}).flatMap(([t, byName]) => Object.keys(byName).map((n) => `${t}.${n}`)));
+    expect(types.filter((a) => a.includes(".cart_"))).toEqual([]);
+    expect(types).toEqual(expect.arrayContaining([expect.stringMatching(/^azurerm_consumption_budget_resource_group\.budget_/), expect.stringMatching(/^azurerm_monitor_action_group\.foundation_/), expect.stringMatching(/^azurerm_monitor_metric_alert\.orders_/)]));
+  });
+
+  test("a service whose clouds the environment does not enable is an error naming the property, not a silent drop", () => {
+    const app = Testing.app() as App;
+    const gcpOnly: Svc = (e) => ({ ...cartService(e), clouds: ["gcp"] });
+    const stacks = buildStacks(app, { environments: [env], services: (e) => [referenceService(e), gcpOnly(e)] });
+    const messages = stacks.flatMap((s) => { try { s.runAllValidations(); return []; } catch (err) { return [(err as Error).message]; } }).join("\n");
+    expect(messages).toContain(`ServiceSpec cart: property 'clouds' has value ["gcp"]; allowed: clouds enabled in environments/dev (aws, azure)`);
+  });
+
+  test("clouds must be known cloud names", () => {
+    const p = validateService({ ...cartService(env), clouds: ["aws", "oci" as Cloud] }, AWS_LIMITS);
+    expect(p.messages()).toEqual([expect.stringContaining(`property 'clouds[1]' has value "oci"`)]);
+  });
 });
