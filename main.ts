@@ -1,7 +1,7 @@
 import { App } from "cdktf";
 import { skipTokenCreationTraces } from "./stacks/token-traces";
 import { environments } from "./environments";
-import { buildStacks, synthAll } from "./stacks/app";
+import { SynthValidationError, buildStacks, formatWarnings, synthAll } from "./stacks/app";
 import { referenceService } from "./stacks/reference-service";
 
 // One stack per environment × enabled cloud (dev-aws, prod-aws, …).
@@ -9,4 +9,11 @@ import { referenceService } from "./stacks/reference-service";
 skipTokenCreationTraces();
 const app = new App();
 buildStacks(app, { environments, service: referenceService, filter: process.env.PLATFORM_STACKS });
-synthAll(app);
+try {
+  // Warnings and validation problems are printed once each, with the stacks they affect.
+  console.log(formatWarnings(synthAll(app)));
+} catch (e) {
+  if (!(e instanceof SynthValidationError)) throw e;
+  console.error(e.message);
+  process.exitCode = 1;
+}
