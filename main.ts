@@ -1,14 +1,14 @@
 import { App } from "cdktf";
 import { skipTokenCreationTraces } from "./stacks/token-traces";
-import { environments } from "./environments";
 import { SynthValidationError, buildStacks, formatWarnings, synthAll } from "./stacks/app";
-import { referenceService } from "./stacks/reference-service";
+import { composition } from "./stacks/composition";
 
 // One stack per environment × enabled cloud (dev-aws, prod-aws, …).
 // PLATFORM_STACKS filters them, e.g. PLATFORM_STACKS="dev-*" or "prod-aws".
 skipTokenCreationTraces();
 const app = new App();
-buildStacks(app, { environments, service: referenceService, filter: process.env.PLATFORM_STACKS });
+// The environments and services come from stacks/composition.ts.
+buildStacks(app, { ...composition, filter: process.env.PLATFORM_STACKS });
 try {
   // Warnings and validation problems are printed once each, with the stacks they affect.
   console.log(formatWarnings(synthAll(app)));

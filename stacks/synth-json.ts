@@ -4,6 +4,19 @@ import { environments } from "../environments";
 import { buildStacks } from "./app";
 import { referenceService } from "./reference-service";
 import { cartService } from "./cart-service";
+import { composition } from "./composition";
+
+/** Every stack of the composition main.ts builds (stacks/composition.ts), as JSON. */
+export function synthesizeApp(): Record<string, TerraformJson> {
+  const app = Testing.app() as App;
+  const stacks: TerraformStack[] = buildStacks(app, composition);
+  return Object.fromEntries(stacks.map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as TerraformJson]));
+}
+
+/** True while main.ts builds exactly the reference composition (then its stacks are the reference stacks). */
+export function appIsReference(): boolean {
+  return composition.environments === environments && composition.service === referenceService && composition.services === undefined;
+}
 
 /** Every stack of the reference composition as JSON, in-process (no files written, no validation). */
 export function synthesizeAll(filter?: string): Record<string, TerraformJson> {
