@@ -13,7 +13,7 @@ describe("GCP foundation", () => {
   test("backend: GCS when configured, local otherwise", () => {
     expect(dev.json.terraform.backend).toEqual({ local: { path: "terraform.dev-gcp.tfstate" } });
     expect(prod.json.terraform.backend.gcs).toEqual({
-      bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/orders",
+      bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/shared",
       impersonate_service_account: "terraform-state@polycloud-prod-0001.iam.gserviceaccount.com",
     });
   });

@@ -138,3 +138,26 @@ describe("a service chooses its clouds", () => {
     expect(p.messages()).toEqual([expect.stringContaining(`property 'clouds[1]' has value "oci"`)]);
   });
 });
+
+describe("migration: an environment that rendered one service keeps its names and state with platform = that service", () => {
+  test.each(CLOUDS)("%s", (cloud) => {
+    const env = { ...devWithRemoteState("environment"), platform: "orders" } as EnvironmentConfig;
+    const [json] = Object.values(synthesizeComposition(env, cloud, [referenceService]));
+    const names = Object.entries(json.resource ?? {}).flatMap(([type, byName]) => Object.entries(byName).filter(([n]) => n.startsWith("foundation_")).map(([, c]) => `${type}=${(c as any).name}`));
+    // The names and state keys the single-service rendering had before the platform name existed.
+    const before: Record<Cloud, { names: string[]; backend: unknown }> = {
+      aws: { names: ["aws_sns_topic=orders-dev-alarms", "aws_kms_alias=alias/orders-dev-platform", "aws_security_group=orders-dev-endpoints"], backend: { s3: expect.objectContaining({ key: "dev/aws/orders/terraform.tfstate" }) } },
+      gcp: { names: ["google_kms_key_ring=orders-dev-platform", "google_storage_bucket=polycloud-dev-0001-orders-dev-src"], backend: { gcs: expect.objectContaining({ prefix: "dev/gcp/orders" }) } },
+      azure: { names: ["azurerm_resource_group=orders-dev-rg", "azurerm_key_vault=orders-dev-kv", "azurerm_log_analytics_workspace=orders-dev-logs"], backend: { azurerm: expect.objectContaining({ key: "dev/azure/orders.tfstate" }) } },
+    };
+    expect(names).toEqual(expect.arrayContaining(before[cloud].names));
+    expect(json.terraform?.backend).toEqual(before[cloud].backend);
+  });
+
+  test("with per-service partitioning the platform name must differ from every service (the states would share a key)", () => {
+    const env = { ...devWithRemoteState("service"), platform: "orders", clouds: { aws: devWithRemoteState("service").clouds.aws } } as EnvironmentConfig;
+    const stacks = buildStacks(Testing.app() as App, { environments: [env], services: (e) => [referenceService(e)] });
+    const messages = stacks.flatMap((s) => { try { s.runAllValidations(); return []; } catch (err) { return [(err as Error).message]; } }).join("\n");
+    expect(messages).toContain(`environments/dev: property 'platform' has value "orders"; allowed: a name no service uses with partitioning "service"`);
+  });
+});

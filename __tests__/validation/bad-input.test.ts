@@ -125,7 +125,7 @@ describe("bad input is rejected with a precise message", () => {
     const badProd = clone(envByName("prod")) as unknown as EnvironmentConfig;
     new PlatformStack(app, "dev-aws", { env: badDev, cloud: "aws", service: referenceService(badDev) });
     new PlatformStack(app, "prod-aws", { env: badProd, cloud: "aws", service: svc((s) => { s.functions.worker.timeoutSeconds = 5000; }) });
-    expect(() => synthAll(app)).toThrow(/Stack dev-aws:[\s\S]*budget\.monthlyAmount[\s\S]*Stack prod-aws:[\s\S]*functions\.worker\.timeoutSeconds/);
+    expect(() => synthAll(app)).toThrow(/budget\.monthlyAmount[^\n]*\n\s+stacks: dev-aws\n[\s\S]*functions\.worker\.timeoutSeconds[^\n]*\n\s+stacks: prod-aws/);
     expect(fs.existsSync(path.join(outdir, "manifest.json"))).toBe(false);
   });
 
@@ -133,6 +133,6 @@ describe("bad input is rejected with a precise message", () => {
     const e = env((x) => { (x.clouds as Record<string, unknown>).gcp = { project: "p" }; });
     const app = new App({ outdir: path.join(os.tmpdir(), `polycloud-gcp-${process.pid}`) });
     buildStacks(app, { environments: [e], service: referenceService, filter: "dev-gcp" });
-    expect(() => synthAll(app)).toThrow(/Stack dev-gcp:[\s\S]*clouds\.gcp\.projectId' has value <missing>[\s\S]*clouds\.gcp\.region' has value <missing>[\s\S]*clouds\.gcp\.billingAccount' has value <missing>/);
+    expect(() => synthAll(app)).toThrow(/clouds\.gcp\.projectId' has value <missing>[^\n]*\n\s+stacks: dev-gcp[\s\S]*clouds\.gcp\.region' has value <missing>[\s\S]*clouds\.gcp\.billingAccount' has value <missing>/);
   });
 });
