@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parsePlan } from "./plan/plan-json";
 import { DangerousChange, stackNameFromPath, summarizePlan } from "./plan/summary";
+import { staleSynthReason } from "../stacks/sources-stamp";
 
 /**
  * `npm run plan:guard -- [--allow policy/destroy-allowlist.json] [<plan.json|dir>...]`
@@ -54,6 +55,8 @@ export function main(argv: readonly string[]): { code: number; output: string } 
   if (!files.length) {
     const dir = path.join("cdktf.out", "plans");
     if (!fs.existsSync(dir)) return { code: 0, output: `SKIPPED plan:guard: no plans in ${dir} (run npm run plan:offline, or pass plan files).\n` };
+    const stale = staleSynthReason("cdktf.out");
+    if (stale) return { code: 1, output: `plan:guard: refusing the plans in ${dir}: ${stale}\n` };
     files.push(...fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(dir, f)));
   }
   const plans = files.map((f) => ({ stack: stackNameFromPath(f), plan: parsePlan(fs.readFileSync(f, "utf8"), f) }));

@@ -8,6 +8,7 @@ import { parsePlan } from "./plan/plan-json";
 import { redactPlan } from "./plan/review";
 import { renderMarkdown, summarizePlan } from "./plan/summary";
 import { findAwsProviderMirror, findOnPath, prepareOfflineCopy } from "./terraform/offline";
+import { staleSynthReason } from "../stacks/sources-stamp";
 
 const run = promisify(execFile);
 
@@ -58,6 +59,12 @@ export async function planOffline(outdir = "cdktf.out"): Promise<string> {
 }
 
 if (require.main === module) {
+  // Never plan an output left by an earlier synth of other sources (or by a failed one).
+  const stale = staleSynthReason(process.argv[2] ?? "cdktf.out");
+  if (stale) {
+    process.stderr.write(`plan:offline: ${stale}\n`);
+    process.exit(1);
+  }
   planOffline(process.argv[2]).then(
     (md) => process.stdout.write(md),
     (e: { message: string; stderr?: string }) => {

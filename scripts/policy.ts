@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { CLOUDS, Cloud, PolicyStack, SEVERITIES, Severity, Suppression, failing, formatTable, runPolicy, toSarif } from "@polycloud/core";
+import { staleSynthReason } from "../stacks/sources-stamp";
 import { environments } from "../environments";
 
 /**
@@ -41,6 +42,11 @@ function main(argv: string[]): number {
     return 2;
   }
   const outdir = arg("out", "cdktf.out");
+  const stale = staleSynthReason(outdir);
+  if (stale) {
+    console.error(`policy: ${stale}`);
+    return 2;
+  }
   const stacks = loadStacks(outdir);
   const result = runPolicy(stacks, loadSuppressions(arg("suppressions", "policy/suppressions.json")));
   const sarifFile = arg("sarif", path.join(outdir, "policy.sarif"));

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { compareAddresses, statefulAddresses } from "@polycloud/core";
-import { synthesizeAll } from "../stacks/synth-json";
+import { synthesizeAll, synthesizeTwoServices } from "../stacks/synth-json";
 
 /**
  * `npm run addresses`: rewrites policy/stateful-addresses.json, the reviewed list of every
@@ -8,7 +8,8 @@ import { synthesizeAll } from "../stacks/synth-json";
  * the test fails when an address disappears without a `moved` block.
  */
 const file = "policy/stateful-addresses.json";
-const stacks = synthesizeAll();
+// The reference composition, and a two-service environment (orders + cart) in both partitionings.
+const stacks = { ...synthesizeAll(), ...synthesizeTwoServices() };
 const previous = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : {};
 const drift = compareAddresses(previous, stacks);
 for (const d of drift.destroyed) console.log(`REMOVED  ${d.stack} ${d.address}  (a plan would destroy it unless a moved block covers it)`);

@@ -1,12 +1,13 @@
-import { App, TerraformStack } from "cdktf";
+import { AnnotationMetadataEntryType, App, TerraformStack } from "cdktf";
 import { CLOUDS, Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
 import { PlatformStack } from "./platform-stack";
+import { removeStamp, writeStamp } from "./sources-stamp";
 
 export interface BuildOptions {
   readonly environments: readonly EnvironmentConfig[];
   /** The service each environment renders. */
   readonly service?: (env: EnvironmentConfig) => ServiceSpec;
-  /** Several services per environment (instead of `service`). */
+  /** Several services per environment (instead of `service`). A service's `clouds` limits where it renders. */
   readonly services?: (env: EnvironmentConfig) => readonly ServiceSpec[];
   /** Comma-separated stack names, `*` allowed (e.g. `dev-*,prod-aws`). @default every stack */
   readonly filter?: string;
@@ -27,13 +28,21 @@ export function buildStacks(app: App, options: BuildOptions): PlatformStack[] {
   const names: string[] = [];
   for (const env of options.environments) {
     const services = options.services ? [...options.services(env)] : options.service ? [options.service(env)] : [];
-    for (const key of Object.keys(env.clouds ?? {})) {
+    const enabled = Object.keys(env.clouds ?? {});
+    // A service that names no cloud of the environment would render nowhere: an error, never a silent drop.
+    const nowhere = services.filter((s) => Array.isArray(s.clouds) && s.clouds.length > 0 && !s.clouds.some((c) => enabled.includes(c)))
+      .map((s) => `ServiceSpec ${s.name}: property 'clouds' has value ${JSON.stringify(s.clouds)}; allowed: clouds enabled in environments/${env.name} (${enabled.join(", ")})`);
+    const envStacks = stacks.length;
+    for (const key of enabled) {
       const cloud = key as Cloud;
+      // Services choose their clouds (`clouds`, default all); the foundation, alarms and budget of
+      // each cloud cover the services present there.
+      const services_ = services.filter((s) => !Array.isArray(s.clouds) || s.clouds.length === 0 || s.clouds.includes(cloud));
       if (env.partitioning === "service") {
         const sharedId = `${env.name}-${cloud}-shared`;
-        const ids = services.map((s) => `${env.name}-${cloud}-${s.name}`);
+        const ids = services_.map((s) => `${env.name}-${cloud}-${s.name}`);
         names.push(sharedId, ...ids);
-        const selected = services.filter((_, i) => wanted(ids[i]));
+        const selected = services_.filter((_, i) => wanted(ids[i]));
         if (!selected.length && !wanted(sharedId)) continue;
         const shared = new PlatformStack(app, sharedId, { env, cloud, services: [] });
         stacks.push(shared);
@@ -47,11 +56,10 @@ export function buildStacks(app: App, options: BuildOptions): PlatformStack[] {
         const id = `${env.name}-${cloud}`;
         names.push(id);
         if (!wanted(id)) continue;
-        stacks.push(options.services
-          ? new PlatformStack(app, id, { env, cloud, services })
-          : new PlatformStack(app, id, { env, cloud, service: services[0] }));
+        stacks.push(new PlatformStack(app, id, { env, cloud, services: services_ }));
       }
     }
+    if (nowhere.length) for (const stack of stacks.slice(envStacks)) stack.node.addValidation({ validate: () => nowhere });
   }
   if (patterns.length && stacks.length === 0) {
     throw new Error(`PLATFORM_STACKS: property 'filter' has value ${JSON.stringify(options.filter)}; allowed: patterns matching at least one of ${names.join(", ")} (clouds: ${CLOUDS.join(", ")})`);
@@ -59,19 +67,62 @@ export function buildStacks(app: App, options: BuildOptions): PlatformStack[] {
   return stacks;
 }
 
+/** The validation problems of a composition, each once with the stacks it affects. */
+export class SynthValidationError extends Error {
+  constructor(readonly problems: readonly { message: string; stacks: readonly string[] }[]) {
+    super(`Validation failed: ${problems.length} problem${problems.length === 1 ? "" : "s"}, each listed once with the stacks it affects; nothing was written.\n${formatGrouped(problems)}`);
+    this.name = "SynthValidationError";
+  }
+}
+
+function formatGrouped(groups: readonly { message: string; stacks: readonly string[] }[]): string {
+  return groups.map((g) => `  - ${g.message}\n      stacks: ${g.stacks.join(", ")}`).join("\n");
+}
+
+/** message -> stacks, in first-seen order. */
+function group(entries: readonly { stack: string; message: string }[]): { message: string; stacks: string[] }[] {
+  const out = new Map<string, string[]>();
+  for (const { stack, message } of entries) {
+    const stacks = out.get(message) ?? [];
+    if (!stacks.includes(stack)) stacks.push(stack);
+    out.set(message, stacks);
+  }
+  return [...out].map(([message, stacks]) => ({ message, stacks }));
+}
+
+const stacksOf = (app: App) => app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c));
+
 /**
  * Validates every stack before writing anything, so one run lists the problems of all stacks,
- * then synthesizes. cdktf alone would stop at the first stack that fails.
+ * each once with the stacks it affects, then synthesizes. cdktf alone would stop at the first
+ * stack that fails and repeat a shared mistake in every stack. A failed validation removes the
+ * sources stamp of the output directory, so policy and plan scripts refuse the previous output.
+ * Returns the warnings, grouped and deduplicated the same way.
  */
-export function synthAll(app: App): void {
-  const failures: string[] = [];
-  for (const stack of app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c))) {
-    try {
-      stack.runAllValidations();
-    } catch (e) {
-      failures.push(`Stack ${stack.node.id}:\n  ${(e as Error).message.replace(/^Validation failed with the following errors:\n\s*/, "")}`);
+export function synthAll(app: App): { message: string; stacks: string[] }[] {
+  removeStamp(app.outdir);
+  const problems: { stack: string; message: string }[] = [];
+  for (const stack of stacksOf(app)) {
+    for (const node of stack.node.findAll()) {
+      for (const message of node.node.validate()) problems.push({ stack: stack.node.id, message });
     }
   }
-  if (failures.length) throw new Error(`Validation failed:\n${failures.join("\n")}`);
+  if (problems.length) throw new SynthValidationError(group(problems));
   app.synth();
+  writeStamp(app.outdir);
+  const warnings: { stack: string; message: string }[] = [];
+  for (const stack of stacksOf(app)) {
+    for (const node of stack.node.findAll()) {
+      for (const entry of node.node.metadata) {
+        if (entry.type === AnnotationMetadataEntryType.WARN) warnings.push({ stack: stack.node.id, message: String(entry.data) });
+      }
+    }
+  }
+  return group(warnings);
+}
+
+/** Prints grouped warnings (stdout) the way `npm run synth` shows them. */
+export function formatWarnings(warnings: readonly { message: string; stacks: readonly string[] }[]): string {
+  if (!warnings.length) return "No warnings.";
+  return `${warnings.length} warning${warnings.length === 1 ? "" : "s"}, each listed once with the stacks it affects:\n${formatGrouped(warnings)}`;
 }

@@ -1,11 +1,12 @@
-import { TerraformStack } from "cdktf";
+import { Aspects, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, Namer, PlatformService, ServiceSpec, TagMap, buildTags, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, Namer, platformName, PlatformService, ServiceSpec, TagMap, buildTags, normaliseTagValue, validateEnvironment,
 } from "@polycloud/core";
 import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
 import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
 import { AzureBudget, AzureContext, AzureFoundation, AzureService, configureAzureStack } from "@polycloud/azure";
+import { ServiceTagAspect } from "./service-tag";
 
 export interface PlatformStackProps {
   readonly env: EnvironmentConfig;
@@ -42,20 +43,32 @@ export class PlatformStack extends TerraformStack {
     const { env } = props;
     this.cloud = props.cloud;
     const services = props.services ?? (props.service ? [props.service] : []);
-    // Stacks that serve several services (or none) carry `service=shared`.
-    const single = services.length === 1 && (props.foundation !== undefined || props.services === undefined);
-    const stateName = single ? services[0].name : "shared";
+    // Shared resources and the state of a stack holding the foundation take their name from the
+    // environment's platform name, never from a service: adding, removing or reordering services
+    // renames nothing. A partitioned service stack is named and tagged after its service.
+    const platform = platformName(env);
+    const serviceStack = props.foundation !== undefined && services.length === 1;
+    const stateName = serviceStack ? services[0].name : platform;
     this.tags = buildTags({ ...env.tags, environment: env.name, service: stateName });
     if (services.length === 0) this.node.addValidation({ validate: () => validateEnvironment(env).messages() });
+    this.node.addValidation({
+      // Partitioned, the shared stack's state is keyed by the platform name and each service stack's by its service.
+      validate: () => env.partitioning !== "service" ? [] : services.filter((s) => s.name === platform)
+        .map((s) => `environments/${env.name}: property 'platform' has value "${platform}"; allowed: a name no service uses with partitioning "service" (service "${s.name}" would share the shared stack's state)`),
+    });
 
     const base = props.foundation?.context;
-    const per = <C extends AnyContext>(ctx: C, svc: ServiceSpec): C => ({ ...ctx, namer: new Namer(svc.name, env.name) });
+    // Each service names its resources after itself and labels them `service=<name>`.
+    const per = <C extends AnyContext>(ctx: C, svc: ServiceSpec): C => {
+      const own = (m: TagMap) => ({ ...m, service: normaliseTagValue(svc.name) });
+      return "labels" in ctx ? { ...ctx, namer: new Namer(svc.name, env.name), labels: own(ctx.labels) } : { ...ctx, namer: new Namer(svc.name, env.name), tags: own(ctx.tags) };
+    };
     switch (props.cloud) {
       case "aws": {
         let ctx = base as AwsContext | undefined;
         if (ctx) configureAwsStack(this, env, this.tags, stateName);
         else {
-          ctx = this.context = new AwsFoundation(this, "foundation", { env, serviceName: stateName, tags: this.tags }).context;
+          ctx = this.context = new AwsFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
           if (env.budget) new AwsBudget(this, "budget", { context: ctx, spec: env.budget });
         }
         for (const svc of services) this.services.push(new AwsService(this, svc.name, { context: per(ctx, svc), service: svc, aws: props.aws }));
@@ -68,8 +81,8 @@ export class PlatformStack extends TerraformStack {
           // API enablement is per state: each stack enables what it uses (never disabled on destroy).
           ctx = { ...ctx, services: new GcpProjectServices(this, "apis", ctx.projectId) };
         } else {
-          ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: stateName, tags: this.tags, shared: !single }).context;
-          if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: env.budget, serviceName: stateName });
+          ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags, shared: true }).context;
+          if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: env.budget, serviceName: platform });
         }
         for (const svc of services) this.services.push(new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;
@@ -78,8 +91,8 @@ export class PlatformStack extends TerraformStack {
         let ctx = base as AzureContext | undefined;
         if (ctx) configureAzureStack(this, env, this.tags, stateName);
         else {
-          ctx = this.context = new AzureFoundation(this, "foundation", { env, serviceName: stateName, tags: this.tags }).context;
-          if (env.budget) new AzureBudget(this, "budget", { context: ctx, spec: env.budget, serviceName: stateName });
+          ctx = this.context = new AzureFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
+          if (env.budget) new AzureBudget(this, "budget", { context: ctx, spec: env.budget, serviceName: platform });
         }
         for (const svc of services) this.services.push(new AzureService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;
@@ -93,6 +106,9 @@ export class PlatformStack extends TerraformStack {
           ],
         });
     }
+    // The stack's default tags name the platform (or a service, in a partitioned service stack):
+    // each service's own resources carry `service=<its name>` either way.
+    if (!serviceStack) for (const svc of this.services) Aspects.of(svc).add(new ServiceTagAspect(svc.node.id));
   }
 
   /** The first (usually only) service. */

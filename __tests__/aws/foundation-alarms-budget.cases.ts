@@ -2,7 +2,9 @@ import { only, policy, resources } from "../helpers/synth";
 import { dev, prod } from "./shared";
 
 test("provider default tags carry the tag contract", () => {
-  expect(dev.provider!.aws[0].default_tags[0].tags).toEqual({ owner: "platform-team", cost_center: "cc-1001", environment: "dev", service: "orders", managed_by: "cdktf" });
+  // The stack holds the shared foundation: its defaults name the platform; the service's own resources name the service.
+  expect(dev.provider!.aws[0].default_tags[0].tags).toEqual({ owner: "platform-team", cost_center: "cc-1001", environment: "dev", service: "shared", managed_by: "cdktf" });
+  for (const fn of Object.values(dev.resource.aws_lambda_function) as any[]) expect(fn.tags.service).toBe("orders");
   expect(prod.provider!.aws[0]).toMatchObject({ region: "eu-west-1", allowed_account_ids: ["333333333333"] });
 });
 

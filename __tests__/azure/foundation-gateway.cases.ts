@@ -14,12 +14,12 @@ import { azureProblems, dev, globalNameOf, prod, staging, synthAzure, warnings }
 describe("AzureFoundation", () => {
   test("provider with features and subscription; Entra-authenticated azurerm backend (the local default is in __tests__/stacks/composition)", () => {
     expect(prod.json.provider!.azurerm[0]).toMatchObject({ features: [expect.any(Object)], subscription_id: "00000000-0000-4000-8000-000000000003", storage_use_azuread: true });
-    expect(prod.json.terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstateprd", container_name: "tfstate", key: "prod/azure/orders.tfstate", use_azuread_auth: true });
-    expect(dev.json.terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstatedev", key: "dev/azure/orders.tfstate", use_azuread_auth: true });
+    expect(prod.json.terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstateprd", container_name: "tfstate", key: "prod/azure/shared.tfstate", use_azuread_auth: true });
+    expect(dev.json.terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstatedev", key: "dev/azure/shared.tfstate", use_azuread_auth: true });
   });
 
-  test("one resource group per environment × service; workspace-based App Insights with retention", () => {
-    expect(only(prod.json, "azurerm_resource_group")).toMatchObject({ name: "orders-prod-rg", location: "westeurope" });
+  test("one resource group per environment (named after the platform); workspace-based App Insights with retention", () => {
+    expect(only(prod.json, "azurerm_resource_group")).toMatchObject({ name: "shared-prod-rg", location: "westeurope" });
     expect(only(prod.json, "azurerm_log_analytics_workspace").retention_in_days).toBe(365);
     expect(only(dev.json, "azurerm_log_analytics_workspace").retention_in_days).toBe(30);
     expect(only(prod.json, "azurerm_application_insights").workspace_id).toMatch(/log_analytics_workspace/);
@@ -35,7 +35,7 @@ describe("AzureFoundation", () => {
 
   test("storage and vault: TLS 1.2, no shared keys, no public blobs, RBAC vault with purge protection in prod", () => {
     const accounts = Object.values(resources(prod.json, "azurerm_storage_account")) as any[];
-    expect(accounts.map((a) => a.name).sort()).toEqual([globalNameOf("prod", "apihost", ""), globalNameOf("prod", "fn", ""), globalNameOf("prod", "workerhost", "")]);
+    expect(accounts.map((a) => a.name).sort()).toEqual([globalNameOf("prod", "apihost", ""), globalNameOf("prod", "fn", "", "shared"), globalNameOf("prod", "workerhost", "")].sort());
     for (const a of accounts) expect(a).toMatchObject({ min_tls_version: "TLS1_2", https_traffic_only_enabled: true, shared_access_key_enabled: false, allow_nested_items_to_be_public: false, account_replication_type: "ZRS" });
     expect(only(prod.json, "azurerm_key_vault")).toMatchObject({ rbac_authorization_enabled: true, purge_protection_enabled: true, soft_delete_retention_days: 90 });
   });

@@ -9,10 +9,10 @@ export const azureProblems = fixtures.problems;
 export const synthAzure = fixtures.synth;
 
 /** A globally unique Azure name of the reference service: `orders-<env>-<part>-<subscription suffix>` (storage: no dashes). */
-export function globalNameOf(env: "dev" | "staging" | "prod", part: string, joiner = "-"): string {
+export function globalNameOf(env: "dev" | "staging" | "prod", part: string, joiner = "-", prefix = "orders"): string {
   const fixture = { dev, staging, prod }[env];
   const subscription = (fixture.json.provider as any).azurerm[0].subscription_id as string;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { subscriptionSuffix } = require("@polycloud/azure");
-  return ["orders", env, part, subscriptionSuffix(subscription)].join(joiner);
+  return [prefix, env, part, subscriptionSuffix(subscription)].join(joiner);
 }

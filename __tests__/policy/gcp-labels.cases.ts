@@ -36,12 +36,14 @@ export function labelFindings(json: SynthJson, envName: string): string[] {
     for (const [name, r] of Object.entries(byName)) {
       const provider = r.provider === "google-beta" ? "google-beta" : undefined;
       const explicit = type === "google_sql_database_instance" ? r.settings?.user_labels : hasUserLabels(type, provider) ? r.user_labels : undefined;
+      // A service's own resources (addresses start with the service's construct id) carry `service=<it>`.
+      const ok = (key: string, v: string | undefined) => v === defaults[key] || (key === "service" && v === name.split("_")[0]);
       if (type === "google_sql_database_instance" || hasUserLabels(type, provider)) {
-        for (const key of REQUIRED_TAG_KEYS) if (explicit?.[key] !== defaults[key]) findings.push(`${type}.${name} user_labels.${key} = ${explicit?.[key]}`);
+        for (const key of REQUIRED_TAG_KEYS) if (!ok(key, explicit?.[key])) findings.push(`${type}.${name} user_labels.${key} = ${explicit?.[key]}`);
       }
       if (reachedByDefaults(type, provider)) {
         for (const key of REQUIRED_TAG_KEYS) {
-          if (r.labels && key in r.labels && r.labels[key] !== defaults[key]) findings.push(`${type}.${name} overrides ${key} with ${JSON.stringify(r.labels[key])}`);
+          if (r.labels && key in r.labels && !ok(key, r.labels[key])) findings.push(`${type}.${name} overrides ${key} with ${JSON.stringify(r.labels[key])}`);
         }
       }
     }

@@ -31,7 +31,9 @@ export function tagFindings(json: SynthJson, envName: string): string[] {
     if (!isTaggable(type)) continue;
     for (const [name, r] of Object.entries(byName)) {
       for (const key of REQUIRED_TAG_KEYS) {
-        if (r.tags && key in r.tags && r.tags[key] !== defaults[key]) findings.push(`${type}.${name} overrides ${key} with ${JSON.stringify(r.tags[key])}`);
+        // A service's own resources (addresses start with the service's construct id) carry `service=<it>`.
+        const ok = (v: string) => v === defaults[key] || (key === "service" && v === name.split("_")[0]);
+        if (r.tags && key in r.tags && !ok(r.tags[key])) findings.push(`${type}.${name} overrides ${key} with ${JSON.stringify(r.tags[key])}`);
       }
     }
   }

@@ -4,7 +4,9 @@ import * as path from "node:path";
 import { App, Testing } from "cdktf";
 import { environments, withLocalState } from "../../environments";
 import { checkRemoteState, run as stateCheck } from "../../scripts/gitops/remote-state";
-import { buildStacks, synthAll } from "../../stacks/app";
+import { SynthValidationError, buildStacks, formatWarnings, synthAll } from "../../stacks/app";
+import { STAMP_FILE, sourcesHash, staleSynthReason, writeStamp } from "../../stacks/sources-stamp";
+import { EnvironmentConfig } from "@polycloud/core";
 import { referenceService } from "../../stacks/reference-service";
 
 describe("composition", () => {
@@ -28,15 +30,21 @@ describe("composition", () => {
       const app = new App({ outdir });
       // The stacks whose backends differ; the others are covered by the in-process synthesis tests.
       buildStacks(app, { environments, service: referenceService, filter: "dev-aws,staging-aws,prod-aws,dev-gcp,prod-gcp,dev-azure,prod-azure" });
-      synthAll(app);
+      const warnings = synthAll(app);
+      // Warnings come back grouped: each message once, with every stack it concerns.
+      expect(new Set(warnings.map((w) => w.message)).size).toBe(warnings.length);
+      expect(warnings).toEqual(expect.arrayContaining([{ message: expect.stringMatching(/^AzureApiGateway\(public\): property 'throttle'/), stacks: ["dev-azure"] }]));
+      expect(formatWarnings(warnings)).toMatch(/^\d+ warnings, each listed once with the stacks it affects:\n  - /);
+      // The output is stamped with the sources it came from; policy and plan scripts check it.
+      expect(staleSynthReason(outdir)).toBeUndefined();
       const read = (s: string) => JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s, "cdk.tf.json"), "utf8"));
-      expect(read("dev-aws").terraform.backend.s3).toMatchObject({ bucket: "polycloud-tfstate-dev", key: "dev/aws/orders/terraform.tfstate", encrypt: true, use_lockfile: true });
+      expect(read("dev-aws").terraform.backend.s3).toMatchObject({ bucket: "polycloud-tfstate-dev", key: "dev/aws/shared/terraform.tfstate", encrypt: true, use_lockfile: true });
       expect(read("staging-aws").terraform.backend.s3).toMatchObject({ bucket: "polycloud-tfstate-staging", encrypt: true, use_lockfile: true });
-      expect(read("prod-aws").terraform.backend.s3.key).toBe("prod/aws/orders/terraform.tfstate");
-      expect(read("dev-gcp").terraform.backend.gcs).toMatchObject({ bucket: "polycloud-tfstate-dev-gcp", prefix: "dev/gcp/orders" });
-      expect(read("prod-gcp").terraform.backend.gcs).toMatchObject({ bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/orders" });
-      expect(read("dev-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstatedev", key: "dev/azure/orders.tfstate", use_azuread_auth: true });
-      expect(read("prod-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstateprd", key: "prod/azure/orders.tfstate", use_azuread_auth: true });
+      expect(read("prod-aws").terraform.backend.s3.key).toBe("prod/aws/shared/terraform.tfstate");
+      expect(read("dev-gcp").terraform.backend.gcs).toMatchObject({ bucket: "polycloud-tfstate-dev-gcp", prefix: "dev/gcp/shared" });
+      expect(read("prod-gcp").terraform.backend.gcs).toMatchObject({ bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/shared" });
+      expect(read("dev-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstatedev", key: "dev/azure/shared.tfstate", use_azuread_auth: true });
+      expect(read("prod-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstateprd", key: "prod/azure/shared.tfstate", use_azuread_auth: true });
       // Every sample stack keeps its state remotely, so the pipelines accept all of them.
       expect(stateCheck(["--all", "--out", outdir])).toEqual({ code: 0, output: expect.stringMatching(/^remote state: dev-aws, dev-azure, dev-gcp, prod-aws/) });
       // Function code is packaged into the stack directory, so each stack plans on its own.
@@ -85,6 +93,50 @@ describe("composition", () => {
       expect(stateCheck(["$(evil)"]).code).toBe(2);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a mistake shared by every stack is reported once with the stacks it affects, no trace or skipValidation hint; the old output loses its stamp", () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-fail-"));
+    try {
+      writeStamp(outdir);
+      expect(staleSynthReason(outdir)).toBeUndefined();
+      const dev = environments.find((e) => e.name === "dev")!;
+      const broken = { ...dev, sizng: {}, clouds: { ...dev.clouds, aws: { ...dev.clouds.aws!, region: "eu-wset-1" } } } as EnvironmentConfig;
+      const app = new App({ outdir });
+      buildStacks(app, { environments: [broken], service: referenceService });
+      let error: unknown;
+      try { synthAll(app); } catch (e) { error = e; }
+      expect(error).toBeInstanceOf(SynthValidationError);
+      const message = (error as Error).message;
+      const lines = message.split("\n");
+      expect(lines.filter((l) => l.includes("property 'sizng'"))).toHaveLength(1);
+      expect(message).toContain("- environments/dev: property 'sizng' has value {}; allowed: no such key");
+      expect(message).toMatch(/property 'sizng'[^\n]*\n\s+stacks: dev-aws, dev-gcp, dev-azure\n/);
+      expect(lines.filter((l) => l.includes("'clouds.aws.region'"))).toHaveLength(1);
+      expect(message).not.toMatch(/skipValidation|^\s+at /m);
+      expect(fs.existsSync(path.join(outdir, STAMP_FILE))).toBe(false);
+      expect(staleSynthReason(outdir)).toMatch(/no polycloud-sources\.json: the last synth failed/);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  test("the sources stamp changes with any input file", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-src-"));
+    try {
+      fs.mkdirSync(path.join(root, "environments"));
+      fs.writeFileSync(path.join(root, "main.ts"), "// app");
+      fs.writeFileSync(path.join(root, "environments", "dev.ts"), "export const a = 1;");
+      const out = path.join(root, "cdktf.out");
+      writeStamp(out, root);
+      expect(staleSynthReason(out, root)).toBeUndefined();
+      const before = sourcesHash(root);
+      fs.writeFileSync(path.join(root, "environments", "dev.ts"), "export const a = 2;");
+      expect(sourcesHash(root)).not.toBe(before);
+      expect(staleSynthReason(out, root)).toMatch(/was synthesized from other sources/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
     }
   });
 

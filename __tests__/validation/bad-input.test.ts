@@ -75,7 +75,27 @@ describe("bad input is rejected with a precise message", () => {
       /property 'clouds\.aws\.region' has value ""; allowed: an AWS region/],
     ["literal secret in environment", () => validationMessages(dev, svc((s) => { s.functions.api.environment = { DB_PASSWORD: "hunter2" }; })),
       /property 'functions\.api\.environment\.DB_PASSWORD' has value "<redacted literal>"; allowed: no literal secret values/],
+    // Issue 15: regions against each cloud's list, duplicate routes by parameter name, unknown service keys.
+    ["a well-formed but unknown AWS region", () => validationMessages(env((e) => { e.clouds.aws!.region = "eu-wset-1"; })),
+      /environments\/dev: property 'clouds\.aws\.region' has value "eu-wset-1"; allowed: a aws region \(did you mean eu-west-1\?\); known regions from https:\/\/docs\.aws\.amazon\.com\/.* as of \d{4}-\d\d-\d\d/],
+    ["a well-formed but unknown GCP region", () => validationMessages(env((e) => { e.clouds.gcp!.region = "europe-wset1"; }), undefined, "gcp"),
+      /property 'clouds\.gcp\.region' has value "europe-wset1"; allowed: a gcp region \(did you mean europe-west1\?\)/],
+    ["a well-formed but unknown Azure location", () => validationMessages(env((e) => { e.clouds.azure!.location = "westeurpoe"; }), undefined, "azure"),
+      /property 'clouds\.azure\.location' has value "westeurpoe"; allowed: a azure region \(did you mean westeurope\?\)/],
+    ["routes that differ only in a parameter name", () => validationMessages(dev, svc((s) => { s.gateways!.public.routes.push({ method: "GET", path: "/orders/{order_id}", function: "api" }); })),
+      /HttpGateway: property 'gateways\.public\.routes\[3\]' has value "GET \/orders\/\{order_id\}"; allowed: each method \+ path at most once, parameter names aside \(duplicate route of GET \/orders\/\{id\}\)/],
+    ["an unknown (misspelt) key in a function", () => validationMessages(dev, svc((s) => { (s.functions.api as any).timeoutSecond = 5; })),
+      /AwsService\(orders\): property 'functions\.api\.timeoutSecond' has value 5; allowed: no such key \(known keys: source, runtime, handler, memoryMb, timeoutSeconds/],
+    ["an unknown top-level key in a service", () => validationMessages(dev, svc((s) => { (s as any).queue = {}; })),
+      /AwsService\(orders\): property 'queue' has value \{\}; allowed: no such key \(known keys: name, clouds, functions, gateways, queues/],
+    ["an unknown key in a route", () => validationMessages(dev, svc((s) => { (s.gateways!.public.routes[0] as any).auth = false; })),
+      /AwsService\(orders\): property 'gateways\.public\.routes\[0\]\.auth' has value false; allowed: no such key \(known keys: method, path, function, authorized\)/],
+    ["an invalid platform name", () => validationMessages(env((e) => { e.platform = "Shared Platform"; })),
+      /environments\/dev: property 'platform' has value "Shared Platform"; allowed: 2-20 lowercase letters/],
   ];
+  test("distinct parameterised routes stay valid", () => {
+    expect(validationMessages(dev, svc((s) => { s.gateways!.public.routes.push({ method: "GET", path: "/orders/{id}/items/{item}", function: "api" }, { method: "DELETE", path: "/orders/{id}", function: "api" }); }))).toEqual([]);
+  });
   test.each(cases)("%s", (_name, run, pattern) => {
     expectMessage(run(), pattern);
   });
@@ -105,7 +125,7 @@ describe("bad input is rejected with a precise message", () => {
     const badProd = clone(envByName("prod")) as unknown as EnvironmentConfig;
     new PlatformStack(app, "dev-aws", { env: badDev, cloud: "aws", service: referenceService(badDev) });
     new PlatformStack(app, "prod-aws", { env: badProd, cloud: "aws", service: svc((s) => { s.functions.worker.timeoutSeconds = 5000; }) });
-    expect(() => synthAll(app)).toThrow(/Stack dev-aws:[\s\S]*budget\.monthlyAmount[\s\S]*Stack prod-aws:[\s\S]*functions\.worker\.timeoutSeconds/);
+    expect(() => synthAll(app)).toThrow(/budget\.monthlyAmount[^\n]*\n\s+stacks: dev-aws\n[\s\S]*functions\.worker\.timeoutSeconds[^\n]*\n\s+stacks: prod-aws/);
     expect(fs.existsSync(path.join(outdir, "manifest.json"))).toBe(false);
   });
 
@@ -113,6 +133,6 @@ describe("bad input is rejected with a precise message", () => {
     const e = env((x) => { (x.clouds as Record<string, unknown>).gcp = { project: "p" }; });
     const app = new App({ outdir: path.join(os.tmpdir(), `polycloud-gcp-${process.pid}`) });
     buildStacks(app, { environments: [e], service: referenceService, filter: "dev-gcp" });
-    expect(() => synthAll(app)).toThrow(/Stack dev-gcp:[\s\S]*clouds\.gcp\.projectId' has value <missing>[\s\S]*clouds\.gcp\.region' has value <missing>[\s\S]*clouds\.gcp\.billingAccount' has value <missing>/);
+    expect(() => synthAll(app)).toThrow(/clouds\.gcp\.projectId' has value <missing>[^\n]*\n\s+stacks: dev-gcp[\s\S]*clouds\.gcp\.region' has value <missing>[\s\S]*clouds\.gcp\.billingAccount' has value <missing>/);
   });
 });

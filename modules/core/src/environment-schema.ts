@@ -57,6 +57,7 @@ export const ENVIRONMENT_SHAPE: Shape = obj({
   sizing: req(obj({ functionMemoryMb: req(int), databaseSize: req(oneOf(...DATABASE_SIZES)), warmInstances: req(int) })),
   deletionProtection: req(bool),
   partitioning: opt(oneOf("environment", "service")),
+  platform: opt(str),
 });
 
 function describe(shape: Shape): string {

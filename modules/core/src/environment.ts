@@ -210,4 +210,19 @@ export interface EnvironmentConfig {
    * budget) plus one stack per service (`<env>-<cloud>-<service>`), each with its own state.
    */
   readonly partitioning?: "environment" | "service";
+  /**
+   * Names and tags (`service=<platform>`) the shared per-environment resources: network, keys,
+   * alarm channel, log workspace, storage, budget, and the state of the shared stack. Never taken
+   * from a service, so adding, removing or reordering services renames nothing.
+   * Lowercase letters, digits and `-`, 2–20 characters, not the name of a service. @default "shared"
+   */
+  readonly platform?: string;
+}
+
+/** The default name of an environment's shared resources. */
+export const DEFAULT_PLATFORM_NAME = "shared";
+
+/** What names the shared per-environment resources: `env.platform`, or `shared`. */
+export function platformName(env: Pick<EnvironmentConfig, "platform">): string {
+  return env.platform ?? DEFAULT_PLATFORM_NAME;
 }

@@ -16,3 +16,5 @@ export * from "./policy";
 export * from "./terraform-strings";
 export * from "./environment-schema";
 export * from "./database-roles";
+export * from "./service-keys";
+export * from "./regions";

@@ -1,3 +1,4 @@
+import type { Cloud } from "./environment";
 /**
  * Cloud-neutral descriptions of the five components. A platform team writes these once;
  * every cloud module renders the same spec. Relationships ("who may call what") are declared
@@ -179,6 +180,12 @@ export interface SecretSpec {
 /** One serverless service, described once. Maps are keyed by ids the team chooses. */
 export interface ServiceSpec {
   readonly name: string;
+  /**
+   * The clouds this service runs on, among the environment's. A service that cannot be ported
+   * stays off one cloud without blocking that cloud for the rest of the environment, whose
+   * foundation, alarms and budget cover the services present there. @default every cloud of the environment
+   */
+  readonly clouds?: readonly Cloud[];
   readonly functions: Readonly<Record<string, FunctionSpec>>;
   readonly gateways?: Readonly<Record<string, GatewaySpec>>;
   readonly queues?: Readonly<Record<string, QueueSpec>>;

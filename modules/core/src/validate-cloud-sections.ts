@@ -1,3 +1,4 @@
+import { unknownRegion } from "./regions";
 import { AzureEnvironmentSpec, GcpEnvironmentSpec } from "./environment";
 import { Problems } from "./validation";
 
@@ -11,7 +12,10 @@ export function validateGcpSection(gcp: GcpEnvironmentSpec, p: Problems): void {
     p.matches(at("projectId"), gcp.projectId, /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "a GCP project id (6-30 chars, ^[a-z][a-z0-9-]{4,28}[a-z0-9]$)");
   }
   if (p.required(at("region"), gcp.region, "a GCP region such as europe-west1")) {
-    p.matches(at("region"), gcp.region, GCP_REGION, "a GCP region such as europe-west1");
+    if (p.matches(at("region"), gcp.region, GCP_REGION, "a GCP region such as europe-west1")) {
+      const unknown = unknownRegion("gcp", gcp.region);
+      if (unknown) p.add(at("region"), gcp.region, unknown);
+    }
   }
   if (p.required(at("billingAccount"), gcp.billingAccount, "a billing account id XXXXXX-XXXXXX-XXXXXX")) {
     p.matches(at("billingAccount"), gcp.billingAccount, /^[0-9A-F]{6}-[0-9A-F]{6}-[0-9A-F]{6}$/, "a billing account id XXXXXX-XXXXXX-XXXXXX (hex, upper case)");
@@ -46,7 +50,10 @@ export function validateAzureSection(az: AzureEnvironmentSpec, p: Problems): voi
   if (p.required(at("subscriptionId"), az.subscriptionId, "a subscription GUID")) p.matches(at("subscriptionId"), az.subscriptionId, GUID, "a subscription GUID");
   if (p.required(at("tenantId"), az.tenantId, "a tenant GUID")) p.matches(at("tenantId"), az.tenantId, GUID, "a tenant GUID");
   if (p.required(at("location"), az.location, "an Azure location such as westeurope")) {
-    p.matches(at("location"), az.location, /^[a-z]+[a-z0-9]*$/, "an Azure location name such as westeurope (lower case, no spaces)");
+    if (p.matches(at("location"), az.location, /^[a-z]+[a-z0-9]*$/, "an Azure location name such as westeurope (lower case, no spaces)")) {
+      const unknown = unknownRegion("azure", az.location);
+      if (unknown) p.add(at("location"), az.location, unknown);
+    }
   }
   if (az.backend) {
     p.matches(at("backend.storageAccountName"), az.backend.storageAccountName, /^[a-z0-9]{3,24}$/, "a storage account name (3-24 lower-case letters and digits)");

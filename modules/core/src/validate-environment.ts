@@ -1,6 +1,7 @@
 import { CLOUDS, ENVIRONMENT_NAMES, EnvironmentConfig } from "./environment";
 import { isValidTagKey, normaliseTagValue } from "./tags";
 import { Problems } from "./validation";
+import { unknownRegion } from "./regions";
 import { rejectTemplateSequences } from "./terraform-strings";
 import { ENVIRONMENT_SHAPE, checkShape } from "./environment-schema";
 import { BUDGET_LIMITS, BudgetLimits } from "./limits";
@@ -40,6 +41,9 @@ export function validateEnvironment(env: EnvironmentConfig, out = new Problems(`
 function semanticChecks(env: EnvironmentConfig, p: Problems): void {
   if (p.required("name", env.name, `one of ${ENVIRONMENT_NAMES.join(", ")}`)) p.oneOf("name", env.name, ENVIRONMENT_NAMES);
 
+  if (env.platform !== undefined) {
+    p.matches("platform", env.platform, /^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, "2-20 lowercase letters, digits and '-', starting with a letter (names the shared resources)");
+  }
   const clouds = env.clouds ?? {};
   if (Object.keys(clouds).length === 0) p.add("clouds", clouds, `at least one of ${CLOUDS.join(", ")}`);
   const aws = clouds.aws;
@@ -48,7 +52,10 @@ function semanticChecks(env: EnvironmentConfig, p: Problems): void {
       p.matches("clouds.aws.accountId", aws.accountId, /^\d{12}$/, "a 12-digit AWS account id");
     }
     if (p.required("clouds.aws.region", aws.region, "an AWS region such as eu-west-1")) {
-      p.matches("clouds.aws.region", aws.region, AWS_REGION, "an AWS region such as eu-west-1");
+      if (p.matches("clouds.aws.region", aws.region, AWS_REGION, "an AWS region such as eu-west-1")) {
+        const unknown = unknownRegion("aws", aws.region);
+        if (unknown) p.add("clouds.aws.region", aws.region, unknown);
+      }
     }
     if (aws.backend) {
       p.matches("clouds.aws.backend.bucket", aws.backend.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name");

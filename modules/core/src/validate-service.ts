@@ -7,6 +7,8 @@ import {
 } from "./specs";
 import { Problems } from "./validation";
 import { rejectTemplateSequences } from "./terraform-strings";
+import { SERVICE_KEYS, rejectUnknownKeys } from "./service-keys";
+import { CLOUDS } from "./environment";
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
 const ID_FORM = "lowercase id matching ^[a-z][a-z0-9-]{0,30}$";
@@ -21,6 +23,11 @@ const PATH = /^\/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\}|\{proxy\+\})?(\/([A-Za-z0-9
 export function validateService(service: ServiceSpec, limits: CloudLimits, problems = new Problems("ServiceSpec")): Problems {
   problems.matches("name", service.name, ID, ID_FORM);
   problems.required("name", service.name, ID_FORM);
+  rejectUnknownKeys(service, SERVICE_KEYS, problems);
+  if (service.clouds !== undefined) {
+    if (!Array.isArray(service.clouds) || service.clouds.length === 0) problems.add("clouds", service.clouds, `a non-empty list of ${CLOUDS.join(", ")} (omit it for every cloud of the environment)`);
+    else service.clouds.forEach((c, i) => problems.oneOf(`clouds[${i}]`, c, CLOUDS));
+  }
   const functions = service.functions ?? {};
   if (Object.keys(functions).length === 0) problems.add("functions", functions, "at least one function");
   for (const [id, fn] of Object.entries(functions)) {
@@ -85,15 +92,16 @@ function validateFunction(p: Problems, at: string, fn: FunctionSpec, service: Se
 function validateGateway(p: Problems, at: string, gw: GatewaySpec, service: ServiceSpec, limits: CloudLimits): void {
   const routes = gw.routes ?? [];
   if (routes.length === 0) p.add(`${at}.routes`, routes, "at least one route");
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   routes.forEach((route, i) => {
     const rp = `${at}.routes[${i}]`;
     p.oneOf(`${rp}.method`, route.method, HTTP_METHODS);
     p.matches(`${rp}.path`, route.path, PATH, "a path starting with / made of literal, {param} or trailing {proxy+} segments");
     knownFunction(p, `${rp}.function`, route.function, service);
-    const key = `${route.method} ${route.path}`;
-    if (seen.has(key)) p.add(rp, key, "each method + path at most once (duplicate route)");
-    seen.add(key);
+    // Parameter names do not tell routes apart: `/cart/{id}` and `/cart/{product_id}` match the same requests.
+    const key = `${route.method} ${String(route.path).replace(/\{(?!proxy\+\})[^}]*\}/g, "{}")}`;
+    if (seen.has(key)) p.add(rp, `${route.method} ${route.path}`, `each method + path at most once, parameter names aside (duplicate route of ${seen.get(key)})`);
+    else seen.set(key, `${route.method} ${route.path}`);
   });
   const t = gw.throttle;
   if (!t) {

@@ -329,10 +329,12 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     note: "labels, not tags; resources without labels (IAM, LB pieces) carry none on GCP",
     check: (c) => {
       const defaults = c.json.provider?.google?.[0]?.default_labels ?? {};
+      // A service's own labels name it, over the platform name a multi-service stack's defaults carry.
+      const ok = (k: string, v: string | undefined) => v === defaults[k] || (k === "service" && v === c.service.name);
       return [
         ...REQUIRED_TAG_KEYS.flatMap((k) => fails([/^[a-z0-9_-]{1,63}$/.test(defaults[k] ?? ""), `default label ${k} missing`])),
-        ...sqlInstances(c).flatMap((i) => REQUIRED_TAG_KEYS.flatMap((k) => fails([settings(i).user_labels?.[k] === defaults[k], `${i.name}: user_labels.${k}`]))),
-        ...all(c, "google_monitoring_alert_policy").flatMap((a) => REQUIRED_TAG_KEYS.flatMap((k) => fails([a.user_labels?.[k] === defaults[k], `${a.display_name}: user_labels.${k}`]))),
+        ...sqlInstances(c).flatMap((i) => REQUIRED_TAG_KEYS.flatMap((k) => fails([ok(k, settings(i).user_labels?.[k]), `${i.name}: user_labels.${k}`]))),
+        ...all(c, "google_monitoring_alert_policy").flatMap((a) => REQUIRED_TAG_KEYS.flatMap((k) => fails([ok(k, a.user_labels?.[k]), `${a.display_name}: user_labels.${k}`]))),
       ];
     },
   },

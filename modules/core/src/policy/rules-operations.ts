@@ -149,8 +149,10 @@ export const REQUIRED_TAGS: PolicyRule = {
         const labelled = cloud === "gcp" && r.user_labels !== undefined;
         for (const k of REQUIRED_TAG_KEYS) {
           const v = tags?.[k];
+          // A service's own resources (addresses start with its construct id) may name their service over a platform default.
+          const ownService = k === "service" && v === address.split(".")[1]?.split("_")[0];
           if ((mustCarry || labelled) && !v) out.push({ address, message: tags ? `missing ${k}` : `no ${path} at all (missing ${k})` });
-          else if (known && tags && Object.prototype.hasOwnProperty.call(tags, k) && v !== known[k] && !isExpression(v)) out.push({ address, message: `overrides ${k}` });
+          else if (known && tags && Object.prototype.hasOwnProperty.call(tags, k) && v !== known[k] && !isExpression(v) && !ownService) out.push({ address, message: `overrides ${k}` });
         }
       }
     }

@@ -1,0 +1,163 @@
+import * as fs from "node:fs";
+import { App, Testing } from "cdktf";
+import { CLOUDS, Cloud, EnvironmentConfig, ServiceSpec, TerraformJson, compareAddresses, platformName, validateService } from "@polycloud/core";
+import { AWS_LIMITS } from "@polycloud/aws";
+import { buildStacks } from "../../stacks/app";
+import { cartService } from "../../stacks/cart-service";
+import { referenceService } from "../../stacks/reference-service";
+import { devWithRemoteState, synthesizeComposition, twoServiceKey } from "../../stacks/synth-json";
+import { identityAttributes } from "../helpers/force-new";
+
+/**
+ * Adding, removing or reordering services renames and replaces nothing: an environment rendering
+ * [orders], then [orders, cart], then [cart, orders]. Every resource (and data source) present in
+ * two runs keeps its address and its whole configuration, identity attributes included; each
+ * stack keeps its state location. All clouds, single-stack and per-service partitioning.
+ */
+type Svc = (env: EnvironmentConfig) => ServiceSpec;
+const RUNS: Record<string, Svc[]> = { "[orders]": [referenceService], "[orders, cart]": [referenceService, cartService], "[cart, orders]": [cartService, referenceService] };
+const PARTITIONINGS = ["environment", "service"] as const;
+
+const synth: Record<string, Record<string, Record<string, TerraformJson>>> = {};
+for (const partitioning of PARTITIONINGS) for (const cloud of CLOUDS) {
+  const key = `${cloud} ${partitioning}`;
+  synth[key] = Object.fromEntries(Object.entries(RUNS).map(([run, svcs]) => [run, synthesizeComposition(devWithRemoteState(partitioning), cloud, svcs)]));
+}
+
+/** Every difference between two runs in what both contain, identity attributes marked. */
+function differences(a: Record<string, TerraformJson>, b: Record<string, TerraformJson>): string[] {
+  const out: string[] = [];
+  for (const [stack, x] of Object.entries(a)) {
+    const y = b[stack];
+    if (!y) continue;
+    if (JSON.stringify(x.terraform?.backend) !== JSON.stringify(y.terraform?.backend)) out.push(`${stack}: state location ${JSON.stringify(x.terraform?.backend)} -> ${JSON.stringify(y.terraform?.backend)}`);
+    if (JSON.stringify(x.provider) !== JSON.stringify(y.provider)) out.push(`${stack}: provider configuration (default tags/labels) differs`);
+    for (const kind of ["resource", "data"] as const) {
+      for (const [type, byName] of Object.entries((x as any)[kind] ?? {}) as [string, Record<string, any>][]) {
+        for (const [name, cfg] of Object.entries(byName)) {
+          const other = (y as any)[kind]?.[type]?.[name];
+          if (!other) continue;
+          const identity = new Set(identityAttributes(type, { ...cfg, ...other }));
+          for (const k of new Set([...Object.keys(cfg), ...Object.keys(other)])) {
+            if (JSON.stringify(cfg[k]) === JSON.stringify(other[k])) continue;
+            out.push(`${stack}: ${kind === "data" ? "data." : ""}${type}.${name}.${k}${identity.has(k) ? " (forces replacement)" : ""}: ${JSON.stringify(cfg[k])} -> ${JSON.stringify(other[k])}`);
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const addresses = (json: TerraformJson) => Object.entries(json.resource ?? {}).flatMap(([t, byName]) => Object.keys(byName).map((n) => `${t}.${n}`));
+
+describe.each(Object.keys(synth))("%s", (key) => {
+  const runs = synth[key];
+  test.each([["[orders]", "[orders, cart]"], ["[orders]", "[cart, orders]"], ["[orders, cart]", "[cart, orders]"]])(
+    "%s -> %s: every resource present in both keeps its address, identity and configuration; every stack keeps its state", (from, to) => {
+      expect(differences(runs[from], runs[to])).toEqual([]);
+    });
+
+  test("adding a service only adds: every address of [orders] is still there", () => {
+    const before = runs["[orders]"];
+    const after = runs["[orders, cart]"];
+    for (const [stack, json] of Object.entries(before)) {
+      expect(after[stack]).toBeDefined();
+      expect(addresses(after[stack])).toEqual(expect.arrayContaining(addresses(json)));
+    }
+  });
+
+  test("reordering changes nothing at all", () => {
+    expect(runs["[cart, orders]"]).toEqual(runs["[orders, cart]"]);
+  });
+
+  test("shared resources are named and tagged after the platform, service resources after their service", () => {
+    const [cloud] = key.split(" ") as [Cloud];
+    const env = devWithRemoteState("environment");
+    const platform = platformName(env);
+    const all = Object.values(runs["[orders, cart]"]).flatMap((json) => Object.entries(json.resource ?? {}).flatMap(([type, byName]) => Object.entries(byName).map(([name, cfg]) => ({ type, name, cfg: cfg as any }))));
+    const named = all.filter((r) => typeof r.cfg.name === "string" && /^[a-z]/.test(r.cfg.name) && r.cfg.name.includes("-dev-"));
+    expect(named.length).toBeGreaterThan(10);
+    for (const r of named) {
+      // Construct paths are in the address: `foundation`/`budget` are shared, a service's own start with its name.
+      const owner = r.name.startsWith("foundation_") || r.name.startsWith("budget_") ? platform : r.name.split("_")[0];
+      expect(`${r.type}.${r.name}: ${r.cfg.name}`).toMatch(new RegExp(`: (.*[/-])?${owner}-dev-`));
+    }
+    const tagged = all.filter((r) => r.cfg.tags?.service ?? r.cfg.labels?.service);
+    for (const r of tagged) {
+      const owner = r.name.startsWith("orders_") ? "orders" : r.name.startsWith("cart_") ? "cart" : platform;
+      expect(`${r.type}.${r.name}: ${r.cfg.tags?.service ?? r.cfg.labels?.service}`).toBe(`${r.type}.${r.name}: ${owner}`);
+    }
+    if (cloud !== "gcp" && key.endsWith("environment")) expect(tagged.length).toBeGreaterThan(5);
+    // Provider defaults: the platform on a stack holding the foundation, the service on a service stack.
+    for (const [stack, json] of Object.entries(runs["[orders, cart]"])) {
+      const defaults = (json.provider as any)?.aws?.[0]?.default_tags?.[0]?.tags ?? (json.provider as any)?.google?.[0]?.default_labels;
+      if (defaults) expect(`${stack}: ${defaults.service}`).toBe(`${stack}: ${stack.endsWith("-orders") ? "orders" : stack.endsWith("-cart") ? "cart" : platform}`);
+    }
+  });
+});
+
+test("the committed stateful-address snapshot covers the two-service environment (else: review, then `npm run addresses`)", () => {
+  const snapshot = JSON.parse(fs.readFileSync("policy/stateful-addresses.json", "utf8"));
+  const stacks: Record<string, TerraformJson> = {};
+  for (const partitioning of PARTITIONINGS) for (const cloud of CLOUDS) {
+    for (const [stack, json] of Object.entries(synth[`${cloud} ${partitioning}`]["[orders, cart]"])) stacks[twoServiceKey(partitioning, stack)] = json;
+  }
+  for (const name of Object.keys(stacks)) expect(snapshot).toHaveProperty([name]);
+  const drift = compareAddresses(snapshot, stacks);
+  expect(drift.destroyed).toEqual([]);
+  expect(drift.added).toEqual([]);
+});
+
+describe("a service chooses its clouds", () => {
+  const env = { ...devWithRemoteState("environment"), clouds: { aws: devWithRemoteState("environment").clouds.aws, azure: devWithRemoteState("environment").clouds.azure } } as EnvironmentConfig;
+  const awsOnlyCart: Svc = (e) => ({ ...cartService(e), clouds: ["aws"] });
+
+  test.each(["environment", "service"] as const)("%s partitioning: cart only on AWS; Azure keeps its foundation, budget and orders with its alarms", (partitioning) => {
+    const app = Testing.app() as App;
+    const stacks = buildStacks(app, { environments: [{ ...env, partitioning }], services: (e) => [referenceService(e), awsOnlyCart(e)] });
+    const rendered = (cloud: string) => stacks.filter((s) => s.cloud === cloud).flatMap((s) => s.services.map((x) => x.node.id));
+    expect(rendered("aws").sort()).toEqual(["cart", "orders"]);
+    expect(rendered("azure")).toEqual(["orders"]);
+    const azure = stacks.filter((s) => s.cloud === "azure").map((s) => JSON.parse(Testing.synth(s)) as TerraformJson);
+    const types = azure.flatMap((j) => Object.entries(j.resource ?? {}).flatMap(([t, byName]) => Object.keys(byName).map((n) => `${t}.${n}`)));
+    expect(types.filter((a) => a.includes(".cart_"))).toEqual([]);
+    expect(types).toEqual(expect.arrayContaining([expect.stringMatching(/^azurerm_consumption_budget_resource_group\.budget_/), expect.stringMatching(/^azurerm_monitor_action_group\.foundation_/), expect.stringMatching(/^azurerm_monitor_metric_alert\.orders_/)]));
+  });
+
+  test("a service whose clouds the environment does not enable is an error naming the property, not a silent drop", () => {
+    const app = Testing.app() as App;
+    const gcpOnly: Svc = (e) => ({ ...cartService(e), clouds: ["gcp"] });
+    const stacks = buildStacks(app, { environments: [env], services: (e) => [referenceService(e), gcpOnly(e)] });
+    const messages = stacks.flatMap((s) => { try { s.runAllValidations(); return []; } catch (err) { return [(err as Error).message]; } }).join("\n");
+    expect(messages).toContain(`ServiceSpec cart: property 'clouds' has value ["gcp"]; allowed: clouds enabled in environments/dev (aws, azure)`);
+  });
+
+  test("clouds must be known cloud names", () => {
+    const p = validateService({ ...cartService(env), clouds: ["aws", "oci" as Cloud] }, AWS_LIMITS);
+    expect(p.messages()).toEqual([expect.stringContaining(`property 'clouds[1]' has value "oci"`)]);
+  });
+});
+
+describe("migration: an environment that rendered one service keeps its names and state with platform = that service", () => {
+  test.each(CLOUDS)("%s", (cloud) => {
+    const env = { ...devWithRemoteState("environment"), platform: "orders" } as EnvironmentConfig;
+    const [json] = Object.values(synthesizeComposition(env, cloud, [referenceService]));
+    const names = Object.entries(json.resource ?? {}).flatMap(([type, byName]) => Object.entries(byName).filter(([n]) => n.startsWith("foundation_")).map(([, c]) => `${type}=${(c as any).name}`));
+    // The names and state keys the single-service rendering had before the platform name existed.
+    const before: Record<Cloud, { names: string[]; backend: unknown }> = {
+      aws: { names: ["aws_sns_topic=orders-dev-alarms", "aws_kms_alias=alias/orders-dev-platform", "aws_security_group=orders-dev-endpoints"], backend: { s3: expect.objectContaining({ key: "dev/aws/orders/terraform.tfstate" }) } },
+      gcp: { names: ["google_kms_key_ring=orders-dev-platform", "google_storage_bucket=polycloud-dev-0001-orders-dev-src"], backend: { gcs: expect.objectContaining({ prefix: "dev/gcp/orders" }) } },
+      azure: { names: ["azurerm_resource_group=orders-dev-rg", "azurerm_key_vault=orders-dev-kv", "azurerm_log_analytics_workspace=orders-dev-logs"], backend: { azurerm: expect.objectContaining({ key: "dev/azure/orders.tfstate" }) } },
+    };
+    expect(names).toEqual(expect.arrayContaining(before[cloud].names));
+    expect(json.terraform?.backend).toEqual(before[cloud].backend);
+  });
+
+  test("with per-service partitioning the platform name must differ from every service (the states would share a key)", () => {
+    const env = { ...devWithRemoteState("service"), platform: "orders", clouds: { aws: devWithRemoteState("service").clouds.aws } } as EnvironmentConfig;
+    const stacks = buildStacks(Testing.app() as App, { environments: [env], services: (e) => [referenceService(e)] });
+    const messages = stacks.flatMap((s) => { try { s.runAllValidations(); return []; } catch (err) { return [(err as Error).message]; } }).join("\n");
+    expect(messages).toContain(`environments/dev: property 'platform' has value "orders"; allowed: a name no service uses with partitioning "service"`);
+  });
+});
