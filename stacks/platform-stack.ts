@@ -1,11 +1,11 @@
 import { Aspects, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, Namer, platformName, PlatformService, ServiceSpec, TagMap, buildTags, normaliseTagValue, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, NameRule, Namer, platformName, PlatformService, ServiceSpec, TagMap, buildTags, normaliseTagValue, validateEnvironment,
 } from "@polycloud/core";
 import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
 import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
-import { AzureBudget, AzureContext, AzureFoundation, AzureService, configureAzureStack } from "@polycloud/azure";
+import { AzureBudget, AzureContext, AzureFoundation, AzureService, configureAzureStack, globalName as azureGlobalName } from "@polycloud/azure";
 import { ServiceTagAspect } from "./service-tag";
 
 export interface PlatformStackProps {
@@ -61,7 +61,12 @@ export class PlatformStack extends TerraformStack {
     // Each service names its resources after itself and labels them `service=<name>`.
     const per = <C extends AnyContext>(ctx: C, svc: ServiceSpec): C => {
       const own = (m: TagMap) => ({ ...m, service: normaliseTagValue(svc.name) });
-      return "labels" in ctx ? { ...ctx, namer: new Namer(svc.name, env.name), labels: own(ctx.labels) } : { ...ctx, namer: new Namer(svc.name, env.name), tags: own(ctx.tags) };
+      const namer = new Namer(svc.name, env.name);
+      if ("labels" in ctx) return { ...ctx, namer, labels: own(ctx.labels) };
+      // Azure's globally unique names carry the subscription suffix: rebuild them on the service's namer too.
+      const global = "globalName" in ctx
+        ? { globalName: (rule: NameRule, ...parts: string[]) => azureGlobalName(namer, (ctx as AzureContext).spec.subscriptionId, rule, ...parts) } : {};
+      return { ...ctx, namer, ...global, tags: own(ctx.tags) };
     };
     switch (props.cloud) {
       case "aws": {

@@ -248,7 +248,7 @@ describe("Azure provider and names (issue 13)", () => {
           expect({ type, name, ok: name.length <= max && pattern.test(name) && name.endsWith(suffix) && !name.includes("--") }).toEqual({ type, name, ok: true });
         }
       }
-      expect(globalNameOf(envName, "kv")).toBe(only(f.json, "azurerm_key_vault").name);
+      expect(globalNameOf(envName, "kv", "-", "shared")).toBe(only(f.json, "azurerm_key_vault").name);
     }
     expect(suffixes.size).toBe(3);
     // Deterministic and case-insensitive in the subscription id; a long name is cut, never the suffix.

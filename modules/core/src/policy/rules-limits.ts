@@ -80,7 +80,7 @@ export const DEAD_LETTERS: PolicyRule = {
   differsFromCheckov: "Stricter: queues, event targets, Pub/Sub push subscriptions, Event Grid subscriptions and Service Bus queues are checked too, and a dead-letter queue must keep messages 14 days.",
   fix: "Keep the module defaults; dlqRetentionSeconds below 14 days is rejected.",
   reads: {
-    aws_sqs_queue: ["message_retention_seconds"], aws_sqs_queue_redrive_policy: [], aws_lambda_function: [], aws_lambda_function_event_invoke_config: ["function_name", "destination_config.on_failure.destination"], aws_cloudwatch_event_target: [],
+    aws_sqs_queue: ["message_retention_seconds"], aws_sqs_queue_redrive_policy: [], aws_lambda_function: [], aws_lambda_function_event_invoke_config: [], aws_cloudwatch_event_target: [],
     google_pubsub_subscription: ["expiration_policy.ttl", "message_retention_duration"],
     azurerm_eventgrid_event_subscription: [], azurerm_servicebus_queue: ["dead_lettering_on_message_expiration"],
   },
