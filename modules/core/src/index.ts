@@ -14,3 +14,5 @@ export * from "./zip";
 export * from "./policy";
 export * from "./terraform-strings";
 export * from "./environment-schema";
+export * from "./behaviour";
+export * from "./deviations";
