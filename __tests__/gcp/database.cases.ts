@@ -15,7 +15,7 @@ describe("GcpDatabaseProxy", () => {
     expect(sql).toMatchObject({ deletion_protection: true, lifecycle: { prevent_destroy: true } });
     expect(sql.settings).toMatchObject({ deletion_protection_enabled: true, retain_backups_on_delete: true, availability_type: "REGIONAL" });
     expect(sql.settings.backup_configuration).toEqual({
-      enabled: true, point_in_time_recovery_enabled: true, transaction_log_retention_days: 7,
+      enabled: true, point_in_time_recovery_enabled: true, transaction_log_retention_days: 35,
       backup_retention_settings: { retained_backups: 35, retention_unit: "COUNT" },
     });
     const devSql = only(dev.json, "google_sql_database_instance");
@@ -29,7 +29,8 @@ describe("GcpDatabaseProxy", () => {
     const pool = sql.settings.connection_pool_config[0];
     expect(pool.connection_pooling_enabled).toBe(true);
     expect(Object.fromEntries(pool.flags.map((f: any) => [f.name, f.value]))).toEqual({
-      pool_mode: "transaction", max_pool_size: "720", min_pool_size: "320", query_wait_timeout: "30",
+      // 90 % of 800 split over 2 poolers (8 vCPU / 4) × 2 (database, user) pools: never above max_connections.
+      pool_mode: "transaction", max_pool_size: "180", query_wait_timeout: "30",
     });
     expect(sql.settings.database_flags).toEqual(expect.arrayContaining([{ name: "cloudsql.iam_authentication", value: "on" }, { name: "max_connections", value: "800" }]));
   });

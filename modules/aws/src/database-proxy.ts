@@ -197,7 +197,7 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       createAlarm(this, "pinned-alarm", ctx, {
         signal: "proxy.pinnedConnections", nameParts: [props.logicalId, "pinned-connections"],
         description: `Proxy ${proxyName}: sessions pinned (not pooled)`,
-        threshold: t.proxyPinnedConnections, comparison: "GreaterThanThreshold",
+        threshold: t.proxyPinnedConnections,
         metric: { namespace: "AWS/RDS", metricName: "DatabaseConnectionsCurrentlySessionPinned", dimensions: { ProxyName: proxyName }, statistic: "Maximum" },
       }),
       createAlarm(this, "saturation-alarm", ctx, {

@@ -130,7 +130,7 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     // Event Grid alerts are per topic: they stand for each rule of the bus.
     const keys = comp.kind === "bus" ? Object.keys(rules).filter((r) => r.startsWith(`${comp.id}/`)).map((r) => `rule:${r}`) : [`${comp.kind}:${comp.id}`];
     let threshold = c.threshold;
-    if (signal === "proxy.connectionSaturation") threshold = (100 * threshold) / databases[comp.id].maxConnections;
+    if (signal === "proxy.connectionSaturation") threshold = Math.round((100 * threshold) / databases[comp.id].maxConnections);
     for (const key of keys) (alarms[key] ??= {})[signal] = { atLeast: atLeast(signal, op, threshold), windowSeconds: durationSeconds(alert.window_size ?? "PT5M"), perSeries: false };
   }
 

@@ -93,7 +93,9 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
         ["pgbouncer.pool_mode", "TRANSACTION"],
         // One pool per (user, database): split the spec's share of max_connections between the clients.
         ["pgbouncer.default_pool_size", String(Math.max(1, Math.floor((maxConnections * pool.maxConnectionsPercent) / 100 / clients)))],
-        ["pgbouncer.min_pool_size", String(Math.floor((maxConnections * pool.maxIdleConnectionsPercent) / 100 / clients))],
+        // min_pool_size is a floor of open server connections; the spec's idle share is a ceiling
+        // (RDS Proxy semantics) that PgBouncer cannot express, so no floor is kept.
+        ["pgbouncer.min_pool_size", "0"],
         ["pgbouncer.query_wait_timeout", String(pool.borrowTimeoutSeconds)],
         ["metrics.pgbouncer_diagnostics", "on"],
       );

@@ -98,6 +98,24 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: (v) => v === 7,
   },
   {
+    field: "gateway.requestsPerMinute", clouds: ["azure"], bound: "no limit on the Consumption tier",
+    reason: "API Management Consumption has no rate-limit-by-key policy",
+    appliesTo: (s, env) => (env.clouds.azure?.apiManagementSku ?? "Consumption_0") === "Consumption_0" ? ids("gateway", s.gateways) : [],
+    within: (v) => v === Infinity,
+  },
+  {
+    field: "gateway.burst", clouds: ["azure"], bound: "no limit on the Consumption tier",
+    reason: "API Management Consumption has no rate-limit-by-key policy",
+    appliesTo: (s, env) => (env.clouds.azure?.apiManagementSku ?? "Consumption_0") === "Consumption_0" ? ids("gateway", s.gateways) : [],
+    within: (v) => v === Infinity,
+  },
+  {
+    field: "alarm.queue.oldestMessageAge", clouds: ["azure"], bound: "a backlog of more than one batch for the whole age window, not an age",
+    reason: "Service Bus publishes no message-age metric",
+    appliesTo: (s) => Object.keys(s.queues ?? {}).map((q) => `queue:${q}`),
+    within: () => true,
+  },
+  {
     field: "budget.scope", clouds: ["gcp", "azure"], bound: "the project (GCP), the resource group (Azure)",
     reason: "AWS filters the account's cost by the environment tag; GCP budgets count a project, Azure budgets a resource group",
     appliesTo: () => ["budget:env"],
@@ -122,7 +140,9 @@ export function deviationWarnings(service: ServiceSpec, env: EnvironmentConfig, 
 }
 
 /** Fields that follow `database.pooled`: without a pool they say nothing comparable. */
-const POOL_FIELDS = ["database.poolServerConnections", "database.poolPercent", "database.idleFloorConnections", "database.borrowTimeoutSeconds", "database.maxConnections"];
+const POOL_FIELDS = ["database.poolPercent", "database.idleFloorConnections", "database.borrowTimeoutSeconds"];
+/** Absolute numbers of each cloud's own server: reported, compared only through poolPercent. */
+const INFORMATIONAL = new Set(["database.poolServerConnections", "database.maxConnections"]);
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -149,6 +169,9 @@ export function compareBehaviours(
   const pendingDiffs: string[] = [];
   for (const key of [...keys].sort()) {
     const { field, component } = fieldOf(key);
+    if (INFORMATIONAL.has(field)) continue;
+    // An alarm signal only one cloud has (e.g. Lambda's async DLQ) has nothing to compare with.
+    if (field.startsWith("alarm.") && clouds.some((c) => !flat[c].has(key))) continue;
     const values = clouds.map((c) => ({ c, v: flat[c].get(key) }));
     const pend = values.filter(({ c }) => pending.includes(`${c}:${field}`));
     const deviating = values.filter(({ c }) => allowed.has(`${c}|${component}|${field}`));

@@ -165,7 +165,7 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     // Connection saturation is a share of max_connections elsewhere: express it the same way.
     if (signal === "proxy.connectionSaturation") {
       const db = databases[comp.id];
-      threshold = db ? (100 * threshold) / db.maxConnections : threshold;
+      threshold = db ? Math.round((100 * threshold) / db.maxConnections) : threshold;
     }
     // Cloud SQL utilisation metrics are fractions; the other clouds alert on percentages.
     if (signal === "database.cpu" || signal === "database.storage") threshold = Math.round(threshold * 10000) / 100;

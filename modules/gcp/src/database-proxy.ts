@@ -30,6 +30,8 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
   readonly alarms: AlarmInfo[] = [];
   readonly pooled: boolean;
   readonly maxConnections: number;
+  /** Server connections one pool (one pooler × one database+user pair) may open. */
+  readonly maxPoolSize: number;
   readonly problems: Problems;
   private readonly ctx: GcpContext;
 
@@ -55,6 +57,12 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     }
     if (spec.requireTls === false) this.problems.add("requireTls", false, "true (TLS is always required)");
     const pool = resolvePool(spec.pool);
+    const tier = db.tier ?? (this.pooled ? size.tier : "db-custom-1-3840");
+    // Managed pooling runs one pooler per 4 vCPU (at least one), and each pooler keeps one pool per
+    // (database, user): split the spec's share of max_connections so the sum can never exceed it.
+    const vcpu = Number(/-(\d+)(?:-\d+)?$/.exec(tier)?.[1] ?? 1);
+    const pools = Math.max(1, Math.floor(vcpu / 4)) * Math.max(1, spec.allowedFunctions.length);
+    this.maxPoolSize = Math.max(1, Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100 / pools));
     const prod = ctx.env.deletionProtection;
     const backupDays = ctx.env.retention?.backupDays ?? 7;
     const [sqlApi] = ctx.services.enable("sqladmin.googleapis.com");
@@ -67,7 +75,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
       encryptionKeyName: ctx.key.id,
       deletionProtection: prod,
       settings: {
-        tier: db.tier ?? (this.pooled ? size.tier : "db-custom-1-3840"),
+        tier,
         edition,
         availabilityType: prod ? "REGIONAL" : "ZONAL",
         deletionProtectionEnabled: prod,
@@ -82,7 +90,8 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
         backupConfiguration: {
           enabled: true,
           pointInTimeRecoveryEnabled: true,
-          transactionLogRetentionDays: Math.min(backupDays, 7),
+          // Enterprise keeps transaction logs 1–7 days, Enterprise Plus up to 35.
+          transactionLogRetentionDays: Math.min(backupDays, edition === "ENTERPRISE_PLUS" ? 35 : 7),
           backupRetentionSettings: { retainedBackups: backupDays, retentionUnit: "COUNT" },
         },
         databaseFlags: [
@@ -97,8 +106,8 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
               // Pool limits from the spec, as shares of max_connections like the RDS Proxy settings.
               flags: [
                 { name: "pool_mode", value: "transaction" },
-                { name: "max_pool_size", value: String(Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100)) },
-                { name: "min_pool_size", value: String(Math.floor((size.maxConnections * pool.maxIdleConnectionsPercent) / 100)) },
+                // No min_pool_size: it is a floor of open connections, while the spec's idle share is a ceiling.
+                { name: "max_pool_size", value: String(this.maxPoolSize) },
                 { name: "query_wait_timeout", value: String(pool.borrowTimeoutSeconds) },
               ],
             }]
@@ -125,7 +134,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
       createAlertPolicy(this, "alarm-connections", ctx, {
         signal: "proxy.connectionSaturation", name: `${instanceName} connections`, threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM",
         filter: `metric.type="cloudsql.googleapis.com/database/postgresql/num_backends" AND ${res}`,
-        documentation: `Backends exceed ${t.proxyConnectionSaturationPercent}% of max_connections (${size.maxConnections}); the pool (max ${Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100)}) is saturating.`,
+        documentation: `Backends exceed ${t.proxyConnectionSaturationPercent}% of max_connections (${size.maxConnections}); the pools (${pools} of at most ${this.maxPoolSize}) are saturating.`,
       }),
       createAlertPolicy(this, "alarm-cpu", ctx, {
         signal: "database.cpu", name: `${instanceName} cpu`, threshold: 0.8, aligner: "ALIGN_MEAN", duration: "600s",
