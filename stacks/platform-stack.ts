@@ -1,7 +1,7 @@
-import { TerraformStack } from "cdktf";
+import { Annotations, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, Namer, PlatformService, ServiceSpec, TagMap, buildTags, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, Namer, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, validateEnvironment,
 } from "@polycloud/core";
 import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
 import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
@@ -92,6 +92,16 @@ export class PlatformStack extends TerraformStack {
               : `PlatformStack: property 'cloud' has value "${props.cloud}"; allowed: one of ${CLOUDS.join(", ")} (unknown cloud)`,
           ],
         });
+    }
+    this.warnDeviations(env, services);
+  }
+
+  /** One warning per behaviour deviation (modules/core/src/deviations.ts) and component. */
+  private warnDeviations(env: EnvironmentConfig, services: readonly ServiceSpec[]): void {
+    for (const [i, svc] of services.entries()) {
+      const construct = this.services[i];
+      if (!construct) continue;
+      for (const w of deviationWarnings(svc, env, this.cloud)) Annotations.of(construct).addWarning(w);
     }
   }
 

@@ -10,7 +10,7 @@ test("custom bus, rule with the translated pattern, target with retry and its ow
   expect(JSON.parse(rule.event_pattern)).toEqual({ source: ["orders.api"], "detail-type": ["OrderCreated"] });
   expect(rule.event_bus_name).toMatch(/aws_cloudwatch_event_bus\./);
   const target = only(dev, "aws_cloudwatch_event_target");
-  expect(target).toMatchObject({ retry_policy: { maximum_retry_attempts: 10, maximum_event_age_in_seconds: 3600 } });
+  expect(target).toMatchObject({ retry_policy: { maximum_retry_attempts: 9, maximum_event_age_in_seconds: 3600 } });
   expect(target.event_bus_name).toMatch(/aws_cloudwatch_event_bus\./);
   expect(target.dead_letter_config.arn).toMatch(/aws_sqs_queue\.orders_bus-events_dlq-order-created/);
   expect(target.arn).toMatch(/aws_sqs_queue\.orders_queue-orders_queue/);
