@@ -73,7 +73,7 @@ describe("AzureQueue", () => {
   test("alerts: backlog and dead-lettered messages per queue", () => {
     const alerts = (Object.values(resources(prod.json, "azurerm_monitor_metric_alert")) as any[]).filter((a) => a.criteria[0].metric_namespace === "Microsoft.ServiceBus/namespaces");
     expect(alerts.map((a) => a.criteria[0].metric_name).sort()).toEqual(["ActiveMessages", "DeadletteredMessages"]);
-    expect(alerts.find((a) => a.criteria[0].metric_name === "DeadletteredMessages").criteria[0]).toMatchObject({ threshold: 0, dimension: [{ name: "EntityName", operator: "Include", values: ["orders-prod-orders"] }] });
+    expect(alerts.find((a) => a.criteria[0].metric_name === "DeadletteredMessages").criteria[0]).toMatchObject({ operator: "GreaterThanOrEqual", threshold: 1, dimension: [{ name: "EntityName", operator: "Include", values: ["orders-prod-orders"] }] });
   });
 
   test("the backlog alert carries the environment's message-age threshold as its window (no age metric in Service Bus)", () => {

@@ -2,6 +2,7 @@ import {
   AlarmCondition, AlarmSignal, DatabaseBehaviour, EventRuleBehaviour, FunctionBehaviour, GatewayBehaviour, QueueBehaviour,
   ResourceMap, ServiceBehaviour, atLeast, byComponent, componentOf, durationSeconds, refOf,
 } from "@polycloud/core";
+import { poolerCount } from "./limits";
 
 /** Pub/Sub keeps unacknowledged messages 7 days unless the subscription says otherwise. */
 const PUBSUB_DEFAULT_RETENTION = 7 * 86400;
@@ -127,8 +128,7 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     const pool = (s.connection_pool_config ?? [])[0];
     const pooled = pool?.connection_pooling_enabled === true;
     // Managed pooling runs one pooler per 4 vCPU (at least one); each keeps one pool per (database, user).
-    const vcpu = Number(/-(\d+)(?:-\d+)?$/.exec(s.tier ?? "")?.[1] ?? 1);
-    const poolers = Math.max(1, Math.floor(vcpu / 4));
+    const poolers = poolerCount(s.tier ?? "");
     const dbs = (byComponent(R, "google_sql_database").get(key) ?? []).length;
     const users = (byComponent(R, "google_sql_user").get(key) ?? []).length;
     const pairs = Math.max(1, dbs) * Math.max(1, users);

@@ -1,5 +1,5 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
-import { GCF_RUNTIMES, CLOUD_SQL_SIZES } from "./limits";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
+import { GCF_RUNTIMES, CLOUD_SQL_SIZES, poolerCount } from "./limits";
 import { THROTTLE_WINDOW_SECONDS, pathTemplate } from "./gateway";
 
 /* Conformance checks over a synthesized GCP stack of a service: the GCP column of the parity table. */
@@ -29,7 +29,10 @@ function deliveries(c: ConformanceContext) {
   }
   for (const [busId, bus] of Object.entries(c.service.buses ?? {})) {
     for (const [ruleId, rule] of Object.entries(bus.rules)) {
-      paths.push({ label: `rule ${busId}/${ruleId}`, parts: [busId, ruleId], maxAttempts: rule.retry?.maxAttempts, dlqRetention: 14 * 86400, filter: true });
+      // A rule into a queue delivers with the queue's attempts (the queue's path to its consumer).
+      const q = "queue" in rule.target ? c.service.queues?.[rule.target.queue] : undefined;
+      const attempts = q ? q.maxDeliveryAttempts ?? DEFAULTS.maxDeliveryAttempts : rule.retry?.maxAttempts;
+      paths.push({ label: `rule ${busId}/${ruleId}`, parts: [busId, ruleId], maxAttempts: attempts, dlqRetention: 14 * 86400, filter: true });
     }
   }
   return paths.map((p) => {
@@ -234,7 +237,7 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     }),
   },
   "proxy.pool": {
-    mode: "native", realisedBy: "settings.connection_pool_config (Managed Connection Pooling, Enterprise Plus): max/min pool size from the spec's percentages, query_wait_timeout",
+    mode: "native", realisedBy: "settings.connection_pool_config (Managed Connection Pooling, Enterprise Plus): max_pool_size = the spec's share of max_connections / (poolers × (database, user) pairs), no min_pool_size floor, query_wait_timeout",
     check: (c) => Object.values(c.service.databases ?? {}).flatMap((d) => {
       const s = settings(sqlInstances(c)[0] ?? {});
       if (c.env.clouds.gcp?.database?.acceptNoPooling && s.edition !== "ENTERPRISE_PLUS") return [];
@@ -243,7 +246,9 @@ export const GCP_CAPABILITIES: CapabilityMap = {
       const max = CLOUD_SQL_SIZES[d.size].maxConnections;
       return fails(
         [one(s.connection_pool_config).connection_pooling_enabled === true, "pooling off"],
-        [flags.max_pool_size === String(Math.floor((max * pool.maxConnectionsPercent) / 100)), `max_pool_size ${flags.max_pool_size}`],
+        // The spec's share of max_connections, split over poolers (vCPU / 4) × (database, user) pools.
+        [flags.max_pool_size === String(Math.max(1, Math.floor((max * pool.maxConnectionsPercent) / 100 / (poolerCount(s.tier) * Math.max(1, d.allowedFunctions.length))))), `max_pool_size ${flags.max_pool_size}`],
+        [flags.min_pool_size === undefined, "min_pool_size keeps a floor of open connections"],
         [flags.query_wait_timeout === String(pool.borrowTimeoutSeconds), "borrow timeout"],
       );
     }),

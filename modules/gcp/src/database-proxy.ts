@@ -8,7 +8,7 @@ import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
 import { createAlertPolicy, quote } from "./alarm";
 import { GcpContext } from "./context";
 import { GcpFunction } from "./function";
-import { CLOUD_SQL_SIZES, POOLED_PORT } from "./limits";
+import { CLOUD_SQL_SIZES, POOLED_PORT, poolerCount } from "./limits";
 
 export interface GcpDatabaseProxyProps {
   readonly context: GcpContext;
@@ -60,8 +60,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     const tier = db.tier ?? (this.pooled ? size.tier : "db-custom-1-3840");
     // Managed pooling runs one pooler per 4 vCPU (at least one), and each pooler keeps one pool per
     // (database, user): split the spec's share of max_connections so the sum can never exceed it.
-    const vcpu = Number(/-(\d+)(?:-\d+)?$/.exec(tier)?.[1] ?? 1);
-    const pools = Math.max(1, Math.floor(vcpu / 4)) * Math.max(1, spec.allowedFunctions.length);
+    const pools = poolerCount(tier) * Math.max(1, spec.allowedFunctions.length);
     this.maxPoolSize = Math.max(1, Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100 / pools));
     const prod = ctx.env.deletionProtection;
     const backupDays = ctx.env.retention?.backupDays ?? 7;
