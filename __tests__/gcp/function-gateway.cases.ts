@@ -63,6 +63,16 @@ describe("GcpFunction", () => {
     expect(p99.threshold_value).toBe(8000);
     expect(p99.aggregations[0].per_series_aligner).toBe("ALIGN_PERCENTILE_99");
   });
+
+  test("count alerts fire at >= N like CloudWatch (GT N-1) over the sum of every series (a 500 and a 503 add up)", () => {
+    const policies = Object.values(resources(prod.json, "google_monitoring_alert_policy")) as any[];
+    const cond = (name: string) => policies.find((p) => p.display_name === name).conditions[0].condition_threshold;
+    // prod functionErrors = 1: one error fires.
+    expect(cond("orders-prod-api 5xx")).toMatchObject({ comparison: "COMPARISON_GT", threshold_value: 0, aggregations: [{ per_series_aligner: "ALIGN_SUM", cross_series_reducer: "REDUCE_SUM" }] });
+    // Continuous values keep their threshold; their series are reduced to one too.
+    expect(cond("orders-prod-api p99 latency").aggregations[0].cross_series_reducer).toBe("REDUCE_MAX");
+    for (const p of policies) expect(p.conditions[0].condition_threshold.aggregations[0].cross_series_reducer).toMatch(/^REDUCE_(SUM|MAX)$/);
+  });
 });
 
 describe("GcpHttpGateway", () => {
