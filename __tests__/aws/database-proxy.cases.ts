@@ -1,10 +1,11 @@
-import { find, only, policy, resources } from "../helpers/synth";
+import { envByName, find, only, policy, resources, synthPlatform } from "../helpers/synth";
+import { referenceService } from "../../stacks/reference-service";
 import { dev, prod } from "./shared";
 
 test("Aurora PostgreSQL Serverless v2: encrypted, private, backups, managed password, TLS-only parameters", () => {
   const c = only(dev, "aws_rds_cluster");
   expect(c).toMatchObject({
-    engine: "aurora-postgresql", engine_version: "16.6", storage_encrypted: true, manage_master_user_password: true,
+    engine: "aurora-postgresql", engine_version: "16", storage_encrypted: true, manage_master_user_password: true,
     iam_database_authentication_enabled: true, backup_retention_period: 1, serverlessv2_scaling_configuration: { min_capacity: 0.5, max_capacity: 2 },
   });
   expect(c.master_password).toBeUndefined();
@@ -15,9 +16,13 @@ test("Aurora PostgreSQL Serverless v2: encrypted, private, backups, managed pass
 
 test("RDS Proxy requires TLS and IAM auth, with the pool limits of the spec", () => {
   expect(only(dev, "aws_db_proxy")).toMatchObject({ engine_family: "POSTGRESQL", require_tls: true, debug_logging: false });
+  // End-to-end IAM for the function roles; the master user's secret entry serves migrations only.
+  expect(only(dev, "aws_db_proxy").default_auth_scheme).toBe("IAM_AUTH");
+  expect(only(dev, "aws_db_proxy").auth).toHaveLength(1);
   expect(only(dev, "aws_db_proxy").auth[0]).toMatchObject({ auth_scheme: "SECRETS", iam_auth: "REQUIRED", client_password_auth_type: "POSTGRES_SCRAM_SHA_256" });
+  // No session_pinning_filters: EXCLUDE_VARIABLE_SETS is MySQL-only.
   expect(only(dev, "aws_db_proxy_default_target_group").connection_pool_config).toEqual({
-    max_connections_percent: 90, max_idle_connections_percent: 40, connection_borrow_timeout: 30, session_pinning_filters: ["EXCLUDE_VARIABLE_SETS"],
+    max_connections_percent: 90, max_idle_connections_percent: 40, connection_borrow_timeout: 5,
   });
   expect(only(dev, "aws_db_proxy_target").target_group_name).toBe("default");
 });
@@ -30,9 +35,34 @@ test("only the granted functions reach the proxy, and only the proxy reaches the
     expect(r.cidr_ipv4).toBeUndefined();
     expect(r.referenced_security_group_id).toMatch(/aws_security_group\.orders_(fn-(api|worker)_sg|db-main_proxy-sg)/);
   }
-  const connect = Object.values(resources(dev, "aws_iam_role_policy")).flatMap((p: any) => policy(p.policy).Statement).filter((s) => s.Action === "rds-db:connect");
-  expect(connect).toHaveLength(2);
-  expect(connect[0].Resource).toMatch(/^arn:aws:rds-db:eu-west-1:111111111111:dbuser:TF_REF\/platform_admin$/);
+});
+
+test("each granted function connects as its own database role (IAM), never as the master user", () => {
+  const policies = resources(dev, "aws_iam_role_policy");
+  const connectOf = (p: any) => policy(p.policy).Statement.filter((s) => s.Action === "rds-db:connect").map((s) => s.Resource);
+  const byRole = (name: string) => Object.values(policies).find((p: any) => p.role.includes(name)) as any;
+  // Functions: dbuser:<proxy resource id>/<own role>.
+  expect(connectOf(byRole("orders_fn-api_role"))).toEqual(["arn:aws:rds-db:eu-west-1:111111111111:dbuser:TF_REF/fn_api"]);
+  expect(connectOf(byRole("orders_fn-worker_role"))).toEqual(["arn:aws:rds-db:eu-west-1:111111111111:dbuser:TF_REF/fn_worker"]);
+  // The proxy logs in to the cluster as the same roles: dbuser:<cluster resource id>/<role>.
+  const proxy = byRole("db-main_proxy-role");
+  expect(connectOf(proxy)).toEqual([
+    "arn:aws:rds-db:eu-west-1:111111111111:dbuser:TF_REF/fn_api",
+    "arn:aws:rds-db:eu-west-1:111111111111:dbuser:TF_REF/fn_worker",
+  ]);
+  expect(proxy.policy).toMatch(/dbuser:\$\{aws_rds_cluster\.[^}]+\.cluster_resource_id\}\/fn_api/);
+  expect(JSON.stringify(policies)).not.toMatch(/dbuser[^"]*platform_admin/);
+  const env = (name: string) => (Object.values(resources(dev, "aws_lambda_function")) as any[]).find((f) => f.function_name === name).environment.variables;
+  expect(env("orders-dev-api").DB_MAIN_USER).toBe("fn_api");
+  expect(env("orders-dev-worker").DB_MAIN_USER).toBe("fn_worker");
+});
+
+test("without an explicit borrow timeout the pool waits half the shortest caller timeout", () => {
+  const s = JSON.parse(JSON.stringify(referenceService(envByName("dev"))));
+  delete s.databases.main.pool.borrowTimeoutSeconds;
+  s.functions.worker.timeoutSeconds = 8;
+  const json = synthPlatform(envByName("dev"), s).json;
+  expect(only(json, "aws_db_proxy_default_target_group").connection_pool_config.connection_borrow_timeout).toBe(4);
 });
 
 test("prod keeps data: deletion protection, final snapshot, prevent_destroy, two instances; dev can be torn down", () => {

@@ -101,8 +101,8 @@ const RUNS = 12;
 const specArb = fc.record({
   env: fc.constantFrom("dev", "staging", "prod"),
   memoryMb: fc.constantFrom(256, 512, 1024, 2048, 4096),
-  apiTimeout: fc.integer({ min: 1, max: 60 }),
-  workerTimeout: fc.integer({ min: 1, max: 100 }),
+  apiTimeout: fc.integer({ min: 5, max: 60 }),
+  workerTimeout: fc.integer({ min: 5, max: 100 }),
   apiMax: fc.option(fc.integer({ min: 1, max: 300 }), { nil: undefined }),
   workerMax: fc.integer({ min: 2, max: 60 }),
   perInstance: fc.constantFrom(1, 2, 4),
@@ -119,8 +119,9 @@ const specArb = fc.record({
   burstExtra: fc.integer({ min: 0, max: 1000 }),
   size: fc.constantFrom("small", "medium", "large"),
   poolPct: fc.integer({ min: 10, max: 100 }),
-  idlePct: fc.integer({ min: 0, max: 10 }),
-  borrow: fc.integer({ min: 1, max: 300 }),
+  idlePct: fc.integer({ min: 1, max: 10 }),
+  // Below the shortest caller timeout (validated).
+  borrow: fc.integer({ min: 1, max: 4 }),
 });
 
 function specOf(g: any): ServiceSpec {

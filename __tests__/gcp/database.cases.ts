@@ -30,7 +30,7 @@ describe("GcpDatabaseProxy", () => {
     expect(pool.connection_pooling_enabled).toBe(true);
     expect(Object.fromEntries(pool.flags.map((f: any) => [f.name, f.value]))).toEqual({
       // 90 % of 800 split over 2 poolers (8 vCPU / 4) × 2 (database, user) pools: never above max_connections.
-      pool_mode: "transaction", max_pool_size: "180", query_wait_timeout: "30",
+      pool_mode: "transaction", max_pool_size: "180", query_wait_timeout: "5",
     });
     expect(sql.settings.database_flags).toEqual(expect.arrayContaining([{ name: "cloudsql.iam_authentication", value: "on" }, { name: "max_connections", value: "800" }]));
   });

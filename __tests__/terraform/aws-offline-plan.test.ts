@@ -8,7 +8,7 @@ import { REQUIRED_TAG_KEYS } from "@polycloud/core";
 import { environments } from "../../environments";
 import { buildStacks, synthAll } from "../../stacks/app";
 import { referenceService } from "../../stacks/reference-service";
-import { findAwsProviderMirror, findOnPath, mirrorProviderVersion, prepareOfflineCopy } from "../helpers/terraform";
+import { NEWER_THAN_MIRROR, findAwsProviderMirror, findOnPath, mirrorProviderVersion, prepareOfflineCopy } from "../helpers/terraform";
 import { comparePlans, redactPlan } from "../../scripts/plan/review";
 import { renderMarkdown, summarizePlan } from "../../scripts/plan/summary";
 import { guard } from "../../scripts/plan-guard";
@@ -121,5 +121,21 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
     expect(cluster.skip_final_snapshot).toBe(false);
     expect(cluster.manage_master_user_password).toBe(true);
     expect(cluster.master_password ?? null).toBeNull();
+  });
+
+  // End-to-end IAM needs aws_db_proxy.default_auth_scheme (provider 6.x); the 5.x mirror has no such
+  // argument, so prepareOfflineCopy drops exactly the NEWER_THAN_MIRROR arguments from the copy. This
+  // proves the mirror still lacks it (else drop the exception) and that the real stack keeps it.
+  test("the offline copy drops only 6.x-only arguments the mirror lacks; everything else is planned", () => {
+    expect(NEWER_THAN_MIRROR).toEqual({ aws_db_proxy: ["default_auth_scheme"] });
+    for (const name of stackNames) {
+      const proxy = results.get(name)!.plan.resource_changes.find((c: any) => c.type === "aws_db_proxy").change.after;
+      expect(Object.keys(proxy)).not.toContain("default_auth_scheme");
+      expect(proxy).toMatchObject({ engine_family: "POSTGRESQL", require_tls: true });
+      const synthesized = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8"));
+      expect(Object.values<any>(synthesized.resource.aws_db_proxy).map((p) => p.default_auth_scheme)).toEqual(["IAM_AUTH"]);
+      const cluster = results.get(name)!.plan.resource_changes.find((c: any) => c.type === "aws_rds_cluster").change.after;
+      expect(cluster.engine_version).toBe("16");
+    }
   });
 });

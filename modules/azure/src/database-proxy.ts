@@ -117,18 +117,18 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     const n = (s: string) => ctx.namer.name(NAME_RULES.azure.generic, logicalId, s);
     this.alarms.push(
       createMetricAlert(this, "alarm-connections", ctx, {
-        signal: "proxy.connectionSaturation", name: n("connections"), scope: this.server.id, namespace: ns, metric: "active_connections", aggregation: "Maximum",
+        signal: "proxy.connectionSaturation", name: n("connections"), scope: this.server.id, namespace: ns, metric: "active_connections", aggregation: "Maximum", windowSize: "PT1M",
         threshold: Math.floor((maxConnections * t.proxyConnectionSaturationPercent) / 100),
         description: `Active connections above ${t.proxyConnectionSaturationPercent}% of max_connections (${maxConnections}).`,
       }),
       createMetricAlert(this, "alarm-cpu", ctx, {
-        signal: "database.cpu", name: n("cpu"), scope: this.server.id, namespace: ns, metric: "cpu_percent", aggregation: "Average", threshold: 80,
-        description: "Database CPU above 80%.",
+        signal: "database.cpu", name: n("cpu"), scope: this.server.id, namespace: ns, metric: "cpu_percent", aggregation: "Average", threshold: 80, windowSize: "PT15M",
+        description: "Database CPU above 80% on average over 15 minutes.",
       }),
     );
     if (this.pooled) {
       this.alarms.push(createMetricAlert(this, "alarm-waiting", ctx, {
-        signal: "proxy.pinnedConnections", name: n("pool-waiting"), scope: this.server.id, namespace: ns, metric: "client_connections_waiting", aggregation: "Maximum",
+        signal: "proxy.pinnedConnections", name: n("pool-waiting"), scope: this.server.id, namespace: ns, metric: "client_connections_waiting", aggregation: "Maximum", windowSize: "PT1M",
         threshold: t.proxyPinnedConnections,
         description: `More than ${t.proxyPinnedConnections} clients wait for a PgBouncer connection: the pool is exhausted.`,
       }));

@@ -170,9 +170,8 @@ export function compareBehaviours(
   for (const key of [...keys].sort()) {
     const { field, component } = fieldOf(key);
     if (INFORMATIONAL.has(field)) continue;
-    // An alarm signal only one cloud has (e.g. Lambda's async DLQ) has nothing to compare with.
-    if (field.startsWith("alarm.") && clouds.some((c) => !flat[c].has(key))) continue;
-    const values = clouds.map((c) => ({ c, v: flat[c].get(key) }));
+    // An alarm signal is compared among the clouds that have it (Lambda's async DLQ exists on AWS only).
+    const values = clouds.filter((c) => !field.startsWith("alarm.") || flat[c].has(key)).map((c) => ({ c, v: flat[c].get(key) }));
     const pend = values.filter(({ c }) => pending.includes(`${c}:${field}`));
     const deviating = values.filter(({ c }) => allowed.has(`${c}|${component}|${field}`));
     const rest = values.filter((x) => !deviating.includes(x) && !pend.includes(x));

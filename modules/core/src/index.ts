@@ -16,3 +16,4 @@ export * from "./terraform-strings";
 export * from "./environment-schema";
 export * from "./behaviour";
 export * from "./deviations";
+export * from "./database-roles";

@@ -131,14 +131,14 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     const limit = Math.floor((size.maxConnections * t.proxyConnectionSaturationPercent) / 100);
     this.alarms.push(
       createAlertPolicy(this, "alarm-connections", ctx, {
-        signal: "proxy.connectionSaturation", name: `${instanceName} connections`, threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM",
+        signal: "proxy.connectionSaturation", name: `${instanceName} connections`, threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM", periodSeconds: 60,
         filter: `metric.type="cloudsql.googleapis.com/database/postgresql/num_backends" AND ${res}`,
         documentation: `Backends exceed ${t.proxyConnectionSaturationPercent}% of max_connections (${size.maxConnections}); the pools (${pools} of at most ${this.maxPoolSize}) are saturating.`,
       }),
       createAlertPolicy(this, "alarm-cpu", ctx, {
-        signal: "database.cpu", name: `${instanceName} cpu`, threshold: 0.8, aligner: "ALIGN_MEAN", duration: "600s",
+        signal: "database.cpu", name: `${instanceName} cpu`, threshold: 0.8, aligner: "ALIGN_MEAN", periodSeconds: 900,
         filter: `metric.type="cloudsql.googleapis.com/database/cpu/utilization" AND ${res}`,
-        documentation: "Database CPU above 80% for 10 minutes.",
+        documentation: "Database CPU above 80% on average over 15 minutes.",
       }),
       createAlertPolicy(this, "alarm-disk", ctx, {
         signal: "database.storage", name: `${instanceName} disk`, threshold: 0.85, aligner: "ALIGN_MAX",
