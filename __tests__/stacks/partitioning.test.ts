@@ -7,6 +7,7 @@ import { environments } from "../../environments";
 import { buildStacks, synthAll } from "../../stacks/app";
 import { referenceService } from "../../stacks/reference-service";
 import { scaleServices } from "../../stacks/scale-services";
+import { gcpOrderingProblems } from "../helpers/gcp-ordering";
 
 /**
  * Per-service stacks next to a shared foundation stack: 50 services (plus the reference service)
@@ -72,4 +73,10 @@ test("the foundation lives in the shared stack: tags say so, the budget and alar
   expect(Object.keys(aws.resource)).toEqual(expect.arrayContaining(["aws_kms_key", "aws_sns_topic", "aws_budgets_budget"]));
   expect(read("dev-aws-orders").provider.aws[0].default_tags[0].tags.service).toBe("orders");
   for (const name of serviceStacks) expect(Object.keys(read(name).resource)).not.toContain("aws_budgets_budget");
+});
+
+test("every partitioned GCP stack is well ordered (generic check; key grants live in the shared stack)", () => {
+  const gcp = stacks.map((s) => s.node.id).filter((n) => n.startsWith("dev-gcp-"));
+  expect(gcp.length).toBe(12);
+  for (const name of gcp) expect({ name, problems: gcpOrderingProblems(read(name)) }).toEqual({ name, problems: [] });
 });

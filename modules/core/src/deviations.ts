@@ -74,10 +74,28 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: (v) => v === null,
   },
   {
-    field: "gateway.burst", clouds: ["gcp", "azure"], bound: "up to burstLimit + 60 × rateLimit in one instant",
-    reason: "Cloud Armor and API Management count requests in a fixed 60 s window, not a token bucket",
+    field: "gateway.burst", clouds: ["gcp"], bound: "up to burstLimit + 10 × rateLimit in one instant",
+    reason: "Cloud Armor counts requests in fixed 10 s windows, not a token bucket",
     appliesTo: (s) => ids("gateway", s.gateways),
     within: (v, agreed) => atLeastAgreed(v, agreed),
+  },
+  {
+    field: "gateway.requestsPerMinute", clouds: ["gcp"], bound: "up to 6 × burstLimit + 60 × rateLimit",
+    reason: "each fixed 10 s Cloud Armor window admits the burst afresh (a token bucket refills only at the rate)",
+    appliesTo: (s) => ids("gateway", s.gateways, (g) => g.throttle.burstLimit > 0),
+    within: (v, agreed) => atLeastAgreed(v, agreed),
+  },
+  {
+    field: "gateway.burst", clouds: ["azure"], bound: "up to burstLimit + 60 × rateLimit in one instant",
+    reason: "API Management's rate-limit-by-key counts requests in a fixed 60 s window, not a token bucket",
+    appliesTo: (s) => ids("gateway", s.gateways),
+    within: (v, agreed) => atLeastAgreed(v, agreed),
+  },
+  {
+    field: "database.poolPercent", clouds: ["gcp", "azure"], bound: "at most the spec's share: rounded down to whole connections per (database, user) pool",
+    reason: "Managed pooling and PgBouncer size each (database, user) pool, not the total",
+    appliesTo: (s) => ids("database", s.databases),
+    within: (v, agreed) => typeof v === "number" && typeof agreed === "number" && v <= agreed,
   },
   {
     field: "database.pooled", clouds: ["gcp", "azure"], bound: "direct connections, no pool",

@@ -88,12 +88,13 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
 
   const gateways: Record<string, GatewayBehaviour> = {};
   for (const [key, items] of byComponent(R, "google_compute_url_map")) {
-    const map = items[0][1];
+    // The routing map (an HTTP listener may have a redirect-only map beside it).
+    const map = (items.find(([, m]) => m.path_matcher) ?? items[0])[1];
     const routes: string[] = [];
     const backendFn = (ref: unknown) => {
       const backend = get(refOf(ref));
       const neg = get(refOf(backend?.backend?.[0]?.group));
-      return componentOf(refOf(neg?.cloud_function?.function)?.address ?? "")?.id;
+      return componentOf(refOf(neg?.cloud_run?.service ?? neg?.cloud_function?.function)?.address ?? "")?.id;
     };
     // Methods are enforced by the function (PLATFORM_ROUTES); the URL map routes paths.
     const fnRoutes = new Map<string, string[]>();
@@ -112,6 +113,7 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     }
     const armor = (byComponent(R, "google_compute_security_policy").get(key) ?? [])[0]?.[1];
     const throttle = (armor?.rule ?? []).find((r: any) => r.action === "throttle" || r.action === "rate_based_ban")?.rate_limit_options?.rate_limit_threshold;
+    // Fixed windows: every interval admits `count` afresh, so 60 s admit 60 / interval of them.
     const perMinute = throttle ? Math.round((throttle.count * 60) / throttle.interval_sec) : Infinity;
     gateways[key.slice("gateway:".length)] = {
       routes: routes.sort(), edgeAuthenticated: [], cors: null,
