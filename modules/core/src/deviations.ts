@@ -110,12 +110,6 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: (v) => v === 7,
   },
   {
-    field: "database.pointInTimeRecoveryDays", clouds: ["gcp"], bound: "at most 7 days on the Enterprise edition",
-    reason: "Cloud SQL Enterprise keeps transaction logs 1–7 days (Enterprise Plus: 35)",
-    appliesTo: (s, env) => (env.retention.backupDays > 7 && env.clouds.gcp?.database?.edition === "ENTERPRISE" ? ids("database", s.databases) : []),
-    within: (v) => v === 7,
-  },
-  {
     field: "gateway.requestsPerMinute", clouds: ["azure"], bound: "no limit on the Consumption tier",
     reason: "API Management Consumption has no rate-limit-by-key policy",
     appliesTo: (s, env) => (env.clouds.azure?.apiManagementSku ?? "Consumption_0") === "Consumption_0" ? ids("gateway", s.gateways) : [],
