@@ -1,10 +1,15 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Problems, packageFolder } from "@polycloud/core";
-import { FLEX_PACKAGE_BLOB, apiPolicyXml, operationPolicyXml, xml } from "@polycloud/azure";
+import fc from "fast-check";
+import { load } from "js-yaml";
+import { NAME_RULES, Namer, Problems, packageFolder } from "@polycloud/core";
+import {
+  AZURERM_BINDINGS_VERSION, AZURERM_PROVIDER_VERSION, FLEX_PACKAGE_BLOB, REMOVE_INJECTED_STORAGE_COMMAND, SERVICE_BUS_HOST_SETTINGS,
+  apiPolicyXml, apimSupportsCipherSettings, flexScale, globalName, operationPolicyXml, subscriptionSuffix, xml,
+} from "@polycloud/azure";
 import { find, only, resources } from "../helpers/synth";
-import { azureProblems, dev, prod, synthAzure, warnings } from "./shared";
+import { azureProblems, dev, globalNameOf, prod, staging, synthAzure, warnings } from "./shared";
 
 describe("AzureFoundation", () => {
   test("provider with features and subscription; Entra-authenticated azurerm backend, local in dev", () => {
@@ -30,7 +35,7 @@ describe("AzureFoundation", () => {
 
   test("storage and vault: TLS 1.2, no shared keys, no public blobs, RBAC vault with purge protection in prod", () => {
     const accounts = Object.values(resources(prod.json, "azurerm_storage_account")) as any[];
-    expect(accounts.map((a) => a.name).sort()).toEqual(["ordersprodapihost", "ordersprodfn", "ordersprodworkerhost"]);
+    expect(accounts.map((a) => a.name).sort()).toEqual([globalNameOf("prod", "apihost", ""), globalNameOf("prod", "fn", ""), globalNameOf("prod", "workerhost", "")]);
     for (const a of accounts) expect(a).toMatchObject({ min_tls_version: "TLS1_2", https_traffic_only_enabled: true, shared_access_key_enabled: false, allow_nested_items_to_be_public: false, account_replication_type: "ZRS" });
     expect(only(prod.json, "azurerm_key_vault")).toMatchObject({ rbac_authorization_enabled: true, purge_protection_enabled: true, soft_delete_retention_days: 90 });
   });
@@ -72,7 +77,7 @@ describe("AzureFoundation", () => {
 });
 
 describe("AzureFunction", () => {
-  const app = (json: any, id: string) => find(json, "azurerm_function_app_flex_consumption", (a) => a.name === `orders-${json === prod.json ? "prod" : "dev"}-${id}`);
+  const app = (json: any, id: string) => find(json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf(json === prod.json ? "prod" : "dev", id));
 
   test("Flex Consumption: FC1 plan, identity-based deployment container, runtime, HTTPS only, App Insights", () => {
     const a = app(prod.json, "api");
@@ -123,7 +128,7 @@ describe("AzureFunction", () => {
       expect(s.AzureWebJobsStorage).toBeUndefined();
       expect(JSON.stringify(s)).not.toMatch(/AccountKey|SharedAccessSignature|InstrumentationKey=/);
     }
-    const host = find(prod.json, "azurerm_storage_account", (a) => a.name === "ordersprodapihost");
+    const host = find(prod.json, "azurerm_storage_account", (a) => a.name === globalNameOf("prod", "apihost", ""));
     expect(host).toMatchObject({ shared_access_key_enabled: false, lifecycle: { prevent_destroy: true } });
   });
 
@@ -131,7 +136,7 @@ describe("AzureFunction", () => {
     expect(app(prod.json, "api").always_ready).toEqual([{ name: "http", instance_count: 2 }]);
     // A function no gateway routes to is warmed by name, not through the HTTP group.
     const warmWorker = synthAzure("prod", () => {}, (s) => { s.functions.worker.minWarmInstances = 1; });
-    expect(find(warmWorker.json, "azurerm_function_app_flex_consumption", (a) => a.name === "orders-prod-worker").always_ready).toEqual([{ name: "function:worker", instance_count: 1 }]);
+    expect(find(warmWorker.json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf("prod", "worker")).always_ready).toEqual([{ name: "function:worker", instance_count: 1 }]);
     expect(app(dev.json, "api").always_ready).toBeUndefined();
     expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(api\): property 'memoryMb' = 256 is rounded up to 2048 MB/));
     expect(azureProblems("dev", () => {}, (s) => { s.functions.api.memoryMb = 8192; })).toContainEqual(expect.stringMatching(/functions\.api\.memoryMb' has value 8192; allowed: 128\.\.4096 MB \(Azure Functions/));
@@ -203,5 +208,123 @@ describe("AzureApiGateway", () => {
 
   test("functions behind API Management must answer within 230 s", () => {
     expect(azureProblems("dev", () => {}, (s) => { s.functions.api.timeoutSeconds = 300; })).toContainEqual(expect.stringMatching(/AzureService: property 'functions\.api\.timeoutSeconds' has value 300; allowed: at most 230 seconds/));
+  });
+});
+
+describe("Azure provider and names (issue 13)", () => {
+  test("the provider itself is pinned to hashicorp/azurerm 4.73.0 over the 4.55 bindings, and registers Microsoft.App for Flex VNet integration", () => {
+    for (const f of [dev, staging, prod]) {
+      expect(f.json.terraform.required_providers.azurerm).toEqual({ source: "hashicorp/azurerm", version: AZURERM_PROVIDER_VERSION });
+      expect((f.json.provider as any).azurerm[0].resource_providers_to_register).toEqual(["Microsoft.App"]);
+    }
+    expect([AZURERM_PROVIDER_VERSION, AZURERM_BINDINGS_VERSION]).toEqual(["4.73.0", "4.55.0"]);
+  });
+
+  test("globally unique names end with a stable suffix of the subscription and stay inside each name's limits", () => {
+    const limits: [type: string, max: number, pattern: RegExp][] = [
+      ["azurerm_storage_account", 24, /^[a-z][a-z0-9]{2,23}$/],
+      ["azurerm_key_vault", 24, /^[a-z][a-z0-9-]{1,22}[a-z0-9]$/],
+      ["azurerm_api_management", 50, /^[a-z][a-z0-9-]*[a-z0-9]$/],
+      ["azurerm_servicebus_namespace", 50, /^[a-z][a-z0-9-]{4,48}[a-z0-9]$/],
+      ["azurerm_postgresql_flexible_server", 63, /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/],
+      ["azurerm_function_app_flex_consumption", 60, /^[a-z0-9][a-z0-9-]*[a-z0-9]$/],
+      ["azurerm_eventgrid_topic", 50, /^[a-z0-9-]{3,50}$/],
+    ];
+    const suffixes = new Set<string>();
+    for (const [envName, f] of [["dev", dev], ["staging", staging], ["prod", prod]] as const) {
+      const suffix = subscriptionSuffix((f.json.provider as any).azurerm[0].subscription_id);
+      suffixes.add(suffix);
+      expect(suffix).toMatch(/^[a-z0-9]{4}$/);
+      for (const [type, max, pattern] of limits) {
+        const names = Object.values(resources(f.json, type)).map((r: any) => r.name as string);
+        expect(names.length).toBeGreaterThan(0);
+        for (const name of names) {
+          expect({ type, name, ok: name.length <= max && pattern.test(name) && name.endsWith(suffix) && !name.includes("--") }).toEqual({ type, name, ok: true });
+        }
+      }
+      expect(globalNameOf(envName, "kv")).toBe(only(f.json, "azurerm_key_vault").name);
+    }
+    expect(suffixes.size).toBe(3);
+    // Deterministic and case-insensitive in the subscription id; a long name is cut, never the suffix.
+    expect(subscriptionSuffix("00000000-0000-4000-8000-000000000003")).toBe(subscriptionSuffix("00000000-0000-4000-8000-000000000003".toUpperCase()));
+    const long = globalName(new Namer("a-very-long-service-name", "production"), "00000000-0000-4000-8000-000000000003", NAME_RULES.azure.storageAccount, "worker", "host");
+    expect(long).toHaveLength(24);
+    expect(long.endsWith(subscriptionSuffix("00000000-0000-4000-8000-000000000003"))).toBe(true);
+  });
+});
+
+describe("AzureFunction concurrency, alarms and host storage (issue 13)", () => {
+  const apps = (json: any) => Object.values(resources(json, "azurerm_function_app_flex_consumption")) as any[];
+
+  test("http_concurrency is always set, and instances × per-instance concurrency equals the spec's cap (Service Bus trigger included)", () => {
+    const caps: Record<string, Record<string, number>> = { dev: { api: 20, worker: 5 }, staging: { api: 20, worker: 5 }, prod: { api: 200, worker: 50 } };
+    for (const [envName, f] of [["dev", dev], ["staging", staging], ["prod", prod]] as const) {
+      for (const id of ["api", "worker"]) {
+        const a = find(f.json, "azurerm_function_app_flex_consumption", (x) => x.name === globalNameOf(envName, id));
+        expect(a.http_concurrency).toBeGreaterThanOrEqual(1);
+        expect(a.maximum_instance_count * a.http_concurrency).toBe(caps[envName][id]);
+        expect(a.app_settings).toMatchObject({ PLATFORM_MAX_INSTANCES: String(a.maximum_instance_count), PLATFORM_PER_INSTANCE_CONCURRENCY: String(a.http_concurrency), AzureFunctionsJobHost__concurrency__dynamicConcurrencyEnabled: "false" });
+      }
+      const worker = find(f.json, "azurerm_function_app_flex_consumption", (x) => x.name === globalNameOf(envName, "worker"));
+      expect(worker.app_settings[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]).toBe(String(worker.http_concurrency));
+      expect(worker.app_settings[SERVICE_BUS_HOST_SETTINGS.prefetchCount]).toBe("0");
+    }
+    // A per-instance share that does not divide the cap is lowered to one that does, with a warning.
+    const odd = synthAzure("dev", () => {}, (s) => { s.functions.worker.concurrency = { max: 7, perInstance: 2 }; });
+    const w = find(odd.json, "azurerm_function_app_flex_consumption", (x) => x.name === globalNameOf("dev", "worker"));
+    expect([w.maximum_instance_count, w.http_concurrency, w.app_settings[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]]).toEqual([7, 1, "1"]);
+    expect(warnings(odd.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(worker\): property 'concurrency' \(max 7, perInstance 2\) runs as 7 instances × 1 per instance = 7/));
+  });
+
+  test("flexScale: exact splits of the cap inside 1..1000 instances; no cap keeps Flex's 100", () => {
+    expect(flexScale(7, 2)).toEqual({ instances: 7, perInstance: 1, total: 7 });
+    expect(flexScale(10, 5)).toEqual({ instances: 2, perInstance: 5, total: 10 });
+    expect(flexScale(5, 1)).toEqual({ instances: 5, perInstance: 1, total: 5 });
+    expect(flexScale(3000, 1)).toEqual({ instances: 1000, perInstance: 3, total: 3000 });
+    expect(flexScale(1009 * 2 + 1, 1).total).toBeLessThanOrEqual(2019);
+    expect(flexScale(undefined, 4)).toEqual({ instances: 100, perInstance: 4, total: 400 });
+    fc.assert(fc.property(fc.integer({ min: 1, max: 10000 }), fc.integer({ min: 1, max: 1000 }), (max, per) => {
+      const s = flexScale(max, per);
+      const inRange = s.instances >= 1 && s.instances <= 1000 && s.perInstance >= 1 && s.perInstance <= 1000 && s.total === s.instances * s.perInstance && s.total <= max;
+      // Up to 1000 the cap is always met exactly without raising the per-instance share.
+      return inRange && (max > 1000 || (s.total === max && s.perInstance <= per));
+    }));
+  });
+
+  test("the throttles alarm watches Http429 on HTTP-triggered functions and is left out for the others", () => {
+    for (const f of [dev, staging, prod]) {
+      const webAlerts = (Object.values(resources(f.json, "azurerm_monitor_metric_alert")) as any[]).filter((m) => m.criteria[0].metric_namespace === "Microsoft.Web/sites");
+      expect(webAlerts.map((m) => m.criteria[0].metric_name)).toEqual(["Http429"]);
+      expect(webAlerts[0].scopes[0]).toMatch(/orders_fn-api_app/);
+    }
+  });
+
+  test("the provider-injected AzureWebJobsStorage is removed after every apply that changes the app, by the apply job's logged-in az", () => {
+    for (const f of [dev, prod]) {
+      const steps = resources(f.json, "terraform_data") as Record<string, any>;
+      expect(Object.keys(steps)).toHaveLength(apps(f.json).length);
+      for (const [address, a] of Object.entries(resources(f.json, "azurerm_function_app_flex_consumption")) as [string, any][]) {
+        const step = Object.values(steps).find((d: any) => d.lifecycle.replace_triggered_by.includes(`azurerm_function_app_flex_consumption.${address}`)) as any;
+        expect(step.provisioner).toEqual([{ "local-exec": { command: REMOVE_INJECTED_STORAGE_COMMAND, environment: { APP: `\${azurerm_function_app_flex_consumption.${address}.name}`, RG: expect.stringMatching(/azurerm_resource_group\..*\.name/), SUBSCRIPTION: (f.json.provider as any).azurerm[0].subscription_id } } }]);
+        expect(a.app_settings.AzureWebJobsStorage).toBeUndefined();
+      }
+    }
+    expect(REMOVE_INJECTED_STORAGE_COMMAND).toMatch(/^az functionapp config appsettings delete .*--setting-names AzureWebJobsStorage /);
+    // Wired: the reusable stack workflow logs in with azure/login before `terraform apply`, in the same job.
+    const wf: any = load(fs.readFileSync(path.join(__dirname, "..", "..", ".github", "workflows", "terraform-stack.yml"), "utf8"));
+    const job = Object.values(wf.jobs).find((j: any) => j.steps?.some((s: any) => /terraform .*apply/.test(s.run ?? ""))) as any;
+    const login = job.steps.findIndex((s: any) => String(s.uses ?? "").startsWith("azure/login@") && /azure/.test(String(s.if ?? "")));
+    const apply = job.steps.findIndex((s: any) => /terraform .*\bapply\b/.test(s.run ?? ""));
+    expect(login).toBeGreaterThanOrEqual(0);
+    expect(login).toBeLessThan(apply);
+  });
+});
+
+describe("AzureApiGateway ciphers (issue 13)", () => {
+  test("cipher flags only on classic tiers: none on Consumption, BasicV2, StandardV2", () => {
+    expect([dev, staging, prod].map((f) => [only(f.json, "azurerm_api_management").sku_name, only(f.json, "azurerm_api_management").security])).toEqual([["Consumption_0", undefined], ["BasicV2_1", undefined], ["StandardV2_1", undefined]]);
+    const classic = synthAzure("prod", (e) => { e.clouds.azure.apiManagementSku = "Standard_1"; }).json;
+    expect(only(classic, "azurerm_api_management").security).toEqual({ tls_rsa_with_aes128_cbc_sha_ciphers_enabled: false, tls_rsa_with_aes256_cbc_sha_ciphers_enabled: false });
+    expect(["Developer_1", "Basic_1", "Standard_2", "Premium_1", "BasicV2_1", "StandardV2_1", "PremiumV2_1", "Consumption_0"].map(apimSupportsCipherSettings)).toEqual([true, true, true, true, false, false, false, false]);
   });
 });

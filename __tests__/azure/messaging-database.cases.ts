@@ -1,7 +1,8 @@
 import { Problems } from "@polycloud/core";
-import { toEventGridFilter } from "@polycloud/azure";
+import fc from "fast-check";
+import { SERVICE_BUS_HOST_SETTINGS, parseServiceBusDuration, serviceBusDuration, toEventGridFilter } from "@polycloud/azure";
 import { find, only, resources } from "../helpers/synth";
-import { azureProblems, dev, prod, synthAzure, warnings } from "./shared";
+import { azureProblems, dev, globalNameOf, prod, staging, synthAzure, warnings } from "./shared";
 
 const roles = (json: any, role: string) => (Object.values(resources(json, "azurerm_role_assignment")) as any[]).filter((r) => r.role_definition_name === role);
 
@@ -12,14 +13,15 @@ describe("AzureQueue", () => {
   });
 
   test("a Premium namespace is private: endpoint in the endpoint subnet, privatelink zone, trusted services for Event Grid, VNet-integrated consumer", () => {
-    expect(only(prod.json, "azurerm_servicebus_namespace").network_rule_set).toEqual({ default_action: "Deny", public_network_access_enabled: false, trusted_services_allowed: true });
+    // "Allow": azurerm refuses "Deny" without IP or network rules once the namespace exists; public access is off anyway.
+    expect(only(prod.json, "azurerm_servicebus_namespace").network_rule_set).toEqual({ default_action: "Allow", public_network_access_enabled: false, trusted_services_allowed: true });
     const pe = only(prod.json, "azurerm_private_endpoint");
     expect(pe).toMatchObject({
       subnet_id: expect.stringMatching(/azurerm_subnet\.foundation_network_endpoint-subnet/),
       private_service_connection: { is_manual_connection: false, subresource_names: ["namespace"], private_connection_resource_id: expect.stringMatching(/servicebus_namespace/) },
       private_dns_zone_group: { private_dns_zone_ids: [expect.stringMatching(/foundation_network_servicebus-zone/)] },
     });
-    const worker = find(prod.json, "azurerm_function_app_flex_consumption", (a) => a.name === "orders-prod-worker");
+    const worker = find(prod.json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf("prod", "worker"));
     expect(worker.virtual_network_subnet_id).toMatch(/fn-subnet/);
     // Standard cannot close its public endpoint: no endpoint, no zone, no rule set.
     expect(resources(dev.json, "azurerm_private_endpoint")).toEqual({});
@@ -28,7 +30,7 @@ describe("AzureQueue", () => {
 
   test("producers of a private namespace are VNet-integrated too; a Standard namespace needs no VNet", () => {
     const noDb = (s: any) => { delete s.databases; s.queues.orders.producers = ["api"]; };
-    const api = (json: any, env: string) => find(json, "azurerm_function_app_flex_consumption", (a) => a.name === `orders-${env}-api`);
+    const api = (json: any, env: string) => find(json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf(env as "dev" | "prod", "api"));
     expect(api(synthAzure("prod", () => {}, noDb).json, "prod").virtual_network_subnet_id).toMatch(/fn-subnet/);
     expect(api(synthAzure("dev", () => {}, noDb).json, "dev").virtual_network_subnet_id).toBeUndefined();
   });
@@ -52,7 +54,8 @@ describe("AzureQueue", () => {
   });
 
   test("queue: max deliveries from the spec, expiry dead-lettered, lock covering the consumer timeout", () => {
-    expect(only(prod.json, "azurerm_servicebus_queue")).toMatchObject({ max_delivery_count: 5, lock_duration: "PT60S", dead_lettering_on_message_expiration: true, default_message_ttl: "PT345600S" });
+    // The canonical forms Service Bus returns (60 s, 4 days), so plans stay clean.
+    expect(only(prod.json, "azurerm_servicebus_queue")).toMatchObject({ max_delivery_count: 5, lock_duration: "PT1M", dead_lettering_on_message_expiration: true, default_message_ttl: "P4D" });
   });
 
   test("a consumer whose timeout exceeds the 5-minute lock is rejected", () => {
@@ -65,7 +68,7 @@ describe("AzureQueue", () => {
     const receiver = roles(prod.json, "Azure Service Bus Data Receiver");
     expect(receiver).toHaveLength(1);
     expect(receiver[0].scope).toMatch(/^\$\{azurerm_servicebus_queue\./);
-    const worker = find(prod.json, "azurerm_function_app_flex_consumption", (a) => a.name === "orders-prod-worker").app_settings;
+    const worker = find(prod.json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf("prod", "worker")).app_settings;
     expect(worker).toMatchObject({ QUEUE_ORDERS__fullyQualifiedNamespace: expect.stringMatching(/servicebus\.windows\.net$/), QUEUE_ORDERS__credential: "managedidentity", QUEUE_ORDERS__clientId: expect.stringMatching(/client_id/) });
     expect(JSON.stringify(worker)).not.toMatch(/SharedAccessKey|Endpoint=sb:/);
   });
@@ -172,9 +175,9 @@ describe("AzureDatabaseProxy", () => {
 
   test("prod has a CanNotDelete lock and prevent_destroy; dev can be torn down", () => {
     expect(only(prod.json, "azurerm_management_lock")).toMatchObject({ lock_level: "CanNotDelete", scope: expect.stringMatching(/postgresql_flexible_server/) });
-    expect(server.lifecycle).toEqual({ prevent_destroy: true });
+    expect(server.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: ["zone", "high_availability[0].standby_availability_zone"] });
     expect(resources(dev.json, "azurerm_management_lock")).toEqual({});
-    expect(only(dev.json, "azurerm_postgresql_flexible_server").lifecycle).toBeUndefined();
+    expect(only(dev.json, "azurerm_postgresql_flexible_server").lifecycle).toEqual({ ignore_changes: ["zone", "high_availability[0].standby_availability_zone"] });
   });
 
   test("Burstable is rejected unless the environment accepts no pooling, then warns and skips PgBouncer", () => {
@@ -183,5 +186,48 @@ describe("AzureDatabaseProxy", () => {
     );
     expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/Burstable, which cannot run PgBouncer/));
     expect((Object.values(resources(dev.json, "azurerm_postgresql_flexible_server_configuration")) as any[]).map((c) => c.name)).toEqual(["require_secure_transport"]);
+  });
+});
+
+describe("Service Bus durations, redelivery spacing and Event Grid delivery (issue 13)", () => {
+  test("durations in the canonical form Service Bus returns", () => {
+    const cases: [number, string][] = [[0, "PT0S"], [30, "PT30S"], [60, "PT1M"], [90, "PT1M30S"], [300, "PT5M"], [3600, "PT1H"], [3661, "PT1H1M1S"], [86400, "P1D"], [90061, "P1DT1H1M1S"], [345600, "P4D"], [1209600, "P14D"], [86460, "P1DT1M"]];
+    expect(cases.map(([s]) => serviceBusDuration(s))).toEqual(cases.map(([, iso]) => iso));
+    expect(() => serviceBusDuration(1.5)).toThrow(/not a whole number of seconds/);
+    // Round trip, and never a non-canonical spelling (no zero parts, no seconds ≥ 60 and so on).
+    fc.assert(fc.property(fc.integer({ min: 0, max: 10 * 365 * 86400 }), (s) => {
+      const iso = serviceBusDuration(s);
+      return parseServiceBusDuration(iso) === s && !/(^|[^0-9])0[DHMS]/.test(iso.replace(/^PT0S$/, "")) && !/(\d{2,}H)/.test(iso.replace(/([2-9]\d|1\d|\d)H/, "")) && /^P(\d+D)?(T(\d+H)?(\d+M)?(\d+S)?)?$/.test(iso);
+    }));
+    expect(parseServiceBusDuration("P1M")).toBeNaN();
+    for (const f of [dev, staging, prod]) {
+      const q = only(f.json, "azurerm_servicebus_queue");
+      expect(serviceBusDuration(parseServiceBusDuration(q.lock_duration))).toBe(q.lock_duration);
+      expect(serviceBusDuration(parseServiceBusDuration(q.default_message_ttl))).toBe(q.default_message_ttl);
+    }
+  });
+
+  test("the consumer's Service Bus trigger settings and redelivery spacing are explicit app settings, and the missing host backoff is warned about", () => {
+    const worker = find(prod.json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf("prod", "worker")).app_settings;
+    const queue = only(prod.json, "azurerm_servicebus_queue");
+    expect(worker).toMatchObject({
+      [SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]: "1",
+      [SERVICE_BUS_HOST_SETTINGS.maxConcurrentSessions]: "1",
+      [SERVICE_BUS_HOST_SETTINGS.maxMessageBatchSize]: expect.stringMatching(/^\d+$/),
+      [SERVICE_BUS_HOST_SETTINGS.prefetchCount]: "0",
+      // What SQS waits on AWS: the resolved visibility timeout (the 60 s consumer timeout × 6).
+      PLATFORM_QUEUE_ORDERS_RETRY_DELAY_SECONDS: "360",
+      PLATFORM_QUEUE_ORDERS_MAX_DELIVERIES: String(queue.max_delivery_count),
+    });
+    expect(warnings(prod.stack)).toContainEqual(expect.stringMatching(/AzureQueue\(orders\): property 'visibilityTimeoutSeconds' \(360 s between deliveries on AWS\) is not enforced by Azure/));
+  });
+
+  test("Event Grid reaches the private namespace the documented way: the topic's identity delivers, holds Data Sender on the queue, and trusted services pass the firewall", () => {
+    const ns = only(prod.json, "azurerm_servicebus_namespace");
+    expect(ns).toMatchObject({ public_network_access_enabled: false, network_rule_set: { trusted_services_allowed: true, public_network_access_enabled: false } });
+    const toQueue = (Object.values(resources(prod.json, "azurerm_eventgrid_event_subscription")) as any[]).filter((s) => s.service_bus_queue_endpoint_id);
+    expect(toQueue.length).toBeGreaterThan(0);
+    for (const s of toQueue) expect(s.delivery_identity).toEqual({ type: "SystemAssigned" });
+    expect(roles(prod.json, "Azure Service Bus Data Sender").filter((r) => /eventgrid_topic.*identity\.0\.principal_id|identity\[0\]\.principal_id/.test(r.principal_id) || /eventgrid_topic/.test(r.principal_id))).not.toHaveLength(0);
   });
 });

@@ -1,5 +1,5 @@
 import { ConformanceContext } from "@polycloud/core";
-import { AZURE_CAPABILITIES } from "@polycloud/azure";
+import { AZURE_CAPABILITIES, SERVICE_BUS_HOST_SETTINGS, subscriptionSuffix } from "@polycloud/azure";
 import { referenceService } from "../../stacks/reference-service";
 import { envByName } from "../helpers/synth";
 import { allStacks } from "../helpers/all-stacks";
@@ -9,7 +9,9 @@ const env = envByName("prod");
 const service = referenceService(env);
 const prod: ConformanceContext = { json: allStacks()["prod-azure"], service, env };
 const first = (json: any, type: string) => Object.values(json.resource[type])[0] as any;
-const named = (json: any, type: string, name: string) => Object.values(json.resource[type]).find((r: any) => r.name === name) as any;
+// Globally unique names carry the subscription suffix.
+const suffix = subscriptionSuffix(env.clouds.azure!.subscriptionId);
+const named = (json: any, type: string, name: string) => Object.values(json.resource[type]).find((r: any) => r.name === name || r.name === `${name}-${suffix}`) as any;
 
 const cases: [string, (json: any) => void][] = [
   ["function.runtime", (j) => (first(j, "azurerm_function_app_flex_consumption").runtime_version = "18")],
@@ -22,6 +24,9 @@ const cases: [string, (json: any) => void][] = [
   ["function.tracing", (j) => delete first(j, "azurerm_function_app_flex_consumption").site_config.application_insights_connection_string],
   ["function.secrets", (j) => delete named(j, "azurerm_function_app_flex_consumption", "orders-prod-api").app_settings.PAYMENT_API_KEY_SECRET_NAME],
   ["function.concurrency", (j) => (named(j, "azurerm_function_app_flex_consumption", "orders-prod-api").maximum_instance_count = 1000)],
+  ["function.concurrency", (j) => (named(j, "azurerm_function_app_flex_consumption", "orders-prod-worker").http_concurrency = 16)],
+  ["function.concurrency", (j) => (named(j, "azurerm_function_app_flex_consumption", "orders-prod-worker").app_settings[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls] = "16")],
+  ["function.identity", (j) => delete j.resource.terraform_data],
   ["function.warmInstances", (j) => delete named(j, "azurerm_function_app_flex_consumption", "orders-prod-api").always_ready],
   ["function.asyncFailure", (j) => (first(j, "azurerm_servicebus_queue").dead_lettering_on_message_expiration = false)],
   ["gateway.routes", (j) => (first(j, "azurerm_api_management_api_operation").url_template = "/other")],

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { guard, main } from "../../scripts/plan-guard";
 import { parsePlan } from "../../scripts/plan/plan-json";
 
-/** The destroy guard on fixture plans (real offline plans: terraform/aws-offline-plan.test.ts). */
+/** The destroy guard on fixture plans (real offline plans: terraform/offline-terraform.test.ts). */
 const fixture = (name: string) => path.join(__dirname, "fixtures", "plans", name);
 const load = (name: string) => ({ stack: name.replace(/\.json$/, ""), plan: parsePlan(fs.readFileSync(fixture(name), "utf8"), name) });
 

@@ -8,7 +8,7 @@ import { SUMMARY_MARKER, renderMarkdown, stackNameFromPath, summarizePlan } from
 
 /**
  * The plan summary over fixture plans that replace and destroy databases. The same tool over a
- * real `terraform show -json` of dev-aws is tested in __tests__/terraform/aws-offline-plan.test.ts,
+ * real `terraform show -json` of dev-aws is tested in __tests__/terraform/offline-terraform.test.ts,
  * which already plans every AWS stack once (when terraform and the provider mirror exist).
  */
 const FIXTURES = path.join(__dirname, "fixtures", "plans");

@@ -123,3 +123,50 @@ export function terraform(bin: string, cwd: string, args: string[]): string {
     maxBuffer: 256 * 1024 * 1024,
   });
 }
+
+/**
+ * The folder with the azurerm provider builds (`terraform-providers/install.sh`): POLYCLOUD_SHARED_DIR
+ * if set, else `shared/` next to the repository or next to one of its parents (a worktree lives
+ * deeper than the main checkout). Undefined when none is found.
+ */
+export function findSharedProviders(repoRoot: string = path.resolve(__dirname, "..", "..")): string | undefined {
+  const fromEnv = process.env.POLYCLOUD_SHARED_DIR;
+  const candidates = fromEnv ? [fromEnv] : [];
+  let dir = path.resolve(repoRoot);
+  // The compiled copy runs from dist/scripts/terraform: start at the repository either way.
+  for (let i = 0; i < 5; i++) {
+    candidates.push(path.join(path.dirname(dir), "shared"));
+    if (path.dirname(dir) === dir) break;
+    dir = path.dirname(dir);
+  }
+  for (const shared of candidates) {
+    const providers = path.join(shared, "terraform-providers");
+    if (fs.existsSync(path.join(providers, "install.sh"))) return providers;
+  }
+  return undefined;
+}
+
+/** A cache folder outside the repository for provider mirrors and schemas (POLYCLOUD_TF_CACHE overrides). */
+export function terraformCacheDir(): string {
+  const dir = process.env.POLYCLOUD_TF_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "polycloud-terraform");
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Unpacks azurerm `version` from the shared folder into `mirror` (idempotent, hash-checked by install.sh). */
+export function installAzurerm(providers: string, mirror: string, version: string): string {
+  return execFileSync("bash", [path.join(providers, "install.sh"), mirror, version], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+}
+
+/**
+ * Copies a synthesized Azure stack for an offline run: no remote backend. Provider settings stay
+ * as synthesized (validate needs no credentials), so the pinned provider version is what runs.
+ */
+export function prepareAzureOfflineCopy(stackDir: string, into: string): string {
+  fs.cpSync(stackDir, into, { recursive: true });
+  const file = path.join(into, "cdk.tf.json");
+  const json = JSON.parse(fs.readFileSync(file, "utf8"));
+  delete json.terraform.backend;
+  fs.writeFileSync(file, JSON.stringify(json, null, 1));
+  return into;
+}

@@ -42,10 +42,14 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
   const queues: Record<string, QueueBehaviour> = {};
   for (const [key, items] of byComponent(R, "azurerm_servicebus_queue")) {
     const [address, q] = items[0];
-    const consumer = [...apps].find(([, [[, app]]]) => Object.values(app.app_settings ?? {}).some((v) => refOf(v)?.address === address))?.[0];
+    // The consumer holds the trigger connection (QUEUE_<X>__fullyQualifiedNamespace) next to QUEUE_<X>_NAME
+    // naming this queue; producers only hold the name.
+    const consumer = [...apps].find(([, [[, app]]]) => Object.entries<string>(app.app_settings ?? {}).some(([k, v]) =>
+      refOf(v)?.address === address && /_NAME$/.test(k) && `${k.slice(0, -"_NAME".length)}__fullyQualifiedNamespace` in (app.app_settings ?? {})))?.[0];
     queues[key.slice("queue:".length)] = {
       deliveryAttempts: q.max_delivery_count ?? 10,
-      // An abandoned message is redelivered at once unless the trigger delays its settlement.
+      // An abandoned message is redelivered at once: Service Bus and the Functions host add no delay
+      // (a PLATFORM_QUEUE_<ID>_RETRY_DELAY_SECONDS setting asks the consumer's code to wait itself).
       retrySpacingSeconds: 0,
       maxConsumerConcurrency: consumer ? functions[consumer.slice("function:".length)].maxConcurrency : null,
       retentionSeconds: durationSeconds(q.default_message_ttl ?? "P14D"),

@@ -1,7 +1,9 @@
 import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, envVarPart, resourcesOfType, fails, block } from "@polycloud/core";
 import { FLEX_RUNTIMES, RATE_LIMIT_PERIOD_SECONDS } from "./limits";
-import { FLEX_PACKAGE_BLOB, flexMemory, hhmmss } from "./function";
+import { FLEX_PACKAGE_BLOB, REMOVE_INJECTED_STORAGE_COMMAND, flexMemory, hhmmss } from "./function";
 import { urlTemplate } from "./gateway";
+import { globalName } from "./names";
+import { SERVICE_BUS_HOST_SETTINGS, parseServiceBusDuration } from "./queue";
 
 /* Conformance checks over a synthesized Azure stack of a service: the Azure column of the parity table. */
 
@@ -10,13 +12,20 @@ const all = resourcesOfType;
 const namer = (c: ConformanceContext) => new Namer(c.service.name, c.env.name);
 const one = block;
 const apps = (c: ConformanceContext) => all(c, "azurerm_function_app_flex_consumption");
-const app = (c: ConformanceContext, id: string) => apps(c).find((a) => a.name === namer(c).name(NAME_RULES.azure.functionApp, id));
+const app = (c: ConformanceContext, id: string) => apps(c).find((a) => a.name === globalName(namer(c), c.env.clouds.azure?.subscriptionId ?? "", NAME_RULES.azure.functionApp, id));
 const roles = (c: ConformanceContext, role: string) => all(c, "azurerm_role_assignment").filter((r) => r.role_definition_name === role);
 const consumption = (c: ConformanceContext) => (c.env.clouds.azure?.apiManagementSku ?? "Consumption_0").startsWith("Consumption");
 const alertMetrics = (c: ConformanceContext) => all(c, "azurerm_monitor_metric_alert").map((a) => `${one(a.criteria).metric_name}|${JSON.stringify(one(a.criteria).dimension ?? [])}|${a.scopes}`);
 
 function perFunction(c: ConformanceContext, check: (id: string, a: R | undefined, spec: ReturnType<typeof resolveFunction>) => string[]): string[] {
   return Object.entries(c.service.functions).flatMap(([id, f]) => check(id, app(c, id), resolveFunction(f)).map((m) => `function ${id}: ${m}`));
+}
+/** The app has the post-apply step that deletes the provider-injected AzureWebJobsStorage, re-run whenever the app changes. */
+function hostStorageFixed(c: ConformanceContext, a: R | undefined): boolean {
+  if (!a) return false;
+  const address = Object.entries(c.json.resource?.azurerm_function_app_flex_consumption ?? {}).find(([, r]) => r === a)?.[0];
+  return all(c, "terraform_data").some((d) => (d.lifecycle?.replace_triggered_by ?? []).includes(`azurerm_function_app_flex_consumption.${address}`)
+    && (d.provisioner ?? []).some((p: R) => p["local-exec"]?.command === REMOVE_INJECTED_STORAGE_COMMAND));
 }
 const policies = (c: ConformanceContext) => [...all(c, "azurerm_api_management_api_policy"), ...all(c, "azurerm_api_management_api_operation_policy")].map((p) => String(p.xml_content));
 
@@ -39,10 +48,11 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     check: (c) => perFunction(c, (_id, a, s) => fails([a?.app_settings?.AzureFunctionsJobHost__functionTimeout === hhmmss(s.timeoutSeconds), `functionTimeout ${a?.app_settings?.AzureFunctionsJobHost__functionTimeout}`])),
   },
   "function.identity": {
-    mode: "native", realisedBy: "azurerm_user_assigned_identity per function, also for host storage (its own account) and telemetry; role assignments scoped to one queue, topic, vault, container or account",
+    mode: "native", realisedBy: "azurerm_user_assigned_identity per function, also for host storage (its own account; the provider-injected AzureWebJobsStorage removed after every apply that changes the app) and telemetry; role assignments scoped to one queue, topic, vault, container or account",
     check: (c) => perFunction(c, (_id, a) => fails(
       [one(a?.identity).type === "UserAssigned", "no user-assigned identity"],
       [a?.app_settings?.AzureWebJobsStorage__credential === "managedidentity" && a?.app_settings?.AzureWebJobsStorage === undefined, "host storage not identity-based"],
+      [hostStorageFixed(c, a), "no post-apply removal of the injected AzureWebJobsStorage"],
     ))
       .concat(all(c, "azurerm_role_assignment").filter((r) => /^(Owner|Contributor)$/.test(r.role_definition_name) || /^\/subscriptions\/[^/]+$/.test(String(r.scope))).map((r) => `broad role ${r.role_definition_name} on ${r.scope}`)),
   },
@@ -64,8 +74,11 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     ))).concat(fails([Object.values(c.service.functions).every((f) => !Object.keys(f.secrets ?? {}).length) || roles(c, "Key Vault Secrets User").length > 0, "no Key Vault Secrets User"])),
   },
   "function.concurrency": {
-    mode: "different", realisedBy: "maximum_instance_count × http_concurrency", note: "the cap is instances × per-instance concurrency",
-    check: (c) => perFunction(c, (_id, a, s) => s.maxConcurrency === undefined ? [] : fails([a?.maximum_instance_count === Math.ceil(s.maxConcurrency / s.perInstanceConcurrency), `maximum_instance_count ${a?.maximum_instance_count}`])),
+    mode: "different", realisedBy: "maximum_instance_count × http_concurrency (and the Service Bus trigger's maxConcurrentCalls)", note: "the cap is instances × per-instance concurrency",
+    check: (c) => perFunction(c, (_id, a, s) => s.maxConcurrency === undefined ? [] : fails(
+      [a?.maximum_instance_count * a?.http_concurrency === s.maxConcurrency, `maximum_instance_count ${a?.maximum_instance_count} × http_concurrency ${a?.http_concurrency}`],
+      [a?.app_settings?.[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls] === undefined || Number(a.app_settings[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]) === a.http_concurrency, `maxConcurrentCalls ${a?.app_settings?.[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]}`],
+    )),
   },
   "function.warmInstances": {
     mode: "native", realisedBy: "always_ready instance_count",
@@ -126,7 +139,7 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     check: (c) => Object.entries(c.service.queues ?? {}).flatMap(([id, q]) => {
       const timeout = resolveFunction(c.service.functions[q.consumer]).timeoutSeconds;
       const queue = all(c, "azurerm_servicebus_queue").find((x) => x.name === namer(c).name(NAME_RULES.azure.generic, id));
-      const lock = Number(String(queue?.lock_duration ?? "").replace(/^PT(\d+)S$/, "$1"));
+      const lock = parseServiceBusDuration(String(queue?.lock_duration ?? ""));
       return fails([lock >= Math.min(timeout, 300) && lock <= 300, `queue ${id}: lock ${queue?.lock_duration}`]);
     }),
   },
@@ -218,12 +231,12 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     },
   },
   "alarms.components": {
-    mode: "native", realisedBy: "azurerm_monitor_metric_alert: App Insights failures/duration, Http5xx, APIM Requests 5XX/Duration, ActiveMessages, DeadletteredMessages, DeadLetteredCount, DeliveryAttemptFailCount, active_connections, cpu_percent, client_connections_waiting",
+    mode: "native", realisedBy: "azurerm_monitor_metric_alert: App Insights failures/duration, Http429 (HTTP-triggered functions), APIM Requests 5XX/Duration, ActiveMessages, DeadletteredMessages, DeadLetteredCount, DeliveryAttemptFailCount, active_connections, cpu_percent, client_connections_waiting",
     check: (c) => {
       const m = alertMetrics(c);
       const has = (metric: string) => m.some((x) => x.startsWith(`${metric}|`));
       return fails(
-        [Object.keys(c.service.functions).every((id) => m.some((x) => x.startsWith("requests/failed|") && x.includes(namer(c).name(NAME_RULES.azure.functionApp, id)))), "function without failure alert"],
+        [Object.keys(c.service.functions).every((id) => m.some((x) => x.startsWith("requests/failed|") && x.includes(globalName(namer(c), c.env.clouds.azure?.subscriptionId ?? "", NAME_RULES.azure.functionApp, id)))), "function without failure alert"],
         [!Object.keys(c.service.gateways ?? {}).length || has("Requests"), "no gateway alert"],
         [!Object.keys(c.service.queues ?? {}).length || has("DeadletteredMessages"), "no dead-letter alert"],
         [!Object.keys(c.service.buses ?? {}).length || has("DeadLetteredCount"), "no Event Grid dead-letter alert"],

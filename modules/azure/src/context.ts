@@ -1,4 +1,4 @@
-import { AzureEnvironmentSpec, EnvironmentConfig, Namer, TagMap, resolveThresholds } from "@polycloud/core";
+import { AzureEnvironmentSpec, EnvironmentConfig, NameRule, Namer, TagMap, resolveThresholds } from "@polycloud/core";
 import { ApplicationInsights } from "@cdktf/provider-azurerm/lib/application-insights";
 import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
 import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
@@ -14,6 +14,8 @@ export interface AzureContext {
   readonly spec: AzureEnvironmentSpec;
   readonly location: string;
   readonly namer: Namer;
+  /** Names in a global DNS namespace, with the subscription suffix (see `globalName`). */
+  readonly globalName: (rule: NameRule, ...parts: string[]) => string;
   readonly tags: TagMap;
   readonly resourceGroup: ResourceGroup;
   readonly client: DataAzurermClientConfig;

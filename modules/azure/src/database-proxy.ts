@@ -56,7 +56,7 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     const maxConnections = burstable ? 50 : size.maxConnections;
 
     this.server = new PostgresqlFlexibleServer(this, "server", {
-      name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "pg"),
+      name: ctx.globalName(NAME_RULES.azure.generic, logicalId, "pg"),
       resourceGroupName: rg.name,
       location: rg.location,
       version: spec.postgresVersion,
@@ -72,6 +72,8 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
       highAvailability: prod && !burstable ? { mode: "ZoneRedundant" } : undefined,
       zone: "1",
       dependsOn: ctx.network.dnsLink ? [ctx.network.dnsLink] : undefined,
+      // After a failover Azure reports the primary in the other zone; applying "1" again would fail or fail back.
+      lifecycle: { ignoreChanges: ["zone", "high_availability[0].standby_availability_zone"] },
     });
     // The deploying identity administers the server through Entra ID; functions get roles via migrations.
     new PostgresqlFlexibleServerActiveDirectoryAdministrator(this, "admin", {

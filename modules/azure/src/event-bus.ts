@@ -73,7 +73,8 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
     this.problems = new Problems(`AzureEventBus(${logicalId})`);
     const rg = ctx.resourceGroup;
     this.topic = new EventgridTopic(this, "topic", {
-      name: ctx.namer.name(NAME_RULES.azure.generic, logicalId),
+      // The endpoint <name>.<region>-1.eventgrid.azure.net is unique per region: subscription suffix.
+      name: ctx.globalName(NAME_RULES.azure.generic, logicalId),
       resourceGroupName: rg.name,
       location: rg.location,
       inputSchema: "CloudEventSchemaV1_0",
@@ -112,7 +113,7 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
     const archiveDays = spec.archiveRetentionDays ?? ctx.env.retention?.archiveDays ?? 0;
     if (archiveDays > 0) {
       const archive = new StorageQueue(this, "archive-queue", { name: `${logicalId}-archive`.toLowerCase().replace(/[^a-z0-9-]/g, "-"), storageAccountId: ctx.storage.id });
-      const writer = new RoleAssignment(this, "archive-writer", { scope: archive.resourceManagerId, roleDefinitionName: "Storage Queue Data Message Sender", principalId: principal, principalType: "ServicePrincipal" });
+      const writer = new RoleAssignment(this, "archive-writer", { scope: archive.id, roleDefinitionName: "Storage Queue Data Message Sender", principalId: principal, principalType: "ServicePrincipal" });
       new EventgridEventSubscription(this, "archive", {
         name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "archive"),
         scope: this.topic.id,

@@ -1,6 +1,6 @@
 import { Aspects, AzurermBackend, LocalBackend, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { AzureEnvironmentSpec, EnvironmentConfig, NAME_RULES, Namer, TagMap, protectStatefulResources, resolveThresholds } from "@polycloud/core";
+import { AzureEnvironmentSpec, EnvironmentConfig, NAME_RULES, NameRule, Namer, TagMap, protectStatefulResources, resolveThresholds } from "@polycloud/core";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { ApplicationInsights } from "@cdktf/provider-azurerm/lib/application-insights";
 import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
@@ -9,7 +9,8 @@ import { LogAnalyticsWorkspace } from "@cdktf/provider-azurerm/lib/log-analytics
 import { MonitorActionGroup } from "@cdktf/provider-azurerm/lib/monitor-action-group";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { AzureContext } from "./context";
-import { insightsRetention } from "./limits";
+import { AZURERM_PROVIDER_VERSION, EXTRA_RESOURCE_PROVIDERS, insightsRetention } from "./limits";
+import { globalName } from "./names";
 import { AzureNetwork } from "./network";
 import { secureStorageAccount } from "./storage";
 import { AzureTagsAspect } from "./tags-aspect";
@@ -38,7 +39,12 @@ export function configureAzureStack(scope: TerraformStack, env: EnvironmentConfi
     tenantId: spec.tenantId,
     features: [{ keyVault: [{ purgeSoftDeleteOnDestroy: false, recoverSoftDeletedKeyVaults: true }] }],
     storageUseAzuread: true,
+    // Flex Consumption VNet integration needs Microsoft.App, which azurerm's own registration set lacks.
+    resourceProvidersToRegister: [...EXTRA_RESOURCE_PROVIDERS],
   });
+  // The 4.55 bindings declare their own version; the stacks run with the pinned provider instead
+  // (its schemas for the resource types used are compared with 4.55's by a test).
+  scope.addOverride("terraform.required_providers.azurerm", { source: "hashicorp/azurerm", version: AZURERM_PROVIDER_VERSION });
   if (spec.backend) {
     new AzurermBackend(scope, {
       resourceGroupName: spec.backend.resourceGroupName,
@@ -69,6 +75,7 @@ export class AzureFoundation extends Construct {
     const spec: AzureEnvironmentSpec = props.env.clouds.azure ?? { subscriptionId: "", tenantId: "", location: "", budgetStartDate: "" };
     const namer = new Namer(props.serviceName, props.env.name);
     const prod = props.env.deletionProtection;
+    const global = (rule: NameRule, ...parts: string[]) => globalName(namer, spec.subscriptionId, rule, ...parts);
 
     const resourceGroup = new ResourceGroup(this, "rg", { name: namer.name(NAME_RULES.azure.resourceGroup, "rg"), location: spec.location });
     const client = new DataAzurermClientConfig(this, "client", {});
@@ -98,9 +105,9 @@ export class AzureFoundation extends Construct {
       location: "global",
       emailReceiver: (props.env.alarms?.recipients ?? []).map((email, i) => ({ name: `email-${i}`, emailAddress: email, useCommonAlertSchema: true })),
     });
-    const storage = secureStorageAccount(this, "storage", { name: namer.name(NAME_RULES.azure.storageAccount, "fn"), resourceGroup, prod });
+    const storage = secureStorageAccount(this, "storage", { name: global(NAME_RULES.azure.storageAccount, "fn"), resourceGroup, prod });
     const vault = new KeyVault(this, "vault", {
-      name: namer.name(NAME_RULES.azure.keyVault, "kv"),
+      name: global(NAME_RULES.azure.keyVault, "kv"),
       resourceGroupName: resourceGroup.name,
       location: resourceGroup.location,
       tenantId: spec.tenantId,
@@ -112,7 +119,7 @@ export class AzureFoundation extends Construct {
     });
     const network = new AzureNetwork(this, "network", { spec, namer, resourceGroup });
     this.context = {
-      env: props.env, spec, location: spec.location, namer, tags: props.tags, resourceGroup, client, workspace, insights,
+      env: props.env, spec, location: spec.location, namer, globalName: global, tags: props.tags, resourceGroup, client, workspace, insights,
       actionGroup, storage, vault, network, thresholds: resolveThresholds(props.env.alarms?.thresholds),
     };
   }

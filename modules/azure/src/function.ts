@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Annotations, AssetType, Lazy, TerraformAsset } from "cdktf";
+import { Annotations, AssetType, DataResource, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, packageFolder } from "@polycloud/core";
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
@@ -13,7 +13,7 @@ import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container"
 import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
 import { createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
-import { FLEX_MEMORY_MB, FLEX_RUNTIMES } from "./limits";
+import { FLEX_DEFAULT_INSTANCES, FLEX_MAX_INSTANCES, FLEX_MEMORY_MB, FLEX_RUNTIMES } from "./limits";
 import { secureStorageAccount } from "./storage";
 
 export interface AzureFunctionProps {
@@ -30,6 +30,10 @@ export interface AzureFunctionProps {
   readonly httpTriggered?: boolean;
 }
 
+/** The post-apply step that deletes the provider-injected `AzureWebJobsStorage` (arguments from the environment). */
+export const REMOVE_INJECTED_STORAGE_COMMAND =
+  'az functionapp config appsettings delete --subscription "$SUBSCRIPTION" --resource-group "$RG" --name "$APP" --setting-names AzureWebJobsStorage --only-show-errors --output none';
+
 /** Flex Consumption loads the package from this blob of the deployment container. */
 export const FLEX_PACKAGE_BLOB = "released-package.zip";
 
@@ -37,6 +41,39 @@ export const FLEX_PACKAGE_BLOB = "released-package.zip";
 export function hhmmss(seconds: number): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${p(Math.floor(seconds / 3600))}:${p(Math.floor((seconds % 3600) / 60))}:${p(seconds % 60)}`;
+}
+
+/** How a function's concurrency is realised on Flex Consumption. */
+export interface FlexScale {
+  /** `maximum_instance_count`. */
+  readonly instances: number;
+  /** Concurrent invocations per instance: `http_concurrency` and the Service Bus trigger's `maxConcurrentCalls`. */
+  readonly perInstance: number;
+  /** instances × perInstance: the spec's cap when it has one. */
+  readonly total: number;
+}
+
+/**
+ * Instances × per-instance concurrency for a spec. With a cap, the per-instance concurrency is
+ * the largest value up to the spec's that divides the cap with at most 1000 instances, so
+ * instances × per-instance equals the cap exactly (a cap of 7 with 2 per instance becomes 7 × 1; a cap
+ * beyond 1000 instances raises the per-instance share instead, 2000 × 1 becoming 1000 × 2).
+ * Without a cap, Flex's default of 100 instances stays.
+ */
+export function flexScale(maxConcurrency: number | undefined, perInstance: number): FlexScale {
+  const per = Math.max(1, Math.min(perInstance, FLEX_MAX_INSTANCES.max));
+  if (maxConcurrency === undefined) return { instances: FLEX_DEFAULT_INSTANCES, perInstance: per, total: FLEX_DEFAULT_INSTANCES * per };
+  for (let p = Math.min(per, maxConcurrency); p >= 1; p--) {
+    if (maxConcurrency % p === 0 && maxConcurrency / p <= FLEX_MAX_INSTANCES.max) return { instances: maxConcurrency / p, perInstance: p, total: maxConcurrency };
+  }
+  // A cap above 1000 instances' worth: raise per-instance concurrency to an exact split if one exists.
+  for (let p = per + 1; p <= FLEX_MAX_INSTANCES.max; p++) {
+    if (maxConcurrency % p === 0 && maxConcurrency / p <= FLEX_MAX_INSTANCES.max) return { instances: maxConcurrency / p, perInstance: p, total: maxConcurrency };
+  }
+  // No exact split (a large prime): the closest product below the cap.
+  const instances = FLEX_MAX_INSTANCES.max;
+  const p = Math.max(1, Math.floor(maxConcurrency / instances));
+  return { instances, perInstance: p, total: instances * p };
 }
 
 /** Flex Consumption memory for a spec memory: 2048 or 4096 MB (rounded up, with a warning). */
@@ -75,6 +112,10 @@ export class AzureFunction extends Construct implements PlatformFunction {
   /** The host's own storage (AzureWebJobsStorage), reached with the identity. */
   readonly hostStorage: StorageAccount;
   readonly alarms: AlarmInfo[] = [];
+  /** Instances × per-instance concurrency (the spec's cap when it has one). */
+  readonly scale: FlexScale;
+  /** Removes the provider-injected `AzureWebJobsStorage` after every apply that touches the app. */
+  readonly hostStorageFix: DataResource;
   private readonly settings: Record<string, string>;
   private subnet?: string;
   private readonly ctx: AzureContext;
@@ -85,12 +126,17 @@ export class AzureFunction extends Construct implements PlatformFunction {
     this.ctx = ctx;
     this.logicalId = props.logicalId;
     this.spec = spec;
-    this.functionName = ctx.namer.name(NAME_RULES.azure.functionApp, props.logicalId);
+    this.functionName = ctx.globalName(NAME_RULES.azure.functionApp, props.logicalId);
     const rg = ctx.resourceGroup;
 
     const memory = flexMemory(spec.memoryMb) ?? 4096;
     if (memory !== spec.memoryMb && spec.memoryMb <= 4096) {
       Annotations.of(this).addWarning(`AzureFunction(${props.logicalId}): property 'memoryMb' = ${spec.memoryMb} is rounded up to ${memory} MB, the nearest Flex Consumption instance size (2048 or 4096).`);
+    }
+
+    this.scale = flexScale(spec.maxConcurrency, spec.perInstanceConcurrency);
+    if (spec.maxConcurrency !== undefined && (this.scale.perInstance !== spec.perInstanceConcurrency || this.scale.total !== spec.maxConcurrency)) {
+      Annotations.of(this).addWarning(`AzureFunction(${props.logicalId}): property 'concurrency' (max ${spec.maxConcurrency}, perInstance ${spec.perInstanceConcurrency}) runs as ${this.scale.instances} instances × ${this.scale.perInstance} per instance = ${this.scale.total}, the nearest exact split of the cap on Flex Consumption (1..${FLEX_MAX_INSTANCES.max} instances).`);
     }
 
     this.identity = new UserAssignedIdentity(this, "identity", { name: `${this.functionName}-id`, resourceGroupName: rg.name, location: rg.location });
@@ -110,7 +156,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
     // Telemetry is sent with the identity (APPLICATIONINSIGHTS_AUTHENTICATION_STRING), not the instrumentation key.
     new RoleAssignment(this, "metrics", { scope: ctx.insights.id, roleDefinitionName: "Monitoring Metrics Publisher", principalId: this.identity.principalId, principalType: "ServicePrincipal" });
     this.hostStorage = secureStorageAccount(this, "host-storage", {
-      name: ctx.namer.name(NAME_RULES.azure.storageAccount, props.logicalId, "host"),
+      name: ctx.globalName(NAME_RULES.azure.storageAccount, props.logicalId, "host"),
       resourceGroup: rg,
       prod: ctx.env.deletionProtection,
     });
@@ -127,6 +173,11 @@ export class AzureFunction extends Construct implements PlatformFunction {
       AzureWebJobsStorage__credential: "managedidentity",
       AzureWebJobsStorage__clientId: this.identity.clientId,
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${this.identity.clientId};Authorization=AAD`,
+      // The concurrency contract, explicit and readable back from the synthesized JSON: per-instance
+      // concurrency is fixed (dynamic concurrency would raise it), instances are maximum_instance_count.
+      AzureFunctionsJobHost__concurrency__dynamicConcurrencyEnabled: "false",
+      PLATFORM_MAX_INSTANCES: String(this.scale.instances),
+      PLATFORM_PER_INSTANCE_CONCURRENCY: String(this.scale.perInstance),
     };
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const secretName = props.secretNames?.[secretId];
@@ -171,8 +222,9 @@ export class AzureFunction extends Construct implements PlatformFunction {
       storageAuthenticationType: "UserAssignedIdentity",
       storageUserAssignedIdentityId: this.identity.id,
       instanceMemoryInMb: memory,
-      maximumInstanceCount: spec.maxConcurrency ? Math.max(1, Math.ceil(spec.maxConcurrency / spec.perInstanceConcurrency)) : 100,
-      httpConcurrency: spec.perInstanceConcurrency > 1 ? spec.perInstanceConcurrency : undefined,
+      maximumInstanceCount: this.scale.instances,
+      // Always set: left out, the platform default (not the spec) decides per-instance HTTP concurrency.
+      httpConcurrency: this.scale.perInstance,
       alwaysReady: spec.minWarmInstances > 0 ? [{ name: props.httpTriggered ? "http" : `function:${props.logicalId}`, instanceCount: spec.minWarmInstances }] : undefined,
       identity: { type: "UserAssigned", identityIds: [this.identity.id] },
       appSettings: Lazy.anyValue({ produce: () => this.settings }) as any,
@@ -197,12 +249,32 @@ export class AzureFunction extends Construct implements PlatformFunction {
         threshold: Math.round((spec.timeoutSeconds * 1000 * t.functionDurationP99PercentOfTimeout) / 100),
         description: `${this.functionName} slowest request above ${t.functionDurationP99PercentOfTimeout}% of its ${spec.timeoutSeconds}s timeout (Azure metric alerts have no p99; the maximum is stricter).`,
       }),
-      createMetricAlert(this, "alarm-throttles", ctx, {
-        signal: "function.throttles", name: `${this.functionName}-http5xx`, scope: this.app.id, namespace: "Microsoft.Web/sites",
-        metric: "Http5xx", aggregation: "Total", threshold: t.functionThrottles,
-        description: `${this.functionName} returned 5xx at the front end (including scale-out limits) more than ${t.functionThrottles} times in 5 minutes.`,
-      }),
     );
+    if (props.httpTriggered) {
+      // Throttling is HTTP 429 at the front end (instances × http_concurrency exhausted). Functions
+      // without an HTTP trigger have no such metric: their backlog alarm shows saturation instead.
+      this.alarms.push(createMetricAlert(this, "alarm-throttles", ctx, {
+        signal: "function.throttles", name: `${this.functionName}-http429`, scope: this.app.id, namespace: "Microsoft.Web/sites",
+        metric: "Http429", aggregation: "Total", threshold: t.functionThrottles,
+        description: `${this.functionName} answered 429 (concurrency cap of ${this.scale.total} reached) more than ${t.functionThrottles} times in 5 minutes.`,
+      }));
+    }
+
+    // azurerm (4.55 and 4.73 alike) writes `AzureWebJobsStorage` = a connection string to the
+    // deployment account with an empty key on every create and update of a Flex app, and hides it
+    // from state. The host prefers it over the identity settings above, so after every apply that
+    // changes the app this removes it again (replace_triggered_by the app). Runs in the apply job,
+    // which is logged in with azure/login; names come from validated ids.
+    this.hostStorageFix = new DataResource(this, "host-storage-fix", {
+      input: { app: this.app.id },
+      // A bare reference: Terraform JSON takes meta-argument references without interpolation.
+      lifecycle: { replaceTriggeredBy: [`${this.app.terraformResourceType}.${this.app.friendlyUniqueId}`] },
+      provisioners: [{
+        type: "local-exec",
+        command: REMOVE_INJECTED_STORAGE_COMMAND,
+        environment: { APP: this.app.name, RG: rg.name, SUBSCRIPTION: ctx.spec.subscriptionId },
+      }],
+    });
   }
 
   /** Principal id of the function's identity, for role assignments. */

@@ -29,6 +29,11 @@ export function urlTemplate(path: string): string {
   return path.replace(/\{([A-Za-z0-9_]+)\+\}/g, "{*$1}");
 }
 
+/** True for the classic tiers (Developer, Basic, Standard, Premium), where cipher settings can change. */
+export function apimSupportsCipherSettings(sku: string): boolean {
+  return /^(Developer|Basic|Standard|Premium)_\d+$/.test(sku);
+}
+
 /**
  * API Management (SKU from the environment: Consumption in dev, a v2 tier in prod), one API with
  * an operation per route, a backend per function (function key kept in a secret named value),
@@ -48,7 +53,7 @@ export class AzureApiGateway extends Construct implements PlatformGateway {
     const rg = ctx.resourceGroup;
     const sku = ctx.spec.apiManagementSku ?? "Consumption_0";
     this.service = new ApiManagement(this, "apim", {
-      name: ctx.namer.name(NAME_RULES.azure.apim, logicalId),
+      name: ctx.globalName(NAME_RULES.azure.apim, logicalId),
       resourceGroupName: rg.name,
       location: rg.location,
       publisherName: `${ctx.namer.name(NAME_RULES.azure.generic)} platform`,
@@ -57,7 +62,9 @@ export class AzureApiGateway extends Construct implements PlatformGateway {
       identity: { type: "SystemAssigned" },
       minApiVersion: "2021-08-01",
       protocols: { http2Enabled: true },
-      security: { tlsRsaWithAes128CbcShaCiphersEnabled: false, tlsRsaWithAes256CbcShaCiphersEnabled: false },
+      // Cipher and protocol flags only exist on the classic tiers; Consumption and the v2 tiers
+      // (BasicV2, StandardV2, PremiumV2) do not let them change (a 400, or a diff on every plan).
+      security: apimSupportsCipherSettings(sku) ? { tlsRsaWithAes128CbcShaCiphersEnabled: false, tlsRsaWithAes256CbcShaCiphersEnabled: false } : undefined,
     });
     const common = { resourceGroupName: rg.name, apiManagementName: this.service.name };
     const api = new ApiManagementApi(this, "api", {

@@ -1,4 +1,5 @@
 export * from "./limits";
+export * from "./names";
 export * from "./context";
 export * from "./tags-aspect";
 export * from "./network";

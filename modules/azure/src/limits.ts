@@ -53,3 +53,18 @@ export const APP_INSIGHTS_RETENTION = [30, 60, 90, 120, 180, 270, 365, 550, 730]
 export function insightsRetention(days: number): number {
   return APP_INSIGHTS_RETENTION.find((d) => d >= days) ?? 730;
 }
+
+/**
+ * The azurerm provider the stacks run with, pinned in `required_providers`. The TypeScript
+ * bindings stay those of 4.55 (@cdktf/provider-azurerm 14.23.1, the last prebuilt release); a test
+ * compares both versions' schemas for every resource type the stacks use.
+ */
+export const AZURERM_PROVIDER_VERSION = "4.73.0";
+/** The provider version the prebuilt bindings were generated from. */
+export const AZURERM_BINDINGS_VERSION = "4.55.0";
+/** Flex Consumption `maximum_instance_count` range (azurerm 4.58+; 4.55 accepted 40–1000). */
+export const FLEX_MAX_INSTANCES = { min: 1, max: 1000 } as const;
+/** Flex Consumption's own default instance cap, used when the spec sets no concurrency cap. */
+export const FLEX_DEFAULT_INSTANCES = 100;
+/** Resource providers azurerm does not register on its own that these stacks need (Flex VNet integration). */
+export const EXTRA_RESOURCE_PROVIDERS = ["Microsoft.App"] as const;

@@ -1,3 +1,4 @@
+import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, NAME_RULES, PlatformFunction, PlatformQueue, QueueSpec, resolveQueue, envVarPart } from "@polycloud/core";
 import { ServicebusNamespace } from "@cdktf/provider-azurerm/lib/servicebus-namespace";
@@ -17,7 +18,39 @@ export interface AzureQueueProps {
   readonly consumer?: AzureFunction;
 }
 
-const iso = (seconds: number) => `PT${seconds}S`;
+/** Seconds of a day/time ISO-8601 duration (`P1DT2H3M4S`); NaN for anything else (months, years, fractions). */
+export function parseServiceBusDuration(text: string): number {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(text);
+  if (!m || text === "P" || text.endsWith("T")) return NaN;
+  const [d, h, min, s] = m.slice(1).map((x) => Number(x ?? 0));
+  return ((d * 24 + h) * 60 + min) * 60 + s;
+}
+
+/** Host settings of the Service Bus trigger, as app settings (`AzureFunctionsJobHost__` overrides host.json). */
+export const SERVICE_BUS_HOST_SETTINGS = {
+  maxConcurrentCalls: "AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls",
+  maxConcurrentSessions: "AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentSessions",
+  maxMessageBatchSize: "AzureFunctionsJobHost__extensions__serviceBus__maxMessageBatchSize",
+  prefetchCount: "AzureFunctionsJobHost__extensions__serviceBus__prefetchCount",
+} as const;
+
+/**
+ * Whole seconds as the ISO-8601 duration Service Bus returns (.NET `XmlConvert` form of a
+ * TimeSpan): days, hours, minutes and seconds, zero parts left out, no months or years.
+ * `60` → `PT1M`, `345600` → `P4D`, `90` → `PT1M30S`, `90061` → `P1DT1H1M1S`, `0` → `PT0S`.
+ * azurerm stores what the API returns and its update waiter polls for the literal string, so any
+ * other spelling of the same duration is a diff on every plan and a timed-out update.
+ */
+export function serviceBusDuration(seconds: number): string {
+  if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`serviceBusDuration: ${seconds} is not a whole number of seconds`);
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const time = `${h ? `${h}H` : ""}${m ? `${m}M` : ""}${s ? `${s}S` : ""}`;
+  if (!d && !time) return "PT0S";
+  return `P${d ? `${d}D` : ""}${time ? `T${time}` : ""}`;
+}
 
 /**
  * A Service Bus queue: `max_delivery_count` from the spec, dead-lettering on expiration, a lock
@@ -32,19 +65,22 @@ export class AzureQueue extends Construct implements PlatformQueue {
   readonly queue: ServicebusQueue;
   readonly alarms: AlarmInfo[] = [];
   readonly resolved: ReturnType<typeof resolveQueue>;
+  /** Seconds a failed message should wait before its next delivery (the spec's visibility timeout). */
+  readonly retryDelaySeconds: number;
 
   constructor(scope: Construct, id: string, private readonly props: AzureQueueProps) {
     super(scope, id);
     const { context: ctx, spec, consumer, logicalId, namespace } = props;
     this.spec = spec;
     this.resolved = resolveQueue(spec, consumer?.spec.timeoutSeconds ?? 30);
+    this.retryDelaySeconds = this.resolved.visibilityTimeoutSeconds;
     const lock = Math.min(MAX_LOCK_SECONDS, Math.max(consumer?.spec.timeoutSeconds ?? 30, spec.visibilityTimeoutSeconds ?? 0));
     this.queue = new ServicebusQueue(this, "queue", {
       name: ctx.namer.name(NAME_RULES.azure.generic, logicalId),
       namespaceId: namespace.id,
       maxDeliveryCount: this.resolved.maxDeliveryAttempts,
-      lockDuration: iso(lock),
-      defaultMessageTtl: iso(this.resolved.retentionSeconds),
+      lockDuration: serviceBusDuration(lock),
+      defaultMessageTtl: serviceBusDuration(this.resolved.retentionSeconds),
       deadLetteringOnMessageExpiration: true,
       batchedOperationsEnabled: true,
     });
@@ -57,6 +93,21 @@ export class AzureQueue extends Construct implements PlatformQueue {
       consumer.addSetting(`QUEUE_${prefix}__fullyQualifiedNamespace`, `${namespace.name}.servicebus.windows.net`);
       consumer.addSetting(`QUEUE_${prefix}__credential`, "managedidentity");
       consumer.addSetting(`QUEUE_${prefix}__clientId`, consumer.identity.clientId);
+      // Per-instance concurrency of the Service Bus trigger (host.json extensions.serviceBus, which
+      // app settings override): by default 16 calls per instance (×16 per core with dynamic
+      // concurrency); here the function's per-instance share, so maximum_instance_count × this
+      // equals the spec's cap. Sessions are not used; batches hold at most the spec's batch size.
+      consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls, String(consumer.scale.perInstance));
+      consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.maxConcurrentSessions, "1");
+      consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.maxMessageBatchSize, String(this.resolved.batchSize));
+      // No prefetch: a prefetched message's lock runs while it waits, and it would count against no cap.
+      consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.prefetchCount, "0");
+      // Spacing between deliveries (AWS: one visibility timeout). See `retryDelaySeconds` below.
+      consumer.addSetting(`PLATFORM_QUEUE_${prefix}_RETRY_DELAY_SECONDS`, String(this.retryDelaySeconds));
+      consumer.addSetting(`PLATFORM_QUEUE_${prefix}_MAX_DELIVERIES`, String(this.resolved.maxDeliveryAttempts));
+      Annotations.of(this).addWarning(
+        `AzureQueue(${logicalId}): property 'visibilityTimeoutSeconds' (${this.retryDelaySeconds} s between deliveries on AWS) is not enforced by Azure: the Functions host abandons a failed Service Bus message and Service Bus redelivers it at once; the host has no redelivery delay for Node.js or Python workers. The consumer's Azure entry point must wait PLATFORM_QUEUE_${prefix}_RETRY_DELAY_SECONDS before rethrowing (the host renews the lock meanwhile), and its timeout must leave room for that wait.`,
+      );
     }
     const entity = { name: "EntityName", values: [ctx.namer.name(NAME_RULES.azure.generic, logicalId)] };
     this.alarms.push(

@@ -16,7 +16,12 @@ export interface ServiceBusNamespace {
  * off, TLS 1.2, tier from the environment (Standard by default). A Premium namespace is private:
  * no public network access, a private endpoint in the endpoint subnet registered in
  * `privatelink.servicebus.windows.net`, and trusted Microsoft services admitted so Event Grid can
- * still deliver with its managed identity. Functions using a private namespace are VNet-integrated
+ * still deliver with its managed identity. That path is documented: Event Grid cannot deliver
+ * through private endpoints, but a topic with a managed identity that holds "Azure Service Bus Data
+ * Sender" on the queue, and a subscription delivering with that identity (`delivery_identity`), is
+ * a trusted service that passes the namespace firewall even with private endpoints
+ * (learn.microsoft.com/azure/event-grid/managed-service-identity, "Private endpoints";
+ * learn.microsoft.com/azure/service-bus-messaging/private-link-service, "Important points"). Functions using a private namespace are VNet-integrated
  * (see `AzureQueue`). Only Premium can close the public endpoint, so Standard stays public,
  * reachable with Entra ID tokens only.
  */
@@ -27,7 +32,7 @@ export function createServiceBusNamespace(scope: Construct, id: string, ctx: Azu
   // An existing network without the endpoint subnet or zone fails validation; the namespace stays public until then.
   const isPrivate = sku === "Premium" && !!endpointSubnetId && !!serviceBusDnsZoneId;
   const namespace = new ServicebusNamespace(scope, id, {
-    name: ctx.namer.name(NAME_RULES.azure.serviceBus, "bus"),
+    name: ctx.globalName(NAME_RULES.azure.serviceBus, "bus"),
     resourceGroupName: rg.name,
     location: rg.location,
     sku,
@@ -36,7 +41,10 @@ export function createServiceBusNamespace(scope: Construct, id: string, ctx: Azu
     localAuthEnabled: false,
     minimumTlsVersion: "1.2",
     publicNetworkAccessEnabled: !isPrivate,
-    networkRuleSet: isPrivate ? { defaultAction: "Deny", publicNetworkAccessEnabled: false, trustedServicesAllowed: true } : undefined,
+    // The rule set only carries the trusted-services bypass. azurerm refuses `default_action = "Deny"`
+    // without IP or network rules (after the namespace exists, which taints it); with public access
+    // disabled the default action decides nothing, so it stays "Allow".
+    networkRuleSet: isPrivate ? { defaultAction: "Allow", publicNetworkAccessEnabled: false, trustedServicesAllowed: true } : undefined,
   });
   const endpoint = isPrivate
     ? new PrivateEndpoint(scope, `${id}-endpoint`, {

@@ -44,10 +44,16 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: atLeastAgreed,
   },
   {
-    field: "queue.maxConsumerConcurrency", clouds: ["gcp"], bound: "the consumer function's cap, not the queue's maxConcurrency",
-    reason: "Pub/Sub push has no per-subscription concurrency limit",
+    field: "queue.maxConsumerConcurrency", clouds: ["gcp", "azure"], bound: "the consumer function's cap, not the queue's maxConcurrency",
+    reason: "Pub/Sub push has no per-subscription concurrency limit; the Service Bus trigger's maxConcurrentCalls is per app instance, not per queue",
     appliesTo: (s) => ids("queue", s.queues, (q) => q.maxConcurrency !== undefined && q.maxConcurrency < (s.functions[q.consumer]?.concurrency?.max ?? Infinity)),
     within: atLeastAgreed,
+  },
+  {
+    field: "queue.retrySpacingSeconds", clouds: ["azure"], bound: "0 at the platform: the consumer's code waits PLATFORM_QUEUE_<ID>_RETRY_DELAY_SECONDS before it fails",
+    reason: "the Functions host abandons a failed Service Bus message and Service Bus redelivers it at once; the host has no redelivery delay for Node.js or Python workers",
+    appliesTo: (s) => ids("queue", s.queues),
+    within: (v) => v === 0,
   },
   {
     field: "queue.dlqRetentionSeconds", clouds: ["azure"], bound: "kept until read (no expiry)",

@@ -8,13 +8,15 @@ import { REQUIRED_TAG_KEYS } from "@polycloud/core";
 import { environments } from "../../environments";
 import { buildStacks, synthAll } from "../../stacks/app";
 import { referenceService } from "../../stacks/reference-service";
-import { NEWER_THAN_MIRROR, findAwsProviderMirror, findOnPath, mirrorProviderVersion, prepareOfflineCopy } from "../helpers/terraform";
+import { NEWER_THAN_MIRROR, findAwsProviderMirror, findOnPath, findSharedProviders, installAzurerm, mirrorProviderVersion, prepareAzureOfflineCopy, prepareOfflineCopy, terraformCacheDir } from "../helpers/terraform";
+import { schemaChanges } from "../../scripts/terraform/schema-diff";
+import { AZURERM_BINDINGS_VERSION, AZURERM_PROVIDER_VERSION } from "@polycloud/azure";
 import { comparePlans, redactPlan } from "../../scripts/plan/review";
 import { renderMarkdown, summarizePlan } from "../../scripts/plan/summary";
 import { guard } from "../../scripts/plan-guard";
 
 /**
- * Real Terraform over every AWS stack: init from the local provider mirror, validate, and an
+ * Real Terraform over every AWS stack (below: every Azure stack): init from the local provider mirror, validate, and an
  * offline plan with fake credentials. Runs once per stack, here only. Skips loudly without tools.
  */
 const run = promisify(execFile);
@@ -137,5 +139,137 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
       const cluster = results.get(name)!.plan.resource_changes.find((c: any) => c.type === "aws_rds_cluster").change.after;
       expect(cluster.engine_version).toBe("16");
     }
+  });
+});
+
+/**
+ * Real `terraform validate` over every Azure stack with the azurerm binary of the version the
+ * stacks pin (../shared/terraform-providers, unpacked into a cache folder outside the repository),
+ * and the guard for pinning a newer provider than the bindings: every resource type the stacks use
+ * must have the same schema in both versions, apart from added optional attributes.
+ * `../shared/` is present in CI, so there a missing binary fails; elsewhere this skips loudly.
+ */
+const sharedProviders = findSharedProviders(path.resolve(__dirname, "..", ".."));
+const azureReady = !!terraformBin && !!sharedProviders;
+const AZURERM = "registry.terraform.io/hashicorp/azurerm";
+/**
+ * Reviewed schema changes between the bindings' version and the pinned one, each allowed only
+ * while no stack sets the block it is in (checked below).
+ */
+const REVIEWED_CHANGES: { change: RegExp; unusedBlock: [type: string, block: string]; reason: string }[] = [
+  {
+    change: /^azurerm_storage_account\.customer_managed_key\.(key_vault_key_id|managed_hsm_key_id): .*"computed":false.* -> .*"computed":true/,
+    unusedBlock: ["azurerm_storage_account", "customer_managed_key"],
+    reason: "optional becomes optional + computed inside a block these stacks never set (Microsoft-managed keys)",
+  },
+];
+if (!azureReady) {
+  const why = !terraformBin ? "no terraform CLI on PATH" : "no shared/terraform-providers folder next to the repository or a parent (set POLYCLOUD_SHARED_DIR)";
+  if (process.env.CI) {
+    test("CI has terraform and the azurerm provider builds", () => {
+      throw new Error(`terraform validate for Azure cannot run in CI: ${why}.`);
+    });
+  } else {
+    console.warn(`SKIPPING azurerm terraform validate and schema comparison: ${why}.`);
+  }
+}
+const maybeAzure = azureReady ? describe : describe.skip;
+
+maybeAzure(`terraform validate with the real azurerm provider (${sharedProviders})`, () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-tf-azure-"));
+  const outdir = path.join(work, "cdktf.out");
+  const cache = azureReady ? terraformCacheDir() : "";
+  const mirror = path.join(cache, "azurerm-mirror");
+  const env = { ...process.env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
+  const stackNames = environments.filter((e) => e.clouds.azure).map((e) => `${e.name}-azure`);
+  const synthesized = new Map<string, any>();
+  const validated = new Map<string, any>();
+  const schemas = new Map<string, any>();
+  let pinned = "";
+
+  const tfIn = (dir: string) => (args: string[]) => run(terraformBin!, args, { cwd: dir, env, maxBuffer: 256 * 1024 * 1024 });
+  /** `terraform providers schema -json` of one azurerm version, cached outside the repository. */
+  async function schemaOf(version: string): Promise<any> {
+    const file = path.join(cache, `azurerm-${version}-schema.json`);
+    if (!fs.existsSync(file)) {
+      const dir = fs.mkdtempSync(path.join(work, `schema-${version}-`));
+      fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ terraform: { required_providers: { azurerm: { source: "hashicorp/azurerm", version } } } }));
+      const tf = tfIn(dir);
+      await tf(["init", "-backend=false", `-plugin-dir=${mirror}`, "-no-color"]);
+      const out = (await tf(["providers", "schema", "-json"])).stdout;
+      fs.writeFileSync(`${file}.tmp`, out);
+      fs.renameSync(`${file}.tmp`, file);
+    }
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  }
+
+  beforeAll(async () => {
+    const app = new App({ outdir });
+    buildStacks(app, { environments, service: referenceService, filter: "*-azure" });
+    synthAll(app);
+    for (const name of stackNames) synthesized.set(name, JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8")));
+    pinned = synthesized.get(stackNames[0]).terraform.required_providers.azurerm.version;
+    for (const version of new Set([pinned, AZURERM_BINDINGS_VERSION])) installAzurerm(sharedProviders!, mirror, version);
+    // Stacks run concurrently against one mirror; the schemas come from the cache after the first run.
+    await Promise.all([
+      ...stackNames.map(async (name) => {
+        const dir = prepareAzureOfflineCopy(path.join(outdir, "stacks", name), path.join(work, name));
+        const tf = tfIn(dir);
+        await tf(["init", "-backend=false", `-plugin-dir=${mirror}`, "-no-color"]);
+        // `validate -json` exits non-zero on errors; its JSON is the result either way.
+        const res = await tf(["validate", "-json", "-no-color"]).catch((e) => e);
+        validated.set(name, JSON.parse(res.stdout));
+      }),
+      ...[...new Set([pinned, AZURERM_BINDINGS_VERSION])].map(async (v) => schemas.set(v, await schemaOf(v))),
+    ]);
+  }, 300000);
+
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  test("the stacks pin hashicorp/azurerm 4.73.0 while the bindings are 4.55's", () => {
+    for (const name of stackNames) {
+      expect(synthesized.get(name).terraform.required_providers.azurerm).toEqual({ source: "hashicorp/azurerm", version: AZURERM_PROVIDER_VERSION });
+    }
+    expect([pinned, AZURERM_BINDINGS_VERSION]).toEqual(["4.73.0", "4.55.0"]);
+  });
+
+  test.each(stackNames)("%s passes terraform validate with the pinned azurerm binary: no errors, no warnings", (name) => {
+    const v = validated.get(name);
+    const summary = (d: any) => `${d.severity}: ${d.summary} ${d.detail ?? ""} (${d.address ?? d.range?.start?.line ?? ""})`;
+    expect(v.diagnostics.map(summary)).toEqual([]);
+    expect(v.valid).toBe(true);
+  });
+
+  test("azurerm 4.55 → 4.73: for every resource type the stacks use, no schema change but added optional attributes (and reviewed ones in unused blocks)", () => {
+    const types = [...new Set(stackNames.flatMap((n) => Object.keys(synthesized.get(n).resource)))].filter((t) => t.startsWith("azurerm_")).sort();
+    expect(types.length).toBeGreaterThan(30);
+    const changes = schemaChanges(schemas.get(AZURERM_BINDINGS_VERSION), schemas.get(pinned), AZURERM, types);
+    expect(changes.filter((c) => !REVIEWED_CHANGES.some((r) => r.change.test(c)))).toEqual([]);
+    for (const { unusedBlock: [type, block] } of REVIEWED_CHANGES) {
+      for (const name of stackNames) {
+        expect(Object.values(synthesized.get(name).resource[type] ?? {}).filter((r: any) => block in r)).toEqual([]);
+      }
+    }
+    // Negative controls on the real schemas: a removed attribute, optional turning required, and a
+    // narrowed block are reported; an added optional attribute is not.
+    const clone = () => JSON.parse(JSON.stringify(schemas.get(pinned)));
+    const fn = (s: any) => s.provider_schemas[AZURERM].resource_schemas.azurerm_function_app_flex_consumption.block;
+    const removed = clone(); delete fn(removed).attributes.http_concurrency;
+    const required = clone(); fn(required).attributes.http_concurrency = { ...fn(required).attributes.http_concurrency, optional: false, required: true };
+    const narrowed = clone(); fn(narrowed).block_types.always_ready.max_items = 1;
+    const added = clone(); fn(added).attributes.new_knob = { type: "string", optional: true };
+    const base = schemas.get(pinned);
+    const flex = ["azurerm_function_app_flex_consumption"];
+    expect(schemaChanges(base, removed, AZURERM, flex)).toEqual(["azurerm_function_app_flex_consumption.http_concurrency: removed"]);
+    expect(schemaChanges(base, required, AZURERM, flex)).toEqual([expect.stringMatching(/^azurerm_function_app_flex_consumption\.http_concurrency: .*"required":false.* -> .*"required":true/)]);
+    expect(schemaChanges(base, narrowed, AZURERM, flex)).toEqual([expect.stringMatching(/always_ready: max_items .* -> 1/)]);
+    expect(schemaChanges(base, added, AZURERM, flex)).toEqual([]);
+  });
+
+  test("the bindings' own 4.55 provider would reject the stacks (what the pin buys): Flex maximum_instance_count below 40", () => {
+    const fn = schemas.get(AZURERM_BINDINGS_VERSION).provider_schemas[AZURERM].resource_schemas.azurerm_function_app_flex_consumption.block;
+    expect(fn.attributes.maximum_instance_count).toMatchObject({ optional: true });
+    const caps = stackNames.flatMap((n) => Object.values(synthesized.get(n).resource.azurerm_function_app_flex_consumption).map((a: any) => a.maximum_instance_count));
+    expect(Math.min(...caps)).toBeLessThan(40);
   });
 });
