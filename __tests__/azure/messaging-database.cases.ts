@@ -220,6 +220,12 @@ describe("Service Bus durations, redelivery spacing and Event Grid delivery (iss
       PLATFORM_QUEUE_ORDERS_MAX_DELIVERIES: String(queue.max_delivery_count),
     });
     expect(warnings(prod.stack)).toContainEqual(expect.stringMatching(/AzureQueue\(orders\): property 'visibilityTimeoutSeconds' \(360 s between deliveries on AWS\) is not enforced by Azure/));
+    // A per-queue cap below the consumer's is not enforceable by the trigger: warned, not dropped.
+    const capped = synthAzure("dev", () => {}, (sv) => { sv.queues.orders.maxConcurrency = 2; });
+    expect(warnings(capped.stack)).toContainEqual(expect.stringMatching(/AzureQueue\(orders\): property 'maxConcurrency' = 2 is not enforced per queue on Azure.*Set the consumer's concurrency\.max to 2/));
+    expect(warnings(dev.stack).filter((w) => /maxConcurrency' =|also consumes/.test(w))).toEqual([]);
+    const twoQueues = synthAzure("dev", () => {}, (sv) => { sv.queues.refunds = { ...sv.queues.orders, producers: [] }; });
+    expect(warnings(twoQueues.stack)).toContainEqual(expect.stringMatching(/AzureQueue\(refunds\): consumer 'worker' also consumes orders; maxConcurrentCalls applies to each Service Bus trigger, so its concurrency can reach 2 × 5/));
   });
 
   test("Event Grid reaches the private namespace the documented way: the topic's identity delivers, holds Data Sender on the queue, and trusted services pass the firewall", () => {

@@ -114,6 +114,8 @@ export class AzureFunction extends Construct implements PlatformFunction {
   readonly alarms: AlarmInfo[] = [];
   /** Instances × per-instance concurrency (the spec's cap when it has one). */
   readonly scale: FlexScale;
+  /** Queues whose Service Bus trigger runs in this app (maxConcurrentCalls applies to each). */
+  readonly serviceBusTriggers: string[] = [];
   /** Removes the provider-injected `AzureWebJobsStorage` after every apply that touches the app. */
   readonly hostStorageFix: DataResource;
   private readonly settings: Record<string, string>;

@@ -98,6 +98,13 @@ export class AzureQueue extends Construct implements PlatformQueue {
       // concurrency); here the function's per-instance share, so maximum_instance_count × this
       // equals the spec's cap. Sessions are not used; batches hold at most the spec's batch size.
       consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls, String(consumer.scale.perInstance));
+      consumer.serviceBusTriggers.push(logicalId);
+      if (consumer.serviceBusTriggers.length > 1) {
+        Annotations.of(this).addWarning(`AzureQueue(${logicalId}): consumer '${consumer.logicalId}' also consumes ${consumer.serviceBusTriggers.slice(0, -1).join(", ")}; maxConcurrentCalls applies to each Service Bus trigger, so its concurrency can reach ${consumer.serviceBusTriggers.length} × ${consumer.scale.total}, not its cap. Give each queue its own consumer function.`);
+      }
+      if (spec.maxConcurrency !== undefined && spec.maxConcurrency < consumer.scale.total) {
+        Annotations.of(this).addWarning(`AzureQueue(${logicalId}): property 'maxConcurrency' = ${spec.maxConcurrency} is not enforced per queue on Azure (the Service Bus trigger has no per-queue cap across instances); the consumer's concurrency (${consumer.scale.instances} instances × ${consumer.scale.perInstance} = ${consumer.scale.total}) bounds it. Set the consumer's concurrency.max to ${spec.maxConcurrency} to enforce it.`);
+      }
       consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.maxConcurrentSessions, "1");
       consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.maxMessageBatchSize, String(this.resolved.batchSize));
       // No prefetch: a prefetched message's lock runs while it waits, and it would count against no cap.
