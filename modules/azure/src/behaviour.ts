@@ -105,8 +105,9 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     const sku: string = server.sku_name;
     const maxConnections = Number(config.get("max_connections") ?? (sku.startsWith("B_") ? 50 : Object.values(POSTGRES_SIZES).find((s) => s.sku === sku)?.maxConnections ?? 100));
     const pooled = config.get("pgbouncer.enabled") === "true";
-    // PgBouncer keeps one pool per (user, database): every function logging in with its identity.
-    const users = [...apps].filter(([, [[, app]]]) => Object.values(app.app_settings ?? {}).some((v) => refOf(v)?.address === address)).length;
+    // PgBouncer keeps one pool per (user, database): every function logging in with its identity, and the Entra administrator.
+    const users = [...apps].filter(([, [[, app]]]) => Object.values(app.app_settings ?? {}).some((v) => refOf(v)?.address === address)).length
+      + (byComponent(R, "azurerm_postgresql_flexible_server_active_directory_administrator").get(key) ?? []).length;
     const dbs = (byComponent(R, "azurerm_postgresql_flexible_server_database").get(key) ?? []).length;
     const pairs = Math.max(1, users) * Math.max(1, dbs);
     const poolServerConnections = pooled ? Number(config.get("pgbouncer.default_pool_size") ?? 50) * pairs : maxConnections;

@@ -87,13 +87,14 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     this.database = new PostgresqlFlexibleServerDatabase(this, "database", { name: spec.databaseName ?? DEFAULTS.databaseName, serverId: this.server.id, charset: "UTF8", collation: "en_US.utf8" });
 
     const pool = resolvePool(spec.pool);
-    const clients = Math.max(1, spec.allowedFunctions?.length ?? 1);
+    // PgBouncer keeps one pool per (user, database): every granted function and the Entra
+    // administrator that runs migrations, so the pools together stay within the spec's share.
+    const clients = (spec.allowedFunctions?.length ?? 0) + 1;
     const settings: [string, string][] = [["require_secure_transport", "ON"]];
     if (this.pooled) {
       settings.push(
         ["pgbouncer.enabled", "true"],
         ["pgbouncer.pool_mode", "TRANSACTION"],
-        // One pool per (user, database): split the spec's share of max_connections between the clients.
         ["pgbouncer.default_pool_size", String(Math.max(1, Math.floor((maxConnections * pool.maxConnectionsPercent) / 100 / clients)))],
         // min_pool_size is a floor of open server connections; the spec's idle share is a ceiling
         // (RDS Proxy semantics) that PgBouncer cannot express, so no floor is kept.
