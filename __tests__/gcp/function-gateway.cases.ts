@@ -32,6 +32,10 @@ describe("GcpFunction", () => {
     const { json } = synthGcp("dev", () => {}, (s) => { s.functions.api.concurrency = { max: 100, perInstance: 10 }; s.functions.api.memoryMb = 512; });
     const cfg = find(json, "google_cloudfunctions2_function", (f) => f.name === "orders-dev-api").service_config;
     expect(cfg).toMatchObject({ max_instance_count: 10, max_instance_request_concurrency: 10, available_cpu: "1" });
+    // A cap that perInstance does not divide: the per-instance share shrinks so instances × share = the cap.
+    const odd = synthGcp("dev", () => {}, (s) => { s.functions.api.concurrency = { max: 7, perInstance: 2 }; });
+    expect(find(odd.json, "google_cloudfunctions2_function", (f) => f.name === "orders-dev-api").service_config).toMatchObject({ max_instance_count: 7, max_instance_request_concurrency: 1 });
+    expect(warnings(odd.stack)).toContainEqual(expect.stringMatching(/GcpFunction\(api\): property 'concurrency' \(max 7, perInstance 2\) runs as 7 instances × 1/));
   });
 
   test("build identity: the builder example's roles (objectAdmin only on gcf-v2-sources-<number>-<region>), then 60 s for IAM before the function", () => {

@@ -38,9 +38,9 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: (v, agreed) => (v === 2048 || v === 4096) && atLeastAgreed(v, agreed),
   },
   {
-    field: "function.maxConcurrency", clouds: ["gcp", "azure"], bound: "rounded up to a multiple of concurrency.perInstance; 100 instances when the spec sets no cap",
-    reason: "the cap is max instances × requests per instance",
-    appliesTo: (s) => ids("function", s.functions, (f) => f.concurrency?.max === undefined || f.concurrency.max % (f.concurrency.perInstance ?? 1) !== 0),
+    field: "function.maxConcurrency", clouds: ["gcp", "azure"], bound: "100 instances × concurrency.perInstance when the spec sets no cap",
+    reason: "the cap is max instances × requests per instance, and an instance maximum is always set; Lambda leaves an uncapped function to the account's unreserved concurrency",
+    appliesTo: (s) => ids("function", s.functions, (f) => f.concurrency?.max === undefined),
     within: atLeastAgreed,
   },
   {

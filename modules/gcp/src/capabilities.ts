@@ -115,10 +115,11 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     )).concat(fails([all(c, "google_secret_manager_secret_iam_member").length >= Object.keys(s.secrets).length, "secret access not granted"]))),
   },
   "function.concurrency": {
-    mode: "different", realisedBy: "service_config.max_instance_count × max_instance_request_concurrency",
+    mode: "different", realisedBy: "service_config.max_instance_count × max_instance_request_concurrency = the cap exactly",
     note: "the cap is instances × requests per instance",
     check: (c) => perFunction(c, (_id, f, s) => s.maxConcurrency === undefined ? [] : fails(
-      [svc(f).max_instance_count * svc(f).max_instance_request_concurrency >= s.maxConcurrency && svc(f).max_instance_count <= s.maxConcurrency, `cap ${svc(f).max_instance_count}×${svc(f).max_instance_request_concurrency} vs ${s.maxConcurrency}`],
+      // Exactly the cap (the per-instance share shrinks to a divisor of it).
+      [svc(f).max_instance_count * svc(f).max_instance_request_concurrency === s.maxConcurrency, `cap ${svc(f).max_instance_count}×${svc(f).max_instance_request_concurrency} vs ${s.maxConcurrency}`],
     )),
   },
   "function.warmInstances": {

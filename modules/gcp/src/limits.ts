@@ -76,3 +76,7 @@ export function tierVcpus(tier: string): number {
 export function poolerCount(tier: string): number {
   return Math.max(1, Math.floor(tierVcpus(tier) / 4));
 }
+
+/** Cloud Run functions: max_instance_count up to 1000; 100 when the spec sets no cap. */
+export const GCF_MAX_INSTANCES = 1000;
+export const GCF_DEFAULT_INSTANCES = 100;
