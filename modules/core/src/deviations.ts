@@ -50,7 +50,7 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: atLeastAgreed,
   },
   {
-    field: "queue.retrySpacingSeconds", clouds: ["azure"], bound: "0 at the platform: the consumer's code waits PLATFORM_QUEUE_<ID>_RETRY_DELAY_SECONDS before it fails",
+    field: "queue.retrySpacingSeconds", clouds: ["azure"], bound: "0 at the platform: the consumer's code waits `PLATFORM_QUEUE_<ID>_RETRY_DELAY_SECONDS` before it fails",
     reason: "the Functions host abandons a failed Service Bus message and Service Bus redelivers it at once; the host has no redelivery delay for Node.js or Python workers",
     appliesTo: (s) => ids("queue", s.queues),
     within: (v) => v === 0,
