@@ -56,6 +56,13 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: (v) => v === 0,
   },
   {
+    field: "rule.attempts", clouds: ["gcp", "azure"], bound: "100 on GCP, 30 on Azure when the spec sets no retry.maxAttempts",
+    reason: "the default of 185 attempts is above Pub/Sub's (100) and Event Grid's (30) maximum",
+    appliesTo: (s) => Object.entries(s.buses ?? {}).flatMap(([bus, b]) => Object.entries(b.rules)
+      .filter(([, r]) => "function" in r.target && r.retry?.maxAttempts === undefined).map(([rule]) => `rule:${bus}/${rule}`)),
+    within: (v, agreed) => typeof v === "number" && typeof agreed === "number" && v <= agreed,
+  },
+  {
     field: "queue.dlqRetentionSeconds", clouds: ["azure"], bound: "kept until read (no expiry)",
     reason: "the Service Bus dead-letter sub-queue has no time-to-live",
     appliesTo: (s) => ids("queue", s.queues),
