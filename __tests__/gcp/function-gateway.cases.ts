@@ -121,7 +121,7 @@ describe("GcpHttpGateway", () => {
     expect(backend).toMatchObject({ load_balancing_scheme: "EXTERNAL_MANAGED", log_config: { enable: true, sample_rate: 1 }, security_policy: expect.stringMatching(/google_compute_security_policy/) });
     // Gen2 functions are Cloud Run services: the NEG addresses the service, not a 1st-gen function.
     const neg = only(prod.json, "google_compute_region_network_endpoint_group");
-    expect(neg).toMatchObject({ network_endpoint_type: "SERVERLESS", cloud_run: { service: expect.stringMatching(/^\$\{google_cloudfunctions2_function\.orders_fn-api_fn_[^.]+\.service_config\[0\]\.service\}$/) } });
+    expect(neg).toMatchObject({ network_endpoint_type: "SERVERLESS", cloud_run: { service: expect.stringMatching(/^\$\{regex\("\[\^\/\]\+\$", google_cloudfunctions2_function\.orders_fn-api_fn_[^.]+\.service_config\[0\]\.service\)\}$/) } });
     expect(neg.cloud_function).toBeUndefined();
   });
 

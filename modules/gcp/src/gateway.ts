@@ -1,4 +1,4 @@
-import { Annotations, TerraformOutput } from "cdktf";
+import { Annotations, Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, Problems, RouteSpec, resolveCors } from "@polycloud/core";
 import { ComputeBackendService } from "@cdktf/provider-google/lib/compute-backend-service";
@@ -121,8 +121,9 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
         region: ctx.region,
         networkEndpointType: "SERVERLESS",
         // A gen2 function is a Cloud Run service: the documented NEG form is cloud_run { service }
-        // (cloud_function is for 1st gen).
-        cloudRun: { service: fn.fn.serviceConfig.service },
+        // (cloud_function is for 1st gen). The NEG wants the short service name, while the function
+        // reports `projects/…/locations/…/services/<name>`: keep the last segment.
+        cloudRun: { service: Fn.regex("[^/]+$", fn.fn.serviceConfig.service) },
         dependsOn: [computeApi],
       });
       backends[fnId] = new ComputeBackendService(this, `backend-${fnId}`, {
