@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import fc from "fast-check";
-import { Cloud, ServiceBehaviour, ServiceSpec, compareBehaviours, deviationTable } from "@polycloud/core";
+import { Cloud, ServiceBehaviour, ServiceSpec, atLeast, compareBehaviours, componentOf, deviationTable, durationSeconds, refOf } from "@polycloud/core";
 import { readAwsBehaviour } from "@polycloud/aws";
 import { readGcpBehaviour } from "@polycloud/gcp";
 import { readAzureBehaviour } from "@polycloud/azure";
@@ -76,6 +76,16 @@ test("each deviation warns at synth time, naming the service and component", () 
   const { stack } = synthPlatform(envByName("dev"), undefined, "azure");
   expect(warnings(stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, function:api: function\.memoryMb on azure is rounded up to 2048 or 4096 MiB/));
   expect(warnings(stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, database:main: database\.pooled on azure/));
+});
+
+test("reader helpers: references inside functions, durations in both forms, components, >= normalisation", () => {
+  expect(refOf('${regex("[^/]+$", google_cloudfunctions2_function.orders_fn-api_fn_53961D74.service_config[0].service)}')).toEqual({ type: "google_cloudfunctions2_function", address: "orders_fn-api_fn_53961D74", attr: "service_config" });
+  expect(refOf("${aws_sqs_queue.orders_queue-orders_dlq_95F5C121.arn}")?.address).toBe("orders_queue-orders_dlq_95F5C121");
+  expect(refOf("plain text")).toBeUndefined();
+  expect([durationSeconds("345600s"), durationSeconds("PT345600S"), durationSeconds("PT5M"), durationSeconds("P14D"), durationSeconds("PT1H30M")]).toEqual([345600, 345600, 300, 1209600, 5400]);
+  expect(() => durationSeconds("5 minutes")).toThrow(/not a duration/);
+  expect(componentOf("orders_bus-events_rule-order-created_subscription_84AD134A")).toEqual({ kind: "bus", id: "events", rest: ["rule-order-created", "subscription"] });
+  expect([atLeast("function.errors", "gt", 0), atLeast("function.errors", "ge", 1), atLeast("gateway.latencyP99", "gt", 1000)]).toEqual([1, 1, 1000]);
 });
 
 test("README parity section shows the deviation table generated from code", () => {

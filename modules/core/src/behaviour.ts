@@ -155,9 +155,12 @@ export function componentOf(address: string): { kind: string; id: string; rest: 
   return undefined;
 }
 
-/** `${type.address.attr}` → { type, address, attr }, for the first reference in a string. */
+/**
+ * The first resource reference in a Terraform expression: `${type.address.attr}` or one inside a
+ * function call (`${regex("…", type.address.attr[0].x)}`) → { type, address, attr }.
+ */
 export function refOf(expr: unknown): { type: string; address: string; attr: string } | undefined {
-  const m = /\$\{([a-z0-9_]+)\.([^.}]+)\.([a-z0-9_]+)/.exec(String(expr ?? ""));
+  const m = /(?<![\w.])((?:aws|google|azurerm)_[a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)/.exec(String(expr ?? ""));
   return m ? { type: m[1], address: m[2], attr: m[3] } : undefined;
 }
 
