@@ -35,6 +35,13 @@ describe.each(["dev", "staging", "prod"])("reference service, %s", (envName) => 
       expect(records[c].rules["events/order-created"]).toMatchObject({ target: "queue:orders", undeliverable: "dead-lettered", survivesOutageSeconds: 345600 });
       expect(records[c].queues.orders.dropsWithoutDeadLetter).toBe(false);
       expect(records[c].alarms["function:api"]["function.errors"]).toEqual({ atLeast: env.alarms.thresholds?.functionErrors ?? 1, windowSeconds: 300, perSeries: false });
+      // Signals every cloud alarms on, so "compared among the clouds that have it" hides nothing here.
+      const required: Record<string, string[]> = {
+        "function:api": ["function.errors", "function.throttles", "function.durationP99"], "function:worker": ["function.errors", "function.durationP99"],
+        "gateway:public": ["gateway.5xx", "gateway.latencyP99"], "queue:orders": ["queue.oldestMessageAge", "queue.dlqDepth"],
+        "rule:events/order-created": ["bus.failedInvocations", "bus.sentToDlq"], "database:main": ["proxy.connectionSaturation"],
+      };
+      for (const [component, signals] of Object.entries(required)) expect([c, component, Object.keys(records[c].alarms[component] ?? {})]).toEqual([c, component, expect.arrayContaining(signals)]);
     }
   });
 });

@@ -156,7 +156,7 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
 
 function azureSignal(metric: string): AlarmSignal | undefined {
   const table: Record<string, AlarmSignal> = {
-    "requests/failed": "function.errors", Http5xx: "function.throttles", "requests/duration": "function.durationP99",
+    "requests/failed": "function.errors", Http429: "function.throttles", "requests/duration": "function.durationP99",
     Requests: "gateway.5xx", Duration: "gateway.latencyP99", ActiveMessages: "queue.oldestMessageAge", DeadletteredMessages: "queue.dlqDepth",
     DeliveryAttemptFailCount: "bus.failedInvocations", DeadLetteredCount: "bus.sentToDlq",
     active_connections: "proxy.connectionSaturation", client_connections_waiting: "proxy.pinnedConnections", cpu_percent: "database.cpu",
