@@ -1,7 +1,7 @@
-import { Aspects, TerraformStack } from "cdktf";
+import { Annotations, Aspects, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, NameRule, Namer, platformName, PlatformService, ServiceSpec, TagMap, buildTags, normaliseTagValue, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, NameRule, Namer, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
 } from "@polycloud/core";
 import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
 import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
@@ -114,6 +114,16 @@ export class PlatformStack extends TerraformStack {
     // The stack's default tags name the platform (or a service, in a partitioned service stack):
     // each service's own resources carry `service=<its name>` either way.
     if (!serviceStack) for (const svc of this.services) Aspects.of(svc).add(new ServiceTagAspect(svc.node.id));
+    this.warnDeviations(env, services);
+  }
+
+  /** One warning per behaviour deviation (modules/core/src/deviations.ts) and component. */
+  private warnDeviations(env: EnvironmentConfig, services: readonly ServiceSpec[]): void {
+    for (const [i, svc] of services.entries()) {
+      const construct = this.services[i];
+      if (!construct) continue;
+      for (const w of deviationWarnings(svc, env, this.cloud)) Annotations.of(construct).addWarning(w);
+    }
   }
 
   /** The first (usually only) service. */

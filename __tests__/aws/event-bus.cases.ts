@@ -1,7 +1,9 @@
 import { Testing, TerraformStack } from "cdktf";
 import { buildTags } from "@polycloud/core";
 import { AwsFoundation, AwsService } from "@polycloud/aws";
-import { envByName, only } from "../helpers/synth";
+import { envByName, only, synthPlatform, validationMessages } from "../helpers/synth";
+import { clone } from "../helpers/cloud-fixtures";
+import { referenceService } from "../../stacks/reference-service";
 import { dev, prod } from "./shared";
 
 test("custom bus, rule with the translated pattern, target with retry and its own DLQ", () => {
@@ -10,10 +12,25 @@ test("custom bus, rule with the translated pattern, target with retry and its ow
   expect(JSON.parse(rule.event_pattern)).toEqual({ source: ["orders.api"], "detail-type": ["OrderCreated"] });
   expect(rule.event_bus_name).toMatch(/aws_cloudwatch_event_bus\./);
   const target = only(dev, "aws_cloudwatch_event_target");
-  expect(target).toMatchObject({ retry_policy: { maximum_retry_attempts: 10, maximum_event_age_in_seconds: 3600 } });
+  // The spec's 10 attempts are the first delivery and 9 retries (EventBridge counts retries).
+  expect(target).toMatchObject({ retry_policy: { maximum_retry_attempts: 9, maximum_event_age_in_seconds: 3600 } });
   expect(target.event_bus_name).toMatch(/aws_cloudwatch_event_bus\./);
   expect(target.dead_letter_config.arn).toMatch(/aws_sqs_queue\.orders_bus-events_dlq-order-created/);
   expect(target.arn).toMatch(/aws_sqs_queue\.orders_queue-orders_queue/);
+});
+
+test("rule attempts: 1..186 (EventBridge's 0..185 retries after the first attempt)", () => {
+  const env = envByName("dev");
+  const withAttempts = (n: number) => {
+    const service = clone(referenceService(env)) as any;
+    service.buses.events.rules["order-created"].retry.maxAttempts = n;
+    return service;
+  };
+  expect(only(synthPlatform(env, withAttempts(1)).json, "aws_cloudwatch_event_target").retry_policy.maximum_retry_attempts).toBe(0);
+  expect(only(synthPlatform(env, withAttempts(186)).json, "aws_cloudwatch_event_target").retry_policy.maximum_retry_attempts).toBe(185);
+  expect(validationMessages(env, withAttempts(186))).toEqual([]);
+  expect(validationMessages(env, withAttempts(187)).join("\n")).toMatch(/retry\.maxAttempts' has value 187; allowed: .*1\.\.186/);
+  expect(validationMessages(env, withAttempts(0)).join("\n")).toMatch(/retry\.maxAttempts' has value 0/);
 });
 
 test("archive retention follows the environment", () => {

@@ -76,7 +76,7 @@ describe("AzureQueue", () => {
   test("alerts: backlog and dead-lettered messages per queue", () => {
     const alerts = (Object.values(resources(prod.json, "azurerm_monitor_metric_alert")) as any[]).filter((a) => a.criteria[0].metric_namespace === "Microsoft.ServiceBus/namespaces");
     expect(alerts.map((a) => a.criteria[0].metric_name).sort()).toEqual(["ActiveMessages", "DeadletteredMessages"]);
-    expect(alerts.find((a) => a.criteria[0].metric_name === "DeadletteredMessages").criteria[0]).toMatchObject({ threshold: 0, dimension: [{ name: "EntityName", operator: "Include", values: ["orders-prod-orders"] }] });
+    expect(alerts.find((a) => a.criteria[0].metric_name === "DeadletteredMessages").criteria[0]).toMatchObject({ operator: "GreaterThanOrEqual", threshold: 1, dimension: [{ name: "EntityName", operator: "Include", values: ["orders-prod-orders"] }] });
   });
 
   test("the backlog alert carries the environment's message-age threshold as its window (no age metric in Service Bus)", () => {
@@ -164,7 +164,8 @@ describe("AzureDatabaseProxy", () => {
     }
     expect(order.map(([, c]) => c.name)).toEqual(["require_secure_transport", "pgbouncer.enabled", "pgbouncer.pool_mode", "pgbouncer.default_pool_size", "pgbouncer.min_pool_size", "pgbouncer.query_wait_timeout", "metrics.pgbouncer_diagnostics"]);
     const byName = Object.fromEntries(configs.map(([, c]) => [c.name, c.value]));
-    expect(byName).toMatchObject({ require_secure_transport: "ON", "pgbouncer.enabled": "true", "pgbouncer.pool_mode": "TRANSACTION", "pgbouncer.default_pool_size": "1547", "pgbouncer.query_wait_timeout": "5", "metrics.pgbouncer_diagnostics": "on" });
+    // 90 % of 3438 over 3 (user, database) pools (api, worker, the Entra administrator); no idle floor.
+    expect(byName).toMatchObject({ require_secure_transport: "ON", "pgbouncer.enabled": "true", "pgbouncer.pool_mode": "TRANSACTION", "pgbouncer.default_pool_size": "1031", "pgbouncer.min_pool_size": "0", "pgbouncer.query_wait_timeout": "5", "metrics.pgbouncer_diagnostics": "on" });
   });
 
   test("functions connect to port 6432 over TLS", () => {

@@ -38,7 +38,9 @@ describe("GcpDatabaseProxy", () => {
     const pool = sql.settings.connection_pool_config[0];
     expect(pool.connection_pooling_enabled).toBe(true);
     expect(Object.fromEntries(pool.flags.map((f: any) => [f.name, f.value]))).toEqual({
-      pool_mode: "transaction", max_pool_size: "720", min_pool_size: "320", query_wait_timeout: "5",
+      // 90 % of 800 split over 2 poolers (8 vCPU / 4) × 3 (database, user) pools (api, worker and the
+      // migration identity): never above max_connections.
+      pool_mode: "transaction", max_pool_size: "120", query_wait_timeout: "5",
     });
     expect(sql.settings.database_flags).toEqual(expect.arrayContaining([{ name: "cloudsql.iam_authentication", value: "on" }, { name: "max_connections", value: "800" }]));
   });

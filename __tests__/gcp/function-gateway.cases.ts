@@ -32,6 +32,10 @@ describe("GcpFunction", () => {
     const { json } = synthGcp("dev", () => {}, (s) => { s.functions.api.concurrency = { max: 100, perInstance: 10 }; s.functions.api.memoryMb = 512; });
     const cfg = find(json, "google_cloudfunctions2_function", (f) => f.name === "orders-dev-api").service_config;
     expect(cfg).toMatchObject({ max_instance_count: 10, max_instance_request_concurrency: 10, available_cpu: "1" });
+    // A cap that perInstance does not divide: the per-instance share shrinks so instances × share = the cap.
+    const odd = synthGcp("dev", () => {}, (s) => { s.functions.api.concurrency = { max: 7, perInstance: 2 }; });
+    expect(find(odd.json, "google_cloudfunctions2_function", (f) => f.name === "orders-dev-api").service_config).toMatchObject({ max_instance_count: 7, max_instance_request_concurrency: 1 });
+    expect(warnings(odd.stack)).toContainEqual(expect.stringMatching(/GcpFunction\(api\): property 'concurrency' \(max 7, perInstance 2\) runs as 7 instances × 1/));
   });
 
   test("build identity: the builder example's roles (objectAdmin only on gcf-v2-sources-<number>-<region>), then 60 s for IAM before the function", () => {
@@ -91,6 +95,16 @@ describe("GcpFunction", () => {
     const p99 = api.find((p) => p.display_name.endsWith("latency")).conditions[0].condition_threshold;
     expect(p99.threshold_value).toBe(8000);
     expect(p99.aggregations[0].per_series_aligner).toBe("ALIGN_PERCENTILE_99");
+  });
+
+  test("count alerts fire at >= N like CloudWatch (GT N-1) over the sum of every series (a 500 and a 503 add up)", () => {
+    const policies = Object.values(resources(prod.json, "google_monitoring_alert_policy")) as any[];
+    const cond = (name: string) => policies.find((p) => p.display_name === name).conditions[0].condition_threshold;
+    // prod functionErrors = 1: one error fires.
+    expect(cond("orders-prod-api 5xx")).toMatchObject({ comparison: "COMPARISON_GT", threshold_value: 0, aggregations: [{ per_series_aligner: "ALIGN_SUM", cross_series_reducer: "REDUCE_SUM" }] });
+    // Continuous values keep their threshold; their series are reduced to one too.
+    expect(cond("orders-prod-api p99 latency").aggregations[0].cross_series_reducer).toBe("REDUCE_MAX");
+    for (const p of policies) expect(p.conditions[0].condition_threshold.aggregations[0].cross_series_reducer).toMatch(/^REDUCE_(SUM|MAX)$/);
   });
 });
 

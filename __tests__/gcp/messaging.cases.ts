@@ -18,7 +18,8 @@ describe("GcpQueue", () => {
     expect(s.ack_deadline_seconds).toBe(360);
     expect(s.ack_deadline_seconds).toBeGreaterThanOrEqual(60);
     expect(s.expiration_policy).toEqual({ ttl: "" });
-    expect(s.retry_policy).toEqual({ minimum_backoff: "10s", maximum_backoff: "600s" });
+    // A failed message waits the queue's visibility (6 × 60 s) before the next push, as on SQS.
+    expect(s.retry_policy).toEqual({ minimum_backoff: "360s", maximum_backoff: "600s" });
     expect(s.dead_letter_policy).toEqual({ dead_letter_topic: expect.stringMatching(/dlq-topic/), max_delivery_attempts: 5 });
     expect(s.message_retention_duration).toBe("345600s");
   });
@@ -80,13 +81,20 @@ describe("GcpEventBus", () => {
   test("one filtered subscription per rule with its own dead-letter topic and kept DLQ subscription", () => {
     const rule = sub(prod.json, "orders-prod-events-order-created");
     expect(rule.filter).toBe('attributes.source = "orders.api" AND attributes.type = "OrderCreated"');
-    expect(rule.dead_letter_policy.max_delivery_attempts).toBe(10);
-    expect(rule.message_retention_duration).toBe("3600s");
     expect(sub(prod.json, "orders-prod-events-order-created-dlq").message_retention_duration).toBe("1209600s");
-    // A queue target delivers to the queue's consumer with the queue's ack deadline.
+    // A queue target delivers to the queue's consumer with the queue's ack deadline, and with the
+    // queue's attempts (5, not the rule's 10), retention (4 days, not the rule's 1-hour event age)
+    // and backoff: after a consumer outage longer than an hour events are still kept, then dead-lettered.
     expect(rule.push_config.push_endpoint).toMatch(/orders_fn-worker_fn_[^.]+\.service_config\[0\]\.uri\}$/);
     expect(rule.push_config.oidc_token.audience).toBe(rule.push_config.push_endpoint);
     expect(rule.ack_deadline_seconds).toBe(360);
+    expect(rule.dead_letter_policy.max_delivery_attempts).toBe(5);
+    expect(rule.message_retention_duration).toBe("345600s");
+    expect(rule.retry_policy).toEqual({ minimum_backoff: "360s", maximum_backoff: "600s" });
+    expect(rule.labels.target).toBe("queue-orders");
+    // ... and the queue's age alarm on this path.
+    const age = Object.values(resources(prod.json, "google_monitoring_alert_policy")).find((p: any) => p.display_name === "orders-prod-events-order-created oldest message age") as any;
+    expect(age.conditions[0].condition_threshold).toMatchObject({ threshold_value: 120, filter: expect.stringContaining('subscription_id="orders-prod-events-order-created"') });
   });
 
   test("publishers may publish to the bus topic only and learn its id", () => {

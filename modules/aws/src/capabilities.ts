@@ -184,10 +184,10 @@ export const AWS_CAPABILITIES: CapabilityMap = {
     check: (c) => perRule(c, (_k, rule, target, spec) => fails([rule?.event_pattern === toEventPattern(spec.filter), "event pattern differs"], [!!target, "no target"])),
   },
   "bus.retry": {
-    mode: "native", realisedBy: "aws_cloudwatch_event_target retry_policy",
+    mode: "native", realisedBy: "aws_cloudwatch_event_target retry_policy (maximum_retry_attempts = attempts − 1)",
     check: (c) => perRule(c, (_k, _r, t, spec) => {
       const r = resolveRetry(spec.retry);
-      return fails([t?.retry_policy?.maximum_retry_attempts === r.maxAttempts && t?.retry_policy?.maximum_event_age_in_seconds === r.maxEventAgeSeconds, "retry policy differs"]);
+      return fails([t?.retry_policy?.maximum_retry_attempts === r.maxAttempts - 1 && t?.retry_policy?.maximum_event_age_in_seconds === r.maxEventAgeSeconds, "retry policy differs"]);
     }),
   },
   "bus.dlq": {

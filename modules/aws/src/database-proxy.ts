@@ -247,7 +247,7 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       createAlarm(this, "pinned-alarm", ctx, {
         signal: "proxy.pinnedConnections", nameParts: [props.logicalId, "pinned-connections"],
         description: `Proxy ${proxyName}: sessions pinned (not pooled)`,
-        threshold: t.proxyPinnedConnections, comparison: "GreaterThanThreshold",
+        threshold: t.proxyPinnedConnections,
         // Proxy metrics come once per proxy node: Sum over one-minute periods gives the proxy's total.
         periodSeconds: 60,
         metric: { namespace: "AWS/RDS", metricName: "DatabaseConnectionsCurrentlySessionPinned", dimensions: { ProxyName: proxyName }, statistic: "Sum" },

@@ -96,7 +96,8 @@ export class AwsEventBus extends Construct implements PlatformEventBus {
         eventBusName: this.bus.name,
         targetId: sid(ruleId),
         arn: fn ? fn.invokeArn : queue!.queue.arn,
-        retryPolicy: { maximumRetryAttempts: retry.maxAttempts, maximumEventAgeInSeconds: retry.maxEventAgeSeconds },
+        // The spec counts attempts; EventBridge counts retries after the first attempt.
+        retryPolicy: { maximumRetryAttempts: Math.max(0, retry.maxAttempts - 1), maximumEventAgeInSeconds: retry.maxEventAgeSeconds },
         deadLetterConfig: { arn: dlq.arn },
       });
       if (fn) {

@@ -12,3 +12,4 @@ export * from "./database-proxy";
 export * from "./budget";
 export * from "./service";
 export * from "./capabilities";
+export * from "./behaviour";

@@ -12,7 +12,8 @@ export const AWS_LIMITS: CloudLimits = {
   queueRetentionSeconds: { min: 60, max: 1209600 },
   queueVisibilitySeconds: { min: 0, max: 43200 },
   busService: "Amazon EventBridge",
-  busRetryAttempts: { min: 0, max: 185 },
+  // Attempts in all: EventBridge takes 0..185 retries after the first attempt.
+  busRetryAttempts: { min: 1, max: 186 },
   busMaxEventAgeSeconds: { min: 60, max: 86400 },
   gatewayRateLimit: { min: 1, max: 10000 },
   gatewayBurstLimit: { min: 1, max: 5000 },

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AlarmInfo, AlarmSignal } from "@polycloud/core";
+import { AlarmInfo, AlarmSignal, COUNT_SIGNALS } from "@polycloud/core";
 import { MonitorMetricAlert } from "@cdktf/provider-azurerm/lib/monitor-metric-alert";
 import { AzureContext } from "./context";
 
@@ -41,8 +41,9 @@ export function createMetricAlert(scope: Construct, id: string, ctx: AzureContex
       metricNamespace: props.namespace,
       metricName: props.metric,
       aggregation: props.aggregation,
-      operator: "GreaterThan",
-      threshold: props.threshold,
+      // The same condition as the other clouds: counts fire at "≥ N" (N at least 1).
+      operator: COUNT_SIGNALS.has(props.signal) ? "GreaterThanOrEqual" : "GreaterThan",
+      threshold: COUNT_SIGNALS.has(props.signal) ? Math.max(1, props.threshold) : props.threshold,
       dimension: props.dimension ? [{ name: props.dimension.name, operator: "Include", values: [...props.dimension.values] }] : undefined,
     }],
     action: [{ actionGroupId: ctx.actionGroup.id }],

@@ -189,11 +189,11 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     }),
   },
   "proxy.pool": {
-    mode: "native", realisedBy: "built-in PgBouncer: pgbouncer.enabled, pool_mode TRANSACTION, default_pool_size/min_pool_size/query_wait_timeout from the spec (chained configurations)",
+    mode: "native", realisedBy: "built-in PgBouncer: pgbouncer.enabled, pool_mode TRANSACTION, default_pool_size = the spec's share of max_connections / (database, user) pairs (the Entra administrator included), min_pool_size 0 (no floor), query_wait_timeout from the spec (chained configurations)",
     check: (c) => {
       if (c.env.clouds.azure?.database?.acceptNoPooling) return [];
       const conf = Object.fromEntries(all(c, "azurerm_postgresql_flexible_server_configuration").map((x) => [x.name, x.value]));
-      return Object.values(c.service.databases ?? {}).flatMap((d) => fails([conf["pgbouncer.enabled"] === "true", "pgbouncer off"], [conf["pgbouncer.query_wait_timeout"] === String(resolvePool(d.pool).borrowTimeoutSeconds), "query_wait_timeout"], [!!conf["pgbouncer.default_pool_size"], "no pool size"]));
+      return Object.values(c.service.databases ?? {}).flatMap((d) => fails([conf["pgbouncer.enabled"] === "true", "pgbouncer off"], [conf["pgbouncer.query_wait_timeout"] === String(resolvePool(d.pool).borrowTimeoutSeconds), "query_wait_timeout"], [!!conf["pgbouncer.default_pool_size"], "no pool size"], [(conf["pgbouncer.min_pool_size"] ?? "0") === "0", "min_pool_size keeps a floor of open connections"]));
     },
   },
   "proxy.tls": {

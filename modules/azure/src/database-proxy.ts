@@ -87,15 +87,18 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     this.database = new PostgresqlFlexibleServerDatabase(this, "database", { name: spec.databaseName ?? DEFAULTS.databaseName, serverId: this.server.id, charset: "UTF8", collation: "en_US.utf8" });
 
     const pool = resolvePool(spec.pool);
-    const clients = Math.max(1, spec.allowedFunctions?.length ?? 1);
+    // PgBouncer keeps one pool per (user, database): every granted function and the Entra
+    // administrator that runs migrations, so the pools together stay within the spec's share.
+    const clients = (spec.allowedFunctions?.length ?? 0) + 1;
     const settings: [string, string][] = [["require_secure_transport", "ON"]];
     if (this.pooled) {
       settings.push(
         ["pgbouncer.enabled", "true"],
         ["pgbouncer.pool_mode", "TRANSACTION"],
-        // One pool per (user, database): split the spec's share of max_connections between the clients.
         ["pgbouncer.default_pool_size", String(Math.max(1, Math.floor((maxConnections * pool.maxConnectionsPercent) / 100 / clients)))],
-        ["pgbouncer.min_pool_size", String(Math.floor((maxConnections * pool.maxIdleConnectionsPercent) / 100 / clients))],
+        // min_pool_size is a floor of open server connections; the spec's idle share is a ceiling
+        // (RDS Proxy semantics) that PgBouncer cannot express, so no floor is kept.
+        ["pgbouncer.min_pool_size", "0"],
         ["pgbouncer.query_wait_timeout", String(pool.borrowTimeoutSeconds)],
         ["metrics.pgbouncer_diagnostics", "on"],
       );
@@ -117,18 +120,18 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     const n = (s: string) => ctx.namer.name(NAME_RULES.azure.generic, logicalId, s);
     this.alarms.push(
       createMetricAlert(this, "alarm-connections", ctx, {
-        signal: "proxy.connectionSaturation", name: n("connections"), scope: this.server.id, namespace: ns, metric: "active_connections", aggregation: "Maximum",
+        signal: "proxy.connectionSaturation", name: n("connections"), scope: this.server.id, namespace: ns, metric: "active_connections", aggregation: "Maximum", windowSize: "PT1M",
         threshold: Math.floor((maxConnections * t.proxyConnectionSaturationPercent) / 100),
         description: `Active connections above ${t.proxyConnectionSaturationPercent}% of max_connections (${maxConnections}).`,
       }),
       createMetricAlert(this, "alarm-cpu", ctx, {
-        signal: "database.cpu", name: n("cpu"), scope: this.server.id, namespace: ns, metric: "cpu_percent", aggregation: "Average", threshold: 80,
-        description: "Database CPU above 80%.",
+        signal: "database.cpu", name: n("cpu"), scope: this.server.id, namespace: ns, metric: "cpu_percent", aggregation: "Average", threshold: 80, windowSize: "PT15M",
+        description: "Database CPU above 80% on average over 15 minutes.",
       }),
     );
     if (this.pooled) {
       this.alarms.push(createMetricAlert(this, "alarm-waiting", ctx, {
-        signal: "proxy.pinnedConnections", name: n("pool-waiting"), scope: this.server.id, namespace: ns, metric: "client_connections_waiting", aggregation: "Maximum",
+        signal: "proxy.pinnedConnections", name: n("pool-waiting"), scope: this.server.id, namespace: ns, metric: "client_connections_waiting", aggregation: "Maximum", windowSize: "PT1M",
         threshold: t.proxyPinnedConnections,
         description: `More than ${t.proxyPinnedConnections} clients wait for a PgBouncer connection: the pool is exhausted.`,
       }));

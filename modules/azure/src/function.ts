@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Annotations, AssetType, DataResource, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables } from "@polycloud/core";
+import { AlarmInfo, InstanceSplit, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
@@ -43,37 +43,12 @@ export function hhmmss(seconds: number): string {
   return `${p(Math.floor(seconds / 3600))}:${p(Math.floor((seconds % 3600) / 60))}:${p(seconds % 60)}`;
 }
 
-/** How a function's concurrency is realised on Flex Consumption. */
-export interface FlexScale {
-  /** `maximum_instance_count`. */
-  readonly instances: number;
-  /** Concurrent invocations per instance: `http_concurrency` and the Service Bus trigger's `maxConcurrentCalls`. */
-  readonly perInstance: number;
-  /** instances × perInstance: the spec's cap when it has one. */
-  readonly total: number;
-}
+/** How a function's concurrency is realised on Flex Consumption (`maximum_instance_count` × `http_concurrency` / `maxConcurrentCalls`). */
+export type FlexScale = InstanceSplit;
 
-/**
- * Instances × per-instance concurrency for a spec. With a cap, the per-instance concurrency is
- * the largest value up to the spec's that divides the cap with at most 1000 instances, so
- * instances × per-instance equals the cap exactly (a cap of 7 with 2 per instance becomes 7 × 1; a cap
- * beyond 1000 instances raises the per-instance share instead, 2000 × 1 becoming 1000 × 2).
- * Without a cap, Flex's default of 100 instances stays.
- */
+/** Instances × per-instance concurrency on Flex Consumption (1..1000 instances, 100 without a cap): core's exact split. */
 export function flexScale(maxConcurrency: number | undefined, perInstance: number): FlexScale {
-  const per = Math.max(1, Math.min(perInstance, FLEX_MAX_INSTANCES.max));
-  if (maxConcurrency === undefined) return { instances: FLEX_DEFAULT_INSTANCES, perInstance: per, total: FLEX_DEFAULT_INSTANCES * per };
-  for (let p = Math.min(per, maxConcurrency); p >= 1; p--) {
-    if (maxConcurrency % p === 0 && maxConcurrency / p <= FLEX_MAX_INSTANCES.max) return { instances: maxConcurrency / p, perInstance: p, total: maxConcurrency };
-  }
-  // A cap above 1000 instances' worth: raise per-instance concurrency to an exact split if one exists.
-  for (let p = per + 1; p <= FLEX_MAX_INSTANCES.max; p++) {
-    if (maxConcurrency % p === 0 && maxConcurrency / p <= FLEX_MAX_INSTANCES.max) return { instances: maxConcurrency / p, perInstance: p, total: maxConcurrency };
-  }
-  // No exact split (a large prime): the closest product below the cap.
-  const instances = FLEX_MAX_INSTANCES.max;
-  const p = Math.max(1, Math.floor(maxConcurrency / instances));
-  return { instances, perInstance: p, total: instances * p };
+  return splitConcurrency(maxConcurrency, perInstance, FLEX_MAX_INSTANCES.max, FLEX_DEFAULT_INSTANCES);
 }
 
 /** Flex Consumption memory for a spec memory: 2048 or 4096 MB (rounded up, with a warning). */

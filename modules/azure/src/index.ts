@@ -16,3 +16,4 @@ export * from "./storage";
 export * from "./servicebus";
 export * from "./service";
 export * from "./capabilities";
+export * from "./behaviour";

@@ -129,7 +129,7 @@ export class AzureQueue extends Construct implements PlatformQueue {
       }),
       createMetricAlert(this, "alarm-dead-letters", ctx, {
         signal: "queue.dlqDepth", name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "dead-letters"), scope: namespace.id,
-        namespace: "Microsoft.ServiceBus/namespaces", metric: "DeadletteredMessages", aggregation: "Maximum", dimension: entity, threshold: 0,
+        namespace: "Microsoft.ServiceBus/namespaces", metric: "DeadletteredMessages", aggregation: "Maximum", dimension: entity, threshold: 0, windowSize: "PT1M",
         description: `Messages of ${logicalId} exhausted ${this.resolved.maxDeliveryAttempts} deliveries and wait in ${logicalId}/$DeadLetterQueue.`,
       }),
     );

@@ -15,6 +15,8 @@ export * from "./runtime-contract";
 export * from "./policy";
 export * from "./terraform-strings";
 export * from "./environment-schema";
+export * from "./behaviour";
+export * from "./deviations";
 export * from "./database-roles";
 export * from "./service-keys";
 export * from "./regions";

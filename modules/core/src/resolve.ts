@@ -82,3 +82,31 @@ export function resolveCors(cors: CorsSpec, gateway: GatewaySpec) {
 export function resolveThresholds(t: AlarmThresholds | undefined): Required<AlarmThresholds> {
   return { ...DEFAULTS.alarmThresholds, ...(t ?? {}) };
 }
+
+/** How a concurrency cap is realised as instances × requests per instance. */
+export interface InstanceSplit {
+  readonly instances: number;
+  readonly perInstance: number;
+  /** instances × perInstance: the spec's cap when it has one. */
+  readonly total: number;
+}
+
+/**
+ * Instances × per-instance concurrency for a cap. The per-instance concurrency is the largest value
+ * up to the spec's that divides the cap within `maxInstances`, so the product equals the cap exactly
+ * (a cap of 7 with 2 per instance becomes 7 × 1; a cap beyond `maxInstances` raises the per-instance
+ * share instead). A large prime above `maxInstances` gets the closest product below the cap.
+ * Without a cap, `defaultInstances` of the requested per-instance concurrency.
+ */
+export function splitConcurrency(maxConcurrency: number | undefined, perInstance: number, maxInstances: number, defaultInstances: number): InstanceSplit {
+  const per = Math.max(1, Math.min(perInstance, maxInstances));
+  if (maxConcurrency === undefined) return { instances: defaultInstances, perInstance: per, total: defaultInstances * per };
+  for (let p = Math.min(per, maxConcurrency); p >= 1; p--) {
+    if (maxConcurrency % p === 0 && maxConcurrency / p <= maxInstances) return { instances: maxConcurrency / p, perInstance: p, total: maxConcurrency };
+  }
+  for (let p = per + 1; p <= maxInstances; p++) {
+    if (maxConcurrency % p === 0 && maxConcurrency / p <= maxInstances) return { instances: maxConcurrency / p, perInstance: p, total: maxConcurrency };
+  }
+  const p = Math.max(1, Math.floor(maxConcurrency / maxInstances));
+  return { instances: maxInstances, perInstance: p, total: maxInstances * p };
+}

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AlarmInfo, AlarmSignal, escapeTerraform } from "@polycloud/core";
+import { AlarmInfo, AlarmSignal, COUNT_SIGNALS, escapeTerraform } from "@polycloud/core";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
 import { GcpContext } from "./context";
 import { literal } from "./event-filter";
@@ -14,6 +14,8 @@ export interface GcpAlarmProps {
   /** @default ALIGN_SUM over 300 s */
   readonly aligner?: string;
   readonly reducer?: string;
+  /** Alignment period. @default 300 */
+  readonly periodSeconds?: number;
   /** @default 0s — fire on the first breaching aligned point */
   readonly duration?: string;
   readonly documentation: string;
@@ -33,14 +35,17 @@ export function createAlertPolicy(scope: Construct, id: string, ctx: GcpContext,
         displayName: props.name,
         conditionThreshold: {
           filter: props.filter,
+          // Monitoring offers only COMPARISON_GT for an upper bound. The other clouds fire at
+          // "≥ N" (N at least 1) for counts, so a count alarm fires above N − 1.
           comparison: "COMPARISON_GT",
-          thresholdValue: props.threshold,
+          thresholdValue: COUNT_SIGNALS.has(props.signal) ? Math.max(1, props.threshold) - 1 : props.threshold,
           duration: props.duration ?? "0s",
           aggregations: [
             {
-              alignmentPeriod: "300s",
+              alignmentPeriod: `${props.periodSeconds ?? 300}s`,
               perSeriesAligner: props.aligner ?? "ALIGN_SUM",
-              ...(props.reducer ? { crossSeriesReducer: props.reducer } : {}),
+              // One condition over all series (e.g. 500 and 503 add up), as on the other clouds.
+              crossSeriesReducer: props.reducer ?? ((props.aligner ?? "ALIGN_SUM") === "ALIGN_SUM" ? "REDUCE_SUM" : "REDUCE_MAX"),
             },
           ],
           trigger: { count: 1 },

@@ -1,5 +1,5 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
-import { GCF_RUNTIMES, CLOUD_SQL_SIZES } from "./limits";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
+import { GCF_RUNTIMES, CLOUD_SQL_SIZES, poolerCount } from "./limits";
 import { pathTemplate, throttleThreshold } from "./gateway";
 
 /* Conformance checks over a synthesized GCP stack of a service: the GCP column of the parity table. */
@@ -36,7 +36,10 @@ function deliveries(c: ConformanceContext) {
   }
   for (const [busId, bus] of Object.entries(c.service.buses ?? {})) {
     for (const [ruleId, rule] of Object.entries(bus.rules)) {
-      paths.push({ label: `rule ${busId}/${ruleId}`, parts: [busId, ruleId], maxAttempts: rule.retry?.maxAttempts, dlqRetention: 14 * 86400, filter: true });
+      // A rule into a queue delivers with the queue's attempts (the queue's path to its consumer).
+      const q = "queue" in rule.target ? c.service.queues?.[rule.target.queue] : undefined;
+      const attempts = q ? q.maxDeliveryAttempts ?? DEFAULTS.maxDeliveryAttempts : rule.retry?.maxAttempts;
+      paths.push({ label: `rule ${busId}/${ruleId}`, parts: [busId, ruleId], maxAttempts: attempts, dlqRetention: 14 * 86400, filter: true });
     }
   }
   return paths.map((p) => {
@@ -112,10 +115,11 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     )).concat(fails([all(c, "google_secret_manager_secret_iam_member").length >= Object.keys(s.secrets).length, "secret access not granted"]))),
   },
   "function.concurrency": {
-    mode: "different", realisedBy: "service_config.max_instance_count × max_instance_request_concurrency",
+    mode: "different", realisedBy: "service_config.max_instance_count × max_instance_request_concurrency = the cap exactly",
     note: "the cap is instances × requests per instance",
     check: (c) => perFunction(c, (_id, f, s) => s.maxConcurrency === undefined ? [] : fails(
-      [svc(f).max_instance_count * svc(f).max_instance_request_concurrency >= s.maxConcurrency && svc(f).max_instance_count <= s.maxConcurrency, `cap ${svc(f).max_instance_count}×${svc(f).max_instance_request_concurrency} vs ${s.maxConcurrency}`],
+      // Exactly the cap (the per-instance share shrinks to a divisor of it).
+      [svc(f).max_instance_count * svc(f).max_instance_request_concurrency === s.maxConcurrency, `cap ${svc(f).max_instance_count}×${svc(f).max_instance_request_concurrency} vs ${s.maxConcurrency}`],
     )),
   },
   "function.warmInstances": {
@@ -243,7 +247,7 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     }),
   },
   "proxy.pool": {
-    mode: "native", realisedBy: "settings.connection_pool_config (Managed Connection Pooling, Enterprise Plus): max/min pool size from the spec's percentages, query_wait_timeout",
+    mode: "native", realisedBy: "settings.connection_pool_config (Managed Connection Pooling, Enterprise Plus): max_pool_size = the spec's share of max_connections / (poolers × (database, user) pairs, the migration user included), no min_pool_size floor, query_wait_timeout",
     check: (c) => Object.values(c.service.databases ?? {}).flatMap((d) => {
       const s = settings(sqlInstances(c)[0] ?? {});
       if (c.env.clouds.gcp?.database?.acceptNoPooling && s.edition !== "ENTERPRISE_PLUS") return [];
@@ -252,7 +256,9 @@ export const GCP_CAPABILITIES: CapabilityMap = {
       const max = CLOUD_SQL_SIZES[d.size].maxConnections;
       return fails(
         [one(s.connection_pool_config).connection_pooling_enabled === true, "pooling off"],
-        [flags.max_pool_size === String(Math.floor((max * pool.maxConnectionsPercent) / 100)), `max_pool_size ${flags.max_pool_size}`],
+        // The spec's share of max_connections, split over poolers (vCPU / 4) × (database, user) pools.
+        [flags.max_pool_size === String(Math.max(1, Math.floor((max * pool.maxConnectionsPercent) / 100 / (poolerCount(s.tier) * (d.allowedFunctions.length + 1))))), `max_pool_size ${flags.max_pool_size}`],
+        [flags.min_pool_size === undefined, "min_pool_size keeps a floor of open connections"],
         [flags.query_wait_timeout === String(pool.borrowTimeoutSeconds), "borrow timeout"],
       );
     }),

@@ -11,7 +11,7 @@ import { cloudSqlBootstrapSql, cloudSqlIamUser, cloudSqlRolesSql } from "./datab
 import { createAlertPolicy, quote } from "./alarm";
 import { GcpContext, keyReady } from "./context";
 import { GcpFunction } from "./function";
-import { CLOUD_SQL_SIZES, POOLED_PORT, TRANSACTION_LOG_DAYS } from "./limits";
+import { CLOUD_SQL_SIZES, POOLED_PORT, TRANSACTION_LOG_DAYS, poolerCount } from "./limits";
 
 export interface GcpDatabaseProxyProps {
   readonly context: GcpContext;
@@ -33,6 +33,8 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
   readonly alarms: AlarmInfo[] = [];
   readonly pooled: boolean;
   readonly maxConnections: number;
+  /** Server connections one pool (one pooler × one database+user pair) may open. */
+  readonly maxPoolSize: number;
   readonly problems: Problems;
   /** The migration identity: an IAM database user that owns the tables and grants the functions' roles. */
   readonly adminServiceAccount: ServiceAccount;
@@ -64,6 +66,12 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     }
     if (spec.requireTls === false) this.problems.add("requireTls", false, "true (TLS is always required)");
     const pool = resolvePool(spec.pool);
+    const tier = db.tier ?? (this.pooled ? size.tier : "db-custom-1-3840");
+    // Managed pooling runs one pooler per 4 vCPU (at least one), and each pooler keeps one pool per
+    // (database, user): split the spec's share of max_connections so the sum can never exceed it.
+    // Users: every granted function and the migration identity.
+    const pools = poolerCount(tier) * (spec.allowedFunctions.length + 1);
+    this.maxPoolSize = Math.max(1, Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100 / pools));
     const prod = ctx.env.deletionProtection;
     const backupDays = ctx.env.retention?.backupDays ?? 7;
     // Point-in-time recovery reaches back as far as the environment keeps backups (AWS: 35 days in prod).
@@ -82,7 +90,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
       encryptionKeyName: ctx.key.id,
       deletionProtection: prod,
       settings: {
-        tier: db.tier ?? (this.pooled ? size.tier : "db-custom-1-3840"),
+        tier,
         edition,
         availabilityType: prod ? "REGIONAL" : "ZONAL",
         deletionProtectionEnabled: prod,
@@ -115,8 +123,8 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
               // Pool limits from the spec, as shares of max_connections like the RDS Proxy settings.
               flags: [
                 { name: "pool_mode", value: "transaction" },
-                { name: "max_pool_size", value: String(Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100)) },
-                { name: "min_pool_size", value: String(Math.floor((size.maxConnections * pool.maxIdleConnectionsPercent) / 100)) },
+                // No min_pool_size: it is a floor of open connections, while the spec's idle share is a ceiling.
+                { name: "max_pool_size", value: String(this.maxPoolSize) },
                 { name: "query_wait_timeout", value: String(pool.borrowTimeoutSeconds) },
               ],
             }]
@@ -166,14 +174,14 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     const limit = Math.floor((size.maxConnections * t.proxyConnectionSaturationPercent) / 100);
     this.alarms.push(
       createAlertPolicy(this, "alarm-connections", ctx, {
-        signal: "proxy.connectionSaturation", name: `${instanceName} connections`, threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM",
+        signal: "proxy.connectionSaturation", name: `${instanceName} connections`, threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM", periodSeconds: 60,
         filter: `metric.type="cloudsql.googleapis.com/database/postgresql/num_backends" AND ${res}`,
-        documentation: `Backends exceed ${t.proxyConnectionSaturationPercent}% of max_connections (${size.maxConnections}); the pool (max ${Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100)}) is saturating.`,
+        documentation: `Backends exceed ${t.proxyConnectionSaturationPercent}% of max_connections (${size.maxConnections}); the pools (${pools} of at most ${this.maxPoolSize}) are saturating.`,
       }),
       createAlertPolicy(this, "alarm-cpu", ctx, {
-        signal: "database.cpu", name: `${instanceName} cpu`, threshold: 0.8, aligner: "ALIGN_MEAN", duration: "600s",
+        signal: "database.cpu", name: `${instanceName} cpu`, threshold: 0.8, aligner: "ALIGN_MEAN", periodSeconds: 900,
         filter: `metric.type="cloudsql.googleapis.com/database/cpu/utilization" AND ${res}`,
-        documentation: "Database CPU above 80% for 10 minutes.",
+        documentation: "Database CPU above 80% on average over 15 minutes.",
       }),
       createAlertPolicy(this, "alarm-disk", ctx, {
         signal: "database.storage", name: `${instanceName} disk`, threshold: 0.85, aligner: "ALIGN_MAX",

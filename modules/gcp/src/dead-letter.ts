@@ -28,6 +28,12 @@ export interface GcpPushDeliveryProps {
   readonly filter?: string;
   /** Signals to tag the alarms with (queue.* or bus.*). */
   readonly kind: "queue" | "bus";
+  /** Also alarm on the oldest unacknowledged message (always for queues; for rules into a queue). */
+  readonly ageAlarm?: boolean;
+  /** Least wait before a failed message is pushed again (the queue's visibility, ≤ 600 s). @default 10 */
+  readonly minBackoffSeconds?: number;
+  /** `target` label: what the spec delivers into (`queue-<id>`, `function-<id>`). */
+  readonly target?: string;
 }
 
 /**
@@ -91,10 +97,10 @@ export class GcpPushDelivery extends Construct {
         oidcToken: { serviceAccountEmail: this.invoker.email, audience: props.endpoint },
       },
       deadLetterPolicy: { deadLetterTopic: this.deadLetterTopic.id, maxDeliveryAttempts: props.maxDeliveryAttempts },
-      retryPolicy: { minimumBackoff: "10s", maximumBackoff: "600s" },
+      retryPolicy: { minimumBackoff: `${Math.min(600, props.minBackoffSeconds ?? 10)}s`, maximumBackoff: "600s" },
       // Subscriptions expire after 31 idle days by default; an empty ttl means never.
       expirationPolicy: { ttl: "" },
-      labels: { ...ctx.labels, component: props.kind },
+      labels: { ...ctx.labels, component: props.kind, ...(props.target ? { target: props.target } : {}) },
     });
     new PubsubTopicIamMember(this, "agent-publishes-dlq", { topic: this.deadLetterTopic.id, role: "roles/pubsub.publisher", member: agent });
     new PubsubSubscriptionIamMember(this, "agent-acks-source", { subscription: this.subscription.id, role: "roles/pubsub.subscriber", member: agent });
@@ -102,13 +108,14 @@ export class GcpPushDelivery extends Construct {
     const sub = (s: string) => `resource.type="pubsub_subscription" AND resource.labels.subscription_id=${quote(s)}`;
     const label = nameParts.join("/");
     const t = ctx.thresholds;
-    if (props.kind === "queue") {
+    if (props.kind === "queue" || props.ageAlarm) {
       this.alarms.push(createAlertPolicy(this, "alarm-age", ctx, {
         signal: "queue.oldestMessageAge", name: `${name()} oldest message age`, threshold: t.queueOldestMessageAgeSeconds,
         filter: `metric.type="pubsub.googleapis.com/subscription/oldest_unacked_message_age" AND ${sub(name())}`, aligner: "ALIGN_MAX",
         documentation: `Messages of ${label} wait longer than ${t.queueOldestMessageAgeSeconds}s: the consumer is failing or too slow.`,
       }));
-    } else {
+    }
+    if (props.kind === "bus") {
       this.alarms.push(createAlertPolicy(this, "alarm-failed", ctx, {
         signal: "bus.failedInvocations", name: `${name()} failed deliveries`, threshold: t.busFailedInvocations,
         filter: `metric.type="pubsub.googleapis.com/subscription/push_request_count" AND ${sub(name())} AND metric.labels.response_class!="ack"`,
@@ -123,7 +130,7 @@ export class GcpPushDelivery extends Construct {
       }),
       createAlertPolicy(this, "alarm-dlq-depth", ctx, {
         signal: props.kind === "queue" ? "queue.dlqDepth" : "bus.dlqDepth", name: `${name("dlq")} not empty`, threshold: 0,
-        filter: `metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages" AND ${sub(name("dlq"))}`, aligner: "ALIGN_MAX",
+        filter: `metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages" AND ${sub(name("dlq"))}`, aligner: "ALIGN_MAX", periodSeconds: 60,
         documentation: `Dead letters of ${label} are waiting in ${name("dlq")}: inspect, fix and replay them.`,
       }),
     );

@@ -31,7 +31,7 @@ const DEFAULT_ATTEMPTS = 100;
  *
  * Pub/Sub cannot forward one topic into another, so a rule that targets a queue becomes a
  * filtered subscription on the bus that pushes to the queue's consumer with the queue's ack
- * deadline; the rule keeps its own dead-letter topic.
+ * deadline, retention, delivery attempts and age alarm; the rule keeps its own dead-letter topic.
  * Eventarc Advanced is deliberately not used: its pipelines drop events once retries run out.
  */
 export class GcpEventBus extends Construct implements PlatformEventBus {
@@ -99,10 +99,16 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
         ackDeadlineSeconds: queue?.resolved
           ? Math.max(consumer.spec.timeoutSeconds, Math.min(queue.resolved.visibilityTimeoutSeconds, PUBSUB_MAX_ACK_SECONDS))
           : consumer.spec.timeoutSeconds,
-        maxDeliveryAttempts: rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS,
-        retentionSeconds: retry.maxEventAgeSeconds,
+        // Into a queue, the subscription is the queue's path to its consumer: it takes the queue's
+        // retention and attempts (never the rule's shorter event age) and the queue's age alarm,
+        // so an outage longer than the rule's age still ends in the dead-letter topic, not in loss.
+        maxDeliveryAttempts: queue ? queue.resolved.maxDeliveryAttempts : rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS,
+        retentionSeconds: queue ? queue.resolved.retentionSeconds : retry.maxEventAgeSeconds,
         dlqRetentionSeconds: queue?.resolved.dlqRetentionSeconds ?? 14 * 24 * 3600,
         kind: "bus",
+        ageAlarm: queue !== undefined,
+        minBackoffSeconds: queue?.resolved.visibilityTimeoutSeconds,
+        target: queue ? `queue-${rule.target && "queue" in rule.target ? rule.target.queue : ""}` : `function-${consumer.logicalId}`,
       });
     }
     this.node.addValidation({ validate: () => this.problems.messages() });

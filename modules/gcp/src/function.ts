@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AssetType, ITerraformDependable, Lazy, TerraformAsset } from "cdktf";
+import { Annotations, AssetType, ITerraformDependable, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
 import { Cloudfunctions2Function } from "@cdktf/provider-google/lib/cloudfunctions2-function";
 import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run-v2-service-iam-member";
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
@@ -15,7 +15,7 @@ import { StorageBucketObject } from "@cdktf/provider-google/lib/storage-bucket-o
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { createAlertPolicy, quote } from "./alarm";
 import { GcpContext } from "./context";
-import { GCF_RUNTIMES, functionCpu } from "./limits";
+import { GCF_DEFAULT_INSTANCES, GCF_MAX_INSTANCES, GCF_RUNTIMES, functionCpu } from "./limits";
 
 export interface GcpFunctionProps {
   readonly context: GcpContext;
@@ -127,7 +127,12 @@ export class GcpFunction extends Construct implements PlatformFunction {
       dependsOn: ctx.services.enable("storage.googleapis.com"),
     });
 
-    const perInstance = spec.perInstanceConcurrency;
+    // instances × requests per instance = the spec's cap exactly (the per-instance share shrinks to a divisor).
+    const scale = splitConcurrency(spec.maxConcurrency, spec.perInstanceConcurrency, GCF_MAX_INSTANCES, GCF_DEFAULT_INSTANCES);
+    if (spec.maxConcurrency !== undefined && (scale.perInstance !== spec.perInstanceConcurrency || scale.total !== spec.maxConcurrency)) {
+      Annotations.of(this).addWarning(`GcpFunction(${props.logicalId}): property 'concurrency' (max ${spec.maxConcurrency}, perInstance ${spec.perInstanceConcurrency}) runs as ${scale.instances} instances × ${scale.perInstance} requests per instance = ${scale.total}, the nearest exact split of the cap (1..${GCF_MAX_INSTANCES} instances).`);
+    }
+    const perInstance = scale.perInstance;
     this.fn = new Cloudfunctions2Function(this, "fn", {
       name: this.functionName,
       location: ctx.region,
@@ -144,7 +149,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
         availableCpu: functionCpu(spec.memoryMb, perInstance),
         timeoutSeconds: spec.timeoutSeconds,
         minInstanceCount: spec.minWarmInstances,
-        maxInstanceCount: spec.maxConcurrency ? Math.max(1, Math.ceil(spec.maxConcurrency / perInstance)) : 100,
+        maxInstanceCount: scale.instances,
         maxInstanceRequestConcurrency: perInstance,
         serviceAccountEmail: this.serviceAccount.email,
         allTrafficOnLatestRevision: true,

@@ -15,3 +15,4 @@ export * from "./database-roles";
 export * from "./budget";
 export * from "./service";
 export * from "./capabilities";
+export * from "./behaviour";

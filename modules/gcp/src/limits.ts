@@ -66,3 +66,17 @@ export function functionCpu(memoryMb: number, perInstance: number): string {
   if (memoryMb > 1024 || perInstance > 1) return "1";
   return memoryMb > 512 ? "0.583" : "0.333";
 }
+
+/** vCPUs of a Cloud SQL tier: `db-perf-optimized-N-8` → 8, `db-custom-2-7680` → 2. */
+export function tierVcpus(tier: string): number {
+  return Number(/-(\d+)(?:-\d+)?$/.exec(tier)?.[1] ?? 1);
+}
+
+/** Managed connection pooling runs one pooler per 4 vCPU, at least one. */
+export function poolerCount(tier: string): number {
+  return Math.max(1, Math.floor(tierVcpus(tier) / 4));
+}
+
+/** Cloud Run functions: max_instance_count up to 1000; 100 when the spec sets no cap. */
+export const GCF_MAX_INSTANCES = 1000;
+export const GCF_DEFAULT_INSTANCES = 100;

@@ -54,6 +54,8 @@ export class GcpQueue extends Construct implements PlatformQueue {
       maxDeliveryAttempts: this.resolved.maxDeliveryAttempts,
       retentionSeconds: this.resolved.retentionSeconds,
       dlqRetentionSeconds: this.resolved.dlqRetentionSeconds,
+      // A failed message waits the visibility window before it is retried, as on SQS.
+      minBackoffSeconds: this.resolved.visibilityTimeoutSeconds,
       kind: "queue",
     });
   }

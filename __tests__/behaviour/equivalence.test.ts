@@ -1,0 +1,178 @@
+import * as fs from "node:fs";
+import fc from "fast-check";
+import { Cloud, ServiceBehaviour, ServiceSpec, atLeast, compareBehaviours, componentOf, deviationTable, durationSeconds, refOf } from "@polycloud/core";
+import { readAwsBehaviour } from "@polycloud/aws";
+import { readGcpBehaviour } from "@polycloud/gcp";
+import { readAzureBehaviour } from "@polycloud/azure";
+import { allStacks } from "../helpers/all-stacks";
+import { clone, warnings } from "../helpers/cloud-fixtures";
+import { envByName, synthPlatform } from "../helpers/synth";
+import { referenceService } from "../../stacks/reference-service";
+
+/**
+ * Fields whose mechanism another branch was fixing were skipped here (compareBehaviours' `pending`)
+ * until wt-aws, wt-gcp and wt-azure were merged into this branch; none is left.
+ */
+const PENDING: string[] = [];
+
+const READERS: Record<Cloud, (json: any) => ServiceBehaviour> = { aws: readAwsBehaviour, gcp: readGcpBehaviour, azure: readAzureBehaviour };
+const read = (stacks: Record<Cloud, any>) => Object.fromEntries((Object.keys(READERS) as Cloud[]).map((c) => [c, READERS[c](stacks[c])])) as Record<Cloud, ServiceBehaviour>;
+
+describe.each(["dev", "staging", "prod"])("reference service, %s", (envName) => {
+  const env = envByName(envName);
+  const s = allStacks() as any;
+  const records = read({ aws: s[`${envName}-aws`], gcp: s[`${envName}-gcp`], azure: s[`${envName}-azure`] });
+
+  test("every field agrees on the three clouds or stays within a deviation entry", () => {
+    expect(compareBehaviours(records, referenceService(env), env, PENDING).problems).toEqual([]);
+  });
+
+  test("the records say what the review asked for", () => {
+    for (const c of ["aws", "gcp", "azure"] as const) {
+      const db = records[c].databases.main;
+      if (db.pooled) expect(db.poolServerConnections).toBeLessThanOrEqual(db.maxConnections);
+      expect(db.idleFloorConnections).toBe(0);
+      expect(records[c].rules["events/order-created"]).toMatchObject({ target: "queue:orders", undeliverable: "dead-lettered", survivesOutageSeconds: 345600 });
+      expect(records[c].queues.orders.dropsWithoutDeadLetter).toBe(false);
+      expect(records[c].alarms["function:api"]["function.errors"]).toEqual({ atLeast: env.alarms.thresholds?.functionErrors ?? 1, windowSeconds: 300, perSeries: false });
+      // Signals every cloud alarms on, so "compared among the clouds that have it" hides nothing here.
+      const required: Record<string, string[]> = {
+        "function:api": ["function.errors", "function.throttles", "function.durationP99"], "function:worker": ["function.errors", "function.durationP99"],
+        "gateway:public": ["gateway.5xx", "gateway.latencyP99"], "queue:orders": ["queue.oldestMessageAge", "queue.dlqDepth"],
+        "rule:events/order-created": ["bus.failedInvocations", "bus.sentToDlq"], "database:main": ["proxy.connectionSaturation"],
+      };
+      for (const [component, signals] of Object.entries(required)) expect([c, component, Object.keys(records[c].alarms[component] ?? {})]).toEqual([c, component, expect.arrayContaining(signals)]);
+    }
+  });
+});
+
+describe("negative controls: a mutated stack is caught", () => {
+  const env = envByName("prod");
+  const s = allStacks() as any;
+  const base = () => ({ aws: clone(s["prod-aws"]), gcp: clone(s["prod-gcp"]), azure: clone(s["prod-azure"]) });
+  const problems = (stacks: Record<Cloud, any>) => compareBehaviours(read(stacks), referenceService(env), env, PENDING).problems;
+  const first = (o: Record<string, any>) => Object.values(o)[0];
+
+  test("unmutated: no problems", () => expect(problems(base())).toEqual([]));
+  test("pool size", () => {
+    const st = base();
+    const flags = first(st.gcp.resource.google_sql_database_instance).settings.connection_pool_config[0].flags;
+    flags.find((f: any) => f.name === "max_pool_size").value = "720";
+    expect(problems(st)).toContainEqual(expect.stringMatching(/^database:main\.poolPercent: gcp beyond its deviation bound: aws=90 gcp=540/));
+  });
+  test("comparison", () => {
+    const st = base();
+    const alert = Object.entries(st.azure.resource.azurerm_monitor_metric_alert).find(([k]) => k.includes("fn-api_alarm-errors"))![1] as any;
+    alert.criteria[0].operator = "GreaterThan";
+    expect(problems(st)).toContainEqual(expect.stringMatching(/^alarm:function:api\.function\.errors: .*azure=\{"atLeast":2/));
+  });
+  test("retention", () => {
+    const st = base();
+    const sub = Object.entries(st.gcp.resource.google_pubsub_subscription).find(([k]) => k.includes("rule-order-created_subscription"))![1] as any;
+    sub.message_retention_duration = "3600s";
+    expect(problems(st)).toContainEqual(expect.stringMatching(/^rule:events\/order-created\.survivesOutageSeconds: aws=345600 gcp=3600/));
+  });
+  test("concurrency", () => {
+    const st = base();
+    Object.values(st.aws.resource.aws_lambda_function as Record<string, any>).forEach((f) => (f.reserved_concurrent_executions = 1000));
+    expect(problems(st)).toContainEqual(expect.stringMatching(/^function:api\.maxConcurrency: aws=1000 gcp=200/));
+  });
+});
+
+test("each deviation warns at synth time, naming the service and component", () => {
+  const { stack } = synthPlatform(envByName("dev"), undefined, "azure");
+  expect(warnings(stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, function:api: function\.memoryMb on azure is rounded up to 2048 or 4096 MiB/));
+  expect(warnings(stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, database:main: database\.pooled on azure/));
+});
+
+test("reader helpers: references inside functions, durations in both forms, components, >= normalisation", () => {
+  expect(refOf('${regex("[^/]+$", google_cloudfunctions2_function.orders_fn-api_fn_53961D74.service_config[0].service)}')).toEqual({ type: "google_cloudfunctions2_function", address: "orders_fn-api_fn_53961D74", attr: "service_config" });
+  expect(refOf("${aws_sqs_queue.orders_queue-orders_dlq_95F5C121.arn}")?.address).toBe("orders_queue-orders_dlq_95F5C121");
+  expect(refOf("plain text")).toBeUndefined();
+  expect([durationSeconds("345600s"), durationSeconds("PT345600S"), durationSeconds("PT5M"), durationSeconds("P14D"), durationSeconds("PT1H30M")]).toEqual([345600, 345600, 300, 1209600, 5400]);
+  expect(() => durationSeconds("5 minutes")).toThrow(/not a duration/);
+  expect(componentOf("orders_bus-events_rule-order-created_subscription_84AD134A")).toEqual({ kind: "bus", id: "events", rest: ["rule-order-created", "subscription"] });
+  expect([atLeast("function.errors", "gt", 0), atLeast("function.errors", "ge", 1), atLeast("gateway.latencyP99", "gt", 1000)]).toEqual([1, 1, 1000]);
+});
+
+test("README parity section shows the deviation table generated from code", () => {
+  const readme = fs.readFileSync("README.md", "utf8");
+  expect(readme.split("<!-- deviations:start -->")[1]?.split("<!-- deviations:end -->")[0]?.trim()).toBe(deviationTable());
+});
+
+/** Runs of the generated-spec property (3 syntheses each, about 0.3 s a run on an idle 2-core machine); the fewest that reach every option with this seed. */
+const RUNS = 10;
+
+/** Valid service specs within every cloud's limits, covering every component option. */
+const specArb = fc.record({
+  env: fc.constantFrom("dev", "staging", "prod"),
+  memoryMb: fc.constantFrom(256, 512, 1024, 2048, 4096),
+  apiTimeout: fc.integer({ min: 5, max: 60 }),
+  workerTimeout: fc.integer({ min: 5, max: 100 }),
+  apiMax: fc.option(fc.integer({ min: 1, max: 300 }), { nil: undefined }),
+  workerMax: fc.integer({ min: 2, max: 60 }),
+  perInstance: fc.constantFrom(1, 2, 4),
+  warm: fc.integer({ min: 0, max: 2 }),
+  attempts: fc.integer({ min: 5, max: 20 }),
+  retention: fc.constantFrom(3600, 86400, 345600),
+  queueMax: fc.option(fc.integer({ min: 2, max: 10 }), { nil: undefined }),
+  ruleTarget: fc.constantFrom("queue", "function"),
+  ruleAttempts: fc.option(fc.integer({ min: 5, max: 30 }), { nil: undefined }),
+  ruleAgeMinutes: fc.integer({ min: 10, max: 1440 }),
+  auth: fc.boolean(),
+  cors: fc.boolean(),
+  rate: fc.integer({ min: 1, max: 1000 }),
+  burstExtra: fc.integer({ min: 0, max: 1000 }),
+  size: fc.constantFrom("small", "medium", "large"),
+  poolPct: fc.integer({ min: 10, max: 100 }),
+  idlePct: fc.integer({ min: 1, max: 10 }),
+  // Below the shortest caller timeout (validated).
+  borrow: fc.integer({ min: 1, max: 4 }),
+});
+
+function specOf(g: any): ServiceSpec {
+  return {
+    name: "orders",
+    functions: {
+      api: { source: "stacks/reference/functions/api", runtime: "nodejs22", handler: "index.handler", memoryMb: g.memoryMb, timeoutSeconds: g.apiTimeout,
+        concurrency: { max: g.apiMax, perInstance: g.perInstance }, minWarmInstances: Math.min(g.warm, g.apiMax ?? g.warm) },
+      worker: { source: "stacks/reference/functions/worker", runtime: "nodejs22", handler: "index.handler", timeoutSeconds: g.workerTimeout, concurrency: { max: g.workerMax } },
+    },
+    gateways: { public: {
+      routes: [{ method: "POST", path: "/orders", function: "api" }, { method: "GET", path: "/orders/{id}", function: "api", authorized: g.auth }, { method: "GET", path: "/health", function: "api", authorized: false }],
+      throttle: { rateLimit: g.rate, burstLimit: g.rate + g.burstExtra },
+      ...(g.auth ? { auth: { issuer: "https://auth.example.com/", audiences: ["orders-api"] } } : {}),
+      ...(g.cors ? { cors: { allowOrigins: ["https://shop.example.com"] } } : {}),
+    } },
+    queues: { orders: { consumer: "worker", producers: ["api"], maxDeliveryAttempts: g.attempts, retentionSeconds: g.retention, maxConcurrency: g.queueMax } },
+    buses: { events: { publishers: ["api"], rules: { "order-created": {
+      filter: { type: ["OrderCreated"] }, target: g.ruleTarget === "queue" ? { queue: "orders" } : { function: "worker" },
+      retry: { maxAttempts: g.ruleAttempts, maxEventAgeSeconds: g.ruleAgeMinutes * 60 } } } } },
+    databases: { main: { postgresVersion: "16", size: g.size, pool: { maxConnectionsPercent: g.poolPct, maxIdleConnectionsPercent: Math.min(g.idlePct, g.poolPct), borrowTimeoutSeconds: g.borrow }, allowedFunctions: ["api", "worker"] } },
+  } as ServiceSpec;
+}
+
+/** Every enumerated option of the generator, which the fixed-seed runs must all reach. */
+const OPTIONS: Record<string, readonly unknown[]> = {
+  env: ["dev", "staging", "prod"], memoryMb: [256, 512, 1024, 2048, 4096], perInstance: [1, 2, 4], ruleTarget: ["queue", "function"],
+  auth: [true, false], cors: [true, false], size: ["small", "medium", "large"], retention: [3600, 86400, 345600],
+  apiMaxSet: [true, false], queueMaxSet: [true, false], ruleAttemptsSet: [true, false],
+};
+
+test("generated valid specs behave the same on every cloud (fixed seed, every option reached)", () => {
+  const seen: Record<string, Set<unknown>> = Object.fromEntries(Object.keys(OPTIONS).map((k) => [k, new Set()]));
+  fc.assert(fc.property(specArb, (g) => {
+    for (const k of Object.keys(OPTIONS)) seen[k].add(k.endsWith("Set") ? (g as any)[k.slice(0, -"Set".length)] !== undefined : (g as any)[k]);
+    const env = envByName(g.env);
+    const service = specOf(g);
+    const stacks = {} as Record<Cloud, any>;
+    for (const cloud of ["aws", "gcp", "azure"] as const) {
+      const { stack, json } = synthPlatform(env, service, cloud);
+      stack.runAllValidations();
+      stacks[cloud] = json;
+    }
+    const { problems } = compareBehaviours(read(stacks), service, env, PENDING);
+    if (problems.length) throw new Error(`${JSON.stringify(g)}\n${problems.join("\n")}`);
+  }), { seed: 14, numRuns: RUNS });
+  for (const [k, values] of Object.entries(OPTIONS)) expect([k, [...seen[k]].length]).toEqual([k, values.length]);
+});
