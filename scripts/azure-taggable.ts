@@ -3,7 +3,7 @@ import * as path from "node:path";
 
 /**
  * Azure resource types that take a `tags` argument, read from the pinned provider bindings
- * (`@cdktf/provider-azurerm`): a resource class (not a data source) with a `tags` setter.
+ * (`@cdktf/provider-azurerm`): a resource class (not a data source) with a map-typed `tags` setter.
  * `npx tsc -b && node dist/scripts/azure-taggable.js` regenerates modules/core/src/policy/azure-taggable.ts; a test keeps
  * the two in sync.
  */
@@ -18,7 +18,8 @@ export function azureTaggableTypes(root = process.cwd()): string[] {
     // The resource class comes first in each file; nested block classes also have tags setters rarely, so
     // only the part before the first nested "OutputReference" class counts.
     const resourceClass = text.slice(text.indexOf("static readonly tfResourceType"));
-    if (type && /\n {4}set tags\(value/.test(resourceClass.slice(0, resourceClass.search(/\nexport (declare )?class |$/)))) out.push(type);
+    // A `tags` argument typed `string[]` (API Management named values) is a list of labels, not resource tags.
+    if (type && /\n {4}set tags\(value: \{/.test(resourceClass.slice(0, resourceClass.search(/\nexport (declare )?class |$/)))) out.push(type);
   }
   return out.sort();
 }

@@ -11,7 +11,7 @@ describe("GCP foundation", () => {
   });
 
   test("backend: GCS when configured (every sample environment; the local default is in __tests__/stacks/composition)", () => {
-    expect(dev.json.terraform.backend.gcs).toEqual({ bucket: "polycloud-tfstate-dev-gcp", prefix: "dev/gcp/orders" });
+    expect(dev.json.terraform.backend.gcs).toEqual({ bucket: "polycloud-tfstate-dev-gcp", prefix: "dev/gcp/shared" });
     expect(prod.json.terraform.backend.gcs).toEqual({
       bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/shared",
       impersonate_service_account: "terraform-state@polycloud-prod-0001.iam.gserviceaccount.com",

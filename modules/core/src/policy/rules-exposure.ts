@@ -78,6 +78,9 @@ const RESOURCE_POLICIES: [type: string, attribute: string, checkov?: string][] =
 
 const PUBLIC_MEMBER = /^(allUsers|allAuthenticatedUsers)$/;
 
+/** `${google_x.name.attr}` or `${data.google_x.name.attr}`: another resource's attribute, not a variable or function. */
+const RESOURCE_ATTRIBUTE = /^\$\{(data\.)?[a-z0-9]+_[a-z0-9_]+\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_\[\]]+)+\}$/;
+
 export const NOT_PUBLIC: PolicyRule = {
   id: "PC005",
   severity: "critical",
@@ -88,9 +91,11 @@ export const NOT_PUBLIC: PolicyRule = {
   fix: "Grant the one service principal or role that needs access, with aws:SourceArn; never `*`, allUsers or allAuthenticatedUsers.",
   reads: {
     ...Object.fromEntries(RESOURCE_POLICIES.map(([t]) => [t, []])),
-    google_storage_bucket_iam_member: ["member"], google_storage_bucket_iam_binding: ["members"],
-    google_pubsub_topic_iam_member: ["member"], google_pubsub_subscription_iam_member: ["member"], google_secret_manager_secret_iam_member: ["member"],
-    google_kms_crypto_key_iam_member: ["member"], google_service_account_iam_member: ["member"],
+    // Members are read in the check: an attribute of another resource (a service identity's `member`)
+    // is an identity, never allUsers; only variables, locals and functions cannot be evaluated.
+    google_storage_bucket_iam_member: [], google_storage_bucket_iam_binding: [],
+    google_pubsub_topic_iam_member: [], google_pubsub_subscription_iam_member: [], google_secret_manager_secret_iam_member: [],
+    google_kms_crypto_key_iam_member: [], google_service_account_iam_member: [],
   },
   check: ({ json }) => {
     const out: Violation[] = [];
@@ -113,7 +118,10 @@ export const NOT_PUBLIC: PolicyRule = {
     const gcpMembers = ["google_storage_bucket_iam_member", "google_storage_bucket_iam_binding", "google_pubsub_topic_iam_member", "google_pubsub_subscription_iam_member",
       "google_secret_manager_secret_iam_member", "google_kms_crypto_key_iam_member", "google_service_account_iam_member"];
     for (const [address, r] of resources(json, ...gcpMembers)) {
-      const members = [...list<unknown>(r.member), ...list<unknown>(r.members)].filter((m): m is string => typeof m === "string");
+      const all = [...list<unknown>(r.member), ...list<unknown>(r.members)];
+      const unknown = all.filter((m) => typeof m !== "string" || (/^\$\{[\s\S]*\}$/.test(m.trim()) && !RESOURCE_ATTRIBUTE.test(m.trim())));
+      if (unknown.length > 0 || (r.members !== undefined && !Array.isArray(r.members))) out.push({ address, message: "cannot evaluate: member is an expression", unevaluated: "member" });
+      const members = all.filter((m): m is string => typeof m === "string");
       if (members.some((m) => PUBLIC_MEMBER.test(m))) out.push({ address, message: `granted to ${members.filter((m) => PUBLIC_MEMBER.test(m)).join(", ")}`, ...(address.startsWith("google_storage_bucket_iam") ? { checkov: "CKV_GCP_28" } : {}) });
     }
     return out;
