@@ -14,3 +14,4 @@ export * from "./zip";
 export * from "./policy";
 export * from "./terraform-strings";
 export * from "./environment-schema";
+export * from "./cost";
