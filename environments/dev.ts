@@ -27,7 +27,8 @@ export const dev: EnvironmentConfig = {
     recipients: ["platform-dev@example.com"],
     thresholds: { functionErrors: 5, gateway5xx: 20, gatewayLatencyP99Ms: 3000, queueOldestMessageAgeSeconds: 900 },
   },
-  budget: { monthlyAmount: 200, currency: "USD", actualThresholdsPercent: [80, 100], forecastThresholdsPercent: [100], recipients: ["platform-dev@example.com"] },
+  // Each cloud's stack gets the full amount: the environment may spend up to amount × 3 clouds.
+  budget: { monthlyAmount: 200, currency: "USD", scope: "per-cloud", actualThresholdsPercent: [80, 100], forecastThresholdsPercent: [100], recipients: ["platform-dev@example.com"] },
   retention: { logDays: 14, archiveDays: 7, backupDays: 1 },
   sizing: { functionMemoryMb: 256, databaseSize: "small", warmInstances: 0 },
   deletionProtection: false,

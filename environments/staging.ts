@@ -31,7 +31,8 @@ export const staging: EnvironmentConfig = {
     recipients: ["platform-staging@example.com"],
     thresholds: { functionErrors: 3, gateway5xx: 10, gatewayLatencyP99Ms: 2000 },
   },
-  budget: { monthlyAmount: 800, currency: "USD", actualThresholdsPercent: [50, 80, 100], forecastThresholdsPercent: [100], recipients: ["platform-staging@example.com", "finance@example.com"] },
+  // Each cloud's stack gets the full amount: the environment may spend up to amount × 3 clouds.
+  budget: { monthlyAmount: 800, currency: "USD", scope: "per-cloud", actualThresholdsPercent: [50, 80, 100], forecastThresholdsPercent: [100], recipients: ["platform-staging@example.com", "finance@example.com"] },
   retention: { logDays: 30, archiveDays: 30, backupDays: 7 },
   sizing: { functionMemoryMb: 512, databaseSize: "medium", warmInstances: 0 },
   deletionProtection: false,

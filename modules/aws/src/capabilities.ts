@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, cloudBudgetAmount, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails } from "@polycloud/core";
 import { toEventPattern } from "./event-bus";
 import { parsePolicy } from "./iam";
 import { LAMBDA_RUNTIMES, logRetention } from "./limits";
@@ -259,7 +259,7 @@ export const AWS_CAPABILITIES: CapabilityMap = {
     check: (c) => {
       const b = all(c, "aws_budgets_budget")[0];
       const n = (c.env.budget.actualThresholdsPercent.length + c.env.budget.forecastThresholdsPercent.length);
-      return fails([b?.limit_amount === String(c.env.budget.monthlyAmount), "limit differs"], [(b?.notification ?? []).length === n, "notification count differs"]);
+      return fails([b?.limit_amount === String(cloudBudgetAmount(c.env, "aws")), "limit differs"], [(b?.notification ?? []).length === n, "notification count differs"]);
     },
   },
   "tags.required": {

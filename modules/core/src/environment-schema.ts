@@ -1,4 +1,4 @@
-import { CLOUDS, ENVIRONMENT_NAMES } from "./environment";
+import { BUDGET_SCOPES, CLOUDS, ENVIRONMENT_NAMES } from "./environment";
 import { DATABASE_SIZES } from "./specs";
 import { Problems } from "./validation";
 
@@ -52,7 +52,9 @@ export const ENVIRONMENT_SHAPE: Shape = obj({
   clouds: req(obj({ aws: opt(awsShape), gcp: opt(gcpShape), azure: opt(azureShape) }, { unknown: `a known cloud: ${CLOUDS.join(", ")} (unknown cloud)` })),
   tags: req(obj({ owner: req(str), cost_center: req(str) }, { extra: str })),
   alarms: req(obj({ recipients: req(list(str)), thresholds: opt(obj(Object.fromEntries(thresholds.map((k) => [k, opt(num)])))) })),
-  budget: req(obj({ monthlyAmount: req(num), currency: opt(str), actualThresholdsPercent: req(list(num)), forecastThresholdsPercent: req(list(num)), recipients: req(list(str)) })),
+  budget: req(obj({ monthlyAmount: req(num), currency: opt(str), actualThresholdsPercent: req(list(num)), forecastThresholdsPercent: req(list(num)), recipients: req(list(str)),
+    scope: req(oneOf(...BUDGET_SCOPES)), shares: opt(obj({ aws: opt(num), gcp: opt(num), azure: opt(num) })),
+    acceptIdleOverBudget: opt(obj({ aws: opt(str), gcp: opt(str), azure: opt(str) })) })),
   retention: req(obj({ logDays: req(int), archiveDays: req(int), backupDays: req(int) })),
   sizing: req(obj({ functionMemoryMb: req(int), databaseSize: req(oneOf(...DATABASE_SIZES)), warmInstances: req(int) })),
   deletionProtection: req(bool),

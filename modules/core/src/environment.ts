@@ -44,7 +44,23 @@ export interface BudgetSpec {
   /** Percentages of the limit at which forecast spend notifies. */
   readonly forecastThresholdsPercent: readonly number[];
   readonly recipients: readonly string[];
+  /**
+   * What `monthlyAmount` covers. Required, so no reader has to guess:
+   * - `"per-cloud"`: each cloud's stack gets the full amount (the environment may spend amount × clouds);
+   * - `"split"`: the amount is the environment's total, divided across its clouds by `shares`.
+   */
+  readonly scope: BudgetScope;
+  /** With scope `"split"`: percent of `monthlyAmount` per enabled cloud, each > 0, summing to 100. */
+  readonly shares?: Readonly<Partial<Record<Cloud, number>>>;
+  /**
+   * Clouds whose idle baseline (`npm run cost`) may exceed their budget, each with the reason.
+   * Without it `npm run check` fails when a stack's idle baseline is above 100% of its budget.
+   */
+  readonly acceptIdleOverBudget?: Readonly<Partial<Record<Cloud, string>>>;
 }
+
+export const BUDGET_SCOPES = ["per-cloud", "split"] as const;
+export type BudgetScope = (typeof BUDGET_SCOPES)[number];
 
 export interface RetentionSpec {
   /** Function and access logs. */

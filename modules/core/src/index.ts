@@ -14,4 +14,5 @@ export * from "./zip";
 export * from "./policy";
 export * from "./terraform-strings";
 export * from "./environment-schema";
+export * from "./budget-scope";
 export * from "./cost";

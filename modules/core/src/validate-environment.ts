@@ -1,3 +1,4 @@
+import { validateBudgetScope } from "./budget-scope";
 import { CLOUDS, ENVIRONMENT_NAMES, EnvironmentConfig } from "./environment";
 import { isValidTagKey, normaliseTagValue } from "./tags";
 import { Problems } from "./validation";
@@ -99,6 +100,7 @@ function semanticChecks(env: EnvironmentConfig, p: Problems): void {
       });
     }
     emails(p, "budget.recipients", budget.recipients);
+    validateBudgetScope(p, env);
   }
 
   const r = env.retention;

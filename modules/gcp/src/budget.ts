@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { BudgetSpec } from "@polycloud/core";
+import { BudgetSpec, unitsAndNanos } from "@polycloud/core";
 import { BillingBudget } from "@cdktf/provider-google/lib/billing-budget";
 import { GcpContext } from "./context";
 
@@ -28,7 +28,7 @@ export class GcpBudget extends Construct {
     this.budget = new BillingBudget(this, "budget", {
       billingAccount: ctx.spec.billingAccount,
       displayName: `${props.serviceName}-${ctx.env.name} monthly`,
-      amount: { specifiedAmount: { currencyCode: spec.currency ?? "USD", units: String(spec.monthlyAmount) } },
+      amount: { specifiedAmount: { currencyCode: spec.currency ?? "USD", ...unitsAndNanos(spec.monthlyAmount) } },
       budgetFilter: {
         projects: [`projects/${ctx.project.number}`],
         calendarPeriod: "MONTH",
