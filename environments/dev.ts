@@ -4,7 +4,12 @@ import { EnvironmentConfig } from "@polycloud/core";
 export const dev: EnvironmentConfig = {
   name: "dev",
   clouds: {
-    aws: { accountId: "111111111111", region: "eu-west-1", vpcCidr: "10.40.0.0/16" },
+    aws: {
+      accountId: "111111111111", region: "eu-west-1", vpcCidr: "10.40.0.0/16",
+      // Dev connects to Aurora directly and lets it pause: RDS Proxy's 8-ACU floor alone cost more
+      // than half the budget and kept the cluster awake. No pooling, accepted explicitly (docs/cost.md).
+      database: { proxy: false, autoPauseSeconds: 300, acceptNoPooling: true },
+    },
     gcp: {
       projectId: "polycloud-dev-0001",
       region: "europe-west1",

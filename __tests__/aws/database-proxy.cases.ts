@@ -1,11 +1,13 @@
-import { find, only, policy, resources } from "../helpers/synth";
-import { dev, prod } from "./shared";
+import { Testing } from "cdktf";
+import { EnvironmentConfig } from "@polycloud/core";
+import { envByName, find, only, policy, resources, synthPlatform, validationMessages } from "../helpers/synth";
+import { dev, prod, staging } from "./shared";
 
 test("Aurora PostgreSQL Serverless v2: encrypted, private, backups, managed password, TLS-only parameters", () => {
   const c = only(dev, "aws_rds_cluster");
   expect(c).toMatchObject({
     engine: "aurora-postgresql", engine_version: "16.6", storage_encrypted: true, manage_master_user_password: true,
-    iam_database_authentication_enabled: true, backup_retention_period: 1, serverlessv2_scaling_configuration: { min_capacity: 0.5, max_capacity: 2 },
+    iam_database_authentication_enabled: true, backup_retention_period: 1,
   });
   expect(c.master_password).toBeUndefined();
   expect(JSON.stringify(dev)).not.toMatch(/master_password"/);
@@ -14,6 +16,7 @@ test("Aurora PostgreSQL Serverless v2: encrypted, private, backups, managed pass
 });
 
 test("RDS Proxy requires TLS and IAM auth, with the pool limits of the spec", () => {
+  const dev = staging; // dev connects directly (below)
   expect(only(dev, "aws_db_proxy")).toMatchObject({ engine_family: "POSTGRESQL", require_tls: true, debug_logging: false });
   expect(only(dev, "aws_db_proxy").auth[0]).toMatchObject({ auth_scheme: "SECRETS", iam_auth: "REQUIRED", client_password_auth_type: "POSTGRES_SCRAM_SHA_256" });
   expect(only(dev, "aws_db_proxy_default_target_group").connection_pool_config).toEqual({
@@ -23,6 +26,7 @@ test("RDS Proxy requires TLS and IAM auth, with the pool limits of the spec", ()
 });
 
 test("only the granted functions reach the proxy, and only the proxy reaches the database", () => {
+  const dev = staging;
   const ingress = Object.values(resources(dev, "aws_vpc_security_group_ingress_rule")) as any[];
   const toPostgres = ingress.filter((r) => r.from_port === 5432);
   expect(toPostgres).toHaveLength(3);
@@ -32,7 +36,50 @@ test("only the granted functions reach the proxy, and only the proxy reaches the
   }
   const connect = Object.values(resources(dev, "aws_iam_role_policy")).flatMap((p: any) => policy(p.policy).Statement).filter((s) => s.Action === "rds-db:connect");
   expect(connect).toHaveLength(2);
-  expect(connect[0].Resource).toMatch(/^arn:aws:rds-db:eu-west-1:111111111111:dbuser:TF_REF\/platform_admin$/);
+  expect(connect[0].Resource).toMatch(/^arn:aws:rds-db:eu-west-1:222222222222:dbuser:TF_REF\/platform_admin$/);
+});
+
+describe("dev: Aurora without RDS Proxy (clouds.aws.database.proxy = false), scaling to 0 ACU and pausing", () => {
+  test("no proxy; the cluster pauses after 300 s at 0 ACU; staging and prod keep the proxy and their floor", () => {
+    for (const t of ["aws_db_proxy", "aws_db_proxy_default_target_group", "aws_db_proxy_target"]) expect(resources(dev, t)).toEqual({});
+    expect(only(dev, "aws_rds_cluster").serverlessv2_scaling_configuration).toEqual({ min_capacity: 0, max_capacity: 2, seconds_until_auto_pause: 300 });
+    expect(only(dev, "aws_rds_cluster").iam_database_authentication_enabled).toBe(true);
+    expect(only(staging, "aws_rds_cluster").serverlessv2_scaling_configuration).toEqual({ min_capacity: 1, max_capacity: 8 });
+    expect(Object.keys(resources(staging, "aws_db_proxy"))).toHaveLength(1);
+  });
+
+  test("only the granted functions reach the database, on 5432, with rds-db:connect on the cluster's resource id and its endpoint", () => {
+    const toPostgres = (Object.values(resources(dev, "aws_vpc_security_group_ingress_rule")) as any[]).filter((r) => r.from_port === 5432);
+    expect(toPostgres.map((r) => r.description).sort()).toEqual(["Postgres from function api", "Postgres from function worker"]);
+    for (const r of toPostgres) {
+      expect(r.security_group_id).toMatch(/^\$\{aws_security_group\.orders_db-main_db-sg_[0-9A-F]+\.id\}$/);
+      expect(r.referenced_security_group_id).toMatch(/aws_security_group\.orders_fn-(api|worker)_sg/);
+    }
+    const connect = Object.values(resources(dev, "aws_iam_role_policy")).flatMap((p: any) => policy(p.policy).Statement).filter((s) => s.Action === "rds-db:connect");
+    expect(connect).toHaveLength(2);
+    expect(connect.every((s) => /^arn:aws:rds-db:eu-west-1:111111111111:dbuser:TF_REF\/platform_admin$/.test(s.Resource))).toBe(true);
+    const raw = Object.values(resources(dev, "aws_iam_role_policy")).map((p: any) => String(p.policy)).filter((t) => t.includes("rds-db:connect"));
+    expect(raw.every((t) => /dbuser:\$\{aws_rds_cluster\.orders_db-main_cluster_[0-9A-F]+\.cluster_resource_id\}\/platform_admin/.test(t))).toBe(true);
+    const api = find(dev, "aws_lambda_function", (f) => f.function_name === "orders-dev-api");
+    expect(api.environment.variables.DB_MAIN_HOST).toMatch(/^\$\{aws_rds_cluster\.orders_db-main_cluster_[0-9A-F]+\.endpoint\}$/);
+    expect(api.environment.variables.DB_MAIN_SSLMODE).toBe("verify-full");
+  });
+
+  test("synth warns about the accepted loss of pooling and proxy alarms, and about pausing", () => {
+    const { stack } = synthPlatform(envByName("dev"));
+    Testing.synth(stack);
+    const warnings = stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data)));
+    expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(/AwsDatabaseProxy\(main\): environments\/dev clouds\.aws\.database\.proxy = false: .*without RDS Proxy pooling and without its pinned-connection and saturation alarms; the cluster scales to 0 ACU and pauses after 300 s idle/)]));
+  });
+
+  const withDb = (database: object): EnvironmentConfig => { const e = JSON.parse(JSON.stringify(envByName("dev"))); e.clouds.aws.database = database; return e; };
+  test.each<[string, object, RegExp]>([
+    ["the direct path without acceptNoPooling", { proxy: false }, /property 'clouds\.aws\.database\.acceptNoPooling' has value <missing>; allowed: true with proxy: false/],
+    ["auto-pause behind the proxy", { autoPauseSeconds: 300 }, /property 'clouds\.aws\.database\.autoPauseSeconds' has value 300; allowed: only with proxy: false/],
+    ["auto-pause below 300 s", { proxy: false, acceptNoPooling: true, autoPauseSeconds: 60 }, /property 'clouds\.aws\.database\.autoPauseSeconds' has value 60; allowed: 300\.\.86400 seconds/],
+  ])("rejects %s", (_, database, pattern) => {
+    expect(validationMessages(withDb(database))).toEqual(expect.arrayContaining([expect.stringMatching(pattern)]));
+  });
 });
 
 test("prod keeps data: deletion protection, final snapshot, prevent_destroy, two instances; dev can be torn down", () => {

@@ -40,6 +40,8 @@ function perRule(c: ConformanceContext, check: (key: string, rule: R | undefined
 
 const stage = (c: ConformanceContext) => all(c, "aws_apigatewayv2_stage");
 const proxies = (c: ConformanceContext) => all(c, "aws_db_proxy");
+/** The environment chose the direct path (no RDS Proxy) and accepted the loss of pooling. */
+const directPath = (c: ConformanceContext) => c.env.clouds.aws?.database?.proxy === false && c.env.clouds.aws?.database?.acceptNoPooling === true;
 
 export const AWS_CAPABILITIES: CapabilityMap = {
   "function.runtime": {
@@ -197,7 +199,7 @@ export const AWS_CAPABILITIES: CapabilityMap = {
   },
   "proxy.pool": {
     mode: "native", realisedBy: "aws_db_proxy_default_target_group connection_pool_config",
-    check: (c) => Object.values(c.service.databases ?? {}).flatMap((d) => {
+    check: (c) => directPath(c) ? [] : Object.values(c.service.databases ?? {}).flatMap((d) => {
       const p = resolvePool(d.pool);
       const ok = all(c, "aws_db_proxy_default_target_group").some((t) => t.connection_pool_config?.max_connections_percent === p.maxConnectionsPercent
         && t.connection_pool_config?.max_idle_connections_percent === p.maxIdleConnectionsPercent && t.connection_pool_config?.connection_borrow_timeout === p.borrowTimeoutSeconds);
@@ -211,7 +213,8 @@ export const AWS_CAPABILITIES: CapabilityMap = {
   },
   "proxy.iamAuth": {
     mode: "native", realisedBy: "aws_db_proxy auth iam_auth REQUIRED + rds-db:connect grants",
-    check: (c) => proxies(c).flatMap((p) => fails([p.auth?.[0]?.iam_auth === "REQUIRED", "IAM auth not required"])),
+    check: (c) => proxies(c).flatMap((p) => fails([p.auth?.[0]?.iam_auth === "REQUIRED", "IAM auth not required"]))
+      .concat(directPath(c) ? all(c, "aws_rds_cluster").flatMap((d) => fails([d.iam_database_authentication_enabled === true, "direct path without IAM database authentication"])) : []),
   },
   "proxy.private": {
     mode: "native", realisedBy: "private subnets, publicly_accessible false, proxy SG ingress only from granted function SGs",
@@ -250,7 +253,7 @@ export const AWS_CAPABILITIES: CapabilityMap = {
       if (c.service.gateways) want.push("5xx", "Latency");
       if (c.service.queues) want.push("ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible");
       if (c.service.buses) want.push("FailedInvocations", "InvocationsSentToDlq");
-      if (c.service.databases) want.push("DatabaseConnectionsCurrentlySessionPinned", "MaxDatabaseConnectionsAllowed");
+      if (c.service.databases && !directPath(c)) want.push("DatabaseConnectionsCurrentlySessionPinned", "MaxDatabaseConnectionsAllowed");
       return want.filter((m) => !metrics.has(m)).map((m) => `no alarm on ${m}`);
     },
   },

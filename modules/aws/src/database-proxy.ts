@@ -1,4 +1,4 @@
-import { Fn } from "cdktf";
+import { Annotations, Fn } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, resolvePool, envVarPart } from "@polycloud/core";
 import { DbProxy } from "@cdktf/provider-aws/lib/db-proxy";
@@ -38,19 +38,29 @@ const MASTER_USER = "platform_admin";
  * rotated by RDS in Secrets Manager (`manage_master_user_password`), so it never enters plan or state.
  * The proxy requires TLS and IAM auth; only security groups of granted functions reach it, and only
  * the proxy reaches the database.
+ *
+ * With `clouds.aws.database.proxy: false` (accepted by `acceptNoPooling`) there is no proxy: the
+ * granted functions reach the cluster directly, with TLS and IAM tokens for the master user (which
+ * needs `GRANT rds_iam TO platform_admin` once), without pooling and without the proxy's pinning
+ * and saturation alarms. `autoPauseSeconds` then lets the cluster scale to 0 ACU and pause.
+ * Synth warns about both; they are deviations of that environment, not defaults.
  */
 export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy {
   readonly logicalId: string;
   readonly spec: DatabaseProxySpec;
   readonly cluster: RdsCluster;
-  readonly proxy: DbProxy;
-  readonly proxySecurityGroup: SecurityGroup;
+  /** Undefined on the direct path (`clouds.aws.database.proxy: false`). */
+  readonly proxy?: DbProxy;
+  readonly proxySecurityGroup?: SecurityGroup;
   readonly databaseSecurityGroup: SecurityGroup;
   readonly alarms: AlarmInfo[] = [];
   readonly endpoint: string;
   readonly port = PORT;
   private readonly ctx: AwsContext;
   private readonly databaseName: string;
+  /** Security group the granted functions are let into, and the resource id in `rds-db:connect`. */
+  private readonly entryGroup: SecurityGroup;
+  private readonly connectResourceId: string;
 
   constructor(scope: Construct, id: string, props: AwsDatabaseProxyProps) {
     super(scope, id);
@@ -63,27 +73,32 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
     const identifier = ctx.namer.name(NAME_RULES.aws.rdsIdentifier, props.logicalId);
     const major = spec.postgresVersion ?? "16";
     const capacity = AURORA_CAPACITY[spec.size] ?? AURORA_CAPACITY.small;
+    const path = ctx.env.clouds.aws?.database;
+    const direct = path?.proxy === false;
+    const autoPause = direct ? path?.autoPauseSeconds : undefined;
 
-    this.proxySecurityGroup = new SecurityGroup(this, "proxy-sg", {
-      name: ctx.namer.name(NAME_RULES.aws.securityGroup, props.logicalId, "proxy"),
-      description: `RDS Proxy ${identifier}: Postgres from granted functions only`,
-      vpcId: ctx.network.vpcId,
-    });
     this.databaseSecurityGroup = new SecurityGroup(this, "db-sg", {
       name: ctx.namer.name(NAME_RULES.aws.securityGroup, props.logicalId, "db"),
-      description: `Aurora ${identifier}: Postgres from its proxy only`,
+      description: direct ? `Aurora ${identifier}: Postgres from granted functions only` : `Aurora ${identifier}: Postgres from its proxy only`,
       vpcId: ctx.network.vpcId,
     });
-    new VpcSecurityGroupIngressRule(this, "db-from-proxy", {
-      securityGroupId: this.databaseSecurityGroup.id,
-      referencedSecurityGroupId: this.proxySecurityGroup.id,
-      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: "Postgres from the proxy",
-    });
-    new VpcSecurityGroupEgressRule(this, "proxy-to-db", {
-      securityGroupId: this.proxySecurityGroup.id,
-      referencedSecurityGroupId: this.databaseSecurityGroup.id,
-      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: "Postgres to the database",
-    });
+    if (!direct) {
+      this.proxySecurityGroup = new SecurityGroup(this, "proxy-sg", {
+        name: ctx.namer.name(NAME_RULES.aws.securityGroup, props.logicalId, "proxy"),
+        description: `RDS Proxy ${identifier}: Postgres from granted functions only`,
+        vpcId: ctx.network.vpcId,
+      });
+      new VpcSecurityGroupIngressRule(this, "db-from-proxy", {
+        securityGroupId: this.databaseSecurityGroup.id,
+        referencedSecurityGroupId: this.proxySecurityGroup.id,
+        ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: "Postgres from the proxy",
+      });
+      new VpcSecurityGroupEgressRule(this, "proxy-to-db", {
+        securityGroupId: this.proxySecurityGroup.id,
+        referencedSecurityGroupId: this.databaseSecurityGroup.id,
+        ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: "Postgres to the database",
+      });
+    }
 
     const subnets = new DbSubnetGroup(this, "subnets", {
       name: identifier,
@@ -116,7 +131,10 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       dbSubnetGroupName: subnets.name,
       vpcSecurityGroupIds: [this.databaseSecurityGroup.id],
       dbClusterParameterGroupName: params.name,
-      serverlessv2ScalingConfiguration: { minCapacity: capacity.min, maxCapacity: capacity.max },
+      // 0 ACU with auto-pause only on the direct path: RDS Proxy would keep the cluster awake.
+      serverlessv2ScalingConfiguration: autoPause === undefined
+        ? { minCapacity: capacity.min, maxCapacity: capacity.max }
+        : { minCapacity: 0, maxCapacity: capacity.max, secondsUntilAutoPause: autoPause },
       backupRetentionPeriod: ctx.env.retention?.backupDays ?? 7,
       preferredBackupWindow: "02:00-03:00",
       copyTagsToSnapshot: true,
@@ -143,6 +161,16 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       });
     }
 
+    if (direct) {
+      this.entryGroup = this.databaseSecurityGroup;
+      this.connectResourceId = this.cluster.clusterResourceId;
+      this.endpoint = this.cluster.endpoint;
+      Annotations.of(this).addWarning(`AwsDatabaseProxy(${props.logicalId}): environments/${ctx.env.name} clouds.aws.database.proxy = false: functions connect to Aurora directly ` +
+        `(TLS, IAM token for ${MASTER_USER}, which needs GRANT rds_iam once), without RDS Proxy pooling and without its pinned-connection and saturation alarms` +
+        `${autoPause === undefined ? "" : `; the cluster scales to 0 ACU and pauses after ${autoPause} s idle, so the first connection after a pause waits for it to resume`} (accepted by acceptNoPooling).`);
+      return;
+    }
+
     const secretArn = this.cluster.masterUserSecret.get(0).secretArn;
     const proxyRole = new IamRole(this, "proxy-role", {
       name: ctx.namer.name(NAME_RULES.aws.iamRole, props.logicalId, "proxy"),
@@ -163,7 +191,7 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       engineFamily: "POSTGRESQL",
       roleArn: proxyRole.arn,
       vpcSubnetIds: ctx.network.privateSubnetIds,
-      vpcSecurityGroupIds: [this.proxySecurityGroup.id],
+      vpcSecurityGroupIds: [this.proxySecurityGroup!.id],
       requireTls: true,
       debugLogging: false,
       idleClientTimeout: 1800,
@@ -191,6 +219,9 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       dbClusterIdentifier: this.cluster.clusterIdentifier,
     });
     this.endpoint = this.proxy.endpoint;
+    this.entryGroup = this.proxySecurityGroup!;
+    // arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>; the id is the last ARN segment.
+    this.connectResourceId = Fn.element(Fn.split(":", this.proxy.arn), 6);
 
     const t = ctx.thresholds;
     this.alarms.push(
@@ -214,29 +245,28 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
   }
 
   /**
-   * Network path (function SG → proxy SG on 5432) and `rds-db:connect` for the proxy's user.
+   * Network path (function SG → proxy SG, or database SG on the direct path, on 5432) and
+   * `rds-db:connect` for the proxy's (or cluster's) user.
    * The function gets DB_<ID>_HOST/PORT/NAME/USER and must connect with TLS and an IAM token.
    */
   grantConnect(fn: AwsFunction): void {
     const sg = fn.attachToVpc();
     const key = sid(fn.logicalId);
     new VpcSecurityGroupIngressRule(this, `from-${fn.logicalId}`, {
-      securityGroupId: this.proxySecurityGroup.id,
+      securityGroupId: this.entryGroup.id,
       referencedSecurityGroupId: sg.id,
       ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres from function ${fn.logicalId}`,
     });
     new VpcSecurityGroupEgressRule(this, `egress-${fn.logicalId}`, {
       securityGroupId: sg.id,
-      referencedSecurityGroupId: this.proxySecurityGroup.id,
-      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres to proxy ${this.logicalId}`,
+      referencedSecurityGroupId: this.entryGroup.id,
+      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres to ${this.proxy ? "proxy" : "database"} ${this.logicalId}`,
     });
-    // arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>; the id is the last ARN segment.
-    const proxyResourceId = Fn.element(Fn.split(":", this.proxy.arn), 6);
     fn.addToRolePolicy({
       Sid: `Connect${sid(this.logicalId)}${key}`,
       Effect: "Allow",
       Action: "rds-db:connect",
-      Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${proxyResourceId}/${MASTER_USER}`,
+      Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${this.connectResourceId}/${MASTER_USER}`,
     });
     const prefix = `DB_${envVarPart(this.logicalId)}`;
     fn.addEnvironment(`${prefix}_HOST`, this.endpoint);

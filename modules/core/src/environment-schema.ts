@@ -30,6 +30,7 @@ const awsShape = obj({
   accountId: req(str), region: req(str), vpcCidr: opt(str),
   backend: opt(obj({ bucket: req(str), key: opt(str), region: opt(str), kmsKeyId: opt(str), roleArn: opt(str) })),
   network: opt(obj({ vpcId: req(str), privateSubnetIds: req(list(str)) })),
+  database: opt(obj({ proxy: opt(bool), autoPauseSeconds: opt(int), acceptNoPooling: opt(bool) })),
 });
 const gcpShape = obj({
   projectId: req(str), region: req(str), billingAccount: req(str), connectorCidr: opt(str), gatewayDomains: opt(list(str)),

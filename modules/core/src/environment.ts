@@ -95,6 +95,21 @@ export interface AwsNetworkSpec {
   readonly privateSubnetIds: readonly string[];
 }
 
+/**
+ * Aurora path choices. The default is Aurora Serverless v2 behind RDS Proxy. `proxy: false` lets
+ * functions connect to the cluster directly (TLS + IAM token), without pooling; with
+ * `autoPauseSeconds` the cluster scales to 0 ACU and pauses when idle (RDS Proxy keeps
+ * connections open and bills an 8-ACU floor, so a paused cluster needs the direct path).
+ */
+export interface AwsDatabaseSpec {
+  /** @default true */
+  readonly proxy?: boolean;
+  /** Pause after this many idle seconds (300..86400); minimum capacity becomes 0 ACU. Needs `proxy: false`. */
+  readonly autoPauseSeconds?: number;
+  /** Must be true with `proxy: false`: no connection pooling; synth then warns instead of failing. */
+  readonly acceptNoPooling?: boolean;
+}
+
 export interface AwsEnvironmentSpec {
   /** 12-digit account id. */
   readonly accountId: string;
@@ -105,6 +120,7 @@ export interface AwsEnvironmentSpec {
   readonly network?: AwsNetworkSpec;
   /** CIDR of the VPC created when `network` is not given. @default "10.40.0.0/16" */
   readonly vpcCidr?: string;
+  readonly database?: AwsDatabaseSpec;
 }
 
 export interface GcsBackendSpec {

@@ -1,4 +1,4 @@
-import { AzureEnvironmentSpec, GcpEnvironmentSpec } from "./environment";
+import { AwsEnvironmentSpec, AzureEnvironmentSpec, GcpEnvironmentSpec } from "./environment";
 import { Problems } from "./validation";
 
 const GCP_REGION = /^[a-z]+-[a-z]+\d$/;
@@ -80,5 +80,19 @@ export function validateAzureSection(az: AzureEnvironmentSpec, p: Problems): voi
   }
   if (p.required(at("budgetStartDate"), az.budgetStartDate, "the first day of a month, YYYY-MM-01")) {
     p.matches(at("budgetStartDate"), az.budgetStartDate, /^20\d\d-(0[1-9]|1[0-2])-01$/, "the first day of a month, YYYY-MM-01 (never computed from the clock)");
+  }
+}
+
+/** Checks `clouds.aws.database`: the direct (proxy-less) path must be accepted, and only it can pause. */
+export function validateAwsDatabaseSection(aws: AwsEnvironmentSpec, p: Problems): void {
+  const db = aws.database;
+  if (!db) return;
+  const at = (k: string) => `clouds.aws.database.${k}`;
+  if (db.proxy === false && db.acceptNoPooling !== true) {
+    p.add(at("acceptNoPooling"), db.acceptNoPooling, "true with proxy: false (functions then connect to Aurora without RDS Proxy pooling)");
+  }
+  if (db.autoPauseSeconds !== undefined) {
+    p.integer(at("autoPauseSeconds"), db.autoPauseSeconds, 300, 86400, "seconds");
+    if (db.proxy !== false) p.add(at("autoPauseSeconds"), db.autoPauseSeconds, "only with proxy: false (RDS Proxy keeps connections open, so the cluster would never pause)");
   }
 }

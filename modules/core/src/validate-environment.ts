@@ -4,7 +4,7 @@ import { isValidTagKey, normaliseTagValue } from "./tags";
 import { Problems } from "./validation";
 import { rejectTemplateSequences } from "./terraform-strings";
 import { ENVIRONMENT_SHAPE, checkShape } from "./environment-schema";
-import { validateAzureSection, validateGcpSection } from "./validate-cloud-sections";
+import { validateAwsDatabaseSection, validateAzureSection, validateGcpSection } from "./validate-cloud-sections";
 
 const EMAIL = /^[^\s@<>"']+@[^\s@<>"']+\.[a-z]{2,}$/i;
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -64,6 +64,7 @@ function semanticChecks(env: EnvironmentConfig, p: Problems): void {
     p.matches("clouds.aws.vpcCidr", aws.vpcCidr, /^10\.\d{1,3}\.0\.0\/16$|^172\.(1[6-9]|2\d|3[01])\.0\.0\/16$|^192\.168\.0\.0\/16$/, "a private /16 CIDR such as 10.40.0.0/16");
   }
 
+  if (clouds.aws) validateAwsDatabaseSection(clouds.aws, p);
   if (clouds.gcp) validateGcpSection(clouds.gcp, p);
   if (clouds.azure) validateAzureSection(clouds.azure, p);
 
