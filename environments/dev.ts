@@ -14,8 +14,9 @@ export const dev: EnvironmentConfig = {
       projectId: "polycloud-dev-0001",
       region: "europe-west1",
       billingAccount: "0A1B2C-3D4E5F-6A7B8C",
-      // Dev runs the cheaper Enterprise edition: no managed pooling, accepted explicitly.
-      database: { edition: "ENTERPRISE", tier: "db-custom-1-3840", acceptNoPooling: true },
+      // Dev runs the cheaper Enterprise edition: no managed pooling, accepted explicitly. Shared-core
+      // db-g1-small (no SLA) instead of db-custom-1-3840 keeps the idle baseline under half the budget.
+      database: { edition: "ENTERPRISE", tier: "db-g1-small", acceptNoPooling: true },
     },
     azure: {
       subscriptionId: "00000000-0000-4000-8000-000000000001",

@@ -1,7 +1,7 @@
 import { Problems } from "@polycloud/core";
 import { toEventGridFilter } from "@polycloud/azure";
 import { find, only, resources } from "../helpers/synth";
-import { azureProblems, dev, prod, synthAzure, warnings } from "./shared";
+import { azureProblems, dev, prod, staging, synthAzure, warnings } from "./shared";
 
 const roles = (json: any, role: string) => (Object.values(resources(json, "azurerm_role_assignment")) as any[]).filter((r) => r.role_definition_name === role);
 
@@ -162,6 +162,13 @@ describe("AzureDatabaseProxy", () => {
     expect(order.map(([, c]) => c.name)).toEqual(["require_secure_transport", "pgbouncer.enabled", "pgbouncer.pool_mode", "pgbouncer.default_pool_size", "pgbouncer.min_pool_size", "pgbouncer.query_wait_timeout", "metrics.pgbouncer_diagnostics"]);
     const byName = Object.fromEntries(configs.map(([, c]) => [c.name, c.value]));
     expect(byName).toMatchObject({ require_secure_transport: "ON", "pgbouncer.enabled": "true", "pgbouncer.pool_mode": "TRANSACTION", "pgbouncer.default_pool_size": "1547", "pgbouncer.query_wait_timeout": "30", "metrics.pgbouncer_diagnostics": "on" });
+  });
+
+  test("pool sizes follow the SKU actually deployed: staging's skuName D2ds_v5 (max_connections 859), not its medium size's D4ds_v5 (1719)", () => {
+    expect(only(staging.json, "azurerm_postgresql_flexible_server").sku_name).toBe("GP_Standard_D2ds_v5");
+    const byName = Object.fromEntries((Object.values(resources(staging.json, "azurerm_postgresql_flexible_server_configuration")) as any[]).map((c) => [c.name, c.value]));
+    // 859 × 90% / 2 clients, and 859 × 40% / 2.
+    expect(byName).toMatchObject({ "pgbouncer.default_pool_size": "386", "pgbouncer.min_pool_size": "171" });
   });
 
   test("functions connect to port 6432 over TLS", () => {

@@ -190,7 +190,7 @@ describe("budget check and reports", () => {
     const md = renderMarkdown(head, base, ["dev-aws", "dev-gcp"]);
     expect(md).toContain("| dev-aws | $40.00 | $200.00 | 20.0% | −$162.60 (from $202.60) |");
     expect(md).toContain("| dev-gcp | $115.20 | $200.00 | **57.6%** ⚠ | new stack |");
-    expect(renderMarkdown(head, undefined, ["dev-aws"])).toMatch(/could not be estimated[\s\S]*\| dev-aws \| \$40\.00 \| \$200\.00 \| 20\.0% \| — \|/);
+    expect(renderMarkdown(head, undefined, ["dev-aws"])).toMatch(/No estimate of the base branch[\s\S]*\| dev-aws \| \$40\.00 \| \$200\.00 \| 20\.0% \| — \|/);
     expect(renderText(head)).toContain("dev-aws (aws, r): $40.00 a month of a $200.00 budget = 20.0%");
   });
 });

@@ -6,6 +6,7 @@ import { allStacks } from "../helpers/all-stacks";
 import "./tags.cases";
 import "./gcp-labels.cases";
 import "./azure-tags.cases";
+import "./cost.cases";
 
 /** Every stack of every environment, synthesized once for this file. */
 const stacks = allStacks() as Record<string, TerraformJson>;

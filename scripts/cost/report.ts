@@ -72,7 +72,7 @@ export function checkBudgets(report: CostReport, environments: readonly Environm
 export function renderMarkdown(head: CostReport, base?: CostReport, only?: readonly string[]): string {
   const stacks = head.stacks.filter((s) => !only || only.includes(s.stack));
   const lines = [`### Idle monthly baseline (price table of ${head.priceTableAsOf}, USD list prices)`, ""];
-  if (!base) lines.push("> The base branch could not be estimated; no change is shown.", "");
+  if (!base) lines.push("> No estimate of the base branch (not given, or it failed to synthesize); no change is shown.", "");
   lines.push("| Stack | Baseline | Budget | Share | Change vs base |", "|---|---:|---:|---:|---:|");
   for (const s of stacks) {
     const b = base?.stacks.find((x) => x.stack === s.stack);

@@ -30,7 +30,7 @@ export function validateGcpSection(gcp: GcpEnvironmentSpec, p: Problems): void {
   p.matches(at("connectorCidr"), gcp.connectorCidr, /^(10\.\d{1,3}|172\.(1[6-9]|2\d|3[01])|192\.168)\.\d{1,3}\.\d{1,3}\/28$/, "a private /28 range for the Serverless VPC Access connector, e.g. 10.60.0.0/28");
   if (gcp.database) {
     p.oneOf(at("database.edition"), gcp.database.edition, ["ENTERPRISE", "ENTERPRISE_PLUS"]);
-    p.matches(at("database.tier"), gcp.database.tier, /^db-[a-z0-9-]+$/, "a Cloud SQL tier such as db-perf-optimized-N-2");
+    p.matches(at("database.tier"), gcp.database.tier, /^db-[a-zA-Z0-9-]+$/, "a Cloud SQL tier such as db-perf-optimized-N-2");
     if (gcp.database.acceptNoPooling !== undefined && typeof gcp.database.acceptNoPooling !== "boolean") {
       p.add(at("database.acceptNoPooling"), gcp.database.acceptNoPooling, "true or false");
     }
