@@ -1,4 +1,5 @@
-import { StackJson, estimateAll } from "@polycloud/core";
+import * as fs from "node:fs";
+import { PRICE_TABLE, StackJson, estimateAll } from "@polycloud/core";
 import { environments } from "../../environments";
 import { checkBudgets, costReport } from "../../scripts/cost/report";
 import { allStacks } from "../helpers/all-stacks";
@@ -52,5 +53,15 @@ describe("idle cost of the reference stacks", () => {
     expect(r.errors).toEqual([]);
     expect(r.warnings.filter((w) => /of its .* budget/.test(w))).toEqual([]);
     expect(Math.max(...estimates.map((e) => e.budgetPercent!))).toBeLessThan(50);
+  });
+
+  test("docs/cost.md records each stack's current baseline and share, with the price table's date", () => {
+    const doc = fs.readFileSync("docs/cost.md", "utf8");
+    expect(doc).toContain(`price table of ${PRICE_TABLE.asOf}`);
+    const money = (n: number) => `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+    for (const e of estimates) {
+      const row = doc.split("\n").find((l) => l.startsWith(`| ${e.stack} |`));
+      expect(row?.split("|").slice(4, 6).map((c) => c.trim())).toEqual([money(e.monthlyUsd), `${e.budgetPercent!.toFixed(1)}%`]);
+    }
   });
 });
