@@ -1,8 +1,9 @@
 import * as fs from "node:fs";
-import { PRICE_TABLE, StackJson, estimateAll } from "@polycloud/core";
+import { EnvironmentConfig, PRICE_TABLE, StackJson, estimateAll } from "@polycloud/core";
 import { environments } from "../../environments";
 import { checkBudgets, costReport } from "../../scripts/cost/report";
 import { allStacks } from "../helpers/all-stacks";
+import { envByName, only, synthPlatform } from "../helpers/synth";
 
 /**
  * Idle baseline of the nine reference stacks against totals worked out by hand from the price
@@ -64,4 +65,13 @@ describe("idle cost of the reference stacks", () => {
       expect(row?.split("|").slice(4, 6).map((c) => c.trim())).toEqual([money(e.monthlyUsd), `${e.budgetPercent!.toFixed(1)}%`]);
     }
   });
+});
+
+test("budget scope split: each cloud's generated budget is its share of the environment amount, rounded down to the cent", () => {
+  const split = JSON.parse(JSON.stringify(envByName("dev")));
+  split.budget = { ...split.budget, monthlyAmount: 200, scope: "split", shares: { aws: 50, gcp: 33.33, azure: 16.67 } };
+  const env = split as EnvironmentConfig;
+  expect(only(synthPlatform(env, undefined, "aws").json, "aws_budgets_budget").limit_amount).toBe("100");
+  expect(only(synthPlatform(env, undefined, "gcp").json, "google_billing_budget").amount.specified_amount).toEqual({ currency_code: "USD", units: "66", nanos: 660_000_000 });
+  expect(only(synthPlatform(env, undefined, "azure").json, "azurerm_consumption_budget_resource_group").amount).toBe(33.34);
 });
