@@ -1,6 +1,10 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { PRICE_TABLE, PriceTable, QUANTITY_FUNCTIONS, StackJson, USAGE_ONLY, UnpricedError, cloudSqlShape, estimateStack, memoryBytes } from "@polycloud/core";
 import { environments } from "../../environments";
 import { checkBudgets, costReport, renderMarkdown, renderText } from "../../scripts/cost/report";
+import { main as planSummary } from "../../scripts/plan-summary";
 
 /** Quantity functions on small fixtures, pricing rules, unpriced drivers, stale prices, the budget check. */
 const NOW = new Date("2026-11-28T00:00:00Z");
@@ -192,5 +196,18 @@ describe("budget check and reports", () => {
     expect(md).toContain("| dev-gcp | $115.20 | $200.00 | **57.6%** ⚠ | new stack |");
     expect(renderMarkdown(head, undefined, ["dev-aws"])).toMatch(/No estimate of the base branch[\s\S]*\| dev-aws \| \$40\.00 \| \$200\.00 \| 20\.0% \| — \|/);
     expect(renderText(head)).toContain("dev-aws (aws, r): $40.00 a month of a $200.00 budget = 20.0%");
+  });
+
+  test("plan:summary --cost appends the baselines of the planned stacks only, with the change against the base", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-summary-"));
+    try {
+      const file = path.join(dir, "cost.json");
+      fs.writeFileSync(file, JSON.stringify({ ...costReport([at("prod-aws", 11.7), at("staging-azure", 37.3), at("dev-gcp", 45.8)]), base: costReport([at("prod-aws", 11.7), at("staging-azure", 53.6)]) }));
+      const md = planSummary(["--cost", file, path.join(__dirname, "..", "gitops", "fixtures", "plans")]);
+      expect(md).toMatch(/### Idle monthly baseline[\s\S]*\| prod-aws \| \$23\.40 \| \$200\.00 \| 11\.7% \| ±\$0\.00 \|\n\| staging-azure \| \$74\.60 \| \$200\.00 \| 37\.3% \| −\$32\.60 \(from \$107\.20\) \|/);
+      expect(md).not.toContain("dev-gcp");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
