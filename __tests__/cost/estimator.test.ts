@@ -188,6 +188,13 @@ describe("budget check and reports", () => {
     expect(ok.warnings).toEqual([expect.stringMatching(/accepted by environments\/dev: proxy floor accepted/)]);
   });
 
+  test("with partitioning by service, the shared stack's budget covers the service stacks: baselines are summed per environment × cloud", () => {
+    const shared = { ...at("dev-aws-shared", 10), monthlyUsd: 20 };
+    const svc = { ...at("dev-aws-orders", 0), monthlyUsd: 90, budget: undefined, budgetPercent: undefined };
+    expect(checkBudgets(costReport([shared, svc]), environments).warnings).toEqual([expect.stringMatching(/^dev-aws: idle baseline \$110\.00 is 55\.0% of its \$200\.00 budget/)]);
+    expect(checkBudgets(costReport([svc]), environments).errors).toEqual([expect.stringMatching(/^dev-aws: no budget resource/)]);
+  });
+
   test("the PR markdown shows each given stack's baseline, share and change against the base", () => {
     const head = costReport([at("dev-aws", 20), at("dev-gcp", 57.6)]);
     const base = costReport([at("dev-aws", 101.3)]);

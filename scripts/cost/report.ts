@@ -51,19 +51,30 @@ export interface BudgetCheck {
 export function checkBudgets(report: CostReport, environments: readonly EnvironmentConfig[]): BudgetCheck {
   const errors: string[] = [];
   const warnings: string[] = [];
+  // One budget per environment × cloud: with partitioning "service" it sits in `<env>-<cloud>-shared`
+  // and covers the service stacks too, so baselines are summed per `<env>-<cloud>`.
+  const groups = new Map<string, StackEstimate[]>();
   for (const s of report.stacks) {
-    const envName = s.stack.split("-")[0];
+    const key = s.stack.split("-").slice(0, 2).join("-");
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  for (const [key, stacks] of groups) {
+    const [envName] = key.split("-");
+    const cloud = stacks[0].cloud;
     const env = environments.find((e) => e.name === envName);
-    if (!s.budget || s.budgetPercent === undefined) { errors.push(`${s.stack}: no budget resource to compare the idle baseline of ${usd(s.monthlyUsd)} with`); continue; }
-    const what = `${s.stack}: idle baseline ${usd(s.monthlyUsd)} is ${pct(s)} of its ${usd(s.budget.amount)} budget`;
-    const accepted = env?.budget.acceptIdleOverBudget?.[s.cloud];
-    if (s.budgetPercent > FAIL_PERCENT) {
+    const monthly = Math.round(stacks.reduce((n, s) => n + s.monthlyUsd, 0) * 100) / 100;
+    const budget = stacks.find((s) => s.budget)?.budget;
+    for (const s of stacks) for (const w of s.warnings) warnings.push(`${s.stack}: ${w}`);
+    if (!budget || !(budget.amount > 0)) { errors.push(`${key}: no budget resource to compare the idle baseline of ${usd(monthly)} with`); continue; }
+    const percent = Math.round((monthly / budget.amount) * 1000) / 10;
+    const what = `${key}: idle baseline ${usd(monthly)} is ${percent.toFixed(1)}% of its ${usd(budget.amount)} budget`;
+    const accepted = env?.budget.acceptIdleOverBudget?.[cloud];
+    if (percent > FAIL_PERCENT) {
       if (accepted) warnings.push(`${what} (over ${FAIL_PERCENT}%, accepted by environments/${envName}: ${accepted})`);
-      else errors.push(`${what}, over ${FAIL_PERCENT}% before any traffic. Reduce the fixed cost, raise the budget, or accept it in environments/${envName}.ts with budget.acceptIdleOverBudget.${s.cloud}: "<reason>"`);
-    } else if (s.budgetPercent > WARN_PERCENT) {
+      else errors.push(`${what}, over ${FAIL_PERCENT}% before any traffic. Reduce the fixed cost, raise the budget, or accept it in environments/${envName}.ts with budget.acceptIdleOverBudget.${cloud}: "<reason>"`);
+    } else if (percent > WARN_PERCENT) {
       warnings.push(`${what}, over ${WARN_PERCENT}% before any traffic`);
     }
-    for (const w of s.warnings) warnings.push(`${s.stack}: ${w}`);
   }
   return { errors, warnings: [...new Set(warnings)] };
 }
