@@ -64,7 +64,8 @@ export function checkBudgets(report: CostReport, environments: readonly Environm
     const env = environments.find((e) => e.name === envName);
     const monthly = Math.round(stacks.reduce((n, s) => n + s.monthlyUsd, 0) * 100) / 100;
     const budget = stacks.find((s) => s.budget)?.budget;
-    for (const s of stacks) for (const w of s.warnings) warnings.push(`${s.stack}: ${w}`);
+    // Stale prices are the same for every stack that uses them: reported once.
+    for (const s of stacks) for (const w of s.warnings) warnings.push(w);
     if (!budget || !(budget.amount > 0)) { errors.push(`${key}: no budget resource to compare the idle baseline of ${usd(monthly)} with`); continue; }
     const percent = Math.round((monthly / budget.amount) * 1000) / 10;
     const what = `${key}: idle baseline ${usd(monthly)} is ${percent.toFixed(1)}% of its ${usd(budget.amount)} budget`;
