@@ -2,7 +2,7 @@ import tseslint from "typescript-eslint";
 
 // Provider barrels cost 8–18 s and 1.4 GB per process; only deep imports (lib/<resource>) are allowed.
 const barrelBan = {
-  paths: ["@cdktf/provider-aws", "@cdktf/provider-google", "@cdktf/provider-google-beta", "@cdktf/provider-azurerm"].map((name) => ({
+  paths: ["@cdktf/provider-aws", "@cdktf/provider-google", "@cdktf/provider-google-beta", "@cdktf/provider-azurerm", "@cdktf/provider-time"].map((name) => ({
     name,
     message: `Import the resource from '${name}/lib/<resource>' instead of the barrel.`,
   })),

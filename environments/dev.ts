@@ -1,11 +1,14 @@
 import { EnvironmentConfig } from "@polycloud/core";
 
-/** Development: small, cheap, short retention, no deletion protection, local state by default. */
+/** Development: small, cheap, short retention, no deletion protection, remote state (PLATFORM_LOCAL_STATE=1 for local). */
 export const dev: EnvironmentConfig = {
   name: "dev",
   clouds: {
     aws: {
-      accountId: "111111111111", region: "eu-west-1", vpcCidr: "10.40.0.0/16",
+      accountId: "111111111111",
+      region: "eu-west-1",
+      vpcCidr: "10.40.0.0/16",
+      backend: { bucket: "polycloud-tfstate-dev", region: "eu-west-1" },
       // Dev connects to Aurora directly and lets it pause: RDS Proxy's 8-ACU floor alone cost more
       // than half the budget and kept the cluster awake. No pooling, accepted explicitly (docs/cost.md).
       database: { proxy: false, autoPauseSeconds: 300, acceptNoPooling: true },
@@ -14,6 +17,7 @@ export const dev: EnvironmentConfig = {
       projectId: "polycloud-dev-0001",
       region: "europe-west1",
       billingAccount: "0A1B2C-3D4E5F-6A7B8C",
+      backend: { bucket: "polycloud-tfstate-dev-gcp" },
       // Dev runs the cheaper Enterprise edition: no managed pooling, accepted explicitly. Shared-core
       // db-g1-small (no SLA) instead of db-custom-1-3840 keeps the idle baseline under half the budget.
       database: { edition: "ENTERPRISE", tier: "db-g1-small", acceptNoPooling: true },
@@ -23,6 +27,7 @@ export const dev: EnvironmentConfig = {
       tenantId: "00000000-0000-4000-8000-0000000000aa",
       location: "westeurope",
       apiManagementSku: "Consumption_0",
+      backend: { resourceGroupName: "rg-tfstate", storageAccountName: "polycloudtfstatedev", containerName: "tfstate" },
       // Dev runs a Burstable server: no PgBouncer, accepted explicitly.
       database: { skuName: "B_Standard_B1ms", acceptNoPooling: true },
       budgetStartDate: "2026-12-01",

@@ -21,15 +21,22 @@ export function stacksFromManifest(manifestFile: string): StackTarget[] {
   });
 }
 
-/** Paths that never change infrastructure. */
-const NO_INFRA = [/\.md$/i, /^\.changeset\//, /^__tests__\//, /^\.github\//, /^docs\//, /^\.ci\//, /^scripts\//, /^\.gitignore$/, /^LICENSE/, /^eslint\.config\.mjs$/, /^jest\.config\.js$/];
+/**
+ * Paths that never change infrastructure. Markdown only where it is documentation: at the top
+ * level, under docs/ and .changeset/, and a package's own README or CHANGELOG. A `.md` file anywhere
+ * else may sit in a function's source folder, which is zipped and deployed as it is.
+ */
+const NO_INFRA = [/^[^/]+\.md$/i, /^docs\//, /^modules\/[^/]+\/[^/]+\.md$/i, /^\.changeset\//, /^__tests__\//, /^\.github\//, /^\.ci\//, /^scripts\//, /^\.gitignore$/, /^LICENSE/, /^eslint\.config\.mjs$/, /^jest\.config\.js$/];
+
+/** The module folders that hold one cloud's implementation; `core` and any other folder affect every stack. */
+export const CLOUD_MODULES: readonly string[] = ["aws", "gcp", "azure"];
 
 /**
  * The stacks a change set can affect. Conservative: a path that is not known to be harmless
  * affects every stack.
- * - `modules/<cloud>/…` affects that cloud's stacks, `modules/core/…` every stack;
+ * - `modules/<cloud>/…` affects that cloud's stacks; `modules/core/…` and any other module folder every stack;
  * - `environments/<env>.ts` affects that environment's stacks, anything else there every stack;
- * - docs, tests, workflows and tooling affect none.
+ * - documentation, tests, workflows and tooling affect none (but a `.md` inside a function's source does).
  */
 export function affectedStacks(changedFiles: readonly string[], stacks: readonly StackTarget[]): StackTarget[] {
   const envs = new Set(stacks.map((s) => s.env));
@@ -39,7 +46,7 @@ export function affectedStacks(changedFiles: readonly string[], stacks: readonly
     const file = raw.trim().replace(/\\/g, "/");
     if (!file || NO_INFRA.some((re) => re.test(file))) continue;
     const mod = /^modules\/([^/]+)\//.exec(file);
-    if (mod && mod[1] !== "core") {
+    if (mod && CLOUD_MODULES.includes(mod[1])) {
       // A cloud package: only that cloud's stacks (none when no environment enables the cloud).
       add((s) => s.cloud === mod[1]);
       continue;
@@ -54,10 +61,13 @@ export function affectedStacks(changedFiles: readonly string[], stacks: readonly
   return stacks.filter((s) => hit.has(s.stack));
 }
 
-/** `git diff --name-only <base>...HEAD` (files changed on this branch since it left base). */
+/**
+ * `git diff --name-only --no-renames <base>...HEAD` (files changed on this branch since it left
+ * base). Without --no-renames a moved file would list only its new path, hiding the old one.
+ */
 export function changedSince(base: string, cwd = process.cwd()): string[] {
   if (!/^[0-9a-f]{7,40}$|^[A-Za-z0-9._/-]+$/.test(base)) throw new Error(`--base '${base}' is not a commit or ref`);
-  return execFileSync("git", ["diff", "--name-only", `${base}...HEAD`], { cwd, encoding: "utf8" }).split("\n").filter(Boolean);
+  return execFileSync("git", ["diff", "--name-only", "--no-renames", `${base}...HEAD`], { cwd, encoding: "utf8" }).split("\n").filter(Boolean);
 }
 
 /**

@@ -61,7 +61,7 @@ export function referenceService(env: EnvironmentConfig): ServiceSpec {
       main: {
         postgresVersion: "16",
         size: env.sizing.databaseSize,
-        pool: { maxConnectionsPercent: 90, maxIdleConnectionsPercent: 40, borrowTimeoutSeconds: 30 },
+        pool: { maxConnectionsPercent: 90, maxIdleConnectionsPercent: 40, borrowTimeoutSeconds: 5 },
         allowedFunctions: ["api", "worker"],
       },
     },

@@ -56,9 +56,8 @@ test("warm instances through a live alias in prod only", () => {
   expect(Object.values(resources(dev, "aws_lambda_alias")).every((a: any) => a.name === "live")).toBe(true);
 });
 
-test("async failures go to a 14-day DLQ", () => {
-  const fn = api(dev);
-  expect(fn.dead_letter_config.target_arn).toMatch(/aws_sqs_queue\..*async-dlq/);
+test("async failures go to a 14-day DLQ through the on-failure destination only (one sink, one format)", () => {
+  for (const fn of Object.values(resources(dev, "aws_lambda_function")) as any[]) expect(fn.dead_letter_config).toBeUndefined();
   const cfg = Object.values(resources(dev, "aws_lambda_function_event_invoke_config")) as any[];
   expect(cfg).toHaveLength(2);
   expect(cfg[0].destination_config.on_failure.destination).toMatch(/aws_sqs_queue\./);

@@ -7,10 +7,10 @@ import { find, only, resources } from "../helpers/synth";
 import { azureProblems, dev, prod, synthAzure, warnings } from "./shared";
 
 describe("AzureFoundation", () => {
-  test("provider with features and subscription; Entra-authenticated azurerm backend, local in dev", () => {
+  test("provider with features and subscription; Entra-authenticated azurerm backend (the local default is in __tests__/stacks/composition)", () => {
     expect(prod.json.provider!.azurerm[0]).toMatchObject({ features: [expect.any(Object)], subscription_id: "00000000-0000-4000-8000-000000000003", storage_use_azuread: true });
     expect(prod.json.terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstateprd", container_name: "tfstate", key: "prod/azure/orders.tfstate", use_azuread_auth: true });
-    expect(dev.json.terraform.backend).toEqual({ local: { path: "terraform.dev-azure.tfstate" } });
+    expect(dev.json.terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstatedev", key: "dev/azure/orders.tfstate", use_azuread_auth: true });
   });
 
   test("one resource group per environment × service; workspace-based App Insights with retention", () => {

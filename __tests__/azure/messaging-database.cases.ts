@@ -161,7 +161,7 @@ describe("AzureDatabaseProxy", () => {
     }
     expect(order.map(([, c]) => c.name)).toEqual(["require_secure_transport", "pgbouncer.enabled", "pgbouncer.pool_mode", "pgbouncer.default_pool_size", "pgbouncer.min_pool_size", "pgbouncer.query_wait_timeout", "metrics.pgbouncer_diagnostics"]);
     const byName = Object.fromEntries(configs.map(([, c]) => [c.name, c.value]));
-    expect(byName).toMatchObject({ require_secure_transport: "ON", "pgbouncer.enabled": "true", "pgbouncer.pool_mode": "TRANSACTION", "pgbouncer.default_pool_size": "1547", "pgbouncer.query_wait_timeout": "30", "metrics.pgbouncer_diagnostics": "on" });
+    expect(byName).toMatchObject({ require_secure_transport: "ON", "pgbouncer.enabled": "true", "pgbouncer.pool_mode": "TRANSACTION", "pgbouncer.default_pool_size": "1547", "pgbouncer.query_wait_timeout": "5", "metrics.pgbouncer_diagnostics": "on" });
   });
 
   test("pool sizes follow the SKU actually deployed: staging's skuName D2ds_v5 (max_connections 859), not its medium size's D4ds_v5 (1719)", () => {

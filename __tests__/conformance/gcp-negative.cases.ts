@@ -22,7 +22,7 @@ const cases: [string, (json: any) => void][] = [
   ["function.concurrency", (j) => (named(j, "google_cloudfunctions2_function", "orders-prod-api").service_config.max_instance_count = 1000)],
   ["function.warmInstances", (j) => (named(j, "google_cloudfunctions2_function", "orders-prod-api").service_config.min_instance_count = 0)],
   ["function.asyncFailure", (j) => delete named(j, "google_pubsub_subscription", "orders-prod-orders").dead_letter_policy],
-  ["gateway.routes", (j) => first(j, "google_compute_url_map").path_matcher[0].route_rules.pop()],
+  ["gateway.routes", (j) => named(j, "google_compute_url_map", "orders-prod-public").path_matcher[0].route_rules.pop()],
   ["gateway.throttle", (j) => (first(j, "google_compute_security_policy").rule[0].rate_limit_options.rate_limit_threshold.count = 1)],
   ["gateway.cors", (j) => delete named(j, "google_cloudfunctions2_function", "orders-prod-api").service_config.environment_variables.PLATFORM_CORS],
   ["gateway.jwt", (j) => delete named(j, "google_cloudfunctions2_function", "orders-prod-api").service_config.environment_variables.PLATFORM_JWT_ISSUER],
@@ -57,4 +57,19 @@ test.each(cases)("%s fires", (id, mutate) => {
   const json = JSON.parse(JSON.stringify(prod.json));
   mutate(json);
   expect((GCP_CAPABILITIES as any)[id].check({ ...prod, json }).length).toBeGreaterThan(0);
+});
+
+test("function.identity: the build role objectAdmin fires without its gcf-v2-sources condition; queue.dlq fires on a hand-built agent member", () => {
+  const check = (id: string, mutate: (j: any) => void) => {
+    const json = JSON.parse(JSON.stringify(prod.json));
+    mutate(json);
+    return (GCP_CAPABILITIES as any)[id].check({ ...prod, json });
+  };
+  expect(check("function.identity", () => {})).toEqual([]);
+  expect(check("function.identity", (j) => { delete Object.values<any>(j.resource.google_project_iam_member).find((m) => m.role === "roles/storage.objectAdmin").condition; }))
+    .toEqual(["broad project role roles/storage.objectAdmin"]);
+  expect(check("queue.dlq", () => {})).toEqual([]);
+  expect(check("queue.dlq", (j) => {
+    for (const m of Object.values<any>(j.resource.google_pubsub_topic_iam_member)) m.member = m.member.replace(/^\$\{google_project_service_identity\.[^}]+\}$/, "serviceAccount:service-1@gcp-sa-pubsub.iam.gserviceaccount.com");
+  })).toEqual(["Pub/Sub agent cannot publish to every dead-letter topic"]);
 });

@@ -1,5 +1,5 @@
 import { only, resources } from "../helpers/synth";
-import { dev, gcpProblems, prod, warnings } from "./shared";
+import { dev, gcpProblems, prod, staging, warnings } from "./shared";
 
 describe("GcpDatabaseProxy", () => {
   const sql = only(prod.json, "google_sql_database_instance");
@@ -11,13 +11,16 @@ describe("GcpDatabaseProxy", () => {
     expect(sql.depends_on).toContainEqual(expect.stringMatching(/google_service_networking_connection/));
   });
 
-  test("prod keeps data: deletion protection (Terraform and API), prevent_destroy, regional, PITR, 35 backups", () => {
+  test("prod keeps data: deletion protection (Terraform and API), prevent_destroy, regional, PITR over the 35 backup days", () => {
     expect(sql).toMatchObject({ deletion_protection: true, lifecycle: { prevent_destroy: true } });
     expect(sql.settings).toMatchObject({ deletion_protection_enabled: true, retain_backups_on_delete: true, availability_type: "REGIONAL" });
     expect(sql.settings.backup_configuration).toEqual({
-      enabled: true, point_in_time_recovery_enabled: true, transaction_log_retention_days: 7,
+      enabled: true, point_in_time_recovery_enabled: true, transaction_log_retention_days: 35,
       backup_retention_settings: { retained_backups: 35, retention_unit: "COUNT" },
     });
+    // Point-in-time recovery as far back as the environment's backup days (AWS keeps 35 in prod).
+    expect(only(dev.json, "google_sql_database_instance").settings.backup_configuration.transaction_log_retention_days).toBe(1);
+    expect(only(staging.json, "google_sql_database_instance").settings.backup_configuration.transaction_log_retention_days).toBe(7);
     const devSql = only(dev.json, "google_sql_database_instance");
     expect(devSql).toMatchObject({ deletion_protection: false, lifecycle: { prevent_destroy: false } });
     expect(only(dev.json, "google_sql_database").deletion_policy).toBe("DELETE");
@@ -29,21 +32,21 @@ describe("GcpDatabaseProxy", () => {
     const pool = sql.settings.connection_pool_config[0];
     expect(pool.connection_pooling_enabled).toBe(true);
     expect(Object.fromEntries(pool.flags.map((f: any) => [f.name, f.value]))).toEqual({
-      pool_mode: "transaction", max_pool_size: "720", min_pool_size: "320", query_wait_timeout: "30",
+      pool_mode: "transaction", max_pool_size: "720", min_pool_size: "320", query_wait_timeout: "5",
     });
     expect(sql.settings.database_flags).toEqual(expect.arrayContaining([{ name: "cloudsql.iam_authentication", value: "on" }, { name: "max_connections", value: "800" }]));
   });
 
   test("functions log in as IAM service-account users with roles conditioned on this instance", () => {
     const users = Object.values(resources(prod.json, "google_sql_user")) as any[];
-    expect(users).toHaveLength(2);
+    expect(users).toHaveLength(3); // two functions and the migration identity
     for (const u of users) {
       expect(u.type).toBe("CLOUD_IAM_SERVICE_ACCOUNT");
       expect(u.name).toMatch(/^\$\{google_service_account\.[^}]+\.account_id\}@polycloud-prod-0001\.iam$/);
       expect(u.password).toBeUndefined();
     }
     const grants = Object.values(resources(prod.json, "google_project_iam_member")).filter((m: any) => /cloudsql/.test(m.role)) as any[];
-    expect(grants).toHaveLength(4);
+    expect(grants).toHaveLength(6);
     for (const g of grants) expect(g.condition.expression).toMatch(/^resource\.name == "projects\/polycloud-prod-0001\/instances\/\$\{google_sql_database_instance\./);
     const env = Object.values(resources(prod.json, "google_cloudfunctions2_function")).map((f: any) => f.service_config.environment_variables);
     for (const e of env) expect(e).toMatchObject({ DB_MAIN_PORT: "6432", DB_MAIN_SSLMODE: "require", DB_MAIN_HOST: expect.stringMatching(/private_ip_address/) });
@@ -68,6 +71,23 @@ describe("GcpDatabaseProxy", () => {
     expect(devSql.settings.connection_pool_config).toBeUndefined();
     expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/no managed connection pooling.*accepted by acceptNoPooling/));
     expect(gcpProblems("dev")).toEqual([]);
+  });
+
+  test("backup days outside what the edition keeps as transaction logs are rejected (Enterprise Plus 1..35, Enterprise 1..7)", () => {
+    expect(gcpProblems("prod", (e) => { e.retention.backupDays = 36; })).toContainEqual(
+      expect.stringMatching(/GcpDatabaseProxy\(main\): property 'environments\/prod\.retention\.backupDays' has value 36; allowed: 1\.\.35 \(Cloud SQL ENTERPRISE_PLUS keeps transaction logs/),
+    );
+    expect(gcpProblems("dev", (e) => { e.retention.backupDays = 8; })).toContainEqual(
+      expect.stringMatching(/GcpDatabaseProxy\(main\): property 'environments\/dev\.retention\.backupDays' has value 8; allowed: 1\.\.7 \(Cloud SQL ENTERPRISE/),
+    );
+    expect(gcpProblems("prod")).toEqual([]);
+  });
+
+  test("the instance waits for the Cloud SQL agent's key grant, read from the created identity", () => {
+    const [name, g] = Object.entries<any>(resources(prod.json, "google_kms_crypto_key_iam_member")).find(([n]) => sql.depends_on.includes(`google_kms_crypto_key_iam_member.${n}`))!;
+    expect(name).toMatch(/key-cloudsql/);
+    const identity = g.member.match(/^\$\{google_project_service_identity\.([^.]+)\.member\}$/)[1];
+    expect(resources(prod.json, "google_project_service_identity")[identity].service).toBe("sqladmin.googleapis.com");
   });
 
   test("TLS cannot be switched off", () => {

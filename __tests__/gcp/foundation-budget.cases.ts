@@ -10,8 +10,8 @@ describe("GCP foundation", () => {
     expect(p.default_labels.environment).toBe("prod");
   });
 
-  test("backend: GCS when configured, local otherwise", () => {
-    expect(dev.json.terraform.backend).toEqual({ local: { path: "terraform.dev-gcp.tfstate" } });
+  test("backend: GCS when configured (every sample environment; the local default is in __tests__/stacks/composition)", () => {
+    expect(dev.json.terraform.backend.gcs).toEqual({ bucket: "polycloud-tfstate-dev-gcp", prefix: "dev/gcp/orders" });
     expect(prod.json.terraform.backend.gcs).toEqual({
       bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/orders",
       impersonate_service_account: "terraform-state@polycloud-prod-0001.iam.gserviceaccount.com",
@@ -33,9 +33,49 @@ describe("GCP foundation", () => {
     expect(only(dev.json, "google_kms_crypto_key").lifecycle.prevent_destroy).toBe(false);
     const members = Object.values(resources(prod.json, "google_kms_crypto_key_iam_member")).map((m: any) => m.member);
     expect(members).toHaveLength(4);
-    for (const domain of ["gcp-sa-pubsub", "gcp-sa-secretmanager", "gcp-sa-cloud-sql", "gs-project-accounts"]) {
-      expect(members).toContainEqual(expect.stringMatching(new RegExp(`^serviceAccount:service-\\$\\{data\\.google_project\\.[^}]+\\.number\\}@${domain}\\.iam\\.gserviceaccount\\.com$`)));
+    // Members come from the agents' identity resources, never from e-mail templates.
+    const identities = resources(prod.json, "google_project_service_identity");
+    const fromIdentity = members.map((m) => /^\$\{google_project_service_identity\.([^.]+)\.member\}$/.exec(m)?.[1]).filter(Boolean).map((n) => identities[n!].service);
+    expect(fromIdentity.sort()).toEqual(["pubsub.googleapis.com", "secretmanager.googleapis.com", "sqladmin.googleapis.com"]);
+    expect(members).toContainEqual(expect.stringMatching(/^\$\{data\.google_storage_project_service_account\.[^.]+\.member\}$/));
+    expect(members.filter((m) => m.includes("iam.gserviceaccount.com"))).toEqual([]);
+  });
+
+  test("service agents are created by the beta provider after their API; the Storage agent is read (and so created) after its API", () => {
+    const apis = resources(prod.json, "google_project_service");
+    for (const identity of Object.values<any>(resources(prod.json, "google_project_service_identity"))) {
+      expect(identity.provider).toBe("google-beta");
+      expect(identity.project).toBe("polycloud-prod-0001");
+      const api = identity.depends_on.map((d: string) => apis[d.replace("google_project_service.", "")]?.service);
+      expect(api).toContain(identity.service);
     }
+    const storage = only({ resource: prod.json.data! } as any, "google_storage_project_service_account");
+    expect(storage.depends_on.map((d: string) => apis[d.replace("google_project_service.", "")]?.service)).toEqual(["storage.googleapis.com"]);
+    expect(JSON.stringify(prod.json.resource)).not.toMatch(/gcp-sa-|gs-project-accounts/);
+  });
+
+  test("google-beta is configured like google (project, region, labels, quota project); time is declared", () => {
+    for (const f of [dev, prod]) {
+      const { alias: _a, ...google } = f.json.provider!.google[0];
+      expect(f.json.provider!["google-beta"]).toEqual([google]);
+      expect(f.json.provider!.time).toEqual([{}]);
+      expect(f.json.terraform.required_providers).toMatchObject({ "google-beta": { version: "6.50.0" }, time: { source: "hashicorp/time" } });
+    }
+  });
+
+  test("bootstrap APIs: Service Usage first, then Resource Manager and IAM, then every other API", () => {
+    const apis = resources(prod.json, "google_project_service");
+    const byService = Object.fromEntries(Object.entries<any>(apis).map(([n, a]) => [a.service, { ref: `google_project_service.${n}`, deps: a.depends_on ?? [] }]));
+    const su = byService["serviceusage.googleapis.com"];
+    expect(su.deps).toEqual([]);
+    expect(byService["cloudresourcemanager.googleapis.com"].deps).toEqual([su.ref]);
+    expect(byService["iam.googleapis.com"].deps).toEqual([su.ref]);
+    const boot = ["serviceusage", "cloudresourcemanager", "iam"].map((a) => byService[`${a}.googleapis.com`].ref);
+    for (const [service, a] of Object.entries<{ ref: string; deps: string[] }>(byService)) {
+      if (!/^(serviceusage|cloudresourcemanager|iam)\./.test(service)) expect({ service, deps: a.deps }).toEqual({ service, deps: boot });
+    }
+    // projects.get of the data source needs Resource Manager.
+    expect(only({ resource: prod.json.data! } as any, "google_project").depends_on).toEqual([byService["cloudresourcemanager.googleapis.com"].ref]);
   });
 
   test("email notification channels carry the tag contract in user_labels, not in labels", () => {
@@ -56,12 +96,19 @@ describe("GCP foundation", () => {
     expect(sink.filter).toContain('resource.type="cloud_run_revision"');
     expect(sink.filter).toContain('resource.type="http_load_balancer"');
     expect(sink.unique_writer_identity).toBe(true);
+    // The same logs are excluded from _Default (a project exclusion applies to the _Default sink).
+    const exclusion = only(prod.json, "google_logging_project_exclusion");
+    expect(exclusion.filter).toBe(sink.filter);
+    expect(exclusion).toMatchObject({ project: "polycloud-prod-0001", depends_on: [expect.stringMatching(/^google_logging_project_sink\./)] });
+    expect(exclusion.disabled).toBeUndefined();
+    expect(resources(staging.json, "google_logging_project_exclusion")).toEqual({});
+    expect(resources(prod.json, "google_logging_project_sink")).not.toHaveProperty("_Default");
   });
 
   test("network: private services access peering for Cloud SQL and a /28 connector subnet", () => {
     const psa = Object.values(resources(prod.json, "google_compute_global_address")).find((a: any) => a.purpose === "VPC_PEERING") as any;
     expect(psa).toMatchObject({ address_type: "INTERNAL", prefix_length: 16 });
-    expect(only(prod.json, "google_service_networking_connection").service).toBe("servicenetworking.googleapis.com");
+    expect(only(prod.json, "google_service_networking_connection")).toMatchObject({ service: "servicenetworking.googleapis.com", deletion_policy: "ABANDON" });
     expect(only(prod.json, "google_compute_subnetwork").ip_cidr_range).toBe("10.60.0.0/28");
     expect(only(prod.json, "google_vpc_access_connector").subnet.name).toMatch(/google_compute_subnetwork/);
   });

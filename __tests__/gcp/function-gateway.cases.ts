@@ -1,6 +1,6 @@
 import { find, only, resources } from "../helpers/synth";
 import { dev, gcpProblems, prod, synthGcp, warnings } from "./shared";
-import { pathTemplate } from "@polycloud/gcp";
+import { ARMOR_INTERVALS, pathTemplate, throttleThreshold } from "@polycloud/gcp";
 
 const fn = (json: any, id: string) => find(json, "google_cloudfunctions2_function", (f) => f.name === `orders-${json === prod.json ? "prod" : "dev"}-${id}`);
 
@@ -26,11 +26,29 @@ describe("GcpFunction", () => {
 
   test("memory, timeout, instances and concurrency from the spec", () => {
     const api = fn(prod.json, "api").service_config;
-    expect(api).toMatchObject({ available_memory: "1024M", timeout_seconds: 10, min_instance_count: 2, max_instance_count: 200, max_instance_request_concurrency: 1 });
+    // Binary units: 1024 MiB like Lambda's 1024 MB (1024M would be about 977 MiB).
+    expect(api).toMatchObject({ available_memory: "1024Mi", timeout_seconds: 10, min_instance_count: 2, max_instance_count: 200, max_instance_request_concurrency: 1 });
     expect(fn(dev.json, "api").service_config.min_instance_count).toBe(0);
     const { json } = synthGcp("dev", () => {}, (s) => { s.functions.api.concurrency = { max: 100, perInstance: 10 }; s.functions.api.memoryMb = 512; });
     const cfg = find(json, "google_cloudfunctions2_function", (f) => f.name === "orders-dev-api").service_config;
     expect(cfg).toMatchObject({ max_instance_count: 10, max_instance_request_concurrency: 10, available_cpu: "1" });
+  });
+
+  test("build identity: the builder example's roles (objectAdmin only on gcf-v2-sources-<number>-<region>), then 60 s for IAM before the function", () => {
+    for (const id of ["api", "worker"]) {
+      const f = fn(prod.json, id);
+      const sa = f.build_config.service_account.match(/^\$\{(google_service_account\.[^.]+)\.id\}$/)[1];
+      const grants = Object.entries<any>(resources(prod.json, "google_project_iam_member")).filter(([, m]) => m.member === `serviceAccount:\${${sa}.email}`);
+      expect(grants.map(([, g]) => g.role).sort()).toEqual(["roles/artifactregistry.writer", "roles/logging.logWriter", "roles/storage.objectAdmin"]);
+      const admin = grants.find(([, g]) => g.role === "roles/storage.objectAdmin")![1];
+      expect(admin.condition.expression).toMatch(/^resource\.name\.startsWith\("projects\/_\/buckets\/gcf-v2-sources-\$\{data\.google_project\.foundation_project_[^.]+\.number\}-europe-west1"\)$/);
+      const [sleepName, sleep] = Object.entries<any>(resources(prod.json, "time_sleep")).find(([n]) => f.depends_on.includes(`time_sleep.${n}`))!;
+      expect(sleepName).toMatch(new RegExp(`fn-${id}_build-iam-propagation`));
+      expect(sleep.create_duration).toBe("60s");
+      const waitedFor = grants.map(([n]) => `google_project_iam_member.${n}`);
+      expect(sleep.depends_on).toEqual(expect.arrayContaining(waitedFor));
+      expect(sleep.depends_on).toContainEqual(expect.stringMatching(new RegExp(`^google_storage_bucket_iam_member\\.orders_fn-${id}_build-reads-source_`)));
+    }
   });
 
   test("ingress: internal + load balancer behind the gateway, internal only otherwise", () => {
@@ -47,6 +65,17 @@ describe("GcpFunction", () => {
     const secret = only(prod.json, "google_secret_manager_secret");
     expect(secret.replication.user_managed.replicas[0].customer_managed_encryption.kms_key_name).toMatch(/google_kms_crypto_key/);
     expect(secret.deletion_protection).toBe(true);
+  });
+
+  test("every secret starts with a placeholder version Terraform then ignores; the function waits for it and for its accessor grant", () => {
+    const [versionName, version] = Object.entries<any>(resources(prod.json, "google_secret_manager_secret_version"))[0];
+    expect(Object.keys(resources(prod.json, "google_secret_manager_secret_version"))).toHaveLength(1);
+    expect(version.secret).toMatch(/^\$\{google_secret_manager_secret\.orders_secret-payment-api-key_[^.]+\.id\}$/);
+    expect(version.secret_data).toMatch(/^PLACEHOLDER-not-a-secret/);
+    expect(version.lifecycle).toMatchObject({ ignore_changes: ["secret_data", "enabled"], prevent_destroy: true });
+    const [grantName] = Object.entries<any>(resources(prod.json, "google_secret_manager_secret_iam_member"))[0];
+    expect(fn(prod.json, "api").depends_on).toEqual(expect.arrayContaining([`google_secret_manager_secret_version.${versionName}`, `google_secret_manager_secret_iam_member.${grantName}`]));
+    expect(fn(prod.json, "worker").depends_on.filter((d: string) => /secret/.test(d))).toEqual([]);
   });
 
   test("functions granted a database egress through the VPC connector to private ranges only", () => {
@@ -69,14 +98,21 @@ describe("GcpHttpGateway", () => {
   test("Cloud Armor throttle implements rate and burst; every backend uses it and logs every request", () => {
     const armor = only(prod.json, "google_compute_security_policy");
     const throttle = armor.rule.find((r: any) => r.action === "throttle");
-    expect(throttle.rate_limit_options).toMatchObject({ conform_action: "allow", exceed_action: "deny(429)", enforce_on_key: "ALL", rate_limit_threshold: { count: 1000 + 500 * 60, interval_sec: 60 } });
+    // The shortest interval Cloud Armor accepts (10 s): a burst always passes, and at most
+    // burst + 10 × rate arrive in any one second (60 s windows allowed burst + 60 × rate).
+    expect(throttle.rate_limit_options).toMatchObject({ conform_action: "allow", exceed_action: "deny(429)", enforce_on_key: "ALL", rate_limit_threshold: { count: 1000 + 500 * 10, interval_sec: 10 } });
+    expect(ARMOR_INTERVALS[0]).toBe(10);
+    expect(throttleThreshold(1, 1)).toEqual({ count: 11, intervalSec: 10 });
     const backend = only(prod.json, "google_compute_backend_service");
     expect(backend).toMatchObject({ load_balancing_scheme: "EXTERNAL_MANAGED", log_config: { enable: true, sample_rate: 1 }, security_policy: expect.stringMatching(/google_compute_security_policy/) });
-    expect(only(prod.json, "google_compute_region_network_endpoint_group")).toMatchObject({ network_endpoint_type: "SERVERLESS", cloud_function: { function: expect.stringMatching(/cloudfunctions2_function/) } });
+    // Gen2 functions are Cloud Run services: the NEG addresses the service, not a 1st-gen function.
+    const neg = only(prod.json, "google_compute_region_network_endpoint_group");
+    expect(neg).toMatchObject({ network_endpoint_type: "SERVERLESS", cloud_run: { service: expect.stringMatching(/^\$\{regex\("\[\^\/\]\+\$", google_cloudfunctions2_function\.orders_fn-api_fn_[^.]+\.service_config\[0\]\.service\)\}$/) } });
+    expect(neg.cloud_function).toBeUndefined();
   });
 
   test("URL map has one rule per distinct path, with path templates", () => {
-    const map = only(prod.json, "google_compute_url_map");
+    const map = find(prod.json, "google_compute_url_map", (m) => m.name === "orders-prod-public");
     const matches = map.path_matcher[0].route_rules.map((r: any) => r.match_rules[0]);
     expect(matches).toEqual([{ full_path_match: "/orders" }, { path_template_match: "/orders/{id=*}" }, { full_path_match: "/health" }]);
     expect(pathTemplate("/files/{proxy+}")).toBe("/files/{proxy=**}");
@@ -85,10 +121,29 @@ describe("GcpHttpGateway", () => {
   test("prod: managed certificate on HTTPS with a TLS 1.2 policy; dev: HTTP only with a warning", () => {
     expect(only(prod.json, "google_compute_managed_ssl_certificate").managed.domains).toEqual(["orders.gcp.example.com"]);
     expect(only(prod.json, "google_compute_ssl_policy")).toMatchObject({ min_tls_version: "TLS_1_2", profile: "MODERN" });
-    expect(only(prod.json, "google_compute_global_forwarding_rule").port_range).toBe("443");
-    expect(resources(prod.json, "google_compute_target_http_proxy")).toEqual({});
+    const rules = Object.values<any>(resources(prod.json, "google_compute_global_forwarding_rule"));
+    expect(rules.map((r) => r.port_range).sort()).toEqual(["443", "80"]);
+    // Port 80 only redirects to HTTPS (301) on the same address.
+    const http = rules.find((r) => r.port_range === "80");
+    expect(http.ip_address).toBe(rules.find((r) => r.port_range === "443").ip_address);
+    const proxy = only(prod.json, "google_compute_target_http_proxy");
+    expect(http.target).toMatch(/google_compute_target_http_proxy/);
+    const redirect = find(prod.json, "google_compute_url_map", (m) => m.name === "orders-prod-public-redirect");
+    expect(proxy.url_map).toMatch(/orders_gateway-public_http-redirect_/);
+    expect(redirect.default_url_redirect).toEqual({ https_redirect: true, redirect_response_code: "MOVED_PERMANENTLY_DEFAULT", strip_query: false });
+    expect(redirect.default_service).toBeUndefined();
+    // The DNS record the managed certificate waits for.
+    const [output] = Object.entries<any>(prod.json.output ?? {}).filter(([k]) => /dns-records/.test(k)).map(([, o]) => o);
+    expect(output.value).toEqual([{ name: "orders.gcp.example.com.", type: "A", ttl: 300, rrdatas: [expect.stringMatching(/^\$\{google_compute_global_address\.orders_gateway-public_address_[^.]+\.address\}$/)] }]);
+    expect(Object.keys(dev.json.output ?? {}).filter((k) => /dns-records/.test(k))).toEqual([]);
     expect(only(dev.json, "google_compute_global_forwarding_rule").port_range).toBe("80");
     expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/GcpHttpGateway\(public\): environments\/dev has no clouds\.gcp\.gatewayDomains/));
+  });
+
+  test("a throttle whose 10 s count exceeds Cloud Armor's 1,000,000 is rejected", () => {
+    expect(gcpProblems("dev", () => {}, (s) => { s.gateways.public.throttle = { rateLimit: 100000, burstLimit: 100000 }; })).toContainEqual(
+      expect.stringMatching(/GcpHttpGateway\(public\): property 'throttle' has value \{"rateLimit":100000,"burstLimit":100000\}; allowed: burstLimit \+ rateLimit × 10 at most 1000000/),
+    );
   });
 
   test("outside dev a gateway without domains is an error", () => {

@@ -5,12 +5,15 @@ import { dev, gcpProblems, prod, synthGcp, warnings } from "./shared";
 
 const sub = (json: any, name: string) => find(json, "google_pubsub_subscription", (s) => s.name === name);
 const topic = (json: any, name: string) => find(json, "google_pubsub_topic", (t) => t.name === name);
-const AGENT = /^serviceAccount:service-\$\{data\.google_project\.[^}]+\.number\}@gcp-sa-pubsub\.iam\.gserviceaccount\.com$/;
+/** The Pub/Sub agent's member, read from its created identity. */
+const AGENT = /^\$\{google_project_service_identity\.foundation_agent-pubsub_[^.]+\.member\}$/;
 
 describe("GcpQueue", () => {
   test("push subscription to the consumer with an OIDC token, ack deadline >= timeout, never expiring", () => {
     const s = sub(prod.json, "orders-prod-orders");
-    expect(s.push_config.push_endpoint).toMatch(/orders_fn-worker_fn_.*\.url/);
+    // The run.app URI: Cloud Run counts Pub/Sub push as internal (worker ingress) only there.
+    const uri = expect.stringMatching(/^\$\{google_cloudfunctions2_function\.orders_fn-worker_fn_[^.]+\.service_config\[0\]\.uri\}$/);
+    expect(s.push_config).toMatchObject({ push_endpoint: uri, oidc_token: { audience: uri } });
     expect(s.push_config.oidc_token.service_account_email).toMatch(/orders_queue-orders_delivery_invoker_/);
     expect(s.ack_deadline_seconds).toBe(360);
     expect(s.ack_deadline_seconds).toBeGreaterThanOrEqual(60);
@@ -81,7 +84,8 @@ describe("GcpEventBus", () => {
     expect(rule.message_retention_duration).toBe("3600s");
     expect(sub(prod.json, "orders-prod-events-order-created-dlq").message_retention_duration).toBe("1209600s");
     // A queue target delivers to the queue's consumer with the queue's ack deadline.
-    expect(rule.push_config.push_endpoint).toMatch(/orders_fn-worker_fn_/);
+    expect(rule.push_config.push_endpoint).toMatch(/orders_fn-worker_fn_[^.]+\.service_config\[0\]\.uri\}$/);
+    expect(rule.push_config.oidc_token.audience).toBe(rule.push_config.push_endpoint);
     expect(rule.ack_deadline_seconds).toBe(360);
   });
 

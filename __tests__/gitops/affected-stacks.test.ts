@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { StackTarget, affectedStacks, main, stacksFromManifest } from "../../scripts/affected-stacks";
+import { execFileSync } from "node:child_process";
+import { StackTarget, affectedStacks, changedSince, main, stacksFromManifest } from "../../scripts/affected-stacks";
 
 const stacks: StackTarget[] = ["dev", "staging", "prod"].flatMap((env) => ["aws", "gcp"].map((cloud) => ({ stack: `${env}-${cloud}`, env, cloud })));
 const names = (files: string[]) => affectedStacks(files, stacks).map((s) => s.stack);
@@ -56,6 +57,39 @@ test("partitioned stack names are understood: a cloud package affects that cloud
     const stacks = stacksFromManifest(manifest);
     expect(stacks).toContainEqual({ stack: "prod-aws-orders", env: "prod", cloud: "aws", part: "orders" });
     expect(affectedStacks(["modules/aws/src/queue.ts"], stacks).map((s) => s.stack)).toEqual(["prod-aws-orders", "prod-aws-shared"]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("markdown inside a function's source folder is deployed code; documentation markdown is not", () => {
+  expect(names(["stacks/reference/functions/api/README.md"])).toHaveLength(6);
+  expect(names(["stacks/reference/functions/worker/docs/notes.md"])).toHaveLength(6);
+  expect(names(["README.md", "docs/runbook.md", "modules/gcp/CHANGELOG.md", ".changeset/brave-fox.md"])).toEqual([]);
+});
+
+test("a module folder that is not a known cloud affects every stack", () => {
+  expect(names(["modules/shared-utils/src/index.ts"])).toHaveLength(6);
+  expect(names(["modules/oci/src/function.ts"])).toHaveLength(6);
+});
+
+test("a renamed file lists its old path too (git diff --no-renames)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "renames-"));
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "diff.renames=true", ...args], { cwd: dir, encoding: "utf8" });
+  try {
+    git("init", "-q", "-b", "main");
+    fs.mkdirSync(path.join(dir, "stacks", "reference", "functions", "api"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "stacks", "reference", "functions", "api", "handler.mjs"), "export const handler = async () => ({ statusCode: 200, body: 'a fairly long body so git sees a rename' });\n");
+    git("add", "-A");
+    git("commit", "-qm", "base");
+    const base = git("rev-parse", "HEAD").trim();
+    fs.mkdirSync(path.join(dir, "scripts"));
+    git("mv", "stacks/reference/functions/api/handler.mjs", "scripts/handler.mjs");
+    git("commit", "-qm", "move");
+    const changed = changedSince(base, dir);
+    expect(changed.sort()).toEqual(["scripts/handler.mjs", "stacks/reference/functions/api/handler.mjs"]);
+    // Moving a function's code into scripts/ (harmless) still affects every stack through the old path.
+    expect(names(changed)).toHaveLength(6);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

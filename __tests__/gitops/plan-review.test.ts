@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { run } from "../../scripts/plan-review";
 import { TerraformPlan, parsePlan } from "../../scripts/plan/plan-json";
-import { SENSITIVE, UNKNOWN, comparePlans, redactPlan } from "../../scripts/plan/review";
+import { SENSITIVE, SENSITIVE_HASH_PREFIX, UNKNOWN, comparePlans, redactPlan } from "../../scripts/plan/review";
 import { summarizePlan } from "../../scripts/plan/summary";
 
 /** Deploy applies only the reviewed plan: the stored (redacted) PR plan against a fresh plan. */
@@ -29,7 +29,29 @@ describe("redacted plan (the PR artifact)", () => {
     secretPlan.resource_changes[2].change.after_sensitive = { environment: { variables: { TOKEN: true } } };
     const masked = JSON.stringify(redactPlan(secretPlan));
     expect(masked).not.toContain("s3cr3t-value");
-    expect(masked).toContain(`"TOKEN":"${SENSITIVE}"`);
+    expect(masked).toMatch(/"TOKEN":"\(sensitive sha256:[0-9a-f]{64}\)"/);
+    // Prior values are not needed for the comparison: masked without a hash.
+    expect((rds.change.before as any).master_password).toBeUndefined();
+    const prior = clone(secretPlan);
+    prior.resource_changes[2].change.before.environment = { variables: { TOKEN: "old-value" } };
+    prior.resource_changes[2].change.before_sensitive = { environment: { variables: { TOKEN: true } } };
+    expect((redactPlan(prior).resource_changes![2].change.before as any).environment.variables.TOKEN).toBe(SENSITIVE);
+  });
+
+  test("sensitive values are salted hashes: a fresh salt per plan, the same salt hashes equal values equally", () => {
+    const secretPlan = clone(raw) as any;
+    secretPlan.resource_changes[2].change.after.environment = { variables: { TOKEN: "s3cr3t-value" } };
+    secretPlan.resource_changes[2].change.after_sensitive = { environment: { variables: { TOKEN: true } } };
+    const token = (p: TerraformPlan) => (p.resource_changes![2].change.after as any).environment.variables.TOKEN as string;
+    const a = redactPlan(secretPlan);
+    const b = redactPlan(secretPlan);
+    expect(a.review_salt).toMatch(/^[0-9a-f]{32}$/);
+    expect(a.review_salt).not.toBe(b.review_salt);
+    expect(token(a)).not.toBe(token(b));
+    expect(token(redactPlan(secretPlan, a.review_salt))).toBe(token(a));
+    expect(token(a).startsWith(SENSITIVE_HASH_PREFIX)).toBe(true);
+    // Redacting the artifact again changes nothing.
+    expect(redactPlan(a)).toEqual(a);
   });
 
   test("summarizes exactly like the raw plan", () => {
@@ -45,18 +67,99 @@ describe("compare", () => {
     expect(comparePlans(raw, raw)).toEqual([]);
   });
 
-  test("a changed value, a new change, a changed action and a vanished change are all refused", () => {
+  test("a changed value, a new change and a changed action are all refused", () => {
     const now = clone(raw) as any;
     now.resource_changes[2].change.after.memory_size = 256;
     now.resource_changes.push({ address: "aws_sqs_queue.extra", mode: "managed", type: "aws_sqs_queue", name: "extra", change: { actions: ["create"], after: {} } });
     now.resource_changes[1].change.actions = ["delete", "create"];
-    now.resource_changes.splice(4, 1);
     expect(comparePlans(redactPlan(raw), now)).toEqual([
       "aws_sqs_queue.orders_orders_dlq_9C0D1E2F: reviewed delete, now delete+create",
       "aws_lambda_function.orders_api_function_1A2B3C4D: planned value of 'memory_size' differs from the reviewed plan",
       "aws_sqs_queue.extra: create was not in the reviewed plan",
-      "aws_cloudwatch_metric_alarm.orders_api_errors_7A8B9C0D: the reviewed plan would create it, the current plan does not",
     ]);
+  });
+
+  describe("the rest of a partially failed apply (a subset of the reviewed plan)", () => {
+    // The alarm and the DLQ delete were applied; the rest failed and is planned again.
+    const rest = () => {
+      const now = clone(raw) as any;
+      now.resource_changes = now.resource_changes.filter((_: unknown, i: number) => i !== 1 && i !== 4);
+      return now;
+    };
+
+    test("is accepted with equal values", () => {
+      expect(comparePlans(redactPlan(raw), rest())).toEqual([]);
+    });
+
+    test("is accepted when a value unknown at review is now known, and when a replacement is left as its create", () => {
+      const now = rest();
+      now.resource_changes[0].change.after.kms_key_id = "arn:aws:kms:eu-west-1:333333333333:key/new";
+      now.resource_changes[0].change.after_unknown = { arn: true, id: true, endpoint: true };
+      now.resource_changes[0].change.actions = ["create"];
+      expect(comparePlans(redactPlan(raw), now)).toEqual([]);
+      // Not so for a full plan: a value the reviewer saw as unknown is then a difference.
+      const full = clone(raw) as any;
+      full.resource_changes[0].change.after.kms_key_id = "arn:aws:kms:eu-west-1:333333333333:key/new";
+      full.resource_changes[0].change.after_unknown = { arn: true, id: true, endpoint: true };
+      expect(comparePlans(redactPlan(raw), full)).toEqual(["aws_rds_cluster.orders_main_cluster_5E6F7A8B: planned value of 'kms_key_id' differs from the reviewed plan"]);
+    });
+
+    test("is refused when a remaining change differs, or an action is not the reviewed one", () => {
+      const now = rest();
+      now.resource_changes[1].change.after.memory_size = 2048;
+      now.resource_changes[2].change.actions = ["update"];
+      expect(comparePlans(redactPlan(raw), now)).toEqual([
+        "aws_lambda_function.orders_api_function_1A2B3C4D: planned value of 'memory_size' differs from the reviewed plan",
+        "aws_cloudwatch_log_group.orders_api_logs_3C4D5E6F: reviewed delete+create, now update",
+      ]);
+    });
+  });
+
+  test("a changed sensitive value is refused, the same one accepted (compared by the reviewed plan's salt)", () => {
+    const withSecret = (value: string) => {
+      const p = clone(raw) as any;
+      p.resource_changes[2].change.after.environment = { variables: { TOKEN: value } };
+      p.resource_changes[2].change.after_sensitive = { environment: { variables: { TOKEN: true } } };
+      return p as TerraformPlan;
+    };
+    const reviewed = redactPlan(withSecret("first"));
+    expect(JSON.stringify(reviewed)).not.toContain("first");
+    expect(comparePlans(reviewed, withSecret("first"))).toEqual([]);
+    expect(comparePlans(reviewed, withSecret("second"))).toEqual([
+      "aws_lambda_function.orders_api_function_1A2B3C4D: planned value of 'environment.variables.TOKEN' differs from the reviewed plan",
+    ]);
+  });
+
+  test("output changes are compared: a new or different output value is refused", () => {
+    const withOutput = (after: unknown, sensitive = false) => {
+      const p = clone(raw) as any;
+      p.output_changes.api_url = { actions: ["update"], before: "https://old", after, after_unknown: false, before_sensitive: false, after_sensitive: sensitive };
+      return p as TerraformPlan;
+    };
+    const reviewed = redactPlan(withOutput("https://new"));
+    expect(comparePlans(reviewed, withOutput("https://new"))).toEqual([]);
+    expect(comparePlans(reviewed, withOutput("https://evil"))).toEqual(["output.api_url: planned value of '(value)' differs from the reviewed plan"]);
+    expect(comparePlans(redactPlan(raw), withOutput("https://new"))).toEqual(["output.api_url: update was not in the reviewed plan"]);
+    const secret = redactPlan(withOutput("hunter2", true));
+    expect(JSON.stringify(secret)).not.toContain("hunter2");
+    expect(comparePlans(secret, withOutput("hunter3", true))).toEqual(["output.api_url: planned value of '(value)' differs from the reviewed plan"]);
+    // An output-only plan (no resource changes) is still compared.
+    const outputOnly = { format_version: "1.2", resource_changes: [], output_changes: { api_url: { actions: ["create"], after: "x", after_unknown: false, after_sensitive: false } } } as TerraformPlan;
+    expect(comparePlans(undefined, outputOnly)).toEqual(["output.api_url: create was not in the reviewed plan (no plan was reviewed for this stack)"]);
+  });
+
+  test("imports are compared: an unreviewed import or a different import id is refused", () => {
+    const withImport = (id: string) => {
+      const p = clone(raw) as any;
+      p.resource_changes.push({ address: "aws_s3_bucket.adopted", mode: "managed", type: "aws_s3_bucket", name: "adopted", change: { actions: ["no-op"], before: { bucket: id }, after: { bucket: id }, after_unknown: {}, importing: { id } } });
+      return p as TerraformPlan;
+    };
+    const reviewed = redactPlan(withImport("orders-archive"));
+    expect(comparePlans(reviewed, withImport("orders-archive"))).toEqual([]);
+    expect(comparePlans(reviewed, withImport("someone-elses-bucket"))).toEqual([
+      'aws_s3_bucket.adopted: imports {"id":"someone-elses-bucket"}, reviewed {"id":"orders-archive"}',
+    ]);
+    expect(comparePlans(redactPlan(raw), withImport("orders-archive"))).toEqual(["aws_s3_bucket.adopted: no-op was not in the reviewed plan"]);
   });
 
   test("a plan without changes is accepted whatever was reviewed (a re-run after the apply)", () => {

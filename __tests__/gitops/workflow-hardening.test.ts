@@ -127,14 +127,14 @@ describe("what the issue asks of each workflow", () => {
     expect(runs(pr.jobs.comment).join("\n")).toContain("npm run --silent plan:summary");
   });
 
-  test("deploy: dev, then staging, then prod, environments per stage, one apply per stack at a time", () => {
+  test("deploy: dev, then staging, then prod, environments per stage, one apply or drift check per stack at a time", () => {
     expect(deploy.on).toEqual({ push: { branches: ["main"] } });
     expect(deploy.jobs.dev.needs).toBe("prepare");
     expect(deploy.jobs.staging.needs).toEqual(["prepare", "dev"]);
     expect(deploy.jobs.prod.needs).toEqual(["prepare", "dev", "staging"]);
     for (const env of ["dev", "staging", "prod"]) expect(deploy.jobs[env].with).toMatchObject({ environment: env, mode: "apply" });
     expect(stack.jobs.terraform.environment).toBe("${{ inputs.environment }}");
-    expect(stack.jobs.terraform.concurrency.group).toContain("format('terraform-apply-{0}', inputs.stack)");
+    expect(stack.jobs.terraform.concurrency.group).toBe("${{ inputs.mode == 'plan' && format('terraform-plan-{0}-{1}', inputs.stack, github.run_id) || format('terraform-{0}', inputs.stack) }}");
     expect(stack.jobs.terraform.concurrency["cancel-in-progress"]).toBe(false);
     const apply = stack.jobs.terraform.steps.map((s: any) => s.run ?? "").join("\n");
     expect(apply).toMatch(/npm run --silent plan:compare[\s\S]*terraform -chdir="cdktf\.out\/stacks\/\$STACK" apply .*plan\.tfplan/);
@@ -148,13 +148,94 @@ describe("what the issue asks of each workflow", () => {
     expect(runs(drift.jobs.report).join("\n")).toMatch(/gh issue create[\s\S]*gh issue edit|gh issue edit[\s\S]*gh issue create/);
   });
 
-  test("release: version tags and the changesets release PR, token from secrets, provenance where supported", () => {
-    expect(release.on.push).toEqual({ branches: ["main"], tags: ["v*.*.*"] });
-    expect(stepUses(release.jobs.release)).toContain("changesets/action");
-    expect(release.jobs.release.permissions["id-token"]).toBe("write");
+  test("release: main only (no tag trigger), the changesets PR opened with an App token, a registry token that is GITHUB_TOKEN only for GitHub Packages", () => {
+    expect(release.on).toEqual({ push: { branches: ["main"] } });
+    expect(release.jobs.release.environment).toBe("release");
+    expect(stepUses(release.jobs.release)).toEqual(expect.arrayContaining(["actions/create-github-app-token", "changesets/action"]));
+    const changesets = release.jobs.release.steps.find((s: any) => String(s.uses).startsWith("changesets/action@"));
+    expect(changesets.env.GITHUB_TOKEN).toBe("${{ steps.app-token.outputs.token }}");
+    expect(changesets.env.NODE_AUTH_TOKEN).toBe("${{ secrets.NPM_TOKEN || (steps.registry.outputs.github-packages == 'true' && github.token || '') }}");
+    const app = release.jobs.release.steps.find((s: any) => String(s.uses).startsWith("actions/create-github-app-token@"));
+    expect(app).toMatchObject({ id: "app-token", with: { "client-id": "${{ secrets.RELEASE_APP_CLIENT_ID }}", "private-key": "${{ secrets.RELEASE_APP_PRIVATE_KEY }}" } });
+    // The job's own token can no longer write the repository; the App does that.
+    expect(release.jobs.release.permissions).toEqual({ contents: "read", "id-token": "write", packages: "write" });
+    // github.token appears nowhere else as a registry token, and provenance is decided by the script.
     const text = files.find((f) => f.file === ".github/workflows/release.yml")!.text;
-    expect(text).toContain("NODE_AUTH_TOKEN: ${{ secrets.NPM_TOKEN || github.token }}");
-    expect(text).toContain("NPM_CONFIG_PROVENANCE=true");
+    expect(text.match(/github\.token/g)).toHaveLength(1);
+    expect(text).not.toContain("NPM_CONFIG_PROVENANCE=true");
+    expect(runs(release.jobs.release).join("\n")).toContain("npm run --silent registry:release-config");
     expect(runs(release.jobs.release)).toEqual(expect.arrayContaining(["npm run typecheck", "npm run lint", "npm run test:jest"]));
+  });
+});
+
+describe("issue 18: the pipelines work the first time, and their trust boundaries", () => {
+  const pr = byName("pull-request");
+  const stack = byName("terraform-stack");
+  const deploy = byName("deploy");
+  const drift = byName("drift");
+  const stepsOf = (job: any): any[] => job.steps ?? [];
+  const indexOf = (job: any, pred: (s: any) => boolean) => stepsOf(job).findIndex(pred);
+  const allSteps = files.flatMap((f) => {
+    const doc: any = load(f.text);
+    const jobs = Object.entries(doc.jobs ?? {}).flatMap(([id, j]: [string, any]) => stepsOf(j).map((s, i) => ({ at: `${f.file} jobs.${id}.steps[${i}]`, s })));
+    return [...jobs, ...(doc.runs?.steps ?? []).map((s: any, i: number) => ({ at: `${f.file} runs.steps[${i}]`, s }))];
+  });
+
+  test("1: every mode refuses a stack with local state before terraform init; deploy and drift check all stacks first", () => {
+    const t = stack.jobs.terraform;
+    const check = indexOf(t, (s) => s.run === 'npm run --silent state:check -- "$STACK"');
+    expect(check).toBeGreaterThan(indexOf(t, (s) => s.run === "npm run synth"));
+    expect(check).toBeLessThan(indexOf(t, (s) => /terraform -chdir=\S+ init/.test(s.run ?? "")));
+    expect(t.steps[check].if).toBeUndefined();
+    for (const job of [deploy.jobs.prepare, drift.jobs.prepare]) {
+      const all = indexOf(job, (s) => s.run === "npm run --silent state:check -- --all");
+      expect(all).toBeGreaterThan(indexOf(job, (s) => s.run === "npm run synth"));
+      expect(all).toBeLessThan(indexOf(job, (s) => s.id === "stacks"));
+    }
+    // The pipelines never ask for local state.
+    expect(files.some((f) => f.text.includes("PLATFORM_LOCAL_STATE"))).toBe(false);
+  });
+
+  test("2: every artifact upload overwrites (a re-run would otherwise fail with 409)", () => {
+    const uploads = allSteps.filter(({ s }) => String(s.uses ?? "").startsWith("actions/upload-artifact@"));
+    expect(uploads.length).toBeGreaterThanOrEqual(2);
+    for (const { at, s } of uploads) expect({ at, overwrite: s.with?.overwrite }).toEqual({ at, overwrite: true });
+  });
+
+  test("10: dependencies install without install scripts; the packages that have them are known not to need them", () => {
+    const installs = allSteps.filter(({ s }) => /\bnpm (ci|install|i)\b/.test(s.run ?? ""));
+    expect(installs.map(({ at }) => at)).toEqual([".github/actions/setup-project/action.yml runs.steps[1]"]);
+    expect(installs[0].s.run).toBe("npm ci --ignore-scripts --no-audit --no-fund");
+    const lock = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8"));
+    const withScripts = Object.entries(lock.packages as Record<string, any>).filter(([, v]) => v.hasInstallScript).map(([k]) => k.replace(/^.*node_modules\//, "")).sort();
+    // A new package with an install script must be looked at: does CI need its script? Then run it explicitly.
+    expect(withScripts).toEqual(["@cdktf/node-pty-prebuilt-multiarch", "@swc/core"]);
+  });
+
+  test("13: Node 24 on the runners, one sticky comment also without affected stacks, no unused artifact, jq failures not masked", () => {
+    const setup: any = load(files.find((f) => f.file === ".github/actions/setup-project/action.yml")!.text);
+    expect(setup.runs.steps[0].with["node-version"]).toBe("24");
+    expect(pr.jobs.comment.needs).toEqual(["check", "plan"]);
+    expect(pr.jobs.comment.if).not.toMatch(/needs\.plan\.result/);
+    expect(pr.jobs.comment.if).toContain("needs.check.result == 'success'");
+    const summarize = pr.jobs.comment.steps.find((s: any) => s.name === "Summarize");
+    expect(summarize.run).toContain('if [ "$STACKS" = "[]" ]; then');
+    expect(summarize.run).toContain("No stack is affected by this change");
+    expect(pr.jobs.comment.steps.find((s: any) => String(s.uses ?? "").startsWith("actions/download-artifact@")).if).toBe("needs.check.outputs.stacks != '[]'");
+    expect(files.some((f) => f.text.includes("cdktf-out"))).toBe(false);
+    const region = stack.jobs.terraform.steps.find((s: any) => s.id === "target");
+    expect(region.run).toContain("region=$(jq -er ");
+  });
+
+  test("6, 7: only terraform-stack.yml holds cloud credentials, through the environment its caller names; plan-prod is planned through its own environment", () => {
+    for (const f of files.filter((x) => x.file.startsWith(".github/workflows/") && x.file !== ".github/workflows/terraform-stack.yml")) {
+      expect({ file: f.file, login: /configure-aws-credentials|google-github-actions\/auth|azure\/login/.test(f.text) }).toEqual({ file: f.file, login: false });
+    }
+    expect(pr.jobs.plan.with.environment).toBe("plan-${{ matrix.env }}");
+    expect(drift.jobs.detect.with.environment).toBe("plan-${{ matrix.env }}");
+    // The check job runs the pull request's code and holds no OIDC token.
+    expect(pr.jobs.check.permissions).toEqual({ contents: "read" });
+    // The jobs whose tokens the identities trust run this file (the subject's job_workflow_ref).
+    for (const job of [pr.jobs.plan, drift.jobs.detect, deploy.jobs.dev, deploy.jobs.staging, deploy.jobs.prod]) expect(job.uses).toBe("./.github/workflows/terraform-stack.yml");
   });
 });

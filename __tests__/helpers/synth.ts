@@ -11,6 +11,7 @@ export interface SynthJson {
   provider?: Record<string, any[]>;
   resource: Record<string, Record<string, any>>;
   data?: Record<string, Record<string, any>>;
+  output?: Record<string, any>;
 }
 
 export function envByName(name: string): EnvironmentConfig {

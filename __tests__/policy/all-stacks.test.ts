@@ -3,9 +3,11 @@ import { Cloud, PolicyStack, STATEFUL_TYPES, TerraformJson, compareAddresses, fa
 import { environments } from "../../environments";
 import { loadSuppressions } from "../../scripts/policy";
 import { allStacks } from "../helpers/all-stacks";
+import { gcpOrderingProblems } from "../helpers/gcp-ordering";
 import "./tags.cases";
 import "./gcp-labels.cases";
 import "./azure-tags.cases";
+import "./aws-classes.cases";
 import "./cost.cases";
 
 /** Every stack of every environment, synthesized once for this file. */
@@ -15,6 +17,12 @@ const all = (json: TerraformJson, ...types: string[]) => types.flatMap((t) => Ob
 
 test("nine stacks: three environments × three clouds", () => {
   expect(names.sort()).toEqual(["dev-aws", "dev-azure", "dev-gcp", "prod-aws", "prod-azure", "prod-gcp", "staging-aws", "staging-azure", "staging-gcp"]);
+});
+
+test("every GCP stack is well ordered: each resource waits for its APIs and its key grant (generic check)", () => {
+  const gcp = names.filter((n) => n.endsWith("-gcp"));
+  expect(gcp).toHaveLength(3);
+  for (const name of gcp) expect({ name, problems: gcpOrderingProblems(stacks[name]) }).toEqual({ name, problems: [] });
 });
 
 test("every stack has zero unsuppressed policy findings, and every suppression is used", () => {

@@ -9,17 +9,23 @@ import { allStacks } from "../helpers/all-stacks";
  * Capabilities are read from the provider bindings, one deep import per resource folder.
  */
 const classes = new Map<string, any>();
-function cls(type: string): any {
-  if (!classes.has(type)) {
-    const folder = type.replace(/^google_/, "").replace(/_/g, "-");
+/** The binding package of a resource: google, google-beta (resources with `provider = google-beta`) or time. */
+const PACKAGES: Record<string, (type: string) => string> = {
+  google: (type) => `@cdktf/provider-google/lib/${type.replace(/^google_/, "").replace(/_/g, "-")}`,
+  "google-beta": (type) => `@cdktf/provider-google-beta/lib/${type.replace(/_/g, "-")}`,
+  time: (type) => `@cdktf/provider-time/lib/${type.replace(/^time_/, "").replace(/_/g, "-")}`,
+};
+function cls(type: string, provider = type.startsWith("time_") ? "time" : "google"): any {
+  const key = `${provider}:${type}`;
+  if (!classes.has(key)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require(`@cdktf/provider-google/lib/${folder}`);
-    classes.set(type, Object.values(mod).find((v: any) => v?.tfResourceType === type));
+    const mod = require(PACKAGES[provider](type));
+    classes.set(key, Object.values(mod).find((v: any) => v?.tfResourceType === type));
   }
-  return classes.get(type);
+  return classes.get(key);
 }
-const reachedByDefaults = (type: string) => "effectiveLabels" in (cls(type)?.prototype ?? {});
-const hasUserLabels = (type: string) => "userLabels" in (cls(type)?.prototype ?? {});
+const reachedByDefaults = (type: string, provider?: string) => "effectiveLabels" in (cls(type, provider)?.prototype ?? {});
+const hasUserLabels = (type: string, provider?: string) => "userLabels" in (cls(type, provider)?.prototype ?? {});
 
 export function labelFindings(json: SynthJson, envName: string): string[] {
   const defaults = json.provider?.google?.[0]?.default_labels ?? {};
@@ -28,11 +34,12 @@ export function labelFindings(json: SynthJson, envName: string): string[] {
   if (defaults.environment !== envName) findings.push(`default environment label ${defaults.environment} != ${envName}`);
   for (const [type, byName] of Object.entries(json.resource)) {
     for (const [name, r] of Object.entries(byName)) {
-      const explicit = type === "google_sql_database_instance" ? r.settings?.user_labels : hasUserLabels(type) ? r.user_labels : undefined;
-      if (type === "google_sql_database_instance" || hasUserLabels(type)) {
+      const provider = r.provider === "google-beta" ? "google-beta" : undefined;
+      const explicit = type === "google_sql_database_instance" ? r.settings?.user_labels : hasUserLabels(type, provider) ? r.user_labels : undefined;
+      if (type === "google_sql_database_instance" || hasUserLabels(type, provider)) {
         for (const key of REQUIRED_TAG_KEYS) if (explicit?.[key] !== defaults[key]) findings.push(`${type}.${name} user_labels.${key} = ${explicit?.[key]}`);
       }
-      if (reachedByDefaults(type)) {
+      if (reachedByDefaults(type, provider)) {
         for (const key of REQUIRED_TAG_KEYS) {
           if (r.labels && key in r.labels && r.labels[key] !== defaults[key]) findings.push(`${type}.${name} overrides ${key} with ${JSON.stringify(r.labels[key])}`);
         }
@@ -46,8 +53,9 @@ const stacks = ["dev", "staging", "prod"].map((n) => [n, allStacks()[`${n}-gcp`]
 
 test.each(stacks)("%s-gcp: labels reach every resource that can carry them", (envName, json) => {
   const types = Object.keys(json.resource);
-  expect(types.filter(reachedByDefaults)).toEqual(expect.arrayContaining(["google_cloudfunctions2_function", "google_pubsub_topic", "google_storage_bucket", "google_secret_manager_secret"]));
-  expect(types.filter(hasUserLabels)).toEqual(expect.arrayContaining(["google_monitoring_alert_policy", "google_monitoring_notification_channel"]));
+  const providerOf = (t: string) => (Object.values<any>(json.resource[t]).some((r) => r.provider === "google-beta") ? "google-beta" : undefined);
+  expect(types.filter((t) => reachedByDefaults(t, providerOf(t)))).toEqual(expect.arrayContaining(["google_cloudfunctions2_function", "google_pubsub_topic", "google_storage_bucket", "google_secret_manager_secret"]));
+  expect(types.filter((t) => hasUserLabels(t, providerOf(t)))).toEqual(expect.arrayContaining(["google_monitoring_alert_policy", "google_monitoring_notification_channel"]));
   expect(reachedByDefaults("google_sql_database_instance")).toBe(false);
   expect(labelFindings(json, envName)).toEqual([]);
 });

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /** Provider barrels cost 8–18 s and 1.4 GB per process; only deep imports are allowed. */
-const BARREL = /(?:from\s+|require\(\s*|import\(\s*)["'](@cdktf\/provider-(?:aws|google|google-beta|azurerm))(?:\/lib(?:\/index(?:\.js)?)?)?["']/g;
+const BARREL = /(?:from\s+|require\(\s*|import\(\s*)["'](@cdktf\/provider-(?:aws|google|google-beta|azurerm|time))(?:\/lib(?:\/index(?:\.js)?)?)?["']/g;
 const CORE_FORBIDDEN = /(?:from\s+|require\(\s*)["'](cdktf|@cdktf\/[^"']+)["']/g;
 
 export function barrelImports(source: string): string[] {
@@ -29,6 +29,11 @@ test("the scanner flags barrels and accepts deep imports", () => {
   expect(barrelImports("const g = require('@cdktf/provider-google/lib');")).toHaveLength(1);
   expect(barrelImports('import * as az from "@cdktf/provider-azurerm/lib/index";')).toHaveLength(1);
   expect(barrelImports('import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";')).toEqual([]);
+  expect(barrelImports('import { GoogleProjectServiceIdentity } from "@cdktf/provider-google-beta";')).toHaveLength(1);
+  expect(barrelImports('import { Sleep } from "@cdktf/provider-time/lib";')).toHaveLength(1);
+  expect(barrelImports('import { Sleep } from "@cdktf/provider-time";')).toHaveLength(1);
+  expect(barrelImports('import { Sleep } from "@cdktf/provider-time/lib/sleep";')).toEqual([]);
+  expect(barrelImports('import { GoogleProjectServiceIdentity } from "@cdktf/provider-google-beta/lib/google-project-service-identity";')).toEqual([]);
 });
 
 test("no source file imports a provider barrel", () => {
@@ -54,4 +59,12 @@ test("the ESLint rule rejects a barrel import", () => {
   const ok = lint('import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";\nexport const q = SqsQueue;\n');
   expect(JSON.parse(ok.stdout)[0].messages).toEqual([]);
   expect(ok.status).toBe(0);
+  // The GCP module's extra providers (google-beta, time) are held to the same rule.
+  for (const barrel of ["@cdktf/provider-google-beta", "@cdktf/provider-time", "@cdktf/provider-time/lib"]) {
+    const res = lint(`import { X } from "${barrel}";\nexport const x = X;\n`);
+    expect({ barrel, status: res.status }).toEqual({ barrel, status: 1 });
+    expect(JSON.parse(res.stdout)[0].messages.map((m: { ruleId: string }) => m.ruleId)).toContain("no-restricted-imports");
+  }
+  const deep = lint('import { Sleep } from "@cdktf/provider-time/lib/sleep";\nimport { GoogleProjectServiceIdentity } from "@cdktf/provider-google-beta/lib/google-project-service-identity";\nexport const x = [Sleep, GoogleProjectServiceIdentity];\n');
+  expect(JSON.parse(deep.stdout)[0].messages).toEqual([]);
 });

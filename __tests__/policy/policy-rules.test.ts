@@ -118,6 +118,18 @@ test("the dead-letter rule also catches a DLQ topic nobody subscribes to (dead l
   expect(FIXTURES.PC032 && POLICY_RULES.find((r) => r.id === "PC032")!.check(FIXTURES.PC032.bad)[0].message).toMatch(/no never-expiring pull subscription/);
 });
 
+test("an HTTP listener that only redirects to HTTPS passes PC013; one that serves a backend does not", () => {
+  const rule = POLICY_RULES.find((r) => r.id === "PC013")!;
+  const listener = (map: object) => stack("gcp", {
+    google_compute_global_forwarding_rule: { http: { port_range: "80", target: "${google_compute_target_http_proxy.p.id}" } },
+    google_compute_target_http_proxy: { p: { url_map: "${google_compute_url_map.m.id}" } },
+    google_compute_url_map: { m: map },
+  });
+  expect(rule.check(listener({ default_url_redirect: { https_redirect: true, redirect_response_code: "MOVED_PERMANENTLY_DEFAULT" } }))).toEqual([]);
+  expect(rule.check(listener({ default_service: "${google_compute_backend_service.b.id}" }))).toHaveLength(1);
+  expect(rule.check(listener({ default_url_redirect: { https_redirect: false } }))).toHaveLength(1);
+});
+
 test("prod rules do not apply to dev, so dev can be torn down", () => {
   const rule = POLICY_RULES.find((r) => r.id === "PC060")!;
   expect(rule.check({ ...FIXTURES.PC060.bad, environment: "dev", name: "dev-aws" })).toEqual([]);

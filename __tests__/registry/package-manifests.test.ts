@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { rootRepositoryUrl } from "../../scripts/registry/release-config";
 import { REPO_ROOT, WorkspacePackage, workspacePackages } from "../../scripts/registry/workspace-packages";
 
 /**
@@ -34,6 +35,8 @@ each("identity: semver version, licence, keywords with cdktf, repository pointin
   const repo = m.repository as { type?: string; url?: string; directory?: string };
   expect(repo).toMatchObject({ type: "git", directory: path.relative(REPO_ROOT, p.dir).split(path.sep).join("/") });
   expect(repo.url).toMatch(/^git\+https:\/\//);
+  // One configured value: the root package.json's repository.url (npm run registry:repository -- <url>).
+  expect(repo.url).toBe(rootRepositoryUrl());
 });
 
 each("entry points: main/types/exports under lib/, built with declarations by its own tsconfig", (p) => {
@@ -78,12 +81,15 @@ each("peerDependencies: narrow ranges, at most one provider, never google/azurer
     expect(providers).toEqual([]);
     expect(Object.keys(peers)).not.toContain("cdktf");
   } else {
-    expect(providers).toHaveLength(1);
+    // One cloud provider; the GCP package may add its beta twin (service identities) and `time`.
+    const main = providers.filter((d) => !/^@cdktf\/provider-(time|google-beta)$/.test(d));
+    expect(main).toHaveLength(1);
+    if (providers.includes("@cdktf/provider-google-beta")) expect(main).toEqual(["@cdktf/provider-google"]);
     expect(peers.cdktf).toMatch(/^~?0\.\d+\.\d+$/);
     expect(peers.constructs).toBeDefined();
-    // The provider peer is the version the repository builds and tests with.
+    // Every provider peer is the version the repository builds and tests with.
     const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
-    expect(peers[providers[0]]).toBe(root.devDependencies[providers[0]]);
+    for (const provider of providers) expect({ provider, range: peers[provider] }).toEqual({ provider, range: root.devDependencies[provider] });
     expect(peers.cdktf).toBe(root.devDependencies.cdktf);
   }
 });

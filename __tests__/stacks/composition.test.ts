@@ -2,7 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App, Testing } from "cdktf";
-import { environments } from "../../environments";
+import { environments, withLocalState } from "../../environments";
+import { checkRemoteState, run as stateCheck } from "../../scripts/gitops/remote-state";
 import { buildStacks, synthAll } from "../../stacks/app";
 import { referenceService } from "../../stacks/reference-service";
 
@@ -29,13 +30,15 @@ describe("composition", () => {
       buildStacks(app, { environments, service: referenceService, filter: "dev-aws,staging-aws,prod-aws,dev-gcp,prod-gcp,dev-azure,prod-azure" });
       synthAll(app);
       const read = (s: string) => JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s, "cdk.tf.json"), "utf8"));
-      expect(read("dev-aws").terraform.backend).toEqual({ local: { path: "terraform.dev-aws.tfstate" } });
+      expect(read("dev-aws").terraform.backend.s3).toMatchObject({ bucket: "polycloud-tfstate-dev", key: "dev/aws/orders/terraform.tfstate", encrypt: true, use_lockfile: true });
       expect(read("staging-aws").terraform.backend.s3).toMatchObject({ bucket: "polycloud-tfstate-staging", encrypt: true, use_lockfile: true });
       expect(read("prod-aws").terraform.backend.s3.key).toBe("prod/aws/orders/terraform.tfstate");
-      expect(read("dev-gcp").terraform.backend).toEqual({ local: { path: "terraform.dev-gcp.tfstate" } });
+      expect(read("dev-gcp").terraform.backend.gcs).toMatchObject({ bucket: "polycloud-tfstate-dev-gcp", prefix: "dev/gcp/orders" });
       expect(read("prod-gcp").terraform.backend.gcs).toMatchObject({ bucket: "polycloud-tfstate-prod-gcp", prefix: "prod/gcp/orders" });
-      expect(read("dev-azure").terraform.backend).toEqual({ local: { path: "terraform.dev-azure.tfstate" } });
+      expect(read("dev-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstatedev", key: "dev/azure/orders.tfstate", use_azuread_auth: true });
       expect(read("prod-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstateprd", key: "prod/azure/orders.tfstate", use_azuread_auth: true });
+      // Every sample stack keeps its state remotely, so the pipelines accept all of them.
+      expect(stateCheck(["--all", "--out", outdir])).toEqual({ code: 0, output: expect.stringMatching(/^remote state: dev-aws, dev-azure, dev-gcp, prod-aws/) });
       // Function code is packaged into the stack directory, so each stack plans on its own.
       for (const stack of ["dev-aws", "dev-azure"]) {
         const assets = path.join(outdir, "stacks", stack, "assets");
@@ -47,6 +50,41 @@ describe("composition", () => {
       }
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+
+  test("PLATFORM_LOCAL_STATE (withLocalState): the local default for a laptop, which the pipelines refuse by name", () => {
+    const local = withLocalState(environments.filter((e) => e.name === "dev"));
+    expect(environments.find((e) => e.name === "dev")!.clouds.aws!.backend).toBeDefined();
+    for (const stack of buildStacks(Testing.app(), { environments: local, service: referenceService })) {
+      const json = JSON.parse(Testing.synth(stack));
+      expect(json.terraform.backend).toEqual({ local: { path: `terraform.${stack.node.id}.tfstate` } });
+      const problem = checkRemoteState(stack.node.id, json)!;
+      expect(problem.message).toContain(`${stack.node.id}: the state would live on the runner (a local backend)`);
+      expect(problem.message).toContain(`Fix: set clouds.${stack.node.id.split("-")[1]}.backend in environments/dev.ts`);
+    }
+    expect(checkRemoteState("staging-gcp", { terraform: {} })!.message).toMatch(/^staging-gcp: .*no backend \(Terraform's local default\).*clouds\.gcp\.backend in environments\/staging\.ts/);
+    expect(checkRemoteState("prod-aws", { terraform: { backend: { s3: { bucket: "b" } } } })).toBeUndefined();
+  });
+
+  test("state:check CLI: exit 1 with a workflow error per local stack, 2 on bad input", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "state-check-"));
+    try {
+      const write = (stack: string, json: unknown) => {
+        fs.mkdirSync(path.join(dir, "stacks", stack), { recursive: true });
+        fs.writeFileSync(path.join(dir, "stacks", stack, "cdk.tf.json"), JSON.stringify(json));
+      };
+      write("dev-aws", { terraform: { backend: { local: { path: "terraform.dev-aws.tfstate" } } } });
+      write("prod-aws", { terraform: { backend: { s3: { bucket: "b" } } } });
+      fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ stacks: { "dev-aws": {}, "prod-aws": {} } }));
+      const all = stateCheck(["--all", "--out", dir]);
+      expect(all.code).toBe(1);
+      expect(all.output.trim().split("\n")).toEqual([expect.stringMatching(/^::error title=Local Terraform state::dev-aws: .*environments\/dev\.ts/)]);
+      expect(stateCheck(["prod-aws", "--out", dir]).code).toBe(0);
+      expect(stateCheck(["qa-aws", "--out", dir]).code).toBe(2);
+      expect(stateCheck(["$(evil)"]).code).toBe(2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -7,6 +7,7 @@ import { environments } from "../../environments";
 import { buildStacks, synthAll } from "../../stacks/app";
 import { referenceService } from "../../stacks/reference-service";
 import { scaleServices } from "../../stacks/scale-services";
+import { gcpOrderingProblems } from "../helpers/gcp-ordering";
 
 /**
  * Per-service stacks next to a shared foundation stack: 50 services (plus the reference service)
@@ -27,6 +28,11 @@ const stacks = (["aws", "gcp", "azure"] as const).flatMap((cloud) => {
 synthAll(app);
 const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
 const read = (name: string) => JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8"));
+/** Where a backend block keeps the state: type, bucket or storage account, and key or prefix. */
+const stateOf = (backend: Record<string, any>) => {
+  const [type, c] = Object.entries(backend)[0];
+  return { type, bucket: c.bucket ?? c.storage_account_name ?? c.path, where: c.key ?? c.prefix ?? c.path };
+};
 const serviceStacks = stacks.filter((s) => !s.node.id.endsWith("-shared")).map((s) => s.node.id);
 
 test("one shared stack and a stack per service on each cloud, every one synthesized with its own state", () => {
@@ -35,17 +41,17 @@ test("one shared stack and a stack per service on each cloud, every one synthesi
     const last = String(SCALE[cloud]).padStart(3, "0");
     expect(stacks.map((s) => s.node.id)).toEqual(expect.arrayContaining([`dev-${cloud}-shared`, `dev-${cloud}-orders`, `dev-${cloud}-svc-001`, `dev-${cloud}-svc-${last}`]));
   }
-  for (const s of stacks) {
-    const json = read(s.node.id);
-    expect(json.terraform.backend).toEqual({ local: { path: `terraform.${s.node.id}.tfstate` } });
-  }
+  // The sample dev environment keeps its state remotely: one state object per stack.
+  const places = stacks.map((s) => stateOf(read(s.node.id).terraform.backend));
+  for (const [i, s] of stacks.entries()) expect(places[i].type).toBe({ aws: "s3", gcp: "gcs", azure: "azurerm" }[s.node.id.split("-")[1]]);
+  expect(new Set(places.map((p) => `${p.type}:${p.bucket}:${p.where}`)).size).toBe(stacks.length);
 });
 
 test("each service stack reads only its own cloud's foundation, and is deployed after it", () => {
   for (const name of serviceStacks) {
     const cloud = name.split("-")[1];
     const remote = Object.values(read(name).data?.terraform_remote_state ?? {}) as any[];
-    expect(remote.map((r) => r.config.path)).toEqual([`terraform.dev-${cloud}-shared.tfstate`]);
+    expect(remote.map((r) => stateOf({ [r.backend]: r.config }))).toEqual([stateOf(read(`dev-${cloud}-shared`).terraform.backend)]);
     expect(manifest.stacks[name].dependencies).toEqual([`dev-${cloud}-shared`]);
   }
   for (const cloud of ["aws", "gcp", "azure"]) {
@@ -72,4 +78,10 @@ test("the foundation lives in the shared stack: tags say so, the budget and alar
   expect(Object.keys(aws.resource)).toEqual(expect.arrayContaining(["aws_kms_key", "aws_sns_topic", "aws_budgets_budget"]));
   expect(read("dev-aws-orders").provider.aws[0].default_tags[0].tags.service).toBe("orders");
   for (const name of serviceStacks) expect(Object.keys(read(name).resource)).not.toContain("aws_budgets_budget");
+});
+
+test("every partitioned GCP stack is well ordered (generic check; key grants live in the shared stack)", () => {
+  const gcp = stacks.map((s) => s.node.id).filter((n) => n.startsWith("dev-gcp-"));
+  expect(gcp.length).toBe(12);
+  for (const name of gcp) expect({ name, problems: gcpOrderingProblems(read(name)) }).toEqual({ name, problems: [] });
 });

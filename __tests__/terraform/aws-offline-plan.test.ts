@@ -8,10 +8,11 @@ import { REQUIRED_TAG_KEYS } from "@polycloud/core";
 import { environments } from "../../environments";
 import { buildStacks, synthAll } from "../../stacks/app";
 import { referenceService } from "../../stacks/reference-service";
-import { findAwsProviderMirror, findOnPath, mirrorProviderVersion, prepareOfflineCopy } from "../helpers/terraform";
+import { NEWER_THAN_MIRROR, findAwsProviderMirror, findOnPath, mirrorProviderVersion, prepareOfflineCopy } from "../helpers/terraform";
 import { comparePlans, redactPlan } from "../../scripts/plan/review";
 import { renderMarkdown, summarizePlan } from "../../scripts/plan/summary";
 import { guard } from "../../scripts/plan-guard";
+import { checkLockFile, parseLockFile } from "../../scripts/gitops/lock-files";
 
 /**
  * Real Terraform over every AWS stack: init from the local provider mirror, validate, and an
@@ -105,6 +106,18 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
     expect(comparePlans(reviewed, plan)).toEqual([]);
   });
 
+  test("the lock file init writes from the offline mirror cannot be committed: wrong version, no zh: checksums (README: provider lock files)", () => {
+    const lock = fs.readFileSync(path.join(work, stackNames[0], ".terraform.lock.hcl"), "utf8");
+    const [aws] = parseLockFile(lock);
+    expect(aws).toMatchObject({ source: "registry.terraform.io/hashicorp/aws", version: mirrorProviderVersion(mirror!) });
+    expect(aws.hashes.every((h) => h.startsWith("h1:"))).toBe(true);
+    const pinned = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", stackNames[0], "cdk.tf.json"), "utf8")).terraform.required_providers;
+    expect(checkLockFile(lock, pinned)).toEqual([
+      `registry.terraform.io/hashicorp/aws: locked ${mirrorProviderVersion(mirror!)}, the stack pins ${pinned.aws.version}`,
+      "registry.terraform.io/hashicorp/aws: no zh: checksum of the official release archive",
+    ]);
+  });
+
   test("plan guard: real plans that only create pass; a real plan destroying a DLQ is refused unless allow-listed", () => {
     expect(guard(["dev-aws", "prod-aws"].map((n) => ({ stack: n, plan: results.get(n)!.plan })), []).blocked).toEqual([]);
     const staging = results.get("staging-aws")!.plan;
@@ -121,5 +134,21 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
     expect(cluster.skip_final_snapshot).toBe(false);
     expect(cluster.manage_master_user_password).toBe(true);
     expect(cluster.master_password ?? null).toBeNull();
+  });
+
+  // End-to-end IAM needs aws_db_proxy.default_auth_scheme (provider 6.x); the 5.x mirror has no such
+  // argument, so prepareOfflineCopy drops exactly the NEWER_THAN_MIRROR arguments from the copy. This
+  // proves the mirror still lacks it (else drop the exception) and that the real stack keeps it.
+  test("the offline copy drops only 6.x-only arguments the mirror lacks; everything else is planned", () => {
+    expect(NEWER_THAN_MIRROR).toEqual({ aws_db_proxy: ["default_auth_scheme"] });
+    for (const name of stackNames) {
+      const proxy = results.get(name)!.plan.resource_changes.find((c: any) => c.type === "aws_db_proxy").change.after;
+      expect(Object.keys(proxy)).not.toContain("default_auth_scheme");
+      expect(proxy).toMatchObject({ engine_family: "POSTGRESQL", require_tls: true });
+      const synthesized = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8"));
+      expect(Object.values<any>(synthesized.resource.aws_db_proxy).map((p) => p.default_auth_scheme)).toEqual(["IAM_AUTH"]);
+      const cluster = results.get(name)!.plan.resource_changes.find((c: any) => c.type === "aws_rds_cluster").change.after;
+      expect(cluster.engine_version).toBe("16");
+    }
   });
 });

@@ -24,6 +24,11 @@ function expectMessage(messages: string[], pattern: RegExp): void {
 }
 
 describe("bad input is rejected with a precise message", () => {
+  test("budget caps apply only to the clouds an environment enables (GCP has no threshold cap)", () => {
+    const gcpOnly = env((e) => { delete e.clouds.aws; delete e.clouds.azure; e.budget.actualThresholdsPercent = [50, 80, 100]; e.budget.forecastThresholdsPercent = [90, 100, 120]; });
+    expect(validationMessages(gcpOnly, undefined, "gcp").filter((m) => m.includes("budget."))).toEqual([]);
+  });
+
   test.each(["dev", "staging", "prod"])("the reference service is valid in %s", (name) => {
     expect(validationMessages(envByName(name))).toEqual([]);
   });
@@ -47,6 +52,17 @@ describe("bad input is rejected with a precise message", () => {
       /environments\/dev: property 'alarms\.recipients' has value \[\]; allowed: at least one e-mail address/],
     ["missing budget recipients", () => validationMessages(env((e) => { e.budget.recipients = []; })),
       /property 'budget\.recipients' has value \[\]; allowed: at least one e-mail address/],
+    // Budget API caps (core BUDGET_LIMITS), checked for every cloud the environment enables.
+    ["a sixth budget threshold (AWS and Azure allow 5 notifications)", () => validationMessages(env((e) => { e.budget.actualThresholdsPercent = [50, 80, 100]; e.budget.forecastThresholdsPercent = [90, 100, 120]; })),
+      /environments\/dev: property 'budget\.actualThresholdsPercent \+ budget\.forecastThresholdsPercent' has value "6 thresholds"; allowed: at most 5 thresholds in all \(aws: AWS Budgets allow 5 notifications per budget\)/],
+    ["eleven budget recipients (AWS: 10 e-mail subscribers per notification)", () => validationMessages(env((e) => { e.budget.recipients = Array.from({ length: 11 }, (_, i) => `r${i}@example.com`); })),
+      /environments\/dev: property 'budget\.recipients' has value "11 addresses"; allowed: at most 10 addresses \(aws: AWS Budgets allow 10 e-mail subscribers per notification\)/],
+    ["six budget recipients on GCP (5 notification channels per budget)", () => validationMessages(env((e) => { e.budget.recipients = Array.from({ length: 6 }, (_, i) => `r${i}@example.com`); }), undefined, "gcp"),
+      /environments\/dev: property 'budget\.recipients' has value "6 addresses"; allowed: at most 5 addresses \(gcp: Cloud Billing budgets allow 5 monitoring notification channels/],
+    ["a sixth budget threshold on Azure too", () => validationMessages(env((e) => { e.budget.actualThresholdsPercent = [50, 80, 100]; e.budget.forecastThresholdsPercent = [90, 100, 120]; }), undefined, "azure"),
+      /environments\/dev: property 'budget\.actualThresholdsPercent \+ budget\.forecastThresholdsPercent' has value "6 thresholds"; allowed: at most 5 thresholds in all \(azure: Azure consumption budgets allow 5 notifications per budget\)/],
+    ["a borrow timeout as long as the shortest caller's timeout", () => validationMessages(dev, svc((s) => { s.databases!.main.pool = { borrowTimeoutSeconds: 10 }; })),
+      /DatabaseProxy: property 'databases\.main\.pool\.borrowTimeoutSeconds' has value 10; allowed: 0-9 seconds: below the shortest timeout among allowedFunctions \(api: 10 s\)/],
     ["empty owner tag", () => validationMessages(env((e) => { e.tags.owner = ""; })),
       /property 'tags\.owner' has value ""; allowed: a non-empty value/],
     ["cost_center that normalises to nothing", () => validationMessages(env((e) => { e.tags.cost_center = "!!!"; })),

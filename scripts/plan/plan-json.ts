@@ -22,8 +22,19 @@ export interface ResourceChange {
     readonly after_sensitive?: unknown;
     /** Attribute paths that force a replacement. */
     readonly replace_paths?: ReadonlyArray<ReadonlyArray<string | number>>;
-    readonly importing?: { readonly id?: string };
+    readonly importing?: { readonly id?: string; readonly identity?: unknown };
   };
+  /** Set on the change of a deposed object (left over by a failed create-before-destroy). */
+  readonly deposed?: string;
+}
+
+export interface OutputChange {
+  readonly actions: readonly PlanAction[];
+  readonly before?: unknown;
+  readonly after?: unknown;
+  readonly after_unknown?: unknown;
+  readonly before_sensitive?: unknown;
+  readonly after_sensitive?: unknown;
 }
 
 export interface TerraformPlan {
@@ -32,7 +43,9 @@ export interface TerraformPlan {
   readonly resource_changes?: readonly ResourceChange[];
   /** Changes made outside Terraform, found while refreshing. */
   readonly resource_drift?: readonly ResourceChange[];
-  readonly output_changes?: Readonly<Record<string, { readonly actions: readonly PlanAction[] }>>;
+  readonly output_changes?: Readonly<Record<string, OutputChange>>;
+  /** Redacted plans: the random salt of the hashes that stand for sensitive values. */
+  readonly review_salt?: string;
   readonly errored?: boolean;
   readonly [key: string]: unknown;
 }

@@ -77,6 +77,14 @@ export function mirrorProviderVersion(mirror: string): string | undefined {
  * older major than the bindings pin), drops the remote backend, and adds fake credentials with the
  * provider's skip_* flags. The stack in cdktf.out is never changed.
  */
+/**
+ * Provider 6.x arguments unknown to the 5.x mirror. `aws_db_proxy.default_auth_scheme` (end-to-end
+ * IAM) exists in provider 6.25 (its schema and the bindings have it) but not in 5.100.
+ */
+export const NEWER_THAN_MIRROR: Readonly<Record<string, readonly string[]>> = {
+  aws_db_proxy: ["default_auth_scheme"],
+};
+
 export function prepareOfflineCopy(stackDir: string, into: string): string {
   fs.cpSync(stackDir, into, { recursive: true });
   const file = path.join(into, "cdk.tf.json");
@@ -94,6 +102,13 @@ export function prepareOfflineCopy(stackDir: string, into: string): string {
     });
     // The account cannot be verified offline.
     delete p.allowed_account_ids;
+  }
+  // Arguments the bindings' provider (6.x) has and the older mirror does not: removed from the copy
+  // only, each listed so nothing else is silently dropped. The plan then checks everything else.
+  for (const [type, attributes] of Object.entries(NEWER_THAN_MIRROR)) {
+    for (const resource of Object.values<Record<string, unknown>>(json.resource?.[type] ?? {})) {
+      for (const attribute of attributes) delete resource[attribute];
+    }
   }
   fs.writeFileSync(file, JSON.stringify(json, null, 1));
   return into;

@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, cloudBudgetAmount, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, cloudBudgetAmount, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails, shortestCallerTimeout } from "@polycloud/core";
 import { toEventPattern } from "./event-bus";
 import { parsePolicy } from "./iam";
 import { LAMBDA_RUNTIMES, logRetention } from "./limits";
@@ -104,9 +104,12 @@ export const AWS_CAPABILITIES: CapabilityMap = {
     },
   },
   "function.asyncFailure": {
-    mode: "native", realisedBy: "dead_letter_config + aws_lambda_function_event_invoke_config on_failure → SQS (14 days)",
-    check: (c) => perFunction(c, (_id, l) => fails([!!l?.dead_letter_config?.target_arn, "no dead_letter_config"]))
-      .concat(fails([all(c, "aws_lambda_function_event_invoke_config").length === Object.keys(c.service.functions).length, "event invoke config missing"])),
+    mode: "native", realisedBy: "aws_lambda_function_event_invoke_config on_failure → SQS (14 days); no dead_letter_config, so one failure lands once",
+    check: (c) => perFunction(c, (_id, l) => fails([!l?.dead_letter_config, "dead_letter_config as a second failure sink"]))
+      .concat(fails(
+        [all(c, "aws_lambda_function_event_invoke_config").length === Object.keys(c.service.functions).length, "event invoke config missing"],
+        [all(c, "aws_lambda_function_event_invoke_config").every((e) => /^\$\{aws_sqs_queue\./.test(e.destination_config?.on_failure?.destination ?? "")), "on-failure destination is not an SQS queue"],
+      )),
   },
   "gateway.routes": {
     mode: "native", realisedBy: "aws_apigatewayv2_route route_key → AWS_PROXY integration (payload 2.0) on the live alias",
@@ -198,9 +201,9 @@ export const AWS_CAPABILITIES: CapabilityMap = {
     check: (c) => Object.values(c.service.buses ?? {}).flatMap((b) => fails([all(c, "aws_cloudwatch_event_archive").some((a) => a.retention_days === (b.archiveRetentionDays ?? c.env.retention.archiveDays)), "archive retention differs"])),
   },
   "proxy.pool": {
-    mode: "native", realisedBy: "aws_db_proxy_default_target_group connection_pool_config",
+    mode: "native", realisedBy: "aws_db_proxy_default_target_group connection_pool_config (borrow timeout by default half the shortest caller timeout; no MySQL-only pinning filters)",
     check: (c) => directPath(c) ? [] : Object.values(c.service.databases ?? {}).flatMap((d) => {
-      const p = resolvePool(d.pool);
+      const p = resolvePool(d.pool, shortestCallerTimeout(d, c.service.functions)?.seconds);
       const ok = all(c, "aws_db_proxy_default_target_group").some((t) => t.connection_pool_config?.max_connections_percent === p.maxConnectionsPercent
         && t.connection_pool_config?.max_idle_connections_percent === p.maxIdleConnectionsPercent && t.connection_pool_config?.connection_borrow_timeout === p.borrowTimeoutSeconds);
       return fails([ok, "pool config differs"]);

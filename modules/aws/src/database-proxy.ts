@@ -1,6 +1,7 @@
-import { Annotations, Fn } from "cdktf";
+import { Annotations, Fn, Lazy } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, resolvePool, envVarPart } from "@polycloud/core";
+import { AlarmInfo, DEFAULTS, DatabaseProxySpec, DatabaseRolesPlan, NAME_RULES, PlatformDatabaseProxy, functionRoleName, resolvePool, envVarPart } from "@polycloud/core";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DbProxy } from "@cdktf/provider-aws/lib/db-proxy";
 import { DbProxyDefaultTargetGroup } from "@cdktf/provider-aws/lib/db-proxy-default-target-group";
 import { DbProxyTarget } from "@cdktf/provider-aws/lib/db-proxy-target";
@@ -16,18 +17,38 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { createAlarm } from "./alarm";
 import { AwsContext } from "./context";
 import { AwsFunction } from "./function";
-import { assumeRolePolicy, policyDocument } from "./iam";
-import { AURORA_CAPACITY, AURORA_POSTGRES_VERSIONS } from "./limits";
+import { Statement, assumeRolePolicy, policyDocument } from "./iam";
+import { AURORA_CAPACITY, logRetention } from "./limits";
 import { sid } from "./queue";
 
 export interface AwsDatabaseProxyProps {
   readonly context: AwsContext;
   readonly logicalId: string;
   readonly spec: DatabaseProxySpec;
+  /**
+   * Shortest timeout (seconds) among the functions allowed to connect; the pool's borrow-timeout
+   * default stays below it. @default none (the core default applies)
+   */
+  readonly shortestCallerTimeoutSeconds?: number;
 }
 
 const PORT = 5432;
-const MASTER_USER = "platform_admin";
+/** Master user: owns the schema and runs migrations (scripts/db/database-roles.ts); functions never use it. */
+export const MASTER_USER = "platform_admin";
+/** The RDS role whose members authenticate with IAM tokens instead of passwords. */
+export const RDS_IAM_ROLE = "rds_iam";
+
+/**
+ * The per-function roles of one database for `databaseRolesSql`: one role per allowed function,
+ * member of `rds_iam`, owned objects and migrations stay with the master user.
+ */
+export function awsDatabaseRolesPlan(spec: DatabaseProxySpec): DatabaseRolesPlan {
+  return {
+    database: spec.databaseName ?? DEFAULTS.databaseName,
+    migrationRole: MASTER_USER,
+    roles: (spec.allowedFunctions ?? []).map((f) => ({ name: functionRoleName(f), memberOf: spec.iamAuth === false ? [] : [RDS_IAM_ROLE] })),
+  };
+}
 
 /**
  * Aurora PostgreSQL Serverless v2 behind RDS Proxy.
@@ -40,8 +61,8 @@ const MASTER_USER = "platform_admin";
  * the proxy reaches the database.
  *
  * With `clouds.aws.database.proxy: false` (accepted by `acceptNoPooling`) there is no proxy: the
- * granted functions reach the cluster directly, with TLS and IAM tokens for the master user (which
- * needs `GRANT rds_iam TO platform_admin` once), without pooling and without the proxy's pinning
+ * granted functions reach the cluster directly, with TLS and an IAM token for their own role (the
+ * role migration makes it a member of `rds_iam`), without pooling and without the proxy's pinning
  * and saturation alarms. `autoPauseSeconds` then lets the cluster scale to 0 ACU and pause.
  * Synth warns about both; they are deviations of that environment, not defaults.
  */
@@ -58,7 +79,9 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
   readonly port = PORT;
   private readonly ctx: AwsContext;
   private readonly databaseName: string;
-  /** Security group the granted functions are let into, and the resource id in `rds-db:connect`. */
+  /** Statements of the proxy role; grantConnect adds one rds-db:connect per function role. */
+  private readonly proxyStatements: Statement[] = [];
+  /** Security group the granted functions are let into, and the resource id in their `rds-db:connect`. */
   private readonly entryGroup: SecurityGroup;
   private readonly connectResourceId: string;
 
@@ -105,6 +128,14 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       subnetIds: ctx.network.privateSubnetIds,
       description: `Private subnets of ${identifier}`,
     });
+    // RDS and RDS Proxy create these log groups on first write, unencrypted and never expiring,
+    // unless they exist already: create them first, with the key and the environment's retention.
+    const retentionInDays = logRetention(ctx.env.retention?.logDays ?? 30);
+    const clusterLogs = new CloudwatchLogGroup(this, "cluster-logs", {
+      name: `/aws/rds/cluster/${identifier}/postgresql`,
+      retentionInDays,
+      kmsKeyId: ctx.key.arn,
+    });
     const params = new RdsClusterParameterGroup(this, "params", {
       name: identifier,
       family: `aurora-postgresql${major}`,
@@ -120,7 +151,9 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       clusterIdentifier: identifier,
       engine: "aurora-postgresql",
       engineMode: "provisioned",
-      engineVersion: AURORA_POSTGRES_VERSIONS[major] ?? AURORA_POSTGRES_VERSIONS["16"],
+      // Major version only: AWS applies minor upgrades (auto_minor_version_upgrade), and the provider
+      // treats "16" as matching "16.x" in state, so a minor upgrade never shows as drift to undo.
+      engineVersion: major,
       databaseName: this.databaseName,
       masterUsername: MASTER_USER,
       manageMasterUserPassword: true,
@@ -143,22 +176,24 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       skipFinalSnapshot: !prod,
       finalSnapshotIdentifier: prod ? `${identifier}-final` : undefined,
       lifecycle: prod ? { preventDestroy: true } : undefined,
+      dependsOn: [clusterLogs],
     });
     // Prod gets a second instance (reader in another AZ) for fail-over.
-    const instances = prod ? 2 : 1;
-    for (let i = 0; i < instances; i++) {
-      new RdsClusterInstance(this, `instance-${i}`, {
+    const instanceCount = prod ? 2 : 1;
+    const instances: RdsClusterInstance[] = [];
+    for (let i = 0; i < instanceCount; i++) {
+      instances.push(new RdsClusterInstance(this, `instance-${i}`, {
         identifier: `${identifier.slice(0, 60)}-${i}`,
         clusterIdentifier: this.cluster.id,
         instanceClass: "db.serverless",
         engine: "aurora-postgresql",
-        engineVersion: this.cluster.engineVersion,
+        // No engine_version: instances follow the cluster's (major-only) version.
         publiclyAccessible: false,
         dbSubnetGroupName: subnets.name,
         performanceInsightsEnabled: true,
         performanceInsightsKmsKeyId: ctx.key.arn,
         autoMinorVersionUpgrade: true,
-      });
+      }));
     }
 
     if (direct) {
@@ -166,7 +201,7 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       this.connectResourceId = this.cluster.clusterResourceId;
       this.endpoint = this.cluster.endpoint;
       Annotations.of(this).addWarning(`AwsDatabaseProxy(${props.logicalId}): environments/${ctx.env.name} clouds.aws.database.proxy = false: functions connect to Aurora directly ` +
-        `(TLS, IAM token for ${MASTER_USER}, which needs GRANT rds_iam once), without RDS Proxy pooling and without its pinned-connection and saturation alarms` +
+        "(TLS, IAM token for their own role), without RDS Proxy pooling and without its pinned-connection and saturation alarms" +
         `${autoPause === undefined ? "" : `; the cluster scales to 0 ACU and pauses after ${autoPause} s idle, so the first connection after a pause waits for it to resume`} (accepted by acceptNoPooling).`);
       return;
     }
@@ -179,13 +214,20 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
     new IamRolePolicy(this, "proxy-policy", {
       name: "read-database-secret",
       role: proxyRole.id,
-      policy: policyDocument([
+      policy: Lazy.stringValue({ produce: () => policyDocument([
         { Sid: "ReadSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
         { Sid: "DecryptSecret", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com` } } },
-      ]),
+        ...this.proxyStatements,
+      ]) }),
     });
 
     const proxyName = ctx.namer.name(NAME_RULES.aws.dbProxy, props.logicalId);
+    const proxyLogs = new CloudwatchLogGroup(this, "proxy-logs", {
+      name: `/aws/rds/proxy/${proxyName}`,
+      retentionInDays,
+      kmsKeyId: ctx.key.arn,
+    });
+    const iam = spec.iamAuth !== false;
     this.proxy = new DbProxy(this, "proxy", {
       name: proxyName,
       engineFamily: "POSTGRESQL",
@@ -195,28 +237,36 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       requireTls: true,
       debugLogging: false,
       idleClientTimeout: 1800,
+      // End-to-end IAM (provider >= 6.x): a function's IAM token for its own database role is checked
+      // by the proxy, which then logs in to the database as that role with IAM too (the proxy role
+      // holds rds-db:connect for exactly the granted roles). No function ever sees the master password.
+      defaultAuthScheme: iam ? "IAM_AUTH" : undefined,
+      // The master user's secret, for migrations only (clients still need an IAM token for it).
       auth: [{
         authScheme: "SECRETS",
         secretArn,
-        iamAuth: spec.iamAuth === false ? "DISABLED" : "REQUIRED",
+        iamAuth: iam ? "REQUIRED" : "DISABLED",
         clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
-        description: "RDS-managed credentials; clients authenticate with IAM tokens",
+        description: `Master user ${MASTER_USER}: migrations only`,
       }],
+      dependsOn: [proxyLogs],
     });
-    const pool = resolvePool(spec.pool);
+    const pool = resolvePool(spec.pool, props.shortestCallerTimeoutSeconds);
     new DbProxyDefaultTargetGroup(this, "pool", {
       dbProxyName: this.proxy.name,
       connectionPoolConfig: {
         maxConnectionsPercent: pool.maxConnectionsPercent,
         maxIdleConnectionsPercent: pool.maxIdleConnectionsPercent,
         connectionBorrowTimeout: pool.borrowTimeoutSeconds,
-        sessionPinningFilters: ["EXCLUDE_VARIABLE_SETS"],
+        // No session_pinning_filters: EXCLUDE_VARIABLE_SETS is MySQL-only.
       },
     });
     new DbProxyTarget(this, "target", {
       dbProxyName: this.proxy.name,
       targetGroupName: "default",
       dbClusterIdentifier: this.cluster.clusterIdentifier,
+      // RegisterDBProxyTargets fails while the cluster's instances are still being created.
+      dependsOn: instances,
     });
     this.endpoint = this.proxy.endpoint;
     this.entryGroup = this.proxySecurityGroup!;
@@ -229,15 +279,17 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
         signal: "proxy.pinnedConnections", nameParts: [props.logicalId, "pinned-connections"],
         description: `Proxy ${proxyName}: sessions pinned (not pooled)`,
         threshold: t.proxyPinnedConnections, comparison: "GreaterThanThreshold",
-        metric: { namespace: "AWS/RDS", metricName: "DatabaseConnectionsCurrentlySessionPinned", dimensions: { ProxyName: proxyName }, statistic: "Maximum" },
+        // Proxy metrics come once per proxy node: Sum over one-minute periods gives the proxy's total.
+        periodSeconds: 60,
+        metric: { namespace: "AWS/RDS", metricName: "DatabaseConnectionsCurrentlySessionPinned", dimensions: { ProxyName: proxyName }, statistic: "Sum" },
       }),
       createAlarm(this, "saturation-alarm", ctx, {
         signal: "proxy.connectionSaturation", nameParts: [props.logicalId, "connection-saturation"],
         description: `Proxy ${proxyName}: database connections above ${t.proxyConnectionSaturationPercent}% of the allowed maximum`,
         threshold: t.proxyConnectionSaturationPercent, comparison: "GreaterThanThreshold",
         metricQuery: [
-          { id: "used", metric: { namespace: "AWS/RDS", metricName: "DatabaseConnections", dimensions: { ProxyName: proxyName }, stat: "Maximum", period: 300 } },
-          { id: "allowed", metric: { namespace: "AWS/RDS", metricName: "MaxDatabaseConnectionsAllowed", dimensions: { ProxyName: proxyName }, stat: "Maximum", period: 300 } },
+          { id: "used", metric: { namespace: "AWS/RDS", metricName: "DatabaseConnections", dimensions: { ProxyName: proxyName }, stat: "Sum", period: 60 } },
+          { id: "allowed", metric: { namespace: "AWS/RDS", metricName: "MaxDatabaseConnectionsAllowed", dimensions: { ProxyName: proxyName }, stat: "Sum", period: 60 } },
           { id: "saturation", expression: "100 * used / allowed", label: "Connection saturation %", returnData: true },
         ],
       }),
@@ -246,7 +298,8 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
 
   /**
    * Network path (function SG → proxy SG, or database SG on the direct path, on 5432) and
-   * `rds-db:connect` for the proxy's (or cluster's) user.
+   * `rds-db:connect` for the function's own database role (`fn_<id>`, created by the role
+   * migration), and for the proxy to log in as that role.
    * The function gets DB_<ID>_HOST/PORT/NAME/USER and must connect with TLS and an IAM token.
    */
   grantConnect(fn: AwsFunction): void {
@@ -262,17 +315,27 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       referencedSecurityGroupId: this.entryGroup.id,
       ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres to ${this.proxy ? "proxy" : "database"} ${this.logicalId}`,
     });
+    const role = functionRoleName(fn.logicalId);
     fn.addToRolePolicy({
       Sid: `Connect${sid(this.logicalId)}${key}`,
       Effect: "Allow",
       Action: "rds-db:connect",
-      Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${this.connectResourceId}/${MASTER_USER}`,
+      Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${this.connectResourceId}/${role}`,
     });
+    if (this.proxy && this.spec.iamAuth !== false) {
+      // End-to-end IAM: the proxy logs in to the cluster as the same role (dbuser:<cluster resource id>/<role>).
+      this.proxyStatements.push({
+        Sid: `ConnectAs${key}`,
+        Effect: "Allow",
+        Action: "rds-db:connect",
+        Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${this.cluster.clusterResourceId}/${role}`,
+      });
+    }
     const prefix = `DB_${envVarPart(this.logicalId)}`;
     fn.addEnvironment(`${prefix}_HOST`, this.endpoint);
     fn.addEnvironment(`${prefix}_PORT`, String(PORT));
     fn.addEnvironment(`${prefix}_NAME`, this.databaseName);
-    fn.addEnvironment(`${prefix}_USER`, MASTER_USER);
+    fn.addEnvironment(`${prefix}_USER`, role);
     fn.addEnvironment(`${prefix}_SSLMODE`, "verify-full");
   }
 }

@@ -7,7 +7,7 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
-import { createAlarm } from "./alarm";
+import { createAlarm, dlqDepthAlarm } from "./alarm";
 import { AwsContext } from "./context";
 import { AwsFunction } from "./function";
 import { denyInsecureTransport, policyDocument } from "./iam";
@@ -132,8 +132,7 @@ export class AwsEventBus extends Construct implements PlatformEventBus {
         }),
         createAlarm(this, `dlq-alarm-${ruleId}`, ctx, {
           signal: "bus.dlqDepth", nameParts: [props.logicalId, ruleId, "dlq-depth"], description: `Rule ${ruleName}: events waiting in the DLQ`,
-          threshold: 0, comparison: "GreaterThanThreshold", periodSeconds: 60,
-          metric: { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: dlq.name }, statistic: "Maximum" },
+          ...dlqDepthAlarm(dlq.name),
         }),
       );
     }

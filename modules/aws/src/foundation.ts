@@ -93,9 +93,10 @@ export class AwsFoundation extends Construct {
         },
         {
           // Encrypted SNS topics only accept alarms and budget notices when these services may use the key.
+          // Only the topic's publishers: EventBridge never publishes to it.
           Sid: "AlarmPublishers",
           Effect: "Allow",
-          Principal: { Service: ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "events.amazonaws.com"] },
+          Principal: { Service: ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"] },
           Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
           Resource: "*",
           Condition: { StringEquals: { "aws:SourceAccount": accountId } },

@@ -13,7 +13,7 @@ import { LambdaProvisionedConcurrencyConfig } from "@cdktf/provider-aws/lib/lamb
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
-import { createAlarm } from "./alarm";
+import { createAlarm, dlqDepthAlarm } from "./alarm";
 import { AwsContext } from "./context";
 import { Statement, assumeRolePolicy, policyDocument } from "./iam";
 import { LAMBDA_RUNTIMES, logRetention } from "./limits";
@@ -132,7 +132,6 @@ export class AwsFunction extends Construct implements PlatformFunction {
       loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
       tracingConfig: { mode: "Active" },
       reservedConcurrentExecutions: spec.maxConcurrency,
-      deadLetterConfig: { targetArn: this.asyncDlq.arn },
       dependsOn: [this.logGroup, policy],
     });
 
@@ -176,8 +175,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
       }),
       createAlarm(this, "async-dlq-alarm", ctx, {
         signal: "queue.dlqDepth", nameParts: [props.logicalId, "async-dlq-depth"], description: `${this.functionName}: failed async invocations waiting in the DLQ`,
-        threshold: 0, comparison: "GreaterThanThreshold",
-        metric: { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: this.asyncDlq.name }, statistic: "Maximum" },
+        ...dlqDepthAlarm(this.asyncDlq.name),
       }),
     );
   }

@@ -33,9 +33,6 @@ export const LAMBDA_RUNTIMES: Record<Runtime, string> = {
   "python3.13": "python3.13",
 };
 
-/** Aurora PostgreSQL engine versions used for each major version. */
-export const AURORA_POSTGRES_VERSIONS: Record<string, string> = { "15": "15.10", "16": "16.6", "17": "17.4" };
-
 /** Aurora Serverless v2 capacity (ACU) for each cloud-neutral size. */
 export const AURORA_CAPACITY: Record<string, { min: number; max: number }> = {
   small: { min: 0.5, max: 2 },

@@ -6,7 +6,7 @@ import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy";
 import { SqsQueueRedrivePolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-policy";
-import { createAlarm } from "./alarm";
+import { createAlarm, dlqDepthAlarm } from "./alarm";
 import { AwsContext } from "./context";
 import { AwsFunction } from "./function";
 import { Statement, denyInsecureTransport, policyDocument } from "./iam";
@@ -78,7 +78,8 @@ export class AwsQueue extends Construct implements PlatformQueue {
         Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
         Resource: this.queue.arn,
       });
-      fn.needsEndpoint("sqs");
+      // No SQS endpoint for the consumer: the event source mapping polls the queue from the Lambda
+      // service, outside the function's VPC. Only senders (grantSend) call SQS from the VPC.
       new LambdaEventSourceMapping(this, "consumer", {
         eventSourceArn: this.queue.arn,
         functionName: fn.invokeArn,
@@ -102,8 +103,7 @@ export class AwsQueue extends Construct implements PlatformQueue {
       createAlarm(this, "dlq-alarm", ctx, {
         signal: "queue.dlqDepth", nameParts: [props.logicalId, "dlq-depth"],
         description: `Queue ${props.logicalId}: messages in the DLQ`,
-        threshold: 0, comparison: "GreaterThanThreshold", periodSeconds: 60,
-        metric: { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: this.dlq.name }, statistic: "Maximum" },
+        ...dlqDepthAlarm(this.dlq.name),
       }),
     );
   }

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, PlatformService, Problems, ServiceSpec,
-  resolveFunction, validateEnvironment, validateService,
+  resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { AwsContext } from "./context";
@@ -67,7 +67,9 @@ export class AwsService extends Construct implements PlatformService {
       (spec.publishers ?? []).forEach((f) => this.functions[f] && bus.grantPublish(this.functions[f]));
     }
     for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
-      const db = new AwsDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec });
+      const db = new AwsDatabaseProxy(this, `db-${dbId}`, {
+        context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds,
+      });
       this.databases[dbId] = db;
       (spec.allowedFunctions ?? []).forEach((f) => this.functions[f] && db.grantConnect(this.functions[f]));
     }

@@ -14,5 +14,6 @@ export * from "./zip";
 export * from "./policy";
 export * from "./terraform-strings";
 export * from "./environment-schema";
+export * from "./database-roles";
 export * from "./budget-scope";
 export * from "./cost";

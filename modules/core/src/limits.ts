@@ -57,3 +57,28 @@ export const DEFAULTS = {
     proxyConnectionSaturationPercent: 80,
   },
 } as const;
+
+/** What one cloud's budget API accepts; undefined means no documented cap. */
+export interface BudgetLimits {
+  readonly service: string;
+  /** Notifications (threshold rules) per budget: actual plus forecast thresholds. */
+  readonly maxNotifications?: number;
+  /** E-mail recipients the budget can notify (per notification where the API counts them that way). */
+  readonly maxRecipients?: number;
+  /** What the recipient cap counts, for the message. */
+  readonly recipientsCounted?: string;
+}
+
+/**
+ * Budget caps per cloud, checked for every cloud an environment enables (validateEnvironment), so a
+ * budget that would fail at apply fails at synth.
+ * - AWS Budgets: 5 notifications per budget, 10 e-mail subscribers per notification.
+ * - GCP Cloud Billing budgets: 5 monitoring notification channels per budget (one channel per
+ *   recipient); threshold rules have no documented cap.
+ * - Azure consumption budgets: 5 notifications per budget; contactEmails holds at most 50 addresses.
+ */
+export const BUDGET_LIMITS = {
+  aws: { service: "AWS Budgets", maxNotifications: 5, maxRecipients: 10, recipientsCounted: "e-mail subscribers per notification" },
+  gcp: { service: "Cloud Billing budgets", maxRecipients: 5, recipientsCounted: "monitoring notification channels per budget (one per recipient)" },
+  azure: { service: "Azure consumption budgets", maxNotifications: 5, maxRecipients: 50, recipientsCounted: "contact e-mails per notification" },
+} as const satisfies Record<string, BudgetLimits>;

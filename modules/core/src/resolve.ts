@@ -1,6 +1,6 @@
 import { AlarmThresholds } from "./environment";
 import { DEFAULTS } from "./limits";
-import { FunctionSpec, QueueSpec, PoolSpec, EventRetrySpec, CorsSpec, GatewaySpec } from "./specs";
+import { DatabaseProxySpec, FunctionSpec, QueueSpec, PoolSpec, EventRetrySpec, CorsSpec, GatewaySpec } from "./specs";
 
 /** Spec values with every default filled in, so cloud modules never re-derive a default. */
 export function resolveFunction(spec: FunctionSpec) {
@@ -32,12 +32,32 @@ export function resolveQueue(spec: QueueSpec, consumerTimeoutSeconds: number) {
 }
 export type ResolvedQueue = ReturnType<typeof resolveQueue>;
 
-export function resolvePool(spec: PoolSpec | undefined) {
+/**
+ * Pool settings with defaults. The borrow-timeout default stays below the shortest timeout of the
+ * functions that use the pool (half of it, at most 120 s), so an exhausted pool fails fast with an
+ * error the function can report instead of a function timeout or a gateway 503.
+ */
+export function resolvePool(spec: PoolSpec | undefined, shortestCallerTimeoutSeconds?: number) {
+  const fallback = shortestCallerTimeoutSeconds === undefined
+    ? DEFAULTS.poolBorrowTimeoutSeconds
+    : Math.min(DEFAULTS.poolBorrowTimeoutSeconds, Math.floor(shortestCallerTimeoutSeconds / 2));
   return {
     maxConnectionsPercent: spec?.maxConnectionsPercent ?? DEFAULTS.poolMaxConnectionsPercent,
     maxIdleConnectionsPercent: spec?.maxIdleConnectionsPercent ?? DEFAULTS.poolMaxIdleConnectionsPercent,
-    borrowTimeoutSeconds: spec?.borrowTimeoutSeconds ?? DEFAULTS.poolBorrowTimeoutSeconds,
+    borrowTimeoutSeconds: spec?.borrowTimeoutSeconds ?? fallback,
   };
+}
+
+/** The shortest timeout among a database's allowed functions (undefined when none is declared). */
+export function shortestCallerTimeout(db: DatabaseProxySpec, functions: Readonly<Record<string, FunctionSpec>>): { seconds: number; functionId: string } | undefined {
+  let best: { seconds: number; functionId: string } | undefined;
+  for (const id of db.allowedFunctions ?? []) {
+    const fn = functions[id];
+    if (!fn) continue;
+    const seconds = resolveFunction(fn).timeoutSeconds;
+    if (typeof seconds === "number" && (!best || seconds < best.seconds)) best = { seconds, functionId: id };
+  }
+  return best;
 }
 
 export function resolveRetry(spec: EventRetrySpec | undefined) {

@@ -4,6 +4,7 @@ import { isValidTagKey, normaliseTagValue } from "./tags";
 import { Problems } from "./validation";
 import { rejectTemplateSequences } from "./terraform-strings";
 import { ENVIRONMENT_SHAPE, checkShape } from "./environment-schema";
+import { BUDGET_LIMITS, BudgetLimits } from "./limits";
 import { validateAwsDatabaseSection, validateAzureSection, validateGcpSection } from "./validate-cloud-sections";
 
 const EMAIL = /^[^\s@<>"']+@[^\s@<>"']+\.[a-z]{2,}$/i;
@@ -101,6 +102,7 @@ function semanticChecks(env: EnvironmentConfig, p: Problems): void {
       });
     }
     emails(p, "budget.recipients", budget.recipients);
+    budgetCaps(p, env, all.length, Array.isArray(budget.recipients) ? budget.recipients.length : 0);
     validateBudgetScope(p, env);
   }
 
@@ -123,4 +125,19 @@ function semanticChecks(env: EnvironmentConfig, p: Problems): void {
   }
   rejectTemplateSequences(p, "", env);
   if (typeof env.deletionProtection !== "boolean") p.add("deletionProtection", env.deletionProtection, "true or false");
+}
+
+/** Each enabled cloud's budget API caps (BUDGET_LIMITS): reject what would only fail at apply. */
+function budgetCaps(p: Problems, env: EnvironmentConfig, notifications: number, recipients: number): void {
+  for (const cloud of CLOUDS) {
+    if (!env.clouds?.[cloud]) continue;
+    const cap: BudgetLimits = BUDGET_LIMITS[cloud];
+    if (cap.maxNotifications !== undefined && notifications > cap.maxNotifications) {
+      p.add("budget.actualThresholdsPercent + budget.forecastThresholdsPercent", `${notifications} thresholds`,
+        `at most ${cap.maxNotifications} thresholds in all (${cloud}: ${cap.service} allow ${cap.maxNotifications} notifications per budget)`);
+    }
+    if (cap.maxRecipients !== undefined && recipients > cap.maxRecipients) {
+      p.add("budget.recipients", `${recipients} addresses`, `at most ${cap.maxRecipients} addresses (${cloud}: ${cap.service} allow ${cap.maxRecipients} ${cap.recipientsCounted})`);
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { CloudLimits, MIN_DLQ_RETENTION_SECONDS } from "./limits";
-import { resolveFunction, resolveQueue } from "./resolve";
+import { resolveFunction, resolveQueue, shortestCallerTimeout } from "./resolve";
 import {
   DATABASE_SIZES, HTTP_METHODS, POSTGRES_VERSIONS, RUNTIMES,
   DatabaseProxySpec, EventBusSpec, FunctionSpec, GatewaySpec, QueueSpec, ServiceSpec,
@@ -202,7 +202,12 @@ function validateDatabase(p: Problems, at: string, db: DatabaseProxySpec, servic
   if (maxOk && idleOk && idle > max) {
     p.add(`${at}.pool.maxIdleConnectionsPercent`, idle, `at most pool.maxConnectionsPercent (${max})`);
   }
-  p.integer(`${at}.pool.borrowTimeoutSeconds`, pool.borrowTimeoutSeconds, 0, 3600, "seconds");
+  const borrowOk = p.integer(`${at}.pool.borrowTimeoutSeconds`, pool.borrowTimeoutSeconds, 0, 3600, "seconds");
+  const shortest = shortestCallerTimeout(db, service.functions ?? {});
+  if (borrowOk && pool.borrowTimeoutSeconds !== undefined && shortest && pool.borrowTimeoutSeconds >= shortest.seconds) {
+    p.add(`${at}.pool.borrowTimeoutSeconds`, pool.borrowTimeoutSeconds,
+      `0-${shortest.seconds - 1} seconds: below the shortest timeout among allowedFunctions (${shortest.functionId}: ${shortest.seconds} s), so pool exhaustion fails fast instead of timing out the caller`);
+  }
   if (db.requireTls === false) p.add(`${at}.requireTls`, false, "true (connections to the pooled endpoint must use TLS)");
   if (!db.allowedFunctions) p.add(`${at}.allowedFunctions`, db.allowedFunctions, "a list of function ids (may be empty)");
   (db.allowedFunctions ?? []).forEach((f, i) => knownFunction(p, `${at}.allowedFunctions[${i}]`, f, service));

@@ -1,6 +1,6 @@
 import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
 import { GCF_RUNTIMES, CLOUD_SQL_SIZES } from "./limits";
-import { THROTTLE_WINDOW_SECONDS, pathTemplate } from "./gateway";
+import { pathTemplate, throttleThreshold } from "./gateway";
 
 /* Conformance checks over a synthesized GCP stack of a service: the GCP column of the parity table. */
 
@@ -16,6 +16,13 @@ function perFunction(c: ConformanceContext, check: (id: string, fn: R | undefine
   return Object.entries(c.service.functions).flatMap(([id, f]) =>
     check(id, byName(c, "google_cloudfunctions2_function", namer(c).name(NAME_RULES.gcp.function, id)), resolveFunction(f)).map((m) => `function ${id}: ${m}`),
   );
+}
+
+/** The Pub/Sub service agent's member as the stack writes it: read from its google_project_service_identity. */
+function pubsubAgent(c: ConformanceContext): string[] {
+  return Object.entries(c.json.resource?.google_project_service_identity ?? {})
+    .filter(([, r]) => (r as R).service === "pubsub.googleapis.com")
+    .map(([name]) => `\${google_project_service_identity.${name}.member}`);
 }
 
 /** Every push delivery path (queues and bus rules) with its subscription and DLQ pieces. */
@@ -60,7 +67,7 @@ export const GCP_CAPABILITIES: CapabilityMap = {
   },
   "function.memory": {
     mode: "native", realisedBy: "service_config.available_memory (+ available_cpu sized for it)",
-    check: (c) => perFunction(c, (_id, f, s) => fails([svc(f).available_memory === `${s.memoryMb}M`, `available_memory ${svc(f).available_memory}`])),
+    check: (c) => perFunction(c, (_id, f, s) => fails([svc(f).available_memory === `${s.memoryMb}Mi`, `available_memory ${svc(f).available_memory}`])),
   },
   "function.timeout": {
     mode: "native", realisedBy: "service_config.timeout_seconds",
@@ -70,7 +77,9 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     mode: "native", realisedBy: "google_service_account per function (runtime + build); grants on single resources (topic, secret, run service, conditioned Cloud SQL roles)",
     check: (c) => {
       const members = all(c, "google_project_iam_member");
-      const broad = members.filter((m) => /roles\/(owner|editor|viewer)$|admin$/i.test(m.role));
+      // The build identity's objectAdmin is allowed only conditioned on the gen2 sources bucket.
+      const gcfSources = (m: R) => m.role === "roles/storage.objectAdmin" && /^resource\.name\.startsWith\("projects\/_\/buckets\/gcf-v2-sources-[^"/]+"\)$/.test(one(m.condition).expression ?? "");
+      const broad = members.filter((m) => /roles\/(owner|editor|viewer)$|admin$/i.test(m.role) && !gcfSources(m));
       const unconditionedSql = members.filter((m) => /cloudsql\.(client|instanceUser)/.test(m.role) && !one(m.condition).expression);
       return [
         ...perFunction(c, (_id, f) => fails([/^\$\{google_service_account\./.test(svc(f).service_account_email ?? ""), "runtime service account is not its own"])),
@@ -128,14 +137,14 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     }),
   },
   "gateway.throttle": {
-    mode: "different", realisedBy: "google_compute_security_policy throttle rule (count = burst + rate × 60 per 60 s, deny(429)) on every backend service",
-    note: "Cloud Armor counts per window instead of a token bucket",
+    mode: "different", realisedBy: "google_compute_security_policy throttle rule (count = burst + rate × 10 per 10 s, the shortest Cloud Armor interval; deny(429)) on every backend service",
+    note: "Cloud Armor counts per 10 s window instead of a token bucket: a whole window's B + 10·R may arrive in one second",
     check: (c) => Object.values(c.service.gateways ?? {}).flatMap((g) => {
       const policy = all(c, "google_compute_security_policy")[0];
       const rule = (policy?.rule ?? []).find((r: R) => r.action === "throttle");
       const t = one(one(rule?.rate_limit_options).rate_limit_threshold);
       return fails(
-        [t.count === g.throttle.burstLimit + g.throttle.rateLimit * THROTTLE_WINDOW_SECONDS && t.interval_sec === THROTTLE_WINDOW_SECONDS, `threshold ${JSON.stringify(t)}`],
+        [t.count === throttleThreshold(g.throttle.rateLimit, g.throttle.burstLimit).count && t.interval_sec === throttleThreshold(g.throttle.rateLimit, g.throttle.burstLimit).intervalSec, `threshold ${JSON.stringify(t)}`],
         [lbBackends(c).length > 0 && lbBackends(c).every((b) => !!b.security_policy), "backend without security policy"],
       );
     }),
@@ -175,10 +184,10 @@ export const GCP_CAPABILITIES: CapabilityMap = {
       [one(d.subscription?.dead_letter_policy).max_delivery_attempts === d.maxAttempts, `${d.label}: max_delivery_attempts`],
       [!!d.dlqTopic, `${d.label}: no DLQ topic`],
     )).concat(fails([
-      all(c, "google_pubsub_topic_iam_member").filter((m) => m.role === "roles/pubsub.publisher" && /gcp-sa-pubsub/.test(m.member)).length >= deliveries(c).length,
+      all(c, "google_pubsub_topic_iam_member").filter((m) => m.role === "roles/pubsub.publisher" && pubsubAgent(c).includes(m.member)).length >= deliveries(c).length,
       "Pub/Sub agent cannot publish to every dead-letter topic",
     ], [
-      all(c, "google_pubsub_subscription_iam_member").filter((m) => m.role === "roles/pubsub.subscriber" && /gcp-sa-pubsub/.test(m.member)).length >= deliveries(c).length,
+      all(c, "google_pubsub_subscription_iam_member").filter((m) => m.role === "roles/pubsub.subscriber" && pubsubAgent(c).includes(m.member)).length >= deliveries(c).length,
       "Pub/Sub agent cannot acknowledge every source subscription",
     ])),
   },

@@ -1,4 +1,7 @@
+import { ITerraformDependable, TerraformStack } from "cdktf";
+import { IConstruct } from "constructs";
 import { EnvironmentConfig, GcpEnvironmentSpec, NAME_RULES, Namer, TagMap, resolveThresholds } from "@polycloud/core";
+import { KmsCryptoKeyIamMember } from "@cdktf/provider-google/lib/kms-crypto-key-iam-member";
 import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-project";
 import { KmsCryptoKey } from "@cdktf/provider-google/lib/kms-crypto-key";
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
@@ -12,13 +15,19 @@ export interface GcpContext {
   readonly spec: GcpEnvironmentSpec;
   readonly projectId: string;
   readonly region: string;
-  /** Project number (from DataGoogleProject); service-agent e-mails are built from it. */
+  /** The project (its number names the project in budgets). */
   readonly project: DataGoogleProject;
   readonly namer: Namer;
   /** The tag contract as labels (already lower case, valid on GCP). */
   readonly labels: TagMap;
   /** Customer-managed key for topics, secrets, the source bucket and the database. */
   readonly key: KmsCryptoKey;
+  /**
+   * Google-managed service agents that encrypt with `key`: created explicitly (Pub/Sub, Cloud SQL,
+   * Secret Manager through google_project_service_identity, Storage through its data source) after
+   * their API is enabled, each with its encrypter/decrypter grant on the key.
+   */
+  readonly agents: Readonly<Record<AgentKind, GcpServiceAgent>>;
   /** Email channels by address; alarms notify the environment's alarm recipients. */
   readonly channels: Readonly<Record<string, MonitoringNotificationChannel>>;
   readonly alarmChannelIds: readonly string[];
@@ -28,9 +37,24 @@ export interface GcpContext {
   readonly thresholds: ReturnType<typeof resolveThresholds>;
 }
 
-/** `service-<number>@<domain>`: Google-managed service agents of the project. */
-export function serviceAgent(ctx: Pick<GcpContext, "project">, domain: string): string {
-  return `serviceAccount:service-${ctx.project.number}@${domain}`;
+/** Service agents that use the stack's key. */
+export type AgentKind = "pubsub" | "secretmanager" | "cloudsql" | "storage";
+
+export interface GcpServiceAgent {
+  /** `serviceAccount:<e-mail>`, read from the identity resource (never built from a template). */
+  readonly member: string;
+  /** Its `cryptoKeyEncrypterDecrypter` grant on the stack's key. */
+  readonly keyGrant: KmsCryptoKeyIamMember;
+}
+
+/**
+ * What a resource encrypted with the stack's key must wait for: the grant of that key to the
+ * service agent that encrypts it. Empty when the grant lives in another stack (a partitioned
+ * service renders on the foundation stack's key, which was deployed, and granted, first).
+ */
+export function keyReady(scope: IConstruct, ctx: Pick<GcpContext, "agents">, kind: AgentKind): ITerraformDependable[] {
+  const grant = ctx.agents[kind].keyGrant;
+  return TerraformStack.of(grant) === TerraformStack.of(scope) ? [grant] : [];
 }
 
 /** A globally unique bucket name: the project id, then the namer's name, cut to 63 characters. */

@@ -1,14 +1,17 @@
-import { Annotations } from "cdktf";
+import { Annotations, Lazy, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import {
   AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart} from "@polycloud/core";
 import { SqlDatabase } from "@cdktf/provider-google/lib/sql-database";
 import { SqlDatabaseInstance } from "@cdktf/provider-google/lib/sql-database-instance";
 import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
+import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
+import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
+import { cloudSqlBootstrapSql, cloudSqlIamUser, cloudSqlRolesSql } from "./database-roles";
 import { createAlertPolicy, quote } from "./alarm";
-import { GcpContext } from "./context";
+import { GcpContext, keyReady } from "./context";
 import { GcpFunction } from "./function";
-import { CLOUD_SQL_SIZES, POOLED_PORT } from "./limits";
+import { CLOUD_SQL_SIZES, POOLED_PORT, TRANSACTION_LOG_DAYS } from "./limits";
 
 export interface GcpDatabaseProxyProps {
   readonly context: GcpContext;
@@ -31,6 +34,12 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
   readonly pooled: boolean;
   readonly maxConnections: number;
   readonly problems: Problems;
+  /** The migration identity: an IAM database user that owns the tables and grants the functions' roles. */
+  readonly adminServiceAccount: ServiceAccount;
+  /** Its PostgreSQL role name. */
+  readonly adminUser: string;
+  /** Granted functions' PostgreSQL role names. */
+  readonly functionUsers: string[] = [];
   private readonly ctx: GcpContext;
 
   constructor(scope: Construct, id: string, private readonly props: GcpDatabaseProxyProps) {
@@ -57,6 +66,12 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     const pool = resolvePool(spec.pool);
     const prod = ctx.env.deletionProtection;
     const backupDays = ctx.env.retention?.backupDays ?? 7;
+    // Point-in-time recovery reaches back as far as the environment keeps backups (AWS: 35 days in prod).
+    const logDays = TRANSACTION_LOG_DAYS[edition === "ENTERPRISE_PLUS" ? "ENTERPRISE_PLUS" : "ENTERPRISE"];
+    if (!Number.isInteger(backupDays) || backupDays < logDays.min || backupDays > logDays.max) {
+      this.problems.add(`environments/${ctx.env.name}.retention.backupDays`, backupDays,
+        `${logDays.min}..${logDays.max} (Cloud SQL ${edition} keeps transaction logs for point-in-time recovery at most ${logDays.max} days)`);
+    }
     const [sqlApi] = ctx.services.enable("sqladmin.googleapis.com");
 
     const instanceName = ctx.namer.name(NAME_RULES.gcp.sqlInstance, logicalId);
@@ -82,7 +97,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
         backupConfiguration: {
           enabled: true,
           pointInTimeRecoveryEnabled: true,
-          transactionLogRetentionDays: Math.min(backupDays, 7),
+          transactionLogRetentionDays: backupDays,
           backupRetentionSettings: { retainedBackups: backupDays, retentionUnit: "COUNT" },
         },
         databaseFlags: [
@@ -109,13 +124,38 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
         userLabels: { ...ctx.labels, component: "database" },
       },
       lifecycle: { preventDestroy: prod },
-      dependsOn: [sqlApi, ...(ctx.network.peering ? [ctx.network.peering] : [])],
+      dependsOn: [sqlApi, ...keyReady(this, ctx, "cloudsql"), ...(ctx.network.peering ? [ctx.network.peering] : [])],
     });
     this.port = this.pooled ? POOLED_PORT : 5432;
     this.database = new SqlDatabase(this, "database", {
       name: spec.databaseName ?? DEFAULTS.databaseName,
       instance: this.instance.name,
       deletionPolicy: prod ? "ABANDON" : "DELETE",
+    });
+
+    // The grant path: a migration identity (IAM database user) and the SQL it runs (database-roles.ts).
+    const adminAccountId = ctx.namer.name(NAME_RULES.gcp.serviceAccount, logicalId, "migrate");
+    this.adminServiceAccount = new ServiceAccount(this, "admin-sa", {
+      accountId: adminAccountId,
+      displayName: `${instanceName} migrations (database owner of the application tables)`,
+      dependsOn: ctx.services.enable("iam.googleapis.com"),
+    });
+    this.adminUser = cloudSqlIamUser(adminAccountId, ctx.projectId);
+    new SqlUser(this, "admin-user", { name: `${this.adminServiceAccount.accountId}@${ctx.projectId}.iam`, instance: this.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
+    for (const role of ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]) {
+      new ProjectIamMember(this, `admin-${role.split(".").pop()}`, {
+        project: ctx.projectId, role, member: `serviceAccount:${this.adminServiceAccount.email}`, condition: this.instanceCondition(),
+        dependsOn: ctx.services.enable("cloudresourcemanager.googleapis.com"),
+      });
+    }
+    new TerraformOutput(this, "grant-path", {
+      description: `Database ${logicalId}: run bootstrap_sql once as a cloudsqlsuperuser member, then roles_sql as admin_user after each migration (see README, GCP)`,
+      value: {
+        admin_user: this.adminUser,
+        admin_service_account: this.adminServiceAccount.email,
+        bootstrap_sql: this.bootstrapSql(),
+        roles_sql: Lazy.stringValue({ produce: () => this.rolesSql() }),
+      },
     });
 
     const t = ctx.thresholds;
@@ -141,6 +181,23 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     this.node.addValidation({ validate: () => this.problems.messages() });
   }
 
+  /** Step 1 of the grant path: once, as a member of cloudsqlsuperuser. */
+  bootstrapSql(): string {
+    return cloudSqlBootstrapSql({ database: this.props.spec.databaseName ?? DEFAULTS.databaseName, adminUser: this.adminUser });
+  }
+
+  /** Step 2: as the migration identity, after its DDL; grants every granted function its privileges. */
+  rolesSql(): string {
+    return cloudSqlRolesSql({ database: this.props.spec.databaseName ?? DEFAULTS.databaseName, adminUser: this.adminUser, functionUsers: this.functionUsers });
+  }
+
+  private instanceCondition() {
+    return {
+      title: `only-${this.props.logicalId}`.slice(0, 100),
+      expression: `resource.name == "projects/${this.ctx.projectId}/instances/${this.instance.name}" && resource.service == "sqladmin.googleapis.com"`,
+    };
+  }
+
   /** Private IP of the instance; pooled connections use port 6432. */
   get endpoint(): string {
     return this.instance.privateIpAddress;
@@ -159,12 +216,9 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
       instance: this.instance.name,
       type: "CLOUD_IAM_SERVICE_ACCOUNT",
     });
-    const condition = {
-      title: `only-${this.props.logicalId}`.slice(0, 100),
-      expression: `resource.name == "projects/${projectId}/instances/${this.instance.name}" && resource.service == "sqladmin.googleapis.com"`,
-    };
+    this.functionUsers.push(cloudSqlIamUser(f.serviceAccount.accountIdInput!, projectId));
     for (const role of ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]) {
-      f.projectRole(`db-${this.props.logicalId}-${role.split(".").pop()}`, role, f.serviceAccount, condition);
+      f.projectRole(`db-${this.props.logicalId}-${role.split(".").pop()}`, role, f.serviceAccount, this.instanceCondition());
     }
     f.useVpcConnector();
     const prefix = `DB_${envVarPart(this.props.logicalId)}`;

@@ -7,10 +7,8 @@ import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-ia
 import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { ServiceAccountIamMember } from "@cdktf/provider-google/lib/service-account-iam-member";
 import { createAlertPolicy, quote } from "./alarm";
-import { GcpContext, serviceAgent } from "./context";
+import { GcpContext, keyReady } from "./context";
 import { PUBSUB_MAX_ACK_SECONDS } from "./limits";
-
-export const PUBSUB_AGENT = "gcp-sa-pubsub.iam.gserviceaccount.com";
 
 export interface GcpPushDeliveryProps {
   readonly context: GcpContext;
@@ -18,7 +16,7 @@ export interface GcpPushDeliveryProps {
   readonly nameParts: readonly string[];
   /** Topic the push subscription reads. */
   readonly topic: PubsubTopic;
-  /** HTTPS endpoint that receives the messages (a function URL). */
+  /** HTTPS endpoint that receives the messages: the function's run.app URI (Cloud Run treats Pub/Sub push as internal only there). */
   readonly endpoint: string;
   /** Grants the invoker identity `run.invoker` on the endpoint's function only. */
   readonly grantInvoker: (member: string) => void;
@@ -49,7 +47,8 @@ export class GcpPushDelivery extends Construct {
     super(scope, id);
     const { context: ctx, nameParts } = props;
     const name = (...extra: string[]) => ctx.namer.name(NAME_RULES.gcp.pubsub, ...nameParts, ...extra);
-    const agent = serviceAgent(ctx, PUBSUB_AGENT);
+    const agent = ctx.agents.pubsub.member;
+    const pubsubApi = ctx.services.enable("pubsub.googleapis.com");
     const seconds = (s: number) => `${s}s`;
 
     this.deadLetterTopic = new PubsubTopic(this, "dlq-topic", {
@@ -57,6 +56,7 @@ export class GcpPushDelivery extends Construct {
       kmsKeyName: ctx.key.id,
       messageRetentionDuration: seconds(props.dlqRetentionSeconds),
       labels: { ...ctx.labels, component: `${props.kind}-dlq` },
+      dependsOn: [...pubsubApi, ...keyReady(this, ctx, "pubsub")],
     });
     this.deadLetterSubscription = new PubsubSubscription(this, "dlq-subscription", {
       name: name("dlq"),
@@ -70,6 +70,7 @@ export class GcpPushDelivery extends Construct {
     this.invoker = new ServiceAccount(this, "invoker", {
       accountId: ctx.namer.name(NAME_RULES.gcp.serviceAccount, ...nameParts, "push"),
       displayName: `Pub/Sub push to ${nameParts.join("/")}`,
+      dependsOn: ctx.services.enable("iam.googleapis.com"),
     });
     props.grantInvoker(`serviceAccount:${this.invoker.email}`);
     // Pub/Sub mints the OIDC token as the invoker (required for projects created before 2021-04).

@@ -6,8 +6,8 @@ import { PubsubTopic } from "@cdktf/provider-google/lib/pubsub-topic";
 import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-iam-member";
 import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
 import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
-import { GcpContext, bucketName, serviceAgent } from "./context";
-import { GcpPushDelivery, PUBSUB_AGENT } from "./dead-letter";
+import { GcpContext, bucketName, keyReady } from "./context";
+import { GcpPushDelivery } from "./dead-letter";
 import { toPubsubFilter } from "./event-filter";
 import { GcpFunction } from "./function";
 import { PUBSUB_MAX_ACK_SECONDS } from "./limits";
@@ -46,11 +46,11 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
     const { context: ctx, spec, logicalId } = props;
     this.spec = spec;
     this.problems = new Problems(`GcpEventBus(${logicalId})`);
-    ctx.services.enable("pubsub.googleapis.com");
     this.topic = new PubsubTopic(this, "topic", {
       name: ctx.namer.name(NAME_RULES.gcp.pubsub, logicalId),
       kmsKeyName: ctx.key.id,
       labels: { ...ctx.labels, component: "bus" },
+      dependsOn: [...ctx.services.enable("pubsub.googleapis.com"), ...keyReady(this, ctx, "pubsub")],
     });
 
     const archiveDays = spec.archiveRetentionDays ?? ctx.env.retention?.archiveDays ?? 0;
@@ -65,8 +65,9 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
         forceDestroy: !ctx.env.deletionProtection,
         labels: { ...ctx.labels, component: "bus-archive" },
         lifecycle: { preventDestroy: ctx.env.deletionProtection },
+        dependsOn: [...ctx.services.enable("storage.googleapis.com"), ...keyReady(this, ctx, "storage")],
       });
-      const agent = serviceAgent(ctx, PUBSUB_AGENT);
+      const agent = ctx.agents.pubsub.member;
       const writers = ["roles/storage.objectCreator", "roles/storage.legacyBucketReader"].map(
         (role) => new StorageBucketIamMember(this, `archive-${role.split(".").pop()}`, { bucket: bucket.name, role, member: agent }),
       );

@@ -2,15 +2,20 @@ import { Aspects, GcsBackend, LocalBackend, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { EnvironmentConfig, protectStatefulResources, GcpEnvironmentSpec, NAME_RULES, Namer, TagMap, resolveThresholds } from "@polycloud/core";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
+import { GoogleBetaProvider } from "@cdktf/provider-google-beta/lib/provider";
+import { GoogleProjectServiceIdentity } from "@cdktf/provider-google-beta/lib/google-project-service-identity";
+import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-project";
+import { DataGoogleStorageProjectServiceAccount } from "@cdktf/provider-google/lib/data-google-storage-project-service-account";
 import { KmsCryptoKey } from "@cdktf/provider-google/lib/kms-crypto-key";
 import { KmsCryptoKeyIamMember } from "@cdktf/provider-google/lib/kms-crypto-key-iam-member";
 import { KmsKeyRing } from "@cdktf/provider-google/lib/kms-key-ring";
 import { LoggingProjectBucketConfig } from "@cdktf/provider-google/lib/logging-project-bucket-config";
+import { LoggingProjectExclusion } from "@cdktf/provider-google/lib/logging-project-exclusion";
 import { LoggingProjectSink } from "@cdktf/provider-google/lib/logging-project-sink";
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
-import { GcpContext, bucketName, serviceAgent } from "./context";
+import { AgentKind, GcpContext, GcpServiceAgent, bucketName } from "./context";
 import { DEFAULT_LOG_RETENTION_DAYS } from "./limits";
 import { GcpNetwork } from "./network";
 import { GcpProjectServices } from "./project-services";
@@ -23,22 +28,34 @@ export interface GcpFoundationProps {
   readonly shared?: boolean;
 }
 
+export interface GcpProviders {
+  readonly google: GoogleProvider;
+  /** Same project, region, labels and quota project; used only for google_project_service_identity. */
+  readonly beta: GoogleBetaProvider;
+  /** time_sleep (IAM propagation before the first function build). */
+  readonly time: TimeProvider;
+}
+
 /**
- * What every GCP stack needs: the provider (project, region, default labels, quota project for
- * the Budget API), its own state (GCS or local) and the prod protection aspect.
+ * What every GCP stack needs: the providers (google and google-beta with the same project, region,
+ * default labels and quota project for the Budget API; time), its own state (GCS or local) and the
+ * prod protection aspect.
  */
-export function configureGcpStack(scope: TerraformStack, env: EnvironmentConfig, tags: TagMap, stateName: string): GoogleProvider {
+export function configureGcpStack(scope: TerraformStack, env: EnvironmentConfig, tags: TagMap, stateName: string): GcpProviders {
   const spec: GcpEnvironmentSpec = env.clouds.gcp ?? { projectId: "", region: "", billingAccount: "" };
   // Stateful resources (databases, queues, buses, secrets, keys, buckets) survive plans in prod.
   Aspects.of(scope).add(protectStatefulResources(env.deletionProtection));
-  const provider = new GoogleProvider(scope, "google", {
+  const common = {
     project: spec.projectId,
     region: spec.region,
     defaultLabels: { ...tags },
     // The Billing Budget API needs a quota project when Terraform runs with user credentials.
     userProjectOverride: true,
     billingProject: spec.projectId,
-  });
+  };
+  const google = new GoogleProvider(scope, "google", common);
+  const beta = new GoogleBetaProvider(scope, "google-beta", common);
+  const time = new TimeProvider(scope, "time", {});
   if (spec.backend) {
     new GcsBackend(scope, {
       bucket: spec.backend.bucket,
@@ -49,15 +66,14 @@ export function configureGcpStack(scope: TerraformStack, env: EnvironmentConfig,
   } else {
     new LocalBackend(scope, { path: `terraform.${scope.node.id}.tfstate` });
   }
-  return provider;
+  return { google, beta, time };
 }
 
-/** Service agents that encrypt with the stack's key (built from the project number). */
-const CMEK_AGENTS: Record<string, string> = {
-  pubsub: "gcp-sa-pubsub.iam.gserviceaccount.com",
-  secretmanager: "gcp-sa-secretmanager.iam.gserviceaccount.com",
-  cloudsql: "gcp-sa-cloud-sql.iam.gserviceaccount.com",
-  storage: "gs-project-accounts.iam.gserviceaccount.com",
+/** Service agents that encrypt with the stack's key, created by google_project_service_identity. */
+const IDENTITY_APIS: Record<Exclude<AgentKind, "storage">, string> = {
+  pubsub: "pubsub.googleapis.com",
+  secretmanager: "secretmanager.googleapis.com",
+  cloudsql: "sqladmin.googleapis.com",
 };
 
 /**
@@ -71,14 +87,16 @@ export class GcpFoundation extends Construct {
 
   constructor(scope: TerraformStack, id: string, props: GcpFoundationProps) {
     super(scope, id);
-    this.provider = configureGcpStack(scope, props.env, props.tags, props.serviceName);
+    const providers = configureGcpStack(scope, props.env, props.tags, props.serviceName);
+    this.provider = providers.google;
     const spec: GcpEnvironmentSpec = props.env.clouds.gcp ?? { projectId: "", region: "", billingAccount: "" };
     const namer = new Namer(props.serviceName, props.env.name);
     const { projectId, region } = spec;
     const prod = props.env.deletionProtection;
 
     const services = new GcpProjectServices(this, "apis", projectId);
-    const project = new DataGoogleProject(this, "project", { projectId });
+    const [crmApi] = services.enable("cloudresourcemanager.googleapis.com");
+    const project = new DataGoogleProject(this, "project", { projectId, dependsOn: [crmApi] });
 
     const [kmsApi] = services.enable("cloudkms.googleapis.com");
     const ring = new KmsKeyRing(this, "keyring", { name: namer.name(NAME_RULES.gcp.generic, "platform"), location: region, dependsOn: [kmsApi] });
@@ -90,14 +108,31 @@ export class GcpFoundation extends Construct {
       destroyScheduledDuration: prod ? "2592000s" : "86400s",
       lifecycle: { preventDestroy: prod },
     });
-    const partial = { project };
-    for (const [agent, domain] of Object.entries(CMEK_AGENTS)) {
-      new KmsCryptoKeyIamMember(this, `key-${agent}`, {
+
+    // The Cloud SQL and Secret Manager agents exist only once created; the Pub/Sub one is created
+    // here too rather than assumed. Each is created after its API, and its member is read from it.
+    const [storageApi] = services.enable("storage.googleapis.com");
+    const members: Record<AgentKind, string> = {
+      ...(Object.fromEntries(Object.entries(IDENTITY_APIS).map(([kind, api]) => {
+        const identity = new GoogleProjectServiceIdentity(this, `agent-${kind}`, {
+          provider: providers.beta,
+          project: projectId,
+          service: api,
+          dependsOn: services.enable(api),
+        });
+        return [kind, identity.member];
+      })) as Record<Exclude<AgentKind, "storage">, string>),
+      // Reading the Cloud Storage agent also creates it.
+      storage: new DataGoogleStorageProjectServiceAccount(this, "agent-storage", { project: projectId, dependsOn: [storageApi] }).member,
+    };
+    const agents = Object.fromEntries((Object.keys(members) as AgentKind[]).map((kind): [AgentKind, GcpServiceAgent] => [kind, {
+      member: members[kind],
+      keyGrant: new KmsCryptoKeyIamMember(this, `key-${kind}`, {
         cryptoKeyId: key.id,
         role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
-        member: serviceAgent(partial, domain),
-      });
-    }
+        member: members[kind],
+      }),
+    }])) as Record<AgentKind, GcpServiceAgent>;
 
     const [monitoringApi] = services.enable("monitoring.googleapis.com");
     const channels: Record<string, MonitoringNotificationChannel> = {};
@@ -113,7 +148,6 @@ export class GcpFoundation extends Construct {
       });
     });
 
-    const [storageApi] = services.enable("storage.googleapis.com");
     const sourceBucket = new StorageBucket(this, "source-bucket", {
       name: bucketName({ projectId, namer }, "src"),
       location: region,
@@ -123,7 +157,7 @@ export class GcpFoundation extends Construct {
       encryption: { defaultKmsKeyName: key.id },
       forceDestroy: !prod,
       lifecycleRule: [{ action: { type: "Delete" }, condition: { numNewerVersions: 3, withState: "ARCHIVED" } }],
-      dependsOn: [storageApi],
+      dependsOn: [storageApi, agents.storage.keyGrant],
     });
 
     const logDays = props.env.retention?.logDays ?? DEFAULT_LOG_RETENTION_DAYS;
@@ -141,11 +175,24 @@ export class GcpFoundation extends Construct {
       });
       // Every service of this environment (the project may host several, or partitioned stacks).
       const prefix = props.shared ? `^[a-z0-9-]+-${props.env.name}-` : `^${namer.name(NAME_RULES.gcp.generic)}-`;
-      new LoggingProjectSink(this, "log-sink", {
+      const filter = `(resource.type="cloud_run_revision" AND resource.labels.service_name=~"${prefix}") OR (resource.type="http_load_balancer" AND resource.labels.url_map_name=~"${prefix}")`;
+      const sink = new LoggingProjectSink(this, "log-sink", {
         name: namer.name(NAME_RULES.gcp.generic, "logs"),
         destination: `logging.googleapis.com/${bucket.id}`,
-        filter: `(resource.type="cloud_run_revision" AND resource.labels.service_name=~"${prefix}") OR (resource.type="http_load_balancer" AND resource.labels.url_map_name=~"${prefix}")`,
+        filter,
         uniqueWriterIdentity: true,
+        dependsOn: [loggingApi],
+      });
+      // The same logs leave _Default, or they are kept (and paid for) twice and the retention is not
+      // enforced. A project exclusion is an exclusion on the _Default sink (Logging API
+      // projects.exclusions); managing the _Default sink itself would take over its whole
+      // configuration, shared with every other workload of the project.
+      new LoggingProjectExclusion(this, "log-default-exclusion", {
+        name: namer.name(NAME_RULES.gcp.generic, "logs"),
+        project: projectId,
+        description: `${props.serviceName} ${props.env.name}: kept ${logDays} days in ${namer.name(NAME_RULES.gcp.generic, "logs")} instead of _Default`,
+        filter,
+        dependsOn: [sink],
       });
     }
 
@@ -159,6 +206,7 @@ export class GcpFoundation extends Construct {
       namer,
       labels: props.tags,
       key,
+      agents,
       channels,
       alarmChannelIds: (props.env.alarms?.recipients ?? []).map((r) => channels[r].id),
       sourceBucket,

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AssetType, Lazy, TerraformAsset } from "cdktf";
+import { AssetType, ITerraformDependable, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, packageFolder } from "@polycloud/core";
 import { Cloudfunctions2Function } from "@cdktf/provider-google/lib/cloudfunctions2-function";
@@ -8,9 +8,11 @@ import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
 import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
 import { SecretManagerSecretIamMember } from "@cdktf/provider-google/lib/secret-manager-secret-iam-member";
+import { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secret-manager-secret-version";
 import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
 import { StorageBucketObject } from "@cdktf/provider-google/lib/storage-bucket-object";
+import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { createAlertPolicy, quote } from "./alarm";
 import { GcpContext } from "./context";
 import { GCF_RUNTIMES, functionCpu } from "./limits";
@@ -21,12 +23,21 @@ export interface GcpFunctionProps {
   readonly spec: ResolvedFunction;
   /** Declared secrets by id, for the spec's `secrets`. */
   readonly secrets?: Readonly<Record<string, SecretManagerSecret>>;
+  /** The version each declared secret starts with, so that `latest` resolves on the first start. */
+  readonly secretVersions?: Readonly<Record<string, SecretManagerSecretVersion>>;
 }
 
 /** Project roles every function runtime needs for its own telemetry (write-only). */
 const RUNTIME_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter", "roles/cloudtrace.agent"];
-/** What the dedicated build identity needs to turn the source object into an image. */
+/**
+ * What the dedicated build identity needs to turn the source into an image: the roles of the
+ * provider's "Cloudfunctions2 Basic Builder" example (google 6.50). Its `storage.objectAdmin` is
+ * granted on the Google-managed `gcf-v2-sources-<number>-<region>` bucket only (an IAM condition),
+ * where the gen2 build fetches the source from.
+ */
 const BUILD_ROLES = ["roles/logging.logWriter", "roles/artifactregistry.writer"];
+/** The example waits 60 s for the builder's roles to propagate before creating the function. */
+export const BUILD_IAM_PROPAGATION = "60s";
 
 /**
  * Cloud Functions gen2 (a Cloud Run service built from source) with its own runtime and build
@@ -60,33 +71,49 @@ export class GcpFunction extends Construct implements PlatformFunction {
     this.functionName = ctx.namer.name(NAME_RULES.gcp.function, props.logicalId);
     const apis = ctx.services.enable("cloudfunctions.googleapis.com", "cloudbuild.googleapis.com", "artifactregistry.googleapis.com", "run.googleapis.com");
 
+    const [iamApi] = ctx.services.enable("iam.googleapis.com");
     this.serviceAccount = new ServiceAccount(this, "runtime-sa", {
       accountId: ctx.namer.name(NAME_RULES.gcp.serviceAccount, props.logicalId, "fn"),
       displayName: `${this.functionName} runtime`,
+      dependsOn: [iamApi],
     });
     this.buildServiceAccount = new ServiceAccount(this, "build-sa", {
       accountId: ctx.namer.name(NAME_RULES.gcp.serviceAccount, props.logicalId, "build"),
       displayName: `${this.functionName} build`,
+      dependsOn: [iamApi],
     });
     RUNTIME_ROLES.forEach((role) => this.projectRole(`runtime-${role.split(".").pop()}`, role, this.serviceAccount));
-    BUILD_ROLES.forEach((role) => this.projectRole(`build-${role.split(".").pop()}`, role, this.buildServiceAccount));
-    new StorageBucketIamMember(this, "build-reads-source", {
-      bucket: ctx.sourceBucket.name,
-      role: "roles/storage.objectViewer",
-      member: `serviceAccount:${this.buildServiceAccount.email}`,
-    });
+    const buildGrants: ITerraformDependable[] = BUILD_ROLES.map((role) => this.projectRole(`build-${role.split(".").pop()}`, role, this.buildServiceAccount));
+    buildGrants.push(
+      this.projectRole("build-objectAdmin", "roles/storage.objectAdmin", this.buildServiceAccount, {
+        title: "gcf-v2-sources-only",
+        expression: `resource.name.startsWith("projects/_/buckets/gcf-v2-sources-${ctx.project.number}-${ctx.region}")`,
+      }),
+      new StorageBucketIamMember(this, "build-reads-source", {
+        bucket: ctx.sourceBucket.name,
+        role: "roles/storage.objectViewer",
+        member: `serviceAccount:${this.buildServiceAccount.email}`,
+        // The bucket may live in the (partitioned) foundation stack: wait for this stack's API too.
+        dependsOn: ctx.services.enable("storage.googleapis.com"),
+      }),
+    );
+    // IAM is eventually consistent: a build started right after the grants is refused the source.
+    const buildIamPropagated = new Sleep(this, "build-iam-propagation", { createDuration: BUILD_IAM_PROPAGATION, dependsOn: buildGrants });
 
     this.environment = { ...spec.environment };
+    const secretReady: ITerraformDependable[] = [];
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const secret = props.secrets?.[secretId];
       if (!secret) continue; // reported by validation
       // Resolved by Cloud Run when an instance starts; the value never enters Terraform.
       this.secretEnv.push({ key: name, projectId: ctx.projectId, secret: secret.secretId, version: "latest" });
-      new SecretManagerSecretIamMember(this, `reads-${secretId}`, {
+      secretReady.push(new SecretManagerSecretIamMember(this, `reads-${secretId}`, {
         secretId: secret.id,
         role: "roles/secretmanager.secretAccessor",
         member: `serviceAccount:${this.serviceAccount.email}`,
-      });
+      }));
+      const version = props.secretVersions?.[secretId];
+      if (version) secretReady.push(version);
     }
 
     // A missing folder is reported by validation; nothing is packaged then.
@@ -97,6 +124,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
       bucket: ctx.sourceBucket.name,
       name: `${props.logicalId}/${pkg.hash}.zip`,
       source: asset?.path ?? "",
+      dependsOn: ctx.services.enable("storage.googleapis.com"),
     });
 
     const perInstance = spec.perInstanceConcurrency;
@@ -111,7 +139,8 @@ export class GcpFunction extends Construct implements PlatformFunction {
         source: { storageSource: { bucket: ctx.sourceBucket.name, object: object.name } },
       },
       serviceConfig: {
-        availableMemory: `${spec.memoryMb}M`,
+        // Binary units: Lambda's and Azure's "MB" are MiB (1024M would be about 977 MiB).
+        availableMemory: `${spec.memoryMb}Mi`,
         availableCpu: functionCpu(spec.memoryMb, perInstance),
         timeoutSeconds: spec.timeoutSeconds,
         minInstanceCount: spec.minWarmInstances,
@@ -126,7 +155,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
         vpcConnectorEgressSettings: Lazy.stringValue({ produce: () => (this.connector ? "PRIVATE_RANGES_ONLY" : undefined) }),
       },
       labels: { ...ctx.labels, component: "function" },
-      dependsOn: apis,
+      dependsOn: [...apis, buildIamPropagated, ...secretReady],
     });
 
     const t = ctx.thresholds;
@@ -153,9 +182,13 @@ export class GcpFunction extends Construct implements PlatformFunction {
     );
   }
 
-  /** HTTPS endpoint of the function (its Cloud Run service). */
+  /**
+   * HTTPS endpoint of the function: its Cloud Run service's `run.app` URI. Cloud Run counts a
+   * Pub/Sub push as internal traffic (ingress `ALLOW_INTERNAL_ONLY`) only on this URI, not on the
+   * `cloudfunctions.net` URL.
+   */
   get url(): string {
-    return this.fn.url;
+    return this.fn.serviceConfig.uri;
   }
 
   /** Runtime identity as an IAM member. */
@@ -188,6 +221,8 @@ export class GcpFunction extends Construct implements PlatformFunction {
   }
 
   projectRole(id: string, role: string, sa: ServiceAccount, condition?: { title: string; expression: string }): ProjectIamMember {
-    return new ProjectIamMember(this, id, { project: this.ctx.projectId, role, member: `serviceAccount:${sa.email}`, condition });
+    // Project IAM policy reads and writes go through Resource Manager.
+    const api = this.ctx.services.enable("cloudresourcemanager.googleapis.com");
+    return new ProjectIamMember(this, id, { project: this.ctx.projectId, role, member: `serviceAccount:${sa.email}`, condition, dependsOn: api });
   }
 }

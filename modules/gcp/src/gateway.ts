@@ -1,4 +1,4 @@
-import { Annotations } from "cdktf";
+import { Annotations, Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, Problems, RouteSpec, resolveCors } from "@polycloud/core";
 import { ComputeBackendService } from "@cdktf/provider-google/lib/compute-backend-service";
@@ -14,6 +14,7 @@ import { ComputeUrlMap } from "@cdktf/provider-google/lib/compute-url-map";
 import { createAlertPolicy, quote } from "./alarm";
 import { GcpContext } from "./context";
 import { GcpFunction } from "./function";
+import { ARMOR_INTERVALS, ARMOR_MAX_THROTTLE_COUNT } from "./limits";
 
 export interface GcpHttpGatewayProps {
   readonly context: GcpContext;
@@ -22,8 +23,18 @@ export interface GcpHttpGatewayProps {
   readonly functions: Readonly<Record<string, GcpFunction>>;
 }
 
-/** Cloud Armor counts requests per window; a token bucket (rate R, burst B) admits at most B + R·T in T seconds. */
-export const THROTTLE_WINDOW_SECONDS = 60;
+/**
+ * Cloud Armor's throttle counts requests per fixed interval, while API Gateway's stage limit is a
+ * token bucket (rate R per second, burst B): in any T seconds it admits at most B + R·T. The rule
+ * uses the shortest interval Cloud Armor accepts (10 s; see ARMOR_INTERVALS) with B + R·T, so a
+ * full burst always passes and the sustained rate is R. The approximation: within one interval the
+ * B + R·T requests may all arrive at once (at most R·(T−1) more in one second than a token bucket
+ * admits), and each interval starts afresh instead of refilling gradually.
+ */
+export function throttleThreshold(rateLimit: number, burstLimit: number): { count: number; intervalSec: number } {
+  const intervalSec = ARMOR_INTERVALS[0];
+  return { count: burstLimit + rateLimit * intervalSec, intervalSec };
+}
 
 /** `/orders/{id}` → `/orders/{id=*}`, `/files/{proxy+}` → `/files/{proxy=**}` (URL map path templates). */
 export function pathTemplate(path: string): string {
@@ -73,6 +84,11 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
     const [computeApi] = ctx.services.enable("compute.googleapis.com");
 
     const { rateLimit, burstLimit } = spec.throttle;
+    const threshold = throttleThreshold(rateLimit, burstLimit);
+    if (threshold.count > ARMOR_MAX_THROTTLE_COUNT) {
+      this.problems.add("throttle", { rateLimit, burstLimit },
+        `burstLimit + rateLimit × ${threshold.intervalSec} at most ${ARMOR_MAX_THROTTLE_COUNT} (Cloud Armor's throttle count limit per ${threshold.intervalSec} s interval)`);
+    }
     this.securityPolicy = new ComputeSecurityPolicy(this, "armor", {
       name: name("armor"),
       description: `rate ${rateLimit}/s, burst ${burstLimit}`,
@@ -88,7 +104,7 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
             exceedAction: "deny(429)",
             // Gateway-wide, like the API Gateway stage limit (not per client).
             enforceOnKey: "ALL",
-            rateLimitThreshold: { count: burstLimit + rateLimit * THROTTLE_WINDOW_SECONDS, intervalSec: THROTTLE_WINDOW_SECONDS },
+            rateLimitThreshold: threshold,
           },
         },
         { action: "allow", priority: 2147483647, description: "default", match: { versionedExpr: "SRC_IPS_V1", config: { srcIpRanges: ["*"] } } },
@@ -104,7 +120,11 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
         name: name(fnId),
         region: ctx.region,
         networkEndpointType: "SERVERLESS",
-        cloudFunction: { function: fn.fn.name },
+        // A gen2 function is a Cloud Run service: the documented NEG form is cloud_run { service }
+        // (cloud_function is for 1st gen). The NEG wants the short service name, while the function
+        // reports `projects/…/locations/…/services/<name>`: keep the last segment.
+        cloudRun: { service: Fn.regex("[^/]+$", fn.fn.serviceConfig.service) },
+        dependsOn: [computeApi],
       });
       backends[fnId] = new ComputeBackendService(this, `backend-${fnId}`, {
         name: name(fnId),
@@ -128,16 +148,30 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
       defaultService: first?.id,
       hostRule: [{ hosts: ["*"], pathMatcher: "routes" }],
       pathMatcher: [{ name: "routes", defaultService: first?.id, routeRules }],
+      dependsOn: [computeApi],
     });
 
     const domains = ctx.spec.gatewayDomains ?? [];
-    const address = new ComputeGlobalAddress(this, "address", { name: name("ip"), addressType: "EXTERNAL", ipVersion: "IPV4" });
+    const address = new ComputeGlobalAddress(this, "address", { name: name("ip"), addressType: "EXTERNAL", ipVersion: "IPV4", dependsOn: [computeApi] });
     if (domains.length > 0) {
-      const cert = new ComputeManagedSslCertificate(this, "cert", { name: name("cert"), managed: { domains: [...domains] } });
-      const sslPolicy = new ComputeSslPolicy(this, "tls", { name: name("tls"), minTlsVersion: "TLS_1_2", profile: "MODERN" });
+      const cert = new ComputeManagedSslCertificate(this, "cert", { name: name("cert"), managed: { domains: [...domains] }, dependsOn: [computeApi] });
+      const sslPolicy = new ComputeSslPolicy(this, "tls", { name: name("tls"), minTlsVersion: "TLS_1_2", profile: "MODERN", dependsOn: [computeApi] });
       const proxy = new ComputeTargetHttpsProxy(this, "https-proxy", { name: name("https"), urlMap: this.urlMap.id, sslCertificates: [cert.id], sslPolicy: sslPolicy.id });
       new ComputeGlobalForwardingRule(this, "https", { name: name("https"), target: proxy.id, portRange: "443", ipAddress: address.id, loadBalancingScheme: "EXTERNAL_MANAGED" });
       this.url = `https://${domains[0]}`;
+      // Plain HTTP on the same address only redirects to HTTPS (301), keeping the query string.
+      const redirect = new ComputeUrlMap(this, "http-redirect", {
+        name: name("redirect"),
+        defaultUrlRedirect: { httpsRedirect: true, redirectResponseCode: "MOVED_PERMANENTLY_DEFAULT", stripQuery: false },
+        dependsOn: [computeApi],
+      });
+      const httpProxy = new ComputeTargetHttpProxy(this, "http-redirect-proxy", { name: name("redirect"), urlMap: redirect.id });
+      new ComputeGlobalForwardingRule(this, "http-redirect-rule", { name: name("redirect"), target: httpProxy.id, portRange: "80", ipAddress: address.id, loadBalancingScheme: "EXTERNAL_MANAGED" });
+      // The managed certificate stays PROVISIONING until each domain resolves to the load balancer.
+      new TerraformOutput(this, "dns-records", {
+        description: `DNS records the managed certificate of gateway ${logicalId} waits for: an A record per domain to the load balancer address`,
+        value: domains.map((domain) => ({ name: `${domain}.`, type: "A", ttl: 300, rrdatas: [address.address] })),
+      });
     } else {
       if (ctx.env.name === "dev") {
         Annotations.of(this).addWarning(`GcpHttpGateway(${logicalId}): environments/dev has no clouds.gcp.gatewayDomains, so the load balancer serves plain HTTP on port 80 (dev only).`);

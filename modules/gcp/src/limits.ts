@@ -40,11 +40,20 @@ export const CLOUD_SQL_SIZES: Record<DatabaseSize, { tier: string; maxConnection
   large: { tier: "db-perf-optimized-N-8", maxConnections: 800 },
 };
 
+/** Days of transaction logs (point-in-time recovery) Cloud SQL for PostgreSQL keeps, by edition. */
+export const TRANSACTION_LOG_DAYS = { ENTERPRISE: { min: 1, max: 7 }, ENTERPRISE_PLUS: { min: 1, max: 35 } } as const;
+
 /** Cloud Logging keeps `_Default` logs for 30 days; other retention needs a log bucket. */
 export const DEFAULT_LOG_RETENTION_DAYS = 30;
 
-/** Cloud Armor accepts only these rate-limit intervals. */
+/**
+ * Cloud Armor accepts only these rate-limit intervals (rateLimitThreshold.intervalSec in the
+ * Compute API; the provider passes the value through without validating it).
+ */
 export const ARMOR_INTERVALS = [10, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800, 2700, 3600] as const;
+
+/** Cloud Armor's largest throttle rate_limit_threshold count. */
+export const ARMOR_MAX_THROTTLE_COUNT = 1_000_000;
 
 /** Pooled connections to Cloud SQL managed connection pooling use this port. */
 export const POOLED_PORT = 6432;

@@ -54,6 +54,9 @@ export class GcpNetwork extends Construct {
       network: network.id,
       service: "servicenetworking.googleapis.com",
       reservedPeeringRanges: [range.name],
+      // Cloud SQL keeps using the peering after its instance is deleted, so deleting the connection
+      // fails the destroy of an environment; abandon it (the peering goes with the network).
+      deletionPolicy: "ABANDON",
       dependsOn: [networking],
     });
   }

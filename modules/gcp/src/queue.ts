@@ -3,7 +3,7 @@ import { Construct } from "constructs";
 import { AlarmInfo, NAME_RULES, PlatformFunction, PlatformQueue, QueueSpec, resolveQueue, envVarPart } from "@polycloud/core";
 import { PubsubTopic } from "@cdktf/provider-google/lib/pubsub-topic";
 import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-iam-member";
-import { GcpContext } from "./context";
+import { GcpContext, keyReady } from "./context";
 import { GcpPushDelivery } from "./dead-letter";
 import { GcpFunction } from "./function";
 
@@ -30,11 +30,11 @@ export class GcpQueue extends Construct implements PlatformQueue {
     const { context: ctx, spec, consumer, logicalId } = props;
     this.spec = spec;
     this.resolved = resolveQueue(spec, consumer?.spec.timeoutSeconds ?? 30);
-    ctx.services.enable("pubsub.googleapis.com");
     this.topic = new PubsubTopic(this, "topic", {
       name: ctx.namer.name(NAME_RULES.gcp.pubsub, logicalId),
       kmsKeyName: ctx.key.id,
       labels: { ...ctx.labels, component: "queue" },
+      dependsOn: [...ctx.services.enable("pubsub.googleapis.com"), ...keyReady(this, ctx, "pubsub")],
     });
     const warn = (prop: string, value: unknown, why: string) =>
       Annotations.of(this).addWarning(`GcpQueue(${logicalId}): property '${prop}' = ${JSON.stringify(value)} cannot be honoured on Pub/Sub push: ${why}`);

@@ -4,14 +4,18 @@ import {
   resolveFunction, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
+import { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secret-manager-secret-version";
 import { MAX_BUDGET_CHANNELS } from "./budget";
-import { GcpContext } from "./context";
+import { GcpContext, keyReady } from "./context";
 import { GcpDatabaseProxy } from "./database-proxy";
 import { GcpEventBus } from "./event-bus";
 import { GcpFunction } from "./function";
 import { GcpHttpGateway } from "./gateway";
 import { GCP_LIMITS, PUBSUB_MAX_ACK_SECONDS } from "./limits";
 import { GcpQueue } from "./queue";
+
+/** The first version of every declared secret: a marker, never a credential. */
+export const SECRET_PLACEHOLDER = "PLACEHOLDER-not-a-secret: add the real value with `gcloud secrets versions add`";
 
 export interface GcpServiceProps {
   readonly context: GcpContext;
@@ -31,6 +35,7 @@ export class GcpService extends Construct implements PlatformService {
   readonly buses: Record<string, GcpEventBus> = {};
   readonly databases: Record<string, GcpDatabaseProxy> = {};
   readonly secrets: Record<string, SecretManagerSecret> = {};
+  readonly secretVersions: Record<string, SecretManagerSecretVersion> = {};
 
   constructor(scope: Construct, id: string, props: GcpServiceProps) {
     super(scope, id);
@@ -45,11 +50,20 @@ export class GcpService extends Construct implements PlatformService {
         replication: { userManaged: { replicas: [{ location: ctx.region, customerManagedEncryption: { kmsKeyName: ctx.key.id } }] } },
         deletionProtection: ctx.env.deletionProtection,
         labels: { ...ctx.labels, component: "secret" },
-        dependsOn: secretApi ? [secretApi] : undefined,
+        dependsOn: [...(secretApi ? [secretApi] : []), ...keyReady(this, ctx, "secretmanager")],
+      });
+      // Functions read `latest`, and a revision whose secret has no version cannot start. This
+      // placeholder (not a secret) is version 1; the real value is added out of band as a newer
+      // version (`gcloud secrets versions add`), which `latest` then resolves to. Terraform ignores
+      // later changes to it, so the value is never reverted or read into a plan.
+      this.secretVersions[secretId] = new SecretManagerSecretVersion(this, `secret-${secretId}-placeholder`, {
+        secret: this.secrets[secretId].id,
+        secretData: SECRET_PLACEHOLDER,
+        lifecycle: { ignoreChanges: ["secret_data", "enabled"] },
       });
     }
     for (const [fnId, spec] of Object.entries(service.functions ?? {})) {
-      this.functions[fnId] = new GcpFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolveFunction(spec), secrets: this.secrets });
+      this.functions[fnId] = new GcpFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolveFunction(spec), secrets: this.secrets, secretVersions: this.secretVersions });
     }
     for (const [qId, spec] of Object.entries(service.queues ?? {})) {
       const q = new GcpQueue(this, `queue-${qId}`, { context: ctx, logicalId: qId, spec, consumer: this.functions[spec.consumer] });

@@ -123,6 +123,9 @@ export const PRICE_TABLE: PriceTable = {
       source: { url: "https://cloud.google.com/run/pricing" }, date: "2026-11-28", confidence: "official-region", note: "Tier 1 idle minimum-instance rate" }),
     gcp({ resourceType: "google_monitoring_alert_policy", component: "condition", region: "global", unit: "condition-month", usd: 1.5,
       source: { url: "https://cloud.google.com/monitoring/alerts/cost-control" }, date: "2026-11-28", confidence: "official-region", note: "billed from May 2026; $0.35 per million time series returned is usage" }),
+    gcp({ resourceType: "google_secret_manager_secret_version", component: "active-version", region: "global", unit: "month", usd: 0.06,
+      source: { url: "https://cloud.google.com/secret-manager/pricing" }, date: "2026-11-28", confidence: "secondary",
+      note: "per active version and replica location; not re-read from a stored copy. The 6 free versions are per billing account (shared by the sample projects), so not applied" }),
     gcp({ resourceType: "google_kms_crypto_key", component: "key-version", region: "global", unit: "month", usd: 0.06,
       source: { url: "https://cloud.google.com/kms/pricing" }, date: "2025-03-17", confidence: "official-region", note: "one active version; rotated versions accumulate and are not counted" }),
 

@@ -169,6 +169,12 @@ const GCP: Record<string, QuantityFn> = {
     return { resourceType: "google_monitoring_alert_policy", address, component: "condition", quantity: n, unit: "condition-month" as const, detail: `${n} condition(s)` };
   }),
   google_kms_crypto_key: (rs) => rs.map(([address]) => ({ resourceType: "google_kms_crypto_key", address, component: "key-version", quantity: 1, unit: "month" as const, detail: "one active key version" })),
+  /** An active version bills once per replica location of its secret (automatic replication: one). */
+  google_secret_manager_secret_version: (rs, ctx) => rs.map(([address, r]) => {
+    const secret = of(ctx, "google_secret_manager_secret")[referencedName(r.secret, "google_secret_manager_secret") ?? ""];
+    const replicas = list(first(first(secret?.replication)?.user_managed)?.replicas).length || 1;
+    return { resourceType: "google_secret_manager_secret_version", address, component: "active-version", quantity: replicas, unit: "month" as const, detail: `1 version × ${replicas} location(s)` };
+  }),
 };
 
 const AZURE: Record<string, QuantityFn> = {
@@ -226,7 +232,7 @@ export const USAGE_ONLY: ReadonlySet<string> = new Set([
   // GCP
   "google_billing_budget", "google_cloud_run_v2_service_iam_member", "google_compute_backend_service", "google_compute_global_address",
   "google_compute_managed_ssl_certificate", "google_compute_network", "google_compute_region_network_endpoint_group", "google_compute_ssl_policy",
-  "google_compute_subnetwork", "google_compute_target_http_proxy", "google_compute_target_https_proxy", "google_compute_url_map",
+  "google_compute_subnetwork", "google_compute_target_http_proxy", "google_logging_project_exclusion", "google_project_service_identity", "google_compute_target_https_proxy", "google_compute_url_map",
   "google_kms_crypto_key_iam_member", "google_kms_key_ring", "google_logging_project_bucket_config", "google_logging_project_sink",
   "google_monitoring_notification_channel", "google_project_iam_member", "google_project_service", "google_pubsub_subscription",
   "google_pubsub_subscription_iam_member", "google_pubsub_topic", "google_pubsub_topic_iam_member", "google_secret_manager_secret",

@@ -1,5 +1,18 @@
 import { PolicyRule } from "./types";
-import { block, resources } from "./json";
+import { R, block, refAddress, resources } from "./json";
+import { TerraformJson } from "../capabilities";
+
+/** A GCP HTTP listener whose URL map only redirects to HTTPS (no backend ever served in clear text). */
+function redirectsToHttps(json: TerraformJson, rule: R): boolean {
+  const lookup = (ref: unknown): R | undefined => {
+    const address = refAddress(ref);
+    if (!address) return undefined;
+    const [type, name] = address.split(".");
+    return json.resource?.[type]?.[name] as R | undefined;
+  };
+  const map = lookup(lookup(rule.target)?.url_map);
+  return !!map && block(map.default_url_redirect).https_redirect === true && !map.default_service && !map.path_matcher && !map.host_rule;
+}
 
 export const ENCRYPTION_AT_REST: PolicyRule = {
   id: "PC010",
@@ -72,7 +85,7 @@ export const HTTPS_ONLY: PolicyRule = {
   checkov: [],
   fix: "Give the gateway a domain and certificate; plain HTTP is only acceptable in a dev stack with a recorded suppression.",
   check: ({ json }) => [
-    ...resources(json, "google_compute_global_forwarding_rule").filter(([, r]) => String(r.port_range) === "80" || /target_http_proxy/.test(String(r.target)))
+    ...resources(json, "google_compute_global_forwarding_rule").filter(([, r]) => (String(r.port_range) === "80" || /target_http_proxy/.test(String(r.target))) && !redirectsToHttps(json, r))
       .map(([address]) => ({ address, message: "plain HTTP listener" })),
     ...resources(json, "azurerm_function_app_flex_consumption", "azurerm_linux_function_app").filter(([, r]) => r.https_only !== true).map(([address]) => ({ address, message: "https_only not set" })),
     ...resources(json, "azurerm_api_management_api").filter(([, r]) => (r.protocols ?? []).some((p: string) => p !== "https")).map(([address, r]) => ({ address, message: `protocols ${r.protocols}` })),

@@ -49,6 +49,11 @@ export const DEAD_LETTERS: PolicyRule = {
     const redriven = new Map(resources(json, "aws_sqs_queue_redrive_policy").map(([, r]) => [refAddress(r.queue_url), JSON.parse(String(r.redrive_policy).replace(/\$\{([^}]*)\}/g, "$1"))]));
     const dlqs = new Set([...redriven.values()].map((p) => String(p.deadLetterTargetArn).replace(/\.arn$/, "")));
     for (const [, r] of resources(json, "aws_lambda_function")) if (block(r.dead_letter_config).target_arn) dlqs.add(String(refAddress(block(r.dead_letter_config).target_arn)));
+    // Async failures reach their DLQ through an on-failure destination (the function has no dead_letter_config).
+    for (const [, r] of resources(json, "aws_lambda_function_event_invoke_config")) {
+      const destination = block(block(r.destination_config).on_failure).destination;
+      if (typeof destination === "string" && destination.startsWith("${aws_sqs_queue.")) dlqs.add(String(refAddress(destination)));
+    }
     for (const [, r] of resources(json, "aws_cloudwatch_event_target")) if (block(r.dead_letter_config).arn) dlqs.add(String(refAddress(block(r.dead_letter_config).arn)));
     const aws = [
       ...[...queues].filter(([a]) => !dlqs.has(a) && !redriven.has(a)).map(([address]) => ({ address, message: "queue has no redrive to a DLQ" })),
