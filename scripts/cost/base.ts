@@ -27,7 +27,13 @@ export function synthesizeBase(ref: string, repo = process.cwd()): Record<string
       if (name.startsWith("@polycloud/")) fs.symlinkSync(path.join(dir, "modules", m), path.join(dir, "node_modules", name));
     }
     const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
-    run([path.join(nm, "typescript", "bin", "tsc"), "-b"]);
+    try {
+      run([path.join(nm, "typescript", "bin", "tsc"), "-b"]);
+    } catch (e) {
+      // Type errors in a package the stacks do not load (e.g. one whose dependencies this checkout
+      // lacks) still emit JavaScript; the synthesis below fails if something it needs is missing.
+      if (!fs.existsSync(path.join(dir, "dist", "main.js"))) throw e;
+    }
     run(["dist/main.js"]);
     const root = path.join(dir, "cdktf.out", "stacks");
     return Object.fromEntries(fs.readdirSync(root).sort().filter((n) => fs.existsSync(path.join(root, n, "cdk.tf.json")))
