@@ -9,14 +9,18 @@ export const dev: EnvironmentConfig = {
       region: "eu-west-1",
       vpcCidr: "10.40.0.0/16",
       backend: { bucket: "polycloud-tfstate-dev", region: "eu-west-1" },
+      // Dev connects to Aurora directly and lets it pause: RDS Proxy's 8-ACU floor alone cost more
+      // than half the budget and kept the cluster awake. No pooling, accepted explicitly (docs/cost.md).
+      database: { proxy: false, autoPauseSeconds: 300, acceptNoPooling: true },
     },
     gcp: {
       projectId: "polycloud-dev-0001",
       region: "europe-west1",
       billingAccount: "0A1B2C-3D4E5F-6A7B8C",
       backend: { bucket: "polycloud-tfstate-dev-gcp" },
-      // Dev runs the cheaper Enterprise edition: no managed pooling, accepted explicitly.
-      database: { edition: "ENTERPRISE", tier: "db-custom-1-3840", acceptNoPooling: true },
+      // Dev runs the cheaper Enterprise edition: no managed pooling, accepted explicitly. Shared-core
+      // db-g1-small (no SLA) instead of db-custom-1-3840 keeps the idle baseline under half the budget.
+      database: { edition: "ENTERPRISE", tier: "db-g1-small", acceptNoPooling: true },
     },
     azure: {
       subscriptionId: "00000000-0000-4000-8000-000000000001",
@@ -34,7 +38,8 @@ export const dev: EnvironmentConfig = {
     recipients: ["platform-dev@example.com"],
     thresholds: { functionErrors: 5, gateway5xx: 20, gatewayLatencyP99Ms: 3000, queueOldestMessageAgeSeconds: 900 },
   },
-  budget: { monthlyAmount: 200, currency: "USD", actualThresholdsPercent: [80, 100], forecastThresholdsPercent: [100], recipients: ["platform-dev@example.com"] },
+  // Each cloud's stack gets the full amount: the environment may spend up to amount × 3 clouds.
+  budget: { monthlyAmount: 200, currency: "USD", scope: "per-cloud", actualThresholdsPercent: [80, 100], forecastThresholdsPercent: [100], recipients: ["platform-dev@example.com"] },
   retention: { logDays: 14, archiveDays: 7, backupDays: 1 },
   sizing: { functionMemoryMb: 256, databaseSize: "small", warmInstances: 0 },
   deletionProtection: false,

@@ -32,7 +32,8 @@ export const prod: EnvironmentConfig = {
     recipients: ["oncall@example.com", "platform-prod@example.com"],
     thresholds: { functionErrors: 1, gateway5xx: 5, gatewayLatencyP99Ms: 1000, queueOldestMessageAgeSeconds: 120, proxyConnectionSaturationPercent: 70 },
   },
-  budget: { monthlyAmount: 5000, currency: "USD", actualThresholdsPercent: [50, 80, 100], forecastThresholdsPercent: [90, 100], recipients: ["platform-prod@example.com", "finance@example.com"] },
+  // Each cloud's stack gets the full amount: the environment may spend up to amount × 3 clouds.
+  budget: { monthlyAmount: 5000, currency: "USD", scope: "per-cloud", actualThresholdsPercent: [50, 80, 100], forecastThresholdsPercent: [90, 100], recipients: ["platform-prod@example.com", "finance@example.com"] },
   retention: { logDays: 365, archiveDays: 365, backupDays: 35 },
   sizing: { functionMemoryMb: 1024, databaseSize: "large", warmInstances: 2 },
   deletionProtection: true,

@@ -1,7 +1,7 @@
 import { Annotations, Aspects, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, NameRule, Namer, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, NameRule, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
 } from "@polycloud/core";
 import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
 import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
@@ -74,7 +74,7 @@ export class PlatformStack extends TerraformStack {
         if (ctx) configureAwsStack(this, env, this.tags, stateName);
         else {
           ctx = this.context = new AwsFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
-          if (env.budget) new AwsBudget(this, "budget", { context: ctx, spec: env.budget });
+          if (env.budget) new AwsBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "aws") });
         }
         for (const svc of services) this.services.push(new AwsService(this, svc.name, { context: per(ctx, svc), service: svc, aws: props.aws }));
         break;
@@ -87,7 +87,7 @@ export class PlatformStack extends TerraformStack {
           ctx = { ...ctx, services: new GcpProjectServices(this, "apis", ctx.projectId) };
         } else {
           ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags, shared: true }).context;
-          if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: env.budget, serviceName: platform });
+          if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "gcp"), serviceName: platform });
         }
         for (const svc of services) this.services.push(new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;
@@ -97,7 +97,7 @@ export class PlatformStack extends TerraformStack {
         if (ctx) configureAzureStack(this, env, this.tags, stateName);
         else {
           ctx = this.context = new AzureFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
-          if (env.budget) new AzureBudget(this, "budget", { context: ctx, spec: env.budget, serviceName: platform });
+          if (env.budget) new AzureBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "azure"), serviceName: platform });
         }
         for (const svc of services) this.services.push(new AzureService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;

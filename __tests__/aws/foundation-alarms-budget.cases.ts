@@ -1,5 +1,5 @@
 import { only, policy, resources } from "../helpers/synth";
-import { dev, prod } from "./shared";
+import { dev, prod, staging } from "./shared";
 
 test("provider default tags carry the tag contract", () => {
   // The stack holds the shared foundation: its defaults name the platform; the service's own resources name the service.
@@ -41,7 +41,9 @@ test("every component alarm notifies the topic, with thresholds from the environ
   expect(byName(dev, "orders-dev-orders-dlq-depth")).toMatchObject({ metric_name: "ApproximateNumberOfMessagesVisible", threshold: 0, comparison_operator: "GreaterThanThreshold" });
   expect(byName(dev, "orders-dev-events-order-created-failed")).toMatchObject({ namespace: "AWS/Events", metric_name: "FailedInvocations" });
   expect(byName(dev, "orders-dev-events-order-created-sent-to-dlq")).toMatchObject({ metric_name: "InvocationsSentToDlq" });
-  expect(byName(dev, "orders-dev-main-pinned-connections")).toMatchObject({ metric_name: "DatabaseConnectionsCurrentlySessionPinned", threshold: 10 });
+  expect(byName(staging, "orders-staging-main-pinned-connections")).toMatchObject({ metric_name: "DatabaseConnectionsCurrentlySessionPinned", threshold: 10 });
+  // Dev has no proxy (clouds.aws.database.proxy = false), so no proxy alarms.
+  expect(Object.values(resources(dev, "aws_cloudwatch_metric_alarm")).filter((a: any) => /pinned|saturation/.test(a.alarm_name))).toEqual([]);
   const saturation = byName(prod, "orders-prod-main-connection-saturation");
   expect(saturation.threshold).toBe(70);
   expect(saturation.metric_query.map((q: any) => q.expression ?? q.metric.metric_name)).toEqual(["DatabaseConnections", "MaxDatabaseConnectionsAllowed", "100 * used / allowed"]);

@@ -168,6 +168,13 @@ describe("AzureDatabaseProxy", () => {
     expect(byName).toMatchObject({ require_secure_transport: "ON", "pgbouncer.enabled": "true", "pgbouncer.pool_mode": "TRANSACTION", "pgbouncer.default_pool_size": "1031", "pgbouncer.min_pool_size": "0", "pgbouncer.query_wait_timeout": "5", "metrics.pgbouncer_diagnostics": "on" });
   });
 
+  test("pool sizes follow the SKU actually deployed: staging's skuName D2ds_v5 (max_connections 859), not its medium size's D4ds_v5 (1719)", () => {
+    expect(only(staging.json, "azurerm_postgresql_flexible_server").sku_name).toBe("GP_Standard_D2ds_v5");
+    const byName = Object.fromEntries((Object.values(resources(staging.json, "azurerm_postgresql_flexible_server_configuration")) as any[]).map((c) => [c.name, c.value]));
+    // 859 × 90% / 2 clients, and 859 × 40% / 2.
+    expect(byName).toMatchObject({ "pgbouncer.default_pool_size": "386", "pgbouncer.min_pool_size": "171" });
+  });
+
   test("functions connect to port 6432 over TLS", () => {
     const settings = (Object.values(resources(prod.json, "azurerm_function_app_flex_consumption")) as any[]).map((a) => a.app_settings);
     for (const s of settings) expect(s).toMatchObject({ DB_MAIN_PORT: "6432", DB_MAIN_SSLMODE: "require", DB_MAIN_HOST: expect.stringMatching(/fqdn/) });

@@ -11,6 +11,7 @@ import "./gcp-labels.cases";
 import "./azure-tags.cases";
 import "./aws-classes.cases";
 import "./runtime-contract.cases";
+import "./cost.cases";
 
 /** Every stack of every environment, synthesized once for this file. */
 const stacks = allStacks() as Record<string, TerraformJson>;

@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails, shortestCallerTimeout } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, cloudBudgetAmount, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails, shortestCallerTimeout } from "@polycloud/core";
 import { toEventPattern } from "./event-bus";
 import { parsePolicy } from "./iam";
 import { LAMBDA_RUNTIMES, logRetention } from "./limits";
@@ -40,6 +40,8 @@ function perRule(c: ConformanceContext, check: (key: string, rule: R | undefined
 
 const stage = (c: ConformanceContext) => all(c, "aws_apigatewayv2_stage");
 const proxies = (c: ConformanceContext) => all(c, "aws_db_proxy");
+/** The environment chose the direct path (no RDS Proxy) and accepted the loss of pooling. */
+const directPath = (c: ConformanceContext) => c.env.clouds.aws?.database?.proxy === false && c.env.clouds.aws?.database?.acceptNoPooling === true;
 
 export const AWS_CAPABILITIES: CapabilityMap = {
   "function.runtime": {
@@ -200,7 +202,7 @@ export const AWS_CAPABILITIES: CapabilityMap = {
   },
   "proxy.pool": {
     mode: "native", realisedBy: "aws_db_proxy_default_target_group connection_pool_config (borrow timeout by default half the shortest caller timeout; no MySQL-only pinning filters)",
-    check: (c) => Object.values(c.service.databases ?? {}).flatMap((d) => {
+    check: (c) => directPath(c) ? [] : Object.values(c.service.databases ?? {}).flatMap((d) => {
       const p = resolvePool(d.pool, shortestCallerTimeout(d, c.service.functions)?.seconds);
       const ok = all(c, "aws_db_proxy_default_target_group").some((t) => t.connection_pool_config?.max_connections_percent === p.maxConnectionsPercent
         && t.connection_pool_config?.max_idle_connections_percent === p.maxIdleConnectionsPercent && t.connection_pool_config?.connection_borrow_timeout === p.borrowTimeoutSeconds);
@@ -214,7 +216,8 @@ export const AWS_CAPABILITIES: CapabilityMap = {
   },
   "proxy.iamAuth": {
     mode: "native", realisedBy: "aws_db_proxy auth iam_auth REQUIRED + rds-db:connect grants",
-    check: (c) => proxies(c).flatMap((p) => fails([p.auth?.[0]?.iam_auth === "REQUIRED", "IAM auth not required"])),
+    check: (c) => proxies(c).flatMap((p) => fails([p.auth?.[0]?.iam_auth === "REQUIRED", "IAM auth not required"]))
+      .concat(directPath(c) ? all(c, "aws_rds_cluster").flatMap((d) => fails([d.iam_database_authentication_enabled === true, "direct path without IAM database authentication"])) : []),
   },
   "proxy.private": {
     mode: "native", realisedBy: "private subnets, publicly_accessible false, proxy SG ingress only from granted function SGs",
@@ -253,7 +256,7 @@ export const AWS_CAPABILITIES: CapabilityMap = {
       if (c.service.gateways) want.push("5xx", "Latency");
       if (c.service.queues) want.push("ApproximateAgeOfOldestMessage", "ApproximateNumberOfMessagesVisible");
       if (c.service.buses) want.push("FailedInvocations", "InvocationsSentToDlq");
-      if (c.service.databases) want.push("DatabaseConnectionsCurrentlySessionPinned", "MaxDatabaseConnectionsAllowed");
+      if (c.service.databases && !directPath(c)) want.push("DatabaseConnectionsCurrentlySessionPinned", "MaxDatabaseConnectionsAllowed");
       return want.filter((m) => !metrics.has(m)).map((m) => `no alarm on ${m}`);
     },
   },
@@ -262,7 +265,7 @@ export const AWS_CAPABILITIES: CapabilityMap = {
     check: (c) => {
       const b = all(c, "aws_budgets_budget")[0];
       const n = (c.env.budget.actualThresholdsPercent.length + c.env.budget.forecastThresholdsPercent.length);
-      return fails([b?.limit_amount === String(c.env.budget.monthlyAmount), "limit differs"], [(b?.notification ?? []).length === n, "notification count differs"]);
+      return fails([b?.limit_amount === String(cloudBudgetAmount(c.env, "aws")), "limit differs"], [(b?.notification ?? []).length === n, "notification count differs"]);
     },
   },
   "tags.required": {

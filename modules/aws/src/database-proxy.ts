@@ -1,4 +1,4 @@
-import { Fn, Lazy } from "cdktf";
+import { Annotations, Fn, Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, DEFAULTS, DatabaseProxySpec, DatabaseRolesPlan, NAME_RULES, PlatformDatabaseProxy, functionRoleName, resolvePool, envVarPart } from "@polycloud/core";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -59,13 +59,20 @@ export function awsDatabaseRolesPlan(spec: DatabaseProxySpec): DatabaseRolesPlan
  * rotated by RDS in Secrets Manager (`manage_master_user_password`), so it never enters plan or state.
  * The proxy requires TLS and IAM auth; only security groups of granted functions reach it, and only
  * the proxy reaches the database.
+ *
+ * With `clouds.aws.database.proxy: false` (accepted by `acceptNoPooling`) there is no proxy: the
+ * granted functions reach the cluster directly, with TLS and an IAM token for their own role (the
+ * role migration makes it a member of `rds_iam`), without pooling and without the proxy's pinning
+ * and saturation alarms. `autoPauseSeconds` then lets the cluster scale to 0 ACU and pause.
+ * Synth warns about both; they are deviations of that environment, not defaults.
  */
 export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy {
   readonly logicalId: string;
   readonly spec: DatabaseProxySpec;
   readonly cluster: RdsCluster;
-  readonly proxy: DbProxy;
-  readonly proxySecurityGroup: SecurityGroup;
+  /** Undefined on the direct path (`clouds.aws.database.proxy: false`). */
+  readonly proxy?: DbProxy;
+  readonly proxySecurityGroup?: SecurityGroup;
   readonly databaseSecurityGroup: SecurityGroup;
   readonly alarms: AlarmInfo[] = [];
   readonly endpoint: string;
@@ -74,6 +81,9 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
   private readonly databaseName: string;
   /** Statements of the proxy role; grantConnect adds one rds-db:connect per function role. */
   private readonly proxyStatements: Statement[] = [];
+  /** Security group the granted functions are let into, and the resource id in their `rds-db:connect`. */
+  private readonly entryGroup: SecurityGroup;
+  private readonly connectResourceId: string;
 
   constructor(scope: Construct, id: string, props: AwsDatabaseProxyProps) {
     super(scope, id);
@@ -86,27 +96,32 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
     const identifier = ctx.namer.name(NAME_RULES.aws.rdsIdentifier, props.logicalId);
     const major = spec.postgresVersion ?? "16";
     const capacity = AURORA_CAPACITY[spec.size] ?? AURORA_CAPACITY.small;
+    const path = ctx.env.clouds.aws?.database;
+    const direct = path?.proxy === false;
+    const autoPause = direct ? path?.autoPauseSeconds : undefined;
 
-    this.proxySecurityGroup = new SecurityGroup(this, "proxy-sg", {
-      name: ctx.namer.name(NAME_RULES.aws.securityGroup, props.logicalId, "proxy"),
-      description: `RDS Proxy ${identifier}: Postgres from granted functions only`,
-      vpcId: ctx.network.vpcId,
-    });
     this.databaseSecurityGroup = new SecurityGroup(this, "db-sg", {
       name: ctx.namer.name(NAME_RULES.aws.securityGroup, props.logicalId, "db"),
-      description: `Aurora ${identifier}: Postgres from its proxy only`,
+      description: direct ? `Aurora ${identifier}: Postgres from granted functions only` : `Aurora ${identifier}: Postgres from its proxy only`,
       vpcId: ctx.network.vpcId,
     });
-    new VpcSecurityGroupIngressRule(this, "db-from-proxy", {
-      securityGroupId: this.databaseSecurityGroup.id,
-      referencedSecurityGroupId: this.proxySecurityGroup.id,
-      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: "Postgres from the proxy",
-    });
-    new VpcSecurityGroupEgressRule(this, "proxy-to-db", {
-      securityGroupId: this.proxySecurityGroup.id,
-      referencedSecurityGroupId: this.databaseSecurityGroup.id,
-      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: "Postgres to the database",
-    });
+    if (!direct) {
+      this.proxySecurityGroup = new SecurityGroup(this, "proxy-sg", {
+        name: ctx.namer.name(NAME_RULES.aws.securityGroup, props.logicalId, "proxy"),
+        description: `RDS Proxy ${identifier}: Postgres from granted functions only`,
+        vpcId: ctx.network.vpcId,
+      });
+      new VpcSecurityGroupIngressRule(this, "db-from-proxy", {
+        securityGroupId: this.databaseSecurityGroup.id,
+        referencedSecurityGroupId: this.proxySecurityGroup.id,
+        ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: "Postgres from the proxy",
+      });
+      new VpcSecurityGroupEgressRule(this, "proxy-to-db", {
+        securityGroupId: this.proxySecurityGroup.id,
+        referencedSecurityGroupId: this.databaseSecurityGroup.id,
+        ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: "Postgres to the database",
+      });
+    }
 
     const subnets = new DbSubnetGroup(this, "subnets", {
       name: identifier,
@@ -149,7 +164,10 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       dbSubnetGroupName: subnets.name,
       vpcSecurityGroupIds: [this.databaseSecurityGroup.id],
       dbClusterParameterGroupName: params.name,
-      serverlessv2ScalingConfiguration: { minCapacity: capacity.min, maxCapacity: capacity.max },
+      // 0 ACU with auto-pause only on the direct path: RDS Proxy would keep the cluster awake.
+      serverlessv2ScalingConfiguration: autoPause === undefined
+        ? { minCapacity: capacity.min, maxCapacity: capacity.max }
+        : { minCapacity: 0, maxCapacity: capacity.max, secondsUntilAutoPause: autoPause },
       backupRetentionPeriod: ctx.env.retention?.backupDays ?? 7,
       preferredBackupWindow: "02:00-03:00",
       copyTagsToSnapshot: true,
@@ -176,6 +194,16 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
         performanceInsightsKmsKeyId: ctx.key.arn,
         autoMinorVersionUpgrade: true,
       }));
+    }
+
+    if (direct) {
+      this.entryGroup = this.databaseSecurityGroup;
+      this.connectResourceId = this.cluster.clusterResourceId;
+      this.endpoint = this.cluster.endpoint;
+      Annotations.of(this).addWarning(`AwsDatabaseProxy(${props.logicalId}): environments/${ctx.env.name} clouds.aws.database.proxy = false: functions connect to Aurora directly ` +
+        "(TLS, IAM token for their own role), without RDS Proxy pooling and without its pinned-connection and saturation alarms" +
+        `${autoPause === undefined ? "" : `; the cluster scales to 0 ACU and pauses after ${autoPause} s idle, so the first connection after a pause waits for it to resume`} (accepted by acceptNoPooling).`);
+      return;
     }
 
     const secretArn = this.cluster.masterUserSecret.get(0).secretArn;
@@ -205,7 +233,7 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       engineFamily: "POSTGRESQL",
       roleArn: proxyRole.arn,
       vpcSubnetIds: ctx.network.privateSubnetIds,
-      vpcSecurityGroupIds: [this.proxySecurityGroup.id],
+      vpcSecurityGroupIds: [this.proxySecurityGroup!.id],
       requireTls: true,
       debugLogging: false,
       idleClientTimeout: 1800,
@@ -241,6 +269,9 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       dependsOn: instances,
     });
     this.endpoint = this.proxy.endpoint;
+    this.entryGroup = this.proxySecurityGroup!;
+    // arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>; the id is the last ARN segment.
+    this.connectResourceId = Fn.element(Fn.split(":", this.proxy.arn), 6);
 
     const t = ctx.thresholds;
     this.alarms.push(
@@ -266,33 +297,32 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
   }
 
   /**
-   * Network path (function SG → proxy SG on 5432) and `rds-db:connect` for the function's own database
-   * role (`fn_<id>`, created by the role migration), and for the proxy to log in as that role.
+   * Network path (function SG → proxy SG, or database SG on the direct path, on 5432) and
+   * `rds-db:connect` for the function's own database role (`fn_<id>`, created by the role
+   * migration), and for the proxy to log in as that role.
    * The function gets DB_<ID>_HOST/PORT/NAME/USER and must connect with TLS and an IAM token.
    */
   grantConnect(fn: AwsFunction): void {
     const sg = fn.attachToVpc();
     const key = sid(fn.logicalId);
     new VpcSecurityGroupIngressRule(this, `from-${fn.logicalId}`, {
-      securityGroupId: this.proxySecurityGroup.id,
+      securityGroupId: this.entryGroup.id,
       referencedSecurityGroupId: sg.id,
       ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres from function ${fn.logicalId}`,
     });
     new VpcSecurityGroupEgressRule(this, `egress-${fn.logicalId}`, {
       securityGroupId: sg.id,
-      referencedSecurityGroupId: this.proxySecurityGroup.id,
-      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres to proxy ${this.logicalId}`,
+      referencedSecurityGroupId: this.entryGroup.id,
+      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres to ${this.proxy ? "proxy" : "database"} ${this.logicalId}`,
     });
     const role = functionRoleName(fn.logicalId);
-    // arn:aws:rds-db:<region>:<account>:dbuser:<proxy resource id>/<user>; the id is the last ARN segment.
-    const proxyResourceId = Fn.element(Fn.split(":", this.proxy.arn), 6);
     fn.addToRolePolicy({
       Sid: `Connect${sid(this.logicalId)}${key}`,
       Effect: "Allow",
       Action: "rds-db:connect",
-      Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${proxyResourceId}/${role}`,
+      Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${this.connectResourceId}/${role}`,
     });
-    if (this.spec.iamAuth !== false) {
+    if (this.proxy && this.spec.iamAuth !== false) {
       // End-to-end IAM: the proxy logs in to the cluster as the same role (dbuser:<cluster resource id>/<role>).
       this.proxyStatements.push({
         Sid: `ConnectAs${key}`,

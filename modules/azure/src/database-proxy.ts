@@ -53,7 +53,8 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
       }
     }
     if (spec.requireTls === false) this.problems.add("requireTls", false, "true (TLS is always required)");
-    const maxConnections = burstable ? 50 : size.maxConnections;
+    // max_connections of the SKU actually deployed (an environment's skuName may differ from the size's).
+    const maxConnections = burstable ? 50 : Object.values(POSTGRES_SIZES).find((s) => s.sku === sku)?.maxConnections ?? size.maxConnections;
 
     this.server = new PostgresqlFlexibleServer(this, "server", {
       name: ctx.globalName(NAME_RULES.azure.generic, logicalId, "pg"),

@@ -1,4 +1,4 @@
-import { CLOUDS, ENVIRONMENT_NAMES } from "./environment";
+import { BUDGET_SCOPES, CLOUDS, ENVIRONMENT_NAMES } from "./environment";
 import { DATABASE_SIZES } from "./specs";
 import { Problems } from "./validation";
 
@@ -30,6 +30,7 @@ const awsShape = obj({
   accountId: req(str), region: req(str), vpcCidr: opt(str),
   backend: opt(obj({ bucket: req(str), key: opt(str), region: opt(str), kmsKeyId: opt(str), roleArn: opt(str) })),
   network: opt(obj({ vpcId: req(str), privateSubnetIds: req(list(str)) })),
+  database: opt(obj({ proxy: opt(bool), autoPauseSeconds: opt(int), acceptNoPooling: opt(bool) })),
 });
 const gcpShape = obj({
   projectId: req(str), region: req(str), billingAccount: req(str), connectorCidr: opt(str), gatewayDomains: opt(list(str)),
@@ -52,7 +53,9 @@ export const ENVIRONMENT_SHAPE: Shape = obj({
   clouds: req(obj({ aws: opt(awsShape), gcp: opt(gcpShape), azure: opt(azureShape) }, { unknown: `a known cloud: ${CLOUDS.join(", ")} (unknown cloud)` })),
   tags: req(obj({ owner: req(str), cost_center: req(str) }, { extra: str })),
   alarms: req(obj({ recipients: req(list(str)), thresholds: opt(obj(Object.fromEntries(thresholds.map((k) => [k, opt(num)])))) })),
-  budget: req(obj({ monthlyAmount: req(num), currency: opt(str), actualThresholdsPercent: req(list(num)), forecastThresholdsPercent: req(list(num)), recipients: req(list(str)) })),
+  budget: req(obj({ monthlyAmount: req(num), currency: opt(str), actualThresholdsPercent: req(list(num)), forecastThresholdsPercent: req(list(num)), recipients: req(list(str)),
+    scope: req(oneOf(...BUDGET_SCOPES)), shares: opt(obj({ aws: opt(num), gcp: opt(num), azure: opt(num) })),
+    acceptIdleOverBudget: opt(obj({ aws: opt(str), gcp: opt(str), azure: opt(str) })) })),
   retention: req(obj({ logDays: req(int), archiveDays: req(int), backupDays: req(int) })),
   sizing: req(obj({ functionMemoryMb: req(int), databaseSize: req(oneOf(...DATABASE_SIZES)), warmInstances: req(int) })),
   deletionProtection: req(bool),

@@ -44,7 +44,23 @@ export interface BudgetSpec {
   /** Percentages of the limit at which forecast spend notifies. */
   readonly forecastThresholdsPercent: readonly number[];
   readonly recipients: readonly string[];
+  /**
+   * What `monthlyAmount` covers. Required, so no reader has to guess:
+   * - `"per-cloud"`: each cloud's stack gets the full amount (the environment may spend amount × clouds);
+   * - `"split"`: the amount is the environment's total, divided across its clouds by `shares`.
+   */
+  readonly scope: BudgetScope;
+  /** With scope `"split"`: percent of `monthlyAmount` per enabled cloud, each > 0, summing to 100. */
+  readonly shares?: Readonly<Partial<Record<Cloud, number>>>;
+  /**
+   * Clouds whose idle baseline (`npm run cost`) may exceed their budget, each with the reason.
+   * Without it `npm run check` fails when a stack's idle baseline is above 100% of its budget.
+   */
+  readonly acceptIdleOverBudget?: Readonly<Partial<Record<Cloud, string>>>;
 }
+
+export const BUDGET_SCOPES = ["per-cloud", "split"] as const;
+export type BudgetScope = (typeof BUDGET_SCOPES)[number];
 
 export interface RetentionSpec {
   /** Function and access logs. */
@@ -79,6 +95,21 @@ export interface AwsNetworkSpec {
   readonly privateSubnetIds: readonly string[];
 }
 
+/**
+ * Aurora path choices. The default is Aurora Serverless v2 behind RDS Proxy. `proxy: false` lets
+ * functions connect to the cluster directly (TLS + IAM token), without pooling; with
+ * `autoPauseSeconds` the cluster scales to 0 ACU and pauses when idle (RDS Proxy keeps
+ * connections open and bills an 8-ACU floor, so a paused cluster needs the direct path).
+ */
+export interface AwsDatabaseSpec {
+  /** @default true */
+  readonly proxy?: boolean;
+  /** Pause after this many idle seconds (300..86400); minimum capacity becomes 0 ACU. Needs `proxy: false`. */
+  readonly autoPauseSeconds?: number;
+  /** Must be true with `proxy: false`: no connection pooling; synth then warns instead of failing. */
+  readonly acceptNoPooling?: boolean;
+}
+
 export interface AwsEnvironmentSpec {
   /** 12-digit account id. */
   readonly accountId: string;
@@ -89,6 +120,7 @@ export interface AwsEnvironmentSpec {
   readonly network?: AwsNetworkSpec;
   /** CIDR of the VPC created when `network` is not given. @default "10.40.0.0/16" */
   readonly vpcCidr?: string;
+  readonly database?: AwsDatabaseSpec;
 }
 
 export interface GcsBackendSpec {

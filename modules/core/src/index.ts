@@ -20,3 +20,5 @@ export * from "./deviations";
 export * from "./database-roles";
 export * from "./service-keys";
 export * from "./regions";
+export * from "./budget-scope";
+export * from "./cost";

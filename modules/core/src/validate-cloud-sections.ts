@@ -1,5 +1,5 @@
 import { unknownRegion } from "./regions";
-import { AzureEnvironmentSpec, GcpEnvironmentSpec } from "./environment";
+import { AwsEnvironmentSpec, AzureEnvironmentSpec, GcpEnvironmentSpec } from "./environment";
 import { Problems } from "./validation";
 
 const GCP_REGION = /^[a-z]+-[a-z]+\d$/;
@@ -34,7 +34,7 @@ export function validateGcpSection(gcp: GcpEnvironmentSpec, p: Problems): void {
   p.matches(at("connectorCidr"), gcp.connectorCidr, /^(10\.\d{1,3}|172\.(1[6-9]|2\d|3[01])|192\.168)\.\d{1,3}\.\d{1,3}\/28$/, "a private /28 range for the Serverless VPC Access connector, e.g. 10.60.0.0/28");
   if (gcp.database) {
     p.oneOf(at("database.edition"), gcp.database.edition, ["ENTERPRISE", "ENTERPRISE_PLUS"]);
-    p.matches(at("database.tier"), gcp.database.tier, /^db-[a-z0-9-]+$/, "a Cloud SQL tier such as db-perf-optimized-N-2");
+    p.matches(at("database.tier"), gcp.database.tier, /^db-[a-zA-Z0-9-]+$/, "a Cloud SQL tier such as db-perf-optimized-N-2");
     if (gcp.database.acceptNoPooling !== undefined && typeof gcp.database.acceptNoPooling !== "boolean") {
       p.add(at("database.acceptNoPooling"), gcp.database.acceptNoPooling, "true or false");
     }
@@ -87,5 +87,19 @@ export function validateAzureSection(az: AzureEnvironmentSpec, p: Problems): voi
   }
   if (p.required(at("budgetStartDate"), az.budgetStartDate, "the first day of a month, YYYY-MM-01")) {
     p.matches(at("budgetStartDate"), az.budgetStartDate, /^20\d\d-(0[1-9]|1[0-2])-01$/, "the first day of a month, YYYY-MM-01 (never computed from the clock)");
+  }
+}
+
+/** Checks `clouds.aws.database`: the direct (proxy-less) path must be accepted, and only it can pause. */
+export function validateAwsDatabaseSection(aws: AwsEnvironmentSpec, p: Problems): void {
+  const db = aws.database;
+  if (!db) return;
+  const at = (k: string) => `clouds.aws.database.${k}`;
+  if (db.proxy === false && db.acceptNoPooling !== true) {
+    p.add(at("acceptNoPooling"), db.acceptNoPooling, "true with proxy: false (functions then connect to Aurora without RDS Proxy pooling)");
+  }
+  if (db.autoPauseSeconds !== undefined) {
+    p.integer(at("autoPauseSeconds"), db.autoPauseSeconds, 300, 86400, "seconds");
+    if (db.proxy !== false) p.add(at("autoPauseSeconds"), db.autoPauseSeconds, "only with proxy: false (RDS Proxy keeps connections open, so the cluster would never pause)");
   }
 }

@@ -1,3 +1,4 @@
+import { validateBudgetScope } from "./budget-scope";
 import { CLOUDS, ENVIRONMENT_NAMES, EnvironmentConfig } from "./environment";
 import { isValidTagKey, normaliseTagValue } from "./tags";
 import { Problems } from "./validation";
@@ -5,7 +6,7 @@ import { unknownRegion } from "./regions";
 import { rejectTemplateSequences } from "./terraform-strings";
 import { ENVIRONMENT_SHAPE, checkShape } from "./environment-schema";
 import { BUDGET_LIMITS, BudgetLimits } from "./limits";
-import { validateAzureSection, validateGcpSection } from "./validate-cloud-sections";
+import { validateAwsDatabaseSection, validateAzureSection, validateGcpSection } from "./validate-cloud-sections";
 
 const EMAIL = /^[^\s@<>"']+@[^\s@<>"']+\.[a-z]{2,}$/i;
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -71,6 +72,7 @@ function semanticChecks(env: EnvironmentConfig, p: Problems): void {
     p.matches("clouds.aws.vpcCidr", aws.vpcCidr, /^10\.\d{1,3}\.0\.0\/16$|^172\.(1[6-9]|2\d|3[01])\.0\.0\/16$|^192\.168\.0\.0\/16$/, "a private /16 CIDR such as 10.40.0.0/16");
   }
 
+  if (clouds.aws) validateAwsDatabaseSection(clouds.aws, p);
   if (clouds.gcp) validateGcpSection(clouds.gcp, p);
   if (clouds.azure) validateAzureSection(clouds.azure, p);
 
@@ -108,6 +110,7 @@ function semanticChecks(env: EnvironmentConfig, p: Problems): void {
     }
     emails(p, "budget.recipients", budget.recipients);
     budgetCaps(p, env, all.length, Array.isArray(budget.recipients) ? budget.recipients.length : 0);
+    validateBudgetScope(p, env);
   }
 
   const r = env.retention;

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { BudgetSpec } from "@polycloud/core";
+import { BudgetSpec, unitsAndNanos } from "@polycloud/core";
 import { BillingBudget } from "@cdktf/provider-google/lib/billing-budget";
 import { GcpContext } from "./context";
 
@@ -24,11 +24,13 @@ export class GcpBudget extends Construct {
     super(scope, id);
     const { context: ctx, spec } = props;
     const [api] = ctx.services.enable("billingbudgets.googleapis.com");
+    // Cloud Billing takes whole units plus nanos; a split budget can have cents.
+    const { units, nanos } = unitsAndNanos(spec.monthlyAmount);
     const channels = spec.recipients.map((r) => ctx.channels[r]?.id).filter(Boolean).slice(0, MAX_BUDGET_CHANNELS);
     this.budget = new BillingBudget(this, "budget", {
       billingAccount: ctx.spec.billingAccount,
       displayName: `${props.serviceName}-${ctx.env.name} monthly`,
-      amount: { specifiedAmount: { currencyCode: spec.currency ?? "USD", units: String(spec.monthlyAmount) } },
+      amount: { specifiedAmount: { currencyCode: spec.currency ?? "USD", units, ...(nanos ? { nanos } : {}) } },
       budgetFilter: {
         projects: [`projects/${ctx.project.number}`],
         calendarPeriod: "MONTH",

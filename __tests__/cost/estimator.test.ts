@@ -1,0 +1,220 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PRICE_TABLE, PriceTable, QUANTITY_FUNCTIONS, StackJson, USAGE_ONLY, UnpricedError, cloudSqlShape, estimateStack, memoryBytes } from "@polycloud/core";
+import { environments } from "../../environments";
+import { checkBudgets, costReport, renderMarkdown, renderText } from "../../scripts/cost/report";
+import { main as planSummary } from "../../scripts/plan-summary";
+
+/** Quantity functions on small fixtures, pricing rules, unpriced drivers, stale prices, the budget check. */
+const NOW = new Date("2026-11-28T00:00:00Z");
+const awsStack = (resource: Record<string, Record<string, any>>): StackJson => ({ provider: { aws: [{ region: "eu-west-1" }] }, resource });
+const gcpStack = (resource: Record<string, Record<string, any>>): StackJson => ({ provider: { google: [{ region: "europe-west1" }] }, resource });
+const azureStack = (resource: Record<string, Record<string, any>>): StackJson => ({ provider: { azurerm: [{}] }, resource: { azurerm_resource_group: { rg: { location: "westeurope" } }, ...resource } });
+const usages = (json: StackJson, type: string) => QUANTITY_FUNCTIONS[type](Object.entries(json.resource?.[type] ?? {}), { json, cloud: "aws" });
+
+describe("quantity functions", () => {
+  const aurora = awsStack({
+    aws_rds_cluster: { c: { serverlessv2_scaling_configuration: { min_capacity: 2, max_capacity: 8 }, manage_master_user_password: true } },
+    aws_rds_cluster_instance: { i0: { instance_class: "db.serverless", cluster_identifier: "${aws_rds_cluster.c.id}" }, i1: { instance_class: "db.serverless", cluster_identifier: "${aws_rds_cluster.c.id}" } },
+    aws_db_proxy: { p: {} },
+    aws_db_proxy_target: { t: { db_proxy_name: "${aws_db_proxy.p.name}", db_cluster_identifier: "${aws_rds_cluster.c.cluster_identifier}" } },
+  });
+
+  test("Aurora Serverless v2: each instance bills its cluster's minimum ACU around the clock", () => {
+    expect(usages(aurora, "aws_rds_cluster_instance").map((u) => [u.address, u.quantity, u.unit])).toEqual([["i0", 1460, "ACU-hour"], ["i1", 1460, "ACU-hour"]]);
+    expect(usages(aurora, "aws_rds_cluster").map((u) => u.component)).toEqual(["managed-master-secret"]);
+  });
+
+  test("RDS Proxy: the target's ACUs over all its instances; the 8-ACU floor comes from the price", () => {
+    expect(usages(aurora, "aws_db_proxy")[0].quantity).toBe(4 * 730);
+    const e = estimateStack("x-aws", aurora, { now: NOW });
+    expect(e.lines.find((l) => l.resourceType === "aws_db_proxy")!.usd).toBeCloseTo(8 * 730 * 0.018, 6);
+  });
+
+  test("a paused-capable cluster (min 0 ACU) costs nothing at idle", () => {
+    const paused = awsStack({ aws_rds_cluster: { c: { serverlessv2_scaling_configuration: { min_capacity: 0, max_capacity: 4, seconds_until_auto_pause: 300 } } },
+      aws_rds_cluster_instance: { i0: { instance_class: "db.serverless", cluster_identifier: "${aws_rds_cluster.c.id}" } } });
+    expect(estimateStack("x-aws", paused, { now: NOW }).monthlyUsd).toBe(0);
+  });
+
+  test("interface endpoints bill per AZ; gateway endpoints are free", () => {
+    const json = awsStack({ aws_vpc_endpoint: {
+      sqs: { vpc_endpoint_type: "Interface", service_name: "com.amazonaws.eu-west-1.sqs", subnet_ids: ["a", "b", "c"] },
+      s3: { vpc_endpoint_type: "Gateway", service_name: "com.amazonaws.eu-west-1.s3" },
+    } });
+    expect(usages(json, "aws_vpc_endpoint").map((u) => [u.address, u.quantity])).toEqual([["sqs", 3 * 730]]);
+  });
+
+  test("provisioned concurrency: executions × memory GB × seconds, matched on architecture", () => {
+    const json = awsStack({ aws_lambda_function: { f: { memory_size: 1536, architectures: ["arm64"] } },
+      aws_lambda_provisioned_concurrency_config: { w: { function_name: "${aws_lambda_function.f.function_name}", provisioned_concurrent_executions: 3 } } });
+    const [u] = usages(json, "aws_lambda_provisioned_concurrency_config");
+    expect([u.quantity, u.match]).toEqual([3 * 1.5 * 730 * 3600, { architecture: "arm64" }]);
+  });
+
+  test("alarms: one metric, or each `metric` of a metric-math alarm; the first 10 are free per account", () => {
+    const json = awsStack({ aws_cloudwatch_metric_alarm: {
+      plain: { metric_name: "Errors" },
+      math: { metric_query: [{ id: "a", metric: [{}] }, { id: "b", metric: [{}] }, { id: "e", expression: "a/b", return_data: true }] },
+    } });
+    expect(usages(json, "aws_cloudwatch_metric_alarm").map((u) => u.quantity)).toEqual([1, 2]);
+    expect(estimateStack("x-aws", json, { now: NOW }).monthlyUsd).toBe(0);
+    const many = awsStack({ aws_cloudwatch_metric_alarm: Object.fromEntries(Array.from({ length: 13 }, (_, i) => [`a${i}`, {}])) });
+    expect(estimateStack("x-aws", many, { now: NOW }).monthlyUsd).toBe(0.3);
+  });
+
+  test("Cloud SQL: edition × vCPU and memory of the tier × HA, disk (default 10 GB) × HA, managed pooling", () => {
+    expect(cloudSqlShape("db-custom-2-7680")).toEqual({ vcpu: 2, memoryGb: 7.5 });
+    expect(cloudSqlShape("db-perf-optimized-N-4")).toEqual({ vcpu: 4, memoryGb: 32 });
+    expect(cloudSqlShape("db-g1-small")).toBeUndefined();
+    const json = gcpStack({ google_sql_database_instance: { db: { settings: [{ tier: "db-perf-optimized-N-2", edition: "ENTERPRISE_PLUS", availability_type: "REGIONAL", disk_type: "PD_SSD",
+      connection_pool_config: [{ connection_pooling_enabled: true }] }] } } });
+    expect(usages(json, "google_sql_database_instance").map((u) => [u.component, u.quantity, u.match])).toEqual([
+      ["vcpu", 2 * 730 * 2, { edition: "ENTERPRISE_PLUS" }], ["memory", 16 * 730 * 2, { edition: "ENTERPRISE_PLUS" }], ["storage", 20, { disk_type: "PD_SSD" }], ["managed-pooling", 1, undefined],
+    ]);
+    const shared = gcpStack({ google_sql_database_instance: { db: { settings: [{ tier: "db-g1-small", edition: "ENTERPRISE", availability_type: "ZONAL", disk_size: 20 }] } } });
+    expect(usages(shared, "google_sql_database_instance").map((u) => [u.component, u.quantity, u.match])).toEqual([["instance", 730, { tier: "db-g1-small" }], ["storage", 20, { disk_type: "PD_SSD" }]]);
+  });
+
+  test("forwarding rules: one charge for the first five, then one per rule", () => {
+    const json = gcpStack({ google_compute_global_forwarding_rule: Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`r${i}`, {}])) });
+    expect(usages(json, "google_compute_global_forwarding_rule").map((u) => u.component)).toEqual(["first-5-rules", "additional-rule", "additional-rule"]);
+    expect(estimateStack("x-gcp", json, { now: NOW }).monthlyUsd).toBe(18.25 + 2 * 7.3);
+  });
+
+  test("VPC connector (provider default 2 × e2-micro), Cloud Armor policy and rules, alert conditions", () => {
+    const json = gcpStack({
+      google_vpc_access_connector: { c: {} },
+      google_compute_security_policy: { p: { type: "CLOUD_ARMOR", rule: [{}, {}, {}] } },
+      google_monitoring_alert_policy: { a: { conditions: [{}, {}] }, b: { conditions: [{}] } },
+    });
+    expect(usages(json, "google_vpc_access_connector")[0]).toMatchObject({ quantity: 1460, match: { machine_type: "e2-micro" } });
+    expect(usages(json, "google_compute_security_policy").map((u) => u.quantity)).toEqual([1, 3]);
+    expect(usages(json, "google_monitoring_alert_policy").map((u) => u.quantity)).toEqual([2, 1]);
+  });
+
+  test("function minimum instances: idle vCPU and GiB seconds (M = 10^6 bytes, Mi = 2^20)", () => {
+    expect(memoryBytes("1024M")).toBe(1.024e9);
+    expect(memoryBytes("512Mi")).toBe(512 * 2 ** 20);
+    expect(() => memoryBytes("lots")).toThrow(/memory value "lots"/);
+    const json = gcpStack({ google_cloudfunctions2_function: {
+      warm: { service_config: [{ min_instance_count: 2, available_memory: "1Gi", available_cpu: "1" }] },
+      cold: { service_config: [{ min_instance_count: 0, available_memory: "256M", available_cpu: "0.333" }] },
+    } });
+    expect(usages(json, "google_cloudfunctions2_function").map((u) => [u.address, u.component, u.quantity])).toEqual([["warm", "idle-vcpu", 2 * 730 * 3600], ["warm", "idle-memory", 2 * 730 * 3600]]);
+  });
+
+  test("Azure PostgreSQL: burstable per server-hour, General Purpose per vCore-hour; HA doubles compute and storage", () => {
+    const json = azureStack({ azurerm_postgresql_flexible_server: {
+      b: { sku_name: "B_Standard_B1ms", storage_mb: 65536 },
+      gp: { sku_name: "GP_Standard_D4ds_v5", storage_mb: 32768, high_availability: { mode: "ZoneRedundant" } },
+    } });
+    expect(usages(json, "azurerm_postgresql_flexible_server").map((u) => [u.address, u.component, u.quantity, u.match])).toEqual([
+      ["b", "compute", 730, { sku_name: "B_Standard_B1ms" }], ["b", "storage", 64, undefined],
+      ["gp", "vcore", 4 * 730 * 2, { family: "Ddsv5" }], ["gp", "storage", 64, undefined],
+    ]);
+  });
+
+  test("APIM SKU × units, Service Bus tier, always-ready instances, private endpoints, DNS zones, metric alert series", () => {
+    const json = azureStack({
+      azurerm_api_management: { a: { sku_name: "StandardV2_2" }, c: { sku_name: "Consumption_0" } },
+      azurerm_servicebus_namespace: { s: { sku: "Standard" }, p: { sku: "Premium", capacity: 2 } },
+      azurerm_function_app_flex_consumption: { f: { instance_memory_in_mb: 4096, always_ready: [{ name: "http", instance_count: 1 }, { name: "function:x", instance_count: 2 }] } },
+      azurerm_private_endpoint: { e: {} }, azurerm_private_dns_zone: { z: {} },
+      azurerm_monitor_metric_alert: { m: { criteria: [{}, {}] }, d: { dynamic_criteria: [{}] } },
+    });
+    expect(usages(json, "azurerm_api_management").map((u) => [u.component, u.quantity, u.match])).toEqual([["unit", 1460, { tier: "StandardV2" }], ["base", 1, { tier: "Consumption" }]]);
+    expect(usages(json, "azurerm_servicebus_namespace").map((u) => [u.component, u.quantity])).toEqual([["base", 1], ["messaging-unit", 2]]);
+    expect(usages(json, "azurerm_function_app_flex_consumption")[0].quantity).toBe(3 * 4 * 730 * 3600);
+    expect(usages(json, "azurerm_monitor_metric_alert").map((u) => u.quantity)).toEqual([2, 1]);
+    const e = estimateStack("x-azure", json, { now: NOW });
+    // 2 × 730 × 0.96 + 0 + 9.81 + 2 × 677.08 + 12 GB × 2,628,000 s × 0.000004 + 7.30 + 0.50 + 3 × 0.10
+    expect(e.monthlyUsd).toBe(Math.round((1401.6 + 9.81 + 1354.16 + 126.144 + 7.3 + 0.5 + 0.3) * 100) / 100);
+  });
+});
+
+describe("a cost driver without a price stops the estimate", () => {
+  test("a SKU with no entry is named, with its stack, address, component and attributes", () => {
+    const json = azureStack({ azurerm_postgresql_flexible_server: { db: { sku_name: "GP_Standard_D4ads_v5", storage_mb: 32768 } } });
+    expect(() => estimateStack("dev-azure", json, { now: NOW })).toThrow(UnpricedError);
+    expect(() => estimateStack("dev-azure", json, { now: NOW })).toThrow(/dev-azure: azurerm_postgresql_flexible_server\.db vcore \(vCPU-hour, family=Dadsv5\) in westeurope/);
+  });
+
+  test("a region the table does not cover is unpriced, not priced from another region", () => {
+    const json: StackJson = { provider: { aws: [{ region: "us-east-1" }] }, resource: { aws_vpc_endpoint: { e: { vpc_endpoint_type: "Interface", subnet_ids: ["a"] } } } };
+    expect(() => estimateStack("dev-aws", json, { now: NOW })).toThrow(/aws_vpc_endpoint\.e interface-endpoint-az \(hour\) in us-east-1/);
+  });
+
+  test("a resource type that is neither priced nor known to be usage-only is named", () => {
+    const json = awsStack({ aws_nat_gateway: { nat: {} }, aws_kms_key: { k: {} } });
+    expect(() => estimateStack("dev-aws", json, { now: NOW })).toThrow(/dev-aws: resource type aws_nat_gateway \(1×\) is neither priced nor known to bill by use only/);
+  });
+
+  test("no type is both priced and usage-only", () => {
+    expect(Object.keys(QUANTITY_FUNCTIONS).filter((t) => USAGE_ONLY.has(t))).toEqual([]);
+  });
+});
+
+describe("dated prices", () => {
+  test("a price more than 12 months old warns, naming the entry and its source; a fresh one does not", () => {
+    const table: PriceTable = { ...PRICE_TABLE, prices: PRICE_TABLE.prices.map((p) => (p.resourceType === "aws_kms_key" ? { ...p, date: "2025-11-27" } : p.resourceType === "aws_secretsmanager_secret" ? { ...p, date: "2025-11-29" } : p)) };
+    const json = awsStack({ aws_kms_key: { k: {} }, aws_secretsmanager_secret: { s: {} } });
+    const e = estimateStack("dev-aws", json, { now: NOW, table });
+    expect(e.warnings).toEqual(["price of aws_kms_key key is dated 2025-11-27, more than 12 months before 2026-11-28; re-source it from https://aws.amazon.com/kms/pricing/"]);
+  });
+
+  test("every entry carries a source URL, an ISO date, a confidence and a positive or explicitly zero price", () => {
+    for (const p of PRICE_TABLE.prices) {
+      expect(p.source.url).toMatch(/^https:\/\//);
+      expect(p.date).toMatch(/^20\d\d-\d\d-\d\d$/);
+      expect(["official-region", "nearest-region", "secondary", "assumed"]).toContain(p.confidence);
+      expect(p.usd).toBeGreaterThanOrEqual(0);
+      if (p.usd === 0 || p.confidence === "assumed") expect(p.note).toBeTruthy();
+    }
+  });
+});
+
+describe("budget check and reports", () => {
+  const at = (stack: string, percent: number) => ({ stack, cloud: stack.split("-")[1] as any, region: "r", monthlyUsd: percent * 2, lines: [], warnings: [], budget: { amount: 200, currency: "USD" }, budgetPercent: percent });
+
+  test("over 50% warns, over 100% fails, unless the environment accepts it with a reason", () => {
+    const r = checkBudgets(costReport([at("dev-aws", 101.3), at("dev-gcp", 57.6), at("dev-azure", 13.9)]), environments);
+    expect(r.errors).toEqual([expect.stringMatching(/^dev-aws: idle baseline \$202\.60 is 101\.3% of its \$200\.00 budget, over 100% .*budget\.acceptIdleOverBudget\.aws/)]);
+    expect(r.warnings).toEqual([expect.stringMatching(/^dev-gcp: .* 57\.6% .* over 50%/)]);
+    const accepting = environments.map((e) => (e.name === "dev" ? { ...e, budget: { ...e.budget, acceptIdleOverBudget: { aws: "proxy floor accepted until the dev database path lands" } } } : e));
+    const ok = checkBudgets(costReport([at("dev-aws", 101.3)]), accepting);
+    expect(ok.errors).toEqual([]);
+    expect(ok.warnings).toEqual([expect.stringMatching(/accepted by environments\/dev: proxy floor accepted/)]);
+  });
+
+  test("with partitioning by service, the shared stack's budget covers the service stacks: baselines are summed per environment × cloud", () => {
+    const shared = { ...at("dev-aws-shared", 10), monthlyUsd: 20 };
+    const svc = { ...at("dev-aws-orders", 0), monthlyUsd: 90, budget: undefined, budgetPercent: undefined };
+    expect(checkBudgets(costReport([shared, svc]), environments).warnings).toEqual([expect.stringMatching(/^dev-aws: idle baseline \$110\.00 is 55\.0% of its \$200\.00 budget/)]);
+    expect(checkBudgets(costReport([svc]), environments).errors).toEqual([expect.stringMatching(/^dev-aws: no budget resource/)]);
+  });
+
+  test("the PR markdown shows each given stack's baseline, share and change against the base", () => {
+    const head = costReport([at("dev-aws", 20), at("dev-gcp", 57.6)]);
+    const base = costReport([at("dev-aws", 101.3)]);
+    const md = renderMarkdown(head, base, ["dev-aws", "dev-gcp"]);
+    expect(md).toContain("| dev-aws | $40.00 | $200.00 | 20.0% | −$162.60 (from $202.60) |");
+    expect(md).toContain("| dev-gcp | $115.20 | $200.00 | **57.6%** ⚠ | new stack |");
+    expect(renderMarkdown(head, undefined, ["dev-aws"])).toMatch(/No estimate of the base branch[\s\S]*\| dev-aws \| \$40\.00 \| \$200\.00 \| 20\.0% \| — \|/);
+    expect(renderText(head)).toContain("dev-aws (aws, r): $40.00 a month of a $200.00 budget = 20.0%");
+  });
+
+  test("plan:summary --cost appends the baselines of the planned stacks only, with the change against the base", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-summary-"));
+    try {
+      const file = path.join(dir, "cost.json");
+      fs.writeFileSync(file, JSON.stringify({ ...costReport([at("prod-aws", 11.7), at("staging-azure", 37.3), at("dev-gcp", 45.8)]), base: costReport([at("prod-aws", 11.7), at("staging-azure", 53.6)]) }));
+      const md = planSummary(["--cost", file, path.join(__dirname, "..", "gitops", "fixtures", "plans")]);
+      expect(md).toMatch(/### Idle monthly baseline[\s\S]*\| prod-aws \| \$23\.40 \| \$200\.00 \| 11\.7% \| ±\$0\.00 \|\n\| staging-azure \| \$74\.60 \| \$200\.00 \| 37\.3% \| −\$32\.60 \(from \$107\.20\) \|/);
+      expect(md).not.toContain("dev-gcp");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * Dated list prices of the idle cost drivers, per cloud, resource type, component, region and
+ * matching attribute values. USD, list price, no discounts, 730 hours a month.
+ *
+ * Every entry says where its figure comes from and how sure it is:
+ * - `official-region`: the cloud's price page or price API for this region;
+ * - `nearest-region`: the official figure of a nearby region (`sourceRegion`), used until re-sourced;
+ * - `secondary`: a third-party transcription, a bill extract or a calculator dump;
+ * - `assumed`: no price found; the figure is a stated assumption (see `note`). Re-source first.
+ * An entry whose `date` is more than 12 months before the estimate warns; a driver without an
+ * entry stops the estimate (see `estimate.ts`).
+ */
+import { Cloud } from "../environment";
+
+export const HOURS_PER_MONTH = 730;
+export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
+
+export type PriceUnit = "hour" | "month" | "GB-month" | "ACU-hour" | "vCPU-hour" | "GB-hour" | "GB-second" | "vCPU-second" | "GiB-second" | "metric-month" | "condition-month" | "series-month";
+export type PriceConfidence = "official-region" | "nearest-region" | "secondary" | "assumed";
+
+export interface PriceEntry {
+  readonly cloud: Cloud;
+  /** Terraform resource type, e.g. `aws_db_proxy`. */
+  readonly resourceType: string;
+  /** The billed part of the resource, e.g. `acu-floor`, `vcpu`, `storage`. */
+  readonly component: string;
+  /** The stack's region, or `global` for prices that do not vary by region. */
+  readonly region: string;
+  /** Attribute values the usage line must carry for this price to apply (all must be equal). */
+  readonly match?: Readonly<Record<string, string | number | boolean>>;
+  readonly unit: PriceUnit;
+  readonly usd: number;
+  /** Billed at least this quantity per resource and month, in `unit` (RDS Proxy: 8 ACU × 730 h). */
+  readonly minQuantity?: number;
+  /** Free quantity per month, in `unit`, once per stack (each stack is its own account/project/resource group). */
+  readonly free?: { readonly quantity: number; readonly scope: "account" | "project" | "subscription" };
+  readonly source: { readonly url: string };
+  /** Date the figure was published or observed, `YYYY-MM-DD`. Older than 12 months warns. */
+  readonly date: string;
+  readonly confidence: PriceConfidence;
+  /** Region the figure was read for, when it is not `region`. */
+  readonly sourceRegion?: string;
+  readonly note?: string;
+}
+
+export interface PriceTable {
+  /** Date the table was last reviewed as a whole. */
+  readonly asOf: string;
+  readonly currency: "USD";
+  readonly hoursPerMonth: typeof HOURS_PER_MONTH;
+  readonly prices: readonly PriceEntry[];
+}
+
+const AWS_PRICING = "https://aws.amazon.com/rds/aurora/pricing/";
+const AWS_PRICE_LIST_EUW2 = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonRDS/current/eu-west-2/index.json";
+const GCP_SQL = "https://cloud.google.com/sql/pricing";
+const AZ_RETAIL = "https://prices.azure.com/api/retail/prices";
+
+const aws = (e: Omit<PriceEntry, "cloud">): PriceEntry => ({ cloud: "aws", ...e });
+const gcp = (e: Omit<PriceEntry, "cloud">): PriceEntry => ({ cloud: "gcp", ...e });
+const azure = (e: Omit<PriceEntry, "cloud">): PriceEntry => ({ cloud: "azure", ...e });
+
+export const PRICE_TABLE: PriceTable = {
+  asOf: "2026-11-28",
+  currency: "USD",
+  hoursPerMonth: HOURS_PER_MONTH,
+  prices: [
+    // ---------------------------------------------------------------- AWS (eu-west-1)
+    aws({ resourceType: "aws_rds_cluster_instance", component: "serverless-v2-acu", region: "eu-west-1", unit: "ACU-hour", usd: 0.14,
+      source: { url: AWS_PRICING }, date: "2026-09-11", confidence: "secondary", note: "EU Aurora ServerlessV2Usage; eu-west-2 Price List file shows the same rate" }),
+    aws({ resourceType: "aws_db_proxy", component: "serverless-v2-acu", region: "eu-west-1", unit: "ACU-hour", usd: 0.018, minQuantity: 8 * HOURS_PER_MONTH,
+      source: { url: AWS_PRICE_LIST_EUW2 }, date: "2026-09-11", confidence: "nearest-region", sourceRegion: "eu-west-2",
+      note: "Proxy-ASv2-Usage; billed on the target's ACUs with a floor of 8 ACU (https://aws.amazon.com/rds/proxy/pricing/)" }),
+    aws({ resourceType: "aws_vpc_endpoint", component: "interface-endpoint-az", region: "eu-west-1", unit: "hour", usd: 0.01,
+      source: { url: "https://aws.amazon.com/privatelink/pricing/" }, date: "2026-07-31", confidence: "secondary",
+      note: "two eu-west-1 bills: $352.42 for 34,824 endpoint-AZ hours; eu-west-2 lists 0.011" }),
+    aws({ resourceType: "aws_lambda_provisioned_concurrency_config", component: "provisioned-gb-second", region: "eu-west-1", match: { architecture: "x86_64" }, unit: "GB-second", usd: 0.000004646,
+      source: { url: "https://aws.amazon.com/lambda/pricing/" }, date: "2026-11-28", confidence: "secondary", note: "calculator.aws meteredUnitMaps/lambda transcription" }),
+    aws({ resourceType: "aws_lambda_provisioned_concurrency_config", component: "provisioned-gb-second", region: "eu-west-1", match: { architecture: "arm64" }, unit: "GB-second", usd: 0.000004646,
+      source: { url: "https://aws.amazon.com/lambda/pricing/" }, date: "2026-11-28", confidence: "assumed", note: "Arm rate not found; the x86 rate is used as an upper bound" }),
+    aws({ resourceType: "aws_kms_key", component: "key", region: "global", unit: "month", usd: 1.0,
+      source: { url: "https://aws.amazon.com/kms/pricing/" }, date: "2026-11-28", confidence: "official-region", note: "+$1 per rotated key version after rotation; not counted (none in the first year)" }),
+    aws({ resourceType: "aws_secretsmanager_secret", component: "secret", region: "eu-west-1", unit: "month", usd: 0.40,
+      source: { url: "https://aws.amazon.com/secrets-manager/pricing/" }, date: "2026-09-17", confidence: "nearest-region", sourceRegion: "eu-west-2" }),
+    aws({ resourceType: "aws_rds_cluster", component: "managed-master-secret", region: "eu-west-1", unit: "month", usd: 0.40,
+      source: { url: "https://aws.amazon.com/secrets-manager/pricing/" }, date: "2026-09-17", confidence: "nearest-region", sourceRegion: "eu-west-2",
+      note: "manage_master_user_password creates a Secrets Manager secret billed like any other" }),
+    aws({ resourceType: "aws_cloudwatch_metric_alarm", component: "alarm-metric", region: "eu-west-1", unit: "metric-month", usd: 0.10, free: { quantity: 10, scope: "account" },
+      source: { url: "https://aws.amazon.com/cloudwatch/pricing/" }, date: "2026-09-17", confidence: "nearest-region", sourceRegion: "eu-west-2", note: "standard resolution; first 10 alarm metrics free per account" }),
+
+    // ---------------------------------------------------------------- GCP (europe-west1)
+    gcp({ resourceType: "google_sql_database_instance", component: "vcpu", region: "europe-west1", match: { edition: "ENTERPRISE" }, unit: "vCPU-hour", usd: 0.0413,
+      source: { url: GCP_SQL }, date: "2026-05-01", confidence: "nearest-region", sourceRegion: "us-central1" }),
+    gcp({ resourceType: "google_sql_database_instance", component: "memory", region: "europe-west1", match: { edition: "ENTERPRISE" }, unit: "GB-hour", usd: 0.007,
+      source: { url: GCP_SQL }, date: "2026-05-01", confidence: "nearest-region", sourceRegion: "us-central1" }),
+    gcp({ resourceType: "google_sql_database_instance", component: "vcpu", region: "europe-west1", match: { edition: "ENTERPRISE_PLUS" }, unit: "vCPU-hour", usd: 0.0537,
+      source: { url: GCP_SQL }, date: "2026-11-28", confidence: "assumed", sourceRegion: "us-central1",
+      note: "Enterprise Plus rate not found in a stored copy; ~1.3× Enterprise as published for us-central1 in 2024. Re-source first." }),
+    gcp({ resourceType: "google_sql_database_instance", component: "memory", region: "europe-west1", match: { edition: "ENTERPRISE_PLUS" }, unit: "GB-hour", usd: 0.0091,
+      source: { url: GCP_SQL }, date: "2026-11-28", confidence: "assumed", sourceRegion: "us-central1", note: "as the vCPU rate" }),
+    gcp({ resourceType: "google_sql_database_instance", component: "instance", region: "europe-west1", match: { tier: "db-f1-micro" }, unit: "hour", usd: 0.0105,
+      source: { url: GCP_SQL }, date: "2024-07-01", confidence: "nearest-region", sourceRegion: "us-central1", note: "shared core, no SLA" }),
+    gcp({ resourceType: "google_sql_database_instance", component: "instance", region: "europe-west1", match: { tier: "db-g1-small" }, unit: "hour", usd: 0.035,
+      source: { url: GCP_SQL }, date: "2024-07-01", confidence: "nearest-region", sourceRegion: "us-central1", note: "shared core, no SLA" }),
+    gcp({ resourceType: "google_sql_database_instance", component: "storage", region: "europe-west1", match: { disk_type: "PD_SSD" }, unit: "GB-month", usd: 0.17,
+      source: { url: GCP_SQL }, date: "2024-07-01", confidence: "nearest-region", sourceRegion: "us-central1" }),
+    gcp({ resourceType: "google_sql_database_instance", component: "managed-pooling", region: "europe-west1", unit: "month", usd: 0,
+      source: { url: "https://cloud.google.com/sql/docs/postgres/managed-connection-pooling" }, date: "2026-11-28", confidence: "assumed",
+      note: "no separate SKU found for managed connection pooling; assumed included in Enterprise Plus. Re-source first." }),
+    gcp({ resourceType: "google_compute_global_forwarding_rule", component: "first-5-rules", region: "global", unit: "hour", usd: 0.025,
+      source: { url: "https://cloud.google.com/load-balancing/pricing" }, date: "2026-11-28", confidence: "official-region", note: "one charge covers up to five rules" }),
+    gcp({ resourceType: "google_compute_global_forwarding_rule", component: "additional-rule", region: "global", unit: "hour", usd: 0.01,
+      source: { url: "https://cloud.google.com/load-balancing/pricing" }, date: "2026-11-28", confidence: "official-region" }),
+    gcp({ resourceType: "google_compute_security_policy", component: "policy", region: "global", unit: "month", usd: 5,
+      source: { url: "https://cloud.google.com/armor/pricing" }, date: "2024-07-01", confidence: "secondary", note: "Cloud Armor Standard; requests ($0.75/M) are usage" }),
+    gcp({ resourceType: "google_compute_security_policy", component: "rule", region: "global", unit: "month", usd: 1,
+      source: { url: "https://cloud.google.com/armor/pricing" }, date: "2024-07-01", confidence: "secondary", note: "Cloud Armor Standard, per rule including the default rule" }),
+    gcp({ resourceType: "google_vpc_access_connector", component: "instance", region: "europe-west1", match: { machine_type: "e2-micro" }, unit: "hour", usd: 0.0092144,
+      source: { url: "https://cloud.google.com/compute/vm-instance-pricing" }, date: "2025-03-06", confidence: "secondary", note: "Cyclenerd pricing.yml @0166a59" }),
+    gcp({ resourceType: "google_cloudfunctions2_function", component: "idle-vcpu", region: "europe-west1", unit: "vCPU-second", usd: 0.0000025,
+      source: { url: "https://cloud.google.com/run/pricing" }, date: "2026-11-28", confidence: "official-region", note: "Tier 1 idle minimum-instance rate" }),
+    gcp({ resourceType: "google_cloudfunctions2_function", component: "idle-memory", region: "europe-west1", unit: "GiB-second", usd: 0.0000025,
+      source: { url: "https://cloud.google.com/run/pricing" }, date: "2026-11-28", confidence: "official-region", note: "Tier 1 idle minimum-instance rate" }),
+    gcp({ resourceType: "google_monitoring_alert_policy", component: "condition", region: "global", unit: "condition-month", usd: 1.5,
+      source: { url: "https://cloud.google.com/monitoring/alerts/cost-control" }, date: "2026-11-28", confidence: "official-region", note: "billed from May 2026; $0.35 per million time series returned is usage" }),
+    gcp({ resourceType: "google_secret_manager_secret_version", component: "active-version", region: "global", unit: "month", usd: 0.06,
+      source: { url: "https://cloud.google.com/secret-manager/pricing" }, date: "2026-11-28", confidence: "secondary",
+      note: "per active version and replica location; not re-read from a stored copy. The 6 free versions are per billing account (shared by the sample projects), so not applied" }),
+    gcp({ resourceType: "google_kms_crypto_key", component: "key-version", region: "global", unit: "month", usd: 0.06,
+      source: { url: "https://cloud.google.com/kms/pricing" }, date: "2025-03-17", confidence: "official-region", note: "one active version; rotated versions accumulate and are not counted" }),
+
+    // ---------------------------------------------------------------- Azure (westeurope)
+    azure({ resourceType: "azurerm_postgresql_flexible_server", component: "compute", region: "westeurope", match: { sku_name: "B_Standard_B1ms" }, unit: "hour", usd: 0.017,
+      source: { url: AZ_RETAIL }, date: "2025-07-07", confidence: "nearest-region", sourceRegion: "eastus", note: "$12.41 a month" }),
+    azure({ resourceType: "azurerm_postgresql_flexible_server", component: "vcore", region: "westeurope", match: { family: "Ddsv5" }, unit: "vCPU-hour", usd: 0.089,
+      source: { url: AZ_RETAIL }, date: "2026-10-06", confidence: "nearest-region", sourceRegion: "eastus", note: "D2ds_v5 $0.178/h, D8ds_v5 $0.712/h" }),
+    azure({ resourceType: "azurerm_postgresql_flexible_server", component: "storage", region: "westeurope", unit: "GB-month", usd: 0.115,
+      source: { url: AZ_RETAIL }, date: "2026-10-06", confidence: "nearest-region", sourceRegion: "eastus" }),
+    azure({ resourceType: "azurerm_api_management", component: "base", region: "westeurope", match: { tier: "Consumption" }, unit: "month", usd: 0,
+      source: { url: "https://azure.microsoft.com/pricing/details/api-management/" }, date: "2026-10-06", confidence: "official-region", note: "calls are usage (first million free)" }),
+    azure({ resourceType: "azurerm_api_management", component: "unit", region: "westeurope", match: { tier: "BasicV2" }, unit: "hour", usd: 0.21,
+      source: { url: AZ_RETAIL }, date: "2026-10-06", confidence: "nearest-region", sourceRegion: "eastus2" }),
+    azure({ resourceType: "azurerm_api_management", component: "unit", region: "westeurope", match: { tier: "StandardV2" }, unit: "hour", usd: 0.96,
+      source: { url: AZ_RETAIL }, date: "2026-10-06", confidence: "nearest-region", sourceRegion: "eastus2" }),
+    azure({ resourceType: "azurerm_servicebus_namespace", component: "base", region: "westeurope", match: { sku: "Standard" }, unit: "month", usd: 9.81,
+      source: { url: "https://azure.microsoft.com/pricing/details/service-bus/" }, date: "2024-07-01", confidence: "secondary", note: "infracost golden, West Europe" }),
+    azure({ resourceType: "azurerm_servicebus_namespace", component: "messaging-unit", region: "westeurope", match: { sku: "Premium" }, unit: "month", usd: 677.08,
+      source: { url: "https://azure.microsoft.com/pricing/details/service-bus/" }, date: "2024-07-01", confidence: "secondary", note: "infracost golden, West Europe" }),
+    azure({ resourceType: "azurerm_function_app_flex_consumption", component: "always-ready-baseline", region: "westeurope", unit: "GB-second", usd: 0.000004,
+      source: { url: "https://azure.microsoft.com/pricing/details/functions/" }, date: "2026-11-28", confidence: "assumed",
+      note: "USD rate not found in a stored copy (EUR 0.0000038, region unstated); USD list rate as published at launch. Re-source first." }),
+    azure({ resourceType: "azurerm_private_endpoint", component: "endpoint", region: "global", unit: "hour", usd: 0.01,
+      source: { url: "https://azure.microsoft.com/pricing/details/private-link/" }, date: "2026-11-28", confidence: "official-region", note: "Global 'Standard Private Endpoint' meter; data processed is usage" }),
+    azure({ resourceType: "azurerm_private_dns_zone", component: "zone", region: "global", unit: "month", usd: 0.50,
+      source: { url: "https://azure.microsoft.com/pricing/details/dns/" }, date: "2024-07-01", confidence: "secondary", note: "first 25 zones" }),
+    azure({ resourceType: "azurerm_monitor_metric_alert", component: "time-series", region: "global", unit: "series-month", usd: 0.10,
+      source: { url: "https://azure.microsoft.com/pricing/details/monitor/" }, date: "2024-07-01", confidence: "secondary", note: "one series per criterion without dimensions" }),
+  ],
+};
