@@ -171,8 +171,8 @@ describe("AzureDatabaseProxy", () => {
   test("pool sizes follow the SKU actually deployed: staging's skuName D2ds_v5 (max_connections 859), not its medium size's D4ds_v5 (1719)", () => {
     expect(only(staging.json, "azurerm_postgresql_flexible_server").sku_name).toBe("GP_Standard_D2ds_v5");
     const byName = Object.fromEntries((Object.values(resources(staging.json, "azurerm_postgresql_flexible_server_configuration")) as any[]).map((c) => [c.name, c.value]));
-    // 859 × 90% / 2 clients, and 859 × 40% / 2.
-    expect(byName).toMatchObject({ "pgbouncer.default_pool_size": "386", "pgbouncer.min_pool_size": "171" });
+    // 859 × 90% over 3 (database, user) pools (two functions and the Entra administrator); no idle floor.
+    expect(byName).toMatchObject({ "pgbouncer.default_pool_size": "257", "pgbouncer.min_pool_size": "0" });
   });
 
   test("functions connect to port 6432 over TLS", () => {

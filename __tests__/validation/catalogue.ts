@@ -32,6 +32,7 @@ export const CATALOGUE: readonly BadInput[] = [
   { cloud: "gcp", what: "a function source folder that does not exist", service: (s) => { s.functions.worker.source = "stacks/reference/functions/missing"; }, message: /property 'functions\.worker\.source' has value "stacks\/reference\/functions\/missing"; allowed: an existing folder/ },
   { cloud: "azure", what: "a Terraform template sequence in a spec string", service: (s) => { s.functions.api.environment = { GREETING: "${file(\"/etc/passwd\")}" }; }, message: /property 'functions\.api\.environment\.GREETING' has value .*allowed: text without '\$\{' or '%\{'/ },
   { cloud: "aws", what: "TLS switched off on the database", service: (s) => { s.databases.main.requireTls = false; }, message: /property 'databases\.main\.requireTls' has value false/ },
+  { cloud: "gcp", what: "identity auth switched off on the database", service: (s) => { s.databases.main.iamAuth = false; }, message: /property 'databases\.main\.iamAuth' has value false; allowed: true/ },
   // AWS-only rules
   { cloud: "aws", what: "SQS batch above 10 without a batching window", service: (s) => { s.queues.orders.batchSize = 50; s.queues.orders.batchWindowSeconds = 0; }, message: /AwsService: property 'queues\.orders\.batchWindowSeconds' has value 0; allowed: at least 1 second when batchSize > 10/ },
   { cloud: "aws", what: "a log retention CloudWatch does not offer", env: (e) => { e.retention.logDays = 13; }, message: /AwsService: property 'environments\/dev\.retention\.logDays' has value 13; allowed: a CloudWatch Logs retention/ },

@@ -167,7 +167,7 @@ export interface DatabaseProxySpec {
   readonly pool?: PoolSpec;
   /** Must stay true: a pooled endpoint without TLS is rejected. @default true */
   readonly requireTls?: boolean;
-  /** Identity-based auth (IAM / service account / Entra). @default true */
+  /** Identity-based auth (IAM / service account / Entra). Must stay true: functions have no passwords. @default true */
   readonly iamAuth?: boolean;
   /** Ids of the functions allowed to connect. Nothing else gets a network path. */
   readonly allowedFunctions: readonly string[];

@@ -217,6 +217,9 @@ function validateDatabase(p: Problems, at: string, db: DatabaseProxySpec, servic
       `0-${shortest.seconds - 1} seconds: below the shortest timeout among allowedFunctions (${shortest.functionId}: ${shortest.seconds} s), so pool exhaustion fails fast instead of timing out the caller`);
   }
   if (db.requireTls === false) p.add(`${at}.requireTls`, false, "true (connections to the pooled endpoint must use TLS)");
+  // Functions log in as their own role with an identity token (IAM, service account, Entra); no
+  // cloud provisions per-function passwords, so without identity auth nothing could connect.
+  if (db.iamAuth === false) p.add(`${at}.iamAuth`, false, "true (functions authenticate with their identity; no passwords are provisioned)");
   if (!db.allowedFunctions) p.add(`${at}.allowedFunctions`, db.allowedFunctions, "a list of function ids (may be empty)");
   (db.allowedFunctions ?? []).forEach((f, i) => knownFunction(p, `${at}.allowedFunctions[${i}]`, f, service));
 }
