@@ -55,6 +55,10 @@ export const GCP_TYPE_APIS: Record<string, readonly string[] | ((body: any) => s
   google_compute_target_http_proxy: [api("compute")],
   google_compute_target_https_proxy: [api("compute")],
   google_compute_global_forwarding_rule: [api("compute")],
+  // API Gateway: the API and each config are Service Management services; Service Control checks calls.
+  google_api_gateway_api: [api("apigateway"), api("servicemanagement")],
+  google_api_gateway_api_config: [api("apigateway"), api("servicemanagement"), api("servicecontrol")],
+  google_api_gateway_gateway: [api("apigateway")],
   google_service_networking_connection: [api("servicenetworking"), api("compute")],
   google_vpc_access_connector: [api("vpcaccess")],
   google_service_account: [api("iam")],

@@ -44,6 +44,9 @@ export const NO_PUBLIC_INVOKE: PolicyRule = {
     const behindLb = new Set(resources(json, "google_cloudfunctions2_function")
       .filter(([, r]) => block(r.service_config).ingress_settings === "ALLOW_INTERNAL_AND_GCLB").map(([a]) => a));
     const gcfBehind = (name: string) => [...behindLb].some((a) => name.includes(a));
+    const apiGatewayBackends = resources(json, "google_api_gateway_api_config").flatMap(([, r]) => (r.openapi_documents ?? []).map((d: any) => String(block(d.document).contents ?? "")));
+    const publicInvokers = resources(json, "google_cloud_run_v2_service_iam_member", "google_cloudfunctions2_function_iam_member")
+      .filter(([, r]) => /^allUsers$|^allAuthenticatedUsers$/.test(r.member)).map(([, r]) => String(r.name ?? r.cloud_function ?? ""));
     return [
       ...resources(json, "aws_lambda_permission").filter(([, r]) => r.principal === "*" || !r.source_arn)
         .map(([address, r]) => ({ address, message: `invoke granted to ${r.principal} ${r.source_arn ? "" : "without a source ARN"}`.trim() })),
@@ -51,8 +54,11 @@ export const NO_PUBLIC_INVOKE: PolicyRule = {
       ...resources(json, "google_cloud_run_v2_service_iam_member", "google_cloudfunctions2_function_iam_member")
         .filter(([, r]) => /^allUsers$|^allAuthenticatedUsers$/.test(r.member) && !gcfBehind(String(r.name ?? r.cloud_function ?? "")))
         .map(([address, r]) => ({ address, message: `${r.member} may invoke a function that is not restricted to the load balancer` })),
+      // ALLOW_ALL is accepted only for an API Gateway backend (API Gateway is not internal traffic)
+      // that nobody may invoke anonymously: IAM (the gateway's identity) is then the boundary.
       ...resources(json, "google_cloudfunctions2_function").filter(([, r]) => block(r.service_config).ingress_settings === "ALLOW_ALL")
-        .map(([address]) => ({ address, message: "ingress ALLOW_ALL" })),
+        .filter(([address]) => !apiGatewayBackends.some((doc) => doc.includes(`"address" = ${address}.service_config[0].uri`)) || publicInvokers.some((name) => name.includes(address)))
+        .map(([address]) => ({ address, message: "ingress ALLOW_ALL (allowed only for an API Gateway backend without public invokers)" })),
       ...resources(json, "azurerm_function_app_flex_consumption", "azurerm_linux_function_app")
         .filter(([, r]) => r.public_network_access_enabled === true && !r.virtual_network_subnet_id)
         .map(([address]) => ({ address, message: "public network access without VNet integration or access restrictions" })),
