@@ -21,13 +21,23 @@ export interface AwsEventBusProps {
   readonly queues: Readonly<Record<string, AwsQueue>>;
 }
 
-/** Translates the cloud-neutral filter to an EventBridge pattern (exact matches; AND across clauses). */
+/**
+ * Translates the cloud-neutral filter to an EventBridge pattern: exact values as strings, prefix
+ * clauses as `{ "prefix": … }` matchers (ORed within a field, AND across fields).
+ */
 export function toEventPattern(filter: EventFilterSpec): string {
   const pattern: Record<string, unknown> = {};
+  const pre = filter.prefix ?? {};
+  const prefixes = (values: readonly string[]) => values.map((prefix) => ({ prefix }));
   if (filter.source?.length) pattern.source = [...filter.source];
+  else if (pre.source?.length) pattern.source = prefixes(pre.source);
   if (filter.type?.length) pattern["detail-type"] = [...filter.type];
-  const attrs = Object.entries(filter.attributes ?? {});
-  if (attrs.length) pattern.detail = Object.fromEntries(attrs.map(([k, v]) => [k, [...v]]));
+  else if (pre.type?.length) pattern["detail-type"] = prefixes(pre.type);
+  const attrs: [string, unknown[]][] = [
+    ...Object.entries(filter.attributes ?? {}).map(([k, v]): [string, unknown[]] => [k, [...v]]),
+    ...Object.entries(pre.attributes ?? {}).map(([k, v]): [string, unknown[]] => [k, prefixes(v)]),
+  ];
+  if (attrs.length) pattern.detail = Object.fromEntries(attrs);
   return escapeTerraform(JSON.stringify(pattern));
 }
 

@@ -8,7 +8,7 @@ import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
 import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
 import { GcpContext, bucketName, keyReady } from "./context";
 import { GcpPushDelivery } from "./dead-letter";
-import { toPubsubFilter } from "./event-filter";
+import { toPubsubFilters } from "./event-filter";
 import { GcpFunction } from "./function";
 import { PUBSUB_MAX_ACK_SECONDS } from "./limits";
 import { GcpQueue } from "./queue";
@@ -83,26 +83,31 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
 
     for (const [ruleId, rule] of Object.entries(spec.rules ?? {})) {
       const at = `rules.${ruleId}`;
-      const filter = toPubsubFilter(rule.filter ?? {}, this.problems, at);
+      // Usually one filter; a rule whose filter exceeds 256 bytes becomes several subscriptions.
+      const filters = toPubsubFilters(rule.filter ?? {}, this.problems, at);
       const target = "function" in rule.target ? props.functions[rule.target.function] : undefined;
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
       const consumer = target ?? (queue ? props.functions[queue.spec.consumer] : undefined);
       if (!consumer) continue; // unknown targets are reported by validation
       const retry = resolveRetry(rule.retry);
-      this.rules[ruleId] = new GcpPushDelivery(this, `rule-${ruleId}`, {
-        context: ctx,
-        nameParts: [logicalId, ruleId],
-        topic: this.topic,
-        filter,
-        endpoint: consumer.url,
-        grantInvoker: (member) => consumer.grantInvoke(`bus-${logicalId}-${ruleId}`, member),
-        ackDeadlineSeconds: queue?.resolved
-          ? Math.max(consumer.spec.timeoutSeconds, Math.min(queue.resolved.visibilityTimeoutSeconds, PUBSUB_MAX_ACK_SECONDS))
-          : consumer.spec.timeoutSeconds,
-        maxDeliveryAttempts: rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS,
-        retentionSeconds: retry.maxEventAgeSeconds,
-        dlqRetentionSeconds: queue?.resolved.dlqRetentionSeconds ?? 14 * 24 * 3600,
-        kind: "bus",
+      (filters.length ? filters : [undefined]).forEach((filter, part) => {
+        // Part 1 keeps the unsplit names; parts 2.. get a `p<n>` suffix, each with its own DLQ and alarms.
+        const suffix = part === 0 ? [] : [`p${part + 1}`];
+        this.rules[[ruleId, ...suffix].join("#")] = new GcpPushDelivery(this, ["rule", ruleId, ...suffix].join("-"), {
+          context: ctx,
+          nameParts: [logicalId, ruleId, ...suffix],
+          topic: this.topic,
+          filter,
+          endpoint: consumer.url,
+          grantInvoker: (member) => consumer.grantInvoke(["bus", logicalId, ruleId, ...suffix].join("-"), member),
+          ackDeadlineSeconds: queue?.resolved
+            ? Math.max(consumer.spec.timeoutSeconds, Math.min(queue.resolved.visibilityTimeoutSeconds, PUBSUB_MAX_ACK_SECONDS))
+            : consumer.spec.timeoutSeconds,
+          maxDeliveryAttempts: rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS,
+          retentionSeconds: retry.maxEventAgeSeconds,
+          dlqRetentionSeconds: queue?.resolved.dlqRetentionSeconds ?? 14 * 24 * 3600,
+          kind: "bus",
+        });
       });
     }
     this.node.addValidation({ validate: () => this.problems.messages() });
