@@ -1,6 +1,6 @@
 import { Testing, TerraformStack } from "cdktf";
 import { buildTags } from "@polycloud/core";
-import { AwsFoundation, AwsService } from "@polycloud/aws";
+import { AwsFoundation, AwsService, toEventPattern } from "@polycloud/aws";
 import { envByName, only } from "../helpers/synth";
 import { dev, prod } from "./shared";
 
@@ -37,4 +37,13 @@ test("a function target gets a permission scoped to the rule", () => {
   expect(JSON.parse((Object.values(json.resource.aws_cloudwatch_event_rule)[0] as any).event_pattern)).toEqual({ detail: { kind: ["audit"] } });
   const dlqPolicy = JSON.parse((Object.values(json.resource.aws_sqs_queue_policy)[0] as any).policy.replace(/\$\{[^}]*\}/g, "REF"));
   expect(dlqPolicy.Statement[0]).toMatchObject({ Principal: { Service: "events.amazonaws.com" }, Condition: { ArnEquals: { "aws:SourceArn": "REF" } } });
+});
+
+test("prefix clauses become EventBridge prefix matchers (ORed within a field), next to exact clauses", () => {
+  expect(JSON.parse(toEventPattern({ source: ["orders.api"], prefix: { type: ["Order", "Refund"], attributes: { sku: ["A-"] } }, attributes: { tier: ["gold"] } }))).toEqual({
+    source: ["orders.api"],
+    "detail-type": [{ prefix: "Order" }, { prefix: "Refund" }],
+    detail: { tier: ["gold"], sku: [{ prefix: "A-" }] },
+  });
+  expect(JSON.parse(toEventPattern({ prefix: { source: ['a"b'] } }))).toEqual({ source: [{ prefix: 'a"b' }] });
 });
