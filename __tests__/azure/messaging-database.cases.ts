@@ -146,6 +146,12 @@ test("prefix clauses become StringBeginsWith advanced filters on the CloudEvents
   expect(p.messages()).toEqual([expect.stringMatching(/property 'rules\.r\.filter' has value 26; allowed: at most 25 source, attribute and prefix values/)]);
 });
 
+test("a scheduled rule is refused on Azure (not implemented), by name, instead of being dropped", () => {
+  expect(azureProblems("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "cron(0 3 * * *)", target: { queue: "orders" } }; })).toContainEqual(
+    expect.stringMatching(/AzureEventBus\(events\): property 'rules\.nightly\.schedule' has value "cron\(0 3 \* \* \*\)"; allowed: no schedule on Azure yet/),
+  );
+});
+
 describe("AzureDatabaseProxy", () => {
   const server = only(prod.json, "azurerm_postgresql_flexible_server");
 

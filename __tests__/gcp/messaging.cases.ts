@@ -1,6 +1,6 @@
 import { Problems } from "@polycloud/core";
 import { PUBSUB_FILTER_MAX_BYTES, toPubsubFilter, toPubsubFilters } from "@polycloud/gcp";
-import { find, resources } from "../helpers/synth";
+import { find, only, resources } from "../helpers/synth";
 import { dev, gcpProblems, prod, synthGcp, warnings } from "./shared";
 
 const sub = (json: any, name: string) => find(json, "google_pubsub_subscription", (s) => s.name === name);
@@ -174,6 +174,20 @@ describe("GcpEventBus", () => {
   test("a bad filter fails synth through the stack's validation", () => {
     expect(gcpProblems("dev", () => {}, (s) => { s.buses.events.rules["order-created"].filter.attributes = { "a.b": ["x"] }; })).toContainEqual(
       expect.stringMatching(/GcpEventBus\(events\): property 'rules\.order-created\.filter\.attributes\.a\.b'/),
+    );
+  });
+
+  test("a scheduled rule: Cloud Scheduler (UTC) publishes to the bus with the rule's attribute; the rule's subscription filters on it, dead-lettered as any rule", () => {
+    const { json } = synthGcp("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "rate(15 minutes)", target: { queue: "orders" }, retry: { maxAttempts: 7 } }; });
+    const job = only(json, "google_cloud_scheduler_job");
+    expect(job).toMatchObject({ schedule: "*/15 * * * *", time_zone: "Etc/UTC", region: "europe-west1", pubsub_target: { topic_name: expect.stringMatching(/google_pubsub_topic\.orders_bus-events_topic_/), attributes: { polycloud_schedule: "nightly", source: "polycloud.schedule", type: "Scheduled Event" }, data: "e30=" } });
+    const subscription = sub(json, "orders-dev-events-nightly");
+    expect(subscription.filter).toBe('attributes.polycloud_schedule = "nightly"');
+    expect(subscription.topic).toBe(job.pubsub_target.topic_name.replace(/\.id\}$/, ".id}"));
+    expect(subscription.dead_letter_policy.max_delivery_attempts).toBe(7);
+    expect(sub(json, "orders-dev-events-nightly-dlq").expiration_policy).toEqual({ ttl: "" });
+    expect(gcpProblems("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "rate(7 minutes)", target: { queue: "orders" } }; })).toContainEqual(
+      expect.stringMatching(/GcpEventBus\(events\): property 'rules\.nightly\.schedule' has value "rate\(7 minutes\)"; allowed: a rate Cloud Scheduler's cron can space evenly/),
     );
   });
 });

@@ -68,6 +68,7 @@ export const GCP_TYPE_APIS: Record<string, readonly string[] | ((body: any) => s
   google_secret_manager_secret: [api("secretmanager")],
   google_secret_manager_secret_version: [api("secretmanager")],
   google_secret_manager_secret_iam_member: [api("secretmanager")],
+  google_cloud_scheduler_job: [api("cloudscheduler")],
   google_pubsub_topic: [api("pubsub")],
   google_pubsub_topic_iam_member: [api("pubsub")],
   google_pubsub_subscription: [api("pubsub")],

@@ -96,6 +96,11 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
 
     for (const [ruleId, rule] of Object.entries(spec.rules ?? {})) {
       const at = `rules.${ruleId}`;
+      if (rule.schedule !== undefined) {
+        // Not built yet: a timer would need its own delivery path with the rule's retries and dead letters.
+        this.problems.add(`${at}.schedule`, rule.schedule, "no schedule on Azure yet (scheduled rules are implemented on AWS and GCP only); use a filter");
+        continue;
+      }
       const filter = toEventGridFilter(rule.filter ?? {}, this.problems, at);
       const retry = resolveRetry(rule.retry);
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;

@@ -15,3 +15,4 @@ export * from "./policy";
 export * from "./terraform-strings";
 export * from "./environment-schema";
 export * from "./database-roles";
+export * from "./schedule";

@@ -144,7 +144,13 @@ export interface EventRetrySpec {
 }
 
 export interface EventRuleSpec {
-  readonly filter: EventFilterSpec;
+  /** Events the rule matches. Exactly one of `filter` and `schedule`. */
+  readonly filter?: EventFilterSpec;
+  /**
+   * Fire on a schedule instead of matching events: `rate(5 minutes)` or a five-field unix
+   * `cron(0 8 * * MON-FRI)`, UTC. Same targets, retries and dead-letter queues as filtered rules.
+   */
+  readonly schedule?: string;
   readonly target: EventTargetSpec;
   readonly retry?: EventRetrySpec;
 }

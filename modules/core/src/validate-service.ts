@@ -6,6 +6,7 @@ import {
   DatabaseProxySpec, EventBusSpec, FunctionSpec, GatewaySpec, QueueSpec, ServiceSpec,
 } from "./specs";
 import { Problems } from "./validation";
+import { SCHEDULE_FORMS, parseSchedule } from "./schedule";
 import { rejectTemplateSequences } from "./terraform-strings";
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
@@ -164,11 +165,16 @@ function validateBus(p: Problems, at: string, bus: EventBusSpec, service: Servic
   for (const [ruleId, rule] of rules) {
     const rp = `${at}.rules.${ruleId}`;
     p.matches(rp, ruleId, ID, ID_FORM);
+    if (rule.schedule !== undefined) {
+      const parsed = parseSchedule(rule.schedule);
+      if (typeof parsed === "string") p.add(`${rp}.schedule`, rule.schedule, `${SCHEDULE_FORMS} (${parsed})`);
+      if (rule.filter !== undefined) p.add(`${rp}.filter`, rule.filter, "no filter on a scheduled rule (a rule has either a filter or a schedule)");
+    }
     const f = rule.filter ?? {};
     const pre = f.prefix ?? {};
     const clauses = [...(f.source ?? []), ...(f.type ?? []), ...Object.values(f.attributes ?? {}).flat(),
       ...(pre.source ?? []), ...(pre.type ?? []), ...Object.values(pre.attributes ?? {}).flat()];
-    if (clauses.length === 0) {
+    if (clauses.length === 0 && rule.schedule === undefined) {
       p.add(`${rp}.filter`, rule.filter, "at least one non-empty clause (source, type, attributes or prefix); an empty filter would match every event");
     }
     for (const [where, attrs] of [["filter.attributes", f.attributes], ["filter.prefix.attributes", pre.attributes]] as const) {

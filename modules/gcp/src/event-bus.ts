@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import {
-  AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, resolveRetry, envVarPart} from "@polycloud/core";
+  AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, escapeTerraform, parseSchedule, resolveRetry, envVarPart} from "@polycloud/core";
 import { PubsubSubscription } from "@cdktf/provider-google/lib/pubsub-subscription";
 import { PubsubTopic } from "@cdktf/provider-google/lib/pubsub-topic";
 import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-iam-member";
@@ -8,7 +8,8 @@ import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
 import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
 import { GcpContext, bucketName, keyReady } from "./context";
 import { GcpPushDelivery } from "./dead-letter";
-import { toPubsubFilters } from "./event-filter";
+import { SCHEDULE_ATTRIBUTE, literal, toCloudSchedulerCron, toPubsubFilters } from "./event-filter";
+import { CloudSchedulerJob } from "@cdktf/provider-google/lib/cloud-scheduler-job";
 import { GcpFunction } from "./function";
 import { PUBSUB_MAX_ACK_SECONDS } from "./limits";
 import { GcpQueue } from "./queue";
@@ -84,7 +85,8 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
     for (const [ruleId, rule] of Object.entries(spec.rules ?? {})) {
       const at = `rules.${ruleId}`;
       // Usually one filter; a rule whose filter exceeds 256 bytes becomes several subscriptions.
-      const filters = toPubsubFilters(rule.filter ?? {}, this.problems, at);
+      // A scheduled rule: Cloud Scheduler publishes to the bus with an attribute only its subscription matches.
+      const filters = rule.schedule !== undefined ? [this.scheduleJob(ruleId, rule.schedule)] : toPubsubFilters(rule.filter ?? {}, this.problems, at);
       const target = "function" in rule.target ? props.functions[rule.target.function] : undefined;
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
       const consumer = target ?? (queue ? props.functions[queue.spec.consumer] : undefined);
@@ -111,6 +113,33 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
       });
     }
     this.node.addValidation({ validate: () => this.problems.messages() });
+  }
+
+  /**
+   * Cloud Scheduler job publishing `{}` to the bus topic with the attributes `polycloud_schedule`
+   * (the rule id), `source` and `type`; returns the filter of the rule's subscription. The job's
+   * own retries are left at none: the subscription's retries and dead-letter topic apply, as for
+   * every other rule.
+   */
+  private scheduleJob(ruleId: string, schedule: string): string {
+    const { context: ctx, logicalId } = this.props;
+    const parsed = parseSchedule(schedule);
+    const cron = typeof parsed === "object" ? toCloudSchedulerCron(parsed) : undefined;
+    if (cron?.error) this.problems.add(`rules.${ruleId}.schedule`, schedule, cron.error);
+    new CloudSchedulerJob(this, `schedule-${ruleId}`, {
+      name: ctx.namer.name(NAME_RULES.gcp.generic, logicalId, ruleId),
+      region: ctx.region,
+      description: `${logicalId}/${ruleId}: ${schedule}`,
+      schedule: cron?.cron ?? "",
+      timeZone: "Etc/UTC",
+      pubsubTarget: {
+        topicName: this.topic.id,
+        data: Buffer.from("{}").toString("base64"),
+        attributes: { [SCHEDULE_ATTRIBUTE]: ruleId, source: "polycloud.schedule", type: "Scheduled Event" },
+      },
+      dependsOn: ctx.services.enable("cloudscheduler.googleapis.com"),
+    });
+    return escapeTerraform(`attributes.${SCHEDULE_ATTRIBUTE} = ${literal(ruleId)}`);
   }
 
   get alarms(): AlarmInfo[] {

@@ -1,4 +1,4 @@
-import { EventFilterSpec, Problems, escapeTerraform } from "@polycloud/core";
+import { EventFilterSpec, Problems, Schedule, escapeTerraform } from "@polycloud/core";
 
 /** Pub/Sub rejects filters longer than 256 bytes. */
 export const PUBSUB_FILTER_MAX_BYTES = 256;
@@ -100,4 +100,21 @@ function split(clauses: readonly Clause[]): string[] | undefined {
 /** A Pub/Sub filter string literal: backslash and double quote escaped. */
 export function literal(value: string): string {
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+/** The message attribute Cloud Scheduler sets on a scheduled rule's messages (and its subscription filters on). */
+export const SCHEDULE_ATTRIBUTE = "polycloud_schedule";
+
+/**
+ * A neutral schedule in Cloud Scheduler's unix-cron: cron passes through; a rate becomes an
+ * evenly spaced cron, which exists only when it divides the next unit (minutes of 60, hours of
+ * 24) or is one day. Other rates are an error rather than an uneven approximation.
+ */
+export function toCloudSchedulerCron(schedule: Schedule): { cron?: string; error?: string } {
+  if (schedule.kind === "cron") return { cron: [schedule.minute, schedule.hour, schedule.dayOfMonth, schedule.month, schedule.dayOfWeek].join(" ") };
+  const { value, unit } = schedule;
+  if (unit === "minutes" && 60 % value === 0) return { cron: value === 1 ? "* * * * *" : `*/${value} * * * *` };
+  if (unit === "hours" && 24 % value === 0) return { cron: value === 1 ? "0 * * * *" : `0 */${value} * * *` };
+  if (unit === "days" && value === 1) return { cron: "0 0 * * *" };
+  return { error: "a rate Cloud Scheduler's cron can space evenly (minutes dividing 60, hours dividing 24, or 1 day); use cron(...)" };
 }
