@@ -119,6 +119,9 @@ describe("GcpHttpGateway", () => {
     for (const type of ["google_api_gateway_api", "google_api_gateway_api_config", "google_api_gateway_gateway"]) expect(only(prod.json, type).provider).toBe("google-beta");
     expect(only(prod.json, "google_api_gateway_gateway")).toMatchObject({ region: "europe-west1", api_config: expect.stringMatching(/google_api_gateway_api_config\./) });
     expect(only(prod.json, "google_api_gateway_api_config").lifecycle).toEqual({ create_before_destroy: true });
+    // A long service name still leaves room for the provider's 26-character suffix (ids ≤ 63).
+    const long = synthGcp("dev", () => {}, (s) => { s.name = "a-very-long-service-name-for-prefixes"; });
+    expect(only(long.json, "google_api_gateway_api_config").api_config_id_prefix.length + 26).toBeLessThanOrEqual(63);
   });
 
   test("OpenAPI: one operation per method and path to its function, JWT required on authorized routes only, user strings escaped", () => {

@@ -227,7 +227,8 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
     this.apiConfig = new GoogleApiGatewayApiConfigA(this, "api-config", {
       provider: beta,
       api: api.apiId,
-      apiConfigIdPrefix: `${name().slice(0, 40)}-`,
+      // The provider appends a 26-character unique suffix; config ids are at most 63 characters.
+      apiConfigIdPrefix: `${name().slice(0, 63 - 26 - 1)}-`,
       openapiDocuments: [{ document: { path: "openapi.json", contents: Fn.base64encode(document) } }],
       gatewayConfig: { backendConfig: { googleServiceAccount: invoker.email } },
       labels: { ...ctx.labels, component: "gateway" },
