@@ -145,18 +145,24 @@ export function azureQueueMessage(message: unknown, context: any): QueueMessage 
   const text = typeof message === "string" ? message : Buffer.isBuffer(message) ? message.toString("utf8") : JSON.stringify(message);
   const body = typeof message === "string" ? parseMaybeJson(message) : Buffer.isBuffer(message) ? parseMaybeJson(text) : message;
   const attributes: Record<string, string> = {};
-  for (const [k, v] of Object.entries<any>(meta.applicationProperties ?? {})) if (k !== ATTEMPTS_PROPERTY) attributes[k] = String(v);
+  for (const [k, v] of Object.entries<any>(meta.applicationProperties ?? {})) if (!isAttempts(k)) attributes[k] = String(v);
   const count = Number(meta.deliveryCount);
   // Attempts made on earlier copies (see azureRetry) count like SQS's ApproximateReceiveCount.
   const deliveryCount = Number.isFinite(count) ? priorAttempts(meta) + count : undefined;
   return { id: String(meta.messageId ?? context?.invocationId ?? ""), body, text, attributes, deliveryCount, event: eventFromJson(body), cloud: "azure" };
 }
 
-/** Application property of a re-sent copy: how many attempts failed before the copy was sent. */
-export const ATTEMPTS_PROPERTY = "polycloud_attempts";
+/**
+ * Application property of a re-sent copy: how many attempts failed before the copy was sent.
+ * Lower case with a hyphen: it travels as an HTTP header on the REST API (no underscores, which
+ * some front ends drop), and header names may arrive lower-cased.
+ */
+export const ATTEMPTS_PROPERTY = "polycloud-attempts";
+const isAttempts = (k: string) => k.toLowerCase() === ATTEMPTS_PROPERTY;
 
 function priorAttempts(meta: any): number {
-  const n = Number(meta?.applicationProperties?.[ATTEMPTS_PROPERTY]);
+  const entry = Object.entries<unknown>(meta?.applicationProperties ?? {}).find(([k]) => isAttempts(k));
+  const n = Number(entry?.[1]);
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
@@ -207,7 +213,7 @@ const SERVICE_BUS_MAX_TTL_YEAR = 9000;
 
 /**
  * The copy that carries a failed message's next attempt: same body, id, correlation id, subject,
- * content type and application properties, the failed attempts so far in `polycloud_attempts`,
+ * content type and application properties, the failed attempts so far in `polycloud-attempts`,
  * scheduled `delaySeconds` after `now` (rounded up to the whole second the REST API carries), and
  * expiring when the original would have (at least one second after it appears, so an expired
  * copy is dead-lettered, never dropped).
@@ -227,7 +233,7 @@ export function azureRetryCopy(message: unknown, context: any, attempt: number, 
     broker.TimeToLive = Math.max(1, Math.floor((expires - due) / 1000));
   }
   const properties: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries<unknown>(meta.applicationProperties ?? {})) if (k !== ATTEMPTS_PROPERTY) properties[k] = v;
+  for (const [k, v] of Object.entries<unknown>(meta.applicationProperties ?? {})) if (!isAttempts(k)) properties[k] = v;
   properties[ATTEMPTS_PROPERTY] = attempt;
   const contentType = typeof meta.contentType === "string" && meta.contentType ? meta.contentType
     : typeof message === "string" && parseMaybeJson(message) === message ? "text/plain" : "application/json";
