@@ -231,25 +231,45 @@ describe("Service Bus durations, redelivery spacing and Event Grid delivery (iss
     }
   });
 
-  test("the consumer's Service Bus trigger settings and redelivery spacing are explicit app settings, and the missing host backoff is warned about", () => {
-    const worker = find(prod.json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf("prod", "worker")).app_settings;
+  test("the consumer's Service Bus trigger settings and retry spacing are explicit app settings; it may re-send to its own queue only, granted before the app starts", () => {
+    const workerEntry = Object.entries<any>(resources(prod.json, "azurerm_function_app_flex_consumption")).find(([, a]) => a.name === globalNameOf("prod", "worker"))!;
+    const [workerAddress, workerApp] = workerEntry;
+    const worker = workerApp.app_settings;
     const queue = only(prod.json, "azurerm_servicebus_queue");
+    const queueAddress = Object.keys(resources(prod.json, "azurerm_servicebus_queue"))[0];
     expect(worker).toMatchObject({
       [SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]: "1",
       [SERVICE_BUS_HOST_SETTINGS.maxConcurrentSessions]: "1",
       [SERVICE_BUS_HOST_SETTINGS.maxMessageBatchSize]: expect.stringMatching(/^\d+$/),
       [SERVICE_BUS_HOST_SETTINGS.prefetchCount]: "0",
+      // What the runtime needs to re-send a failed message: namespace, queue, delay, attempts.
+      QUEUE_ORDERS__fullyQualifiedNamespace: expect.stringMatching(/\.servicebus\.windows\.net$/),
+      QUEUE_ORDERS_NAME: `\${azurerm_servicebus_queue.${queueAddress}.name}`,
       // What SQS waits on AWS: the resolved visibility timeout (the 60 s consumer timeout × 6).
       PLATFORM_QUEUE_ORDERS_RETRY_DELAY_SECONDS: "360",
       PLATFORM_QUEUE_ORDERS_MAX_DELIVERIES: String(queue.max_delivery_count),
     });
-    expect(warnings(prod.stack)).toContainEqual(expect.stringMatching(/AzureQueue\(orders\): property 'visibilityTimeoutSeconds' \(360 s between deliveries on AWS\) is not enforced by Azure/));
+    // Data Sender for the worker's identity on exactly its own queue (not the namespace), and the app waits for it.
+    const identity = /azurerm_user_assigned_identity\.([^.]+)\.id/.exec(workerApp.identity.identity_ids[0])![1];
+    const senders = Object.entries<any>(resources(prod.json, "azurerm_role_assignment"))
+      .filter(([, r]) => r.role_definition_name === "Azure Service Bus Data Sender" && r.principal_id === `\${azurerm_user_assigned_identity.${identity}.principal_id}`);
+    expect(senders.map(([, r]) => r.scope)).toEqual([`\${azurerm_servicebus_queue.${queueAddress}.id}`]);
+    expect(workerApp.depends_on).toContain(`azurerm_role_assignment.${senders[0][0]}`);
+    expect(workerAddress).toMatch(/fn-worker/);
+    expect(warnings(prod.stack).filter((w) => /visibilityTimeoutSeconds|redelivered at once|retrySpacingSeconds/.test(w))).toEqual([]);
     // A per-queue cap below the consumer's is not enforceable by the trigger: warned, not dropped.
-    const capped = synthAzure("dev", () => {}, (sv) => { sv.queues.orders.maxConcurrency = 2; });
+    // A Python consumer has no delayed re-send: warned, and no Data Sender it would not use.
+    const capped = synthAzure("dev", () => {}, (sv) => { sv.queues.orders.maxConcurrency = 2; sv.functions.worker.runtime = "python3.12"; });
     expect(warnings(capped.stack)).toContainEqual(expect.stringMatching(/AzureQueue\(orders\): property 'maxConcurrency' = 2 is not enforced per queue on Azure.*Set the consumer's concurrency\.max to 2/));
-    expect(warnings(dev.stack).filter((w) => /maxConcurrency' =|also consumes/.test(w))).toEqual([]);
-    const twoQueues = synthAzure("dev", () => {}, (sv) => { sv.queues.refunds = { ...sv.queues.orders, producers: [] }; });
+    expect(warnings(capped.stack)).toContainEqual(expect.stringMatching(/AzureQueue\(orders\): consumer 'worker' runs python3\.12; the Python runtime does not schedule delayed retries, so a failed message is redelivered at once .* not \d+ s later/));
+    expect(warnings(capped.stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, queue:orders: queue\.retrySpacingSeconds on azure is 0 \(immediate redelivery\) when the consumer runs Python/));
+    expect(roles(capped.json, "Azure Service Bus Data Sender").filter((r) => /fn-worker/.test(r.principal_id))).toEqual([]);
+    expect(warnings(dev.stack).filter((w) => /maxConcurrency' =|also consumes|Python runtime/.test(w))).toEqual([]);
+    // Two queues, the second also produced by its consumer: one Data Sender per queue, each on its own queue.
+    const twoQueues = synthAzure("dev", () => {}, (sv) => { sv.queues.refunds = { ...sv.queues.orders, producers: ["worker"] }; });
     expect(warnings(twoQueues.stack)).toContainEqual(expect.stringMatching(/AzureQueue\(refunds\): consumer 'worker' also consumes orders; maxConcurrentCalls applies to each Service Bus trigger, so its concurrency can reach 2 × 5/));
+    const workerSenders = roles(twoQueues.json, "Azure Service Bus Data Sender").filter((r) => /fn-worker/.test(r.principal_id)).map((r) => /azurerm_servicebus_queue\.[^_]+_queue-([a-z]+)_/.exec(r.scope)?.[1]);
+    expect(workerSenders.sort()).toEqual(["orders", "refunds"]);
   });
 
   test("Event Grid reaches the private namespace the documented way: the topic's identity delivers, holds Data Sender on the queue, and trusted services pass the firewall", () => {

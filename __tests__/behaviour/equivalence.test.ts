@@ -34,6 +34,9 @@ describe.each(["dev", "staging", "prod"])("reference service, %s", (envName) => 
       expect(db.idleFloorConnections).toBe(0);
       expect(records[c].rules["events/order-created"]).toMatchObject({ target: "queue:orders", undeliverable: "dead-lettered", survivesOutageSeconds: 345600 });
       expect(records[c].queues.orders.dropsWithoutDeadLetter).toBe(false);
+      // One visibility timeout between attempts everywhere (Azure: the runtime's scheduled re-send).
+      expect(records[c].queues.orders.retrySpacingSeconds).toBe(records.aws.queues.orders.retrySpacingSeconds);
+      expect(records[c].queues.orders.retrySpacingSeconds).toBeGreaterThan(0);
       expect(records[c].alarms["function:api"]["function.errors"]).toEqual({ atLeast: env.alarms.thresholds?.functionErrors ?? 1, windowSeconds: 300, perSeries: false });
       // Signals every cloud alarms on, so "compared among the clouds that have it" hides nothing here.
       const required: Record<string, string[]> = {
@@ -71,6 +74,24 @@ describe("negative controls: a mutated stack is caught", () => {
     const sub = Object.entries(st.gcp.resource.google_pubsub_subscription).find(([k]) => k.includes("rule-order-created_subscription"))![1] as any;
     sub.message_retention_duration = "3600s";
     expect(problems(st)).toContainEqual(expect.stringMatching(/^rule:events\/order-created\.survivesOutageSeconds: aws=345600 gcp=3600/));
+  });
+  test("retry spacing: the consumer's Data Sender on its queue, its ordering, or the delay setting removed", () => {
+    const spacing = (mutate: (azure: any) => void) => {
+      const st = base();
+      mutate(st.azure);
+      return problems(st);
+    };
+    const worker = (azure: any) => Object.values<any>(azure.resource.azurerm_function_app_flex_consumption).find((a) => a.app_settings.PLATFORM_QUEUE_ORDERS_RETRY_DELAY_SECONDS);
+    const resend = (azure: any) => Object.keys(azure.resource.azurerm_role_assignment).find((k) => k.includes("resend-orders"))!;
+    const caught = expect.stringMatching(/^queue:orders\.retrySpacingSeconds: aws=360 gcp=360 azure=0$/);
+    expect(spacing((az) => { delete az.resource.azurerm_role_assignment[resend(az)]; })).toContainEqual(caught);
+    expect(spacing((az) => { worker(az).depends_on = worker(az).depends_on.filter((d: string) => !d.includes("resend-orders")); })).toContainEqual(caught);
+    expect(spacing((az) => { delete worker(az).app_settings.PLATFORM_QUEUE_ORDERS_RETRY_DELAY_SECONDS; })).toContainEqual(caught);
+    expect(spacing((az) => { worker(az).app_settings.PLATFORM_QUEUE_ORDERS_MAX_DELIVERIES = "50"; })).toContainEqual(caught);
+    // The same role on the namespace instead of the queue is not the runtime's grant.
+    expect(spacing((az) => { const r = az.resource.azurerm_role_assignment[resend(az)]; r.scope = r.scope.replace(/azurerm_servicebus_queue\.([^.]+)\.id/, "azurerm_servicebus_namespace.x.id"); })).toContainEqual(caught);
+    // A Python consumer does not re-send.
+    expect(spacing((az) => { worker(az).runtime_name = "python"; })).toContainEqual(caught);
   });
   test("concurrency", () => {
     const st = base();

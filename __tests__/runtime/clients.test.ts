@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
 import { Signer } from "@aws-sdk/rds-signer";
-import { buses, queues, useCloudImplementation } from "@polycloud/runtime";
+import { InvocationContext } from "@azure/functions";
+import { QueueMessage, buses, queue, queues, useCloudImplementation } from "@polycloud/runtime";
 import { rdsAuthToken } from "../../modules/runtime/src/cloud-aws";
 
 /**
@@ -126,4 +127,95 @@ test("Azure: Service Bus and Event Grid (CloudEvents) over REST with the managed
   expect(eg.headers["content-type"]).toBe("application/cloudevents-batch+json; charset=utf-8");
   expect(eg.headers.authorization).toBe("Bearer tok-https://eventgrid.azure.net");
   expect(JSON.parse(eg.body)).toEqual([expect.objectContaining({ specversion: "1.0", id: "evt-1", source: "orders.api", type: "OrderCreated", data: { id: "o-1" } })]);
+});
+
+/**
+ * Retry spacing on Azure (issue 13 item 11): the Functions host abandons a message whose
+ * invocation throws and Service Bus redelivers it at once, so a failed attempt sends a copy to the
+ * same queue scheduled one retry delay later (Service Bus REST Send Message with
+ * BrokerProperties.ScheduledEnqueueTimeUtc) and returns, and the host completes the original.
+ */
+describe("Azure: a failed Service Bus message is re-sent scheduled one retry delay later", () => {
+  const NOW = Date.parse("2026-11-28T12:00:00.500Z");
+  const seenByHandler: QueueMessage[] = [];
+  let fail: Error | undefined;
+  const handler = queue((m) => {
+    seenByHandler.push(m);
+    if (fail) throw fail; // a synchronous throw counts like a rejection
+  });
+  const context = (meta: Record<string, unknown>) => new InvocationContext({
+    invocationId: "inv-1", functionName: "worker",
+    triggerMetadata: { messageId: "m-1", deliveryCount: 1, contentType: "application/json", correlationId: "c-1", expiresAtUtc: "2026-12-02T12:00:00.000Z", applicationProperties: { tenant: "t1" }, ...meta },
+    options: { trigger: { type: "serviceBusTrigger", name: "message", connection: "QUEUE_ORDERS", queueName: "%QUEUE_ORDERS_NAME%" } },
+  });
+  let sbStatus = 201;
+  const sends = () => seen.filter((x) => x.url.startsWith("/https/orders-ns"));
+
+  beforeEach(() => {
+    Object.assign(process.env, {
+      POLYCLOUD_CLOUD: "azure", AZURE_CLIENT_ID: "11111111-2222-3333-4444-555555555555",
+      IDENTITY_ENDPOINT: `http://${base}/msi/token`, IDENTITY_HEADER: "header-secret",
+      // What AzureQueue sets on its consumer.
+      QUEUE_ORDERS__fullyQualifiedNamespace: "orders-ns.servicebus.windows.net", QUEUE_ORDERS_NAME: "orders-q",
+      PLATFORM_QUEUE_ORDERS_RETRY_DELAY_SECONDS: "360", PLATFORM_QUEUE_ORDERS_MAX_DELIVERIES: "5",
+    });
+    seenByHandler.length = 0;
+    fail = new Error("database unavailable");
+    sbStatus = 201;
+    reply = (x) => (x.url.startsWith("/msi/") ? { json: { access_token: "tok-sb", expires_on: String(Math.floor(Date.now() / 1000) + 3600) } } : { status: sbStatus, json: {} });
+    const realFetch = globalThis.fetch;
+    jest.spyOn(globalThis, "fetch").mockImplementation((input, init) => realFetch(String(input).replace(/^https:\/\//, `http://${base}/https/`), init));
+    jest.spyOn(Date, "now").mockReturnValue(NOW);
+    jest.spyOn(console, "error").mockImplementation(() => undefined);
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  test("the first failure schedules a copy at now + delay with the attempt count, and the invocation succeeds (the host completes the original)", async () => {
+    await expect(handler({ id: "o-1" }, context({}))).resolves.toBeUndefined();
+    expect(seenByHandler.map((m) => [m.deliveryCount, m.attributes])).toEqual([[1, { tenant: "t1" }]]);
+    const [copy] = sends();
+    expect(sends()).toHaveLength(1);
+    expect(copy).toMatchObject({ method: "POST", url: "/https/orders-ns.servicebus.windows.net/orders-q/messages", body: '{"id":"o-1"}' });
+    expect(copy.headers).toMatchObject({ authorization: expect.stringMatching(/^Bearer tok-/), "content-type": "application/json", tenant: '"t1"', "polycloud-attempts": "1" });
+    // 12:00:00.500 + 360 s, rounded up to the second the RFC 1123 date carries; same id and
+    // correlation id; it expires when the original would have (2026-12-02T12:00:00Z).
+    expect(JSON.parse(String(copy.headers.brokerproperties))).toEqual({
+      ScheduledEnqueueTimeUtc: "Sat, 28 Nov 2026 12:06:01 GMT", MessageId: "m-1", CorrelationId: "c-1", TimeToLive: 4 * 86400 - 361,
+    });
+    expect(Date.parse(JSON.parse(String(copy.headers.brokerproperties)).ScheduledEnqueueTimeUtc) - NOW).toBeGreaterThanOrEqual(360_000);
+  });
+
+  test("attempts are counted across copies: the handler sees prior attempts + Service Bus's delivery count, and the next copy carries them", async () => {
+    fail = undefined;
+    await handler({ id: "o-1" }, context({ deliveryCount: 1, applicationProperties: { tenant: "t1", "polycloud-attempts": 2 } }));
+    expect(seenByHandler[0]).toMatchObject({ deliveryCount: 3, attributes: { tenant: "t1" } });
+    expect(sends()).toEqual([]); // success: nothing re-sent
+    fail = new Error("still failing");
+    // A copy delivered a second time (its first failure's re-send had failed, so the host abandoned it), the property name in any case: 2 prior + 2 = attempt 4.
+    await expect(handler({ id: "o-1" }, context({ deliveryCount: 2, applicationProperties: { tenant: "t1", "Polycloud-Attempts": 2 } }))).resolves.toBeUndefined();
+    expect(seenByHandler[1].deliveryCount).toBe(4);
+    expect(sends().map((x) => x.headers["polycloud-attempts"])).toEqual(["4"]);
+  });
+
+  test("the attempt that reaches the maximum throws without a copy; later deliveries of it throw without running the handler, until Service Bus dead-letters it", async () => {
+    await expect(handler({ id: "o-1" }, context({ applicationProperties: { "polycloud-attempts": 4 } }))).rejects.toThrow("database unavailable");
+    expect(seenByHandler.map((m) => m.deliveryCount)).toEqual([5]);
+    // Service Bus redelivers the abandoned copy at once (delivery count 2..5 of max_delivery_count 5).
+    for (const deliveryCount of [2, 3, 4, 5]) {
+      await expect(handler({ id: "o-1" }, context({ deliveryCount, applicationProperties: { "polycloud-attempts": 4 } }))).rejects.toThrow(/already failed 5 attempts; failing it until Service Bus dead-letters it/);
+    }
+    expect(seenByHandler).toHaveLength(1);
+    expect(sends()).toEqual([]);
+  });
+
+  test("nothing is lost when the copy cannot be sent: the invocation throws, so the host abandons the original", async () => {
+    sbStatus = 403;
+    await expect(handler({ id: "o-1" }, context({}))).rejects.toThrow("database unavailable");
+    expect(sends()).toHaveLength(1);
+    // Without the settings (an app AzureQueue did not configure) a failure is left to the host too.
+    delete process.env.PLATFORM_QUEUE_ORDERS_RETRY_DELAY_SECONDS;
+    sbStatus = 201;
+    await expect(handler({ id: "o-1" }, context({}))).rejects.toThrow("database unavailable");
+    expect(sends()).toHaveLength(1);
+  });
 });

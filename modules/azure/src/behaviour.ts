@@ -14,6 +14,29 @@ const SB_CALLS_SETTING = "AzureFunctionsJobHost__extensions__serviceBus__maxConc
 const hms = (v: string) => v.split(":").reduce((n, p) => n * 60 + Number(p), 0);
 
 /**
+ * Seconds between a failed delivery and the next one. Service Bus and the Functions host add none
+ * (an abandoned message is redelivered at once); @polycloud/runtime on a Node.js consumer sends a
+ * copy scheduled PLATFORM_QUEUE_<ID>_RETRY_DELAY_SECONDS later, which takes: that setting and
+ * _MAX_DELIVERIES equal to the queue's max_delivery_count on the consumer (next to the trigger's
+ * QUEUE_<ID>_NAME for this queue), a node runtime, and Data Sender on this queue for the
+ * consumer's identity, which the app waits for (depends_on).
+ */
+function retrySpacing(R: ResourceMap, queueAddress: string, q: any, [, app]: [string, any]): number {
+  const settings: Record<string, string> = app.app_settings ?? {};
+  const nameKey = Object.keys(settings).find((k) => /^QUEUE_[A-Z0-9_]+_NAME$/.test(k) && refOf(settings[k])?.address === queueAddress
+    && `${k.slice(0, -"_NAME".length)}__fullyQualifiedNamespace` in settings);
+  if (!nameKey || app.runtime_name !== "node") return 0;
+  const id = nameKey.slice("QUEUE_".length, -"_NAME".length);
+  const delay = Number(settings[`PLATFORM_QUEUE_${id}_RETRY_DELAY_SECONDS`]);
+  if (!Number.isInteger(delay) || delay <= 0 || Number(settings[`PLATFORM_QUEUE_${id}_MAX_DELIVERIES`]) !== (q.max_delivery_count ?? 10)) return 0;
+  const identity = refOf(app.identity?.identity_ids?.[0])?.address;
+  const sender = Object.entries<any>(R.azurerm_role_assignment ?? {}).find(([, r]) => r.role_definition_name === "Azure Service Bus Data Sender"
+    && refOf(r.scope)?.address === queueAddress && refOf(r.scope)?.attr === "id" && identity !== undefined && refOf(r.principal_id)?.address === identity);
+  if (!sender || !(app.depends_on ?? []).includes(`azurerm_role_assignment.${sender[0]}`)) return 0;
+  return delay;
+}
+
+/**
  * Reads what an Azure stack will do from its synthesized Terraform JSON (Flex Consumption apps,
  * Service Bus queues, Event Grid subscriptions, API Management, Flexible Server with PgBouncer,
  * metric alerts, consumption budget).
@@ -44,13 +67,12 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     const [address, q] = items[0];
     // The consumer holds the trigger connection (QUEUE_<X>__fullyQualifiedNamespace) next to QUEUE_<X>_NAME
     // naming this queue; producers only hold the name.
-    const consumer = [...apps].find(([, [[, app]]]) => Object.entries<string>(app.app_settings ?? {}).some(([k, v]) =>
-      refOf(v)?.address === address && /_NAME$/.test(k) && `${k.slice(0, -"_NAME".length)}__fullyQualifiedNamespace` in (app.app_settings ?? {})))?.[0];
+    const consumerEntry = [...apps].find(([, [[, app]]]) => Object.entries<string>(app.app_settings ?? {}).some(([k, v]) =>
+      refOf(v)?.address === address && /_NAME$/.test(k) && `${k.slice(0, -"_NAME".length)}__fullyQualifiedNamespace` in (app.app_settings ?? {})));
+    const consumer = consumerEntry?.[0];
     queues[key.slice("queue:".length)] = {
       deliveryAttempts: q.max_delivery_count ?? 10,
-      // An abandoned message is redelivered at once: Service Bus and the Functions host add no delay
-      // (a PLATFORM_QUEUE_<ID>_RETRY_DELAY_SECONDS setting asks the consumer's code to wait itself).
-      retrySpacingSeconds: 0,
+      retrySpacingSeconds: consumerEntry ? retrySpacing(R, address, q, consumerEntry[1][0]) : 0,
       maxConsumerConcurrency: consumer ? functions[consumer.slice("function:".length)].maxConcurrency : null,
       retentionSeconds: durationSeconds(q.default_message_ttl ?? "P14D"),
       dlqRetentionSeconds: null,

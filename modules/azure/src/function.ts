@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Annotations, AssetType, DataResource, Lazy, TerraformAsset } from "cdktf";
+import { Annotations, AssetType, DataResource, Lazy, TerraformAsset, dependable } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, InstanceSplit, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
@@ -276,7 +276,13 @@ export class AzureFunction extends Construct implements PlatformFunction {
     this.subnet = this.ctx.network.functionSubnetId;
   }
 
-  grantRole(id: string, scope: string, role: string): RoleAssignment {
-    return new RoleAssignment(this, id, { scope, roleDefinitionName: role, principalId: this.identity.principalId, principalType: "ServicePrincipal" });
+  /**
+   * A role for the function's identity on `scope`. With `beforeStart`, the app waits for the
+   * assignment (depends_on), for roles its code needs from its first invocation.
+   */
+  grantRole(id: string, scope: string, role: string, options: { beforeStart?: boolean } = {}): RoleAssignment {
+    const assignment = new RoleAssignment(this, id, { scope, roleDefinitionName: role, principalId: this.identity.principalId, principalType: "ServicePrincipal" });
+    if (options.beforeStart) this.app.dependsOn = [...(this.app.dependsOn ?? []), dependable(assignment)];
+    return assignment;
   }
 }

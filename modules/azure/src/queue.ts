@@ -6,7 +6,7 @@ import { ServicebusQueue } from "@cdktf/provider-azurerm/lib/servicebus-queue";
 import { alertWindow, createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
 import { AzureFunction } from "./function";
-import { MAX_LOCK_SECONDS } from "./limits";
+import { FLEX_RUNTIMES, MAX_LOCK_SECONDS } from "./limits";
 
 export interface AzureQueueProps {
   readonly context: AzureContext;
@@ -109,12 +109,21 @@ export class AzureQueue extends Construct implements PlatformQueue {
       consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.maxMessageBatchSize, String(this.resolved.batchSize));
       // No prefetch: a prefetched message's lock runs while it waits, and it would count against no cap.
       consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.prefetchCount, "0");
-      // Spacing between deliveries (AWS: one visibility timeout). See `retryDelaySeconds` below.
+      // Spacing between deliveries (AWS: one visibility timeout; GCP: minimum backoff). The host
+      // abandons a failed message and Service Bus redelivers it at once, so @polycloud/runtime
+      // sends a copy of a failed message to this queue scheduled RETRY_DELAY_SECONDS later (with
+      // the attempt count) and completes the original; the attempt reaching MAX_DELIVERIES fails
+      // into the queue's max_delivery_count (dead-letter). Sending the copy needs Data Sender on
+      // this queue only, granted before the app starts so no early failure is retried at once.
       consumer.addSetting(`PLATFORM_QUEUE_${prefix}_RETRY_DELAY_SECONDS`, String(this.retryDelaySeconds));
       consumer.addSetting(`PLATFORM_QUEUE_${prefix}_MAX_DELIVERIES`, String(this.resolved.maxDeliveryAttempts));
-      Annotations.of(this).addWarning(
-        `AzureQueue(${logicalId}): property 'visibilityTimeoutSeconds' (${this.retryDelaySeconds} s between deliveries on AWS) is not enforced by Azure: the Functions host abandons a failed Service Bus message and Service Bus redelivers it at once; the host has no redelivery delay for Node.js or Python workers. The consumer's Azure entry point must wait PLATFORM_QUEUE_${prefix}_RETRY_DELAY_SECONDS before rethrowing (the host renews the lock meanwhile), and its timeout must leave room for that wait.`,
-      );
+      if (FLEX_RUNTIMES[consumer.spec.runtime]?.name === "node") {
+        consumer.grantRole(`resend-${logicalId}`, this.queue.id, "Azure Service Bus Data Sender", { beforeStart: true });
+      } else {
+        Annotations.of(this).addWarning(
+          `AzureQueue(${logicalId}): consumer '${consumer.logicalId}' runs ${consumer.spec.runtime}; the Python runtime does not schedule delayed retries, so a failed message is redelivered at once (Service Bus and the Functions host add no delay), not ${this.retryDelaySeconds} s later as on AWS and GCP. Use a Node.js consumer for spaced retries.`,
+        );
+      }
     }
     const entity = { name: "EntityName", values: [ctx.namer.name(NAME_RULES.azure.generic, logicalId)] };
     this.alarms.push(
@@ -137,7 +146,9 @@ export class AzureQueue extends Construct implements PlatformQueue {
 
   grantSend(fn: PlatformFunction): void {
     const f = fn as AzureFunction;
-    f.grantRole(`send-${this.props.logicalId}`, this.queue.id, "Azure Service Bus Data Sender");
+    // The consumer already holds Data Sender on this queue (retry copies); a second assignment of
+    // the same role, scope and principal would fail with RoleAssignmentExists.
+    if (f !== this.props.consumer) f.grantRole(`send-${this.props.logicalId}`, this.queue.id, "Azure Service Bus Data Sender");
     if (this.props.privateNamespace) f.useVnet();
     f.addSetting(`QUEUE_${envVarPart(this.props.logicalId)}_NAME`, this.queue.name);
     f.addSetting("SERVICE_BUS_NAMESPACE", `${this.props.namespace.name}.servicebus.windows.net`);

@@ -51,9 +51,9 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: atLeastAgreed,
   },
   {
-    field: "queue.retrySpacingSeconds", clouds: ["azure"], bound: "0 at the platform: the consumer's code waits `PLATFORM_QUEUE_<ID>_RETRY_DELAY_SECONDS` before it fails",
-    reason: "the Functions host abandons a failed Service Bus message and Service Bus redelivers it at once; the host has no redelivery delay for Node.js or Python workers",
-    appliesTo: (s) => ids("queue", s.queues),
+    field: "queue.retrySpacingSeconds", clouds: ["azure"], bound: "0 (immediate redelivery) when the consumer runs Python",
+    reason: "the Functions host abandons a failed Service Bus message and Service Bus redelivers it at once; only the Node.js runtime re-sends a failed message scheduled one retry delay later",
+    appliesTo: (s) => ids("queue", s.queues, (q) => String(s.functions[q.consumer]?.runtime ?? "").startsWith("python")),
     within: (v) => v === 0,
   },
   {

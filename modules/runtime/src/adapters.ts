@@ -145,9 +145,99 @@ export function azureQueueMessage(message: unknown, context: any): QueueMessage 
   const text = typeof message === "string" ? message : Buffer.isBuffer(message) ? message.toString("utf8") : JSON.stringify(message);
   const body = typeof message === "string" ? parseMaybeJson(message) : Buffer.isBuffer(message) ? parseMaybeJson(text) : message;
   const attributes: Record<string, string> = {};
-  for (const [k, v] of Object.entries<any>(meta.applicationProperties ?? {})) attributes[k] = String(v);
+  for (const [k, v] of Object.entries<any>(meta.applicationProperties ?? {})) if (!isAttempts(k)) attributes[k] = String(v);
   const count = Number(meta.deliveryCount);
-  return { id: String(meta.messageId ?? context?.invocationId ?? ""), body, text, attributes, deliveryCount: Number.isFinite(count) ? count : undefined, event: eventFromJson(body), cloud: "azure" };
+  // Attempts made on earlier copies (see azureRetry) count like SQS's ApproximateReceiveCount.
+  const deliveryCount = Number.isFinite(count) ? priorAttempts(meta) + count : undefined;
+  return { id: String(meta.messageId ?? context?.invocationId ?? ""), body, text, attributes, deliveryCount, event: eventFromJson(body), cloud: "azure" };
+}
+
+/**
+ * Application property of a re-sent copy: how many attempts failed before the copy was sent.
+ * Lower case with a hyphen: it travels as an HTTP header on the REST API (no underscores, which
+ * some front ends drop), and header names may arrive lower-cased.
+ */
+export const ATTEMPTS_PROPERTY = "polycloud-attempts";
+const isAttempts = (k: string) => k.toLowerCase() === ATTEMPTS_PROPERTY;
+
+function priorAttempts(meta: any): number {
+  const entry = Object.entries<unknown>(meta?.applicationProperties ?? {}).find(([k]) => isAttempts(k));
+  const n = Number(entry?.[1]);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** Where and when a failed Service Bus message is retried: the settings AzureQueue gives its consumer. */
+export interface AzureRetrySettings {
+  /** `<ID>` of `QUEUE_<ID>`, the trigger's connection. */
+  readonly queueId: string;
+  /** `<namespace>.servicebus.windows.net`. */
+  readonly namespace: string;
+  readonly queueName: string;
+  readonly delaySeconds: number;
+  readonly maxDeliveries: number;
+}
+
+/**
+ * The retry settings of the queue this invocation was triggered by (the trigger's connection
+ * `QUEUE_<ID>`, or the only Service Bus connection of the app), or undefined when any is missing:
+ * then a failure is left to the host (abandon, immediate redelivery).
+ */
+export function azureRetrySettings(context: any, env: Record<string, string | undefined> = process.env): AzureRetrySettings | undefined {
+  const connection = context?.options?.trigger?.connection;
+  let id = typeof connection === "string" ? /^QUEUE_([A-Z0-9_]+)$/.exec(connection)?.[1] : undefined;
+  if (!id) {
+    const ids = Object.keys(env).flatMap((k) => /^QUEUE_([A-Z0-9_]+)__fullyQualifiedNamespace$/.exec(k)?.[1] ?? []);
+    if (ids.length === 1) id = ids[0];
+  }
+  if (!id) return undefined;
+  const namespace = env[`QUEUE_${id}__fullyQualifiedNamespace`];
+  const queueName = env[`QUEUE_${id}_NAME`];
+  const delaySeconds = Number(env[`PLATFORM_QUEUE_${id}_RETRY_DELAY_SECONDS`]);
+  const maxDeliveries = Number(env[`PLATFORM_QUEUE_${id}_MAX_DELIVERIES`]);
+  if (!namespace || !queueName || !Number.isInteger(delaySeconds) || delaySeconds < 0 || !Number.isInteger(maxDeliveries) || maxDeliveries < 1) return undefined;
+  return { queueId: id, namespace, queueName, delaySeconds, maxDeliveries };
+}
+
+/** A copy of a failed message, to be sent to its queue for delivery at `scheduledEnqueueTimeUtc`. */
+export interface ScheduledCopy {
+  readonly body: string | Buffer;
+  readonly contentType: string;
+  /** Service Bus broker properties (REST `BrokerProperties` header). */
+  readonly broker: Record<string, string | number>;
+  /** Application properties, the attempt count included. */
+  readonly properties: Record<string, unknown>;
+  readonly scheduledEnqueueTimeUtc: Date;
+}
+
+const SERVICE_BUS_MAX_TTL_YEAR = 9000;
+
+/**
+ * The copy that carries a failed message's next attempt: same body, id, correlation id, subject,
+ * content type and application properties, the failed attempts so far in `polycloud-attempts`,
+ * scheduled `delaySeconds` after `now` (rounded up to the whole second the REST API carries), and
+ * expiring when the original would have (at least one second after it appears, so an expired
+ * copy is dead-lettered, never dropped).
+ */
+export function azureRetryCopy(message: unknown, context: any, attempt: number, delaySeconds: number, now: number): ScheduledCopy {
+  const meta = context?.triggerMetadata ?? {};
+  const body = Buffer.isBuffer(message) ? message : typeof message === "string" ? message : JSON.stringify(message);
+  const due = Math.ceil((now + delaySeconds * 1000) / 1000) * 1000;
+  const scheduledEnqueueTimeUtc = new Date(due);
+  const broker: Record<string, string | number> = { ScheduledEnqueueTimeUtc: scheduledEnqueueTimeUtc.toUTCString() };
+  if (meta.messageId !== undefined) broker.MessageId = String(meta.messageId);
+  if (meta.correlationId) broker.CorrelationId = String(meta.correlationId);
+  const label = meta.subject ?? meta.label;
+  if (label) broker.Label = String(label);
+  const expires = meta.expiresAtUtc !== undefined ? new Date(meta.expiresAtUtc as string).getTime() : NaN;
+  if (Number.isFinite(expires) && new Date(expires).getUTCFullYear() < SERVICE_BUS_MAX_TTL_YEAR) {
+    broker.TimeToLive = Math.max(1, Math.floor((expires - due) / 1000));
+  }
+  const properties: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries<unknown>(meta.applicationProperties ?? {})) if (!isAttempts(k)) properties[k] = v;
+  properties[ATTEMPTS_PROPERTY] = attempt;
+  const contentType = typeof meta.contentType === "string" && meta.contentType ? meta.contentType
+    : typeof message === "string" && parseMaybeJson(message) === message ? "text/plain" : "application/json";
+  return { body, contentType, broker, properties, scheduledEnqueueTimeUtc };
 }
 
 export function azureEvent(event: any): CloudEvent {

@@ -36,7 +36,7 @@ export async function entraToken(resource: string, env: Record<string, string | 
   return token;
 }
 
-async function post(url: string, resource: string, contentType: string, body: string, headers: Record<string, string> = {}): Promise<void> {
+async function post(url: string, resource: string, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<void> {
   const res = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${await entraToken(resource)}`, "content-type": contentType, ...headers }, body });
   if (!res.ok) throw new Error(`POST ${url} failed: ${res.status} ${await res.text()}`);
 }
@@ -56,5 +56,12 @@ const azure: CloudImplementation = {
     await post(endpoint, "https://eventgrid.azure.net", "application/cloudevents-batch+json; charset=utf-8", JSON.stringify([ce]));
   },
   databaseToken: () => entraToken("https://ossrdbms-aad.database.windows.net"),
+  async scheduleCopy(namespace, queueName, copy) {
+    // Send Message with a scheduled enqueue time (BrokerProperties, RFC 1123 dates, TimeToLive in
+    // seconds); application properties travel as headers with JSON-encoded values.
+    const headers: Record<string, string> = { BrokerProperties: JSON.stringify(copy.broker) };
+    for (const [k, v] of Object.entries(copy.properties)) if (/^[A-Za-z0-9_.-]+$/.test(k)) headers[k] = JSON.stringify(v);
+    await post(`https://${namespace}/${encodeURIComponent(queueName)}/messages`, "https://servicebus.azure.net", copy.contentType, copy.body, headers);
+  },
 };
 export default azure;

@@ -1,5 +1,6 @@
 import { Cloud } from "./types";
 import { DatabaseEndpoint } from "./env";
+import type { ScheduledCopy } from "./adapters";
 
 /** What the runtime needs from one cloud. Each cloud's module imports only that cloud's SDKs. */
 export interface CloudImplementation {
@@ -8,6 +9,11 @@ export interface CloudImplementation {
   publishEvent(address: string, event: OutgoingEvent): Promise<void>;
   /** A short-lived identity token used as the database password (never a configured password). */
   databaseToken(endpoint: DatabaseEndpoint): Promise<string>;
+  /**
+   * Azure only: sends a failed message's copy to its queue for delivery at its scheduled time
+   * (`namespace` is `<name>.servicebus.windows.net`). Rejects when Service Bus did not accept it.
+   */
+  scheduleCopy?(namespace: string, queueName: string, copy: ScheduledCopy): Promise<void>;
 }
 
 export interface OutgoingEvent {

@@ -1,4 +1,5 @@
 import * as a from "./adapters";
+import { cloudImplementation } from "./cloud";
 import { EventHandler, HandlerMarker, HttpHandler, HttpResponse, QueueHandler } from "./types";
 
 
@@ -45,8 +46,8 @@ export function http(handler: HttpHandler): PlatformHandler {
  * One message handler. A thrown error fails that message only:
  * - AWS: its id goes into `batchItemFailures` (SQS partial batch response), the rest are deleted;
  * - GCP: the push request answers 500, so Pub/Sub redelivers it (a malformed envelope answers 400);
- * - Azure: the invocation throws, so the Service Bus message is abandoned and redelivered, and
- *   dead-lettered after the queue's max delivery count.
+ * - Azure: see `azureQueueInvocation`: a copy is scheduled one retry delay later and the message
+ *   completed; the last attempt's failure is left to Service Bus's max delivery count (dead-letter).
  */
 export function queue(handler: QueueHandler): PlatformHandler {
   return mark(async (event: any, second?: any) => {
@@ -67,8 +68,7 @@ export function queue(handler: QueueHandler): PlatformHandler {
       return undefined;
     }
     if (isAzureContext(second)) {
-      const msg = a.azureQueueMessage(event, second);
-      await handler(msg); // throwing abandons the message
+      await azureQueueInvocation(handler, event, second);
       return undefined;
     }
     const batchItemFailures: { itemIdentifier: string }[] = [];
@@ -110,4 +110,43 @@ export function events(handler: EventHandler): PlatformHandler {
     await handler(a.awsEvent(event));
     return undefined;
   }, "events");
+}
+
+/**
+ * One Service Bus delivery on Azure. The Functions host abandons a message whose invocation
+ * throws, and Service Bus redelivers it at once; to space attempts like SQS (one visibility
+ * timeout) and Pub/Sub (minimum backoff), a failed attempt instead sends a copy of the message to
+ * its own queue, scheduled `PLATFORM_QUEUE_<ID>_RETRY_DELAY_SECONDS` later and carrying the
+ * attempts made so far, and returns, so the host completes the original. Nothing is lost: if the
+ * copy cannot be sent, the invocation throws and the host abandons the original (immediate
+ * redelivery, at least once). The attempt that reaches `PLATFORM_QUEUE_<ID>_MAX_DELIVERIES` throws;
+ * later deliveries of that copy throw without calling the handler, until Service Bus dead-letters
+ * it at the queue's max delivery count (the same number). Without these settings, a failure throws.
+ */
+async function azureQueueInvocation(handler: QueueHandler, event: unknown, context: any): Promise<void> {
+  const msg = a.azureQueueMessage(event, context);
+  const settings = a.azureRetrySettings(context);
+  const attempt = msg.deliveryCount ?? 1;
+  if (settings && attempt > settings.maxDeliveries) {
+    throw new Error(`@polycloud/runtime: message ${msg.id} of queue ${settings.queueName} already failed ${settings.maxDeliveries} attempts; failing it until Service Bus dead-letters it`);
+  }
+  try {
+    await handler(msg);
+    return;
+  } catch (err) {
+    if (!settings || attempt >= settings.maxDeliveries) {
+      log("error", "message failed", err, { messageId: msg.id, attempt, final: true });
+      throw err;
+    }
+    const copy = a.azureRetryCopy(event, context, attempt, settings.delaySeconds, Date.now());
+    try {
+      const impl = await cloudImplementation("azure");
+      if (!impl.scheduleCopy) throw new Error("the bound cloud implementation cannot schedule Service Bus messages");
+      await impl.scheduleCopy(settings.namespace, settings.queueName, copy);
+    } catch (sendErr) {
+      log("error", "message failed and its delayed retry could not be scheduled; the host abandons it (immediate redelivery)", sendErr, { messageId: msg.id, attempt });
+      throw err;
+    }
+    log("error", "message failed; retry scheduled", err, { messageId: msg.id, attempt, retryAt: copy.scheduledEnqueueTimeUtc.toISOString() });
+  }
 }
