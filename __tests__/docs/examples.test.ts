@@ -89,7 +89,7 @@ test("every example that defines a service synthesizes on AWS, GCP and Azure wit
   const dev = envByName("dev");
   const services: { from: string; make: (env: EnvironmentConfig) => ServiceSpec }[] = [];
   for (const { block, file } of blocks) {
-    const mod = require(file) as Record<string, unknown>;
+    const mod = jest.requireActual<Record<string, unknown>>(file);
     for (const name of serviceExports(file)) {
       const value = mod[name];
       services.push({ from: `${where(block)} ${name}`, make: typeof value === "function" ? (value as (env: EnvironmentConfig) => ServiceSpec) : () => value as ServiceSpec });
