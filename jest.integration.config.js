@@ -1,12 +1,13 @@
 /**
- * The runtime's integration tests: a real PostgreSQL behind PgBouncer (transaction pooling) and the
- * per-cloud bundle size / module-init checks, which measure time and so run apart from the main
- * suite's workers. `npm run test:integration`; .ci/run runs it after `npm test`.
+ * End-to-end tests that start servers or install packages, apart from the main suite's workers:
+ * the runtime against a real PostgreSQL behind PgBouncer (transaction pooling), the per-cloud
+ * bundle size / module-init checks (which measure time), and the private-registry round trip
+ * (Verdaccio: publish, consume, upgrade). `npm run test:integration`; .ci/run runs it after `npm test`.
  */
 const base = require("./jest.config");
 
 module.exports = {
   ...base,
   testPathIgnorePatterns: ["/node_modules/"],
-  testMatch: ["<rootDir>/__tests__/runtime-integration/**/*.test.ts"],
+  testMatch: ["<rootDir>/__tests__/runtime-integration/**/*.test.ts", "<rootDir>/__tests__/registry/publish-consume.test.ts"],
 };

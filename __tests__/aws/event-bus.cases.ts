@@ -1,6 +1,6 @@
 import { Testing, TerraformStack } from "cdktf";
 import { buildTags } from "@polycloud/core";
-import { AwsFoundation, AwsService } from "@polycloud/aws";
+import { AwsFoundation, AwsService, toEventPattern } from "@polycloud/aws";
 import { envByName, only, synthPlatform, validationMessages } from "../helpers/synth";
 import { clone } from "../helpers/cloud-fixtures";
 import { referenceService } from "../../stacks/reference-service";
@@ -54,4 +54,47 @@ test("a function target gets a permission scoped to the rule", () => {
   expect(JSON.parse((Object.values(json.resource.aws_cloudwatch_event_rule)[0] as any).event_pattern)).toEqual({ detail: { kind: ["audit"] } });
   const dlqPolicy = JSON.parse((Object.values(json.resource.aws_sqs_queue_policy)[0] as any).policy.replace(/\$\{[^}]*\}/g, "REF"));
   expect(dlqPolicy.Statement[0]).toMatchObject({ Principal: { Service: "events.amazonaws.com" }, Condition: { ArnEquals: { "aws:SourceArn": "REF" } } });
+});
+
+test("prefix clauses become EventBridge prefix matchers (ORed within a field), next to exact clauses", () => {
+  expect(JSON.parse(toEventPattern({ source: ["orders.api"], prefix: { type: ["Order", "Refund"], attributes: { sku: ["A-"] } }, attributes: { tier: ["gold"] } }))).toEqual({
+    source: ["orders.api"],
+    "detail-type": [{ prefix: "Order" }, { prefix: "Refund" }],
+    detail: { tier: ["gold"], sku: [{ prefix: "A-" }] },
+  });
+  expect(JSON.parse(toEventPattern({ prefix: { source: ['a"b'] } }))).toEqual({ source: [{ prefix: 'a"b' }] });
+});
+
+test("a scheduled rule lives on the default bus with the translated expression, and keeps the target's retries, DLQ and alarms", () => {
+  const env = envByName("dev");
+  const stack = new TerraformStack(Testing.app(), "bus-schedule");
+  const f = new AwsFoundation(stack, "f", { env, serviceName: "audit", tags: buildTags({ ...env.tags, environment: "dev", service: "audit" }) });
+  new AwsService(stack, "audit", {
+    context: f.context,
+    service: { name: "audit", functions: { sink: { source: "stacks/reference/functions/worker", runtime: "nodejs22", handler: "index.handler" } },
+      buses: { events: { rules: { nightly: { schedule: "cron(0 3 * * 1-5)", target: { function: "sink" }, retry: { maxAttempts: 4, maxEventAgeSeconds: 600 } } } } } },
+  });
+  const json = JSON.parse(Testing.synth(stack));
+  const rule = Object.values<any>(json.resource.aws_cloudwatch_event_rule)[0];
+  expect(rule).toMatchObject({ schedule_expression: "cron(0 3 ? * MON-FRI *)", state: "ENABLED" });
+  expect(rule.event_bus_name).toBeUndefined();
+  expect(rule.event_pattern).toBeUndefined();
+  const target = Object.values<any>(json.resource.aws_cloudwatch_event_target)[0];
+  expect(target.event_bus_name).toBeUndefined();
+  expect(target).toMatchObject({ retry_policy: { maximum_retry_attempts: 4, maximum_event_age_in_seconds: 600 }, dead_letter_config: { arn: expect.stringMatching(/aws_sqs_queue\./) } });
+  const alarms = Object.values<any>(json.resource.aws_cloudwatch_metric_alarm).filter((a) => a.namespace === "AWS/Events");
+  expect(alarms.map((a) => a.metric_name).sort()).toEqual(["FailedInvocations", "InvocationsSentToDlq"]);
+  for (const a of alarms) expect(Object.keys(a.dimensions)).toEqual(["RuleName"]);
+});
+
+test("a schedule EventBridge cannot express fails synth", () => {
+  const env = envByName("dev");
+  const stack = new TerraformStack(Testing.app(), "bus-schedule-bad");
+  const f = new AwsFoundation(stack, "f", { env, serviceName: "audit", tags: buildTags({ ...env.tags, environment: "dev", service: "audit" }) });
+  new AwsService(stack, "audit", {
+    context: f.context,
+    service: { name: "audit", functions: { sink: { source: "stacks/reference/functions/worker", runtime: "nodejs22", handler: "index.handler" } },
+      buses: { events: { rules: { monthly: { schedule: "cron(0 3 1 * MON)", target: { function: "sink" } } } } } },
+  });
+  expect(() => Testing.synth(stack, true)).toThrow(/AwsEventBus\(events\): property 'rules\.monthly\.schedule' has value "cron\(0 3 1 \* MON\)"; allowed: a schedule EventBridge can express: day-of-month and day-of-week not both restricted/);
 });

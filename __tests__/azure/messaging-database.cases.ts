@@ -134,9 +134,25 @@ describe("AzureEventBus", () => {
     toEventGridFilter({ type: values(25), source: values(20), attributes: { tenant: values(6), long: ["x".repeat(513)] } }, q, "rules.r");
     expect(q.messages()).toEqual([
       expect.stringMatching(/property 'rules\.r\.filter\.attributes\.long' has value "x{40}…"; allowed: values of at most 512 characters/),
-      expect.stringMatching(/property 'rules\.r\.filter' has value 26; allowed: at most 25 source and attribute values in all/),
+      expect.stringMatching(/property 'rules\.r\.filter' has value 26; allowed: at most 25 source, attribute and prefix values in all/),
     ]);
   });
+});
+
+test("prefix clauses become StringBeginsWith advanced filters on the CloudEvents attribute or data.<key>, counted in the 25-value limit", () => {
+  const { json } = synthAzure("dev", () => {}, (s) => { s.buses.events.rules["order-created"].filter = { source: ["orders.api"], prefix: { type: ["Order"], attributes: { sku: ["A-", "B-"] } } }; });
+  const sub = find(json, "azurerm_eventgrid_event_subscription", (x) => x.name === "orders-dev-events-order-created");
+  expect(sub.included_event_types).toBeUndefined();
+  expect(sub.advanced_filter).toEqual({ string_in: [{ key: "source", values: ["orders.api"] }], string_begins_with: [{ key: "type", values: ["Order"] }, { key: "data.sku", values: ["A-", "B-"] }] });
+  const p = new Problems("AzureEventBus(events)");
+  toEventGridFilter({ source: Array.from({ length: 24 }, (_, i) => `s${i}`), prefix: { type: ["a", "b"] } }, p, "rules.r");
+  expect(p.messages()).toEqual([expect.stringMatching(/property 'rules\.r\.filter' has value 26; allowed: at most 25 source, attribute and prefix values/)]);
+});
+
+test("a scheduled rule is refused on Azure (not implemented), by name, instead of being dropped", () => {
+  expect(azureProblems("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "cron(0 3 * * *)", target: { queue: "orders" } }; })).toContainEqual(
+    expect.stringMatching(/AzureEventBus\(events\): property 'rules\.nightly\.schedule' has value "cron\(0 3 \* \* \*\)"; allowed: no schedule on Azure yet/),
+  );
 });
 
 describe("AzureDatabaseProxy", () => {
@@ -171,8 +187,8 @@ describe("AzureDatabaseProxy", () => {
   test("pool sizes follow the SKU actually deployed: staging's skuName D2ds_v5 (max_connections 859), not its medium size's D4ds_v5 (1719)", () => {
     expect(only(staging.json, "azurerm_postgresql_flexible_server").sku_name).toBe("GP_Standard_D2ds_v5");
     const byName = Object.fromEntries((Object.values(resources(staging.json, "azurerm_postgresql_flexible_server_configuration")) as any[]).map((c) => [c.name, c.value]));
-    // 859 × 90% / 2 clients, and 859 × 40% / 2.
-    expect(byName).toMatchObject({ "pgbouncer.default_pool_size": "386", "pgbouncer.min_pool_size": "171" });
+    // 859 × 90% over 3 (database, user) pools (two functions and the Entra administrator); no idle floor.
+    expect(byName).toMatchObject({ "pgbouncer.default_pool_size": "257", "pgbouncer.min_pool_size": "0" });
   });
 
   test("functions connect to port 6432 over TLS", () => {

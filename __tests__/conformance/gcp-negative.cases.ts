@@ -22,10 +22,12 @@ const cases: [string, (json: any) => void][] = [
   ["function.concurrency", (j) => (named(j, "google_cloudfunctions2_function", "orders-prod-api").service_config.max_instance_count = 1000)],
   ["function.warmInstances", (j) => (named(j, "google_cloudfunctions2_function", "orders-prod-api").service_config.min_instance_count = 0)],
   ["function.asyncFailure", (j) => delete named(j, "google_pubsub_subscription", "orders-prod-orders").dead_letter_policy],
-  ["gateway.routes", (j) => named(j, "google_compute_url_map", "orders-prod-public").path_matcher[0].route_rules.pop()],
+  // The DELETE-less config: the POST /orders operation goes to the worker instead of the api function.
+  ["gateway.routes", (j) => { const d = first(j, "google_api_gateway_api_config").openapi_documents[0].document; d.contents = d.contents.replace(/("\/orders" = \{"post" = \{"operationId" = "[^"]+", "x-google-backend" = \{"address" = google_cloudfunctions2_function\.orders_fn-)api_fn_/, "$1worker_fn_"); }],
   ["gateway.throttle", (j) => (first(j, "google_compute_security_policy").rule[0].rate_limit_options.rate_limit_threshold.count = 1)],
   ["gateway.cors", (j) => delete named(j, "google_cloudfunctions2_function", "orders-prod-api").service_config.environment_variables.PLATFORM_CORS],
-  ["gateway.jwt", (j) => delete named(j, "google_cloudfunctions2_function", "orders-prod-api").service_config.environment_variables.PLATFORM_JWT_ISSUER],
+  // One authorized operation loses its security requirement.
+  ["gateway.jwt", (j) => { const d = first(j, "google_api_gateway_api_config").openapi_documents[0].document; d.contents = d.contents.replace(', "security" = [{"jwt" = []}]', ""); }],
   ["gateway.accessLogs", (j) => (first(j, "google_compute_backend_service").log_config.enable = false)],
   ["gateway.invokeScope", (j) => (named(j, "google_cloudfunctions2_function", "orders-prod-worker").service_config.ingress_settings = "ALLOW_ALL")],
   ["queue.dlq", (j) => (named(j, "google_pubsub_subscription", "orders-prod-orders").dead_letter_policy.max_delivery_attempts = 50)],

@@ -1,6 +1,10 @@
 import { find, only, resources } from "../helpers/synth";
 import { dev, gcpProblems, prod, synthGcp, warnings } from "./shared";
-import { ARMOR_INTERVALS, pathTemplate, throttleThreshold } from "@polycloud/gcp";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ARMOR_INTERVALS, hclLiterals, openApiDocument, throttleThreshold } from "@polycloud/gcp";
 
 const fn = (json: any, id: string) => find(json, "google_cloudfunctions2_function", (f) => f.name === `orders-${json === prod.json ? "prod" : "dev"}-${id}`);
 
@@ -55,8 +59,8 @@ describe("GcpFunction", () => {
     }
   });
 
-  test("ingress: internal + load balancer behind the gateway, internal only otherwise", () => {
-    expect(fn(prod.json, "api").service_config.ingress_settings).toBe("ALLOW_INTERNAL_AND_GCLB");
+  test("ingress: all (API Gateway is not internal traffic) with the gateway's identity as only invoker; internal only otherwise", () => {
+    expect(fn(prod.json, "api").service_config.ingress_settings).toBe("ALLOW_ALL");
     expect(fn(prod.json, "worker").service_config.ingress_settings).toBe("ALLOW_INTERNAL_ONLY");
   });
 
@@ -109,7 +113,7 @@ describe("GcpFunction", () => {
 });
 
 describe("GcpHttpGateway", () => {
-  test("Cloud Armor throttle implements rate and burst; every backend uses it and logs every request", () => {
+  test("Cloud Armor throttle implements rate and burst on the one backend, whose serverless NEG is the API Gateway gateway (google-beta)", () => {
     const armor = only(prod.json, "google_compute_security_policy");
     const throttle = armor.rule.find((r: any) => r.action === "throttle");
     // The shortest interval Cloud Armor accepts (10 s): a burst always passes, and at most
@@ -119,17 +123,78 @@ describe("GcpHttpGateway", () => {
     expect(throttleThreshold(1, 1)).toEqual({ count: 11, intervalSec: 10 });
     const backend = only(prod.json, "google_compute_backend_service");
     expect(backend).toMatchObject({ load_balancing_scheme: "EXTERNAL_MANAGED", log_config: { enable: true, sample_rate: 1 }, security_policy: expect.stringMatching(/google_compute_security_policy/) });
-    // Gen2 functions are Cloud Run services: the NEG addresses the service, not a 1st-gen function.
+    // serverless_deployment exists only in google-beta 6.50 (the GA binding has no such block).
     const neg = only(prod.json, "google_compute_region_network_endpoint_group");
-    expect(neg).toMatchObject({ network_endpoint_type: "SERVERLESS", cloud_run: { service: expect.stringMatching(/^\$\{regex\("\[\^\/\]\+\$", google_cloudfunctions2_function\.orders_fn-api_fn_[^.]+\.service_config\[0\]\.service\)\}$/) } });
-    expect(neg.cloud_function).toBeUndefined();
+    expect(neg).toMatchObject({ provider: "google-beta", network_endpoint_type: "SERVERLESS", serverless_deployment: { platform: "apigateway.googleapis.com", resource: expect.stringMatching(/^\$\{google_api_gateway_gateway\.orders_gateway-public_gateway_[^.]+\.gateway_id\}$/) } });
+    expect(backend.backend[0].group).toMatch(/google_compute_region_network_endpoint_group\.orders_gateway-public_neg_/);
+    const map = find(prod.json, "google_compute_url_map", (m) => m.name === "orders-prod-public");
+    expect(map.default_service).toBe(backend.backend && `\${google_compute_backend_service.${Object.keys(resources(prod.json, "google_compute_backend_service"))[0]}.id}`);
+    expect(map.path_matcher).toBeUndefined();
+    for (const type of ["google_api_gateway_api", "google_api_gateway_api_config", "google_api_gateway_gateway"]) expect(only(prod.json, type).provider).toBe("google-beta");
+    expect(only(prod.json, "google_api_gateway_gateway")).toMatchObject({ region: "europe-west1", api_config: expect.stringMatching(/google_api_gateway_api_config\./) });
+    expect(only(prod.json, "google_api_gateway_api_config").lifecycle).toEqual({ create_before_destroy: true });
+    // A long service name still leaves room for the provider's 26-character suffix (ids ≤ 63).
+    const long = synthGcp("dev", () => {}, (s) => { s.name = "a-very-long-service-name-for-prefixes"; });
+    expect(only(long.json, "google_api_gateway_api_config").api_config_id_prefix.length + 26).toBeLessThanOrEqual(63);
   });
 
-  test("URL map has one rule per distinct path, with path templates", () => {
-    const map = find(prod.json, "google_compute_url_map", (m) => m.name === "orders-prod-public");
-    const matches = map.path_matcher[0].route_rules.map((r: any) => r.match_rules[0]);
-    expect(matches).toEqual([{ full_path_match: "/orders" }, { path_template_match: "/orders/{id=*}" }, { full_path_match: "/health" }]);
-    expect(pathTemplate("/files/{proxy+}")).toBe("/files/{proxy=**}");
+  test("OpenAPI: one operation per method and path to its function, JWT required on authorized routes only, user strings escaped", () => {
+    const spec: any = {
+      throttle: { rateLimit: 1, burstLimit: 1 },
+      auth: { issuer: 'https://id.example.com/"quoted\\/', audiences: ["a", "b"] },
+      routes: [
+        { method: "GET", path: "/orders/{id}", function: "read" },
+        { method: "DELETE", path: "/orders/{id}", function: "remove" },
+        { method: "ANY", path: "/open", function: "read", authorized: false },
+      ],
+    };
+    const doc: any = JSON.parse(JSON.stringify(openApiDocument(spec, "t", { read: "https://read.run.app", remove: "https://remove.run.app" })));
+    expect(doc.paths["/orders/{id}"].get["x-google-backend"]).toEqual({ address: "https://read.run.app", path_translation: "APPEND_PATH_TO_ADDRESS", jwt_audience: "https://read.run.app", deadline: 60 });
+    expect(doc.paths["/orders/{id}"].delete["x-google-backend"].address).toBe("https://remove.run.app");
+    expect(doc.paths["/orders/{id}"].get.parameters).toEqual([{ in: "path", name: "id", required: true, type: "string" }]);
+    expect(doc.paths["/orders/{id}"].get.security).toEqual([{ jwt: [] }]);
+    expect(doc.paths["/orders/{id}"].delete.security).toEqual([{ jwt: [] }]);
+    expect(Object.keys(doc.paths["/open"]).sort()).toEqual(["delete", "get", "head", "options", "patch", "post", "put"]);
+    for (const op of Object.values<any>(doc.paths["/open"])) expect(op.security).toBeUndefined();
+    expect(doc.securityDefinitions.jwt).toMatchObject({ "x-google-issuer": 'https://id.example.com/"quoted\\/', "x-google-audiences": "a,b" });
+    // Without auth no operation asks for a token.
+    const open: any = openApiDocument({ ...spec, auth: undefined }, "t", { read: "r", remove: "x" });
+    expect(JSON.stringify(open)).not.toMatch(/security/);
+  });
+
+  test("the synthesized document is Terraform's jsonencode of that object, with each function's Cloud Run URL", () => {
+    const contents = only(prod.json, "google_api_gateway_api_config").openapi_documents[0].document.contents;
+    expect(contents).toMatch(/^\$\{base64encode\(jsonencode\(\{"swagger" = "2\.0"/);
+    expect(contents).toContain('"address" = google_cloudfunctions2_function.orders_fn-api_fn_');
+    expect(contents).toMatch(/"\/health" = \{"get" = \{"operationId" = "r2-get", "x-google-backend" = \{[^}]*\}, "responses"/);
+    expect(contents).toMatch(/"\/orders" = \{"post" = \{"operationId" = "r0-post", "x-google-backend" = \{[^}]*\}, "security" = \[\{"jwt" = \[\]\}\]/);
+  });
+
+  test("hostile strings reach the API config as HCL-escaped literals: Terraform's jsonencode reads back exactly the user's value", () => {
+    const hostile = ['a"b\\c', 'x" = file("/etc/passwd"), "y', "line\nbreak"];
+    const { json } = synthGcp("dev", () => {}, (s) => { s.gateways.public.auth.audiences = hostile; });
+    const contents: string = only(json, "google_api_gateway_api_config").openapi_documents[0].document.contents;
+    const literal = contents.match(/"x-google-audiences" = ("(?:[^"\\]|\\.)*")/)![1];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hcl-"));
+    const out = execFileSync("terraform", ["console"], { cwd: dir, input: `jsonencode({"v" = ${literal}})\n`, encoding: "utf8", stdio: ["pipe", "pipe", "ignore"] });
+    expect(JSON.parse(JSON.parse(out.trim())).v).toBe(hostile.join(","));
+    expect(hclLiterals({ 'k"': ["${x}", "%{y}"] })).toEqual({ 'k\\"': ["$${x}", "%%{y}"] });
+  });
+
+  test("method routing: one path, several methods, different functions (was rejected before)", () => {
+    const { json, stack } = synthGcp("dev", () => {}, (s) => { s.gateways.public.routes.push({ method: "DELETE", path: "/orders", function: "worker" }); });
+    expect(gcpProblems("dev", () => {}, (s) => { s.gateways.public.routes.push({ method: "DELETE", path: "/orders", function: "worker" }); })).toEqual([]);
+    const contents = only(json, "google_api_gateway_api_config").openapi_documents[0].document.contents;
+    expect(contents).toMatch(/"\/orders" = \{"post" = \{[^]*?"address" = google_cloudfunctions2_function\.orders_fn-api_fn_[^]*?"delete" = \{"operationId" = "r3-delete", "x-google-backend" = \{"address" = google_cloudfunctions2_function\.orders_fn-worker_fn_/);
+    expect(find(json, "google_cloudfunctions2_function", (f) => f.name === "orders-dev-worker").service_config.ingress_settings).toBe("ALLOW_ALL");
+    expect(stack).toBeDefined();
+  });
+
+  test("a Python function behind an authorized route is protected by the same edge check", () => {
+    const { json } = synthGcp("dev", () => {}, (s) => { s.functions.api.runtime = "python3.12"; s.functions.api.handler = "main.handler"; });
+    const contents = only(json, "google_api_gateway_api_config").openapi_documents[0].document.contents;
+    expect(contents).toMatch(/"\/orders\/\{id\}" = \{"get" = \{[^]*?"security" = \[\{"jwt" = \[\]\}\]/);
+    expect(contents).toContain('"x-google-issuer" = "https://auth.example.com/"');
   });
 
   test("prod: managed certificate on HTTPS with a TLS 1.2 policy; dev: HTTP only with a warning", () => {
@@ -183,16 +248,13 @@ describe("GcpHttpGateway", () => {
     expect(fn(prod.json, "worker").service_config.environment_variables.PLATFORM_ROUTES).toBeUndefined();
   });
 
-  test("only routed functions get the allUsers invoker; push invokers are dedicated identities", () => {
-    const invokers = Object.values(resources(prod.json, "google_cloud_run_v2_service_iam_member")) as any[];
-    const publicOnes = invokers.filter((m) => m.member === "allUsers");
-    expect(publicOnes).toHaveLength(1);
-    expect(publicOnes[0].name).toMatch(/orders_fn-api_fn_/);
-    for (const m of invokers) expect(m.role).toBe("roles/run.invoker");
-  });
-
-  test("one path cannot be split across functions at the load balancer", () => {
-    const msgs = gcpProblems("dev", () => {}, (s) => { s.gateways.public.routes.push({ method: "DELETE", path: "/orders", function: "worker" }); });
-    expect(msgs).toContainEqual(expect.stringMatching(/GcpHttpGateway\(public\): property 'routes\[DELETE \/orders\]\.function' has value "worker"; allowed: "api": the load balancer routes by path only/));
+  test("no allUsers invoker: the gateway's own service account invokes the routed function, and the gateway waits for that grant", () => {
+    const invokers = Object.entries<any>(resources(prod.json, "google_cloud_run_v2_service_iam_member"));
+    expect(invokers.filter(([, m]) => m.member === "allUsers")).toEqual([]);
+    const gw = invokers.filter(([, m]) => /google_service_account\.orders_gateway-public_backend-sa_/.test(m.member));
+    expect(gw.map(([, m]) => m.name)).toEqual([expect.stringMatching(/orders_fn-api_fn_/)]);
+    for (const [, m] of invokers) expect(m.role).toBe("roles/run.invoker");
+    expect(only(prod.json, "google_api_gateway_gateway").depends_on).toEqual(expect.arrayContaining(gw.map(([n]) => `google_cloud_run_v2_service_iam_member.${n}`)));
+    expect(only(prod.json, "google_api_gateway_api_config").gateway_config.backend_config.google_service_account).toMatch(/orders_gateway-public_backend-sa_/);
   });
 });

@@ -1,6 +1,6 @@
 import { Problems } from "@polycloud/core";
-import { toPubsubFilter } from "@polycloud/gcp";
-import { find, resources } from "../helpers/synth";
+import { PUBSUB_FILTER_MAX_BYTES, toPubsubFilter, toPubsubFilters } from "@polycloud/gcp";
+import { find, only, resources } from "../helpers/synth";
 import { dev, gcpProblems, prod, synthGcp, warnings } from "./shared";
 
 const sub = (json: any, name: string) => find(json, "google_pubsub_subscription", (s) => s.name === name);
@@ -127,13 +127,75 @@ describe("GcpEventBus", () => {
       expect.stringMatching(/property 'rules\.r\.filter\.attributes\.empty' has value \[\]; allowed: at least one value/),
     ]);
     const long = new Problems("T");
-    expect(toPubsubFilter({ type: Array.from({ length: 20 }, (_, i) => `Type${i}`) }, long, "rules.r")).toBeUndefined();
-    expect(long.messages()[0]).toMatch(/allowed: a filter that translates to at most 256 bytes/);
+    expect(toPubsubFilters({ source: ["s"], type: ["x".repeat(300)] }, long, "rules.r")).toEqual([]);
+    expect(long.messages()[0]).toMatch(/property 'rules\.r\.filter' has value .*; allowed: a filter whose every single-value combination fits in 256 bytes/);
+  });
+
+  test("a filter over 256 bytes is split into as many filters as needed: each fits, keeps the other clauses, and together they match exactly the rule's values", () => {
+    const p = new Problems("T");
+    const types = Array.from({ length: 20 }, (_, i) => `OrderEventType${i}`);
+    const filters = toPubsubFilters({ source: ["orders.api"], type: [...types, types[0]] }, p, "rules.r");
+    expect(p.messages()).toEqual([]);
+    expect(filters.length).toBeGreaterThan(1);
+    const seen: string[] = [];
+    for (const f of filters) {
+      expect(Buffer.byteLength(f, "utf8")).toBeLessThanOrEqual(PUBSUB_FILTER_MAX_BYTES);
+      expect(f).toMatch(/^attributes\.source = "orders\.api" AND /);
+      seen.push(...[...f.matchAll(/attributes\.type = "([^"]+)"/g)].map((m) => m[1]));
+    }
+    expect(seen.sort()).toEqual([...types].sort()); // disjoint (each value once, duplicate removed) and complete
+    // Two wide clauses: the widest is divided first, then the other where a group still does not fit.
+    const both = toPubsubFilters({ source: Array.from({ length: 8 }, (_, i) => `source-number-${i}`), type: types }, p, "rules.r");
+    for (const f of both) expect(Buffer.byteLength(f, "utf8")).toBeLessThanOrEqual(PUBSUB_FILTER_MAX_BYTES);
+    const pairs = new Set(both.flatMap((f) => [...f.matchAll(/source = "([^"]+)"/g)].flatMap((s) => [...f.matchAll(/type = "([^"]+)"/g)].map((t) => `${s[1]}|${t[1]}`))));
+    expect(pairs.size).toBe(8 * 20);
+    expect(both.reduce((n, f) => n + [...f.matchAll(/source = "([^"]+)"/g)].length * [...f.matchAll(/type = "([^"]+)"/g)].length, 0)).toBe(8 * 20);
+  });
+
+  test("a split rule becomes one dead-lettered, alarmed push subscription per filter", () => {
+    const types = Array.from({ length: 20 }, (_, i) => `OrderEventType${i}`);
+    const { json } = synthGcp("dev", () => {}, (s) => { s.buses.events.rules["order-created"].filter.type = types; });
+    const parts = Object.values<any>(resources(json, "google_pubsub_subscription")).filter((x) => /^orders-dev-events-order-created(-p\d+)?$/.test(x.name));
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.map((x) => x.name)).toContain("orders-dev-events-order-created-p2");
+    const dlqTopics = new Set(parts.map((x) => x.dead_letter_policy.dead_letter_topic));
+    expect(dlqTopics.size).toBe(parts.length);
+    for (const x of parts) {
+      expect(x.dead_letter_policy.max_delivery_attempts).toBe(10);
+      expect(x.push_config.oidc_token.service_account_email).toMatch(/google_service_account\./);
+      expect(Buffer.byteLength(x.filter, "utf8")).toBeLessThanOrEqual(PUBSUB_FILTER_MAX_BYTES);
+      const dlqSub = find(json, "google_pubsub_subscription", (d) => d.name === `${x.name}-dlq`);
+      expect(dlqSub.expiration_policy).toEqual({ ttl: "" });
+    }
+    const alarmed = Object.values<any>(resources(json, "google_monitoring_alert_policy")).map((a) => JSON.stringify(a));
+    for (const x of parts) expect(alarmed.some((a) => a.includes(`${x.name}-dlq`))).toBe(true);
+  });
+
+  test("prefix clauses become hasPrefix(attributes.k, \"p\") terms, ORed within the clause", () => {
+    const p = new Problems("T");
+    expect(toPubsubFilter({ source: ["orders.api"], prefix: { type: ["Order", 'Re"fund'], attributes: { tier: ["gold"] } } }, p, "rules.r")).toBe(
+      'attributes.source = "orders.api" AND (hasPrefix(attributes.type, "Order") OR hasPrefix(attributes.type, "Re\\"fund")) AND hasPrefix(attributes.tier, "gold")',
+    );
+    expect(p.messages()).toEqual([]);
   });
 
   test("a bad filter fails synth through the stack's validation", () => {
     expect(gcpProblems("dev", () => {}, (s) => { s.buses.events.rules["order-created"].filter.attributes = { "a.b": ["x"] }; })).toContainEqual(
       expect.stringMatching(/GcpEventBus\(events\): property 'rules\.order-created\.filter\.attributes\.a\.b'/),
+    );
+  });
+
+  test("a scheduled rule: Cloud Scheduler (UTC) publishes to the bus with the rule's attribute; the rule's subscription filters on it, dead-lettered as any rule", () => {
+    const { json } = synthGcp("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "rate(15 minutes)", target: { queue: "orders" }, retry: { maxAttempts: 7 } }; });
+    const job = only(json, "google_cloud_scheduler_job");
+    expect(job).toMatchObject({ schedule: "*/15 * * * *", time_zone: "Etc/UTC", region: "europe-west1", pubsub_target: { topic_name: expect.stringMatching(/google_pubsub_topic\.orders_bus-events_topic_/), attributes: { polycloud_schedule: "nightly", source: "polycloud.schedule", type: "Scheduled Event" }, data: "e30=" } });
+    const subscription = sub(json, "orders-dev-events-nightly");
+    expect(subscription.filter).toBe('attributes.polycloud_schedule = "nightly"');
+    expect(subscription.topic).toBe(job.pubsub_target.topic_name.replace(/\.id\}$/, ".id}"));
+    expect(subscription.dead_letter_policy.max_delivery_attempts).toBe(7);
+    expect(sub(json, "orders-dev-events-nightly-dlq").expiration_policy).toEqual({ ttl: "" });
+    expect(gcpProblems("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "rate(7 minutes)", target: { queue: "orders" } }; })).toContainEqual(
+      expect.stringMatching(/GcpEventBus\(events\): property 'rules\.nightly\.schedule' has value "rate\(7 minutes\)"; allowed: a rate Cloud Scheduler's cron can space evenly/),
     );
   });
 });

@@ -14,6 +14,14 @@ describe("GCP resource ordering (generic check)", () => {
     expect(gcpOrderingProblems(existing.json)).toEqual([]);
     const bare = synthGcp("dev", () => {}, (s: any) => { delete s.secrets; delete s.databases; delete s.gateways; for (const f of Object.values<any>(s.functions)) delete f.secrets; });
     expect(gcpOrderingProblems(bare.json)).toEqual([]);
+    // Issue 19: a scheduled rule (Cloud Scheduler), a split filter and a method-routed gateway.
+    const needs = synthGcp("dev", () => {}, (s: any) => {
+      s.buses.events.rules.nightly = { schedule: "cron(0 3 * * *)", target: { function: "worker" } };
+      s.buses.events.rules["order-created"].filter.type = Array.from({ length: 20 }, (_, i) => `OrderEventType${i}`);
+      s.gateways.public.routes.push({ method: "DELETE", path: "/orders", function: "worker" });
+    });
+    expect(Object.keys(needs.json.resource.google_cloud_scheduler_job)).toHaveLength(1);
+    expect(gcpOrderingProblems(needs.json)).toEqual([]);
   });
 
   test("the table covers every google_* type the stacks emit, and an unmapped type is a finding", () => {

@@ -55,6 +55,10 @@ export const GCP_TYPE_APIS: Record<string, readonly string[] | ((body: any) => s
   google_compute_target_http_proxy: [api("compute")],
   google_compute_target_https_proxy: [api("compute")],
   google_compute_global_forwarding_rule: [api("compute")],
+  // API Gateway: the API and each config are Service Management services; Service Control checks calls.
+  google_api_gateway_api: [api("apigateway"), api("servicemanagement")],
+  google_api_gateway_api_config: [api("apigateway"), api("servicemanagement"), api("servicecontrol")],
+  google_api_gateway_gateway: [api("apigateway")],
   google_service_networking_connection: [api("servicenetworking"), api("compute")],
   google_vpc_access_connector: [api("vpcaccess")],
   google_service_account: [api("iam")],
@@ -64,6 +68,7 @@ export const GCP_TYPE_APIS: Record<string, readonly string[] | ((body: any) => s
   google_secret_manager_secret: [api("secretmanager")],
   google_secret_manager_secret_version: [api("secretmanager")],
   google_secret_manager_secret_iam_member: [api("secretmanager")],
+  google_cloud_scheduler_job: [api("cloudscheduler")],
   google_pubsub_topic: [api("pubsub")],
   google_pubsub_topic_iam_member: [api("pubsub")],
   google_pubsub_subscription: [api("pubsub")],

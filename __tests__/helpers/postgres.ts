@@ -101,7 +101,6 @@ export function describeWithPostgres(name: string, body: () => void): void {
     describe(name, body);
     return;
   }
-  // eslint-disable-next-line no-console
   console.warn(`SKIPPED "${name}": no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)`);
   describe.skip(name, body);
 }

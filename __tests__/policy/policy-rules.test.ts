@@ -159,6 +159,16 @@ test("an HTTP listener that only redirects to HTTPS passes PC013; one that serve
   expect(rule.check(listener({ default_url_redirect: { https_redirect: false } }))).toHaveLength(1);
 });
 
+test("PC002 accepts ingress ALLOW_ALL only for an API Gateway backend nobody may invoke anonymously", () => {
+  const rule = POLICY_RULES.find((r) => r.id === "PC002")!;
+  const fn = { google_cloudfunctions2_function: { f: { service_config: { ingress_settings: "ALLOW_ALL" } } } };
+  const config = (address: string) => ({ google_api_gateway_api_config: { c: { openapi_documents: [{ document: { contents: `\${base64encode(jsonencode({"paths" = {"/a" = {"get" = {"x-google-backend" = {"address" = ${address}.service_config[0].uri}}}}}))}` } }] } } });
+  const invoker = (member: string) => ({ google_cloud_run_v2_service_iam_member: { i: { member, name: "${google_cloudfunctions2_function.f.service_config[0].service}" } } });
+  expect(rule.check(stack("gcp", { ...fn, ...config("google_cloudfunctions2_function.f"), ...invoker("serviceAccount:${google_service_account.gw.email}") }))).toEqual([]);
+  expect(rule.check(stack("gcp", { ...fn, ...config("google_cloudfunctions2_function.f"), ...invoker("allUsers") })).map((f) => f.message)).toContain("ingress ALLOW_ALL (allowed only for an API Gateway backend without public invokers)");
+  expect(rule.check(stack("gcp", { ...fn, ...config("google_cloudfunctions2_function.other") }))).toHaveLength(1);
+});
+
 test("prod rules do not apply to dev, so dev can be torn down", () => {
   const rule = POLICY_RULES.find((r) => r.id === "PC060")!;
   expect(rule.check({ ...FIXTURES.PC060.bad, environment: "dev", name: "dev-aws" })).toEqual([]);

@@ -148,7 +148,8 @@ describe("migration: an environment that rendered one service keeps its names an
     const before: Record<Cloud, { names: string[]; backend: unknown }> = {
       aws: { names: ["aws_sns_topic=orders-dev-alarms", "aws_kms_alias=alias/orders-dev-platform", "aws_security_group=orders-dev-endpoints"], backend: { s3: expect.objectContaining({ key: "dev/aws/orders/terraform.tfstate" }) } },
       gcp: { names: ["google_kms_key_ring=orders-dev-platform", "google_storage_bucket=polycloud-dev-0001-orders-dev-src"], backend: { gcs: expect.objectContaining({ prefix: "dev/gcp/orders" }) } },
-      azure: { names: ["azurerm_resource_group=orders-dev-rg", "azurerm_key_vault=orders-dev-kv", "azurerm_log_analytics_workspace=orders-dev-logs"], backend: { azurerm: expect.objectContaining({ key: "dev/azure/orders.tfstate" }) } },
+      azure: { names: [// (the Key Vault also gained the subscription suffix this release, issue 13)
+        "azurerm_resource_group=orders-dev-rg", "azurerm_key_vault=orders-dev-kv-phcg", "azurerm_log_analytics_workspace=orders-dev-logs"], backend: { azurerm: expect.objectContaining({ key: "dev/azure/orders.tfstate" }) } },
     };
     expect(names).toEqual(expect.arrayContaining(before[cloud].names));
     expect(json.terraform?.backend).toEqual(before[cloud].backend);

@@ -112,6 +112,27 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     };
   }
 
+  // Without RDS Proxy (an environment's `database: { proxy: false }`), functions reach the cluster
+  // directly: no pool, TLS from the parameter group's rds.force_ssl, IAM from the cluster.
+  for (const [key, items] of byComponent(R, "aws_rds_cluster")) {
+    if (databases[key.slice("database:".length)]) continue;
+    const cluster = items[0][1];
+    const params = (byComponent(R, "aws_rds_cluster_parameter_group").get(key) ?? [])[0]?.[1];
+    const maxAcu = cluster.serverlessv2_scaling_configuration?.max_capacity ?? 1;
+    const maxConnections = Math.min(Math.floor((maxAcu * 2 * 1024 ** 3) / 9531392), 5000);
+    databases[key.slice("database:".length)] = {
+      pooled: false,
+      poolServerConnections: maxConnections,
+      maxConnections,
+      poolPercent: 100,
+      idleFloorConnections: 0,
+      borrowTimeoutSeconds: null,
+      tls: (params?.parameter ?? []).some((p: any) => p.name === "rds.force_ssl" && String(p.value) === "1"),
+      identityAuth: cluster.iam_database_authentication_enabled === true,
+      pointInTimeRecoveryDays: cluster.backup_retention_period ?? 1,
+    };
+  }
+
   const alarms: Record<string, Partial<Record<AlarmSignal, AlarmCondition>>> = {};
   for (const [address, a] of Object.entries(R.aws_cloudwatch_metric_alarm ?? {}) as [string, any][]) {
     const comp = componentOf(address);
@@ -146,6 +167,8 @@ function awsSignal(a: any, kind: string | undefined): AlarmSignal | undefined {
     "5xx": "gateway.5xx", Latency: "gateway.latencyP99", ApproximateAgeOfOldestMessage: "queue.oldestMessageAge",
     FailedInvocations: "bus.failedInvocations", InvocationsSentToDlq: "bus.sentToDlq",
     DatabaseConnectionsCurrentlySessionPinned: "proxy.pinnedConnections", "DatabaseConnections+MaxDatabaseConnectionsAllowed": "proxy.connectionSaturation",
+    // Direct path (no proxy): the cluster's connections over a constant max_connections.
+    DatabaseConnections: "proxy.connectionSaturation",
   };
   if (metric === "ApproximateNumberOfMessagesVisible") return kind === "bus" ? "bus.dlqDepth" : "queue.dlqDepth";
   return table[metric];

@@ -21,6 +21,11 @@ import { Statement, assumeRolePolicy, policyDocument } from "./iam";
 import { AURORA_CAPACITY, logRetention } from "./limits";
 import { sid } from "./queue";
 
+/** Aurora PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000); one ACU is 2 GiB. */
+export function auroraMaxConnections(maxAcu: number): number {
+  return Math.min(Math.floor((maxAcu * 2 * 1024 ** 3) / 9531392), 5000);
+}
+
 export interface AwsDatabaseProxyProps {
   readonly context: AwsContext;
   readonly logicalId: string;
@@ -203,6 +208,19 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       Annotations.of(this).addWarning(`AwsDatabaseProxy(${props.logicalId}): environments/${ctx.env.name} clouds.aws.database.proxy = false: functions connect to Aurora directly ` +
         "(TLS, IAM token for their own role), without RDS Proxy pooling and without its pinned-connection and saturation alarms" +
         `${autoPause === undefined ? "" : `; the cluster scales to 0 ACU and pauses after ${autoPause} s idle, so the first connection after a pause waits for it to resume`} (accepted by acceptNoPooling).`);
+      // Without a proxy the saturation signal is the cluster's own connections against the
+      // max_connections Aurora derives from the maximum capacity (no pinned sessions exist).
+      const maxConnections = auroraMaxConnections(capacity.max);
+      this.alarms.push(createAlarm(this, "saturation-alarm", ctx, {
+        signal: "proxy.connectionSaturation", nameParts: [props.logicalId, "connection-saturation"],
+        description: `Aurora ${identifier}: connections above ${ctx.thresholds.proxyConnectionSaturationPercent}% of max_connections (${maxConnections} at ${capacity.max} ACU)`,
+        threshold: ctx.thresholds.proxyConnectionSaturationPercent, comparison: "GreaterThanThreshold",
+        metricQuery: [
+          // Instance metrics aggregated to the cluster: Sum per minute is the cluster's total.
+          { id: "used", metric: { namespace: "AWS/RDS", metricName: "DatabaseConnections", dimensions: { DBClusterIdentifier: identifier }, stat: "Sum", period: 60 } },
+          { id: "saturation", expression: `100 * used / ${maxConnections}`, label: "Connection saturation %", returnData: true },
+        ],
+      }));
       return;
     }
 

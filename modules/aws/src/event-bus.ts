@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, escapeTerraform, resolveRetry, envVarPart } from "@polycloud/core";
+import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, Problems, Schedule, dayOfWeekNames, escapeTerraform, parseSchedule, resolveRetry, envVarPart } from "@polycloud/core";
 import { CloudwatchEventArchive } from "@cdktf/provider-aws/lib/cloudwatch-event-archive";
 import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
@@ -21,14 +21,40 @@ export interface AwsEventBusProps {
   readonly queues: Readonly<Record<string, AwsQueue>>;
 }
 
-/** Translates the cloud-neutral filter to an EventBridge pattern (exact matches; AND across clauses). */
+/**
+ * Translates the cloud-neutral filter to an EventBridge pattern: exact values as strings, prefix
+ * clauses as `{ "prefix": … }` matchers (ORed within a field, AND across fields).
+ */
 export function toEventPattern(filter: EventFilterSpec): string {
   const pattern: Record<string, unknown> = {};
+  const pre = filter.prefix ?? {};
+  const prefixes = (values: readonly string[]) => values.map((prefix) => ({ prefix }));
   if (filter.source?.length) pattern.source = [...filter.source];
+  else if (pre.source?.length) pattern.source = prefixes(pre.source);
   if (filter.type?.length) pattern["detail-type"] = [...filter.type];
-  const attrs = Object.entries(filter.attributes ?? {});
-  if (attrs.length) pattern.detail = Object.fromEntries(attrs.map(([k, v]) => [k, [...v]]));
+  else if (pre.type?.length) pattern["detail-type"] = prefixes(pre.type);
+  const attrs: [string, unknown[]][] = [
+    ...Object.entries(filter.attributes ?? {}).map(([k, v]): [string, unknown[]] => [k, [...v]]),
+    ...Object.entries(pre.attributes ?? {}).map(([k, v]): [string, unknown[]] => [k, prefixes(v)]),
+  ];
+  if (attrs.length) pattern.detail = Object.fromEntries(attrs);
   return escapeTerraform(JSON.stringify(pattern));
+}
+
+/**
+ * A neutral schedule as an EventBridge schedule expression. Rates keep their form; unix cron gains
+ * the year field and `?` in whichever of day-of-month / day-of-week is unrestricted (EventBridge
+ * cannot restrict both: unix cron would OR them), numeric days of week become names (unix counts
+ * 0 = SUN, EventBridge 1 = SUN), and `*\/n` steps start at the field's first value.
+ */
+export function toEventBridgeSchedule(schedule: Schedule): { expression?: string; error?: string } {
+  if (schedule.kind === "rate") return { expression: `rate(${schedule.value} ${schedule.value === 1 ? schedule.unit.replace(/s$/, "") : schedule.unit})` };
+  const { minute, hour, dayOfMonth, month, dayOfWeek } = schedule;
+  if (dayOfMonth !== "*" && dayOfWeek !== "*") return { error: "day-of-month and day-of-week not both restricted (EventBridge cron cannot OR them as unix cron does)" };
+  const steps = (field: string, first: number) => field.replace(/^\*\//, `${first}/`);
+  const dom = dayOfWeek !== "*" ? "?" : steps(dayOfMonth, 1);
+  const dow = dayOfWeek === "*" ? "?" : dayOfWeekNames(dayOfWeek);
+  return { expression: `cron(${steps(minute, 0)} ${steps(hour, 0)} ${dom} ${steps(month, 1)} ${dow} *)` };
 }
 
 /**
@@ -41,10 +67,13 @@ export class AwsEventBus extends Construct implements PlatformEventBus {
   readonly bus: CloudwatchEventBus;
   readonly rules: Record<string, { rule: CloudwatchEventRule; target: CloudwatchEventTarget; dlq: SqsQueue }> = {};
   readonly alarms: AlarmInfo[] = [];
+  readonly problems: Problems;
 
   constructor(scope: Construct, id: string, props: AwsEventBusProps) {
     super(scope, id);
     const { context: ctx, spec } = props;
+    this.problems = new Problems(`AwsEventBus(${props.logicalId})`);
+    this.node.addValidation({ validate: () => this.problems.messages() });
     this.spec = spec;
     this.logicalId = props.logicalId;
     const busName = ctx.namer.name(NAME_RULES.aws.eventBus, props.logicalId);
@@ -65,10 +94,15 @@ export class AwsEventBus extends Construct implements PlatformEventBus {
       if (!fn && !queue) continue; // reported by validation
       const retry = resolveRetry(ruleSpec.retry);
       const ruleName = ctx.namer.name(NAME_RULES.aws.eventRule, props.logicalId, ruleId);
+      // Scheduled rules exist only on the default bus (EventBridge rejects a schedule on a custom bus).
+      const parsed = ruleSpec.schedule !== undefined ? parseSchedule(ruleSpec.schedule) : undefined;
+      const scheduled = typeof parsed === "object" ? toEventBridgeSchedule(parsed) : undefined;
+      if (scheduled?.error) this.problems.add(`rules.${ruleId}.schedule`, ruleSpec.schedule, `a schedule EventBridge can express: ${scheduled.error}`);
+      const busName = ruleSpec.schedule !== undefined ? undefined : this.bus.name;
       const rule = new CloudwatchEventRule(this, `rule-${ruleId}`, {
         name: ruleName,
-        eventBusName: this.bus.name,
-        eventPattern: toEventPattern(ruleSpec.filter ?? {}),
+        eventBusName: busName,
+        ...(ruleSpec.schedule !== undefined ? { scheduleExpression: scheduled?.expression ?? "" } : { eventPattern: toEventPattern(ruleSpec.filter ?? {}) }),
         state: "ENABLED",
       });
       const dlq = new SqsQueue(this, `dlq-${ruleId}`, {
@@ -93,7 +127,7 @@ export class AwsEventBus extends Construct implements PlatformEventBus {
       });
       const targetResource = new CloudwatchEventTarget(this, `target-${ruleId}`, {
         rule: rule.name,
-        eventBusName: this.bus.name,
+        eventBusName: busName,
         targetId: sid(ruleId),
         arn: fn ? fn.invokeArn : queue!.queue.arn,
         // The spec counts attempts; EventBridge counts retries after the first attempt.
@@ -120,7 +154,8 @@ export class AwsEventBus extends Construct implements PlatformEventBus {
         });
       }
       this.rules[ruleId] = { rule, target: targetResource, dlq };
-      const dims = { RuleName: ruleName, EventBusName: busName };
+      // Rules on the default bus (scheduled ones) publish their metrics with RuleName only.
+      const dims: Record<string, string> = busName ? { RuleName: ruleName, EventBusName: busName } : { RuleName: ruleName };
       this.alarms.push(
         createAlarm(this, `failed-alarm-${ruleId}`, ctx, {
           signal: "bus.failedInvocations", nameParts: [props.logicalId, ruleId, "failed"], description: `Rule ${ruleName}: failed invocations`,

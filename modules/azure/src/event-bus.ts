@@ -44,11 +44,21 @@ export function toEventGridFilter(filter: EventFilterSpec, p: Problems, at: stri
     if (check(`filter.attributes.${key}`, values)) stringIn.push({ key: `data.${key}`, values: [...values] });
   }
   const types = filter.type && check("filter.type", filter.type) ? [...filter.type] : undefined;
-  const total = stringIn.reduce((n, f) => n + f.values.length, 0);
-  if (total > MAX_VALUES) {
-    p.add(`${at}.filter`, total, `at most ${MAX_VALUES} source and attribute values in all (Event Grid counts advanced-filter values per subscription; type values do not count)`);
+  // Prefix clauses: StringBeginsWith on the CloudEvents attribute (`source`, `type`) or `data.<key>`.
+  const stringBeginsWith: { key: string; values: string[] }[] = [];
+  const pre = filter.prefix ?? {};
+  if (pre.source && check("filter.prefix.source", pre.source)) stringBeginsWith.push({ key: "source", values: [...pre.source] });
+  if (pre.type && check("filter.prefix.type", pre.type)) stringBeginsWith.push({ key: "type", values: [...pre.type] });
+  for (const [key, values] of Object.entries(pre.attributes ?? {})) {
+    if (!KEY.test(key)) { p.add(`${at}.filter.prefix.attributes.${key}`, key, "an attribute key matching ^[A-Za-z_][A-Za-z0-9_]*$ (Event Grid filters on data.<key>)"); continue; }
+    if (check(`filter.prefix.attributes.${key}`, values)) stringBeginsWith.push({ key: `data.${key}`, values: [...values] });
   }
-  return { includedEventTypes: types, advancedFilter: stringIn.length ? { stringIn } : undefined };
+  const total = [...stringIn, ...stringBeginsWith].reduce((n, f) => n + f.values.length, 0);
+  if (total > MAX_VALUES) {
+    p.add(`${at}.filter`, total, `at most ${MAX_VALUES} source, attribute and prefix values in all (Event Grid counts advanced-filter values per subscription; exact type values do not count)`);
+  }
+  const advanced = { ...(stringIn.length ? { stringIn } : {}), ...(stringBeginsWith.length ? { stringBeginsWith } : {}) };
+  return { includedEventTypes: types, advancedFilter: Object.keys(advanced).length ? advanced : undefined };
 }
 
 /**
@@ -87,6 +97,11 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
 
     for (const [ruleId, rule] of Object.entries(spec.rules ?? {})) {
       const at = `rules.${ruleId}`;
+      if (rule.schedule !== undefined) {
+        // Not built yet: a timer would need its own delivery path with the rule's retries and dead letters.
+        this.problems.add(`${at}.schedule`, rule.schedule, "no schedule on Azure yet (scheduled rules are implemented on AWS and GCP only); use a filter");
+        continue;
+      }
       const filter = toEventGridFilter(rule.filter ?? {}, this.problems, at);
       const retry = resolveRetry(rule.retry);
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;

@@ -23,9 +23,10 @@ export interface Deviation {
 
 const ids = (kind: string, m: Readonly<Record<string, unknown>> | undefined, pred: (v: any) => boolean = () => true) =>
   Object.entries(m ?? {}).filter(([, v]) => pred(v)).map(([id]) => `${kind}:${id}`);
-const noPooling = (cloud: "gcp" | "azure") => (s: ServiceSpec, env: EnvironmentConfig) => {
+const noPooling = (cloud: Cloud) => (s: ServiceSpec, env: EnvironmentConfig) => {
   const db = env.clouds[cloud]?.database;
-  const off = cloud === "gcp" ? (db as any)?.edition === "ENTERPRISE" : String((db as any)?.skuName ?? "").startsWith("B_");
+  const off = cloud === "aws" ? (db as any)?.proxy === false
+    : cloud === "gcp" ? (db as any)?.edition === "ENTERPRISE" : String((db as any)?.skuName ?? "").startsWith("B_");
   return off ? ids("database", s.databases) : [];
 };
 const atLeastAgreed = (v: unknown, agreed: unknown) => agreed === null || (typeof v === "number" && typeof agreed === "number" && v >= agreed);
@@ -111,9 +112,9 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: (v, agreed) => typeof v === "number" && typeof agreed === "number" && v <= agreed,
   },
   {
-    field: "database.pooled", clouds: ["gcp", "azure"], bound: "direct connections, no pool",
-    reason: "the environment accepts an edition/SKU without pooling (acceptNoPooling: Cloud SQL Enterprise, Burstable Flexible Server)",
-    appliesTo: (s, env, cloud) => (cloud === "gcp" || cloud === "azure" ? noPooling(cloud)(s, env) : []),
+    field: "database.pooled", clouds: ["aws", "gcp", "azure"], bound: "direct connections, no pool",
+    reason: "the environment accepts running without pooling (acceptNoPooling: Aurora without RDS Proxy, which bills an 8-ACU floor and keeps Aurora from pausing; Cloud SQL Enterprise; Burstable Flexible Server)",
+    appliesTo: (s, env, cloud) => noPooling(cloud)(s, env),
     within: (v) => v === false,
   },
   {

@@ -22,3 +22,4 @@ export * from "./service-keys";
 export * from "./regions";
 export * from "./budget-scope";
 export * from "./cost";
+export * from "./schedule";

@@ -114,12 +114,25 @@ export interface QueueSpec {
   readonly maxConcurrency?: number;
 }
 
-/** Exact-match event filter. Clauses are ANDed; values within a clause are ORed. */
+/** Prefix clauses: the field starts with one of the strings (ORed within a clause). */
+export interface EventPrefixFilterSpec {
+  readonly source?: readonly string[];
+  readonly type?: readonly string[];
+  readonly attributes?: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Event filter. Clauses are ANDed; values within a clause are ORed. `source`, `type` and
+ * `attributes` match exactly; `prefix` holds prefix clauses on the same fields (EventBridge
+ * `prefix`, Pub/Sub `hasPrefix`, Event Grid `StringBeginsWith`). A field has either an exact or a
+ * prefix clause, not both.
+ */
 export interface EventFilterSpec {
   readonly source?: readonly string[];
   readonly type?: readonly string[];
   /** Matches top-level fields of the event detail / message attributes. */
   readonly attributes?: Readonly<Record<string, readonly string[]>>;
+  readonly prefix?: EventPrefixFilterSpec;
 }
 
 export type EventTargetSpec = { readonly function: string } | { readonly queue: string };
@@ -132,7 +145,13 @@ export interface EventRetrySpec {
 }
 
 export interface EventRuleSpec {
-  readonly filter: EventFilterSpec;
+  /** Events the rule matches. Exactly one of `filter` and `schedule`. */
+  readonly filter?: EventFilterSpec;
+  /**
+   * Fire on a schedule instead of matching events: `rate(5 minutes)` or a five-field unix
+   * `cron(0 8 * * MON-FRI)`, UTC. Same targets, retries and dead-letter queues as filtered rules.
+   */
+  readonly schedule?: string;
   readonly target: EventTargetSpec;
   readonly retry?: EventRetrySpec;
 }
@@ -167,7 +186,7 @@ export interface DatabaseProxySpec {
   readonly pool?: PoolSpec;
   /** Must stay true: a pooled endpoint without TLS is rejected. @default true */
   readonly requireTls?: boolean;
-  /** Identity-based auth (IAM / service account / Entra). @default true */
+  /** Identity-based auth (IAM / service account / Entra). Must stay true: functions have no passwords. @default true */
   readonly iamAuth?: boolean;
   /** Ids of the functions allowed to connect. Nothing else gets a network path. */
   readonly allowedFunctions: readonly string[];

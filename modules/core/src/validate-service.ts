@@ -6,6 +6,7 @@ import {
   DatabaseProxySpec, EventBusSpec, FunctionSpec, GatewaySpec, QueueSpec, ServiceSpec,
 } from "./specs";
 import { Problems } from "./validation";
+import { SCHEDULE_FORMS, parseSchedule } from "./schedule";
 import { rejectTemplateSequences } from "./terraform-strings";
 import { SERVICE_KEYS, rejectUnknownKeys } from "./service-keys";
 import { CLOUDS } from "./environment";
@@ -172,14 +173,35 @@ function validateBus(p: Problems, at: string, bus: EventBusSpec, service: Servic
   for (const [ruleId, rule] of rules) {
     const rp = `${at}.rules.${ruleId}`;
     p.matches(rp, ruleId, ID, ID_FORM);
-    const f = rule.filter ?? {};
-    const clauses = [...(f.source ?? []), ...(f.type ?? []), ...Object.values(f.attributes ?? {}).flat()];
-    if (clauses.length === 0) {
-      p.add(`${rp}.filter`, rule.filter, "at least one non-empty clause (source, type or attributes); an empty filter would match every event");
+    if (rule.schedule !== undefined) {
+      const parsed = parseSchedule(rule.schedule);
+      if (typeof parsed === "string") p.add(`${rp}.schedule`, rule.schedule, `${SCHEDULE_FORMS} (${parsed})`);
+      if (rule.filter !== undefined) p.add(`${rp}.filter`, rule.filter, "no filter on a scheduled rule (a rule has either a filter or a schedule)");
     }
-    for (const [k, values] of Object.entries(f.attributes ?? {})) {
-      p.matches(`${rp}.filter.attributes.${k}`, k, /^[A-Za-z][A-Za-z0-9_]{0,63}$/, "an attribute name [A-Za-z][A-Za-z0-9_]*");
-      if (!values || values.length === 0) p.add(`${rp}.filter.attributes.${k}`, values, "at least one value");
+    const f = rule.filter ?? {};
+    const pre = f.prefix ?? {};
+    const clauses = [...(f.source ?? []), ...(f.type ?? []), ...Object.values(f.attributes ?? {}).flat(),
+      ...(pre.source ?? []), ...(pre.type ?? []), ...Object.values(pre.attributes ?? {}).flat()];
+    if (clauses.length === 0 && rule.schedule === undefined) {
+      p.add(`${rp}.filter`, rule.filter, "at least one non-empty clause (source, type, attributes or prefix); an empty filter would match every event");
+    }
+    for (const [where, attrs] of [["filter.attributes", f.attributes], ["filter.prefix.attributes", pre.attributes]] as const) {
+      for (const [k, values] of Object.entries(attrs ?? {})) {
+        p.matches(`${rp}.${where}.${k}`, k, /^[A-Za-z][A-Za-z0-9_]{0,63}$/, "an attribute name [A-Za-z][A-Za-z0-9_]*");
+        if (!values || values.length === 0) p.add(`${rp}.${where}.${k}`, values, "at least one value");
+      }
+    }
+    // Prefixes: non-empty strings (an empty prefix matches everything), and a field is matched exactly or by prefix, not both.
+    const prefixClauses: [string, readonly string[] | undefined, boolean][] = [
+      ["source", pre.source, f.source !== undefined],
+      ["type", pre.type, f.type !== undefined],
+      ...Object.entries(pre.attributes ?? {}).map(([k, v]): [string, readonly string[], boolean] => [`attributes.${k}`, v, k in (f.attributes ?? {})]),
+    ];
+    for (const [field, values, exactToo] of prefixClauses) {
+      if (values === undefined) continue;
+      if (!Array.isArray(values) || values.length === 0) p.add(`${rp}.filter.prefix.${field}`, values, "at least one prefix");
+      else values.forEach((v, i) => { if (typeof v !== "string" || v.length === 0) p.add(`${rp}.filter.prefix.${field}[${i}]`, v, "a non-empty string (an empty prefix matches every event)"); });
+      if (exactToo) p.add(`${rp}.filter.prefix.${field}`, values, `no prefix clause on a field that also has an exact clause (filter.${field})`);
     }
     const target = rule.target as { function?: string; queue?: string } | undefined;
     if (target?.function !== undefined) {
@@ -217,6 +239,9 @@ function validateDatabase(p: Problems, at: string, db: DatabaseProxySpec, servic
       `0-${shortest.seconds - 1} seconds: below the shortest timeout among allowedFunctions (${shortest.functionId}: ${shortest.seconds} s), so pool exhaustion fails fast instead of timing out the caller`);
   }
   if (db.requireTls === false) p.add(`${at}.requireTls`, false, "true (connections to the pooled endpoint must use TLS)");
+  // Functions log in as their own role with an identity token (IAM, service account, Entra); no
+  // cloud provisions per-function passwords, so without identity auth nothing could connect.
+  if (db.iamAuth === false) p.add(`${at}.iamAuth`, false, "true (functions authenticate with their identity; no passwords are provisioned)");
   if (!db.allowedFunctions) p.add(`${at}.allowedFunctions`, db.allowedFunctions, "a list of function ids (may be empty)");
   (db.allowedFunctions ?? []).forEach((f, i) => knownFunction(p, `${at}.allowedFunctions[${i}]`, f, service));
 }

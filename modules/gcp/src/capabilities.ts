@@ -1,6 +1,6 @@
 import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
 import { GCF_RUNTIMES, CLOUD_SQL_SIZES, poolerCount } from "./limits";
-import { pathTemplate, throttleThreshold } from "./gateway";
+import { throttleThreshold } from "./gateway";
 
 /* Conformance checks over a synthesized GCP stack of a service: the GCP column of the parity table. */
 
@@ -54,6 +54,7 @@ function deliveries(c: ConformanceContext) {
 
 const sqlInstances = (c: ConformanceContext) => all(c, "google_sql_database_instance");
 const settings = (r: R) => one(r.settings);
+const reEscape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const lbBackends = (c: ConformanceContext) => all(c, "google_compute_backend_service");
 const alertTypes = (c: ConformanceContext) => all(c, "google_monitoring_alert_policy").map((a) => String(one(one(a.conditions).condition_threshold).filter ?? ""));
 const hasAlert = (c: ConformanceContext, metric: string, subject: string) => alertTypes(c).some((f) => f.includes(metric) && f.includes(subject));
@@ -132,12 +133,18 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     check: (c) => deliveries(c).flatMap((d) => fails([!!one(d.subscription?.dead_letter_policy).dead_letter_topic, `${d.label}: no dead_letter_policy`])),
   },
   "gateway.routes": {
-    mode: "different", realisedBy: "google_compute_url_map route_rules (path templates) → backend service → serverless NEG; methods checked in the function (PLATFORM_ROUTES)",
-    note: "the URL map matches paths, not methods; the function answers 405 for undeclared methods",
+    mode: "native", realisedBy: "API Gateway (google-beta) OpenAPI 2.0 config: one operation per method × path with an x-google-backend to its function; load balancer → serverless NEG (apigateway.googleapis.com) → gateway",
+    note: "greedy {name+} paths are rejected on GCP",
     check: (c) => Object.values(c.service.gateways ?? {}).flatMap((g) => {
-      const rules = all(c, "google_compute_url_map").flatMap((m) => one(m.path_matcher).route_rules ?? []);
-      const matches = rules.flatMap((r: R) => r.match_rules ?? []);
-      return g.routes.flatMap((r) => fails([matches.some((m: R) => m.full_path_match === r.path || m.path_template_match === pathTemplate(r.path)), `route ${r.method} ${r.path} not in URL map`]));
+      const doc = String(one(one(all(c, "google_api_gateway_api_config")[0]?.openapi_documents).document).contents ?? "");
+      const negs = all(c, "google_compute_region_network_endpoint_group").filter((n) => one(n.serverless_deployment).platform === "apigateway.googleapis.com");
+      return fails([negs.length === 1, "no serverless NEG to the API Gateway"]).concat(g.routes.flatMap((r) => {
+        const methods = r.method === "ANY" ? ["get", "post", "put", "patch", "delete", "head", "options"] : [r.method.toLowerCase()];
+        return methods.flatMap((m) => fails([
+          new RegExp(`${reEscape(JSON.stringify(r.path))} = \\{[^]*?"${m}" = \\{"operationId" = "[^"]+", (?:"parameters" = \\[[^\\]]*\\], )?"x-google-backend" = \\{"address" = google_cloudfunctions2_function\\.[A-Za-z0-9_-]*_fn-${reEscape(r.function)}_fn_`).test(doc),
+          `route ${r.method} ${r.path} has no operation`,
+        ]));
+      }));
     }),
   },
   "gateway.throttle": {
@@ -154,32 +161,37 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     }),
   },
   "gateway.cors": {
-    mode: "different", realisedBy: "PLATFORM_CORS passed to routed functions, which answer preflights (the load balancer cannot)",
-    note: "CORS is enforced in the function",
+    mode: "different", realisedBy: "unauthenticated OPTIONS operations in the API Gateway config to the path's function, which answers the preflight from PLATFORM_CORS",
+    note: "API Gateway does not answer preflights itself; the function does",
     check: (c) => perFunction(c, (id, f) => Object.values(c.service.gateways ?? {}).some((g) => g.cors && g.routes.some((r) => r.function === id))
       ? fails([JSON.parse(svc(f).environment_variables?.PLATFORM_CORS ?? "{}").allowOrigins?.length > 0, "no PLATFORM_CORS"]) : []),
   },
   "gateway.jwt": {
-    mode: "different", realisedBy: "PLATFORM_JWT_ISSUER / _AUDIENCES / _JWKS_URI passed to routed functions, which verify the bearer token",
-    note: "the load balancer does not validate JWTs; the function does, per route",
-    check: (c) => perFunction(c, (id, f) => Object.values(c.service.gateways ?? {}).flatMap((g) => g.auth && g.routes.some((r) => r.function === id)
-      ? fails(
-          [svc(f).environment_variables?.PLATFORM_JWT_ISSUER === g.auth.issuer, "issuer not passed"],
-          [JSON.stringify(JSON.parse(svc(f).environment_variables?.PLATFORM_JWT_AUDIENCES ?? "[]")) === JSON.stringify(g.auth.audiences), "audiences not passed"],
-        ) : [])),
+    mode: "native", realisedBy: "API Gateway securityDefinitions (x-google-issuer, x-google-jwks_uri, x-google-audiences) required on every authorized operation: checked before any function runs",
+    check: (c) => Object.values(c.service.gateways ?? {}).flatMap((g) => {
+      if (!g.auth) return [];
+      const doc = String(one(one(all(c, "google_api_gateway_api_config")[0]?.openapi_documents).document).contents ?? "");
+      const protectedOps = (doc.match(/"security" = \[\{"jwt" = \[\]\}\]/g) ?? []).length;
+      const expected = g.routes.filter((r) => r.authorized !== false).reduce((n, r) => n + (r.method === "ANY" ? 7 : 1), 0);
+      return fails(
+        [doc.includes(`"x-google-issuer" = ${JSON.stringify(g.auth.issuer)}`), "issuer not in the API config"],
+        [doc.includes(`"x-google-audiences" = ${JSON.stringify(g.auth.audiences.join(","))}`), "audiences not in the API config"],
+        [protectedOps === expected, `${protectedOps} operations require the JWT, expected ${expected}`],
+      );
+    }),
   },
   "gateway.accessLogs": {
     mode: "native", realisedBy: "google_compute_backend_service log_config (sample_rate 1), routed to the service log bucket",
     check: (c) => lbBackends(c).flatMap((b) => fails([one(b.log_config).enable === true && one(b.log_config).sample_rate === 1, `${b.name}: logging off`])),
   },
   "gateway.invokeScope": {
-    mode: "different", realisedBy: "ingress ALLOW_INTERNAL_AND_GCLB on routed functions (run.invoker allUsers, reachable only via the LB), ALLOW_INTERNAL_ONLY elsewhere",
-    note: "the serverless NEG carries no identity, so the network ingress setting is the boundary",
+    mode: "different", realisedBy: "roles/run.invoker for the API Gateway backend service account only on routed functions (ingress ALLOW_ALL: API Gateway is not internal traffic), ALLOW_INTERNAL_ONLY elsewhere",
+    note: "IAM, not the network, is the boundary of routed functions; no allUsers invoker",
     check: (c) => {
       const routed = new Set(Object.values(c.service.gateways ?? {}).flatMap((g) => g.routes.map((r) => r.function)));
-      const publicInvokers = all(c, "google_cloud_run_v2_service_iam_member").filter((m) => m.member === "allUsers").length;
-      return perFunction(c, (id, f) => fails([svc(f).ingress_settings === (routed.has(id) ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_INTERNAL_ONLY"), `ingress ${svc(f).ingress_settings}`]))
-        .concat(fails([publicInvokers <= routed.size, "allUsers invoker on a function the gateway does not route to"]));
+      const publicInvokers = all(c, "google_cloud_run_v2_service_iam_member").filter((m) => m.member === "allUsers" || m.member === "allAuthenticatedUsers").length;
+      return perFunction(c, (id, f) => fails([svc(f).ingress_settings === (routed.has(id) ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"), `ingress ${svc(f).ingress_settings}`]))
+        .concat(fails([publicInvokers === 0, "public invoker on a function"]));
     },
   },
   "queue.dlq": {

@@ -1,4 +1,4 @@
-import { ITerraformDependable, TerraformStack } from "cdktf";
+import { ITerraformDependable, TerraformProvider, TerraformStack } from "cdktf";
 import { IConstruct } from "constructs";
 import { EnvironmentConfig, GcpEnvironmentSpec, NAME_RULES, Namer, TagMap, resolveThresholds } from "@polycloud/core";
 import { KmsCryptoKeyIamMember } from "@cdktf/provider-google/lib/kms-crypto-key-iam-member";
@@ -60,4 +60,15 @@ export function keyReady(scope: IConstruct, ctx: Pick<GcpContext, "agents">, kin
 /** A globally unique bucket name: the project id, then the namer's name, cut to 63 characters. */
 export function bucketName(ctx: Pick<GcpContext, "projectId" | "namer">, ...parts: string[]): string {
   return `${ctx.projectId}-${ctx.namer.name(NAME_RULES.gcp.bucket, ...parts)}`.slice(0, 63).replace(/-+$/, "");
+}
+
+/**
+ * The google-beta provider of the stack `scope` is in (configureGcpStack creates it at the stack
+ * root as `google-beta`). Beta-only resources name it explicitly: Terraform would otherwise pick
+ * the GA `google` provider from the type prefix.
+ */
+export function betaProvider(scope: IConstruct): TerraformProvider {
+  const found = TerraformStack.of(scope).node.tryFindChild("google-beta");
+  if (!(found instanceof TerraformProvider)) throw new Error(`${scope.node.path}: the stack has no google-beta provider (configureGcpStack creates it)`);
+  return found;
 }

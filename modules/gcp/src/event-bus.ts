@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import {
-  AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, resolveRetry, envVarPart} from "@polycloud/core";
+  AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, escapeTerraform, parseSchedule, resolveRetry, envVarPart} from "@polycloud/core";
 import { PubsubSubscription } from "@cdktf/provider-google/lib/pubsub-subscription";
 import { PubsubTopic } from "@cdktf/provider-google/lib/pubsub-topic";
 import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-iam-member";
@@ -8,7 +8,8 @@ import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
 import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
 import { GcpContext, bucketName, keyReady } from "./context";
 import { GcpPushDelivery } from "./dead-letter";
-import { toPubsubFilter } from "./event-filter";
+import { SCHEDULE_ATTRIBUTE, literal, toCloudSchedulerCron, toPubsubFilters } from "./event-filter";
+import { CloudSchedulerJob } from "@cdktf/provider-google/lib/cloud-scheduler-job";
 import { GcpFunction } from "./function";
 import { PUBSUB_MAX_ACK_SECONDS } from "./limits";
 import { GcpQueue } from "./queue";
@@ -83,35 +84,68 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
 
     for (const [ruleId, rule] of Object.entries(spec.rules ?? {})) {
       const at = `rules.${ruleId}`;
-      const filter = toPubsubFilter(rule.filter ?? {}, this.problems, at);
+      // Usually one filter; a rule whose filter exceeds 256 bytes becomes several subscriptions.
+      // A scheduled rule: Cloud Scheduler publishes to the bus with an attribute only its subscription matches.
+      const filters = rule.schedule !== undefined ? [this.scheduleJob(ruleId, rule.schedule)] : toPubsubFilters(rule.filter ?? {}, this.problems, at);
       const target = "function" in rule.target ? props.functions[rule.target.function] : undefined;
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
       const consumer = target ?? (queue ? props.functions[queue.spec.consumer] : undefined);
       if (!consumer) continue; // unknown targets are reported by validation
       const retry = resolveRetry(rule.retry);
-      this.rules[ruleId] = new GcpPushDelivery(this, `rule-${ruleId}`, {
-        context: ctx,
-        nameParts: [logicalId, ruleId],
-        topic: this.topic,
-        filter,
-        endpoint: consumer.url,
-        grantInvoker: (member) => consumer.grantInvoke(`bus-${logicalId}-${ruleId}`, member),
-        ackDeadlineSeconds: queue?.resolved
-          ? Math.max(consumer.spec.timeoutSeconds, Math.min(queue.resolved.visibilityTimeoutSeconds, PUBSUB_MAX_ACK_SECONDS))
-          : consumer.spec.timeoutSeconds,
-        // Into a queue, the subscription is the queue's path to its consumer: it takes the queue's
-        // retention and attempts (never the rule's shorter event age) and the queue's age alarm,
-        // so an outage longer than the rule's age still ends in the dead-letter topic, not in loss.
-        maxDeliveryAttempts: queue ? queue.resolved.maxDeliveryAttempts : rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS,
-        retentionSeconds: queue ? queue.resolved.retentionSeconds : retry.maxEventAgeSeconds,
-        dlqRetentionSeconds: queue?.resolved.dlqRetentionSeconds ?? 14 * 24 * 3600,
-        kind: "bus",
-        ageAlarm: queue !== undefined,
-        minBackoffSeconds: queue?.resolved.visibilityTimeoutSeconds,
-        target: queue ? `queue-${rule.target && "queue" in rule.target ? rule.target.queue : ""}` : `function-${consumer.logicalId}`,
+      (filters.length ? filters : [undefined]).forEach((filter, part) => {
+        // Part 1 keeps the unsplit names; parts 2.. get a `p<n>` suffix, each with its own DLQ and alarms.
+        const suffix = part === 0 ? [] : [`p${part + 1}`];
+        this.rules[[ruleId, ...suffix].join("#")] = new GcpPushDelivery(this, ["rule", ruleId, ...suffix].join("-"), {
+          context: ctx,
+          nameParts: [logicalId, ruleId, ...suffix],
+          topic: this.topic,
+          filter,
+          endpoint: consumer.url,
+          grantInvoker: (member) => consumer.grantInvoke(["bus", logicalId, ruleId, ...suffix].join("-"), member),
+          ackDeadlineSeconds: queue?.resolved
+            ? Math.max(consumer.spec.timeoutSeconds, Math.min(queue.resolved.visibilityTimeoutSeconds, PUBSUB_MAX_ACK_SECONDS))
+            : consumer.spec.timeoutSeconds,
+          // Into a queue, the subscription is the queue's path to its consumer: it takes the queue's
+          // retention and attempts (never the rule's shorter event age) and the queue's age alarm,
+          // so an outage longer than the rule's age still ends in the dead-letter topic, not in loss.
+          maxDeliveryAttempts: queue ? queue.resolved.maxDeliveryAttempts : rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS,
+          retentionSeconds: queue ? queue.resolved.retentionSeconds : retry.maxEventAgeSeconds,
+          dlqRetentionSeconds: queue?.resolved.dlqRetentionSeconds ?? 14 * 24 * 3600,
+          kind: "bus",
+          ageAlarm: queue !== undefined,
+          minBackoffSeconds: queue?.resolved.visibilityTimeoutSeconds,
+          target: queue ? `queue-${rule.target && "queue" in rule.target ? rule.target.queue : ""}` : `function-${consumer.logicalId}`,
+        });
       });
     }
     this.node.addValidation({ validate: () => this.problems.messages() });
+  }
+
+  /**
+   * Cloud Scheduler job publishing `{}` to the bus topic with the attributes `polycloud_schedule`
+   * (the rule id), `source` and `type`; returns the filter of the rule's subscription. The job's
+   * own retries are left at none: the subscription's retries and dead-letter topic apply, as for
+   * every other rule.
+   */
+  private scheduleJob(ruleId: string, schedule: string): string {
+    const { context: ctx, logicalId } = this.props;
+    const parsed = parseSchedule(schedule);
+    const cron = typeof parsed === "object" ? toCloudSchedulerCron(parsed) : undefined;
+    if (cron?.error) this.problems.add(`rules.${ruleId}.schedule`, schedule, cron.error);
+    new CloudSchedulerJob(this, `schedule-${ruleId}`, {
+      name: ctx.namer.name(NAME_RULES.gcp.generic, logicalId, ruleId),
+      region: ctx.region,
+      description: `${logicalId}/${ruleId}: ${schedule}`,
+      schedule: cron?.cron ?? "",
+      timeZone: "Etc/UTC",
+      pubsubTarget: {
+        topicName: this.topic.id,
+        data: Buffer.from("{}").toString("base64"),
+        attributes: { [SCHEDULE_ATTRIBUTE]: ruleId, source: "polycloud.schedule", type: "Scheduled Event" },
+      },
+      dependsOn: ctx.services.enable("cloudscheduler.googleapis.com"),
+    });
+    return escapeTerraform(`attributes.${SCHEDULE_ATTRIBUTE} = ${literal(ruleId)}`);
   }
 
   get alarms(): AlarmInfo[] {

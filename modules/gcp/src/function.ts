@@ -43,7 +43,7 @@ export const BUILD_IAM_PROPAGATION = "60s";
  * Cloud Functions gen2 (a Cloud Run service built from source) with its own runtime and build
  * service accounts, a content-hashed source object, memory/timeout/instances/concurrency from
  * the spec, Secret Manager secrets as secret environment variables and restricted ingress:
- * internal only, or internal + load balancer once a gateway routes to it.
+ * internal only, or all ingress with IAM-only invocation once an API Gateway routes to it.
  *
  * Why gen2 and not Cloud Run v2 directly: gen2 builds the same source folder the other clouds
  * deploy, so no container pipeline is needed; it still exposes every Cloud Run knob the spec uses.
@@ -153,7 +153,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
         maxInstanceRequestConcurrency: perInstance,
         serviceAccountEmail: this.serviceAccount.email,
         allTrafficOnLatestRevision: true,
-        ingressSettings: Lazy.stringValue({ produce: () => (this.behindGateway ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_INTERNAL_ONLY") }),
+        ingressSettings: Lazy.stringValue({ produce: () => (this.behindGateway ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY") }),
         environmentVariables: Lazy.anyValue({ produce: () => (Object.keys(this.environment).length ? this.environment : undefined) }) as any,
         secretEnvironmentVariables: this.secretEnv.length ? this.secretEnv : undefined,
         vpcConnector: Lazy.stringValue({ produce: () => this.connector }),
@@ -208,8 +208,12 @@ export class GcpFunction extends Construct implements PlatformFunction {
     if (neutral) this.environment[neutral] = value;
   }
 
-  /** Lets the load balancer reach the function: ingress internal + GCLB, invoker granted by the gateway. */
-  exposeToLoadBalancer(): void {
+  /**
+   * Lets API Gateway reach the function. Its calls do not count as internal traffic, so ingress is
+   * ALLOW_ALL; IAM is then the guard: the gateway grants roles/run.invoker to its own service
+   * account only, so any other caller (no token, or another identity) gets 403 from Cloud Run.
+   */
+  exposeToApiGateway(): void {
     this.behindGateway = true;
   }
 

@@ -1,18 +1,22 @@
-import { Annotations, Fn, TerraformOutput } from "cdktf";
+import { Annotations, Fn, ITerraformDependable, TerraformOutput, Token } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, Problems, RouteSpec, resolveCors } from "@polycloud/core";
+import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, Problems, escapeTerraform, resolveCors } from "@polycloud/core";
+import { GoogleApiGatewayApi } from "@cdktf/provider-google-beta/lib/google-api-gateway-api";
+import { GoogleApiGatewayApiConfigA } from "@cdktf/provider-google-beta/lib/google-api-gateway-api-config";
+import { GoogleApiGatewayGateway } from "@cdktf/provider-google-beta/lib/google-api-gateway-gateway";
+import { GoogleComputeRegionNetworkEndpointGroup } from "@cdktf/provider-google-beta/lib/google-compute-region-network-endpoint-group";
+import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { ComputeBackendService } from "@cdktf/provider-google/lib/compute-backend-service";
 import { ComputeGlobalAddress } from "@cdktf/provider-google/lib/compute-global-address";
 import { ComputeGlobalForwardingRule } from "@cdktf/provider-google/lib/compute-global-forwarding-rule";
 import { ComputeManagedSslCertificate } from "@cdktf/provider-google/lib/compute-managed-ssl-certificate";
-import { ComputeRegionNetworkEndpointGroup } from "@cdktf/provider-google/lib/compute-region-network-endpoint-group";
 import { ComputeSecurityPolicy } from "@cdktf/provider-google/lib/compute-security-policy";
 import { ComputeSslPolicy } from "@cdktf/provider-google/lib/compute-ssl-policy";
 import { ComputeTargetHttpProxy } from "@cdktf/provider-google/lib/compute-target-http-proxy";
 import { ComputeTargetHttpsProxy } from "@cdktf/provider-google/lib/compute-target-https-proxy";
 import { ComputeUrlMap } from "@cdktf/provider-google/lib/compute-url-map";
 import { createAlertPolicy, quote } from "./alarm";
-import { GcpContext } from "./context";
+import { GcpContext, betaProvider } from "./context";
 import { GcpFunction } from "./function";
 import { ARMOR_INTERVALS, ARMOR_MAX_THROTTLE_COUNT } from "./limits";
 
@@ -36,11 +40,6 @@ export function throttleThreshold(rateLimit: number, burstLimit: number): { coun
   return { count: burstLimit + rateLimit * intervalSec, intervalSec };
 }
 
-/** `/orders/{id}` → `/orders/{id=*}`, `/files/{proxy+}` → `/files/{proxy=**}` (URL map path templates). */
-export function pathTemplate(path: string): string {
-  return path.replace(/\{([A-Za-z0-9_]+)\+\}/g, "{$1=**}").replace(/\{([A-Za-z0-9_]+)\}/g, "{$1=*}");
-}
-
 /**
  * The spec's edge settings handed to each routed function. The global load balancer routes by
  * path, rate-limits with Cloud Armor and logs every request, but it cannot check methods, JWTs
@@ -62,16 +61,102 @@ export function edgeEnvironment(spec: GatewaySpec, fnId: string): Record<string,
   return env;
 }
 
+/** OpenAPI 2.0 method keys for the spec's methods (`ANY` expands to all of them). */
+const OPENAPI_METHODS = ["get", "post", "put", "patch", "delete", "head", "options"] as const;
+
 /**
- * Global external HTTPS load balancer: a serverless NEG and a logged backend service per routed
- * function, a URL map from the spec's routes, a Cloud Armor policy whose throttle rule implements
- * rate and burst, a managed certificate (TLS 1.2+ policy) or HTTP only in dev.
+ * The API Gateway (ESPv2) OpenAPI 2.0 document for the spec's routes: one operation per
+ * method × path, each with an `x-google-backend` to its function's URL (path appended, the
+ * function URL as the ID-token audience), and the JWT security requirement on every route whose
+ * `authorized` is not false. Built as an object and serialized with JSON.stringify, so user
+ * strings (paths, issuer, audiences) are always escaped; JSON is valid YAML for API Gateway.
+ * `addresses` maps function id → URL (a Terraform token in the stack, a literal in tests).
+ */
+export function openApiDocument(spec: GatewaySpec, title: string, addresses: Readonly<Record<string, string>>, p?: Problems): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  spec.routes.forEach((route, i) => {
+    if (/\{[^}]*\+\}/.test(route.path)) {
+      p?.add(`routes[${i}].path`, route.path, "a path without a greedy {name+} segment on GCP (API Gateway matches whole segments only)");
+      return;
+    }
+    const address = addresses[route.function];
+    if (!address) return; // unknown function: reported by validation
+    const params = [...route.path.matchAll(/\{([A-Za-z0-9_]+)\}/g)].map((m) => ({ in: "path", name: m[1], required: true, type: "string" }));
+    const item = (paths[route.path] ??= {});
+    const methods = route.method === "ANY" ? OPENAPI_METHODS : [route.method.toLowerCase()];
+    for (const method of methods) {
+      if (item[method]) {
+        p?.add(`routes[${i}]`, `${route.method} ${route.path}`, "one route per method and path");
+        continue;
+      }
+      item[method] = {
+        operationId: `r${i}-${method}`,
+        ...(params.length ? { parameters: params } : {}),
+        "x-google-backend": { address, path_translation: "APPEND_PATH_TO_ADDRESS", jwt_audience: address, deadline: 60 },
+        ...(spec.auth && route.authorized !== false ? { security: [{ jwt: [] }] } : {}),
+        responses: { default: { description: "response of the function" } },
+      };
+    }
+  });
+  // Browsers send CORS preflights without credentials: answered by the path's function, unauthenticated.
+  if (spec.cors) {
+    for (const [path, item] of Object.entries(paths)) {
+      if (item.options) continue;
+      const first = Object.values(item)[0] as { parameters?: unknown; "x-google-backend": unknown };
+      item.options = { operationId: `cors-${Object.keys(paths).indexOf(path)}`, ...(first.parameters ? { parameters: first.parameters } : {}), "x-google-backend": first["x-google-backend"], responses: { default: { description: "CORS preflight" } } };
+    }
+  }
+  const doc: Record<string, unknown> = {
+    swagger: "2.0",
+    info: { title, version: "1.0.0" },
+    schemes: ["https"],
+    produces: ["application/json"],
+    paths,
+  };
+  if (spec.auth) {
+    doc.securityDefinitions = {
+      jwt: {
+        type: "oauth2",
+        flow: "implicit",
+        authorizationUrl: "",
+        "x-google-issuer": spec.auth.issuer,
+        "x-google-jwks_uri": `${spec.auth.issuer.replace(/\/$/, "")}/.well-known/jwks.json`,
+        "x-google-audiences": spec.auth.audiences.join(","),
+      },
+    };
+  }
+  return doc;
+}
+
+/**
+ * CDKTF writes the strings of an object passed to a Terraform function (here jsonencode) between
+ * quotes without escaping them, so a quote, backslash or newline in a user string would end the
+ * HCL literal and inject an expression. Every plain string and key is escaped as an HCL string
+ * body (template sequences doubled too); Terraform references (tokens) are left alone.
+ */
+export function hclLiterals(value: unknown): unknown {
+  const esc = (t: string) => Token.isUnresolved(t) ? t : escapeTerraform(t.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r").replace(/\t/g, "\\t"));
+  if (typeof value === "string") return esc(value);
+  if (Array.isArray(value)) return value.map(hclLiterals);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [esc(k), hclLiterals(v)]));
+  return value;
+}
+
+/**
+ * Global external HTTPS load balancer in front of API Gateway: Cloud Armor (throttle) on the one
+ * backend service, whose serverless NEG points at an API Gateway gateway
+ * (`serverless_deployment.platform = apigateway.googleapis.com`, google-beta only in provider 6.50).
+ * API Gateway routes by method and path, and checks the JWT (signature from the issuer's JWKS,
+ * `iss`, `aud`, `exp`) on every authorized route before any function runs, whatever its runtime.
+ * It calls each function with an ID token of its own service account, the only invoker of the
+ * routed functions. A managed certificate (TLS 1.2+ policy), or HTTP only in dev.
  */
 export class GcpHttpGateway extends Construct implements PlatformGateway {
   readonly spec: GatewaySpec;
   readonly url: string;
   readonly urlMap: ComputeUrlMap;
   readonly securityPolicy: ComputeSecurityPolicy;
+  readonly apiConfig: GoogleApiGatewayApiConfigA;
   readonly alarms: AlarmInfo[] = [];
   readonly problems: Problems;
 
@@ -82,6 +167,7 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
     this.problems = new Problems(`GcpHttpGateway(${logicalId})`);
     const name = (...parts: string[]) => ctx.namer.name(NAME_RULES.gcp.compute, logicalId, ...parts);
     const [computeApi] = ctx.services.enable("compute.googleapis.com");
+    const gatewayApis = ctx.services.enable("apigateway.googleapis.com", "servicemanagement.googleapis.com", "servicecontrol.googleapis.com");
 
     const { rateLimit, burstLimit } = spec.throttle;
     const threshold = throttleThreshold(rateLimit, burstLimit);
@@ -112,42 +198,71 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
       dependsOn: [computeApi],
     });
 
-    const backends: Record<string, ComputeBackendService> = {};
+    // The identity API Gateway calls the functions with: their only invoker.
+    const [iamApi] = ctx.services.enable("iam.googleapis.com");
+    const invoker = new ServiceAccount(this, "backend-sa", {
+      accountId: ctx.namer.name(NAME_RULES.gcp.serviceAccount, logicalId, "gw"),
+      displayName: `${name()} API Gateway backend identity`,
+      dependsOn: [iamApi],
+    });
+    const beta = betaProvider(this);
+    const addresses: Record<string, string> = {};
+    const grants: ITerraformDependable[] = [];
     for (const fnId of [...new Set(spec.routes.map((r) => r.function))]) {
       const fn = props.functions[fnId];
       if (!fn) continue; // reported by validation
-      const neg = new ComputeRegionNetworkEndpointGroup(this, `neg-${fnId}`, {
-        name: name(fnId),
-        region: ctx.region,
-        networkEndpointType: "SERVERLESS",
-        // A gen2 function is a Cloud Run service: the documented NEG form is cloud_run { service }
-        // (cloud_function is for 1st gen). The NEG wants the short service name, while the function
-        // reports `projects/…/locations/…/services/<name>`: keep the last segment.
-        cloudRun: { service: Fn.regex("[^/]+$", fn.fn.serviceConfig.service) },
-        dependsOn: [computeApi],
-      });
-      backends[fnId] = new ComputeBackendService(this, `backend-${fnId}`, {
-        name: name(fnId),
-        loadBalancingScheme: "EXTERNAL_MANAGED",
-        protocol: "HTTPS",
-        backend: [{ group: neg.id }],
-        securityPolicy: this.securityPolicy.id,
-        logConfig: { enable: true, sampleRate: 1 },
-      });
-      fn.exposeToLoadBalancer();
-      // The serverless NEG forwards without an identity, so the invoker must be allUsers; the
-      // function's ingress (internal + load balancer) is what keeps everyone else out.
-      fn.grantInvoke(`gateway-${logicalId}`, "allUsers");
+      addresses[fnId] = fn.url;
+      fn.exposeToApiGateway();
+      grants.push(fn.grantInvoke(`gateway-${logicalId}`, `serviceAccount:${invoker.email}`));
       for (const [k, v] of Object.entries(edgeEnvironment(spec, fnId))) fn.addEnvironment(k, v);
     }
+    const document = Fn.jsonencode(hclLiterals(openApiDocument(spec, `${ctx.env.name} ${logicalId}`, addresses, this.problems)));
 
-    const routeRules = this.routeRules(spec.routes, backends);
-    const first = Object.values(backends)[0];
+    const api = new GoogleApiGatewayApi(this, "api", {
+      provider: beta,
+      apiId: name(),
+      labels: { ...ctx.labels, component: "gateway" },
+      dependsOn: gatewayApis,
+    });
+    this.apiConfig = new GoogleApiGatewayApiConfigA(this, "api-config", {
+      provider: beta,
+      api: api.apiId,
+      // The provider appends a 26-character unique suffix; config ids are at most 63 characters.
+      apiConfigIdPrefix: `${name().slice(0, 63 - 26 - 1)}-`,
+      openapiDocuments: [{ document: { path: "openapi.json", contents: Fn.base64encode(document) } }],
+      gatewayConfig: { backendConfig: { googleServiceAccount: invoker.email } },
+      labels: { ...ctx.labels, component: "gateway" },
+      // A new config replaces the one the gateway serves before the old one is deleted.
+      lifecycle: { createBeforeDestroy: true },
+      dependsOn: gatewayApis,
+    });
+    const gateway = new GoogleApiGatewayGateway(this, "gateway", {
+      provider: beta,
+      gatewayId: name(),
+      apiConfig: this.apiConfig.id,
+      region: ctx.region,
+      labels: { ...ctx.labels, component: "gateway" },
+      dependsOn: [...gatewayApis, ...grants],
+    });
+    const neg = new GoogleComputeRegionNetworkEndpointGroup(this, "neg", {
+      provider: beta,
+      name: name("apigw"),
+      region: ctx.region,
+      networkEndpointType: "SERVERLESS",
+      serverlessDeployment: { platform: "apigateway.googleapis.com", resource: gateway.gatewayId },
+      dependsOn: [computeApi],
+    });
+    const backend = new ComputeBackendService(this, "backend", {
+      name: name("apigw"),
+      loadBalancingScheme: "EXTERNAL_MANAGED",
+      protocol: "HTTPS",
+      backend: [{ group: neg.id }],
+      securityPolicy: this.securityPolicy.id,
+      logConfig: { enable: true, sampleRate: 1 },
+    });
     this.urlMap = new ComputeUrlMap(this, "url-map", {
       name: name(),
-      defaultService: first?.id,
-      hostRule: [{ hosts: ["*"], pathMatcher: "routes" }],
-      pathMatcher: [{ name: "routes", defaultService: first?.id, routeRules }],
+      defaultService: backend.id,
       dependsOn: [computeApi],
     });
 
@@ -198,26 +313,5 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
       }),
     );
     this.node.addValidation({ validate: () => this.problems.messages() });
-  }
-
-  /** One route rule per distinct path; methods are checked by the function (the URL map cannot). */
-  private routeRules(routes: readonly RouteSpec[], backends: Record<string, ComputeBackendService>) {
-    const byPath = new Map<string, RouteSpec>();
-    const rules: { priority: number; matchRules: object[]; service: string }[] = [];
-    for (const route of routes) {
-      const seen = byPath.get(route.path);
-      if (seen) {
-        if (seen.function !== route.function) {
-          this.problems.add(`routes[${route.method} ${route.path}].function`, route.function, `"${seen.function}": the load balancer routes by path only, so one path cannot go to two functions on GCP`);
-        }
-        continue;
-      }
-      byPath.set(route.path, route);
-      const backend = backends[route.function];
-      if (!backend) continue;
-      const match = /\{/.test(route.path) ? { pathTemplateMatch: pathTemplate(route.path) } : { fullPathMatch: route.path };
-      rules.push({ priority: rules.length + 1, matchRules: [match], service: backend.id });
-    }
-    return rules;
   }
 }

@@ -96,7 +96,7 @@ export const NO_PUBLIC_INVOKE: PolicyRule = {
     google_cloud_run_v2_service_iam_member: ["member"], google_cloud_run_v2_service_iam_binding: ["members"],
     google_cloudfunctions2_function_iam_member: ["member"], google_cloudfunctions2_function_iam_binding: ["members"],
     google_cloudfunctions_function_iam_member: ["member"], google_cloudfunctions_function_iam_binding: ["members"],
-    google_cloudfunctions2_function: ["service_config.ingress_settings"], google_cloudfunctions_function: ["ingress_settings"], google_cloud_run_v2_service: ["ingress"],
+    google_cloudfunctions2_function: ["service_config.ingress_settings"], google_api_gateway_api_config: [], google_cloudfunctions_function: ["ingress_settings"], google_cloud_run_v2_service: ["ingress"],
     azurerm_function_app_flex_consumption: ["public_network_access_enabled"], azurerm_linux_function_app: ["public_network_access_enabled"],
   },
   check: ({ json }) => {
@@ -104,6 +104,15 @@ export const NO_PUBLIC_INVOKE: PolicyRule = {
       .filter(([, r]) => str(block(r.service_config).ingress_settings) === "ALLOW_INTERNAL_AND_GCLB").map(([a]) => a));
     const gcfBehind = (name: unknown) => typeof name === "string" && [...behindLb].some((a) => name.includes(a));
     const members = (r: R) => [...list<unknown>(r.member), ...list<unknown>(r.members)].filter((m): m is string => typeof m === "string");
+    // ALLOW_ALL is accepted only for an API Gateway backend (API Gateway is not internal traffic)
+    // that nobody may invoke anonymously: IAM (the gateway's identity) is then the boundary.
+    const apiGatewayDocs = resources(json, "google_api_gateway_api_config")
+      .flatMap(([, r]) => blocks(r.openapi_documents).map((d) => str(block(d.document).contents) ?? ""));
+    const publicInvokers = resources(json, "google_cloud_run_v2_service_iam_member", "google_cloud_run_v2_service_iam_binding",
+      "google_cloudfunctions2_function_iam_member", "google_cloudfunctions2_function_iam_binding")
+      .filter(([, r]) => members(r).some((m) => PUBLIC_MEMBER.test(m))).map(([, r]) => str(r.name) ?? str(r.cloud_function) ?? str(r.service) ?? "");
+    const gatewayBackend = (address: string, r: R) => str(block(r.service_config).ingress_settings) === "ALLOW_ALL"
+      && apiGatewayDocs.some((doc) => doc.includes(`"address" = ${address}.service_config[0].uri`)) && !publicInvokers.some((name) => name.includes(address));
     return [
       ...resources(json, "aws_lambda_permission").flatMap(([address, r]) => [
         ...(str(r.principal) === "*" ? [{ address, message: "invoke granted to everyone (principal *)", checkov: "CKV_AWS_301" }] : []),
@@ -117,7 +126,7 @@ export const NO_PUBLIC_INVOKE: PolicyRule = {
       ...resources(json, "google_cloudfunctions2_function_iam_member", "google_cloudfunctions2_function_iam_binding", "google_cloudfunctions_function_iam_member", "google_cloudfunctions_function_iam_binding")
         .filter(([, r]) => members(r).some((m) => PUBLIC_MEMBER.test(m)))
         .map(([address, r]) => ({ address, message: `${members(r).join(", ")} may invoke the function`, ...(members(r).includes("allUsers") ? { checkov: "CKV_GCP_107" } : {}) })),
-      ...resources(json, "google_cloudfunctions2_function").filter(([, r]) => !INTERNAL_INGRESS.test(str(block(r.service_config).ingress_settings) ?? "ALLOW_ALL"))
+      ...resources(json, "google_cloudfunctions2_function").filter(([address, r]) => !INTERNAL_INGRESS.test(str(block(r.service_config).ingress_settings) ?? "ALLOW_ALL") && !gatewayBackend(address, r))
         .map(([address, r]) => ({ address, message: `ingress ${str(block(r.service_config).ingress_settings) ?? "unset (ALLOW_ALL)"}`, checkov: "CKV_GCP_124" })),
       ...resources(json, "google_cloudfunctions_function").filter(([, r]) => !INTERNAL_INGRESS.test(str(r.ingress_settings) ?? "ALLOW_ALL"))
         .map(([address, r]) => ({ address, message: `ingress ${str(r.ingress_settings) ?? "unset (ALLOW_ALL)"}`, checkov: "CKV_GCP_124" })),
