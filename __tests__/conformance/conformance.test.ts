@@ -6,6 +6,7 @@ import { envByName } from "../helpers/synth";
 import { allStacks } from "../helpers/all-stacks";
 import "./gcp-negative.cases";
 import "./azure-negative.cases";
+import "../docs/examples.cases";
 import { readDocSection } from "../../scripts/doc-section";
 
 /**

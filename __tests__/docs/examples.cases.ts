@@ -17,8 +17,11 @@ import { CodeBlock, REPO_ROOT, codeBlocks, docFiles } from "./markdown";
  * (`npm test` runs `tsc -b` beside jest). One program type-checks them all. A block that exports a `ServiceSpec`, or a function of the environment returning one, is a
  * service: all of them are rendered together in dev (their `clouds` respected), validated and
  * synthesized like `npm run synth` does.
+ *
+ * Run by __tests__/conformance/conformance.test.ts, which has the three clouds' bindings loaded already.
  */
 
+describe("documentation examples", () => {
 const TS_LANGS = new Set(["ts", "typescript", "tsx"]);
 
 let dir: string;
@@ -112,4 +115,5 @@ test("every example that defines a service synthesizes on AWS, GCP and Azure wit
       expect({ service: spec.name, stack: stack.node.id, present }).toEqual({ service: spec.name, stack: stack.node.id, present: !spec.clouds || spec.clouds.includes(cloud as never) });
     }
   }
+});
 });
