@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { GENERATED_SECTIONS } from "../../scripts/doc-section";
+import { GENERATED_SECTIONS, GeneratedSection, readDocSection, writeDocSection } from "../../scripts/doc-section";
 import { REPO_ROOT, anchors, docFiles, prose, slug } from "./markdown";
 
 /** Markdown the links may start from: the README, docs/ and each package's README. */
@@ -69,6 +69,30 @@ test("generated sections live in the docs page their generator writes, once each
     for (const m of fs.readFileSync(path.join(REPO_ROOT, file), "utf8").matchAll(/<!-- ([\w-]+):start -->/g)) (found[m[1]] ??= []).push(file);
   }
   expect(found).toEqual(Object.fromEntries(Object.entries(GENERATED_SECTIONS).map(([name, file]) => [name, [file]])));
+});
+
+test("each generator's writer replaces its own section of its docs page and nothing else", () => {
+  const root = fs.mkdtempSync(path.join(REPO_ROOT, ".docs-sections-"));
+  const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
+  try {
+    fs.mkdirSync(path.join(root, "docs"));
+    for (const file of new Set(Object.values(GENERATED_SECTIONS))) fs.copyFileSync(path.join(REPO_ROOT, file), path.join(root, file));
+    for (const name of Object.keys(GENERATED_SECTIONS) as GeneratedSection[]) {
+      const file = path.join(root, GENERATED_SECTIONS[name]);
+      const before = fs.readFileSync(file, "utf8");
+      const old = readDocSection(name, root);
+      writeDocSection(name, `new ${name} text`, root);
+      expect(readDocSection(name, root)).toBe(`new ${name} text`);
+      expect(fs.readFileSync(file, "utf8")).toBe(before.replace(old, `new ${name} text`));
+    }
+    fs.writeFileSync(path.join(root, "docs", "policy.md"), "# no markers\n");
+    expect(() => writeDocSection("policy", "x", root)).toThrow("docs/policy.md has no <!-- policy:start --> … <!-- policy:end --> markers");
+    expect(() => readDocSection("policy", root)).toThrow("docs/policy.md has no <!-- policy:start -->");
+    expect(log).toHaveBeenCalledWith("docs/performance.md: bench section updated");
+  } finally {
+    log.mockRestore();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test("the README stays a newcomer's page: short, with the per-topic material in docs/", () => {
