@@ -81,7 +81,8 @@ test("a scheduled rule lives on the default bus with the translated expression, 
   expect(rule.event_pattern).toBeUndefined();
   const target = Object.values<any>(json.resource.aws_cloudwatch_event_target)[0];
   expect(target.event_bus_name).toBeUndefined();
-  expect(target).toMatchObject({ retry_policy: { maximum_retry_attempts: 4, maximum_event_age_in_seconds: 600 }, dead_letter_config: { arn: expect.stringMatching(/aws_sqs_queue\./) } });
+  // EventBridge counts retries after the first attempt: 4 attempts are 3 retries.
+  expect(target).toMatchObject({ retry_policy: { maximum_retry_attempts: 3, maximum_event_age_in_seconds: 600 }, dead_letter_config: { arn: expect.stringMatching(/aws_sqs_queue\./) } });
   const alarms = Object.values<any>(json.resource.aws_cloudwatch_metric_alarm).filter((a) => a.namespace === "AWS/Events");
   expect(alarms.map((a) => a.metric_name).sort()).toEqual(["FailedInvocations", "InvocationsSentToDlq"]);
   for (const a of alarms) expect(Object.keys(a.dimensions)).toEqual(["RuleName"]);

@@ -161,7 +161,8 @@ describe("GcpEventBus", () => {
     const dlqTopics = new Set(parts.map((x) => x.dead_letter_policy.dead_letter_topic));
     expect(dlqTopics.size).toBe(parts.length);
     for (const x of parts) {
-      expect(x.dead_letter_policy.max_delivery_attempts).toBe(10);
+      // Into a queue, each part is the queue's path to its consumer: the queue's attempts (5) apply.
+      expect(x.dead_letter_policy.max_delivery_attempts).toBe(5);
       expect(x.push_config.oidc_token.service_account_email).toMatch(/google_service_account\./);
       expect(Buffer.byteLength(x.filter, "utf8")).toBeLessThanOrEqual(PUBSUB_FILTER_MAX_BYTES);
       const dlqSub = find(json, "google_pubsub_subscription", (d) => d.name === `${x.name}-dlq`);
@@ -192,7 +193,8 @@ describe("GcpEventBus", () => {
     const subscription = sub(json, "orders-dev-events-nightly");
     expect(subscription.filter).toBe('attributes.polycloud_schedule = "nightly"');
     expect(subscription.topic).toBe(job.pubsub_target.topic_name.replace(/\.id\}$/, ".id}"));
-    expect(subscription.dead_letter_policy.max_delivery_attempts).toBe(7);
+    // Into a queue the queue's attempts (5) apply to the push to its consumer; there is no hop for 7 to count.
+    expect(subscription.dead_letter_policy.max_delivery_attempts).toBe(5);
     expect(sub(json, "orders-dev-events-nightly-dlq").expiration_policy).toEqual({ ttl: "" });
     expect(gcpProblems("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "rate(7 minutes)", target: { queue: "orders" } }; })).toContainEqual(
       expect.stringMatching(/GcpEventBus\(events\): property 'rules\.nightly\.schedule' has value "rate\(7 minutes\)"; allowed: a rate Cloud Scheduler's cron can space evenly/),

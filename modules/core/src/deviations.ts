@@ -76,14 +76,8 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: (v) => v === "dead-lettered",
   },
   {
-    field: "gateway.edgeAuthenticated", clouds: ["gcp"], bound: "none at the edge: the function checks the JWT (edge.mjs)",
-    reason: "the HTTPS load balancer cannot validate JWTs",
-    appliesTo: (s) => ids("gateway", s.gateways, (g) => g.auth !== undefined),
-    within: (v) => Array.isArray(v) && v.length === 0,
-  },
-  {
     field: "gateway.cors", clouds: ["gcp"], bound: "answered by the function (edge.mjs), not the gateway",
-    reason: "the HTTPS load balancer cannot answer preflights",
+    reason: "neither the HTTPS load balancer nor API Gateway answers preflights: API Gateway forwards the unauthenticated OPTIONS operation to the function",
     appliesTo: (s) => ids("gateway", s.gateways, (g) => g.cors !== undefined),
     within: (v) => v === null,
   },

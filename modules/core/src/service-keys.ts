@@ -26,7 +26,7 @@ const QUEUE: Keys = {
   dlqRetentionSeconds: true, visibilityTimeoutSeconds: true, maxConcurrency: true,
 };
 const BUS: Keys = {
-  rules: { "*": { filter: { source: true, type: true, attributes: true }, target: { function: true, queue: true }, retry: { maxAttempts: true, maxEventAgeSeconds: true } } },
+  rules: { "*": { filter: { source: true, type: true, attributes: true, prefix: { source: true, type: true, attributes: true } }, schedule: true, target: { function: true, queue: true }, retry: { maxAttempts: true, maxEventAgeSeconds: true } } },
   publishers: true, archiveRetentionDays: true,
 };
 const DATABASE: Keys = {

@@ -115,8 +115,25 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     const throttle = (armor?.rule ?? []).find((r: any) => r.action === "throttle" || r.action === "rate_based_ban")?.rate_limit_options?.rate_limit_threshold;
     // Fixed windows: every interval admits `count` afresh, so 60 s admit 60 / interval of them.
     const perMinute = throttle ? Math.round((throttle.count * 60) / throttle.interval_sec) : Infinity;
+    // With API Gateway behind the load balancer, its OpenAPI document is what routes and authenticates.
+    const edge: string[] = [];
+    const config = (byComponent(R, "google_api_gateway_api_config").get(key) ?? [])[0]?.[1];
+    if (config) {
+      routes.length = 0;
+      for (const doc of config.openapi_documents ?? []) {
+        const spec = openApiOf(doc.document?.contents);
+        for (const [p, ops] of Object.entries<any>(spec?.paths ?? {})) {
+          for (const [method, op] of Object.entries<any>(ops)) {
+            if (String(op.operationId ?? "").startsWith("cors-")) continue; // preflight, not a route
+            const line = `${method.toUpperCase()} ${p} -> ${componentOf(refOf(op["x-google-backend"]?.address)?.address ?? "")?.id}`;
+            routes.push(line);
+            if ((op.security ?? []).length > 0 && spec.securityDefinitions) edge.push(line);
+          }
+        }
+      }
+    }
     gateways[key.slice("gateway:".length)] = {
-      routes: routes.sort(), edgeAuthenticated: [], cors: null,
+      routes: routes.sort(), edgeAuthenticated: edge.sort(), cors: null,
       requestsPerMinute: perMinute, burst: throttle ? throttle.count : Infinity,
     };
   }
@@ -205,4 +222,35 @@ function gcpSignal(filter: string, kind: string | undefined, address: string): A
   if (metric.endsWith("disk/utilization")) return "database.storage";
   void address;
   return undefined;
+}
+
+/**
+ * The OpenAPI document of an API Gateway config, from `base64encode(jsonencode({...}))`: the HCL
+ * object is turned into JSON (`=` to `:`, references to strings) without evaluating anything.
+ */
+export function openApiOf(contents: unknown): any {
+  const m = /^\$\{base64encode\(jsonencode\(([\s\S]*)\)\)\}$/.exec(String(contents ?? ""));
+  if (!m) return undefined;
+  let out = "";
+  const src = m[1];
+  for (let i = 0; i < src.length;) {
+    const c = src[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < src.length && src[j] !== '"') j += src[j] === "\\" ? 2 : 1;
+      out += src.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === "=") {
+      out += ":";
+      i++;
+    } else if (/[A-Za-z_]/.test(c)) {
+      const word = /^[A-Za-z0-9_.\[\]-]+/.exec(src.slice(i))![0];
+      out += ["true", "false", "null"].includes(word) ? word : JSON.stringify(word);
+      i += word.length;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return JSON.parse(out);
 }

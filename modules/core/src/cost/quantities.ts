@@ -230,6 +230,8 @@ export const USAGE_ONLY: ReadonlySet<string> = new Set([
   "aws_sns_topic_policy", "aws_sns_topic_subscription", "aws_sqs_queue", "aws_sqs_queue_policy", "aws_sqs_queue_redrive_allow_policy",
   "aws_sqs_queue_redrive_policy", "aws_subnet", "aws_vpc", "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule",
   // GCP
+  // API Gateway bills per call (first 2 M a month free), nothing while idle.
+  "google_api_gateway_api", "google_api_gateway_api_config", "google_api_gateway_gateway",
   "google_billing_budget", "google_cloud_run_v2_service_iam_member", "google_compute_backend_service", "google_compute_global_address",
   "google_compute_managed_ssl_certificate", "google_compute_network", "google_compute_region_network_endpoint_group", "google_compute_ssl_policy",
   "google_compute_subnetwork", "google_compute_target_http_proxy", "google_logging_project_exclusion", "google_project_service_identity", "google_compute_target_https_proxy", "google_compute_url_map",

@@ -27,6 +27,8 @@ export const NOTHING_TO_CHECK: Readonly<Record<string, string>> = {
   aws_db_subnet_group: NETWORK,
   aws_lambda_alias: WIRING,
   aws_lambda_event_source_mapping: "batching only; the queue's redrive policy carries failures (PC032)",
+  google_api_gateway_api: "the API resource is a name; routing and JWT checks live in its config (PC002 reads google_api_gateway_api_config)",
+  google_api_gateway_gateway: "binds the API config to a region and the gateway's identity; exposure is judged on the config and the invoker grants (PC002)",
   google_logging_project_exclusion: "keeps logs routed to the retention bucket out of _Default; it neither stores nor exposes data",
   google_project_service_identity: "creates a Google-managed service agent; its grants are judged on the IAM member resources (PC005)",
   google_secret_manager_secret_version: "a placeholder version whose value is replaced out of band; the secret's encryption and access are judged on the secret and its IAM members",

@@ -107,10 +107,10 @@ export const NO_PUBLIC_INVOKE: PolicyRule = {
     // ALLOW_ALL is accepted only for an API Gateway backend (API Gateway is not internal traffic)
     // that nobody may invoke anonymously: IAM (the gateway's identity) is then the boundary.
     const apiGatewayDocs = resources(json, "google_api_gateway_api_config")
-      .flatMap(([, r]) => blocks(r.openapi_documents).map((d) => str(block(d.document).contents) ?? ""));
+      .flatMap(([, r]) => blocks(r.openapi_documents).map((d) => { const c = block(d.document).contents; return typeof c === "string" ? c : ""; }));
     const publicInvokers = resources(json, "google_cloud_run_v2_service_iam_member", "google_cloud_run_v2_service_iam_binding",
       "google_cloudfunctions2_function_iam_member", "google_cloudfunctions2_function_iam_binding")
-      .filter(([, r]) => members(r).some((m) => PUBLIC_MEMBER.test(m))).map(([, r]) => str(r.name) ?? str(r.cloud_function) ?? str(r.service) ?? "");
+      .filter(([, r]) => members(r).some((m) => PUBLIC_MEMBER.test(m))).map(([, r]) => [r.name, r.cloud_function, r.service].find((v): v is string => typeof v === "string") ?? "");
     const gatewayBackend = (address: string, r: R) => str(block(r.service_config).ingress_settings) === "ALLOW_ALL"
       && apiGatewayDocs.some((doc) => doc.includes(`"address" = ${address}.service_config[0].uri`)) && !publicInvokers.some((name) => name.includes(address));
     return [
@@ -127,7 +127,7 @@ export const NO_PUBLIC_INVOKE: PolicyRule = {
         .filter(([, r]) => members(r).some((m) => PUBLIC_MEMBER.test(m)))
         .map(([address, r]) => ({ address, message: `${members(r).join(", ")} may invoke the function`, ...(members(r).includes("allUsers") ? { checkov: "CKV_GCP_107" } : {}) })),
       ...resources(json, "google_cloudfunctions2_function").filter(([address, r]) => !INTERNAL_INGRESS.test(str(block(r.service_config).ingress_settings) ?? "ALLOW_ALL") && !gatewayBackend(address, r))
-        .map(([address, r]) => ({ address, message: `ingress ${str(block(r.service_config).ingress_settings) ?? "unset (ALLOW_ALL)"}`, checkov: "CKV_GCP_124" })),
+        .map(([address, r]) => ({ address, message: `ingress ${str(block(r.service_config).ingress_settings) ?? "unset (ALLOW_ALL)"}${str(block(r.service_config).ingress_settings) === "ALLOW_ALL" ? " (allowed only for an API Gateway backend without public invokers)" : ""}`, checkov: "CKV_GCP_124" })),
       ...resources(json, "google_cloudfunctions_function").filter(([, r]) => !INTERNAL_INGRESS.test(str(r.ingress_settings) ?? "ALLOW_ALL"))
         .map(([address, r]) => ({ address, message: `ingress ${str(r.ingress_settings) ?? "unset (ALLOW_ALL)"}`, checkov: "CKV_GCP_124" })),
       ...resources(json, "google_cloud_run_v2_service").filter(([, r]) => !/^INGRESS_TRAFFIC_INTERNAL_(ONLY|LOAD_BALANCER)$/.test(str(r.ingress) ?? "INGRESS_TRAFFIC_ALL"))
