@@ -97,7 +97,8 @@ test("each generator's writer replaces its own section of its docs page and noth
 
 test("the README stays a newcomer's page: short, with the per-topic material in docs/", () => {
   const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
-  expect(readme.length).toBeLessThan(16_000);
+  // It was 112 KB; per-topic material belongs in docs/ (linked from "Where to go next").
+  expect(readme.length).toBeLessThan(20_000);
   const headings = [...prose("README.md").matchAll(/^## (.+)$/gm)].map((m) => m[1]);
   expect(headings).toEqual(expect.arrayContaining(["Quick start", "Describing a service", "Deploying", "Known gaps", "Where to go next"]));
 });
