@@ -10,7 +10,7 @@ const barrelBan = {
 };
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "**/lib/**", "dist/**", "cdktf.out/**", ".bench-baseline/**", "**/*.js", "**/*.d.ts"] },
+  { ignores: ["**/node_modules/**", ".docs-examples-*/**", ".docs-sections-*/**", "**/lib/**", "dist/**", "cdktf.out/**", ".bench-baseline/**", "**/*.js", "**/*.d.ts"] },
   {
     files: ["**/*.ts"],
     languageOptions: { parser: tseslint.parser },

@@ -6,7 +6,7 @@ import { runPolicy } from "@polycloud/core";
 import { generateBaseline } from "./bench-baseline";
 import { loadStacks, loadSuppressions } from "./policy";
 import { bundleTable, measureFunctionBundles } from "./runtime-bench";
-import { writeReadmeSection } from "./readme-section";
+import { writeDocSection } from "./doc-section";
 import { findAwsProviderMirror, findOnPath, prepareOfflineCopy, terraform } from "./terraform/offline";
 
 /**
@@ -14,7 +14,7 @@ import { findAwsProviderMirror, findOnPath, prepareOfflineCopy, terraform } from
  * machine, full synth (all stacks), growth at 10/50/200 services per stack, the naive baseline
  * (barrel imports + type-checking ts-node), `cdktf synth` end to end and the test suite. Each
  * figure is the median of N runs after a warm-up (the baseline and the suite run fewer times and
- * say so). Writes bench/results.json, bench/results.md and the README's benchmark section.
+ * say so). Writes bench/results.json, bench/results.md and the benchmark sections of docs/performance.md.
  */
 interface Sample { wallMs: number; maxRssMb?: number }
 interface Row { what: string; runs: number; wallMs: number; maxRssMb?: number; note?: string }
@@ -160,11 +160,11 @@ function main(): void {
   fs.mkdirSync(path.join(root, "bench"), { recursive: true });
   fs.writeFileSync(path.join(root, "bench", "results.json"), JSON.stringify(result, null, 2) + "\n");
   fs.writeFileSync(path.join(root, "bench", "results.md"), md + "\n");
-  writeReadmeSection("bench", md);
+  writeDocSection("bench", md);
   if (!argv.includes("--skip-plans")) {
     const plans = planScale();
     fs.writeFileSync(path.join(root, "bench", "plan-scale.md"), plans + "\n");
-    writeReadmeSection("partition", `Measured offline (fake credentials, \`-refresh=false\`) on the same machine, one dev-aws state:\n\n${plans}`);
+    writeDocSection("partition", `Measured offline (fake credentials, \`-refresh=false\`) on the same machine, one dev-aws state:\n\n${plans}`);
   }
   console.log(`\n${md}`);
 }

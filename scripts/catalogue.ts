@@ -1,5 +1,5 @@
 import { catalogueTable } from "../__tests__/validation/catalogue";
-import { writeReadmeSection } from "./readme-section";
+import { writeDocSection } from "./doc-section";
 
-/** `npm run catalogue`: rewrites the README's bad-input catalogue from the tested list. */
-writeReadmeSection("catalogue", catalogueTable());
+/** `npm run catalogue`: rewrites the bad-input catalogue in docs/validation.md from the tested list. */
+writeDocSection("catalogue", catalogueTable());

@@ -1,7 +1,7 @@
 import { parityTable } from "../stacks/parity-table";
 import { deviationTable } from "@polycloud/core";
-import { writeReadmeSection } from "./readme-section";
+import { writeDocSection } from "./doc-section";
 
-/** Rewrites the parity table between the README markers: `npm run parity`. */
-writeReadmeSection("parity", parityTable());
-writeReadmeSection("deviations", deviationTable());
+/** Rewrites the parity and deviation tables in docs/parity.md: `npm run parity`. */
+writeDocSection("parity", parityTable());
+writeDocSection("deviations", deviationTable());

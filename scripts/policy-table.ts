@@ -1,7 +1,7 @@
 import { POLICY_RULES } from "@polycloud/core";
-import { writeReadmeSection } from "./readme-section";
+import { writeDocSection } from "./doc-section";
 
-/** The README's rule table, generated from the rule set: `npm run policy:table`. */
+/** The rule table of docs/policy.md, generated from the rule set: `npm run policy:table`. */
 export function policyTable(): string {
   return [
     "| Rule | Severity | Checks | checkov | Deliberate differences from checkov | Not applicable |",
@@ -10,4 +10,4 @@ export function policyTable(): string {
   ].join("\n");
 }
 
-if (require.main === module) writeReadmeSection("policy", policyTable());
+if (require.main === module) writeDocSection("policy", policyTable());

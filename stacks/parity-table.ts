@@ -3,7 +3,7 @@ import { CLOUD_CAPABILITIES } from "./clouds";
 
 const HEADERS: Record<Cloud, string> = { aws: "AWS", gcp: "GCP", azure: "Azure" };
 
-/** The README parity table, generated from the conformance table so the two cannot drift. */
+/** The parity table of docs/parity.md, generated from the conformance table so the two cannot drift. */
 export function parityTable(): string {
   const clouds = Object.keys(CLOUD_CAPABILITIES) as Cloud[];
   const rows = [

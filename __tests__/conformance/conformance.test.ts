@@ -1,4 +1,3 @@
-import * as fs from "node:fs";
 import { CAPABILITY_IDS, CapabilityMap, ConformanceContext } from "@polycloud/core";
 import { CLOUD_CAPABILITIES } from "../../stacks/clouds";
 import { parityTable } from "../../stacks/parity-table";
@@ -7,6 +6,8 @@ import { envByName } from "../helpers/synth";
 import { allStacks } from "../helpers/all-stacks";
 import "./gcp-negative.cases";
 import "./azure-negative.cases";
+import "../docs/examples.cases";
+import { readDocSection } from "../../scripts/doc-section";
 
 /**
  * One suite for every cloud: capability × environment. A capability a cloud does not map is a
@@ -69,8 +70,6 @@ describe("checks fire on non-conforming stacks", () => {
   });
 });
 
-test("README parity table is generated from the conformance table", () => {
-  const readme = fs.readFileSync("README.md", "utf8");
-  const section = readme.split("<!-- parity:start -->")[1]?.split("<!-- parity:end -->")[0]?.trim();
-  expect(section).toBe(parityTable());
+test("docs/parity.md's parity table is generated from the conformance table (run `npm run parity` after changing it)", () => {
+  expect(readDocSection("parity")).toBe(parityTable());
 });

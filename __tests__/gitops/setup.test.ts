@@ -4,9 +4,10 @@ import { load } from "js-yaml";
 import { environments } from "../../environments";
 import {
   GithubEnvironment, MAIN, STACK_WORKFLOW, SUBJECT_CLAIMS, awsPlanPolicy, awsTrustPolicy, azureCredentials, gcpAttributeMapping, gcpMembers,
-  githubEnvironments, main, planGrants, readmeSetup, setupMarkdown, subject, trustedSubjects,
+  githubEnvironments, main, planGrants, docsSetup, setupMarkdown, subject, trustedSubjects,
 } from "../../scripts/gitops/setup";
 import { REPO_ROOT } from "../../scripts/registry/workspace-packages";
+import { readDocSection } from "../../scripts/doc-section";
 
 /**
  * The one-time setup generated from one source (scripts/gitops/setup.ts + environments/*.ts):
@@ -137,18 +138,16 @@ test("trust policies name each environment's own account (from environments/*.ts
     expect(md).toContain(`"Federated": "arn:aws:iam::${e.clouds.aws!.accountId}:oidc-provider/token.actions.githubusercontent.com"`);
     expect(md).toContain(`github-plan-${e.name}@${e.clouds.gcp!.projectId}.iam.gserviceaccount.com`);
   }
-  // Every secret the workflows read is named in the setup (README table or generated section).
-  const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+  // Every secret the workflows read is named in the setup (docs/gitops.md: its table or the generated section).
+  const readme = fs.readFileSync(path.join(REPO_ROOT, "docs", "gitops.md"), "utf8");
   const used = new Set(fs.readdirSync(path.join(REPO_ROOT, ".github", "workflows")).flatMap((f) => [...fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", f), "utf8").matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1])));
   expect([...used].sort()).toEqual(["AWS_ROLE_ARN", "AZURE_CLIENT_ID", "AZURE_SUBSCRIPTION_ID", "AZURE_TENANT_ID", "GCP_SERVICE_ACCOUNT", "GCP_WORKLOAD_IDENTITY_PROVIDER", "NPM_REGISTRY_URL", "NPM_TOKEN", "RELEASE_APP_CLIENT_ID", "RELEASE_APP_PRIVATE_KEY"]);
   for (const name of used) expect({ name, documented: readme.includes(`\`${name}\``) }).toEqual({ name, documented: true });
   expect(md).toContain("`RELEASE_APP_CLIENT_ID` and `RELEASE_APP_PRIVATE_KEY`");
 });
 
-test("the README's one-time setup is the generated one", () => {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
-  const m = /<!-- gitops-setup:start -->\n([\s\S]*?)\n<!-- gitops-setup:end -->/.exec(readme);
-  expect(m && m[1]).toBe(readmeSetup());
+test("docs/gitops.md's one-time setup is the generated one (run `npm run gitops:setup -- --write-docs` after changing it)", () => {
+  expect(readDocSection("gitops-setup", REPO_ROOT)).toBe(docsSetup());
   expect(() => main(["--repo", "not a repo"])).toThrow(/is not <owner>\/<repo>/);
   expect(main(["--repo", REPO])).toBe(setupMarkdown(REPO));
 });

@@ -28,7 +28,7 @@ test("provenance: off, with the reason, for a private repository, a restricted p
 test("the GitHub token is a fallback for GitHub Packages only, whose scope must be the owner", () => {
   expect(decideRelease({ ...base, registry: "https://npm.pkg.github.com" })).toMatchObject({ githubPackages: true, provenance: false, errors: [] });
   expect(decideRelease({ ...base, registry: GITHUB_PACKAGES, packages: [pkg("@polycloud/core", "restricted")] }).errors).toEqual([
-    'GitHub Packages publishes a scope only under the organisation or user of that name: @polycloud is not @acme; rename the packages (see "Publishing" in README.md)',
+    'GitHub Packages publishes a scope only under the organisation or user of that name: @polycloud is not @acme; rename the packages (see docs/publishing.md)',
   ]);
   expect(decideRelease({ ...base, registry: "https://npm.pkg.github.com.evil.example/" }).githubPackages).toBe(false);
   expect(decideRelease({ ...base, registry: "https://registry.npmjs.org/" }).githubPackages).toBe(false);

@@ -108,7 +108,7 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
     expect(comparePlans(reviewed, plan)).toEqual([]);
   });
 
-  test("the lock file init writes from the offline mirror cannot be committed: wrong version, no zh: checksums (README: provider lock files)", () => {
+  test("the lock file init writes from the offline mirror cannot be committed: wrong version, no zh: checksums (docs/gitops.md: provider lock files)", () => {
     const lock = fs.readFileSync(path.join(work, stackNames[0], ".terraform.lock.hcl"), "utf8");
     const [aws] = parseLockFile(lock);
     expect(aws).toMatchObject({ source: "registry.terraform.io/hashicorp/aws", version: mirrorProviderVersion(mirror!) });

@@ -3,7 +3,7 @@ import { Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
 /**
  * The bad-input catalogue: the contract users can rely on. Each entry is fed through the public
  * composition (PlatformStack + synthAll) and must be rejected with its message, with nothing
- * synthesized. The README's "Bad-input catalogue" section is generated from this list.
+ * synthesized. The "Bad-input catalogue" of docs/validation.md is generated from this list.
  */
 export interface BadInput {
   readonly cloud: Cloud;
@@ -80,7 +80,7 @@ export function applyEntry(entry: BadInput, env: EnvironmentConfig, service: (e:
   return { env: e, service: s };
 }
 
-/** The README table. */
+/** The table in docs/validation.md. */
 export function catalogueTable(): string {
   return [
     "| # | Cloud | Bad input | Rejected with (pattern) |",

@@ -13,7 +13,7 @@ import * as path from "node:path";
  * A lock file needs the official release archives (their `zh:` hashes come from the registry's
  * signed SHA256SUMS); a provider built from source has other checksums, so the offline mirrors
  * here (AWS 5.100 instead of the pinned 6.25, a patched source build of azurerm 4.55, no google)
- * cannot produce a valid lock file for any stack. See "Provider lock files" in README.md.
+ * cannot produce a valid lock file for any stack. See "Provider lock files" in docs/gitops.md.
  */
 export const LOCK_DIR = "terraform-locks";
 

@@ -37,7 +37,7 @@ export function checkRemoteState(stack: string, stackJson: Parameters<typeof bac
     message:
       `${stack}: the state would live on the runner (${where}). The runner's disk is thrown away after each job, so every ` +
       `plan would start from empty state and deploy or drift would try to create everything again. Fix: set ` +
-      `clouds.${cloud}.backend in environments/${env}.ts (a state bucket or storage container; see "GitOps" in README.md), ` +
+      `clouds.${cloud}.backend in environments/${env}.ts (a state bucket or storage container; see docs/gitops.md), ` +
       "and do not set PLATFORM_LOCAL_STATE in the pipeline.",
   };
 }

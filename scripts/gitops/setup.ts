@@ -1,6 +1,6 @@
-import * as fs from "node:fs";
 import { EnvironmentConfig } from "@polycloud/core";
 import { environments as sampleEnvironments } from "../../environments";
+import { writeDocSection } from "../doc-section";
 
 /**
  * The one-time setup of a repository for the pipelines, generated from one source: the GitHub
@@ -8,8 +8,9 @@ import { environments as sampleEnvironments } from "../../environments";
  * trust (AWS role trust policies, GCP workload identity bindings, Azure federated credentials) and
  * the plan identities' read-only grants.
  *
- * `npm run --silent gitops:setup -- --repo <owner>/<repo>` prints it; the README's "One-time
- * setup" section is the same output for `<owner>/<repo>` (a test keeps them equal).
+ * `npm run --silent gitops:setup -- --repo <owner>/<repo>` prints it; the "One-time setup"
+ * section of docs/gitops.md is the same output for `<owner>/<repo>` (`--write-docs` rewrites it; a
+ * test keeps them equal).
  *
  * Why the subject includes `job_workflow_ref`: a `pull_request` run uses the workflow files of
  * the pull request, so anyone who can push a branch can point a job at `environment: dev`. With
@@ -166,7 +167,7 @@ function environmentCommands(repo: string, envs: readonly GithubEnvironment[]): 
   return lines.join("\n");
 }
 
-/** The README's one-time setup, for `repo` (`<owner>/<repo>` in the README). */
+/** The one-time setup, for `repo` (`<owner>/<repo>` in docs/gitops.md). */
 export function setupMarkdown(repo: string, envs: readonly EnvironmentConfig[] = sampleEnvironments, full = true): string {
   const gh = githubEnvironments(envs);
   const byName = new Map(envs.map((e) => [e.name as string, e]));
@@ -222,28 +223,22 @@ export function setupMarkdown(repo: string, envs: readonly EnvironmentConfig[] =
   return out.join("\n");
 }
 
-/** The README's section: the same, without the per-identity JSON and commands. */
-export function readmeSetup(): string {
+/** The section of docs/gitops.md: the same, without the per-identity JSON and commands. */
+export function docsSetup(): string {
   return setupMarkdown("<owner>/<repo>", sampleEnvironments, false);
 }
 
 export function main(argv: readonly string[]): string {
   let repo = "<owner>/<repo>";
-  let writeReadme = false;
+  let writeDocs = false;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--repo") repo = argv[++i];
-    else if (argv[i] === "--write-readme") writeReadme = true;
+    else if (argv[i] === "--write-docs") writeDocs = true;
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!/^(<owner>\/<repo>|[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+)$/.test(repo)) throw new Error(`--repo '${repo}' is not <owner>/<repo>`);
   const md = setupMarkdown(repo);
-  if (writeReadme) {
-    const file = "README.md";
-    const [start, end] = ["<!-- gitops-setup:start -->", "<!-- gitops-setup:end -->"];
-    const text = fs.readFileSync(file, "utf8");
-    if (!text.includes(start) || !text.includes(end)) throw new Error(`${file} has no ${start} … ${end} markers`);
-    fs.writeFileSync(file, text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), () => `${start}\n${readmeSetup()}\n${end}`));
-  }
+  if (writeDocs) writeDocSection("gitops-setup", docsSetup());
   return md;
 }
 

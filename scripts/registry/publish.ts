@@ -16,7 +16,7 @@ export function scopedRegistryEnv(scopes: readonly string[], env: NodeJS.Process
   for (const scope of scopes) {
     const configured = execFileSync(process.execPath, [npmCli(), "config", "get", `${scope}:registry`], { cwd: REPO_ROOT, env, encoding: "utf8" }).trim();
     if (!configured || configured === "undefined") {
-      throw new Error(`no registry configured for ${scope}: add \`${scope}:registry=<url>\` to .npmrc (see "Publishing" in README.md)`);
+      throw new Error(`no registry configured for ${scope}: add \`${scope}:registry=<url>\` to .npmrc (see docs/publishing.md)`);
     }
     out[`npm_config_${scope}:registry`] = configured;
   }

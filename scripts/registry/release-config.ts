@@ -51,7 +51,7 @@ export function decideRelease(i: ReleaseInputs): ReleaseDecision {
   if (githubPackages) {
     const owner = `@${i.githubRepository.split("/")[0].toLowerCase()}`;
     for (const scope of scopesOf(i.packages as WorkspacePackage[])) {
-      if (scope.toLowerCase() !== owner) errors.push(`GitHub Packages publishes a scope only under the organisation or user of that name: ${scope} is not ${owner}; rename the packages (see "Publishing" in README.md)`);
+      if (scope.toLowerCase() !== owner) errors.push(`GitHub Packages publishes a scope only under the organisation or user of that name: ${scope} is not ${owner}; rename the packages (see docs/publishing.md)`);
     }
   }
   if (registry !== NPMJS) notes.push(`${registry} does not support npm provenance attestations`);
