@@ -5,10 +5,10 @@
 // trusts the pooler on loopback.
 import { ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalPostgres } from "./postgres";
+import { LocalPostgres, freePort } from "./postgres";
 
 export interface LocalPgBouncer {
   readonly host: "127.0.0.1";
@@ -38,16 +38,6 @@ export function supportsProtocolPreparedStatements(version: string): boolean {
   return maj > 1 || (maj === 1 && min >= 21);
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
 
 const ADMIN = { user: "pgb_admin", password: "admin-secret" };
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;

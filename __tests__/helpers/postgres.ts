@@ -33,7 +33,8 @@ export function findPostgresBinDir(): string | undefined {
   return versions.length ? join(root, versions[0], "bin") : undefined;
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on loopback (for test servers). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
