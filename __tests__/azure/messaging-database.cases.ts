@@ -270,6 +270,9 @@ describe("Service Bus durations, redelivery spacing and Event Grid delivery (iss
     expect(warnings(twoQueues.stack)).toContainEqual(expect.stringMatching(/AzureQueue\(refunds\): consumer 'worker' also consumes orders; maxConcurrentCalls applies to each Service Bus trigger, so its concurrency can reach 2 × 5/));
     const workerSenders = roles(twoQueues.json, "Azure Service Bus Data Sender").filter((r) => /fn-worker/.test(r.principal_id)).map((r) => /azurerm_servicebus_queue\.[^_]+_queue-([a-z]+)_/.exec(r.scope)?.[1]);
     expect(workerSenders.sort()).toEqual(["orders", "refunds"]);
+    // A Python consumer that also produces to its own queue still gets Data Sender (for its sends, not re-sends).
+    const pySelf = synthAzure("dev", () => {}, (sv) => { sv.functions.worker.runtime = "python3.12"; sv.queues.orders.producers = [...(sv.queues.orders.producers ?? []), "worker"]; });
+    expect(roles(pySelf.json, "Azure Service Bus Data Sender").filter((r) => /fn-worker/.test(r.principal_id)).map((r) => /azurerm_servicebus_queue\.[^_]+_queue-([a-z]+)_/.exec(r.scope)?.[1])).toEqual(["orders"]);
   });
 
   test("Event Grid reaches the private namespace the documented way: the topic's identity delivers, holds Data Sender on the queue, and trusted services pass the firewall", () => {

@@ -67,6 +67,8 @@ export class AzureQueue extends Construct implements PlatformQueue {
   readonly resolved: ReturnType<typeof resolveQueue>;
   /** Seconds a failed message should wait before its next delivery (the spec's visibility timeout). */
   readonly retryDelaySeconds: number;
+  /** The consumer already holds Data Sender on this queue (granted for its retry copies). */
+  private consumerSends = false;
 
   constructor(scope: Construct, id: string, private readonly props: AzureQueueProps) {
     super(scope, id);
@@ -119,6 +121,7 @@ export class AzureQueue extends Construct implements PlatformQueue {
       consumer.addSetting(`PLATFORM_QUEUE_${prefix}_MAX_DELIVERIES`, String(this.resolved.maxDeliveryAttempts));
       if (FLEX_RUNTIMES[consumer.spec.runtime]?.name === "node") {
         consumer.grantRole(`resend-${logicalId}`, this.queue.id, "Azure Service Bus Data Sender", { beforeStart: true });
+        this.consumerSends = true;
       } else {
         Annotations.of(this).addWarning(
           `AzureQueue(${logicalId}): consumer '${consumer.logicalId}' runs ${consumer.spec.runtime}; the Python runtime does not schedule delayed retries, so a failed message is redelivered at once (Service Bus and the Functions host add no delay), not ${this.retryDelaySeconds} s later as on AWS and GCP. Use a Node.js consumer for spaced retries.`,
@@ -148,7 +151,8 @@ export class AzureQueue extends Construct implements PlatformQueue {
     const f = fn as AzureFunction;
     // The consumer already holds Data Sender on this queue (retry copies); a second assignment of
     // the same role, scope and principal would fail with RoleAssignmentExists.
-    if (f !== this.props.consumer) f.grantRole(`send-${this.props.logicalId}`, this.queue.id, "Azure Service Bus Data Sender");
+    // (A Python consumer has no such assignment and gets it here like any producer.)
+    if (!(f === this.props.consumer && this.consumerSends)) f.grantRole(`send-${this.props.logicalId}`, this.queue.id, "Azure Service Bus Data Sender");
     if (this.props.privateNamespace) f.useVnet();
     f.addSetting(`QUEUE_${envVarPart(this.props.logicalId)}_NAME`, this.queue.name);
     f.addSetting("SERVICE_BUS_NAMESPACE", `${this.props.namespace.name}.servicebus.windows.net`);
