@@ -162,6 +162,29 @@ describe("GcpHttpGateway", () => {
     expect(JSON.stringify(open)).not.toMatch(/security/);
   });
 
+  test("CORS preflights pass API Gateway without a token (browsers send none), also on ANY routes; other methods keep the JWT", () => {
+    const spec: any = {
+      throttle: { rateLimit: 1, burstLimit: 1 },
+      auth: { issuer: "https://id.example.com/", audiences: ["a"] },
+      cors: { allowOrigins: ["https://shop.example.com"] },
+      routes: [
+        { method: "GET", path: "/orders", function: "read" },
+        { method: "ANY", path: "/items/{id}", function: "read" },
+      ],
+    };
+    const doc: any = JSON.parse(JSON.stringify(openApiDocument(spec, "t", { read: "https://read.run.app" })));
+    for (const path of ["/orders", "/items/{id}"]) {
+      expect(doc.paths[path].options).toBeDefined();
+      expect(doc.paths[path].options.security).toBeUndefined();
+    }
+    expect(doc.paths["/items/{id}"].options.parameters).toEqual([{ in: "path", name: "id", required: true, type: "string" }]);
+    for (const method of ["get", "post", "put", "patch", "delete", "head"]) expect(doc.paths["/items/{id}"][method].security).toEqual([{ jwt: [] }]);
+    expect(doc.paths["/orders"].get.security).toEqual([{ jwt: [] }]);
+    // Without CORS, ANY keeps the JWT on OPTIONS too.
+    const noCors: any = openApiDocument({ ...spec, cors: undefined }, "t", { read: "https://read.run.app" });
+    expect(noCors.paths["/items/{id}"].options.security).toEqual([{ jwt: [] }]);
+  });
+
   test("the synthesized document is Terraform's jsonencode of that object, with each function's Cloud Run URL", () => {
     const contents = only(prod.json, "google_api_gateway_api_config").openapi_documents[0].document.contents;
     expect(contents).toMatch(/^\$\{base64encode\(jsonencode\(\{"swagger" = "2\.0"/);

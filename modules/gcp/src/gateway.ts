@@ -93,7 +93,9 @@ export function openApiDocument(spec: GatewaySpec, title: string, addresses: Rea
         operationId: `r${i}-${method}`,
         ...(params.length ? { parameters: params } : {}),
         "x-google-backend": { address, path_translation: "APPEND_PATH_TO_ADDRESS", jwt_audience: address, deadline: 60 },
-        ...(spec.auth && route.authorized !== false ? { security: [{ jwt: [] }] } : {}),
+        // A CORS preflight carries no credentials: the OPTIONS that ANY expands to stays open when
+        // CORS is on (as on AWS, whose HTTP API answers preflights before any authorizer).
+        ...(spec.auth && route.authorized !== false && !(spec.cors && route.method === "ANY" && method === "options") ? { security: [{ jwt: [] }] } : {}),
         responses: { default: { description: "response of the function" } },
       };
     }
