@@ -136,6 +136,11 @@ describe("GcpHttpGateway", () => {
     // A long service name still leaves room for the provider's 26-character suffix (ids ≤ 63).
     const long = synthGcp("dev", () => {}, (s) => { s.name = "a-very-long-service-name-for-prefixes"; });
     expect(only(long.json, "google_api_gateway_api_config").api_config_id_prefix.length + 26).toBeLessThanOrEqual(63);
+    // Gateway ids are at most 49 characters (https://cloud.google.com/api-gateway/docs/deploying-api, "Gateway ID requirements"); API ids 63.
+    const longer = synthGcp("dev", () => {}, (s) => { s.name = "a-very-long-service-name-for-gateway-ids-and-more"; });
+    expect(only(longer.json, "google_api_gateway_gateway").gateway_id).toMatch(/^[a-z][a-z0-9-]{0,48}$/);
+    expect(only(longer.json, "google_api_gateway_api").api_id).toMatch(/^[a-z][a-z0-9-]{0,62}$/);
+    expect(only(prod.json, "google_api_gateway_gateway").gateway_id).toBe("orders-prod-public");
   });
 
   test("OpenAPI: one operation per method and path to its function, JWT required on authorized routes only, user strings escaped", () => {

@@ -46,6 +46,8 @@ export const NAME_RULES = {
     bucket: { ...DASHED, maxLength: 63 },
     secret: { ...DASHED, maxLength: 255 },
     compute: { ...DASHED, maxLength: 63 },
+    // API Gateway gateway ids: at most 49 characters (https://cloud.google.com/api-gateway/docs/deploying-api).
+    apiGatewayGateway: { ...DASHED, maxLength: 49 },
     generic: { ...DASHED, maxLength: 63 },
   },
   azure: {

@@ -240,7 +240,7 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
     });
     const gateway = new GoogleApiGatewayGateway(this, "gateway", {
       provider: beta,
-      gatewayId: name(),
+      gatewayId: ctx.namer.name(NAME_RULES.gcp.apiGatewayGateway, logicalId),
       apiConfig: this.apiConfig.id,
       region: ctx.region,
       labels: { ...ctx.labels, component: "gateway" },
