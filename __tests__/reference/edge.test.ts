@@ -34,6 +34,18 @@ test("a valid token on a declared route passes with its claims", async () => {
   expect(r.headers["access-control-allow-origin"]).toBe("https://shop.example.com");
 });
 
+test("behind API Gateway: the client's token arrives in X-Forwarded-Authorization, Authorization carries the gateway's own ID token", async () => {
+  // ESPv2 with x-google-backend.jwt_audience replaces Authorization with a Google-signed ID token for
+  // the backend and keeps the client's header as X-Forwarded-Authorization.
+  const gatewayIdToken = token({ iss: "https://accounts.google.com", aud: "https://api-xyz.run.app", exp: now + 300 }, otherKey);
+  const r = await call("POST", "/orders", { authorization: `Bearer ${gatewayIdToken}`, "x-forwarded-authorization": `Bearer ${token(good)}` });
+  expect(r.response).toBeUndefined();
+  expect(r.claims.sub).toBe("u1");
+  // A forwarded token is verified like any other.
+  const forged = await call("POST", "/orders", { authorization: `Bearer ${gatewayIdToken}`, "x-forwarded-authorization": `Bearer ${token(good, otherKey)}` });
+  expect(forged.response.statusCode).toBe(401);
+});
+
 test.each([
   ["missing token", {}, /missing bearer/],
   ["wrong issuer", { authorization: `Bearer ${token({ ...good, iss: "https://evil.example.com/" })}` }, /wrong issuer/],

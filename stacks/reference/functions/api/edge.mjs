@@ -90,7 +90,9 @@ export async function checkRequest(request, env = process.env, fetchJson = async
   const route = onPath.find((r) => r.method === method || r.method === "ANY");
   if (!route) return json(405, { error: "method not allowed" }, { ...baseHeaders, allow: onPath.map((r) => r.method).join(",") });
   if (!route.authorized) return { route, claims: undefined, headers: baseHeaders };
-  const auth = request.headers.authorization ?? "";
+  // Behind API Gateway (x-google-backend with jwt_audience) Authorization holds the gateway's own ID
+  // token for Cloud Run, and the client's header arrives as X-Forwarded-Authorization.
+  const auth = request.headers["x-forwarded-authorization"] ?? request.headers.authorization ?? "";
   if (!/^Bearer\s+\S+$/i.test(auth)) return json(401, { error: "missing bearer token" }, { ...baseHeaders, "www-authenticate": "Bearer" });
   try {
     const claims = await verifyJwt(auth.replace(/^Bearer\s+/i, ""), {
