@@ -192,6 +192,9 @@ describe("GcpEventBus", () => {
     expect(job).toMatchObject({ schedule: "*/15 * * * *", time_zone: "Etc/UTC", region: "europe-west1", pubsub_target: { topic_name: expect.stringMatching(/google_pubsub_topic\.orders_bus-events_topic_/), attributes: { polycloud_schedule: "nightly", source: "polycloud.schedule", type: "Scheduled Event" }, data: "e30=" } });
     const subscription = sub(json, "orders-dev-events-nightly");
     expect(subscription.filter).toBe('attributes.polycloud_schedule = "nightly"');
+    // Pub/Sub keeps a message only for subscriptions that exist when it is published: the job starts after its subscription.
+    const [subAddress] = Object.entries<any>(json.resource.google_pubsub_subscription).find(([, v]) => v.name === "orders-dev-events-nightly")!;
+    expect(job.depends_on).toContain(`google_pubsub_subscription.${subAddress}`);
     expect(subscription.topic).toBe(job.pubsub_target.topic_name.replace(/\.id\}$/, ".id}"));
     // Into a queue the queue's attempts (5) apply to the push to its consumer; there is no hop for 7 to count.
     expect(subscription.dead_letter_policy.max_delivery_attempts).toBe(5);

@@ -1,3 +1,4 @@
+import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import {
   AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, escapeTerraform, parseSchedule, resolveRetry, envVarPart} from "@polycloud/core";
@@ -86,7 +87,8 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
       const at = `rules.${ruleId}`;
       // Usually one filter; a rule whose filter exceeds 256 bytes becomes several subscriptions.
       // A scheduled rule: Cloud Scheduler publishes to the bus with an attribute only its subscription matches.
-      const filters = rule.schedule !== undefined ? [this.scheduleJob(ruleId, rule.schedule)] : toPubsubFilters(rule.filter ?? {}, this.problems, at);
+      const job = rule.schedule !== undefined ? this.scheduleJob(ruleId, rule.schedule) : undefined;
+      const filters = job ? [job.filter] : toPubsubFilters(rule.filter ?? {}, this.problems, at);
       const target = "function" in rule.target ? props.functions[rule.target.function] : undefined;
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
       const consumer = target ?? (queue ? props.functions[queue.spec.consumer] : undefined);
@@ -95,7 +97,7 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
       (filters.length ? filters : [undefined]).forEach((filter, part) => {
         // Part 1 keeps the unsplit names; parts 2.. get a `p<n>` suffix, each with its own DLQ and alarms.
         const suffix = part === 0 ? [] : [`p${part + 1}`];
-        this.rules[[ruleId, ...suffix].join("#")] = new GcpPushDelivery(this, ["rule", ruleId, ...suffix].join("-"), {
+        const delivery = this.rules[[ruleId, ...suffix].join("#")] = new GcpPushDelivery(this, ["rule", ruleId, ...suffix].join("-"), {
           context: ctx,
           nameParts: [logicalId, ruleId, ...suffix],
           topic: this.topic,
@@ -116,6 +118,8 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
           minBackoffSeconds: queue?.resolved.visibilityTimeoutSeconds,
           target: queue ? `queue-${rule.target && "queue" in rule.target ? rule.target.queue : ""}` : `function-${consumer.logicalId}`,
         });
+        // Pub/Sub keeps a message only for subscriptions that exist when it is published.
+        if (job) job.job.dependsOn = [...(job.job.dependsOn ?? []), dependable(delivery.subscription)];
       });
     }
     this.node.addValidation({ validate: () => this.problems.messages() });
@@ -123,16 +127,16 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
 
   /**
    * Cloud Scheduler job publishing `{}` to the bus topic with the attributes `polycloud_schedule`
-   * (the rule id), `source` and `type`; returns the filter of the rule's subscription. The job's
+   * (the rule id), `source` and `type`; returns the job and its subscription's filter (the job waits for that subscription). The job's
    * own retries are left at none: the subscription's retries and dead-letter topic apply, as for
    * every other rule.
    */
-  private scheduleJob(ruleId: string, schedule: string): string {
+  private scheduleJob(ruleId: string, schedule: string): { filter: string; job: CloudSchedulerJob } {
     const { context: ctx, logicalId } = this.props;
     const parsed = parseSchedule(schedule);
     const cron = typeof parsed === "object" ? toCloudSchedulerCron(parsed) : undefined;
     if (cron?.error) this.problems.add(`rules.${ruleId}.schedule`, schedule, cron.error);
-    new CloudSchedulerJob(this, `schedule-${ruleId}`, {
+    const job = new CloudSchedulerJob(this, `schedule-${ruleId}`, {
       name: ctx.namer.name(NAME_RULES.gcp.generic, logicalId, ruleId),
       region: ctx.region,
       description: `${logicalId}/${ruleId}: ${schedule}`,
@@ -145,7 +149,7 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
       },
       dependsOn: ctx.services.enable("cloudscheduler.googleapis.com"),
     });
-    return escapeTerraform(`attributes.${SCHEDULE_ATTRIBUTE} = ${literal(ruleId)}`);
+    return { filter: escapeTerraform(`attributes.${SCHEDULE_ATTRIBUTE} = ${literal(ruleId)}`), job };
   }
 
   get alarms(): AlarmInfo[] {
