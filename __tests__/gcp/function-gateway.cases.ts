@@ -167,6 +167,12 @@ describe("GcpHttpGateway", () => {
     expect(JSON.stringify(open)).not.toMatch(/security/);
   });
 
+  test("a routed function whose timeout exceeds the gateway's 60 s backend deadline is warned about (not silently cut)", () => {
+    const slow = synthGcp("dev", () => {}, (s) => { s.functions.api.timeoutSeconds = 120; });
+    expect(warnings(slow.stack)).toContainEqual(expect.stringMatching(/GcpHttpGateway\(public\): function 'api' has timeoutSeconds = 120, but API Gateway stops waiting for the backend after 60 seconds/));
+    expect(warnings(dev.stack).filter((w) => /stops waiting for the backend/.test(w))).toEqual([]);
+  });
+
   test("CORS preflights pass API Gateway without a token (browsers send none), also on ANY routes; other methods keep the JWT", () => {
     const spec: any = {
       throttle: { rateLimit: 1, burstLimit: 1 },

@@ -61,6 +61,9 @@ export function edgeEnvironment(spec: GatewaySpec, fnId: string): Record<string,
   return env;
 }
 
+/** Seconds API Gateway waits for a function (`x-google-backend.deadline`; its default is 15). */
+export const GATEWAY_DEADLINE_SECONDS = 60;
+
 /** OpenAPI 2.0 method keys for the spec's methods (`ANY` expands to all of them). */
 const OPENAPI_METHODS = ["get", "post", "put", "patch", "delete", "head", "options"] as const;
 
@@ -92,7 +95,7 @@ export function openApiDocument(spec: GatewaySpec, title: string, addresses: Rea
       item[method] = {
         operationId: `r${i}-${method}`,
         ...(params.length ? { parameters: params } : {}),
-        "x-google-backend": { address, path_translation: "APPEND_PATH_TO_ADDRESS", jwt_audience: address, deadline: 60 },
+        "x-google-backend": { address, path_translation: "APPEND_PATH_TO_ADDRESS", jwt_audience: address, deadline: GATEWAY_DEADLINE_SECONDS },
         // A CORS preflight carries no credentials: the OPTIONS that ANY expands to stays open when
         // CORS is on (as on AWS, whose HTTP API answers preflights before any authorizer).
         ...(spec.auth && route.authorized !== false && !(spec.cors && route.method === "ANY" && method === "options") ? { security: [{ jwt: [] }] } : {}),
@@ -214,6 +217,11 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
       const fn = props.functions[fnId];
       if (!fn) continue; // reported by validation
       addresses[fnId] = fn.url;
+      if (fn.spec.timeoutSeconds > GATEWAY_DEADLINE_SECONDS) {
+        Annotations.of(this).addWarning(
+          `GcpHttpGateway(${logicalId}): function '${fnId}' has timeoutSeconds = ${fn.spec.timeoutSeconds}, but API Gateway stops waiting for the backend after ${GATEWAY_DEADLINE_SECONDS} seconds (x-google-backend deadline): longer requests get 504 at the edge while the function runs on.`,
+        );
+      }
       fn.exposeToApiGateway();
       grants.push(fn.grantInvoke(`gateway-${logicalId}`, `serviceAccount:${invoker.email}`));
       for (const [k, v] of Object.entries(edgeEnvironment(spec, fnId))) fn.addEnvironment(k, v);
