@@ -54,6 +54,18 @@ describe("http()", () => {
     expect(azure).toEqual({ status: 201, headers: { "x-order": "o-1", "content-type": "application/json" }, body: '{"accepted":true}' });
   });
 
+  test("GCP behind API Gateway: the handler sees the client's token (x-forwarded-authorization), not the gateway's ID token", async () => {
+    seen.length = 0;
+    const base = fx.http.gcp.request as any;
+    const { res } = expressRes();
+    await handler(expressReq({ ...base, headers: { ...base.headers, authorization: "Bearer gateway-id-token", "x-forwarded-authorization": "Bearer client-token" } }), res);
+    expect(seen[0].headers.authorization).toBe("Bearer client-token");
+    seen.length = 0;
+    const direct = expressRes();
+    await handler(expressReq({ ...base, headers: { ...base.headers, authorization: "Bearer direct" } }), direct.res);
+    expect(seen[0].headers.authorization).toBe("Bearer direct");
+  });
+
   test("a throwing handler answers 500 without leaking the error on every cloud", async () => {
     const failing = http(async () => { throw new Error("secret detail"); });
     const spy = jest.spyOn(console, "error").mockImplementation(() => undefined);

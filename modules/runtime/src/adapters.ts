@@ -81,7 +81,12 @@ export function gcpHttpRequest(req: any): HttpRequest {
     : typeof req.body === "string" ? req.body : req.body === undefined || (typeof req.body === "object" && Object.keys(req.body).length === 0 && !req.headers?.["content-length"]) ? "" : JSON.stringify(req.body);
   const query: Record<string, string> = {};
   for (const [k, v] of Object.entries<any>(req.query ?? {})) query[k] = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
-  return makeRequest("gcp", req.method ?? "GET", req.path ?? String(req.url ?? "/").split("?")[0], query, lowerHeaders(req.headers), raw);
+  const headers = lowerHeaders(req.headers);
+  // Behind API Gateway (x-google-backend with jwt_audience) `authorization` carries the gateway's own
+  // Google ID token; the client's token arrives as `x-forwarded-authorization`. Give handlers the
+  // client's, as on AWS and Azure.
+  if (headers["x-forwarded-authorization"]) headers.authorization = headers["x-forwarded-authorization"];
+  return makeRequest("gcp", req.method ?? "GET", req.path ?? String(req.url ?? "/").split("?")[0], query, headers, raw);
 }
 
 export function gcpSend(res: any, out: HttpResponse): void {
