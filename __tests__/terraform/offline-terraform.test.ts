@@ -224,7 +224,13 @@ maybeAzure(`terraform validate with the real azurerm provider (${sharedProviders
 
   beforeAll(async () => {
     const app = new App({ outdir });
-    buildStacks(app, { environments, service: referenceService, filter: "*-azure" });
+    // The reference service plus a scheduled rule, so the Logic App resources are validated too.
+    const service = (env: Parameters<typeof referenceService>[0]) => {
+      const s = referenceService(env);
+      const events = s.buses!.events;
+      return { ...s, buses: { ...s.buses, events: { ...events, rules: { ...events.rules, nightly: { schedule: "cron(15 2 * * MON-FRI)", target: { queue: "orders" } } } } } };
+    };
+    buildStacks(app, { environments, service, filter: "*-azure" });
     synthAll(app);
     for (const name of stackNames) synthesized.set(name, JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8")));
     pinned = synthesized.get(stackNames[0]).terraform.required_providers.azurerm.version;
@@ -262,6 +268,7 @@ maybeAzure(`terraform validate with the real azurerm provider (${sharedProviders
   test("azurerm 4.55 → 4.73: for every resource type the stacks use, no schema change but added optional attributes (and reviewed ones in unused blocks)", () => {
     const types = [...new Set(stackNames.flatMap((n) => Object.keys(synthesized.get(n).resource)))].filter((t) => t.startsWith("azurerm_")).sort();
     expect(types.length).toBeGreaterThan(30);
+    expect(types).toEqual(expect.arrayContaining(["azurerm_logic_app_workflow", "azurerm_logic_app_trigger_recurrence", "azurerm_logic_app_action_custom"]));
     const changes = schemaChanges(schemas.get(AZURERM_BINDINGS_VERSION), schemas.get(pinned), AZURERM, types);
     expect(changes.filter((c) => !REVIEWED_CHANGES.some((r) => r.change.test(c)))).toEqual([]);
     for (const { unusedBlock: [type, block] } of REVIEWED_CHANGES) {
