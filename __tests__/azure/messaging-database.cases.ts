@@ -1,8 +1,10 @@
-import { Problems, Schedule, parseSchedule } from "@polycloud/core";
+import { Problems, Schedule, estimateStack, parseSchedule } from "@polycloud/core";
 import fc from "fast-check";
 import { SERVICE_BUS_HOST_SETTINGS, parseServiceBusDuration, serviceBusDuration, toEventGridFilter, toLogicAppRecurrence } from "@polycloud/azure";
 import { find, only, resources } from "../helpers/synth";
 import { azureProblems, dev, globalNameOf, prod, staging, synthAzure, warnings } from "./shared";
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 
 const roles = (json: any, role: string) => (Object.values(resources(json, "azurerm_role_assignment")) as any[]).filter((r) => r.role_definition_name === role);
 
@@ -176,6 +178,9 @@ describe("scheduled rules", () => {
     const sub = find(json, "azurerm_eventgrid_event_subscription", (x) => x.name === "orders-dev-events-nightly");
     expect(sub.advanced_filter).toEqual({ string_in: [{ key: "source", values: ["polycloud.schedule"] }, { key: "data.polycloud_schedule", values: ["nightly"] }] });
     expect(sub).toMatchObject({ retry_policy: { max_delivery_attempts: 7 }, storage_blob_dead_letter_destination: expect.anything(), service_bus_queue_endpoint_id: expect.stringMatching(/servicebus_queue/) });
+    // Not free at idle: every run bills the trigger and the action (2 slots × 5 days a week).
+    const lines = estimateStack("dev-azure", json as never, { now: new Date("2026-11-28T00:00:00Z") }).lines.filter((l) => l.resourceType === "azurerm_logic_app_trigger_recurrence");
+    expect(lines).toEqual([expect.objectContaining({ component: "execution", quantity: round6((2 * 5 * 730) / (24 * 7) * 2), unitPrice: 0.000025 })]);
   });
 
   test("rates and crons become Logic App recurrences; what the recurrence trigger cannot express fails synth by name", () => {

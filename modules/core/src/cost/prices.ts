@@ -15,7 +15,7 @@ import { Cloud } from "../environment";
 export const HOURS_PER_MONTH = 730;
 export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 
-export type PriceUnit = "hour" | "month" | "GB-month" | "ACU-hour" | "vCPU-hour" | "GB-hour" | "GB-second" | "vCPU-second" | "GiB-second" | "metric-month" | "condition-month" | "series-month";
+export type PriceUnit = "hour" | "month" | "GB-month" | "ACU-hour" | "vCPU-hour" | "GB-hour" | "GB-second" | "vCPU-second" | "GiB-second" | "metric-month" | "condition-month" | "series-month" | "execution";
 export type PriceConfidence = "official-region" | "nearest-region" | "secondary" | "assumed";
 
 export interface PriceEntry {
@@ -153,6 +153,9 @@ export const PRICE_TABLE: PriceTable = {
       source: { url: "https://azure.microsoft.com/pricing/details/private-link/" }, date: "2026-11-28", confidence: "official-region", note: "Global 'Standard Private Endpoint' meter; data processed is usage" }),
     azure({ resourceType: "azurerm_private_dns_zone", component: "zone", region: "global", unit: "month", usd: 0.50,
       source: { url: "https://azure.microsoft.com/pricing/details/dns/" }, date: "2024-07-01", confidence: "secondary", note: "first 25 zones" }),
+    azure({ resourceType: "azurerm_logic_app_trigger_recurrence", component: "execution", region: "global", unit: "execution", usd: 0.000025,
+      source: { url: "https://azure.microsoft.com/pricing/details/logic-apps/" }, date: "2026-11-28", confidence: "assumed",
+      note: "Consumption built-in operation rate as commonly quoted; not read from the price page in this session, and the monthly free built-in operations are not deducted (an upper bound). Re-source first" }),
     azure({ resourceType: "azurerm_monitor_metric_alert", component: "time-series", region: "global", unit: "series-month", usd: 0.10,
       source: { url: "https://azure.microsoft.com/pricing/details/monitor/" }, date: "2024-07-01", confidence: "secondary", note: "one series per criterion without dimensions" }),
   ],
