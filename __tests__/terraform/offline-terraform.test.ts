@@ -8,6 +8,7 @@ import { REQUIRED_TAG_KEYS } from "@polycloud/core";
 import { environments } from "../../environments";
 import { buildStacks, synthAll } from "../../stacks/app";
 import { referenceService } from "../../stacks/reference-service";
+import { coffeeService } from "../fixtures/coffee-service";
 import { NEWER_THAN_MIRROR, findAwsProviderMirror, findOnPath, findSharedProviders, installAzurerm, mirrorProviderVersion, prepareAzureOfflineCopy, prepareOfflineCopy, terraformCacheDir } from "../helpers/terraform";
 import { schemaChanges } from "../../scripts/terraform/schema-diff";
 import { AZURERM_BINDINGS_VERSION, AZURERM_PROVIDER_VERSION } from "@polycloud/azure";
@@ -38,7 +39,9 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
 
   beforeAll(async () => {
     const app = new App({ outdir });
-    buildStacks(app, { environments, service: referenceService, filter: "*-aws" });
+    // dev also carries the second sample service of issue 19 (method-routed API, Node and Python
+    // behind JWT auth, a prefix filter and a schedule): its plan must pass as the reference's does.
+    buildStacks(app, { environments, services: (e) => (e.name === "dev" ? [referenceService(e), coffeeService(e)] : [referenceService(e)]), filter: "*-aws" });
     synthAll(app);
     // Stacks run concurrently; each reads the same provider mirror (no download, no copy).
     await Promise.all(stackNames.map(async (name) => {
@@ -79,6 +82,12 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
     expect(changes.length).toBeGreaterThan(60);
     const others = changes.filter((c) => c.mode === "managed" && c.change.actions.join() !== "create").map((c) => `${c.change.actions.join()} ${c.address}`);
     expect(others).toEqual(name === "staging-aws" ? ["delete aws_sqs_queue.orders_queue-orders_dlq_renamed"] : []);
+    if (name === "dev-aws") {
+      // The coffee service is planned too: its scheduled rule on the default bus and its two routes on one path.
+      const planned = (type: string) => changes.filter((c) => c.type === type && c.address.includes("coffee")).map((c) => c.change.after);
+      expect(planned("aws_cloudwatch_event_rule")).toContainEqual(expect.objectContaining({ schedule_expression: "cron(0 6 ? * MON-FRI *)" }));
+      expect(planned("aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /orders/{id}", "PUT /orders/{id}"]);
+    }
     const tagged = changes.filter((c) => c.change.after && "tags_all" in c.change.after);
     expect(tagged.length).toBeGreaterThan(30);
     const envName = name.split("-")[0];
