@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { AZURE_TAGGABLE_TYPES, Cloud, NOTHING_TO_CHECK, POLICY_RULES, PolicyStack, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
+import { AZURE_TAGGABLE_TYPES, Cloud, estimateAll, NOTHING_TO_CHECK, POLICY_RULES, PolicyStack, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
 import { AZURE_TAGGABLE_FILE, azureTaggableTypes, renderAzureTaggable } from "../../scripts/azure-taggable";
 import { environments } from "../../environments";
 import { loadSuppressions } from "../../scripts/policy";
@@ -86,6 +86,9 @@ test("the second sample service passes policy on all three clouds: only the dev 
     "PC006 dev-azure azurerm_eventgrid_topic coffee", "PC006 dev-azure azurerm_servicebus_namespace coffee",
     "PC013 dev-gcp google_compute_global_forwarding_rule coffee", "PC030 dev-azure azurerm_api_management_api_policy coffee",
   ]);
+  // Its schedules cost money at idle, and every driver is priced: the GCP job and the Azure recurrence.
+  const lines = estimateAll(coffee, { now: new Date("2026-11-28T00:00:00Z") }).flatMap((e) => e.lines.filter((l) => l.address.includes("coffee") && /scheduler|logic_app/.test(l.resourceType)));
+  expect(lines.map((l) => [l.resourceType, l.component, l.usd > 0])).toEqual([["google_cloud_scheduler_job", "job", true], ["azurerm_logic_app_trigger_recurrence", "execution", true]]);
   const teams = [...suppressions, ...own.map((f) => ({ rule: f.rule, stack: f.stack, address: f.address, justification: "dev, no database: as for cart" }))];
   expect(runPolicy(policyStacksOf(coffee), teams).findings.filter((f) => !f.suppressed)).toEqual([]);
 });

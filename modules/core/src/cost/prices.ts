@@ -126,6 +126,9 @@ export const PRICE_TABLE: PriceTable = {
     gcp({ resourceType: "google_secret_manager_secret_version", component: "active-version", region: "global", unit: "month", usd: 0.06,
       source: { url: "https://cloud.google.com/secret-manager/pricing" }, date: "2026-11-28", confidence: "secondary",
       note: "per active version and replica location; not re-read from a stored copy. The 6 free versions are per billing account (shared by the sample projects), so not applied" }),
+    gcp({ resourceType: "google_cloud_scheduler_job", component: "job", region: "global", unit: "month", usd: 0.10,
+      source: { url: "https://cloud.google.com/scheduler/pricing" }, date: "2026-11-28", confidence: "secondary",
+      note: "per job and month, whether it runs or not; not re-read from a stored copy. The 3 free jobs are per billing account (shared by the sample projects), so not applied" }),
     gcp({ resourceType: "google_kms_crypto_key", component: "key-version", region: "global", unit: "month", usd: 0.06,
       source: { url: "https://cloud.google.com/kms/pricing" }, date: "2025-03-17", confidence: "official-region", note: "one active version; rotated versions accumulate and are not counted" }),
 

@@ -107,6 +107,8 @@ const AWS: Record<string, QuantityFn> = {
 };
 
 const GCP: Record<string, QuantityFn> = {
+  /** Cloud Scheduler bills each job per month, idle or not. */
+  google_cloud_scheduler_job: (rs) => rs.map(([address]) => ({ resourceType: "google_cloud_scheduler_job", address, component: "job", quantity: 1, unit: "month" as const, detail: "1 job" })),
   /** Edition × tier (vCPU + memory, or a shared-core instance) × HA, plus disk; HA doubles both. */
   google_sql_database_instance: (rs) => rs.flatMap(([address, r]) => {
     const s = first(r.settings) ?? {};
