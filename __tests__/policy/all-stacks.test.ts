@@ -1,12 +1,12 @@
 import * as fs from "node:fs";
-import { AZURE_TAGGABLE_TYPES, Cloud, estimateAll, NOTHING_TO_CHECK, POLICY_RULES, PolicyStack, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
+import { AZURE_TAGGABLE_TYPES, Cloud, estimateAll, packageFunction, NOTHING_TO_CHECK, POLICY_RULES, PolicyStack, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
 import { AZURE_TAGGABLE_FILE, azureTaggableTypes, renderAzureTaggable } from "../../scripts/azure-taggable";
 import { environments } from "../../environments";
 import { loadSuppressions } from "../../scripts/policy";
 import { allStacks } from "../helpers/all-stacks";
 import { gcpOrderingProblems } from "../helpers/gcp-ordering";
 import { referenceService } from "../../stacks/reference-service";
-import { coffeeService } from "../fixtures/coffee-service";
+import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
 import { TWO_SERVICES, appIsReference, devWithRemoteState, synthesizeApp, synthesizeComposition } from "../../stacks/synth-json";
 import "./tags.cases";
 import "./gcp-labels.cases";
@@ -72,6 +72,7 @@ test("a team's second service with a gateway: its suppressions are used in its c
 
 // Issue 19's second sample service (coffee: method-routed API with Node and Python behind JWT
 // auth, a prefix filter, a schedule) next to orders in dev, on every cloud.
+useCoffeeWheels();
 const coffee = Object.fromEntries((["aws", "gcp", "azure"] as const).flatMap((cloud) => Object.entries(synthesizeComposition(devWithRemoteState("environment"), cloud, [referenceService, coffeeService]))));
 
 test("the second sample service passes policy on all three clouds: only the dev findings a service without a database has (as cart's), suppressible like orders'", () => {
@@ -82,10 +83,17 @@ test("the second sample service passes policy on all three clouds: only the dev 
   // (orders' suppressions, same rules); with no database, coffee's function apps, Service Bus and Event Grid
   // topic are public in dev, like cart's.
   expect(own.map((f) => `${f.rule} ${f.stack} ${f.address.split(".")[0]} ${f.address.split(".")[1].split("_")[0]}`).sort()).toEqual([
-    "PC002 dev-azure azurerm_function_app_flex_consumption coffee", "PC002 dev-azure azurerm_function_app_flex_consumption coffee",
+    "PC002 dev-azure azurerm_function_app_flex_consumption coffee", "PC002 dev-azure azurerm_function_app_flex_consumption coffee", "PC002 dev-azure azurerm_function_app_flex_consumption coffee",
     "PC006 dev-azure azurerm_eventgrid_topic coffee", "PC006 dev-azure azurerm_servicebus_namespace coffee",
     "PC013 dev-gcp google_compute_global_forwarding_rule coffee", "PC030 dev-azure azurerm_api_management_api_policy coffee",
   ]);
+  // Its functions ship their dependencies: the Lambda packages are the built zips (Python wheel installed for arm64, Node bundle with source map).
+  const lambdas = Object.entries(coffee["dev-aws"].resource!.aws_lambda_function as Record<string, { filename: string }>);
+  for (const [id, runtime, handler, entry] of [["barista", "python3.12", "main.handler", "brewtools/__init__.py"], ["menu", "nodejs22", "index.handler", "index.js.map"]]) {
+    const pkg = packageFunction(id === "menu" ? "__tests__/fixtures/deps/node-fn" : "__tests__/fixtures/coffee/barista", { cloud: "aws", logicalId: id, handler, runtime });
+    expect(lambdas.find(([k]) => k.startsWith(`coffee_fn-${id}_`))![1].filename).toContain(pkg.hash);
+    expect(fs.readFileSync(pkg.path).includes(Buffer.from(entry))).toBe(true);
+  }
   // Its schedules cost money at idle, and every driver is priced: the GCP job and the Azure recurrence.
   const lines = estimateAll(coffee, { now: new Date("2026-11-28T00:00:00Z") }).flatMap((e) => e.lines.filter((l) => l.address.includes("coffee") && /scheduler|logic_app/.test(l.resourceType)));
   expect(lines.map((l) => [l.resourceType, l.component, l.usd > 0])).toEqual([["google_cloud_scheduler_job", "job", true], ["azurerm_logic_app_trigger_recurrence", "execution", true]]);

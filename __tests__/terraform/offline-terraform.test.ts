@@ -8,7 +8,7 @@ import { REQUIRED_TAG_KEYS } from "@polycloud/core";
 import { environments } from "../../environments";
 import { buildStacks, synthAll } from "../../stacks/app";
 import { referenceService } from "../../stacks/reference-service";
-import { coffeeService } from "../fixtures/coffee-service";
+import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
 import { NEWER_THAN_MIRROR, findAwsProviderMirror, findOnPath, findSharedProviders, installAzurerm, mirrorProviderVersion, prepareAzureOfflineCopy, prepareOfflineCopy, terraformCacheDir } from "../helpers/terraform";
 import { schemaChanges } from "../../scripts/terraform/schema-diff";
 import { AZURERM_BINDINGS_VERSION, AZURERM_PROVIDER_VERSION } from "@polycloud/azure";
@@ -39,6 +39,7 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
 
   beforeAll(async () => {
     const app = new App({ outdir });
+    useCoffeeWheels();
     // dev also carries the second sample service of issue 19 (method-routed API, Node and Python
     // behind JWT auth, a prefix filter and a schedule): its plan must pass as the reference's does.
     buildStacks(app, { environments, services: (e) => (e.name === "dev" ? [referenceService(e), coffeeService(e)] : [referenceService(e)]), filter: "*-aws" });
@@ -86,7 +87,7 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
       // The coffee service is planned too: its scheduled rule on the default bus and its two routes on one path.
       const planned = (type: string) => changes.filter((c) => c.type === type && c.address.includes("coffee")).map((c) => c.change.after);
       expect(planned("aws_cloudwatch_event_rule")).toContainEqual(expect.objectContaining({ schedule_expression: "cron(0 6 ? * MON-FRI *)" }));
-      expect(planned("aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /orders/{id}", "PUT /orders/{id}"]);
+      expect(planned("aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /menu", "GET /orders/{id}", "PUT /orders/{id}"]);
     }
     const tagged = changes.filter((c) => c.change.after && "tags_all" in c.change.after);
     expect(tagged.length).toBeGreaterThan(30);
