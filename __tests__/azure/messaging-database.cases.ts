@@ -1,8 +1,10 @@
-import { Problems } from "@polycloud/core";
+import { Problems, Schedule, estimateStack, parseSchedule } from "@polycloud/core";
 import fc from "fast-check";
-import { SERVICE_BUS_HOST_SETTINGS, parseServiceBusDuration, serviceBusDuration, toEventGridFilter } from "@polycloud/azure";
+import { SERVICE_BUS_HOST_SETTINGS, parseServiceBusDuration, serviceBusDuration, toEventGridFilter, toLogicAppRecurrence } from "@polycloud/azure";
 import { find, only, resources } from "../helpers/synth";
 import { azureProblems, dev, globalNameOf, prod, staging, synthAzure, warnings } from "./shared";
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
 
 const roles = (json: any, role: string) => (Object.values(resources(json, "azurerm_role_assignment")) as any[]).filter((r) => r.role_definition_name === role);
 
@@ -149,10 +151,51 @@ test("prefix clauses become StringBeginsWith advanced filters on the CloudEvents
   expect(p.messages()).toEqual([expect.stringMatching(/property 'rules\.r\.filter' has value 26; allowed: at most 25 source, attribute and prefix values/)]);
 });
 
-test("a scheduled rule is refused on Azure (not implemented), by name, instead of being dropped", () => {
-  expect(azureProblems("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "cron(0 3 * * *)", target: { queue: "orders" } }; })).toContainEqual(
-    expect.stringMatching(/AzureEventBus\(events\): property 'rules\.nightly\.schedule' has value "cron\(0 3 \* \* \*\)"; allowed: no schedule on Azure yet/),
-  );
+describe("scheduled rules", () => {
+  test("a Logic App (UTC recurrence) posts a CloudEvent to the bus with its own identity, sender on that topic only; the rule's subscription filters on it and keeps retries and dead letters", () => {
+    const { json } = synthAzure("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "cron(30 3,15 * * MON-FRI)", target: { queue: "orders" }, retry: { maxAttempts: 7 } }; });
+    const workflow = only(json, "azurerm_logic_app_workflow");
+    expect(workflow).toMatchObject({ name: "orders-dev-events-nightly-schedule", identity: { type: "SystemAssigned" }, tags: expect.objectContaining({ environment: "dev" }) });
+    expect(workflow.access_control).toBeUndefined();
+    const trigger = only(json, "azurerm_logic_app_trigger_recurrence");
+    expect(trigger).toMatchObject({ frequency: "Week", interval: 1, time_zone: "UTC", start_time: "2025-01-01T00:00:00Z", schedule: { at_these_hours: [3, 15], at_these_minutes: [30], on_these_days: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"] } });
+    expect(trigger.logic_app_id).toMatch(/azurerm_logic_app_workflow\.[^.]+\.id/);
+    const action = only(json, "azurerm_logic_app_action_custom");
+    const body = JSON.parse(action.body);
+    expect(body).toMatchObject({
+      type: "Http",
+      inputs: {
+        method: "POST", uri: expect.stringMatching(/azurerm_eventgrid_topic\.[^.]+\.endpoint/),
+        headers: { "Content-Type": "application/cloudevents+json; charset=utf-8" },
+        authentication: { type: "ManagedServiceIdentity", audience: "https://eventgrid.azure.net" },
+        body: { specversion: "1.0", source: "polycloud.schedule", type: "Scheduled Event", data: { polycloud_schedule: "nightly" } },
+      },
+    });
+    // The sender grant: the workflow's identity, EventGrid Data Sender, scoped to the bus topic only; the action waits for it.
+    const grants = Object.entries(resources(json, "azurerm_role_assignment")).filter(([, r]) => String(r.principal_id).includes("azurerm_logic_app_workflow"));
+    expect(grants.map(([, r]) => [r.role_definition_name, r.scope])).toEqual([["EventGrid Data Sender", expect.stringMatching(/^\$\{azurerm_eventgrid_topic\.[^.]+\.id\}$/)]]);
+    expect(action.depends_on).toEqual([expect.stringContaining(`azurerm_role_assignment.${grants[0][0]}`)]);
+    const sub = find(json, "azurerm_eventgrid_event_subscription", (x) => x.name === "orders-dev-events-nightly");
+    expect(sub.advanced_filter).toEqual({ string_in: [{ key: "source", values: ["polycloud.schedule"] }, { key: "data.polycloud_schedule", values: ["nightly"] }] });
+    expect(sub).toMatchObject({ retry_policy: { max_delivery_attempts: 7 }, storage_blob_dead_letter_destination: expect.anything(), service_bus_queue_endpoint_id: expect.stringMatching(/servicebus_queue/) });
+    // Not free at idle: every run bills the trigger and the action (2 slots × 5 days a week).
+    const lines = estimateStack("dev-azure", json as never, { now: new Date("2026-11-28T00:00:00Z") }).lines.filter((l) => l.resourceType === "azurerm_logic_app_trigger_recurrence");
+    expect(lines).toEqual([expect.objectContaining({ component: "execution", quantity: round6((2 * 5 * 730) / (24 * 7) * 2), unitPrice: 0.000025 })]);
+  });
+
+  test("rates and crons become Logic App recurrences; what the recurrence trigger cannot express fails synth by name", () => {
+    const t = (text: string) => toLogicAppRecurrence(parseSchedule(text) as Schedule);
+    expect(t("rate(15 minutes)")).toEqual({ recurrence: { frequency: "Minute", interval: 15 } });
+    expect(t("rate(1 hour)")).toEqual({ recurrence: { frequency: "Hour", interval: 1 } });
+    expect(t("rate(3 days)")).toEqual({ recurrence: { frequency: "Day", interval: 3 } });
+    expect(t("cron(* * * * *)")).toEqual({ recurrence: { frequency: "Minute", interval: 1, startTime: "2025-01-01T00:00:00Z" } });
+    expect(t("cron(*/20 8-10 * * *)").recurrence).toMatchObject({ frequency: "Day", schedule: { atTheseMinutes: [0, 20, 40], atTheseHours: [8, 9, 10] } });
+    expect(t("cron(0 0 * * 0,7,SAT)").recurrence?.schedule?.onTheseDays).toEqual(["Sunday", "Saturday"]);
+    expect(t("rate(501 days)").error).toMatch(/at most 500 days/);
+    expect(azureProblems("dev", () => {}, (s) => { s.buses.events.rules.monthly = { schedule: "cron(0 3 1 * *)", target: { queue: "orders" } }; })).toContainEqual(
+      expect.stringMatching(/AzureEventBus\(events\): property 'rules\.monthly\.schedule' has value "cron\(0 3 1 \* \*\)"; allowed: a schedule a Logic App recurrence can express: day-of-month and month must be \*/),
+    );
+  });
 });
 
 describe("AzureDatabaseProxy", () => {

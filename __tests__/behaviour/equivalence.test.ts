@@ -7,6 +7,8 @@ import { allStacks } from "../helpers/all-stacks";
 import { clone, warnings } from "../helpers/cloud-fixtures";
 import { envByName, synthPlatform } from "../helpers/synth";
 import { referenceService } from "../../stacks/reference-service";
+import { devWithRemoteState, synthesizeComposition } from "../../stacks/synth-json";
+import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
 import { readDocSection } from "../../scripts/doc-section";
 
 /**
@@ -47,6 +49,17 @@ describe.each(["dev", "staging", "prod"])("reference service, %s", (envName) => 
       for (const [component, signals] of Object.entries(required)) expect([c, component, Object.keys(records[c].alarms[component] ?? {})]).toEqual([c, component, expect.arrayContaining(signals)]);
     }
   });
+});
+
+test("the second sample service (coffee, dev): its scheduled and prefix-filtered rules behave alike on the three clouds", () => {
+  useCoffeeWheels();
+  const env = devWithRemoteState("environment");
+  const records = read(Object.fromEntries((Object.keys(READERS) as Cloud[]).map((c) => [c, synthesizeComposition(env, c, [coffeeService])[`dev-${c}`]])) as Record<Cloud, any>);
+  for (const cloud of Object.keys(READERS) as Cloud[]) {
+    expect(Object.keys(records[cloud].rules).sort()).toEqual(["events/morning", "events/order-events"]);
+    expect(records[cloud].rules["events/morning"]).toMatchObject({ target: "queue:brews", undeliverable: "dead-lettered" });
+  }
+  expect(compareBehaviours(records, coffeeService(env), env, PENDING).problems).toEqual([]);
 });
 
 describe("negative controls: a mutated stack is caught", () => {

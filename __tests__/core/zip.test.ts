@@ -1,8 +1,10 @@
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { inflateRawSync } from "node:zlib";
-import { crc32, packageFolder, zipBytes } from "@polycloud/core";
+import { PYTHON_PLATFORMS, crc32, hasNodeDependencies, packageFolder, packageFunction, zipBytes } from "@polycloud/core";
 
 /** Reads entries back through the central directory, the way unzip and the clouds do. */
 function readZip(buf: Buffer): Record<string, string> {
@@ -57,4 +59,91 @@ test("same content gives the same bytes and hash whatever the file times", () =>
   } finally {
     fs.rmSync(copy, { recursive: true, force: true });
   }
+});
+
+describe("dependencies (issue 19 part 2)", () => {
+  const unpack = (zip: string, to: string) => {
+    for (const [rel, text] of Object.entries(readZip(fs.readFileSync(zip)))) {
+      fs.mkdirSync(path.dirname(path.join(to, rel)), { recursive: true });
+      fs.writeFileSync(path.join(to, rel), text);
+    }
+  };
+
+  test("a plain Node function is bundled with its dependency (esbuild, linked source map), runs with no node_modules, and its hash follows the built output", () => {
+    const dir = path.join(__dirname, "..", "fixtures", "deps", "node-fn");
+    const pkg = packageFunction(dir, { cloud: "aws", logicalId: "plain", handler: "index.handler", runtime: "nodejs22" });
+    const files = readZip(fs.readFileSync(pkg.path));
+    expect(Object.keys(files).sort()).toEqual(["config.json", "index.js", "index.js.map", "package.json"]);
+    expect(files["index.js"]).toMatch(/\/\/# sourceMappingURL=index\.js\.map\s*$/);
+    expect(JSON.parse(files["index.js.map"]).sources).toEqual(expect.arrayContaining([expect.stringMatching(/node_modules\/ms\/index\.js$/), "index.js"]));
+    // CommonJS bundle: the folder's "type": "module" must not reach the package.
+    expect(JSON.parse(files["package.json"])).toEqual({ name: "plain-aws", private: true, main: "index.js" });
+    const run = fs.mkdtempSync(path.join(os.tmpdir(), "plain-node-"));
+    try {
+      unpack(pkg.path, run);
+      const out = execFileSync(process.execPath, ["-e", `require(${JSON.stringify(path.join(run, "index.js"))}).handler().then((r) => console.log(r.body))`], { cwd: run }).toString().trim();
+      expect(out).toBe("7200000");
+    } finally {
+      fs.rmSync(run, { recursive: true, force: true });
+    }
+    expect(pkg.hash).toBe(createHash("sha256").update(fs.readFileSync(pkg.path)).digest("hex"));
+    // Without dependencies a folder is still zipped as it is.
+    expect(hasNodeDependencies(dir)).toBe(true);
+    expect(hasNodeDependencies(path.join(__dirname, "..", "fixtures", "coffee", "barista"))).toBe(false);
+  });
+
+  test("a Python function's requirements.txt is installed for the cloud's platform from a local wheel (no network): arm64 on Lambda, x86_64 elsewhere", () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "py-deps-"));
+    const saved = { index: process.env.PIP_NO_INDEX, links: process.env.PIP_FIND_LINKS };
+    try {
+      const wheels = path.join(work, "wheels");
+      fs.mkdirSync(wheels);
+      // A wheel is a zip with the package and a dist-info folder (METADATA, WHEEL, RECORD).
+      const wheel = (name: string, tag: string, code: string) => {
+        const w = path.join(work, `w-${name}`);
+        const files: Record<string, string> = {
+          [`${name}/__init__.py`]: code,
+          [`${name}-1.0.dist-info/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n`,
+          [`${name}-1.0.dist-info/WHEEL`]: `Wheel-Version: 1.0\nGenerator: polycloud-test\nRoot-Is-Purelib: ${tag === "py3-none-any"}\nTag: ${tag}\n`,
+        };
+        const record = Object.entries(files).map(([f, t]) => `${f},sha256=${createHash("sha256").update(t).digest("base64url")},${Buffer.byteLength(t)}`);
+        files[`${name}-1.0.dist-info/RECORD`] = [...record, `${name}-1.0.dist-info/RECORD,,`].join("\n") + "\n";
+        for (const [f, t] of Object.entries(files)) {
+          fs.mkdirSync(path.dirname(path.join(w, f)), { recursive: true });
+          fs.writeFileSync(path.join(w, f), t);
+        }
+        fs.writeFileSync(path.join(wheels, `${name}-1.0-${tag}.whl`), zipBytes(w));
+      };
+      const nonce = `${process.pid}${Date.now()}`; // a fresh requirements hash: pip really runs
+      wheel(`tinydep${nonce}`, "py3-none-any", "def double(x):\n    return 2 * x\n");
+      wheel(`nativedep${nonce}`, "cp312-cp312-manylinux2014_x86_64", "KIND = 'x86_64 build'\n");
+      process.env.PIP_NO_INDEX = "1";
+      process.env.PIP_FIND_LINKS = wheels;
+      const fn = path.join(work, "fn");
+      fs.mkdirSync(fn);
+      fs.writeFileSync(path.join(fn, "main.py"), `import tinydep${nonce}\n\ndef handler(event, context=None):\n    return tinydep${nonce}.double(21)\n`);
+      fs.writeFileSync(path.join(fn, "requirements.txt"), `tinydep${nonce}==1.0\n`);
+      const installed = (cloud: "aws" | "gcp" | "azure", check: string) => {
+        const pkg = packageFunction(fn, { cloud, logicalId: "py", handler: "main.handler", runtime: "python3.12" });
+        const files = readZip(fs.readFileSync(pkg.path));
+        expect(pkg.hash).toBe(createHash("sha256").update(fs.readFileSync(pkg.path)).digest("hex"));
+        const run = path.join(work, `run-${cloud}`);
+        unpack(pkg.path, run);
+        expect(execFileSync("python3", ["-c", check], { cwd: run }).toString().trim()).toBe("ok");
+        return Object.keys(files);
+      };
+      // Lambda (arm64): the pure wheel installs and the handler runs on it.
+      expect(installed("aws", "import main; assert main.handler({}) == 42; print('ok')")).toEqual(expect.arrayContaining(["main.py", "requirements.txt", `tinydep${nonce}/__init__.py`]));
+      // The platform is real: an x86_64-only wheel installs for GCP (and Azure), and is refused for Lambda.
+      fs.writeFileSync(path.join(fn, "requirements.txt"), `tinydep${nonce}==1.0\nnativedep${nonce}==1.0\n`);
+      expect(installed("gcp", `import main, nativedep${nonce} as n; assert main.handler({}) == 42 and n.KIND == 'x86_64 build'; print('ok')`)).toContain(`nativedep${nonce}/__init__.py`);
+      expect(() => packageFunction(fn, { cloud: "aws", logicalId: "py", handler: "main.handler", runtime: "python3.12" }))
+        .toThrow(/requirements\.txt: pip could not install binary wheels for manylinux2014_aarch64, Python 3\.12 \(aws\)/);
+      expect(PYTHON_PLATFORMS).toEqual({ aws: "manylinux2014_aarch64", gcp: "manylinux2014_x86_64", azure: "manylinux2014_x86_64" });
+    } finally {
+      if (saved.index === undefined) delete process.env.PIP_NO_INDEX; else process.env.PIP_NO_INDEX = saved.index;
+      if (saved.links === undefined) delete process.env.PIP_FIND_LINKS; else process.env.PIP_FIND_LINKS = saved.links;
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,10 +1,12 @@
 import * as fs from "node:fs";
-import { AZURE_TAGGABLE_TYPES, Cloud, NOTHING_TO_CHECK, POLICY_RULES, PolicyStack, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
+import { AZURE_TAGGABLE_TYPES, Cloud, estimateAll, packageFunction, NOTHING_TO_CHECK, POLICY_RULES, PolicyStack, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
 import { AZURE_TAGGABLE_FILE, azureTaggableTypes, renderAzureTaggable } from "../../scripts/azure-taggable";
 import { environments } from "../../environments";
 import { loadSuppressions } from "../../scripts/policy";
 import { allStacks } from "../helpers/all-stacks";
 import { gcpOrderingProblems } from "../helpers/gcp-ordering";
+import { referenceService } from "../../stacks/reference-service";
+import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
 import { TWO_SERVICES, appIsReference, devWithRemoteState, synthesizeApp, synthesizeComposition } from "../../stacks/synth-json";
 import "./tags.cases";
 import "./gcp-labels.cases";
@@ -68,8 +70,39 @@ test("a team's second service with a gateway: its suppressions are used in its c
   expect(runPolicy(policyStacksOf(stacks), teams).unusedSuppressions.map((u) => u.address).sort()).toEqual(cart.map((f) => f.address).sort());
 });
 
+// Issue 19's second sample service (coffee: method-routed API with Node and Python behind JWT
+// auth, a prefix filter, a schedule) next to orders in dev, on every cloud.
+useCoffeeWheels();
+const coffee = Object.fromEntries((["aws", "gcp", "azure"] as const).flatMap((cloud) => Object.entries(synthesizeComposition(devWithRemoteState("environment"), cloud, [referenceService, coffeeService]))));
+
+test("the second sample service passes policy on all three clouds: only the dev findings a service without a database has (as cart's), suppressible like orders'", () => {
+  expect(Object.keys(coffee).sort()).toEqual(["dev-aws", "dev-azure", "dev-gcp"]);
+  const suppressions = loadSuppressions("policy/suppressions.json");
+  const own = runPolicy(policyStacksOf(coffee), suppressions).findings.filter((f) => !f.note && !f.suppressed);
+  // Nothing on AWS; GCP's dev gateway is HTTP-only and Azure's Consumption API Management is unthrottled
+  // (orders' suppressions, same rules); with no database, coffee's function apps, Service Bus and Event Grid
+  // topic are public in dev, like cart's.
+  expect(own.map((f) => `${f.rule} ${f.stack} ${f.address.split(".")[0]} ${f.address.split(".")[1].split("_")[0]}`).sort()).toEqual([
+    "PC002 dev-azure azurerm_function_app_flex_consumption coffee", "PC002 dev-azure azurerm_function_app_flex_consumption coffee", "PC002 dev-azure azurerm_function_app_flex_consumption coffee",
+    "PC006 dev-azure azurerm_eventgrid_topic coffee", "PC006 dev-azure azurerm_servicebus_namespace coffee",
+    "PC013 dev-gcp google_compute_global_forwarding_rule coffee", "PC030 dev-azure azurerm_api_management_api_policy coffee",
+  ]);
+  // Its functions ship their dependencies: the Lambda packages are the built zips (Python wheel installed for arm64, Node bundle with source map).
+  const lambdas = Object.entries(coffee["dev-aws"].resource!.aws_lambda_function as Record<string, { filename: string }>);
+  for (const [id, runtime, handler, entry] of [["barista", "python3.12", "main.handler", "brewtools/__init__.py"], ["menu", "nodejs22", "index.handler", "index.js.map"]]) {
+    const pkg = packageFunction(id === "menu" ? "__tests__/fixtures/deps/node-fn" : "__tests__/fixtures/coffee/barista", { cloud: "aws", logicalId: id, handler, runtime });
+    expect(lambdas.find(([k]) => k.startsWith(`coffee_fn-${id}_`))![1].filename).toContain(pkg.hash);
+    expect(fs.readFileSync(pkg.path).includes(Buffer.from(entry))).toBe(true);
+  }
+  // Its schedules cost money at idle, and every driver is priced: the GCP job and the Azure recurrence.
+  const lines = estimateAll(coffee, { now: new Date("2026-11-28T00:00:00Z") }).flatMap((e) => e.lines.filter((l) => l.address.includes("coffee") && /scheduler|logic_app/.test(l.resourceType)));
+  expect(lines.map((l) => [l.resourceType, l.component, l.usd > 0])).toEqual([["google_cloud_scheduler_job", "job", true], ["azurerm_logic_app_trigger_recurrence", "execution", true]]);
+  const teams = [...suppressions, ...own.map((f) => ({ rule: f.rule, stack: f.stack, address: f.address, justification: "dev, no database: as for cart" }))];
+  expect(runPolicy(policyStacksOf(coffee), teams).findings.filter((f) => !f.suppressed)).toEqual([]);
+});
+
 describe("coverage: every emitted resource type is read by a rule or listed with a reason", () => {
-  const emitted = [...new Set(names.flatMap((n) => Object.keys(stacks[n].resource ?? {})))].sort();
+  const emitted = [...new Set([...names.map((n) => stacks[n]), ...Object.values(coffee)].flatMap((json) => Object.keys(json.resource ?? {})))].sort();
   const read = typesWithRules();
 
   test("no emitted type is without a rule or a reason", () => {

@@ -8,6 +8,7 @@ import { REQUIRED_TAG_KEYS } from "@polycloud/core";
 import { environments } from "../../environments";
 import { buildStacks, synthAll } from "../../stacks/app";
 import { referenceService } from "../../stacks/reference-service";
+import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
 import { NEWER_THAN_MIRROR, findAwsProviderMirror, findOnPath, findSharedProviders, installAzurerm, mirrorProviderVersion, prepareAzureOfflineCopy, prepareOfflineCopy, terraformCacheDir } from "../helpers/terraform";
 import { schemaChanges } from "../../scripts/terraform/schema-diff";
 import { AZURERM_BINDINGS_VERSION, AZURERM_PROVIDER_VERSION } from "@polycloud/azure";
@@ -38,7 +39,10 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
 
   beforeAll(async () => {
     const app = new App({ outdir });
-    buildStacks(app, { environments, service: referenceService, filter: "*-aws" });
+    useCoffeeWheels();
+    // dev also carries the second sample service of issue 19 (method-routed API, Node and Python
+    // behind JWT auth, a prefix filter and a schedule): its plan must pass as the reference's does.
+    buildStacks(app, { environments, services: (e) => (e.name === "dev" ? [referenceService(e), coffeeService(e)] : [referenceService(e)]), filter: "*-aws" });
     synthAll(app);
     // Stacks run concurrently; each reads the same provider mirror (no download, no copy).
     await Promise.all(stackNames.map(async (name) => {
@@ -79,6 +83,12 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
     expect(changes.length).toBeGreaterThan(60);
     const others = changes.filter((c) => c.mode === "managed" && c.change.actions.join() !== "create").map((c) => `${c.change.actions.join()} ${c.address}`);
     expect(others).toEqual(name === "staging-aws" ? ["delete aws_sqs_queue.orders_queue-orders_dlq_renamed"] : []);
+    if (name === "dev-aws") {
+      // The coffee service is planned too: its scheduled rule on the default bus and its two routes on one path.
+      const planned = (type: string) => changes.filter((c) => c.type === type && c.address.includes("coffee")).map((c) => c.change.after);
+      expect(planned("aws_cloudwatch_event_rule")).toContainEqual(expect.objectContaining({ schedule_expression: "cron(0 6 ? * MON-FRI *)" }));
+      expect(planned("aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /menu", "GET /orders/{id}", "PUT /orders/{id}"]);
+    }
     const tagged = changes.filter((c) => c.change.after && "tags_all" in c.change.after);
     expect(tagged.length).toBeGreaterThan(30);
     const envName = name.split("-")[0];
@@ -224,7 +234,13 @@ maybeAzure(`terraform validate with the real azurerm provider (${sharedProviders
 
   beforeAll(async () => {
     const app = new App({ outdir });
-    buildStacks(app, { environments, service: referenceService, filter: "*-azure" });
+    // The reference service plus a scheduled rule, so the Logic App resources are validated too.
+    const service = (env: Parameters<typeof referenceService>[0]) => {
+      const s = referenceService(env);
+      const events = s.buses!.events;
+      return { ...s, buses: { ...s.buses, events: { ...events, rules: { ...events.rules, nightly: { schedule: "cron(15 2 * * MON-FRI)", target: { queue: "orders" } } } } } };
+    };
+    buildStacks(app, { environments, service, filter: "*-azure" });
     synthAll(app);
     for (const name of stackNames) synthesized.set(name, JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8")));
     pinned = synthesized.get(stackNames[0]).terraform.required_providers.azurerm.version;
@@ -262,6 +278,7 @@ maybeAzure(`terraform validate with the real azurerm provider (${sharedProviders
   test("azurerm 4.55 → 4.73: for every resource type the stacks use, no schema change but added optional attributes (and reviewed ones in unused blocks)", () => {
     const types = [...new Set(stackNames.flatMap((n) => Object.keys(synthesized.get(n).resource)))].filter((t) => t.startsWith("azurerm_")).sort();
     expect(types.length).toBeGreaterThan(30);
+    expect(types).toEqual(expect.arrayContaining(["azurerm_logic_app_workflow", "azurerm_logic_app_trigger_recurrence", "azurerm_logic_app_action_custom"]));
     const changes = schemaChanges(schemas.get(AZURERM_BINDINGS_VERSION), schemas.get(pinned), AZURERM, types);
     expect(changes.filter((c) => !REVIEWED_CHANGES.some((r) => r.change.test(c)))).toEqual([]);
     for (const { unusedBlock: [type, block] } of REVIEWED_CHANGES) {

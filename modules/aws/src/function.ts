@@ -111,7 +111,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
 
     // A missing folder is reported by validation; nothing is packaged then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler }) : { path: "", hash: "" };
+    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
 
     this.lambda = new LambdaFunction(this, "fn", {

@@ -1,7 +1,10 @@
 import { Construct } from "constructs";
-import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, resolveRetry, envVarPart } from "@polycloud/core";
+import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, parseSchedule, resolveRetry, envVarPart } from "@polycloud/core";
 import { EventgridEventSubscription, EventgridEventSubscriptionAdvancedFilter } from "@cdktf/provider-azurerm/lib/eventgrid-event-subscription";
 import { EventgridTopic } from "@cdktf/provider-azurerm/lib/eventgrid-topic";
+import { LogicAppActionCustom } from "@cdktf/provider-azurerm/lib/logic-app-action-custom";
+import { LogicAppTriggerRecurrence } from "@cdktf/provider-azurerm/lib/logic-app-trigger-recurrence";
+import { LogicAppWorkflow } from "@cdktf/provider-azurerm/lib/logic-app-workflow";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { StorageQueue } from "@cdktf/provider-azurerm/lib/storage-queue";
@@ -9,6 +12,7 @@ import { createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
 import { AzureFunction } from "./function";
 import { AzureQueue } from "./queue";
+import { toLogicAppRecurrence } from "./schedule";
 
 export interface AzureEventBusProps {
   readonly context: AzureContext;
@@ -20,6 +24,10 @@ export interface AzureEventBusProps {
 
 /** Event Grid allows at most 25 advanced-filter values across all filters of a subscription, each at most 512 characters. */
 const MAX_VALUES = 25;
+/** What a scheduled event carries, as on GCP (where `polycloud_schedule` is a message attribute). */
+const SCHEDULE_SOURCE = "polycloud.schedule";
+const SCHEDULE_TYPE = "Scheduled Event";
+const SCHEDULE_KEY = "polycloud_schedule";
 const MAX_VALUE_LENGTH = 512;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -97,12 +105,8 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
 
     for (const [ruleId, rule] of Object.entries(spec.rules ?? {})) {
       const at = `rules.${ruleId}`;
-      if (rule.schedule !== undefined) {
-        // Not built yet: a timer would need its own delivery path with the rule's retries and dead letters.
-        this.problems.add(`${at}.schedule`, rule.schedule, "no schedule on Azure yet (scheduled rules are implemented on AWS and GCP only); use a filter");
-        continue;
-      }
-      const filter = toEventGridFilter(rule.filter ?? {}, this.problems, at);
+      // A scheduled rule: a Logic App posts a CloudEvent to the bus that only this rule's subscription matches.
+      const filter = rule.schedule !== undefined ? this.scheduleWorkflow(ruleId, rule.schedule) : toEventGridFilter(rule.filter ?? {}, this.problems, at);
       const retry = resolveRetry(rule.retry);
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
       const fn = "function" in rule.target ? props.functions[rule.target.function] : undefined;
@@ -157,6 +161,56 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
       }),
     );
     this.node.addValidation({ validate: () => this.problems.messages() });
+  }
+
+  /**
+   * A Logic App (Consumption) with a UTC recurrence trigger and one HTTP action posting a
+   * CloudEvent (`source` polycloud.schedule, `type` Scheduled Event, data `{"polycloud_schedule":
+   * "<rule id>"}`) to the topic with the workflow's own identity, which may only send to this
+   * topic (EventGrid Data Sender). Returns the rule's subscription filter on that data key, so the
+   * rule keeps the targets, retries and dead-lettering of every other rule.
+   */
+  private scheduleWorkflow(ruleId: string, schedule: string): { includedEventTypes?: string[]; advancedFilter?: EventgridEventSubscriptionAdvancedFilter } {
+    const { context: ctx, logicalId } = this.props;
+    const parsed = parseSchedule(schedule);
+    const translated = typeof parsed === "object" ? toLogicAppRecurrence(parsed) : undefined; // unparsable: reported by validation
+    if (translated?.error) this.problems.add(`rules.${ruleId}.schedule`, schedule, translated.error);
+    const rg = ctx.resourceGroup;
+    const workflow = new LogicAppWorkflow(this, `schedule-${ruleId}`, {
+      name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, ruleId, "schedule").slice(0, 80),
+      resourceGroupName: rg.name,
+      location: rg.location,
+      identity: { type: "SystemAssigned" },
+    });
+    const sender = new RoleAssignment(this, `schedule-${ruleId}-sender`, { scope: this.topic.id, roleDefinitionName: "EventGrid Data Sender", principalId: workflow.identity.principalId, principalType: "ServicePrincipal" });
+    const r = translated?.recurrence;
+    new LogicAppTriggerRecurrence(this, `schedule-${ruleId}-trigger`, {
+      name: "schedule",
+      logicAppId: workflow.id,
+      frequency: r?.frequency ?? "Day",
+      interval: r?.interval ?? 1,
+      startTime: r?.startTime,
+      schedule: r?.schedule,
+      timeZone: "UTC",
+    });
+    new LogicAppActionCustom(this, `schedule-${ruleId}-publish`, {
+      name: "publish",
+      logicAppId: workflow.id,
+      body: JSON.stringify({
+        type: "Http",
+        runAfter: {},
+        inputs: {
+          method: "POST",
+          uri: this.topic.endpoint,
+          headers: { "Content-Type": "application/cloudevents+json; charset=utf-8" },
+          body: { specversion: "1.0", id: "@{guid()}", source: SCHEDULE_SOURCE, type: SCHEDULE_TYPE, time: "@{utcNow()}", datacontenttype: "application/json", data: { [SCHEDULE_KEY]: ruleId } },
+          authentication: { type: "ManagedServiceIdentity", audience: "https://eventgrid.azure.net" },
+        },
+      }),
+      // The first run may only post once the identity can send.
+      dependsOn: [sender],
+    });
+    return { advancedFilter: { stringIn: [{ key: "source", values: [SCHEDULE_SOURCE] }, { key: `data.${SCHEDULE_KEY}`, values: [ruleId] }] } };
   }
 
   grantPublish(fn: PlatformFunction): void {

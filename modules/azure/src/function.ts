@@ -169,7 +169,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
     const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
     // A missing folder is reported by validation; nothing is uploaded then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler }) : undefined;
+    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined;
     let upload: StorageBlob | undefined;
     if (pkg) {
       const asset = new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash });

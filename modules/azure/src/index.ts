@@ -10,6 +10,7 @@ export * from "./policy-xml";
 export * from "./gateway";
 export * from "./queue";
 export * from "./event-bus";
+export * from "./schedule";
 export * from "./database-proxy";
 export * from "./budget";
 export * from "./storage";

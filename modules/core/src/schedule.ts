@@ -78,3 +78,27 @@ export function dayOfWeekNames(field: string): string {
     return step ? `${named}/${step}` : named;
   }).join(",");
 }
+
+/**
+ * The values a parsed cron field selects, ascending and without repeats (day-of-week 7 folds into
+ * 0, Sunday). `field` is one of the five names used in error texts: minute, hour, day-of-month,
+ * month, day-of-week. Assumes the field passed `parseSchedule`.
+ */
+export function expandCronField(field: string, which: "minute" | "hour" | "day-of-month" | "month" | "day-of-week"): number[] {
+  const [, min, max, names] = FIELDS.find(([name]) => name === which)!;
+  const out = new Set<number>();
+  for (const item of field.split(",")) {
+    const [range, stepText] = item.split("/");
+    const step = stepText ? Number(stepText) : 1;
+    let from: number;
+    let to: number;
+    if (range === "*") { from = min; to = max; } else {
+      const ends = range.split("-").map((e) => value(e, names)!);
+      from = ends[0];
+      // unix cron: `a/n` without an end runs to the field's maximum
+      to = ends.length === 2 ? ends[1] : stepText ? max : ends[0];
+    }
+    for (let v = from; v <= to; v += step) out.add(which === "day-of-week" ? v % 7 : v);
+  }
+  return [...out].sort((a, b) => a - b);
+}

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -119,9 +120,11 @@ export interface FunctionPackageTarget {
   logicalId: string;
   /** `<file>.<export>` from the function spec. */
   handler: string;
+  /** The spec's runtime (`nodejs22`, `python3.12`, ...): decides how dependencies are built. */
+  runtime?: string;
 }
 
-interface RuntimeStager { stageFunction(dir: string, target: FunctionPackageTarget): string }
+interface RuntimeStager { stageFunction(dir: string, target: FunctionPackageTarget & { plain?: boolean }): string }
 
 /** Whether a function folder's package.json depends on @polycloud/runtime. */
 export function usesRuntime(dir: string): boolean {
@@ -131,15 +134,90 @@ export function usesRuntime(dir: string): boolean {
   return !!(m.dependencies?.["@polycloud/runtime"] ?? m.devDependencies?.["@polycloud/runtime"]);
 }
 
+/** Whether a Node function folder declares dependencies in its package.json. */
+export function hasNodeDependencies(dir: string): boolean {
+  const file = path.join(dir, "package.json");
+  if (!fs.existsSync(file)) return false;
+  return Object.keys(JSON.parse(fs.readFileSync(file, "utf8")).dependencies ?? {}).length > 0;
+}
+
+function stager(): RuntimeStager {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require("@polycloud/runtime") as RuntimeStager;
+  } catch (e) {
+    throw new Error(`bundling a Node function needs @polycloud/runtime (its esbuild stager) installed in the project that synthesizes: ${(e as Error).message}`);
+  }
+}
+
+/** pip's platform tag per cloud: Lambda runs on arm64 (Graviton), Cloud Run functions and Azure Functions on x86_64. */
+export const PYTHON_PLATFORMS: Readonly<Record<FunctionPackageTarget["cloud"], string>> = {
+  aws: "manylinux2014_aarch64",
+  gcp: "manylinux2014_x86_64",
+  azure: "manylinux2014_x86_64",
+};
+
+/**
+ * A Python function with a requirements.txt: its folder plus the requirements installed for the
+ * cloud's platform and the runtime's Python version (binary wheels only, so nothing is compiled
+ * for this machine by mistake). pip runs with the environment as it is: PIP_INDEX_URL,
+ * PIP_FIND_LINKS or PIP_NO_INDEX choose where wheels come from. Installs are cached by the hash of
+ * requirements.txt, platform and version; the package hash is the zip of the built folder.
+ */
+export function stagePython(dir: string, target: FunctionPackageTarget): string {
+  const version = /^python(\d+\.\d+)$/.exec(target.runtime ?? "")?.[1];
+  if (!version) throw new Error(`${dir}: runtime '${target.runtime}' is not pythonX.Y`);
+  const requirements = fs.readFileSync(path.join(dir, "requirements.txt"));
+  const platform = PYTHON_PLATFORMS[target.cloud];
+  const key = createHash("sha256").update(requirements).update(`\0${platform}\0${version}`).digest("hex").slice(0, 32);
+  const root = path.join(os.tmpdir(), "polycloud-python");
+  const deps = path.join(root, "deps", key);
+  if (!fs.existsSync(deps)) {
+    const tmp = `${deps}.${process.pid}.tmp`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    try {
+      execFileSync("python3", ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--target", tmp, "--platform", platform,
+        "--python-version", version, "--implementation", "cp", "--only-binary=:all:", "-r", path.join(dir, "requirements.txt")], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } });
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      const err = e as { stderr?: Buffer; message: string };
+      throw new Error(`${dir}/requirements.txt: pip could not install binary wheels for ${platform}, Python ${version} (${target.cloud}): ${(err.stderr?.toString() || err.message).trim()}`);
+    }
+    // pip's own bookkeeping differs between runs; the function does not need it.
+    for (const f of fs.readdirSync(tmp)) if (f === "bin" || f === "__pycache__") fs.rmSync(path.join(tmp, f), { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(deps), { recursive: true });
+    try { fs.renameSync(tmp, deps); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
+  }
+  // The function's own files win over a dependency of the same name. The staged folder is named by
+  // the content of both, so it is built once and never changes under its name.
+  const own = listFiles(dir).filter((f) => !/(^|\/)(__pycache__|\.venv)\//.test(f));
+  const h = createHash("sha256").update(key);
+  for (const f of own) h.update(`\0${f}\0`).update(fs.readFileSync(path.join(dir, f)));
+  const out = path.join(root, "staged", h.digest("hex").slice(0, 32));
+  if (!fs.existsSync(out)) {
+    const tmp = `${out}.${process.pid}.tmp`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.cpSync(deps, tmp, { recursive: true });
+    for (const f of own) {
+      fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true });
+      fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
+    }
+    try { fs.renameSync(tmp, out); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
+  }
+  return out;
+}
+
 /**
  * Packages a function folder for one cloud. A folder built on @polycloud/runtime is bundled for
  * that cloud first (only its SDKs; the AWS handler export, the Functions Framework target, or
- * host.json and the Azure Functions v4 registrations); any other folder is zipped as it is.
- * The runtime is resolved from the project that synthesizes (it is the function's dependency).
+ * host.json and the Azure Functions v4 registrations). Any other Node folder that declares
+ * dependencies is bundled with them by the same esbuild stager (handler module, linked source
+ * map, other files kept); a Python folder with requirements.txt gets them installed for the
+ * cloud's platform; anything else is zipped as it is. The hash is always that of the built zip.
  */
 export function packageFunction(dir: string, target: FunctionPackageTarget): { path: string; hash: string } {
-  if (!usesRuntime(dir)) return packageFolder(dir);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const runtime = require("@polycloud/runtime") as RuntimeStager;
-  return packageFolder(runtime.stageFunction(dir, target));
+  if (usesRuntime(dir)) return packageFolder(stager().stageFunction(dir, target));
+  if (target.runtime?.startsWith("nodejs") && hasNodeDependencies(dir)) return packageFolder(stager().stageFunction(dir, { ...target, plain: true }));
+  if (target.runtime?.startsWith("python") && fs.existsSync(path.join(dir, "requirements.txt"))) return packageFolder(stagePython(dir, target));
+  return packageFolder(dir);
 }

@@ -118,7 +118,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
 
     // A missing folder is reported by validation; nothing is packaged then.
     const sourceDir = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(sourceDir) ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler }) : { path: "", hash: "" };
+    const pkg = fs.existsSync(sourceDir) ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
     const object = new StorageBucketObject(this, "source", {
       bucket: ctx.sourceBucket.name,

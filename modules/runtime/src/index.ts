@@ -10,4 +10,4 @@ setCloudLoader(async (cloud) => {
 });
 
 export * from "./api";
-export { stageFunction, StageTarget, bundleFunction } from "./stage";
+export { stageFunction, StageTarget, bundleFunction, lockFileOf } from "./stage";

@@ -11,6 +11,11 @@ export interface StageTarget {
   logicalId: string;
   /** `<file>.<export>`, as in the function spec. */
   handler: string;
+  /**
+   * A Node function that does not use @polycloud/runtime: its handler module is bundled with its
+   * dependencies (CommonJS, linked source map) and the folder's other files are kept as they are.
+   */
+  plain?: boolean;
 }
 
 export interface Bundle {
@@ -82,8 +87,65 @@ if (kind === "http") {
 `;
 }
 
+const CODE = /\.(c|m)?(j|t)s$/;
+
+/** The nearest package-lock.json from `dir` upwards: part of what a bundle is built from. */
+export function lockFileOf(dir: string): string | undefined {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const lock = path.join(d, "package-lock.json");
+    if (fs.existsSync(lock)) return lock;
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+function plainFiles(dir: string, rel = ""): string[] {
+  return fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((d) => {
+    const p = rel ? `${rel}/${d.name}` : d.name;
+    if (d.isDirectory()) return d.name === "node_modules" ? [] : plainFiles(dir, p);
+    return d.isFile() && !CODE.test(d.name) && !["package.json", "package-lock.json"].includes(p) ? [p] : [];
+  });
+}
+
+/** A Node function without @polycloud/runtime: the handler module and its dependencies in one file. */
+function bundlePlain(dir: string, target: StageTarget): Bundle {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require("esbuild") as typeof import("esbuild");
+  const moduleName = target.handler.split(".").slice(0, -1).join(".") || "index";
+  const entry = ["", ".js", ".cjs", ".mjs", ".ts"].map((e) => path.join(dir, moduleName + e)).find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
+  if (!entry) throw new Error(`${dir}: handler '${target.handler}' names module '${moduleName}', which does not exist (.js, .cjs, .mjs or .ts)`);
+  const outName = `${moduleName}.js`;
+  const result = esbuild.buildSync({
+    entryPoints: [entry],
+    absWorkingDir: dir,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    legalComments: "none",
+    sourcemap: "linked",
+    write: false,
+    outfile: path.join(dir, outName),
+    metafile: true,
+    logLevel: "silent",
+  });
+  const files: Record<string, string> = {};
+  for (const out of result.outputFiles) files[path.relative(dir, out.path).split(path.sep).join("/")] = out.text;
+  for (const rel of plainFiles(dir)) files[rel] = fs.readFileSync(path.join(dir, rel), "utf8");
+  files["package.json"] = JSON.stringify({ name: `${target.logicalId}-${target.cloud}`.toLowerCase().replace(/[^a-z0-9-]/g, "-"), private: true, main: outName }, null, 2) + "\n";
+  const packages = new Set<string>();
+  for (const input of Object.keys(result.metafile!.inputs)) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) packages.add(m[1]);
+  }
+  const lock = lockFileOf(dir);
+  const inputs = [...Object.keys(result.metafile!.inputs).map((i) => path.resolve(dir, i)), ...plainFiles(dir).map((f) => path.join(dir, f)), path.join(dir, "package.json"), ...(lock ? [lock] : [])];
+  return { files, packages: [...packages].sort(), inputs: inputs.filter((i) => fs.existsSync(i)) };
+}
+
 /** Bundles a function folder that uses @polycloud/runtime into the files one cloud runs. */
 export function bundleFunction(dir: string, target: StageTarget): Bundle {
+  if (target.plain) return bundlePlain(dir, target);
   // Loaded here only: esbuild is a packaging-time dependency, never part of a function.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
@@ -121,7 +183,8 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
     files["host.json"] = JSON.stringify(HOST_JSON, null, 2) + "\n";
   }
   const packages = new Set<string>();
-  const inputs = Object.keys(result.metafile!.inputs).map((i) => path.resolve(dir, i)).filter((i) => fs.existsSync(i));
+  const lock = lockFileOf(dir);
+  const inputs = [...Object.keys(result.metafile!.inputs).map((i) => path.resolve(dir, i)), ...(lock ? [lock] : [])].filter((i) => fs.existsSync(i));
   for (const input of Object.keys(result.metafile!.inputs)) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (m) packages.add(m[1]);
@@ -132,15 +195,13 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
 const staged = new Map<string, string>();
 const ROOT = path.join(os.tmpdir(), "polycloud-staged");
 
-type Stamps = Record<string, [number, number]>;
-const stamp = (files: string[]): Stamps => Object.fromEntries(files.map((f) => {
-  const st = fs.statSync(f);
-  return [f, [st.mtimeMs, st.size]];
-}));
-const unchanged = (stamps: Stamps) => Object.entries(stamps).every(([f, [m, n]]) => {
+/** SHA-256 of each file a bundle was built from (sources, dependencies, the lock file). */
+type Stamps = Record<string, string>;
+const digest = (f: string) => createHash("sha256").update(fs.readFileSync(f)).digest("hex");
+const stamp = (files: string[]): Stamps => Object.fromEntries(files.map((f) => [f, digest(f)]));
+const unchanged = (stamps: Stamps) => Object.entries(stamps).every(([f, sha]) => {
   try {
-    const st = fs.statSync(f);
-    return st.mtimeMs === m && st.size === n;
+    return typeof sha === "string" && digest(f) === sha;
   } catch {
     return false;
   }
@@ -148,7 +209,8 @@ const unchanged = (stamps: Stamps) => Object.entries(stamps).every(([f, [m, n]])
 
 /**
  * Writes the bundle to a content-addressed folder and returns it. Reused within a process, and
- * across processes while none of the files it was built from changed (mtime and size of each).
+ * across processes while none of the files it was built from changed: the content hash of each
+ * source and dependency file esbuild read, and of the nearest package-lock.json.
  */
 export function stageFunction(dir: string, target: StageTarget): string {
   const cacheKey = JSON.stringify([path.resolve(dir), target, __filename]);

@@ -15,7 +15,7 @@ import { Cloud } from "../environment";
 export const HOURS_PER_MONTH = 730;
 export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600;
 
-export type PriceUnit = "hour" | "month" | "GB-month" | "ACU-hour" | "vCPU-hour" | "GB-hour" | "GB-second" | "vCPU-second" | "GiB-second" | "metric-month" | "condition-month" | "series-month";
+export type PriceUnit = "hour" | "month" | "GB-month" | "ACU-hour" | "vCPU-hour" | "GB-hour" | "GB-second" | "vCPU-second" | "GiB-second" | "metric-month" | "condition-month" | "series-month" | "execution";
 export type PriceConfidence = "official-region" | "nearest-region" | "secondary" | "assumed";
 
 export interface PriceEntry {
@@ -126,6 +126,9 @@ export const PRICE_TABLE: PriceTable = {
     gcp({ resourceType: "google_secret_manager_secret_version", component: "active-version", region: "global", unit: "month", usd: 0.06,
       source: { url: "https://cloud.google.com/secret-manager/pricing" }, date: "2026-11-28", confidence: "secondary",
       note: "per active version and replica location; not re-read from a stored copy. The 6 free versions are per billing account (shared by the sample projects), so not applied" }),
+    gcp({ resourceType: "google_cloud_scheduler_job", component: "job", region: "global", unit: "month", usd: 0.10,
+      source: { url: "https://cloud.google.com/scheduler/pricing" }, date: "2026-11-28", confidence: "secondary",
+      note: "per job and month, whether it runs or not; not re-read from a stored copy. The 3 free jobs are per billing account (shared by the sample projects), so not applied" }),
     gcp({ resourceType: "google_kms_crypto_key", component: "key-version", region: "global", unit: "month", usd: 0.06,
       source: { url: "https://cloud.google.com/kms/pricing" }, date: "2025-03-17", confidence: "official-region", note: "one active version; rotated versions accumulate and are not counted" }),
 
@@ -153,6 +156,9 @@ export const PRICE_TABLE: PriceTable = {
       source: { url: "https://azure.microsoft.com/pricing/details/private-link/" }, date: "2026-11-28", confidence: "official-region", note: "Global 'Standard Private Endpoint' meter; data processed is usage" }),
     azure({ resourceType: "azurerm_private_dns_zone", component: "zone", region: "global", unit: "month", usd: 0.50,
       source: { url: "https://azure.microsoft.com/pricing/details/dns/" }, date: "2024-07-01", confidence: "secondary", note: "first 25 zones" }),
+    azure({ resourceType: "azurerm_logic_app_trigger_recurrence", component: "execution", region: "global", unit: "execution", usd: 0.000025,
+      source: { url: "https://azure.microsoft.com/pricing/details/logic-apps/" }, date: "2026-11-28", confidence: "assumed",
+      note: "Consumption built-in operation rate as commonly quoted; not read from the price page in this session, and the monthly free built-in operations are not deducted (an upper bound). Re-source first" }),
     azure({ resourceType: "azurerm_monitor_metric_alert", component: "time-series", region: "global", unit: "series-month", usd: 0.10,
       source: { url: "https://azure.microsoft.com/pricing/details/monitor/" }, date: "2024-07-01", confidence: "secondary", note: "one series per criterion without dimensions" }),
   ],

@@ -107,6 +107,8 @@ const AWS: Record<string, QuantityFn> = {
 };
 
 const GCP: Record<string, QuantityFn> = {
+  /** Cloud Scheduler bills each job per month, idle or not. */
+  google_cloud_scheduler_job: (rs) => rs.map(([address]) => ({ resourceType: "google_cloud_scheduler_job", address, component: "job", quantity: 1, unit: "month" as const, detail: "1 job" })),
   /** Edition × tier (vCPU + memory, or a shared-core instance) × HA, plus disk; HA doubles both. */
   google_sql_database_instance: (rs) => rs.flatMap(([address, r]) => {
     const s = first(r.settings) ?? {};
@@ -206,6 +208,23 @@ const AZURE: Record<string, QuantityFn> = {
     const gb = (r.instance_memory_in_mb ?? 2048) / 1024;
     return [{ resourceType: "azurerm_function_app_flex_consumption", address, component: "always-ready-baseline", quantity: round(ready * gb * SECONDS_PER_MONTH), unit: "GB-second" as const, detail: `${ready} always-ready × ${gb} GB × 730 h` }];
   }),
+  /**
+   * A Consumption Logic App bills every trigger and action execution, so a recurrence costs money
+   * while the service is idle: runs a month × 2 (the trigger and the workflow's one HTTP action).
+   */
+  azurerm_logic_app_trigger_recurrence: (rs) => rs.map(([address, r]) => {
+    const interval = Number(r.interval ?? 1);
+    const sched = first(r.schedule) ?? {};
+    const slots = (list(sched.at_these_hours).length || 24) * (list(sched.at_these_minutes).length || 1);
+    const perMonth: Record<string, number> = {
+      Second: SECONDS_PER_MONTH / interval, Minute: (HOURS_PER_MONTH * 60) / interval, Hour: HOURS_PER_MONTH / interval,
+      Day: r.schedule ? (slots * HOURS_PER_MONTH) / (24 * interval) : HOURS_PER_MONTH / (24 * interval),
+      Week: r.schedule ? (slots * (list(sched.on_these_days).length || 7) * HOURS_PER_MONTH) / (24 * 7 * interval) : HOURS_PER_MONTH / (24 * 7 * interval),
+      Month: 1 / interval,
+    };
+    const runs = perMonth[String(r.frequency)] ?? 0;
+    return { resourceType: "azurerm_logic_app_trigger_recurrence", address, component: "execution", quantity: round(runs * 2), unit: "execution" as const, detail: `${round(runs)} runs a month × (trigger + 1 action)` };
+  }),
   azurerm_private_endpoint: (rs) => rs.map(([address]) => ({ resourceType: "azurerm_private_endpoint", address, component: "endpoint", quantity: HOURS_PER_MONTH, unit: "hour" as const, detail: "730 h" })),
   azurerm_private_dns_zone: (rs) => rs.map(([address]) => ({ resourceType: "azurerm_private_dns_zone", address, component: "zone", quantity: 1, unit: "month" as const, detail: "hosted zone" })),
   azurerm_monitor_metric_alert: (rs) => rs.map(([address, r]) => {
@@ -244,7 +263,9 @@ export const USAGE_ONLY: ReadonlySet<string> = new Set([
   "azurerm_api_management_api", "azurerm_api_management_api_diagnostic", "azurerm_api_management_api_operation", "azurerm_api_management_api_operation_policy",
   "azurerm_api_management_api_policy", "azurerm_api_management_backend", "azurerm_api_management_logger", "azurerm_api_management_named_value",
   "azurerm_application_insights", "azurerm_consumption_budget_resource_group", "azurerm_consumption_budget_subscription", "azurerm_eventgrid_event_subscription",
-  "azurerm_eventgrid_topic", "azurerm_key_vault", "azurerm_log_analytics_workspace", "azurerm_management_lock", "azurerm_monitor_action_group",
+  "azurerm_eventgrid_topic", "azurerm_key_vault",
+  // The workflow and its action cost nothing themselves; its recurrence trigger carries the executions (priced).
+  "azurerm_logic_app_workflow", "azurerm_logic_app_action_custom", "azurerm_log_analytics_workspace", "azurerm_management_lock", "azurerm_monitor_action_group",
   "azurerm_monitor_diagnostic_setting", "azurerm_postgresql_flexible_server_active_directory_administrator", "azurerm_postgresql_flexible_server_configuration",
   "azurerm_postgresql_flexible_server_database", "azurerm_private_dns_zone_virtual_network_link", "azurerm_resource_group", "azurerm_role_assignment",
   "azurerm_service_plan", "azurerm_servicebus_queue", "azurerm_storage_account", "azurerm_storage_blob", "azurerm_storage_container",
