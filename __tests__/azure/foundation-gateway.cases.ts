@@ -8,6 +8,9 @@ import {
   AZURERM_BINDINGS_VERSION, AZURERM_PROVIDER_VERSION, FLEX_PACKAGE_BLOB, REMOVE_INJECTED_STORAGE_COMMAND, SERVICE_BUS_HOST_SETTINGS,
   apiPolicyXml, apimSupportsCipherSettings, flexScale, globalName, operationPolicyXml, subscriptionSuffix, xml,
 } from "@polycloud/azure";
+import { DataResource, TerraformStack, Testing } from "cdktf";
+import { Construct } from "constructs";
+import { PostApplyStep } from "@polycloud/azure";
 import { find, only, resources } from "../helpers/synth";
 import { azureProblems, dev, globalNameOf, prod, staging, synthAzure, warnings } from "./shared";
 
@@ -303,6 +306,21 @@ describe("AzureFunction concurrency, alarms and host storage (issue 13)", () => 
       expect(webAlerts.map((m) => m.criteria[0].metric_name)).toEqual(["Http429"]);
       expect(webAlerts[0].scopes[0]).toMatch(/orders_fn-api_app/);
     }
+  });
+
+  test("the post-apply step needs no terraform binary at synth (cdktf's DataResource runs `terraform version` in a validation)", () => {
+    const scope = new TerraformStack(Testing.app(), "s");
+    const ours = new PostApplyStep(scope, "ours", { input: { a: "b" } });
+    const theirs = new DataResource(scope, "theirs", { input: { a: "b" } });
+    // Validations registered on each (jest's process.env is not the one child processes see, so the
+    // lookup itself cannot be starved of PATH here): cdktf's class carries the binary check, ours none.
+    const validations = (c: Construct) => (c.node as unknown as { _validations: { constructor: { name: string } }[] })._validations.map((v) => v.constructor.name);
+    expect(validations(theirs)).toEqual(["ValidateTerraformVersion"]);
+    expect(validations(ours)).toEqual([]);
+    // Same JSON as DataResource for what the step sets.
+    const json = JSON.parse(Testing.synth(scope));
+    expect(json.resource.terraform_data.ours).toEqual({ input: { a: "b" } });
+    expect(json.resource.terraform_data.theirs).toEqual({ input: { a: "b" } });
   });
 
   test("the provider-injected AzureWebJobsStorage is removed after every apply that changes the app, by the apply job's logged-in az", () => {

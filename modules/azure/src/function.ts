@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Annotations, AssetType, DataResource, Lazy, TerraformAsset, dependable } from "cdktf";
+import { Annotations, AssetType, Lazy, TerraformAsset, dependable } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, InstanceSplit, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
@@ -14,6 +14,7 @@ import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-
 import { createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
 import { FLEX_DEFAULT_INSTANCES, FLEX_MAX_INSTANCES, FLEX_MEMORY_MB, FLEX_RUNTIMES } from "./limits";
+import { PostApplyStep } from "./post-apply-step";
 import { secureStorageAccount } from "./storage";
 
 export interface AzureFunctionProps {
@@ -92,7 +93,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
   /** Queues whose Service Bus trigger runs in this app (maxConcurrentCalls applies to each). */
   readonly serviceBusTriggers: string[] = [];
   /** Removes the provider-injected `AzureWebJobsStorage` after every apply that touches the app. */
-  readonly hostStorageFix: DataResource;
+  readonly hostStorageFix: PostApplyStep;
   private readonly settings: Record<string, string>;
   private subnet?: string;
   private readonly ctx: AzureContext;
@@ -243,7 +244,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
     // from state. The host prefers it over the identity settings above, so after every apply that
     // changes the app this removes it again (replace_triggered_by the app). Runs in the apply job,
     // which is logged in with azure/login; names come from validated ids.
-    this.hostStorageFix = new DataResource(this, "host-storage-fix", {
+    this.hostStorageFix = new PostApplyStep(this, "host-storage-fix", {
       input: { app: this.app.id },
       // A bare reference: Terraform JSON takes meta-argument references without interpolation.
       lifecycle: { replaceTriggeredBy: [`${this.app.terraformResourceType}.${this.app.friendlyUniqueId}`] },

@@ -18,3 +18,4 @@ export * from "./servicebus";
 export * from "./service";
 export * from "./capabilities";
 export * from "./behaviour";
+export * from "./post-apply-step";
