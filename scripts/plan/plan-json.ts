@@ -13,13 +13,7 @@ export interface ResourceChange {
   readonly index?: string | number;
   readonly provider_name?: string;
   readonly action_reason?: string;
-  readonly change: {
-    readonly actions: readonly PlanAction[];
-    readonly before?: unknown;
-    readonly after?: unknown;
-    readonly after_unknown?: unknown;
-    readonly before_sensitive?: unknown;
-    readonly after_sensitive?: unknown;
+  readonly change: OutputChange & {
     /** Attribute paths that force a replacement. */
     readonly replace_paths?: ReadonlyArray<ReadonlyArray<string | number>>;
     readonly importing?: { readonly id?: string; readonly identity?: unknown };
@@ -28,6 +22,7 @@ export interface ResourceChange {
   readonly deposed?: string;
 }
 
+/** One planned change: of an output, and the common part of a resource's change. */
 export interface OutputChange {
   readonly actions: readonly PlanAction[];
   readonly before?: unknown;

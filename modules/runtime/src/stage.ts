@@ -132,15 +132,26 @@ function bundlePlain(dir: string, target: StageTarget): Bundle {
   const files: Record<string, string> = {};
   for (const out of result.outputFiles) files[path.relative(dir, out.path).split(path.sep).join("/")] = out.text;
   for (const rel of plainFiles(dir)) files[rel] = fs.readFileSync(path.join(dir, rel), "utf8");
-  files["package.json"] = JSON.stringify({ name: `${target.logicalId}-${target.cloud}`.toLowerCase().replace(/[^a-z0-9-]/g, "-"), private: true, main: outName }, null, 2) + "\n";
+  files["package.json"] = JSON.stringify({ name: packageName(target), private: true, main: outName }, null, 2) + "\n";
+  return { files, ...readFrom(dir, result.metafile!, [...plainFiles(dir).map((f) => path.join(dir, f)), path.join(dir, "package.json")]) };
+}
+
+/** The package name of a staged function (npm's rules: lower case, no spaces). */
+const packageName = (target: StageTarget) => `${target.logicalId}-${target.cloud}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+
+/**
+ * What a bundle was built from: the npm packages esbuild pulled in, and every input file (esbuild's,
+ * the extra ones, the nearest package-lock.json) for the content-hash cache.
+ */
+function readFrom(dir: string, metafile: { inputs: Record<string, unknown> }, extra: string[] = []): Pick<Bundle, "packages" | "inputs"> {
   const packages = new Set<string>();
-  for (const input of Object.keys(result.metafile!.inputs)) {
+  for (const input of Object.keys(metafile.inputs)) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (m) packages.add(m[1]);
   }
   const lock = lockFileOf(dir);
-  const inputs = [...Object.keys(result.metafile!.inputs).map((i) => path.resolve(dir, i)), ...plainFiles(dir).map((f) => path.join(dir, f)), path.join(dir, "package.json"), ...(lock ? [lock] : [])];
-  return { files, packages: [...packages].sort(), inputs: inputs.filter((i) => fs.existsSync(i)) };
+  const inputs = [...Object.keys(metafile.inputs).map((i) => path.resolve(dir, i)), ...extra, ...(lock ? [lock] : [])];
+  return { packages: [...packages].sort(), inputs: inputs.filter((i) => fs.existsSync(i)) };
 }
 
 /** Bundles a function folder that uses @polycloud/runtime into the files one cloud runs. */
@@ -175,21 +186,14 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
     logLevel: "silent",
   });
   const files: Record<string, string> = { [outName]: result.outputFiles[0].text };
-  const name = `${target.logicalId}-${target.cloud}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const name = packageName(target);
   if (target.cloud === "aws") files["package.json"] = JSON.stringify({ name, private: true, main: outName }, null, 2) + "\n";
   if (target.cloud === "gcp") files["package.json"] = JSON.stringify({ name, private: true, main: "index.js", dependencies: { "@google-cloud/functions-framework": FUNCTIONS_FRAMEWORK } }, null, 2) + "\n";
   if (target.cloud === "azure") {
     files["package.json"] = JSON.stringify({ name, private: true, main: "index.js" }, null, 2) + "\n";
     files["host.json"] = JSON.stringify(HOST_JSON, null, 2) + "\n";
   }
-  const packages = new Set<string>();
-  const lock = lockFileOf(dir);
-  const inputs = [...Object.keys(result.metafile!.inputs).map((i) => path.resolve(dir, i)), ...(lock ? [lock] : [])].filter((i) => fs.existsSync(i));
-  for (const input of Object.keys(result.metafile!.inputs)) {
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
-    if (m) packages.add(m[1]);
-  }
-  return { files, packages: [...packages].sort(), inputs };
+  return { files, ...readFrom(dir, result.metafile!) };
 }
 
 const staged = new Map<string, string>();
