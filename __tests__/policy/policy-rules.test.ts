@@ -255,7 +255,7 @@ describe("faults a team's own Terraform injects", () => {
     const s = stack("aws", {
       aws_iam_user_policy: { u: { user: "x", policy: encoded } },
       aws_iam_group_policy: { g: { group: "x", policy: doc([{ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::b" }]) } },
-      aws_iam_role_policy: { ok: { policy: doc([{ Effect: "Allow", Action: ["xray:PutTraceSegments", "ec2:DescribeNetworkInterfaces", "cloudwatch:PutMetricData"], Resource: "*" }]) } },
+      aws_iam_role_policy: { ok: { policy: doc([{ Effect: "Allow", Action: ["xray:PutTraceSegments", "ec2:DescribeNetworkInterfaces", "s3:ListAllMyBuckets"], Resource: "*" }]) } },
       aws_iam_policy: { data: { policy: "${data.aws_iam_policy_document.x.json}" } },
     });
     const found = rule("PC001").check(s);

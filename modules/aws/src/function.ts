@@ -212,12 +212,27 @@ export class AwsFunction extends Construct implements PlatformFunction {
       vpcId: ctx.network.vpcId,
     });
     this.lambda.putVpcConfig({ subnetIds: ctx.network.privateSubnetIds, securityGroupIds: [this.securityGroup.id] });
+    // Lambda manages the function's ENIs with this role. Only the two Describe actions take
+    // nothing but `*` (AWS Service Authorization Reference); the others are scoped to this
+    // account's ENIs in the region and, for creation, to the function's subnets and group.
+    const ec2 = (type: string, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:${type}/${id}`;
+    this.addToRolePolicy({
+      Sid: "VpcDescribe",
+      Effect: "Allow",
+      Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+      Resource: "*",
+    });
+    this.addToRolePolicy({
+      Sid: "VpcCreateNetworkInterface",
+      Effect: "Allow",
+      Action: ["ec2:CreateNetworkInterface"],
+      Resource: [ec2("network-interface", "*"), ...ctx.network.privateSubnetIds.map((id) => ec2("subnet", id)), ec2("security-group", this.securityGroup.id)],
+    });
     this.addToRolePolicy({
       Sid: "VpcNetworkInterfaces",
       Effect: "Allow",
-      // ENI management has no resource-level scoping for Describe*; these are the AWSLambdaVPCAccessExecutionRole actions.
-      Action: ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
-      Resource: "*",
+      Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+      Resource: ec2("network-interface", "*"),
     });
     if (ctx.network.managesEndpoints) {
       this.endpointNeeds.forEach((s) => ctx.network.ensureEndpoint(s));

@@ -1,6 +1,7 @@
 export * from "./types";
 export * from "./json";
 export * from "./stateful";
+export * from "./iam-actions";
 export * from "./rules-identity";
 export * from "./rules-encryption";
 export * from "./rules-observability";

