@@ -244,6 +244,27 @@ describe("faults a team's own Terraform injects", () => {
     expect(messages("PC030", stack("aws", { ...stage, ...settings("orders/GET") }))).toHaveLength(1);
   });
 
+  test("unset Azure storage and Service Bus minimum TLS is a finding, as CKV_AZURE_44/205 read it (not the provider major's default)", () => {
+    const found = rule("PC012").check(stack("azure", {
+      azurerm_storage_account: { unset: {}, old: { min_tls_version: "TLS1_0" }, ok: { min_tls_version: "TLS1_2" } },
+      azurerm_servicebus_namespace: { unset: {}, old: { minimum_tls_version: "1.0" }, ok: { minimum_tls_version: "1.2" } },
+    }));
+    expect(found.map((v) => `${v.address} ${v.checkov}`).sort()).toEqual([
+      "azurerm_servicebus_namespace.old CKV_AZURE_205", "azurerm_servicebus_namespace.unset CKV_AZURE_205",
+      "azurerm_storage_account.old CKV_AZURE_44", "azurerm_storage_account.unset CKV_AZURE_44",
+    ]);
+  });
+
+  test("Cloud SQL: an authorized network ending in /0, static or dynamic, is CKV_GCP_11; ENCRYPTED_ONLY passes PC011, which does not cite CKV_GCP_6", () => {
+    const sql = (ip: object) => stack("gcp", { google_sql_database_instance: { d: { settings: { ip_configuration: { ipv4_enabled: false, ssl_mode: "ENCRYPTED_ONLY", ...ip } } } } });
+    expect(rule("PC003").check(sql({ authorized_networks: [{ value: "0.0.0.0/0" }] }))).toContainEqual(expect.objectContaining({ checkov: "CKV_GCP_11" }));
+    expect(rule("PC003").check(sql({ dynamic: { authorized_networks: { for_each: "${var.n}", content: { value: "::/0" } } } }))).toContainEqual(expect.objectContaining({ checkov: "CKV_GCP_11" }));
+    expect(rule("PC003").check(sql({ authorized_networks: [{ value: "10.0.0.0/8" }] }))).toEqual([]);
+    expect(rule("PC011").checkov).not.toContain("CKV_GCP_6");
+    expect(rule("PC011").check(sql({}))).toEqual([]);
+    expect(messages("PC011", sql({ ssl_mode: "ALLOW_UNENCRYPTED_AND_ENCRYPTED" }))).toEqual(["google_sql_database_instance.d: ssl_mode ALLOW_UNENCRYPTED_AND_ENCRYPTED"]);
+  });
+
   test("an AWS-managed key alias is not a customer-managed key", () => {
     expect(messages("PC010", stack("aws", { aws_secretsmanager_secret: { s: { kms_key_id: "alias/aws/secretsmanager" } }, aws_sns_topic: { t: { kms_master_key_id: "alias/aws/sns" } } })))
       .toEqual(["aws_sns_topic.t: AWS-managed key alias/aws/sns, not a customer-managed key", "aws_secretsmanager_secret.s: encrypted with the default aws/secretsmanager key"]);

@@ -76,8 +76,8 @@ export const DATABASE_TLS: PolicyRule = {
   severity: "high",
   title: "Database proxies and servers require TLS",
   rationale: "Credentials and rows cross the network; the pooled endpoint must refuse plaintext.",
-  checkov: ["CKV_GCP_6"],
-  differsFromCheckov: "Looser on Cloud SQL: ssl_mode ENCRYPTED_ONLY passes here (TLS required; clients authenticate with IAM or passwords through the pooler), where CKV_GCP_6 requires TRUSTED_CLIENT_CERTIFICATE_REQUIRED except on SQL Server.",
+  checkov: [],
+  differsFromCheckov: "Not cited: CKV_GCP_6 passes Cloud SQL only with TRUSTED_CLIENT_CERTIFICATE_REQUIRED (client certificates; ENCRYPTED_ONLY fails except on SQL Server). Here ENCRYPTED_ONLY passes: TLS is required and functions authenticate with IAM tokens, directly or through the pooler, which cannot present client certificates.",
   fix: "Keep requireTls true (the spec rejects false).",
   reads: {
     aws_db_proxy: ["require_tls"], aws_rds_cluster_parameter_group: ["parameter.name", "parameter.value"], aws_db_parameter_group: ["parameter.name", "parameter.value"],
@@ -98,7 +98,7 @@ export const DATABASE_TLS: PolicyRule = {
         const ip = block(block(r.settings).ip_configuration);
         const mode = str(ip.ssl_mode);
         return mode === undefined ? bool(ip.require_ssl) !== true : !/^(ENCRYPTED_ONLY|TRUSTED_CLIENT_CERTIFICATE_REQUIRED)$/.test(mode);
-      }).map(([address, r]) => ({ address, message: `ssl_mode ${str(block(block(r.settings).ip_configuration).ssl_mode) ?? "unset (plaintext allowed)"}`, checkov: "CKV_GCP_6" })),
+      }).map(([address, r]) => ({ address, message: `ssl_mode ${str(block(block(r.settings).ip_configuration).ssl_mode) ?? "unset (plaintext allowed)"}` })),
       // require_secure_transport defaults to ON on Flexible Server; only an explicit OFF, or no ON
       // for a server when the stack sets it for others, is a finding.
       ...insecure.map(([address]) => ({ address, message: "require_secure_transport = OFF" })),
@@ -113,7 +113,7 @@ export const MIN_TLS_12: PolicyRule = {
   title: "Minimum TLS 1.2 wherever the resource has the setting",
   rationale: "TLS 1.0/1.1 are deprecated and broken.",
   checkov: ["CKV_GCP_4", "CKV_AZURE_44", "CKV_AZURE_205", "CKV_AZURE_145", "CKV_AZURE_15"],
-  differsFromCheckov: "Stricter: a Google SSL policy must also set min_tls_version TLS_1_2 or TLS_1_3, and an HTTPS proxy without an SSL policy is a finding. Looser where azurerm 4 defaults to TLS 1.2: an unset storage account min_tls_version or Service Bus minimum_tls_version passes (CKV_AZURE_44 and CKV_AZURE_205 fail it).",
+  differsFromCheckov: "Stricter: a Google SSL policy must also set min_tls_version TLS_1_2 or TLS_1_3, and an HTTPS proxy without an SSL policy is a finding. An unset storage account min_tls_version or Service Bus minimum_tls_version is a finding, as in CKV_AZURE_44 and CKV_AZURE_205, although azurerm 4 defaults both to TLS 1.2 (3.x defaulted storage to TLS 1.0): the stack should not depend on the provider major.",
   fix: "Use the module defaults (TLS_1_2 policies, minimum_tls_version 1.2).",
   reads: {
     aws_apigatewayv2_domain_name: ["domain_name_configuration.security_policy"], aws_api_gateway_domain_name: ["security_policy"],
@@ -138,10 +138,10 @@ export const MIN_TLS_12: PolicyRule = {
       return out;
     }),
     ...resources(json, "google_compute_target_https_proxy").filter(([, r]) => !r.ssl_policy).map(([address]) => ({ address, message: "no SSL policy (Google's default admits TLS 1.0)" })),
-    ...resources(json, "azurerm_servicebus_namespace").filter(([, r]) => !/^1\.[23]$/.test(str(r.minimum_tls_version) ?? "1.2"))
-      .map(([address, r]) => ({ address, message: `minimum TLS ${str(r.minimum_tls_version)}`, checkov: "CKV_AZURE_205" })),
-    ...resources(json, "azurerm_storage_account").filter(([, r]) => !/^TLS1_[23]$/.test(str(r.min_tls_version) ?? "TLS1_2"))
-      .map(([address, r]) => ({ address, message: `min_tls_version ${str(r.min_tls_version)}`, checkov: "CKV_AZURE_44" })),
+    ...resources(json, "azurerm_servicebus_namespace").filter(([, r]) => !/^1\.[23]$/.test(str(r.minimum_tls_version) ?? ""))
+      .map(([address, r]) => ({ address, message: `minimum TLS ${str(r.minimum_tls_version) ?? "unset (1.2 on azurerm 4; set it explicitly)"}`, checkov: "CKV_AZURE_205" })),
+    ...resources(json, "azurerm_storage_account").filter(([, r]) => !/^TLS1_[23]$/.test(str(r.min_tls_version) ?? ""))
+      .map(([address, r]) => ({ address, message: `min_tls_version ${str(r.min_tls_version) ?? "unset (TLS1_2 on azurerm 4, TLS1_0 on 3.x; set it explicitly)"}`, checkov: "CKV_AZURE_44" })),
     ...resources(json, ...APP_TYPES).flatMap(([address, r]) => {
       const site = block(r.site_config);
       const v = str(site.minimum_tls_version ?? site.min_tls_version);
