@@ -55,3 +55,30 @@ test("optional custom domain with TLS 1.2 turns off the execute-api endpoint", (
   expect(Object.values(json.resource.aws_apigatewayv2_api)[0]).toMatchObject({ disable_execute_api_endpoint: true });
   expect(Object.keys(json.resource.aws_apigatewayv2_api_mapping)).toHaveLength(1);
 });
+
+test("with CORS, an authorized ANY route is split so preflights match no route and API Gateway answers them; without CORS it stays ANY", () => {
+  const env = envByName("dev");
+  const synth = (cors: boolean) => {
+    const stack = new TerraformStack(Testing.app(), `any-${cors}`);
+    const foundation = new AwsFoundation(stack, "f", { env, serviceName: "shop", tags: buildTags({ ...env.tags, environment: "dev", service: "shop" }) });
+    new AwsService(stack, "shop", {
+      context: foundation.context,
+      service: { name: "shop", functions: { web: { source: "stacks/reference/functions/api", runtime: "nodejs22", handler: "index.handler" }, admin: { source: "stacks/reference/functions/api", runtime: "nodejs22", handler: "index.handler" } },
+        gateways: { www: {
+          routes: [{ method: "ANY", path: "/cart/{proxy+}", function: "web" }, { method: "DELETE", path: "/cart/{proxy+}", function: "admin" }],
+          throttle: { rateLimit: 10, burstLimit: 20 }, auth: { issuer: "https://auth.example.com/", audiences: ["shop"] },
+          ...(cors ? { cors: { allowOrigins: ["https://shop.example.com"] } } : {}),
+        } } },
+    });
+    return Object.values(JSON.parse(Testing.synth(stack)).resource.aws_apigatewayv2_route) as any[];
+  };
+  const split = synth(true);
+  expect(split.map((r) => r.route_key).sort()).toEqual(["DELETE /cart/{proxy+}", "GET /cart/{proxy+}", "HEAD /cart/{proxy+}", "PATCH /cart/{proxy+}", "POST /cart/{proxy+}", "PUT /cart/{proxy+}"]);
+  expect(split.every((r) => r.authorization_type === "JWT")).toBe(true);
+  // The explicit DELETE keeps its own function; the split never shadows it.
+  const targets = new Map(split.map((r) => [r.route_key, r.target]));
+  expect(new Set([...targets.values()]).size).toBe(2);
+  expect(targets.get("DELETE /cart/{proxy+}")).not.toBe(targets.get("GET /cart/{proxy+}"));
+  expect(split.some((r) => /^(OPTIONS|ANY) /.test(r.route_key))).toBe(false);
+  expect(synth(false).map((r) => r.route_key).sort()).toEqual(["ANY /cart/{proxy+}", "DELETE /cart/{proxy+}"]);
+});

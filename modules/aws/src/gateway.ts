@@ -1,6 +1,6 @@
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, resolveCors } from "@polycloud/core";
+import { AlarmInfo, GatewaySpec, HTTP_METHODS, NAME_RULES, PlatformGateway, resolveCors } from "@polycloud/core";
 import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2ApiMapping } from "@cdktf/provider-aws/lib/apigatewayv2-api-mapping";
 import { Apigatewayv2Authorizer } from "@cdktf/provider-aws/lib/apigatewayv2-authorizer";
@@ -32,6 +32,9 @@ export interface AwsHttpGatewayProps {
 }
 
 /** Fields of the JSON access log line. */
+/** What ANY covers on HTTP APIs, less OPTIONS (see the CORS note in the constructor). */
+const ANY_WITHOUT_OPTIONS = HTTP_METHODS.filter((m) => m !== "ANY" && m !== "OPTIONS");
+
 const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: "$context.requestId",
   ip: "$context.identity.sourceIp",
@@ -89,12 +92,18 @@ export class AwsHttpGateway extends Construct implements PlatformGateway {
 
     const integrations = new Map<string, Apigatewayv2Integration>();
     const seen = new Set<string>();
+    const explicit = new Set((spec.routes ?? []).filter((r) => r.method !== "ANY").map((r) => `${r.method} ${r.path}`));
     for (const route of spec.routes ?? []) {
       const fn = props.functions[route.function];
-      const routeKey = `${route.method} ${route.path}`;
+      // An ANY route also receives CORS preflights, and behind the JWT authorizer answers them 401
+      // (browsers send no credentials). With CORS on, ANY is split into the other methods, so an
+      // OPTIONS matches no route and API Gateway answers the preflight itself.
+      const routeKeys = route.method === "ANY" && cors
+        ? ANY_WITHOUT_OPTIONS.map((m) => `${m} ${route.path}`).filter((k) => !explicit.has(k))
+        : [`${route.method} ${route.path}`];
       // Unknown functions and duplicate routes are reported by validation; never crash before it runs.
-      if (!fn || seen.has(routeKey)) continue;
-      seen.add(routeKey);
+      if (!fn || routeKeys.every((k) => seen.has(k))) continue;
+      routeKeys.forEach((k) => seen.add(k));
       let integration = integrations.get(route.function);
       if (!integration) {
         if (fn.spec.timeoutSeconds > 30) {
@@ -120,13 +129,15 @@ export class AwsHttpGateway extends Construct implements PlatformGateway {
         });
       }
       const secured = authorizer && route.authorized !== false;
-      new Apigatewayv2Route(this, `route-${routeKey}`, {
-        apiId: this.api.id,
-        routeKey,
-        target: `integrations/${integration.id}`,
-        authorizationType: secured ? "JWT" : "NONE",
-        authorizerId: secured ? authorizer.id : undefined,
-      });
+      for (const routeKey of routeKeys) {
+        new Apigatewayv2Route(this, `route-${routeKey}`, {
+          apiId: this.api.id,
+          routeKey,
+          target: `integrations/${integration.id}`,
+          authorizationType: secured ? "JWT" : "NONE",
+          authorizerId: secured ? authorizer.id : undefined,
+        });
+      }
     }
 
     this.accessLogGroup = new CloudwatchLogGroup(this, "access-logs", {

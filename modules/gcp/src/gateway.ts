@@ -97,7 +97,7 @@ export function openApiDocument(spec: GatewaySpec, title: string, addresses: Rea
         ...(params.length ? { parameters: params } : {}),
         "x-google-backend": { address, path_translation: "APPEND_PATH_TO_ADDRESS", jwt_audience: address, deadline: GATEWAY_DEADLINE_SECONDS },
         // A CORS preflight carries no credentials: the OPTIONS that ANY expands to stays open when
-        // CORS is on (as on AWS, whose HTTP API answers preflights before any authorizer).
+        // CORS is on (on AWS, ANY is split so that API Gateway answers the preflight itself).
         ...(spec.auth && route.authorized !== false && !(spec.cors && route.method === "ANY" && method === "options") ? { security: [{ jwt: [] }] } : {}),
         responses: { default: { description: "response of the function" } },
       };
