@@ -35,7 +35,7 @@ export function cartService(env: EnvironmentConfig): ServiceSpec {
         ],
         cors: { allowOrigins: ["https://shop.example.com"] },
         throttle: { rateLimit: 50, burstLimit: 100 },
-        auth: { issuer: "https://auth.example.com/", audiences: ["cart-api"] },
+        auth: { issuer: "https://auth.example.com/", audiences: ["cart-api"], jwksUri: "https://auth.example.com/.well-known/jwks.json" },
       },
     },
     queues: { checkouts: { consumer: "checkout", maxDeliveryAttempts: 5, batchSize: 1 } },

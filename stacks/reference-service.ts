@@ -43,7 +43,7 @@ export function referenceService(env: EnvironmentConfig): ServiceSpec {
         ],
         cors: { allowOrigins: [env.name === "prod" ? "https://shop.example.com" : "https://dev.shop.example.com"], allowCredentials: true },
         throttle: env.name === "prod" ? { rateLimit: 500, burstLimit: 1000 } : { rateLimit: 50, burstLimit: 100 },
-        auth: { issuer: "https://auth.example.com/", audiences: ["orders-api"] },
+        auth: { issuer: "https://auth.example.com/", audiences: ["orders-api"], jwksUri: "https://auth.example.com/.well-known/jwks.json" },
       },
     },
     queues: {

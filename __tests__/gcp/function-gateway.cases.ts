@@ -167,6 +167,20 @@ describe("GcpHttpGateway", () => {
     expect(JSON.stringify(open)).not.toMatch(/security/);
   });
 
+  test("the JWKS URL is the declared auth.jwksUri; unset, the usual location under the issuer is used with a warning (GCP cannot discover it)", () => {
+    const declared = synthGcp("dev", () => {}, (s) => { (s.gateways.public.auth as any).jwksUri = "https://keys.example.com/oauth2/v3/certs"; });
+    const text = JSON.stringify(only(declared.json, "google_api_gateway_api_config"));
+    expect(text).toContain("https://keys.example.com/oauth2/v3/certs");
+    expect(fn(declared.json, "api").service_config.environment_variables.PLATFORM_JWT_JWKS_URI).toBe("https://keys.example.com/oauth2/v3/certs");
+    expect(warnings(declared.stack).filter((w) => /auth\.jwksUri/.test(w))).toEqual([]);
+    const unset = synthGcp("dev", () => {}, (s) => { delete (s.gateways.public.auth as any).jwksUri; });
+    expect(JSON.stringify(only(unset.json, "google_api_gateway_api_config"))).toContain("https://auth.example.com/.well-known/jwks.json");
+    expect(warnings(unset.stack)).toContainEqual(expect.stringMatching(/GcpHttpGateway\(public\): property 'auth\.jwksUri' is unset, so API Gateway checks tokens against https:\/\/auth\.example\.com\/\.well-known\/jwks\.json .*jwks_uri in https:\/\/auth\.example\.com\/\.well-known\/openid-configuration\.$/));
+    expect(gcpProblems("dev", () => {}, (s) => { (s.gateways.public.auth as any).jwksUri = "http://keys.example.com/"; })).toContainEqual(
+      expect.stringMatching(/property 'gateways\.public\.auth\.jwksUri' has value "http:\/\/keys\.example\.com\/"; allowed: an https:\/\/ URL/),
+    );
+  });
+
   test("a routed function whose timeout exceeds the gateway's 60 s backend deadline is warned about (not silently cut)", () => {
     const slow = synthGcp("dev", () => {}, (s) => { s.functions.api.timeoutSeconds = 120; });
     expect(warnings(slow.stack)).toContainEqual(expect.stringMatching(/GcpHttpGateway\(public\): function 'api' has timeoutSeconds = 120, but API Gateway stops waiting for the backend after 60 seconds/));

@@ -18,7 +18,7 @@ const GATEWAY: Keys = {
   routes: { "[]": ROUTE },
   cors: { allowOrigins: true, allowMethods: true, allowHeaders: true, exposeHeaders: true, maxAgeSeconds: true, allowCredentials: true },
   throttle: { rateLimit: true, burstLimit: true },
-  auth: { issuer: true, audiences: true },
+  auth: { issuer: true, audiences: true, jwksUri: true },
   accessLogs: { retentionDays: true },
 };
 const QUEUE: Keys = {

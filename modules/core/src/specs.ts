@@ -77,6 +77,18 @@ export interface JwtAuthSpec {
   readonly issuer: string;
   /** Accepted `aud` values; at least one. */
   readonly audiences: readonly string[];
+  /**
+   * The issuer's signing keys (JWKS, https). GCP's API Gateway cannot discover them and needs the
+   * URL at deploy time; AWS and Azure discover them from the issuer's OpenID configuration.
+   * @default `<issuer>/.well-known/jwks.json` on GCP (Auth0 and Cognito serve keys there; Google,
+   * Okta and Entra ID do not), with a synth warning
+   */
+  readonly jwksUri?: string;
+}
+
+/** The JWKS URL GCP's API Gateway is given: the declared one, or the usual location under the issuer. */
+export function jwksUriOf(auth: JwtAuthSpec): string {
+  return auth.jwksUri ?? `${auth.issuer.replace(/\/$/, "")}/.well-known/jwks.json`;
 }
 
 export interface AccessLogSpec {

@@ -129,6 +129,7 @@ function validateGateway(p: Problems, at: string, gw: GatewaySpec, service: Serv
     p.matches(`${at}.auth.issuer`, gw.auth.issuer, /^https:\/\/[^\s"'<>]+$/, "an https:// issuer URL");
     p.required(`${at}.auth.issuer`, gw.auth.issuer, "an https:// issuer URL");
     if (!gw.auth.audiences || gw.auth.audiences.length === 0) p.add(`${at}.auth.audiences`, gw.auth.audiences, "at least one audience");
+    if (gw.auth.jwksUri !== undefined) p.matches(`${at}.auth.jwksUri`, gw.auth.jwksUri, /^https:\/\/[^\s"'<>]+$/, "an https:// URL of the issuer's signing keys (JWKS)");
   }
   p.integer(`${at}.accessLogs.retentionDays`, gw.accessLogs?.retentionDays, 1, 3653, "days");
 }

@@ -1,6 +1,6 @@
 import { Annotations, Fn, ITerraformDependable, TerraformOutput, Token } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, Problems, escapeTerraform, resolveCors } from "@polycloud/core";
+import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, Problems, escapeTerraform, jwksUriOf, resolveCors } from "@polycloud/core";
 import { GoogleApiGatewayApi } from "@cdktf/provider-google-beta/lib/google-api-gateway-api";
 import { GoogleApiGatewayApiConfigA } from "@cdktf/provider-google-beta/lib/google-api-gateway-api-config";
 import { GoogleApiGatewayGateway } from "@cdktf/provider-google-beta/lib/google-api-gateway-gateway";
@@ -55,7 +55,7 @@ export function edgeEnvironment(spec: GatewaySpec, fnId: string): Record<string,
   if (spec.auth) {
     env.PLATFORM_JWT_ISSUER = spec.auth.issuer;
     env.PLATFORM_JWT_AUDIENCES = JSON.stringify(spec.auth.audiences);
-    env.PLATFORM_JWT_JWKS_URI = `${spec.auth.issuer.replace(/\/$/, "")}/.well-known/jwks.json`;
+    env.PLATFORM_JWT_JWKS_URI = jwksUriOf(spec.auth);
   }
   if (spec.cors) env.PLATFORM_CORS = JSON.stringify(resolveCors(spec.cors, spec));
   return env;
@@ -125,7 +125,7 @@ export function openApiDocument(spec: GatewaySpec, title: string, addresses: Rea
         flow: "implicit",
         authorizationUrl: "",
         "x-google-issuer": spec.auth.issuer,
-        "x-google-jwks_uri": `${spec.auth.issuer.replace(/\/$/, "")}/.well-known/jwks.json`,
+        "x-google-jwks_uri": jwksUriOf(spec.auth),
         "x-google-audiences": spec.auth.audiences.join(","),
       },
     };
@@ -210,6 +210,13 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
       displayName: `${name()} API Gateway backend identity`,
       dependsOn: [iamApi],
     });
+    if (spec.auth && spec.auth.jwksUri === undefined) {
+      // API Gateway has no OpenID discovery: a wrong JWKS URL rejects every token on GCP only.
+      const discovery = `${spec.auth.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+      Annotations.of(this).addWarning(
+        `GcpHttpGateway(${logicalId}): property 'auth.jwksUri' is unset, so API Gateway checks tokens against ${jwksUriOf(spec.auth)} (GCP has no OpenID discovery; right for Auth0 and Cognito, not for Google, Okta or Entra ID). Set it to the jwks_uri in ${discovery}.`,
+      );
+    }
     const beta = betaProvider(this);
     const addresses: Record<string, string> = {};
     const grants: ITerraformDependable[] = [];
