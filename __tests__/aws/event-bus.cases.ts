@@ -83,6 +83,10 @@ test("a scheduled rule lives on the default bus with the translated expression, 
   expect(target.event_bus_name).toBeUndefined();
   // EventBridge counts retries after the first attempt: 4 attempts are 3 retries.
   expect(target).toMatchObject({ retry_policy: { maximum_retry_attempts: 3, maximum_event_age_in_seconds: 600 }, dead_letter_config: { arn: expect.stringMatching(/aws_sqs_queue\./) } });
+  // The handler gets the platform's scheduled event, not EventBridge's (source aws.events, empty detail).
+  expect(target.input_transformer.input_paths).toEqual({ id: "$.id", time: "$.time", account: "$.account", region: "$.region", resources: "$.resources" });
+  const sample = target.input_transformer.input_template.replace(/<([a-z]+)>/g, (_: string, k: string) => (k === "resources" ? "[]" : `"${k}-value"`));
+  expect(JSON.parse(sample)).toEqual({ version: "0", id: "id-value", "detail-type": "Scheduled Event", source: "polycloud.schedule", account: "account-value", time: "time-value", region: "region-value", resources: [], detail: { polycloud_schedule: "nightly" } });
   const alarms = Object.values<any>(json.resource.aws_cloudwatch_metric_alarm).filter((a) => a.namespace === "AWS/Events");
   expect(alarms.map((a) => a.metric_name).sort()).toEqual(["FailedInvocations", "InvocationsSentToDlq"]);
   for (const a of alarms) expect(Object.keys(a.dimensions)).toEqual(["RuleName"]);

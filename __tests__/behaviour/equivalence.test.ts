@@ -10,6 +10,7 @@ import { referenceService } from "../../stacks/reference-service";
 import { devWithRemoteState, synthesizeComposition } from "../../stacks/synth-json";
 import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
 import { readDocSection } from "../../scripts/doc-section";
+import { awsEvent, azureEvent, gcpEvent } from "../../modules/runtime/src/adapters";
 
 /**
  * Fields whose mechanism another branch was fixing were skipped here (compareBehaviours' `pending`)
@@ -58,8 +59,35 @@ test("the second sample service (coffee, dev): its scheduled and prefix-filtered
   for (const cloud of Object.keys(READERS) as Cloud[]) {
     expect(Object.keys(records[cloud].rules).sort()).toEqual(["events/morning", "events/order-events"]);
     expect(records[cloud].rules["events/morning"]).toMatchObject({ target: "queue:brews", undeliverable: "dead-lettered" });
+    // The same event reaches the handler from a schedule on every cloud.
+    expect([cloud, records[cloud].rules["events/morning"].delivers]).toEqual([cloud, 'polycloud.schedule | Scheduled Event | {"polycloud_schedule":"morning"}']);
+    expect(records[cloud].rules["events/order-events"].delivers).toBeNull();
   }
   expect(compareBehaviours(records, coffeeService(env), env, PENDING).problems).toEqual([]);
+  // Negative control: EventBridge's own tick (no input transformer) is a different event.
+  const stacks = Object.fromEntries((Object.keys(READERS) as Cloud[]).map((c) => [c, synthesizeComposition(env, c, [coffeeService])[`dev-${c}`]])) as Record<Cloud, any>;
+  for (const t of Object.values<any>(stacks.aws.resource.aws_cloudwatch_event_target)) delete t.input_transformer;
+  expect(compareBehaviours(read(stacks), coffeeService(env), env, PENDING).problems).toContainEqual(
+    expect.stringMatching(/^rule:events\/morning\.delivers: aws="aws\.events \| Scheduled Event \| \{\}"/),
+  );
+});
+
+test("a scheduled tick reaches the handler as the same event on every cloud (each cloud's delivery through the runtime's adapter)", () => {
+  useCoffeeWheels();
+  const env = devWithRemoteState("environment");
+  const stacks = Object.fromEntries((["aws", "gcp", "azure"] as Cloud[]).map((c) => [c, synthesizeComposition(env, c, [coffeeService])[`dev-${c}`]])) as Record<Cloud, any>;
+  // AWS: what EventBridge writes from the target's input template for one tick.
+  const target = Object.values<any>(stacks.aws.resource.aws_cloudwatch_event_target).find((t) => t.input_transformer);
+  const tick: Record<string, unknown> = { id: "7bf73129", time: "2026-12-05T07:00:00Z", account: "111111111111", region: "eu-west-1", resources: ["arn:aws:events:eu-west-1:111111111111:rule/x"] };
+  const filled = target.input_transformer.input_template.replace(/<([a-z]+)>/g, (_: string, k: string) => JSON.stringify(tick[k]));
+  // GCP: the Cloud Scheduler job's message, pushed to the rule's subscription.
+  const job = Object.values<any>(stacks.gcp.resource.google_cloud_scheduler_job)[0].pubsub_target;
+  const push = { headers: { "content-type": "application/json" }, body: { subscription: "s", message: { data: job.data, attributes: job.attributes, messageId: "1", publishTime: tick.time } } };
+  // Azure: the CloudEvent the Logic App posts, with its expressions evaluated.
+  const action = Object.values<any>(stacks.azure.resource.azurerm_logic_app_action_custom).map((a) => JSON.parse(a.body)).find((b) => b.inputs?.body?.source);
+  const posted = { ...action.inputs.body, id: "e1", time: tick.time };
+  const seen = [awsEvent(JSON.parse(filled)), gcpEvent(push), azureEvent(posted)].map((e) => ({ source: e.source, type: e.type, data: e.data }));
+  expect(seen).toEqual(Array(3).fill({ source: "polycloud.schedule", type: "Scheduled Event", data: { polycloud_schedule: "morning" } }));
 });
 
 describe("negative controls: a mutated stack is caught", () => {

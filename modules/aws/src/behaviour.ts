@@ -1,6 +1,6 @@
 import {
   AlarmCondition, AlarmSignal, DatabaseBehaviour, EventRuleBehaviour, FunctionBehaviour, GatewayBehaviour, QueueBehaviour,
-  ResourceMap, ServiceBehaviour, atLeast, byComponent, componentOf, refOf,
+  ResourceMap, ServiceBehaviour, atLeast, byComponent, componentOf, refOf, scheduledEventText,
 } from "@polycloud/core";
 
 /**
@@ -58,10 +58,11 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
       const age = target.retry_policy?.maximum_event_age_in_seconds ?? 86400;
       const undeliverable = target.dead_letter_config?.arn ? "dead-lettered" : "dropped";
       const q = into?.kind === "queue" ? queues[into.id] : undefined;
+      const delivers = scheduledDelivery(get(refOf(target.rule)), target.input_transformer);
       // Into a queue the event lands at once; from then on the queue's attempts and retention apply.
       rules[`${key.slice("bus:".length)}/${ruleId}`] = q
-        ? { target: `queue:${into!.id}`, attempts: q.deliveryAttempts, maxEventAgeSeconds: q.retentionSeconds, undeliverable: q.dropsWithoutDeadLetter ? "dropped" : "dead-lettered", survivesOutageSeconds: q.retentionSeconds }
-        : { target: `function:${into?.id}`, attempts, maxEventAgeSeconds: age, undeliverable, survivesOutageSeconds: age };
+        ? { target: `queue:${into!.id}`, attempts: q.deliveryAttempts, maxEventAgeSeconds: q.retentionSeconds, undeliverable: q.dropsWithoutDeadLetter ? "dropped" : "dead-lettered", survivesOutageSeconds: q.retentionSeconds, delivers }
+        : { target: `function:${into?.id}`, attempts, maxEventAgeSeconds: age, undeliverable, survivesOutageSeconds: age, delivers };
     }
   }
 
@@ -172,4 +173,20 @@ function awsSignal(a: any, kind: string | undefined): AlarmSignal | undefined {
   };
   if (metric === "ApproximateNumberOfMessagesVisible") return kind === "bus" ? "bus.dlqDepth" : "queue.dlqDepth";
   return table[metric];
+}
+
+/**
+ * What a scheduled rule's target receives: EventBridge's own tick (source aws.events, detail-type
+ * Scheduled Event, empty detail) unless an input transformer writes another event.
+ */
+function scheduledDelivery(rule: any, transformer: any): string | null {
+  if (!rule?.schedule_expression) return null;
+  const template = Array.isArray(transformer) ? transformer[0]?.input_template : transformer?.input_template;
+  if (typeof template !== "string") return scheduledEventText("aws.events", "Scheduled Event", {});
+  try {
+    const event = JSON.parse(template.replace(/<[A-Za-z0-9_.-]+>/g, "null"));
+    return scheduledEventText(event.source, event["detail-type"], event.detail);
+  } catch {
+    return `unreadable input template: ${template}`;
+  }
 }

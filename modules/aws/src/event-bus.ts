@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, Problems, Schedule, dayOfWeekNames, escapeTerraform, parseSchedule, resolveRetry, envVarPart } from "@polycloud/core";
+import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, Problems, SCHEDULED_EVENT, Schedule, dayOfWeekNames, escapeTerraform, parseSchedule, resolveRetry, envVarPart, scheduledEventData } from "@polycloud/core";
 import { CloudwatchEventArchive } from "@cdktf/provider-aws/lib/cloudwatch-event-archive";
 import { CloudwatchEventBus } from "@cdktf/provider-aws/lib/cloudwatch-event-bus";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule";
@@ -39,6 +39,24 @@ export function toEventPattern(filter: EventFilterSpec): string {
   ];
   if (attrs.length) pattern.detail = Object.fromEntries(attrs);
   return escapeTerraform(JSON.stringify(pattern));
+}
+
+/**
+ * An input transformer that delivers the platform's scheduled event (`SCHEDULED_EVENT`) in
+ * EventBridge's envelope: the tick's id, time, account, region and resources are kept; source,
+ * detail-type and detail are the platform's. Placeholders stand unquoted, as EventBridge inserts
+ * string values with their quotes.
+ */
+export function scheduledEventTransformer(ruleId: string): { inputPaths: Record<string, string>; inputTemplate: string } {
+  const keep = ["id", "time", "account", "region", "resources"];
+  const envelope = {
+    version: "0", id: "\u0000id", "detail-type": SCHEDULED_EVENT.type, source: SCHEDULED_EVENT.source,
+    account: "\u0000account", time: "\u0000time", region: "\u0000region", resources: "\u0000resources", detail: scheduledEventData(ruleId),
+  };
+  return {
+    inputPaths: Object.fromEntries(keep.map((k) => [k, `$.${k}`])),
+    inputTemplate: JSON.stringify(envelope).replace(/"\\u0000([a-z]+)"/g, "<$1>"),
+  };
 }
 
 /**
@@ -133,6 +151,9 @@ export class AwsEventBus extends Construct implements PlatformEventBus {
         // The spec counts attempts; EventBridge counts retries after the first attempt.
         retryPolicy: { maximumRetryAttempts: Math.max(0, retry.maxAttempts - 1), maximumEventAgeInSeconds: retry.maxEventAgeSeconds },
         deadLetterConfig: { arn: dlq.arn },
+        // EventBridge's own tick says source aws.events with an empty detail; the handler gets the
+        // platform's scheduled event instead, as on GCP and Azure.
+        ...(ruleSpec.schedule !== undefined ? { inputTransformer: scheduledEventTransformer(ruleId) } : {}),
       });
       if (fn) {
         new LambdaPermission(this, `invoke-${ruleId}`, {

@@ -1,6 +1,6 @@
 import {
   AlarmCondition, AlarmSignal, DatabaseBehaviour, EventRuleBehaviour, FunctionBehaviour, GatewayBehaviour, QueueBehaviour,
-  ResourceMap, ServiceBehaviour, atLeast, byComponent, componentOf, durationSeconds, refOf,
+  ResourceMap, ServiceBehaviour, atLeast, byComponent, componentOf, durationSeconds, refOf, scheduledEventText,
 } from "@polycloud/core";
 import { POSTGRES_SIZES } from "./limits";
 
@@ -92,9 +92,15 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
       const age = (sub.retry_policy?.event_time_to_live ?? 1440) * 60;
       const dead = sub.storage_blob_dead_letter_destination ? "dead-lettered" : "dropped";
       const q = queueRef ? queues[componentOf(queueRef.address)!.id] : undefined;
-      rules[`${key.slice("bus:".length)}/${rule.slice("rule-".length)}`] = q
-        ? { target: `queue:${componentOf(queueRef!.address)!.id}`, attempts: q.deliveryAttempts, maxEventAgeSeconds: q.retentionSeconds, undeliverable: "dead-lettered", survivesOutageSeconds: q.retentionSeconds }
-        : { target: `function:${fn?.id}`, attempts, maxEventAgeSeconds: age, undeliverable: dead, survivesOutageSeconds: age };
+      const ruleId = rule.slice("rule-".length);
+      // A scheduled rule is fed by a Logic App action posting a CloudEvent whose data names the rule.
+      const posted = (byComponent(R, "azurerm_logic_app_action_custom").get(key) ?? [])
+        .map(([, a]) => { try { return JSON.parse(a.body).inputs?.body; } catch { return undefined; } })
+        .find((b: any) => b?.data?.polycloud_schedule === ruleId);
+      const delivers = posted ? scheduledEventText(posted.source, posted.type, posted.data) : null;
+      rules[`${key.slice("bus:".length)}/${ruleId}`] = q
+        ? { target: `queue:${componentOf(queueRef!.address)!.id}`, attempts: q.deliveryAttempts, maxEventAgeSeconds: q.retentionSeconds, undeliverable: "dead-lettered", survivesOutageSeconds: q.retentionSeconds, delivers }
+        : { target: `function:${fn?.id}`, attempts, maxEventAgeSeconds: age, undeliverable: dead, survivesOutageSeconds: age, delivers };
     }
   }
 

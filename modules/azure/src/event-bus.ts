@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, parseSchedule, resolveRetry, envVarPart } from "@polycloud/core";
+import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, SCHEDULED_EVENT, parseSchedule, resolveRetry, envVarPart, scheduledEventData } from "@polycloud/core";
 import { EventgridEventSubscription, EventgridEventSubscriptionAdvancedFilter } from "@cdktf/provider-azurerm/lib/eventgrid-event-subscription";
 import { EventgridTopic } from "@cdktf/provider-azurerm/lib/eventgrid-topic";
 import { LogicAppActionCustom } from "@cdktf/provider-azurerm/lib/logic-app-action-custom";
@@ -25,9 +25,9 @@ export interface AzureEventBusProps {
 /** Event Grid allows at most 25 advanced-filter values across all filters of a subscription, each at most 512 characters. */
 const MAX_VALUES = 25;
 /** What a scheduled event carries, as on GCP (where `polycloud_schedule` is a message attribute). */
-const SCHEDULE_SOURCE = "polycloud.schedule";
-const SCHEDULE_TYPE = "Scheduled Event";
-const SCHEDULE_KEY = "polycloud_schedule";
+const SCHEDULE_SOURCE = SCHEDULED_EVENT.source;
+const SCHEDULE_TYPE = SCHEDULED_EVENT.type;
+const SCHEDULE_KEY = SCHEDULED_EVENT.dataKey;
 const MAX_VALUE_LENGTH = 512;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -203,7 +203,7 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
           method: "POST",
           uri: this.topic.endpoint,
           headers: { "Content-Type": "application/cloudevents+json; charset=utf-8" },
-          body: { specversion: "1.0", id: "@{guid()}", source: SCHEDULE_SOURCE, type: SCHEDULE_TYPE, time: "@{utcNow()}", datacontenttype: "application/json", data: { [SCHEDULE_KEY]: ruleId } },
+          body: { specversion: "1.0", id: "@{guid()}", source: SCHEDULE_SOURCE, type: SCHEDULE_TYPE, time: "@{utcNow()}", datacontenttype: "application/json", data: scheduledEventData(ruleId) },
           authentication: { type: "ManagedServiceIdentity", audience: "https://eventgrid.azure.net" },
         },
       }),

@@ -39,6 +39,11 @@ export interface EventRuleBehaviour {
   readonly undeliverable: "dead-lettered" | "dropped";
   /** How long an event survives an outage of the consumer (into a queue: the queue's retention). */
   readonly survivesOutageSeconds: number;
+  /**
+   * What a handler receives from a scheduled rule, as `<source> | <type> | <data as JSON>`
+   * (`scheduledEventText`); null for a rule with a filter.
+   */
+  readonly delivers: string | null;
 }
 
 export interface GatewayBehaviour {

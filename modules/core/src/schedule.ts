@@ -10,6 +10,18 @@ export type Schedule =
 
 const RATE = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\(([^()]*)\)$/;
+/**
+ * The event a scheduled rule delivers on every cloud: the same source, type and data, so a
+ * handler tells ticks apart by rule id, whichever cloud runs it.
+ */
+export const SCHEDULED_EVENT = { source: "polycloud.schedule", type: "Scheduled Event", dataKey: "polycloud_schedule" } as const;
+
+/** The data of a scheduled rule's event: `{ "polycloud_schedule": "<rule id>" }`. */
+export const scheduledEventData = (ruleId: string): Record<string, string> => ({ [SCHEDULED_EVENT.dataKey]: ruleId });
+
+/** A delivered event as the behaviour records compare it. */
+export const scheduledEventText = (source: unknown, type: unknown, data: unknown): string => `${String(source)} | ${String(type)} | ${JSON.stringify(data)}`;
+
 export const DAY_NAMES = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"] as const;
 const MONTH_NAMES = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"] as const;
 

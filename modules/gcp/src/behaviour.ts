@@ -1,6 +1,6 @@
 import {
   AlarmCondition, AlarmSignal, DatabaseBehaviour, EventRuleBehaviour, FunctionBehaviour, GatewayBehaviour, QueueBehaviour,
-  ResourceMap, ServiceBehaviour, atLeast, byComponent, componentOf, durationSeconds, refOf,
+  ResourceMap, ServiceBehaviour, atLeast, byComponent, componentOf, durationSeconds, refOf, scheduledEventText,
 } from "@polycloud/core";
 import { poolerCount } from "./limits";
 
@@ -79,9 +79,13 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
       const d = delivery(sub);
       // The target label names the spec's target: a rule into a queue pushes to the queue's consumer.
       const target = String(sub.labels?.target ?? `function-${d.consumer}`).replace(/^(function|queue)-/, "$1:");
+      // A scheduled rule is fed by a Cloud Scheduler job naming the rule in its attributes.
+      const job = (byComponent(R, "google_cloud_scheduler_job").get(key) ?? []).map(([, j]) => j.pubsub_target)
+        .find((t: any) => t?.attributes?.polycloud_schedule === ruleId);
+      const delivers = job ? scheduledEventText(job.attributes.source, job.attributes.type, JSON.parse(Buffer.from(String(job.data ?? ""), "base64").toString("utf8") || "null")) : null;
       rules[`${key.slice("bus:".length)}/${ruleId}`] = {
         target, attempts: d.attempts, maxEventAgeSeconds: d.retention,
-        undeliverable: d.drops ? "dropped" : "dead-lettered", survivesOutageSeconds: d.retention,
+        undeliverable: d.drops ? "dropped" : "dead-lettered", survivesOutageSeconds: d.retention, delivers,
       };
     }
   }

@@ -1,7 +1,7 @@
 import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import {
-  AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, escapeTerraform, parseSchedule, resolveRetry, envVarPart} from "@polycloud/core";
+  AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, SCHEDULED_EVENT, escapeTerraform, parseSchedule, resolveRetry, envVarPart, scheduledEventData } from "@polycloud/core";
 import { PubsubSubscription } from "@cdktf/provider-google/lib/pubsub-subscription";
 import { PubsubTopic } from "@cdktf/provider-google/lib/pubsub-topic";
 import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-iam-member";
@@ -126,7 +126,7 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
   }
 
   /**
-   * Cloud Scheduler job publishing `{}` to the bus topic with the attributes `polycloud_schedule`
+   * Cloud Scheduler job publishing `{"polycloud_schedule": "<rule id>"}` to the bus topic with the attributes `polycloud_schedule`
    * (the rule id), `source` and `type`; returns the job and its subscription's filter (the job waits for that subscription). The job's
    * own retries are left at none: the subscription's retries and dead-letter topic apply, as for
    * every other rule.
@@ -144,8 +144,8 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
       timeZone: "Etc/UTC",
       pubsubTarget: {
         topicName: this.topic.id,
-        data: Buffer.from("{}").toString("base64"),
-        attributes: { [SCHEDULE_ATTRIBUTE]: ruleId, source: "polycloud.schedule", type: "Scheduled Event" },
+        data: Buffer.from(JSON.stringify(scheduledEventData(ruleId))).toString("base64"),
+        attributes: { [SCHEDULE_ATTRIBUTE]: ruleId, source: SCHEDULED_EVENT.source, type: SCHEDULED_EVENT.type },
       },
       dependsOn: ctx.services.enable("cloudscheduler.googleapis.com"),
     });
