@@ -7,12 +7,15 @@ import { generateBaseline } from "./bench-baseline";
 import { loadStacks, loadSuppressions } from "./policy";
 import { bundleTable, measureFunctionBundles } from "./runtime-bench";
 import { writeDocSection } from "./doc-section";
+import { Comparison, DEFAULT_BASELINE_REF, baselineTree, compareNoChangeSynth, comparisonLine } from "./bench-compare";
 import { findAwsProviderMirror, findOnPath, prepareOfflineCopy, terraform } from "./terraform/offline";
 
 /**
- * `npm run bench [-- --runs 5] [--skip-baseline] [--skip-tests]`: measures, in one run on this
+ * `npm run bench [-- --runs 5] [--skip-baseline] [--skip-tests] [--compare <git ref>] [--skip-compare]`:
+ * measures, in one run on this
  * machine, full synth (all stacks), growth at 10/50/200 services per stack, the naive baseline
- * (barrel imports + type-checking ts-node), `cdktf synth` end to end and the test suite. Each
+ * (barrel imports + type-checking ts-node), a no-code-change synth side by side with a baseline
+ * commit (BENCH_BASELINE_DIR names an already built tree), `cdktf synth` end to end and the test suite. Each
  * figure is the median of N runs after a warm-up (the baseline and the suite run fewer times and
  * say so). Writes bench/results.json, bench/results.md and the benchmark sections of docs/performance.md.
  */
@@ -126,6 +129,25 @@ function main(): void {
     // The generated variant deliberately breaks the deep-import rule; it is not kept around.
     fs.rmSync(path.join(root, ".bench-baseline"), { recursive: true, force: true });
   }
+  let comparison: Comparison | undefined;
+  let comparisonNote: string | undefined;
+  if (!argv.includes("--skip-compare")) {
+    const i = argv.indexOf("--compare");
+    const ref = i >= 0 ? argv[i + 1] : DEFAULT_BASELINE_REF;
+    const tree = baselineTree(root, ref);
+    if ("skipped" in tree) {
+      comparisonNote = `No-code-change comparison with \`${ref}\` NOT measured: ${tree.skipped}.`;
+      console.error(`\n*** ${comparisonNote} ***\n`);
+    } else {
+      try {
+        comparison = compareNoChangeSynth(root, tree.dir, ref, Math.max(RUNS, 7));
+      } finally {
+        tree.cleanup();
+      }
+      comparisonNote = comparisonLine(comparison);
+      console.log(comparisonNote);
+    }
+  }
   const cliBin = path.join(root, "node_modules", ".bin", "cdktf");
   rows.push(measure("`cdktf synth` end to end (CLI, includes `tsc -b`)", cliBin, ["synth", "--output", path.join(os.tmpdir(), `bench-cli-${process.pid}`)], 3, { note: "median of 3" }));
   if (!argv.includes("--skip-tests")) {
@@ -141,6 +163,7 @@ function main(): void {
     growth: { "time(200)/time(50)": ratio, "rss(200)/rss(50)": (growth[200].maxRssMb ?? 0) / (growth[50].maxRssMb ?? 1) },
     functionBundles: bundles.map(({ packages: _p, ...r }) => r),
     baselineRatio: baseline ? { time: baseline.wallMs / full.wallMs, memory: (baseline.maxRssMb ?? 0) / (full.maxRssMb ?? 1) } : undefined,
+    noChangeComparison: comparison,
   };
   const fmt = (r: Row) => `| ${r.what} | ${(r.wallMs / 1000).toFixed(2)} s | ${r.maxRssMb ? `${r.maxRssMb.toFixed(0)} MB` : "—"} | ${r.note ?? `median of ${r.runs} after a warm-up`} |`;
   const md = [
@@ -152,6 +175,7 @@ function main(): void {
     "",
     `Growth: time(200)/time(50) = ${ratio.toFixed(2)} (limit 4.5), memory(200)/memory(50) = ${result.growth["rss(200)/rss(50)"].toFixed(2)}.`,
     ...(result.baselineRatio ? [`Against the baseline: ${result.baselineRatio.time.toFixed(1)}× faster and ${result.baselineRatio.memory.toFixed(1)}× less memory for the same nine stacks.`] : []),
+    ...(comparisonNote ? ["", comparisonNote] : []),
     "",
     "Function packages on `@polycloud/runtime` (bundled per cloud; module init = `require` in a fresh process):",
     "",

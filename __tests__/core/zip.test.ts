@@ -61,6 +61,68 @@ test("same content gives the same bytes and hash whatever the file times", () =>
   }
 });
 
+describe("zip cache across processes (a synth with no code change deflates nothing)", () => {
+  /** packageFolder from a fresh module registry (a new process), counting deflate calls. */
+  function freshPackage(dir: string): { result: { path: string; hash: string }; deflates: number } {
+    let deflates = 0;
+    let result = { path: "", hash: "" };
+    jest.isolateModules(() => {
+      jest.doMock("node:zlib", () => {
+        const real = jest.requireActual<typeof import("node:zlib")>("node:zlib");
+        return { ...real, deflateRawSync: (...a: Parameters<typeof real.deflateRawSync>) => { deflates++; return real.deflateRawSync(...a); } };
+      });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      result = (require("../../modules/core/src/zip") as typeof import("../../modules/core/src/zip")).packageFolder(dir);
+    });
+    jest.dontMock("node:zlib");
+    return { result, deflates };
+  }
+
+  test("the same content is a hit with the same path and hash; a changed, added or renamed file misses", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zipcache-"));
+    try {
+      fs.writeFileSync(path.join(dir, "index.js"), `exports.handler = () => ${Date.now()};\n`);
+      fs.writeFileSync(path.join(dir, "data.txt"), "a");
+      const first = freshPackage(dir);
+      expect(first.deflates).toBe(2);
+      expect(createHash("sha256").update(fs.readFileSync(first.result.path)).digest("hex")).toBe(first.result.hash);
+      const again = freshPackage(dir);
+      expect(again).toEqual({ result: first.result, deflates: 0 });
+      // The cached answer is what zipping gives.
+      expect(createHash("sha256").update(zipBytes(dir)).digest("hex")).toBe(first.result.hash);
+      const misses: string[] = [];
+      fs.writeFileSync(path.join(dir, "data.txt"), "b");
+      const changed = freshPackage(dir);
+      fs.writeFileSync(path.join(dir, "extra.txt"), "c");
+      const added = freshPackage(dir);
+      fs.renameSync(path.join(dir, "extra.txt"), path.join(dir, "other.txt"));
+      const renamed = freshPackage(dir);
+      for (const r of [changed, added, renamed]) {
+        expect(r.deflates).toBeGreaterThan(0);
+        misses.push(r.result.hash);
+      }
+      expect(new Set([first.result.hash, ...misses]).size).toBe(4);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a damaged cached zip is not trusted: zipped again and rewritten", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zipcache-"));
+    try {
+      fs.writeFileSync(path.join(dir, "index.js"), `exports.handler = () => "${Date.now()}-damaged";\n`);
+      const first = freshPackage(dir);
+      fs.writeFileSync(first.result.path, Buffer.from("truncated"));
+      const again = freshPackage(dir);
+      expect(again.deflates).toBe(1);
+      expect(again.result).toEqual(first.result);
+      expect(createHash("sha256").update(fs.readFileSync(first.result.path)).digest("hex")).toBe(first.result.hash);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("dependencies (issue 19 part 2)", () => {
   const unpack = (zip: string, to: string) => {
     for (const [rel, text] of Object.entries(readZip(fs.readFileSync(zip)))) {

@@ -145,6 +145,45 @@ describe("staging cache", () => {
   });
 });
 
+describe("staging cache: stat first, content when the stat differs", () => {
+  test("in a new process an input with its recorded size and mtime is not read again; a touched input is re-hashed and hits when its bytes are the same", () => {
+    const os = jest.requireActual<typeof import("node:os")>("node:os");
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "echo-stat-"));
+    for (const f of fs.readdirSync(echo)) fs.copyFileSync(path.join(echo, f), path.join(copy, f));
+    const targets = ["echo", "echo-two"].map((logicalId) => ({ cloud: "aws" as const, logicalId, handler: "index.web" }));
+    // Whole seconds, so restoring the time below gives back exactly the recorded mtime.
+    const when = new Date(Math.floor(Date.now() / 1000) * 1000 - 60000);
+    fs.utimesSync(path.join(copy, "index.mjs"), when, when);
+    const first = targets.map((t) => stageFunction(copy, t));
+    // A fresh module registry stands for a new process: only the on-disk records can answer.
+    const fresh = () => {
+      let dirs: string[] = [];
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      jest.isolateModules(() => { const rt = require("@polycloud/runtime") as typeof import("@polycloud/runtime"); dirs = targets.map((t) => rt.stageFunction(copy, t)); });
+      return dirs;
+    };
+    const src = path.join(copy, "index.mjs");
+    const original = fs.readFileSync(src, "utf8");
+    const [mtime, atime] = [when, when];
+    // Same size, same mtime, other bytes: trusted from the record (never read), as git's index
+    // and make trust a stat. This is what makes a no-change synth cheap.
+    fs.writeFileSync(src, original.replace('"/boom"', '"/bo0m"'));
+    fs.utimesSync(src, atime, mtime);
+    expect(fresh()).toEqual(first);
+    // Same bytes as recorded, newer mtime: re-hashed, found unchanged, still the cached bundle.
+    fs.writeFileSync(src, original);
+    fs.utimesSync(src, new Date(), new Date(mtime.getTime() + 5000));
+    expect(fresh()).toEqual(first);
+    // Other bytes and a newer mtime: bundled again.
+    fs.writeFileSync(src, original.replace('"/boom"', '"/bo0m"'));
+    fs.utimesSync(src, new Date(), new Date(mtime.getTime() + 10000));
+    const changed = fresh();
+    expect(changed[0]).not.toBe(first[0]);
+    expect(fs.readFileSync(path.join(changed[0], "index.js"), "utf8")).toContain('"/bo0m"');
+    fs.rmSync(copy, { recursive: true, force: true });
+  });
+});
+
 test("bundles carry no machine paths: the same bytes from any checkout", () => {
   for (const cloud of ["aws", "gcp", "azure"] as const) {
     const b = bundleFunction(echo, { cloud, logicalId: "echo", handler: "index.web" });

@@ -11,6 +11,18 @@ import { TagMap } from "@polycloud/core";
 export function tagAttributeKind(node: IConstruct): "map" | "list" | undefined {
   const r = node as unknown as { terraformResourceType?: string };
   if (!(node instanceof TerraformResource) || !r.terraformResourceType?.startsWith("azurerm_")) return undefined;
+  // The kind belongs to the binding class: probe one instance per class (the probe synthesizes
+  // every attribute of the resource, which was most of the aspect's time).
+  const cls = node.constructor;
+  if (KINDS.has(cls)) return KINDS.get(cls);
+  const kind = probeTagKind(node);
+  KINDS.set(cls, kind);
+  return kind;
+}
+
+const KINDS = new WeakMap<object, "map" | "list" | undefined>();
+
+function probeTagKind(node: IConstruct): "map" | "list" | undefined {
   let settable = false;
   for (let proto = Object.getPrototypeOf(node); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     const tags = Object.getOwnPropertyDescriptor(proto, "tags");

@@ -90,24 +90,56 @@ export function zipBytes(dir: string): Buffer {
 
 const cache = new Map<string, { path: string; hash: string }>();
 
+/** Part of every content key: bump it whenever zipBytes would write other bytes for the same files. */
+const ZIP_FORMAT = "polycloud-zip/1";
+
+/** SHA-256 over the folder's sorted relative paths and file bytes (length-prefixed), and the zip format. */
+function contentKey(dir: string): string {
+  const h = createHash("sha256").update(ZIP_FORMAT);
+  for (const rel of listFiles(dir)) {
+    const data = fs.readFileSync(path.join(dir, rel));
+    h.update(`\0${rel}\0${data.length}\0`).update(data);
+  }
+  return h.digest("hex");
+}
+
+const writeAtomically = (file: string, data: string | Buffer) => {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+};
+
 /**
- * Zips `dir` once per process into a content-addressed file in the OS temp folder and returns
- * its path and SHA-256. Stacks then copy the file as a plain asset.
+ * Zips `dir` into a content-addressed file in the OS temp folder and returns its path and
+ * SHA-256. Stacks then copy the file as a plain asset. Zipped once per process, and across
+ * processes once per content: an index keyed by the folder's content (`contentKey`) names the zip
+ * an earlier run wrote, which is reused after its bytes are checked against its name. Deflating
+ * every package again was most of a synth with no code change.
  */
 export function packageFolder(dir: string): { path: string; hash: string } {
   const abs = path.resolve(dir);
   const hit = cache.get(abs);
   if (hit) return hit;
+  const folder = path.join(os.tmpdir(), "polycloud-packages");
+  const index = path.join(folder, "index", `${contentKey(abs)}.json`);
+  try {
+    const { hash } = JSON.parse(fs.readFileSync(index, "utf8")) as { hash: string };
+    const file = path.join(folder, `${hash}.zip`);
+    if (/^[0-9a-f]{64}$/.test(hash) && createHash("sha256").update(fs.readFileSync(file)).digest("hex") === hash) {
+      const result = { path: file, hash };
+      cache.set(abs, result);
+      return result;
+    }
+  } catch {
+    // no usable index entry: zip
+  }
   const bytes = zipBytes(abs);
   const hash = createHash("sha256").update(bytes).digest("hex");
-  const folder = path.join(os.tmpdir(), "polycloud-packages");
-  fs.mkdirSync(folder, { recursive: true });
+  fs.mkdirSync(path.dirname(index), { recursive: true });
   const file = path.join(folder, `${hash}.zip`);
-  if (!fs.existsSync(file)) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, bytes);
-    fs.renameSync(tmp, file);
-  }
+  // Written even when a file of that name exists: it may be the damaged one the check refused.
+  writeAtomically(file, bytes);
+  writeAtomically(index, JSON.stringify({ hash }));
   const result = { path: file, hash };
   cache.set(abs, result);
   return result;

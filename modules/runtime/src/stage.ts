@@ -199,13 +199,32 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
 const staged = new Map<string, string>();
 const ROOT = path.join(os.tmpdir(), "polycloud-staged");
 
-/** SHA-256 of each file a bundle was built from (sources, dependencies, the lock file). */
-type Stamps = Record<string, string>;
-const digest = (f: string) => createHash("sha256").update(fs.readFileSync(f)).digest("hex");
+/**
+ * Each file a bundle was built from (sources, dependencies, the lock file): its SHA-256, with the
+ * size and mtime it had when hashed.
+ */
+type Stamp = { sha: string; size: number; mtimeMs: number };
+type Stamps = Record<string, Stamp>;
+const digests = new Map<string, Stamp>();
+/**
+ * A file's SHA-256 with the size and mtime it was read at. Read at most once per process while
+ * size and mtime stay the same (every function of every stack shares the lock file), and not at
+ * all when `prior` (a stamp from an earlier run) has the same size and mtime, as git's index and
+ * make trust them; a changed size or mtime always re-hashes, so a touched but unchanged file
+ * still hits the cache.
+ */
+export function digest(f: string, prior?: Stamp): Stamp {
+  const st = fs.statSync(f);
+  const known = digests.get(f) ?? prior;
+  if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return known;
+  const fresh = { sha: createHash("sha256").update(fs.readFileSync(f)).digest("hex"), size: st.size, mtimeMs: st.mtimeMs };
+  digests.set(f, fresh);
+  return fresh;
+}
 const stamp = (files: string[]): Stamps => Object.fromEntries(files.map((f) => [f, digest(f)]));
-const unchanged = (stamps: Stamps) => Object.entries(stamps).every(([f, sha]) => {
+const unchanged = (stamps: Stamps) => Object.entries(stamps).every(([f, prior]) => {
   try {
-    return typeof sha === "string" && digest(f) === sha;
+    return typeof prior?.sha === "string" && digest(f, prior).sha === prior.sha;
   } catch {
     return false;
   }
