@@ -125,6 +125,12 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
         threshold: Math.floor((maxConnections * t.proxyConnectionSaturationPercent) / 100),
         description: `Active connections above ${t.proxyConnectionSaturationPercent}% of max_connections (${maxConnections}).`,
       }),
+      // Storage grows by itself (autoGrowEnabled) up to the SKU's limit; as on Cloud SQL, an alarm at
+      // 85 % says the growth needs a look.
+      createMetricAlert(this, "alarm-storage", ctx, {
+        signal: "database.storage", name: n("storage"), scope: this.server.id, namespace: ns, metric: "storage_percent", aggregation: "Maximum", threshold: 85,
+        description: "Database storage above 85% (auto-grow is on; check the growth).",
+      }),
       createMetricAlert(this, "alarm-cpu", ctx, {
         signal: "database.cpu", name: n("cpu"), scope: this.server.id, namespace: ns, metric: "cpu_percent", aggregation: "Average", threshold: 80, windowSize: "PT15M",
         description: "Database CPU above 80% on average over 15 minutes.",

@@ -2,8 +2,11 @@ import { AlarmSignal } from "./interfaces";
 
 /**
  * What a rendered service will actually do, as plain data. Each cloud module reads its own
- * synthesized Terraform JSON (never the spec) into this record, so the three clouds can be
- * compared field by field. Durations are seconds, memory MiB; `null` means "no limit".
+ * synthesized Terraform JSON (never the spec, never a label or variable the generator copied from
+ * the spec) into this record, so the three clouds can be compared field by field with each other
+ * and with the spec's intent (`intendedBehaviour`). Durations are seconds, memory MiB; `null`
+ * means "no limit" unless a field says otherwise. Component references are `function:<id>`,
+ * `queue:<id>`, `gateway:<id>`, `rule:<bus>/<rule>`; lists of them are sorted.
  */
 export interface FunctionBehaviour {
   /** Concurrent executions the platform allows at most. */
@@ -11,13 +14,19 @@ export interface FunctionBehaviour {
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly warmInstances: number;
+  /** Components whose identity may invoke the function (gateway, queue consumer, rule), sorted. */
+  readonly invokers: readonly string[];
 }
 
 export interface QueueBehaviour {
+  /** The function messages are delivered to. */
+  readonly consumer: string | null;
   /** Deliveries of one message before it is dead-lettered. */
   readonly deliveryAttempts: number;
   /** Least time between two attempts of one message. */
   readonly retrySpacingSeconds: number;
+  /** How long a delivered message stays hidden from other consumers (SQS visibility, Pub/Sub ack deadline, Service Bus lock). */
+  readonly visibilitySeconds: number;
   /** Concurrent consumer invocations at most. */
   readonly maxConsumerConcurrency: number | null;
   readonly retentionSeconds: number;
@@ -27,11 +36,24 @@ export interface QueueBehaviour {
   readonly expiredMessages: "dead-lettered" | "dropped";
   /** A path that discards a message before its retention without dead-lettering it. */
   readonly dropsWithoutDeadLetter: boolean;
+  /** Components allowed to put messages into the queue (functions, rules), sorted. */
+  readonly senders: readonly string[];
+}
+
+export interface BusBehaviour {
+  /** Functions allowed to publish, sorted. */
+  readonly publishers: readonly string[];
+  /** Days the archive keeps every event; null: no archive. */
+  readonly archiveDays: number | null;
 }
 
 export interface EventRuleBehaviour {
   /** `function:<id>` or `queue:<id>`. */
   readonly target: string;
+  /** The events the rule matches, canonical (`canonicalFilter`); null for a scheduled rule. */
+  readonly filter: string | null;
+  /** When a scheduled rule fires, canonical (`canonicalSchedule`); null for a filtered rule. */
+  readonly schedule: string | null;
   /** Attempts to deliver into the target. */
   readonly attempts: number;
   /** How old an event may get while the rule retries delivery into the target. */
@@ -51,12 +73,18 @@ export interface GatewayBehaviour {
   readonly routes: readonly string[];
   /** Routes whose JWT is checked by the gateway itself (never by function code), sorted. */
   readonly edgeAuthenticated: readonly string[];
-  /** CORS answered by the gateway, canonical JSON; null when the gateway does not answer CORS. */
+  /** Tokens accepted: `issuer <url> audiences <a,b>` (canonical); null without JWT auth. */
+  readonly jwt: string | null;
+  /** Where the signing keys come from: `discovery <issuer>` (OpenID configuration) or `jwks <url>`; null without JWT auth. */
+  readonly jwtKeys: string | null;
+  /** CORS answered to browsers, canonical JSON; null when nothing answers CORS. */
   readonly cors: string | null;
   /** Requests admitted in any 60 s. */
   readonly requestsPerMinute: number;
   /** Requests admitted at one instant. */
   readonly burst: number;
+  /** Per route (`METHOD /path`), seconds a caller waits at most: the function's timeout or the gateway's, whichever is shorter. */
+  readonly routeTimeoutSeconds: Readonly<Record<string, number>>;
 }
 
 export interface DatabaseBehaviour {
@@ -64,6 +92,8 @@ export interface DatabaseBehaviour {
   /** Server connections the pool can open in all (every pooler, every database+user pool). */
   readonly poolServerConnections: number;
   readonly maxConnections: number;
+  /** Pools the server connections are divided into: (database, user) pairs × poolers; 1 for RDS Proxy, 0 without a pool. */
+  readonly pools: number;
   /** poolServerConnections as a whole percentage of max_connections. */
   readonly poolPercent: number;
   /** Server connections the pool keeps open even when idle (a floor). */
@@ -73,7 +103,14 @@ export interface DatabaseBehaviour {
   readonly tls: boolean;
   readonly identityAuth: boolean;
   readonly pointInTimeRecoveryDays: number;
+  /** Functions with a network path and a login, sorted. */
+  readonly clients: readonly string[];
 }
+
+/** How an alarm aggregates a window: a count of events, the peak, the low, the mean, or the 99th percentile. */
+export type AlarmStatistic = "total" | "peak" | "low" | "mean" | "p99";
+/** A window without data: counts as not breaching (`ok`), keeps the last state (`keep`), or alarms (`alarm`). */
+export type MissingData = "ok" | "keep" | "alarm";
 
 /** "value ≥ atLeast over windowSeconds", over the sum of every series of the signal. */
 export interface AlarmCondition {
@@ -81,25 +118,40 @@ export interface AlarmCondition {
   readonly windowSeconds: number;
   /** The condition is judged on each series alone (e.g. per response code), not on their sum. */
   readonly perSeries: boolean;
+  readonly statistic: AlarmStatistic;
+  readonly missingData: MissingData;
+  /** The alarm reaches the environment's alarm channel (topic, notification channels, action group). */
+  readonly notifies: boolean;
 }
 
 export interface BudgetBehaviour {
   /** What spend is counted, e.g. `tag:environment`, `project`, `resource-group`. */
   readonly scope: string;
+  readonly amount: number;
+  readonly currency: string;
   readonly actualPercent: readonly number[];
   readonly forecastPercent: readonly number[];
   readonly recipients: readonly string[];
 }
 
+/**
+ * Signals an alarm can watch: the core's `AlarmSignal`s and `queue.sentToDlq` (messages moved to a
+ * queue's DLQ, counted as they move), which only some clouds alarm on.
+ */
+export type ObservedSignal = AlarmSignal | "queue.sentToDlq";
+
 export interface ServiceBehaviour {
   readonly functions: Readonly<Record<string, FunctionBehaviour>>;
   readonly queues: Readonly<Record<string, QueueBehaviour>>;
+  readonly buses: Readonly<Record<string, BusBehaviour>>;
   /** Keyed `<bus>/<rule>`. */
   readonly rules: Readonly<Record<string, EventRuleBehaviour>>;
   readonly gateways: Readonly<Record<string, GatewayBehaviour>>;
   readonly databases: Readonly<Record<string, DatabaseBehaviour>>;
   /** Keyed by component (`function:api`, `queue:orders`, `rule:events/order-created`, …), then signal. */
-  readonly alarms: Readonly<Record<string, Partial<Record<AlarmSignal, AlarmCondition>>>>;
+  readonly alarms: Readonly<Record<string, Partial<Record<ObservedSignal, AlarmCondition>>>>;
+  /** E-mail addresses the alarm channel notifies, sorted. */
+  readonly alarmRecipients: readonly string[];
   readonly budget: BudgetBehaviour | null;
 }
 
@@ -108,44 +160,15 @@ export const COUNT_SIGNALS: ReadonlySet<AlarmSignal> = new Set<AlarmSignal>([
   "function.errors", "function.throttles", "gateway.5xx", "queue.dlqDepth", "bus.failedInvocations",
   "bus.sentToDlq", "bus.dlqDepth", "proxy.pinnedConnections",
 ]);
+/** `COUNT_SIGNALS` among the observed signals (with `queue.sentToDlq`). */
+const OBSERVED_COUNTS: ReadonlySet<string> = new Set<string>([...COUNT_SIGNALS, "queue.sentToDlq"]);
 
 /**
  * Normalises a threshold comparison into "value ≥ N". For counts "> N" is "≥ N + 1"; for continuous
  * values "> N" and "≥ N" differ only at N itself, so both read as "≥ N".
  */
-export function atLeast(signal: AlarmSignal, comparison: "gt" | "ge", threshold: number): number {
-  return comparison === "gt" && COUNT_SIGNALS.has(signal) ? threshold + 1 : threshold;
-}
-
-/** Flattens a record into `kind.field` → `component` → value for comparison. */
-export function flattenBehaviour(b: ServiceBehaviour): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  const put = (kind: string, items: Readonly<Record<string, object>>) => {
-    for (const [id, rec] of Object.entries(items)) {
-      for (const [field, value] of Object.entries(rec)) out.set(`${kind}:${id}.${field}`, value);
-    }
-  };
-  put("function", b.functions);
-  put("queue", b.queues);
-  put("rule", b.rules);
-  put("gateway", b.gateways);
-  put("database", b.databases);
-  for (const [component, signals] of Object.entries(b.alarms)) {
-    for (const [signal, cond] of Object.entries(signals)) out.set(`alarm:${component}.${signal}`, cond);
-  }
-  if (b.budget) for (const [field, value] of Object.entries(b.budget)) out.set(`budget:env.${field}`, value);
-  return out;
-}
-
-/** The field name of a flattened key: `function:api.memoryMb` → `function.memoryMb`. */
-export function fieldOf(key: string): { field: string; component: string } {
-  const kind = key.slice(0, key.indexOf(":"));
-  const rest = key.slice(key.indexOf(":") + 1);
-  const dot = kind === "alarm" ? rest.lastIndexOf(".", rest.lastIndexOf(".") - 1) : rest.lastIndexOf(".");
-  // alarm signals contain a dot themselves (function.errors)
-  const component = rest.slice(0, dot);
-  const tail = rest.slice(dot + 1);
-  return { field: kind === "alarm" ? `alarm.${tail}` : `${kind}.${tail}`, component: kind === "alarm" ? component : `${kind}:${component}` };
+export function atLeast(signal: ObservedSignal, comparison: "gt" | "ge", threshold: number): number {
+  return comparison === "gt" && OBSERVED_COUNTS.has(signal) ? threshold + 1 : threshold;
 }
 
 const KINDS: Record<string, string> = { fn: "function", queue: "queue", bus: "bus", db: "database", gateway: "gateway" };

@@ -16,6 +16,8 @@ export * from "./policy";
 export * from "./terraform-strings";
 export * from "./environment-schema";
 export * from "./behaviour";
+export * from "./behaviour-canonical";
+export * from "./behaviour-intent";
 export * from "./deviations";
 export * from "./database-roles";
 export * from "./service-keys";
