@@ -1,7 +1,7 @@
 import {
   AlarmCondition, AlarmStatistic, BusBehaviour, DatabaseBehaviour, EventRuleBehaviour, FilterClause, FunctionBehaviour, GatewayBehaviour,
   MissingData, ObservedSignal, QueueBehaviour, ResourceMap, ServiceBehaviour, atLeast, byComponent, canonicalClauses, canonicalCors,
-  canonicalSchedule, componentOf, discoveryKeys, jwtText, parseSchedule, refOf, routeMethods, scheduleTimes, scheduledEventText,
+  canonicalSchedule, componentNames, componentOf, discoveryKeys, jwtText, namesComponent, parseSchedule, refOf, routeMethods, scheduleTimes, scheduledEventText,
 } from "@polycloud/core";
 
 /**
@@ -329,10 +329,13 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
   }
   const alarmTopics = new Set<string>();
   const alarms: Record<string, Partial<Record<ObservedSignal, AlarmCondition>>> = {};
+  const names = componentNames(R);
   for (const [address, a] of Object.entries(R.aws_cloudwatch_metric_alarm ?? {}) as [string, any][]) {
     const comp = componentOf(address);
     const signal = awsSignal(a, comp?.kind);
-    if (!comp || !signal) continue;
+    // An alarm counts for its component only when every dimension names that component's resources.
+    const dims = [a.dimensions, ...(a.metric_query ?? []).map((q: any) => q.metric?.dimensions)].filter(Boolean).flatMap((d: Record<string, unknown>) => Object.values(d));
+    if (!comp || !signal || !dims.length || !dims.every((v) => namesComponent(v, `${comp.kind}:${comp.id}`, names))) continue;
     const key = comp.kind === "bus" ? `rule:${comp.id}/${comp.rest.join("_").replace(/^(failed|to-dlq|dlq)-alarm-/, "")}` : `${comp.kind}:${comp.id}`;
     const op = a.comparison_operator === "GreaterThanThreshold" ? "gt" : a.comparison_operator === "GreaterThanOrEqualToThreshold" ? "ge" : undefined;
     if (!op) throw new Error(`${address}: comparison ${a.comparison_operator} is not an upper bound`);
@@ -381,18 +384,20 @@ function awsStatistic(a: any): AlarmStatistic {
   return (stats.length === 1 ? stats[0] : stats.join("+")) as AlarmStatistic;
 }
 
+/** The signal an alarm watches, from its namespace and metric(s). */
 function awsSignal(a: any, kind: string | undefined): ObservedSignal | undefined {
-  const metric = a.metric_name ?? (a.metric_query ?? []).map((q: any) => q.metric?.metric_name).filter(Boolean).join("+");
+  const metrics = a.metric_name ? [`${a.namespace}/${a.metric_name}`] : (a.metric_query ?? []).filter((q: any) => q.metric).map((q: any) => `${q.metric.namespace}/${q.metric.metric_name}`);
+  const metric = metrics.join("+");
   const table: Record<string, ObservedSignal> = {
-    Errors: "function.errors", Throttles: "function.throttles", Duration: "function.durationP99",
-    "5xx": "gateway.5xx", Latency: "gateway.latencyP99", ApproximateAgeOfOldestMessage: "queue.oldestMessageAge",
-    FailedInvocations: "bus.failedInvocations", InvocationsSentToDlq: "bus.sentToDlq",
-    DatabaseConnectionsCurrentlySessionPinned: "proxy.pinnedConnections", "DatabaseConnections+MaxDatabaseConnectionsAllowed": "proxy.connectionSaturation",
+    "AWS/Lambda/Errors": "function.errors", "AWS/Lambda/Throttles": "function.throttles", "AWS/Lambda/Duration": "function.durationP99",
+    "AWS/ApiGateway/5xx": "gateway.5xx", "AWS/ApiGateway/Latency": "gateway.latencyP99", "AWS/SQS/ApproximateAgeOfOldestMessage": "queue.oldestMessageAge",
+    "AWS/Events/FailedInvocations": "bus.failedInvocations", "AWS/Events/InvocationsSentToDlq": "bus.sentToDlq",
+    "AWS/RDS/DatabaseConnectionsCurrentlySessionPinned": "proxy.pinnedConnections", "AWS/RDS/DatabaseConnections+AWS/RDS/MaxDatabaseConnectionsAllowed": "proxy.connectionSaturation",
     // Direct path (no proxy): the cluster's connections over a constant max_connections.
-    DatabaseConnections: "proxy.connectionSaturation",
-    CPUUtilization: "database.cpu",
+    "AWS/RDS/DatabaseConnections": "proxy.connectionSaturation",
+    "AWS/RDS/CPUUtilization": "database.cpu",
   };
-  if (metric === "ApproximateNumberOfMessagesVisible") return kind === "bus" ? "bus.dlqDepth" : "queue.dlqDepth";
+  if (metric === "AWS/SQS/ApproximateNumberOfMessagesVisible") return kind === "bus" ? "bus.dlqDepth" : "queue.dlqDepth";
   return table[metric];
 }
 

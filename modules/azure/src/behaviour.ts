@@ -1,7 +1,7 @@
 import {
   AlarmCondition, AlarmStatistic, BusBehaviour, DatabaseBehaviour, EventRuleBehaviour, FilterClause, FiringTimes, FunctionBehaviour,
   GatewayBehaviour, ObservedSignal, QueueBehaviour, ResourceMap, ServiceBehaviour, allOf, atLeast, byComponent, canonicalClauses,
-  canonicalCors, canonicalSchedule, componentOf, durationSeconds, jwtText, refOf, routeMethods, scheduledEventText,
+  canonicalCors, canonicalSchedule, componentNames, componentOf, durationSeconds, jwtText, namesComponent, refOf, routeMethods, scheduledEventText,
 } from "@polycloud/core";
 import { POSTGRES_SIZES } from "./limits";
 
@@ -303,11 +303,17 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
   });
   const notified = new Set<string>();
   const alarms: Record<string, Partial<Record<ObservedSignal, AlarmCondition>>> = {};
+  const names = componentNames(R);
   for (const [address, alert] of Object.entries(R.azurerm_monitor_metric_alert ?? {}) as [string, any][]) {
     const comp = componentOf(address);
     const c = alert.criteria?.[0];
-    const signal: ObservedSignal | undefined = c ? azureSignal(c.metric_name) : undefined;
-    if (!comp || !signal || alert.enabled === false) continue;
+    const signal: ObservedSignal | undefined = c ? azureSignal(c) : undefined;
+    // An alert counts for its component when it is scoped to that component's resource, or filters
+    // a shared resource (Application Insights, the Service Bus namespace) by that component's name.
+    const component = comp ? `${comp.kind}:${comp.id}` : "";
+    const watches = (alert.scopes ?? []).some((sc: unknown) => namesComponent(sc, component, names))
+      || (c?.dimension ?? []).some((d: any) => (d.values ?? []).some((v: unknown) => namesComponent(v, component, names)));
+    if (!comp || !signal || alert.enabled === false || !watches) continue;
     const op = c.operator === "GreaterThan" ? "gt" : c.operator === "GreaterThanOrEqual" ? "ge" : undefined;
     if (!op) throw new Error(`${address}: operator ${c.operator} is not an upper bound`);
     let threshold = c.threshold;
@@ -344,14 +350,22 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
   };
 }
 
-function azureSignal(metric: string): ObservedSignal | undefined {
+/** The signal an alert watches, from its metric namespace, metric and dimension filter. */
+function azureSignal(c: any): ObservedSignal | undefined {
   const table: Record<string, ObservedSignal> = {
-    "requests/failed": "function.errors", Http429: "function.throttles", "requests/duration": "function.durationP99",
-    Requests: "gateway.5xx", Duration: "gateway.latencyP99", ActiveMessages: "queue.oldestMessageAge", DeadletteredMessages: "queue.dlqDepth",
-    DeliveryAttemptFailCount: "bus.failedInvocations", DeadLetteredCount: "bus.sentToDlq",
-    active_connections: "proxy.connectionSaturation", client_connections_waiting: "proxy.pinnedConnections", cpu_percent: "database.cpu",
-    storage_percent: "database.storage",
+    "microsoft.insights/components/requests/failed": "function.errors", "Microsoft.Web/sites/Http429": "function.throttles", "microsoft.insights/components/requests/duration": "function.durationP99",
+    "Microsoft.ApiManagement/service/Duration": "gateway.latencyP99",
+    "Microsoft.ServiceBus/namespaces/ActiveMessages": "queue.oldestMessageAge", "Microsoft.ServiceBus/namespaces/DeadletteredMessages": "queue.dlqDepth",
+    "Microsoft.EventGrid/topics/DeliveryAttemptFailCount": "bus.failedInvocations", "Microsoft.EventGrid/topics/DeadLetteredCount": "bus.sentToDlq",
+    "Microsoft.DBforPostgreSQL/flexibleServers/active_connections": "proxy.connectionSaturation", "Microsoft.DBforPostgreSQL/flexibleServers/client_connections_waiting": "proxy.pinnedConnections",
+    "Microsoft.DBforPostgreSQL/flexibleServers/cpu_percent": "database.cpu", "Microsoft.DBforPostgreSQL/flexibleServers/storage_percent": "database.storage",
   };
+  const metric = `${c.metric_namespace}/${c.metric_name}`;
+  // API Management's Requests count every response: only the 5XX category is the 5xx signal.
+  if (metric === "Microsoft.ApiManagement/service/Requests") {
+    const category = (c.dimension ?? []).find((d: any) => d.name === "GatewayResponseCodeCategory");
+    return category?.operator === "Include" && category.values?.length === 1 && category.values[0] === "5XX" ? "gateway.5xx" : undefined;
+  }
   return table[metric];
 }
 

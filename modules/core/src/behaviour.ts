@@ -155,6 +155,59 @@ export interface ServiceBehaviour {
   readonly budget: BudgetBehaviour | null;
 }
 
+/**
+ * Every field of the behaviour record with what it means to a caller, a message or an operator:
+ * the rows of the attribute table in docs/parity.md, where each cloud's reader lists the attributes
+ * it reads for the field (`<CLOUD>_BEHAVIOUR_SOURCES`). `alarm.*` stands for every alarm signal,
+ * `budget.*` for every budget field.
+ */
+export const BEHAVIOUR_FIELDS: Readonly<Record<string, string>> = {
+  "function.maxConcurrency": "concurrent executions at most",
+  "function.memoryMb": "memory of one execution",
+  "function.timeoutSeconds": "how long one execution may run",
+  "function.warmInstances": "instances kept warm",
+  "function.invokers": "who may invoke the function (gateway, queue, rule)",
+  "queue.consumer": "the function messages are delivered to",
+  "queue.deliveryAttempts": "deliveries of a message before it is dead-lettered",
+  "queue.retrySpacingSeconds": "least time between two attempts of a message",
+  "queue.visibilitySeconds": "how long a delivered message stays hidden (visibility, ack deadline, lock)",
+  "queue.maxConsumerConcurrency": "concurrent consumer invocations at most",
+  "queue.retentionSeconds": "how long an unprocessed message is kept",
+  "queue.dlqRetentionSeconds": "how long a dead letter is kept",
+  "queue.expiredMessages": "what happens to a message whose retention ran out",
+  "queue.dropsWithoutDeadLetter": "a path that loses messages without dead-lettering them",
+  "queue.senders": "who may put messages into the queue (functions, rules)",
+  "bus.publishers": "functions that may publish events",
+  "bus.archiveDays": "days the archive keeps every event",
+  "rule.target": "where matched events go (function or queue)",
+  "rule.filter": "which events the rule matches",
+  "rule.schedule": "when a scheduled rule fires",
+  "rule.attempts": "attempts to deliver an event",
+  "rule.maxEventAgeSeconds": "how old an event may get while delivery is retried",
+  "rule.undeliverable": "what happens to an event that cannot be delivered",
+  "rule.survivesOutageSeconds": "how long an event survives an outage of its consumer",
+  "rule.delivers": "the event a scheduled rule's handler receives",
+  "gateway.routes": "method and path to function",
+  "gateway.edgeAuthenticated": "routes whose JWT the gateway checks",
+  "gateway.jwt": "the issuer and audiences of accepted tokens",
+  "gateway.jwtKeys": "where the token signing keys come from",
+  "gateway.cors": "the CORS answer browsers get",
+  "gateway.requestsPerMinute": "requests admitted in any minute",
+  "gateway.burst": "requests admitted at one instant",
+  "gateway.routeTimeoutSeconds": "how long a caller waits at most, per route",
+  "database.pooled": "whether connections go through a pool",
+  "database.poolPercent": "the pool's share of max_connections",
+  "database.idleFloorConnections": "server connections kept open while idle",
+  "database.borrowTimeoutSeconds": "how long a client waits for a pooled connection",
+  "database.tls": "TLS required",
+  "database.identityAuth": "identity-based login (no passwords)",
+  "database.pointInTimeRecoveryDays": "days of point-in-time recovery",
+  "database.clients": "functions with a network path and a login",
+  "alarm.*": "per component and signal: presence, metric, statistic, threshold, window, missing-data handling, notification",
+  "alarms.recipients": "who the alarm channel notifies",
+  "budget.*": "what spend is counted, the amount and currency, actual and forecast thresholds, recipients",
+};
+
 /** Signals that count events: "> N" means "≥ N + 1" for them. Other signals are continuous. */
 export const COUNT_SIGNALS: ReadonlySet<AlarmSignal> = new Set<AlarmSignal>([
   "function.errors", "function.throttles", "gateway.5xx", "queue.dlqDepth", "bus.failedInvocations",
@@ -215,4 +268,33 @@ export function byComponent(resources: ResourceMap, type: string): Map<string, [
     out.set(key, [...(out.get(key) ?? []), [address, config]]);
   }
   return out;
+}
+
+/**
+ * Names of each component's resources (`name`, `function_name`, `cluster_identifier`, …), by
+ * component key, so a reader can tell whether an alarm watches its own component's resource.
+ */
+export function componentNames(resources: ResourceMap): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const items of Object.values(resources)) {
+    for (const [address, config] of Object.entries(items ?? {})) {
+      const c = componentOf(address);
+      if (!c || !config) continue;
+      const key = `${c.kind}:${c.id}`;
+      const set = out.get(key) ?? new Set<string>();
+      for (const attr of ["name", "function_name", "cluster_identifier", "identifier"]) if (typeof config[attr] === "string") set.add(config[attr]);
+      out.set(key, set);
+    }
+  }
+  return out;
+}
+
+/** True when an expression is a reference to a resource of the component, or a literal name of one. */
+export function namesComponent(value: unknown, component: string, names: Map<string, Set<string>>): boolean {
+  const ref = refOf(value);
+  if (ref) {
+    const c = componentOf(ref.address);
+    return !!c && `${c.kind}:${c.id}` === component;
+  }
+  return typeof value === "string" && (names.get(component)?.has(value) ?? false);
 }

@@ -247,16 +247,17 @@ export const DEVIATIONS: readonly Deviation[] = [
       return db ? { min: Math.floor(pct - (100 * db.pools) / db.maxConnections), max: pct } : exactly(pct);
     },
   },
-  ...(["aws", "gcp", "azure"] as const).flatMap((cloud): Deviation[] => {
+  ...((): Deviation[] => {
     const reason = "the environment accepts running without pooling (acceptNoPooling: Aurora without RDS Proxy, which bills an 8-ACU floor and keeps Aurora from pausing; Cloud SQL Enterprise; Burstable Flexible Server)";
-    const appliesTo = noPooling(cloud);
+    const clouds = ["aws", "gcp", "azure"] as const;
+    const appliesTo = (s: ServiceSpec, env: EnvironmentConfig, cloud: Cloud) => noPooling(cloud)(s, env);
     return [
-      { field: "database.pooled", clouds: [cloud], bound: "direct connections, no pool", reason, appliesTo, allowed: () => exactly(false) },
-      { field: "database.poolPercent", clouds: [cloud], bound: "100 (every connection the server allows) without a pool", reason, appliesTo, allowed: () => exactly(100) },
-      { field: "database.borrowTimeoutSeconds", clouds: [cloud], bound: "none without a pool", reason, appliesTo, allowed: () => exactly(null) },
-      { field: "alarm.proxy.pinnedConnections", clouds: [cloud], bound: "absent without a pool", reason, appliesTo, allowed: () => exactly(undefined) },
+      { field: "database.pooled", clouds, bound: "direct connections, no pool", reason, appliesTo, allowed: () => exactly(false) },
+      { field: "database.poolPercent", clouds, bound: "100 (every connection the server allows) without a pool", reason, appliesTo, allowed: () => exactly(100) },
+      { field: "database.borrowTimeoutSeconds", clouds, bound: "none without a pool", reason, appliesTo, allowed: () => exactly(null) },
+      { field: "alarm.proxy.pinnedConnections", clouds, bound: "absent without a pool", reason, appliesTo, allowed: () => exactly(undefined) },
     ];
-  }),
+  })(),
   {
     field: "database.pointInTimeRecoveryDays", clouds: ["azure"], bound: "7 days when the environment keeps backups for fewer",
     reason: "Flexible Server keeps backups 7–35 days",

@@ -1,7 +1,7 @@
 import {
   AlarmCondition, AlarmStatistic, BusBehaviour, DatabaseBehaviour, EventRuleBehaviour, FilterClause, FunctionBehaviour, GatewayBehaviour,
   MissingData, ObservedSignal, QueueBehaviour, ResourceMap, ServiceBehaviour, atLeast, byComponent, canonicalClauses, canonicalCors,
-  canonicalSchedule, componentOf, durationSeconds, jwtText, parseSchedule, refOf, routeMethods, scheduleTimes, scheduledEventText,
+  canonicalSchedule, componentNames, componentOf, durationSeconds, jwtText, namesComponent, parseSchedule, refOf, routeMethods, scheduleTimes, scheduledEventText,
 } from "@polycloud/core";
 import { poolerCount } from "./limits";
 
@@ -352,7 +352,7 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
 
   const databases: Record<string, DatabaseBehaviour> = {};
   for (const [key, items] of byComponent(R, "google_sql_database_instance")) {
-    const inst = items[0][1];
+    const [instanceAddress, inst] = items[0];
     const s = inst.settings ?? {};
     const flag = (list: any[] | undefined, name: string) => list?.find((f) => f.name === name)?.value;
     const maxConnections = Number(flag(s.database_flags, "max_connections") ?? 100);
@@ -360,8 +360,8 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     const pooled = pool?.connection_pooling_enabled === true;
     // Managed pooling runs one pooler per 4 vCPU (at least one); each keeps one pool per (database, user).
     const poolers = poolerCount(s.tier ?? "");
-    const dbs = (byComponent(R, "google_sql_database").get(key) ?? []).length;
-    const users = byComponent(R, "google_sql_user").get(key) ?? [];
+    const dbs = Object.values<any>(R.google_sql_database ?? {}).filter((d) => refOf(d.instance)?.address === instanceAddress).length;
+    const users = Object.entries<any>(R.google_sql_user ?? {}).filter(([, u]) => refOf(u.instance)?.address === instanceAddress);
     const pairs = Math.max(1, dbs) * Math.max(1, users.length);
     const maxPool = Number(flag(pool?.flags, "max_pool_size") ?? 0);
     const poolServerConnections = pooled ? maxPool * poolers * pairs : maxConnections;
@@ -392,11 +392,14 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
   };
   const notified = new Set<string>();
   const alarms: Record<string, Partial<Record<ObservedSignal, AlarmCondition>>> = {};
+  const names = componentNames(R);
   for (const [address, policy] of Object.entries(R.google_monitoring_alert_policy ?? {}) as [string, any][]) {
     const c = componentOf(address);
     const cond = policy.conditions?.[0]?.condition_threshold;
     const signal: ObservedSignal | undefined = cond ? gcpSignal(cond.filter, c?.kind) : undefined;
-    if (!c || !signal || policy.enabled === false) continue;
+    // An alert counts for its component only when the resource labels it filters on name that component's resources.
+    const labels = [...String(cond?.filter ?? "").matchAll(/resource\.labels\.[a-z_]+="([^"]*)"/g)].map((m) => m[1].slice(m[1].lastIndexOf(":") + 1));
+    if (!c || !signal || policy.enabled === false || !labels.length || !labels.every((v) => namesComponent(v, `${c.kind}:${c.id}`, names))) continue;
     const rule = c.rest.find((p) => p.startsWith("rule-"));
     const key = c.kind === "bus" ? `rule:${c.id}/${rule?.slice("rule-".length)}` : `${c.kind}:${c.id}`;
     const op = cond.comparison === "COMPARISON_GT" ? "gt" : cond.comparison === "COMPARISON_GE" ? "ge" : undefined;
@@ -445,13 +448,16 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
 
 function gcpSignal(filter: string, kind: string | undefined): ObservedSignal | undefined {
   const metric = /metric\.type="([^"]+)"/.exec(filter)?.[1] ?? "";
-  if (metric.endsWith("run.googleapis.com/request_count")) return /response_code="429"/.test(filter) ? "function.throttles" : "function.errors";
-  if (metric.endsWith("request_latencies")) return "function.durationP99";
-  if (metric === "loadbalancing.googleapis.com/https/request_count") return "gateway.5xx";
+  if (metric === "run.googleapis.com/request_count") {
+    if (/metric\.labels\.response_code="429"/.test(filter)) return "function.throttles";
+    return /metric\.labels\.response_code_class="5xx"/.test(filter) ? "function.errors" : undefined;
+  }
+  if (metric === "run.googleapis.com/request_latencies") return "function.durationP99";
+  if (metric === "loadbalancing.googleapis.com/https/request_count") return /metric\.labels\.response_code_class=500\b/.test(filter) ? "gateway.5xx" : undefined;
   if (metric === "loadbalancing.googleapis.com/https/total_latencies") return "gateway.latencyP99";
   // A rule into a queue watches its subscription as the queue's.
   if (metric.endsWith("oldest_unacked_message_age")) return "queue.oldestMessageAge";
-  if (metric.endsWith("push_request_count")) return "bus.failedInvocations";
+  if (metric.endsWith("push_request_count")) return /metric\.labels\.response_class!="ack"/.test(filter) ? "bus.failedInvocations" : undefined;
   if (metric.endsWith("dead_letter_message_count")) return kind === "bus" ? "bus.sentToDlq" : "queue.sentToDlq";
   if (metric.endsWith("num_undelivered_messages")) return kind === "bus" ? "bus.dlqDepth" : "queue.dlqDepth";
   if (metric.endsWith("num_backends")) return "proxy.connectionSaturation";
