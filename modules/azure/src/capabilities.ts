@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, envVarPart, resourcesOfType, fails, block } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, envVarPart, resourcesOfType, fails, block, shortestCallerTimeout } from "@polycloud/core";
 import { FLEX_RUNTIMES, RATE_LIMIT_PERIOD_SECONDS } from "./limits";
 import { FLEX_PACKAGE_BLOB, REMOVE_INJECTED_STORAGE_COMMAND, flexMemory, hhmmss } from "./function";
 import { urlTemplate } from "./gateway";
@@ -193,7 +193,7 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     check: (c) => {
       if (c.env.clouds.azure?.database?.acceptNoPooling) return [];
       const conf = Object.fromEntries(all(c, "azurerm_postgresql_flexible_server_configuration").map((x) => [x.name, x.value]));
-      return Object.values(c.service.databases ?? {}).flatMap((d) => fails([conf["pgbouncer.enabled"] === "true", "pgbouncer off"], [conf["pgbouncer.query_wait_timeout"] === String(resolvePool(d.pool).borrowTimeoutSeconds), "query_wait_timeout"], [!!conf["pgbouncer.default_pool_size"], "no pool size"], [(conf["pgbouncer.min_pool_size"] ?? "0") === "0", "min_pool_size keeps a floor of open connections"]));
+      return Object.values(c.service.databases ?? {}).flatMap((d) => fails([conf["pgbouncer.enabled"] === "true", "pgbouncer off"], [conf["pgbouncer.query_wait_timeout"] === String(resolvePool(d.pool, shortestCallerTimeout(d, c.service.functions)?.seconds).borrowTimeoutSeconds), "query_wait_timeout"], [!!conf["pgbouncer.default_pool_size"], "no pool size"], [(conf["pgbouncer.min_pool_size"] ?? "0") === "0", "min_pool_size keeps a floor of open connections"]));
     },
   },
   "proxy.tls": {

@@ -15,6 +15,11 @@ export interface AzureDatabaseProxyProps {
   readonly context: AzureContext;
   readonly logicalId: string;
   readonly spec: DatabaseProxySpec;
+  /**
+   * Shortest timeout (seconds) among the functions allowed to connect; the pool's borrow-timeout
+   * default stays below it, as on AWS. @default none (the core default applies)
+   */
+  readonly shortestCallerTimeoutSeconds?: number;
 }
 
 /**
@@ -87,7 +92,7 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     });
     this.database = new PostgresqlFlexibleServerDatabase(this, "database", { name: spec.databaseName ?? DEFAULTS.databaseName, serverId: this.server.id, charset: "UTF8", collation: "en_US.utf8" });
 
-    const pool = resolvePool(spec.pool);
+    const pool = resolvePool(spec.pool, props.shortestCallerTimeoutSeconds);
     // PgBouncer keeps one pool per (user, database): every granted function and the Entra
     // administrator that runs migrations, so the pools together stay within the spec's share.
     const clients = (spec.allowedFunctions?.length ?? 0) + 1;

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, Namer, PlatformService, Problems, ServiceSpec,
-  queueCappedConsumers, resolveFunction, validateEnvironment, validateService,
+  queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { ServicebusNamespace } from "@cdktf/provider-azurerm/lib/servicebus-namespace";
 import { AzureContext } from "./context";
@@ -70,7 +70,7 @@ export class AzureService extends Construct implements PlatformService {
       (spec.publishers ?? []).forEach((f) => this.functions[f] && bus.grantPublish(this.functions[f]));
     }
     for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
-      const db = new AzureDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec });
+      const db = new AzureDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds });
       this.databases[dbId] = db;
       (spec.allowedFunctions ?? []).forEach((f) => this.functions[f] && db.grantConnect(this.functions[f]));
     }

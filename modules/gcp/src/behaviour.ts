@@ -314,7 +314,13 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     const corsAnswers: (string | null)[] = [];
     const config = (byComponent(R, "google_api_gateway_api_config").get(key) ?? [])[0]?.[1];
     const specs = (config?.openapi_documents ?? []).map((doc: any) => openApiOf(doc.document?.contents)).filter(Boolean);
-    const corsOn = specs.some((spec: any) => Object.values<any>(spec.paths ?? {}).some((ops) => ops.options && !(ops.options.security ?? []).length));
+    // An unauthenticated OPTIONS whose function answers CORS (PLATFORM_CORS) is a preflight, not a route.
+    const corsOf_ = (op: any) => {
+      const fn = fnOf(op?.["x-google-backend"]?.address);
+      const answer = fn ? functionResource(fn)?.service_config?.environment_variables?.PLATFORM_CORS : undefined;
+      return op && !(op.security ?? []).length && typeof answer === "string" ? corsOf(answer) : undefined;
+    };
+    const corsOn = specs.some((spec: any) => Object.values<any>(spec.paths ?? {}).some((ops) => corsOf_(ops.options) !== undefined));
     for (const spec of specs) {
       const sec = spec.securityDefinitions?.jwt;
       if (sec) {
@@ -324,10 +330,9 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
       for (const [p, ops] of Object.entries<any>(spec.paths ?? {})) {
         for (const [method, op] of Object.entries<any>(ops)) {
           const fn = fnOf(op["x-google-backend"]?.address);
-          // An unauthenticated OPTIONS is the CORS preflight, answered by the path's function from its PLATFORM_CORS.
-          if (method === "options" && corsOn && !(op.security ?? []).length) {
-            const answer = fn ? functionResource(fn)?.service_config?.environment_variables?.PLATFORM_CORS : undefined;
-            corsAnswers.push(typeof answer === "string" ? corsOf(answer) : null);
+          // With CORS on, every path's OPTIONS must be such a preflight: one that is not answers no CORS.
+          if (method === "options" && corsOn) {
+            corsAnswers.push(corsOf_(op) ?? null);
             continue;
           }
           for (const m of routeMethods(method, corsOn)) {

@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block, shortestCallerTimeout } from "@polycloud/core";
 import { GCF_RUNTIMES, CLOUD_SQL_SIZES, poolerCount } from "./limits";
 import { throttleThreshold } from "./gateway";
 
@@ -264,7 +264,7 @@ export const GCP_CAPABILITIES: CapabilityMap = {
       const s = settings(sqlInstances(c)[0] ?? {});
       if (c.env.clouds.gcp?.database?.acceptNoPooling && s.edition !== "ENTERPRISE_PLUS") return [];
       const flags = Object.fromEntries((one(s.connection_pool_config).flags ?? []).map((f: R) => [f.name, f.value]));
-      const pool = resolvePool(d.pool);
+      const pool = resolvePool(d.pool, shortestCallerTimeout(d, c.service.functions)?.seconds);
       const max = CLOUD_SQL_SIZES[d.size].maxConnections;
       return fails(
         [one(s.connection_pool_config).connection_pooling_enabled === true, "pooling off"],

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, NAME_RULES, PlatformService, Problems, ServiceSpec,
-  queueCappedConsumers, resolveFunction, validateEnvironment, validateService,
+  queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
 import { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secret-manager-secret-version";
@@ -84,7 +84,7 @@ export class GcpService extends Construct implements PlatformService {
       (spec.publishers ?? []).forEach((f) => this.functions[f] && bus.grantPublish(this.functions[f]));
     }
     for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
-      const db = new GcpDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec });
+      const db = new GcpDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds });
       this.databases[dbId] = db;
       (spec.allowedFunctions ?? []).forEach((f) => this.functions[f] && db.grantConnect(this.functions[f]));
     }
