@@ -142,7 +142,7 @@ export const DEVIATIONS: readonly Deviation[] = [
     },
   },
   {
-    field: "queue.visibilitySeconds", clouds: ["azure"], bound: "the lock: the consumer's timeout (or the spec's visibilityTimeoutSeconds if longer), at most 300 s",
+    field: "queue.visibilitySeconds", clouds: ["azure"], bound: "the lock: the consumer's timeout (or the spec's visibility window if longer), at most 300 s",
     reason: "a Service Bus lock lasts at most five minutes and the Functions host renews it while the consumer runs, so the lock covers one invocation instead of a batch window",
     appliesTo: (s) => ids("queue", s.queues, (q, id) => Math.min(SERVICE_BUS_MAX_LOCK, Math.max(timeoutOf(s, q.consumer), q.visibilityTimeoutSeconds ?? 0)) !== visibilityOf(s, id)),
     allowed: ({ service, component }) => {
@@ -202,7 +202,7 @@ export const DEVIATIONS: readonly Deviation[] = [
     allowed: () => exactly("dead-lettered"),
   },
   {
-    field: "gateway.jwtKeys", clouds: ["gcp"], bound: "the declared auth.jwksUri, or <issuer>/.well-known/jwks.json (warned at synth)",
+    field: "gateway.jwtKeys", clouds: ["gcp"], bound: "the declared JWKS URL (jwksUri), or <issuer>/.well-known/jwks.json (warned at synth when undeclared)",
     reason: "API Gateway has no OpenID discovery: it is given the JWKS URL at deploy time",
     appliesTo: (s) => ids("gateway", s.gateways, (g) => g.auth !== undefined),
     allowed: ({ service, component }) => exactly(`jwks ${jwksUriOf(service.gateways![idOf(component)].auth!)}`),
