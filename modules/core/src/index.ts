@@ -10,6 +10,7 @@ export * from "./validate-environment";
 export * from "./interfaces";
 export * from "./capabilities";
 export * from "./validate-cloud-sections";
+export * from "./cache-dir";
 export * from "./zip";
 export * from "./runtime-contract";
 export * from "./policy";

@@ -1,9 +1,9 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { deflateRawSync } from "node:zlib";
+import { privateCacheDir } from "./cache-dir";
 
 /**
  * Deterministic, in-process zip of a function's source folder. cdktf's ARCHIVE assets start a
@@ -110,17 +110,18 @@ const writeAtomically = (file: string, data: string | Buffer) => {
 };
 
 /**
- * Zips `dir` into a content-addressed file in the OS temp folder and returns its path and
- * SHA-256. Stacks then copy the file as a plain asset. Zipped once per process, and across
- * processes once per content: an index keyed by the folder's content (`contentKey`) names the zip
- * an earlier run wrote, which is reused after its bytes are checked against its name. Deflating
- * every package again was most of a synth with no code change.
+ * Zips `dir` into a content-addressed file in the per-user cache folder (`privateCacheDir`: 0700,
+ * owned by this user) and returns its path and SHA-256. Stacks then copy the file as a plain
+ * asset. Zipped once per process, and across processes once per content: an index keyed by the
+ * folder's content (`contentKey`) names the zip an earlier run wrote, which is reused only after
+ * its bytes are checked against its name. Deflating every package again was most of a synth with
+ * no code change.
  */
 export function packageFolder(dir: string): { path: string; hash: string } {
   const abs = path.resolve(dir);
   const hit = cache.get(abs);
   if (hit) return hit;
-  const folder = path.join(os.tmpdir(), "polycloud-packages");
+  const folder = privateCacheDir("packages");
   const index = path.join(folder, "index", `${contentKey(abs)}.json`);
   try {
     const { hash } = JSON.parse(fs.readFileSync(index, "utf8")) as { hash: string };
@@ -143,6 +144,21 @@ export function packageFolder(dir: string): { path: string; hash: string } {
   const result = { path: file, hash };
   cache.set(abs, result);
   return result;
+}
+
+/** `<folder>.tree` holds the content key of a cached folder, written when it was built. */
+function recordTree(built: string, final: string): void {
+  fs.mkdirSync(path.dirname(final), { recursive: true });
+  writeAtomically(`${final}.tree`, contentKey(built));
+}
+
+/** Whether a cached folder still holds exactly the files recorded when it was built. */
+function sameTree(dir: string): boolean {
+  try {
+    return fs.readFileSync(`${dir}.tree`, "utf8") === contentKey(dir);
+  } catch {
+    return false;
+  }
 }
 
 /** What the packaging step needs to add a platform's entry point. */
@@ -202,9 +218,10 @@ export function stagePython(dir: string, target: FunctionPackageTarget): string 
   const requirements = fs.readFileSync(path.join(dir, "requirements.txt"));
   const platform = PYTHON_PLATFORMS[target.cloud];
   const key = createHash("sha256").update(requirements).update(`\0${platform}\0${version}`).digest("hex").slice(0, 32);
-  const root = path.join(os.tmpdir(), "polycloud-python");
+  const root = privateCacheDir("python");
   const deps = path.join(root, "deps", key);
-  if (!fs.existsSync(deps)) {
+  if (!fs.existsSync(deps) || !sameTree(deps)) {
+    fs.rmSync(deps, { recursive: true, force: true });
     const tmp = `${deps}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
     try {
@@ -218,6 +235,7 @@ export function stagePython(dir: string, target: FunctionPackageTarget): string 
     // pip's own bookkeeping differs between runs; the function does not need it.
     for (const f of fs.readdirSync(tmp)) if (f === "bin" || f === "__pycache__") fs.rmSync(path.join(tmp, f), { recursive: true, force: true });
     fs.mkdirSync(path.dirname(deps), { recursive: true });
+    recordTree(tmp, deps);
     try { fs.renameSync(tmp, deps); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
   }
   // The function's own files win over a dependency of the same name. The staged folder is named by
@@ -226,7 +244,9 @@ export function stagePython(dir: string, target: FunctionPackageTarget): string 
   const h = createHash("sha256").update(key);
   for (const f of own) h.update(`\0${f}\0`).update(fs.readFileSync(path.join(dir, f)));
   const out = path.join(root, "staged", h.digest("hex").slice(0, 32));
-  if (!fs.existsSync(out)) {
+  // Reused only while its files are the ones recorded when it was built.
+  if (!fs.existsSync(out) || !sameTree(out)) {
+    fs.rmSync(out, { recursive: true, force: true });
     const tmp = `${out}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.cpSync(deps, tmp, { recursive: true });
@@ -234,6 +254,7 @@ export function stagePython(dir: string, target: FunctionPackageTarget): string 
       fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true });
       fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
     }
+    recordTree(tmp, out);
     try { fs.renameSync(tmp, out); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
   }
   return out;
