@@ -90,7 +90,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
       { Sid: "DecryptEnvironment", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `lambda.${ctx.region}.amazonaws.com` } } },
     );
 
-    this.environment = { ...spec.environment, ...runtimeBaseVariables("aws") };
+    this.environment = { ...spec.environment, ...runtimeBaseVariables("aws", props.logicalId) };
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const arn = props.secretArns?.[secretId];
       if (!arn) continue; // reported by validation

@@ -143,7 +143,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
 
     this.settings = {
       ...spec.environment,
-      ...runtimeBaseVariables("azure"),
+      ...runtimeBaseVariables("azure", props.logicalId),
       AZURE_CLIENT_ID: this.identity.clientId,
       KEY_VAULT_URI: ctx.vault.vaultUri,
       // Flex has no timeout argument; app settings override host.json keys.

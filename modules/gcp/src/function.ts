@@ -100,7 +100,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
     // IAM is eventually consistent: a build started right after the grants is refused the source.
     const buildIamPropagated = new Sleep(this, "build-iam-propagation", { createDuration: BUILD_IAM_PROPAGATION, dependsOn: buildGrants });
 
-    this.environment = { ...spec.environment, ...runtimeBaseVariables("gcp") };
+    this.environment = { ...spec.environment, ...runtimeBaseVariables("gcp", props.logicalId) };
     const secretReady: ITerraformDependable[] = [];
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const secret = props.secrets?.[secretId];
