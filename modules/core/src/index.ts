@@ -12,6 +12,7 @@ export * from "./capabilities";
 export * from "./validate-cloud-sections";
 export * from "./cache-dir";
 export * from "./zip";
+export * from "./handler-file";
 export * from "./runtime-contract";
 export * from "./policy";
 export * from "./terraform-strings";

@@ -172,11 +172,14 @@ function publicKey(jwk: Jwk, alg: string): KeyObject {
   const want = ALGS[alg];
   if (jwk.kty !== want.kty || (want.crv && jwk.crv !== want.crv)) throw new TokenError(`key ${JSON.stringify(jwk.kid)} (${jwk.kty}${jwk.crv ? ` ${jwk.crv}` : ""}) does not fit ${alg}`);
   if (jwk.alg !== undefined && jwk.alg !== alg) throw new TokenError(`key ${JSON.stringify(jwk.kid)} is for ${jwk.alg}, not ${alg}`);
+  let key: KeyObject;
   try {
-    return createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" });
+    key = createPublicKey({ key: jwk as import("node:crypto").JsonWebKey, format: "jwk" });
   } catch {
     throw new TokenError(`key ${JSON.stringify(jwk.kid)} is not a usable public key`);
   }
+  if (want.kty === "RSA" && (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new TokenError(`key ${JSON.stringify(jwk.kid)} is shorter than 2048 bits`);
+  return key;
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { privateCacheDir } from "./cache-dir";
+import { nodeHandlerFile, splitHandler } from "./handler-file";
 import { Cloud } from "./types";
 
 /** The function a source folder is packaged as. */
@@ -28,7 +29,7 @@ export interface Bundle {
 }
 
 const FUNCTIONS_FRAMEWORK = "5.0.5";
-const HOST_JSON = {
+export const HOST_JSON = {
   version: "2.0",
   extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" },
   // API Management forwards to https://<app>/api (AzureHttpGateway's backend); the runtime hands
@@ -49,11 +50,12 @@ const EXTERNAL: Record<Cloud, string[]> = {
   azure: ["@azure/functions-core", "@azure/identity"],
 };
 
-function userEntry(dir: string): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
-  const main = manifest.main ?? ["index.mjs", "index.js", "index.ts"].find((f) => fs.existsSync(path.join(dir, f)));
-  if (!main || !fs.existsSync(path.join(dir, main))) throw new Error(`@polycloud/runtime: ${dir}: package.json main '${main}' does not exist`);
-  return path.join(dir, main);
+/** The file the handler names (`<file>.<export>`), never package.json `main`. */
+function userEntry(dir: string, handler: string): string {
+  const { moduleName } = splitHandler(handler);
+  const file = nodeHandlerFile(dir, moduleName);
+  if (!file) throw new Error(`@polycloud/runtime: ${dir}: handler '${handler}' names module '${moduleName}', which does not exist (.js, .cjs, .mjs or .ts)`);
+  return file;
 }
 
 /** The runtime as the function sees it when bundled for `cloud`: only that cloud's SDKs. */
@@ -110,8 +112,8 @@ function plainFiles(dir: string, rel = ""): string[] {
 function bundlePlain(dir: string, target: StageTarget): Bundle {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
-  const moduleName = target.handler.split(".").slice(0, -1).join(".") || "index";
-  const entry = ["", ".js", ".cjs", ".mjs", ".ts"].map((e) => path.join(dir, moduleName + e)).find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
+  const { moduleName } = splitHandler(target.handler);
+  const entry = nodeHandlerFile(dir, moduleName);
   if (!entry) throw new Error(`${dir}: handler '${target.handler}' names module '${moduleName}', which does not exist (.js, .cjs, .mjs or .ts)`);
   const outName = `${moduleName}.js`;
   const result = esbuild.buildSync({
@@ -160,8 +162,8 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
   // Loaded here only: esbuild is a packaging-time dependency, never part of a function.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
-  const entry = userEntry(dir);
-  const [moduleName, exportName] = [target.handler.split(".").slice(0, -1).join(".") || "index", target.handler.split(".").pop() ?? "handler"];
+  const entry = userEntry(dir, target.handler);
+  const { moduleName, exportName } = splitHandler(target.handler);
   const outName = target.cloud === "aws" ? `${moduleName}.js` : "index.js";
   const contents = target.cloud === "azure"
     ? azureEntrySource(entry, exportName, target.logicalId)

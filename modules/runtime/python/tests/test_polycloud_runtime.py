@@ -21,6 +21,8 @@ class FlaskRequest:
         parts = urlsplit(path)
         self.method, self.path, self.headers = method, parts.path, headers
         self.args = dict(parse_qsl(parts.query))
+        self.query_string = parts.query.encode()
+        self.environ = {"RAW_URI": path}
         self._body = body
 
     def get_data(self, as_text=False):
@@ -97,6 +99,30 @@ class Test(unittest.TestCase):
         for e in seen:
             self.assertEqual((e.specversion, e.id, e.source, e.type, e.time, e.subject, e.data), (exp["specversion"], exp["id"], exp["source"], exp["type"], exp["time"], exp["subject"], exp["data"]))
         self.assertEqual(len(seen), 3)
+
+    def test_events_without_id_are_refused(self):
+        seen = []
+
+        @rt.events
+        def handler(e):
+            seen.append(e)
+
+        no_id = {k: v for k, v in FX["events"]["azure"]["event"].items() if k != "id"}
+        with self.assertRaises(rt.EventIdError):
+            handler(no_id)
+        eb = {k: v for k, v in FX["events"]["aws"]["event"].items() if k != "id"}
+        with self.assertRaises(rt.EventIdError):
+            handler(eb)
+        # EventBridge's own id is replaced by the publisher's, carried as a resource.
+        handler({**FX["events"]["aws"]["event"], "id": "eventbridge-own", "resources": ["o-1", "polycloud:event-id/evt-7"]})
+        self.assertEqual((seen[0].id, seen[0].subject), ("evt-7", "o-1"))
+
+        @rt.queue
+        def q(m):
+            seen.append(m)
+
+        out = q({"Records": [{"messageId": "m-1", "body": json.dumps(no_id)}]})
+        self.assertEqual(out, {"batchItemFailures": [{"itemIdentifier": "m-1"}]})
 
 
 if __name__ == "__main__":
