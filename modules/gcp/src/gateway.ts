@@ -1,6 +1,6 @@
 import { Annotations, Fn, ITerraformDependable, TerraformOutput, Token } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, Problems, escapeTerraform, gatewayRuntimeEnvironment, jwksUriOf } from "@polycloud/core";
+import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, Problems, escapeTerraform, gatewayRuntimeEnvironment, jwksUriOf, usesRuntime } from "@polycloud/core";
 import { GoogleApiGatewayApi } from "@cdktf/provider-google-beta/lib/google-api-gateway-api";
 import { GoogleApiGatewayApiConfigA } from "@cdktf/provider-google-beta/lib/google-api-gateway-api-config";
 import { GoogleApiGatewayGateway } from "@cdktf/provider-google-beta/lib/google-api-gateway-gateway";
@@ -217,6 +217,12 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
       if (fn.spec.timeoutSeconds > GATEWAY_DEADLINE_SECONDS) {
         Annotations.of(this).addWarning(
           `GcpHttpGateway(${logicalId}): function '${fnId}' has timeoutSeconds = ${fn.spec.timeoutSeconds}, but API Gateway stops waiting for the backend after ${GATEWAY_DEADLINE_SECONDS} seconds (x-google-backend deadline): longer requests get 504 at the edge while the function runs on.`,
+        );
+      }
+      if ((spec.cors || spec.auth) && fn.spec.runtime.startsWith("nodejs") && !usesRuntime(fn.spec.source ?? ".")) {
+        // API Gateway forwards preflights and adds no CORS headers; only the runtime answers them.
+        Annotations.of(this).addWarning(
+          `GcpHttpGateway(${logicalId}): function '${fnId}' does not depend on @polycloud/runtime, so on GCP nothing answers its CORS preflights or adds CORS headers, and its handler gets the raw Functions Framework request (Authorization holds API Gateway's ID token; the client's is X-Forwarded-Authorization). Build it on @polycloud/runtime's http().`,
         );
       }
       fn.exposeToApiGateway();
