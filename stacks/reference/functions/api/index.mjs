@@ -23,6 +23,14 @@ function orderOf(req) {
   }
 }
 
+function decoded(segment) {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined; // malformed percent-encoding: no order has that id
+  }
+}
+
 export const handler = http(async (req) => {
   if (req.method === "GET" && req.path === "/health") return { status: 200, body: { ok: true } };
   const owner = req.auth?.subject;
@@ -38,7 +46,9 @@ export const handler = http(async (req) => {
   const m = /^\/orders\/([^/]+)$/.exec(req.path);
   if (req.method === "GET" && m) {
     if (!owner) return unauthorized;
-    const { rows } = await databases.main.connect().query("SELECT body FROM orders WHERE id = $1 AND owner = $2", [decodeURIComponent(m[1]), owner]);
+    const id = decoded(m[1]);
+    if (id === undefined) return { status: 404, body: { error: "no such order" } };
+    const { rows } = await databases.main.connect().query("SELECT body FROM orders WHERE id = $1 AND owner = $2", [id, owner]);
     // Someone else's order is "no such order": its existence is not revealed either.
     return rows.length ? { status: 200, body: rows[0].body } : { status: 404, body: { error: "no such order" } };
   }
