@@ -71,6 +71,8 @@ describe("validation: the handler must name code that exists", () => {
       write("main.py", "def helper():\n    pass\n");
       expect(handlerFileProblem(work, "app.handlers.web", "python3.12")).toMatch(/packaging writes main\.py for the Functions Framework on GCP/);
       expect(handlerFileProblem(work, "main.helper", "python3.12")).toBeUndefined();
+      // A service deployed to AWS only: the GCP entry point's file is the folder's own.
+      expect(handlerFileProblem(work, "app.handlers.web", "python3.12", ["aws"])).toBeUndefined();
       write("function_app.py", "");
       expect(handlerFileProblem(work, "main.helper", "python3.12")).toMatch(/a folder without function_app\.py/);
     } finally {

@@ -110,7 +110,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
 
     // A missing folder, or a handler naming no code in it, is reported by validation; nothing is packaged then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = packageable(source, spec.handler, spec.runtime) ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
+    const pkg = packageable(source, spec.handler, spec.runtime, "aws") ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
 
     this.lambda = new LambdaFunction(this, "fn", {

@@ -61,8 +61,11 @@ export function pythonDefines(source: string, name: string): boolean {
   ].some((re) => re.test(source));
 }
 
-/** What is wrong with `handler` in `dir` for `runtime`, or undefined. */
-export function handlerFileProblem(dir: string, handler: string, runtime: string | undefined): string | undefined {
+/**
+ * What is wrong with `handler` in `dir` for `runtime`, or undefined. `clouds` are the clouds the
+ * service may be deployed to (the files a cloud's Python entry point takes only matter there).
+ */
+export function handlerFileProblem(dir: string, handler: string, runtime: string | undefined, clouds: readonly string[] = ["aws", "gcp", "azure"]): string | undefined {
   if (runtime?.startsWith("python")) {
     const { modulePath, functionName } = splitPythonHandler(handler);
     if (!modulePath || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(functionName) || !modulePath.split("/").every((m) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(m))) {
@@ -71,10 +74,10 @@ export function handlerFileProblem(dir: string, handler: string, runtime: string
     const file = pythonModuleFile(dir, modulePath);
     if (!file) return `a module ${modulePath.replace(/\//g, ".")} (${modulePath}.py) in ${dir}`;
     if (!pythonDefines(fs.readFileSync(file, "utf8"), functionName)) return `a function ${functionName} defined at the top level of ${path.relative(dir, file)}`;
-    if (fs.existsSync(path.join(dir, PYTHON_GENERATED.azure))) {
+    if (clouds.includes("azure") && fs.existsSync(path.join(dir, PYTHON_GENERATED.azure))) {
       return `a folder without ${PYTHON_GENERATED.azure}, which packaging writes for Azure Functions (the v2 programming model entry)`;
     }
-    if (modulePath !== "main" && fs.existsSync(path.join(dir, PYTHON_GENERATED.gcp))) {
+    if (clouds.includes("gcp") && modulePath !== "main" && fs.existsSync(path.join(dir, PYTHON_GENERATED.gcp))) {
       return `a handler in main.py, or a folder without main.py: packaging writes main.py for the Functions Framework on GCP`;
     }
     return undefined;
@@ -95,6 +98,6 @@ export function handlerFileProblem(dir: string, handler: string, runtime: string
  * not, the function constructs package nothing and validation reports why (a missing folder on
  * `functions.<id>.source`, the rest on `functions.<id>.handler`), all problems in one run.
  */
-export function packageable(dir: string, handler: string, runtime: string | undefined): boolean {
-  return fs.existsSync(dir) && !handlerFileProblem(dir, handler, runtime);
+export function packageable(dir: string, handler: string, runtime: string | undefined, cloud: "aws" | "gcp" | "azure"): boolean {
+  return fs.existsSync(dir) && !handlerFileProblem(dir, handler, runtime, [cloud]);
 }

@@ -70,7 +70,7 @@ function validateFunction(p: Problems, at: string, fn: FunctionSpec, service: Se
   if (p.required(`${at}.handler`, fn.handler, "an entry point such as index.handler") && typeof fn.handler === "string"
     && typeof fn.source === "string" && isFolder(fn.source)) {
     // The code deployed is the file the handler names: a missing file or export is an error now, not a broken function later.
-    const problem = handlerFileProblem(fn.source, fn.handler, fn.runtime);
+    const problem = handlerFileProblem(fn.source, fn.handler, fn.runtime, Array.isArray(service.clouds) ? service.clouds : CLOUDS);
     if (problem) p.add(`${at}.handler`, fn.handler, `${problem} (service '${service.name}')`);
   }
   if (p.required(`${at}.runtime`, fn.runtime, `one of ${RUNTIMES.join(", ")}`)) p.oneOf(`${at}.runtime`, fn.runtime, RUNTIMES);

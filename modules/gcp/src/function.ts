@@ -117,7 +117,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
 
     // A missing folder, or a handler naming no code in it, is reported by validation; nothing is packaged then.
     const sourceDir = path.resolve(spec.source ?? ".");
-    const pkg = packageable(sourceDir, spec.handler, spec.runtime) ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
+    const pkg = packageable(sourceDir, spec.handler, spec.runtime, "gcp") ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
     const object = new StorageBucketObject(this, "source", {
       bucket: ctx.sourceBucket.name,
