@@ -80,7 +80,7 @@ export interface GcpBinding {
 export interface GcpPlanGrants {
   /** The project-level custom role `polycloudPlanRefresh`. */
   readonly role: { readonly id: string; readonly title: string; readonly permissions: readonly string[] };
-  /** The custom role `polycloudPlanObjectMetadata` (storage.objects.get), bound with a condition on the source buckets. */
+  /** The custom role `polycloudPlanObjectMetadata` (storage.objects.get…), bound with a condition on the source buckets. */
   readonly objectRole?: { readonly id: string; readonly permissions: readonly string[] };
   readonly bindings: readonly GcpBinding[];
 }
@@ -98,10 +98,11 @@ export function gcpPlanGrants(env: EnvironmentConfig, stacks: readonly StackJson
     { role: "roles/storage.objectViewer", scope: `bucket ${stateBucket(env, "gcp")}` },
   ];
   let objectRole: GcpPlanGrants["objectRole"];
-  if (all.includes("storage.objects.get")) {
+  const objectPermissions = all.filter((p) => GCP_SCOPED[p] === "source-buckets");
+  if (objectPermissions.length) {
     const buckets = uniqueSorted(stacks.flatMap((s) => Object.values(s.resource?.google_storage_bucket_object ?? {}).map((o) => resolveRef(stacks, o.bucket) ?? "")));
     if (buckets.some((b) => !b)) throw new Error("gcp: a google_storage_bucket_object's bucket is not a literal name or a reference to a google_storage_bucket's name; the object-read condition cannot name it");
-    objectRole = { id: GCP_OBJECT_ROLE, permissions: ["storage.objects.get"] };
+    objectRole = { id: GCP_OBJECT_ROLE, permissions: objectPermissions };
     bindings.push({
       role: `${project}/roles/${GCP_OBJECT_ROLE}`, scope: `project ${gcp.projectId}`,
       condition: { title: "function source objects only", expression: buckets.map((b) => `resource.name.startsWith("projects/_/buckets/${b}/objects/")`).join(" || ") },

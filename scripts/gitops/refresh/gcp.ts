@@ -66,10 +66,10 @@ export const GCP_REFRESH: RefreshTable = {
   google_sql_database: { calls: ["sql.databases.get"], permissions: ["cloudsql.databases.get"], source: svc("sql/resource_sql_database") },
   google_sql_database_instance: { calls: ["sql.instances.get"], permissions: ["cloudsql.instances.get"], source: svc("sql/resource_sql_database_instance") },
   google_sql_user: { calls: ["sql.users.list"], permissions: ["cloudsql.users.list"], source: svc("sql/resource_sql_user") },
-  google_storage_bucket: { calls: ["storage.buckets.get"], permissions: ["storage.buckets.get"], source: svc("storage/resource_storage_bucket"), note: "roles/viewer does not include storage.buckets.get." },
+  google_storage_bucket: { calls: ["storage.buckets.get"], permissions: ["storage.buckets.get", "storage.buckets.getIamPolicy"], source: svc("storage/resource_storage_bucket"), note: "roles/viewer includes neither (getIamPolicy: the method with ACL projection)." },
   google_storage_bucket_iam_member: { calls: ["storage.buckets.getIamPolicy"], permissions: ["storage.buckets.getIamPolicy"], source: svc("storage/iam_storage_bucket") },
   google_storage_bucket_object: {
-    calls: ["storage.objects.get"], permissions: ["storage.objects.get"], source: svc("storage/resource_storage_bucket_object"),
+    calls: ["storage.objects.get"], permissions: ["storage.objects.get", "storage.objects.getIamPolicy"], source: svc("storage/resource_storage_bucket_object"),
     note: "The Read fetches the object's metadata only, but the permission also allows downloading: granted only on the function source buckets (an IAM condition on the object name), never project-wide (the event archive bucket holds data).",
   },
   google_vpc_access_connector: { calls: ["vpcaccess.projects.locations.connectors.get"], permissions: ["vpcaccess.connectors.get"], source: svc("vpcaccess/resource_vpc_access_connector") },
@@ -91,4 +91,5 @@ export const GCP_PROVIDER_LEVEL: readonly string[] = ["serviceusage.services.use
 export const GCP_SCOPED: Readonly<Record<string, "billing-account" | "source-buckets">> = {
   "billing.budgets.get": "billing-account",
   "storage.objects.get": "source-buckets",
+  "storage.objects.getIamPolicy": "source-buckets",
 };
