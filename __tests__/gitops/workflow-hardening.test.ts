@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
@@ -247,6 +248,48 @@ describe("issue 29: release tests apart from publishing credentials, and waits f
     for (const [id, job] of Object.entries<any>(release.jobs)) if (id !== "test") expect(job.needs).toBe("test");
     expect(text).not.toContain("secrets.NPM_REGISTRY_URL");
     expect(text).not.toMatch(/npm\.pkg\.github\.com/);
+  });
+});
+
+describe("issue 29: recovery, the review key and drift's environments, as the stack workflow runs them", () => {
+  const stack = byName("terraform-stack");
+  const recover = byName("recover");
+  const checkInputs = stack.jobs.terraform.steps.find((s: any) => s.name === "Check the inputs");
+  /** The input check exactly as GitHub runs it (bash -eo pipefail), with the step's and job's variables. */
+  const check = (vars: Record<string, string>) => spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", checkInputs.run], {
+    env: { PATH: process.env.PATH, STACK: "prod-aws", CLOUD: "aws", MODE: "apply", LOCK_ID: "", ADDRESS: "", PLAN_REVIEW_KEY: "ab".repeat(32), ...vars }, encoding: "utf8",
+  });
+
+  test("10: recover.yml is dispatched by hand and runs unlock or untaint through terraform-stack.yml in the stack's deploy environment", () => {
+    expect(Object.keys(recover.on)).toEqual(["workflow_dispatch"]);
+    expect(recover.on.workflow_dispatch.inputs.action).toMatchObject({ type: "choice", options: ["unlock", "untaint"] });
+    expect(recover.jobs.recover).toMatchObject({ needs: "target", uses: "./.github/workflows/terraform-stack.yml", with: { environment: "${{ needs.target.outputs.env }}", mode: "${{ inputs.action }}", "lock-id": "${{ inputs.lock-id }}", address: "${{ inputs.address }}" } });
+    const runs = stack.jobs.terraform.steps.map((s: any) => [s.if, s.run]);
+    expect(runs).toContainEqual(["inputs.mode == 'unlock'", 'terraform -chdir="cdktf.out/stacks/$STACK" force-unlock -force "$LOCK_ID"']);
+    expect(runs).toContainEqual(["inputs.mode == 'untaint'", 'terraform -chdir="cdktf.out/stacks/$STACK" untaint -lock-timeout=15m "$ADDRESS"']);
+    // Recovery shares the stack's concurrency group with apply and drift: no apply runs while a lock is released.
+    expect(stack.jobs.terraform.concurrency.group).toContain("format('terraform-{0}', inputs.stack)");
+  });
+
+  test("10: the lock ID and the address are checked before they reach Terraform", () => {
+    expect(check({ MODE: "unlock", LOCK_ID: "9db590f1-b6fe-c5f2-2678-8804f089deba" }).status).toBe(0);
+    expect(check({ MODE: "unlock", LOCK_ID: "x; rm -rf /" }).status).toBe(1);
+    expect(check({ MODE: "untaint", ADDRESS: "aws_rds_cluster.orders_main_cluster_5E6F7A8B" }).status).toBe(0);
+    expect(check({ MODE: "untaint", ADDRESS: 'aws_lambda_function.fn["api"]' }).status).toBe(0);
+    expect(check({ MODE: "untaint", ADDRESS: "aws_rds_cluster.x -lock=false" }).status).toBe(1);
+    expect(check({ MODE: "destroy" }).status).toBe(1);
+    expect(check({ STACK: "prod-aws-orders" }).status).toBe(0);
+  });
+
+  test("12: plans and applies refuse to run without PLAN_REVIEW_KEY; drift and recovery do not need it", () => {
+    expect(check({ MODE: "plan", PLAN_REVIEW_KEY: "" })).toMatchObject({ status: 1, stdout: expect.stringContaining("PLAN_REVIEW_KEY is not a secret of this environment") });
+    expect(check({ MODE: "apply", PLAN_REVIEW_KEY: "" }).status).toBe(1);
+    expect(check({ MODE: "drift", PLAN_REVIEW_KEY: "" }).status).toBe(0);
+    const plan = stack.jobs.terraform.steps.find((s: any) => s.id === "plan");
+    expect(plan.env.PLAN_REVIEW_KEY).toBe("${{ secrets.PLAN_REVIEW_KEY }}");
+    expect(plan.run).toContain('if [ "$MODE" = drift ]; then keyed=(--without-key); else keyed=(); fi');
+    const compare = stack.jobs.terraform.steps.find((s: any) => /plan:compare/.test(s.run ?? ""));
+    expect(compare.env).toEqual({ PLAN_REVIEW_KEY: "${{ secrets.PLAN_REVIEW_KEY }}" });
   });
 });
 
