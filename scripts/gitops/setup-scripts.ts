@@ -179,7 +179,8 @@ export function azureScript(repo: string, env: EnvironmentConfig, stacks: readon
   ];
   const credentials = (id: Identity, v: string) => azureCredentials(repo, id).flatMap((c, i) => [
     heredoc(`credential_${i}`, json(c)),
-    `if ! az rest --method GET --uri "https://graph.microsoft.com/beta/applications/$${v}_object/federatedIdentityCredentials" --query "value[?name=='${c.name}'] | [0].name" -o tsv | grep -q .; then`,
+    `existing=$(az rest --method GET --uri "https://graph.microsoft.com/beta/applications/$${v}_object/federatedIdentityCredentials" --query "value[?name=='${c.name}'] | [0].name" -o tsv)`,
+    `if [ -z "$existing" ]; then`,
     // The flexible credential (claimsMatchingExpression) exists only in Graph's beta API.
     `  az rest --method POST --uri "https://graph.microsoft.com/beta/applications/$${v}_object/federatedIdentityCredentials" --headers Content-Type=application/json --body "$credential_${i}" >/dev/null`,
     "fi",
@@ -212,7 +213,8 @@ export function azureScript(repo: string, env: EnvironmentConfig, stacks: readon
     "# 4. The plan app registration: a custom role with `*/read` and exactly the list actions azurerm's refresh needs;",
     "#    blob reads only in the containers of the stacks' function packages (condition).",
     heredoc("plan_role", json(grants.roleDefinition)),
-    `if az role definition list --name ${q(azurePlanRoleName(env))} --query '[0].id' -o tsv | grep -q .; then az role definition update --role-definition "$plan_role" >/dev/null; else az role definition create --role-definition "$plan_role" >/dev/null; fi`,
+    `existing=$(az role definition list --name ${q(azurePlanRoleName(env))} --query '[0].id' -o tsv)`,
+    `if [ -n "$existing" ]; then az role definition update --role-definition "$plan_role" >/dev/null; else az role definition create --role-definition "$plan_role" >/dev/null; fi`,
     ...app(plan, "plan_app"),
     ...credentials(plan, "plan_app"),
     ...grants.assignments.map((a) => `az role assignment create --assignee "$plan_app" --role ${q(a.role)} --scope ${q(a.scope)}${a.condition ? ` --condition ${q(a.condition)} --condition-version 2.0` : ""} >/dev/null`),
