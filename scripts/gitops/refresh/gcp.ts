@@ -4,8 +4,8 @@ import { RefreshTable } from "./types";
  * Google provider 6.50 (hashicorp/terraform-provider-google at v6.50.0, google/services/<api>/…):
  * the REST method each Read calls (`calls`, as the API discovery documents name them) and the IAM
  * permissions those methods require. __tests__/gitops/plan-identities.test.ts checks every method
- * against Google's method-to-permission reference (fixture extracted from iann0036/iam-dataset
- * gcp/map.json) where that reference covers it.
+ * against a table of Google's REST reference pages (the permission each method's page names),
+ * kept as a test fixture.
  */
 const svc = (path: string) => `google/services/${path}.go`;
 
