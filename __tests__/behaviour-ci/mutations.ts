@@ -84,7 +84,7 @@ export const MUTATIONS: readonly Mutation[] = [
   m("gcp-gateway-issuer", "gcp", "gateway", "gateway.ts", '"x-google-issuer": spec.auth.issuer,', '"x-google-issuer": spec.auth.issuer.replace(/\\/$/, ""),'),
   m("gcp-gateway-deadline", "gcp", "gateway", "gateway.ts", "export const GATEWAY_DEADLINE_SECONDS = 60;", "export const GATEWAY_DEADLINE_SECONDS = 5;"),
   m("gcp-gateway-no-security", "gcp", "gateway", "gateway.ts", "? { security: [{ jwt: [] }] } : {}", "? {} : {}"),
-  m("gcp-gateway-cors-credentials", "gcp", "gateway", "gateway.ts", "if (spec.cors) env.PLATFORM_CORS = JSON.stringify(resolveCors(spec.cors, spec));", "if (spec.cors) env.PLATFORM_CORS = JSON.stringify({ ...resolveCors(spec.cors, spec), allowCredentials: false });"),
+  m("gcp-gateway-no-cors-answer", "gcp", "gateway", "gateway.ts", "return gatewayRuntimeEnvironment(spec, fnId, { cors: true, jwt: true }, jwksUriOf);", "return gatewayRuntimeEnvironment(spec, fnId, { cors: false, jwt: true }, jwksUriOf);"),
   // GCP: database
   m("gcp-database-pool-size", "gcp", "database", "database-proxy.ts", '{ name: "max_pool_size", value: String(this.maxPoolSize) },', '{ name: "max_pool_size", value: String(this.maxPoolSize * 2) },'),
   m("gcp-database-wait-timeout", "gcp", "database", "database-proxy.ts", '{ name: "query_wait_timeout", value: String(pool.borrowTimeoutSeconds) },', '{ name: "query_wait_timeout", value: String(pool.borrowTimeoutSeconds + 1) },'),
