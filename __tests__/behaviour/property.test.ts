@@ -2,11 +2,12 @@ import fc from "fast-check";
 import { coverage, runProperty } from "./property";
 
 /**
- * Runs of the generated-spec property in `npm test` (3 syntheses each). The CI project
+ * Runs of the generated-spec property in `npm test` (3 syntheses each): the fewest that reach every
+ * option of the generator and every attribute the readers list with this seed. The CI project
  * (`npm run test:behaviour`, __tests__/behaviour-ci/property.test.ts) runs many more.
  */
-const RUNS = 12;
-const SEED = 31;
+const RUNS = 8;
+const SEED = 69;
 
 test("generated valid specs behave as intended on every cloud (fixed seed, every option reached, every listed attribute read)", () => {
   const { result, reads, seen } = runProperty(RUNS, SEED);
