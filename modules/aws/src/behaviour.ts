@@ -429,9 +429,9 @@ function filterOf(pattern: unknown): string | null {
 
 /** `rate(5 minutes)` / `cron(0 6 ? * MON-FRI *)` as canonical firing times. */
 function scheduleOf(expression: string): string {
-  const rate = /^rate\((.*)\)$/.exec(expression);
-  if (rate) {
-    const parsed = parseSchedule(expression.replace(/\((1) (minute|hour|day)\)/, "($1 $2)"));
+  if (/^rate\(/.test(expression)) {
+    // EventBridge rates read like the neutral form: rate(1 minute), rate(5 minutes).
+    const parsed = parseSchedule(expression);
     return typeof parsed === "object" ? canonicalSchedule(scheduleTimes(parsed)) : `unreadable rate: ${expression}`;
   }
   const cron = /^cron\((\S+) (\S+) (\S+) (\S+) (\S+) (\S+)\)$/.exec(expression);

@@ -427,7 +427,7 @@ export function behaviourEntries(b: ServiceBehaviour): Map<string, BehaviourEntr
  * the bound of a deviation entry that applies to that cloud and component; a field or alarm present
  * on one side only is a difference like any other. Returns one line per difference.
  */
-export function compareWithIntent(record: ServiceBehaviour, service: ServiceSpec, env: EnvironmentConfig, cloud: Cloud, pending: readonly string[] = []): { problems: string[]; pendingDiffs: string[]; used: Set<string> } {
+export function compareWithIntent(record: ServiceBehaviour, service: ServiceSpec, env: EnvironmentConfig, cloud: Cloud, pending: readonly string[] = []): { problems: string[]; pendingDiffs: string[] } {
   const intent = behaviourEntries(intendedBehaviour(service, env, cloud));
   const actual = behaviourEntries(record);
   const allowed = new Map<string, Deviation[]>();
@@ -437,7 +437,6 @@ export function compareWithIntent(record: ServiceBehaviour, service: ServiceSpec
   }
   const problems: string[] = [];
   const pendingDiffs: string[] = [];
-  const used = new Set<string>();
   for (const key of [...new Set([...intent.keys(), ...actual.keys()])].sort()) {
     const { component, field } = (intent.get(key) ?? actual.get(key))!;
     if (INFORMATIONAL.has(field)) continue;
@@ -447,17 +446,14 @@ export function compareWithIntent(record: ServiceBehaviour, service: ServiceSpec
     const devs = allowed.get(`${component}|${field}`) ?? [];
     const ctx: DeviationContext = { service, env, cloud, component, intent: want, record };
     const ok = devs.find((d) => withinBound(got, d.allowed(ctx)));
-    if (ok) {
-      used.add(`${cloud}|${component}|${ok.field}`);
-      continue;
-    }
+    if (ok) continue;
     const line = devs.length
       ? `${key}: ${cloud}=${show(got)} beyond its deviation bound (${devs.map((d) => describeBound(d.allowed(ctx))).join(" or ")}), intent=${show(want)}`
       : `${key}: ${cloud}=${show(got)} intent=${show(want)}`;
     if (pending.includes(`${cloud}:${field}`)) pendingDiffs.push(line);
     else problems.push(line);
   }
-  return { problems, pendingDiffs, used };
+  return { problems, pendingDiffs };
 }
 
 /**
