@@ -134,12 +134,20 @@ describe.each(POLICY_RULES.map((r) => [r.id, r] as const))("%s", (id, rule) => {
     expect(f).toBeDefined();
     expect(rule.check(f.bad).length).toBeGreaterThan(0);
     expect(rule.check(f.good)).toEqual([]);
+    // Every finding names a condition the rule declares (or is a cannot-evaluate note).
+    for (const v of rule.check(f.bad)) expect([...Object.keys(rule.conditions), "cannot-evaluate"]).toContain(v.condition);
   });
-  test("is documented", () => {
+  test("is documented, condition by condition", () => {
     expect(rule.title.length).toBeGreaterThan(15);
     expect(rule.rationale.length).toBeGreaterThan(15);
     expect(rule.fix.length).toBeGreaterThan(10);
-    for (const c of rule.checkov) expect(c).toMatch(/^CKV2?_(AWS|GCP|AZURE)_\d+$/);
+    expect(Object.keys(rule.conditions).length).toBeGreaterThan(0);
+    for (const [key, c] of Object.entries(rule.conditions)) {
+      expect(key).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+      expect(key).not.toBe("cannot-evaluate");
+      expect(c.title.length).toBeGreaterThan(10);
+      for (const check of c.checks ?? []) expect(check).toMatch(/^(CKV2?_(AWS|GCP|AZURE)_\d+|AVD-(AWS|GCP|AZU)-\d{4})$/);
+    }
   });
 });
 
@@ -176,21 +184,54 @@ test("prod rules do not apply to dev, so dev can be torn down", () => {
 
 test("a suppression without a justification is itself a finding, and never hides anything", () => {
   const bad = FIXTURES.PC021.bad;
-  const result = runPolicy([bad], [{ rule: "PC021", stack: bad.name, address: "aws_lambda_function.f", justification: "" }]);
+  const entry = { condition: "PC021.pass-through", target: "aws_lambda_function.f", stacks: ["dev-aws"] };
+  const result = runPolicy([bad], [{ ...entry, justification: "" }]);
   const relevant = (fs: readonly { rule: string }[]) => fs.filter((f) => f.rule === "PC000" || f.rule === "PC021");
-  expect(relevant(result.findings).map((f: any) => [f.rule, !!f.suppressed])).toEqual([["PC000", false], ["PC021", false]]);
-  const ok = runPolicy([bad], [{ rule: "PC021", stack: bad.name, address: "aws_lambda_function.f", justification: "tracing is disabled for this benchmark function on purpose" }]);
-  expect(relevant(ok.findings)).toEqual([expect.objectContaining({ rule: "PC021", suppressed: expect.stringMatching(/on purpose/) })]);
+  expect(relevant(result.findings).map((f: any) => [f.condition, !!f.suppressed])).toEqual([["PC000.no-justification", false], ["PC021.pass-through", false]]);
+  const ok = runPolicy([bad], [{ ...entry, justification: "tracing is disabled for this benchmark function on purpose" }]);
+  expect(relevant(ok.findings)).toEqual([expect.objectContaining({ condition: "PC021.pass-through", suppressed: expect.stringMatching(/on purpose/) })]);
   expect(failing(relevant(ok.findings) as any, "low")).toEqual([]);
 });
 
-test("SARIF output validates against the SARIF 2.1.0 schema", () => {
+test("a suppression accepts one condition: another condition on the same resource still fails the run", () => {
+  const s = stack("azure", { azurerm_servicebus_namespace: { b: { sku: "Standard", minimum_tls_version: "1.2" } } });
+  const accepted = { condition: "PC006.public-network", target: "azurerm_servicebus_namespace.b", stacks: ["dev-azure"], justification: "Standard tier has no private endpoints; Entra ID only (local auth off)" };
+  const pc006 = (r: ReturnType<typeof runPolicy>) => r.findings.filter((f) => f.rule === "PC006").map((f) => `${f.condition}${f.suppressed ? " (suppressed)" : ""}`);
+  expect(pc006(runPolicy([s], [accepted]))).toEqual(["PC006.local-auth", "PC006.public-network (suppressed)"]);
+  const off = stack("azure", { azurerm_servicebus_namespace: { b: { sku: "Standard", minimum_tls_version: "1.2", local_auth_enabled: false } } });
+  expect(pc006(runPolicy([off], [accepted]))).toEqual(["PC006.public-network (suppressed)"]);
+  // Nothing for the accepted condition any more: the entry is reported as unused.
+  const closed = stack("azure", { azurerm_servicebus_namespace: { b: { sku: "Premium", minimum_tls_version: "1.2", local_auth_enabled: false, public_network_access_enabled: false } } });
+  expect(runPolicy([closed], [accepted]).unusedSuppressions).toEqual([accepted]);
+});
+
+test("suppression entries that cannot be applied are findings: the old rule+address format, unknown conditions, missing target or stacks", () => {
+  const bad = FIXTURES.PC021.bad;
+  const result = runPolicy([bad], [
+    { rule: "PC021", stack: "dev-aws", address: "aws_lambda_function.f", justification: "the format before conditions accepted a whole rule" } as any,
+    { condition: "PC021", target: "aws_lambda_function.f", stacks: ["dev-aws"], justification: "a rule id is not a condition id" },
+    { condition: "PC021.pass-through", target: "", stacks: [], justification: "neither a target nor stacks are named" },
+  ]);
+  expect(result.findings.filter((f) => f.rule === "PC000").map((f) => f.condition)).toEqual(["PC000.old-format", "PC000.unknown-condition", "PC000.malformed"]);
+  expect(result.findings.filter((f) => f.rule === "PC021").every((f) => !f.suppressed)).toBe(true);
+  expect(failing(result.findings, "high").filter((f) => f.rule === "PC000" || f.rule === "PC021")).toHaveLength(3);
+});
+
+test("SARIF output validates against the SARIF 2.1.0 schema, one reporting descriptor per condition", () => {
   const all = Object.values(FIXTURES).map((f) => f.bad);
-  const result = runPolicy(all, [{ rule: "PC021", stack: "dev-aws", address: "aws_lambda_function.f", justification: "a justified suppression shows up as accepted in SARIF" }]);
+  const result = runPolicy(all, [{ condition: "PC021.pass-through", target: "aws_lambda_function.f", stacks: ["dev-aws"], justification: "a justified suppression shows up as accepted in SARIF" }]);
   const sarif = toSarif(result.findings) as any;
   expect(sarif).toBeValidSarifLog();
   expect(sarif.runs[0].results.length).toBe(result.findings.length);
-  expect(sarif.runs[0].tool.driver.rules.map((r: any) => r.id)).toEqual(POLICY_RULES.map((r) => r.id));
+  const ids: string[] = sarif.runs[0].tool.driver.rules.map((r: any) => r.id);
+  expect(ids).toEqual(expect.arrayContaining(POLICY_RULES.flatMap((r) => [...Object.keys(r.conditions), "cannot-evaluate"].map((k) => `${r.id}.${k}`))));
+  expect(new Set(ids).size).toBe(ids.length);
+  // Every result names a declared condition; the rule is a property.
+  for (const r of sarif.runs[0].results) {
+    expect(ids).toContain(r.ruleId);
+    expect(r.ruleId.startsWith(`${r.properties.rule}.`)).toBe(true);
+  }
+  expect(sarif.runs[0].results.find((r: any) => r.ruleId === "PC006.local-auth")?.properties.checks).toEqual(["CKV_AZURE_203"]);
   expect(sarif.runs[0].results.some((r: any) => r.suppressions?.[0]?.status === "accepted")).toBe(true);
 });
 
@@ -245,11 +286,11 @@ describe("faults a team's own Terraform injects", () => {
   });
 
   test("unset Azure storage and Service Bus minimum TLS is a finding, as CKV_AZURE_44/205 read it (not the provider major's default)", () => {
-    const found = rule("PC012").check(stack("azure", {
+    const found = runPolicy([stack("azure", {
       azurerm_storage_account: { unset: {}, old: { min_tls_version: "TLS1_0" }, ok: { min_tls_version: "TLS1_2" } },
       azurerm_servicebus_namespace: { unset: {}, old: { minimum_tls_version: "1.0" }, ok: { minimum_tls_version: "1.2" } },
-    }));
-    expect(found.map((v) => `${v.address} ${v.checkov}`).sort()).toEqual([
+    })]).findings.filter((f) => f.rule === "PC012");
+    expect(found.map((f) => `${f.address} ${f.checks.join(",")}`).sort()).toEqual([
       "azurerm_servicebus_namespace.old CKV_AZURE_205", "azurerm_servicebus_namespace.unset CKV_AZURE_205",
       "azurerm_storage_account.old CKV_AZURE_44", "azurerm_storage_account.unset CKV_AZURE_44",
     ]);
@@ -257,10 +298,11 @@ describe("faults a team's own Terraform injects", () => {
 
   test("Cloud SQL: an authorized network ending in /0, static or dynamic, is CKV_GCP_11; ENCRYPTED_ONLY passes PC011, which does not cite CKV_GCP_6", () => {
     const sql = (ip: object) => stack("gcp", { google_sql_database_instance: { d: { settings: { ip_configuration: { ipv4_enabled: false, ssl_mode: "ENCRYPTED_ONLY", ...ip } } } } });
-    expect(rule("PC003").check(sql({ authorized_networks: [{ value: "0.0.0.0/0" }] }))).toContainEqual(expect.objectContaining({ checkov: "CKV_GCP_11" }));
-    expect(rule("PC003").check(sql({ dynamic: { authorized_networks: { for_each: "${var.n}", content: { value: "::/0" } } } }))).toContainEqual(expect.objectContaining({ checkov: "CKV_GCP_11" }));
+    expect(rule("PC003").conditions["open-network"].checks).toEqual(["CKV_GCP_11"]);
+    expect(rule("PC003").check(sql({ authorized_networks: [{ value: "0.0.0.0/0" }] }))).toContainEqual(expect.objectContaining({ condition: "open-network" }));
+    expect(rule("PC003").check(sql({ dynamic: { authorized_networks: { for_each: "${var.n}", content: { value: "::/0" } } } }))).toContainEqual(expect.objectContaining({ condition: "open-network" }));
     expect(rule("PC003").check(sql({ authorized_networks: [{ value: "10.0.0.0/8" }] }))).toEqual([]);
-    expect(rule("PC011").checkov).not.toContain("CKV_GCP_6");
+    expect(Object.values(rule("PC011").conditions).flatMap((c) => c.checks ?? [])).not.toContain("CKV_GCP_6");
     expect(rule("PC011").check(sql({}))).toEqual([]);
     expect(messages("PC011", sql({ ssl_mode: "ALLOW_UNENCRYPTED_AND_ENCRYPTED" }))).toEqual(["google_sql_database_instance.d: ssl_mode ALLOW_UNENCRYPTED_AND_ENCRYPTED"]);
   });
@@ -281,8 +323,8 @@ describe("faults a team's own Terraform injects", () => {
     });
     const found = rule("PC001").check(s);
     expect(found.filter((v) => v.address === "aws_iam_user_policy.u").map((v) => v.message)).toEqual(["statement #1 has no Effect (AWS rejects the document)", "statement #1 allows s3:GetObject on every resource"]);
-    expect(found).toContainEqual(expect.objectContaining({ address: "aws_iam_group_policy.g", checkov: "CKV_AWS_63" }));
+    expect(found).toContainEqual(expect.objectContaining({ address: "aws_iam_group_policy.g", condition: "every-action" }));
     expect(found.filter((v) => v.address === "aws_iam_role_policy.ok")).toEqual([]);
-    expect(found).toContainEqual({ address: "aws_iam_policy.data", message: "cannot evaluate: policy is not a literal policy document", unevaluated: "policy" });
+    expect(found).toContainEqual({ address: "aws_iam_policy.data", condition: "cannot-evaluate", message: "cannot evaluate: policy is not a literal policy document", unevaluated: "policy" });
   });
 });

@@ -100,8 +100,8 @@ describe("cannot-evaluate notes", () => {
 
   test("a rule that throws on one resource is re-run without it: a note for the culprit, findings for the rest", () => {
     const fragile: PolicyRule = {
-      id: "PC999", severity: "high", title: "a fragile rule written by a team", rationale: "to prove the engine's safety net", checkov: [], fix: "none needed", reads: {},
-      check: ({ json }) => Object.entries(json.resource?.x_thing ?? {}).map(([name, r]) => ({ address: `x_thing.${name}`, message: `size ${(r as { size: { n: number } }).size.n.toFixed(0)}` })),
+      id: "PC999", severity: "high", title: "a fragile rule written by a team", rationale: "to prove the engine's safety net", conditions: { size: { title: "a size" } }, fix: "none needed", reads: {},
+      check: ({ json }) => Object.entries(json.resource?.x_thing ?? {}).map(([name, r]) => ({ address: `x_thing.${name}`, condition: "size", message: `size ${(r as { size: { n: number } }).size.n.toFixed(0)}` })),
     };
     const stack: PolicyStack = { name: "dev-aws", cloud: "aws", environment: "dev", json: { resource: { x_thing: { good: { size: { n: 1 } }, bad: { size: "${var.size}" } } } } };
     expect(runPolicy([stack], [], [fragile]).findings.map((f) => [f.address, f.note ?? false, f.message.replace(/\(.*\)/, "(...)")])).toEqual([

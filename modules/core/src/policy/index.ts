@@ -13,5 +13,7 @@ export * from "./azure-taggable";
 export * from "./coverage";
 export * from "./rules";
 export * from "./engine";
+export * from "./suppressions";
+export * from "./scanner-checks";
 export * from "./sarif";
 export * from "./addresses";

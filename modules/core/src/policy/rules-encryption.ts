@@ -24,8 +24,14 @@ export const ENCRYPTION_AT_REST: PolicyRule = {
   severity: "high",
   title: "Queues, topics, logs, secrets, tables and databases are encrypted at rest with a managed or customer key",
   rationale: "Messages, logs and secrets carry customer data; unencrypted storage fails most compliance regimes.",
-  checkov: ["CKV_AWS_27", "CKV_AWS_26", "CKV_AWS_158", "CKV_AWS_149", "CKV_AWS_96", "CKV_AWS_327", "CKV_AWS_119", "CKV_GCP_83"],
-  differsFromCheckov: "Stricter: an AWS-managed alias (alias/aws/...) on an SNS topic is a finding; a GCP bucket, secret or Cloud SQL instance without CMEK is a finding (no checkov check cites these).",
+  conditions: {
+    "not-encrypted": { title: "not encrypted at rest (SQS without SSE, SNS without a key, RDS storage not encrypted)", checks: ["CKV_AWS_27", "CKV_AWS_26", "CKV_AWS_96"] },
+    "no-cmk": {
+      title: "not encrypted with a customer-managed key (log groups, secrets, Aurora, DynamoDB, Pub/Sub, Cloud SQL, GCP secrets and buckets; an AWS-managed alias on SNS)",
+      checks: ["CKV_AWS_158", "CKV_AWS_149", "CKV_AWS_327", "CKV_AWS_119", "CKV_GCP_83"],
+      differs: "Stricter: an AWS-managed alias (alias/aws/...) on an SNS topic, and a GCP bucket, secret or Cloud SQL instance without CMEK, are findings (no checkov check cites these).",
+    },
+  },
   fix: "Use the stack's KMS key (AWS/GCP) or the platform's encrypted defaults; never switch encryption off.",
   notApplicable: { azure: "Service Bus, Event Grid, Storage and PostgreSQL encrypt at rest with no way to switch it off; only CMK choice remains." },
   reads: {
@@ -37,36 +43,36 @@ export const ENCRYPTION_AT_REST: PolicyRule = {
   check: ({ json }) => {
     const out: Violation[] = [];
     for (const [address, r] of resources(json, "aws_sqs_queue")) {
-      if (bool(r.sqs_managed_sse_enabled) !== true && !r.kms_master_key_id && !isExpression(r.sqs_managed_sse_enabled)) out.push({ address, message: "no SSE", checkov: "CKV_AWS_27" });
+      if (bool(r.sqs_managed_sse_enabled) !== true && !r.kms_master_key_id && !isExpression(r.sqs_managed_sse_enabled)) out.push({ address, condition: "not-encrypted", message: "no SSE" });
     }
     for (const [address, r] of resources(json, "aws_sns_topic")) {
-      if (!r.kms_master_key_id) out.push({ address, message: "no KMS key", checkov: "CKV_AWS_26" });
-      else if (isAwsManagedKey(r.kms_master_key_id)) out.push({ address, message: "AWS-managed key alias/aws/sns, not a customer-managed key" });
+      if (!r.kms_master_key_id) out.push({ address, condition: "not-encrypted", message: "no KMS key" });
+      else if (isAwsManagedKey(r.kms_master_key_id)) out.push({ address, condition: "no-cmk", message: "AWS-managed key alias/aws/sns, not a customer-managed key" });
     }
-    for (const [address, r] of resources(json, "aws_cloudwatch_log_group")) if (!r.kms_key_id) out.push({ address, message: "no KMS key", checkov: "CKV_AWS_158" });
+    for (const [address, r] of resources(json, "aws_cloudwatch_log_group")) if (!r.kms_key_id) out.push({ address, condition: "no-cmk", message: "no KMS key" });
     for (const [address, r] of resources(json, "aws_secretsmanager_secret")) {
-      if (!cmk(r.kms_key_id)) out.push({ address, message: "encrypted with the default aws/secretsmanager key", checkov: "CKV_AWS_149" });
+      if (!cmk(r.kms_key_id)) out.push({ address, condition: "no-cmk", message: "encrypted with the default aws/secretsmanager key" });
     }
     for (const [address, r] of resources(json, "aws_rds_cluster")) {
       const serverless = str(r.engine_mode) === "serverless";
-      if (bool(r.storage_encrypted) !== true && !serverless) out.push({ address, message: "storage not encrypted", checkov: "CKV_AWS_96" });
-      if (!r.kms_key_id) out.push({ address, message: "no customer-managed KMS key", checkov: "CKV_AWS_327" });
+      if (bool(r.storage_encrypted) !== true && !serverless) out.push({ address, condition: "not-encrypted", message: "storage not encrypted" });
+      if (!r.kms_key_id) out.push({ address, condition: "no-cmk", message: "no customer-managed KMS key" });
     }
-    for (const [address, r] of resources(json, "aws_db_instance")) if (bool(r.storage_encrypted) !== true) out.push({ address, message: "storage not encrypted" });
+    for (const [address, r] of resources(json, "aws_db_instance")) if (bool(r.storage_encrypted) !== true) out.push({ address, condition: "not-encrypted", message: "storage not encrypted" });
     for (const [address, r] of resources(json, "aws_dynamodb_table")) {
       const sse = block(r.server_side_encryption);
-      if (bool(sse.enabled) !== true || !cmk(sse.kms_key_arn)) out.push({ address, message: "not encrypted with a customer-managed KMS key", checkov: "CKV_AWS_119" });
+      if (bool(sse.enabled) !== true || !cmk(sse.kms_key_arn)) out.push({ address, condition: "no-cmk", message: "not encrypted with a customer-managed KMS key" });
     }
-    for (const [address, r] of resources(json, "google_pubsub_topic")) if (!r.kms_key_name) out.push({ address, message: "no CMEK", checkov: "CKV_GCP_83" });
-    for (const [address, r] of resources(json, "google_sql_database_instance")) if (!r.encryption_key_name) out.push({ address, message: "no CMEK" });
+    for (const [address, r] of resources(json, "google_pubsub_topic")) if (!r.kms_key_name) out.push({ address, condition: "no-cmk", message: "no CMEK" });
+    for (const [address, r] of resources(json, "google_sql_database_instance")) if (!r.encryption_key_name) out.push({ address, condition: "no-cmk", message: "no CMEK" });
     for (const [address, r] of resources(json, "google_secret_manager_secret")) {
       const replication = block(r.replication);
       const replicas = blocks(block(replication.user_managed).replicas);
       const auto = block(replication.auto);
       const ok = (replicas.length && replicas.every((x) => block(x.customer_managed_encryption).kms_key_name)) || block(auto.customer_managed_encryption).kms_key_name;
-      if (!ok) out.push({ address, message: "no CMEK" });
+      if (!ok) out.push({ address, condition: "no-cmk", message: "no CMEK" });
     }
-    for (const [address, r] of resources(json, "google_storage_bucket")) if (!block(r.encryption).default_kms_key_name) out.push({ address, message: "no CMEK" });
+    for (const [address, r] of resources(json, "google_storage_bucket")) if (!block(r.encryption).default_kms_key_name) out.push({ address, condition: "no-cmk", message: "no CMEK" });
     return out;
   },
 };
@@ -76,8 +82,16 @@ export const DATABASE_TLS: PolicyRule = {
   severity: "high",
   title: "Database proxies and servers require TLS",
   rationale: "Credentials and rows cross the network; the pooled endpoint must refuse plaintext.",
-  checkov: [],
-  differsFromCheckov: "Not cited: CKV_GCP_6 passes Cloud SQL only with TRUSTED_CLIENT_CERTIFICATE_REQUIRED (client certificates; ENCRYPTED_ONLY fails except on SQL Server). Here ENCRYPTED_ONLY passes: TLS is required and functions authenticate with IAM tokens, directly or through the pooler, which cannot present client certificates.",
+  conditions: {
+    "proxy-tls-off": { title: "an RDS Proxy with require_tls off" },
+    "force-ssl-off": { title: "an RDS parameter group without rds.force_ssl = 1" },
+    "ssl-mode": {
+      title: "Cloud SQL admits unencrypted connections (ssl_mode neither ENCRYPTED_ONLY nor TRUSTED_CLIENT_CERTIFICATE_REQUIRED)",
+      differs: "Not CKV_GCP_6: it passes Cloud SQL only with TRUSTED_CLIENT_CERTIFICATE_REQUIRED (client certificates; ENCRYPTED_ONLY fails except on SQL Server). Here ENCRYPTED_ONLY passes: TLS is required and functions authenticate with IAM tokens, directly or through the pooler, which cannot present client certificates.",
+    },
+    "secure-transport-off": { title: "a PostgreSQL Flexible Server configuration sets require_secure_transport = OFF" },
+    "secure-transport-missing": { title: "a server without require_secure_transport = ON while the stack sets it for its other servers" },
+  },
   fix: "Keep requireTls true (the spec rejects false).",
   reads: {
     aws_db_proxy: ["require_tls"], aws_rds_cluster_parameter_group: ["parameter.name", "parameter.value"], aws_db_parameter_group: ["parameter.name", "parameter.value"],
@@ -91,18 +105,18 @@ export const DATABASE_TLS: PolicyRule = {
     const insecure = configs.filter(([, c]) => str(c.name) === "require_secure_transport" && /^off$/i.test(str(c.value) ?? ""));
     const anySecured = configs.some(([, c]) => str(c.name) === "require_secure_transport" && /^on$/i.test(str(c.value) ?? ""));
     return [
-      ...resources(json, "aws_db_proxy").filter(([, r]) => bool(r.require_tls) !== true).map(([address]) => ({ address, message: "require_tls off" })),
+      ...resources(json, "aws_db_proxy").filter(([, r]) => bool(r.require_tls) !== true).map(([address]) => ({ address, condition: "proxy-tls-off", message: "require_tls off" })),
       ...resources(json, "aws_rds_cluster_parameter_group", "aws_db_parameter_group").filter(([, r]) => !blocks(r.parameter).some((p) => str(p.name) === "rds.force_ssl" && str(p.value) === "1"))
-        .map(([address]) => ({ address, message: "rds.force_ssl is not 1" })),
+        .map(([address]) => ({ address, condition: "force-ssl-off", message: "rds.force_ssl is not 1" })),
       ...resources(json, "google_sql_database_instance").filter(([, r]) => {
         const ip = block(block(r.settings).ip_configuration);
         const mode = str(ip.ssl_mode);
         return mode === undefined ? bool(ip.require_ssl) !== true : !/^(ENCRYPTED_ONLY|TRUSTED_CLIENT_CERTIFICATE_REQUIRED)$/.test(mode);
-      }).map(([address, r]) => ({ address, message: `ssl_mode ${str(block(block(r.settings).ip_configuration).ssl_mode) ?? "unset (plaintext allowed)"}` })),
+      }).map(([address, r]) => ({ address, condition: "ssl-mode", message: `ssl_mode ${str(block(block(r.settings).ip_configuration).ssl_mode) ?? "unset (plaintext allowed)"}` })),
       // require_secure_transport defaults to ON on Flexible Server; only an explicit OFF, or no ON
       // for a server when the stack sets it for others, is a finding.
-      ...insecure.map(([address]) => ({ address, message: "require_secure_transport = OFF" })),
-      ...(anySecured ? servers.filter(([a]) => !secured(a) && configs.some(([, c]) => typeof c.server_id === "string" && c.server_id.includes(`${a}.`)) === false && servers.length > 1).map(([address]) => ({ address, message: "no require_secure_transport = ON configuration" })) : []),
+      ...insecure.map(([address]) => ({ address, condition: "secure-transport-off", message: "require_secure_transport = OFF" })),
+      ...(anySecured ? servers.filter(([a]) => !secured(a) && configs.some(([, c]) => typeof c.server_id === "string" && c.server_id.includes(`${a}.`)) === false && servers.length > 1).map(([address]) => ({ address, condition: "secure-transport-missing", message: "no require_secure_transport = ON configuration" })) : []),
     ];
   },
 };
@@ -112,8 +126,15 @@ export const MIN_TLS_12: PolicyRule = {
   severity: "medium",
   title: "Minimum TLS 1.2 wherever the resource has the setting",
   rationale: "TLS 1.0/1.1 are deprecated and broken.",
-  checkov: ["CKV_GCP_4", "CKV_AZURE_44", "CKV_AZURE_205", "CKV_AZURE_145", "CKV_AZURE_15"],
-  differsFromCheckov: "Stricter: a Google SSL policy must also set min_tls_version TLS_1_2 or TLS_1_3, and an HTTPS proxy without an SSL policy is a finding. An unset storage account min_tls_version or Service Bus minimum_tls_version is a finding, as in CKV_AZURE_44 and CKV_AZURE_205, although azurerm 4 defaults both to TLS 1.2 (3.x defaulted storage to TLS 1.0): the stack should not depend on the provider major.",
+  conditions: {
+    "min-tls": {
+      title: "the minimum TLS version is below 1.2, or unset where the provider or service default is lower or has changed across majors",
+      checks: ["CKV_AZURE_44", "CKV_AZURE_205", "CKV_AZURE_145", "CKV_AZURE_15"],
+      differs: "An unset storage account min_tls_version or Service Bus minimum_tls_version is a finding, as in CKV_AZURE_44 and CKV_AZURE_205, although azurerm 4 defaults both to TLS 1.2 (3.x defaulted storage to TLS 1.0): the stack should not depend on the provider major. A Google SSL policy must also set min_tls_version TLS_1_2 or TLS_1_3.",
+    },
+    "weak-ciphers": { title: "a Google SSL policy profile that admits weak cipher suites (COMPATIBLE, MODERN below TLS 1.2, CUSTOM with TLS_RSA_*)", checks: ["CKV_GCP_4"] },
+    "no-ssl-policy": { title: "a Google HTTPS proxy without an SSL policy (Google's default admits TLS 1.0)" },
+  },
   fix: "Use the module defaults (TLS_1_2 policies, minimum_tls_version 1.2).",
   reads: {
     aws_apigatewayv2_domain_name: ["domain_name_configuration.security_policy"], aws_api_gateway_domain_name: ["security_policy"],
@@ -125,29 +146,28 @@ export const MIN_TLS_12: PolicyRule = {
     azurerm_function_app: ["site_config.min_tls_version"], azurerm_function_app_slot: ["site_config.min_tls_version"], azurerm_app_service: ["site_config.min_tls_version"],
   },
   check: ({ json }) => [
-    ...resources(json, "aws_apigatewayv2_domain_name").filter(([, r]) => !/^TLS_1_[23]/.test(str(block(r.domain_name_configuration).security_policy) ?? "")).map(([address]) => ({ address, message: "security policy below TLS_1_2" })),
-    ...resources(json, "aws_api_gateway_domain_name").filter(([, r]) => !/^TLS_1_[23]/.test(str(r.security_policy) ?? "")).map(([address]) => ({ address, message: "security policy below TLS_1_2" })),
+    ...resources(json, "aws_apigatewayv2_domain_name").filter(([, r]) => !/^TLS_1_[23]/.test(str(block(r.domain_name_configuration).security_policy) ?? "")).map(([address]) => ({ address, condition: "min-tls", message: "security policy below TLS_1_2" })),
+    ...resources(json, "aws_api_gateway_domain_name").filter(([, r]) => !/^TLS_1_[23]/.test(str(r.security_policy) ?? "")).map(([address]) => ({ address, condition: "min-tls", message: "security policy below TLS_1_2" })),
     ...resources(json, "google_compute_ssl_policy").flatMap(([address, r]) => {
       const profile = str(r.profile) ?? "COMPATIBLE";
       const min = str(r.min_tls_version) ?? "TLS_1_0";
       const weakCipher = profile === "CUSTOM" && (Array.isArray(r.custom_features) ? r.custom_features : []).some((f: unknown) => typeof f === "string" && /^TLS_RSA_WITH_/.test(f));
       const passes = profile === "RESTRICTED" || (profile === "MODERN" && min === "TLS_1_2") || (profile === "CUSTOM" && !weakCipher);
       const out: Violation[] = [];
-      if (!passes) out.push({ address, message: `profile ${profile} with min_tls_version ${min} admits weak cipher suites`, checkov: "CKV_GCP_4" });
-      if (!/^TLS_1_[23]$/.test(min)) out.push({ address, message: `min_tls_version ${min}` });
+      if (!passes) out.push({ address, condition: "weak-ciphers", message: `profile ${profile} with min_tls_version ${min} admits weak cipher suites` });
+      if (!/^TLS_1_[23]$/.test(min)) out.push({ address, condition: "min-tls", message: `min_tls_version ${min}` });
       return out;
     }),
-    ...resources(json, "google_compute_target_https_proxy").filter(([, r]) => !r.ssl_policy).map(([address]) => ({ address, message: "no SSL policy (Google's default admits TLS 1.0)" })),
+    ...resources(json, "google_compute_target_https_proxy").filter(([, r]) => !r.ssl_policy).map(([address]) => ({ address, condition: "no-ssl-policy", message: "no SSL policy (Google's default admits TLS 1.0)" })),
     ...resources(json, "azurerm_servicebus_namespace").filter(([, r]) => !/^1\.[23]$/.test(str(r.minimum_tls_version) ?? ""))
-      .map(([address, r]) => ({ address, message: `minimum TLS ${str(r.minimum_tls_version) ?? "unset (1.2 on azurerm 4; set it explicitly)"}`, checkov: "CKV_AZURE_205" })),
+      .map(([address, r]) => ({ address, condition: "min-tls", message: `minimum TLS ${str(r.minimum_tls_version) ?? "unset (1.2 on azurerm 4; set it explicitly)"}` })),
     ...resources(json, "azurerm_storage_account").filter(([, r]) => !/^TLS1_[23]$/.test(str(r.min_tls_version) ?? ""))
-      .map(([address, r]) => ({ address, message: `min_tls_version ${str(r.min_tls_version) ?? "unset (TLS1_2 on azurerm 4, TLS1_0 on 3.x; set it explicitly)"}`, checkov: "CKV_AZURE_44" })),
+      .map(([address, r]) => ({ address, condition: "min-tls", message: `min_tls_version ${str(r.min_tls_version) ?? "unset (TLS1_2 on azurerm 4, TLS1_0 on 3.x; set it explicitly)"}` })),
     ...resources(json, ...APP_TYPES).flatMap(([address, r]) => {
       const site = block(r.site_config);
       const v = str(site.minimum_tls_version ?? site.min_tls_version);
       if (v === undefined || /^1\.[23]$/.test(v)) return [];
-      const checkov = /function_app(_slot)?\./.test(address) && !/flex/.test(address) ? "CKV_AZURE_145" : /web_app\.|app_service\./.test(address) ? "CKV_AZURE_15" : undefined;
-      return [{ address, message: `site_config minimum TLS ${v}`, ...(checkov ? { checkov } : {}) }];
+      return [{ address, condition: "min-tls", message: `site_config minimum TLS ${v}` }];
     }),
   ],
 };
@@ -163,8 +183,13 @@ export const HTTPS_ONLY: PolicyRule = {
   severity: "high",
   title: "Function apps, web apps and gateways serve HTTPS only",
   rationale: "Tokens and payloads must not travel in clear text.",
-  checkov: ["CKV_AZURE_70", "CKV_AZURE_14"],
-  differsFromCheckov: "The flex consumption function app and API Management APIs are checked too (no checkov check covers them).",
+  conditions: {
+    "plain-http": {
+      title: "serves plain HTTP (a load balancer HTTP listener that does not only redirect, https_only unset on an app, an HTTP trigger or API admitting http)", checks: ["CKV_AZURE_70", "CKV_AZURE_14"],
+      differs: "The flex consumption function app and API Management APIs are checked too (no checkov check covers them).",
+    },
+    "auth-https-off": { title: "an app's auth_settings_v2.require_https is false" },
+  },
   fix: "Give the gateway a domain and certificate; plain HTTP is only acceptable in a dev stack with a recorded suppression.",
   reads: {
     google_compute_global_forwarding_rule: ["port_range"],
@@ -173,12 +198,12 @@ export const HTTPS_ONLY: PolicyRule = {
   },
   check: ({ json }) => [
     ...resources(json, "google_compute_global_forwarding_rule").filter(([, r]) => (str(r.port_range) === "80" || /target_http_proxy/.test(typeof r.target === "string" ? r.target : "")) && !redirectsToHttps(json, r))
-      .map(([address]) => ({ address, message: "plain HTTP listener" })),
+      .map(([address]) => ({ address, condition: "plain-http", message: "plain HTTP listener" })),
     ...resources(json, ...APP_TYPES).filter(([, r]) => bool(r.https_only) !== true || bool(block(r.auth_settings_v2).require_https) === false)
-      .map(([address, r]) => ({ address, message: bool(r.https_only) === true ? "auth_settings_v2.require_https is false" : "https_only not set", ...(/flex/.test(address) ? {} : { checkov: /web_app\.|app_service\./.test(address) ? "CKV_AZURE_14" : "CKV_AZURE_70" }) })),
+      .map(([address, r]) => (bool(r.https_only) === true ? { address, condition: "auth-https-off", message: "auth_settings_v2.require_https is false" } : { address, condition: "plain-http", message: "https_only not set" })),
     ...resources(json, "google_cloudfunctions_function").filter(([, r]) => r.trigger_http !== undefined && bool(r.trigger_http) !== false && str(r.https_trigger_security_level) !== "SECURE_ALWAYS")
-      .map(([address, r]) => ({ address, message: `https_trigger_security_level ${str(r.https_trigger_security_level) ?? "unset (SECURE_OPTIONAL admits HTTP)"}` })),
+      .map(([address, r]) => ({ address, condition: "plain-http", message: `https_trigger_security_level ${str(r.https_trigger_security_level) ?? "unset (SECURE_OPTIONAL admits HTTP)"}` })),
     ...resources(json, "azurerm_api_management_api").filter(([, r]) => (Array.isArray(r.protocols) ? r.protocols : []).some((p: unknown) => str(p) !== "https"))
-      .map(([address, r]) => ({ address, message: `protocols ${(r.protocols as unknown[]).map((p) => str(p) ?? "?").join(", ")}` })),
+      .map(([address, r]) => ({ address, condition: "plain-http", message: `protocols ${(r.protocols as unknown[]).map((p) => str(p) ?? "?").join(", ")}` })),
   ],
 };
