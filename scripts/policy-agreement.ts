@@ -45,18 +45,20 @@ function walk(dir: string, pred: (f: string) => boolean, out: string[] = []): st
 }
 
 /** Check id → its implementation file's base name and kind, from the checkout's sources. */
-interface CheckFile { name: string; graph: boolean; provider: string; resources: string[] }
+interface CheckFile { name: string; graph: boolean; provider: string; resources: string[]; kind: string }
 
 function checkFiles(root: string): Map<string, CheckFile> {
   const out = new Map<string, CheckFile>();
-  for (const f of walk(path.join(root, "checkov/terraform/checks/resource"), (p) => p.endsWith(".py"))) {
-    const text = fs.readFileSync(f, "utf8");
-    const resources = [...(/supported_resources\s*=\s*[([]([^)\]]*)/.exec(text)?.[1] ?? "").matchAll(/["']([a-z0-9_]+)["']/g)].map((m) => m[1]);
-    for (const m of text.matchAll(/\b(?:id|check_id)\s*=\s*"(CKV2?_[A-Z]+_\d+)"/g)) out.set(m[1], { name: path.basename(f, ".py"), graph: false, provider: path.basename(path.dirname(f)), resources });
+  for (const kind of ["resource", "data", "provider"]) {
+    for (const f of walk(path.join(root, "checkov/terraform/checks", kind), (p) => p.endsWith(".py"))) {
+      const text = fs.readFileSync(f, "utf8");
+      const resources = [...(/supported_(?:resources?|data|provider)\s*=\s*[([]([^)\]]*)/.exec(text)?.[1] ?? "").matchAll(/["']([a-z0-9_]+)["']/g)].map((m) => m[1]);
+      for (const m of text.matchAll(/\b(?:id|check_id)\s*=\s*"(CKV2?_[A-Z]+_\d+)"/g)) out.set(m[1], { name: path.basename(f, ".py"), graph: false, provider: path.basename(path.dirname(f)), resources, kind });
+    }
   }
   for (const f of walk(path.join(root, "checkov/terraform/checks/graph_checks"), (p) => p.endsWith(".yaml"))) {
     const m = /id:\s*"?(CKV2?_[A-Z]+_\d+)/.exec(fs.readFileSync(f, "utf8"));
-    if (m) out.set(m[1], { name: path.basename(f, ".yaml"), graph: true, provider: path.basename(path.dirname(f)), resources: [] });
+    if (m) out.set(m[1], { name: path.basename(f, ".yaml"), graph: true, provider: path.basename(path.dirname(f)), resources: [], kind: "graph" });
   }
   return out;
 }
@@ -72,7 +74,8 @@ function labels(root: string, file: CheckFile): Labelled | undefined {
     const section = (name: string) => new Set([...(new RegExp(`^${name}:\\s*\\n((?:\\s+-.*\\n?)*)`, "m").exec(text)?.[1] ?? "").matchAll(/-\s*"?([^"\n]+?)"?\s*$/gm)].map((m) => m[1]));
     return { pass: section("pass"), fail: section("fail"), dirs: [dir] };
   }
-  const base = path.join(root, "tests/terraform/checks/resource", file.provider);
+  const base = path.join(root, "tests/terraform/checks", file.kind, file.provider);
+  if (!fs.existsSync(base)) return undefined;
   const test = fs.readdirSync(base).filter((f) => /^test_.*\.py$/.test(f)).map((f) => path.join(base, f))
     .find((f) => new RegExp(`\\.${file.name} import`).test(fs.readFileSync(f, "utf8")));
   if (!test) return undefined;
@@ -187,7 +190,8 @@ async function stacksOf(dirs: string[], inline?: string): Promise<PolicyStack[]>
 
 /** The addresses a rule flags for one condition on the given stacks (data sources and resources alike). */
 function flaggedBy(rule: PolicyRule, condition: string, stacks: readonly PolicyStack[]): Set<string> {
-  return new Set(stacks.flatMap((stack) => checkSafely(rule, stack).filter((v) => v.condition === condition).map((v) => v.address)));
+  // checkov labels data sources without the `data.` prefix.
+  return new Set(stacks.flatMap((stack) => checkSafely(rule, stack).filter((v) => v.condition === condition).map((v) => v.address.replace(/^data\./, ""))));
 }
 
 async function scoreCheckov(root: string, files: Map<string, CheckFile>, check: string, rule: PolicyRule, condition: string): Promise<Score> {

@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { AZURE_TAGGABLE_TYPES, Cloud, estimateAll, packageFunction, NOTHING_TO_CHECK, POLICY_RULES, PolicyStack, SCANNER_CHECKS, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
+import { AZURE_TAGGABLE_TYPES, Cloud, estimateAll, packageFunction, NOTHING_TO_CHECK, NOT_COVERED, POLICY_RULES, PolicyStack, SCANNER_CHECKS, SCANNER_SCOPE, scannerCoverage, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
 import { AZURE_TAGGABLE_FILE, azureTaggableTypes, renderAzureTaggable } from "../../scripts/azure-taggable";
 import { environments } from "../../environments";
 import { loadSuppressions } from "../../scripts/policy";
@@ -170,6 +170,23 @@ describe("coverage: every emitted resource type is read by a rule or listed with
       "azurerm_servicebus_namespace", "azurerm_eventgrid_topic", "azurerm_eventgrid_domain", "azurerm_postgresql_flexible_server", "azurerm_network_security_rule",
     ];
     expect(expected.filter((t) => !read.has(t))).toEqual([]);
+  });
+
+  test("every type the stacks emit is in the scope the scanner coverage goes through", () => {
+    expect(emitted.filter((t) => !SCANNER_SCOPE.includes(t) && !/^(terraform_data|time_sleep)$/.test(t))).toEqual([]);
+  });
+
+  test("every HIGH, CRITICAL or unpublished-severity scanner check on the scope is covered by a condition or says why it does not apply, never both", () => {
+    const rows = scannerCoverage();
+    const judged = rows.filter((r) => r.check.severity !== "low-or-medium");
+    expect(judged.length).toBeGreaterThan(150);
+    expect(judged.filter((r) => !r.conditions.length && !r.reason).map((r) => r.id)).toEqual([]);
+    expect(rows.filter((r) => r.conditions.length && r.reason).map((r) => r.id)).toEqual([]);
+    // No reason is kept for a check the catalogue does not hold (regenerated away or renamed).
+    expect(Object.keys(NOT_COVERED).filter((id) => !SCANNER_CHECKS[id])).toEqual([]);
+    for (const r of rows.filter((x) => x.reason)) expect(r.reason!.length).toBeGreaterThan(40);
+    // Both scanners, every cloud.
+    for (const prefix of ["CKV_AWS_", "CKV_GCP_", "CKV_AZURE_", "AVD-AWS-", "AVD-GCP-", "AVD-AZU-"]) expect(judged.some((r) => r.id.startsWith(prefix))).toBe(true);
   });
 
   test("every cited check is cited by one condition, is in the scanner catalogue, and reads a type its rule reads", () => {

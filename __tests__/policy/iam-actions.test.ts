@@ -43,7 +43,7 @@ describe("actions that take only `*` come from the whole AWS Service Authorizati
     expect(list).toEqual(expect.arrayContaining(["s3:ListAllMyBuckets", "s3:ListBucket"]));
     expect(list.every((a) => a.startsWith("s3:List"))).toBe(true);
     expect(expandIamAction("S3:getobjec?").map((a) => a.action)).toEqual(["s3:GetObject"]);
-    expect(expandIamAction("sqs:SendMessage")).toEqual([{ action: "sqs:SendMessage", restrictable: true }]);
+    expect(expandIamAction("sqs:SendMessage")).toEqual([{ action: "sqs:SendMessage", restrictable: true, accessLevel: "Write" }]);
     expect(expandIamAction("s3:Nothing*")).toEqual([{ action: "s3:Nothing*" }]);
   });
 });

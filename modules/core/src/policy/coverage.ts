@@ -19,7 +19,6 @@ export const NOTHING_TO_CHECK: Readonly<Record<string, string>> = {
   aws_apigatewayv2_authorizer: WIRING,
   aws_apigatewayv2_integration: WIRING,
   aws_apigatewayv2_route: "authorization_type per route is enforced by the module from the spec (tested per cloud); a public route is a declared design choice",
-  aws_cloudwatch_event_archive: "retention is the only setting; kept by PC060 (stateful) in prod",
   aws_cloudwatch_event_bus: "no encryption or access setting beyond the bus policy, which the modules do not write",
   aws_cloudwatch_event_rule: "an event pattern; its target carries the dead-letter queue (PC032)",
   aws_db_proxy_default_target_group: WIRING,
@@ -37,7 +36,6 @@ export const NOTHING_TO_CHECK: Readonly<Record<string, string>> = {
   time_sleep: "waits for IAM propagation before a build; it provisions nothing",
   aws_lambda_provisioned_concurrency_config: "a capacity setting with no security or data consequence",
   aws_sqs_queue_redrive_allow_policy: "restricts which queues may use a DLQ; it can only narrow access",
-  aws_subnet: NETWORK,
   aws_vpc: NETWORK,
   aws_vpc_endpoint: "a private endpoint; it removes internet exposure rather than adding it",
   azurerm_logic_app_action_custom: "one HTTP action posting to the bus topic with the workflow's managed identity; its only grant, EventGrid Data Sender on that topic, is a role assignment PC001 checks",
@@ -45,7 +43,6 @@ export const NOTHING_TO_CHECK: Readonly<Record<string, string>> = {
   azurerm_logic_app_workflow: "a scheduled rule's timer with no request trigger, so nothing can call it; its identity's grants are judged on the role assignments (PC001)",
   azurerm_api_management_api_operation: WIRING,
   azurerm_api_management_api_operation_policy: "per-operation XML; the API-level policy carries the rate limit (PC030)",
-  azurerm_api_management_backend: WIRING,
   azurerm_api_management_logger: WIRING,
   azurerm_api_management_named_value: "values are Key Vault references or marked secret by the module; no plain-secret setting to judge",
   azurerm_postgresql_flexible_server_active_directory_administrator: "adds an Entra ID admin; it can only replace password auth",
@@ -86,6 +83,8 @@ export const NOTHING_TO_CHECK: Readonly<Record<string, string>> = {
  * (`data.<type>`, `provider.<name>`). A test checks that every emitted type is here.
  */
 export const SCANNER_SCOPE: readonly string[] = [
+  // Scheduled rules (the coffee sample): the timers and the actions that publish to the bus.
+  "azurerm_logic_app_action_custom", "azurerm_logic_app_trigger_recurrence", "azurerm_logic_app_workflow", "google_cloud_scheduler_job",
   "aws_alb", "aws_alb_listener", "aws_api_gateway_deployment", "aws_api_gateway_domain_name", "aws_api_gateway_method",
   "aws_api_gateway_method_settings", "aws_api_gateway_rest_api", "aws_api_gateway_rest_api_policy", "aws_api_gateway_stage", "aws_apigatewayv2_api",
   "aws_apigatewayv2_authorizer", "aws_apigatewayv2_domain_name", "aws_apigatewayv2_integration", "aws_apigatewayv2_route", "aws_apigatewayv2_stage",

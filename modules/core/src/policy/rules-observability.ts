@@ -66,12 +66,18 @@ export const LOG_RETENTION: PolicyRule = {
   conditions: {
     "retention-unset": { title: "a log group without retention (kept forever)", checks: ["CKV_AWS_66"] },
     "retention-short": { title: "log retention 0 (never expire, where the API reads 0 so) or below the environment's minimum" },
+    "audit-retention": {
+      title: "SQL Server auditing kept less than 90 days", checks: ["CKV_AZURE_24"],
+      differs: "With a separate azurerm_mssql_server_extended_auditing_policy, the policy resource is reported (checkov reports the server).",
+    },
   },
   fix: "Set retention.logDays in the environment; the modules apply it.",
   reads: {
     aws_cloudwatch_log_group: ["retention_in_days"],
     google_logging_project_bucket_config: ["retention_days"],
     azurerm_log_analytics_workspace: ["retention_in_days"], azurerm_application_insights: ["retention_in_days"],
+    azurerm_mssql_server: ["extended_auditing_policy.retention_in_days"], azurerm_sql_server: ["extended_auditing_policy.retention_in_days"],
+    azurerm_mssql_server_extended_auditing_policy: ["retention_in_days"],
   },
   check: ({ json, minLogDays }) => {
     const min = minLogDays ?? 1;
@@ -83,6 +89,16 @@ export const LOG_RETENTION: PolicyRule = {
         .map(([address, r]) => ({ address, condition: "retention-short", message: `retention ${num(r.retention_days) ?? "default"} days (minimum ${min})` })),
       ...resources(json, "azurerm_log_analytics_workspace", "azurerm_application_insights").filter(([, r]) => tooShort(r.retention_in_days, Math.min(min, 30)))
         .map(([address, r]) => ({ address, condition: "retention-short", message: `retention ${num(r.retention_in_days) ?? "default"} days (minimum ${min})` })),
+      // Auditing kept 90 days at least; 0 (unset) keeps it forever.
+      ...resources(json, "azurerm_mssql_server", "azurerm_sql_server").flatMap(([address, r]) => {
+        const policy = block(r.extended_auditing_policy);
+        const separate = resources(json, "azurerm_mssql_server_extended_auditing_policy").some(([, p]) => typeof p.server_id === "string" && p.server_id.includes(`${address}.`));
+        const days = num(policy.retention_in_days);
+        if (separate || (days !== undefined && (days === 0 || days >= 90))) return [];
+        return [{ address, condition: "audit-retention", message: r.extended_auditing_policy ? `auditing kept ${days ?? "an unknown number of"} days` : "no auditing policy" }];
+      }),
+      ...resources(json, "azurerm_mssql_server_extended_auditing_policy").filter(([, r]) => { const d = num(r.retention_in_days); return d !== undefined && d !== 0 && d < 90; })
+        .map(([address, r]) => ({ address, condition: "audit-retention", message: `auditing kept ${num(r.retention_in_days)} days` })),
     ];
   },
 };

@@ -14,7 +14,7 @@ export const ALARMS_WIRED: PolicyRule = {
   title: "Every component has alarms, wired to a channel with at least one recipient",
   rationale: "An alarm nobody receives is no alarm.",
   conditions: {
-    "no-action": { title: "an alarm or alert policy without an action or channel" },
+    "no-action": { title: "an alarm or alert policy without an action or channel, or with its actions switched off", checks: ["CKV_AWS_319"] },
     "no-recipient": { title: "an alarm channel without a recipient (topic without subscriber, no e-mail channel, action group without receivers)" },
     "not-alarmed": { title: "a function without an alarm or alert policy" },
   },
@@ -29,6 +29,7 @@ export const ALARMS_WIRED: PolicyRule = {
     const nonEmpty = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null && v !== "");
     const awsAlarms = resources(json, "aws_cloudwatch_metric_alarm");
     out.push(...awsAlarms.filter(([, r]) => !nonEmpty(r.alarm_actions)).map(([address]) => ({ address, condition: "no-action", message: "alarm without actions" })));
+    out.push(...awsAlarms.filter(([, r]) => nonEmpty(r.alarm_actions) && bool(r.actions_enabled) === false).map(([address]) => ({ address, condition: "no-action", message: "alarm actions switched off (actions_enabled = false)" })));
     if (awsAlarms.length && resources(json, "aws_sns_topic").length && !resources(json, "aws_sns_topic_subscription").length) out.push({ address: "aws_sns_topic_subscription", condition: "no-recipient", message: "alarm topic has no subscriber" });
     const dims = awsAlarms.map(([, r]) => safeJson(r.dimensions ?? r.metric_query ?? {}));
     if (awsAlarms.length) {
@@ -92,6 +93,7 @@ export const NO_PLAIN_SECRETS: PolicyRule = {
     },
     "secret-literal": { title: "a literal value under a secret-looking setting name (checkov judges values only)" },
     "password-literal": { title: "a literal database password" },
+    "provider-credentials": { title: "credentials written into a provider block (AWS access/secret key, Google credentials JSON, Azure client secret)", checks: ["CKV_AWS_41"] },
   },
   fix: "Declare the value in `secrets`; the function receives a reference and read access to that one secret.",
   reads: {
@@ -111,7 +113,14 @@ export const NO_PLAIN_SECRETS: PolicyRule = {
       ...resources(json, "aws_rds_cluster", "aws_db_instance").filter(([, r]) => typeof r.master_password === "string" && r.master_password && !isReference(r.master_password)).map(([address]) => ({ address, condition: "password-literal", message: "master_password is a literal (use manage_master_user_password)" })),
       ...resources(json, "azurerm_postgresql_flexible_server").filter(([, r]) => typeof r.administrator_password === "string" && r.administrator_password && !isReference(r.administrator_password)).map(([address]) => ({ address, condition: "password-literal", message: "administrator_password is a literal" })),
     ];
-    return [...passwords, ...envOf.flatMap(([address, vars]) => Object.entries(block(vars)).flatMap(([k, v]): Violation[] => {
+    const provider = isObject(json) && isObject(json.provider) ? json.provider : {};
+    const literal = (v: unknown) => typeof v === "string" && v.length > 0 && !isReference(v);
+    const providers: Violation[] = [
+      ...blocks(provider.aws).filter((p) => literal(p.access_key) || literal(p.secret_key)).map(() => ({ address: "provider.aws", condition: "provider-credentials", message: "access_key or secret_key written in the provider block" })),
+      ...blocks(provider.google).filter((p) => literal(p.credentials) && /private_key/.test(String(p.credentials))).map(() => ({ address: "provider.google", condition: "provider-credentials", message: "service account key JSON written in the provider block" })),
+      ...blocks(provider.azurerm).filter((p) => literal(p.client_secret) || literal(p.client_certificate_password)).map(() => ({ address: "provider.azurerm", condition: "provider-credentials", message: "client secret written in the provider block" })),
+    ];
+    return [...providers, ...passwords, ...envOf.flatMap(([address, vars]) => Object.entries(block(vars)).flatMap(([k, v]): Violation[] => {
       const value = typeof v === "string" ? v : "";
       if (SECRET_VALUE.test(value)) return [{ address, condition: "credential-value", message: `${k} holds what looks like a credential` }];
       if (SECRET_NAME.test(k) && !SECRET_POINTER.test(k) && !isReference(v) && !/^@Microsoft\.KeyVault\(/.test(value)) return [{ address, condition: "secret-literal", message: `${k} holds a literal value` }];

@@ -11,10 +11,11 @@ export const PROD_KEEPS_DATA: PolicyRule = {
   rationale: "A refactor or a bad input must never silently destroy a database, queue, archive, secret or key.",
   conditions: {
     "no-prevent-destroy": { title: "a stateful resource without lifecycle.prevent_destroy" },
-    "deletion-protection": { title: "deletion protection off (RDS, DynamoDB, Cloud SQL)", checks: ["CKV_AWS_139"], differs: PROD_ONLY },
+    "deletion-protection": { title: "deletion protection off (RDS, DynamoDB, Cloud SQL, Spanner)", checks: ["CKV_AWS_139", "CKV_AWS_293", "CKV_GCP_119"], differs: PROD_ONLY },
+    "drop-protection": { title: "a Spanner database without drop protection (the API refuses to drop it)", checks: ["CKV_GCP_120"], differs: PROD_ONLY },
     "no-final-snapshot": { title: "an RDS cluster or instance deleted without a final snapshot" },
     "short-backups": { title: "automated backups kept less than 7 days" },
-    "no-pitr": { title: "point-in-time recovery off (DynamoDB, Cloud SQL)", checks: ["CKV_AWS_28"], differs: PROD_ONLY },
+    "no-pitr": { title: "point-in-time recovery off (DynamoDB; Cloud SQL: point_in_time_recovery_enabled, binary_log_enabled on MySQL)", checks: ["CKV_AWS_28", "CKV2_GCP_20"], differs: PROD_ONLY },
     "backups-off": { title: "Cloud SQL automated backups off", checks: ["CKV_GCP_14"], differs: PROD_ONLY },
     "purge-protection": { title: "a key vault without purge protection", checks: ["CKV_AZURE_110"], differs: PROD_ONLY },
     "not-recoverable": { title: "a key vault that cannot be recovered after deletion", checks: ["CKV_AZURE_42"], differs: PROD_ONLY },
@@ -27,6 +28,7 @@ export const PROD_KEEPS_DATA: PolicyRule = {
     aws_db_instance: ["deletion_protection", "skip_final_snapshot", "backup_retention_period", "lifecycle.prevent_destroy"],
     aws_dynamodb_table: ["point_in_time_recovery.enabled", "deletion_protection_enabled"],
     google_sql_database_instance: ["deletion_protection", "settings.deletion_protection_enabled", "settings.backup_configuration.enabled", "settings.backup_configuration.point_in_time_recovery_enabled"],
+    google_spanner_database: ["deletion_protection", "enable_drop_protection"],
     azurerm_postgresql_flexible_server: ["geo_redundant_backup_enabled"], azurerm_management_lock: [], azurerm_key_vault: ["purge_protection_enabled", "soft_delete_enabled"],
   },
   check: ({ json, environment }) => {
@@ -52,7 +54,13 @@ export const PROD_KEEPS_DATA: PolicyRule = {
       // deletion_protection defaults to true in the provider; settings.deletion_protection_enabled (the API flag) to false.
       if (bool(r.deletion_protection) === false || bool(s.deletion_protection_enabled) !== true) out.push({ address, condition: "deletion-protection", message: "deletion protection off" });
       if (bool(backup.enabled) !== true && !r.master_instance_name) out.push({ address, condition: "backups-off", message: "backups not enabled" });
-      if (bool(backup.point_in_time_recovery_enabled) !== true) out.push({ address, condition: "no-pitr", message: "no point-in-time recovery" });
+      const mysql = /MYSQL/i.test(str(r.database_version) ?? "");
+      if (!r.master_instance_name && bool(mysql ? backup.binary_log_enabled : backup.point_in_time_recovery_enabled) !== true) out.push({ address, condition: "no-pitr", message: mysql ? "no binary log (point-in-time recovery)" : "no point-in-time recovery" });
+    }
+    for (const [address, r] of resources(json, "google_spanner_database")) {
+      // deletion_protection defaults to true in the provider; enable_drop_protection (the API flag) to false.
+      if (bool(r.deletion_protection) === false) out.push({ address, condition: "deletion-protection", message: "deletion_protection = false" });
+      if (bool(r.enable_drop_protection) !== true) out.push({ address, condition: "drop-protection", message: "enable_drop_protection not set" });
     }
     for (const [address, r] of resources(json, "azurerm_key_vault")) {
       if (bool(r.purge_protection_enabled) !== true) out.push({ address, condition: "purge-protection", message: "purge protection off" });
