@@ -137,6 +137,15 @@ test("the second sample service passes policy on all three clouds: only the dev 
   expect(result.unusedSuppressions).toEqual([]);
 });
 
+test("a composition without the sample service: its suppressions are out of scope, not unused; the foundation's still apply", () => {
+  const alone = synthesizeComposition(devWithRemoteState("environment"), "azure", [coffeeService]);
+  const result = runPolicy(policyStacksOf(alone), loadSuppressions("policy/suppressions.json"));
+  expect(result.unusedSuppressions).toEqual([]);
+  // (the dev-gcp entry is out of scope too: this run has no GCP stack)
+  expect(result.outOfScopeSuppressions.map((s) => s.target).sort()).toEqual(["orders/bus-events/topic", "orders/gateway-public/api-policy", "orders/gateway-public/http", "orders/servicebus", "orders/servicebus"]);
+  expect(result.findings.filter((f) => f.suppressed).map((f) => `${f.condition} ${f.target}`)).toEqual(["PC015.vault-public foundation/vault"]);
+});
+
 const COFFEE_FINDINGS = [
   "PC002.app-public dev-azure coffee/fn-barista/app", "PC002.app-public dev-azure coffee/fn-menu/app", "PC002.app-public dev-azure coffee/fn-orders/app",
   "PC006.public-network dev-azure coffee/bus-events/topic", "PC006.public-network dev-azure coffee/servicebus",
