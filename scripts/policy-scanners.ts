@@ -7,7 +7,7 @@ import { POLICY_RULES, SCANNER_SCOPE } from "@polycloud/core";
  * `node dist/scripts/policy-scanners.js --checkov <checkout> --trivy <trivy-checks checkout>`:
  * regenerates modules/core/src/policy/scanner-checks.ts, the catalogue of scanner checks the
  * coverage table goes through, from local checkouts of bridgecrewio/checkov and
- * aquasecurity/trivy-checks (read in place; only ids, titles, severities and resource types are
+ * aquasecurity/trivy-checks (read in place; only ids, severities and resource types are
  * recorded). A check is in the catalogue when it is cited by a rule's condition, or when its
  * resource types meet SCANNER_SCOPE and it is HIGH or CRITICAL:
  * - checkov: the severity Prisma Cloud publishes (policy/checkov-severities.json; checkov's sources
@@ -140,7 +140,6 @@ export interface ScannerCheck {
   readonly scanner: "checkov" | "trivy";
   /** Prisma Cloud's severity for checkov, the check's own for trivy; "unpublished" when none is published. */
   readonly severity: ScannerSeverity;
-  readonly title: string;
   /** Terraform blocks the check reads: resource types, \`data.<type>\`, \`provider.<name>\`. */
   readonly types: readonly string[];
   /** The check's file in the scanner's repository. */
@@ -149,7 +148,7 @@ export interface ScannerCheck {
 
 /** Every scanner check the coverage goes through: cited by a condition, or HIGH/CRITICAL on a type in SCANNER_SCOPE. */
 export const SCANNER_CHECKS: Readonly<Record<string, ScannerCheck>> = {
-${entries.map((e) => `  ${q(e.id)}: { scanner: ${q(e.scanner)}, severity: ${q(e.severity)}, title: ${q(e.title)}, types: [${e.types.map(q).join(", ")}], source: ${q(e.source)} },`).join("\n")}
+${entries.map((e) => `  ${q(e.id)}: { scanner: ${q(e.scanner)}, severity: ${q(e.severity)}, types: [${e.types.map(q).join(", ")}], source: ${q(e.source)} },`).join("\n")}
 };
 `;
 }
