@@ -12,6 +12,7 @@ export const GENERATED_SECTIONS = {
   "behaviour-attributes": "docs/parity.md", // npm run parity (attributes each behaviour field is read from)
   catalogue: "docs/validation.md", // npm run catalogue
   policy: "docs/policy.md", // npm run policy:table
+  scanners: "docs/policy.md", // npm run policy:table (scanner coverage)
   "gitops-setup": "docs/gitops.md", // npm run gitops:setup -- --write-docs
   bench: "docs/performance.md", // npm run bench
   partition: "docs/performance.md", // npm run bench
