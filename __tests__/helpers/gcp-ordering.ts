@@ -42,6 +42,7 @@ export const GCP_TYPE_APIS: Record<string, readonly string[] | ((body: any) => s
   google_storage_bucket_iam_member: [api("storage")],
   google_logging_project_bucket_config: [api("logging")],
   google_logging_project_sink: [api("logging")],
+  google_logging_metric: [api("logging")],
   google_logging_project_exclusion: [api("logging")],
   google_compute_network: [api("compute")],
   google_compute_subnetwork: [api("compute")],

@@ -39,7 +39,7 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     )),
   },
   "function.memory": {
-    mode: "different", realisedBy: "instance_memory_in_mb (2048 or 4096)", note: "Flex has two instance sizes; the spec's memory is rounded up with a warning",
+    mode: "different", realisedBy: "instance_memory_in_mb (512, 2048 or 4096)", note: "Flex has three instance sizes; the spec's memory is rounded up with a warning",
     check: (c) => perFunction(c, (_id, a, s) => fails([a?.instance_memory_in_mb === flexMemory(s.memoryMb), `instance_memory_in_mb ${a?.instance_memory_in_mb}`])),
   },
   "function.timeout": {

@@ -52,7 +52,7 @@ export function flexScale(maxConcurrency: number | undefined, perInstance: numbe
   return splitConcurrency(maxConcurrency, perInstance, FLEX_MAX_INSTANCES.max, FLEX_DEFAULT_INSTANCES);
 }
 
-/** Flex Consumption memory for a spec memory: 2048 or 4096 MB (rounded up, with a warning). */
+/** Flex Consumption memory for a spec memory: 512, 2048 or 4096 MB (rounded up, with a warning). */
 export function flexMemory(memoryMb: number): number | undefined {
   return FLEX_MEMORY_MB.find((m) => m >= memoryMb);
 }
@@ -109,7 +109,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
 
     const memory = flexMemory(spec.memoryMb) ?? 4096;
     if (memory !== spec.memoryMb && spec.memoryMb <= 4096) {
-      Annotations.of(this).addWarning(`AzureFunction(${props.logicalId}): property 'memoryMb' = ${spec.memoryMb} is rounded up to ${memory} MB, the nearest Flex Consumption instance size (2048 or 4096).`);
+      Annotations.of(this).addWarning(`AzureFunction(${props.logicalId}): property 'memoryMb' = ${spec.memoryMb} is rounded up to ${memory} MB, the nearest Flex Consumption instance size (${FLEX_MEMORY_MB.join(", ")}).`);
     }
 
     this.scale = flexScale(spec.maxConcurrency, spec.perInstanceConcurrency);

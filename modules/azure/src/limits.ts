@@ -21,8 +21,8 @@ export const AZURE_LIMITS: CloudLimits = {
   gatewayBurstLimit: { min: 1, max: 100000 },
 };
 
-/** Flex Consumption instance sizes. */
-export const FLEX_MEMORY_MB = [2048, 4096] as const;
+/** Flex Consumption instance sizes (learn.microsoft.com/azure/azure-functions/flex-consumption-plan#instance-memory). */
+export const FLEX_MEMORY_MB = [512, 2048, 4096] as const;
 /** Service Bus lock duration ceiling (PT5M). */
 export const MAX_LOCK_SECONDS = 300;
 /** Budgets accept at most five notifications. */

@@ -33,10 +33,10 @@ const atLeastAgreed = (v: unknown, agreed: unknown) => agreed === null || (typeo
 
 export const DEVIATIONS: readonly Deviation[] = [
   {
-    field: "function.memoryMb", clouds: ["azure"], bound: "rounded up to 2048 or 4096 MiB",
-    reason: "Flex Consumption has two instance sizes",
-    appliesTo: (s) => ids("function", s.functions, (f) => ![2048, 4096].includes(f.memoryMb ?? DEFAULTS.memoryMb)),
-    within: (v, agreed) => (v === 2048 || v === 4096) && atLeastAgreed(v, agreed),
+    field: "function.memoryMb", clouds: ["azure"], bound: "rounded up to 512, 2048 or 4096 MiB",
+    reason: "Flex Consumption has three instance sizes",
+    appliesTo: (s) => ids("function", s.functions, (f) => ![512, 2048, 4096].includes(f.memoryMb ?? DEFAULTS.memoryMb)),
+    within: (v, agreed) => (v === 512 || v === 2048 || v === 4096) && atLeastAgreed(v, agreed),
   },
   {
     field: "function.maxConcurrency", clouds: ["gcp", "azure"], bound: "100 instances × concurrency.perInstance when the spec sets no cap",

@@ -5,6 +5,7 @@ import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { GoogleBetaProvider } from "@cdktf/provider-google-beta/lib/provider";
 import { GoogleProjectServiceIdentity } from "@cdktf/provider-google-beta/lib/google-project-service-identity";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
+import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-project";
 import { DataGoogleStorageProjectServiceAccount } from "@cdktf/provider-google/lib/data-google-storage-project-service-account";
 import { KmsCryptoKey } from "@cdktf/provider-google/lib/kms-crypto-key";
@@ -16,7 +17,7 @@ import { LoggingProjectSink } from "@cdktf/provider-google/lib/logging-project-s
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
 import { AgentKind, GcpContext, GcpServiceAgent, bucketName } from "./context";
-import { DEFAULT_LOG_RETENTION_DAYS } from "./limits";
+import { BUILD_IAM_PROPAGATION, DEFAULT_LOG_RETENTION_DAYS } from "./limits";
 import { GcpNetwork } from "./network";
 import { GcpProjectServices } from "./project-services";
 
@@ -125,14 +126,16 @@ export class GcpFoundation extends Construct {
       // Reading the Cloud Storage agent also creates it.
       storage: new DataGoogleStorageProjectServiceAccount(this, "agent-storage", { project: projectId, dependsOn: [storageApi] }).member,
     };
-    const agents = Object.fromEntries((Object.keys(members) as AgentKind[]).map((kind): [AgentKind, GcpServiceAgent] => [kind, {
-      member: members[kind],
-      keyGrant: new KmsCryptoKeyIamMember(this, `key-${kind}`, {
+    const agents = Object.fromEntries((Object.keys(members) as AgentKind[]).map((kind): [AgentKind, GcpServiceAgent] => {
+      const keyGrant = new KmsCryptoKeyIamMember(this, `key-${kind}`, {
         cryptoKeyId: key.id,
         role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
         member: members[kind],
-      }),
-    }])) as Record<AgentKind, GcpServiceAgent>;
+      });
+      // IAM is eventually consistent: a CMEK resource created right after the grant can be refused the key.
+      const keyGrantPropagated = new Sleep(this, `key-${kind}-propagation`, { createDuration: BUILD_IAM_PROPAGATION, dependsOn: [keyGrant] });
+      return [kind, { member: members[kind], keyGrant, keyGrantPropagated }];
+    })) as Record<AgentKind, GcpServiceAgent>;
 
     const [monitoringApi] = services.enable("monitoring.googleapis.com");
     const channels: Record<string, MonitoringNotificationChannel> = {};
