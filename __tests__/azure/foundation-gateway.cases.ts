@@ -142,7 +142,7 @@ describe("AzureFunction", () => {
     const warmWorker = synthAzure("prod", () => {}, (s) => { s.functions.worker.minWarmInstances = 1; });
     expect(find(warmWorker.json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf("prod", "worker")).always_ready).toEqual([{ name: "function:worker", instance_count: 1 }]);
     expect(app(dev.json, "api").always_ready).toBeUndefined();
-    expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(api\): property 'memoryMb' = 256 is rounded up to 2048 MB/));
+    expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(api\): property 'memoryMb' = 256 is rounded up to 512 MB, the nearest Flex Consumption instance size \(512, 2048, 4096\)/));
     // Always-ready instances above maximum_instance_count fail at apply (azurerm 4.73
     // function_app_flex_consumption_resource.go, ExpandAlwaysReadyConfiguration): 2 warm, cap 4 at 4 per instance = 1 instance.
     expect(azureProblems("prod", () => {}, (s) => { s.functions.api.minWarmInstances = 2; s.functions.api.concurrency = { max: 4, perInstance: 4 }; }))

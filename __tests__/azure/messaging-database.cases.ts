@@ -185,9 +185,10 @@ describe("scheduled rules", () => {
 
   test("rates and crons become Logic App recurrences; what the recurrence trigger cannot express fails synth by name", () => {
     const t = (text: string) => toLogicAppRecurrence(parseSchedule(text) as Schedule);
-    expect(t("rate(15 minutes)")).toEqual({ recurrence: { frequency: "Minute", interval: 15 } });
-    expect(t("rate(1 hour)")).toEqual({ recurrence: { frequency: "Hour", interval: 1 } });
-    expect(t("rate(3 days)")).toEqual({ recurrence: { frequency: "Day", interval: 3 } });
+    // Rates count from the same fixed past start as crons: a save or update never fires a run (issue 28.18).
+    expect(t("rate(15 minutes)")).toEqual({ recurrence: { frequency: "Minute", interval: 15, startTime: "2025-01-01T00:00:00Z" } });
+    expect(t("rate(1 hour)")).toEqual({ recurrence: { frequency: "Hour", interval: 1, startTime: "2025-01-01T00:00:00Z" } });
+    expect(t("rate(3 days)")).toEqual({ recurrence: { frequency: "Day", interval: 3, startTime: "2025-01-01T00:00:00Z" } });
     expect(t("cron(* * * * *)")).toEqual({ recurrence: { frequency: "Minute", interval: 1, startTime: "2025-01-01T00:00:00Z" } });
     expect(t("cron(*/20 8-10 * * *)").recurrence).toMatchObject({ frequency: "Day", schedule: { atTheseMinutes: [0, 20, 40], atTheseHours: [8, 9, 10] } });
     expect(t("cron(0 0 * * 0,7,SAT)").recurrence?.schedule?.onTheseDays).toEqual(["Sunday", "Saturday"]);

@@ -160,7 +160,7 @@ export class GcpFoundation extends Construct {
       encryption: { defaultKmsKeyName: key.id },
       forceDestroy: !prod,
       lifecycleRule: [{ action: { type: "Delete" }, condition: { numNewerVersions: 3, withState: "ARCHIVED" } }],
-      dependsOn: [storageApi, agents.storage.keyGrant],
+      dependsOn: [storageApi, agents.storage.keyGrantPropagated],
     });
 
     const logDays = props.env.retention?.logDays ?? DEFAULT_LOG_RETENTION_DAYS;
