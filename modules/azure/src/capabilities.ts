@@ -116,9 +116,25 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     check: (c) => all(c, "azurerm_api_management").length === 0 ? [] : fails([all(c, "azurerm_api_management_api_diagnostic").length > 0, "no API diagnostic"], [all(c, "azurerm_monitor_diagnostic_setting").some((d) => JSON.stringify(d.enabled_log ?? []).includes("GatewayLogs")), "no GatewayLogs"]),
   },
   "gateway.invokeScope": {
-    mode: "different", realisedBy: "function keys: APIM holds the default key in a secret named value and sends it as x-functions-key",
-    note: "the function endpoint is reachable, but function-level auth rejects calls without the key",
-    check: (c) => fails([all(c, "azurerm_api_management_named_value").every((v) => v.secret === true), "key not secret"], [all(c, "azurerm_api_management_backend").every((b) => JSON.stringify(b.credentials ?? {}).includes("x-functions-key")), "backend without key"]),
+    mode: "different", realisedBy: "App Service authentication (auth_settings_v2) on every routed app: Entra tokens for the app's identity only, from the API Management identity only (allowed_identities), 401 otherwise; APIM sends its managed-identity token (authentication-managed-identity) and the client's Authorization as X-Forwarded-Authorization; no function key in state",
+    note: "the function host is reachable, but its authentication layer answers 401 to any caller but the gateway's identity",
+    check: (c) => {
+      const apim = all(c, "azurerm_api_management");
+      if (apim.length === 0) return [];
+      const routed = new Set(Object.values(c.service.gateways ?? {}).flatMap((g) => g.routes.map((r) => r.function)));
+      const apps = all(c, "azurerm_function_app_flex_consumption").filter((a) => a.auth_settings_v2 !== undefined);
+      const guarded = (a: any) => {
+        const auth = a.auth_settings_v2 ?? {};
+        const ad = auth.active_directory_v2 ?? {};
+        return auth.auth_enabled === true && auth.require_authentication === true && auth.unauthenticated_action === "Return401"
+          && (ad.allowed_identities ?? []).length > 0 && (ad.allowed_identities ?? []).every((i: string) => /^\$\{azurerm_api_management\.[^.]+\.identity/.test(i));
+      };
+      return fails(
+        [apps.length === routed.size && apps.every(guarded), "a routed function app admits callers other than the gateway's identity"],
+        [all(c, "azurerm_api_management_api_operation_policy").every((p) => /<authentication-managed-identity resource="\{\{[^}]+-audience\}\}" \/>/.test(p.xml_content)), "an operation does not authenticate to its function with the gateway's identity"],
+        [!JSON.stringify(c.json.data ?? {}).includes("azurerm_function_app_host_keys"), "a host-keys data source reads the function's keys into state"],
+      );
+    },
   },
   "queue.dlq": {
     mode: "native", realisedBy: "azurerm_servicebus_queue max_delivery_count → native $DeadLetterQueue",

@@ -96,6 +96,8 @@ export class AzureFunction extends Construct implements PlatformFunction {
   readonly hostStorageFix: PostApplyStep;
   private readonly settings: Record<string, string>;
   private subnet?: string;
+  private readsSecrets = false;
+  private readonly allowedCallers: string[] = [];
   private readonly ctx: AzureContext;
 
   constructor(scope: Construct, id: string, props: AzureFunctionProps) {
@@ -165,6 +167,8 @@ export class AzureFunction extends Construct implements PlatformFunction {
     }
     if (Object.keys(spec.secrets).length) {
       new RoleAssignment(this, "reads-secrets", { scope: ctx.vault.id, roleDefinitionName: "Key Vault Secrets User", principalId: this.identity.principalId, principalType: "ServicePrincipal" });
+      // The vault admits the functions' subnet only: a function that reads secrets runs in it.
+      this.readsSecrets = true;
     }
 
     const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
@@ -208,7 +212,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
       identity: { type: "UserAssigned", identityIds: [this.identity.id] },
       appSettings: Lazy.anyValue({ produce: () => this.settings }) as any,
       siteConfig: { applicationInsightsConnectionString: ctx.insights.connectionString, minimumTlsVersion: "1.2", scmMinimumTlsVersion: "1.2" },
-      virtualNetworkSubnetId: Lazy.stringValue({ produce: () => this.subnet }),
+      virtualNetworkSubnetId: Lazy.stringValue({ produce: () => this.subnet ?? (this.readsSecrets ? ctx.network.functionSubnetId : undefined) }),
       httpsOnly: true,
       webdeployPublishBasicAuthenticationEnabled: false,
       dependsOn: [deployAccess, hostAccess, ...(upload ? [upload] : [])],
@@ -254,6 +258,38 @@ export class AzureFunction extends Construct implements PlatformFunction {
         environment: { APP: this.app.name, RG: rg.name, SUBSCRIPTION: ctx.spec.subscriptionId },
       }],
     });
+  }
+
+  /**
+   * Admits HTTP calls only with an Entra token issued to `principalObjectId` (a caller's managed
+   * identity) for this app: App Service authentication (Easy Auth) in front of the host answers
+   * 401 to anything else, so the `*.azurewebsites.net` host cannot be called directly, whatever
+   * the function's authLevel. The audience is the app identity's client id (a service principal
+   * in the tenant, so a managed identity can request a token for it); tokens for such a resource
+   * are v1 tokens, hence the `sts.windows.net` issuer. Returns the audience the caller must ask for.
+   * No secret is involved: no function key is read into state.
+   */
+  admitOnly(principalObjectId: string): string {
+    if (this.allowedCallers.length === 0) {
+      this.app.putAuthSettingsV2({
+        authEnabled: true,
+        requireAuthentication: true,
+        unauthenticatedAction: "Return401",
+        requireHttps: true,
+        // Event Grid deliveries to an Event Grid trigger authenticate with the extension's own key.
+        excludedPaths: ["/runtime/webhooks/eventgrid"],
+        activeDirectoryV2: {
+          clientId: this.identity.clientId,
+          tenantAuthEndpoint: `https://sts.windows.net/${this.ctx.spec.tenantId}/`,
+          allowedAudiences: [this.identity.clientId],
+          allowedIdentities: Lazy.listValue({ produce: () => this.allowedCallers }),
+          wwwAuthenticationDisabled: true,
+        },
+        login: { tokenStoreEnabled: false },
+      });
+    }
+    if (!this.allowedCallers.includes(principalObjectId)) this.allowedCallers.push(principalObjectId);
+    return this.identity.clientId;
   }
 
   /** Principal id of the function's identity, for role assignments. */

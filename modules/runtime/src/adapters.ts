@@ -131,6 +131,9 @@ export async function azureHttpRequest(req: any): Promise<HttpRequest> {
   const url = new URL(req.url);
   const headers: Record<string, string> = {};
   req.headers.forEach((v: string, k: string) => { headers[k.toLowerCase()] = v; });
+  // Behind API Management `authorization` carries the gateway's managed-identity token (the app
+  // admits nothing else); the client's arrives as `x-forwarded-authorization`, as on GCP.
+  if (headers["x-forwarded-authorization"]) headers.authorization = headers["x-forwarded-authorization"];
   const query: Record<string, string> = {};
   (req.query as URLSearchParams).forEach((v, k) => { query[k] = v; });
   const text = req.body ? await req.text() : "";
