@@ -167,6 +167,17 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     for (const key of keys) (alarms[key] ??= {})[signal] = { atLeast: atLeast(signal, op, threshold), windowSeconds: durationSeconds(alert.window_size ?? "PT5M"), perSeries: false };
   }
 
+  // Log search alerts (issue 28.12): a Service Bus consumer's errors alarm counts failed requests
+  // and the attempts the runtime retries by a scheduled copy. Only that alarm is a log alert.
+  for (const [address, alert] of Object.entries(R.azurerm_monitor_scheduled_query_rules_alert_v2 ?? {}) as [string, any][]) {
+    const comp = componentOf(address);
+    const c = alert.criteria?.[0];
+    if (!comp || !c || !/_alarm-errors_/.test(address)) continue;
+    const op = c.operator === "GreaterThan" ? "gt" : c.operator === "GreaterThanOrEqual" ? "ge" : undefined;
+    if (!op) throw new Error(`${address}: operator ${c.operator} is not an upper bound`);
+    (alarms[`${comp.kind}:${comp.id}`] ??= {})["function.errors"] = { atLeast: atLeast("function.errors", op, c.threshold), windowSeconds: durationSeconds(alert.window_duration ?? "PT5M"), perSeries: false };
+  }
+
   const budget = Object.values(R.azurerm_consumption_budget_resource_group ?? {})[0] as any;
   const notes = (budget?.notification ?? []) as any[];
   return {

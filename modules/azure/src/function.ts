@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Annotations, AssetType, Lazy, TerraformAsset, dependable } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, InstanceSplit, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
+import { ATTEMPT_FAILED_EVENT, AlarmInfo, InstanceSplit, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
@@ -11,7 +11,8 @@ import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageBlob } from "@cdktf/provider-azurerm/lib/storage-blob";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
-import { createMetricAlert } from "./alarm";
+import { createLogAlert, createMetricAlert } from "./alarm";
+import { MonitorScheduledQueryRulesAlertV2 } from "@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2";
 import { AzureContext } from "./context";
 import { FLEX_DEFAULT_INSTANCES, FLEX_MAX_INSTANCES, FLEX_MEMORY_MB, FLEX_RUNTIMES } from "./limits";
 import { PostApplyStep } from "./post-apply-step";
@@ -290,6 +291,30 @@ export class AzureFunction extends Construct implements PlatformFunction {
     }
     if (!this.allowedCallers.includes(principalObjectId)) this.allowedCallers.push(principalObjectId);
     return this.identity.clientId;
+  }
+
+  /**
+   * For a Service Bus consumer whose failed attempts the runtime retries by a scheduled copy: the
+   * invocation then succeeds, so `requests/failed` counts only the last attempt. The errors alarm
+   * becomes a log alert over failed requests plus the runtime's `polycloud-attempt-failed` log
+   * line, so every failed attempt counts, as Lambda's Errors does on AWS. Idempotent.
+   */
+  countFailedAttempts(): void {
+    if (this.node.tryFindChild("alarm-errors") instanceof MonitorScheduledQueryRulesAlertV2) return;
+    this.node.tryRemoveChild("alarm-errors");
+    const t = this.ctx.thresholds;
+    const app = JSON.stringify(this.functionName);
+    const index = this.alarms.findIndex((a) => a.signal === "function.errors");
+    const info = createLogAlert(this, "alarm-errors", this.ctx, {
+      signal: "function.errors", name: `${this.functionName}-failures`, scope: this.ctx.insights.id, threshold: t.functionErrors,
+      query: [
+        "union",
+        `(requests | where cloud_RoleName == ${app} and success == false),`,
+        `(traces | where cloud_RoleName == ${app} and message has ${JSON.stringify(ATTEMPT_FAILED_EVENT)})`,
+      ].join("\n"),
+      description: `${this.functionName} failed at least ${t.functionErrors} requests or Service Bus attempts (retried by a scheduled copy) in 5 minutes.`,
+    });
+    this.alarms.splice(index < 0 ? this.alarms.length : index, index < 0 ? 0 : 1, info);
   }
 
   /** Principal id of the function's identity, for role assignments. */

@@ -131,6 +131,8 @@ export class AzureQueue extends Construct implements PlatformQueue {
       if (FLEX_RUNTIMES[consumer.spec.runtime]?.name === "node") {
         consumer.grantRole(`resend-${logicalId}`, this.queue.id, "Azure Service Bus Data Sender", { beforeStart: true });
         this.consumerSends = true;
+        // Those retried attempts return success: the errors alarm counts the runtime's log line too.
+        consumer.countFailedAttempts();
       } else {
         Annotations.of(this).addWarning(
           `AzureQueue(${logicalId}): consumer '${consumer.logicalId}' runs ${consumer.spec.runtime}; the Python runtime does not schedule delayed retries, so a failed message is redelivered at once (Service Bus and the Functions host add no delay), not ${this.retryDelaySeconds} s later as on AWS and GCP. Use a Node.js consumer for spaced retries.`,

@@ -29,3 +29,10 @@ export function neutralRuntimeVariable(name: string): string | undefined {
 export function runtimeBaseVariables(cloud: RuntimeCloud): Record<string, string> {
   return { POLYCLOUD_CLOUD: cloud };
 }
+
+/**
+ * What `@polycloud/runtime` logs (as the `event` field of a JSON line) for every failed Service Bus
+ * attempt it retries by a scheduled copy on Azure: the invocation itself succeeds, so the
+ * function's errors alert counts this line next to failed requests.
+ */
+export const ATTEMPT_FAILED_EVENT = "polycloud-attempt-failed";
