@@ -20,6 +20,7 @@ import { AgentKind, GcpContext, GcpServiceAgent, bucketName } from "./context";
 import { BUILD_IAM_PROPAGATION, DEFAULT_LOG_RETENTION_DAYS } from "./limits";
 import { GcpNetwork } from "./network";
 import { GcpProjectServices } from "./project-services";
+import { recreatableName } from "./recreatable-name";
 
 export interface GcpFoundationProps {
   readonly env: EnvironmentConfig;
@@ -100,7 +101,10 @@ export class GcpFoundation extends Construct {
     const project = new DataGoogleProject(this, "project", { projectId, dependsOn: [crmApi] });
 
     const [kmsApi] = services.enable("cloudkms.googleapis.com");
-    const ring = new KmsKeyRing(this, "keyring", { name: namer.name(NAME_RULES.gcp.generic, "platform"), location: region, dependsOn: [kmsApi] });
+    // Key rings cannot be deleted (a destroy only forgets them): outside prod the name ends in its
+    // creation time, so a destroyed environment recreates a new ring instead of failing on the old one.
+    const ringName = recreatableName(this, "keyring-generation", namer.name(NAME_RULES.gcp.generic, "platform"), 63, prod).name;
+    const ring = new KmsKeyRing(this, "keyring", { name: ringName, location: region, dependsOn: [kmsApi] });
     const key = new KmsCryptoKey(this, "key", {
       name: "platform",
       keyRing: ring.id,
