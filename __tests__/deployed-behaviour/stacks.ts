@@ -19,7 +19,8 @@ export function variantService(env: EnvironmentConfig): ServiceSpec {
   const long = Array.from({ length: 12 }, (_, i) => `Order.Segment${i}.Something.Long`);
   s.buses.events.rules = {
     ...s.buses.events.rules,
-    audit: { filter: { source: ["orders.api"] }, target: { function: "worker" } },
+    // The issue's example: an hour of event age, the default attempts.
+    audit: { filter: { source: ["orders.api"] }, target: { function: "worker" }, retry: { maxEventAgeSeconds: 3600 } },
     "order-prefixes": { filter: { prefix: { type: ["Order.", ...long, "Order.Created"] } }, target: { queue: "orders" } },
     every5: { schedule: "rate(5 minutes)", target: { queue: "orders" } },
     nightly: { schedule: "cron(15 2 * * MON-FRI)", target: { function: "worker" }, retry: { maxAttempts: 5, maxEventAgeSeconds: 3600 } },

@@ -2,7 +2,7 @@ import {
   AlarmCondition, AlarmSignal, DatabaseBehaviour, EventRuleBehaviour, FunctionBehaviour, GatewayBehaviour, QueueBehaviour,
   ResourceMap, ServiceBehaviour, atLeast, byComponent, componentOf, durationSeconds, refOf, scheduledEventText,
 } from "@polycloud/core";
-import { POSTGRES_SIZES } from "./limits";
+import { AZURE_RESERVED_CONNECTIONS, POSTGRES_SIZES } from "./limits";
 
 /** Flex Consumption's default HTTP concurrency per instance, by instance memory. */
 const FLEX_HTTP_CONCURRENCY: Record<number, number> = { 512: 4, 2048: 16, 4096: 32 };
@@ -163,7 +163,8 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     // Event Grid alerts are per topic: they stand for each rule of the bus.
     const keys = comp.kind === "bus" ? Object.keys(rules).filter((r) => r.startsWith(`${comp.id}/`)).map((r) => `rule:${r}`) : [`${comp.kind}:${comp.id}`];
     let threshold = c.threshold;
-    if (signal === "proxy.connectionSaturation") threshold = Math.round((100 * threshold) / databases[comp.id].maxConnections);
+    // A share of the connections clients can open: Azure keeps AZURE_RESERVED_CONNECTIONS of max_connections (issue 28.13).
+    if (signal === "proxy.connectionSaturation") threshold = Math.round((100 * threshold) / (databases[comp.id].maxConnections - AZURE_RESERVED_CONNECTIONS));
     for (const key of keys) (alarms[key] ??= {})[signal] = { atLeast: atLeast(signal, op, threshold), windowSeconds: durationSeconds(alert.window_size ?? "PT5M"), perSeries: false };
   }
 

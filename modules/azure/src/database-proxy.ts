@@ -1,4 +1,4 @@
-import { Annotations, Lazy } from "cdktf";
+import { Annotations, Aspects, Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart } from "@polycloud/core";
 import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
@@ -143,7 +143,9 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
         description: `More than ${t.proxyPinnedConnections} clients wait for a PgBouncer connection: the pool is exhausted.`,
       }));
     }
-    this.node.addValidation({ validate: () => [...this.problems.messages(), ...this.directPoolProblems()] });
+    this.node.addValidation({ validate: () => this.problems.messages() });
+    // Known once every grant is made (grants come after construction): checked lazily at synth.
+    Aspects.of(this).add({ visit: (node) => { if (node === this) this.warnWhenDirectPoolOverflows(); } });
   }
 
   /**
@@ -163,11 +165,14 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     return this.granted.reduce((n, f) => n + f.scale.instances, 0);
   }
 
-  private directPoolProblems(): string[] {
-    if (this.pooled) return [];
+  private overflowWarned = false;
+
+  private warnWhenDirectPoolOverflows(): void {
+    if (this.pooled || this.overflowWarned) return;
     const share = Math.floor((this.userConnections * resolvePool(this.spec.pool).maxConnectionsPercent) / 100) - 1;
-    if (this.instances() <= share) return [];
-    return [`AzureDatabaseProxy(${this.props.logicalId}): property 'allowedFunctions' has value ${JSON.stringify(this.granted.map((f) => f.logicalId))} with ${this.instances()} instances at full scale; allowed: at most ${share} instances (the pool's share of the ${this.userConnections} user connections of ${this.server.skuName}, one connection each, less the migration login) without PgBouncer: lower the functions' concurrency.max or choose a General Purpose SKU.`];
+    if (this.instances() <= share) return;
+    this.overflowWarned = true;
+    Annotations.of(this).addWarning(`AzureDatabaseProxy(${this.props.logicalId}): the functions in 'allowedFunctions' (${this.granted.map((f) => f.logicalId).join(", ")}) can run ${this.instances()} instances at full scale, but without PgBouncer the pool's share of the ${this.userConnections} user connections allows ${share} (one connection each, less the migration login): past that, connections are refused. Lower the functions' concurrency.max or choose a General Purpose SKU.`);
   }
 
   get endpoint(): string {

@@ -109,7 +109,10 @@ export class GcpPushDelivery extends Construct {
     // The longest backoff whose whole schedule still fits the retention (at most 600 s).
     const maxBackoff = fitMaxBackoff(props.retentionSeconds, props.maxDeliveryAttempts, ackDeadline, minBackoff);
     const schedule = retrySchedule(props.maxDeliveryAttempts, ackDeadline, maxBackoff);
-    if (schedule > props.retentionSeconds) {
+    // Into a function, the caller sizes retention to the schedule (a rule's event age must not drop
+    // what it should dead-letter). A queue keeps its declared retention: SQS drops a message whose
+    // retention runs out before its last receive too, so that is the same on both clouds.
+    if (props.kind === "bus" && !props.ageAlarm && schedule > props.retentionSeconds) {
       this.node.addValidation({ validate: () => [
         `GcpPushDelivery(${nameParts.join("/")}): property 'retention' = ${props.retentionSeconds} s is shorter than ${props.maxDeliveryAttempts} delivery attempts can take on Pub/Sub (${schedule} s: each push up to the ${ackDeadline} s ack deadline, each wait at least ${minBackoff} s); allowed: a retention of at least ${schedule} s or fewer attempts, so undelivered messages are dead-lettered instead of expiring.`,
       ] });
