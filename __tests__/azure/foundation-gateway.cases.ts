@@ -190,9 +190,11 @@ describe("AzureApiGateway", () => {
     expect(only(dev.json, "azurerm_api_management_api_policy").xml_content).not.toContain("rate-limit");
   });
 
-  test("function key in a secret named value; logger, diagnostic and GatewayLogs", () => {
-    expect(only(prod.json, "azurerm_api_management_named_value")).toMatchObject({ secret: true, value: expect.stringMatching(/function_app_host_keys/) });
-    expect(only(prod.json, "azurerm_api_management_backend").credentials.header).toEqual({ "x-functions-key": "{{api-key}}" });
+  test("the backend's audience (the app identity's client id) in a named value, no function key; logger, diagnostic and GatewayLogs", () => {
+    expect(only(prod.json, "azurerm_api_management_named_value")).toEqual(expect.objectContaining({ name: "api-audience", value: expect.stringMatching(/^\$\{azurerm_user_assigned_identity\.orders_fn-api_identity_[^.]+\.client_id\}$/) }));
+    expect(only(prod.json, "azurerm_api_management_named_value").secret).toBeUndefined();
+    expect(only(prod.json, "azurerm_api_management_backend").credentials).toBeUndefined();
+    expect(prod.json.data?.azurerm_function_app_host_keys).toBeUndefined();
     expect(only(prod.json, "azurerm_api_management_api_diagnostic")).toMatchObject({ identifier: "applicationinsights", sampling_percentage: 100, always_log_errors: true });
     expect(only(prod.json, "azurerm_monitor_diagnostic_setting").enabled_log).toEqual([{ category: "GatewayLogs" }]);
   });

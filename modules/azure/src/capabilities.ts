@@ -247,12 +247,17 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     },
   },
   "alarms.components": {
-    mode: "native", realisedBy: "azurerm_monitor_metric_alert: App Insights failures/duration, Http429 (HTTP-triggered functions), APIM Requests 5XX/Duration, ActiveMessages, DeadletteredMessages, DeadLetteredCount, DeliveryAttemptFailCount, active_connections, cpu_percent, client_connections_waiting",
+    mode: "native", realisedBy: "azurerm_monitor_metric_alert: App Insights failures (a log search alert over failed requests and retried attempts for Node Service Bus consumers)/duration, Http429 (HTTP-triggered functions), APIM Requests 5XX/Duration, ActiveMessages, DeadletteredMessages, DeadLetteredCount, DeliveryAttemptFailCount, active_connections, cpu_percent, client_connections_waiting",
     check: (c) => {
       const m = alertMetrics(c);
       const has = (metric: string) => m.some((x) => x.startsWith(`${metric}|`));
       return fails(
-        [Object.keys(c.service.functions).every((id) => m.some((x) => x.startsWith("requests/failed|") && x.includes(globalName(namer(c), c.env.clouds.azure?.subscriptionId ?? "", NAME_RULES.azure.functionApp, id)))), "function without failure alert"],
+        [Object.keys(c.service.functions).every((id) => {
+          const app = globalName(namer(c), c.env.clouds.azure?.subscriptionId ?? "", NAME_RULES.azure.functionApp, id);
+          // A Node Service Bus consumer's failure alert is a log search over failed requests and retried attempts.
+          return m.some((x) => x.startsWith("requests/failed|") && x.includes(app))
+            || all(c, "azurerm_monitor_scheduled_query_rules_alert_v2").some((a) => JSON.stringify(a.criteria ?? []).includes(`cloud_RoleName == \\"${app}\\" and success == false`));
+        }), "function without failure alert"],
         [!Object.keys(c.service.gateways ?? {}).length || has("Requests"), "no gateway alert"],
         [!Object.keys(c.service.queues ?? {}).length || has("DeadletteredMessages"), "no dead-letter alert"],
         [!Object.keys(c.service.buses ?? {}).length || has("DeadLetteredCount"), "no Event Grid dead-letter alert"],

@@ -35,6 +35,7 @@ export const NOTHING_TO_CHECK: Readonly<Record<string, string>> = {
   google_project_service_identity: "creates a Google-managed service agent; its grants are judged on the IAM member resources (PC005)",
   google_secret_manager_secret_version: "a placeholder version whose value is replaced out of band; the secret's encryption and access are judged on the secret and its IAM members",
   terraform_data: "runs the post-apply removal of the provider-injected AzureWebJobsStorage setting; it provisions nothing",
+  azurerm_monitor_scheduled_query_rules_alert_v2: "a log search alert over a function's own failed requests and retried attempts; it reads logs and stores nothing",
   time_sleep: "waits for IAM propagation before a build; it provisions nothing",
   time_static: "records when a non-prod key ring or database was created, for a name a recreate can use again; it provisions nothing",
   aws_lambda_provisioned_concurrency_config: "a capacity setting with no security or data consequence",
