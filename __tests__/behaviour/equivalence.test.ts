@@ -242,6 +242,106 @@ describe("negative controls: a changed stack is caught, for every attribute the 
   });
 });
 
+describe("negative controls for what issue 28 changed: each is read from the stack, not assumed", () => {
+  const coffee = scenario("coffee/dev");
+  const variety = scenario("variety/staging");
+  const ref = scenario("reference/dev");
+  const caught = (s: Scenario, change: (st: Record<Cloud, any>) => void) => {
+    const st = fresh(s.name);
+    change(st);
+    return problemsOf(s, st);
+  };
+  const sub = (json: any, name: string) => Object.values<any>(json.resource.google_pubsub_subscription).find((x) => x.name === name)!;
+
+  test("GCP: a rule into a function whose retry schedule outlasts its retention drops events; the raised retention is the deviation's exact value", () => {
+    expect(read(fresh(variety.name)).gcp.rules["events/late"]).toMatchObject({ undeliverable: "dead-lettered", maxEventAgeSeconds: 100 * 2 * 40 });
+    expect(caught(variety, (st) => { sub(st.gcp, "mix-staging-events-late").message_retention_duration = "3600s"; }))
+      .toEqual(expect.arrayContaining([expect.stringMatching(/^rule:events\/late\.undeliverable: gcp="dropped" intent="dead-lettered"/), expect.stringMatching(/^rule:events\/late\.maxEventAgeSeconds: gcp=3600 beyond its deviation bound \(exactly 8000\)/)]));
+    expect(caught(variety, (st) => { sub(st.gcp, "mix-staging-events-tick").retry_policy.maximum_backoff = "600s"; }))
+      .toContainEqual(expect.stringMatching(/^rule:events\/tick\.undeliverable: gcp="dropped"/));
+    // Into a queue the subscription keeps the queue's retention, which drops at expiry as SQS does.
+    expect(caught(ref, (st) => { sub(st.gcp, "orders-dev-events-order-created").retry_policy.maximum_backoff = "600s"; })).toEqual([]);
+  });
+
+  test("AWS: a rule into a function is dead-lettered only through the invoked alias's on-failure destination, which the role may send to", () => {
+    const config = (aws: any) => one(aws, "aws_lambda_function_event_invoke_config", "fn-handler");
+    expect(caught(variety, (st) => { delete config(st.aws).destination_config; }))
+      .toContainEqual(expect.stringMatching(/^rule:events\/direct\.undeliverable: aws="dropped" intent="dead-lettered"/));
+    expect(caught(variety, (st) => { config(st.aws).qualifier = "$LATEST"; }))
+      .toContainEqual(expect.stringMatching(/^rule:events\/tick\.undeliverable: aws="dropped"/));
+    expect(caught(variety, (st) => { for (const p of each(st.aws, "aws_iam_role_policy", "fn-handler")) p.policy = p.policy.replace('"Sid":"AsyncFailures","Effect":"Allow","Action":"sqs:SendMessage"', '"Sid":"AsyncFailures","Effect":"Deny","Action":"sqs:SendMessage"'); }))
+      .toContainEqual(expect.stringMatching(/^rule:events\/late\.undeliverable: aws="dropped"/));
+    // Functions nothing invokes asynchronously carry no async-failure alarm: one there is a difference.
+    expect(Object.keys(read(fresh(ref.name)).aws.alarms["function:worker"])).not.toContain("queue.dlqDepth");
+  });
+
+  test("schedules: ticks reach their rule from the job's or workflow's own topic; ticks on the bus topic make the schedule a publisher of the bus", () => {
+    expect(caught(coffee, (st) => { const j = one(st.gcp, "google_cloud_scheduler_job"); j.pubsub_target.topic_name = one(st.gcp, "google_pubsub_subscription", "rule-order-events_subscription").topic; }))
+      .toEqual(expect.arrayContaining([expect.stringMatching(/^rule:events\/morning\.schedule: gcp=null/), expect.stringMatching(/^bus:events\.publishers: gcp=\["function:orders","schedule:coffee-dev-events-morning"\]/)]));
+    // Both the job and the rule's subscription on the bus topic: the rule still fires, but the bus (its archive, its other rules) carries the ticks.
+    expect(caught(coffee, (st) => {
+      const bus = one(st.gcp, "google_pubsub_subscription", "rule-order-events_subscription").topic;
+      one(st.gcp, "google_cloud_scheduler_job").pubsub_target.topic_name = bus;
+      one(st.gcp, "google_pubsub_subscription", "rule-morning_subscription").topic = bus;
+    })).toContainEqual('bus:events.publishers: gcp=["function:orders","rule:events/morning"] intent=["function:orders"]');
+    expect(caught(coffee, (st) => {
+      const action = one(st.azure, "azurerm_logic_app_action_custom");
+      const busTopic = one(st.azure, "azurerm_eventgrid_event_subscription", "rule-order-events").scope;
+      const body = JSON.parse(action.body);
+      body.inputs.uri = busTopic.replace(/\.id\}$/, ".endpoint}");
+      action.body = JSON.stringify(body);
+    })).toContainEqual(expect.stringMatching(/^rule:events\/morning\.schedule: azure=null/));
+  });
+
+  test("schedules: failed runs alarm on GCP (log-based metric of the rule's job) and Azure (the workflow's RunsFailed); AWS has no separate run", () => {
+    const records = read(fresh(coffee.name));
+    expect([records.gcp.alarms["rule:events/morning"]["schedule.failedRuns"], records.azure.alarms["rule:events/morning"]["schedule.failedRuns"], records.aws.alarms["rule:events/morning"]["schedule.failedRuns"]])
+      .toEqual([{ atLeast: 1, windowSeconds: 300, perSeries: false, statistic: "total", missingData: "ok", notifies: true }, { atLeast: 1, windowSeconds: 300, perSeries: false, statistic: "total", missingData: "ok", notifies: true }, undefined]);
+    expect(caught(coffee, (st) => { const m = one(st.gcp, "google_logging_metric"); m.filter = m.filter.replace(/resource\.labels\.job_id="[^"]+"/, 'resource.labels.job_id="another-job"'); }))
+      .toContainEqual(expect.stringMatching(/^alarm:rule:events\/morning\.schedule\.failedRuns: gcp=absent/));
+    expect(caught(coffee, (st) => { const a = Object.values<any>(st.azure.resource.azurerm_monitor_metric_alert).find((x) => x.criteria[0].metric_name === "RunsFailed"); a.criteria[0].metric_name = "RunsSucceeded"; }))
+      .toContainEqual(expect.stringMatching(/^alarm:rule:events\/morning\.schedule\.failedRuns: azure=absent/));
+    // An AWS alarm of that signal would be a difference too: the deviation says absent.
+    expect(caught(coffee, (st) => { const a = Object.values<any>(st.aws.resource.aws_cloudwatch_metric_alarm).find((x) => x.metric_name === "FailedInvocations" && /morning/.test(x.dimensions.RuleName)); a.metric_name = "FailedInvocations"; })).toEqual([]);
+  });
+
+  test("Azure: a cron recurrence without its fixed start also runs when the workflow is saved", () => {
+    expect(caught(coffee, (st) => { delete one(st.azure, "azurerm_logic_app_trigger_recurrence").start_time; }))
+      .toContainEqual(expect.stringMatching(/^rule:events\/morning\.schedule: azure=".*, and once whenever the workflow is saved"/));
+    expect(read(fresh(variety.name)).azure.rules["events/tick"].schedule).toBe(read(fresh(variety.name)).gcp.rules["events/tick"].schedule);
+  });
+
+  test("Azure: a Node Service Bus consumer's errors alarm must count every failed attempt (the runtime's retried ones too)", () => {
+    const alert = (az: any) => one(az, "azurerm_monitor_scheduled_query_rules_alert_v2", "fn-worker");
+    expect(caught(ref, (st) => { const c = alert(st.azure).criteria[0]; c.query = c.query.split("\n").slice(0, 2).join("\n").replace(/,$/, ""); }))
+      .toContainEqual(expect.stringMatching(/^alarm:function:worker\.function\.errors: azure=absent/));
+    expect(caught(ref, (st) => { const c = alert(st.azure).criteria[0]; c.query = c.query.replace(/cloud_RoleName == "[^"]+" and message/, 'cloud_RoleName == "another-app" and message'); }))
+      .toContainEqual(expect.stringMatching(/^alarm:function:worker\.function\.errors: azure=absent/));
+    expect(caught(ref, (st) => { alert(st.azure).window_duration = "PT15M"; }))
+      .toContainEqual(expect.stringMatching(/^alarm:function:worker\.function\.errors: azure=.*"windowSeconds":900/));
+    // A metric alert on failed requests does not count every attempt of such a consumer.
+    expect(caught(ref, (st) => {
+      const api = Object.entries<any>(st.azure.resource.azurerm_monitor_metric_alert).find(([k]) => k.includes("fn-api_alarm-errors"))![1];
+      st.azure.resource.azurerm_monitor_metric_alert.worker_errors = { ...clone(api), scopes: api.scopes };
+      delete st.azure.resource.azurerm_monitor_scheduled_query_rules_alert_v2;
+    })).toContainEqual(expect.stringMatching(/^alarm:function:worker\.function\.errors: azure=absent/));
+  });
+
+  test("Azure: pools and the saturation alarm are shares of the user connections (max_connections less the 15 Azure keeps)", () => {
+    const records = read(fresh("reference/staging"));
+    const db = records.azure.databases.main;
+    expect(db.userConnections).toBe(db.maxConnections - 15);
+    expect(records.azure.alarms["database:main"]["proxy.connectionSaturation"]!.atLeast).toBe(80);
+    expect(caught(ref, (st) => { const a = Object.values<any>(st.azure.resource.azurerm_monitor_metric_alert).find((x) => x.criteria[0].metric_name === "active_connections"); a.criteria[0].threshold = 40; }))
+      .toContainEqual(expect.stringMatching(/^alarm:database:main\.proxy\.connectionSaturation: azure=\{"atLeast":114/));
+  });
+
+  test("an entry that applies must describe the cloud: Azure dropping expired messages is a difference although the intent drops them", () => {
+    expect(caught(ref, (st) => { one(st.azure, "azurerm_servicebus_queue").dead_lettering_on_message_expiration = false; }))
+      .toContainEqual('queue:orders.expiredMessages: azure="dropped" beyond its deviation bound (exactly "dead-lettered"), intent="dropped"');
+  });
+});
+
 describe("deviation bounds", () => {
   const applicable = SCENARIOS.flatMap((s) => CLOUDS.flatMap((cloud) => {
     const records = read(stacksOf.get(s.name)!);
@@ -275,7 +375,7 @@ describe("deviation bounds", () => {
 
 test("each deviation warns at synth time, naming the service and component", () => {
   const { stack } = synthPlatform(envByName("dev"), undefined, "azure");
-  expect(warnings(stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, function:api: function\.memoryMb on azure is the next Flex Consumption instance size/));
+  expect(warnings(stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, function:api: function\.memoryMb on azure is rounded up to the next Flex Consumption instance size: 512, 2048 or 4096 MiB/));
   expect(warnings(stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, database:main: database\.pooled on azure/));
 });
 
@@ -304,7 +404,7 @@ describe("where the records come from: every attribute listed in docs/parity.md 
     const kindOf = (field: string) => field.slice(0, field.indexOf("."));
     const fields = new Set(SCENARIOS.flatMap((s) => [...behaviourEntries(intendedBehaviour(s.service(s.env), s.env, "aws")).values()].map((e) => e.field)));
     const listed = new Set(Object.keys(BEHAVIOUR_FIELDS));
-    const informational = ["database.poolServerConnections", "database.maxConnections", "database.pools"];
+    const informational = ["database.poolServerConnections", "database.maxConnections", "database.userConnections", "database.pools"];
     expect([...fields].filter((f) => !listed.has(f) && !listed.has(`${kindOf(f)}.*`) && !informational.includes(f)).sort()).toEqual([]);
     for (const c of CLOUDS) expect([c, Object.keys(BEHAVIOUR_SOURCES[c]).sort()]).toEqual([c, [...listed].sort()]);
   });

@@ -31,7 +31,7 @@ export const AWS_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>> 
   "rule.schedule": ["aws_cloudwatch_event_rule.schedule_expression"],
   "rule.attempts": ["aws_cloudwatch_event_target.retry_policy.maximum_retry_attempts", "aws_sqs_queue_redrive_policy.redrive_policy (into a queue)"],
   "rule.maxEventAgeSeconds": ["aws_cloudwatch_event_target.retry_policy.maximum_event_age_in_seconds", "aws_sqs_queue.message_retention_seconds (into a queue)"],
-  "rule.undeliverable": ["aws_cloudwatch_event_target.dead_letter_config.arn"],
+  "rule.undeliverable": ["aws_cloudwatch_event_target.dead_letter_config.arn", "aws_lambda_function_event_invoke_config.function_name", "aws_lambda_function_event_invoke_config.qualifier (into a function: the alias the rule invokes)", "aws_lambda_function_event_invoke_config.destination_config.on_failure.destination", "aws_iam_role_policy.policy (sqs:SendMessage on the on-failure destination)"],
   "rule.survivesOutageSeconds": ["aws_cloudwatch_event_target.retry_policy.maximum_event_age_in_seconds", "aws_sqs_queue.message_retention_seconds (into a queue)"],
   "rule.delivers": ["aws_cloudwatch_event_target.input_transformer.input_template"],
   "gateway.routes": ["aws_apigatewayv2_route.route_key", "aws_apigatewayv2_route.target", "aws_apigatewayv2_integration.integration_uri"],
@@ -204,6 +204,21 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     };
   }
 
+  /**
+   * EventBridge hands an event to Lambda asynchronously: once accepted, Lambda's own retries end in
+   * the on-failure destination of the invoked qualifier's event invoke config, which the function's
+   * role must be allowed to send to; without one, an event whose handler keeps failing is dropped.
+   */
+  const asyncFailuresKept = (invoked: unknown) => {
+    const qualifier = refOf(invoked);
+    return Object.values<any>(R.aws_lambda_function_event_invoke_config ?? {}).some((c) => {
+      const destination = refOf(c.destination_config?.on_failure?.destination);
+      const fn = fnOf(c.function_name);
+      return !!qualifier && refOf(c.qualifier)?.address === qualifier.address && fn !== undefined && fnOf(invoked) === fn
+        && destination?.type === "aws_sqs_queue" && get(destination) !== undefined
+        && allowedTo("sqs:SendMessage", (r) => refOf(r)?.address === destination.address && refOf(r)?.attr === "arn").includes(`function:${fn}`);
+    });
+  };
   const rules: Record<string, EventRuleBehaviour> = {};
   for (const { t: target, key, into } of targets) {
     if (!key) continue;
@@ -222,7 +237,7 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     // An event the queue refuses is retried by the rule and dead-lettered by the rule's own DLQ.
     rules[key] = q
       ? { target: `queue:${into!.id}`, ...common, attempts: q.deliveryAttempts, maxEventAgeSeconds: q.retentionSeconds, undeliverable: q.dropsWithoutDeadLetter || !deadLettered ? "dropped" : "dead-lettered", survivesOutageSeconds: q.retentionSeconds }
-      : { target: `function:${into?.id}`, ...common, attempts, maxEventAgeSeconds: age, undeliverable: deadLettered ? "dead-lettered" : "dropped", survivesOutageSeconds: age };
+      : { target: `function:${into?.id}`, ...common, attempts, maxEventAgeSeconds: age, undeliverable: deadLettered && asyncFailuresKept(target.arn) ? "dead-lettered" : "dropped", survivesOutageSeconds: age };
   }
 
   const gateways: Record<string, GatewayBehaviour> = {};
@@ -286,6 +301,7 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
       pooled: true,
       poolServerConnections,
       maxConnections,
+      userConnections: maxConnections,
       pools: 1,
       poolPercent: Math.round((100 * poolServerConnections) / maxConnections),
       // RDS Proxy keeps no floor of idle connections; max_idle_connections_percent is a ceiling.
@@ -310,6 +326,7 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
       pooled: false,
       poolServerConnections: maxConnections,
       maxConnections,
+      userConnections: maxConnections,
       pools: 0,
       poolPercent: 100,
       idleFloorConnections: 0,

@@ -1,9 +1,10 @@
 import {
   AlarmCondition, AlarmStatistic, BusBehaviour, DatabaseBehaviour, EventRuleBehaviour, FilterClause, FiringTimes, FunctionBehaviour,
   GatewayBehaviour, ObservedSignal, QueueBehaviour, ResourceMap, ServiceBehaviour, allOf, atLeast, byComponent, canonicalClauses,
-  canonicalCors, canonicalSchedule, componentNames, componentOf, durationSeconds, jwtText, namesComponent, refOf, routeMethods, scheduledEventText,
+  alignedRate, canonicalCors, canonicalSchedule, componentNames, componentOf, durationSeconds, jwtText, namesComponent, refOf, routeMethods, scheduledEventText,
+  ATTEMPT_FAILED_EVENT,
 } from "@polycloud/core";
-import { POSTGRES_SIZES } from "./limits";
+import { AZURE_RESERVED_CONNECTIONS, POSTGRES_SIZES } from "./limits";
 
 /**
  * Where each behaviour field is read from in an Azure stack (resource type and attribute), for
@@ -25,11 +26,11 @@ export const AZURE_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>
   "queue.expiredMessages": ["azurerm_servicebus_queue.dead_lettering_on_message_expiration"],
   "queue.dropsWithoutDeadLetter": ["azurerm_servicebus_queue.auto_delete_on_idle", "azurerm_servicebus_queue.forward_dead_lettered_messages_to"],
   "queue.senders": ["azurerm_role_assignment (Azure Service Bus Data Sender on the queue)", "azurerm_eventgrid_event_subscription.service_bus_queue_endpoint_id", "azurerm_eventgrid_event_subscription.delivery_identity"],
-  "bus.publishers": ["azurerm_role_assignment (EventGrid Data Sender on the topic, function identities)"],
+  "bus.publishers": ["azurerm_role_assignment (EventGrid Data Sender on the topic, function and workflow identities)", "azurerm_logic_app_action_custom.body (a schedule's ticks posted to the bus topic)", "azurerm_logic_app_action_custom.logic_app_id"],
   "bus.archiveDays": ["azurerm_eventgrid_event_subscription.storage_queue_endpoint.queue_message_time_to_live_in_seconds"],
   "rule.target": ["azurerm_eventgrid_event_subscription.service_bus_queue_endpoint_id", "azurerm_eventgrid_event_subscription.azure_function_endpoint.function_id"],
   "rule.filter": ["azurerm_eventgrid_event_subscription.included_event_types", "azurerm_eventgrid_event_subscription.advanced_filter"],
-  "rule.schedule": ["azurerm_logic_app_trigger_recurrence.frequency", "azurerm_logic_app_trigger_recurrence.interval", "azurerm_logic_app_trigger_recurrence.schedule", "azurerm_logic_app_trigger_recurrence.time_zone", "azurerm_logic_app_action_custom.body"],
+  "rule.schedule": ["azurerm_logic_app_trigger_recurrence.frequency", "azurerm_logic_app_trigger_recurrence.interval", "azurerm_logic_app_trigger_recurrence.schedule", "azurerm_logic_app_trigger_recurrence.time_zone", "azurerm_logic_app_trigger_recurrence.start_time", "azurerm_logic_app_action_custom.body"],
   "rule.attempts": ["azurerm_eventgrid_event_subscription.retry_policy.max_delivery_attempts", "azurerm_servicebus_queue.max_delivery_count (into a queue)"],
   "rule.maxEventAgeSeconds": ["azurerm_eventgrid_event_subscription.retry_policy.event_time_to_live", "azurerm_servicebus_queue.default_message_ttl (into a queue)"],
   "rule.undeliverable": ["azurerm_eventgrid_event_subscription.storage_blob_dead_letter_destination"],
@@ -44,14 +45,14 @@ export const AZURE_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>
   "gateway.burst": ["azurerm_api_management_api_policy.xml_content (rate-limit-by-key calls)"],
   "gateway.routeTimeoutSeconds": ["azurerm_api_management_api_operation_policy.xml_content (forward-request timeout)", "fact: the Functions front end cuts HTTP requests at 230 s", "azurerm_function_app_flex_consumption.app_settings (AzureFunctionsJobHost__functionTimeout)"],
   "database.pooled": ["azurerm_postgresql_flexible_server_configuration (pgbouncer.enabled)"],
-  "database.poolPercent": ["azurerm_postgresql_flexible_server_configuration (pgbouncer.default_pool_size, max_connections)", "azurerm_postgresql_flexible_server.sku_name", "azurerm_postgresql_flexible_server_database", "azurerm_postgresql_flexible_server_active_directory_administrator"],
+  "database.poolPercent": ["fact: Flexible Server keeps 15 of max_connections for replication, monitoring and its superuser", "azurerm_postgresql_flexible_server_configuration (pgbouncer.default_pool_size, max_connections)", "azurerm_postgresql_flexible_server.sku_name", "azurerm_postgresql_flexible_server_database", "azurerm_postgresql_flexible_server_active_directory_administrator"],
   "database.idleFloorConnections": ["azurerm_postgresql_flexible_server_configuration (pgbouncer.min_pool_size)"],
   "database.borrowTimeoutSeconds": ["azurerm_postgresql_flexible_server_configuration (pgbouncer.query_wait_timeout)"],
   "database.tls": ["azurerm_postgresql_flexible_server_configuration (require_secure_transport)"],
   "database.identityAuth": ["azurerm_postgresql_flexible_server.authentication"],
   "database.pointInTimeRecoveryDays": ["azurerm_postgresql_flexible_server.backup_retention_days"],
   "database.clients": ["azurerm_function_app_flex_consumption.app_settings (DB_<ID>_HOST)", "azurerm_function_app_flex_consumption.virtual_network_subnet_id"],
-  "alarm.*": ["azurerm_monitor_metric_alert.criteria", "azurerm_monitor_metric_alert.window_size", "azurerm_monitor_metric_alert.auto_mitigate", "azurerm_monitor_metric_alert.scopes", "azurerm_monitor_metric_alert.action"],
+  "alarm.*": ["azurerm_monitor_metric_alert.criteria", "azurerm_monitor_metric_alert.window_size", "azurerm_monitor_metric_alert.auto_mitigate", "azurerm_monitor_metric_alert.scopes", "azurerm_monitor_metric_alert.action", "azurerm_monitor_scheduled_query_rules_alert_v2.criteria (query: what is counted, for which app; time_aggregation_method, operator, threshold, failing_periods)", "azurerm_monitor_scheduled_query_rules_alert_v2.window_duration", "azurerm_monitor_scheduled_query_rules_alert_v2.scopes", "azurerm_monitor_scheduled_query_rules_alert_v2.auto_mitigation_enabled", "azurerm_monitor_scheduled_query_rules_alert_v2.action"],
   "alarms.recipients": ["azurerm_monitor_action_group.email_receiver.email_address"],
   "budget.*": ["azurerm_consumption_budget_resource_group.amount", "azurerm_consumption_budget_resource_group.notification", "fact: the amount is in the billing account's currency"],
 };
@@ -143,6 +144,8 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
   }
 
   const queues: Record<string, QueueBehaviour> = {};
+  /** Consumers whose runtime retries a failed Service Bus attempt by a scheduled copy (the invocation then succeeds). */
+  const retriesByCopy = new Set<string>();
   for (const [key, items] of byComponent(R, "azurerm_servicebus_queue")) {
     const [address, q] = items[0];
     const id = key.slice("queue:".length);
@@ -161,10 +164,12 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
       return subscriptions.filter(([, s]) => refOf(s.scope)?.address === topic.address && refOf(s.service_bus_queue_endpoint_id)?.address === address && s.delivery_identity?.type === "SystemAssigned")
         .map(([a]) => ruleKeyOf(a)).filter((k): k is string => !!k).map((k) => `rule:${k}`);
     });
+    const spacing = consumerEntry ? retrySpacing(R, address, q, consumerEntry[1][0]) : 0;
+    if (consumer && spacing > 0) retriesByCopy.add(consumer);
     queues[id] = {
       consumer: consumer ? `function:${consumer}` : null,
       deliveryAttempts: q.max_delivery_count ?? 10,
-      retrySpacingSeconds: consumerEntry ? retrySpacing(R, address, q, consumerEntry[1][0]) : 0,
+      retrySpacingSeconds: spacing,
       visibilitySeconds: durationSeconds(q.lock_duration ?? "PT1M"),
       maxConsumerConcurrency: consumer ? functions[consumer].maxConcurrency : null,
       retentionSeconds: durationSeconds(q.default_message_ttl ?? "P14D"),
@@ -177,6 +182,8 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
   }
 
   const rules: Record<string, EventRuleBehaviour> = {};
+  /** The rules (`<bus>/<rule>`) each Logic App workflow's posted ticks reach. */
+  const workflowFeeds = new Map<string, string[]>();
   const logicActions = Object.values<any>(R.azurerm_logic_app_action_custom ?? {});
   const recurrences = Object.values<any>(R.azurerm_logic_app_trigger_recurrence ?? {});
   for (const [address, sub] of subscriptions) {
@@ -195,6 +202,8 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     const posted = logicActions.map((a) => { try { return { a, body: JSON.parse(a.body).inputs?.body }; } catch { return undefined; } })
       .find((x) => x?.body && refOf(JSON.parse(x.a.body).inputs?.uri)?.address === refOf(sub.scope)?.address && clauses && matches(clauses, x.body));
     const recurrence = posted ? recurrences.find((r) => refOf(r.logic_app_id)?.address === refOf(posted.a.logic_app_id)?.address) : undefined;
+    const workflow = posted ? refOf(posted.a.logic_app_id)?.address : undefined;
+    if (workflow) workflowFeeds.set(workflow, [...(workflowFeeds.get(workflow) ?? []), key].sort());
     const common = {
       filter: posted ? null : clauses ? canonicalClauses(clauses) : "unreadable filter",
       schedule: posted ? (recurrence ? scheduleOf(recurrence) : "no recurrence") : null,
@@ -208,12 +217,24 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
   }
 
   const buses: Record<string, BusBehaviour> = {};
+  /** Logic App workflows whose action posts to a topic, and may (EventGrid Data Sender on it). */
+  const postersTo = (topic: string) => logicActions.filter((a) => { try { return refOf(JSON.parse(a.body).inputs?.uri)?.address === topic; } catch { return false; } })
+    .map((a) => refOf(a.logic_app_id)).filter((w): w is NonNullable<typeof w> => !!w && holders("EventGrid Data Sender", topic).some((r) => refOf(r.principal_id)?.address === w.address));
+  const functionSenders = (topic: string) => holders("EventGrid Data Sender", topic).map((r) => fnOf(r.principal_id)).filter((f): f is string => !!f);
+  const archiveOf = (topic: string) => subscriptions.find(([, s]) => refOf(s.scope)?.address === topic && s.storage_queue_endpoint)?.[1];
+  /** Each bus's own topic; the others in a bus are scheduled rules' tick topics. */
+  const busTopics = new Set<string>();
   for (const [key, items] of byComponent(R, "azurerm_eventgrid_topic")) {
-    const [address] = items[0];
-    const archive = subscriptions.find(([, s]) => refOf(s.scope)?.address === address && s.storage_queue_endpoint)?.[1];
+    const topics = items.map(([a]) => a);
+    // The topic functions may send to or the archive reads, else one no workflow posts to.
+    const address = topics.find((t) => archiveOf(t) || functionSenders(t).length) ?? topics.find((t) => !postersTo(t).length) ?? topics[0];
+    busTopics.add(address);
+    const archive = archiveOf(address);
     const ttl = archive?.storage_queue_endpoint?.queue_message_time_to_live_in_seconds;
     buses[key.slice("bus:".length)] = {
-      publishers: uniq(holders("EventGrid Data Sender", address).map((r) => fnOf(r.principal_id)).filter((f): f is string => !!f).map((f) => `function:${f}`)),
+      // Functions that may send, and schedules whose ticks land on the bus topic (its archive and
+      // every rule filtering on source or type would see them).
+      publishers: uniq([...functionSenders(address).map((f) => `function:${f}`), ...postersTo(address).map((w) => (workflowFeeds.has(w.address) ? `rule:${workflowFeeds.get(w.address)![0]}` : `schedule:${w.address}`))]),
       // A storage queue message lives 7 days unless told otherwise; -1 is forever.
       archiveDays: archive ? (ttl === -1 ? Infinity : (ttl ?? 604800) / 86400) : null,
     };
@@ -280,13 +301,16 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
       + (byComponent(R, "azurerm_postgresql_flexible_server_active_directory_administrator").get(key) ?? []).length;
     const dbs = (byComponent(R, "azurerm_postgresql_flexible_server_database").get(key) ?? []).length;
     const pairs = Math.max(1, users) * Math.max(1, dbs);
-    const poolServerConnections = pooled ? Number(config.get("pgbouncer.default_pool_size") ?? 50) * pairs : maxConnections;
+    // Flexible Server keeps AZURE_RESERVED_CONNECTIONS of max_connections for itself: clients can open the rest.
+    const userConnections = maxConnections - AZURE_RESERVED_CONNECTIONS;
+    const poolServerConnections = pooled ? Number(config.get("pgbouncer.default_pool_size") ?? 50) * pairs : userConnections;
     databases[key.slice("database:".length)] = {
       pooled,
       poolServerConnections,
       maxConnections,
+      userConnections,
       pools: pooled ? pairs : 0,
-      poolPercent: Math.round((100 * poolServerConnections) / maxConnections),
+      poolPercent: Math.round((100 * poolServerConnections) / userConnections),
       idleFloorConnections: pooled ? Number(config.get("pgbouncer.min_pool_size") ?? 0) * pairs : 0,
       borrowTimeoutSeconds: pooled ? Number(config.get("pgbouncer.query_wait_timeout") ?? 120) : null,
       tls: config.get("require_secure_transport") === "ON",
@@ -304,6 +328,22 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
   const notified = new Set<string>();
   const alarms: Record<string, Partial<Record<ObservedSignal, AlarmCondition>>> = {};
   const names = componentNames(R);
+  /**
+   * The component an alert stands for: an alert on a scheduled rule's tick topic or on its Logic App
+   * workflow is that rule's; one on the bus topic stands for the whole bus (every rule filtering it).
+   */
+  const alarmKey = (comp: { kind: string; id: string }, scopes: unknown[]) => {
+    if (comp.kind === "bus") {
+      for (const sc of scopes) {
+        const ref = refOf(sc);
+        const fed = ref?.type === "azurerm_logic_app_workflow" ? workflowFeeds.get(ref.address) ?? []
+          : ref?.type === "azurerm_eventgrid_topic" && !busTopics.has(ref.address)
+            ? subscriptions.filter(([a, sub]) => refOf(sub.scope)?.address === ref.address && ruleKeyOf(a)).map(([a]) => ruleKeyOf(a)!) : [];
+        if (fed.length === 1) return `rule:${fed[0]}`;
+      }
+    }
+    return `${comp.kind}:${comp.id}`;
+  };
   for (const [address, alert] of Object.entries(R.azurerm_monitor_metric_alert ?? {}) as [string, any][]) {
     const comp = componentOf(address);
     const c = alert.criteria?.[0];
@@ -317,17 +357,46 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     const op = c.operator === "GreaterThan" ? "gt" : c.operator === "GreaterThanOrEqual" ? "ge" : undefined;
     if (!op) throw new Error(`${address}: operator ${c.operator} is not an upper bound`);
     let threshold = c.threshold;
-    if (signal === "proxy.connectionSaturation") threshold = Math.round((100 * threshold) / databases[comp.id].maxConnections);
+    // A share of the connections clients can open: Flexible Server keeps AZURE_RESERVED_CONNECTIONS of max_connections.
+    if (signal === "proxy.connectionSaturation") threshold = Math.round((100 * threshold) / databases[comp.id].userConnections);
+    // A Service Bus consumer whose runtime retries failed attempts by a scheduled copy finishes those
+    // invocations successfully: failed requests then count only last attempts, not every failed one.
+    if (signal === "function.errors" && retriesByCopy.has(comp.id)) continue;
     const to = emails(alert.action);
     to.forEach((e: string) => notified.add(e));
-    // Event Grid alerts watch the topic: they stand for the whole bus, not one rule.
-    (alarms[`${comp.kind}:${comp.id}`] ??= {})[signal] = {
+    (alarms[alarmKey(comp, alert.scopes ?? [])] ??= {})[signal] = {
       atLeast: atLeast(signal, op, threshold),
       windowSeconds: durationSeconds(alert.window_size ?? "PT5M"),
       perSeries: false,
       statistic: ({ Total: "total", Count: "total", Maximum: "peak", Minimum: "low", Average: "mean" } as Record<string, AlarmStatistic>)[c.aggregation] ?? c.aggregation,
       // Metric alerts have no missing-data setting: a window without data does not breach; auto_mitigate resolves.
       missingData: alert.auto_mitigate === false ? "keep" : "ok",
+      notifies: to.length > 0,
+    };
+  }
+
+  // Log search alerts: what the query counts (failed requests of an app, and the runtime's line for
+  // every Service Bus attempt it retries by a scheduled copy) decides the signal.
+  for (const [address, alert] of Object.entries(R.azurerm_monitor_scheduled_query_rules_alert_v2 ?? {}) as [string, any][]) {
+    const comp = componentOf(address);
+    const c = alert.criteria?.[0];
+    const counts = c ? logQueryCounts(String(c.query ?? "")) : undefined;
+    const onInsights = (alert.scopes ?? []).length > 0 && (alert.scopes ?? []).every((sc: unknown) => refOf(sc)?.type === "azurerm_application_insights");
+    if (!comp || comp.kind !== "function" || !counts || !onInsights || alert.enabled === false || !namesComponent(counts.app, `function:${comp.id}`, names)) continue;
+    // Every failed attempt: failed requests, plus the retried attempts where the runtime retries by a scheduled copy.
+    if (!counts.failedRequests || (retriesByCopy.has(comp.id) && !counts.retriedAttempts)) continue;
+    const op = c.operator === "GreaterThan" ? "gt" : c.operator === "GreaterThanOrEqual" ? "ge" : undefined;
+    if (!op) throw new Error(`${address}: operator ${c.operator} is not an upper bound`);
+    const to = emails((alert.action?.[0]?.action_groups ?? alert.action?.action_groups ?? []).map((id: string) => ({ action_group_id: id })));
+    to.forEach((e: string) => notified.add(e));
+    const periods = c.failing_periods?.[0] ?? c.failing_periods ?? {};
+    (alarms[`function:${comp.id}`] ??= {})["function.errors"] = {
+      atLeast: atLeast("function.errors", op, c.threshold),
+      windowSeconds: durationSeconds(alert.window_duration ?? "PT5M") * (periods.minimum_failing_periods_to_trigger_alert ?? 1),
+      perSeries: false,
+      statistic: ({ Count: "total", Total: "total", Maximum: "peak", Minimum: "low", Average: "mean" } as Record<string, AlarmStatistic>)[c.time_aggregation_method] ?? c.time_aggregation_method,
+      // A window without rows counts 0 (not breaching); auto mitigation resolves the alert.
+      missingData: alert.auto_mitigation_enabled === false ? "keep" : "ok",
       notifies: to.length > 0,
     };
   }
@@ -357,6 +426,7 @@ function azureSignal(c: any): ObservedSignal | undefined {
     "Microsoft.ApiManagement/service/Duration": "gateway.latencyP99",
     "Microsoft.ServiceBus/namespaces/ActiveMessages": "queue.oldestMessageAge", "Microsoft.ServiceBus/namespaces/DeadletteredMessages": "queue.dlqDepth",
     "Microsoft.EventGrid/topics/DeliveryAttemptFailCount": "bus.failedInvocations", "Microsoft.EventGrid/topics/DeadLetteredCount": "bus.sentToDlq",
+    "Microsoft.Logic/workflows/RunsFailed": "schedule.failedRuns",
     "Microsoft.DBforPostgreSQL/flexibleServers/active_connections": "proxy.connectionSaturation", "Microsoft.DBforPostgreSQL/flexibleServers/client_connections_waiting": "proxy.pinnedConnections",
     "Microsoft.DBforPostgreSQL/flexibleServers/cpu_percent": "database.cpu", "Microsoft.DBforPostgreSQL/flexibleServers/storage_percent": "database.storage",
   };
@@ -367,6 +437,27 @@ function azureSignal(c: any): ObservedSignal | undefined {
     return category?.operator === "Include" && category.values?.length === 1 && category.values[0] === "5XX" ? "gateway.5xx" : undefined;
   }
   return table[metric];
+}
+
+/**
+ * What a log search query counts, for the form the modules write: one table, or a `union` of
+ * parenthesised ones, each `<table> | where cloud_RoleName == "<app>" and <condition>`. Failed
+ * requests are `requests` with `success == false`; retried attempts are `traces` whose message has
+ * the runtime's ATTEMPT_FAILED_EVENT. Any other form, or branches naming different apps, is unread.
+ */
+export function logQueryCounts(query: string): { app: string; failedRequests: boolean; retriedAttempts: boolean } | undefined {
+  const branch = /(requests|traces)\s*\|\s*where\s+cloud_RoleName\s*==\s*"((?:[^"\\]|\\.)*)"\s+and\s+((?:success\s*==\s*false)|(?:message\s+has\s+"(?:[^"\\]|\\.)*"))/g;
+  const found = [...query.matchAll(branch)];
+  const rest = query.replace(branch, "").replace(/\bunion\b|[(),\s]/g, "");
+  if (!found.length || rest !== "" || (found.length > 1 && !/^\s*union\b/.test(query))) return undefined;
+  const apps = new Set(found.map((m) => JSON.parse(`"${m[2]}"`) as string));
+  if (apps.size !== 1) return undefined;
+  const has = (table: string, condition: string) => found.some((m) => m[1] === table && m[3].replace(/\s+/g, " ") === condition);
+  return {
+    app: [...apps][0],
+    failedRequests: has("requests", "success == false"),
+    retriedAttempts: has("traces", `message has ${JSON.stringify(ATTEMPT_FAILED_EVENT)}`),
+  };
 }
 
 /** Event Grid filters as clauses: included event types, StringIn and StringBeginsWith on CloudEvents attributes and `data.<key>`. */
@@ -395,7 +486,13 @@ function scheduleOf(r: any): string {
   if ((r.time_zone ?? "UTC") !== "UTC" && r.time_zone !== "Coordinated Universal Time") return `time zone ${r.time_zone}`;
   const unit = ({ Second: 1, Minute: 60, Hour: 3600, Day: 86400, Week: 604800 } as Record<string, number>)[r.frequency];
   const s = r.schedule;
-  if (!s) return unit ? canonicalSchedule({ everySeconds: unit * (r.interval ?? 1) }) : `frequency ${r.frequency}`;
+  // Without a start time a recurrence counts from whenever the workflow is saved (and runs then).
+  const start = typeof r.start_time === "string" ? r.start_time : undefined;
+  if (!s) {
+    if (!unit) return `frequency ${r.frequency}`;
+    const every = unit * (r.interval ?? 1);
+    return start ? alignedRate(every, start) : canonicalSchedule({ everySeconds: every });
+  }
   if ((r.interval ?? 1) !== 1 || !["Day", "Week", "Minute"].includes(r.frequency)) return `recurrence ${JSON.stringify(r)}`;
   const times: FiringTimes = {
     minutes: s.at_these_minutes ?? allOf("minutes"),
@@ -404,7 +501,7 @@ function scheduleOf(r: any): string {
     months: allOf("months"),
     daysOfWeek: r.frequency === "Week" && s.on_these_days ? s.on_these_days.map((d: string) => DAYS.indexOf(d)) : allOf("daysOfWeek"),
   };
-  return canonicalSchedule(times);
+  return start ? canonicalSchedule(times) : `${canonicalSchedule(times)}, and once whenever the workflow is saved`;
 }
 
 /** The `<cors>` policy as the same canonical JSON the other readers produce. */

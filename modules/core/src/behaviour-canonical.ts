@@ -15,7 +15,10 @@ export interface FilterClause {
   readonly values: readonly string[];
 }
 
-/** Clauses as one text: sorted by field, values sorted and de-duplicated. */
+/**
+ * Clauses as one text: sorted by field, values sorted and de-duplicated, and a prefix covered by a
+ * shorter prefix of the same field dropped (`Order.` matches whatever `Order.Created` does).
+ */
 export function canonicalClauses(clauses: readonly FilterClause[]): string {
   const merged = new Map<string, Set<string>>();
   for (const c of clauses) {
@@ -24,7 +27,8 @@ export function canonicalClauses(clauses: readonly FilterClause[]): string {
     c.values.forEach((v) => set.add(String(v)));
     merged.set(key, set);
   }
-  return JSON.stringify([...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, [...v].sort()]));
+  const kept = (key: string, values: Set<string>) => [...values].filter((v) => !key.endsWith(" ^=") || ![...values].some((o) => o !== v && v.startsWith(o))).sort();
+  return JSON.stringify([...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, kept(k, v)]));
 }
 
 /** The spec's filter in canonical form. */
@@ -74,3 +78,21 @@ export function scheduleTimes(s: Schedule): FiringTimes {
 /** Every value of a range, for readers that build firing times from lists. */
 export const allOf = (name: keyof typeof FULL): number[] =>
   Array.from({ length: FULL[name] }, (_, i) => (name === "daysOfMonth" || name === "months" ? i + 1 : i));
+
+/**
+ * When a rate counted from a fixed start fires. From a UTC midnight with N dividing a day it fires
+ * at the same times every day: as the firing times a cron states when one can (every N minutes
+ * with N dividing 60, every N hours with N dividing 24, daily at 00:00), else `every <N>s from
+ * 00:00 UTC`. Any other start or period: `every <N>s from <start>`.
+ */
+export function alignedRate(everySeconds: number, start: string): string {
+  const t = Date.parse(start);
+  if (!Number.isFinite(t) || t % 86400000 !== 0 || 86400 % everySeconds !== 0) return `every ${everySeconds}s from ${start}`;
+  const all = { daysOfMonth: allOf("daysOfMonth"), months: allOf("months"), daysOfWeek: allOf("daysOfWeek") };
+  const step = (n: number, every: number) => Array.from({ length: n }, (_, i) => i).filter((i) => i % every === 0);
+  const minutes = everySeconds / 60;
+  const hours = everySeconds / 3600;
+  if (Number.isInteger(minutes) && minutes < 60 && 60 % minutes === 0) return canonicalSchedule({ minutes: step(60, minutes), hours: allOf("hours"), ...all });
+  if (Number.isInteger(hours) && 24 % hours === 0) return canonicalSchedule({ minutes: [0], hours: step(24, hours), ...all });
+  return `every ${everySeconds}s from 00:00 UTC`;
+}

@@ -38,6 +38,8 @@ export const INTENDED_DEFAULTS = {
   databaseCpu: { percent: 80, windowSeconds: 900 },
   /** Database storage: above 85 % used (no environment threshold). */
   databaseStorage: { percent: 85, windowSeconds: 300 },
+  /** Failed schedule runs: the first one alarms (no environment threshold). */
+  scheduleFailedRuns: 1,
   /** Alarm look-back: 5 minutes, except DLQ depth and connection alarms (1 minute). */
   windowSeconds: 300,
   shortWindowSeconds: 60,
@@ -76,7 +78,8 @@ function gatewayIntent(g: GatewaySpec, functions: ServiceSpec["functions"]): Gat
       timeouts[`${m} ${r.path}`] = timeoutOf(functions[r.function]);
     }
   }
-  const routeMethodsUsed = [...new Set(g.routes.map((r) => r.method))];
+  // The routes' methods, with ANY spelt out: browsers do not honour `*` on credentialed requests.
+  const routeMethodsUsed = [...new Set(g.routes.flatMap((r) => (r.method === "ANY" ? ROUTE_METHODS.filter((m) => m !== "OPTIONS") : [r.method])))];
   return {
     routes: sorted(routes),
     edgeAuthenticated: sorted(edge),
@@ -85,7 +88,7 @@ function gatewayIntent(g: GatewaySpec, functions: ServiceSpec["functions"]): Gat
     cors: g.cors
       ? canonicalCors({
           origins: g.cors.allowOrigins,
-          methods: g.cors.allowMethods ?? (routeMethodsUsed.includes("ANY") ? ["*"] : routeMethodsUsed),
+          methods: g.cors.allowMethods ?? routeMethodsUsed,
           headers: g.cors.allowHeaders ?? D.corsAllowHeaders,
           expose: g.cors.exposeHeaders ?? [],
           maxAge: g.cors.maxAgeSeconds ?? D.corsMaxAgeSeconds,
@@ -184,6 +187,8 @@ export function intendedBehaviour(service: ServiceSpec, env: EnvironmentConfig, 
       "bus.failedInvocations": alarm(t.busFailedInvocations, D.windowSeconds, "total"),
       "bus.sentToDlq": alarm(1, D.windowSeconds, "total"),
       "bus.dlqDepth": alarm(1, D.shortWindowSeconds, "peak", "keep"),
+      // A schedule's run that fails to publish its tick: the target misses a run.
+      ...(r.schedule !== undefined ? { "schedule.failedRuns": alarm(D.scheduleFailedRuns, D.windowSeconds, "total") } : {}),
     };
   }
 
@@ -206,6 +211,7 @@ export function intendedBehaviour(service: ServiceSpec, env: EnvironmentConfig, 
       // Absolute connections depend on each cloud's server: compared only through poolPercent.
       poolServerConnections: NaN,
       maxConnections: NaN,
+      userConnections: NaN,
       pools: NaN,
       poolPercent: percent,
       // The spec's idle share is a ceiling: nothing asks for connections kept open while idle.

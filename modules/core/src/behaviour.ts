@@ -41,7 +41,7 @@ export interface QueueBehaviour {
 }
 
 export interface BusBehaviour {
-  /** Functions allowed to publish, sorted. */
+  /** Components allowed to publish onto the bus, sorted: functions, and `rule:<bus>/<rule>` when a schedule publishes its ticks there. */
   readonly publishers: readonly string[];
   /** Days the archive keeps every event; null: no archive. */
   readonly archiveDays: number | null;
@@ -92,9 +92,14 @@ export interface DatabaseBehaviour {
   /** Server connections the pool can open in all (every pooler, every database+user pool). */
   readonly poolServerConnections: number;
   readonly maxConnections: number;
+  /**
+   * The connections clients can open: max_connections less what the cloud keeps for itself
+   * (Azure Flexible Server keeps 15 for replication, monitoring and its superuser).
+   */
+  readonly userConnections: number;
   /** Pools the server connections are divided into: (database, user) pairs × poolers; 1 for RDS Proxy, 0 without a pool. */
   readonly pools: number;
-  /** poolServerConnections as a whole percentage of max_connections. */
+  /** poolServerConnections as a whole percentage of userConnections (what clients can open). */
   readonly poolPercent: number;
   /** Server connections the pool keeps open even when idle (a floor). */
   readonly idleFloorConnections: number;
@@ -177,7 +182,7 @@ export const BEHAVIOUR_FIELDS: Readonly<Record<string, string>> = {
   "queue.expiredMessages": "what happens to a message whose retention ran out",
   "queue.dropsWithoutDeadLetter": "a path that loses messages without dead-lettering them",
   "queue.senders": "who may put messages into the queue (functions, rules)",
-  "bus.publishers": "functions that may publish events",
+  "bus.publishers": "who may publish events onto the bus (functions; a schedule whose ticks land there)",
   "bus.archiveDays": "days the archive keeps every event",
   "rule.target": "where matched events go (function or queue)",
   "rule.filter": "which events the rule matches",
@@ -196,7 +201,7 @@ export const BEHAVIOUR_FIELDS: Readonly<Record<string, string>> = {
   "gateway.burst": "requests admitted at one instant",
   "gateway.routeTimeoutSeconds": "how long a caller waits at most, per route",
   "database.pooled": "whether connections go through a pool",
-  "database.poolPercent": "the pool's share of max_connections",
+  "database.poolPercent": "the pool's share of the connections clients can open (max_connections less what the cloud keeps)",
   "database.idleFloorConnections": "server connections kept open while idle",
   "database.borrowTimeoutSeconds": "how long a client waits for a pooled connection",
   "database.tls": "TLS required",
@@ -211,7 +216,7 @@ export const BEHAVIOUR_FIELDS: Readonly<Record<string, string>> = {
 /** Signals that count events: "> N" means "≥ N + 1" for them. Other signals are continuous. */
 export const COUNT_SIGNALS: ReadonlySet<AlarmSignal> = new Set<AlarmSignal>([
   "function.errors", "function.throttles", "gateway.5xx", "queue.dlqDepth", "bus.failedInvocations",
-  "bus.sentToDlq", "bus.dlqDepth", "proxy.pinnedConnections",
+  "bus.sentToDlq", "bus.dlqDepth", "schedule.failedRuns", "proxy.pinnedConnections",
 ]);
 /** `COUNT_SIGNALS` among the observed signals (with `queue.sentToDlq`). */
 const OBSERVED_COUNTS: ReadonlySet<string> = new Set<string>([...COUNT_SIGNALS, "queue.sentToDlq"]);

@@ -1,6 +1,6 @@
 import { AlarmCondition, ServiceBehaviour } from "./behaviour";
 import { INTENDED_DEFAULTS, intendedBehaviour } from "./behaviour-intent";
-import { canonicalSchedule } from "./behaviour-canonical";
+import { alignedRate } from "./behaviour-canonical";
 import { Cloud, EnvironmentConfig } from "./environment";
 import { queueCappedConsumers } from "./resolve";
 import { parseSchedule } from "./schedule";
@@ -61,12 +61,14 @@ const visibilityOf = (s: ServiceSpec, qId: string) => {
   return q.visibilityTimeoutSeconds ?? timeoutOf(s, q.consumer) * D.visibilityFactor;
 };
 /** Flex Consumption instance sizes (MiB). */
-const FLEX_SIZES = [2048, 4096];
+const FLEX_SIZES = [512, 2048, 4096];
 /** Cloud Functions and Flex Consumption: instances when the spec sets no cap, and the most instances. */
 const DEFAULT_INSTANCES = 100;
 const MAX_INSTANCES = 1000;
 /** Pub/Sub push waits at most this long for an acknowledgement; retries wait at most this long. */
 const PUBSUB_MAX_SECONDS = 600;
+/** Pub/Sub delivers a message at most 100 times before dead-lettering it. */
+const PUBSUB_MAX_ATTEMPTS = 100;
 /** Service Bus locks last at most five minutes. */
 const SERVICE_BUS_MAX_LOCK = 300;
 const GCP_DEADLINE = 60;
@@ -79,15 +81,40 @@ const uncappedCap = (s: ServiceSpec, fnId: string) => DEFAULT_INSTANCES * Math.m
 /** The cap GCP and Azure give a function: the queue's when it is capped by its only queue, else its own, else the default. */
 const renderedCap = (s: ServiceSpec, fnId: string) => queueCappedConsumers(s)[fnId]?.cap ?? s.functions?.[fnId]?.concurrency?.max ?? uncappedCap(s, fnId);
 const exactly = (value: unknown): Bound => ({ exactly: value });
+/** The fixed start of every Logic App recurrence the Azure module writes (modules/azure/src/schedule.ts). */
+const LOGIC_APP_RECURRENCE_START = "2025-01-01T00:00:00Z";
+/** A rate rule's firing times counted from a fixed start (`alignedRate`); null for another schedule. */
+const rateFrom = (service: ServiceSpec, component: string, start: string) => {
+  const p = parseSchedule(rulesOf(service).find((x) => x.component === component)!.r.schedule);
+  return typeof p === "object" && p.kind === "rate" ? alignedRate(p.value * { minutes: 60, hours: 3600, days: 86400 }[p.unit], start) : null;
+};
 const alarmAs = (intent: unknown, change: Partial<AlarmCondition>): Bound => exactly({ ...(intent as AlarmCondition), ...change });
 const alarm = (atLeast: number, windowSeconds: number, statistic: AlarmCondition["statistic"], missingData: AlarmCondition["missingData"] = "ok"): AlarmCondition =>
   ({ atLeast, windowSeconds, perSeries: false, statistic, missingData, notifies: true });
 const thresholds = (env: EnvironmentConfig) => ({ ...D.thresholds, ...(env.alarms?.thresholds ?? {}) });
 
+/**
+ * The longest a rule into a function takes to use up its Pub/Sub attempts when the spec's event age
+ * cannot hold them (`pubsubScheduleExceedsAge`), or undefined when the age holds them. Pub/Sub
+ * dead-letters only after the last attempt and drops whatever expires first, so GCP keeps such a
+ * rule's events for the whole retry schedule: at most 100 attempts, each push waiting up to the
+ * target's timeout (at most 600 s, the ack deadline's ceiling) and each wait before the next at
+ * least that timeout (the minimum backoff). Where the age holds the attempts, the maximum backoff
+ * is fitted into it and the age is kept.
+ */
+export function pubsubScheduleExceedsAge(s: ServiceSpec, rule: { target: { function?: string; queue?: string }; retry?: { maxAttempts?: number; maxEventAgeSeconds?: number } }): number | undefined {
+  if (rule.target.function === undefined) return undefined;
+  const attempts = Math.min(rule.retry?.maxAttempts ?? D.eventRetryAttempts, PUBSUB_MAX_ATTEMPTS);
+  const age = rule.retry?.maxEventAgeSeconds ?? D.eventMaxAgeSeconds;
+  const push = Math.min(PUBSUB_MAX_SECONDS, timeoutOf(s, rule.target.function));
+  const schedule = attempts * (push + push);
+  return schedule > age ? schedule : undefined;
+}
+
 export const DEVIATIONS: readonly Deviation[] = [
   {
-    field: "function.memoryMb", clouds: ["azure"], bound: "the next Flex Consumption instance size: 2048 or 4096 MiB",
-    reason: "Flex Consumption has two instance sizes",
+    field: "function.memoryMb", clouds: ["azure"], bound: "rounded up to the next Flex Consumption instance size: 512, 2048 or 4096 MiB",
+    reason: "Flex Consumption has three instance sizes",
     appliesTo: (s) => ids("function", s.functions, (f) => !FLEX_SIZES.includes(f.memoryMb ?? D.memoryMb)),
     allowed: ({ service, component }) => exactly(FLEX_SIZES.find((m) => m >= (service.functions[idOf(component)].memoryMb ?? D.memoryMb)) ?? FLEX_SIZES[FLEX_SIZES.length - 1]),
   },
@@ -178,17 +205,20 @@ export const DEVIATIONS: readonly Deviation[] = [
     field: "rule.schedule", clouds: ["gcp"], bound: "an evenly spaced cron from 00:00 UTC instead of a rate from the time the job is saved",
     reason: "Cloud Scheduler has no rate expressions: rate(n minutes|hours) becomes */n minutes or hours, rate(1 day) 00:00 daily",
     appliesTo: (s) => rulesOf(s).filter(({ r }) => /^rate\(/.test(r.schedule ?? "")).map(({ component }) => component),
-    allowed: ({ service, component }) => {
-      const rule = rulesOf(service).find((x) => x.component === component)!.r;
-      const p = parseSchedule(rule.schedule);
-      if (typeof p !== "object" || p.kind !== "rate") return exactly(null);
-      const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-      const step = (n: number, every: number) => range(n).filter((i) => i % every === 0);
-      const all = { daysOfMonth: range(31).map((i) => i + 1), months: range(12).map((i) => i + 1), daysOfWeek: range(7) };
-      return exactly(canonicalSchedule(p.unit === "minutes" ? { minutes: step(60, p.value), hours: range(24), ...all }
-        : p.unit === "hours" ? { minutes: [0], hours: step(24, p.value), ...all } : { minutes: [0], hours: [0], ...all }));
-    },
+    allowed: ({ service, component }) => exactly(rateFrom(service, component, "2000-01-01T00:00:00Z")),
   },
+  {
+    field: "rule.schedule", clouds: ["azure"], bound: "the rate counted from a fixed start, 2025-01-01 00:00 UTC (for a period dividing a day: the same times of day as GCP's cron), instead of from the time the workflow is saved",
+    reason: "a Logic App recurrence without a start time runs when the workflow is created or saved; a fixed start in the past keeps a save or an update from firing a run or shifting the phase",
+    appliesTo: (s) => rulesOf(s).filter(({ r }) => /^rate\(/.test(r.schedule ?? "")).map(({ component }) => component),
+    allowed: ({ service, component }) => exactly(rateFrom(service, component, LOGIC_APP_RECURRENCE_START)),
+  },
+  ...(["rule.maxEventAgeSeconds", "rule.survivesOutageSeconds"] as const).map((field): Deviation => ({
+    field, clouds: ["gcp"], bound: "the whole retry schedule, attempts (at most 100) × 2 × the target's timeout (at most 600 s), when the spec's event age cannot hold it (pubsubScheduleExceedsAge; warned at synth)",
+    reason: "Pub/Sub dead-letters only after the last attempt and drops whatever expires first, so a rule's events are kept as long as its attempts can take (each push up to the target's timeout, each wait at least that long)",
+    appliesTo: (s) => rulesOf(s).filter(({ r }) => pubsubScheduleExceedsAge(s, r) !== undefined).map(({ component }) => component),
+    allowed: ({ service, component }) => exactly(pubsubScheduleExceedsAge(service, rulesOf(service).find((x) => x.component === component)!.r)),
+  })),
   {
     field: "queue.dlqRetentionSeconds", clouds: ["azure"], bound: "kept until read (no expiry)",
     reason: "the Service Bus dead-letter sub-queue has no time-to-live",
@@ -238,13 +268,13 @@ export const DEVIATIONS: readonly Deviation[] = [
     allowed: () => exactly(Infinity),
   })),
   {
-    field: "database.poolPercent", clouds: ["gcp", "azure"], bound: "the spec's share, at most 100 × pools / max_connections points lower",
+    field: "database.poolPercent", clouds: ["gcp", "azure"], bound: "the spec's share, at most 100 × pools / user connections points lower",
     reason: "Managed pooling and PgBouncer size each (database, user) pool, not the total: the share is divided by the pools and rounded down to whole connections",
     appliesTo: (s) => ids("database", s.databases),
     allowed: ({ intent, record, component }) => {
       const db = record.databases[idOf(component)];
       const pct = intent as number;
-      return db ? { min: Math.floor(pct - (100 * db.pools) / db.maxConnections), max: pct } : exactly(pct);
+      return db ? { min: Math.floor(pct - (100 * db.pools) / db.userConnections), max: pct } : exactly(pct);
     },
   },
   ...((): Deviation[] => {
@@ -292,9 +322,9 @@ export const DEVIATIONS: readonly Deviation[] = [
     allowed: ({ intent }) => alarmAs(intent, { missingData: "ok" }),
   },
   {
-    field: "alarm.queue.dlqDepth", clouds: ["aws"], bound: "present on every function: depth of its async-invocation DLQ (≥ 1 over 60 s, keeps its state without data)",
-    reason: "Lambda keeps failed asynchronous invocations in an SQS DLQ of the function's own; GCP and Azure deliver asynchronous work only through subscriptions that dead-letter at their source",
-    appliesTo: (s) => ids("function", s.functions),
+    field: "alarm.queue.dlqDepth", clouds: ["aws"], bound: "present on every function a rule or schedule invokes (asynchronously): depth of its async-invocation DLQ (≥ 1 over 60 s, keeps its state without data)",
+    reason: "Lambda keeps failed asynchronous invocations in an SQS DLQ of the function's own; GCP and Azure deliver asynchronous work only through subscriptions that dead-letter at their source. Functions invoked only by the HTTP API or a queue cannot fail asynchronously and have none",
+    appliesTo: (s) => [...new Set(rulesOf(s).flatMap(({ r }) => ("function" in r.target ? [`function:${r.target.function}`] : [])))].sort(),
     allowed: () => exactly(alarm(1, D.shortWindowSeconds, "peak", "keep")),
   },
   {
@@ -311,18 +341,24 @@ export const DEVIATIONS: readonly Deviation[] = [
   },
   ...(["alarm.bus.failedInvocations", "alarm.bus.sentToDlq"] as const).flatMap((field): Deviation[] => [
     {
-      field, clouds: ["azure"], bound: "absent per rule: one alert per bus topic instead",
-      reason: "Event Grid publishes delivery failures and dead letters per topic; one alert covers every rule of the bus",
-      appliesTo: (s) => rulesOf(s).map(({ component }) => component),
+      field, clouds: ["azure"], bound: "absent per rule with a filter: one alert per bus topic instead",
+      reason: "Event Grid publishes delivery failures and dead letters per topic; one alert on the bus topic covers every rule that filters its events (a scheduled rule's own tick topic has alerts of its own)",
+      appliesTo: (s) => rulesOf(s).filter(({ r }) => r.schedule === undefined).map(({ component }) => component),
       allowed: () => exactly(undefined),
     },
     {
-      field, clouds: ["azure"], bound: "present per bus topic, with the rule's condition, counting every rule of the bus",
-      reason: "Event Grid publishes delivery failures and dead letters per topic; one alert covers every rule of the bus",
-      appliesTo: (s) => ids("bus", s.buses, (b) => Object.keys(b.rules ?? {}).length > 0),
+      field, clouds: ["azure"], bound: "present per bus topic, with a rule's condition, counting every delivery from the bus topic",
+      reason: "Event Grid publishes delivery failures and dead letters per topic; one alert on the bus topic covers every rule that filters its events (and the archive)",
+      appliesTo: (s) => ids("bus", s.buses),
       allowed: ({ env }) => exactly(field === "alarm.bus.failedInvocations" ? alarm(thresholds(env).busFailedInvocations, D.windowSeconds, "total") : alarm(1, D.windowSeconds, "total")),
     },
   ]),
+  {
+    field: "alarm.schedule.failedRuns", clouds: ["aws"], bound: "absent: a failed run is the rule's failed invocation (alarm.bus.failedInvocations)",
+    reason: "EventBridge runs the schedule itself and invokes the target in the same step; there is no separate publish of a tick that could fail (Cloud Scheduler and Logic Apps publish the tick first, and alarm on a failed publish)",
+    appliesTo: (s) => rulesOf(s).filter(({ r }) => r.schedule !== undefined).map(({ component }) => component),
+    allowed: () => exactly(undefined),
+  },
   {
     field: "alarm.bus.dlqDepth", clouds: ["azure"], bound: "absent",
     reason: "Event Grid dead-letters into blobs, which have no depth metric; the dead-lettered count alarms instead",
@@ -372,6 +408,11 @@ export function deviationWarnings(service: ServiceSpec, env: EnvironmentConfig, 
     `behaviour of service ${service.name}, ${component}: ${d.field} on ${cloud} is ${d.bound} (${d.reason}).`);
 }
 
+/** The `behaviourEntries` key of a component's field (`function:api` + `function.memoryMb` → `function:api.memoryMb`). */
+function entryKey(component: string, field: string): string {
+  return field.startsWith("alarm.") ? `alarm:${component}.${field.slice("alarm.".length)}` : `${component}.${field.slice(field.indexOf(".") + 1)}`;
+}
+
 /** True when the value is inside the bound. */
 export function withinBound(value: unknown, bound: Bound): boolean {
   if ("exactly" in bound) return same(value, bound.exactly);
@@ -384,7 +425,7 @@ export function describeBound(bound: Bound): string {
 }
 
 /** Absolute numbers of each cloud's own server: reported, compared only through poolPercent. */
-const INFORMATIONAL = new Set(["database.poolServerConnections", "database.maxConnections", "database.pools"]);
+const INFORMATIONAL = new Set(["database.poolServerConnections", "database.maxConnections", "database.userConnections", "database.pools"]);
 
 const show = (v: unknown) => (v === undefined ? "absent" : typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
 const same = (a: unknown, b: unknown) => show(a) === show(b);
@@ -423,9 +464,10 @@ export function behaviourEntries(b: ServiceBehaviour): Map<string, BehaviourEntr
 }
 
 /**
- * Compares one cloud's record with the spec's intent. Every field equals the intent, or lies within
- * the bound of a deviation entry that applies to that cloud and component; a field or alarm present
- * on one side only is a difference like any other. Returns one line per difference.
+ * Compares one cloud's record with the spec's intent. Every field equals the intent, or, where a
+ * deviation entry applies to that cloud and component, lies within that entry's bound (and only
+ * there: an entry that applies describes what the cloud does); a field or alarm present on one side
+ * only is a difference like any other. Returns one line per difference.
  */
 export function compareWithIntent(record: ServiceBehaviour, service: ServiceSpec, env: EnvironmentConfig, cloud: Cloud, pending: readonly string[] = []): { problems: string[]; pendingDiffs: string[] } {
   const intent = behaviourEntries(intendedBehaviour(service, env, cloud));
@@ -437,13 +479,21 @@ export function compareWithIntent(record: ServiceBehaviour, service: ServiceSpec
   }
   const problems: string[] = [];
   const pendingDiffs: string[] = [];
-  for (const key of [...new Set([...intent.keys(), ...actual.keys()])].sort()) {
-    const { component, field } = (intent.get(key) ?? actual.get(key))!;
+  // Every field an applicable entry speaks of is checked, even where neither side has it (an alarm
+  // the entry says is present must be there).
+  const deviated = new Map([...allowed.keys()].map((k) => {
+    const [component, field] = k.split("|");
+    return [entryKey(component, field), { component, field }] as const;
+  }));
+  for (const key of [...new Set([...intent.keys(), ...actual.keys(), ...deviated.keys()])].sort()) {
+    const { component, field } = intent.get(key) ?? actual.get(key) ?? deviated.get(key)!;
     if (INFORMATIONAL.has(field)) continue;
     const want = intent.get(key)?.value;
     const got = actual.get(key)?.value;
-    if (same(got, want)) continue;
     const devs = allowed.get(`${component}|${field}`) ?? [];
+    // Where an entry applies, it must describe what the cloud does: its synth warning says so, so
+    // even the intent's value is a difference then (the entry, or the module, is wrong).
+    if (!devs.length && same(got, want)) continue;
     const ctx: DeviationContext = { service, env, cloud, component, intent: want, record };
     const ok = devs.find((d) => withinBound(got, d.allowed(ctx)));
     if (ok) continue;

@@ -25,14 +25,14 @@ export const GCP_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>> 
   "queue.expiredMessages": ["fact: Pub/Sub deletes a message whose retention ran out"],
   "queue.dropsWithoutDeadLetter": ["google_pubsub_subscription.dead_letter_policy.dead_letter_topic", "google_pubsub_subscription.expiration_policy.ttl", "google_pubsub_subscription (a subscription on the DLQ topic)"],
   "queue.senders": ["google_pubsub_topic_iam_member.member (roles/pubsub.publisher on the queue topic)", "google_pubsub_subscription (rule subscriptions delivering as the queue)"],
-  "bus.publishers": ["google_pubsub_topic_iam_member.member (roles/pubsub.publisher on the bus topic)"],
+  "bus.publishers": ["google_pubsub_topic_iam_member.member (roles/pubsub.publisher on the bus topic)", "google_cloud_scheduler_job.pubsub_target.topic_name (ticks published to the bus topic)", "google_pubsub_subscription.dead_letter_policy.dead_letter_topic (which topics are not the bus)"],
   "bus.archiveDays": ["google_pubsub_subscription.cloud_storage_config.bucket", "google_storage_bucket.lifecycle_rule.condition.age"],
   "rule.target": ["google_pubsub_subscription.push_config.push_endpoint", "google_pubsub_subscription (delivery settings equal to a queue's subscription)"],
   "rule.filter": ["google_pubsub_subscription.filter"],
-  "rule.schedule": ["google_cloud_scheduler_job.schedule", "google_cloud_scheduler_job.time_zone", "google_cloud_scheduler_job.pubsub_target.attributes"],
+  "rule.schedule": ["google_cloud_scheduler_job.schedule", "google_cloud_scheduler_job.time_zone", "google_cloud_scheduler_job.pubsub_target.topic_name", "google_cloud_scheduler_job.pubsub_target.attributes", "google_pubsub_subscription.topic"],
   "rule.attempts": ["google_pubsub_subscription.dead_letter_policy.max_delivery_attempts"],
   "rule.maxEventAgeSeconds": ["google_pubsub_subscription.message_retention_duration"],
-  "rule.undeliverable": ["google_pubsub_subscription.dead_letter_policy.dead_letter_topic", "google_pubsub_subscription.expiration_policy.ttl"],
+  "rule.undeliverable": ["google_pubsub_subscription.dead_letter_policy.dead_letter_topic", "google_pubsub_subscription.expiration_policy.ttl", "google_pubsub_subscription.dead_letter_policy.max_delivery_attempts (× the retry schedule)", "google_pubsub_subscription.ack_deadline_seconds (× the retry schedule)", "google_pubsub_subscription.retry_policy.maximum_backoff (× the retry schedule)", "google_pubsub_subscription.message_retention_duration (against the retry schedule)"],
   "rule.survivesOutageSeconds": ["google_pubsub_subscription.message_retention_duration"],
   "rule.delivers": ["google_cloud_scheduler_job.pubsub_target.attributes", "google_cloud_scheduler_job.pubsub_target.data"],
   "gateway.routes": ["google_api_gateway_api_config.openapi_documents.document.contents (paths, x-google-backend.address)"],
@@ -51,7 +51,7 @@ export const GCP_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>> 
   "database.identityAuth": ["google_sql_database_instance.settings.database_flags (cloudsql.iam_authentication)"],
   "database.pointInTimeRecoveryDays": ["google_sql_database_instance.settings.backup_configuration.point_in_time_recovery_enabled", "google_sql_database_instance.settings.backup_configuration.transaction_log_retention_days"],
   "database.clients": ["google_sql_user (CLOUD_IAM_SERVICE_ACCOUNT of a function)", "google_cloudfunctions2_function.service_config.vpc_connector"],
-  "alarm.*": ["google_monitoring_alert_policy.conditions.condition_threshold.filter", "google_monitoring_alert_policy.conditions.condition_threshold.comparison", "google_monitoring_alert_policy.conditions.condition_threshold.threshold_value", "google_monitoring_alert_policy.conditions.condition_threshold.duration", "google_monitoring_alert_policy.conditions.condition_threshold.aggregations", "google_monitoring_alert_policy.conditions.condition_threshold.evaluation_missing_data", "google_monitoring_alert_policy.notification_channels"],
+  "alarm.*": ["google_monitoring_alert_policy.conditions.condition_threshold.filter", "google_monitoring_alert_policy.conditions.condition_threshold.comparison", "google_monitoring_alert_policy.conditions.condition_threshold.threshold_value", "google_monitoring_alert_policy.conditions.condition_threshold.duration", "google_monitoring_alert_policy.conditions.condition_threshold.aggregations", "google_monitoring_alert_policy.conditions.condition_threshold.evaluation_missing_data", "google_monitoring_alert_policy.notification_channels", "google_logging_metric.filter (what a log-based metric counts: Cloud Scheduler AttemptFinished at ERROR)", "google_cloud_scheduler_job.name"],
   "alarms.recipients": ["google_monitoring_notification_channel.labels.email_address"],
   "budget.*": ["google_billing_budget.budget_filter", "google_billing_budget.amount.specified_amount", "google_billing_budget.threshold_rules", "google_billing_budget.all_updates_rule.monitoring_notification_channels"],
 };
@@ -158,7 +158,15 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     const dlqSubs = subs.map(([, s]) => s).filter((s) => dlqTopicRef && refOf(s.topic)?.address === dlqTopicRef.address);
     const dlqRetention = dlqSubs.length ? Math.max(...dlqSubs.map((s) => durationSeconds(s.message_retention_duration ?? `${PUBSUB_DEFAULT_RETENTION}s`))) : null;
     const expires = sub.expiration_policy?.ttl !== "";
+    // Pub/Sub dead-letters only after the last attempt and drops what expires first: a retry
+    // schedule (each push up to the ack deadline, each wait up to the maximum backoff) longer than
+    // the retention loses the message instead (issue 28.5).
+    const attempts = sub.dead_letter_policy?.max_delivery_attempts ?? Infinity;
+    // Without a retry policy Pub/Sub redelivers as soon as the ack deadline has passed.
+    const schedule = attempts * ((sub.ack_deadline_seconds ?? 10) + (sub.retry_policy ? durationSeconds(sub.retry_policy.maximum_backoff ?? "600s") : 0));
+    const expiresFirst = schedule > durationSeconds(sub.message_retention_duration ?? `${PUBSUB_DEFAULT_RETENTION}s`);
     return {
+      expiresFirst,
       attempts: sub.dead_letter_policy?.max_delivery_attempts ?? Infinity,
       spacing: sub.retry_policy ? durationSeconds(sub.retry_policy.minimum_backoff ?? "10s") : 0,
       ack: sub.ack_deadline_seconds ?? 10,
@@ -183,6 +191,9 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     if (sub) queueSubs.set(key.slice("queue:".length), delivery(sub));
   }
   const jobs = Object.values<any>(R.google_cloud_scheduler_job ?? {});
+  /** The Cloud Scheduler jobs whose ticks a subscription receives: they publish to its topic, and its filter passes their attributes. */
+  const ticksOf = (sub: any, clauses: FilterClause[] | undefined) => jobs.filter((j) => refOf(j.pubsub_target?.topic_name)?.address === refOf(sub.topic)?.address
+    && (sub.filter === undefined || (clauses !== undefined && matches(clauses, j.pubsub_target?.attributes ?? {}))));
   type RuleParts = { bus: string; id: string; subs: any[] };
   const ruleParts = new Map<string, RuleParts>();
   for (const [key, items] of byComponent(R, "google_pubsub_subscription")) {
@@ -201,21 +212,29 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
   }
   const rules: Record<string, EventRuleBehaviour> = {};
   const ruleTarget = new Map<string, string>();
+  /** The rule (`<bus>/<rule>`) each Cloud Scheduler job's ticks reach. */
+  const tickFeeds = new Map<any, string[]>();
   for (const [key, { subs: parts }] of ruleParts) {
     const d = delivery(parts[0]);
     const intoQueue = [...queueSubs].find(([, q]) => sameDelivery(q, d))?.[0];
     const target = intoQueue ? `queue:${intoQueue}` : `function:${d.consumer}`;
     ruleTarget.set(key, target);
     const parsed = parts.map((s) => (typeof s.filter === "string" ? parsePubsubFilter(s.filter) : undefined));
-    // A scheduled rule receives the messages of a Cloud Scheduler job that its filter matches.
-    const job = jobs.find((j) => parsed[0] && matches(parsed[0], j.pubsub_target?.attributes ?? {}));
+    // A scheduled rule receives the ticks of a Cloud Scheduler job publishing to its topic that its
+    // filter passes (a rule that also passes the bus's events, or another rule's ticks, reads as the
+    // schedule it fires on, so either shows).
+    const job = parts.flatMap((s, i) => ticksOf(s, parsed[i]))[0];
+    for (const j of parts.flatMap((s, i) => ticksOf(s, parsed[i]))) tickFeeds.set(j, [...(tickFeeds.get(j) ?? []), key].sort());
     const filter = job ? null : parsed.some((p) => !p) ? `unreadable filter: ${parts.map((s) => s.filter).join(" | ")}` : canonicalClauses(parsed.flat() as FilterClause[]);
     const schedule = job ? scheduleOf(job) : null;
     const delivers = job ? scheduledEventText(job.pubsub_target.attributes.source, job.pubsub_target.attributes.type, JSON.parse(Buffer.from(String(job.pubsub_target.data ?? ""), "base64").toString("utf8") || "null")) : null;
     rules[key] = {
       target, filter, schedule,
       attempts: d.attempts, maxEventAgeSeconds: d.retention,
-      undeliverable: parts.some((s) => delivery(s).drops) ? "dropped" : "dead-lettered", survivesOutageSeconds: d.retention, delivers,
+      // Into a function, an event whose retry schedule outlasts its retention expires undelivered;
+      // into a queue the subscription keeps the queue's retention, which drops at expiry as SQS does.
+      undeliverable: parts.some((s) => delivery(s).drops || (!intoQueue && delivery(s).expiresFirst)) ? "dropped" : "dead-lettered",
+      survivesOutageSeconds: d.retention, delivers,
     };
   }
 
@@ -286,15 +305,22 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
   }
 
   const buses: Record<string, BusBehaviour> = {};
+  const dlqTopics = new Set(subs.map(([, s]) => refOf(s.dead_letter_policy?.dead_letter_topic)?.address).filter((a): a is string => !!a));
   for (const [key, items] of byComponent(R, "google_pubsub_topic")) {
     if (!key.startsWith("bus:")) continue;
-    // The bus topic: the one rule subscriptions read (not a rule's dead-letter topic).
-    const topic = items.find(([a]) => subs.some(([, s]) => s.push_config && refOf(s.topic)?.address === a) || subs.some(([, s]) => s.cloud_storage_config && refOf(s.topic)?.address === a))?.[0];
-    const archive = subs.find(([, s]) => s.cloud_storage_config && refOf(s.topic)?.address === topic)?.[1];
+    // The bus topic: not a rule's dead-letter topic; the one functions may publish to or the archive
+    // reads, else one Cloud Scheduler does not publish to (a scheduled rule's tick topic).
+    const archiveOf = (a: string) => subs.find(([, s]) => s.cloud_storage_config && refOf(s.topic)?.address === a)?.[1];
+    const jobsOn = (a: string) => jobs.filter((j) => refOf(j.pubsub_target?.topic_name)?.address === a);
+    const candidates = items.map(([a]) => a).filter((a) => !dlqTopics.has(a));
+    const topic = candidates.find((a) => archiveOf(a) || publishersOf(a).length) ?? candidates.find((a) => !jobsOn(a).length) ?? candidates[0];
+    const archive = topic ? archiveOf(topic) : undefined;
     const bucket = archive ? get(refOf(archive.cloud_storage_config.bucket)) : undefined;
     const deleteAfter = (bucket?.lifecycle_rule ?? []).filter((r: any) => r.action?.type === "Delete" && typeof r.condition?.age === "number").map((r: any) => r.condition.age);
     buses[key.slice("bus:".length)] = {
-      publishers: publishersOf(topic),
+      // Functions granted the publisher role, and schedules whose ticks land on the bus (its archive
+      // and every rule filtering on source or type would see them).
+      publishers: uniq([...publishersOf(topic), ...(topic ? jobsOn(topic) : []).map((j) => (tickFeeds.has(j) ? `rule:${tickFeeds.get(j)![0]}` : `schedule:${j.name}`))]),
       archiveDays: archive ? (deleteAfter.length ? Math.min(...deleteAfter) : Infinity) : null,
     };
   }
@@ -379,6 +405,8 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
       pooled,
       poolServerConnections,
       maxConnections,
+      // Shares are taken of max_connections itself (the pool and alarm are sized from it here).
+      userConnections: maxConnections,
       pools: pooled ? poolers * pairs : 0,
       poolPercent: Math.round((100 * poolServerConnections) / maxConnections),
       idleFloorConnections: pooled ? Number(flag(pool?.flags, "min_pool_size") ?? 0) * poolers * pairs : 0,
@@ -401,12 +429,17 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
   for (const [address, policy] of Object.entries(R.google_monitoring_alert_policy ?? {}) as [string, any][]) {
     const c = componentOf(address);
     const cond = policy.conditions?.[0]?.condition_threshold;
-    const signal: ObservedSignal | undefined = cond ? gcpSignal(cond.filter, c?.kind) : undefined;
+    // A log-based metric counts the log entries its own filter selects: that filter says what is counted and for which resource.
+    const logMetric = get(refOf(/metric\.type="logging\.googleapis\.com\/user\/([^"]*)"/.exec(String(cond?.filter ?? ""))?.[1]));
+    const counted = logMetric ? String(logMetric.filter ?? "") : String(cond?.filter ?? "");
+    const signal: ObservedSignal | undefined = !cond ? undefined : logMetric ? logSignal(counted) : gcpSignal(cond.filter, c?.kind);
     // An alert counts for its component only when the resource labels it filters on name that component's resources.
-    const labels = [...String(cond?.filter ?? "").matchAll(/resource\.labels\.[a-z_]+="([^"]*)"/g)].map((m) => m[1].slice(m[1].lastIndexOf(":") + 1));
+    const labels = [...counted.matchAll(/resource\.labels\.[a-z_]+="([^"]*)"/g)].map((m) => m[1].slice(m[1].lastIndexOf(":") + 1));
     if (!c || !signal || policy.enabled === false || !labels.length || !labels.every((v) => namesComponent(v, `${c.kind}:${c.id}`, names))) continue;
     const rule = c.rest.find((p) => p.startsWith("rule-"));
-    const key = c.kind === "bus" ? `rule:${c.id}/${rule?.slice("rule-".length)}` : `${c.kind}:${c.id}`;
+    // A schedule's failed runs belong to the rule its job's ticks reach.
+    const job = signal === "schedule.failedRuns" ? jobs.find((j) => labels.includes(j.name)) : undefined;
+    const key = job ? (tickFeeds.has(job) ? `rule:${tickFeeds.get(job)![0]}` : `schedule:${job.name}`) : c.kind === "bus" ? `rule:${c.id}/${rule?.slice("rule-".length)}` : `${c.kind}:${c.id}`;
     const op = cond.comparison === "COMPARISON_GT" ? "gt" : cond.comparison === "COMPARISON_GE" ? "ge" : undefined;
     if (!op) throw new Error(`${address}: comparison ${cond.comparison} is not an upper bound`);
     const agg = cond.aggregations?.[0] ?? {};
@@ -415,7 +448,7 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     // Connection saturation is a share of max_connections elsewhere: express it the same way.
     if (signal === "proxy.connectionSaturation") {
       const db = databases[c.id];
-      threshold = db ? Math.round((100 * threshold) / db.maxConnections) : threshold;
+      threshold = db ? Math.round((100 * threshold) / db.userConnections) : threshold;
     }
     // Cloud SQL utilisation metrics are fractions; the other clouds alert on percentages.
     if (signal === "database.cpu" || signal === "database.storage") threshold = Math.round(threshold * 10000) / 100;
@@ -449,6 +482,17 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
         }
       : null,
   };
+}
+
+/**
+ * The signal a log-based metric counts: Cloud Scheduler's AttemptFinished entries at ERROR are a
+ * schedule's failed runs (its publish failed); other log filters count no signal of the record.
+ */
+function logSignal(filter: string): ObservedSignal | undefined {
+  const scheduler = /resource\.type="cloud_scheduler_job"/.test(filter)
+    && /jsonPayload\."@type"="type\.googleapis\.com\/google\.cloud\.scheduler\.logging\.AttemptFinished"/.test(filter)
+    && /severity\s*>=\s*ERROR\b/.test(filter);
+  return scheduler ? "schedule.failedRuns" : undefined;
 }
 
 function gcpSignal(filter: string, kind: string | undefined): ObservedSignal | undefined {
