@@ -33,6 +33,8 @@ type AnyContext = AwsContext | GcpContext | AzureContext;
  */
 export class PlatformStack extends TerraformStack {
   readonly cloud: Cloud;
+  /** The environment this stack belongs to (warnings are grouped per environment). */
+  readonly env: EnvironmentConfig;
   readonly tags: TagMap;
   readonly services: PlatformService[] = [];
   /** The foundation context services render on (set on foundation-owning stacks). */
@@ -42,6 +44,7 @@ export class PlatformStack extends TerraformStack {
     super(scope, id);
     const { env } = props;
     this.cloud = props.cloud;
+    this.env = env;
     const services = props.services ?? (props.service ? [props.service] : []);
     // Shared resources and the state of a stack holding the foundation take their name from the
     // environment's platform name, never from a service: adding, removing or reordering services
