@@ -1,6 +1,6 @@
 import { AnnotationMetadataEntryType, App, TerraformStack } from "cdktf";
 import { IConstruct } from "constructs";
-import { CLOUDS, Cloud, EnvironmentConfig, RaisedWarning, ServiceSpec, WarningReport, formatWarningReport, groupWarnings } from "@polycloud/core";
+import { CLOUDS, Cloud, EnvironmentConfig, RaisedWarning, ServiceSpec, WarningReport, formatWarningReport, groupWarnings, problemCloud } from "@polycloud/core";
 import { PlatformStack } from "./platform-stack";
 import { removeStamp, writeStamp } from "./sources-stamp";
 
@@ -93,6 +93,16 @@ function group(entries: readonly { stack: string; message: string }[]): { messag
 
 const stacksOf = (app: App) => app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c));
 
+/**
+ * Every problem raised inside a service names it: `service <name>: ` before the message, unless
+ * it already does, or is about the environment file whichever service checks it.
+ */
+export function namingService(message: string, service: string | undefined): string {
+  if (!service || message.startsWith(`service ${service}: `) || message.includes(`Service(${service})`)) return message;
+  if (message.startsWith("environments/") || /^(Aws|Gcp|Azure)Service: property 'environments\//.test(message)) return message;
+  return `service ${service}: ${message}`;
+}
+
 /** The service a construct belongs to: the stack's child it sits under, when that child renders a service. */
 function serviceOf(stack: TerraformStack, node: IConstruct): string | undefined {
   if (!(stack instanceof PlatformStack)) return undefined;
@@ -113,8 +123,14 @@ export function synthAll(app: App): WarningReport {
   removeStamp(app.outdir);
   const problems: { stack: string; message: string }[] = [];
   for (const stack of stacksOf(app)) {
+    const cloud = stack instanceof PlatformStack ? stack.cloud : undefined;
     for (const node of stack.node.findAll()) {
-      for (const message of node.node.validate()) problems.push({ stack: stack.node.id, message });
+      for (const message of node.node.validate()) {
+        // A problem of one cloud's settings is listed against that cloud's stacks only.
+        const about = problemCloud(message);
+        if (about && cloud && about !== cloud) continue;
+        problems.push({ stack: stack.node.id, message: namingService(message, serviceOf(stack, node)) });
+      }
     }
   }
   if (problems.length) throw new SynthValidationError(group(problems));

@@ -131,7 +131,7 @@ function semanticChecks(env: EnvironmentConfig, p: Problems): void {
     p.oneOf("sizing.databaseSize", s.databaseSize, ["small", "medium", "large"]);
     p.integer("sizing.warmInstances", s.warmInstances, 0, 100);
   }
-  for (const a of acceptProblems(env.accept, CLOUDS.filter((c) => env.clouds?.[c]))) p.add(a.property, a.value, a.allowed);
+  for (const a of acceptProblems(env.accept)) p.add(a.property, a.value, a.allowed);
   rejectTemplateSequences(p, "", env);
   if (typeof env.deletionProtection !== "boolean") p.add("deletionProtection", env.deletionProtection, "true or false");
 }

@@ -194,8 +194,12 @@ export function formatWarningReport(report: WarningReport, opts: { readonly show
   return lines.join("\n");
 }
 
-/** Problems with an environment's `accept` list, as [index, value, allowed] (validate-environment reports them). */
-export function acceptProblems(accept: unknown, enabled: readonly Cloud[]): { property: string; value: unknown; allowed: string }[] {
+/**
+ * Problems with an environment's `accept` list (validate-environment reports them). An id of a
+ * cloud the environment does not enable is allowed: it never matches, and an environment derived
+ * from another by dropping a cloud keeps working.
+ */
+export function acceptProblems(accept: unknown): { property: string; value: unknown; allowed: string }[] {
   if (accept === undefined) return [];
   if (!Array.isArray(accept)) return [{ property: "accept", value: accept, allowed: "a list of warning ids such as \"gcp:gateway.burst\"" }];
   const known = knownWarningIds();
@@ -206,8 +210,6 @@ export function acceptProblems(accept: unknown, enabled: readonly Cloud[]): { pr
       const cloud = typeof id === "string" ? id.split(":")[0] : "";
       const near = typeof id === "string" ? nearest(id, [...known.keys()]) : undefined;
       out.push({ property: at, value: id, allowed: `the id of a known warning, as the synth prints it in [brackets] (${(CLOUDS as readonly string[]).includes(cloud) ? `${[...known.keys()].filter((k) => k.startsWith(`${cloud}:`)).length} known for ${cloud}` : "<cloud>:<what>, cloud one of aws, gcp, azure"}${near ? `; did you mean "${near}"?` : ""})` });
-    } else if (!enabled.includes(id.split(":")[0] as Cloud)) {
-      out.push({ property: at, value: id, allowed: `a warning of a cloud this environment enables (${enabled.join(", ")})` });
     } else if (accept.indexOf(id) !== i) {
       out.push({ property: at, value: id, allowed: "each id once" });
     }
