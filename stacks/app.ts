@@ -122,13 +122,15 @@ function serviceOf(stack: TerraformStack, node: IConstruct): string | undefined 
 export function synthAll(app: App): WarningReport {
   removeStamp(app.outdir);
   const problems: { stack: string; message: string }[] = [];
+  const rendered = new Set(stacksOf(app).map((s) => s instanceof PlatformStack ? `${s.env.name}:${s.cloud}` : ""));
   for (const stack of stacksOf(app)) {
     const cloud = stack instanceof PlatformStack ? stack.cloud : undefined;
     for (const node of stack.node.findAll()) {
       for (const message of node.node.validate()) {
-        // A problem of one cloud's settings is listed against that cloud's stacks only.
+        // A problem of one cloud's settings is listed against that cloud's stacks only (against
+        // every stack when that cloud has none, e.g. a budget share for a cloud not enabled).
         const about = problemCloud(message);
-        if (about && cloud && about !== cloud) continue;
+        if (about && cloud && about !== cloud && rendered.has(`${(stack as PlatformStack).env.name}:${about}`)) continue;
         problems.push({ stack: stack.node.id, message: namingService(message, serviceOf(stack, node)) });
       }
     }
