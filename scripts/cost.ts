@@ -4,7 +4,7 @@ import { StackJson, estimateAll } from "@polycloud/core";
 import { composition } from "../stacks/composition";
 import { synthesizeApp } from "../stacks/synth-json";
 import { synthesizeBase } from "./cost/base";
-import { CostReport, checkBudgets, costReport, renderMarkdown, renderText } from "./cost/report";
+import { CostReport, checkBudgets, costReport, renderEnvironmentsText, renderMarkdown, renderText } from "./cost/report";
 import { staleSynthReason } from "../stacks/sources-stamp";
 
 /**
@@ -33,11 +33,11 @@ export function main(argv: readonly string[], log: (s: string) => void = (s) => 
   // sources (or by a failed one), which would pass the budget check on stacks that are not these.
   const stale = from ? staleSynthReason(from) : undefined;
   if (stale) return { output: "", failed: true, refused: `cost: refusing the stacks in ${from}: ${stale}` };
-  const head = costReport(estimateAll(from ? readStacks(from) : synthesizeApp(process.env.PLATFORM_STACKS) as Record<string, StackJson>));
+  const head = costReport(estimateAll(from ? readStacks(from) : synthesizeApp(process.env.PLATFORM_STACKS) as Record<string, StackJson>), composition.environments);
   let base: CostReport | undefined;
   if (baseRef) {
     try {
-      base = costReport(estimateAll(synthesizeBase(baseRef)));
+      base = costReport(estimateAll(synthesizeBase(baseRef)), composition.environments);
     } catch (e) {
       log(`cost: the base ${baseRef} could not be estimated: ${(e as Error).message}\n`);
     }
@@ -47,6 +47,8 @@ export function main(argv: readonly string[], log: (s: string) => void = (s) => 
   let failed = false;
   if (check) {
     const result = checkBudgets(head, composition.environments);
+    // The budget view: each cloud against its budget and the environment's total, as its scope counts them.
+    for (const line of renderEnvironmentsText(head)) log(line ? `cost: ${line}\n` : "");
     for (const w of result.warnings) log(`cost: warning: ${w}\n`);
     for (const e of result.errors) log(`cost: error: ${e}\n`);
     failed = result.errors.length > 0;
