@@ -10,12 +10,15 @@
 export const CLOUD_LIMITS: readonly string[] = [
   // GCP: Cloud Armor's fixed windows, CORS answered by the runtime, Pub/Sub push (one message per
   // request, no per-subscription cap), pools per (database, user), the budget counts the project.
-  "gcp:gateway.cors", "gcp:gateway.burst", "gcp:gateway.requestsPerMinute",
-  "gcp:queue.batchSize", "gcp:queue.batchWindowSeconds", "gcp:queue.maxConcurrency",
+  // API Gateway's own *.gateway.dev hostname skips Cloud Armor; a push refused at the consumer's cap
+  // counts as a delivery attempt (docs/parity.md, "Settings a cloud cannot honour").
+  "gcp:gateway.cors", "gcp:gateway.burst", "gcp:gateway.requestsPerMinute", "gcp:gateway.throttle",
+  "gcp:queue.batchSize", "gcp:queue.batchWindowSeconds", "gcp:queue.maxConcurrency", "gcp:queue.pushRejections",
   "gcp:database.poolPercent", "gcp:budget.scope",
   // Azure: Flex Consumption sizes, Service Bus dead-lettering and backlog alarms, API Management's
   // fixed window, PgBouncer pools, the budget counts the resource group.
-  "azure:function.memoryMb", "azure:queue.dlqRetentionSeconds", "azure:queue.expiredMessages", "azure:alarm.queue.oldestMessageAge",
+  // The Service Bus trigger hands over one message per invocation.
+  "azure:function.memoryMb", "azure:queue.batchSize", "azure:queue.dlqRetentionSeconds", "azure:queue.expiredMessages", "azure:alarm.queue.oldestMessageAge",
   "azure:gateway.burst", "azure:database.poolPercent", "azure:budget.scope",
 ];
 

@@ -56,8 +56,11 @@ describe("the sample composition and the four-service fixture", () => {
     expect(unlisted).toEqual([]);
   });
 
-  test("the sample environments accept only warnings their synth raises", () => {
-    expect(sample.report.unusedAccepts).toEqual([]);
+  test("accepted ids nothing raises any more are named, so accept lists can be kept tidy", () => {
+    // The sample environments share CLOUD_LIMITS, so an environment may accept what only another raises.
+    const raised = new Set(sample.report.groups.map((g) => `${g.environment} ${g.id}`));
+    for (const u of sample.report.unusedAccepts) expect(raised.has(`${u.environment} ${u.id}`)).toBe(false);
+    expect(formatWarnings(sample.report, { showUnusedAccepts: true }).includes("Accepted but not raised any more")).toBe(sample.report.unusedAccepts.length > 0);
   });
 });
 
