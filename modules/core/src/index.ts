@@ -21,6 +21,7 @@ export * from "./behaviour";
 export * from "./behaviour-canonical";
 export * from "./behaviour-intent";
 export * from "./deviations";
+export * from "./warnings";
 export * from "./database-roles";
 export * from "./service-keys";
 export * from "./regions";
