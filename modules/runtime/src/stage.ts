@@ -27,8 +27,8 @@ export interface Bundle {
   inputs: string[];
 }
 
-const FUNCTIONS_FRAMEWORK = "5.0.5";
-const HOST_JSON = {
+export const FUNCTIONS_FRAMEWORK = "5.0.5";
+export const HOST_JSON = {
   version: "2.0",
   extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" },
   // API Management forwards to https://<app>/api (AzureHttpGateway's backend); the runtime hands

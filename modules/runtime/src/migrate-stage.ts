@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { FUNCTIONS_FRAMEWORK, HOST_JSON } from "./stage";
+import { Cloud } from "./types";
+
+/** One migration file as it goes into the step's package. */
+export interface PackagedMigration {
+  /** `<source>/<file>`: the key in polycloud.schema_migrations. */
+  readonly id: string;
+  readonly sql: string;
+  readonly checksum: string;
+}
+
+/** The runtime's own migrations (the idempotency table), in the order they run. */
+export function runtimeMigrationsDir(): string {
+  return path.join(__dirname, "..", "migrations");
+}
+
+const bundles = new Map<Cloud, string>();
+
+/** The step's code for one cloud: entry-migrate-<cloud> with pg, bundled once per process. */
+function bundle(cloud: Cloud): string {
+  const hit = bundles.get(cloud);
+  if (hit) return hit;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require("esbuild") as typeof import("esbuild");
+  const ext = path.extname(__filename); // .ts under the tests, .js when built
+  const result = esbuild.buildSync({
+    entryPoints: [path.join(__dirname, `entry-migrate-${cloud}${ext}`)],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    legalComments: "none",
+    write: false,
+    external: ["pg-native", "cloudflare:sockets", ...(cloud === "azure" ? ["@azure/functions-core", "@azure/identity"] : [])],
+    define: { "process.env.NODE_ENV": '"production"' },
+    logLevel: "silent",
+  });
+  const text = result.outputFiles[0].text;
+  bundles.set(cloud, text);
+  return text;
+}
+
+/** A folder no other local user can write: the staged package is trusted as it is zipped. */
+function privateRoot(): string {
+  const root = path.join(os.tmpdir(), `polycloud-${process.getuid?.() ?? "user"}`, "migration-steps");
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  const st = fs.statSync(path.dirname(root));
+  if (process.getuid && st.uid !== process.getuid()) throw new Error(`${path.dirname(root)} belongs to another user; refusing to stage the migration step there`);
+  fs.chmodSync(path.dirname(root), 0o700);
+  return root;
+}
+
+/**
+ * The files of a migration step's package for `cloud`: the bundled step (Lambda handler
+ * `index.handler`; Functions Framework entry point `handler`; Azure v4 `app.http("migrate")` with
+ * host.json), `migrations/index.json` and the SQL files.
+ */
+export function migrationStepFiles(cloud: Cloud, migrations: readonly PackagedMigration[]): Record<string, string> {
+  const files: Record<string, string> = { "index.js": bundle(cloud) };
+  const index = migrations.map((m) => {
+    const file = m.id.split("/").map((p) => p.replace(/[^A-Za-z0-9._-]/g, "_")).join("/");
+    if (createHash("sha256").update(m.sql).digest("hex") !== m.checksum) throw new Error(`migration ${m.id}: checksum does not match its SQL`);
+    files[`migrations/${file}`] = m.sql;
+    return { id: m.id, file, checksum: m.checksum };
+  });
+  files["migrations/index.json"] = `${JSON.stringify(index, null, 2)}\n`;
+  const name = `polycloud-migrate-${cloud}`;
+  if (cloud === "gcp") files["package.json"] = `${JSON.stringify({ name, private: true, main: "index.js", dependencies: { "@google-cloud/functions-framework": FUNCTIONS_FRAMEWORK } }, null, 2)}\n`;
+  else files["package.json"] = `${JSON.stringify({ name, private: true, main: "index.js" }, null, 2)}\n`;
+  if (cloud === "azure") files["host.json"] = `${JSON.stringify(HOST_JSON, null, 2)}\n`;
+  return files;
+}
+
+/** Writes the step's package to a content-addressed folder (per-user, 0700) and returns it. */
+export function stageMigrationStep(cloud: Cloud, migrations: readonly PackagedMigration[]): string {
+  const files = migrationStepFiles(cloud, migrations);
+  const hash = createHash("sha256");
+  for (const [rel, text] of Object.entries(files).sort()) hash.update(rel).update("\0").update(text).update("\0");
+  const out = path.join(privateRoot(), hash.digest("hex").slice(0, 32));
+  if (!fs.existsSync(out)) {
+    const tmp = `${out}.${process.pid}.tmp`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    for (const [rel, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
+      fs.writeFileSync(path.join(tmp, rel), text);
+    }
+    try { fs.renameSync(tmp, out); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
+  }
+  return out;
+}
