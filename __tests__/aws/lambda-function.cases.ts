@@ -59,7 +59,8 @@ test("warm instances through a live alias in prod only", () => {
 test("async failures go to a 14-day DLQ through the on-failure destination only (one sink, one format)", () => {
   for (const fn of Object.values(resources(dev, "aws_lambda_function")) as any[]) expect(fn.dead_letter_config).toBeUndefined();
   const cfg = Object.values(resources(dev, "aws_lambda_function_event_invoke_config")) as any[];
-  expect(cfg).toHaveLength(2);
+  // api, worker and the database's migration step.
+  expect(cfg).toHaveLength(3);
   expect(cfg[0].destination_config.on_failure.destination).toMatch(/aws_sqs_queue\./);
   expect(find(dev, "aws_sqs_queue", (q) => q.name === "orders-dev-api-async-dlq").message_retention_seconds).toBe(1209600);
 });
@@ -67,6 +68,6 @@ test("async failures go to a 14-day DLQ through the on-failure destination only 
 test("functions that connect to the database run in the private subnets with their own security group", () => {
   for (const fn of Object.values(resources(dev, "aws_lambda_function")) as any[]) {
     expect(fn.vpc_config.subnet_ids).toHaveLength(2);
-    expect(fn.vpc_config.security_group_ids[0]).toMatch(/aws_security_group\.orders_fn-/);
+    expect(fn.vpc_config.security_group_ids[0]).toMatch(/aws_security_group\.orders_(fn-|db-main-migrate_fn_)/);
   }
 });

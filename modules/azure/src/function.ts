@@ -29,6 +29,8 @@ export interface AzureFunctionProps {
    * @default false
    */
   readonly httpTriggered?: boolean;
+  /** An already built package (the platform's own functions, e.g. a database's migration step) instead of packaging `spec.source`. */
+  readonly package?: { readonly path: string; readonly hash: string };
 }
 
 /** The post-apply step that deletes the provider-injected `AzureWebJobsStorage` (arguments from the environment). */
@@ -170,7 +172,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
     const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
     // A missing folder is reported by validation; nothing is uploaded then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined;
+    const pkg = props.package ?? (fs.existsSync(source) ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined);
     let upload: StorageBlob | undefined;
     if (pkg) {
       const asset = new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash });

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["Request", "Response", "Message", "CloudEvent", "http", "queue", "events"]
+from .database import database_endpoint, libpq_params, ssl_context  # noqa: E402,F401 - public API
+
+__all__ = ["Request", "Response", "Message", "CloudEvent", "http", "queue", "events", "database_endpoint", "ssl_context", "libpq_params"]
 log = logging.getLogger("polycloud_runtime")
 
 
