@@ -89,7 +89,7 @@ export class GcpDatabaseMigration extends Construct {
     fn.useVpcConnector();
 
     // The admin identity: the step's own service account, as an IAM database user.
-    this.adminUser = cloudSqlIamUser(fn.serviceAccount.accountIdInput!, ctx.projectId);
+    this.adminUser = cloudSqlIamUser(fn.serviceAccount.accountId, ctx.projectId);
     const adminUser = new SqlUser(this, "admin-user", { name: this.adminUser, instance: db.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
     const grants = ["roles/cloudsql.client", "roles/cloudsql.instanceUser"].map((role) =>
       fn.projectRole(`admin-${role.split(".").pop()}`, role, fn.serviceAccount, db.instanceCondition()));
