@@ -38,10 +38,10 @@ app.http("migrate", {
   handler: async () => {
     try {
       const result = await runMigrationStep({ password: token, ensureRole: (role, ep) => createEntraPrincipal(role, ep) });
-      return { status: 200, jsonBody: result };
+      return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(result) };
     } catch (err) {
       console.error(JSON.stringify({ level: "error", msg: "migration step failed", error: (err as Error).message }));
-      return { status: 500, jsonBody: { error: (err as Error).message } };
+      return { status: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: (err as Error).message }) };
     }
   },
 });
