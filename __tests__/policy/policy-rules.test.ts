@@ -36,6 +36,25 @@ const FIXTURES: Record<string, { bad: PolicyStack; good: PolicyStack }> = {
     bad: stack("azure", { azurerm_servicebus_namespace: { b: { sku: "Premium", public_network_access_enabled: false } } }),
     good: stack("azure", { azurerm_servicebus_namespace: { b: { sku: "Premium", local_auth_enabled: false, public_network_access_enabled: false } } }),
   },
+  PC007: {
+    // A function role that may read the master secret, besides the migration step's.
+    bad: stack("aws", {
+      aws_rds_cluster: { c: { manage_master_user_password: true } },
+      aws_lambda_function: { step: { role: "${aws_iam_role.step.arn}", environment: { variables: { POLYCLOUD_MIGRATE_DATABASE: "main" } } }, api: { role: "${aws_iam_role.api.arn}" } },
+      aws_iam_role_policy: {
+        step: { role: "${aws_iam_role.step.id}", policy: doc([{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "${aws_rds_cluster.c.master_user_secret[0].secret_arn}" }]) },
+        api: { role: "${aws_iam_role.api.id}", policy: doc([{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "${aws_rds_cluster.c.master_user_secret[0].secret_arn}" }]) },
+      },
+    }),
+    good: stack("aws", {
+      aws_rds_cluster: { c: { manage_master_user_password: true } },
+      aws_lambda_function: { step: { role: "${aws_iam_role.step.arn}", environment: { variables: { POLYCLOUD_MIGRATE_DATABASE: "main" } } }, api: { role: "${aws_iam_role.api.arn}" } },
+      aws_iam_role_policy: {
+        step: { role: "${aws_iam_role.step.id}", policy: doc([{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "${aws_rds_cluster.c.master_user_secret[0].secret_arn}" }]) },
+        api: { role: "${aws_iam_role.api.id}", policy: doc([{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "${aws_secretsmanager_secret.payments.arn}" }]) },
+      },
+    }),
+  },
   PC010: {
     bad: stack("aws", { aws_sqs_queue: { q: {} }, aws_cloudwatch_log_group: { l: { retention_in_days: 14 } } }),
     good: stack("aws", { aws_sqs_queue: { q: { sqs_managed_sse_enabled: true } }, aws_cloudwatch_log_group: { l: { kms_key_id: "k" } } }),
@@ -68,6 +87,10 @@ const FIXTURES: Record<string, { bad: PolicyStack; good: PolicyStack }> = {
   PC016: {
     bad: stack("gcp", { google_compute_firewall: { f: { source_ranges: ["0.0.0.0/0"], allow: [{ protocol: "tcp", ports: ["22"] }] } } }),
     good: stack("gcp", { google_compute_firewall: { f: { source_ranges: ["0.0.0.0/0"], allow: [{ protocol: "tcp", ports: ["443"] }] } } }),
+  },
+  PC017: {
+    bad: stack("gcp", { google_cloudfunctions2_function: { f: { service_config: { environment_variables: { DB_MAIN_HOST: "10.0.0.3", DB_MAIN_SSLMODE: "require" } } } } }),
+    good: stack("gcp", { google_cloudfunctions2_function: { f: { service_config: { environment_variables: { DB_MAIN_HOST: "10.0.0.3", DB_MAIN_SSLMODE: "verify-full", DB_MAIN_SSLROOTCERT: "${google_sql_database_instance.i.server_ca_cert[0].cert}" } } } } }),
   },
   PC020: {
     bad: stack("aws", { aws_apigatewayv2_stage: { s: {} } }),
@@ -141,6 +164,30 @@ describe.each(POLICY_RULES.map((r) => [r.id, r] as const))("%s", (id, rule) => {
     expect(rule.fix.length).toBeGreaterThan(10);
     for (const c of rule.checkov) expect(c).toMatch(/^CKV2?_(AWS|GCP|AZURE)_\d+$/);
   });
+});
+
+test("PC007 on each cloud: the proxy holding the master secret; another workload running as the admin service account; an Entra administrator that is not the step's identity", () => {
+  const rule = POLICY_RULES.find((r) => r.id === "PC007")!;
+  const msgs = (s: PolicyStack) => rule.check(s).map((v) => `${v.address}: ${v.message}`);
+  expect(msgs(stack("aws", { aws_rds_cluster: { c: { manage_master_user_password: true } }, aws_db_proxy: { p: { auth: [{ auth_scheme: "SECRETS", secret_arn: "${aws_rds_cluster.c.master_user_secret[0].secret_arn}" }] } } })))
+    .toEqual(["aws_db_proxy.p: the proxy holds the master user's secret (auth.secret_arn)"]);
+  const gcp = (extra: object) => stack("gcp", {
+    google_cloudfunctions2_function: {
+      step: { service_config: { service_account_email: "${google_service_account.admin.email}", environment_variables: { POLYCLOUD_MIGRATE_DATABASE: "main" } } },
+      api: { service_config: { service_account_email: "${google_service_account.api.email}" } },
+    },
+    ...extra,
+  });
+  expect(msgs(gcp({}))).toEqual([]);
+  expect(msgs(gcp({ google_cloud_run_v2_job: { j: { template: { template: { service_account: "${google_service_account.admin.email}" } } } }, google_service_account_iam_member: { m: { service_account_id: "${google_service_account.admin.name}", role: "roles/iam.serviceAccountTokenCreator" } } })))
+    .toEqual(["google_cloud_run_v2_job.j: runs as google_service_account.admin, the database admin's service account", "google_service_account_iam_member.m: grants roles/iam.serviceAccountTokenCreator on google_service_account.admin, the database admin's service account"]);
+  const azure = (objectId: string) => stack("azure", {
+    azurerm_function_app_flex_consumption: { step: { identity: { identity_ids: ["${azurerm_user_assigned_identity.step.id}"] }, app_settings: { POLYCLOUD_MIGRATE_DATABASE: "main" } }, api: { identity: { identity_ids: ["${azurerm_user_assigned_identity.api.id}"] }, app_settings: {} } },
+    azurerm_postgresql_flexible_server_active_directory_administrator: { a: { object_id: objectId } },
+  });
+  expect(msgs(azure("${azurerm_user_assigned_identity.step.principal_id}"))).toEqual([]);
+  expect(msgs(azure("${azurerm_user_assigned_identity.api.principal_id}"))).toEqual(["azurerm_postgresql_flexible_server_active_directory_administrator.a: the Entra administrator azurerm_user_assigned_identity.api is used by azurerm_function_app_flex_consumption.api, not by the migration step alone"]);
+  expect(msgs(azure("${data.azurerm_client_config.current.object_id}"))).toEqual(["azurerm_postgresql_flexible_server_active_directory_administrator.a: the Entra administrator is not a managed identity of the stack (the deploying identity or a literal object id)"]);
 });
 
 test("the dead-letter rule also catches a DLQ topic nobody subscribes to (dead letters dropped)", () => {

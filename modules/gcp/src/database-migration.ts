@@ -93,17 +93,19 @@ export class GcpDatabaseMigration extends Construct {
     const adminUser = new SqlUser(this, "admin-user", { name: this.adminUser, instance: db.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
     const grants = ["roles/cloudsql.client", "roles/cloudsql.instanceUser"].map((role) =>
       fn.projectRole(`admin-${role.split(".").pop()}`, role, fn.serviceAccount, db.instanceCondition()));
+    const roleId = ctx.namer.name(NAME_RULES.gcp.generic, db.logicalId, "migrate").replace(/-/g, "_");
     const bootstrapRole = new ProjectIamCustomRole(this, "bootstrap-role", {
       project: ctx.projectId,
-      roleId: ctx.namer.name(NAME_RULES.gcp.generic, db.logicalId, "migrate").replace(/-/g, "_"),
+      roleId,
       title: `Migration step of ${db.logicalId}: temporary bootstrap user`,
       description: "Create and delete the temporary cloudsqlsuperuser member that lets the step's IAM user create tables (first run only).",
       permissions: BOOTSTRAP_PERMISSIONS,
       dependsOn: ctx.services.enable("iam.googleapis.com"),
     });
     grants.push(new ProjectIamMember(this, "admin-bootstrap", {
-      project: ctx.projectId, role: bootstrapRole.name, member: fn.member, condition: db.instanceCondition(),
-      dependsOn: ctx.services.enable("cloudresourcemanager.googleapis.com"),
+      // The role's full name, spelled out (projects/<project>/roles/<id>) so policy can read it.
+      project: ctx.projectId, role: `projects/${ctx.projectId}/roles/${roleId}`, member: fn.member, condition: db.instanceCondition(),
+      dependsOn: [bootstrapRole, ...ctx.services.enable("cloudresourcemanager.googleapis.com")],
     }));
 
     const prefix = `DB_${envVarPart(db.logicalId)}`;

@@ -43,11 +43,12 @@ export const DATABASE_ADMIN_STEP_ONLY: PolicyRule = {
   rationale: "The admin owns the schema and can read and change every row; functions get their own roles with data access only, and only the migration step (run at deploy) may act as the admin.",
   checkov: [],
   fix: "Do not grant the master secret, the admin service account or the Entra administrator identity to anything else; the migration step construct holds them.",
+  // Identities are references (which role, which service account, which managed identity), so no
+  // attribute here needs a literal value.
   reads: {
-    aws_rds_cluster: [], aws_db_proxy: ["auth.secret_arn"], aws_iam_role_policy: ["policy", "role"], aws_lambda_function: ["role", "environment.variables"],
-    google_cloudfunctions2_function: ["service_config.service_account_email", "service_config.environment_variables"], google_cloud_run_v2_job: ["template.template.service_account"],
-    google_service_account_iam_member: ["service_account_id"], google_service_account_iam_binding: ["service_account_id"],
-    azurerm_postgresql_flexible_server_active_directory_administrator: ["object_id"], azurerm_function_app_flex_consumption: ["identity.identity_ids", "app_settings"],
+    aws_rds_cluster: [], aws_db_proxy: [], aws_iam_role_policy: [], aws_lambda_function: [],
+    google_cloudfunctions2_function: [], google_cloud_run_v2_job: [], google_service_account_iam_member: [], google_service_account_iam_binding: [],
+    azurerm_postgresql_flexible_server_active_directory_administrator: [], azurerm_function_app_flex_consumption: [],
   },
   check: ({ json }) => {
     const out: Violation[] = [];
