@@ -31,7 +31,7 @@ const fakeAws = (): CloudImplementation => ({
 
 const sqsBatch = (events: { id: string; order: string }[]) => ({
   Records: events.map((e, i) => ({
-    messageId: `m-${e.id}-${i}`, body: JSON.stringify({ version: "0", id: e.id, "detail-type": "OrderCreated", source: "orders.api", time: "2026-11-28T12:00:00Z", resources: [], detail: { id: e.order } }),
+    messageId: `m-${e.id}-${i}`, body: JSON.stringify({ version: "0", id: e.id, "detail-type": "OrderCreated", source: "orders.api", time: "2026-11-28T12:00:00Z", resources: [], detail: { id: e.order, owner: "sub-1" } }),
     attributes: { ApproximateReceiveCount: "1" }, messageAttributes: {}, eventSource: "aws:sqs",
   })),
 });
