@@ -1,4 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
@@ -260,7 +261,7 @@ describeWithPostgres("each cloud's packaged migration step, run as that cloud ru
     const broken = "CREATE TABLE payments (id int);\nINSERT INTO payments VALUES ('not a number');\n";
     fs.writeFileSync(path.join(dir, "migrations", "service", "0002_payments.sql"), broken);
     const index = JSON.parse(fs.readFileSync(path.join(dir, "migrations", "index.json"), "utf8"));
-    index.push({ id: "service/0002_payments.sql", file: "service/0002_payments.sql", checksum: require("node:crypto").createHash("sha256").update(broken).digest("hex") });
+    index.push({ id: "service/0002_payments.sql", file: "service/0002_payments.sql", checksum: createHash("sha256").update(broken).digest("hex") });
     fs.writeFileSync(path.join(dir, "migrations", "index.json"), JSON.stringify(index));
     const env = resolve(stepEnvironment("aws"), { ...common(), DB_MAIN_NAME: "fail_app", DB_MAIN_PASSWORD_SECRET_ARN: "arn:x" });
     const invoke = `require(${JSON.stringify(dir)}).handler({}).then((r) => console.log(JSON.stringify(r)), (e) => { console.log(JSON.stringify({ errorMessage: e.message })); process.exit(1); })`;

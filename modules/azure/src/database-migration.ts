@@ -27,8 +27,9 @@ export const RUN_MIGRATION_STEP_COMMAND = [
   "set -euo pipefail",
   'key=$(az functionapp keys list --subscription "$SUBSCRIPTION" --resource-group "$RG" --name "$APP" --query masterKey --output tsv)',
   'out=$(mktemp); trap \'rm -f "$out"\' EXIT',
-  "for attempt in $(seq 1 40); do",
-  '  code=$(curl --silent --show-error --max-time 230 --output "$out" --write-out "%{http_code}" -X POST "https://$HOST/api/migrate" -H "x-functions-key: $key" -H "content-type: application/json" --data "$INPUT") || code=000',
+  "for _ in $(seq 1 40); do",
+  // `%{` starts a Terraform template directive in any string: the shell joins '%' and "{http_code}".
+  '  code=$(curl --silent --show-error --max-time 230 --output "$out" --write-out \'%\'"{http_code}" -X POST "https://$HOST/api/migrate" -H "x-functions-key: $key" -H "content-type: application/json" --data "$INPUT") || code=000',
   '  case "$code" in',
   '    200) cat "$out"; echo; exit 0 ;;',
   '    404|502|503|000) sleep 15 ;;',

@@ -28,7 +28,6 @@ export const migrationStepId = (databaseId: string) => `${databaseId}-${MIGRATIO
 
 /** Where @polycloud/runtime keeps the migrations it ships (its idempotency table). */
 export function runtimeMigrationFolder(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return path.join(path.dirname(require.resolve("@polycloud/runtime/package.json")), "migrations");
 }
 

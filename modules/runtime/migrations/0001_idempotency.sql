@@ -12,6 +12,6 @@ CREATE TABLE IF NOT EXISTS polycloud_idempotency (
   result jsonb,
   created_at timestamptz NOT NULL DEFAULT now()
 );
--- Tables created at request time by runtime versions before 0.2 lack the expiry.
+-- Tables that earlier runtime versions created at request time lack the expiry.
 ALTER TABLE polycloud_idempotency ADD COLUMN IF NOT EXISTS expires_at timestamptz NOT NULL DEFAULT now() + interval '30 days';
 CREATE INDEX IF NOT EXISTS polycloud_idempotency_expires_at ON polycloud_idempotency (expires_at);
