@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FUNCTIONS_FRAMEWORK, HOST_JSON } from "./stage";
+import { FUNCTIONS_FRAMEWORK, HOST_JSON, digest } from "./stage";
 import { Cloud } from "./types";
 
 /** One migration file as it goes into the step's package. */
@@ -19,11 +19,28 @@ export function runtimeMigrationsDir(): string {
 }
 
 const bundles = new Map<Cloud, string>();
+type Stamp = ReturnType<typeof digest>;
 
-/** The step's code for one cloud: entry-migrate-<cloud> with pg, bundled once per process. */
+/**
+ * The step's code for one cloud: entry-migrate-<cloud> with pg, bundled once per process, and
+ * reused across processes while every file esbuild read has the same content (checked by size and
+ * mtime, else by SHA-256), as function bundles are.
+ */
 function bundle(cloud: Cloud): string {
   const hit = bundles.get(cloud);
   if (hit) return hit;
+  const key = createHash("sha256").update(`${__filename}\0${cloud}`).digest("hex").slice(0, 32);
+  const record = path.join(privateRoot(), "bundles", `${key}.json`);
+  try {
+    const prior = JSON.parse(fs.readFileSync(record, "utf8")) as { stamps: Record<string, Stamp>; text: string };
+    const stamps = Object.entries(prior.stamps ?? {});
+    if (stamps.length > 0 && typeof prior.text === "string" && stamps.every(([f, st]) => { try { return digest(f, st).sha === st.sha; } catch { return false; } })) {
+      bundles.set(cloud, prior.text);
+      return prior.text;
+    }
+  } catch {
+    // no usable record: bundle
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
   const ext = path.extname(__filename); // .ts under the tests, .js when built
@@ -38,9 +55,15 @@ function bundle(cloud: Cloud): string {
     write: false,
     external: ["pg-native", "cloudflare:sockets", ...(cloud === "azure" ? ["@azure/functions-core", "@azure/identity"] : [])],
     define: { "process.env.NODE_ENV": '"production"' },
+    metafile: true,
     logLevel: "silent",
   });
   const text = result.outputFiles[0].text;
+  const inputs = Object.keys(result.metafile!.inputs).map((i) => path.resolve(i)).filter((f) => fs.existsSync(f));
+  fs.mkdirSync(path.dirname(record), { recursive: true, mode: 0o700 });
+  const tmp = `${record}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ stamps: Object.fromEntries(inputs.map((f) => [f, digest(f)])), text }));
+  fs.renameSync(tmp, record);
   bundles.set(cloud, text);
   return text;
 }
