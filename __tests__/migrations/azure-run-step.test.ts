@@ -10,17 +10,22 @@ import { issueServerCert, makeCa } from "../helpers/tls-certs";
 
 /**
  * The Azure post-apply step's command, as Terraform hands it to bash (read from the synthesized
- * JSON), against a stand-in for the step's HTTPS trigger and a stand-in `az`: it reads the master
- * key, retries while the app starts, prints the step's answer, and fails the apply with the
+ * JSON), against a stand-in for the step's HTTPS trigger and a stand-in `az`: it gets an Entra
+ * token of the deploying identity for the step's app (App Service authentication admits that
+ * identity only; no function key), retries while the app starts, prints the step's answer, and fails the apply with the
  * database's error. shellcheck checks it too.
  */
 const json = synthPlatform(envByName("dev"), undefined, "azure").json;
 const run = Object.values<any>(json.resource.terraform_data).find((d) => JSON.stringify(d).includes("/api/migrate"));
 const exec = run.provisioner[0]["local-exec"];
 
-test("the synthesized step runs exactly the documented command with bash", () => {
+test("the synthesized step runs exactly the documented command with bash; the app admits the deploying identity only", () => {
   expect(exec.command).toBe(RUN_MIGRATION_STEP_COMMAND);
   expect(exec.interpreter).toEqual(["bash", "-c"]);
+  expect(exec.command).not.toMatch(/keys list|x-functions-key/);
+  const app = Object.values<any>(json.resource.azurerm_function_app_flex_consumption).find((a) => a.app_settings.POLYCLOUD_MIGRATE_DATABASE);
+  expect(app.auth_settings_v2).toMatchObject({ auth_enabled: true, require_authentication: true, unauthenticated_action: "Return401", active_directory_v2: { allowed_identities: ["${data.azurerm_client_config.current.object_id}"] } });
+  expect(exec.environment.AUDIENCE).toBe(app.auth_settings_v2.active_directory_v2.client_id);
   // Nothing Terraform would treat as a template (`${` or `%{`) is left in it.
   expect(exec.command).not.toMatch(/\$\{|%\{/);
 });
@@ -36,8 +41,8 @@ describe("against stand-ins for the app and az", () => {
   const ca = makeCa("app service test root");
   const cert = issueServerCert(ca, "app", "127.0.0.1", ["IP:127.0.0.1"]);
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-az-"));
-  // `az functionapp keys list ... --query masterKey -o tsv` prints the key.
-  fs.writeFileSync(path.join(bin, "az"), '#!/bin/sh\necho "$*" >> "$AZ_LOG"\necho master-key-123\n', { mode: 0o755 });
+  // `az account get-access-token ... --query accessToken -o tsv` prints the token.
+  fs.writeFileSync(path.join(bin, "az"), '#!/bin/sh\necho "$*" >> "$AZ_LOG"\necho eyJ.deployer-token\n', { mode: 0o755 });
 
   async function step(answers: [number, unknown][]) {
     const seen: { key: string | undefined; body: string }[] = [];
@@ -45,7 +50,7 @@ describe("against stand-ins for the app and az", () => {
       let body = "";
       req.on("data", (d) => { body += d; });
       req.on("end", () => {
-        seen.push({ key: req.headers["x-functions-key"] as string, body });
+        seen.push({ key: req.headers.authorization as string, body });
         const [status, out] = answers[Math.min(seen.length - 1, answers.length - 1)];
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(out));
@@ -55,7 +60,7 @@ describe("against stand-ins for the app and az", () => {
     const log = path.join(bin, `az-${Date.now()}.log`);
     const env = {
       ...exec.environment,
-      APP: "orders-dev-main-migrate", RG: "rg", SUBSCRIPTION: "sub", HOST: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+      SUBSCRIPTION: "sub", AUDIENCE: "00000000-0000-4000-8000-0000000000aa", HOST: `127.0.0.1:${(server.address() as AddressInfo).port}`,
       PATH: `${bin}:${process.env.PATH}`, AZ_LOG: log, CURL_CA_BUNDLE: ca.certFile,
     };
     // The retry pause is 15 s on Azure; here the script's sleep is made instant.
@@ -76,9 +81,9 @@ describe("against stand-ins for the app and az", () => {
     const r = await step([[503, {}], [404, {}], [200, { applied: ["service/0001_orders.sql"] }]]);
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe('{"applied":["service/0001_orders.sql"]}');
-    expect(r.seen.map((s) => s.key)).toEqual(["master-key-123", "master-key-123", "master-key-123"]);
+    expect(r.seen.map((s) => s.key)).toEqual(["Bearer eyJ.deployer-token", "Bearer eyJ.deployer-token", "Bearer eyJ.deployer-token"]);
     expect(JSON.parse(r.seen[0].body)).toMatchObject({ polycloud: "migrate", database: "main", files: ["polycloud-runtime/0001_idempotency.sql", "service/0001_orders.sql"] });
-    expect(r.az.trim()).toBe("functionapp keys list --subscription sub --resource-group rg --name orders-dev-main-migrate --query masterKey --output tsv");
+    expect(r.az.trim()).toBe("account get-access-token --subscription sub --resource 00000000-0000-4000-8000-0000000000aa --query accessToken --output tsv");
   });
 
   test("a failing migration: the step's error (the database's) is printed and the apply fails", async () => {

@@ -10,7 +10,7 @@ import { PlatformStack } from "../../stacks/platform-stack";
  * services with a database each side by side: the run (aws_lambda_invocation, the Cloud Run job,
  * the Azure post-apply step) comes before every function that connects to the database (in the
  * closure of its references and depends_on), runs the step inside the network, and the admin
- * identity is the step's alone (policy PC007), TLS verified everywhere (PC017).
+ * identity is the step's alone (policy PC008), TLS verified everywhere (PC018).
  */
 type Graph = Map<string, Set<string>>;
 
@@ -113,7 +113,7 @@ describe.each<Cloud>(["aws", "gcp", "azure"])("%s: the migration step in the syn
     expect(checkOrder(cloud, broken)).toEqual([`${s.clients[0].address} does not wait for ${s.run}`]);
   });
 
-  test("the admin identity is the step's alone and every database client verifies TLS (PC007, PC017)", () => {
+  test("the admin identity is the step's alone and every database client verifies TLS (PC008, PC018)", () => {
     for (const json of [dev, prod]) {
       expect(DATABASE_ADMIN_STEP_ONLY.check(policy(json))).toEqual([]);
       expect(DATABASE_TLS_VERIFIED.check(policy(json))).toEqual([]);

@@ -31,7 +31,7 @@ const fakeAws = (): CloudImplementation => ({
 
 const sqsBatch = (events: { id: string; order: string }[]) => ({
   Records: events.map((e, i) => ({
-    messageId: `m-${e.id}-${i}`, body: JSON.stringify({ version: "0", id: e.id, "detail-type": "OrderCreated", source: "orders.api", time: "2026-11-28T12:00:00Z", resources: [], detail: { id: e.order, owner: "sub-1" } }),
+    messageId: `m-${e.id}-${i}`, body: JSON.stringify({ version: "0", id: e.id, "detail-type": "OrderCreated", source: "orders.api", time: "2026-11-28T12:00:00Z", resources: [], detail: { id: e.order, owner: "u-1", order: { id: e.order } } }),
     attributes: { ApproximateReceiveCount: "1" }, messageAttributes: {}, eventSource: "aws:sqs",
   })),
 });
@@ -52,7 +52,7 @@ describeWithPostgres("@polycloud/runtime against PostgreSQL behind PgBouncer (tr
     token = await rdsAuthToken({ host: "127.0.0.1", port: 5432, user: USER }, { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", AWS_SESSION_TOKEN: "session-token-example", AWS_REGION: "us-east-1" });
     bouncer = await startPgBouncer(server, { database: "app", users: { [USER]: token }, poolSize: 2, maxPreparedStatements: 100 });
     Object.assign(process.env, {
-      POLYCLOUD_CLOUD: "aws", DB_MAIN_HOST: "127.0.0.1", DB_MAIN_PORT: String(bouncer.port), DB_MAIN_NAME: "app", DB_MAIN_USER: USER, DB_MAIN_SSLMODE: "disable",
+      POLYCLOUD_CLOUD: "aws", POLYCLOUD_FUNCTION: "worker", DB_MAIN_HOST: "127.0.0.1", DB_MAIN_PORT: String(bouncer.port), DB_MAIN_NAME: "app", DB_MAIN_USER: USER, DB_MAIN_SSLMODE: "disable",
       // A configured password must never be used.
       PGPASSWORD: "configured-password-ignored",
     });

@@ -1,4 +1,4 @@
-import { Annotations, Fn, Lazy } from "cdktf";
+import { Annotations, Fn, Lazy, Token } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, DEFAULTS, DatabaseProxySpec, MigrationRoleSpec, NAME_RULES, Namer, PlatformDatabaseProxy, functionRoleName, platformName, resolvePool, envVarPart } from "@polycloud/core";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -188,8 +188,14 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
     });
     this.masterSecretArn = this.cluster.masterUserSecret.get(0).secretArn;
     this.caLayerArn = AwsRdsCaLayer.of(this, ctx.region, new Namer(platformName(ctx.env), ctx.env.name).name(NAME_RULES.aws.lambda, "rds-ca")).arn;
-    // Prod gets a second instance (reader in another AZ) for fail-over.
+    // Prod gets a second instance (a reader) for fail-over. Each instance is placed in the zone of a
+    // different subnet of the group: left to RDS, both can land in one zone, and a zone outage then
+    // takes the writer and its fail-over target together.
     const instanceCount = prod ? 2 : 1;
+    const zones = ctx.network.availabilityZones;
+    if (instanceCount > new Set(zones).size && !(zones.some((z) => Token.isUnresolved(z)))) {
+      Annotations.of(this).addWarning(`AwsDatabaseProxy(${props.logicalId}): ${instanceCount} instances but the private subnets span ${new Set(zones).size} availability zone(s); the reader shares a zone with the writer.`);
+    }
     const instances = this.instances;
     for (let i = 0; i < instanceCount; i++) {
       instances.push(new RdsClusterInstance(this, `instance-${i}`, {
@@ -197,6 +203,7 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
         clusterIdentifier: this.cluster.id,
         instanceClass: "db.serverless",
         engine: "aurora-postgresql",
+        availabilityZone: zones[i % zones.length],
         // No engine_version: instances follow the cluster's (major-only) version.
         publiclyAccessible: false,
         dbSubnetGroupName: subnets.name,

@@ -1,10 +1,9 @@
 import { X509Certificate, createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { AssetType, TerraformAsset, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { Problems, REGIONS, packageFolder } from "@polycloud/core";
+import { Problems, REGIONS, packageFolder, privateCacheDir } from "@polycloud/core";
 import { LambdaLayerVersion } from "@cdktf/provider-aws/lib/lambda-layer-version";
 
 /** The subjects of every certificate in a PEM bundle, one per line. */
@@ -61,7 +60,7 @@ export class AwsRdsCaLayer extends Construct {
       this.node.addValidation({ validate: () => problems.messages() });
     }
     const hash = createHash("sha256").update(pem).digest("hex").slice(0, 32);
-    const root = path.join(os.tmpdir(), `polycloud-${process.getuid?.() ?? "user"}`, "rds-ca", hash);
+    const root = path.join(privateCacheDir("rds-ca"), hash);
     const file = path.join(root, "polycloud", "rds-ca.pem");
     if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== pem) {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });

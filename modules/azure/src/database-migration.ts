@@ -17,19 +17,21 @@ export interface AzureDatabaseMigrationProps {
 const STEP_TIMEOUT_SECONDS = 900;
 
 /**
- * Calls the step's HTTP trigger with the host's master key (authLevel admin), from the apply job
- * (logged in with azure/login, like the host-storage fix). 200: done, the result is printed. 500:
- * the step failed; its answer (the database's error) is printed and the apply fails. While the app
- * starts or loads its package (404, 502, 503, no answer) it waits and retries; a retry that finds
- * a run still going waits for the step's database lock and then has nothing left to do.
+ * Calls the step's HTTP trigger from the apply job (logged in with azure/login, like the
+ * host-storage fix) with an Entra token of the deploying identity for the step's app: App Service
+ * authentication admits that identity only, and no function key is read. 200: done, the result is
+ * printed. 500: the step failed; its answer (the database's error) is printed and the apply fails.
+ * While the app starts or loads its package (404, 502, 503, no answer) it waits and retries; a
+ * retry that finds a run still going waits for the step's database lock and then has nothing left
+ * to do.
  */
 export const RUN_MIGRATION_STEP_COMMAND = [
   "set -euo pipefail",
-  'key=$(az functionapp keys list --subscription "$SUBSCRIPTION" --resource-group "$RG" --name "$APP" --query masterKey --output tsv)',
+  'token=$(az account get-access-token --subscription "$SUBSCRIPTION" --resource "$AUDIENCE" --query accessToken --output tsv)',
   'out=$(mktemp); trap \'rm -f "$out"\' EXIT',
   "for _ in $(seq 1 40); do",
   // `%{` starts a Terraform template directive in any string: the shell joins '%' and "{http_code}".
-  '  code=$(curl --silent --show-error --max-time 230 --output "$out" --write-out \'%\'"{http_code}" -X POST "https://$HOST/api/migrate" -H "x-functions-key: $key" -H "content-type: application/json" --data "$INPUT") || code=000',
+  '  code=$(curl --silent --show-error --max-time 230 --output "$out" --write-out \'%\'"{http_code}" -X POST "https://$HOST/api/migrate" -H "Authorization: Bearer $token" -H "content-type: application/json" --data "$INPUT") || code=000',
   '  case "$code" in',
   '    200) cat "$out"; echo; exit 0 ;;',
   '    404|502|503|000) sleep 15 ;;',
@@ -90,6 +92,8 @@ export class AzureDatabaseMigration extends Construct {
     fn.addSetting(`${prefix}_SSLMODE`, "verify-full");
     fn.addSetting(`${prefix}_SSLROOTCERT`, azurePostgresRoots());
 
+    // Only the deploying identity may call the step (App Service authentication; no function key).
+    const audience = fn.admitOnly(ctx.client.objectId);
     const input = JSON.stringify({ polycloud: "migrate", database: db.logicalId, migrations: migrations.hash, files: migrations.files.map((f) => f.id) });
     this.run = new PostApplyStep(this, "run", {
       input: { database: db.logicalId, migrations: migrations.hash },
@@ -98,7 +102,7 @@ export class AzureDatabaseMigration extends Construct {
         type: "local-exec",
         interpreter: ["bash", "-c"],
         command: RUN_MIGRATION_STEP_COMMAND,
-        environment: { APP: fn.app.name, RG: ctx.resourceGroup.name, SUBSCRIPTION: ctx.spec.subscriptionId, HOST: fn.defaultHostname, DATABASE: db.logicalId, INPUT: input },
+        environment: { SUBSCRIPTION: ctx.spec.subscriptionId, AUDIENCE: audience, HOST: fn.defaultHostname, DATABASE: db.logicalId, INPUT: input },
       }],
       // The app runs its current package with its identity settings (host-storage fix) and is the
       // server's administrator; TLS is enforced before the first connection.

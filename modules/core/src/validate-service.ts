@@ -12,6 +12,7 @@ import { SERVICE_KEYS, rejectUnknownKeys } from "./service-keys";
 import { CLOUDS } from "./environment";
 import { MIGRATION_FILE_FORM, readMigrationFolder } from "./migrations";
 import { migrationStepId } from "./migration-step";
+import { handlerFileProblem } from "./handler-file";
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
 const ID_FORM = "lowercase id matching ^[a-z][a-z0-9-]{0,30}$";
@@ -70,7 +71,12 @@ function validateFunction(p: Problems, at: string, fn: FunctionSpec, service: Se
   if (p.required(`${at}.source`, fn.source, "a folder path holding the function code") && typeof fn.source === "string" && !isFolder(fn.source)) {
     p.add(`${at}.source`, fn.source, `an existing folder holding the function code (relative to ${process.cwd()})`);
   }
-  p.required(`${at}.handler`, fn.handler, "an entry point such as index.handler");
+  if (p.required(`${at}.handler`, fn.handler, "an entry point such as index.handler") && typeof fn.handler === "string"
+    && typeof fn.source === "string" && isFolder(fn.source)) {
+    // The code deployed is the file the handler names: a missing file or export is an error now, not a broken function later.
+    const problem = handlerFileProblem(fn.source, fn.handler, fn.runtime, Array.isArray(service.clouds) ? service.clouds : CLOUDS);
+    if (problem) p.add(`${at}.handler`, fn.handler, `${problem} (service '${service.name}')`);
+  }
   if (p.required(`${at}.runtime`, fn.runtime, `one of ${RUNTIMES.join(", ")}`)) p.oneOf(`${at}.runtime`, fn.runtime, RUNTIMES);
   p.integer(`${at}.memoryMb`, r.memoryMb, limits.functionMemoryMb.min, limits.functionMemoryMb.max, `MB (${limits.functionService})`);
   p.integer(`${at}.timeoutSeconds`, r.timeoutSeconds, limits.functionTimeoutSeconds.min, limits.functionTimeoutSeconds.max, `seconds (${limits.functionService})`);
@@ -126,6 +132,12 @@ function validateGateway(p: Problems, at: string, gw: GatewaySpec, service: Serv
     });
     if (gw.cors.allowCredentials && origins.includes("*")) {
       p.add(`${at}.cors.allowCredentials`, true, "false when allowOrigins contains \"*\" (browsers reject credentials with a wildcard origin)");
+    }
+    if (gw.cors.allowCredentials) {
+      // Browsers take `*` literally on credentialed requests (Fetch standard): list them instead.
+      for (const key of ["allowMethods", "allowHeaders", "exposeHeaders"] as const) {
+        if ((gw.cors[key] ?? []).includes("*")) p.add(`${at}.cors.${key}`, gw.cors[key], "explicit names when allowCredentials is true (browsers do not honour \"*\" on credentialed requests)");
+      }
     }
     p.integer(`${at}.cors.maxAgeSeconds`, gw.cors.maxAgeSeconds, 0, 86400, "seconds");
   }

@@ -3,7 +3,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import type * as pg from "pg";
 import { cloudImplementation } from "./cloud";
-import { boundDatabases, currentCloud, databaseEndpoint, DatabaseEndpoint, envVarPart } from "./env";
+import { boundDatabases, currentCloud, currentFunction, databaseEndpoint, DatabaseEndpoint, envVarPart } from "./env";
 
 
 /** pg is loaded on the first connect, not at module init (cold starts that never query skip it). */
@@ -90,7 +90,7 @@ function guardedClient(id: string, allowNamed: boolean): typeof pg.Client {
 }
 
 export interface ConnectOptions {
-  /** Connections per function instance (default 2: the pooler multiplexes). */
+  /** Connections per function instance (default DB_<ID>_POOL_MAX when the platform sets it, else 2: the pooler multiplexes). */
   max?: number;
   /** Overrides the identity token source (tests); never a configured password. */
   token?: (endpoint: DatabaseEndpoint) => Promise<string>;
@@ -111,7 +111,8 @@ export function createPool(id: string, options: ConnectOptions = {}, env: Record
     // Called for every new physical connection: tokens expire (RDS 15 min, Entra ~1 h).
     password: () => token(ep),
     ssl: tlsFor(ep),
-    max: options.max ?? 2,
+    // The platform sizes it where every instance's connections count against the server (DB_<ID>_POOL_MAX).
+    max: options.max ?? (Number(env[`DB_${envVarPart(id)}_POOL_MAX`]) > 0 ? Number(env[`DB_${envVarPart(id)}_POOL_MAX`]) : 2),
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
     Client: guardedClient(id, env[`DB_${envVarPart(id)}_PREPARED_STATEMENTS`] === "protocol"),
@@ -184,14 +185,18 @@ async function purgeExpired(pool: pg.Pool, table: string): Promise<void> {
 }
 
 /**
- * Runs `fn` once per `key`. The key is claimed by inserting it in the same transaction in which
- * `fn` runs: a concurrent duplicate blocks on that row until the first commits, then returns the
+ * Runs `fn` once per `key` of this function: the key is stored as `<POLYCLOUD_FUNCTION>/<key>`, so
+ * two functions handling the same event (two rules, two queues) each run once, and the key is the
+ * same on every cloud. The key is claimed by inserting it in the same transaction in which `fn`
+ * runs: a concurrent duplicate blocks on that row until the first commits, then returns the
  * stored result without running `fn`; if the first fails, the claim is rolled back and a
  * redelivery runs `fn` again. Writes made through the `tx` client commit atomically with the key.
  * A key is remembered for `retentionDays` (30): an expired key is claimed again, and expired keys
  * are deleted as calls go by. The table comes from a migration; nothing here runs DDL.
  */
 export async function idempotent<T>(key: string, fn: (tx: pg.PoolClient) => Promise<T> | T, options: IdempotentOptions = {}): Promise<T> {
+  if (typeof key !== "string" || key === "") throw new Error("@polycloud/runtime: idempotent() needs a non-empty string key");
+  const scoped = `${currentFunction()}/${key}`;
   const table = options.table ?? "polycloud_idempotency";
   if (!TABLE.test(table)) throw new Error(`@polycloud/runtime: idempotency table '${table}' is not a plain lower-case identifier`);
   const days = options.retentionDays ?? IDEMPOTENCY_RETENTION_DAYS;
@@ -210,15 +215,15 @@ export async function idempotent<T>(key: string, fn: (tx: pg.PoolClient) => Prom
     // A new key, or one whose retention is over (then its old result is forgotten).
     const claim = await c.query(
       `INSERT INTO ${table} AS t (key, expires_at) VALUES ($1, now() + make_interval(secs => $2)) ON CONFLICT (key) DO UPDATE SET result = NULL, created_at = now(), expires_at = EXCLUDED.expires_at WHERE t.expires_at <= now()`,
-      [key, days * 86400],
+      [scoped, days * 86400],
     );
     if (claim.rowCount === 0) {
       await c.query("ROLLBACK");
-      const done = await c.query(`SELECT result FROM ${table} WHERE key = $1`, [key]);
+      const done = await c.query(`SELECT result FROM ${table} WHERE key = $1`, [scoped]);
       return (done.rows[0]?.result ?? undefined) as T;
     }
     result = await fn(c);
-    await c.query(`UPDATE ${table} SET result = $2::jsonb WHERE key = $1`, [key, JSON.stringify(result ?? null)]);
+    await c.query(`UPDATE ${table} SET result = $2::jsonb WHERE key = $1`, [scoped, JSON.stringify(result ?? null)]);
     await c.query("COMMIT");
   } catch (err) {
     await c.query("ROLLBACK").catch(() => undefined);

@@ -1,6 +1,7 @@
 // The migration step on Azure: a Function App (Flex Consumption) in the VNet whose user-assigned
 // identity is the PostgreSQL server's Entra administrator. The deploy's post-apply step calls its
-// HTTP trigger with the host's master key (authLevel admin).
+// HTTP trigger with an Entra token of the deploying identity, the only caller App Service
+// authentication admits on this app (no function key exists for it).
 import { app } from "@azure/functions";
 import { entraToken } from "./cloud-azure";
 import { tlsFor } from "./database";
@@ -32,8 +33,8 @@ export async function createEntraPrincipal(role: MigrationRole, ep: DatabaseEndp
 
 app.http("migrate", {
   methods: ["POST"],
-  // The host's master key only: the deploy reads it with `az functionapp keys list`.
-  authLevel: "admin",
+  // App Service authentication in front of the host admits the deploying identity only.
+  authLevel: "anonymous",
   route: "migrate",
   handler: async () => {
     try {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { privateCacheDir } from "./cache-dir";
 import { FUNCTIONS_FRAMEWORK, HOST_JSON, digest } from "./stage";
 import { Cloud } from "./types";
 
@@ -68,15 +68,8 @@ function bundle(cloud: Cloud): string {
   return text;
 }
 
-/** A folder no other local user can write: the staged package is trusted as it is zipped. */
-function privateRoot(): string {
-  const root = path.join(os.tmpdir(), `polycloud-${process.getuid?.() ?? "user"}`, "migration-steps");
-  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
-  const st = fs.statSync(path.dirname(root));
-  if (process.getuid && st.uid !== process.getuid()) throw new Error(`${path.dirname(root)} belongs to another user; refusing to stage the migration step there`);
-  fs.chmodSync(path.dirname(root), 0o700);
-  return root;
-}
+/** The per-user cache (0700, owner checked): the staged package is trusted as it is zipped. */
+const privateRoot = () => privateCacheDir("migration-steps");
 
 /**
  * The files of a migration step's package for `cloud`: the bundled step (Lambda handler

@@ -15,11 +15,14 @@ const isStep = (env: R) => typeof env.POLYCLOUD_MIGRATE_DATABASE === "string";
 const addressOf = (v: unknown) => refAddress(v)?.split(".").slice(0, 2).join(".");
 
 export const DATABASE_TLS_VERIFIED: PolicyRule = {
-  id: "PC017",
+  id: "PC018",
   severity: "high",
   title: "Functions verify the database server: certificate chain against a given CA, and its name",
   rationale: "An encrypted connection to an unverified server hands the function's identity token (its database password) to whoever answers; `sslmode=require` encrypts without verifying.",
-  checkov: [],
+  conditions: {
+    "not-verify-full": { title: "a database binding without sslmode verify-full" },
+    "no-ca": { title: "a database binding without the CA to verify the server against" },
+  },
   fix: "Let the database construct bind the function (grantConnect): it sets DB_<ID>_SSLMODE=verify-full and DB_<ID>_SSLROOTCERT to the CA the cloud documents.",
   reads: {
     aws_lambda_function: ["environment.variables"], google_cloudfunctions2_function: ["service_config.environment_variables"],
@@ -30,18 +33,22 @@ export const DATABASE_TLS_VERIFIED: PolicyRule = {
     if (!id) return [];
     const out: Violation[] = [];
     const mode = env[`DB_${id}_SSLMODE`];
-    if (mode !== "verify-full") out.push({ address, message: `DB_${id}_SSLMODE is ${mode === undefined ? "unset" : JSON.stringify(mode)}, not verify-full` });
-    if (typeof env[`DB_${id}_SSLROOTCERT`] !== "string" || env[`DB_${id}_SSLROOTCERT`] === "") out.push({ address, message: `DB_${id}_SSLROOTCERT is unset: the server certificate would be checked against the platform's default store, which does not hold the database's CA` });
+    if (mode !== "verify-full") out.push({ address, condition: "not-verify-full", message: `DB_${id}_SSLMODE is ${mode === undefined ? "unset" : JSON.stringify(mode)}, not verify-full` });
+    if (typeof env[`DB_${id}_SSLROOTCERT`] !== "string" || env[`DB_${id}_SSLROOTCERT`] === "") out.push({ address, condition: "no-ca", message: `DB_${id}_SSLROOTCERT is unset: the server certificate would be checked against the platform's default store, which does not hold the database's CA` });
     return out;
   })),
 };
 
 export const DATABASE_ADMIN_STEP_ONLY: PolicyRule = {
-  id: "PC007",
+  id: "PC008",
   severity: "critical",
   title: "A database's admin identity belongs to its migration step alone",
   rationale: "The admin owns the schema and can read and change every row; functions get their own roles with data access only, and only the migration step (run at deploy) may act as the admin.",
-  checkov: [],
+  conditions: {
+    "master-secret": { title: "something other than the migration step can read an RDS master user secret" },
+    "admin-service-account": { title: "a workload other than the migration step runs as, or may act as, the admin's service account" },
+    "entra-administrator": { title: "the Entra administrator is not the migration step's own identity" },
+  },
   fix: "Do not grant the master secret, the admin service account or the Entra administrator identity to anything else; the migration step construct holds them.",
   // Identities are references (which role, which service account, which managed identity), so no
   // attribute here needs a literal value.
@@ -58,7 +65,7 @@ export const DATABASE_ADMIN_STEP_ONLY: PolicyRule = {
     const masters = resources(json, "aws_rds_cluster").filter(([, r]) => r.manage_master_user_password === true).map(([a]) => a);
     const stepRoles = new Set(envs.filter(([a, , e]) => a.startsWith("aws_lambda_function.") && isStep(e)).map(([, r]) => addressOf(r.role)));
     for (const [address, r] of resources(json, "aws_db_proxy")) {
-      for (const auth of blocks(r.auth)) if (masters.some((m) => String(auth.secret_arn ?? "").includes(`${m}.master_user_secret`))) out.push({ address, message: "the proxy holds the master user's secret (auth.secret_arn)" });
+      for (const auth of blocks(r.auth)) if (masters.some((m) => String(auth.secret_arn ?? "").includes(`${m}.master_user_secret`))) out.push({ address, condition: "master-secret", message: "the proxy holds the master user's secret (auth.secret_arn)" });
     }
     for (const [address, r] of resources(json, "aws_iam_role_policy", "aws_iam_policy")) {
       // The raw document: references stay readable inside its strings.
@@ -70,12 +77,12 @@ export const DATABASE_ADMIN_STEP_ONLY: PolicyRule = {
         if (!actions.some((a) => /^(\*|secretsmanager:\*|secretsmanager:GetSecretValue)$/i.test(a))) continue;
         const targets = list<unknown>(s.Resource).map(String);
         const master = targets.some((t) => t === "*" || masters.some((m) => t.includes(`${m}.master_user_secret`)));
-        if (master && !stepRoles.has(addressOf(r.role))) out.push({ address, message: `statement ${str(s.Sid) ?? "?"} lets ${addressOf(r.role) ?? "a principal"} read a database master secret; only the migration step's role may` });
+        if (master && !stepRoles.has(addressOf(r.role))) out.push({ address, condition: "master-secret", message: `statement ${str(s.Sid) ?? "?"} lets ${addressOf(r.role) ?? "a principal"} read a database master secret; only the migration step's role may` });
       }
     }
     for (const [address, , env] of envs) {
       if (isStep(env)) continue;
-      for (const [k, v] of Object.entries(env)) if (typeof v === "string" && /master_user_secret/.test(v)) out.push({ address, message: `${k} names a database master secret` });
+      for (const [k, v] of Object.entries(env)) if (typeof v === "string" && /master_user_secret/.test(v)) out.push({ address, condition: "master-secret", message: `${k} names a database master secret` });
     }
 
     // GCP: the step's service account (the admin IAM user) runs nothing else and nobody may act as it.
@@ -83,13 +90,13 @@ export const DATABASE_ADMIN_STEP_ONLY: PolicyRule = {
     for (const sa of stepAccounts) {
       for (const [address, r] of resources(json, "google_cloudfunctions2_function")) {
         if (isStep(block(block(r.service_config).environment_variables))) continue;
-        if (addressOf(block(r.service_config).service_account_email) === sa) out.push({ address, message: `runs as ${sa}, the database admin's service account` });
+        if (addressOf(block(r.service_config).service_account_email) === sa) out.push({ address, condition: "admin-service-account", message: `runs as ${sa}, the database admin's service account` });
       }
       for (const [address, r] of resources(json, "google_cloud_run_v2_job")) {
-        if (addressOf(block(block(r.template).template).service_account) === sa) out.push({ address, message: `runs as ${sa}, the database admin's service account` });
+        if (addressOf(block(block(r.template).template).service_account) === sa) out.push({ address, condition: "admin-service-account", message: `runs as ${sa}, the database admin's service account` });
       }
       for (const [address, r] of resources(json, "google_service_account_iam_member", "google_service_account_iam_binding")) {
-        if (addressOf(r.service_account_id) === sa) out.push({ address, message: `grants ${str(r.role) ?? "a role"} on ${sa}, the database admin's service account` });
+        if (addressOf(r.service_account_id) === sa) out.push({ address, condition: "admin-service-account", message: `grants ${str(r.role) ?? "a role"} on ${sa}, the database admin's service account` });
       }
     }
 
@@ -105,9 +112,9 @@ export const DATABASE_ADMIN_STEP_ONLY: PolicyRule = {
       const identity = addressOf(r.object_id);
       const apps = identity ? appsByIdentity.get(identity) ?? [] : [];
       if (!isReference(r.object_id) || !identity?.startsWith("azurerm_user_assigned_identity.")) {
-        out.push({ address, message: "the Entra administrator is not a managed identity of the stack (the deploying identity or a literal object id)" });
+        out.push({ address, condition: "entra-administrator", message: "the Entra administrator is not a managed identity of the stack (the deploying identity or a literal object id)" });
       } else if (apps.length !== 1 || !isStep(block(apps[0][1].app_settings))) {
-        out.push({ address, message: `the Entra administrator ${identity} is used by ${apps.map(([a]) => a).join(", ") || "no app"}, not by the migration step alone` });
+        out.push({ address, condition: "entra-administrator", message: `the Entra administrator ${identity} is used by ${apps.map(([a]) => a).join(", ") || "no app"}, not by the migration step alone` });
       }
     }
     return out;
