@@ -161,15 +161,17 @@ describeWithPostgres("applyMigrations against a real PostgreSQL", () => {
   test("idempotent(): the table comes from the migration; a duplicate is skipped, an expired key runs again and old keys are purged", async () => {
     const env = { POLYCLOUD_CLOUD: "aws", DB_MAIN_HOST: "127.0.0.1", DB_MAIN_PORT: String(server.port), DB_MAIN_NAME: "app", DB_MAIN_USER: "fn_worker", DB_MAIN_SSLMODE: "disable" };
     const pool = createPool("main", { token: async () => "unused" }, env);
+    const saved = process.env.POLYCLOUD_FUNCTION;
+    process.env.POLYCLOUD_FUNCTION = "worker"; // keys are stored as <function>/<key>
     try {
       const runs: string[] = [];
       const work = (tag: string) => async () => { runs.push(tag); return { tag }; };
       expect(await idempotent("order-created/e-1", work("first"), { pool })).toEqual({ tag: "first" });
       expect(await idempotent("order-created/e-1", work("duplicate"), { pool })).toEqual({ tag: "first" });
       expect(runs).toEqual(["first"]);
-      expect(server.psql("SELECT (expires_at - created_at) BETWEEN interval '29 days 23 hours' AND interval '30 days 1 hour' FROM polycloud_idempotency WHERE key = 'order-created/e-1'", { database: "app" })).toBe("t");
+      expect(server.psql("SELECT (expires_at - created_at) BETWEEN interval '29 days 23 hours' AND interval '30 days 1 hour' FROM polycloud_idempotency WHERE key = 'worker/order-created/e-1'", { database: "app" })).toBe("t");
       // Past its retention the key counts as unseen.
-      server.psql("UPDATE polycloud_idempotency SET expires_at = now() - interval '1 second' WHERE key = 'order-created/e-1'", { database: "app" });
+      server.psql("UPDATE polycloud_idempotency SET expires_at = now() - interval '1 second' WHERE key = 'worker/order-created/e-1'", { database: "app" });
       expect(await idempotent("order-created/e-1", work("after expiry"), { pool })).toEqual({ tag: "after expiry" });
       expect(runs).toEqual(["first", "after expiry"]);
       // Expired keys are deleted as calls go by (at most every few minutes per pool: a fresh pool purges at once).
@@ -178,10 +180,11 @@ describeWithPostgres("applyMigrations against a real PostgreSQL", () => {
       await idempotent("order-created/e-2", work("second"), { pool: fresh, retentionDays: 1 });
       await fresh.end();
       expect(server.psql("SELECT count(*) FROM polycloud_idempotency WHERE key LIKE 'old-%'", { database: "app" })).toBe("0");
-      expect(server.psql("SELECT (expires_at - created_at) < interval '1 day 1 minute' FROM polycloud_idempotency WHERE key = 'order-created/e-2'", { database: "app" })).toBe("t");
+      expect(server.psql("SELECT (expires_at - created_at) < interval '1 day 1 minute' FROM polycloud_idempotency WHERE key = 'worker/order-created/e-2'", { database: "app" })).toBe("t");
       // The function role cannot create the table itself: without the migration it gets a clear error.
       await expect(idempotent("k", work("x"), { pool, table: "custom_keys" })).rejects.toThrow(/table custom_keys does not exist\. It is created at deploy by the migration step: add it to the database's migrations folder/);
     } finally {
+      process.env.POLYCLOUD_FUNCTION = saved;
       await pool.end();
     }
   });
