@@ -185,10 +185,13 @@ describeWithPostgres("each cloud's packaged migration step, run as that cloud ru
     expect(JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")).dependencies).toEqual({ "@google-cloud/functions-framework": expect.any(String) });
     const env = resolve(stepEnvironment("gcp"), {
       ...common(), DB_MAIN_NAME: "gcp_app", DB_MAIN_USER: admin, DB_MAIN_SSLROOTCERT: ca.pem,
+      // Non-prod instance names end in their creation time (a time_static): this instance's name.
+      DB_MAIN_SSLSERVERNAME: "polycloud-dev-0001:orders-dev-main", POLYCLOUD_CLOUDSQL_INSTANCE: "polycloud-dev-0001:orders-dev-main",
       // Set by Cloud Run; here they point at the emulations.
       GCE_METADATA_HOST: metadata.url.replace("http://", ""), CLOUDSQL_ADMIN_ENDPOINT: `${adminApi.url}/v1`,
     });
-    expect(env).toMatchObject({ DB_MAIN_SSLMODE: "verify-full", DB_MAIN_SSLSERVERNAME: "polycloud-dev-0001:orders-dev-main", POLYCLOUD_CLOUDSQL_INSTANCE: "polycloud-dev-0001:orders-dev-main" });
+    expect(stepEnvironment("gcp")).toMatchObject({ DB_MAIN_SSLMODE: "verify-full", DB_MAIN_SSLSERVERNAME: expect.stringMatching(/^polycloud-dev-0001:orders-dev-main-\$\{time_static\.[^}]+\.unix\}$/) });
+    expect(stepEnvironment("gcp").POLYCLOUD_CLOUDSQL_INSTANCE).toBe(stepEnvironment("gcp").DB_MAIN_SSLSERVERNAME);
     const port = await freePort();
     await serve([FF, "--target=handler", `--source=${dir}`, `--port=${port}`], env, /^URL: /);
     const first = await post(`http://127.0.0.1:${port}/`);
@@ -213,7 +216,7 @@ describeWithPostgres("each cloud's packaged migration step, run as that cloud ru
     adminApi.close();
   });
 
-  test("Azure: the v4 HTTP registration (admin key); the step creates each function's Entra principal, then applies everything", async () => {
+  test("Azure: the v4 HTTP registration (App Service authentication guards the host); the step creates each function's Entra principal, then applies everything", async () => {
     const admin = "orders-dev-main-migrate-xxxx-id";
     // Flexible Server: the Entra administrator may create roles; pgaadauth lives in `postgres`.
     pg.psql([
@@ -239,7 +242,7 @@ describeWithPostgres("each cloud's packaged migration step, run as that cloud ru
     const lines = await serve([AZURE_HOST, dir], { ...env, NODE_PATH: AZURE_CORE_STUB }, /^\{"port"/);
     const registrations = JSON.parse(lines[0]).registrations;
     expect(registrations.map((r: any) => r.name)).toEqual(["migrate"]);
-    expect(Object.values(registrations[0].bindings)).toContainEqual(expect.objectContaining({ type: "httpTrigger", authLevel: "admin", methods: ["POST"], route: "migrate" }));
+    expect(Object.values(registrations[0].bindings)).toContainEqual(expect.objectContaining({ type: "httpTrigger", authLevel: "anonymous", methods: ["POST"], route: "migrate" }));
     const port = JSON.parse(lines.find((l) => l.startsWith('{"port"'))!).port;
     const first = await post(`http://127.0.0.1:${port}/api/migrate`);
     expect(first).toMatchObject({ status: 200, body: { applied: ["polycloud-runtime/0001_idempotency.sql", "service/0001_orders.sql"], roles: roles.map((r) => r.name) } });

@@ -39,6 +39,8 @@ export const AWS_REFRESH: RefreshTable = {
     source: svc("lambda", "function"),
     note: "GetFunction also returns a pre-signed link to the deployment package: function code, built from this repository, is the one piece of content a plan identity can read (nothing else reads a function's configuration).",
   },
+  aws_lambda_invocation: { calls: [], permissions: [], source: svc("lambda", "invocation"), note: "Its Read is a no-op (schema.NoopContext): the invocation runs on create and on a changed input only, never in a plan." },
+  aws_lambda_layer_version: { calls: ["GetLayerVersion"], permissions: ["lambda:GetLayerVersion"], source: svc("lambda", "layer_version") },
   aws_lambda_function_event_invoke_config: { calls: ["GetFunctionEventInvokeConfig"], permissions: ["lambda:GetFunctionEventInvokeConfig"], source: svc("lambda", "function_event_invoke_config") },
   aws_lambda_permission: { calls: ["GetPolicy"], permissions: ["lambda:GetPolicy"], source: svc("lambda", "permission") },
   aws_lambda_provisioned_concurrency_config: { calls: ["GetProvisionedConcurrencyConfig"], permissions: ["lambda:GetProvisionedConcurrencyConfig"], source: svc("lambda", "provisioned_concurrency_config") },

@@ -90,6 +90,8 @@ export const NOTHING_TO_CHECK: Readonly<Record<string, string>> = {
 export const SCANNER_SCOPE: readonly string[] = [
   // Scheduled rules (the coffee sample): the timers and the actions that publish to the bus.
   "azurerm_logic_app_action_custom", "azurerm_logic_app_trigger_recurrence", "azurerm_logic_app_workflow", "google_cloud_scheduler_job",
+  // A database's migration step: its invocation and CA layer on AWS, its runner job on GCP.
+  "aws_lambda_invocation", "aws_lambda_layer_version", "google_cloud_run_v2_job",
   // Alarms on log lines (failed schedule runs, retried Azure consumer attempts).
   "azurerm_monitor_scheduled_query_rules_alert_v2", "google_logging_metric",
   "aws_alb", "aws_alb_listener", "aws_api_gateway_deployment", "aws_api_gateway_domain_name", "aws_api_gateway_method",
