@@ -73,6 +73,7 @@ describe("against stand-ins for the app and az", () => {
       child.stderr.on("data", (d: Buffer) => { stderr += d; });
       child.on("exit", (status: number | null) => resolve({ status, stdout, stderr }));
     });
+    server.closeAllConnections();
     server.close();
     return { ...r, seen, az: fs.readFileSync(log, "utf8") };
   }

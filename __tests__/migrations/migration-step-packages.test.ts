@@ -79,7 +79,8 @@ async function fake(handle: (req: http.IncomingMessage, body: string) => Promise
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, seen, close: () => server.close() };
+  // Keep-alive connections of the step's clients would hold the server (and the test worker) open.
+  return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, seen, close: () => { server.closeAllConnections(); server.close(); } };
 }
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
