@@ -28,3 +28,5 @@ export * from "./regions";
 export * from "./budget-scope";
 export * from "./cost";
 export * from "./schedule";
+export * from "./migrations";
+export * from "./migration-step";
