@@ -23,3 +23,4 @@ export * from "./regions";
 export * from "./budget-scope";
 export * from "./cost";
 export * from "./schedule";
+export * from "./emulation";

@@ -1,0 +1,90 @@
+import { CloudEmulation, EmulateCloud, EmulatedStack, componentKeyOf, pickComponent } from "@polycloud/core";
+import { awsAlarms } from "./alarms";
+import { HttpApi } from "./api-gateway";
+import { startEventSourceMappings } from "./event-source-mapping";
+import { EventBridge, EventRule } from "./eventbridge";
+import { AwsIam } from "./iam";
+import { LambdaService } from "./lambda";
+import { startRds } from "./rds";
+import { SqsQueue, SqsService } from "./sqs";
+import { AwsValues } from "./values";
+
+export { matchesEventPattern } from "./event-pattern";
+
+/**
+ * The AWS stack as the local runner runs it: Lambda, API Gateway HTTP APIs, SQS with event source
+ * mappings, EventBridge, Aurora/RDS Proxy on PostgreSQL and the CloudWatch alarms it can
+ * evaluate, all read from the stack's Terraform JSON.
+ */
+export const emulateAws: EmulateCloud = async (host, stack): Promise<CloudEmulation> => {
+  const values = new AwsValues(stack);
+  const iam = new AwsIam(values);
+  const rdsAuthority = host.network.authority("Amazon RDS");
+  // The Lambda runtime's CA bundle (/var/runtime/ca-cert.pem) holds the RDS certificate authorities.
+  const lambda = new LambdaService(host, values, iam, { "/var/runtime/ca-cert.pem": rdsAuthority.certificateFile });
+  const sqs = new SqsService(host, values, iam);
+  lambda.sendToQueue = async (arn, body, attributes, caller) => {
+    const q = sqs.byArn(arn);
+    return q && sqs.mayCall(q, "sqs:SendMessage", caller) ? sqs.send(q, body, attributes).id : undefined;
+  };
+  const events = new EventBridge(host, values, iam, sqs, lambda);
+  const region = values.region;
+  host.network.serve(`sqs.${region}.amazonaws.com`, (r) => sqs.api(r));
+  host.network.serve(`${region}.queue.amazonaws.com`, (r) => sqs.api(r));
+  host.network.serve(`events.${region}.amazonaws.com`, (r) => events.api(r));
+  host.network.serve(`lambda.${region}.amazonaws.com`, (r) => lambda.api(r));
+  await Promise.all([lambda.start(), startRds(host, values, iam, rdsAuthority)]);
+  startEventSourceMappings(host, values, sqs, lambda);
+
+  const endpoints: Record<string, string> = {};
+  const apis: HttpApi[] = [];
+  for (const [address] of values.resources("aws_apigatewayv2_api")) {
+    const api = new HttpApi(host, values, lambda, address);
+    apis.push(api);
+    const handler = (r: Parameters<HttpApi["handle"]>[0]) => api.handle(r);
+    const raw = values.resource("aws_apigatewayv2_api", address);
+    if (raw.disable_execute_api_endpoint !== true) {
+      host.network.serve(api.domain, handler);
+      endpoints[api.key.replace(/^[^/]*\//, "")] = await host.network.expose(api.key, handler);
+    }
+  }
+  const invokeApi = await host.network.expose("Lambda Invoke API", (r) => lambda.api(r));
+  for (const fn of lambda.functions.values()) endpoints[fn.key.replace(/^[^/]*\//, "")] = `${invokeApi}/2015-03-31/functions/${fn.name}/invocations`;
+
+  const queues = new Map<string, SqsQueue>();
+  for (const q of sqs.queues.values()) if (/_queue-[^_]+_queue_/.test(q.address)) queues.set(componentKeyOf(q.address)!, q);
+  const rules = new Map<string, EventRule>(events.rules.map((r) => [r.key, r]));
+  const buses = new Map<string, string>(values.resources("aws_cloudwatch_event_bus").map(([a]) => [componentKeyOf(a) ?? a, values.nameOf("aws_cloudwatch_event_bus", a)]));
+
+  return {
+    cloud: "aws",
+    endpoints,
+    issuers: apis.flatMap((a) => a.issuers()),
+    async sendToQueue(name, body) {
+      return sqs.send(pickComponent(name, queues), body).id;
+    },
+    async publish(name, e) {
+      return events.put(pickComponent(name, buses), [{ source: e.source, detailType: e.type, detail: e.data, resources: e.subject ? [e.subject] : [] }])[0];
+    },
+    async fireSchedule(name) {
+      events.fire(pickComponent(name, rules));
+    },
+    async deadLetters(name) {
+      if (name.includes("rule:")) {
+        const rule = pickComponent(name, rules);
+        return rule.targets.flatMap((t) => sqs.byArn(String(t.dead_letter_config?.arn ?? ""))?.messages.map((m) => m.body) ?? []);
+      }
+      const redrive = sqs.redrive(pickComponent(name, queues));
+      return redrive ? redrive.dlq.messages.map((m) => m.body) : [];
+    },
+    async alarms() {
+      return awsAlarms(values, sqs, events, host.clock.now());
+    },
+    async reload(next: EmulatedStack) {
+      return lambda.reload(new AwsValues(next));
+    },
+    async stop() {
+      await lambda.stop();
+    },
+  };
+};

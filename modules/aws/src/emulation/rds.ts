@@ -1,0 +1,72 @@
+import { CertificateAuthority, DatabaseInstance, EmulationHost } from "@polycloud/core";
+import { AwsIam } from "./iam";
+import { verifyRdsToken } from "./sigv4";
+import { AwsValues } from "./values";
+
+export interface RdsDatabase {
+  readonly address: string;
+  readonly hostnames: string[];
+  readonly instance: DatabaseInstance;
+}
+
+/**
+ * Aurora PostgreSQL clusters (and an RDS Proxy in front when the JSON has one) on the runner's
+ * PostgreSQL: the database `database_name` owned by `master_username`, a login role per function
+ * that is told this endpoint (`DB_<ID>_USER`, member of rds_iam), TLS with a certificate from the
+ * runner's "Amazon RDS" authority (which the Lambda runtime carries in /var/runtime/ca-cert.pem),
+ * and IAM authentication: the password must be an RDS IAM token signed by a role whose policy
+ * allows rds-db:connect on `dbuser:<resource id>/<user>`. An RDS Proxy pools (PgBouncer,
+ * transaction mode).
+ */
+export async function startRds(host: EmulationHost, values: AwsValues, iam: AwsIam, authority: CertificateAuthority): Promise<RdsDatabase[]> {
+  const out: RdsDatabase[] = [];
+  for (const [address, raw] of values.resources("aws_rds_cluster")) {
+    const c = values.resolve(raw);
+    if (!String(c.engine ?? "").includes("postgres")) continue;
+    const endpoint = String(values.value("aws_rds_cluster", address, raw, "endpoint"));
+    const reader = String(values.value("aws_rds_cluster", address, raw, "reader_endpoint"));
+    const resourceIds = [String(values.value("aws_rds_cluster", address, raw, "cluster_resource_id"))];
+    const hostnames = [endpoint, reader];
+    let pooled = false;
+    let proxyTls = false;
+    let proxyIam = false;
+    for (const [proxyAddress, proxyRaw] of values.resources("aws_db_proxy")) {
+      const targets = values.resources("aws_db_proxy_target").filter(([, t]) => String(t.db_proxy_name).includes(`aws_db_proxy.${proxyAddress}.`) && String(t.db_cluster_identifier ?? "").includes(`aws_rds_cluster.${address}.`));
+      if (!targets.length) continue;
+      const p = values.resolve(proxyRaw);
+      hostnames.push(String(values.value("aws_db_proxy", proxyAddress, proxyRaw, "endpoint")));
+      resourceIds.push(String(values.value("aws_db_proxy", proxyAddress, proxyRaw, "arn")).split(":").pop()!);
+      pooled = true;
+      proxyTls ||= p.require_tls === true;
+      proxyIam ||= (p.auth ?? []).some((a: any) => a.iam_auth === "REQUIRED");
+    }
+    const params = values.resources("aws_rds_cluster_parameter_group").find(([a]) => String(raw.db_cluster_parameter_group_name ?? "").includes(`.${a}.`))?.[1];
+    const forceSsl = (params?.parameter ?? []).some((p: any) => p.name === "rds.force_ssl" && String(p.value) === "1");
+    const iamAuth = c.iam_database_authentication_enabled === true || proxyIam;
+    const users = new Set<string>();
+    for (const [, fnRaw] of values.resources("aws_lambda_function")) {
+      const env = values.resolve(fnRaw.environment?.variables ?? {});
+      for (const [k, v] of Object.entries<string>(env)) {
+        const m = /^DB_([A-Z0-9_]+)_HOST$/.exec(k);
+        if (m && hostnames.includes(v) && env[`DB_${m[1]}_USER`]) users.add(env[`DB_${m[1]}_USER`]);
+      }
+    }
+    const instance = await host.databases.launch({
+      key: address, database: String(c.database_name ?? "postgres"), admin: String(c.master_username ?? "postgres"),
+      roles: [...users].map((name) => ({ name, memberOf: iamAuth ? ["rds_iam"] : [] })),
+      pool: pooled ? { mode: "transaction", size: 10 } : undefined,
+      endpoint: { hostnames, port: Number(c.port ?? 5432), authority, requireTls: forceSsl || proxyTls },
+      verify: async (user, password) => {
+        if (!iamAuth) return "password authentication is not emulated; the stack's databases use IAM authentication";
+        const ok = hostnames.map((h) => verifyRdsToken(password, { host: h, port: Number(c.port ?? 5432) }, host.clock.now(), iam.secretOf)).find((r) => typeof r !== "string") ?? verifyRdsToken(password, { host: endpoint, port: Number(c.port ?? 5432) }, host.clock.now(), iam.secretOf);
+        if (typeof ok === "string") return ok;
+        if (ok.dbUser !== user) return `the token is for database user ${ok.dbUser}, not ${user}`;
+        const principal = iam.byAccessKey(ok.accessKeyId)!;
+        const allowed = resourceIds.some((id) => iam.roleAllows(principal, "rds-db:connect", `arn:aws:rds-db:${values.region}:${values.account}:dbuser:${id}/${user}`));
+        return allowed ? undefined : `${principal.roleArn} is not allowed rds-db:connect as ${user}`;
+      },
+    });
+    out.push({ address, hostnames, instance });
+  }
+  return out;
+}

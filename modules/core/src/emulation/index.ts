@@ -1,0 +1,4 @@
+export * from "./host";
+export * from "./cloud";
+export * from "./expressions";
+export * from "./helpers";

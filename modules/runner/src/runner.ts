@@ -1,0 +1,107 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CloudEmulation, EmulateCloud, EmulationHost, InvocationRecord } from "@polycloud/core";
+import { VirtualClock } from "./clock";
+import { PostgresLauncher } from "./database/launcher";
+import { ProcessLauncher } from "./functions/launcher";
+import { LocalIssuer } from "./identity/issuer";
+import { RunnerTokens } from "./identity/tokens";
+import { RunnerLog } from "./logs";
+import { RunnerNetwork } from "./network/network";
+import { Cloud, cloudOf, readStack } from "./stack";
+
+export interface RunnerOptions {
+  /** `cdktf.out/stacks/<stack>`: the synthesized JSON and its assets. */
+  readonly stackDir: string;
+  /** Where the runner keeps its state (packages, certificates, PostgreSQL). @default a new temporary folder */
+  readonly stateDir?: string;
+}
+
+export interface Runner {
+  readonly cloud: Cloud;
+  readonly stackName: string;
+  readonly emulation: CloudEmulation;
+  /** Loopback URLs of the entry points (`gateway:public`, `function:api`). */
+  readonly endpoints: Readonly<Record<string, string>>;
+  readonly log: RunnerLog;
+  readonly invocations: readonly InvocationRecord[];
+  readonly clock: VirtualClock;
+  /** The local identity provider standing in for `issuer` (default: the only one). */
+  issuer(issuer?: string): LocalIssuer;
+  /** Runs until nothing is in flight and no timer is due within the horizon, fast-forwarding idle time. */
+  settle(options?: { horizonSeconds?: number }): Promise<void>;
+  /** Re-reads the stack folder and restarts the functions whose package changed. */
+  reload(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+async function emulatorFor(cloud: Cloud): Promise<EmulateCloud> {
+  // Only the stack's cloud module is loaded (each carries its own emulation next to its constructs).
+  if (cloud === "aws") return (await import("@polycloud/aws")).emulateAws;
+  if (cloud === "gcp") return (await import("@polycloud/gcp")).emulateGcp;
+  return (await import("@polycloud/azure")).emulateAzure;
+}
+
+/**
+ * Starts the local runner on one synthesized stack: reads the JSON and the function packages,
+ * starts the runner's network, identity providers, PostgreSQL, and hands them to the stack's
+ * cloud emulation, which starts the functions and the emulated services as the JSON describes.
+ */
+export async function startRunner(options: RunnerOptions): Promise<Runner> {
+  const stack = readStack(options.stackDir);
+  const cloud = cloudOf(stack);
+  const stateDir = options.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-runner-"));
+  fs.mkdirSync(stateDir, { recursive: true });
+  // PostgreSQL and PgBouncer run as the postgres user when the runner is root: they must reach their folders.
+  fs.chmodSync(stateDir, 0o755);
+  const log = new RunnerLog();
+  const runnerLog = (line: string) => log.write("runner", line);
+  const clock = new VirtualClock();
+  const network = new RunnerNetwork(stateDir, runnerLog);
+  await network.start();
+  const databases = new PostgresLauncher(stateDir, network, runnerLog);
+  const invocations: InvocationRecord[] = [];
+  const host: EmulationHost = {
+    clock,
+    network,
+    functions: new ProcessLauncher(stateDir, network.mapFile, network.publicAuthority.certificateFile, (source, line) => log.write(source, line)),
+    databases,
+    tokens: new RunnerTokens(network, clock),
+    log: (source, line) => log.write(source, line),
+    record: (r) => { invocations.push(r); },
+  };
+  let emulation: CloudEmulation;
+  try {
+    emulation = await (await emulatorFor(cloud))(host, stack);
+  } catch (err) {
+    await databases.stop();
+    await network.stop();
+    throw err;
+  }
+  const issuers = new Map<string, LocalIssuer>();
+  for (const i of emulation.issuers) issuers.set(i.issuer, await LocalIssuer.start(network, clock, i));
+  return {
+    cloud,
+    stackName: stack.name,
+    emulation,
+    endpoints: emulation.endpoints,
+    log,
+    invocations,
+    clock,
+    issuer(name?: string) {
+      const found = name ? issuers.get(name) : issuers.size === 1 ? [...issuers.values()][0] : undefined;
+      if (!found) throw new Error(`runner: no identity provider ${name ?? ""} (the stack's gateways trust: ${[...issuers.keys()].join(", ") || "none"})`);
+      return found;
+    },
+    settle: (o) => clock.settle(o),
+    reload: () => emulation.reload(readStack(options.stackDir)),
+    async stop() {
+      clock.stop();
+      await emulation.stop();
+      await databases.stop();
+      await network.stop();
+      if (!options.stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
