@@ -19,3 +19,4 @@ export * from "./service";
 export * from "./capabilities";
 export * from "./behaviour";
 export * from "./post-apply-step";
+export * from "./emulation";

@@ -44,7 +44,8 @@ const ipc = channel(async (msg) => {
     const { context, inputs } = await model.getArguments();
     const result = await model.invokeFunction(context, inputs, reg.callback);
     const response = await model.getResponse(context, result);
-    ipc.send({ type: "result", id: msg.id, ok: true, value: JSON.parse(JSON.stringify(response, (k, v) => (v && v.type === "Buffer" && Array.isArray(v.data) ? { bytes: Buffer.from(v.data).toString("base64") } : v instanceof Uint8Array ? { bytes: Buffer.from(v).toString("base64") } : v))) });
+    // Byte arrays (an HTTP body) travel as base64 text.
+    ipc.send({ type: "result", id: msg.id, ok: true, value: JSON.parse(JSON.stringify(response, (k, v) => (v && v.type === "Buffer" && Array.isArray(v.data) ? Buffer.from(v.data).toString("base64") : v instanceof Uint8Array ? Buffer.from(v).toString("base64") : v))) });
   } catch (err) {
     ipc.send({ type: "result", id: msg.id, ok: false, error: errorOf(err) });
   }

@@ -42,6 +42,27 @@ net.Socket.prototype.connect = function (...args) {
   return connect.apply(this, args);
 };
 
+// The runner's clock runs ahead of the wall clock when it fast-forwards an idle system (a
+// visibility timeout, a retry backoff): functions see the same time through Date.
+if (config.clockFile) {
+  const RealDate = Date;
+  let skew = 0;
+  let checked = -Infinity;
+  const current = () => {
+    const n = RealDate.now();
+    if (n - checked > 5) { checked = n; try { skew = Number(fs.readFileSync(config.clockFile, "utf8")) || 0; } catch { skew = 0; } }
+    return n + skew;
+  };
+  function VirtualDate(...args) {
+    if (!new.target) return new RealDate(current()).toString();
+    return args.length ? new RealDate(...args) : new RealDate(current());
+  }
+  Object.setPrototypeOf(VirtualDate, RealDate);
+  VirtualDate.prototype = RealDate.prototype;
+  VirtualDate.now = current;
+  globalThis.Date = VirtualDate;
+}
+
 const publicCa = fs.readFileSync(config.publicCa, "utf8");
 const createSecureContext = tls.createSecureContext;
 tls.createSecureContext = function (options) {

@@ -19,6 +19,9 @@ export class VirtualClock implements EmulatedClock {
   /** Errors thrown by timer callbacks or tracked work, for the runner to report. */
   readonly errors: unknown[] = [];
 
+  /** `onSkew` is told every jump (the runner shares the skew with function processes). */
+  constructor(private readonly onSkew: (skewMs: number) => void = () => undefined) {}
+
   now(): number {
     return Date.now() + this.skew;
   }
@@ -60,7 +63,10 @@ export class VirtualClock implements EmulatedClock {
       if (this.inFlight > 0) continue;
       const next = this.timers[0];
       if (!next || next.due > limit) return;
-      if (next.due > this.now()) this.skew += next.due - this.now();
+      if (next.due > this.now()) {
+        this.skew += next.due - this.now();
+        this.onSkew(this.skew);
+      }
       this.fireDue();
     }
     throw new Error(`clock: the system did not settle (timers: ${this.pending().slice(0, 5).map((p) => p.label).join(", ")})`);

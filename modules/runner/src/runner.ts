@@ -57,7 +57,9 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   fs.chmodSync(stateDir, 0o755);
   const log = new RunnerLog();
   const runnerLog = (line: string) => log.write("runner", line);
-  const clock = new VirtualClock();
+  const clockFile = path.join(stateDir, "clock-skew");
+  fs.writeFileSync(clockFile, "0");
+  const clock = new VirtualClock((skew) => fs.writeFileSync(clockFile, String(skew)));
   const network = new RunnerNetwork(stateDir, runnerLog);
   await network.start();
   const databases = new PostgresLauncher(stateDir, network, runnerLog);
@@ -65,7 +67,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   const host: EmulationHost = {
     clock,
     network,
-    functions: new ProcessLauncher(stateDir, network.mapFile, network.publicAuthority.certificateFile, (source, line) => log.write(source, line)),
+    functions: new ProcessLauncher(stateDir, network.mapFile, clockFile, network.publicAuthority.certificateFile, (source, line) => log.write(source, line)),
     databases,
     tokens: new RunnerTokens(network, clock),
     log: (source, line) => log.write(source, line),

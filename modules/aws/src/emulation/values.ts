@@ -37,7 +37,9 @@ export class AwsValues {
     if (t.mode === "data") throw new Error(`runner (aws): data source ${t.text} is not emulated`);
     const r = this.resource(t.type, t.name);
     const attr = String(t.path[0] ?? "id");
-    const v = this.value(t.type, t.name, r, attr);
+    let v = this.value(t.type, t.name, r, attr);
+    // An argument of the resource reads back as the attribute of the same name.
+    if (v === undefined && typeof t.path[0] === "string" && t.path[0] in r) v = this.resolve(r[t.path[0]]);
     if (v === undefined) throw new Error(`runner (aws): ${t.text}: attribute '${attr}' of ${t.type} is not emulated`);
     return v;
   }

@@ -69,6 +69,8 @@ export interface EmulatedNetwork {
   tcp(hostname: string, port: number, target: { readonly host: string; readonly port: number }): void;
   /** A loopback URL (`http://127.0.0.1:<port>`) that reaches `handler` as the public internet would. */
   expose(name: string, handler: HttpHandler): Promise<string>;
+  /** A loopback listener only the runner hands out (a function's own metadata server); returns its port. */
+  listen(handler: HttpHandler): Promise<number>;
   /** The runner itself calling a URL on its network (JWKS, OpenID configuration, function URLs). */
   fetch(url: string, init?: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<FetchAnswer>;
   /** The authority that stands in for the public web PKI: trusted by every function like a public root. */

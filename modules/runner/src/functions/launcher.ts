@@ -32,6 +32,7 @@ export class ProcessLauncher implements FunctionLauncher {
   constructor(
     private readonly stateDir: string,
     private readonly networkFile: string,
+    private readonly clockFile: string,
     private readonly publicCaFile: string,
     private readonly log: (source: string, line: string) => void,
   ) {}
@@ -58,7 +59,7 @@ export class ProcessLauncher implements FunctionLauncher {
     const configFile = path.join(this.stateDir, `${slug}-${hash}-${process.hrtime.bigint()}.json`);
     const config: Record<string, unknown> = {
       dir, entry: spec.entry, timeoutSeconds: spec.timeoutSeconds, publicCa: this.publicCaFile,
-      networkFile: this.networkFile, network: spec.network ?? {},
+      networkFile: this.networkFile, network: spec.network ?? {}, clockFile: this.clockFile,
     };
     const node = (host: string, nodePath?: string) => ({ command: process.execPath, args: ["--require", path.join(HOSTS_DIR, "net-preload.cjs"), path.join(HOSTS_DIR, host), configFile], nodePath });
     const python = (host: string, paths: string[]) => ({ command: "python3", args: ["-B", path.join(HOSTS_DIR, "python", host), configFile], pythonPath: [path.join(HOSTS_DIR, "python", "site"), ...paths] });

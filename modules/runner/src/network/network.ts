@@ -67,6 +67,13 @@ export class RunnerNetwork implements EmulatedNetwork {
     this.route(`${hostname.toLowerCase()}:${port}`, `${target.host}:${target.port}`);
   }
 
+  async listen(handler: HttpHandler): Promise<number> {
+    const server = http.createServer((req, res) => void serveWith(handler, req, res, String(req.headers.host ?? "127.0.0.1").replace(/:\d+$/, ""), this.log));
+    const port = await listen(server);
+    this.exposed.push(server);
+    return port;
+  }
+
   async expose(name: string, handler: HttpHandler): Promise<string> {
     const server = http.createServer((req, res) => void serveWith(handler, req, res, String(req.headers.host ?? "127.0.0.1").replace(/:\d+$/, ""), this.log));
     const port = await listen(server);
