@@ -6,8 +6,9 @@ module.exports = {
   // Real PostgreSQL + PgBouncer and timing-sensitive bundle checks: their own project
   // (jest.integration.config.js, `npm run test:integration`), which .ci/run runs after `npm test`.
   // End-to-end tests that start servers or install packages (a real PostgreSQL + PgBouncer, the
-  // Verdaccio publish -> consume round trip) run in jest.integration.config.js; .ci/run runs both.
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/runtime-integration/", "<rootDir>/__tests__/registry/publish-consume.test.ts"],
+  // Verdaccio publish -> consume round trip, the local runner's journeys on three clouds) run in
+  // jest.integration.config.js; .ci/run runs both.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/runtime-integration/", "<rootDir>/__tests__/registry/publish-consume.test.ts", "<rootDir>/__tests__/journeys/"],
   transform: {
     "^.+\\.tsx?$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
     // Reference function code (ESM) is tested in-process too.

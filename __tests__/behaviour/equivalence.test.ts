@@ -52,13 +52,14 @@ describe.each(["dev", "staging", "prod"])("reference service, %s", (envName) => 
   });
 });
 
-test("the second sample service (coffee, dev): its scheduled and prefix-filtered rules behave alike on the three clouds", () => {
+test("the second sample service (coffee, dev): its scheduled, prefix-filtered and function-targeting rules behave alike on the three clouds", () => {
   useCoffeeWheels();
   const env = devWithRemoteState("environment");
   const records = read(Object.fromEntries((Object.keys(READERS) as Cloud[]).map((c) => [c, synthesizeComposition(env, c, [coffeeService])[`dev-${c}`]])) as Record<Cloud, any>);
   for (const cloud of Object.keys(READERS) as Cloud[]) {
-    expect(Object.keys(records[cloud].rules).sort()).toEqual(["events/morning", "events/order-events"]);
-    expect(records[cloud].rules["events/morning"]).toMatchObject({ target: "queue:brews", undeliverable: "dead-lettered" });
+    expect(Object.keys(records[cloud].rules).sort()).toEqual(["events/morning", "events/order-events", "events/tasting"]);
+    expect(records[cloud].rules["events/morning"]).toMatchObject({ target: "function:roaster", undeliverable: "dead-lettered" });
+    expect(records[cloud].rules["events/tasting"]).toMatchObject({ target: "function:tasting", undeliverable: "dead-lettered" });
     // The same event reaches the handler from a schedule on every cloud.
     expect([cloud, records[cloud].rules["events/morning"].delivers]).toEqual([cloud, 'polycloud.schedule | Scheduled Event | {"polycloud_schedule":"morning"}']);
     expect(records[cloud].rules["events/order-events"].delivers).toBeNull();

@@ -75,15 +75,16 @@ test("a team's second service with a gateway: its suppressions are used in its c
 useCoffeeWheels();
 const coffee = Object.fromEntries((["aws", "gcp", "azure"] as const).flatMap((cloud) => Object.entries(synthesizeComposition(devWithRemoteState("environment"), cloud, [referenceService, coffeeService]))));
 
-test("the second sample service passes policy on all three clouds: only the dev findings a service without a database has (as cart's), suppressible like orders'", () => {
+test("the second sample service passes policy on all three clouds: only the dev findings of its functions without the database (as cart's), suppressible like orders'", () => {
   expect(Object.keys(coffee).sort()).toEqual(["dev-aws", "dev-azure", "dev-gcp"]);
   const suppressions = loadSuppressions("policy/suppressions.json");
   const own = runPolicy(policyStacksOf(coffee), suppressions).findings.filter((f) => !f.note && !f.suppressed);
   // Nothing on AWS; GCP's dev gateway is HTTP-only and Azure's Consumption API Management is unthrottled
-  // (orders' suppressions, same rules); with no database, coffee's function apps, Service Bus and Event Grid
-  // topic are public in dev, like cart's.
+  // (orders' suppressions, same rules); coffee's function apps that do not use its database (menu, barista,
+  // roaster, tasting), its Service Bus and Event Grid topic are public in dev, like cart's.
   expect(own.map((f) => `${f.rule} ${f.stack} ${f.address.split(".")[0]} ${f.address.split(".")[1].split("_")[0]}`).sort()).toEqual([
     "PC002 dev-azure azurerm_function_app_flex_consumption coffee", "PC002 dev-azure azurerm_function_app_flex_consumption coffee", "PC002 dev-azure azurerm_function_app_flex_consumption coffee",
+    "PC002 dev-azure azurerm_function_app_flex_consumption coffee",
     "PC006 dev-azure azurerm_eventgrid_topic coffee", "PC006 dev-azure azurerm_servicebus_namespace coffee",
     "PC013 dev-gcp google_compute_global_forwarding_rule coffee", "PC030 dev-azure azurerm_api_management_api_policy coffee",
   ]);
@@ -97,7 +98,7 @@ test("the second sample service passes policy on all three clouds: only the dev 
   // Its schedules cost money at idle, and every driver is priced: the GCP job and the Azure recurrence.
   const lines = estimateAll(coffee, { now: new Date("2026-11-28T00:00:00Z") }).flatMap((e) => e.lines.filter((l) => l.address.includes("coffee") && /scheduler|logic_app/.test(l.resourceType)));
   expect(lines.map((l) => [l.resourceType, l.component, l.usd > 0])).toEqual([["google_cloud_scheduler_job", "job", true], ["azurerm_logic_app_trigger_recurrence", "execution", true]]);
-  const teams = [...suppressions, ...own.map((f) => ({ rule: f.rule, stack: f.stack, address: f.address, justification: "dev, no database: as for cart" }))];
+  const teams = [...suppressions, ...own.map((f) => ({ rule: f.rule, stack: f.stack, address: f.address, justification: "dev, a function without the database: as for cart" }))];
   expect(runPolicy(policyStacksOf(coffee), teams).findings.filter((f) => !f.suppressed)).toEqual([]);
 });
 

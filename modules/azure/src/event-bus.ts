@@ -111,6 +111,9 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
       const fn = "function" in rule.target ? props.functions[rule.target.function] : undefined;
       if (!queue && !fn) continue; // reported by validation
+      // The function's code registers an Event Grid trigger under this name (a queue() consumer
+      // otherwise registers only Service Bus triggers, and the delivery would fail: issue 24.2).
+      if (fn) fn.addSetting("PLATFORM_EVENT_GRID_FUNCTION", rule.target && "function" in rule.target ? rule.target.function : "");
       const sender = queue ? new RoleAssignment(this, `send-${ruleId}`, { scope: queue.queue.id, roleDefinitionName: "Azure Service Bus Data Sender", principalId: principal, principalType: "ServicePrincipal" }) : undefined;
       this.subscriptions[ruleId] = new EventgridEventSubscription(this, `rule-${ruleId}`, {
         name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, ruleId).slice(0, 64),

@@ -27,6 +27,10 @@ export interface Runner {
   readonly log: RunnerLog;
   readonly invocations: readonly InvocationRecord[];
   readonly clock: VirtualClock;
+  /** SQL as the administrative role on a database of the stack (default: the only one; else its name). */
+  query<T = any>(sql: string, params?: readonly unknown[], database?: string): Promise<T[]>;
+  /** The databases the stack's emulation started. */
+  readonly databases: readonly { key: string; database: string; endpoint: string }[];
   /** The local identity provider standing in for `issuer` (default: the only one). */
   issuer(issuer?: string): LocalIssuer;
   /** Runs until nothing is in flight and no timer is due within the horizon, fast-forwarding idle time. */
@@ -67,7 +71,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   const host: EmulationHost = {
     clock,
     network,
-    functions: new ProcessLauncher(stateDir, network.mapFile, clockFile, network.publicAuthority.certificateFile, (source, line) => log.write(source, line)),
+    functions: new ProcessLauncher(stateDir, network.mapFile, clockFile, network.publicAuthority.certificateFile, (source, line, component) => log.write(source, line, component)),
     databases,
     tokens: new RunnerTokens(network, clock),
     log: (source, line) => log.write(source, line),
@@ -91,6 +95,12 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     log,
     invocations,
     clock,
+    databases: databases.launched,
+    async query(sql, params, database) {
+      const found = databases.launched.filter((d) => !database || d.database === database || d.key === database);
+      if (found.length !== 1) throw new Error(`runner: ${found.length ? "several databases match" : "no database"} ${database ?? ""} (the stack has: ${databases.launched.map((d) => d.database).join(", ") || "none"})`);
+      return (await found[0].instance.query(sql, params)).rows;
+    },
     issuer(name?: string) {
       const found = name ? issuers.get(name) : issuers.size === 1 ? [...issuers.values()][0] : undefined;
       if (!found) throw new Error(`runner: no identity provider ${name ?? ""} (the stack's gateways trust: ${[...issuers.keys()].join(", ") || "none"})`);

@@ -16,6 +16,8 @@ const pg = (): typeof import("pg") => require("pg");
 export class PostgresLauncher implements DatabaseLauncher {
   private server?: Promise<PostgresServer>;
   private readonly stops: (() => unknown)[] = [];
+  /** Every database launched, by key (for tests and `npm run dev`). */
+  readonly launched: { key: string; database: string; endpoint: string; instance: DatabaseInstance }[] = [];
 
   constructor(private readonly stateDir: string, private readonly network: EmulatedNetwork, private readonly log: (line: string) => void) {}
 
@@ -56,7 +58,7 @@ export class PostgresLauncher implements DatabaseLauncher {
     });
     this.stops.push(() => gate.stop());
     for (const host of spec.endpoint.hostnames) this.network.tcp(host, spec.endpoint.port, { host: "127.0.0.1", port: gate.port });
-    return {
+    const instance: DatabaseInstance = {
       query: async (sql, params) => {
         const c = await this.client(spec.database);
         try {
@@ -66,6 +68,8 @@ export class PostgresLauncher implements DatabaseLauncher {
         }
       },
     };
+    this.launched.push({ key: spec.key, database: spec.database, endpoint: `${spec.endpoint.hostnames[0]}:${spec.endpoint.port}${spec.pool ? ` (PgBouncer, ${spec.pool.mode} pooling)` : ""}`, instance });
+    return instance;
   }
 
   async stop(): Promise<void> {

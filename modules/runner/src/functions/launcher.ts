@@ -34,7 +34,7 @@ export class ProcessLauncher implements FunctionLauncher {
     private readonly networkFile: string,
     private readonly clockFile: string,
     private readonly publicCaFile: string,
-    private readonly log: (source: string, line: string) => void,
+    private readonly log: (source: string, line: string, component?: string) => void,
   ) {}
 
   async launch(spec: FunctionLaunch): Promise<FunctionInstance> {
@@ -62,7 +62,7 @@ export class ProcessLauncher implements FunctionLauncher {
       networkFile: this.networkFile, network: spec.network ?? {}, clockFile: this.clockFile,
     };
     const node = (host: string, nodePath?: string) => ({ command: process.execPath, args: ["--require", path.join(HOSTS_DIR, "net-preload.cjs"), path.join(HOSTS_DIR, host), configFile], nodePath });
-    const python = (host: string, paths: string[]) => ({ command: "python3", args: ["-B", path.join(HOSTS_DIR, "python", host), configFile], pythonPath: [path.join(HOSTS_DIR, "python", "site"), ...paths] });
+    const python = (host: string, paths: string[]) => ({ command: "python3", args: ["-B", path.join(HOSTS_DIR, "python", host), configFile], pythonPath: paths });
     let plan: { command: string; args: string[]; nodePath?: string; pythonPath?: string[] };
     switch (`${spec.platform}/${spec.language}`) {
       case "aws-lambda/node":
@@ -98,7 +98,7 @@ export class ProcessLauncher implements FunctionLauncher {
     if (plan.nodePath) env.NODE_PATH = plan.nodePath;
     if (plan.pythonPath) Object.assign(env, { PYTHONPATH: plan.pythonPath.join(path.delimiter), PYTHONUNBUFFERED: "1", SSL_CERT_FILE: this.pythonTrustStore() });
     fs.writeFileSync(configFile, JSON.stringify(config));
-    const proc = new HostProcess(spec.name, plan.command, plan.args, env, dir, spec.timeoutSeconds * 1000 + 1000, (line) => this.log(spec.name, line));
+    const proc = new HostProcess(spec.name, plan.command, plan.args, env, dir, spec.timeoutSeconds * 1000 + 1000, (line) => this.log(spec.name, line, spec.id));
     const ready = await proc.start();
     if (ready.error) this.log(spec.name, `[runner] ${spec.name} failed to load: ${ready.error.type}: ${ready.error.message}`);
     return {

@@ -1,0 +1,24 @@
+import { Cloud } from "@polycloud/core";
+
+/**
+ * Journeys that fail today only because another engineer's fix has not reached this branch.
+ * Each runs as test.failing (it must still fail: once the fix lands the test says so, and the
+ * entry is removed). Keyed `<service>/<journey id>/<cloud>`, `*` for every cloud.
+ */
+export const PENDING: Record<string, string> = {
+  // 24.1: per-function roles have USAGE but not CREATE on the schema; the handlers' CREATE TABLE
+  // fails (42501). Fixed by issue 25 (migrations create the tables; handlers run no DDL).
+  "*/stored-once/*": "24.1 (issue 25: migrations; handlers create their tables today)",
+  "*/get-order/*": "24.1 (issue 25: migrations; handlers create their tables today)",
+  "*/duplicate/*": "24.1 (issue 25: migrations; handlers create their tables today)",
+  // 24.5: Python functions get their platform entry points (GCP main.py, Azure function_app.py)
+  // and the vendored polycloud_runtime from issue 33/24.5's packaging; the roaster is Python.
+  "coffee/schedule/*": "24.5 (runtime: Python entry points and the vendored polycloud_runtime)",
+  // 24.3: the Azure app's host name admits anyone (anonymous HTTP trigger, no access restriction);
+  // issue 28's review puts App Service authentication admitting only API Management's identity in front.
+  "*/direct-call/azure": "24.3 (issue 28: Easy Auth admitting only API Management, on wt-cloud)",
+};
+
+export function pendingReason(service: string, journey: string, cloud: Cloud): string | undefined {
+  return PENDING[`${service}/${journey}/${cloud}`] ?? PENDING[`${service}/${journey}/*`] ?? PENDING[`*/${journey}/${cloud}`] ?? PENDING[`*/${journey}/*`];
+}
