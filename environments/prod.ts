@@ -8,13 +8,16 @@ export const prod: EnvironmentConfig = {
       accountId: "333333333333",
       region: "eu-west-1",
       vpcCidr: "10.42.0.0/16",
-      backend: { bucket: "polycloud-tfstate-prod", region: "eu-west-1", roleArn: "arn:aws:iam::333333333333:role/terraform-state" },
+      // State is reached directly (no backend roleArn): `npm run gitops:setup` grants the plan role
+      // read and the deploy role write on this bucket (docs/gitops.md).
+      backend: { bucket: "polycloud-tfstate-prod", region: "eu-west-1" },
     },
     gcp: {
       projectId: "polycloud-prod-0001",
       region: "europe-west1",
       billingAccount: "0A1B2C-3D4E5F-6A7B8C",
-      backend: { bucket: "polycloud-tfstate-prod-gcp", impersonateServiceAccount: "terraform-state@polycloud-prod-0001.iam.gserviceaccount.com" },
+      // No impersonateServiceAccount: the plan and deploy service accounts hold their own grants on the bucket.
+      backend: { bucket: "polycloud-tfstate-prod-gcp" },
       gatewayDomains: ["orders.gcp.example.com"],
     },
     azure: {

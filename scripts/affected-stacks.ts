@@ -71,25 +71,28 @@ export function changedSince(base: string, cwd = process.cwd()): string[] {
 }
 
 /**
- * `npm run stacks -- [--manifest cdktf.out/manifest.json] [--base <sha>] [--env <name>] [--github-output <key>]`
+ * `npm run stacks -- [--manifest cdktf.out/manifest.json] [--base <sha>] [--env <name>] [--cloud <name>] [--github-output <key>]`
  * prints the stacks as a JSON array of {stack, env, cloud}: all of them, or those a branch affects.
  */
 export function main(argv: readonly string[]): string {
   let manifest = path.join("cdktf.out", "manifest.json");
   let base: string | undefined;
   let env: string | undefined;
+  let cloud: string | undefined;
   let output: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === "--manifest") manifest = value;
     else if (flag === "--base") base = value;
     else if (flag === "--env") env = value;
+    else if (flag === "--cloud") cloud = value;
     else if (flag === "--github-output") output = value;
     else throw new Error(`unknown argument ${flag}`);
     i++;
   }
   let stacks = stacksFromManifest(manifest);
   if (env) stacks = stacks.filter((s) => s.env === env);
+  if (cloud) stacks = stacks.filter((s) => s.cloud === cloud);
   if (base) stacks = affectedStacks(changedSince(base), stacks);
   const json = JSON.stringify(stacks);
   if (output) {

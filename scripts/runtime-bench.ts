@@ -48,6 +48,12 @@ export function initMs(file: string, cloud: string, runs = 5): { cpu: number; wa
   return { cpu: median(times.map((t) => t.cpu)), wall: median(times.map((t) => t.wall)) };
 }
 
+/**
+ * Sizes and packages of the reference bundles, each required once in a fresh process (a bundle
+ * that throws on load throws here). With
+ * `runs` > 0 the init time is also measured (median of `runs`): `npm run bench` does that; the
+ * tests do not, because a timing on a loaded CI machine measures the machine, not the bundle.
+ */
 export function measureFunctionBundles(root: string, runs = 5): BundleRow[] {
   const fns = ["api", "worker"];
   return CLOUDS.flatMap((cloud) => fns.map((fn) => {
@@ -56,8 +62,8 @@ export function measureFunctionBundles(root: string, runs = 5): BundleRow[] {
     const b = bundleFunction(dir, target);
     const bytes = Object.entries(b.files).filter(([f]) => f.endsWith(".js")).reduce((n, [, t]) => n + Buffer.byteLength(t), 0);
     const staged = stageFunction(dir, target);
-    const init = initMs(path.join(staged, "index.js"), cloud, runs);
-    return { cloud, fn, bytes, initMs: init.cpu, initWallMs: init.wall, packages: b.packages };
+    const init = initMs(path.join(staged, "index.js"), cloud, Math.max(runs, 1));
+    return { cloud, fn, bytes, initMs: runs > 0 ? init.cpu : NaN, initWallMs: runs > 0 ? init.wall : NaN, packages: b.packages };
   }));
 }
 
@@ -65,6 +71,6 @@ export function bundleTable(rows: BundleRow[]): string {
   return [
     `| Reference function | Cloud | Bundle (limit ${BUNDLE_LIMIT_BYTES / 1024} KB) | Module init, CPU (limit ${INIT_LIMIT_MS} ms) | Module init, wall |`,
     `|---|---|---|---|---|`,
-    ...rows.map((r) => `| ${r.fn} | ${r.cloud} | ${(r.bytes / 1024).toFixed(0)} KB | ${r.initMs.toFixed(1)} ms | ${r.initWallMs.toFixed(1)} ms |`),
+    ...rows.map((r) => `| ${r.fn} | ${r.cloud} | ${(r.bytes / 1024).toFixed(0)} KB | ${r.initMs.toFixed(1)} ms${r.initMs > INIT_LIMIT_MS ? " **over**" : ""} | ${r.initWallMs.toFixed(1)} ms |`),
   ].join("\n");
 }

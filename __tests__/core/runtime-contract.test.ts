@@ -11,7 +11,7 @@ test("cloud-specific binding variables map to one neutral name per id, on every 
   expect(neutralRuntimeVariable("QUEUE_JOB_NAME_NAME")).toBe("POLYCLOUD_QUEUE_JOB_NAME");
   // Trigger connection settings, databases and secrets are not addresses of a client.
   for (const n of ["QUEUE_ORDERS__fullyQualifiedNamespace", "DB_MAIN_HOST", "PAYMENT_API_KEY_SECRET_ARN", "SERVICE_BUS_NAMESPACE"]) expect(neutralRuntimeVariable(n)).toBeUndefined();
-  expect(runtimeBaseVariables("gcp")).toEqual({ POLYCLOUD_CLOUD: "gcp" });
+  expect(runtimeBaseVariables("gcp", "worker")).toEqual({ POLYCLOUD_CLOUD: "gcp", POLYCLOUD_FUNCTION: "worker" });
   // The runtime reads exactly these names (service-description id -> upper-cased).
   expect(queueAddress("orders", { POLYCLOUD_QUEUE_ORDERS: "q" })).toBe("q");
   expect(busAddress("order-events", { POLYCLOUD_BUS_ORDER_EVENTS: "b" })).toBe("b");

@@ -3,13 +3,18 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { run } from "../../scripts/plan-review";
 import { TerraformPlan, parsePlan } from "../../scripts/plan/plan-json";
-import { SENSITIVE, SENSITIVE_HASH_PREFIX, UNKNOWN, comparePlans, redactPlan } from "../../scripts/plan/review";
+import { SENSITIVE, SENSITIVE_HASH_PREFIX, UNKNOWN, comparePlans as compareWithKey, redactPlan as redactWithKey, reviewKeyId } from "../../scripts/plan/review";
 import { summarizePlan } from "../../scripts/plan/summary";
 
 /** Deploy applies only the reviewed plan: the stored (redacted) PR plan against a fresh plan. */
 const FIXTURES = path.join(__dirname, "fixtures", "plans");
 const load = (name: string): TerraformPlan => parsePlan(fs.readFileSync(path.join(FIXTURES, `${name}.json`), "utf8"), name);
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
+/** PLAN_REVIEW_KEY as the plan and deploy environments hold it (`openssl rand -hex 32`). */
+const KEY = "5e".repeat(32);
+const OTHER_KEY = "a7".repeat(32);
+const redactPlan = (p: TerraformPlan, ...key: [string?]) => redactWithKey(p, key.length ? key[0] : KEY);
+const comparePlans = (reviewed: TerraformPlan | undefined, current: TerraformPlan, key = KEY) => compareWithKey(reviewed, current, key);
 
 describe("redacted plan (the PR artifact)", () => {
   const raw = load("prod-aws");
@@ -29,7 +34,7 @@ describe("redacted plan (the PR artifact)", () => {
     secretPlan.resource_changes[2].change.after_sensitive = { environment: { variables: { TOKEN: true } } };
     const masked = JSON.stringify(redactPlan(secretPlan));
     expect(masked).not.toContain("s3cr3t-value");
-    expect(masked).toMatch(/"TOKEN":"\(sensitive sha256:[0-9a-f]{64}\)"/);
+    expect(masked).toMatch(/"TOKEN":"\(sensitive hmac-sha256:[0-9a-f]{64}\)"/);
     // Prior values are not needed for the comparison: masked without a hash.
     expect((rds.change.before as any).master_password).toBeUndefined();
     const prior = clone(secretPlan);
@@ -38,20 +43,33 @@ describe("redacted plan (the PR artifact)", () => {
     expect((redactPlan(prior).resource_changes![2].change.before as any).environment.variables.TOKEN).toBe(SENSITIVE);
   });
 
-  test("sensitive values are salted hashes: a fresh salt per plan, the same salt hashes equal values equally", () => {
+  test("sensitive values are hashed with PLAN_REVIEW_KEY, which the artifact names but does not hold", () => {
     const secretPlan = clone(raw) as any;
     secretPlan.resource_changes[2].change.after.environment = { variables: { TOKEN: "s3cr3t-value" } };
     secretPlan.resource_changes[2].change.after_sensitive = { environment: { variables: { TOKEN: true } } };
     const token = (p: TerraformPlan) => (p.resource_changes![2].change.after as any).environment.variables.TOKEN as string;
     const a = redactPlan(secretPlan);
-    const b = redactPlan(secretPlan);
-    expect(a.review_salt).toMatch(/^[0-9a-f]{32}$/);
-    expect(a.review_salt).not.toBe(b.review_salt);
-    expect(token(a)).not.toBe(token(b));
-    expect(token(redactPlan(secretPlan, a.review_salt))).toBe(token(a));
+    expect(token(a)).toMatch(/^\(sensitive hmac-sha256:[0-9a-f]{64}\)$/);
+    expect(token(redactPlan(secretPlan))).toBe(token(a));
+    expect(token(redactPlan(secretPlan, OTHER_KEY))).not.toBe(token(a));
+    expect(a.review_key_id).toBe(reviewKeyId(KEY));
+    expect(a.review_key_id).toMatch(/^[0-9a-f]{16}$/);
+    const text = JSON.stringify(a);
+    expect(text).not.toContain(KEY);
+    expect(text).not.toContain("salt");
+    // Without a key (drift reports) a sensitive value is only "(sensitive)".
+    expect(token(redactPlan(secretPlan, undefined))).toBe(SENSITIVE);
+    expect(redactPlan(secretPlan, undefined).review_key_id).toBeUndefined();
     expect(token(a).startsWith(SENSITIVE_HASH_PREFIX)).toBe(true);
     // Redacting the artifact again changes nothing.
     expect(redactPlan(a)).toEqual(a);
+  });
+
+  test("compare refuses a plan reviewed with another key, or redacted without one", () => {
+    expect(comparePlans(redactPlan(raw, OTHER_KEY), raw)).toEqual([
+      `the reviewed plan was hashed with another PLAN_REVIEW_KEY (key id ${reviewKeyId(OTHER_KEY)}, this one ${reviewKeyId(KEY)}): the plan-<env> and <env> environments must hold the same key`,
+    ]);
+    expect(comparePlans(redactPlan(raw, undefined), raw)).toEqual(["the reviewed plan was redacted without PLAN_REVIEW_KEY: its sensitive values cannot be compared"]);
   });
 
   test("summarizes exactly like the raw plan", () => {
@@ -64,7 +82,6 @@ describe("compare", () => {
 
   test("the same plan, reviewed in redacted form, is accepted", () => {
     expect(comparePlans(redactPlan(raw), raw)).toEqual([]);
-    expect(comparePlans(raw, raw)).toEqual([]);
   });
 
   test("a changed value, a new change and a changed action are all refused", () => {
@@ -73,7 +90,7 @@ describe("compare", () => {
     now.resource_changes.push({ address: "aws_sqs_queue.extra", mode: "managed", type: "aws_sqs_queue", name: "extra", change: { actions: ["create"], after: {} } });
     now.resource_changes[1].change.actions = ["delete", "create"];
     expect(comparePlans(redactPlan(raw), now)).toEqual([
-      "aws_sqs_queue.orders_orders_dlq_9C0D1E2F: reviewed delete, now delete+create",
+      "aws_sqs_queue.orders_orders_dlq_9C0D1E2F: reviewed delete, now delete+create (delete_because_no_resource_config)",
       "aws_lambda_function.orders_api_function_1A2B3C4D: planned value of 'memory_size' differs from the reviewed plan",
       "aws_sqs_queue.extra: create was not in the reviewed plan",
     ]);
@@ -115,7 +132,40 @@ describe("compare", () => {
     });
   });
 
-  test("a changed sensitive value is refused, the same one accepted (compared by the reviewed plan's salt)", () => {
+  describe("a reviewed create left tainted by a failed apply (docs/gitops.md, Recovering a failed deploy)", () => {
+    const createOf = (p: any) => {
+      const c = clone(p);
+      c.resource_changes[2].change.actions = ["create"];
+      c.resource_changes[2].change.before = null;
+      return c as TerraformPlan;
+    };
+    const tainted = (reason = "replace_because_tainted", actions = ["delete", "create"]) => {
+      const now = createOf(raw) as any;
+      now.resource_changes[2].change.actions = actions;
+      now.resource_changes[2].action_reason = reason;
+      now.resource_changes[2].change.before = { function_name: "orders-api" };
+      return now as TerraformPlan;
+    };
+
+    test("its replacement finishes the reviewed create: accepted with the reviewed values", () => {
+      expect(comparePlans(redactPlan(createOf(raw)), tainted())).toEqual([]);
+      expect(comparePlans(redactPlan(createOf(raw)), tainted("replace_because_tainted", ["create", "delete"]))).toEqual([]);
+    });
+
+    test("not for another reason, not with other values, and not for a resource the review updated", () => {
+      expect(comparePlans(redactPlan(createOf(raw)), tainted("replace_because_cannot_update"))).toEqual([
+        "aws_lambda_function.orders_api_function_1A2B3C4D: reviewed create, now delete+create (replace_because_cannot_update)",
+      ]);
+      const other = tainted() as any;
+      other.resource_changes[2].change.after.memory_size = 4096;
+      expect(comparePlans(redactPlan(createOf(raw)), other)).toEqual(["aws_lambda_function.orders_api_function_1A2B3C4D: planned value of 'memory_size' differs from the reviewed plan"]);
+      const updated = clone(raw) as any;
+      updated.resource_changes[2].change.actions = ["update"];
+      expect(comparePlans(redactPlan(updated), tainted())).toEqual(["aws_lambda_function.orders_api_function_1A2B3C4D: reviewed update, now delete+create (replace_because_tainted)"]);
+    });
+  });
+
+  test("a changed sensitive value is refused, the same one accepted (compared by their keyed hashes)", () => {
     const withSecret = (value: string) => {
       const p = clone(raw) as any;
       p.resource_changes[2].change.after.environment = { variables: { TOKEN: value } };
@@ -176,13 +226,19 @@ describe("compare", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-review-"));
     try {
       const reviewed = path.join(dir, "prod-aws.json");
-      expect(run(["redact", path.join(FIXTURES, "prod-aws.json"), reviewed]).code).toBe(0);
-      expect(run(["compare", reviewed, path.join(FIXTURES, "prod-aws.json")])).toMatchObject({ code: 0 });
-      const refused = run(["compare", reviewed, path.join(FIXTURES, "staging-azure.json")]);
+      const env = { PLAN_REVIEW_KEY: KEY };
+      expect(run(["redact", path.join(FIXTURES, "prod-aws.json"), reviewed], env).code).toBe(0);
+      expect(run(["compare", reviewed, path.join(FIXTURES, "prod-aws.json")], env)).toMatchObject({ code: 0 });
+      const refused = run(["compare", reviewed, path.join(FIXTURES, "staging-azure.json")], env);
       expect(refused.code).toBe(1);
       expect(refused.output).toMatch(/^REFUSING TO APPLY/);
-      expect(run(["compare", path.join(dir, "missing.json"), path.join(FIXTURES, "prod-aws.json")]).code).toBe(1);
+      expect(run(["compare", path.join(dir, "missing.json"), path.join(FIXTURES, "prod-aws.json")], env).code).toBe(1);
       expect(run(["bogus"]).code).toBe(2);
+      // The key is required to redact for review and to compare; drift redacts without it.
+      expect(() => run(["redact", path.join(FIXTURES, "prod-aws.json"), reviewed], {})).toThrow(/PLAN_REVIEW_KEY is not set/);
+      expect(() => run(["compare", reviewed, path.join(FIXTURES, "prod-aws.json")], { PLAN_REVIEW_KEY: "short" })).toThrow(/wrong form/);
+      expect(run(["redact", "--without-key", path.join(FIXTURES, "prod-aws.json"), path.join(dir, "drift.json")], {}).code).toBe(0);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, "drift.json"), "utf8")).review_key_id).toBeUndefined();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

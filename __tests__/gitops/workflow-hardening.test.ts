@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
@@ -14,14 +15,16 @@ const byName = (name: string): any => load(files.find((f) => f.file === `.github
 const fixture = (name: string): SourceFile => ({ file: `fixtures/${name}`, text: fs.readFileSync(path.join(__dirname, "fixtures", "workflows", name), "utf8") });
 const rulesAt = (findings: readonly Finding[]) => findings.map((f) => `${f.rule} @ ${f.at}`).sort();
 
-test("the four workflows, the reusable stack workflow and the setup action exist", () => {
+test("the five workflows, the reusable stack workflow and the two local actions exist", () => {
   expect(files.map((f) => f.file)).toEqual(expect.arrayContaining([
     ".github/workflows/pull-request.yml",
     ".github/workflows/deploy.yml",
     ".github/workflows/drift.yml",
+    ".github/workflows/recover.yml",
     ".github/workflows/release.yml",
     ".github/workflows/terraform-stack.yml",
     ".github/actions/setup-project/action.yml",
+    ".github/actions/publish-packages/action.yml",
   ]));
 });
 
@@ -73,10 +76,52 @@ describe("negative fixtures", () => {
       ].join("\n"),
     };
     const stack = files.find((f) => f.file === ".github/workflows/terraform-stack.yml")!;
-    expect(rulesAt(checkHardening([caller, stack]))).toEqual([
+    const setup = files.find((f) => f.file === ".github/actions/setup-project/action.yml")!;
+    expect(rulesAt(checkHardening([caller, stack, setup]))).toEqual([
+      "permissions-reusable @ jobs.plan.permissions",
       "permissions-reusable @ jobs.plan.permissions",
       "permissions-reusable @ jobs.plan.permissions",
     ]);
+  });
+
+  test("29.11: a call of a local workflow or action with an undeclared input, or without a required one", () => {
+    const stack = files.find((f) => f.file === ".github/workflows/terraform-stack.yml")!;
+    const publish = files.find((f) => f.file === ".github/actions/publish-packages/action.yml")!;
+    const caller: SourceFile = {
+      file: ".github/workflows/caller.yml",
+      text: [
+        "name: caller",
+        "on: push",
+        "permissions: {}",
+        "jobs:",
+        "  plan:",
+        "    permissions: { contents: read, id-token: write, actions: read, pull-requests: read }",
+        "    uses: ./.github/workflows/terraform-stack.yml",
+        // `enviroment` misspelt: the called workflow would never see it (GitHub rejects it only at run time).
+        "    with: { stack: dev-aws, cloud: aws, enviroment: plan-dev, mode: plan, reviewed-run-id: '1' }",
+        "    secrets: { AWS_ROLE_ARN: x }",
+        "  publish:",
+        "    runs-on: ubuntu-latest",
+        "    timeout-minutes: 5",
+        "    permissions: { contents: read }",
+        "    steps:",
+        "      - uses: ./.github/actions/publish-packages",
+        "        with: { registry: https://npm.example/, app-client-id: a, app-private-key: b }",
+        "      - uses: ./.github/actions/missing",
+      ].join("\n"),
+    };
+    const findings = checkHardening([caller, stack, publish]);
+    expect(findings.filter((f) => f.file === caller.file).map((f) => `${f.rule} @ ${f.at}: ${f.message}`).sort()).toEqual([
+      "local-inputs @ jobs.plan.secrets.AWS_ROLE_ARN: ./.github/workflows/terraform-stack.yml declares no secret 'AWS_ROLE_ARN'",
+      "local-inputs @ jobs.plan.with.enviroment: ./.github/workflows/terraform-stack.yml declares no input 'enviroment' (declared: stack, cloud, environment, mode, lock-id, address)",
+      "local-inputs @ jobs.plan.with.reviewed-run-id: ./.github/workflows/terraform-stack.yml declares no input 'reviewed-run-id' (declared: stack, cloud, environment, mode, lock-id, address)",
+      "local-inputs @ jobs.plan.with: ./.github/workflows/terraform-stack.yml requires input 'environment'",
+      "local-inputs @ jobs.publish.steps[0].with.registry: ./.github/actions/publish-packages declares no input 'registry' (declared: registry-url, app-client-id, app-private-key, npm-token)",
+      "local-inputs @ jobs.publish.steps[0].with: ./.github/actions/publish-packages requires input 'registry-url'",
+      "local-inputs @ jobs.publish.steps[1].uses: ./.github/actions/missing not found among the checked files",
+    ]);
+    // Every call in the repository passes only declared inputs (the main hardening test covers all rules).
+    expect(checkHardening(files).filter((f) => f.rule === "local-inputs")).toEqual([]);
   });
 
   test("a missing top-level block, a branch pin and a composite action's script expression", () => {
@@ -127,12 +172,14 @@ describe("what the issue asks of each workflow", () => {
     expect(runs(pr.jobs.comment).join("\n")).toContain("npm run --silent plan:summary");
   });
 
-  test("deploy: dev, then staging, then prod, environments per stage, one apply or drift check per stack at a time", () => {
+  test("deploy: dev, then staging, then prod per cloud, environments per stage, one apply or drift check per stack at a time", () => {
     expect(deploy.on).toEqual({ push: { branches: ["main"] } });
-    expect(deploy.jobs.dev.needs).toBe("prepare");
-    expect(deploy.jobs.staging.needs).toEqual(["prepare", "dev"]);
-    expect(deploy.jobs.prod.needs).toEqual(["prepare", "dev", "staging"]);
-    for (const env of ["dev", "staging", "prod"]) expect(deploy.jobs[env].with).toMatchObject({ environment: env, mode: "apply" });
+    for (const cloud of ["aws", "gcp", "azure"]) {
+      expect(deploy.jobs[`dev-${cloud}`].needs).toBe("prepare");
+      expect(deploy.jobs[`staging-${cloud}`].needs).toEqual(["prepare", `dev-${cloud}`]);
+      expect(deploy.jobs[`prod-${cloud}`].needs).toEqual(["prepare", `dev-${cloud}`, `staging-${cloud}`]);
+      for (const env of ["dev", "staging", "prod"]) expect(deploy.jobs[`${env}-${cloud}`].with).toEqual({ stack: "${{ matrix.stack }}", cloud: "${{ matrix.cloud }}", environment: env, mode: "apply" });
+    }
     expect(stack.jobs.terraform.environment).toBe("${{ inputs.environment }}");
     expect(stack.jobs.terraform.concurrency.group).toBe("${{ inputs.mode == 'plan' && format('terraform-plan-{0}-{1}', inputs.stack, github.run_id) || format('terraform-{0}', inputs.stack) }}");
     expect(stack.jobs.terraform.concurrency["cancel-in-progress"]).toBe(false);
@@ -142,7 +189,7 @@ describe("what the issue asks of each workflow", () => {
 
   test("drift: scheduled, detailed exit code, issues opened or updated", () => {
     expect(drift.on.schedule[0].cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
-    expect(drift.jobs.detect.with).toMatchObject({ mode: "drift" });
+    expect(drift.jobs.detect.with).toMatchObject({ mode: "drift", environment: "drift-${{ matrix.env }}" });
     expect(stack.jobs.terraform.steps.map((s: any) => s.run ?? "").join("\n")).toContain("-detailed-exitcode");
     expect(drift.jobs.report.permissions).toEqual({ contents: "read", issues: "write" });
     expect(runs(drift.jobs.report).join("\n")).toMatch(/gh issue create[\s\S]*gh issue edit|gh issue edit[\s\S]*gh issue create/);
@@ -150,21 +197,99 @@ describe("what the issue asks of each workflow", () => {
 
   test("release: main only (no tag trigger), the changesets PR opened with an App token, a registry token that is GITHUB_TOKEN only for GitHub Packages", () => {
     expect(release.on).toEqual({ push: { branches: ["main"] } });
-    expect(release.jobs.release.environment).toBe("release");
-    expect(stepUses(release.jobs.release)).toEqual(expect.arrayContaining(["actions/create-github-app-token", "changesets/action"]));
-    const changesets = release.jobs.release.steps.find((s: any) => String(s.uses).startsWith("changesets/action@"));
+    const action: any = load(files.find((f) => f.file === ".github/actions/publish-packages/action.yml")!.text);
+    expect(stepUses({ steps: action.runs.steps })).toEqual(expect.arrayContaining(["actions/create-github-app-token", "changesets/action"]));
+    const changesets = action.runs.steps.find((s: any) => String(s.uses).startsWith("changesets/action@"));
     expect(changesets.env.GITHUB_TOKEN).toBe("${{ steps.app-token.outputs.token }}");
-    expect(changesets.env.NODE_AUTH_TOKEN).toBe("${{ secrets.NPM_TOKEN || (steps.registry.outputs.github-packages == 'true' && github.token || '') }}");
-    const app = release.jobs.release.steps.find((s: any) => String(s.uses).startsWith("actions/create-github-app-token@"));
-    expect(app).toMatchObject({ id: "app-token", with: { "client-id": "${{ secrets.RELEASE_APP_CLIENT_ID }}", "private-key": "${{ secrets.RELEASE_APP_PRIVATE_KEY }}" } });
-    // The job's own token can no longer write the repository; the App does that.
-    expect(release.jobs.release.permissions).toEqual({ contents: "read", "id-token": "write", packages: "write" });
+    expect(changesets.env.NODE_AUTH_TOKEN).toBe("${{ inputs.npm-token || (steps.registry.outputs.github-packages == 'true' && github.token || '') }}");
+    const app = action.runs.steps.find((s: any) => String(s.uses).startsWith("actions/create-github-app-token@"));
+    expect(app).toMatchObject({ id: "app-token", with: { "client-id": "${{ inputs.app-client-id }}", "private-key": "${{ inputs.app-private-key }}" } });
+    for (const job of ["publish", "publish-with-provenance"]) {
+      expect(release.jobs[job].environment).toBe("release");
+      expect(release.jobs[job].steps.at(-1)).toEqual({
+        uses: "./.github/actions/publish-packages",
+        with: { "registry-url": "${{ vars.NPM_REGISTRY_URL }}", "app-client-id": "${{ secrets.RELEASE_APP_CLIENT_ID }}", "app-private-key": "${{ secrets.RELEASE_APP_PRIVATE_KEY }}", "npm-token": "${{ secrets.NPM_TOKEN }}" },
+      });
+    }
     // github.token appears nowhere else as a registry token, and provenance is decided by the script.
-    const text = files.find((f) => f.file === ".github/workflows/release.yml")!.text;
-    expect(text.match(/github\.token/g)).toHaveLength(1);
-    expect(text).not.toContain("NPM_CONFIG_PROVENANCE=true");
-    expect(runs(release.jobs.release).join("\n")).toContain("npm run --silent registry:release-config");
-    expect(runs(release.jobs.release)).toEqual(expect.arrayContaining(["npm run typecheck", "npm run lint", "npm run test:jest"]));
+    for (const f of files.filter((x) => /release\.yml$|publish-packages/.test(x.file))) expect(f.text).not.toContain("NPM_CONFIG_PROVENANCE=true");
+    const releaseFiles = files.filter((f) => /release\.yml$|publish-packages/.test(f.file));
+    expect(releaseFiles.flatMap((f) => f.text.match(/github\.token\b/g) ?? [])).toHaveLength(1);
+    expect(action.runs.steps[0].run).toContain("npm run --silent registry:release-config");
+    expect(runs(release.jobs.test)).toEqual(expect.arrayContaining(["npm run typecheck", "npm run lint", "npm run test:jest"]));
+  });
+});
+
+describe("issue 29: release tests apart from publishing credentials, and waits for a registry", () => {
+  const release = byName("release");
+  const text = files.find((f) => f.file === ".github/workflows/release.yml")!.text;
+
+  test("9: the test job holds no secret, no environment, no OIDC token and no write scope", () => {
+    const t = release.jobs.test;
+    expect(t.permissions).toEqual({ contents: "read" });
+    expect(t.environment).toBeUndefined();
+    expect(JSON.stringify(t)).not.toMatch(/secrets\.|github\.token/);
+    // The publishing jobs run no test; only the one that attaches provenance may ask for an OIDC token.
+    for (const job of ["publish", "publish-with-provenance"]) {
+      expect(release.jobs[job].needs).toBe("test");
+      expect(JSON.stringify(release.jobs[job].steps)).not.toMatch(/test:jest|npm run lint|npm test/);
+    }
+    expect(release.jobs.publish.permissions).toEqual({ contents: "read", packages: "write" });
+    expect(release.jobs["publish-with-provenance"].permissions).toEqual({ contents: "read", packages: "write", "id-token": "write" });
+    expect(release.jobs.publish.if).toBe("needs.test.outputs.provenance != 'true'");
+    expect(release.jobs["publish-with-provenance"].if).toBe("needs.test.outputs.provenance == 'true'");
+    expect(release.jobs.test.outputs.provenance).toBe("${{ steps.registry.outputs.provenance }}");
+    expect(Object.keys(release.jobs).sort()).toEqual(["publish", "publish-with-provenance", "test"]);
+  });
+
+  test("13: nothing runs until the repository variable NPM_REGISTRY_URL names a registry", () => {
+    expect(release.jobs.test.if).toBe("vars.NPM_REGISTRY_URL != ''");
+    // Every other job needs test, so a skipped test skips them (GitHub skips dependents of a skipped job).
+    for (const [id, job] of Object.entries<any>(release.jobs)) if (id !== "test") expect(job.needs).toBe("test");
+    expect(text).not.toContain("secrets.NPM_REGISTRY_URL");
+    expect(text).not.toMatch(/npm\.pkg\.github\.com/);
+  });
+});
+
+describe("issue 29: recovery, the review key and drift's environments, as the stack workflow runs them", () => {
+  const stack = byName("terraform-stack");
+  const recover = byName("recover");
+  const checkInputs = stack.jobs.terraform.steps.find((s: any) => s.name === "Check the inputs");
+  /** The input check exactly as GitHub runs it (bash -eo pipefail), with the step's and job's variables. */
+  const check = (vars: Record<string, string>) => spawnSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", checkInputs.run], {
+    env: { PATH: process.env.PATH, STACK: "prod-aws", CLOUD: "aws", MODE: "apply", LOCK_ID: "", ADDRESS: "", PLAN_REVIEW_KEY: "ab".repeat(32), ...vars }, encoding: "utf8",
+  });
+
+  test("10: recover.yml is dispatched by hand and runs unlock or untaint through terraform-stack.yml in the stack's deploy environment", () => {
+    expect(Object.keys(recover.on)).toEqual(["workflow_dispatch"]);
+    expect(recover.on.workflow_dispatch.inputs.action).toMatchObject({ type: "choice", options: ["unlock", "untaint"] });
+    expect(recover.jobs.recover).toMatchObject({ needs: "target", uses: "./.github/workflows/terraform-stack.yml", with: { environment: "${{ needs.target.outputs.env }}", mode: "${{ inputs.action }}", "lock-id": "${{ inputs.lock-id }}", address: "${{ inputs.address }}" } });
+    const runs = stack.jobs.terraform.steps.map((s: any) => [s.if, s.run]);
+    expect(runs).toContainEqual(["inputs.mode == 'unlock'", 'terraform -chdir="cdktf.out/stacks/$STACK" force-unlock -force "$LOCK_ID"']);
+    expect(runs).toContainEqual(["inputs.mode == 'untaint'", 'terraform -chdir="cdktf.out/stacks/$STACK" untaint -lock-timeout=15m "$ADDRESS"']);
+    // Recovery shares the stack's concurrency group with apply and drift: no apply runs while a lock is released.
+    expect(stack.jobs.terraform.concurrency.group).toContain("format('terraform-{0}', inputs.stack)");
+  });
+
+  test("10: the lock ID and the address are checked before they reach Terraform", () => {
+    expect(check({ MODE: "unlock", LOCK_ID: "9db590f1-b6fe-c5f2-2678-8804f089deba" }).status).toBe(0);
+    expect(check({ MODE: "unlock", LOCK_ID: "x; rm -rf /" }).status).toBe(1);
+    expect(check({ MODE: "untaint", ADDRESS: "aws_rds_cluster.orders_main_cluster_5E6F7A8B" }).status).toBe(0);
+    expect(check({ MODE: "untaint", ADDRESS: 'aws_lambda_function.fn["api"]' }).status).toBe(0);
+    expect(check({ MODE: "untaint", ADDRESS: "aws_rds_cluster.x -lock=false" }).status).toBe(1);
+    expect(check({ MODE: "destroy" }).status).toBe(1);
+    expect(check({ STACK: "prod-aws-orders" }).status).toBe(0);
+  });
+
+  test("12: plans and applies refuse to run without PLAN_REVIEW_KEY; drift and recovery do not need it", () => {
+    expect(check({ MODE: "plan", PLAN_REVIEW_KEY: "" })).toMatchObject({ status: 1, stdout: expect.stringContaining("PLAN_REVIEW_KEY is not a secret of this environment") });
+    expect(check({ MODE: "apply", PLAN_REVIEW_KEY: "" }).status).toBe(1);
+    expect(check({ MODE: "drift", PLAN_REVIEW_KEY: "" }).status).toBe(0);
+    const plan = stack.jobs.terraform.steps.find((s: any) => s.id === "plan");
+    expect(plan.env.PLAN_REVIEW_KEY).toBe("${{ secrets.PLAN_REVIEW_KEY }}");
+    expect(plan.run).toContain('if [ "$MODE" = drift ]; then keyed=(--without-key); else keyed=(); fi');
+    const compare = stack.jobs.terraform.steps.find((s: any) => /plan:compare/.test(s.run ?? ""));
+    expect(compare.env).toEqual({ PLAN_REVIEW_KEY: "${{ secrets.PLAN_REVIEW_KEY }}" });
   });
 });
 
@@ -233,10 +358,12 @@ describe("issue 18: the pipelines work the first time, and their trust boundarie
       expect({ file: f.file, login: /configure-aws-credentials|google-github-actions\/auth|azure\/login/.test(f.text) }).toEqual({ file: f.file, login: false });
     }
     expect(pr.jobs.plan.with.environment).toBe("plan-${{ matrix.env }}");
-    expect(drift.jobs.detect.with.environment).toBe("plan-${{ matrix.env }}");
+    expect(drift.jobs.detect.with.environment).toBe("drift-${{ matrix.env }}");
     // The check job runs the pull request's code and holds no OIDC token.
     expect(pr.jobs.check.permissions).toEqual({ contents: "read" });
     // The jobs whose tokens the identities trust run this file (the subject's job_workflow_ref).
-    for (const job of [pr.jobs.plan, drift.jobs.detect, deploy.jobs.dev, deploy.jobs.staging, deploy.jobs.prod]) expect(job.uses).toBe("./.github/workflows/terraform-stack.yml");
+    const deploys = Object.entries<any>(deploy.jobs).filter(([id]) => id !== "prepare").map(([, j]) => j);
+    expect(deploys).toHaveLength(9);
+    for (const job of [pr.jobs.plan, drift.jobs.detect, byName("recover").jobs.recover, ...deploys]) expect(job.uses).toBe("./.github/workflows/terraform-stack.yml");
   });
 });

@@ -28,7 +28,7 @@ const fakeAws = (): CloudImplementation => ({
 
 const sqsBatch = (events: { id: string; order: string }[]) => ({
   Records: events.map((e, i) => ({
-    messageId: `m-${e.id}-${i}`, body: JSON.stringify({ version: "0", id: e.id, "detail-type": "OrderCreated", source: "orders.api", time: "2026-11-28T12:00:00Z", resources: [], detail: { id: e.order } }),
+    messageId: `m-${e.id}-${i}`, body: JSON.stringify({ version: "0", id: e.id, "detail-type": "OrderCreated", source: "orders.api", time: "2026-11-28T12:00:00Z", resources: [], detail: { id: e.order, owner: "u-1", order: { id: e.order } } }),
     attributes: { ApproximateReceiveCount: "1" }, messageAttributes: {}, eventSource: "aws:sqs",
   })),
 });
@@ -40,11 +40,13 @@ describeWithPostgres("@polycloud/runtime against PostgreSQL behind PgBouncer (tr
     server = await startPostgres();
     server.psql(`CREATE DATABASE app; CREATE ROLE ${USER} LOGIN;`);
     server.psql(`GRANT ALL ON SCHEMA public TO ${USER};`, { database: "app" });
+    // The reference service's table, as its migration creates it (the handlers run no DDL).
+    server.psql(`CREATE TABLE orders (id text PRIMARY KEY, owner text NOT NULL, body jsonb NOT NULL, created_at timestamptz); GRANT ALL ON orders TO ${USER};`, { database: "app" });
     // The token an RDS IAM signer makes for this endpoint: a few hundred bytes of SigV4 query string.
     token = await rdsAuthToken({ host: "127.0.0.1", port: 5432, user: USER }, { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", AWS_SESSION_TOKEN: "session-token-example", AWS_REGION: "us-east-1" });
     bouncer = await startPgBouncer(server, { database: "app", users: { [USER]: token }, poolSize: 2, maxPreparedStatements: 100 });
     Object.assign(process.env, {
-      POLYCLOUD_CLOUD: "aws", DB_MAIN_HOST: "127.0.0.1", DB_MAIN_PORT: String(bouncer.port), DB_MAIN_NAME: "app", DB_MAIN_USER: USER, DB_MAIN_SSLMODE: "disable",
+      POLYCLOUD_CLOUD: "aws", POLYCLOUD_FUNCTION: "worker", DB_MAIN_HOST: "127.0.0.1", DB_MAIN_PORT: String(bouncer.port), DB_MAIN_NAME: "app", DB_MAIN_USER: USER, DB_MAIN_SSLMODE: "disable",
       // A configured password must never be used.
       PGPASSWORD: "configured-password-ignored",
     });

@@ -70,6 +70,8 @@ export const CATALOGUE: readonly BadInput[] = [
   { cloud: "azure", what: "a size outside the enumeration", env: (e) => { e.sizing.databaseSize = "huge"; }, message: /environments\/dev: property 'sizing\.databaseSize' has value "huge"; allowed: one of "small", "medium", "large"/ },
   { cloud: "aws", what: "a Terraform template sequence in a tag", env: (e) => { e.tags.team = "${path.module}"; }, message: /environments\/dev: property 'tags\.team' has value "\$\{path\.module\}"; allowed: text without/ },
   { cloud: "gcp", what: "an unknown key in a database section", env: (e) => { e.clouds.gcp.database.pooling = true; }, message: /property 'clouds\.gcp\.database\.pooling' has value true; allowed: no such key \(known keys: edition, tier, acceptNoPooling\)/ },
+  { cloud: "gcp", what: "a handler naming a file the function folder does not have (issue 24.4)", service: (s) => { s.functions.api.handler = "orders.handler"; }, message: /Function: property 'functions\.api\.handler' has value "orders\.handler"; allowed: a module orders \(\.js, \.cjs, \.mjs or \.ts\) in .*stacks\/reference\/functions\/api, the file the code is built from \(service 'orders'\)/ },
+  { cloud: "azure", what: "a handler naming an export its module does not have (issue 24.4)", service: (s) => { s.functions.worker.handler = "index.main"; }, message: /Function: property 'functions\.worker\.handler' has value "index\.main"; allowed: an export of index\.mjs \(it exports handler\) \(service 'orders'\)/ },
 ];
 
 /** Applies an entry to the base environment and the reference service. */

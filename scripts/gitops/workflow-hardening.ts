@@ -6,7 +6,9 @@ import { load } from "js-yaml";
  * Hardening rules for GitHub Actions workflows and composite actions that actionlint does not
  * check: minimal permissions, actions pinned to full commit SHAs with a version comment, no
  * expressions interpolated into scripts, a timeout on every job, and a few privileged-trigger
- * and credential rules around them.
+ * and credential rules around them. Calls of this repository's reusable workflows and composite
+ * actions pass only inputs they declare, and every required one (actionlint does not read the
+ * called file's inputs).
  */
 export type Rule =
   | "yaml"
@@ -22,7 +24,8 @@ export type Rule =
   | "timeout"
   | "privileged-trigger"
   | "checkout-credentials"
-  | "secrets-inherit";
+  | "secrets-inherit"
+  | "local-inputs";
 
 export interface Finding {
   readonly file: string;
@@ -87,7 +90,7 @@ export function checkHardening(files: readonly SourceFile[]): Finding[] {
     const doc = docs.get(f.file);
     if (!doc) continue;
     findings.push(...checkPins(f));
-    if (/(^|\/)action\.ya?ml$/.test(f.file)) findings.push(...checkAction(f.file, doc));
+    if (/(^|\/)action\.ya?ml$/.test(f.file)) findings.push(...checkAction(f.file, doc, docs));
     else findings.push(...checkWorkflow(f.file, doc, docs));
   }
   return findings;
@@ -142,10 +145,11 @@ function checkWorkflow(file: string, doc: Json, docs: ReadonlyMap<string, Json>)
       if (level === "write" && !WRITE_SCOPES.has(scope)) add(`${at}.permissions.${scope}`, "permissions-broad", `write on '${scope}' is not expected in this repository`);
     }
     const steps = Array.isArray(job.steps) ? (job.steps as unknown[]).filter(isObject) : [];
-    const usesOf = (s: Json) => (typeof s.uses === "string" ? s.uses.toLowerCase() : "");
     if (granted["id-token"] === "write") {
+      // A local composite action counts by its own steps.
+      const expanded = steps.flatMap((s) => localActionSteps(s, docs) ?? [s]);
       const needsToken = typeof job.uses === "string"
-        || steps.some((s) => OIDC_ACTIONS.some((a) => usesOf(s).startsWith(`${a}@`)) || usesOf(s).startsWith("changesets/action@") || /npm (publish|run release)/.test(String(s.run ?? "")));
+        || expanded.some((s) => OIDC_ACTIONS.some((a) => usesOf(s).startsWith(`${a}@`)) || usesOf(s).startsWith("changesets/action@") || /npm (publish|run release)/.test(String(s.run ?? "")));
       if (!needsToken) add(`${at}.permissions.id-token`, "permissions-id-token", "id-token: write without a cloud login, a reusable workflow or a publish step");
     }
 
@@ -153,6 +157,14 @@ function checkWorkflow(file: string, doc: Json, docs: ReadonlyMap<string, Json>)
       if (job.secrets === "inherit" && !job.uses.startsWith("./")) add(`${at}.secrets`, "secrets-inherit", `secrets: inherit hands every secret to ${job.uses}; pass only what it needs`);
       const called = job.uses.startsWith("./") ? docs.get(job.uses.replace(/^\.\//, "").replace(/@.*$/, "")) : undefined;
       if (job.uses.startsWith("./") && !called) add(`${at}.uses`, "permissions-reusable", `${job.uses} not found among the checked files`);
+      if (called) {
+        const call = isObject(called.on) && isObject(called.on.workflow_call) ? called.on.workflow_call : {};
+        out.push(...checkInputs(file, at, job.uses, job.with, call.inputs));
+        if (isObject(job.secrets)) {
+          const declared = isObject(call.secrets) ? call.secrets : {};
+          for (const k of Object.keys(job.secrets)) if (!(k in declared)) add(`${at}.secrets.${k}`, "local-inputs", `${job.uses} declares no secret '${k}'`);
+        }
+      }
       for (const [cid, cjob] of Object.entries(isObject(called?.jobs) ? (called!.jobs as Json) : {})) {
         const wanted = isObject(cjob) && isObject(cjob.permissions) ? (cjob.permissions as Record<string, string>) : {};
         for (const [scope, level] of Object.entries(wanted)) {
@@ -166,21 +178,56 @@ function checkWorkflow(file: string, doc: Json, docs: ReadonlyMap<string, Json>)
 
     const timeout = job["timeout-minutes"];
     if (typeof timeout !== "number" || timeout <= 0 || timeout > 360) add(`${at}.timeout-minutes`, "timeout", "set timeout-minutes (1..360) so a hung job cannot burn 6 hours");
-    out.push(...checkSteps(file, `${at}.steps`, steps));
+    out.push(...checkSteps(file, `${at}.steps`, steps, docs));
   }
   return out;
 }
 
-function checkAction(file: string, doc: Json): Finding[] {
-  const runs = isObject(doc.runs) ? doc.runs : {};
-  const steps = Array.isArray(runs.steps) ? (runs.steps as unknown[]).filter(isObject) : [];
-  return checkSteps(file, "runs.steps", steps);
+const usesOf = (s: Json) => (typeof s.uses === "string" ? s.uses.toLowerCase() : "");
+
+/** The metadata of a local action (`uses: ./.github/actions/x`), if it is among the checked files. */
+function localAction(uses: unknown, docs: ReadonlyMap<string, Json>): Json | undefined {
+  if (typeof uses !== "string" || !uses.startsWith("./")) return undefined;
+  const dir = uses.replace(/^\.\//, "").replace(/\/$/, "");
+  return docs.get(`${dir}/action.yml`) ?? docs.get(`${dir}/action.yaml`);
 }
 
-function checkSteps(file: string, at: string, steps: readonly Json[]): Finding[] {
+function localActionSteps(step: Json, docs: ReadonlyMap<string, Json>): Json[] | undefined {
+  const action = localAction(step.uses, docs);
+  const runs = action && isObject(action.runs) ? action.runs : undefined;
+  return runs && Array.isArray(runs.steps) ? (runs.steps as unknown[]).filter(isObject) : undefined;
+}
+
+/** `with:` of a call to a local workflow or action: only declared inputs, and every required one without a default. */
+function checkInputs(file: string, at: string, target: string, given: unknown, declared: unknown): Finding[] {
+  const out: Finding[] = [];
+  const inputs = isObject(declared) ? declared : {};
+  const args = isObject(given) ? given : {};
+  for (const k of Object.keys(args)) {
+    if (!(k in inputs)) out.push({ file, at: `${at}.with.${k}`, rule: "local-inputs", message: `${target} declares no input '${k}' (declared: ${Object.keys(inputs).join(", ") || "none"})` });
+  }
+  for (const [k, spec] of Object.entries(inputs)) {
+    const required = isObject(spec) && spec.required === true && !("default" in spec);
+    if (required && !(k in args)) out.push({ file, at: `${at}.with`, rule: "local-inputs", message: `${target} requires input '${k}'` });
+  }
+  return out;
+}
+
+function checkAction(file: string, doc: Json, docs: ReadonlyMap<string, Json>): Finding[] {
+  const runs = isObject(doc.runs) ? doc.runs : {};
+  const steps = Array.isArray(runs.steps) ? (runs.steps as unknown[]).filter(isObject) : [];
+  return checkSteps(file, "runs.steps", steps, docs);
+}
+
+function checkSteps(file: string, at: string, steps: readonly Json[], docs: ReadonlyMap<string, Json>): Finding[] {
   const out: Finding[] = [];
   steps.forEach((step, i) => {
     const where = `${at}[${i}]`;
+    const action = localAction(step.uses, docs);
+    if (typeof step.uses === "string" && step.uses.startsWith("./")) {
+      if (!action) out.push({ file, at: `${where}.uses`, rule: "local-inputs", message: `${step.uses} not found among the checked files` });
+      else out.push(...checkInputs(file, where, step.uses, step.with, action.inputs));
+    }
     const scripts: Array<[string, unknown]> = [["run", step.run]];
     const uses = typeof step.uses === "string" ? step.uses.toLowerCase() : "";
     const withArgs = isObject(step.with) ? step.with : {};

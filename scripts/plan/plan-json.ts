@@ -39,8 +39,8 @@ export interface TerraformPlan {
   /** Changes made outside Terraform, found while refreshing. */
   readonly resource_drift?: readonly ResourceChange[];
   readonly output_changes?: Readonly<Record<string, OutputChange>>;
-  /** Redacted plans: the random salt of the hashes that stand for sensitive values. */
-  readonly review_salt?: string;
+  /** Redacted plans: names the PLAN_REVIEW_KEY the sensitive values were hashed with (never the key). */
+  readonly review_key_id?: string;
   readonly errored?: boolean;
   readonly [key: string]: unknown;
 }

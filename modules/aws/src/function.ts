@@ -1,8 +1,7 @@
 import * as path from "node:path";
-import * as fs from "node:fs";
 import { Annotations, AssetType, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, packageable, runtimeBaseVariables } from "@polycloud/core";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -90,7 +89,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
       { Sid: "DecryptEnvironment", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `lambda.${ctx.region}.amazonaws.com` } } },
     );
 
-    this.environment = { ...spec.environment, ...runtimeBaseVariables("aws") };
+    this.environment = { ...spec.environment, ...runtimeBaseVariables("aws", props.logicalId) };
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const arn = props.secretArns?.[secretId];
       if (!arn) continue; // reported by validation
@@ -109,9 +108,9 @@ export class AwsFunction extends Construct implements PlatformFunction {
       policy: Lazy.stringValue({ produce: () => policyDocument(this.statements) }),
     });
 
-    // A missing folder is reported by validation; nothing is packaged then.
+    // A missing folder, or a handler naming no code in it, is reported by validation; nothing is packaged then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
+    const pkg = packageable(source, spec.handler, spec.runtime, "aws") ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
 
     this.lambda = new LambdaFunction(this, "fn", {

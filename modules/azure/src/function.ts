@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Annotations, AssetType, Lazy, TerraformAsset, dependable } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, InstanceSplit, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
+import { AlarmInfo, InstanceSplit, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, packageable, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
@@ -143,7 +143,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
 
     this.settings = {
       ...spec.environment,
-      ...runtimeBaseVariables("azure"),
+      ...runtimeBaseVariables("azure", props.logicalId),
       AZURE_CLIENT_ID: this.identity.clientId,
       KEY_VAULT_URI: ctx.vault.vaultUri,
       // Flex has no timeout argument; app settings override host.json keys.
@@ -168,9 +168,9 @@ export class AzureFunction extends Construct implements PlatformFunction {
     }
 
     const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
-    // A missing folder is reported by validation; nothing is uploaded then.
+    // A missing folder, or a handler naming no code in it, is reported by validation; nothing is uploaded then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined;
+    const pkg = packageable(source, spec.handler, spec.runtime, "azure") ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined;
     let upload: StorageBlob | undefined;
     if (pkg) {
       const asset = new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash });

@@ -1,6 +1,6 @@
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, GatewaySpec, PlatformGateway, NAME_RULES } from "@polycloud/core";
+import { AlarmInfo, GatewaySpec, PlatformGateway, NAME_RULES, gatewayRuntimeEnvironment } from "@polycloud/core";
 import { ApiManagement } from "@cdktf/provider-azurerm/lib/api-management";
 import { ApiManagementApi } from "@cdktf/provider-azurerm/lib/api-management-api";
 import { ApiManagementApiDiagnostic } from "@cdktf/provider-azurerm/lib/api-management-api-diagnostic";
@@ -88,6 +88,9 @@ export class AzureApiGateway extends Construct implements PlatformGateway {
     for (const fnId of [...new Set(spec.routes.map((r) => r.function))]) {
       const fn = props.functions[fnId];
       if (!fn) continue; // reported by validation
+      // API Management answers CORS and checks tokens; the runtime checks the token again so the
+      // handler gets the verified claims (and a call that skips the gateway gets no identity).
+      for (const [k, v] of Object.entries(gatewayRuntimeEnvironment(spec, fnId, { cors: false, jwt: true }))) fn.addSetting(k, v);
       const keys = new DataAzurermFunctionAppHostKeys(this, `keys-${fnId}`, { name: fn.app.name, resourceGroupName: rg.name });
       const key = new ApiManagementNamedValue(this, `key-${fnId}`, { ...common, name: `${fnId}-key`, displayName: `${fnId}-key`, secret: true, value: keys.defaultFunctionKey });
       const backend = new ApiManagementBackend(this, `backend-${fnId}`, {

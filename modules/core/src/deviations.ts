@@ -76,7 +76,7 @@ export const DEVIATIONS: readonly Deviation[] = [
     within: (v) => v === "dead-lettered",
   },
   {
-    field: "gateway.cors", clouds: ["gcp"], bound: "answered by the function (edge.mjs), not the gateway",
+    field: "gateway.cors", clouds: ["gcp"], bound: "answered by @polycloud/runtime in the function (Node and Python), not the gateway",
     reason: "neither the HTTPS load balancer nor API Gateway answers preflights: API Gateway forwards the unauthenticated OPTIONS operation to the function",
     appliesTo: (s) => ids("gateway", s.gateways, (g) => g.cors !== undefined),
     within: (v) => v === null,

@@ -10,6 +10,7 @@ import { SCHEDULE_FORMS, parseSchedule } from "./schedule";
 import { rejectTemplateSequences } from "./terraform-strings";
 import { SERVICE_KEYS, rejectUnknownKeys } from "./service-keys";
 import { CLOUDS } from "./environment";
+import { handlerFileProblem } from "./handler-file";
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
 const ID_FORM = "lowercase id matching ^[a-z][a-z0-9-]{0,30}$";
@@ -66,7 +67,12 @@ function validateFunction(p: Problems, at: string, fn: FunctionSpec, service: Se
   if (p.required(`${at}.source`, fn.source, "a folder path holding the function code") && typeof fn.source === "string" && !isFolder(fn.source)) {
     p.add(`${at}.source`, fn.source, `an existing folder holding the function code (relative to ${process.cwd()})`);
   }
-  p.required(`${at}.handler`, fn.handler, "an entry point such as index.handler");
+  if (p.required(`${at}.handler`, fn.handler, "an entry point such as index.handler") && typeof fn.handler === "string"
+    && typeof fn.source === "string" && isFolder(fn.source)) {
+    // The code deployed is the file the handler names: a missing file or export is an error now, not a broken function later.
+    const problem = handlerFileProblem(fn.source, fn.handler, fn.runtime, Array.isArray(service.clouds) ? service.clouds : CLOUDS);
+    if (problem) p.add(`${at}.handler`, fn.handler, `${problem} (service '${service.name}')`);
+  }
   if (p.required(`${at}.runtime`, fn.runtime, `one of ${RUNTIMES.join(", ")}`)) p.oneOf(`${at}.runtime`, fn.runtime, RUNTIMES);
   p.integer(`${at}.memoryMb`, r.memoryMb, limits.functionMemoryMb.min, limits.functionMemoryMb.max, `MB (${limits.functionService})`);
   p.integer(`${at}.timeoutSeconds`, r.timeoutSeconds, limits.functionTimeoutSeconds.min, limits.functionTimeoutSeconds.max, `seconds (${limits.functionService})`);

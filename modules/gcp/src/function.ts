@@ -1,8 +1,7 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { Annotations, AssetType, ITerraformDependable, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, packageable, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
 import { Cloudfunctions2Function } from "@cdktf/provider-google/lib/cloudfunctions2-function";
 import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run-v2-service-iam-member";
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
@@ -100,7 +99,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
     // IAM is eventually consistent: a build started right after the grants is refused the source.
     const buildIamPropagated = new Sleep(this, "build-iam-propagation", { createDuration: BUILD_IAM_PROPAGATION, dependsOn: buildGrants });
 
-    this.environment = { ...spec.environment, ...runtimeBaseVariables("gcp") };
+    this.environment = { ...spec.environment, ...runtimeBaseVariables("gcp", props.logicalId) };
     const secretReady: ITerraformDependable[] = [];
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const secret = props.secrets?.[secretId];
@@ -116,9 +115,9 @@ export class GcpFunction extends Construct implements PlatformFunction {
       if (version) secretReady.push(version);
     }
 
-    // A missing folder is reported by validation; nothing is packaged then.
+    // A missing folder, or a handler naming no code in it, is reported by validation; nothing is packaged then.
     const sourceDir = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(sourceDir) ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
+    const pkg = packageable(sourceDir, spec.handler, spec.runtime, "gcp") ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
     const object = new StorageBucketObject(this, "source", {
       bucket: ctx.sourceBucket.name,

@@ -1,6 +1,6 @@
 import type * as pg from "pg";
 import { cloudImplementation } from "./cloud";
-import { boundDatabases, currentCloud, databaseEndpoint, DatabaseEndpoint, envVarPart } from "./env";
+import { boundDatabases, currentCloud, currentFunction, databaseEndpoint, DatabaseEndpoint, envVarPart } from "./env";
 
 
 /** pg is loaded on the first connect, not at module init (cold starts that never query skip it). */
@@ -120,12 +120,16 @@ export interface IdempotentOptions {
 }
 
 /**
- * Runs `fn` once per `key`. The key is claimed by inserting it in the same transaction in which
+ * Runs `fn` once per `key` of this function: the key is stored as `<POLYCLOUD_FUNCTION>/<key>`, so
+ * two functions handling the same event (two rules, two queues) each run once, and the key is the
+ * same on every cloud. The key is claimed by inserting it in the same transaction in which
  * `fn` runs: a concurrent duplicate blocks on that row until the first commits, then returns the
  * stored result without running `fn`; if the first fails, the claim is rolled back and a
  * redelivery runs `fn` again. Writes made through the `tx` client commit atomically with the key.
  */
 export async function idempotent<T>(key: string, fn: (tx: pg.PoolClient) => Promise<T> | T, options: IdempotentOptions = {}): Promise<T> {
+  if (typeof key !== "string" || key === "") throw new Error("@polycloud/runtime: idempotent() needs a non-empty string key");
+  const scoped = `${currentFunction()}/${key}`;
   const table = options.table ?? "polycloud_idempotency";
   if (!TABLE.test(table)) throw new Error(`@polycloud/runtime: idempotency table '${table}' is not a plain lower-case identifier`);
   let pool = options.pool;
@@ -139,14 +143,14 @@ export async function idempotent<T>(key: string, fn: (tx: pg.PoolClient) => Prom
   const c = await pool.connect();
   try {
     await c.query("BEGIN");
-    const claim = await c.query(`INSERT INTO ${table} (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, [key]);
+    const claim = await c.query(`INSERT INTO ${table} (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, [scoped]);
     if (claim.rowCount === 0) {
       await c.query("ROLLBACK");
-      const done = await c.query(`SELECT result FROM ${table} WHERE key = $1`, [key]);
+      const done = await c.query(`SELECT result FROM ${table} WHERE key = $1`, [scoped]);
       return (done.rows[0]?.result ?? undefined) as T;
     }
     const result = await fn(c);
-    await c.query(`UPDATE ${table} SET result = $2::jsonb WHERE key = $1`, [key, JSON.stringify(result ?? null)]);
+    await c.query(`UPDATE ${table} SET result = $2::jsonb WHERE key = $1`, [scoped, JSON.stringify(result ?? null)]);
     await c.query("COMMIT");
     return result;
   } catch (err) {

@@ -4,6 +4,7 @@ import { Cloud, CLOUDS } from "./types";
  * The cloud-neutral contract between the polycloud modules and the runtime. Every function
  * construct sets:
  *   POLYCLOUD_CLOUD            aws | gcp | azure
+ *   POLYCLOUD_FUNCTION         the function's id in the service description
  *   POLYCLOUD_QUEUE_<ID>       the queue's address on that cloud (SQS URL, Pub/Sub topic id, Service Bus queue name)
  *   POLYCLOUD_BUS_<ID>         the event bus's address (EventBridge bus name, Pub/Sub topic id, Event Grid topic endpoint)
  *   DB_<ID>_HOST/PORT/NAME/USER/SSLMODE  the pooled database endpoint (already the same names on every cloud)
@@ -19,6 +20,13 @@ export function currentCloud(env: Env = process.env): Cloud {
   const c = env.POLYCLOUD_CLOUD;
   if (c && (CLOUDS as readonly string[]).includes(c)) return c as Cloud;
   throw new Error(`@polycloud/runtime: POLYCLOUD_CLOUD is ${c === undefined ? "not set" : `'${c}'`}; expected one of ${CLOUDS.join(", ")} (set by the polycloud function constructs)`);
+}
+
+/** The function's id in the service description: what idempotency keys are scoped by, on every cloud. */
+export function currentFunction(env: Env = process.env): string {
+  const f = env.POLYCLOUD_FUNCTION;
+  if (f) return f;
+  throw new Error("@polycloud/runtime: POLYCLOUD_FUNCTION is not set (set by the polycloud function constructs to the function's id)");
 }
 
 function required(env: Env, name: string, what: string): string {

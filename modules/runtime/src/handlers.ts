@@ -1,6 +1,7 @@
 import * as a from "./adapters";
 import { cloudImplementation } from "./cloud";
-import { EventHandler, HandlerMarker, HttpHandler, HttpResponse, QueueHandler } from "./types";
+import { checkRequest, edgeConfig } from "./edge";
+import { EventHandler, HandlerMarker, HttpHandler, HttpRequest, HttpResponse, QueueHandler } from "./types";
 
 
 /**
@@ -26,19 +27,33 @@ const failure = (err: unknown): HttpResponse => {
   return { status: 500, body: { error: "internal error" } };
 };
 
+/**
+ * The handler behind the checks its gateway left to the function (edge.ts), when the gateway
+ * construct put its routes in the environment: an answer from the checks is sent as it is,
+ * otherwise the handler runs with the verified claims as `auth` and the CORS headers are added to
+ * whatever it answers (a failure's 500 included).
+ */
+async function run(handler: HttpHandler, req: HttpRequest): Promise<HttpResponse> {
+  let config;
+  try { config = edgeConfig(); } catch (err) { return failure(err); }
+  if (!config) return Promise.resolve().then(() => handler(req)).catch(failure);
+  const outcome = await checkRequest(req, config).catch((err): { response: HttpResponse } => ({ response: failure(err) }));
+  if (outcome.response) return outcome.response;
+  const out = await Promise.resolve().then(() => handler({ ...req, auth: a.authOf(outcome.claims) })).catch(failure);
+  return { ...out, headers: { ...outcome.headers, ...out.headers } };
+}
+
 /** One request/response handler for API Gateway v2, the Functions Framework and Azure HttpRequest. */
 export function http(handler: HttpHandler): PlatformHandler {
   return mark(async (event: any, second?: any) => {
     if (isExpressResponse(second)) {
-      const out = await Promise.resolve().then(() => handler(a.gcpHttpRequest(event))).catch(failure);
-      a.gcpSend(second, out);
+      a.gcpSend(second, await run(handler, a.gcpHttpRequest(event)));
       return undefined;
     }
     if (isAzureRequest(event)) {
-      const req = await a.azureHttpRequest(event);
-      return a.azureHttpResponse(await Promise.resolve().then(() => handler(req)).catch(failure));
+      return a.azureHttpResponse(await run(handler, await a.azureHttpRequest(event)));
     }
-    return a.awsHttpResponse(await Promise.resolve().then(() => handler(a.awsHttpRequest(event))).catch(failure));
+    return a.awsHttpResponse(await run(handler, a.awsHttpRequest(event)));
   }, "http");
 }
 

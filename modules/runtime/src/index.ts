@@ -11,3 +11,5 @@ setCloudLoader(async (cloud) => {
 
 export * from "./api";
 export { stageFunction, StageTarget, bundleFunction, lockFileOf } from "./stage";
+export { handlerProblem, splitHandler } from "./handler-file";
+export { pythonPackageFiles, pythonRuntimeFiles, PythonTarget } from "./python-entry";

@@ -56,9 +56,10 @@ def trigger_value(binding, data, meta):
         return func.ServiceBusMessage(body, m.get("MessageId"), m.get("DeliveryCount", 1), m.get("ApplicationProperties"), m.get("ContentType"),
                                       m.get("CorrelationId"), m.get("EnqueuedTimeUtc"), m.get("ExpiresAtUtc"), m.get("SequenceNumber"), m.get("LockToken"), m.get("Subject"))
     if kind == "eventGridTrigger":
+        # The library's EventGridEvent decodes the Event Grid schema's fields (topic, eventType,
+        # eventTime, dataVersion); a CloudEvents-schema event has none of them (azure-functions < 1.25).
         e = typed(data)
-        return func.EventGridEvent(e.get("id"), e.get("data"), e.get("topic", e.get("source")), e.get("subject"), e.get("eventType", e.get("type")),
-                                   e.get("eventTime", e.get("time")), e.get("dataVersion", ""))
+        return func.EventGridEvent(e.get("id"), e.get("data"), e.get("topic"), e.get("subject"), e.get("eventType"), e.get("eventTime"), e.get("dataVersion"))
     raise ValueError(f"trigger {kind} is not emulated")
 
 
