@@ -11,9 +11,11 @@ export const PENDING: Record<string, string> = {
   "*/stored-once/*": "24.1 (issue 25: migrations; handlers create their tables today)",
   "*/get-order/*": "24.1 (issue 25: migrations; handlers create their tables today)",
   "*/duplicate/*": "24.1 (issue 25: migrations; handlers create their tables today)",
-  // 24.5: Python functions get their platform entry points (GCP main.py, Azure function_app.py)
-  // and the vendored polycloud_runtime from issue 33/24.5's packaging; the roaster is Python.
-  "coffee/schedule/*": "24.5 (runtime: Python entry points and the vendored polycloud_runtime)",
+  // Found by the runner: on Azure, Event Grid delivers the rule's CloudEvent (CloudEventSchemaV1_0)
+  // to the Python Event Grid trigger that function_app.py binds as func.EventGridEvent, which the
+  // azure-functions library before 1.25 decodes from the Event Grid schema only: no type, and
+  // polycloud_runtime refuses it (its own message says so). Owner: the runtime (Python entry points).
+  "coffee/schedule/azure": "Python Event Grid trigger given a CloudEvent (function_app.py binds func.EventGridEvent; runtime)",
   // 24.3: the Azure app's host name admits anyone (anonymous HTTP trigger, no access restriction);
   // issue 28's review puts App Service authentication admitting only API Management's identity in front.
   "*/direct-call/azure": "24.3 (issue 28: Easy Auth admitting only API Management, on wt-cloud)",
