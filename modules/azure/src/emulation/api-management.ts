@@ -1,6 +1,8 @@
 import { EmulationHost, HttpAnswer, HttpExchange, componentKeyOf, jsonAnswer } from "@polycloud/core";
 import { FunctionApps } from "./function-app";
 import { matchRoute } from "./routes";
+import { Entra } from "./entra";
+import { evaluateExpression } from "./policy-expressions";
 import { AzureValues } from "./values";
 import { XmlElement, child, children, parsePolicyXml } from "./xml";
 
@@ -12,15 +14,17 @@ const apimError = (status: number, message: string) => jsonAnswer(status, { stat
  * (and those for the global policy): cors (preflights answered, headers added to responses),
  * validate-jwt (OpenID configuration fetched over the runner's network, issuers, audiences,
  * failed-validation-httpcode), rate-limit and rate-limit-by-key (fixed renewal periods; the key
- * expression is not evaluated, one counter), set-header, set-backend-service (the backend's URL
- * and its credential headers with named values). Other policies are logged and skipped.
+ * expression is not evaluated, one counter), set-header and choose/when (with the expressions of
+ * `policy-expressions.ts`), authentication-managed-identity (a token of the service's system
+ * identity for the resource, in Authorization), set-backend-service (the backend's URL and its
+ * credential headers with named values). Other policies are logged and skipped.
  */
 export class ApiManagement {
   readonly key: string;
   readonly hostname: string;
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  constructor(private readonly host: EmulationHost, private readonly values: AzureValues, private readonly apps: FunctionApps, readonly address: string) {
+  constructor(private readonly host: EmulationHost, private readonly values: AzureValues, private readonly apps: FunctionApps, private readonly entra: Entra, readonly address: string) {
     const raw = values.resource("azurerm_api_management", address);
     this.key = componentKeyOf(address) ?? address;
     this.hostname = new URL(String(values.value("azurerm_api_management", address, raw, ["gateway_url"]))).hostname;
@@ -103,8 +107,31 @@ export class ApiManagement {
     let backendUrl: string | undefined;
     let backendHeaders: Record<string, string> = {};
     let outboundCors: Record<string, string> | undefined;
-    for (const e of inbound) {
+    const expression = (text: string, what: string): string | boolean => {
+      const v = evaluateExpression(text, headers);
+      if (v === undefined) this.host.log(`api management ${this.key}`, `policy expression not evaluated by the runner (${what}): ${text}`);
+      return v ?? "";
+    };
+    const run = async (elements: XmlElement[]): Promise<HttpAnswer | undefined> => {
+      for (const e of elements) {
+        const answer = await step(e);
+        if (answer) return answer;
+      }
+      return undefined;
+    };
+    const step = async (e: XmlElement): Promise<HttpAnswer | undefined> => {
       switch (e.name) {
+        case "choose": {
+          const branch = children(e, "when").find((w) => expression(w.attrs.condition ?? "", "when") === true) ?? child(e, "otherwise");
+          return branch ? run(branch.children) : undefined;
+        }
+        case "authentication-managed-identity": {
+          const resource = this.namedValues(e.attrs.resource ?? "");
+          const token = this.entra.issue(this.entra.systemAssigned("azurerm_api_management", this.address), resource).token;
+          if (e.attrs["output-token-variable-name"]) break;
+          headers.authorization = `Bearer ${token}`;
+          break;
+        }
         case "cors": {
           if (preflight) return { status: 200, headers: this.cors(e, req, true) ?? {}, body: "" };
           outboundCors = this.cors(e, req, false);
@@ -149,7 +176,7 @@ export class ApiManagement {
           const name = String(e.attrs.name).toLowerCase();
           const action = e.attrs["exists-action"] ?? "override";
           if (action === "delete") delete headers[name];
-          else if (action !== "skip" || headers[name] === undefined) headers[name] = children(e, "value").map((v) => this.namedValues(v.text)).join(",");
+          else if (action !== "skip" || headers[name] === undefined) headers[name] = children(e, "value").map((v) => String(expression(this.namedValues(v.text), "set-header"))).join(",");
           break;
         }
         case "set-backend-service": {
@@ -164,7 +191,10 @@ export class ApiManagement {
         default:
           this.host.log(`api management ${this.key}`, `policy <${e.name}> is not emulated; skipped`);
       }
-    }
+      return undefined;
+    };
+    const refused = await run(inbound);
+    if (refused) return refused;
     backendUrl ??= api.service_url ? String(api.service_url) : undefined;
     if (!backendUrl) return apimError(500, "no backend service");
     const target = new URL(`${backendUrl.replace(/\/$/, "")}${rest}${url.search}`);

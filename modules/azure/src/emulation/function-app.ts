@@ -35,7 +35,8 @@ const typed = (v: unknown) => (typeof v === "number" && Number.isInteger(v) ? { 
  * deployment container, the app settings as the environment, the identity endpoint for the
  * assigned identities, and the functions the app registers while loading (v4 model / function_app.py).
  * HTTP triggers answer on `https://<app>.azurewebsites.net/<routePrefix>/<route>` after the
- * host's checks: access restrictions (site_config.ip_restriction) and the trigger's authLevel
+ * platform's checks: access restrictions (site_config.ip_restriction), App Service
+ * authentication (auth_settings_v2 with active_directory_v2), and the trigger's authLevel
  * (function: a host or function key in x-functions-key or ?code=). Service Bus triggers receive
  * with the identity of `<connection>__clientId` (Azure Service Bus Data Receiver on the queue),
  * complete on success and abandon on failure. Event Grid triggers are invoked by name.
@@ -170,10 +171,35 @@ export class FunctionApps {
     return defaultAction === "Deny";
   }
 
+  /**
+   * App Service authentication (auth_settings_v2) in front of the host: outside its excluded
+   * paths, a request needs an Entra token for one of the allowed audiences (active_directory_v2:
+   * allowed_audiences, else client_id) of an allowed identity or application when lists are
+   * set; without one, the unauthenticated action (401, 403 or a redirect) when authentication is
+   * required. Returns the refusal, or undefined.
+   */
+  private easyAuth(app: FunctionApp, req: HttpExchange, path: string): HttpAnswer | undefined {
+    const auth = (app.config.auth_settings_v2 ?? [])[0];
+    if (!auth || auth.auth_enabled !== true) return undefined;
+    if ((auth.excluded_paths ?? []).some((p: string) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`))) return undefined;
+    const aad = (auth.active_directory_v2 ?? [])[0];
+    const audiences: string[] = aad ? [...(aad.allowed_audiences ?? []), ...(aad.allowed_audiences?.length ? [] : [aad.client_id])] : [];
+    const principal = audiences.map((a) => this.entra.who(req.headers.authorization, a)).find(Boolean);
+    const allowed = principal && (!aad?.allowed_identities?.length || aad.allowed_identities.includes(principal.principalId))
+      && (!aad?.allowed_applications?.length || (principal.clientId !== undefined && aad.allowed_applications.includes(principal.clientId)));
+    if (allowed || auth.require_authentication !== true) return undefined;
+    const action = String(auth.unauthenticated_action ?? "RedirectToLoginPage");
+    if (action === "Return403") return textAnswer(403, "You do not have permission to view this directory or page.");
+    if (action === "Return401" || !aad) return textAnswer(401, "You do not have permission to view this directory or page.");
+    return { status: 302, headers: { location: `${String(aad.tenant_auth_endpoint).replace(/\/$/, "")}/oauth2/v2.0/authorize` }, body: "" };
+  }
+
   /** A request to the app's host name. */
   async handle(app: FunctionApp, req: HttpExchange, source: AppSource, trigger: string): Promise<HttpAnswer> {
     if (this.restricted(app, source)) return textAnswer(403, "Ip Forbidden");
     const url = new URL(req.url, `https://${app.hostname}`);
+    const refused = this.easyAuth(app, req, url.pathname);
+    if (refused) return refused;
     const regs = (app.instance.registrations ?? []).filter((r) => r.trigger.type === "httpTrigger");
     let match: { reg: FunctionRegistration; params: Record<string, string> } | undefined;
     for (const reg of regs) {

@@ -29,7 +29,7 @@ export const emulateAzure: EmulateCloud = async (host, stack): Promise<CloudEmul
   for (const app of apps.apps.values()) host.network.serve(app.hostname, (r) => apps.handle(app, r, "internet", "http:direct"));
 
   const endpoints: Record<string, string> = {};
-  const gateways = values.resources("azurerm_api_management").map(([address]) => new ApiManagement(host, values, apps, address));
+  const gateways = values.resources("azurerm_api_management").map(([address]) => new ApiManagement(host, values, apps, entra, address));
   for (const gw of gateways) {
     host.network.serve(gw.hostname, (r) => gw.handle(r));
     endpoints[gw.key.replace(/^[^/]*\//, "")] = await host.network.expose(gw.key, (r) => gw.handle(r));
