@@ -6,7 +6,7 @@ import { VirtualClock } from "./clock";
 import { PostgresLauncher } from "./database/launcher";
 import { ProcessLauncher } from "./functions/launcher";
 import { LocalIssuer } from "./identity/issuer";
-import { RunnerTokens } from "./identity/tokens";
+import { RunnerTokens, keyPair } from "./identity/tokens";
 import { RunnerLog } from "./logs";
 import { RunnerNetwork } from "./network/network";
 import { Cloud, cloudOf, readStack } from "./stack";
@@ -40,11 +40,26 @@ export interface Runner {
   stop(): Promise<void>;
 }
 
-async function emulatorFor(cloud: Cloud): Promise<EmulateCloud> {
-  // Only the stack's cloud module is loaded (each carries its own emulation next to its constructs).
-  if (cloud === "aws") return (await import("@polycloud/aws")).emulateAws;
-  if (cloud === "gcp") return (await import("@polycloud/gcp")).emulateGcp;
-  return (await import("@polycloud/azure")).emulateAzure;
+const EMULATORS: Record<Cloud, { pkg: string; name: string }> = {
+  aws: { pkg: "@polycloud/aws", name: "emulateAws" },
+  gcp: { pkg: "@polycloud/gcp", name: "emulateGcp" },
+  azure: { pkg: "@polycloud/azure", name: "emulateAzure" },
+};
+
+/**
+ * The stack's cloud emulation, which sits next to that cloud's constructs
+ * (`modules/<cloud>/src/emulation`, exported by the package). Its folder is loaded directly: the
+ * package's index would load every construct and its provider bindings, seconds of start-up the
+ * runner does not need (built: lib/emulation; under the tests: src/emulation).
+ */
+function emulatorFor(cloud: Cloud): EmulateCloud {
+  const { pkg, name } = EMULATORS[cloud];
+  const root = path.dirname(require.resolve(`${pkg}/package.json`));
+  const built = path.join(root, "lib", "emulation", "index.js");
+  const source = path.join(root, "src", "emulation", "index.ts");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(__filename.endsWith(".ts") && fs.existsSync(source) ? source : built) as Record<string, EmulateCloud>;
+  return mod[name];
 }
 
 /**
@@ -53,6 +68,12 @@ async function emulatorFor(cloud: Cloud): Promise<EmulateCloud> {
  * cloud emulation, which starts the functions and the emulated services as the JSON describes.
  */
 export async function startRunner(options: RunnerOptions): Promise<Runner> {
+  // POLYCLOUD_RUNNER_TIMING=1 prints how long each start-up phase took (stderr).
+  let lapAt = Date.now();
+  const lap = (phase: string) => {
+    if (process.env.POLYCLOUD_RUNNER_TIMING) process.stderr.write(`runner: ${phase} ${Date.now() - lapAt} ms\n`);
+    lapAt = Date.now();
+  };
   const stack = readStack(options.stackDir);
   const cloud = cloudOf(stack);
   const stateDir = options.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-runner-"));
@@ -64,9 +85,16 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   const clockFile = path.join(stateDir, "clock-skew");
   fs.writeFileSync(clockFile, "0");
   const clock = new VirtualClock((skew) => fs.writeFileSync(clockFile, String(skew)));
+  lap("read the stack");
   const network = new RunnerNetwork(stateDir, runnerLog);
   await network.start();
+  lap("network and public CA");
   const databases = new PostgresLauncher(stateDir, network, runnerLog);
+  // Started now, while the emulation reads the stack: a PostgreSQL server and an RSA key for the
+  // local identity provider take the longest (stopped again if the stack has no database).
+  databases.prewarm();
+  const issuerKey = keyPair("local-1");
+  issuerKey.catch(() => undefined);
   const invocations: InvocationRecord[] = [];
   const host: EmulationHost = {
     clock,
@@ -79,14 +107,16 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   };
   let emulation: CloudEmulation;
   try {
-    emulation = await (await emulatorFor(cloud))(host, stack);
+    emulation = await emulatorFor(cloud)(host, stack);
+    lap(`${cloud} emulation (functions, services, databases)`);
   } catch (err) {
     await databases.stop();
     await network.stop();
     throw err;
   }
   const issuers = new Map<string, LocalIssuer>();
-  for (const i of emulation.issuers) issuers.set(i.issuer, await LocalIssuer.start(network, clock, i));
+  for (const i of emulation.issuers) issuers.set(i.issuer, await LocalIssuer.start(network, clock, i, issuerKey));
+  lap("identity providers");
   return {
     cloud,
     stackName: stack.name,

@@ -81,7 +81,14 @@ export class HttpApi {
 
   /** The identity providers its JWT authorizers trust. */
   issuers(): { issuer: string; audiences: string[] }[] {
-    return this.routes.filter((r) => r.authorizer).map((r) => ({ issuer: String(r.authorizer.jwt_configuration.issuer), audiences: (r.authorizer.jwt_configuration.audience ?? []).map(String) }));
+    const out = new Map<string, Set<string>>();
+    for (const r of this.routes.filter((x) => x.authorizer)) {
+      const jwt = r.authorizer.jwt_configuration;
+      const set = out.get(String(jwt.issuer)) ?? new Set<string>();
+      for (const a of jwt.audience ?? []) set.add(String(a));
+      out.set(String(jwt.issuer), set);
+    }
+    return [...out].map(([issuer, audiences]) => ({ issuer, audiences: [...audiences] }));
   }
 
   private corsHeaders(origin: string | undefined, preflight?: { method?: string; headers?: string }): Record<string, string> | undefined {

@@ -59,7 +59,7 @@ export const emulateAws: EmulateCloud = async (host, stack): Promise<CloudEmulat
   return {
     cloud: "aws",
     endpoints,
-    issuers: apis.flatMap((a) => a.issuers()),
+    issuers: [...new Map(apis.flatMap((a) => a.issuers()).map((i) => [i.issuer, i])).values()],
     async sendToQueue(name, body) {
       return sqs.send(pickComponent(name, queues), body).id;
     },

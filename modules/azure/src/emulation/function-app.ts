@@ -99,6 +99,8 @@ export class FunctionApps {
         WEBSITE_INSTANCE_ID: randomBytes(16).toString("hex"), IDENTITY_ENDPOINT: `http://127.0.0.1:${port}/msi/token`, IDENTITY_HEADER: secret,
       },
       timeoutSeconds: timeSpan(settings.AzureFunctionsJobHost__functionTimeout ?? hostJson.functionTimeout, 1800),
+      // The host loads the app to index its functions (the triggers come from the code).
+      startAtDeploy: true,
     });
     const app: FunctionApp = {
       address, key: componentKeyOf(address) ?? address, name, hostname, id: String(this.values.value(type, address, raw, ["id"])), settings, identities, config,

@@ -99,6 +99,11 @@ export interface FunctionLaunch {
   /** Platform files by the path the function is told (`/var/runtime/ca-cert.pem`) → local file. */
   readonly files?: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
+  /**
+   * Start the instance when it is deployed (Azure: the host loads the app to index its functions);
+   * otherwise the first invocation or request starts it, a cold start as on Lambda and Cloud Run.
+   */
+  readonly startAtDeploy?: boolean;
 }
 
 /** What one invocation returned: the handler's value, or the error the platform reports. */
@@ -119,8 +124,8 @@ export interface FunctionInstance {
   readonly id: string;
   /** AWS: `(event)`; Azure: `{ function, trigger }` in the host's invocation shape. */
   invoke(request: unknown): Promise<InvocationResult>;
-  /** GCP: where the Functions Framework listens (http://127.0.0.1:<port>). */
-  readonly url?: string;
+  /** GCP: where the Functions Framework listens (http://127.0.0.1:<port>), starting the instance if needed. */
+  url(): Promise<string | undefined>;
   /** Azure: the registrations made while the app loaded. */
   readonly registrations?: readonly FunctionRegistration[];
   stop(): Promise<void>;

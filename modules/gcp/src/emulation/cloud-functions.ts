@@ -112,10 +112,11 @@ export class CloudFunctions {
   }
 
   private async forward(fn: GcpFunction, req: HttpExchange): Promise<HttpAnswer> {
-    if (!fn.instance.url) return textAnswer(503, "the function did not start");
+    const base = await fn.instance.url();
+    if (!base) return textAnswer(503, "the function did not start");
     const headers: Record<string, string> = { ...req.headers, "x-forwarded-proto": "https", "x-cloud-trace-context": `${Date.now().toString(16)}/1;o=1` };
     delete headers["content-length"];
-    const res = await fetch(`${fn.instance.url}${req.url}`, { method: req.method, headers, body: ["GET", "HEAD"].includes(req.method) ? undefined : req.body, signal: AbortSignal.timeout((Number(fn.config.service_config?.timeout_seconds ?? 60) + 5) * 1000) })
+    const res = await fetch(`${base}${req.url}`, { method: req.method, headers, body: ["GET", "HEAD"].includes(req.method) ? undefined : req.body, signal: AbortSignal.timeout((Number(fn.config.service_config?.timeout_seconds ?? 60) + 5) * 1000) })
       .catch((err) => ({ status: 504, headers: new Headers(), arrayBuffer: async () => Buffer.from(String(err)) }) as unknown as Response);
     const out: Record<string, string> = {};
     res.headers.forEach((v, k) => { if (!["content-length", "transfer-encoding", "connection", "keep-alive"].includes(k)) out[k] = v; });

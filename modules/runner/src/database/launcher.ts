@@ -28,10 +28,15 @@ export class PostgresLauncher implements DatabaseLauncher {
     return c;
   }
 
+  /** Starts the server now (the runner does it while the emulation reads the stack). */
+  prewarm(): void {
+    this.server ??= startPostgres(this.stateDir);
+    this.server.catch(() => undefined);
+  }
+
   async launch(spec: DatabaseLaunch): Promise<DatabaseInstance> {
     this.server ??= startPostgres(this.stateDir);
     const server = await this.server;
-    this.stops.push(() => server.stop());
     const su = await this.client("postgres");
     try {
       await prepareDatabase(su, (db) => this.client(db), { database: spec.database, admin: spec.admin, roles: spec.roles });
@@ -75,5 +80,7 @@ export class PostgresLauncher implements DatabaseLauncher {
   async stop(): Promise<void> {
     for (const stop of this.stops.reverse()) await stop();
     this.stops.length = 0;
+    const server = await this.server?.catch(() => undefined);
+    server?.stop();
   }
 }

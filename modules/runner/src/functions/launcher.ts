@@ -99,12 +99,16 @@ export class ProcessLauncher implements FunctionLauncher {
     if (plan.pythonPath) Object.assign(env, { PYTHONPATH: plan.pythonPath.join(path.delimiter), PYTHONUNBUFFERED: "1", SSL_CERT_FILE: this.pythonTrustStore() });
     fs.writeFileSync(configFile, JSON.stringify(config));
     const proc = new HostProcess(spec.name, plan.command, plan.args, env, dir, spec.timeoutSeconds * 1000 + 1000, (line) => this.log(spec.name, line, spec.id));
-    const ready = await proc.start();
-    if (ready.error) this.log(spec.name, `[runner] ${spec.name} failed to load: ${ready.error.type}: ${ready.error.message}`);
+    const start = async () => {
+      const ready = await proc.start();
+      if (ready.error) this.log(spec.name, `[runner] ${spec.name} failed to load: ${ready.error.type}: ${ready.error.message}`);
+      return ready;
+    };
+    const registrations = spec.startAtDeploy ? (await start()).registrations : undefined;
     return {
       id: spec.id,
-      url: ready.port ? `http://127.0.0.1:${ready.port}` : undefined,
-      registrations: ready.registrations,
+      url: async () => { const ready = await start().catch(() => undefined); return ready?.port ? `http://127.0.0.1:${ready.port}` : undefined; },
+      registrations,
       invoke: (request: unknown): Promise<InvocationResult> => proc.invoke(request),
       stop: () => proc.stop(),
     };

@@ -23,16 +23,16 @@ export class LocalIssuer {
     readonly jwksUri: string,
     readonly audiences: readonly string[],
     private readonly keys: { privateKey: jose.KeyLike; publicKey: jose.KeyLike; kid: string },
-    private readonly forger: { privateKey: jose.KeyLike; kid: string },
     private readonly clock: EmulatedClock,
   ) {}
 
-  static async start(network: EmulatedNetwork, clock: EmulatedClock, config: { issuer: string; audiences: readonly string[]; jwksUri?: string }): Promise<LocalIssuer> {
+  private forger?: Promise<{ privateKey: jose.KeyLike; kid: string }>;
+
+  static async start(network: EmulatedNetwork, clock: EmulatedClock, config: { issuer: string; audiences: readonly string[]; jwksUri?: string }, key?: Promise<{ privateKey: jose.KeyLike; publicKey: jose.KeyLike; kid: string }>): Promise<LocalIssuer> {
     const base = config.issuer.replace(/\/$/, "");
     const jwksUri = config.jwksUri ?? `${base}/.well-known/jwks.json`;
-    const keys = await keyPair("local-1");
-    const forger = await keyPair("local-1");
-    const issuer = new LocalIssuer(config.issuer, jwksUri, config.audiences, keys, forger, clock);
+    const keys = await (key ?? keyPair("local-1"));
+    const issuer = new LocalIssuer(config.issuer, jwksUri, config.audiences, keys, clock);
     const jwk = { ...(await jose.exportJWK(keys.publicKey)), kid: keys.kid, alg: "RS256", use: "sig" };
     const discovery = new URL(`${base}/.well-known/openid-configuration`);
     const jwks = new URL(jwksUri);
@@ -50,7 +50,8 @@ export class LocalIssuer {
   /** A signed access token for `sub` and `aud` (RS256), valid for an hour of runner time by default. */
   async token(request: TokenRequest = {}): Promise<string> {
     const now = Math.floor(this.clock.now() / 1000);
-    const key = request.forged ? this.forger : this.keys;
+    // A forged token: the same key id, signed by a key the issuer never published.
+    const key = request.forged ? await (this.forger ??= keyPair(this.keys.kid)) : this.keys;
     return new jose.SignJWT({ scope: "openid", ...request.claims })
       .setProtectedHeader({ alg: "RS256", kid: key.kid, typ: "JWT" })
       .setIssuer(this.issuer)
