@@ -11,6 +11,7 @@ export const GENERATED_SECTIONS = {
   deviations: "docs/parity.md", // npm run parity (behaviour deviations)
   catalogue: "docs/validation.md", // npm run catalogue
   policy: "docs/policy.md", // npm run policy:table
+  scanners: "docs/policy.md", // npm run policy:table (scanner coverage)
   "gitops-setup": "docs/gitops.md", // npm run gitops:setup -- --write-docs
   bench: "docs/performance.md", // npm run bench
   partition: "docs/performance.md", // npm run bench
