@@ -9,7 +9,8 @@ import { Runner, startRunner } from "@polycloud/runner";
  * synthesizes the environment's stacks for the cloud (scripts/dev/synth-stack.ts, as `npm run
  * synth` does), starts the local runner on the stack (its JSON and packages), prints the local
  * URLs and a token of each identity provider, streams the functions' logs, and on a change in a
- * function's folder synthesizes again and restarts the functions whose package changed. Commands
+ * function's folder synthesizes again and restarts the functions whose package changed. State
+ * (the PostgreSQL data among it) is kept in .polycloud/dev/<stack> between runs. Commands
  * on stdin: `fire <bus>/<rule>`, `token [subject] [audience]`, `dlq <queue:id|rule:bus/id>`,
  * `alarms`, `quit`.
  */
@@ -48,7 +49,8 @@ async function main(): Promise<void> {
   const stack = args.stack ? synthesized.stacks.find((s) => s.name === args.stack) : synthesized.stacks.length === 1 ? synthesized.stacks[0] : undefined;
   if (!stack) throw new Error(`dev: choose a stack with --stack (${synthesized.stacks.map((s) => s.name).join(", ")})`);
   const started = Date.now();
-  const runner = await startRunner({ stackDir: stack.dir });
+  // Kept between runs: the databases keep their data, and PostgreSQL starts without a copy.
+  const runner = await startRunner({ stackDir: stack.dir, stateDir: path.join(ROOT, ".polycloud", "dev", stack.name) });
   process.stdout.write(`${describe(runner, Date.now() - started)}\n`);
   runner.log.on("entry", (e: { source: string; line: string }) => process.stdout.write(`[${e.source}] ${e.line}\n`));
   for (const i of runner.emulation.issuers) {

@@ -14,7 +14,11 @@ import { Cloud, cloudOf, readStack } from "./stack";
 export interface RunnerOptions {
   /** `cdktf.out/stacks/<stack>`: the synthesized JSON and its assets. */
   readonly stackDir: string;
-  /** Where the runner keeps its state (packages, certificates, PostgreSQL). @default a new temporary folder */
+  /**
+   * Where the runner keeps its state (packages, certificates, PostgreSQL). A folder given here is
+   * kept: the next runner on it starts the same PostgreSQL data (`npm run dev` keeps its databases
+   * between runs). @default a new temporary folder, removed by stop()
+   */
   readonly stateDir?: string;
 }
 

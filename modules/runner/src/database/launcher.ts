@@ -81,6 +81,6 @@ export class PostgresLauncher implements DatabaseLauncher {
     for (const stop of this.stops.reverse()) await stop();
     this.stops.length = 0;
     const server = await this.server?.catch(() => undefined);
-    server?.stop();
+    await server?.stop();
   }
 }

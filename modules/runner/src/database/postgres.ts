@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -55,7 +55,31 @@ export interface PostgresServer {
   readonly bin: string;
   /** Folder of the server's Unix socket. */
   readonly socketDir: string;
-  stop(): void;
+  /** Fast shutdown; resolves when the server has exited. */
+  stop(): Promise<void>;
+}
+
+/** The uid and gid of the `postgres` OS user (the server refuses to run as root). */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (!isRoot()) return undefined;
+  return { uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim()), gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim()) };
+}
+
+/** Resolves when the server accepts connections on its socket (polled every 20 ms). */
+async function ready(socketDir: string, port: number, child: ChildProcess, log: string): Promise<void> {
+  const socket = path.join(socketDir, `.s.PGSQL.${port}`);
+  for (let i = 0; i < 1500; i++) {
+    if (child.exitCode !== null) throw new Error(`PostgreSQL exited (code ${child.exitCode}); see ${log}`);
+    if (fs.existsSync(socket)) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = net.connect(socket, () => { s.end(); resolve(true); });
+        s.on("error", () => resolve(false));
+      });
+      if (ok && fs.existsSync(path.join(path.dirname(log), "data", "postmaster.pid")) && /\nready\s*$/m.test(fs.readFileSync(path.join(path.dirname(log), "data", "postmaster.pid"), "utf8"))) return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`PostgreSQL did not accept connections; see ${log}`);
 }
 
 /** Starts a PostgreSQL server on loopback (trust authentication: the runner's gates authenticate callers). */
@@ -66,17 +90,33 @@ export async function startPostgres(stateDir: string, maxConnections = 100): Pro
   const data = path.join(dir, "data");
   fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
   fs.chmodSync(dir, 0o777);
-  execFileSync("cp", ["-a", template(bin), data]);
+  // A state folder kept between runs (npm run dev) keeps its data: no copy, and the databases survive.
+  if (!fs.existsSync(path.join(data, "PG_VERSION"))) {
+    fs.rmSync(data, { recursive: true, force: true });
+    execFileSync("cp", ["-a", template(bin), data]);
+  }
+  fs.rmSync(path.join(data, "postmaster.pid"), { force: true });
   const port = await freePort();
-  const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=${maxConnections}`;
-  run(path.join(bin, "pg_ctl"), ["-D", data, "-o", options, "-l", path.join(dir, "server.log"), "-w", "-t", "30", "start"]);
-  let stopped = false;
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    const [c, a] = asServerUser(path.join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
-    spawnSync(c, a, { stdio: "ignore" });
+  const log = path.join(dir, "server.log");
+  const out = fs.openSync(log, "a");
+  // The server itself, not pg_ctl: readiness is polled every 20 ms instead of pg_ctl's 100 ms steps.
+  const child = spawn(path.join(bin, "postgres"), [
+    "-D", data, "-c", "listen_addresses=127.0.0.1", "-c", `port=${port}`, "-c", `unix_socket_directories=${dir}`,
+    "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", `max_connections=${maxConnections}`,
+  ], { stdio: ["ignore", out, out], ...serverUser() });
+  fs.closeSync(out);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    // Fast shutdown: a kept data folder starts again without recovery.
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+    await exited;
   };
-  process.once("exit", stop);
+  process.once("exit", () => { if (child.exitCode === null) child.kill("SIGINT"); });
+  try {
+    await ready(dir, port, child, log);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   return { port, bin, socketDir: dir, stop };
 }
