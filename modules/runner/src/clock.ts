@@ -22,8 +22,39 @@ export class VirtualClock implements EmulatedClock {
   /** `onSkew` is told every jump (the runner shares the skew with function processes). */
   constructor(private readonly onSkew: (skewMs: number) => void = () => undefined) {}
 
+  private held?: number;
+
   now(): number {
-    return Date.now() + this.skew;
+    return this.held ?? Date.now() + this.skew;
+  }
+
+  /** Lets `ms` of virtual time pass at once (timers due meanwhile fire, in order). */
+  async advance(ms: number): Promise<void> {
+    const until = this.now() + ms;
+    while (this.timers.length && this.timers[0].due <= until) {
+      const next = this.timers[0];
+      if (next.due > this.now()) { this.skew += next.due - this.now(); this.onSkew(this.skew); }
+      this.fireDue();
+      await this.idle();
+    }
+    if (until > this.now()) { this.skew += until - this.now(); this.onSkew(this.skew); }
+    this.arm();
+  }
+
+  /**
+   * Stops time at this instant until `release()` (a test sends a burst "at one instant" on a
+   * loaded machine). Releasing moves the skew so time goes on from where it stopped.
+   */
+  hold(): void {
+    this.held ??= this.now();
+  }
+
+  release(): void {
+    if (this.held === undefined) return;
+    this.skew = this.held - Date.now();
+    this.held = undefined;
+    this.onSkew(this.skew);
+    this.arm();
   }
 
   after(ms: number, fn: () => unknown, label = "timer"): { cancel(): void } {
