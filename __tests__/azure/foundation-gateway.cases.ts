@@ -142,7 +142,7 @@ describe("AzureFunction", () => {
     const warmWorker = synthAzure("prod", () => {}, (s) => { s.functions.worker.minWarmInstances = 1; });
     expect(find(warmWorker.json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf("prod", "worker")).always_ready).toEqual([{ name: "function:worker", instance_count: 1 }]);
     expect(app(dev.json, "api").always_ready).toBeUndefined();
-    expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(api\): property 'memoryMb' = 256 is rounded up to 2048 MB/));
+    expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(api\): property 'memoryMb' = 256 is rounded up to 512 MB, the nearest Flex Consumption instance size \(512, 2048, 4096\)/));
     // Always-ready instances above maximum_instance_count fail at apply (azurerm 4.73
     // function_app_flex_consumption_resource.go, ExpandAlwaysReadyConfiguration): 2 warm, cap 4 at 4 per instance = 1 instance.
     expect(azureProblems("prod", () => {}, (s) => { s.functions.api.minWarmInstances = 2; s.functions.api.concurrency = { max: 4, perInstance: 4 }; }))
@@ -190,9 +190,11 @@ describe("AzureApiGateway", () => {
     expect(only(dev.json, "azurerm_api_management_api_policy").xml_content).not.toContain("rate-limit");
   });
 
-  test("function key in a secret named value; logger, diagnostic and GatewayLogs", () => {
-    expect(only(prod.json, "azurerm_api_management_named_value")).toMatchObject({ secret: true, value: expect.stringMatching(/function_app_host_keys/) });
-    expect(only(prod.json, "azurerm_api_management_backend").credentials.header).toEqual({ "x-functions-key": "{{api-key}}" });
+  test("the backend's audience (the app identity's client id) in a named value, no function key; logger, diagnostic and GatewayLogs", () => {
+    expect(only(prod.json, "azurerm_api_management_named_value")).toEqual(expect.objectContaining({ name: "api-audience", value: expect.stringMatching(/^\$\{azurerm_user_assigned_identity\.orders_fn-api_identity_[^.]+\.client_id\}$/) }));
+    expect(only(prod.json, "azurerm_api_management_named_value").secret).toBeUndefined();
+    expect(only(prod.json, "azurerm_api_management_backend").credentials).toBeUndefined();
+    expect(prod.json.data?.azurerm_function_app_host_keys).toBeUndefined();
     expect(only(prod.json, "azurerm_api_management_api_diagnostic")).toMatchObject({ identifier: "applicationinsights", sampling_percentage: 100, always_log_errors: true });
     expect(only(prod.json, "azurerm_monitor_diagnostic_setting").enabled_log).toEqual([{ category: "GatewayLogs" }]);
   });

@@ -144,7 +144,7 @@ describe("negative controls: a mutated stack is caught", () => {
 
 test("each deviation warns at synth time, naming the service and component", () => {
   const { stack } = synthPlatform(envByName("dev"), undefined, "azure");
-  expect(warnings(stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, function:api: function\.memoryMb on azure is rounded up to 2048 or 4096 MiB/));
+  expect(warnings(stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, function:api: function\.memoryMb on azure is rounded up to 512, 2048 or 4096 MiB/));
   expect(warnings(stack)).toContainEqual(expect.stringMatching(/^behaviour of service orders, database:main: database\.pooled on azure/));
 });
 

@@ -1,8 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { neutralRuntimeVariable, packageFolder, packageFunction, runtimeBaseVariables, usesRuntime } from "@polycloud/core";
+import { ATTEMPT_FAILED_EVENT, neutralRuntimeVariable, packageFolder, packageFunction, runtimeBaseVariables, usesRuntime } from "@polycloud/core";
 import { busAddress, queueAddress } from "@polycloud/runtime";
+import { ATTEMPT_FAILED_EVENT as RUNTIME_ATTEMPT_FAILED_EVENT } from "../../modules/runtime/src/handlers";
 
 test("cloud-specific binding variables map to one neutral name per id, on every cloud", () => {
   for (const n of ["QUEUE_ORDERS_URL", "QUEUE_ORDERS_TOPIC", "QUEUE_ORDERS_NAME"]) expect(neutralRuntimeVariable(n)).toBe("POLYCLOUD_QUEUE_ORDERS");
@@ -25,4 +26,8 @@ test("packageFunction zips a folder that does not use the runtime exactly as bef
   expect(packageFunction(dir, { cloud: "aws", logicalId: "plain", handler: "index.handler" })).toEqual(packageFolder(dir));
   expect(usesRuntime(path.resolve(__dirname, "../../stacks/reference/functions/api"))).toBe(true);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("the failed-attempt log marker the Azure errors alert counts is the one the runtime writes (issue 28.12)", () => {
+  expect(RUNTIME_ATTEMPT_FAILED_EVENT).toBe(ATTEMPT_FAILED_EVENT);
 });

@@ -91,8 +91,11 @@ describe("GcpDatabaseProxy", () => {
     expect(gcpProblems("prod")).toEqual([]);
   });
 
-  test("the instance waits for the Cloud SQL agent's key grant, read from the created identity", () => {
-    const [name, g] = Object.entries<any>(resources(prod.json, "google_kms_crypto_key_iam_member")).find(([n]) => sql.depends_on.includes(`google_kms_crypto_key_iam_member.${n}`))!;
+  test("the instance waits for the Cloud SQL agent's key grant (and 60 s of IAM propagation after it), read from the created identity", () => {
+    const sleeps = resources(prod.json, "time_sleep");
+    const wait = sql.depends_on.find((d: string) => d.startsWith("time_sleep."))!.slice("time_sleep.".length);
+    expect(sleeps[wait].create_duration).toBe("60s");
+    const [name, g] = Object.entries<any>(resources(prod.json, "google_kms_crypto_key_iam_member")).find(([n]) => sleeps[wait].depends_on.includes(`google_kms_crypto_key_iam_member.${n}`))!;
     expect(name).toMatch(/key-cloudsql/);
     const identity = g.member.match(/^\$\{google_project_service_identity\.([^.]+)\.member\}$/)[1];
     expect(resources(prod.json, "google_project_service_identity")[identity].service).toBe("sqladmin.googleapis.com");

@@ -82,7 +82,11 @@ describe("GcpFunction", () => {
     expect(version.secret_data).toMatch(/^PLACEHOLDER-not-a-secret/);
     expect(version.lifecycle).toMatchObject({ ignore_changes: ["secret_data", "enabled"], prevent_destroy: true });
     const [grantName] = Object.entries<any>(resources(prod.json, "google_secret_manager_secret_iam_member"))[0];
-    expect(fn(prod.json, "api").depends_on).toEqual(expect.arrayContaining([`google_secret_manager_secret_version.${versionName}`, `google_secret_manager_secret_iam_member.${grantName}`]));
+    // The grant is waited out (IAM propagation, issue 28.10): the function waits for a time_sleep on it.
+    const waits = fn(prod.json, "api").depends_on.filter((d: string) => d.startsWith("time_sleep.") && resources(prod.json, "time_sleep")[d.slice("time_sleep.".length)].depends_on?.includes(`google_secret_manager_secret_iam_member.${grantName}`));
+    expect(waits).toHaveLength(1);
+    expect(resources(prod.json, "time_sleep")[waits[0].slice("time_sleep.".length)].create_duration).toBe("60s");
+    expect(fn(prod.json, "api").depends_on).toEqual(expect.arrayContaining([`google_secret_manager_secret_version.${versionName}`]));
     expect(fn(prod.json, "worker").depends_on.filter((d: string) => /secret/.test(d))).toEqual([]);
   });
 

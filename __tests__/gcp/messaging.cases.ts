@@ -186,10 +186,10 @@ describe("GcpEventBus", () => {
     );
   });
 
-  test("a scheduled rule: Cloud Scheduler (UTC) publishes to the bus with the rule's attribute; the rule's subscription filters on it, dead-lettered as any rule", () => {
+  test("a scheduled rule: Cloud Scheduler (UTC) publishes to the rule's own tick topic with the rule's attribute; the rule's subscription filters on it, dead-lettered as any rule", () => {
     const { json } = synthGcp("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "rate(15 minutes)", target: { queue: "orders" }, retry: { maxAttempts: 7 } }; });
     const job = only(json, "google_cloud_scheduler_job");
-    expect(job).toMatchObject({ schedule: "*/15 * * * *", time_zone: "Etc/UTC", region: "europe-west1", pubsub_target: { topic_name: expect.stringMatching(/google_pubsub_topic\.orders_bus-events_topic_/), attributes: { polycloud_schedule: "nightly", source: "polycloud.schedule", type: "Scheduled Event" }, data: Buffer.from(JSON.stringify({ polycloud_schedule: "nightly" })).toString("base64") } });
+    expect(job).toMatchObject({ schedule: "*/15 * * * *", time_zone: "Etc/UTC", region: "europe-west1", pubsub_target: { topic_name: expect.stringMatching(/google_pubsub_topic\.orders_bus-events_schedule-nightly-topic_/), attributes: { polycloud_schedule: "nightly", source: "polycloud.schedule", type: "Scheduled Event" }, data: Buffer.from(JSON.stringify({ polycloud_schedule: "nightly" })).toString("base64") } });
     const subscription = sub(json, "orders-dev-events-nightly");
     expect(subscription.filter).toBe('attributes.polycloud_schedule = "nightly"');
     // Pub/Sub keeps a message only for subscriptions that exist when it is published: the job starts after its subscription.

@@ -10,9 +10,9 @@
  *    calls (table below; a type missing from the table is itself a finding, so a new resource type
  *    cannot slip through unchecked).
  * 2. Every resource that names a KMS key of the stack waits for the `google_kms_crypto_key_iam_member`
- *    that grants that key to the service agent encrypting it, and that member is read from the
- *    agent's identity resource (google_project_service_identity / the Storage agent data source),
- *    not written as a string.
+ *    that grants that key to the service agent encrypting it, through a `time_sleep` on that grant
+ *    (IAM propagation), and that member is read from the agent's identity resource
+ *    (google_project_service_identity / the Storage agent data source), not written as a string.
  *
  * The table is written from the Google API each resource calls (provider 6.50 resource → REST
  * service), independently of the modules' own choices.
@@ -42,6 +42,7 @@ export const GCP_TYPE_APIS: Record<string, readonly string[] | ((body: any) => s
   google_storage_bucket_iam_member: [api("storage")],
   google_logging_project_bucket_config: [api("logging")],
   google_logging_project_sink: [api("logging")],
+  google_logging_metric: [api("logging")],
   google_logging_project_exclusion: [api("logging")],
   google_compute_network: [api("compute")],
   google_compute_subnetwork: [api("compute")],
@@ -158,6 +159,8 @@ export function gcpOrderingProblems(json: Json): string[] {
       }
       const granted = [...deps].some((d) => {
         if (!d.startsWith("google_kms_crypto_key_iam_member.")) return false;
+        // 3. …and waits out IAM propagation after it: a time_sleep between the grant and the resource.
+        if (![...deps].some((t) => t.startsWith("time_sleep.") && closure(t, all, cache).has(d))) return false;
         const grant = all.get(d)!.body;
         if (!String(grant.crypto_key_id).includes(`\${${key}.`)) return false;
         const member = [...directDependencies({ member: grant.member }, all)];
@@ -165,7 +168,7 @@ export function gcpOrderingProblems(json: Json): string[] {
           ? member.some((m) => m.startsWith("data.google_storage_project_service_account."))
           : member.some((m) => m.startsWith("google_project_service_identity.") && all.get(m)!.body.service === agent);
       });
-      if (!granted) problems.push(`${node.address}: names ${key} but does not wait for its grant to the ${agent} service agent`);
+      if (!granted) problems.push(`${node.address}: names ${key} but does not wait (through a time_sleep) for its grant to the ${agent} service agent`);
     }
   }
   return problems.sort();

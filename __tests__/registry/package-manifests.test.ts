@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { AWS_BINDINGS_LOWER_BOUND } from "@polycloud/aws";
 import * as path from "node:path";
 import { rootRepositoryUrl } from "../../scripts/registry/release-config";
 import { REPO_ROOT, WorkspacePackage, workspacePackages } from "../../scripts/registry/workspace-packages";
@@ -107,9 +108,17 @@ each("peerDependencies: narrow ranges, at most one provider, never google/azurer
     if (providers.includes("@cdktf/provider-google-beta")) expect(main).toEqual(["@cdktf/provider-google"]);
     expect(peers.cdktf).toMatch(/^~?0\.\d+\.\d+$/);
     expect(peers.constructs).toBeDefined();
-    // Every provider peer is the version the repository builds and tests with.
+    // Every provider peer is the version the repository builds and tests with, or (AWS, issue 28.4)
+    // a caret range from the tested lower bound that contains it.
     const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
-    for (const provider of providers) expect({ provider, range: peers[provider] }).toEqual({ provider, range: root.devDependencies[provider] });
+    const within = (version: string, range: string) => {
+      if (!range.startsWith("^")) return version === range;
+      const [lo, v] = [range.slice(1).split(".").map(Number), version.split(".").map(Number)];
+      return v[0] === lo[0] && (v[1] > lo[1] || (v[1] === lo[1] && v[2] >= lo[2]));
+    };
+    for (const provider of providers) expect({ provider, range: peers[provider], builds: within(root.devDependencies[provider], peers[provider]) }).toEqual({ provider, range: peers[provider], builds: true });
+    if (providers.includes("@cdktf/provider-aws")) expect(peers["@cdktf/provider-aws"]).toBe(`^${AWS_BINDINGS_LOWER_BOUND}`);
+    else for (const provider of providers) expect({ provider, range: peers[provider] }).toEqual({ provider, range: root.devDependencies[provider] });
     expect(peers.cdktf).toBe(root.devDependencies.cdktf);
   }
 });

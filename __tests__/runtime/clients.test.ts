@@ -190,6 +190,10 @@ describe("Azure: a failed Service Bus message is re-sent scheduled one retry del
       ScheduledEnqueueTimeUtc: "Sat, 28 Nov 2026 12:06:01 GMT", MessageId: "m-1", CorrelationId: "c-1", TimeToLive: 4 * 86400 - 361,
     });
     expect(Date.parse(JSON.parse(String(copy.headers.brokerproperties)).ScheduledEnqueueTimeUtc) - NOW).toBeGreaterThanOrEqual(360_000);
+    // The invocation succeeds, so no failed request records the attempt: its log line does, with the
+    // marker the function's errors alert counts (issue 28.12).
+    const logged = (console.error as jest.Mock).mock.calls.map(([line]) => JSON.parse(String(line)));
+    expect(logged).toContainEqual(expect.objectContaining({ level: "error", event: "polycloud-attempt-failed", messageId: "m-1", attempt: 1, error: "database unavailable" }));
   });
 
   test("attempts are counted across copies: the handler sees prior attempts + Service Bus's delivery count, and the next copy carries them", async () => {

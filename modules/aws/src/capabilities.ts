@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, cloudBudgetAmount, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails, shortestCallerTimeout } from "@polycloud/core";
+import { CapabilityMap, ServiceSpec, ConformanceContext, cloudBudgetAmount, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails, shortestCallerTimeout } from "@polycloud/core";
 import { toEventPattern } from "./event-bus";
 import { parsePolicy } from "./iam";
 import { LAMBDA_RUNTIMES, logRetention } from "./limits";
@@ -104,10 +104,10 @@ export const AWS_CAPABILITIES: CapabilityMap = {
     },
   },
   "function.asyncFailure": {
-    mode: "native", realisedBy: "aws_lambda_function_event_invoke_config on_failure → SQS (14 days); no dead_letter_config, so one failure lands once",
+    mode: "native", realisedBy: "aws_lambda_function_event_invoke_config on_failure → SQS (14 days) for each function a rule or schedule invokes asynchronously (none for HTTP- or queue-only functions, which cannot fail asynchronously); no dead_letter_config, so one failure lands once",
     check: (c) => perFunction(c, (_id, l) => fails([!l?.dead_letter_config, "dead_letter_config as a second failure sink"]))
       .concat(fails(
-        [all(c, "aws_lambda_function_event_invoke_config").length === Object.keys(c.service.functions).length, "event invoke config missing"],
+        [all(c, "aws_lambda_function_event_invoke_config").length === asyncTargets(c.service).size, `${all(c, "aws_lambda_function_event_invoke_config").length} event invoke configs for ${asyncTargets(c.service).size} asynchronously invoked functions`],
         [all(c, "aws_lambda_function_event_invoke_config").every((e) => /^\$\{aws_sqs_queue\./.test(e.destination_config?.on_failure?.destination ?? "")), "on-failure destination is not an SQS queue"],
       )),
   },
@@ -279,4 +279,10 @@ export const AWS_CAPABILITIES: CapabilityMap = {
 
 function perFunctionRoles(c: ConformanceContext): string[] {
   return Object.keys(c.service.functions).map((id) => byName(c, "aws_lambda_function", "function_name", namer(c).name(NAME_RULES.aws.lambda, id))?.role).filter(Boolean);
+}
+
+/** Functions a bus rule or schedule targets directly: the only ones Lambda invokes asynchronously here. */
+function asyncTargets(service: ServiceSpec): Set<string> {
+  return new Set(Object.values(service.buses ?? {}).flatMap((b) => Object.values(b.rules ?? {}))
+    .flatMap((r) => ("function" in r.target ? [r.target.function] : [])));
 }

@@ -1,4 +1,4 @@
-import { Annotations, Fn, Lazy } from "cdktf";
+import { Annotations, Fn, Lazy, Token } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, DEFAULTS, DatabaseProxySpec, DatabaseRolesPlan, NAME_RULES, PlatformDatabaseProxy, functionRoleName, resolvePool, envVarPart } from "@polycloud/core";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -183,8 +183,14 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       lifecycle: prod ? { preventDestroy: true } : undefined,
       dependsOn: [clusterLogs],
     });
-    // Prod gets a second instance (reader in another AZ) for fail-over.
+    // Prod gets a second instance (a reader) for fail-over. Each instance is placed in the zone of a
+    // different subnet of the group: left to RDS, both can land in one zone, and a zone outage then
+    // takes the writer and its fail-over target together.
     const instanceCount = prod ? 2 : 1;
+    const zones = ctx.network.availabilityZones;
+    if (instanceCount > new Set(zones).size && !(zones.some((z) => Token.isUnresolved(z)))) {
+      Annotations.of(this).addWarning(`AwsDatabaseProxy(${props.logicalId}): ${instanceCount} instances but the private subnets span ${new Set(zones).size} availability zone(s); the reader shares a zone with the writer.`);
+    }
     const instances: RdsClusterInstance[] = [];
     for (let i = 0; i < instanceCount; i++) {
       instances.push(new RdsClusterInstance(this, `instance-${i}`, {
@@ -192,6 +198,7 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
         clusterIdentifier: this.cluster.id,
         instanceClass: "db.serverless",
         engine: "aurora-postgresql",
+        availabilityZone: zones[i % zones.length],
         // No engine_version: instances follow the cluster's (major-only) version.
         publiclyAccessible: false,
         dbSubnetGroupName: subnets.name,

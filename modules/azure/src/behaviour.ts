@@ -2,7 +2,7 @@ import {
   AlarmCondition, AlarmSignal, DatabaseBehaviour, EventRuleBehaviour, FunctionBehaviour, GatewayBehaviour, QueueBehaviour,
   ResourceMap, ServiceBehaviour, atLeast, byComponent, componentOf, durationSeconds, refOf, scheduledEventText,
 } from "@polycloud/core";
-import { POSTGRES_SIZES } from "./limits";
+import { AZURE_RESERVED_CONNECTIONS, POSTGRES_SIZES } from "./limits";
 
 /** Flex Consumption's default HTTP concurrency per instance, by instance memory. */
 const FLEX_HTTP_CONCURRENCY: Record<number, number> = { 512: 4, 2048: 16, 4096: 32 };
@@ -163,8 +163,20 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     // Event Grid alerts are per topic: they stand for each rule of the bus.
     const keys = comp.kind === "bus" ? Object.keys(rules).filter((r) => r.startsWith(`${comp.id}/`)).map((r) => `rule:${r}`) : [`${comp.kind}:${comp.id}`];
     let threshold = c.threshold;
-    if (signal === "proxy.connectionSaturation") threshold = Math.round((100 * threshold) / databases[comp.id].maxConnections);
+    // A share of the connections clients can open: Azure keeps AZURE_RESERVED_CONNECTIONS of max_connections (issue 28.13).
+    if (signal === "proxy.connectionSaturation") threshold = Math.round((100 * threshold) / (databases[comp.id].maxConnections - AZURE_RESERVED_CONNECTIONS));
     for (const key of keys) (alarms[key] ??= {})[signal] = { atLeast: atLeast(signal, op, threshold), windowSeconds: durationSeconds(alert.window_size ?? "PT5M"), perSeries: false };
+  }
+
+  // Log search alerts (issue 28.12): a Service Bus consumer's errors alarm counts failed requests
+  // and the attempts the runtime retries by a scheduled copy. Only that alarm is a log alert.
+  for (const [address, alert] of Object.entries(R.azurerm_monitor_scheduled_query_rules_alert_v2 ?? {}) as [string, any][]) {
+    const comp = componentOf(address);
+    const c = alert.criteria?.[0];
+    if (!comp || !c || !/_alarm-errors_/.test(address)) continue;
+    const op = c.operator === "GreaterThan" ? "gt" : c.operator === "GreaterThanOrEqual" ? "ge" : undefined;
+    if (!op) throw new Error(`${address}: operator ${c.operator} is not an upper bound`);
+    (alarms[`${comp.kind}:${comp.id}`] ??= {})["function.errors"] = { atLeast: atLeast("function.errors", op, c.threshold), windowSeconds: durationSeconds(alert.window_duration ?? "PT5M"), perSeries: false };
   }
 
   const budget = Object.values(R.azurerm_consumption_budget_resource_group ?? {})[0] as any;

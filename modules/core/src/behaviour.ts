@@ -106,7 +106,7 @@ export interface ServiceBehaviour {
 /** Signals that count events: "> N" means "≥ N + 1" for them. Other signals are continuous. */
 export const COUNT_SIGNALS: ReadonlySet<AlarmSignal> = new Set<AlarmSignal>([
   "function.errors", "function.throttles", "gateway.5xx", "queue.dlqDepth", "bus.failedInvocations",
-  "bus.sentToDlq", "bus.dlqDepth", "proxy.pinnedConnections",
+  "bus.sentToDlq", "bus.dlqDepth", "schedule.failedRuns", "proxy.pinnedConnections",
 ]);
 
 /**

@@ -31,12 +31,24 @@ const noPooling = (cloud: Cloud) => (s: ServiceSpec, env: EnvironmentConfig) => 
 };
 const atLeastAgreed = (v: unknown, agreed: unknown) => agreed === null || (typeof v === "number" && typeof agreed === "number" && v >= agreed);
 
+/**
+ * Whether a rule into a function needs longer than its event age on Pub/Sub: its attempts (at most
+ * 100), each push up to the function's timeout and each wait at least that timeout (modules/gcp:
+ * the backoff is fitted to the age where it can be).
+ */
+function pubsubScheduleExceedsAge(rule: { retry?: { maxAttempts?: number; maxEventAgeSeconds?: number } }, timeoutSeconds: number): boolean {
+  const attempts = Math.min(rule.retry?.maxAttempts ?? DEFAULTS.eventRetryAttempts, 100);
+  const age = rule.retry?.maxEventAgeSeconds ?? DEFAULTS.eventMaxAgeSeconds;
+  const push = Math.min(600, timeoutSeconds);
+  return attempts * (push + push) > age;
+}
+
 export const DEVIATIONS: readonly Deviation[] = [
   {
-    field: "function.memoryMb", clouds: ["azure"], bound: "rounded up to 2048 or 4096 MiB",
-    reason: "Flex Consumption has two instance sizes",
-    appliesTo: (s) => ids("function", s.functions, (f) => ![2048, 4096].includes(f.memoryMb ?? DEFAULTS.memoryMb)),
-    within: (v, agreed) => (v === 2048 || v === 4096) && atLeastAgreed(v, agreed),
+    field: "function.memoryMb", clouds: ["azure"], bound: "rounded up to 512, 2048 or 4096 MiB",
+    reason: "Flex Consumption has three instance sizes",
+    appliesTo: (s) => ids("function", s.functions, (f) => ![512, 2048, 4096].includes(f.memoryMb ?? DEFAULTS.memoryMb)),
+    within: (v, agreed) => (v === 512 || v === 2048 || v === 4096) && atLeastAgreed(v, agreed),
   },
   {
     field: "function.maxConcurrency", clouds: ["gcp", "azure"], bound: "100 instances × concurrency.perInstance when the spec sets no cap",
@@ -63,6 +75,13 @@ export const DEVIATIONS: readonly Deviation[] = [
       .filter(([, r]) => "function" in r.target && r.retry?.maxAttempts === undefined).map(([rule]) => `rule:${bus}/${rule}`)),
     within: (v, agreed) => typeof v === "number" && typeof agreed === "number" && v <= agreed,
   },
+  ...(["rule.maxEventAgeSeconds", "rule.survivesOutageSeconds"] as const).map((field): Deviation => ({
+    field, clouds: ["gcp"], bound: "raised to attempts × 2 × the target's timeout (at least) when the spec's age cannot hold its attempts",
+    reason: "Pub/Sub dead-letters only after the last attempt and drops what expires first, so a message lives as long as its whole retry schedule (issue 28.5)",
+    appliesTo: (s) => Object.entries(s.buses ?? {}).flatMap(([bus, b]) => Object.entries(b.rules)
+      .filter(([, r]) => "function" in r.target && pubsubScheduleExceedsAge(r, s.functions?.[r.target.function]?.timeoutSeconds ?? DEFAULTS.timeoutSeconds)).map(([rule]) => `rule:${bus}/${rule}`)),
+    within: atLeastAgreed,
+  })),
   {
     field: "queue.dlqRetentionSeconds", clouds: ["azure"], bound: "kept until read (no expiry)",
     reason: "the Service Bus dead-letter sub-queue has no time-to-live",

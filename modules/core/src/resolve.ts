@@ -1,6 +1,9 @@
 import { AlarmThresholds } from "./environment";
 import { DEFAULTS } from "./limits";
-import { DatabaseProxySpec, FunctionSpec, QueueSpec, PoolSpec, EventRetrySpec, CorsSpec, GatewaySpec } from "./specs";
+import { DatabaseProxySpec, FunctionSpec, QueueSpec, PoolSpec, EventRetrySpec, CorsSpec, GatewaySpec, HTTP_METHODS, HttpMethod } from "./specs";
+
+/** The methods an `ANY` route stands for in CORS answers (OPTIONS is the preflight itself). */
+export const ANY_METHODS: readonly HttpMethod[] = HTTP_METHODS.filter((m) => m !== "ANY" && m !== "OPTIONS");
 
 /** Spec values with every default filled in, so cloud modules never re-derive a default. */
 export function resolveFunction(spec: FunctionSpec) {
@@ -67,11 +70,16 @@ export function resolveRetry(spec: EventRetrySpec | undefined) {
   };
 }
 
+/**
+ * CORS as every gateway applies it. Without `allowMethods`, the routes' methods, with `ANY` spelt
+ * out: browsers do not honour `Access-Control-Allow-Methods: *` on credentialed requests (Fetch
+ * standard, CORS-safelisted wildcard), so `*` would make every non-simple credentialed call fail.
+ */
 export function resolveCors(cors: CorsSpec, gateway: GatewaySpec) {
-  const routeMethods = [...new Set(gateway.routes.map((r) => r.method))];
+  const routeMethods = [...new Set(gateway.routes.flatMap((r) => (r.method === "ANY" ? ANY_METHODS : [r.method])))];
   return {
     allowOrigins: [...cors.allowOrigins],
-    allowMethods: [...(cors.allowMethods ?? (routeMethods.includes("ANY") ? ["*"] : routeMethods))],
+    allowMethods: [...(cors.allowMethods ?? routeMethods)],
     allowHeaders: [...(cors.allowHeaders ?? DEFAULTS.corsAllowHeaders)],
     exposeHeaders: [...(cors.exposeHeaders ?? [])],
     maxAgeSeconds: cors.maxAgeSeconds ?? DEFAULTS.corsMaxAgeSeconds,

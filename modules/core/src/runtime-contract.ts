@@ -71,3 +71,10 @@ export function gatewayRuntimeEnvironment(spec: GatewaySpec, fnId: string, check
   }
   return env;
 }
+
+/**
+ * What `@polycloud/runtime` logs (as the `event` field of a JSON line) for every failed Service Bus
+ * attempt it retries by a scheduled copy on Azure: the invocation itself succeeds, so the
+ * function's errors alert counts this line next to failed requests.
+ */
+export const ATTEMPT_FAILED_EVENT = "polycloud-attempt-failed";

@@ -129,6 +129,12 @@ function validateGateway(p: Problems, at: string, gw: GatewaySpec, service: Serv
     if (gw.cors.allowCredentials && origins.includes("*")) {
       p.add(`${at}.cors.allowCredentials`, true, "false when allowOrigins contains \"*\" (browsers reject credentials with a wildcard origin)");
     }
+    if (gw.cors.allowCredentials) {
+      // Browsers take `*` literally on credentialed requests (Fetch standard): list them instead.
+      for (const key of ["allowMethods", "allowHeaders", "exposeHeaders"] as const) {
+        if ((gw.cors[key] ?? []).includes("*")) p.add(`${at}.cors.${key}`, gw.cors[key], "explicit names when allowCredentials is true (browsers do not honour \"*\" on credentialed requests)");
+      }
+    }
     p.integer(`${at}.cors.maxAgeSeconds`, gw.cors.maxAgeSeconds, 0, 86400, "seconds");
   }
   if (gw.auth) {

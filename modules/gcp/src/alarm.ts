@@ -1,3 +1,4 @@
+import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, AlarmSignal, COUNT_SIGNALS, escapeTerraform } from "@polycloud/core";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
@@ -19,6 +20,8 @@ export interface GcpAlarmProps {
   /** @default 0s — fire on the first breaching aligned point */
   readonly duration?: string;
   readonly documentation: string;
+  /** Resources the policy must wait for besides the Monitoring API (e.g. a log-based metric's propagation). */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -56,7 +59,7 @@ export function createAlertPolicy(scope: Construct, id: string, ctx: GcpContext,
     alertStrategy: { autoClose: "86400s" },
     documentation: { content: props.documentation, mimeType: "text/markdown" },
     userLabels: { ...ctx.labels },
-    dependsOn: ctx.services.enable("monitoring.googleapis.com"),
+    dependsOn: [...ctx.services.enable("monitoring.googleapis.com"), ...(props.dependsOn ?? [])],
   });
   return { name: props.name, signal: props.signal, threshold: props.threshold };
 }

@@ -42,7 +42,14 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     const dlqRetention = dlqSubs.length ? Math.max(...dlqSubs.map((s) => durationSeconds(s.message_retention_duration ?? `${PUBSUB_DEFAULT_RETENTION}s`))) : 0;
     const expires = sub.expiration_policy?.ttl !== "";
     const consumer = fnOfEndpoint(sub.push_config?.push_endpoint);
+    // Pub/Sub dead-letters only after the last attempt and drops what expires first: a retry
+    // schedule (each push up to the ack deadline, each wait up to the maximum backoff) longer than
+    // the retention loses the message instead (issue 28.5).
+    const attempts = sub.dead_letter_policy?.max_delivery_attempts ?? Infinity;
+    const schedule = attempts * ((sub.ack_deadline_seconds ?? 10) + durationSeconds(sub.retry_policy?.maximum_backoff ?? "600s"));
+    const expiresFirst = schedule > durationSeconds(sub.message_retention_duration ?? `${PUBSUB_DEFAULT_RETENTION}s`);
     return {
+      expiresFirst,
       attempts: sub.dead_letter_policy?.max_delivery_attempts ?? Infinity,
       spacing: sub.retry_policy ? durationSeconds(sub.retry_policy.minimum_backoff ?? "10s") : 0,
       retention: durationSeconds(sub.message_retention_duration ?? `${PUBSUB_DEFAULT_RETENTION}s`),
@@ -85,7 +92,8 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
       const delivers = job ? scheduledEventText(job.attributes.source, job.attributes.type, JSON.parse(Buffer.from(String(job.data ?? ""), "base64").toString("utf8") || "null")) : null;
       rules[`${key.slice("bus:".length)}/${ruleId}`] = {
         target, attempts: d.attempts, maxEventAgeSeconds: d.retention,
-        undeliverable: d.drops ? "dropped" : "dead-lettered", survivesOutageSeconds: d.retention, delivers,
+        // Into a queue the subscription is the queue's path, with the queue's retention (as SQS's).
+        undeliverable: d.drops || (d.expiresFirst && target.startsWith("function:")) ? "dropped" : "dead-lettered", survivesOutageSeconds: d.retention, delivers,
       };
     }
   }

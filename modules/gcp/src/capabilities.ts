@@ -232,12 +232,12 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     check: (c) => deliveries(c).flatMap((d) => fails([!!one(one(d.subscription?.push_config).oidc_token).service_account_email, `${d.label}: push without OIDC`])),
   },
   "bus.rules": {
-    mode: "different", realisedBy: "one filtered google_pubsub_subscription per rule on the bus topic (attributes source/type/…); queue targets push to the queue's consumer",
+    mode: "different", realisedBy: "one filtered google_pubsub_subscription per rule on the bus topic (attributes source/type/…; covered prefixes dropped, split filters disjoint); a scheduled rule's on its own tick topic; queue targets push to the queue's consumer",
     note: "Pub/Sub cannot forward topic to topic, so a queue target is a filtered subscription delivering to the queue's consumer",
     check: (c) => deliveries(c).filter((d) => d.filter).flatMap((d) => fails([!!d.subscription?.filter, `${d.label}: no filter`])),
   },
   "bus.retry": {
-    mode: "native", realisedBy: "retry_policy (10–600 s backoff) + dead_letter_policy.max_delivery_attempts; message_retention_duration = max event age",
+    mode: "native", realisedBy: "retry_policy (minimum backoff = the target's timeout, maximum fitted to the event age) + dead_letter_policy.max_delivery_attempts; message_retention_duration = max event age, raised to the whole retry schedule when shorter (so undelivered events are dead-lettered, not expired)",
     check: (c) => deliveries(c).filter((d) => d.filter).flatMap((d) => fails(
       [!!one(d.subscription?.retry_policy).maximum_backoff, `${d.label}: no retry policy`],
       [d.maxAttempts === undefined || one(d.subscription?.dead_letter_policy).max_delivery_attempts === d.maxAttempts, `${d.label}: attempts`],

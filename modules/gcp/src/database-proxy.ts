@@ -10,6 +10,7 @@ import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { cloudSqlBootstrapSql, cloudSqlIamUser, cloudSqlRolesSql } from "./database-roles";
 import { createAlertPolicy, quote } from "./alarm";
 import { GcpContext, keyReady } from "./context";
+import { recreatableName } from "./recreatable-name";
 import { GcpFunction } from "./function";
 import { CLOUD_SQL_SIZES, POOLED_PORT, TRANSACTION_LOG_DAYS, poolerCount } from "./limits";
 
@@ -82,7 +83,10 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     }
     const [sqlApi] = ctx.services.enable("sqladmin.googleapis.com");
 
-    const instanceName = ctx.namer.name(NAME_RULES.gcp.sqlInstance, logicalId);
+    // Outside prod the name ends in its creation time: Cloud SQL keeps a deleted instance's name
+    // reserved for about a week, so a dev torn down and recreated needs a new one.
+    const generated = recreatableName(this, "instance-generation", ctx.namer.name(NAME_RULES.gcp.sqlInstance, logicalId), NAME_RULES.gcp.sqlInstance.maxLength, prod);
+    const instanceName = generated.name;
     this.instance = new SqlDatabaseInstance(this, "instance", {
       name: instanceName,
       region: ctx.region,
@@ -170,7 +174,9 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     });
 
     const t = ctx.thresholds;
-    const res = `resource.type="cloudsql_database" AND resource.labels.database_id=${quote(`${ctx.projectId}:${instanceName}`)}`;
+    // quote() escapes template sequences; the suffix is a reference, so it is appended inside the quotes.
+    const databaseId = `${quote(`${ctx.projectId}:${generated.base}`).slice(0, -1)}${generated.suffix}"`;
+    const res = `resource.type="cloudsql_database" AND resource.labels.database_id=${databaseId}`;
     const limit = Math.floor((size.maxConnections * t.proxyConnectionSaturationPercent) / 100);
     this.alarms.push(
       createAlertPolicy(this, "alarm-connections", ctx, {

@@ -14,7 +14,7 @@ import { StorageBucketObject } from "@cdktf/provider-google/lib/storage-bucket-o
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { createAlertPolicy, quote } from "./alarm";
 import { GcpContext } from "./context";
-import { GCF_DEFAULT_INSTANCES, GCF_MAX_INSTANCES, GCF_RUNTIMES, functionCpu } from "./limits";
+import { GCF_DEFAULT_INSTANCES, GCF_MAX_INSTANCES, GCF_RUNTIMES, functionCpu, BUILD_IAM_PROPAGATION } from "./limits";
 
 export interface GcpFunctionProps {
   readonly context: GcpContext;
@@ -35,8 +35,6 @@ const RUNTIME_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter
  * where the gen2 build fetches the source from.
  */
 const BUILD_ROLES = ["roles/logging.logWriter", "roles/artifactregistry.writer"];
-/** The example waits 60 s for the builder's roles to propagate before creating the function. */
-export const BUILD_IAM_PROPAGATION = "60s";
 
 /**
  * Cloud Functions gen2 (a Cloud Run service built from source) with its own runtime and build
@@ -50,6 +48,8 @@ export const BUILD_IAM_PROPAGATION = "60s";
 export class GcpFunction extends Construct implements PlatformFunction {
   readonly logicalId: string;
   readonly spec: ResolvedFunction;
+  /** Concurrent requests at most: max instances × requests per instance. */
+  readonly concurrencyCap: number;
   readonly functionName: string;
   readonly fn: Cloudfunctions2Function;
   readonly serviceAccount: ServiceAccount;
@@ -101,12 +101,13 @@ export class GcpFunction extends Construct implements PlatformFunction {
 
     this.environment = { ...spec.environment, ...runtimeBaseVariables("gcp", props.logicalId) };
     const secretReady: ITerraformDependable[] = [];
+    const secretGrants: SecretManagerSecretIamMember[] = [];
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const secret = props.secrets?.[secretId];
       if (!secret) continue; // reported by validation
       // Resolved by Cloud Run when an instance starts; the value never enters Terraform.
       this.secretEnv.push({ key: name, projectId: ctx.projectId, secret: secret.secretId, version: "latest" });
-      secretReady.push(new SecretManagerSecretIamMember(this, `reads-${secretId}`, {
+      secretGrants.push(new SecretManagerSecretIamMember(this, `reads-${secretId}`, {
         secretId: secret.id,
         role: "roles/secretmanager.secretAccessor",
         member: `serviceAccount:${this.serviceAccount.email}`,
@@ -114,6 +115,9 @@ export class GcpFunction extends Construct implements PlatformFunction {
       const version = props.secretVersions?.[secretId];
       if (version) secretReady.push(version);
     }
+    // The revision reads its secrets when it starts: wait out IAM propagation after the accessor
+    // grants, as after the build grants, or the first start is refused the secret.
+    if (secretGrants.length) secretReady.push(new Sleep(this, "secrets-iam-propagation", { createDuration: BUILD_IAM_PROPAGATION, dependsOn: secretGrants }));
 
     // A missing folder, or a handler naming no code in it, is reported by validation; nothing is packaged then.
     const sourceDir = path.resolve(spec.source ?? ".");
@@ -128,6 +132,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
 
     // instances × requests per instance = the spec's cap exactly (the per-instance share shrinks to a divisor).
     const scale = splitConcurrency(spec.maxConcurrency, spec.perInstanceConcurrency, GCF_MAX_INSTANCES, GCF_DEFAULT_INSTANCES);
+    this.concurrencyCap = scale.total;
     if (spec.maxConcurrency !== undefined && (scale.perInstance !== spec.perInstanceConcurrency || scale.total !== spec.maxConcurrency)) {
       Annotations.of(this).addWarning(`GcpFunction(${props.logicalId}): property 'concurrency' (max ${spec.maxConcurrency}, perInstance ${spec.perInstanceConcurrency}) runs as ${scale.instances} instances × ${scale.perInstance} requests per instance = ${scale.total}, the nearest exact split of the cap (1..${GCF_MAX_INSTANCES} instances).`);
     }

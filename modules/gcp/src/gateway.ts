@@ -207,6 +207,12 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
         `GcpHttpGateway(${logicalId}): property 'auth.jwksUri' is unset, so API Gateway checks tokens against ${jwksUriOf(spec.auth)} (GCP has no OpenID discovery; right for Auth0 and Cognito, not for Google, Okta or Entra ID). Set it to the jwks_uri in ${discovery}.`,
       );
     }
+    // API Gateway always serves its own `<gateway>-<hash>.<region>.gateway.dev` host too, and it
+    // cannot be switched off or fronted by Cloud Armor: the JWT check and routes hold there, the
+    // rate limit does not (docs/parity.md, "Settings a cloud cannot honour").
+    Annotations.of(this).addWarning(
+      `GcpHttpGateway(${logicalId}): property 'throttle' (rate ${spec.throttle.rateLimit}/s, burst ${spec.throttle.burstLimit}) is enforced by Cloud Armor on the load balancer only; API Gateway's own *.gateway.dev hostname stays reachable and skips it (JWT and routes still apply there), so a client that calls it directly is not rate limited.`,
+    );
     const beta = betaProvider(this);
     const addresses: Record<string, string> = {};
     const grants: ITerraformDependable[] = [];

@@ -1,5 +1,6 @@
 export * from "./limits";
 export * from "./context";
+export * from "./recreatable-name";
 export * from "./project-services";
 export * from "./network";
 export * from "./alarm";

@@ -54,8 +54,10 @@ export class GcpQueue extends Construct implements PlatformQueue {
       maxDeliveryAttempts: this.resolved.maxDeliveryAttempts,
       retentionSeconds: this.resolved.retentionSeconds,
       dlqRetentionSeconds: this.resolved.dlqRetentionSeconds,
-      // A failed message waits the visibility window before it is retried, as on SQS.
-      minBackoffSeconds: this.resolved.visibilityTimeoutSeconds,
+      // A failed message waits the visibility window before it is retried, as on SQS (at least the
+      // consumer's timeout, so a push rejected at the cap comes back after the cap has turned over).
+      minBackoffSeconds: Math.max(this.resolved.visibilityTimeoutSeconds, consumer.spec.timeoutSeconds),
+      consumerCap: consumer.concurrencyCap,
       kind: "queue",
     });
   }

@@ -187,6 +187,14 @@ export async function azureHttpRequest(req: any): Promise<HttpRequest> {
   const url = new URL(req.url);
   const headers: Record<string, string> = {};
   req.headers.forEach((v: string, k: string) => { headers[k.toLowerCase()] = v; });
+  // Behind API Management the app admits only the gateway's managed identity (App Service
+  // authentication, which then sets x-ms-client-principal-id and strips any a client sent), so
+  // `authorization` is the gateway's token; the client's arrives as `x-forwarded-authorization`.
+  // Handlers get the client's, or none: never the gateway's (as on GCP).
+  const forwarded = headers["x-forwarded-authorization"];
+  delete headers["x-forwarded-authorization"];
+  if (forwarded) headers.authorization = forwarded;
+  else if (headers["x-ms-client-principal-id"] !== undefined) delete headers.authorization;
   const query = parseQuery(url.search.slice(1));
   const text = req.body ? await req.text() : "";
   // Registered with route "{*path}": the path below the host's route prefix, as the service declares it.

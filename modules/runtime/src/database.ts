@@ -45,7 +45,7 @@ function guardedClient(id: string, allowNamed: boolean): typeof pg.Client {
 }
 
 export interface ConnectOptions {
-  /** Connections per function instance (default 2: the pooler multiplexes). */
+  /** Connections per function instance (default DB_<ID>_POOL_MAX when the platform sets it, else 2: the pooler multiplexes). */
   max?: number;
   /** Overrides the identity token source (tests); never a configured password. */
   token?: (endpoint: DatabaseEndpoint) => Promise<string>;
@@ -66,7 +66,8 @@ export function createPool(id: string, options: ConnectOptions = {}, env: Record
     // Called for every new physical connection: tokens expire (RDS 15 min, Entra ~1 h).
     password: () => token(ep),
     ssl: tlsFor(ep),
-    max: options.max ?? 2,
+    // The platform sizes it where every instance's connections count against the server (DB_<ID>_POOL_MAX).
+    max: options.max ?? (Number(env[`DB_${envVarPart(id)}_POOL_MAX`]) > 0 ? Number(env[`DB_${envVarPart(id)}_POOL_MAX`]) : 2),
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
     Client: guardedClient(id, env[`DB_${envVarPart(id)}_PREPARED_STATEMENTS`] === "protocol"),

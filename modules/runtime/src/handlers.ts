@@ -18,6 +18,12 @@ function mark<T extends (...args: any[]) => any>(fn: T, kind: HandlerMarker["kin
   return Object.assign(fn, { polycloud: Object.freeze({ kind }) });
 }
 
+/**
+ * Logged for every failed Service Bus attempt that is retried by a scheduled copy: Azure's errors
+ * alert counts it (the same string as core's ATTEMPT_FAILED_EVENT; a contract test compares them).
+ */
+export const ATTEMPT_FAILED_EVENT = "polycloud-attempt-failed";
+
 function log(level: "error" | "warn", msg: string, err: unknown, extra: Record<string, unknown> = {}) {
   console[level](JSON.stringify({ level, msg, error: err instanceof Error ? err.message : String(err), ...extra }));
 }
@@ -177,6 +183,8 @@ async function azureQueueInvocation(handler: QueueHandler, event: unknown, conte
       log("error", "message failed and its delayed retry could not be scheduled; the host abandons it (immediate redelivery)", sendErr, { messageId: msg.id, attempt });
       throw err;
     }
-    log("error", "message failed; retry scheduled", err, { messageId: msg.id, attempt, retryAt: copy.scheduledEnqueueTimeUtc.toISOString() });
+    // The invocation succeeds (the host completes the original), so no failed request counts this
+    // attempt: the event marker is what the function's errors alert counts (ATTEMPT_FAILED_EVENT).
+    log("error", "message failed; retry scheduled", err, { event: ATTEMPT_FAILED_EVENT, messageId: msg.id, attempt, retryAt: copy.scheduledEnqueueTimeUtc.toISOString() });
   }
 }

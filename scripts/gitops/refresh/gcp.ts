@@ -36,6 +36,7 @@ export const GCP_REFRESH: RefreshTable = {
   google_kms_key_ring: { calls: ["cloudkms.projects.locations.keyRings.get"], permissions: ["cloudkms.keyRings.get"], source: svc("kms/resource_kms_key_ring") },
   google_logging_project_bucket_config: { calls: ["logging.projects.locations.buckets.get"], permissions: ["logging.buckets.get"], source: svc("logging/resource_logging_project_bucket_config") },
   google_logging_project_exclusion: { calls: ["logging.projects.exclusions.get"], permissions: ["logging.exclusions.get"], source: svc("logging/resource_logging_project_exclusion") },
+  google_logging_metric: { calls: ["logging.projects.metrics.get"], permissions: ["logging.logMetrics.get"], source: svc("logging/resource_logging_metric") },
   google_logging_project_sink: { calls: ["logging.projects.sinks.get"], permissions: ["logging.sinks.get"], source: svc("logging/resource_logging_project_sink") },
   google_monitoring_alert_policy: { calls: ["monitoring.projects.alertPolicies.get"], permissions: ["monitoring.alertPolicies.get"], source: svc("monitoring/resource_monitoring_alert_policy") },
   google_monitoring_notification_channel: { calls: ["monitoring.projects.notificationChannels.get"], permissions: ["monitoring.notificationChannels.get"], source: svc("monitoring/resource_monitoring_notification_channel") },
@@ -74,6 +75,7 @@ export const GCP_REFRESH: RefreshTable = {
   },
   google_vpc_access_connector: { calls: ["vpcaccess.projects.locations.connectors.get"], permissions: ["vpcaccess.connectors.get"], source: svc("vpcaccess/resource_vpc_access_connector") },
   time_sleep: { calls: [], permissions: [], source: "hashicorp/time: no API" },
+  time_static: { calls: [], permissions: [], source: "hashicorp/time: no API" },
   "data.google_project": { calls: ["cloudresourcemanager.projects.get"], permissions: ["resourcemanager.projects.get"], source: svc("resourcemanager/data_source_google_project") },
   "data.google_storage_project_service_account": {
     calls: ["storage.projects.serviceAccount.get"], permissions: ["resourcemanager.projects.get"], source: svc("storage/data_source_google_storage_project_service_account"),

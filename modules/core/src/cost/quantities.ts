@@ -227,6 +227,7 @@ const AZURE: Record<string, QuantityFn> = {
   }),
   azurerm_private_endpoint: (rs) => rs.map(([address]) => ({ resourceType: "azurerm_private_endpoint", address, component: "endpoint", quantity: HOURS_PER_MONTH, unit: "hour" as const, detail: "730 h" })),
   azurerm_private_dns_zone: (rs) => rs.map(([address]) => ({ resourceType: "azurerm_private_dns_zone", address, component: "zone", quantity: 1, unit: "month" as const, detail: "hosted zone" })),
+  azurerm_monitor_scheduled_query_rules_alert_v2: (rs) => rs.map(([address]) => ({ resourceType: "azurerm_monitor_scheduled_query_rules_alert_v2", address, component: "log-rule", quantity: 1, unit: "month" as const, detail: "1 log search rule" })),
   azurerm_monitor_metric_alert: (rs) => rs.map(([address, r]) => {
     const n = list(r.criteria).length + list(r.dynamic_criteria).length;
     return { resourceType: "azurerm_monitor_metric_alert", address, component: "time-series", quantity: n, unit: "series-month" as const, detail: `${n} criterion/criteria, one series each` };
@@ -254,7 +255,8 @@ export const USAGE_ONLY: ReadonlySet<string> = new Set([
   "google_billing_budget", "google_cloud_run_v2_service_iam_member", "google_compute_backend_service", "google_compute_global_address",
   "google_compute_managed_ssl_certificate", "google_compute_network", "google_compute_region_network_endpoint_group", "google_compute_ssl_policy",
   "google_compute_subnetwork", "google_compute_target_http_proxy", "google_logging_project_exclusion", "google_project_service_identity", "google_compute_target_https_proxy", "google_compute_url_map",
-  "google_kms_crypto_key_iam_member", "google_kms_key_ring", "google_logging_project_bucket_config", "google_logging_project_sink",
+  // A log-based metric bills by the metric data it writes (a failed schedule run is one point).
+  "google_kms_crypto_key_iam_member", "google_kms_key_ring", "google_logging_metric", "google_logging_project_bucket_config", "google_logging_project_sink",
   "google_monitoring_notification_channel", "google_project_iam_member", "google_project_service", "google_pubsub_subscription",
   "google_pubsub_subscription_iam_member", "google_pubsub_topic", "google_pubsub_topic_iam_member", "google_secret_manager_secret",
   "google_secret_manager_secret_iam_member", "google_service_account", "google_service_account_iam_member", "google_service_networking_connection",

@@ -71,6 +71,9 @@ function redrivePolicy(v: unknown): R | undefined {
 }
 const targetOf = (p: R | undefined) => (typeof p?.deadLetterTargetArn === "string" ? p.deadLetterTargetArn.replace(/^\$\{|\}$/g, "").replace(/\.arn$/, "") : undefined);
 
+/** Service principals that invoke Lambda asynchronously (the event invoke config's retries and destinations apply). */
+const ASYNC_INVOKERS = new Set(["events.amazonaws.com", "scheduler.amazonaws.com", "sns.amazonaws.com", "s3.amazonaws.com", "ses.amazonaws.com", "iot.amazonaws.com", "logs.amazonaws.com", "cloudwatch.amazonaws.com", "codecommit.amazonaws.com", "config.amazonaws.com"]);
+
 export const DEAD_LETTERS: PolicyRule = {
   id: "PC032",
   severity: "high",
@@ -78,15 +81,15 @@ export const DEAD_LETTERS: PolicyRule = {
   rationale: "A poison message must be kept for inspection and replay, not dropped after retries.",
   conditions: {
     "no-dead-letter": {
-      title: "a queue, async function, event target, push subscription, Event Grid subscription or Service Bus queue without a dead-letter destination", checks: ["CKV_AWS_116"],
-      differs: "Stricter: queues, event targets, Pub/Sub push subscriptions, Event Grid subscriptions and Service Bus queues are checked too; a Lambda function passes with an on-failure destination to a queue.",
+      title: "a queue, asynchronously invoked function, event target, push subscription, Event Grid subscription or Service Bus queue without a dead-letter destination", checks: ["CKV_AWS_116"],
+      differs: "Stricter: queues, event targets, Pub/Sub push subscriptions, Event Grid subscriptions and Service Bus queues are checked too; a Lambda function passes with an on-failure destination to a queue. Narrower for functions: only a function something invokes asynchronously (a permission for EventBridge, SNS, S3, … or an event target naming it) needs an async failure destination; CKV_AWS_116 asks it of every function, including those only invoked synchronously or by an event source mapping, where it can never receive anything.",
     },
     "dead-letters-short": { title: "dead letters kept less than 14 days" },
     "dead-letters-dropped": { title: "a dead-letter topic without a never-expiring pull subscription (dead letters would be dropped)" },
   },
   fix: "Keep the module defaults; dlqRetentionSeconds below 14 days is rejected.",
   reads: {
-    aws_sqs_queue: ["message_retention_seconds"], aws_sqs_queue_redrive_policy: [], aws_lambda_function: [], aws_lambda_function_event_invoke_config: [], aws_cloudwatch_event_target: [],
+    aws_sqs_queue: ["message_retention_seconds"], aws_sqs_queue_redrive_policy: [], aws_lambda_function: [], aws_lambda_function_event_invoke_config: [], aws_cloudwatch_event_target: [], aws_lambda_permission: ["principal"],
     google_pubsub_subscription: ["expiration_policy.ttl", "message_retention_duration"],
     azurerm_eventgrid_event_subscription: [], azurerm_servicebus_queue: ["dead_lettering_on_message_expiration"],
   },
@@ -105,11 +108,26 @@ export const DEAD_LETTERS: PolicyRule = {
       if (t?.startsWith("aws_sqs_queue.")) { dlqs.add(t); if (fn) onFailure.set(fn, t); }
     }
     for (const [, r] of resources(json, "aws_cloudwatch_event_target")) { const t = refAddress(block(r.dead_letter_config).arn); if (t) dlqs.add(t); }
+    // Functions something invokes asynchronously: a permission for an event-driven service, or an
+    // event target naming the function (or its alias). Synchronous callers (API Gateway) and event
+    // source mappings never use the async failure destination.
+    const asyncInvoked = new Set<string>();
+    const lambdaOf = (ref: unknown) => {
+      const a = refAddress(ref);
+      if (a?.startsWith("aws_lambda_function.")) return a;
+      if (a?.startsWith("aws_lambda_alias.")) return refAddress(resources(json, "aws_lambda_alias").find(([x]) => x === a)?.[1].function_name);
+      return undefined;
+    };
+    for (const [, r] of resources(json, "aws_lambda_permission")) {
+      const fn = lambdaOf(r.function_name);
+      if (fn && ASYNC_INVOKERS.has(String(r.principal))) asyncInvoked.add(fn);
+    }
+    for (const [, r] of resources(json, "aws_cloudwatch_event_target")) { const fn = lambdaOf(r.arn); if (fn) asyncInvoked.add(fn); }
     const retention = (r: R) => num(r.message_retention_seconds) ?? (r.message_retention_seconds === undefined ? SQS_DEFAULT_RETENTION : FOURTEEN_DAYS);
     const aws: Violation[] = [
       ...queues.filter(([a]) => !dlqs.has(a) && !redriven.has(a)).map(([address]) => ({ address, condition: "no-dead-letter", message: "queue has no redrive to a DLQ" })),
       ...queues.filter(([a, r]) => dlqs.has(a) && retention(r) < FOURTEEN_DAYS).map(([address, r]) => ({ address, condition: "dead-letters-short", message: `DLQ keeps messages ${retention(r)}s` })),
-      ...lambdas.filter(([a, r]) => !block(r.dead_letter_config).target_arn && !onFailure.has(a)).map(([address]) => ({ address, condition: "no-dead-letter", message: "function has no dead_letter_config" })),
+      ...lambdas.filter(([a, r]) => asyncInvoked.has(a) && !block(r.dead_letter_config).target_arn && !onFailure.has(a)).map(([address]) => ({ address, condition: "no-dead-letter", message: "asynchronously invoked function has no failure destination" })),
       ...resources(json, "aws_cloudwatch_event_target").filter(([, r]) => !block(r.dead_letter_config).arn).map(([address]) => ({ address, condition: "no-dead-letter", message: "event target without dead_letter_config" })),
     ];
     const subs = resources(json, "google_pubsub_subscription");
