@@ -16,9 +16,6 @@ export const PENDING: Record<string, string> = {
   // azure-functions library before 1.25 decodes from the Event Grid schema only: no type, and
   // polycloud_runtime refuses it (its own message says so). Owner: the runtime (Python entry points).
   "coffee/schedule/azure": "Python Event Grid trigger given a CloudEvent (function_app.py binds func.EventGridEvent; runtime)",
-  // 24.3: the Azure app's host name admits anyone (anonymous HTTP trigger, no access restriction);
-  // issue 28's review puts App Service authentication admitting only API Management's identity in front.
-  "*/direct-call/azure": "24.3 (issue 28: Easy Auth admitting only API Management, on wt-cloud)",
 };
 
 export function pendingReason(service: string, journey: string, cloud: Cloud): string | undefined {

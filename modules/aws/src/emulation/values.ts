@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { EmulatedStack, Traversal, resolveReferences } from "@polycloud/core";
+import { EmulatedStack, Traversal, resolveReferences, timeProviderValue } from "@polycloud/core";
 
 const short = (s: string, n = 10) => createHash("sha256").update(s).digest("hex").slice(0, n);
 
@@ -56,6 +56,8 @@ export class AwsValues {
   }
 
   value(type: string, name: string, r: any, attr: string): unknown {
+    const time = timeProviderValue(type, name, attr);
+    if (time !== undefined) return time;
     const plain = () => this.nameOf(type, name);
     switch (type) {
       case "aws_sqs_queue":

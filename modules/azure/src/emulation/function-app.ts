@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { EmulationHost, FunctionInstance, FunctionRegistration, HttpAnswer, HttpExchange, archiveFile, componentKeyOf, textAnswer } from "@polycloud/core";
+import { EmulationHost, FunctionInstance, FunctionRegistration, HttpAnswer, HttpExchange, archiveFile, componentKeyOf, nestedBlock, textAnswer } from "@polycloud/core";
 import { AzurePrincipal, Entra } from "./entra";
 import { matchRoute } from "./routes";
 import { SbMessage, SbQueue, ServiceBus } from "./service-bus";
@@ -164,8 +164,9 @@ export class FunctionApps {
   }
 
   private restricted(app: FunctionApp, source: AppSource): boolean {
-    const rules: any[] = app.config.site_config?.ip_restriction ?? [];
-    const defaultAction = String(app.config.site_config?.ip_restriction_default_action ?? (rules.some((r) => (r.action ?? "Allow") === "Allow") ? "Deny" : "Allow"));
+    const site = nestedBlock<any>(app.config.site_config);
+    const rules: any[] = site?.ip_restriction ?? [];
+    const defaultAction = String(site?.ip_restriction_default_action ?? (rules.some((r) => (r.action ?? "Allow") === "Allow") ? "Deny" : "Allow"));
     for (const r of [...rules].sort((a, b) => Number(a.priority ?? 65000) - Number(b.priority ?? 65000))) {
       const matches = (r.service_tag === "ApiManagement" && source === "api-management") || r.ip_address === "127.0.0.1/32" || r.ip_address === "0.0.0.0/0";
       if (matches) return (r.action ?? "Allow") !== "Allow";
@@ -181,10 +182,10 @@ export class FunctionApps {
    * required. Returns the refusal, or undefined.
    */
   private easyAuth(app: FunctionApp, req: HttpExchange, path: string): HttpAnswer | undefined {
-    const auth = (app.config.auth_settings_v2 ?? [])[0];
+    const auth = nestedBlock<any>(app.config.auth_settings_v2);
     if (!auth || auth.auth_enabled !== true) return undefined;
     if ((auth.excluded_paths ?? []).some((p: string) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`))) return undefined;
-    const aad = (auth.active_directory_v2 ?? [])[0];
+    const aad = nestedBlock<any>(auth.active_directory_v2);
     const audiences: string[] = aad ? [...(aad.allowed_audiences ?? []), ...(aad.allowed_audiences?.length ? [] : [aad.client_id])] : [];
     const principal = audiences.map((a) => this.entra.who(req.headers.authorization, a)).find(Boolean);
     const allowed = principal && (!aad?.allowed_identities?.length || aad.allowed_identities.includes(principal.principalId))

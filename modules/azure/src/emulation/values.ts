@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { EmulatedStack, Traversal, parseTraversal, resolveReferences } from "@polycloud/core";
+import { EmulatedStack, Traversal, parseTraversal, resolveReferences, timeProviderValue } from "@polycloud/core";
 
 const hex = (s: string) => createHash("sha256").update(s).digest("hex");
 /** A deterministic GUID from a seed. */
@@ -77,6 +77,8 @@ export class AzureValues {
 
   value(type: string, name: string, r: any, path: readonly (string | number)[]): unknown {
     const attr = String(path[0] ?? "id");
+    const time = timeProviderValue(type, name, attr);
+    if (time !== undefined) return time;
     const n = () => this.str(r.name);
     const identity = (provider: string) => (path[0] === "identity" && path[2] === "principal_id" ? guid(`principal/${type}/${name}`) : path[0] === "identity" && path[2] === "tenant_id" ? this.tenant : undefined) ?? ({ id: this.id(r, provider), name: n() } as Record<string, unknown>)[attr];
     switch (type) {

@@ -32,3 +32,26 @@ export function pickComponent<T>(name: string, items: ReadonlyMap<string, T>): T
 export function compare(value: number, operator: "gt" | "ge" | "lt" | "le", threshold: number): boolean {
   return operator === "gt" ? value > threshold : operator === "ge" ? value >= threshold : operator === "lt" ? value < threshold : value <= threshold;
 }
+
+/**
+ * Attributes of the hashicorp/time provider's resources, which every cloud's stack may hold:
+ * `time_static` (a fixed instant: deterministic from the address, as an apply would have fixed it)
+ * and `time_sleep` (its id). Undefined for other types or attributes.
+ */
+export function timeProviderValue(type: string, address: string, attr: string): unknown {
+  if (type === "time_sleep" && attr === "id") return `time-sleep-${address}`;
+  if (type !== "time_static") return undefined;
+  let h = 0;
+  for (const c of address) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  const unix = 1767225600 + (h % 86400);
+  const d = new Date(unix * 1000);
+  return {
+    unix, id: d.toISOString().replace(/\.\d{3}Z$/, "Z"), rfc3339: d.toISOString().replace(/\.\d{3}Z$/, "Z"),
+    year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(),
+  }[attr];
+}
+
+/** A nested block of synthesized JSON, written as an object or as a one-element list. */
+export function nestedBlock<T = any>(v: unknown): T | undefined {
+  return (Array.isArray(v) ? v[0] : v ?? undefined) as T | undefined;
+}

@@ -1,4 +1,4 @@
-import { EmulationHost } from "@polycloud/core";
+import { EmulationHost, nestedBlock } from "@polycloud/core";
 import { GcpIdentity } from "./identity";
 import { GcpValues } from "./values";
 
@@ -14,7 +14,7 @@ import { GcpValues } from "./values";
 export async function startCloudSql(host: EmulationHost, values: GcpValues, identity: GcpIdentity): Promise<void> {
   for (const [address, raw] of values.resources("google_sql_database_instance")) {
     if (!String(raw.database_version ?? "").startsWith("POSTGRES")) continue;
-    const authority = host.network.authority(`Cloud SQL server CA ${raw.name}`);
+    const authority = host.network.authority(`Cloud SQL server CA ${values.resolve(raw.name)}`);
     values.serverCa.set(address, authority.certificatePem);
     const inst = values.resolve({ ...raw, settings: raw.settings });
     const s = inst.settings ?? {};
@@ -35,7 +35,7 @@ export async function startCloudSql(host: EmulationHost, values: GcpValues, iden
     const iamUsers = users.filter((u) => String(u.type ?? "BUILT_IN").startsWith("CLOUD_IAM")).map((u) => String(u.name));
     const owners = iamUsers.filter((u) => !told.has(u));
     const admin = owners.length === 1 ? owners[0] : "postgres";
-    const pool = (s.connection_pool_config ?? [])[0];
+    const pool = nestedBlock<any>(s.connection_pool_config);
     const pooled = pool?.connection_pooling_enabled === true;
     const iamAuth = flag(s.database_flags, "cloudsql.iam_authentication") === "on";
     const sslMode = String(s.ip_configuration?.ssl_mode ?? (s.ip_configuration?.require_ssl ? "ENCRYPTED_ONLY" : "ALLOW_UNENCRYPTED_AND_ENCRYPTED"));

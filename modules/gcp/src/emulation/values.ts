@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { EmulatedStack, Traversal, resolveReferences } from "@polycloud/core";
+import { EmulatedStack, Traversal, resolveReferences, timeProviderValue } from "@polycloud/core";
 
 const short = (s: string, n = 10) => createHash("sha256").update(s).digest("hex").slice(0, n);
 const REGION_CODES: Record<string, string> = { "europe-west1": "ew", "europe-west3": "ey", "europe-west4": "ez", "us-central1": "uc", "us-east1": "ue", "us-east4": "uk", "us-west1": "uw", "asia-northeast1": "an" };
@@ -55,6 +55,8 @@ export class GcpValues {
 
   value(type: string, name: string, r: any, path: readonly (string | number)[]): unknown {
     const attr = String(path[0] ?? "id");
+    const time = timeProviderValue(type, name, attr);
+    if (time !== undefined) return time;
     const sub = path.slice(1).filter((p) => typeof p === "string").join(".");
     switch (type) {
       case "google_service_account": {

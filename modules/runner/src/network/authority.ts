@@ -21,7 +21,7 @@ export class OpensslAuthority implements CertificateAuthority {
     this.certificateFile = path.join(dir, "ca.pem");
     execFileSync("openssl", [
       "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", this.keyFile, "-out", this.certificateFile, "-days", "30", "-subj", `/CN=${name} (polycloud local runner)`,
+      "-keyout", this.keyFile, "-out", this.certificateFile, "-days", "30", "-subj", `/CN=${`${name} (polycloud local runner)`.slice(0, 64)}`,
       "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
     ], { stdio: "pipe" });
     this.certificatePem = fs.readFileSync(this.certificateFile, "utf8");
@@ -36,7 +36,7 @@ export class OpensslAuthority implements CertificateAuthority {
     const san = names.map((n) => (net.isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
     execFileSync("openssl", [
       "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", `${base}.key`, "-out", `${base}.pem`, "-days", "7", "-subj", `/CN=${names[0].slice(0, 64)}`,
+      "-keyout", `${base}.key`, "-out", `${base}.pem`, "-days", "7", "-subj", `/CN=${names[0].replace(/[/=]/g, "_").slice(0, 64)}`,
       "-CA", this.certificateFile, "-CAkey", this.keyFile,
       "-addext", `subjectAltName=${san}`, "-addext", "basicConstraints=CA:FALSE", "-addext", "extendedKeyUsage=serverAuth",
     ], { stdio: "pipe" });
