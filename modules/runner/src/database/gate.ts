@@ -61,7 +61,8 @@ export async function startGate(options: GateOptions): Promise<{ port: number; s
   const context = tls.createSecureContext(options.certificate);
   const server = net.createServer((raw) => {
     raw.on("error", () => undefined);
-    void handle(raw).catch((err) => { options.log(`database gate: ${err instanceof Error ? err.message : err}`); raw.destroy(); });
+    // A client that hangs up during the handshake (a TLS verification failure on its side) is not news.
+    void handle(raw).catch((err) => { if (!/client went away/.test(String(err?.message))) options.log(`database gate: ${err instanceof Error ? err.message : err}`); raw.destroy(); });
   });
 
   async function handle(raw: net.Socket): Promise<void> {
