@@ -27,6 +27,7 @@ export async function startRds(host: EmulationHost, values: AwsValues, iam: AwsI
     const reader = String(values.value("aws_rds_cluster", address, raw, "reader_endpoint"));
     const resourceIds = [String(values.value("aws_rds_cluster", address, raw, "cluster_resource_id"))];
     const hostnames = [endpoint, reader];
+    const proxies: string[] = [];
     let pooled = false;
     let proxyTls = false;
     let proxyIam = false;
@@ -34,7 +35,7 @@ export async function startRds(host: EmulationHost, values: AwsValues, iam: AwsI
       const targets = values.resources("aws_db_proxy_target").filter(([, t]) => String(t.db_proxy_name).includes(`aws_db_proxy.${proxyAddress}.`) && String(t.db_cluster_identifier ?? "").includes(`aws_rds_cluster.${address}.`));
       if (!targets.length) continue;
       const p = values.resolve(proxyRaw);
-      hostnames.push(String(values.value("aws_db_proxy", proxyAddress, proxyRaw, "endpoint")));
+      proxies.push(String(values.value("aws_db_proxy", proxyAddress, proxyRaw, "endpoint")));
       resourceIds.push(String(values.value("aws_db_proxy", proxyAddress, proxyRaw, "arn")).split(":").pop()!);
       pooled = true;
       proxyTls ||= p.require_tls === true;
@@ -48,17 +49,22 @@ export async function startRds(host: EmulationHost, values: AwsValues, iam: AwsI
       const env = values.resolve(fnRaw.environment?.variables ?? {});
       for (const [k, v] of Object.entries<string>(env)) {
         const m = /^DB_([A-Z0-9_]+)_HOST$/.exec(k);
-        if (m && hostnames.includes(v) && env[`DB_${m[1]}_USER`]) users.add(env[`DB_${m[1]}_USER`]);
+        if (m && [...hostnames, ...proxies].includes(v) && env[`DB_${m[1]}_USER`]) users.add(env[`DB_${m[1]}_USER`]);
       }
     }
     const instance = await host.databases.launch({
       key: address, database: String(c.database_name ?? "postgres"), admin: String(c.master_username ?? "postgres"),
       roles: [...users].map((name) => ({ name, memberOf: iamAuth ? ["rds_iam"] : [] })),
+      grantFunctionRoles: true,
       pool: pooled ? { mode: "transaction", size: 10 } : undefined,
-      endpoint: { hostnames, port: Number(c.port ?? 5432), authority, requireTls: forceSsl || proxyTls },
+      endpoints: [
+        { hostnames, port: Number(c.port ?? 5432), pooled: false, authority, requireTls: forceSsl },
+        ...(proxies.length ? [{ hostnames: proxies, port: 5432, pooled: true, authority, requireTls: proxyTls }] : []),
+      ],
       verify: async (user, password) => {
         if (!iamAuth) return "password authentication is not emulated; the stack's databases use IAM authentication";
-        const ok = hostnames.map((h) => verifyRdsToken(password, { host: h, port: Number(c.port ?? 5432) }, host.clock.now(), iam.secretOf)).find((r) => typeof r !== "string") ?? verifyRdsToken(password, { host: endpoint, port: Number(c.port ?? 5432) }, host.clock.now(), iam.secretOf);
+        const all = [...hostnames, ...proxies];
+        const ok = all.map((h) => verifyRdsToken(password, { host: h, port: Number(c.port ?? 5432) }, host.clock.now(), iam.secretOf)).find((r) => typeof r !== "string") ?? verifyRdsToken(password, { host: endpoint, port: Number(c.port ?? 5432) }, host.clock.now(), iam.secretOf);
         if (typeof ok === "string") return ok;
         if (ok.dbUser !== user) return `the token is for database user ${ok.dbUser}, not ${user}`;
         const principal = iam.byAccessKey(ok.accessKeyId)!;
@@ -66,7 +72,7 @@ export async function startRds(host: EmulationHost, values: AwsValues, iam: AwsI
         return allowed ? undefined : `${principal.roleArn} is not allowed rds-db:connect as ${user}`;
       },
     });
-    out.push({ address, hostnames, instance });
+    out.push({ address, hostnames: [...hostnames, ...proxies], instance });
   }
   return out;
 }

@@ -34,12 +34,17 @@ export async function startFlexibleServers(host: EmulationHost, values: AzureVal
     const databases = values.resources("azurerm_postgresql_flexible_server_database").filter(([, d]) => ofServer(d)).map(([, d]) => String(values.resolve(d.name)));
     const identities = values.resources("azurerm_user_assigned_identity").map(([a]) => entra.userAssigned(`\${azurerm_user_assigned_identity.${a}.id}`));
     for (const database of databases) {
-      const port = pooled ? 6432 : 5432;
       await host.databases.launch({
         key: `${address}/${database}`, database, admin: adminName,
         roles: [...(users.get(database) ?? [])].map((name) => ({ name })),
+        grantFunctionRoles: true,
+        otherDatabases: ["postgres"],
         pool: pooled ? { mode: String(config("pgbouncer.pool_mode") ?? "TRANSACTION").toLowerCase() === "session" ? "session" : "transaction", size: Number(config("pgbouncer.default_pool_size") ?? 50) } : undefined,
-        endpoint: { hostnames: [fqdn], port, authority: host.network.publicAuthority, requireTls },
+        // The server on 5432; the built-in PgBouncer on 6432 when enabled.
+        endpoints: [
+          { hostnames: [fqdn], port: 5432, pooled: false, authority: host.network.publicAuthority, requireTls },
+          ...(pooled ? [{ hostnames: [fqdn], port: 6432, pooled: true, authority: host.network.publicAuthority, requireTls }] : []),
+        ],
         verify: async (user, password) => {
           if (raw.authentication?.active_directory_auth_enabled === false) return "Entra authentication is off; password users are not emulated";
           const principal = entra.who(`Bearer ${password}`, "https://ossrdbms-aad.database.windows.net");

@@ -135,21 +135,44 @@ export interface FunctionLauncher {
   launch(spec: FunctionLaunch): Promise<FunctionInstance>;
 }
 
+/** Where functions connect to a database: host names and port as the JSON tells them. */
+export interface DatabaseListener {
+  readonly hostnames: readonly string[];
+  readonly port: number;
+  /** Through the cloud's pooler (`DatabaseLaunch.pool`), or straight to the server. */
+  readonly pooled: boolean;
+  /** The authority that signs the endpoint's certificate (the first host name is its subject). */
+  readonly authority: CertificateAuthority;
+  readonly requireTls: boolean;
+}
+
 export interface DatabaseLaunch {
   /** Key of the server resource (one PostgreSQL database per key). */
   readonly key: string;
   /** Database name as the functions are told (`DB_<ID>_NAME`). */
   readonly database: string;
-  /** The administrative role (the master user, the Entra administrator). */
+  /** Other databases of the server a client may name (Flexible Server's `postgres`, where pgaadauth lives). */
+  readonly otherDatabases?: readonly string[];
+  /** The administrative role (the master user, the Entra administrator, the migration step's IAM user). */
   readonly admin: string;
-  /** Roles functions log in as, created by the roles SQL of today (`databaseRolesSql`). */
-  readonly roles: readonly { readonly name: string; readonly memberOf?: readonly string[] }[];
-  /** The cloud's pooler in front of the server (PgBouncer here), or undefined for direct connections. */
+  /** The database's owner as the cloud creates it. @default the administrative role */
+  readonly owner?: string;
+  /**
+   * Roles that exist before any migration runs (the platform creates them: Cloud SQL IAM users, a
+   * group such as rds_iam), and, while a stack has no migration step, the function roles that
+   * today's roles SQL grants (`grantFunctionRoles`).
+   */
+  readonly roles: readonly { readonly name: string; readonly memberOf?: readonly string[]; readonly login?: boolean }[];
+  /** Grant the roles with today's roles SQL (CONNECT, USAGE, DML): stacks without a migration step. */
+  readonly grantFunctionRoles?: boolean;
+  /** What the managed server has built in, run as the superuser once per server (groups, functions such as pgaadauth). */
+  readonly platformSql?: string;
+  /** The cloud's pooler in front of the server (PgBouncer here), or undefined when the cloud does not pool. */
   readonly pool?: { readonly mode: "transaction" | "session"; readonly size: number };
-  /** Where functions connect and the authority that signs the endpoint's certificate. */
-  readonly endpoint: { readonly hostnames: readonly string[]; readonly port: number; readonly authority: CertificateAuthority; readonly requireTls: boolean };
-  /** Checks a client's password (an identity token) for `user`: undefined when accepted, else why not. */
-  verify(user: string, password: string): Promise<string | undefined>;
+  /** Where functions connect. */
+  readonly endpoints: readonly DatabaseListener[];
+  /** Checks a client's password (an identity token, or a built-in user's password) for `user`: undefined when accepted, else why not. */
+  verify(user: string, password: string, database: string): Promise<string | undefined>;
 }
 
 export interface DatabaseInstance {

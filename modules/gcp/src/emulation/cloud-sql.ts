@@ -25,11 +25,15 @@ export async function startCloudSql(host: EmulationHost, values: GcpValues, iden
     const ip = String(values.value("google_sql_database_instance", address, raw, ["private_ip_address"]));
     const dns = String(values.value("google_sql_database_instance", address, raw, ["dns_name"])).replace(/\.$/, "");
     const told = new Set<string>();
+    const ports = new Set<number>([5432]);
     for (const [, fn] of values.resources("google_cloudfunctions2_function")) {
       const env = values.resolve(fn.service_config?.environment_variables ?? {});
       for (const [k, v] of Object.entries<string>(env)) {
         const m = /^DB_([A-Z0-9_]+)_HOST$/.exec(k);
-        if (m && [ip, dns].includes(v) && env[`DB_${m[1]}_USER`]) told.add(env[`DB_${m[1]}_USER`]);
+        if (m && [ip, dns].includes(v) && env[`DB_${m[1]}_USER`]) {
+          told.add(env[`DB_${m[1]}_USER`]);
+          ports.add(Number(env[`DB_${m[1]}_PORT`] ?? 5432));
+        }
       }
     }
     const iamUsers = users.filter((u) => String(u.type ?? "BUILT_IN").startsWith("CLOUD_IAM")).map((u) => String(u.name));
@@ -44,7 +48,9 @@ export async function startCloudSql(host: EmulationHost, values: GcpValues, iden
         key: `${address}/${database}`, database, admin,
         roles: [...told].map((name) => ({ name })),
         pool: pooled ? { mode: String(flag(pool.flags, "pool_mode") ?? "transaction") === "session" ? "session" : "transaction", size: Number(flag(pool.flags, "max_pool_size") ?? 10) } : undefined,
-        endpoint: { hostnames: [ip, dns], port: 5432, authority, requireTls: sslMode !== "ALLOW_UNENCRYPTED_AND_ENCRYPTED" },
+        grantFunctionRoles: true,
+        // The server on 5432; managed connection pooling answers on its own port (6432).
+        endpoints: [...ports].map((port) => ({ hostnames: [ip, dns], port, pooled: port !== 5432, authority, requireTls: sslMode !== "ALLOW_UNENCRYPTED_AND_ENCRYPTED" })),
         verify: async (user, password) => {
           if (!iamAuth || !iamUsers.includes(user)) return "built-in password users are not emulated; the functions use IAM database authentication";
           const email = identity.whoHas(password);

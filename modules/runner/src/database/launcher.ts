@@ -39,30 +39,35 @@ export class PostgresLauncher implements DatabaseLauncher {
     const server = await this.server;
     const su = await this.client("postgres");
     try {
-      await prepareDatabase(su, (db) => this.client(db), { database: spec.database, admin: spec.admin, roles: spec.roles });
+      await prepareDatabase(su, (db) => this.client(db), spec);
     } finally {
       await su.end();
     }
-    let backend = { host: "127.0.0.1", port: server.port };
+    const direct = { host: "127.0.0.1", port: server.port };
+    let pooled = direct;
     if (spec.pool) {
       const bouncer = await startPgBouncer(path.join(this.stateDir, spec.key.replace(/[^A-Za-z0-9_-]/g, "_")), {
         database: spec.database, serverPort: server.port, users: [spec.admin, ...spec.roles.map((r) => r.name)], mode: spec.pool.mode, size: spec.pool.size,
       });
       this.stops.push(() => bouncer.stop());
-      backend = { host: "127.0.0.1", port: bouncer.port };
+      pooled = { host: "127.0.0.1", port: bouncer.port };
     }
-    const gate = await startGate({
-      certificate: spec.endpoint.authority.issue(spec.endpoint.hostnames),
-      requireTls: spec.endpoint.requireTls,
-      backend,
-      verify: async (user, password, database) => {
-        if (database !== spec.database) return `database "${database}" is not ${spec.database}`;
-        return spec.verify(user, password);
-      },
-      log: this.log,
-    });
-    this.stops.push(() => gate.stop());
-    for (const host of spec.endpoint.hostnames) this.network.tcp(host, spec.endpoint.port, { host: "127.0.0.1", port: gate.port });
+    const databases = [spec.database, ...(spec.otherDatabases ?? [])];
+    for (const endpoint of spec.endpoints) {
+      const gate = await startGate({
+        certificate: endpoint.authority.issue(endpoint.hostnames),
+        requireTls: endpoint.requireTls,
+        backend: endpoint.pooled && spec.pool ? pooled : direct,
+        verify: async (user, password, database) => {
+          if (!databases.includes(database)) return `database "${database}" does not exist on this server`;
+          if (endpoint.pooled && spec.pool && database !== spec.database) return `the pooler serves ${spec.database} only`;
+          return spec.verify(user, password, database);
+        },
+        log: this.log,
+      });
+      this.stops.push(() => gate.stop());
+      for (const host of endpoint.hostnames) this.network.tcp(host, endpoint.port, { host: "127.0.0.1", port: gate.port });
+    }
     const instance: DatabaseInstance = {
       query: async (sql, params) => {
         const c = await this.client(spec.database);
@@ -73,7 +78,8 @@ export class PostgresLauncher implements DatabaseLauncher {
         }
       },
     };
-    this.launched.push({ key: spec.key, database: spec.database, endpoint: `${spec.endpoint.hostnames[0]}:${spec.endpoint.port}${spec.pool ? ` (PgBouncer, ${spec.pool.mode} pooling)` : ""}`, instance });
+    const shown = spec.endpoints.find((e) => e.pooled) ?? spec.endpoints[0];
+    this.launched.push({ key: spec.key, database: spec.database, endpoint: `${shown.hostnames[0]}:${shown.port}${shown.pooled && spec.pool ? ` (PgBouncer, ${spec.pool.mode} pooling)` : ""}`, instance });
     return instance;
   }
 
