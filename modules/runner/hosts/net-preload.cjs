@@ -12,7 +12,11 @@ const fs = require("node:fs");
 const net = require("node:net");
 const tls = require("node:tls");
 
-const config = JSON.parse(fs.readFileSync(process.argv[process.argv.length - 1], "utf8"));
+// A program the runner runs as a platform would (a Cloud Run job's `node -e`) gets the file in
+// POLYCLOUD_RUNNER_NET_CONFIG instead, removed before the program sees its environment.
+const configFile = process.env.POLYCLOUD_RUNNER_NET_CONFIG || process.argv[process.argv.length - 1];
+delete process.env.POLYCLOUD_RUNNER_NET_CONFIG;
+const config = JSON.parse(fs.readFileSync(configFile, "utf8"));
 const own = config.network || {};
 let shared = {};
 // The runner adds names while functions run (it writes the shared map file): re-read it on a miss.

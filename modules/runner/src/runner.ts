@@ -100,10 +100,11 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   const issuerKey = keyPair("local-1");
   issuerKey.catch(() => undefined);
   const invocations: InvocationRecord[] = [];
+  const launcher = new ProcessLauncher(stateDir, network.mapFile, clockFile, network.publicAuthority.certificateFile, (source, line, component) => log.write(source, line, component), (pem) => network.substituteCertificates(pem));
   const host: EmulationHost = {
     clock,
     network,
-    functions: new ProcessLauncher(stateDir, network.mapFile, clockFile, network.publicAuthority.certificateFile, (source, line, component) => log.write(source, line, component)),
+    functions: launcher,
     databases,
     tokens: new RunnerTokens(network, clock),
     log: (source, line) => log.write(source, line),
@@ -114,6 +115,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     emulation = await emulatorFor(cloud)(host, stack);
     lap(`${cloud} emulation (functions, services, databases)`);
   } catch (err) {
+    await launcher.stopAll();
     await databases.stop();
     await network.stop();
     throw err;

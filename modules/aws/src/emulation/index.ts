@@ -6,10 +6,32 @@ import { EventBridge, EventRule } from "./eventbridge";
 import { AwsIam } from "./iam";
 import { LambdaService } from "./lambda";
 import { startRds } from "./rds";
+import { SecretsManager } from "./secrets-manager";
 import { SqsQueue, SqsService } from "./sqs";
 import { AwsValues } from "./values";
 
 export { matchesEventPattern } from "./event-pattern";
+
+/**
+ * What `aws_lambda_invocation` does during apply: each invocation (in the order its dependencies
+ * put it) calls its function synchronously with `input`, qualified as the JSON says; a function
+ * error fails the deploy with the function's error, as it fails `terraform apply`.
+ */
+async function runInvocations(host: Parameters<EmulateCloud>[0], values: AwsValues, lambda: LambdaService): Promise<void> {
+  const pending = new Map(values.resources("aws_lambda_invocation"));
+  while (pending.size) {
+    const ready = [...pending].find(([, raw]) => !(raw.depends_on ?? []).some((d: string) => [...pending.keys()].some((a) => d === `aws_lambda_invocation.${a}`)));
+    const [address, raw] = ready ?? [...pending][0];
+    pending.delete(address);
+    const inv = values.resolve(raw);
+    const { fn } = lambda.resolve(String(inv.function_name));
+    const qualifier = inv.qualifier === undefined ? undefined : String(inv.qualifier);
+    const started = Date.now();
+    const result = await lambda.invoke(fn, JSON.parse(String(inv.input ?? "{}")), `deploy:aws_lambda_invocation${qualifier ? ` (${qualifier})` : ""}`);
+    if (!result.ok) throw new Error(`aws_lambda_invocation.${address}: ${fn.name} returned a function error (the apply fails): ${result.error?.type}: ${result.error?.message}`);
+    host.log("runner", `[deploy] aws_lambda_invocation ${componentKeyOf(address) ?? address} ran ${fn.name} in ${Date.now() - started} ms: ${JSON.stringify(result.value).slice(0, 400)}`);
+  }
+}
 
 /**
  * The AWS stack as the local runner runs it: Lambda, API Gateway HTTP APIs, SQS with event source
@@ -20,6 +42,8 @@ export const emulateAws: EmulateCloud = async (host, stack): Promise<CloudEmulat
   const values = new AwsValues(stack);
   const iam = new AwsIam(values);
   const rdsAuthority = host.network.authority("Amazon RDS");
+  // It signs every cluster's certificate, and stands in for the Amazon RDS roots functions are given.
+  host.network.standIn(/(^|\n)CN=Amazon RDS /, rdsAuthority);
   // The Lambda runtime's CA bundle (/var/runtime/ca-cert.pem) holds the RDS certificate authorities.
   const lambda = new LambdaService(host, values, iam, { "/var/runtime/ca-cert.pem": rdsAuthority.certificateFile });
   const sqs = new SqsService(host, values, iam);
@@ -33,7 +57,15 @@ export const emulateAws: EmulateCloud = async (host, stack): Promise<CloudEmulat
   host.network.serve(`${region}.queue.amazonaws.com`, (r) => sqs.api(r));
   host.network.serve(`events.${region}.amazonaws.com`, (r) => events.api(r));
   host.network.serve(`lambda.${region}.amazonaws.com`, (r) => lambda.api(r));
-  await Promise.all([lambda.start(), startRds(host, values, iam, rdsAuthority)]);
+  const secrets = new SecretsManager(values, iam);
+  host.network.serve(`secretsmanager.${region}.amazonaws.com`, (r) => secrets.api(r));
+  await Promise.all([lambda.start(), startRds(host, values, iam, rdsAuthority, secrets)]);
+  try {
+    await runInvocations(host, values, lambda);
+  } catch (err) {
+    await lambda.stop();
+    throw err;
+  }
   startEventSourceMappings(host, values, sqs, lambda);
 
   const endpoints: Record<string, string> = {};

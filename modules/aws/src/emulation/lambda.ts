@@ -69,11 +69,19 @@ export class LambdaService {
     const instance = await this.host.functions.launch({
       name, id: componentKeyOf(address) ?? address, platform: "aws-lambda", language: runtime.startsWith("python") ? "python" : "node",
       archive: path.join(this.values.stack.dir, String(config.filename)), entry: String(config.handler), env,
-      timeoutSeconds: Number(config.timeout ?? 3), files: this.files,
+      timeoutSeconds: Number(config.timeout ?? 3), files: this.files, layers: (config.layers ?? []).map((arn: string) => this.layerArchive(arn)),
     });
     const fn: LambdaFunction = { address, key: componentKeyOf(address) ?? address, name, arn: String(this.values.value("aws_lambda_function", address, raw, "arn")), principal, config, instance };
     this.functions.set(address, fn);
     return fn;
+  }
+
+  /** The package of a layer version the stack publishes (aws_lambda_layer_version.filename). */
+  private layerArchive(arn: string): string {
+    const address = this.values.find("aws_lambda_layer_version", arn);
+    const filename = address && this.values.resource("aws_lambda_layer_version", address).filename;
+    if (!filename) throw new Error(`runner (aws): layer ${arn} is not a layer version this stack publishes from a file`);
+    return path.join(this.values.stack.dir, String(this.values.resolve(filename)));
   }
 
   /** The function an ARN (qualified or not), alias ARN or name designates. */

@@ -41,6 +41,12 @@ export class AwsValues {
     // An argument of the resource reads back as the attribute of the same name.
     if (v === undefined && typeof t.path[0] === "string" && t.path[0] in r) v = this.resolve(r[t.path[0]]);
     if (v === undefined) throw new Error(`runner (aws): ${t.text}: attribute '${attr}' of ${t.type} is not emulated`);
+    // Nested attributes (`master_user_secret[0].secret_arn`).
+    for (const step of t.path.slice(1)) {
+      // A block written as an object reads as a one-element list.
+      v = typeof step === "number" && v !== null && typeof v === "object" && !Array.isArray(v) && step === 0 ? v : (v as any)?.[step];
+      if (v === undefined) throw new Error(`runner (aws): ${t.text} is not emulated`);
+    }
     return v;
   }
 
@@ -51,7 +57,7 @@ export class AwsValues {
   /** A resource's name as AWS will have it (its name argument, resolved). */
   nameOf(type: string, name: string): string {
     const r = this.resource(type, name);
-    const n = r.name ?? r.function_name ?? r.cluster_identifier ?? r.identifier ?? name;
+    const n = r.name ?? r.function_name ?? r.cluster_identifier ?? r.identifier ?? r.layer_name ?? name;
     return String(this.resolve(n));
   }
 
@@ -85,7 +91,15 @@ export class AwsValues {
           reader_endpoint: `${plain()}.cluster-ro-c${short(name)}.${this.region}.rds.amazonaws.com`,
           port: 5432, id: plain(), cluster_identifier: plain(), arn: this.arn("rds", `cluster:${plain()}`),
           cluster_resource_id: `cluster-${short(name, 26).toUpperCase()}`, database_name: r.database_name, master_username: r.master_username,
+          // manage_master_user_password: RDS keeps the master password in a secret of its own.
+          master_user_secret: r.manage_master_user_password === true
+            ? [{ secret_arn: this.arn("secretsmanager", `secret:rds!cluster-${short(`${name}/secret`, 8)}-${short(name, 4)}-${short(name, 12)}-${short(name, 6)}`), kms_key_id: this.resolve(r.master_user_secret_kms_key_id), secret_status: "active" }]
+            : undefined,
         }[attr];
+      case "aws_lambda_layer_version": {
+        const arn = this.arn("lambda", `layer:${plain()}`);
+        return { layer_arn: arn, arn: `${arn}:1`, id: `${arn}:1`, version: "1" }[attr];
+      }
       case "aws_db_proxy":
         return { endpoint: `${plain()}.proxy-c${short(name)}.${this.region}.rds.amazonaws.com`, id: plain(), name: plain(), arn: this.arn("rds", `db-proxy:prx-${short(name, 17)}`) }[attr];
       case "aws_db_proxy_endpoint":

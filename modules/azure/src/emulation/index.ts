@@ -1,6 +1,7 @@
 import { CloudEmulation, EmulateCloud, EmulatedStack, pickComponent } from "@polycloud/core";
 import { azureAlarms } from "./alarms";
 import { ApiManagement } from "./api-management";
+import { runDeployCommands } from "./deploy-commands";
 import { Entra } from "./entra";
 import { EgSubscription, EgTopic, EventGrid } from "./event-grid";
 import { FunctionApps } from "./function-app";
@@ -27,6 +28,12 @@ export const emulateAzure: EmulateCloud = async (host, stack): Promise<CloudEmul
   for (const q of bus.queues.values()) host.network.serve(q.namespace, (r) => bus.api(r));
   for (const t of grid.topics.values()) host.network.serve(t.hostname, (r) => grid.api(r));
   for (const app of apps.apps.values()) host.network.serve(app.hostname, (r) => apps.handle(app, r, "internet", "http:direct"));
+  try {
+    await runDeployCommands(host, values, entra, apps);
+  } catch (err) {
+    await apps.stop();
+    throw err;
+  }
 
   const endpoints: Record<string, string> = {};
   const gateways = values.resources("azurerm_api_management").map(([address]) => new ApiManagement(host, values, apps, entra, address));

@@ -43,8 +43,11 @@ export interface CertificateAuthority {
   readonly certificatePem: string;
   /** The CA certificate as a file (for NODE_EXTRA_CA_CERTS, sslrootcert, …). */
   readonly certificateFile: string;
-  /** A server certificate for these names (DNS names or IP addresses), signed by this authority. */
-  issue(hostnames: readonly string[]): { readonly key: string; readonly cert: string };
+  /**
+   * A server certificate for these names (DNS names or IP addresses), signed by this authority.
+   * Its subject CN is `commonName` when given (Cloud SQL's `<project>:<instance>`), else a host name.
+   */
+  issue(hostnames: readonly string[], options?: { readonly commonName?: string }): { readonly key: string; readonly cert: string };
 }
 
 export interface FetchAnswer {
@@ -77,6 +80,13 @@ export interface EmulatedNetwork {
   readonly publicAuthority: CertificateAuthority;
   /** A private authority (a database's CA), trusted by nobody unless the cloud gives it to a function. */
   authority(name: string): CertificateAuthority;
+  /**
+   * `authority` stands in for the cloud's own CA certificates whose subject matches `subject` (the
+   * Amazon RDS regional roots): where a function is given such a certificate (PEM text in its
+   * environment, or a PEM file its environment names), it gets `authority`'s certificate instead.
+   * The public authority stands in for every public root (Node's root store) this way.
+   */
+  standIn(subject: RegExp, authority: CertificateAuthority): void;
 }
 
 export type FunctionPlatform = "aws-lambda" | "gcp-functions" | "azure-functions";
@@ -98,6 +108,8 @@ export interface FunctionLaunch {
   readonly network?: Readonly<Record<string, string>>;
   /** Platform files by the path the function is told (`/var/runtime/ca-cert.pem`) → local file. */
   readonly files?: Readonly<Record<string, string>>;
+  /** Lambda layers: zip archives unpacked in order into the function's `/opt` (paths under /opt in its environment lead there). */
+  readonly layers?: readonly string[];
   readonly timeoutSeconds: number;
   /**
    * Start the instance when it is deployed (Azure: the host loads the app to index its functions);
@@ -131,8 +143,44 @@ export interface FunctionInstance {
   stop(): Promise<void>;
 }
 
+/**
+ * A program the platform runs to completion with the runner's Node.js (a Cloud Run job whose
+ * image is a Node.js image): `node <args>` in the runner's network, with its environment and its
+ * own host names (the job's metadata server).
+ */
+export interface NodeRun {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly network?: Readonly<Record<string, string>>;
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * A command Terraform runs on the deploying machine (a `local-exec` provisioner): `interpreter`
+ * (default `/bin/sh -c`) with the command, its environment, and the CLIs it calls answered by the
+ * cloud's emulation (`tools`: `az` as the deploying identity). Other programs (curl) are the
+ * machine's own, reaching the runner's network.
+ */
+export interface LocalExec {
+  readonly name: string;
+  readonly command: string;
+  readonly interpreter?: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly tools?: Readonly<Record<string, (args: readonly string[]) => Promise<{ readonly code: number; readonly stdout?: string; readonly stderr?: string }>>>;
+  readonly timeoutSeconds: number;
+}
+
+export interface ProcessOutcome {
+  readonly code: number;
+  /** stdout and stderr as written. */
+  readonly output: string;
+}
+
 export interface FunctionLauncher {
   launch(spec: FunctionLaunch): Promise<FunctionInstance>;
+  runNode(spec: NodeRun): Promise<ProcessOutcome>;
+  localExec(spec: LocalExec): Promise<ProcessOutcome>;
 }
 
 /** Where functions connect to a database: host names and port as the JSON tells them. */
@@ -141,8 +189,10 @@ export interface DatabaseListener {
   readonly port: number;
   /** Through the cloud's pooler (`DatabaseLaunch.pool`), or straight to the server. */
   readonly pooled: boolean;
-  /** The authority that signs the endpoint's certificate (the first host name is its subject). */
+  /** The authority that signs the endpoint's certificate. */
   readonly authority: CertificateAuthority;
+  /** The certificate's subject CN when not a host name (Cloud SQL: `<project>:<instance>`). */
+  readonly commonName?: string;
   readonly requireTls: boolean;
 }
 
@@ -153,8 +203,10 @@ export interface DatabaseLaunch {
   readonly database: string;
   /** Other databases of the server a client may name (Flexible Server's `postgres`, where pgaadauth lives). */
   readonly otherDatabases?: readonly string[];
-  /** The administrative role (the master user, the Entra administrator, the migration step's IAM user). */
+  /** The administrative role (the master user, the Entra administrator, Cloud SQL's `postgres`). */
   readonly admin: string;
+  /** Groups the administrative role is a member of with ADMIN OPTION (rds_iam for the master user, cloudsqlsuperuser). */
+  readonly adminGroups?: readonly string[];
   /** The database's owner as the cloud creates it. @default the administrative role */
   readonly owner?: string;
   /**
@@ -163,6 +215,8 @@ export interface DatabaseLaunch {
    * today's roles SQL grants (`grantFunctionRoles`).
    */
   readonly roles: readonly { readonly name: string; readonly memberOf?: readonly string[]; readonly login?: boolean }[];
+  /** Every user name a function or the migration step is told (`DB_<ID>_USER`), created yet or not: the pooler's user list. */
+  readonly clients?: readonly string[];
   /** Grant the roles with today's roles SQL (CONNECT, USAGE, DML): stacks without a migration step. */
   readonly grantFunctionRoles?: boolean;
   /** What the managed server has built in, run as the superuser once per server (groups, functions such as pgaadauth). */
@@ -176,8 +230,8 @@ export interface DatabaseLaunch {
 }
 
 export interface DatabaseInstance {
-  /** SQL as the administrative role. */
-  query<T = any>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[] }>;
+  /** SQL as the server's superuser (the cloud's control plane: Cloud SQL's users API) on the database, or on `database`. */
+  query<T = any>(sql: string, params?: readonly unknown[], database?: string): Promise<{ rows: T[] }>;
 }
 
 export interface DatabaseLauncher {

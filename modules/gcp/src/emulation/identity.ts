@@ -11,6 +11,14 @@ const INCLUDES: Record<string, string[]> = {
   "roles/cloudsql.client": ["roles/cloudsql.admin", "roles/cloudsql.editor", "roles/editor", "roles/owner"],
 };
 
+/** Permissions of the predefined roles, as far as the emulated APIs check them. */
+const PREDEFINED_PERMISSIONS: Record<string, string[]> = {
+  "roles/owner": ["*"],
+  "roles/cloudsql.admin": ["cloudsql.*"],
+  "roles/cloudsql.editor": ["cloudsql.instances.get", "cloudsql.users.list", "cloudsql.databases.*"],
+  "roles/cloudsql.viewer": ["cloudsql.instances.get", "cloudsql.users.list"],
+};
+
 /**
  * Google identities on the runner: OAuth access tokens and OIDC ID tokens of service accounts
  * (signed by the runner's "google" key, `iss` https://accounts.google.com), the metadata server
@@ -61,6 +69,29 @@ export class GcpIdentity {
           continue;
         }
         if (onResource({ type, config: b })) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether `member` holds `permission` through a project binding (its condition holding in
+   * `context`): custom roles (google_project_iam_custom_role) by their permissions, predefined
+   * roles by the permissions the emulated APIs check.
+   */
+  hasPermission(member: string, permission: string, context: Readonly<Record<string, string>> = {}): boolean {
+    const custom = new Map(this.values.resources("google_project_iam_custom_role").map(([, r]) => {
+      const c = this.values.resolve(r);
+      return [`projects/${c.project ?? this.values.project}/roles/${c.role_id}`, (c.permissions ?? []) as string[]];
+    }));
+    const granted = (role: string) => (custom.get(role) ?? PREDEFINED_PERMISSIONS[role] ?? []).some((p) => p === permission || (p.endsWith(".*") && permission.startsWith(p.slice(0, -1))) || p === "*");
+    for (const type of ["google_project_iam_member", "google_project_iam_binding"]) {
+      for (const [, raw] of this.values.resources(type)) {
+        let b: any;
+        try { b = this.values.resolve(raw); } catch { continue; }
+        const members: string[] = b.members ?? [b.member];
+        if (!members.includes(member) || !granted(String(b.role))) continue;
+        if (!b.condition || conditionHolds(String(b.condition.expression), context)) return true;
       }
     }
     return false;

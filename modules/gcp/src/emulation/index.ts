@@ -1,7 +1,8 @@
 import { CloudEmulation, EmulateCloud, EmulatedStack, componentKeyOf, pickComponent } from "@polycloud/core";
 import { gcpAlarms } from "./alarms";
 import { GcpApiGateway } from "./api-gateway";
-import { startCloudSql } from "./cloud-sql";
+import { runJobsAtDeploy } from "./cloud-run-jobs";
+import { CloudSql } from "./cloud-sql";
 import { CloudFunctions } from "./cloud-functions";
 import { GcpIdentity } from "./identity";
 import { LoadBalancer } from "./load-balancer";
@@ -22,7 +23,9 @@ export const emulateGcp: EmulateCloud = async (host, stack): Promise<CloudEmulat
   const identity = new GcpIdentity(host, values);
   const functions = new CloudFunctions(host, values, identity);
   // The Cloud SQL server CA must be known before functions resolve `server_ca_cert`.
-  await startCloudSql(host, values, identity);
+  const sql = new CloudSql(host, values, identity);
+  await sql.start();
+  host.network.serve("sqladmin.googleapis.com", (r) => sql.api(r));
   await functions.start();
   const pubsub = new PubSub(host, values, identity, functions);
   host.network.serve("pubsub.googleapis.com", (r) => pubsub.api(r));
@@ -40,6 +43,12 @@ export const emulateGcp: EmulateCloud = async (host, stack): Promise<CloudEmulat
     endpoints[lb.key.replace(/^[^/]*\//, "")] = await host.network.expose(lb.key, (r) => lb.handle(r));
   }
   for (const fn of functions.functions.values()) endpoints[fn.key.replace(/^[^/]*\//, "")] = await host.network.expose(`${fn.key} (run.app)`, (r) => functions.handle(fn, r, "internet", "http:direct"));
+  try {
+    await runJobsAtDeploy(host, values, identity);
+  } catch (err) {
+    await functions.stop();
+    throw err;
+  }
   const jobs = schedulerJobs(host, values, pubsub, identity);
   pubsub.start();
 

@@ -47,7 +47,7 @@ export class PostgresLauncher implements DatabaseLauncher {
     let pooled = direct;
     if (spec.pool) {
       const bouncer = await startPgBouncer(path.join(this.stateDir, spec.key.replace(/[^A-Za-z0-9_-]/g, "_")), {
-        database: spec.database, serverPort: server.port, users: [spec.admin, ...spec.roles.map((r) => r.name)], mode: spec.pool.mode, size: spec.pool.size,
+        database: spec.database, serverPort: server.port, users: [...new Set([spec.admin, ...spec.roles.map((r) => r.name), ...(spec.clients ?? [])])], mode: spec.pool.mode, size: spec.pool.size,
       });
       this.stops.push(() => bouncer.stop());
       pooled = { host: "127.0.0.1", port: bouncer.port };
@@ -55,7 +55,7 @@ export class PostgresLauncher implements DatabaseLauncher {
     const databases = [spec.database, ...(spec.otherDatabases ?? [])];
     for (const endpoint of spec.endpoints) {
       const gate = await startGate({
-        certificate: endpoint.authority.issue(endpoint.hostnames),
+        certificate: endpoint.authority.issue(endpoint.hostnames, { commonName: endpoint.commonName }),
         requireTls: endpoint.requireTls,
         backend: endpoint.pooled && spec.pool ? pooled : direct,
         verify: async (user, password, database) => {
@@ -69,8 +69,8 @@ export class PostgresLauncher implements DatabaseLauncher {
       for (const host of endpoint.hostnames) this.network.tcp(host, endpoint.port, { host: "127.0.0.1", port: gate.port });
     }
     const instance: DatabaseInstance = {
-      query: async (sql, params) => {
-        const c = await this.client(spec.database);
+      query: async (sql, params, database) => {
+        const c = await this.client(database ?? spec.database);
         try {
           return { rows: (await c.query(sql, params as unknown[])).rows };
         } finally {

@@ -27,16 +27,17 @@ export class OpensslAuthority implements CertificateAuthority {
     this.certificatePem = fs.readFileSync(this.certificateFile, "utf8");
   }
 
-  issue(hostnames: readonly string[]): { key: string; cert: string } {
+  issue(hostnames: readonly string[], options: { commonName?: string } = {}): { key: string; cert: string } {
     const names = [...new Set(hostnames)].sort();
-    const id = names.join(",");
+    const cn = options.commonName ?? names[0];
+    const id = `${cn}|${names.join(",")}`;
     const hit = this.issued.get(id);
     if (hit) return hit;
     const base = path.join(this.dir, `leaf-${this.issued.size}`);
     const san = names.map((n) => (net.isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
     execFileSync("openssl", [
       "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", `${base}.key`, "-out", `${base}.pem`, "-days", "7", "-subj", `/CN=${names[0].replace(/[/=]/g, "_").slice(0, 64)}`,
+      "-keyout", `${base}.key`, "-out", `${base}.pem`, "-days", "7", "-subj", `/CN=${cn.replace(/[/=]/g, "_").slice(0, 64)}`,
       "-CA", this.certificateFile, "-CAkey", this.keyFile,
       "-addext", `subjectAltName=${san}`, "-addext", "basicConstraints=CA:FALSE", "-addext", "extendedKeyUsage=serverAuth",
     ], { stdio: "pipe" });

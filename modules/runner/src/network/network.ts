@@ -1,6 +1,8 @@
+import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import { rootCertificates } from "node:tls";
 import { CertificateAuthority, EmulatedNetwork, FetchAnswer, HttpHandler } from "@polycloud/core";
 import { OpensslAuthority } from "./authority";
 import { FrontServers, close, listen, serveWith } from "./front";
@@ -20,6 +22,8 @@ export class RunnerNetwork implements EmulatedNetwork {
   readonly publicAuthority: CertificateAuthority;
   private readonly authorities = new Map<string, CertificateAuthority>();
   private readonly routes = new Map<string, string>();
+  private readonly standIns: { subject: RegExp; authority: CertificateAuthority }[] = [];
+  private publicRoots?: Set<string>;
   private readonly front: FrontServers;
   private readonly exposed: http.Server[] = [];
   /** Exposed entry points by name (for `npm run dev`'s listing). */
@@ -46,6 +50,34 @@ export class RunnerNetwork implements EmulatedNetwork {
       this.authorities.set(name, ca);
     }
     return ca;
+  }
+
+  standIn(subject: RegExp, authority: CertificateAuthority): void {
+    this.standIns.push({ subject, authority });
+  }
+
+  /**
+   * A PEM bundle as the runner gives it to a function: each certificate a runner authority stands
+   * in for (a public root: the public authority; a cloud's own root: the authority the cloud's
+   * emulation named) becomes that authority's certificate; others stay. Undefined when the text
+   * holds no certificate the runner replaces.
+   */
+  substituteCertificates(pem: string): string | undefined {
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+    if (!blocks) return undefined;
+    this.publicRoots ??= new Set(rootCertificates.map((c) => new X509Certificate(c).fingerprint256));
+    const out: string[] = [];
+    let replaced = false;
+    for (const block of blocks) {
+      let cert: X509Certificate;
+      try { cert = new X509Certificate(block); } catch { out.push(block); continue; }
+      const standIn = this.standIns.find((s) => s.subject.test(cert.subject))?.authority
+        ?? (this.publicRoots.has(cert.fingerprint256) ? this.publicAuthority : undefined);
+      if (!standIn) { out.push(block); continue; }
+      replaced = true;
+      out.push(standIn.certificatePem.trim());
+    }
+    return replaced ? `${[...new Set(out)].join("\n")}\n` : undefined;
   }
 
   serve(hostname: string, handler: HttpHandler, options: { scheme?: "https" | "http"; port?: number; authority?: CertificateAuthority } = {}): void {
