@@ -31,7 +31,7 @@ export interface Runner {
   readonly log: RunnerLog;
   readonly invocations: readonly InvocationRecord[];
   readonly clock: VirtualClock;
-  /** SQL as the administrative role on a database of the stack (default: the only one; else its name). */
+  /** SQL as the server's superuser on a database of the stack (default: the only one; else its name, or another database of the only server). */
   query<T = any>(sql: string, params?: readonly unknown[], database?: string): Promise<T[]>;
   /** The databases the stack's emulation started. */
   readonly databases: readonly { key: string; database: string; endpoint: string }[];
@@ -134,6 +134,8 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     databases: databases.launched,
     async query(sql, params, database) {
       const found = databases.launched.filter((d) => !database || d.database === database || d.key === database);
+      // Another database of the only server (Flexible Server's and Cloud SQL's `postgres`).
+      if (!found.length && database && databases.launched.length === 1) return (await databases.launched[0].instance.query(sql, params, database)).rows;
       if (found.length !== 1) throw new Error(`runner: ${found.length ? "several databases match" : "no database"} ${database ?? ""} (the stack has: ${databases.launched.map((d) => d.database).join(", ") || "none"})`);
       return (await found[0].instance.query(sql, params)).rows;
     },
