@@ -13,8 +13,9 @@ const app = new App();
 const environments = process.env.PLATFORM_LOCAL_STATE === "1" ? withLocalState(composition.environments) : composition.environments;
 buildStacks(app, { ...composition, environments, filter: process.env.PLATFORM_STACKS });
 try {
-  // Warnings and validation problems are printed once each, with the stacks they affect.
-  console.log(formatWarnings(synthAll(app)));
+  // Validation problems are printed once each with the stacks they affect; warnings once per
+  // environment with the services they affect (accepted ones counted), then a one-line summary.
+  console.log(formatWarnings(synthAll(app), { showUnusedAccepts: !process.env.PLATFORM_STACKS }));
 } catch (e) {
   if (!(e instanceof SynthValidationError)) throw e;
   console.error(e.message);
