@@ -95,7 +95,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   lap("network and public CA");
   const databases = new PostgresLauncher(stateDir, network, runnerLog);
   // Started now, while the emulation reads the stack: a PostgreSQL server and an RSA key for the
-  // local identity provider take the longest (stopped again if the stack has no database).
+  // local identity provider take the longest (the server is stopped again if no database claims it).
   databases.prewarm();
   const issuerKey = keyPair("local-1");
   issuerKey.catch(() => undefined);
@@ -114,6 +114,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   try {
     emulation = await emulatorFor(cloud)(host, stack);
     lap(`${cloud} emulation (functions, services, databases)`);
+    await databases.releaseUnclaimed();
   } catch (err) {
     await launcher.stopAll();
     await databases.stop();
