@@ -11,6 +11,19 @@ import { RunnerLog } from "./logs";
 import { RunnerNetwork } from "./network/network";
 import { Cloud, cloudOf, readStack } from "./stack";
 
+/**
+ * Endpoints by full key (`orders/gateway:public`) and, where only one service of the stack has
+ * that component, by `<kind>:<id>` too (`gateway:public`).
+ */
+export function withShortNames(endpoints: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = { ...endpoints };
+  const short = (key: string) => key.slice(key.indexOf("/") + 1);
+  const counts = new Map<string, number>();
+  for (const key of Object.keys(endpoints)) counts.set(short(key), (counts.get(short(key)) ?? 0) + 1);
+  for (const [key, url] of Object.entries(endpoints)) if (key.includes("/") && counts.get(short(key)) === 1) out[short(key)] = url;
+  return out;
+}
+
 export interface RunnerOptions {
   /** `cdktf.out/stacks/<stack>`: the synthesized JSON and its assets. */
   readonly stackDir: string;
@@ -26,7 +39,7 @@ export interface Runner {
   readonly cloud: Cloud;
   readonly stackName: string;
   readonly emulation: CloudEmulation;
-  /** Loopback URLs of the entry points (`gateway:public`, `function:api`). */
+  /** Loopback URLs of the entry points by full key (`orders/gateway:public`), and by `<kind>:<id>` where only one service has it (`gateway:public`). */
   readonly endpoints: Readonly<Record<string, string>>;
   readonly log: RunnerLog;
   readonly invocations: readonly InvocationRecord[];
@@ -128,7 +141,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     cloud,
     stackName: stack.name,
     emulation,
-    endpoints: emulation.endpoints,
+    endpoints: withShortNames(emulation.endpoints),
     log,
     invocations,
     clock,

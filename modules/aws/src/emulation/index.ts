@@ -77,11 +77,11 @@ export const emulateAws: EmulateCloud = async (host, stack): Promise<CloudEmulat
     const raw = values.resource("aws_apigatewayv2_api", address);
     if (raw.disable_execute_api_endpoint !== true) {
       host.network.serve(api.domain, handler);
-      endpoints[api.key.replace(/^[^/]*\//, "")] = await host.network.expose(api.key, handler);
+      endpoints[api.key] = await host.network.expose(api.key, handler);
     }
   }
   const invokeApi = await host.network.expose("Lambda Invoke API", (r) => lambda.api(r));
-  for (const fn of lambda.functions.values()) endpoints[fn.key.replace(/^[^/]*\//, "")] = `${invokeApi}/2015-03-31/functions/${fn.name}/invocations`;
+  for (const fn of lambda.functions.values()) endpoints[fn.key] = `${invokeApi}/2015-03-31/functions/${fn.name}/invocations`;
 
   const queues = new Map<string, SqsQueue>();
   for (const q of sqs.queues.values()) if (/_queue-[^_]+_queue_/.test(q.address)) queues.set(componentKeyOf(q.address)!, q);

@@ -39,10 +39,10 @@ export const emulateAzure: EmulateCloud = async (host, stack): Promise<CloudEmul
   const gateways = values.resources("azurerm_api_management").map(([address]) => new ApiManagement(host, values, apps, entra, address));
   for (const gw of gateways) {
     host.network.serve(gw.hostname, (r) => gw.handle(r));
-    endpoints[gw.key.replace(/^[^/]*\//, "")] = await host.network.expose(gw.key, (r) => gw.handle(r));
+    endpoints[gw.key] = await host.network.expose(gw.key, (r) => gw.handle(r));
   }
   // A function app's own host name, below the host's HTTP route prefix (`/api`), as API Management calls it.
-  for (const app of apps.apps.values()) endpoints[app.key.replace(/^[^/]*\//, "")] = `${await host.network.expose(`${app.key} (azurewebsites.net)`, (r) => apps.handle(app, r, "internet", "http:direct"))}${app.routePrefix ? `/${app.routePrefix}` : ""}`;
+  for (const app of apps.apps.values()) endpoints[app.key] = `${await host.network.expose(`${app.key} (azurewebsites.net)`, (r) => apps.handle(app, r, "internet", "http:direct"))}${app.routePrefix ? `/${app.routePrefix}` : ""}`;
   const workflows = logicApps(host, values, entra);
 
   const queues = new Map<string, SbQueue>([...bus.queues.values()].map((q) => [bus.key(q), q]));

@@ -42,9 +42,9 @@ export interface AlarmState {
 export interface CloudEmulation {
   readonly cloud: "aws" | "gcp" | "azure";
   /**
-   * Loopback URLs of what the JSON leaves reachable from the internet: each gateway
-   * (`gateway:public`) and each function's own endpoint (`function:api`: a Lambda invoke URL,
-   * a Cloud Run URL, an Azure Functions host).
+   * Loopback URLs of what the JSON leaves reachable from the internet, by full component key: each
+   * gateway (`orders/gateway:public`) and each function's own endpoint (`orders/function:api`: a
+   * Lambda invoke URL, a Cloud Run URL, an Azure Functions host).
    */
   readonly endpoints: Readonly<Record<string, string>>;
   /** The identity providers the gateways trust (issuer, audiences, JWKS URI), as the JSON names them. */

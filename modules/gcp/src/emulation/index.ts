@@ -36,13 +36,13 @@ export const emulateGcp: EmulateCloud = async (host, stack): Promise<CloudEmulat
   for (const gw of gateways) {
     host.network.serve(gw.hostname, (r) => gw.handle(r));
     // The gateway's own *.gateway.dev host skips the load balancer and Cloud Armor (a known gap).
-    endpoints[`${gw.key.replace(/^[^/]*\//, "").replace(/^gateway:/, "gateway-host:")}`] = await host.network.expose(`${gw.key} (gateway.dev)`, (r) => gw.handle(r));
+    endpoints[`${gw.key.replace("/gateway:", "/gateway-host:")}`] = await host.network.expose(`${gw.key} (gateway.dev)`, (r) => gw.handle(r));
   }
   for (const [address] of values.resources("google_compute_url_map")) {
     const lb = new LoadBalancer(host, values, functions, gateways, address);
-    endpoints[lb.key.replace(/^[^/]*\//, "")] = await host.network.expose(lb.key, (r) => lb.handle(r));
+    endpoints[lb.key] = await host.network.expose(lb.key, (r) => lb.handle(r));
   }
-  for (const fn of functions.functions.values()) endpoints[fn.key.replace(/^[^/]*\//, "")] = await host.network.expose(`${fn.key} (run.app)`, (r) => functions.handle(fn, r, "internet", "http:direct"));
+  for (const fn of functions.functions.values()) endpoints[fn.key] = await host.network.expose(`${fn.key} (run.app)`, (r) => functions.handle(fn, r, "internet", "http:direct"));
   try {
     await runJobsAtDeploy(host, values, identity);
   } catch (err) {
