@@ -48,10 +48,12 @@ export class CloudSql {
   async start(): Promise<void> {
     const values = this.values;
     const deployRunsCode = values.resources("google_cloud_run_v2_job").some(([, j]) => j.run_execution_token !== undefined);
-    for (const [address, raw] of values.resources("google_sql_database_instance")) {
-      if (!String(raw.database_version ?? "").startsWith("POSTGRES")) continue;
-      const authority = this.host.network.authority(`Cloud SQL server CA ${values.resolve(raw.name)}`);
-      values.serverCa.set(address, authority.certificatePem);
+    const instances = values.resources("google_sql_database_instance").filter(([, raw]) => String(raw.database_version ?? "").startsWith("POSTGRES"));
+    // Every instance's server CA first: a function's environment may name any instance's.
+    const authorities = new Map(instances.map(([address, raw]) => [address, this.host.network.authority(`Cloud SQL server CA ${values.resolve(raw.name)}`)]));
+    for (const [address, authority] of authorities) values.serverCa.set(address, authority.certificatePem);
+    for (const [address, raw] of instances) {
+      const authority = authorities.get(address)!;
       const inst = values.resolve({ ...raw, settings: raw.settings });
       const s = inst.settings ?? {};
       const flag = (list: any[] | undefined, name: string) => list?.find((f: any) => f.name === name)?.value;
