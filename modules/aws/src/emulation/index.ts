@@ -59,7 +59,12 @@ export const emulateAws: EmulateCloud = async (host, stack): Promise<CloudEmulat
   host.network.serve(`lambda.${region}.amazonaws.com`, (r) => lambda.api(r));
   const secrets = new SecretsManager(values, iam);
   host.network.serve(`secretsmanager.${region}.amazonaws.com`, (r) => secrets.api(r));
-  await Promise.all([lambda.start(), startRds(host, values, iam, rdsAuthority, secrets)]);
+  const rds = startRds(host, values, iam, rdsAuthority, secrets);
+  rds.catch(() => undefined);
+  await lambda.start();
+  // The functions the apply invokes start while the database does (their cold start is the same).
+  const warming = values.resources("aws_lambda_invocation").map(([, raw]) => lambda.resolve(String(values.resolve(raw.function_name))).fn.instance.warm());
+  await Promise.all([rds, ...warming]);
   try {
     await runInvocations(host, values, lambda);
   } catch (err) {

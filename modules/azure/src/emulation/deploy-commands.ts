@@ -50,35 +50,46 @@ export function azStandIn(values: AzureValues, entra: Entra, apps: FunctionApps)
 
 /**
  * The deploy's own steps: `terraform_data` resources with `local-exec` provisioners, which
- * Terraform runs on the deploying machine once the resources they depend on exist. The runner
- * runs them at deploy, in dependency order, after the apps are loaded: the command with its
- * interpreter and environment, `az` answered as the deploying identity, other programs (curl)
+ * Terraform runs on the deploying machine once the resources they depend on exist, independent
+ * ones at the same time (its parallelism). The runner runs them at deploy, after the apps are
+ * loaded, each once the steps it depends on (`depends_on`, references) are done: the command with
+ * its interpreter and environment, `az` answered as the deploying identity, other programs (curl)
  * from this machine reaching the runner's network. A failing command fails the deploy unless its
  * provisioner says `on_failure = continue`; destroy-time provisioners do not run.
  */
 export async function runDeployCommands(host: EmulationHost, values: AzureValues, entra: Entra, apps: FunctionApps): Promise<void> {
   const az = azStandIn(values, entra, apps);
-  const pending = new Map(values.resources("terraform_data"));
-  const dependsOnPending = (raw: any) => [...JSON.stringify(raw.depends_on ?? []).matchAll(/terraform_data\.([A-Za-z0-9_-]+)/g)].some((m) => pending.has(m[1]));
-  while (pending.size) {
-    const [address, raw] = [...pending].find(([, r]) => !dependsOnPending(r)) ?? [...pending][0];
-    pending.delete(address);
-    for (const provisioner of raw.provisioner ?? []) {
-      const exec = provisioner["local-exec"];
-      if (!exec || exec.when === "destroy") continue;
-      const started = Date.now();
-      const outcome = await host.functions.localExec({
-        name: `deploy ${componentKeyOf(address) ?? address}`,
-        command: String(values.resolve(exec.command)),
-        interpreter: exec.interpreter ? values.resolve<string[]>(exec.interpreter) : undefined,
-        env: Object.fromEntries(Object.entries<unknown>(values.resolve(exec.environment ?? {})).map(([k, v]) => [k, String(v)])),
-        tools: { az },
-        timeoutSeconds: 900,
-      });
-      if (outcome.code !== 0 && exec.on_failure !== "continue") {
-        throw new Error(`terraform_data.${address}: local-exec failed with exit code ${outcome.code}, so the apply fails:\n${outcome.output.trim().slice(-2000)}`);
+  const steps = new Map(values.resources("terraform_data"));
+  const done = new Map<string, Promise<void>>();
+  const run = (address: string): Promise<void> => {
+    let p = done.get(address);
+    if (p) return p;
+    const raw = steps.get(address);
+    const deps = [...new Set([...JSON.stringify({ ...raw, provisioner: undefined }).matchAll(/terraform_data\.([A-Za-z0-9_-]+)/g)].map((m) => m[1]))].filter((d) => d !== address && steps.has(d));
+    p = Promise.all(deps.map(run)).then(async () => {
+      for (const provisioner of raw.provisioner ?? []) {
+        const exec = provisioner["local-exec"];
+        if (!exec || exec.when === "destroy") continue;
+        const started = Date.now();
+        const outcome = await host.functions.localExec({
+          name: `deploy ${componentKeyOf(address) ?? address}`,
+          command: String(values.resolve(exec.command)),
+          interpreter: exec.interpreter ? values.resolve<string[]>(exec.interpreter) : undefined,
+          env: Object.fromEntries(Object.entries<unknown>(values.resolve(exec.environment ?? {})).map(([k, v]) => [k, String(v)])),
+          tools: { az },
+          timeoutSeconds: 900,
+        });
+        if (outcome.code !== 0 && exec.on_failure !== "continue") {
+          throw new Error(`terraform_data.${address}: local-exec failed with exit code ${outcome.code}, so the apply fails:\n${outcome.output.trim().slice(-2000)}`);
+        }
+        host.log("runner", `[deploy] terraform_data ${componentKeyOf(address) ?? address}: local-exec ${outcome.code === 0 ? "done" : `failed (${outcome.code}, on_failure = continue)`} in ${Date.now() - started} ms`);
       }
-      host.log("runner", `[deploy] terraform_data ${componentKeyOf(address) ?? address}: local-exec ${outcome.code === 0 ? "done" : `failed (${outcome.code}, on_failure = continue)`} in ${Date.now() - started} ms`);
-    }
-  }
+    });
+    done.set(address, p);
+    return p;
+  };
+  const all = [...steps.keys()].map((a) => run(a));
+  const results = await Promise.allSettled(all);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
 }

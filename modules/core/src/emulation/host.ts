@@ -140,6 +140,8 @@ export interface FunctionInstance {
   url(): Promise<string | undefined>;
   /** Azure: the registrations made while the app loaded. */
   readonly registrations?: readonly FunctionRegistration[];
+  /** Starts the instance now instead of at its first invocation (a function the deploy itself calls: its cold start overlaps the database's). */
+  warm(): Promise<void>;
   stop(): Promise<void>;
 }
 

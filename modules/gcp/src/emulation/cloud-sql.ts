@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DatabaseInstance, EmulationHost, HttpAnswer, HttpExchange, jsonAnswer, nestedBlock, quoteIdentifier } from "@polycloud/core";
+import { CertificateAuthority, DatabaseInstance, EmulationHost, HttpAnswer, HttpExchange, jsonAnswer, nestedBlock, quoteIdentifier } from "@polycloud/core";
 import { GcpIdentity } from "./identity";
 import { GcpValues } from "./values";
 
@@ -43,17 +43,26 @@ export class CloudSql {
   readonly instances = new Map<string, SqlInstance>();
   private readonly operations = new Map<string, Operation>();
 
-  constructor(private readonly host: EmulationHost, private readonly values: GcpValues, private readonly identity: GcpIdentity) {}
+  private readonly authorities = new Map<string, CertificateAuthority>();
+
+  /** Makes every instance's server CA: a function's environment may name any instance's `server_ca_cert`. */
+  constructor(private readonly host: EmulationHost, private readonly values: GcpValues, private readonly identity: GcpIdentity) {
+    for (const [address, raw] of this.postgresInstances()) {
+      const authority = host.network.authority(`Cloud SQL server CA ${values.resolve(raw.name)}`);
+      this.authorities.set(address, authority);
+      values.serverCa.set(address, authority.certificatePem);
+    }
+  }
+
+  private postgresInstances(): [string, any][] {
+    return this.values.resources("google_sql_database_instance").filter(([, raw]) => String(raw.database_version ?? "").startsWith("POSTGRES"));
+  }
 
   async start(): Promise<void> {
     const values = this.values;
     const deployRunsCode = values.resources("google_cloud_run_v2_job").some(([, j]) => j.run_execution_token !== undefined);
-    const instances = values.resources("google_sql_database_instance").filter(([, raw]) => String(raw.database_version ?? "").startsWith("POSTGRES"));
-    // Every instance's server CA first: a function's environment may name any instance's.
-    const authorities = new Map(instances.map(([address, raw]) => [address, this.host.network.authority(`Cloud SQL server CA ${values.resolve(raw.name)}`)]));
-    for (const [address, authority] of authorities) values.serverCa.set(address, authority.certificatePem);
-    for (const [address, raw] of instances) {
-      const authority = authorities.get(address)!;
+    for (const [address, raw] of this.postgresInstances()) {
+      const authority = this.authorities.get(address)!;
       const inst = values.resolve({ ...raw, settings: raw.settings });
       const s = inst.settings ?? {};
       const flag = (list: any[] | undefined, name: string) => list?.find((f: any) => f.name === name)?.value;

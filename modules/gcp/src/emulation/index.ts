@@ -24,9 +24,14 @@ export const emulateGcp: EmulateCloud = async (host, stack): Promise<CloudEmulat
   const functions = new CloudFunctions(host, values, identity);
   // The Cloud SQL server CA must be known before functions resolve `server_ca_cert`.
   const sql = new CloudSql(host, values, identity);
-  await sql.start();
   host.network.serve("sqladmin.googleapis.com", (r) => sql.api(r));
+  const databases = sql.start();
+  databases.catch(() => undefined);
   await functions.start();
+  // The functions a deploy-time job calls start while the databases do (their cold start is the same).
+  const jobEnv = JSON.stringify(values.resources("google_cloud_run_v2_job").filter(([, j]) => j.run_execution_token !== undefined).map(([, j]) => values.resolve(j.template)));
+  const warming = [...functions.functions.values()].filter((f) => jobEnv.includes(f.url)).map((f) => f.instance.warm());
+  await Promise.all([databases, ...warming]);
   const pubsub = new PubSub(host, values, identity, functions);
   host.network.serve("pubsub.googleapis.com", (r) => pubsub.api(r));
   for (const fn of functions.functions.values()) host.network.serve(new URL(fn.url).hostname, (r) => functions.handle(fn, r, "internal", "http:direct"));

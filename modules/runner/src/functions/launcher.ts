@@ -162,6 +162,7 @@ export class ProcessLauncher implements FunctionLauncher {
       id: spec.id,
       url: async () => { const ready = await start().catch(() => undefined); return ready?.port ? `http://127.0.0.1:${ready.port}` : undefined; },
       registrations,
+      warm: async () => { await start().catch(() => undefined); },
       invoke: (request: unknown): Promise<InvocationResult> => proc.invoke(request),
       stop: async () => { this.instances.delete(proc); await proc.stop(); },
     };
