@@ -66,7 +66,7 @@ async function main(): Promise<void> {
       process.stdout.write("change detected: synthesizing …\n");
       synthesized = await synth(args);
       const changed = await runner.reload();
-      process.stdout.write(changed.length ? `reloaded ${changed.join(", ")}\n` : "no function package changed\n");
+      process.stdout.write(changed.length ? `reloaded ${changed.join(", ")}\n` : "no function package or deploy step changed\n");
     } catch (err) {
       process.stdout.write(`reload failed: ${(err as Error).message}\n`);
     } finally {
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = setTimeout(reload, 300);
   }));
-  process.stdout.write(`watching ${synthesized.sources.length} function folder(s)\n`);
+  process.stdout.write(`watching ${synthesized.sources.length} function and migrations folder(s)\n`);
 
   const stop = async () => {
     watchers.forEach((w) => w.close());

@@ -37,13 +37,13 @@ describeWithPostgres("npm run dev", () => {
     expect((await fetch(`${gateway}/health`)).status).toBe(200);
     expect((await fetch(`${gateway}/orders`, { method: "POST", body: "{}" })).status).toBe(401);
     expect((await fetch(`${gateway}/orders`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ item: "tea" }) })).status).toBe(202);
-    await waitFor(/watching \d+ function folder/);
+    await waitFor(/watching \d+ function and migrations folder/);
     // A change in a function's folder (its mtime only: the package stays the same).
     const file = path.join(ROOT, "stacks", "reference", "functions", "api", "package.json");
     const now = new Date();
     fs.utimesSync(file, now, now);
     await waitFor(/change detected/);
-    await waitFor(/no function package changed|reloaded /);
+    await waitFor(/no function package or deploy step changed|reloaded /);
     child.stdin!.write("alarms\n");
     await waitFor(/(ok|FIRING)\s+orders\/queue:orders/);
     child.stdin!.write("quit\n");

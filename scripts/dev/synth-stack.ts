@@ -8,8 +8,8 @@ import { skipTokenCreationTraces } from "../../stacks/token-traces";
 /**
  * `npm run dev`'s synthesis, in a child process so the runner stays light: the stacks of one
  * environment and cloud from stacks/composition.ts into cdktf.out (as `npm run synth` writes them),
- * then one JSON line on stdout: the stack folders and the source folder of every function they
- * render (what the dev loop watches).
+ * then one JSON line on stdout: the stack folders, the source folder of every function they render
+ * and each database's migrations folder (what the dev loop watches).
  */
 function main(argv: string[]): void {
   const [envName, cloud] = argv;
@@ -28,8 +28,11 @@ function main(argv: string[]): void {
     return;
   }
   const services = composition.services ? [...composition.services(env)] : composition.service ? [composition.service(env)] : [];
-  const sources = [...new Set(services.filter((s) => !s.clouds?.length || s.clouds.includes(cloud as Cloud))
-    .flatMap((s) => Object.values(s.functions ?? {}).map((f) => path.resolve(String(f.source)))))].sort();
+  // Function folders, and each database's migrations folder (a changed migration runs the step again).
+  const sources = [...new Set(services.filter((s) => !s.clouds?.length || s.clouds.includes(cloud as Cloud)).flatMap((s) => [
+    ...Object.values(s.functions ?? {}).map((f) => path.resolve(String(f.source))),
+    ...Object.values(s.databases ?? {}).map((d) => (d as { migrations?: unknown }).migrations).filter((m): m is string => typeof m === "string").map((m) => path.resolve(m)),
+  ]))].sort();
   process.stdout.write(`${JSON.stringify({ stacks: stacks.map((s) => ({ name: s.node.id, dir: path.resolve(app.outdir, "stacks", s.node.id) })), sources })}\n`);
 }
 

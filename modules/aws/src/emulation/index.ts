@@ -17,8 +17,9 @@ export { matchesEventPattern } from "./event-pattern";
  * put it) calls its function synchronously with `input`, qualified as the JSON says; a function
  * error fails the deploy with the function's error, as it fails `terraform apply`.
  */
-async function runInvocations(host: Parameters<EmulateCloud>[0], values: AwsValues, lambda: LambdaService): Promise<void> {
-  const pending = new Map(values.resources("aws_lambda_invocation"));
+async function runInvocations(host: Parameters<EmulateCloud>[0], values: AwsValues, lambda: LambdaService, only?: (address: string, raw: any) => boolean): Promise<string[]> {
+  const pending = new Map(values.resources("aws_lambda_invocation").filter(([a, r]) => !only || only(a, r)));
+  const ran: string[] = [];
   while (pending.size) {
     const ready = [...pending].find(([, raw]) => !(raw.depends_on ?? []).some((d: string) => [...pending.keys()].some((a) => d === `aws_lambda_invocation.${a}`)));
     const [address, raw] = ready ?? [...pending][0];
@@ -30,7 +31,9 @@ async function runInvocations(host: Parameters<EmulateCloud>[0], values: AwsValu
     const result = await lambda.invoke(fn, JSON.parse(String(inv.input ?? "{}")), `deploy:aws_lambda_invocation${qualifier ? ` (${qualifier})` : ""}`);
     if (!result.ok) throw new Error(`aws_lambda_invocation.${address}: ${fn.name} returned a function error (the apply fails): ${result.error?.type}: ${result.error?.message}`);
     host.log("runner", `[deploy] aws_lambda_invocation ${componentKeyOf(address) ?? address} ran ${fn.name} in ${Date.now() - started} ms: ${JSON.stringify(result.value).slice(0, 400)}`);
+    ran.push(`aws_lambda_invocation.${address}`);
   }
+  return ran;
 }
 
 /**
@@ -40,6 +43,8 @@ async function runInvocations(host: Parameters<EmulateCloud>[0], values: AwsValu
  */
 export const emulateAws: EmulateCloud = async (host, stack): Promise<CloudEmulation> => {
   const values = new AwsValues(stack);
+  /** The invocations as last applied (a reload runs the ones that changed). */
+  let applied = new Map(values.resources("aws_lambda_invocation").map(([a, r]) => [a, JSON.stringify(r)]));
   const iam = new AwsIam(values);
   const rdsAuthority = host.network.authority("Amazon RDS");
   // It signs every cluster's certificate, and stands in for the Amazon RDS roots functions are given.
@@ -118,7 +123,12 @@ export const emulateAws: EmulateCloud = async (host, stack): Promise<CloudEmulat
       return awsAlarms(values, sqs, events, host.clock.now());
     },
     async reload(next: EmulatedStack) {
-      return lambda.reload(new AwsValues(next));
+      const nextValues = new AwsValues(next);
+      const changed = await lambda.reload(nextValues);
+      // An invocation whose input, qualifier or triggers changed runs again, as the apply re-creates it.
+      const ran = await runInvocations(host, nextValues, lambda, (a, r) => applied.get(a) !== JSON.stringify(r));
+      applied = new Map(nextValues.resources("aws_lambda_invocation").map(([a, r]) => [a, JSON.stringify(r)]));
+      return [...changed, ...ran];
     },
     async stop() {
       await lambda.stop();

@@ -57,9 +57,9 @@ export function azStandIn(values: AzureValues, entra: Entra, apps: FunctionApps)
  * from this machine reaching the runner's network. A failing command fails the deploy unless its
  * provisioner says `on_failure = continue`; destroy-time provisioners do not run.
  */
-export async function runDeployCommands(host: EmulationHost, values: AzureValues, entra: Entra, apps: FunctionApps): Promise<void> {
+export async function runDeployCommands(host: EmulationHost, values: AzureValues, entra: Entra, apps: FunctionApps, only?: (address: string, raw: any) => boolean): Promise<string[]> {
   const az = azStandIn(values, entra, apps);
-  const steps = new Map(values.resources("terraform_data"));
+  const steps = new Map(values.resources("terraform_data").filter(([a, r]) => !only || only(a, r)));
   const done = new Map<string, Promise<void>>();
   const run = (address: string): Promise<void> => {
     let p = done.get(address);
@@ -92,4 +92,5 @@ export async function runDeployCommands(host: EmulationHost, values: AzureValues
   const results = await Promise.allSettled(all);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
+  return [...steps.keys()].map((a) => `terraform_data.${a}`);
 }

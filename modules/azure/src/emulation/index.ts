@@ -28,6 +28,8 @@ export const emulateAzure: EmulateCloud = async (host, stack): Promise<CloudEmul
   for (const q of bus.queues.values()) host.network.serve(q.namespace, (r) => bus.api(r));
   for (const t of grid.topics.values()) host.network.serve(t.hostname, (r) => grid.api(r));
   for (const app of apps.apps.values()) host.network.serve(app.hostname, (r) => apps.handle(app, r, "internet", "http:direct"));
+  /** The deploy steps as last applied: a reload runs the ones whose arguments or triggers changed. */
+  let appliedSteps = new Map(values.resources("terraform_data").map(([a, r]) => [a, JSON.stringify(r)]));
   try {
     await runDeployCommands(host, values, entra, apps);
   } catch (err) {
@@ -78,7 +80,13 @@ export const emulateAzure: EmulateCloud = async (host, stack): Promise<CloudEmul
       return azureAlarms(values, bus, grid, host.clock.now());
     },
     async reload(next: EmulatedStack) {
-      return apps.reload(new AzureValues(next));
+      const nextValues = new AzureValues(next);
+      const changed = await apps.reload(nextValues);
+      // replace_triggered_by an app that was re-created, or changed triggers/input: the step runs again.
+      const recreated = [...apps.apps.values()].filter((app) => changed.includes(app.key)).map((app) => `.${app.address}`);
+      const ran = await runDeployCommands(host, nextValues, entra, apps, (a, r) => appliedSteps.get(a) !== JSON.stringify(r) || (r.lifecycle?.replace_triggered_by ?? []).some((t: string) => recreated.some((c) => t.endsWith(c))));
+      appliedSteps = new Map(nextValues.resources("terraform_data").map(([a, r]) => [a, JSON.stringify(r)]));
+      return [...changed, ...ran];
     },
     async stop() {
       await apps.stop();

@@ -59,7 +59,11 @@ export interface CloudEmulation {
   deadLetters(component: string): Promise<string[]>;
   /** The stack's alarms the runner can evaluate. */
   alarms(): Promise<AlarmState[]>;
-  /** Replaces the functions whose package changed in `stack` (a re-synth); returns their ids. */
+  /**
+   * Applies a re-synthesized `stack`: replaces the functions whose package or configuration
+   * changed and runs the deploy steps the apply would run again (an invocation, a job or a
+   * terraform_data whose arguments or triggers changed); returns what it replaced and ran.
+   */
   reload(stack: EmulatedStack): Promise<string[]>;
   stop(): Promise<void>;
 }

@@ -15,9 +15,10 @@ const NODE_IMAGE = /^(gcr\.io\/distroless\/nodejs\d*(-debian\d+)?|(docker\.io\/)
  * Only Node.js images are runnable here (distroless nodejs, node): the program runs on the
  * runner's Node.js, not in the image.
  */
-export async function runJobsAtDeploy(host: EmulationHost, values: GcpValues, identity: GcpIdentity): Promise<void> {
+export async function runJobsAtDeploy(host: EmulationHost, values: GcpValues, identity: GcpIdentity, only?: (address: string) => boolean): Promise<string[]> {
+  const ran: string[] = [];
   for (const [address, raw] of values.resources("google_cloud_run_v2_job")) {
-    if (raw.run_execution_token === undefined) continue;
+    if (raw.run_execution_token === undefined || (only && !only(address))) continue;
     const job = values.resolve(raw);
     const name = String(job.name);
     const template = nestedBlock<any>(job.template) ?? {};
@@ -53,5 +54,19 @@ export async function runJobsAtDeploy(host: EmulationHost, values: GcpValues, id
       }
     }
     host.log("runner", `[deploy] Cloud Run job ${componentKeyOf(address) ?? name} ran execution ${execution} in ${Date.now() - started} ms`);
+    ran.push(`google_cloud_run_v2_job.${address}`);
   }
+  return ran;
+}
+
+/**
+ * What decides whether a job runs again: its own arguments and the triggers of the resource its
+ * token comes from (a time_static re-created when they change gives a new token, a new execution).
+ */
+export function jobRevisions(values: GcpValues): Map<string, string> {
+  return new Map(values.resources("google_cloud_run_v2_job").map(([address, raw]) => {
+    const token = /\$\{([a-z0-9_]+)\.([^.}]+)\./.exec(String(raw.run_execution_token ?? ""));
+    const source = token ? values.stack.json.resource?.[token[1]]?.[token[2]] : undefined;
+    return [address, JSON.stringify([raw, source?.triggers ?? null])];
+  }));
 }

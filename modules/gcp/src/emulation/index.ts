@@ -1,7 +1,7 @@
 import { CloudEmulation, EmulateCloud, EmulatedStack, componentKeyOf, pickComponent } from "@polycloud/core";
 import { gcpAlarms } from "./alarms";
 import { GcpApiGateway } from "./api-gateway";
-import { runJobsAtDeploy } from "./cloud-run-jobs";
+import { jobRevisions, runJobsAtDeploy } from "./cloud-run-jobs";
 import { CloudSql } from "./cloud-sql";
 import { CloudFunctions } from "./cloud-functions";
 import { GcpIdentity } from "./identity";
@@ -48,6 +48,7 @@ export const emulateGcp: EmulateCloud = async (host, stack): Promise<CloudEmulat
     endpoints[lb.key] = await host.network.expose(lb.key, (r) => lb.handle(r));
   }
   for (const fn of functions.functions.values()) endpoints[fn.key] = await host.network.expose(`${fn.key} (run.app)`, (r) => functions.handle(fn, r, "internet", "http:direct"));
+  let appliedJobs = jobRevisions(values);
   try {
     await runJobsAtDeploy(host, values, identity);
   } catch (err) {
@@ -98,7 +99,14 @@ export const emulateGcp: EmulateCloud = async (host, stack): Promise<CloudEmulat
       return gcpAlarms(values, pubsub, host.clock.now());
     },
     async reload(next: EmulatedStack) {
-      return functions.reload(new GcpValues(next));
+      const nextValues = new GcpValues(next);
+      for (const [address, pem] of values.serverCa) nextValues.serverCa.set(address, pem);
+      const changed = await functions.reload(nextValues);
+      // A job whose token or template changed starts a new execution, as the apply does.
+      const revisions = jobRevisions(nextValues);
+      const ran = await runJobsAtDeploy(host, nextValues, identity, (a) => appliedJobs.get(a) !== revisions.get(a));
+      appliedJobs = revisions;
+      return [...changed, ...ran];
     },
     async stop() {
       await functions.stop();
