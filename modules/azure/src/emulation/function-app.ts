@@ -198,7 +198,9 @@ export class FunctionApps {
   }
 
   /** A request to the app's host name. */
-  async handle(app: FunctionApp, req: HttpExchange, source: AppSource, trigger: string): Promise<HttpAnswer> {
+  async handle(given: FunctionApp, req: HttpExchange, source: AppSource, trigger: string): Promise<HttpAnswer> {
+    // Routes hold the app they were made with; a reload may have replaced it since.
+    const app = this.apps.get(given.address) ?? given;
     if (this.restricted(app, source)) return textAnswer(403, "Ip Forbidden");
     const url = new URL(req.url, `https://${app.hostname}`);
     const refused = this.easyAuth(app, req, url.pathname);

@@ -91,7 +91,9 @@ export class CloudFunctions {
   }
 
   /** Everything Cloud Run checks on a request to the function's URL, then the function. */
-  async handle(fn: GcpFunction, req: HttpExchange, source: Source, trigger: string): Promise<HttpAnswer> {
+  async handle(given: GcpFunction, req: HttpExchange, source: Source, trigger: string): Promise<HttpAnswer> {
+    // Routes hold the function they were made with; a reload may have replaced it since.
+    const fn = this.functions.get(given.address) ?? given;
     const ingress = String(fn.config.service_config?.ingress_settings ?? "ALLOW_ALL");
     const allowed = ingress === "ALLOW_ALL" || source === "internal" || (ingress === "ALLOW_INTERNAL_AND_GCLB" && source === "load-balancer");
     if (!allowed) return textAnswer(404, "Error: Page not found. The requested URL was not found on this server.");
