@@ -193,7 +193,17 @@ def azure_request(event: Any) -> Request:
     below = (getattr(event, "route_params", None) or {}).get("path")
     parts = urlsplit(event.url)
     path = f"/{below}" if isinstance(below, str) else (parts.path or "/")
-    return Request(event.method.upper(), path, parse_query(parts.query), _lower(event.headers), raw.decode("utf-8"), "azure")
+    headers = _lower(event.headers)
+    # Behind API Management the app admits only the gateway's managed identity (App Service
+    # authentication sets x-ms-client-principal-id), so `authorization` is the gateway's token; the
+    # client's arrives as `x-forwarded-authorization`. The handler gets the client's, or none (as
+    # the Node runtime's azureHttpRequest does).
+    forwarded = headers.pop("x-forwarded-authorization", None)
+    if forwarded:
+        headers["authorization"] = forwarded
+    elif "x-ms-client-principal-id" in headers:
+        headers.pop("authorization", None)
+    return Request(event.method.upper(), path, parse_query(parts.query), headers, raw.decode("utf-8"), "azure")
 
 
 def aws_request(event: Dict[str, Any]) -> Request:
