@@ -46,7 +46,27 @@ class ServiceBusMessage:
         return self._body
 
 
+class AzureHttpRequest:
+    """The attributes an Azure Functions HttpRequest offers (route "{*path}" below /api)."""
+
+    def __init__(self, method, path, headers, body=""):
+        self.method, self.url, self.headers = method, f"https://app.azurewebsites.net/api{path}", headers
+        self.route_params = {"path": urlsplit(path).path.lstrip("/")}
+        self._body = body
+
+    def get_body(self):
+        return self._body.encode()
+
+
 class Test(unittest.TestCase):
+    def test_azure_handler_gets_the_clients_token_never_the_gateways(self):
+        # Behind API Management: authorization is the gateway's managed-identity token (Easy Auth
+        # set x-ms-client-principal-id), the client's is x-forwarded-authorization.
+        behind = rt.azure_request(AzureHttpRequest("GET", "/cart?x=1", {"Authorization": "Bearer gateway", "X-Forwarded-Authorization": "Bearer client", "x-ms-client-principal-id": "apim"}))
+        self.assertEqual((behind.path, behind.query, behind.headers.get("authorization"), behind.headers.get("x-forwarded-authorization")), ("/cart", {"x": "1"}, "Bearer client", None))
+        no_client_token = rt.azure_request(AzureHttpRequest("GET", "/cart", {"Authorization": "Bearer gateway", "x-ms-client-principal-id": "apim"}))
+        self.assertIsNone(no_client_token.headers.get("authorization"))
+
     def test_http_same_request_cloud_correct_response(self):
         seen = []
 
