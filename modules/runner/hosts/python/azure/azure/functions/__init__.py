@@ -8,13 +8,15 @@ CloudEvent (from 1.25.0b4 only) and TimerRequest with the attributes handlers re
 Which library the app gets is the worker's rule: its own copy (older than 1.25: no CloudEvent,
 an Event Grid trigger decodes the Event Grid schema only), unless the app isolates its
 dependencies (PYTHON_ISOLATE_WORKER_DEPENDENCIES=1; always on Python 3.13 and later) and its
-package carries azure-functions: then the version packaged (its dist-info, as pip installed it)."""
+package carries azure-functions in .python_packages/lib/site-packages: then the version packaged
+(its dist-info, as pip installed it)."""
 import datetime as _datetime
 import enum
 import importlib.metadata as _metadata
 import json as _json
 import os as _os
 import re as _re
+import sys as _sys
 
 __all__ = ["AuthLevel", "HttpMethod", "FunctionApp", "HttpRequest", "HttpResponse", "ServiceBusMessage", "EventGridEvent", "TimerRequest"]
 
@@ -40,12 +42,14 @@ def _app_version(env=None):
     env = _os.environ if env is None else env
     runtime = _version_key(env.get("FUNCTIONS_WORKER_RUNTIME_VERSION", "3.12"))
     isolated = env.get("PYTHON_ISOLATE_WORKER_DEPENDENCIES", "").strip().lower() in ("1", "true") or runtime >= _version_key("3.13")
-    if not isolated:
+    # The worker's search order when it isolates: .python_packages/lib/site-packages, then its own
+    # libraries, then the app's folder (utils/dependency.py, prioritize_customer_dependencies): an
+    # azure-functions installed in the folder itself still loses to the worker's.
+    deps = [p for p in _sys.path if p.replace("\\", "/").rstrip("/").endswith(".python_packages/lib/site-packages")]
+    if not isolated or not deps:
         return WORKER_VERSION
-    try:
-        return _metadata.version("azure-functions")
-    except _metadata.PackageNotFoundError:
-        return WORKER_VERSION
+    found = [d.version for d in _metadata.distributions(path=deps) if _re.sub(r"[-_.]+", "-", d.metadata["Name"] or "").lower() == "azure-functions"]
+    return found[0] if found else WORKER_VERSION
 
 
 __version__ = _app_version()
