@@ -39,8 +39,14 @@ export function canonical(value: unknown): string {
   }) ?? "undefined";
 }
 
-/** The code directories whose files render stacks: the shared ones, then each cloud's package. */
-function codeDirs(): { common: string[]; clouds: Record<Cloud, string> } {
+/** Where the code that renders stacks lives: the directories every stack depends on, and each cloud's package. */
+export interface CodeDirs {
+  readonly common: readonly string[];
+  readonly clouds: Readonly<Record<Cloud, string>>;
+}
+
+/** This project's code directories (compiled under dist/ and modules/*\/lib, or the sources under jest). */
+export function codeDirs(): CodeDirs {
   // This file sits in stacks/ (dist/stacks/ when compiled); environments/ is its sibling.
   const pkg = (name: string) => path.dirname(require.resolve(`@polycloud/${name}`));
   return {
@@ -83,7 +89,7 @@ export class SynthInputs {
   private readonly specs = new WeakMap<ServiceSpec, string>();
   private common?: string;
 
-  constructor(private readonly prior: Readonly<Record<string, FileDigest>> = {}) {}
+  constructor(private readonly prior: Readonly<Record<string, FileDigest>> = {}, private readonly dirs: CodeDirs = codeDirs()) {}
 
   /** SHA-256 of a file's bytes (trusted from `prior` while its size and mtime are unchanged). */
   file(f: string): string {
@@ -105,7 +111,7 @@ export class SynthInputs {
   codeVersion(cloud: Cloud): string {
     const hit = this.code.get(cloud);
     if (hit) return hit;
-    const dirs = codeDirs();
+    const dirs = this.dirs;
     if (!this.common) {
       const lock = lockFile(process.cwd());
       this.common = sha(this.files(dirs.common.flatMap(codeFiles)), lock ? this.file(lock) : "no package-lock.json");

@@ -188,7 +188,11 @@ export function synthesize(options: BuildOptions, settings: SynthesizeSettings =
       drop(head.id);
     }
     if (build) for (const message of build.app.node.validate()) problems.push({ stack: "(app)", message });
-    if (problems.length) throw new SynthValidationError(group(problems));
+    if (problems.length) {
+      // Nothing was written: the previous output and its record still agree.
+      if (previous?.manifest) writeRecord(outdir, previous.stacks, previous.digests, previous.manifest);
+      throw new SynthValidationError(group(problems));
+    }
 
     // Everything is valid: move the new stacks into place, then the manifest, the record and the stamp.
     for (const id of built) records[id] = { ...records[id], files: moveStaged(build!.staging, outdir, id) };
