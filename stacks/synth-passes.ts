@@ -1,4 +1,4 @@
-import { DefaultTokenResolver, StringConcat, TerraformElement, TerraformOutput, TerraformStack, Token, Tokenization } from "cdktf";
+import { DefaultTokenResolver, ISynthesisSession, StringConcat, TerraformElement, TerraformOutput, TerraformStack, Token, Tokenization } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 
 /**
@@ -55,26 +55,37 @@ export function resolveFast(scope: IConstruct, obj: unknown, preparing = false):
       // List tokens (a string element with a list marker, an encoded number) change how cdktf
       // resolves the whole array: such arrays, and any array holding a number, go to cdktf.
       for (const e of x) if (typeof e === "number" || (typeof e === "string" && e.includes("TfToken["))) return slow(x);
-      const out: unknown[] = [];
-      for (const e of x) {
+      // Copy on write: an array (or object below) that resolves to itself is returned as it is,
+      // which saves most of the garbage; cdktf's copy would hold the same values.
+      let out: unknown[] | undefined = Object.getPrototypeOf(x) === Array.prototype ? undefined : [];
+      for (let i = 0; i < x.length; i++) {
+        const e: unknown = x[i];
         const v = walk(e);
-        if (v !== undefined) out.push(v);
+        if (!out && (v !== e || v === undefined)) out = x.slice(0, i);
+        if (out && v !== undefined) out.push(v);
       }
-      return out;
+      return out ?? x;
     }
     const o = x as Record<string, unknown>;
     // Resolvables, map tokens and constructs (which cdktf refuses with its own error) go to cdktf.
     if (Tokenization.isResolvable(o) || (o._children !== undefined && o._metadata !== undefined)) return slow(o);
     const keys = Object.keys(o);
     for (const k of keys) if (k.includes("TfToken[")) return slow(o);
-    const out: Record<string, unknown> = {};
-    for (const k of keys) {
+    const proto = Object.getPrototypeOf(o);
+    let out: Record<string, unknown> | undefined = proto === Object.prototype ? undefined : {};
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
       const key = mayHoldToken(k) ? slow(k) : k;
       if (typeof key !== "string") return slow(o); // cdktf reports a key that is not a string
-      const v = walk(o[k]);
-      if (v !== undefined) out[key] = v;
+      const e = o[k];
+      const v = walk(e);
+      if (!out && (key !== k || v !== e || v === undefined)) {
+        out = {};
+        for (let j = 0; j < i; j++) out[keys[j]] = o[keys[j]];
+      }
+      if (out && v !== undefined) out[key] = v;
     }
-    return out;
+    return out ?? o;
   };
   return walk(obj);
 }
@@ -136,8 +147,15 @@ export function recordOverride(overrides: Record<string, unknown>, path: string,
  * `TerraformStack.toTerraform`: metadata, outputs map, every element resolved and merged, the
  * stack-level overrides (recorded by `recordOverride`) merged, then the merged document resolved
  * once more, as cdktf does.
+ *
+ * `prepared: false` folds `prepareStack`'s pass into this one: elements are resolved preparing
+ * (registering cross-stack references, the only thing cdktf's preparing mode does differently),
+ * then the elements that registration added (remote state data sources) until there are none
+ * left. The result is what prepareStack + toTerraform give, provided every stack this one
+ * references is synthesized after it (the references add outputs to those stacks): the caller's
+ * duty (stacks/synthesize.ts synthesizes a shared stack after its service stacks).
  */
-export function toTerraform(stack: TerraformStack, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function toTerraform(stack: TerraformStack, overrides: Record<string, unknown> = {}, prepared = true): Record<string, unknown> {
   const metadata: Record<string, unknown> = {
     version: stack.node.tryGetContext("cdktfVersion"),
     stackName: stack.node.id,
@@ -145,7 +163,13 @@ export function toTerraform(stack: TerraformStack, overrides: Record<string, unk
     cloud: undefined,
     ...(Object.keys(overrides).length > 0 ? { overrides: { stack: Object.keys(overrides) } } : {}),
   };
-  const elements = stackElements(stack);
+  let elements = stackElements(stack);
+  const fragments = new Map<TerraformElement, Record<string, unknown>>();
+  if (!prepared) {
+    for (let pending = elements; pending.length; pending = (elements = stackElements(stack)).filter((e) => !fragments.has(e))) {
+      for (const e of pending) fragments.set(e, resolveFast(stack, e.toTerraform(), true) as Record<string, unknown>);
+    }
+  }
   for (const e of elements) deepMerge(metadata, resolveFast(stack, e.toMetadata()) as Record<string, unknown>);
   const outputs: Record<string, unknown> = {};
   for (const item of elements) {
@@ -155,7 +179,7 @@ export function toTerraform(stack: TerraformStack, overrides: Record<string, unk
     deepMerge(outputs, nested);
   }
   const tf: Record<string, unknown> = { "//": { metadata, outputs } };
-  for (const e of elements) deepMerge(tf, resolveFast(stack, e.toTerraform()) as Record<string, unknown>);
+  for (const e of elements) deepMerge(tf, fragments.get(e) ?? (resolveFast(stack, e.toTerraform()) as Record<string, unknown>));
   deepMerge(tf, overrides);
   return resolveFast(stack, tf) as Record<string, unknown>;
 }
@@ -174,12 +198,43 @@ export class FastTerraformStack extends TerraformStack {
     super.addOverride(path, value);
   }
 
+  /** Set by `prepareWhileSynthesizing`: toTerraform does the preparing pass itself. */
+  private prepared = true;
+
   override prepareStack(): void {
     if (stockSynth()) super.prepareStack();
     else prepareStack(this);
   }
 
+  /**
+   * Instead of `prepareStack()`: the backend now, the preparing resolve folded into
+   * `toTerraform()` (one pass over the elements instead of two). For stacks that reference no
+   * other stack (stacks/synthesize.ts: environment and shared stacks): there it is exactly
+   * cdktf's result. A stack with cross-stack references keeps cdktf's separate pass: cdktf
+   * converts only the references its preparing pass saw, and a Lazy that reads another stack's
+   * attribute anew at synthesis stays a (broken) direct reference in cdktf's output, which a
+   * folded pass would convert; the output would then differ from cdktf's.
+   */
+  prepareWhileSynthesizing(): void {
+    if (stockSynth()) return super.prepareStack();
+    this.ensureBackendExists();
+    this.prepared = false;
+  }
+
   override toTerraform(): Record<string, unknown> {
-    return stockSynth() ? super.toTerraform() : toTerraform(this, this.stackOverrides);
+    return stockSynth() ? super.toTerraform() : toTerraform(this, this.stackOverrides, this.prepared);
+  }
+
+  /**
+   * `this.synthesizer.synthesize(session)`. After `prepareWhileSynthesizing`, the cross-stack
+   * references register their stack dependencies only during toTerraform, after cdktf copied the
+   * dependencies into the stack's manifest entry: the entry gets them the way cdktf's
+   * `Manifest.forStack` writes them.
+   */
+  synthesizeInto(session: ISynthesisSession): void {
+    this.synthesizer.synthesize(session);
+    if (this.prepared) return;
+    const entry = session.manifest.stacks[this.node.id] as { dependencies: string[] } | undefined;
+    if (entry) entry.dependencies = this.dependencies.map((d) => d.node.path);
   }
 }

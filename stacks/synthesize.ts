@@ -126,10 +126,10 @@ export function synthesize(options: BuildOptions, settings: SynthesizeSettings =
     return problems.length === 0;
   };
   /** Synthesizes a constructed, prepared stack into staging (skipped once any stack failed validation). */
-  const write = (stack: TerraformStack, hash: string) => {
+  const write = (stack: PlatformStack, hash: string) => {
     if (problems.length) return;
     const b = builder();
-    stack.synthesizer.synthesize(b.session);
+    stack.synthesizeInto(b.session);
     records[stack.node.id] = { hash, entry: b.session.manifest.stacks[stack.node.id], refs: b.app.refsOf(stack.node.id), files: [] };
     built.push(stack.node.id);
   };
@@ -146,7 +146,7 @@ export function synthesize(options: BuildOptions, settings: SynthesizeSettings =
           continue;
         }
         const stack = builder().construct(head);
-        if (validate(stack)) stack.prepareStack();
+        if (validate(stack)) stack.prepareWhileSynthesizing();
         write(stack, hash);
         drop(head.id);
         continue;
@@ -164,7 +164,7 @@ export function synthesize(options: BuildOptions, settings: SynthesizeSettings =
         }
       }
       const shared = builder().construct(head);
-      if (validate(shared)) shared.prepareStack();
+      if (validate(shared)) shared.prepareWhileSynthesizing();
       const refs: (readonly [string, string])[] = [];
       for (const [i, svc] of services.entries()) {
         const r = kept[i];
@@ -174,6 +174,7 @@ export function synthesize(options: BuildOptions, settings: SynthesizeSettings =
           continue;
         }
         const stack = builder().construct(svc);
+        // A service stack references its shared stack: cdktf's own preparing pass (see synth-passes.ts).
         if (validate(stack)) stack.prepareStack();
         write(stack, hashes[i]);
         refs.push(...builder().app.refsOf(svc.id));

@@ -12,6 +12,10 @@ import { cartService } from "../../stacks/cart-service";
 import { referenceService } from "../../stacks/reference-service";
 import { devWithRemoteState } from "../../stacks/synth-json";
 import { FastTerraformStack, resolveFast } from "../../stacks/synth-passes";
+import { synthesize } from "../../stacks/synthesize";
+import { RECORD_FILE } from "../../stacks/synth-record";
+import { STAMP_FILE } from "../../stacks/sources-stamp";
+import { EnvironmentConfig } from "@polycloud/core";
 
 /**
  * stacks/synth-passes.ts replaces cdktf's two token passes (prepareStack, toTerraform) for speed.
@@ -49,6 +53,19 @@ function synthBoth(build: (app: App) => void): { fast: Record<string, Buffer>; s
   return { fast: run(false), stock: run(true) };
 }
 
+/** What `run` writes into an empty directory, except the files only stacks/synthesize.ts writes. */
+function written(run: (outdir: string) => void): Record<string, Buffer> {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-passes-"));
+  try {
+    run(outdir);
+    const out = files(outdir);
+    for (const f of [RECORD_FILE, STAMP_FILE]) delete out[f];
+    return out;
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
 function expectSameFiles({ fast, stock }: { fast: Record<string, Buffer>; stock: Record<string, Buffer> }): void {
   expect(Object.keys(fast).sort()).toEqual(Object.keys(stock).sort());
   for (const [name, bytes] of Object.entries(stock)) {
@@ -69,6 +86,18 @@ test("two services, partitioned per service on every cloud (cross-stack referenc
   const shared = JSON.parse(out.fast[path.join("stacks", "dev-aws-shared", "cdk.tf.json")].toString());
   expect(Object.keys(shared.output ?? {}).some((k) => k.startsWith("cross-stack-output-"))).toBe(true);
   expectSameFiles(out);
+});
+
+test("the synthesis driver (one pass per element, stacks dropped as they are written) writes what App.synth with cdktf's passes writes", () => {
+  const compositions = [
+    { environments, service: referenceService },
+    { environments: [devWithRemoteState("service")], services: (e: EnvironmentConfig) => [referenceService(e), cartService(e)] },
+  ];
+  for (const composition of compositions) {
+    const fast = written((outdir) => synthesize(composition, { app: { outdir }, incremental: false }));
+    const stock = synthBoth((app) => buildStacks(app, composition)).stock;
+    expectSameFiles({ fast, stock });
+  }
 });
 
 /** Every kind of token and plain value cdktf resolves, in resources, locals, outputs and overrides. */
@@ -123,14 +152,47 @@ test("every kind of token, plain value, override and cross-stack reference: byte
   expectSameFiles(out);
 });
 
+test("the zoo with the preparing pass folded into toTerraform for the stack that references no other: byte-identical", () => {
+  const build = (app: App) => {
+    const make = (id: string) => {
+      const stack = new FastTerraformStack(app, id);
+      new AwsProvider(stack, "aws", { region: "eu-west-1" });
+      new S3Backend(stack, { bucket: "state", key: `${id}.tfstate`, region: "eu-west-1" });
+      return stack;
+    };
+    const a = make("zoo-a");
+    const zooA = new Zoo(a, "zoo");
+    const b = make("zoo-b");
+    new Zoo(b, "zoo", zooA.node.findChild("bucket") as S3Bucket);
+    return [a, b] as const;
+  };
+  const stock = synthBoth((app) => build(app)).stock;
+  const fast = written((outdir) => {
+    const app = new App({ outdir });
+    const [a, b] = build(app);
+    // b references a: cdktf's preparing pass; a (the origin) folds it and is synthesized last.
+    a.prepareWhileSynthesizing();
+    b.prepareStack();
+    const session = { outdir, skipValidation: false, manifest: app.manifest };
+    for (const s of [b, a]) s.synthesizeInto(session);
+    app.manifest.writeToFile();
+  });
+  expectSameFiles({ fast, stock });
+});
+
 test("resolveFast returns what cdktf's resolver returns, and throws where it throws", () => {
   const stack = new TerraformStack(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), "synth-passes-")) }), "s");
   const stock = (x: unknown) => Tokenization.resolve(x, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
   const values: unknown[] = [
     "plain", "1e5", "a0e12b", "", 0, -1.5, 1e300, true, null, undefined, [], {}, [undefined, 1, "x"], { a: undefined, b: [null], c: { d: "e" } },
     { "0e1": "key like a number" }, new Date(0), Token.asNumber(Fn.abs(-1)), `x${Token.asString(Token.asNumber(Fn.abs(-1)))}y`,
+    // eslint-disable-next-line no-sparse-arrays
+    ["a", , "b"], new (class WithToJson { a = "1"; toJSON() { return "not me"; } })(), Object.create(null) as object,
   ];
-  for (const v of values) expect(resolveFast(stack, v)).toEqual(stock(v));
+  for (const v of values) {
+    expect(resolveFast(stack, v)).toStrictEqual(stock(v));
+    expect(JSON.stringify(resolveFast(stack, v))).toBe(JSON.stringify(stock(v)));
+  }
   expect(() => resolveFast(stack, () => 1)).toThrow();
   expect(() => resolveFast(stack, { child: stack })).toThrow();
   expect(() => resolveFast(stack, { x: Token.STRING_MAP_TOKEN_VALUE })).toThrow();
