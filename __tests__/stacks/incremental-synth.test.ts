@@ -32,10 +32,10 @@ function files(dir: string, rel = ""): Record<string, string> {
 
 let fresh = 0;
 /** Synthesizes into `outdir` incrementally and into an empty directory in full; both must hold the same files. */
-function step(outdir: string, build: () => Parameters<typeof synthesize>[0]): SynthesisReport {
-  const report = synthesize(build(), { app: { outdir } });
+async function step(outdir: string, build: () => Parameters<typeof synthesize>[0]): Promise<SynthesisReport> {
+  const report = await synthesize(build(), { app: { outdir } });
   const full = path.join(tmp, `full-${fresh++}`);
-  const reference = synthesize(build(), { app: { outdir: full }, incremental: false });
+  const reference = await synthesize(build(), { app: { outdir: full }, incremental: false });
   expect(reference.reused).toEqual([]);
   const [a, b] = [files(outdir), files(full)];
   expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
@@ -77,57 +77,57 @@ describe("partitioned per service (dev and prod on AWS and GCP)", () => {
   const build = () => ({ environments: state.envs, services });
   const stacksOf = (svc: string) => ["dev", "prod"].flatMap((e) => ["aws", "gcp"].map((c) => `${e}-${c}-${svc}`));
 
-  test("first synthesis builds every stack; a second one with nothing changed builds none", () => {
-    expect(step(outdir, build).built).toHaveLength(2 * 2 * 4);
-    const again = step(outdir, build);
+  test("first synthesis builds every stack; a second one with nothing changed builds none", async () => {
+    expect((await step(outdir, build)).built).toHaveLength(2 * 2 * 4);
+    const again = await step(outdir, build);
     expect(again.built).toEqual([]);
     expect(again.reused).toHaveLength(16);
   });
 
-  test("a spec edit rebuilds that service's stacks only", () => {
+  test("a spec edit rebuilds that service's stacks only", async () => {
     state.memory = 512;
-    expect(step(outdir, build).built.sort()).toEqual(stacksOf("svc-001").sort());
+    expect((await step(outdir, build)).built.sort()).toEqual(stacksOf("svc-001").sort());
   });
 
-  test("a function file edit rebuilds the stacks of the services whose function it is", () => {
+  test("a function file edit rebuilds the stacks of the services whose function it is", async () => {
     fs.appendFileSync(path.join(worker, "index.mjs"), "\n// edited\n");
-    expect(step(outdir, build).built.sort()).toEqual(stacksOf("svc-002").sort());
+    expect((await step(outdir, build)).built.sort()).toEqual(stacksOf("svc-002").sort());
   });
 
-  test("an environment edit rebuilds that environment's stacks only", () => {
+  test("an environment edit rebuilds that environment's stacks only", async () => {
     state.envs = state.envs.map((e) => (e.name === "prod" ? { ...e, tags: { ...e.tags, team: "payments" } } : e));
-    expect(step(outdir, build).built.sort()).toEqual(["prod-aws-shared", "prod-gcp-shared", ...["svc-001", "svc-002", "svc-003"].flatMap((s) => [`prod-aws-${s}`, `prod-gcp-${s}`])].sort());
+    expect((await step(outdir, build)).built.sort()).toEqual(["prod-aws-shared", "prod-gcp-shared", ...["svc-001", "svc-002", "svc-003"].flatMap((s) => [`prod-aws-${s}`, `prod-gcp-${s}`])].sort());
   });
 
-  test("a service added builds its stacks; one that reads more of the foundation rebuilds the shared stacks too", () => {
+  test("a service added builds its stacks; one that reads more of the foundation rebuilds the shared stacks too", async () => {
     state.extra = ["svc-009"];
-    expect(step(outdir, build).built.sort()).toEqual(stacksOf("svc-009").sort());
+    expect((await step(outdir, build)).built.sort()).toEqual(stacksOf("svc-009").sort());
     state.extra = ["svc-009", "orders"];
-    const withOrders = step(outdir, build);
+    const withOrders = await step(outdir, build);
     expect(withOrders.built.sort()).toEqual([...stacksOf("orders"), "dev-aws-shared", "dev-gcp-shared", "prod-aws-shared", "prod-gcp-shared"].sort());
   });
 
-  test("a service removed loses its stacks, and the shared stacks lose the outputs only it read", () => {
+  test("a service removed loses its stacks, and the shared stacks lose the outputs only it read", async () => {
     state.extra = ["svc-009"];
-    const report = step(outdir, build);
+    const report = await step(outdir, build);
     expect(report.built.sort()).toEqual(["dev-aws-shared", "dev-gcp-shared", "prod-aws-shared", "prod-gcp-shared"]);
     for (const id of stacksOf("orders")) expect(fs.existsSync(path.join(outdir, "stacks", id))).toBe(false);
     state.dropped = ["svc-003"];
-    expect(step(outdir, build).built).toEqual([]);
+    expect((await step(outdir, build)).built).toEqual([]);
     for (const id of stacksOf("svc-003")) expect(fs.existsSync(path.join(outdir, "stacks", id))).toBe(false);
   });
 
-  test("an output edited or deleted since is synthesized again; other files in a stack's directory are kept", () => {
+  test("an output edited or deleted since is synthesized again; other files in a stack's directory are kept", async () => {
     const file = path.join(outdir, "stacks", "dev-aws-svc-001", "cdk.tf.json");
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('"svc-001', '"tampered'));
     fs.rmSync(path.join(outdir, "stacks", "prod-gcp-svc-002", "assets"), { recursive: true });
     fs.mkdirSync(path.join(outdir, "stacks", "dev-aws-svc-001", ".terraform"));
     fs.writeFileSync(path.join(outdir, "stacks", "dev-aws-svc-001", ".terraform", "keep"), "x");
-    const report = synthesize(build(), { app: { outdir } });
+    const report = await synthesize(build(), { app: { outdir } });
     expect(report.built.sort()).toEqual(["dev-aws-svc-001", "prod-gcp-svc-002"]);
     expect(fs.readFileSync(path.join(outdir, "stacks", "dev-aws-svc-001", ".terraform", "keep"), "utf8")).toBe("x");
     fs.rmSync(path.join(outdir, "stacks", "dev-aws-svc-001", ".terraform"), { recursive: true });
-    expect(step(outdir, build).built).toEqual([]);
+    expect((await step(outdir, build)).built).toEqual([]);
   });
 });
 
@@ -139,31 +139,31 @@ describe("partitioned per environment (dev and prod on AWS)", () => {
     services: (env: EnvironmentConfig) => scaleServices(env, state.count).map((s) => (s.name === "svc-001" && env.name === "dev" ? { ...s, functions: { worker: { ...s.functions!.worker, memoryMb: state.memory } } } : s)),
   });
 
-  test("a stack holds every service of its environment: what changes in one environment rebuilds that environment's stack", () => {
-    expect(step(outdir, build).built).toEqual(["dev-aws", "prod-aws"]);
-    expect(step(outdir, build).built).toEqual([]);
+  test("a stack holds every service of its environment: what changes in one environment rebuilds that environment's stack", async () => {
+    expect((await step(outdir, build)).built).toEqual(["dev-aws", "prod-aws"]);
+    expect((await step(outdir, build)).built).toEqual([]);
     state.memory = 512; // dev's spec only
-    expect(step(outdir, build).built).toEqual(["dev-aws"]);
+    expect((await step(outdir, build)).built).toEqual(["dev-aws"]);
     state.envs = state.envs.map((e) => (e.name === "prod" ? { ...e, tags: { ...e.tags, team: "payments" } } : e));
-    expect(step(outdir, build).built).toEqual(["prod-aws"]);
+    expect((await step(outdir, build)).built).toEqual(["prod-aws"]);
     state.count = 3; // a service added to every environment
-    expect(step(outdir, build).built).toEqual(["dev-aws", "prod-aws"]);
+    expect((await step(outdir, build)).built).toEqual(["dev-aws", "prod-aws"]);
   });
 
-  test("a filtered synthesis writes only the selected stacks; the others stay reusable", () => {
-    const filtered = synthesize({ ...build(), filter: "prod-*" }, { app: { outdir } });
+  test("a filtered synthesis writes only the selected stacks; the others stay reusable", async () => {
+    const filtered = await synthesize({ ...build(), filter: "prod-*" }, { app: { outdir } });
     expect(filtered.built).toEqual([]);
     expect(Object.keys(JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8")).stacks)).toEqual(["prod-aws"]);
-    expect(step(outdir, build).built).toEqual([]);
+    expect((await step(outdir, build)).built).toEqual([]);
   });
 
-  test("a validation problem writes nothing; the previous output stays reusable", () => {
+  test("a validation problem writes nothing; the previous output stays reusable", async () => {
     const before = files(outdir);
     const bad = () => ({ ...build(), services: (env: EnvironmentConfig) => scaleServices(env, 3).map((s) => ({ ...s, functions: { worker: { ...s.functions!.worker, timeoutSeconds: -1 } } })) });
-    expect(() => synthesize(bad(), { app: { outdir } })).toThrow(SynthValidationError);
+    await expect(synthesize(bad(), { app: { outdir } })).rejects.toThrow(SynthValidationError);
     expect(files(outdir)).toEqual(before);
     // Policy and plan scripts refuse an output without its stamp until the next successful synth.
     expect(fs.existsSync(path.join(outdir, STAMP_FILE))).toBe(false);
-    expect(step(outdir, build).built).toEqual([]);
+    expect((await step(outdir, build)).built).toEqual([]);
   });
 });

@@ -54,10 +54,10 @@ function synthBoth(build: (app: App) => void): { fast: Record<string, Buffer>; s
 }
 
 /** What `run` writes into an empty directory, except the files only stacks/synthesize.ts writes. */
-function written(run: (outdir: string) => void): Record<string, Buffer> {
+async function written(run: (outdir: string) => void | Promise<unknown>): Promise<Record<string, Buffer>> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-passes-"));
   try {
-    run(outdir);
+    await run(outdir);
     const out = files(outdir);
     for (const f of [RECORD_FILE, STAMP_FILE]) delete out[f];
     return out;
@@ -88,13 +88,13 @@ test("two services, partitioned per service on every cloud (cross-stack referenc
   expectSameFiles(out);
 });
 
-test("the synthesis driver (one pass per element, stacks dropped as they are written) writes what App.synth with cdktf's passes writes", () => {
+test("the synthesis driver (one pass per element, stacks dropped as they are written) writes what App.synth with cdktf's passes writes", async () => {
   const compositions = [
     { environments, service: referenceService },
     { environments: [devWithRemoteState("service")], services: (e: EnvironmentConfig) => [referenceService(e), cartService(e)] },
   ];
   for (const composition of compositions) {
-    const fast = written((outdir) => synthesize(composition, { app: { outdir }, incremental: false }));
+    const fast = await written((outdir) => synthesize(composition, { app: { outdir }, incremental: false }));
     const stock = synthBoth((app) => buildStacks(app, composition)).stock;
     expectSameFiles({ fast, stock });
   }
@@ -152,7 +152,7 @@ test("every kind of token, plain value, override and cross-stack reference: byte
   expectSameFiles(out);
 });
 
-test("the zoo with the preparing pass folded into toTerraform for the stack that references no other: byte-identical", () => {
+test("the zoo with the preparing pass folded into toTerraform for the stack that references no other: byte-identical", async () => {
   const build = (app: App) => {
     const make = (id: string) => {
       const stack = new FastTerraformStack(app, id);
@@ -167,7 +167,7 @@ test("the zoo with the preparing pass folded into toTerraform for the stack that
     return [a, b] as const;
   };
   const stock = synthBoth((app) => build(app)).stock;
-  const fast = written((outdir) => {
+  const fast = await written((outdir) => {
     const app = new App({ outdir });
     const [a, b] = build(app);
     // b references a: cdktf's preparing pass; a (the origin) folds it and is synthesized last.
@@ -186,7 +186,6 @@ test("resolveFast returns what cdktf's resolver returns, and throws where it thr
   const values: unknown[] = [
     "plain", "1e5", "a0e12b", "", 0, -1.5, 1e300, true, null, undefined, [], {}, [undefined, 1, "x"], { a: undefined, b: [null], c: { d: "e" } },
     { "0e1": "key like a number" }, new Date(0), Token.asNumber(Fn.abs(-1)), `x${Token.asString(Token.asNumber(Fn.abs(-1)))}y`,
-    // eslint-disable-next-line no-sparse-arrays
     ["a", , "b"], new (class WithToJson { a = "1"; toJSON() { return "not me"; } })(), Object.create(null) as object,
   ];
   for (const v of values) {
