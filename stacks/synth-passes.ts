@@ -1,5 +1,6 @@
 import { DefaultTokenResolver, ISynthesisSession, StringConcat, TerraformElement, TerraformOutput, TerraformStack, Token, Tokenization } from "cdktf";
 import { Construct, IConstruct } from "constructs";
+import { FastStackSynthesizer } from "./stack-synthesizer";
 
 /**
  * cdktf's two token passes over a stack, done with less work and the same result.
@@ -18,7 +19,8 @@ import { Construct, IConstruct } from "constructs";
  * would return them: strings and numbers as they are, `undefined` dropped from objects and arrays.
  *
  * Only public cdktf API is used (TerraformStack, TerraformElement, TerraformOutput, Tokenization,
- * Token, DefaultTokenResolver, StringConcat), so this works the same on cdktf's fork cdktn.
+ * Token, DefaultTokenResolver, StringConcat), so this works the same on cdktf's fork cdktn. The
+ * stack's synthesizer (writing the file) is stacks/stack-synthesizer.ts.
  * `__tests__/stacks/synth-passes.test.ts` compares every stack with cdktf's own passes, byte for
  * byte. POLYCLOUD_STOCK_SYNTH=1 switches back to cdktf's passes.
  */
@@ -191,6 +193,9 @@ export class FastTerraformStack extends TerraformStack {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
+    const stock = this.synthesizer;
+    const fast = new FastStackSynthesizer(this, stock);
+    this.synthesizer = { synthesize: (session) => (stockSynth() ? stock : fast).synthesize(session) };
   }
 
   override addOverride(path: string, value: unknown): void {
