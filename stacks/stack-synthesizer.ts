@@ -22,14 +22,16 @@ type CustomSynthesis = { onSynthesize(session: ISynthesisSession): void };
 
 /** cdktf's aspect invocation (synthesizer.invokeAspects, not exported): each aspect once per node, inherited downwards. */
 export function invokeAspects(root: IConstruct): void {
-  const invokedByPath: Record<string, IAspect[]> = {};
+  // cdktf keys this by construct path (one construct per path in a tree); the construct itself is the same key without computing paths.
+  const invokedByNode = new Map<IConstruct, IAspect[]>();
   let nestedAspectWarning = false;
   const recurse = (construct: IConstruct, inherited: readonly IAspect[]) => {
     const aspects = Aspects.of(construct);
-    const here = [...inherited, ...aspects.all];
     const count = aspects.all.length;
+    const here = count ? [...inherited, ...aspects.all] : inherited;
     for (const aspect of here) {
-      const invoked = (invokedByPath[construct.node.path] ??= []);
+      let invoked = invokedByNode.get(construct);
+      if (!invoked) invokedByNode.set(construct, (invoked = []));
       if (invoked.includes(aspect)) continue;
       aspect.visit(construct);
       if (!nestedAspectWarning && count !== aspects.all.length) {
@@ -45,50 +47,85 @@ export function invokeAspects(root: IConstruct): void {
 
 const ANNOTATION_TYPES: readonly string[] = [AnnotationMetadataEntryType.INFO, AnnotationMetadataEntryType.WARN, AnnotationMetadataEntryType.ERROR];
 
+/** Keys V8 orders numerically ahead of the others (array indices): with one, sorted insertion does not give sorted output. */
+const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
+/** An empty array or object on its own line of JSON.stringify's output (a string value always ends with a quote). */
+const EMPTY = /^( *)((?:"(?:[^"\\]|\\.)*": )?)(\[\]|\{\})(,?)$/gm;
+
 /**
- * json-stable-stringify(value, { space }) as cdktf calls it, in one pass: keys sorted by code
- * unit, `toJSON()` honoured, `undefined` members skipped (`null` in arrays), empty arrays and
- * objects written open (`[` newline indent `]`), a cycle refused.
+ * json-stable-stringify(value, { space: 2 }) as cdktf calls it: keys sorted by code unit,
+ * `toJSON()` honoured, `undefined` members skipped (`null` in arrays), a cycle refused, and empty
+ * arrays and objects written open (`[`, newline, indent, `]`). Done as a sorted copy written by
+ * JSON.stringify; an object with an array-index key, which V8 would not keep in sorted order,
+ * goes through `stableJsonSlow`.
  */
-export function stableJson(value: unknown, space = "  "): string | undefined {
-  const out: string[] = [];
+export function stableJson(value: unknown): string | undefined {
+  let indexKeys = false;
   const seen: object[] = [];
-  const write = (node: unknown, level: number): boolean => {
-    if (node && typeof (node as { toJSON?: unknown }).toJSON === "function") node = (node as { toJSON(): unknown }).toJSON();
-    if (node === undefined) return false;
-    if (typeof node !== "object" || node === null) {
-      const text = JSON.stringify(node);
-      if (text === undefined) return false;
-      out.push(text);
-      return true;
+  const copy = (x: unknown): unknown => {
+    if (x && typeof (x as { toJSON?: unknown }).toJSON === "function") x = (x as { toJSON(): unknown }).toJSON();
+    if (typeof x !== "object" || x === null) return x;
+    if (Array.isArray(x)) return x.map(copy);
+    if (seen.includes(x)) throw new TypeError("Converting circular structure to JSON");
+    seen.push(x);
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(x).sort()) {
+      if (INDEX_KEY.test(k)) indexKeys = true;
+      out[k] = copy((x as Record<string, unknown>)[k]);
     }
-    const indent = `\n${space.repeat(level)}`;
-    const inner = indent + space;
+    seen.pop();
+    return out;
+  };
+  const sorted = copy(value);
+  if (indexKeys) return stableJsonSlow(value);
+  const text = JSON.stringify(sorted, null, 2) as string | undefined;
+  return text?.replace(EMPTY, (_m, indent: string, key: string, brackets: string, comma: string) => `${indent}${key}${brackets[0]}\n${indent}${brackets[1]}${comma}`);
+}
+
+/** json-stable-stringify's algorithm, written once into one string (for objects with array-index keys). */
+export function stableJsonSlow(value: unknown, space = "  "): string | undefined {
+  const seen: object[] = [];
+  const indents: string[] = [];
+  const indent = (level: number) => (indents[level] ??= `\n${space.repeat(level)}`);
+  const plain = (node: unknown): unknown => (node && typeof (node as { toJSON?: unknown }).toJSON === "function" ? (node as { toJSON(): unknown }).toJSON() : node);
+  const skipped = (node: unknown) => node === undefined || typeof node === "function" || typeof node === "symbol";
+  let text = "";
+  const write = (node: unknown, level: number): void => {
+    if (typeof node !== "object" || node === null) {
+      text += JSON.stringify(node);
+      return;
+    }
+    const close = indent(level);
+    const open = indent(level + 1);
     if (Array.isArray(node)) {
-      out.push("[");
+      text += "[";
       for (let i = 0; i < node.length; i++) {
-        out.push(i ? `,${inner}` : inner);
-        if (!write(node[i], level + 1)) out.push("null");
+        text += i ? `,${open}` : open;
+        const item = plain(node[i]);
+        if (skipped(item)) text += "null";
+        else write(item, level + 1);
       }
-      out.push(`${indent}]`);
-      return true;
+      text += `${close}]`;
+      return;
     }
     if (seen.includes(node)) throw new TypeError("Converting circular structure to JSON");
     seen.push(node);
-    const keys = Object.keys(node).sort();
-    out.push("{");
+    text += "{";
     let first = true;
-    for (const key of keys) {
-      const mark = out.length;
-      out.push(`${first ? inner : `,${inner}`}${JSON.stringify(key)}: `);
-      if (write((node as Record<string, unknown>)[key], level + 1)) first = false;
-      else out.length = mark;
+    for (const key of Object.keys(node).sort()) {
+      const member = plain((node as Record<string, unknown>)[key]);
+      if (skipped(member)) continue;
+      text += `${first ? open : `,${open}`}${JSON.stringify(key)}: `;
+      first = false;
+      write(member, level + 1);
     }
-    out.push(`${indent}}`);
+    text += `${close}}`;
     seen.pop();
-    return true;
   };
-  return write(value, 0) ? out.join("") : undefined;
+  const top = plain(value);
+  if (skipped(top)) return undefined;
+  write(top, 0);
+  return text;
 }
 
 /** Synthesizes one stack as cdktf's StackSynthesizer does; see the file comment. */

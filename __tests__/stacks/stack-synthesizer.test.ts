@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App, AssetType, TerraformAsset, TerraformStack } from "cdktf";
-import { CUSTOM_SYNTHESIS, stableJson } from "../../stacks/stack-synthesizer";
+import { CUSTOM_SYNTHESIS, stableJson, stableJsonSlow } from "../../stacks/stack-synthesizer";
 
 /**
  * stacks/stack-synthesizer.ts writes stacks as cdktf's StackSynthesizer does: the serializer
@@ -20,8 +20,14 @@ test("stableJson writes what json-stable-stringify writes", () => {
     { d: new Date(0), j: { toJSON: () => ({ replaced: true }) }, arr: [new Date(1)] },
     JSON.parse(fs.readFileSync(require.resolve("../../package.json"), "utf8")),
   ];
-  for (const v of values) expect(stableJson(v)).toBe(stringify(v, { space: 2 }));
+  for (const v of values) {
+    expect(stableJson(v)).toBe(stringify(v, { space: 2 }));
+    expect(stableJsonSlow(v)).toBe(stringify(v, { space: 2 }));
+  }
   expect(stableJson(undefined)).toBe(stringify(undefined, { space: 2 }));
+  // Strings that look like empty arrays or objects stay strings.
+  const tricky = { a: "[]", b: ["{}", "x: []", "\": []"], "k\": []": [], "{}": {} };
+  expect(stableJson(tricky)).toBe(stringify(tricky, { space: 2 }));
   const cycle: Record<string, unknown> = { a: 1 };
   cycle.self = { back: cycle };
   expect(() => stableJson(cycle)).toThrow(TypeError);
