@@ -7,7 +7,7 @@ import { SynthInputs } from "./synth-inputs";
 import { ManifestRecord, StackRecord, fileStamp, moveStaged, outputIntact, readRecord, removeRecord, writeRecord } from "./synth-record";
 import { CompositionSource, ModuleSource, isModuleSource, loadComposition } from "./synth-source";
 import { UnitBuilder, UnitJob, UnitResult, makeStaging, sharedHash, units } from "./synth-units";
-import { runInWorkers } from "./synth-workers";
+import { WorkerOutOfMemory, runInWorkers } from "./synth-workers";
 import { removeStamp, writeStamp } from "./sources-stamp";
 
 /**
@@ -119,15 +119,26 @@ export async function synthesize(source: CompositionSource, settings: Synthesize
 
   const built: string[] = [];
   const staging = jobs.length ? makeStaging(outdir) : undefined;
-  const workers = staging ? workerCount(settings, source, all, jobs) : 0;
+  let workers = staging ? workerCount(settings, source, all, jobs) : 0;
   try {
     const results: UnitResult[] = [];
     const problems: { stack: string; message: string }[] = [];
-    if (staging && workers > 0) {
-      const out = await runInWorkers(source as ModuleSource, jobs, staging, settings.app, workers);
-      results.push(...out.results);
-      problems.push(...[...results].sort((a, b) => a.index - b.index).flatMap((r) => r.problems), ...out.appProblems);
-    } else if (staging) {
+    let inWorkers = staging !== undefined && workers > 0;
+    if (inWorkers) {
+      try {
+        const out = await runInWorkers(source as ModuleSource, jobs, staging!, settings.app, workers);
+        results.push(...out.results);
+        problems.push(...[...results].sort((a, b) => a.index - b.index).flatMap((r) => r.problems), ...out.appProblems);
+      } catch (e) {
+        if (!(e instanceof WorkerOutOfMemory)) throw e;
+        console.error(`synth: a unit needs more than a worker's heap cap (POLYCLOUD_WORKER_HEAP_MB); building in this thread instead`);
+        fs.rmSync(path.join(staging!, "stacks"), { recursive: true, force: true });
+        fs.mkdirSync(path.join(staging!, "stacks"));
+        inWorkers = false;
+        workers = 0;
+      }
+    }
+    if (staging && !inWorkers) {
       const builder = new UnitBuilder(plan, staging, settings.app);
       for (const job of jobs) results.push(builder.build(all[job.index], job));
       problems.push(...results.flatMap((r) => r.problems), ...builder.appProblems());
