@@ -79,17 +79,23 @@ function filesOf(dir: string, rel = ""): [string, number, number][] {
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-/** True while every file the stack's synthesis wrote is still there, unchanged in size and time. */
-export function outputIntact(outdir: string, id: string, record: StackRecord): boolean {
+/** Undefined while every file the stack's synthesis wrote is still there, unchanged in size and time; otherwise the first that is not. */
+export function outputChange(outdir: string, id: string, record: StackRecord): string | undefined {
+  if (!record.files.length) return "no files recorded";
   const dir = path.join(outdir, "stacks", id);
-  return record.files.length > 0 && record.files.every(([rel, size, mtimeMs]) => {
+  for (const [rel, size, mtimeMs] of record.files) {
     try {
       const st = fs.statSync(path.join(dir, rel));
-      return st.size === size && st.mtimeMs === mtimeMs;
+      if (st.size !== size || st.mtimeMs !== mtimeMs) return `${rel} changed since it was written`;
     } catch {
-      return false;
+      return `${rel} is missing`;
     }
-  });
+  }
+  return undefined;
+}
+
+export function outputIntact(outdir: string, id: string, record: StackRecord): boolean {
+  return outputChange(outdir, id, record) === undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type { AppConfig } from "cdktf";
 import { SynthValidationError, group, planStacks } from "./plan";
 import { SynthInputs } from "./synth-inputs";
-import { ManifestRecord, StackRecord, fileStamp, moveStaged, outputIntact, readRecord, removeRecord, writeRecord } from "./synth-record";
+import { ManifestRecord, StackRecord, fileStamp, moveStaged, outputChange, outputIntact, readRecord, removeRecord, writeRecord } from "./synth-record";
 import { CompositionSource, ModuleSource, isModuleSource, loadComposition } from "./synth-source";
 import { UnitBuilder, UnitJob, UnitResult, makeStaging, sharedHash, units } from "./synth-units";
 import { WorkerOutOfMemory, runInWorkers } from "./synth-workers";
@@ -85,9 +85,13 @@ export async function synthesize(source: CompositionSource, settings: Synthesize
   // the environment, as buildStacks does: then every stack is constructed and validated.
   const incremental = (settings.incremental ?? process.env.POLYCLOUD_INCREMENTAL !== "0") && !hclOutput && Object.keys(plan.nowhere).length === 0;
   const inputs = new SynthInputs(previous?.digests);
+  // POLYCLOUD_SYNTH_EXPLAIN=1 prints why each stack is synthesized again.
+  const explain = process.env.POLYCLOUD_SYNTH_EXPLAIN === "1" ? (id: string, why: string) => console.error(`synth: ${id}: ${why}`) : () => {};
   const prior = (id: string, hash: string): StackRecord | undefined => {
     const r = previous?.stacks[id];
-    return incremental && r && r.hash === hash && outputIntact(outdir, id, r) ? r : undefined;
+    const why = !incremental ? "incremental synthesis is off" : !r ? "not in the previous output's record" : r.hash !== hash ? "its inputs changed" : outputChange(outdir, id, r);
+    if (why) explain(id, why);
+    return why ? undefined : r;
   };
 
   // What each environment × cloud needs: nothing (every stack reused) or a job.
