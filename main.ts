@@ -8,8 +8,9 @@ import { synthesize } from "./stacks/synthesize";
 // (POLYCLOUD_INCREMENTAL=0 synthesizes every stack again; see docs/performance.md).
 skipTokenCreationTraces();
 synthesize({ module: require.resolve("./stacks/app-composition"), export: "appComposition" }).then((report) => {
-  // Warnings and validation problems are printed once each, with the stacks they affect.
-  console.log(formatWarnings(report.warnings));
+  // Validation problems are printed once each with the stacks they affect; warnings once per
+  // environment with the services they affect (accepted ones counted), then a one-line summary.
+  console.log(formatWarnings(report.warnings, { showUnusedAccepts: !process.env.PLATFORM_STACKS }));
   console.error(`synth: ${report.built.length} stack${report.built.length === 1 ? "" : "s"} synthesized, ${report.reused.length} unchanged and reused (${report.outdir})`);
 }, (e: unknown) => {
   if (!(e instanceof SynthValidationError)) throw e;

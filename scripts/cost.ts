@@ -1,19 +1,21 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { StackJson, estimateAll } from "@polycloud/core";
-import { environments } from "../environments";
+import { composition } from "../stacks/composition";
 import { synthesizeBase } from "./cost/base";
-import { CostReport, checkBudgets, costReport, renderMarkdown, renderText } from "./cost/report";
+import { CostReport, checkBudgets, costReport, renderEnvironmentsText, renderMarkdown, renderText } from "./cost/report";
+import { staleSynthReason } from "../stacks/sources-stamp";
 
 /**
  * `npm run cost -- [--json] [--out <file>] [--from <cdktf.out>] [--check] [--base-ref <git ref>] [--markdown]`
  *
- * Idle monthly baseline of every stack (PLATFORM_STACKS filters), from the synthesized JSON:
+ * Idle monthly baseline of every stack of the composition (stacks/composition.ts; PLATFORM_STACKS
+ * filters), from the synthesized JSON:
  * in-process synthesis by default, or the stacks already written under `--from`. `--check` fails
  * when a stack's baseline exceeds its budget (unless accepted) and warns above half of it.
  * `--base-ref` also estimates the base commit's stacks, for the change column of `--markdown`.
  */
-export function main(argv: readonly string[], log: (s: string) => void = (s) => process.stderr.write(s)): { output: string; failed: boolean } {
+export function main(argv: readonly string[], log: (s: string) => void = (s) => process.stderr.write(s)): { output: string; failed: boolean; refused?: string } {
   let json = false; let markdown = false; let check = false;
   let out: string | undefined; let from: string | undefined; let baseRef: string | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -26,11 +28,15 @@ export function main(argv: readonly string[], log: (s: string) => void = (s) => 
     else if (a === "--base-ref") baseRef = argv[++i];
     else throw new Error(`unknown argument ${a}\nusage: npm run cost -- [--json | --markdown] [--out <file>] [--from <cdktf.out>] [--check] [--base-ref <git ref>]`);
   }
-  const head = costReport(estimateAll(from ? readStacks(from) : synthesizeInProcess()));
+  // Like policy and the plan tools: never estimate an output left by an earlier synth of other
+  // sources (or by a failed one), which would pass the budget check on stacks that are not these.
+  const stale = from ? staleSynthReason(from) : undefined;
+  if (stale) return { output: "", failed: true, refused: `cost: refusing the stacks in ${from}: ${stale}` };
+  const head = costReport(estimateAll(from ? readStacks(from) : synthesizeInProcess()), composition.environments);
   let base: CostReport | undefined;
   if (baseRef) {
     try {
-      base = costReport(estimateAll(synthesizeBase(baseRef)));
+      base = costReport(estimateAll(synthesizeBase(baseRef)), composition.environments);
     } catch (e) {
       log(`cost: the base ${baseRef} could not be estimated: ${(e as Error).message}\n`);
     }
@@ -39,7 +45,9 @@ export function main(argv: readonly string[], log: (s: string) => void = (s) => 
   if (out) fs.writeFileSync(out, output);
   let failed = false;
   if (check) {
-    const result = checkBudgets(head, environments);
+    const result = checkBudgets(head, composition.environments);
+    // The budget view: each cloud against its budget and the environment's total, as its scope counts them.
+    for (const line of renderEnvironmentsText(head)) log(line ? `cost: ${line}\n` : "");
     for (const w of result.warnings) log(`cost: warning: ${w}\n`);
     for (const e of result.errors) log(`cost: error: ${e}\n`);
     failed = result.errors.length > 0;
@@ -53,8 +61,8 @@ export function main(argv: readonly string[], log: (s: string) => void = (s) => 
  */
 function synthesizeInProcess(): Record<string, StackJson> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { synthesizeAll } = require("../stacks/synth-json") as typeof import("../stacks/synth-json");
-  return synthesizeAll(process.env.PLATFORM_STACKS) as Record<string, StackJson>;
+  const { synthesizeApp } = require("../stacks/synth-json") as typeof import("../stacks/synth-json");
+  return synthesizeApp(process.env.PLATFORM_STACKS) as Record<string, StackJson>;
 }
 
 /** `<dir>/stacks/<name>/cdk.tf.json` of a cdktf output directory. */
@@ -67,7 +75,8 @@ export function readStacks(dir: string): Record<string, StackJson> {
 
 if (require.main === module) {
   try {
-    const { output, failed } = main(process.argv.slice(2));
+    const { output, failed, refused } = main(process.argv.slice(2));
+    if (refused) process.stderr.write(`${refused}\n`);
     process.stdout.write(output);
     if (failed) process.exit(1);
   } catch (e) {

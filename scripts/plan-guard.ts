@@ -3,10 +3,18 @@ import * as path from "node:path";
 import { parsePlan } from "./plan/plan-json";
 import { DangerousChange, stackNameFromPath, summarizePlan } from "./plan/summary";
 import { staleSynthReason } from "../stacks/sources-stamp";
+import { TerraformJson, compareAddresses, isStateful, statefulKind } from "@polycloud/core";
 
 /**
- * `npm run plan:guard -- [--allow policy/destroy-allowlist.json] [<plan.json|dir>...]`
+ * `npm run plan:guard -- [--allow policy/destroy-allowlist.json] [--prior <dir|file>]... [<plan.json|dir>...]`
  * (default: cdktf.out/plans, where `npm run plan:offline` writes the local plans)
+ *
+ * `--prior` (or PLATFORM_PRIOR_STATE, paths separated by ':') gives the last applied state of
+ * stacks, one file per stack named `<stack>.json` or `<stack>.tfstate`: a state file (`terraform
+ * state pull`), `terraform show -json` of a state, or the JSON of the plan that was last applied
+ * (the deploy's reviewed plan; what it leaves in state counts). Each stateful address of that state
+ * which the synthesized stack in cdktf.out no longer has, without a `moved` block, is refused like
+ * a planned destroy: offline plans start from an empty state and never show a rename.
  *
  * Refuses (exit 1) any plan that deletes or replaces a stateful resource (database, queue, DLQ,
  * bus, secret, key, storage) unless an allow-list entry names that stack and address with a
@@ -44,30 +52,121 @@ export function guard(plans: readonly { stack: string; plan: ReturnType<typeof p
   return { blocked, allowed, problems };
 }
 
-export function main(argv: readonly string[]): { code: number; output: string } {
+/** Managed resource addresses a state (or the plan that produced it) holds, whatever its form. */
+export function stateAddresses(text: string, file = "state"): string[] {
+  let doc: any;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`plan:guard: ${file} is not JSON (a state file, terraform show -json of a state, or a plan JSON): ${(e as Error).message}`);
+  }
+  const out = new Set<string>();
+  if (Array.isArray(doc?.resources)) {
+    // Raw state (version 4): resources with their module path.
+    for (const r of doc.resources) if (r.mode === "managed") out.add(`${r.module ? `${r.module}.` : ""}${r.type}.${r.name}`);
+  } else if (doc?.values?.root_module) {
+    const walk = (m: any): void => {
+      for (const r of m?.resources ?? []) if (r.mode === "managed") out.add(r.address);
+      for (const c of m?.child_modules ?? []) walk(c);
+    };
+    walk(doc.values.root_module);
+  } else if (Array.isArray(doc?.resource_changes)) {
+    // A plan that was applied: what it leaves in state (not destroyed, not forgotten).
+    for (const rc of doc.resource_changes) {
+      const a: string[] = rc.change?.actions ?? [];
+      if (rc.mode !== "managed" || rc.deposed || (a.length === 1 && (a[0] === "delete" || a[0] === "forget"))) continue;
+      out.add(rc.address);
+    }
+  } else {
+    throw new Error(`plan:guard: ${file} is neither a state (resources, values.root_module) nor a plan (resource_changes)`);
+  }
+  // Instances of one resource (`x[0]`, `x["a"]`) are the one address cdktf writes.
+  return [...new Set([...out].map((a) => a.replace(/\[[^\]]*\]$/, "")))].sort();
+}
+
+/**
+ * Stateful addresses of the last applied state that the synthesized stacks no longer have (and no
+ * `moved` block covers): a rename or removal that would destroy them. `synthesized`: stack → JSON.
+ */
+export function priorStateChanges(priors: readonly { stack: string; addresses: readonly string[] }[], synthesized: Readonly<Record<string, TerraformJson>>): { changes: DangerousChange[]; missing: string[] } {
+  const changes: DangerousChange[] = [];
+  const missing: string[] = [];
+  for (const { stack, addresses } of priors) {
+    const json = synthesized[stack];
+    const stateful = addresses.filter((a) => isStateful(a.split(".").slice(-2)[0]));
+    if (!json) {
+      if (stateful.length) missing.push(stack);
+      continue;
+    }
+    for (const d of compareAddresses({ [stack]: stateful }, { [stack]: json }).destroyed) {
+      const [type, name] = d.address.split(".").slice(-2);
+      changes.push({ stack, address: d.address, type, kind: statefulKind(type, d.address, name)!, action: "delete", forcedBy: [] });
+    }
+  }
+  return { changes, missing };
+}
+
+/** `<stack>.json` / `<stack>.tfstate` files of the given files and folders. */
+function priorFiles(paths: readonly string[]): { stack: string; file: string }[] {
+  return paths.flatMap((p) => {
+    const files = fs.existsSync(p) && fs.statSync(p).isDirectory()
+      ? fs.readdirSync(p).filter((f) => /\.(json|tfstate)$/.test(f)).sort().map((f) => path.join(p, f)) : [p];
+    return files.map((file) => ({ stack: stackNameFromPath(file.replace(/\.tfstate$/, "")), file }));
+  });
+}
+
+export function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { code: number; output: string } {
   let allowFile = "policy/destroy-allowlist.json";
   const files: string[] = [];
+  const priors: string[] = (env.PLATFORM_PRIOR_STATE ?? "").split(":").filter(Boolean);
+  let outdir = "cdktf.out";
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--allow") allowFile = argv[++i];
+    else if (argv[i] === "--prior") priors.push(argv[++i]);
+    else if (argv[i] === "--synth") outdir = argv[++i];
     else if (fs.existsSync(argv[i]) && fs.statSync(argv[i]).isDirectory()) files.push(...fs.readdirSync(argv[i]).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(argv[i], f)));
     else files.push(argv[i]);
   }
+  const notes: string[] = [];
   if (!files.length) {
-    const dir = path.join("cdktf.out", "plans");
-    if (!fs.existsSync(dir)) return { code: 0, output: `SKIPPED plan:guard: no plans in ${dir} (run npm run plan:offline, or pass plan files).\n` };
-    const stale = staleSynthReason("cdktf.out");
-    if (stale) return { code: 1, output: `plan:guard: refusing the plans in ${dir}: ${stale}\n` };
-    files.push(...fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(dir, f)));
+    const dir = path.join(outdir, "plans");
+    if (fs.existsSync(dir) || priors.length) {
+      const stale = staleSynthReason(outdir);
+      if (stale) return { code: 1, output: `plan:guard: refusing the plans and stacks in ${outdir}: ${stale}\n` };
+    }
+    if (fs.existsSync(dir)) files.push(...fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(dir, f)));
+    else if (!priors.length) return { code: 0, output: `SKIPPED plan:guard: no plans in ${dir} (run npm run plan:offline, or pass plan files).\n` };
+    else notes.push(`no plans in ${dir}: checking the synthesized stacks against the last applied state only`);
   }
   const plans = files.map((f) => ({ stack: stackNameFromPath(f), plan: parsePlan(fs.readFileSync(f, "utf8"), f) }));
-  const result = guard(plans, loadAllowList(allowFile));
+  const allow = loadAllowList(allowFile);
+  const result = guard(plans, allow);
+  // The last applied state, where the pipeline provides it: renames the offline plans cannot see.
+  const prior = priorFiles(priors).map(({ stack, file }) => ({ stack, addresses: stateAddresses(fs.readFileSync(file, "utf8"), file) }));
+  const synthesized = Object.fromEntries(prior.map(({ stack }) => [stack, path.join(outdir, "stacks", stack, "cdk.tf.json")])
+    .filter(([, f]) => fs.existsSync(f)).map(([stack, f]) => [stack, JSON.parse(fs.readFileSync(f, "utf8")) as TerraformJson]));
+  const fromState = priorStateChanges(prior, synthesized);
+  const seen = new Set([...result.blocked, ...result.allowed].map((d) => `${d.stack} ${d.address}`));
+  const renamedBlocked: DangerousChange[] = [];
+  const renamedAllowed: (DangerousChange & { reason: string })[] = [];
+  for (const d of fromState.changes) {
+    if (seen.has(`${d.stack} ${d.address}`)) continue;
+    const entry = allow.find((a) => a.stack === d.stack && a.address === d.address && a.reason?.trim().length >= 20);
+    if (entry) renamedAllowed.push({ ...d, reason: entry.reason }); else renamedBlocked.push(d);
+  }
+  const gone = "in the last applied state, not in this synth: renamed or removed; add a moved block (moveTo/moveFromId) or an allow-list entry";
   const lines = [
+    ...notes.map((n) => `note: ${n}`),
     ...result.blocked.map((d) => `BLOCKED  ${d.stack}  ${d.action} ${d.kind} ${d.address}${d.forcedBy.length ? ` (forced by ${d.forcedBy.join(", ")})` : ""}`),
+    ...renamedBlocked.map((d) => `BLOCKED  ${d.stack}  ${d.action} ${d.kind} ${d.address} (${gone})`),
     ...result.allowed.map((d) => `allowed  ${d.stack}  ${d.action} ${d.kind} ${d.address}: ${d.reason}`),
+    ...renamedAllowed.map((d) => `allowed  ${d.stack}  ${d.action} ${d.kind} ${d.address} (renamed or removed since the last applied state): ${d.reason}`),
+    ...fromState.missing.map((s) => `BLOCKED  ${s}  its last applied state holds stateful resources, but this synth has no stack ${s} (in ${outdir})`),
     ...result.problems.map((p) => `INVALID  ${p}`),
-    `${plans.length} plan(s): ${result.blocked.length} blocked, ${result.allowed.length} allowed stateful destroys/replacements.`,
+    `${plans.length} plan(s), ${prior.length} applied state(s): ${result.blocked.length + renamedBlocked.length + fromState.missing.length} blocked, ${result.allowed.length + renamedAllowed.length} allowed stateful destroys/replacements.`,
   ];
-  return { code: result.blocked.length || result.problems.length ? 1 : 0, output: `${lines.join("\n")}\n` };
+  const blocked = result.blocked.length + renamedBlocked.length + fromState.missing.length;
+  return { code: blocked || result.problems.length ? 1 : 0, output: `${lines.join("\n")}\n` };
 }
 
 if (require.main === module) {

@@ -23,10 +23,15 @@ export function loadStacks(outdir: string): PolicyStack[] {
       environment: envName,
       json: JSON.parse(fs.readFileSync(path.join(dir, name, "cdk.tf.json"), "utf8")),
       minLogDays: env?.retention.logDays,
+      retention: env?.retention,
     };
   });
 }
 
+/**
+ * The entries of a suppressions file as written. runPolicy validates them: an entry it cannot
+ * apply (no justification, an unknown condition, the format before conditions) is a PC000 finding.
+ */
 export function loadSuppressions(file: string): Suppression[] {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")).suppressions ?? []) : [];
 }
@@ -52,7 +57,8 @@ function main(argv: string[]): number {
   const sarifFile = arg("sarif", path.join(outdir, "policy.sarif"));
   fs.writeFileSync(sarifFile, JSON.stringify(toSarif(result.findings), null, 2));
   console.log(formatTable(result.findings));
-  for (const s of result.unusedSuppressions) console.log(`unused suppression: ${s.rule} ${s.stack} ${s.address}`);
+  for (const s of result.unusedSuppressions) console.log(`unused suppression: ${s.condition} ${s.target} in ${s.stacks.join(", ")}`);
+  if (result.outOfScopeSuppressions.length) console.log(`${result.outOfScopeSuppressions.length} suppressions name stacks or services this run does not contain (not judged)`);
   const bad = failing(result.findings, threshold, argv.includes("--fail-on-unevaluated"));
   const notes = result.findings.filter((f) => f.note).length;
   console.log(`\n${stacks.length} stacks, ${result.findings.length - notes} findings (${result.findings.filter((f) => f.suppressed).length} suppressed), ${notes} cannot-evaluate notes, ${bad.length} failing at or above ${threshold}. SARIF: ${sarifFile}`);

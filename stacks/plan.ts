@@ -1,9 +1,10 @@
-import type { Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
+import type { Cloud, EnvironmentConfig, ServiceSpec, WarningReport } from "@polycloud/core";
+import { formatWarningReport } from "@polycloud/core";
 
 /**
  * A composition as data: which stacks exist, what each renders, and how problems are reported.
- * Nothing here loads cdktf or a provider package, so a synthesis with nothing to rebuild
- * (stacks/synthesize.ts) decides that without loading them.
+ * Nothing here loads cdktf or a provider package (only @polycloud/core), so a synthesis with
+ * nothing to rebuild (stacks/synthesize.ts) decides that without loading them.
  */
 export interface BuildOptions {
   readonly environments: readonly EnvironmentConfig[];
@@ -113,8 +114,7 @@ export function group(entries: readonly { stack: string; message: string }[]): {
   return [...out].map(([message, stacks]) => ({ message, stacks }));
 }
 
-/** Prints grouped warnings (stdout) the way `npm run synth` shows them. */
-export function formatWarnings(warnings: readonly { message: string; stacks: readonly string[] }[]): string {
-  if (!warnings.length) return "No warnings.";
-  return `${warnings.length} warning${warnings.length === 1 ? "" : "s"}, each listed once with the stacks it affects:\n${formatGrouped(warnings)}`;
+/** Prints the warnings (stdout) the way `npm run synth` shows them, ending with the one-line summary. */
+export function formatWarnings(report: WarningReport, opts: { readonly showUnusedAccepts?: boolean } = {}): string {
+  return formatWarningReport(report, opts);
 }

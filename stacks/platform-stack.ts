@@ -1,7 +1,7 @@
 import { Annotations, Aspects } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, NameRule, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, NameRule, collectPackagingFailures, packagingProblem, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
 } from "@polycloud/core";
 import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
 import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
@@ -34,6 +34,8 @@ type AnyContext = AwsContext | GcpContext | AzureContext;
  */
 export class PlatformStack extends FastTerraformStack {
   readonly cloud: Cloud;
+  /** The environment this stack belongs to (warnings are grouped per environment). */
+  readonly env: EnvironmentConfig;
   readonly tags: TagMap;
   readonly services: PlatformService[] = [];
   /** The foundation context services render on (set on foundation-owning stacks). */
@@ -43,6 +45,7 @@ export class PlatformStack extends FastTerraformStack {
     super(scope, id);
     const { env } = props;
     this.cloud = props.cloud;
+    this.env = env;
     const services = props.services ?? (props.service ? [props.service] : []);
     // Shared resources and the state of a stack holding the foundation take their name from the
     // environment's platform name, never from a service: adding, removing or reordering services
@@ -77,7 +80,7 @@ export class PlatformStack extends FastTerraformStack {
           ctx = this.context = new AwsFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
           if (env.budget) new AwsBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "aws") });
         }
-        for (const svc of services) this.services.push(new AwsService(this, svc.name, { context: per(ctx, svc), service: svc, aws: props.aws }));
+        for (const svc of services) this.addService(svc, () => new AwsService(this, svc.name, { context: per(ctx, svc), service: svc, aws: props.aws }));
         break;
       }
       case "gcp": {
@@ -90,7 +93,7 @@ export class PlatformStack extends FastTerraformStack {
           ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags, shared: true }).context;
           if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "gcp"), serviceName: platform });
         }
-        for (const svc of services) this.services.push(new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
+        for (const svc of services) this.addService(svc, () => new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;
       }
       case "azure": {
@@ -100,7 +103,7 @@ export class PlatformStack extends FastTerraformStack {
           ctx = this.context = new AzureFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
           if (env.budget) new AzureBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "azure"), serviceName: platform });
         }
-        for (const svc of services) this.services.push(new AzureService(this, svc.name, { context: per(ctx, svc), service: svc }));
+        for (const svc of services) this.addService(svc, () => new AzureService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;
       }
       default:
@@ -116,6 +119,17 @@ export class PlatformStack extends FastTerraformStack {
     // each service's own resources carry `service=<its name>` either way.
     if (!serviceStack) for (const svc of this.services) Aspects.of(svc).add(new ServiceTagAspect(svc.node.id));
     this.warnDeviations(env, services);
+  }
+
+  /**
+   * Renders one service, with packaging failures (a dependency esbuild cannot resolve, a wheel pip
+   * cannot find) turned into validation problems of that service's `functions.<id>.source` on this
+   * cloud, so every failure of every function is listed in one run instead of a stack trace.
+   */
+  private addService(svc: ServiceSpec, make: () => PlatformService): void {
+    const { result, failures } = collectPackagingFailures(make);
+    if (failures.length) result.node.addValidation({ validate: () => failures.map((f) => packagingProblem(svc.name, f, svc.functions?.[f.logicalId]?.source)) });
+    this.services.push(result);
   }
 
   /** One warning per behaviour deviation (modules/core/src/deviations.ts) and component. */

@@ -45,25 +45,38 @@ export interface CodeDirs {
   readonly clouds: Readonly<Record<Cloud, string>>;
 }
 
-/** This project's code directories (compiled under dist/ and modules/*\/lib, or the sources under jest). */
+/**
+ * This project's code: its stacks/ and environments/ folders (dist/ when compiled, the sources
+ * under jest) and each @polycloud package's folder, whole (compiled code, sources, and the files a
+ * package writes into function packages, such as the runtime's Python module).
+ */
 export function codeDirs(): CodeDirs {
   // This file sits in stacks/ (dist/stacks/ when compiled); environments/ is its sibling.
-  const pkg = (name: string) => path.dirname(require.resolve(`@polycloud/${name}`));
+  const pkg = (name: string) => path.dirname(require.resolve(`@polycloud/${name}/package.json`));
   return {
     common: [__dirname, path.join(__dirname, "..", "environments"), pkg("core"), pkg("runtime")],
     clouds: { aws: pkg("aws"), gcp: pkg("gcp"), azure: pkg("azure") },
   };
 }
 
-/** Compiled or source code files under `dir` (not declarations, not function code such as .mjs or .py). */
+/**
+ * The files under `dir` that can change what is synthesized. In a package folder: every file but
+ * declarations, source maps, build info and Markdown. In this project's stacks/ and environments/:
+ * JavaScript and TypeScript only (function code there, .mjs or .py, is a function folder's
+ * content, hashed with the service that deploys it).
+ */
 function codeFiles(dir: string): string[] {
+  const project = !fs.existsSync(path.join(dir, "package.json"));
+  const wanted = (name: string) => project
+    ? /\.(js|ts)$/.test(name) && !name.endsWith(".d.ts")
+    : !/\.(d\.ts|map|tsbuildinfo|md)$/.test(name);
   const out: string[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) {
-        if (e.name !== "node_modules") walk(p);
-      } else if (/\.(js|ts)$/.test(e.name) && !e.name.endsWith(".d.ts")) out.push(p);
+        if (e.name !== "node_modules" && e.name !== "__pycache__") walk(p);
+      } else if (e.isFile() && wanted(e.name)) out.push(p);
     }
   };
   if (fs.existsSync(dir)) walk(dir);

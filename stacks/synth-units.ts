@@ -51,6 +51,7 @@ export function sharedHash(base: string, sharedId: string, refs: readonly (reado
 /* eslint-disable @typescript-eslint/no-require-imports -- cdktf and the cloud packages load only when a stack is built */
 const cdktf = () => require("cdktf") as typeof import("cdktf");
 const stackBuilder = () => require("./app") as typeof import("./app");
+const core = () => require("@polycloud/core") as typeof import("@polycloud/core");
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** A cdktf App that records the cross-stack references each stack makes (App.crossStackReference is public API). */
@@ -81,18 +82,30 @@ export class UnitBuilder {
   private readonly app: ReturnType<typeof recordingApp>;
   private readonly session: ISynthesisSession;
   private failed = false;
+  /** `<env>:<cloud>` of every stack being synthesized (selected), as synthAll sees the app's stacks. */
+  private readonly rendered: Set<string>;
 
   constructor(private readonly plan: CompositionPlan, staging: string, config?: AppConfig) {
+    this.rendered = new Set(plan.stacks.map((s) => `${s.env.name}:${s.cloud}`));
     this.app = recordingApp(config);
     this.session = { outdir: staging, skipValidation: this.app.skipValidation, manifest: new (cdktf().Manifest)(this.app.manifest.version, staging, this.app.hclOutput) };
   }
 
   build(unit: Unit, job: UnitJob): UnitResult {
     const result: UnitResult = { index: job.index, records: {}, built: [], reused: [], problems: [] };
-    const { constructStack } = stackBuilder();
+    const { constructStack, namingService, serviceOf } = stackBuilder();
+    const { problemCloud } = core();
     const construct = (p: StackPlan) => constructStack(this.app, p, this.plan);
-    const validate = (stack: TerraformStack) => {
-      for (const node of stack.node.findAll()) for (const message of node.node.validate()) result.problems.push({ stack: stack.node.id, message });
+    const validate = (stack: PlatformStack) => {
+      for (const node of stack.node.findAll()) {
+        for (const message of node.node.validate()) {
+          // As synthAll lists them: a problem of one cloud's settings against that cloud's stacks
+          // only (when it renders any), and every problem raised in a service naming it.
+          const about = problemCloud(message);
+          if (about && about !== stack.cloud && this.rendered.has(`${stack.env.name}:${about}`)) continue;
+          result.problems.push({ stack: stack.node.id, message: namingService(message, serviceOf(stack, node)) });
+        }
+      }
       if (result.problems.length) this.failed = true;
       return !this.failed;
     };

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { AppConfig } from "cdktf";
+import { RaisedWarning, WarningReport, groupWarnings } from "@polycloud/core";
 import { SynthValidationError, group, planStacks } from "./plan";
 import { SynthInputs } from "./synth-inputs";
 import { ManifestRecord, StackRecord, fileStamp, moveStaged, outputChange, outputIntact, readRecord, removeRecord, writeRecord } from "./synth-record";
@@ -45,8 +46,8 @@ export interface SynthesizeSettings {
 
 export interface SynthesisReport {
   readonly outdir: string;
-  /** Warnings, each once with the stacks it affects. */
-  readonly warnings: { message: string; stacks: string[] }[];
+  /** Warnings, once per environment and id with the services they affect (formatWarnings prints them). */
+  readonly warnings: WarningReport;
   /** Stacks synthesized in this run, and stacks reused from the previous output. */
   readonly built: string[];
   readonly reused: string[];
@@ -181,8 +182,19 @@ export async function synthesize(source: CompositionSource, settings: Synthesize
   } finally {
     if (staging) fs.rmSync(staging, { recursive: true, force: true });
   }
-  const warnings = plan.stacks.flatMap((s) => records[s.id].entry.annotations
-    .filter((a) => a.level === "@cdktf/warn").map((a) => ({ stack: s.id, message: String(a.message) })));
+  // The warnings as synthAll collects them: per stack, with the service each comes from (the
+  // stack's child named after a service it renders), grouped per environment and id.
+  const raised: RaisedWarning[] = [];
+  const accepts: Record<string, readonly string[] | undefined> = {};
+  for (const s of plan.stacks) {
+    accepts[s.env.name] = s.env.accept ?? [];
+    const names = new Set(s.services.map((svc) => svc.name));
+    for (const a of records[s.id].entry.annotations) {
+      if (a.level !== "@cdktf/warn") continue;
+      const top = a.constructPath.split("/")[1];
+      raised.push({ environment: s.env.name, cloud: s.cloud, stack: s.id, service: top !== undefined && names.has(top) ? top : undefined, message: String(a.message) });
+    }
+  }
   const fresh = new Set(built);
-  return { outdir, warnings: group(warnings), built, reused: plan.stacks.map((s) => s.id).filter((id) => !fresh.has(id)), workers };
+  return { outdir, warnings: groupWarnings(raised, accepts), built, reused: plan.stacks.map((s) => s.id).filter((id) => !fresh.has(id)), workers };
 }

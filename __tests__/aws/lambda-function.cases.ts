@@ -1,4 +1,5 @@
-import { find, policy, resources } from "../helpers/synth";
+import { envByName, find, policy, resources, synthPlatform } from "../helpers/synth";
+import { referenceService } from "../../stacks/reference-service";
 import { dev, prod } from "./shared";
 
 const api = (j: typeof dev) => find(j, "aws_lambda_function", (f) => f.function_name === "orders-dev-api" || f.function_name === "orders-prod-api");
@@ -56,17 +57,28 @@ test("warm instances through a live alias in prod only", () => {
   expect(Object.values(resources(dev, "aws_lambda_alias")).every((a: any) => a.name === "live")).toBe(true);
 });
 
-test("async failures go to a 14-day DLQ through the on-failure destination only (one sink, one format)", () => {
+test("async failures go to a 14-day DLQ through the on-failure destination only (one sink, one format), for functions a rule invokes asynchronously only", () => {
   for (const fn of Object.values(resources(dev, "aws_lambda_function")) as any[]) expect(fn.dead_letter_config).toBeUndefined();
-  const cfg = Object.values(resources(dev, "aws_lambda_function_event_invoke_config")) as any[];
-  expect(cfg).toHaveLength(2);
-  expect(cfg[0].destination_config.on_failure.destination).toMatch(/aws_sqs_queue\./);
-  expect(find(dev, "aws_sqs_queue", (q) => q.name === "orders-dev-api-async-dlq").message_retention_seconds).toBe(1209600);
+  // The reference's api is invoked by the HTTP API (synchronously), its worker by an event source mapping: no async plumbing.
+  expect(Object.values(resources(dev, "aws_lambda_function_event_invoke_config"))).toHaveLength(0);
+  expect(Object.values(resources(dev, "aws_sqs_queue")).filter((q: any) => /async-dlq/.test(q.name))).toHaveLength(0);
+  const env = envByName("dev");
+  const service = JSON.parse(JSON.stringify(referenceService(env)));
+  service.buses.events.rules.audit = { filter: { source: ["orders.api"] }, target: { function: "worker" } };
+  const json = synthPlatform(env, service).json;
+  const cfg = Object.values(resources(json, "aws_lambda_function_event_invoke_config")) as any[];
+  expect(cfg).toHaveLength(1);
+  expect(cfg[0].function_name).toMatch(/aws_lambda_function\.orders_fn-worker_/);
+  expect(cfg[0].destination_config.on_failure.destination).toMatch(/aws_sqs_queue\.orders_fn-worker_async-dlq/);
+  expect(cfg[0].depends_on).toEqual([expect.stringMatching(/^aws_iam_role_policy\.orders_fn-worker_policy/)]);
+  expect(find(json, "aws_sqs_queue", (q) => q.name === "orders-dev-worker-async-dlq").message_retention_seconds).toBe(1209600);
+  const statements = JSON.parse(find(json, "aws_iam_role_policy", (p) => /fn-worker/.test(p.role)).policy).Statement;
+  expect(statements.filter((st: any) => st.Sid === "AsyncFailures")).toHaveLength(1);
 });
 
 test("functions that connect to the database run in the private subnets with their own security group", () => {
   for (const fn of Object.values(resources(dev, "aws_lambda_function")) as any[]) {
     expect(fn.vpc_config.subnet_ids).toHaveLength(2);
-    expect(fn.vpc_config.security_group_ids[0]).toMatch(/aws_security_group\.orders_fn-/);
+    expect(fn.vpc_config.security_group_ids[0]).toMatch(/aws_security_group\.orders_(fn-|db-main-migrate_fn_)/);
   }
 });

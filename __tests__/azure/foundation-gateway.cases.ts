@@ -38,7 +38,8 @@ describe("AzureFoundation", () => {
 
   test("storage and vault: TLS 1.2, no shared keys, no public blobs, RBAC vault with purge protection in prod", () => {
     const accounts = Object.values(resources(prod.json, "azurerm_storage_account")) as any[];
-    expect(accounts.map((a) => a.name).sort()).toEqual([globalNameOf("prod", "apihost", ""), globalNameOf("prod", "fn", "", "shared"), globalNameOf("prod", "workerhost", "")].sort());
+    // The functions' and the migration step's host accounts (its name is cut to 24 characters with a hash), and the shared one.
+    expect(accounts.map((a) => a.name).sort()).toEqual([globalNameOf("prod", "apihost", ""), expect.stringMatching(/^ordersprodmain[0-9a-f]{6}90jx$/), globalNameOf("prod", "workerhost", ""), globalNameOf("prod", "fn", "", "shared")]);
     for (const a of accounts) expect(a).toMatchObject({ min_tls_version: "TLS1_2", https_traffic_only_enabled: true, shared_access_key_enabled: false, allow_nested_items_to_be_public: false, account_replication_type: "ZRS" });
     expect(only(prod.json, "azurerm_key_vault")).toMatchObject({ rbac_authorization_enabled: true, purge_protection_enabled: true, soft_delete_retention_days: 90 });
   });
@@ -92,10 +93,12 @@ describe("AzureFunction", () => {
     // Each identity writes only its own deployment container and owns only its own host account.
     const storageRoles = (Object.values(resources(prod.json, "azurerm_role_assignment")) as any[])
       .filter((r) => /^Storage Blob/.test(r.role_definition_name) && /user_assigned_identity/.test(r.principal_id))
-      .map((r) => `${r.principal_id.replace(/^.*orders_fn-(\w+)_identity.*$/, "$1")} ${r.role_definition_name} ${r.scope.replace(/^\$\{(\w+)\.orders_fn-(\w+)_([a-z-]+)_.*$/, "$1 $2 $3")}`);
+      .map((r) => `${r.principal_id.replace(/^.*orders_(?:fn-(\w+)|db-(main-migrate)_fn)_identity.*$/, "$1$2")} ${r.role_definition_name} ${r.scope.replace(/^\$\{(\w+)\.orders_(?:fn-(\w+)|db-(main-migrate)_fn)_([a-z-]+)_.*$/, "$1 $2$3 $4")}`);
     expect(storageRoles.sort()).toEqual([
       "api Storage Blob Data Contributor azurerm_storage_container api deployments",
       "api Storage Blob Data Owner azurerm_storage_account api host-storage",
+      "main-migrate Storage Blob Data Contributor azurerm_storage_container main-migrate deployments",
+      "main-migrate Storage Blob Data Owner azurerm_storage_account main-migrate host-storage",
       "worker Storage Blob Data Contributor azurerm_storage_container worker deployments",
       "worker Storage Blob Data Owner azurerm_storage_account worker host-storage",
     ]);
@@ -142,7 +145,7 @@ describe("AzureFunction", () => {
     const warmWorker = synthAzure("prod", () => {}, (s) => { s.functions.worker.minWarmInstances = 1; });
     expect(find(warmWorker.json, "azurerm_function_app_flex_consumption", (a) => a.name === globalNameOf("prod", "worker")).always_ready).toEqual([{ name: "function:worker", instance_count: 1 }]);
     expect(app(dev.json, "api").always_ready).toBeUndefined();
-    expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(api\): property 'memoryMb' = 256 is rounded up to 2048 MB/));
+    expect(warnings(dev.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(api\): property 'memoryMb' = 256 is rounded up to 512 MB, the nearest Flex Consumption instance size \(512, 2048, 4096\)/));
     // Always-ready instances above maximum_instance_count fail at apply (azurerm 4.73
     // function_app_flex_consumption_resource.go, ExpandAlwaysReadyConfiguration): 2 warm, cap 4 at 4 per instance = 1 instance.
     expect(azureProblems("prod", () => {}, (s) => { s.functions.api.minWarmInstances = 2; s.functions.api.concurrency = { max: 4, perInstance: 4 }; }))
@@ -190,9 +193,11 @@ describe("AzureApiGateway", () => {
     expect(only(dev.json, "azurerm_api_management_api_policy").xml_content).not.toContain("rate-limit");
   });
 
-  test("function key in a secret named value; logger, diagnostic and GatewayLogs", () => {
-    expect(only(prod.json, "azurerm_api_management_named_value")).toMatchObject({ secret: true, value: expect.stringMatching(/function_app_host_keys/) });
-    expect(only(prod.json, "azurerm_api_management_backend").credentials.header).toEqual({ "x-functions-key": "{{api-key}}" });
+  test("the backend's audience (the app identity's client id) in a named value, no function key; logger, diagnostic and GatewayLogs", () => {
+    expect(only(prod.json, "azurerm_api_management_named_value")).toEqual(expect.objectContaining({ name: "api-audience", value: expect.stringMatching(/^\$\{azurerm_user_assigned_identity\.orders_fn-api_identity_[^.]+\.client_id\}$/) }));
+    expect(only(prod.json, "azurerm_api_management_named_value").secret).toBeUndefined();
+    expect(only(prod.json, "azurerm_api_management_backend").credentials).toBeUndefined();
+    expect(prod.json.data?.azurerm_function_app_host_keys).toBeUndefined();
     expect(only(prod.json, "azurerm_api_management_api_diagnostic")).toMatchObject({ identifier: "applicationinsights", sampling_percentage: 100, always_log_errors: true });
     expect(only(prod.json, "azurerm_monitor_diagnostic_setting").enabled_log).toEqual([{ category: "GatewayLogs" }]);
   });
@@ -266,7 +271,8 @@ describe("AzureFunction concurrency, alarms and host storage (issue 13)", () => 
   const apps = (json: any) => Object.values(resources(json, "azurerm_function_app_flex_consumption")) as any[];
 
   test("http_concurrency is always set, and instances × per-instance concurrency equals the spec's cap (Service Bus trigger included)", () => {
-    const caps: Record<string, Record<string, number>> = { dev: { api: 20, worker: 5 }, staging: { api: 20, worker: 5 }, prod: { api: 200, worker: 50 } };
+    // prod's worker (cap 50) is invoked by nothing but its queue (maxConcurrency 5): it runs 5 wide, as SQS's maximum_concurrency does.
+    const caps: Record<string, Record<string, number>> = { dev: { api: 20, worker: 5 }, staging: { api: 20, worker: 5 }, prod: { api: 200, worker: 5 } };
     for (const [envName, f] of [["dev", dev], ["staging", staging], ["prod", prod]] as const) {
       for (const id of ["api", "worker"]) {
         const a = find(f.json, "azurerm_function_app_flex_consumption", (x) => x.name === globalNameOf(envName, id));
@@ -279,7 +285,8 @@ describe("AzureFunction concurrency, alarms and host storage (issue 13)", () => 
       expect(worker.app_settings[SERVICE_BUS_HOST_SETTINGS.prefetchCount]).toBe("0");
     }
     // A per-instance share that does not divide the cap is lowered to one that does, with a warning.
-    const odd = synthAzure("dev", () => {}, (s) => { s.functions.worker.concurrency = { max: 7, perInstance: 2 }; });
+    // (Without the queue's own maxConcurrency, which would cap the worker that only the queue invokes.)
+    const odd = synthAzure("dev", () => {}, (s) => { s.functions.worker.concurrency = { max: 7, perInstance: 2 }; delete s.queues.orders.maxConcurrency; });
     const w = find(odd.json, "azurerm_function_app_flex_consumption", (x) => x.name === globalNameOf("dev", "worker"));
     expect([w.maximum_instance_count, w.http_concurrency, w.app_settings[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]]).toEqual([7, 1, "1"]);
     expect(warnings(odd.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(worker\): property 'concurrency' \(max 7, perInstance 2\) runs as 7 instances × 1 per instance = 7/));
@@ -325,7 +332,8 @@ describe("AzureFunction concurrency, alarms and host storage (issue 13)", () => 
 
   test("the provider-injected AzureWebJobsStorage is removed after every apply that changes the app, by the apply job's logged-in az", () => {
     for (const f of [dev, prod]) {
-      const steps = resources(f.json, "terraform_data") as Record<string, any>;
+      // One per app, and the database's migration run (tested with the migration step).
+      const steps = Object.fromEntries(Object.entries(resources(f.json, "terraform_data") as Record<string, any>).filter(([, d]) => d.lifecycle?.replace_triggered_by));
       expect(Object.keys(steps)).toHaveLength(apps(f.json).length);
       for (const [address, a] of Object.entries(resources(f.json, "azurerm_function_app_flex_consumption")) as [string, any][]) {
         const step = Object.values(steps).find((d: any) => d.lifecycle.replace_triggered_by.includes(`azurerm_function_app_flex_consumption.${address}`)) as any;

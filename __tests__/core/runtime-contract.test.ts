@@ -1,8 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { neutralRuntimeVariable, packageFolder, packageFunction, runtimeBaseVariables, usesRuntime } from "@polycloud/core";
+import { ATTEMPT_FAILED_EVENT, neutralRuntimeVariable, packageFolder, packageFunction, runtimeBaseVariables, usesRuntime } from "@polycloud/core";
 import { busAddress, queueAddress } from "@polycloud/runtime";
+import { ATTEMPT_FAILED_EVENT as RUNTIME_ATTEMPT_FAILED_EVENT } from "../../modules/runtime/src/handlers";
 
 test("cloud-specific binding variables map to one neutral name per id, on every cloud", () => {
   for (const n of ["QUEUE_ORDERS_URL", "QUEUE_ORDERS_TOPIC", "QUEUE_ORDERS_NAME"]) expect(neutralRuntimeVariable(n)).toBe("POLYCLOUD_QUEUE_ORDERS");
@@ -11,7 +12,7 @@ test("cloud-specific binding variables map to one neutral name per id, on every 
   expect(neutralRuntimeVariable("QUEUE_JOB_NAME_NAME")).toBe("POLYCLOUD_QUEUE_JOB_NAME");
   // Trigger connection settings, databases and secrets are not addresses of a client.
   for (const n of ["QUEUE_ORDERS__fullyQualifiedNamespace", "DB_MAIN_HOST", "PAYMENT_API_KEY_SECRET_ARN", "SERVICE_BUS_NAMESPACE"]) expect(neutralRuntimeVariable(n)).toBeUndefined();
-  expect(runtimeBaseVariables("gcp")).toEqual({ POLYCLOUD_CLOUD: "gcp" });
+  expect(runtimeBaseVariables("gcp", "worker")).toEqual({ POLYCLOUD_CLOUD: "gcp", POLYCLOUD_FUNCTION: "worker" });
   // The runtime reads exactly these names (service-description id -> upper-cased).
   expect(queueAddress("orders", { POLYCLOUD_QUEUE_ORDERS: "q" })).toBe("q");
   expect(busAddress("order-events", { POLYCLOUD_BUS_ORDER_EVENTS: "b" })).toBe("b");
@@ -25,4 +26,8 @@ test("packageFunction zips a folder that does not use the runtime exactly as bef
   expect(packageFunction(dir, { cloud: "aws", logicalId: "plain", handler: "index.handler" })).toEqual(packageFolder(dir));
   expect(usesRuntime(path.resolve(__dirname, "../../stacks/reference/functions/api"))).toBe(true);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("the failed-attempt log marker the Azure errors alert counts is the one the runtime writes (issue 28.12)", () => {
+  expect(RUNTIME_ATTEMPT_FAILED_EVENT).toBe(ATTEMPT_FAILED_EVENT);
 });

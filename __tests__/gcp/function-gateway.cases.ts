@@ -23,7 +23,8 @@ describe("GcpFunction", () => {
     expect(api.service_config.service_account_email).toMatch(/google_service_account\.orders_fn-api_runtime-sa_/);
     expect(api.build_config.service_account).toMatch(/google_service_account\.orders_fn-api_build-sa_/);
     const bucketGrants = Object.values(resources(prod.json, "google_storage_bucket_iam_member")).filter((m: any) => String(m.member).includes("build-sa")) as any[];
-    expect(bucketGrants.map((g) => g.role)).toEqual(["roles/storage.objectViewer", "roles/storage.objectViewer"]);
+    // api, worker and the database's migration step.
+    expect(bucketGrants.map((g) => g.role)).toEqual(["roles/storage.objectViewer", "roles/storage.objectViewer", "roles/storage.objectViewer"]);
     const roles = Object.values(resources(prod.json, "google_project_iam_member")).map((m: any) => m.role);
     expect(roles.filter((r) => /owner|editor|admin/.test(r))).toEqual([]);
   });
@@ -82,7 +83,11 @@ describe("GcpFunction", () => {
     expect(version.secret_data).toMatch(/^PLACEHOLDER-not-a-secret/);
     expect(version.lifecycle).toMatchObject({ ignore_changes: ["secret_data", "enabled"], prevent_destroy: true });
     const [grantName] = Object.entries<any>(resources(prod.json, "google_secret_manager_secret_iam_member"))[0];
-    expect(fn(prod.json, "api").depends_on).toEqual(expect.arrayContaining([`google_secret_manager_secret_version.${versionName}`, `google_secret_manager_secret_iam_member.${grantName}`]));
+    // The grant is waited out (IAM propagation, issue 28.10): the function waits for a time_sleep on it.
+    const waits = fn(prod.json, "api").depends_on.filter((d: string) => d.startsWith("time_sleep.") && resources(prod.json, "time_sleep")[d.slice("time_sleep.".length)].depends_on?.includes(`google_secret_manager_secret_iam_member.${grantName}`));
+    expect(waits).toHaveLength(1);
+    expect(resources(prod.json, "time_sleep")[waits[0].slice("time_sleep.".length)].create_duration).toBe("60s");
+    expect(fn(prod.json, "api").depends_on).toEqual(expect.arrayContaining([`google_secret_manager_secret_version.${versionName}`]));
     expect(fn(prod.json, "worker").depends_on.filter((d: string) => /secret/.test(d))).toEqual([]);
   });
 

@@ -63,9 +63,18 @@ describe("GcpQueue", () => {
 
   test("batching settings push cannot honour warn loudly", () => {
     const w = warnings(dev.stack);
-    for (const prop of ["batchSize", "batchWindowSeconds", "maxConcurrency"]) {
+    for (const prop of ["batchSize", "batchWindowSeconds"]) {
       expect(w).toContainEqual(expect.stringMatching(new RegExp(`GcpQueue\\(orders\\): property '${prop}'`)));
     }
+  });
+
+  test("a queue's maxConcurrency caps a consumer only that queue invokes; a consumer with a route too keeps its cap, with a warning", () => {
+    // prod: worker cap 50, queue cap 5, nothing else invokes the worker.
+    expect(find(prod.json, "google_cloudfunctions2_function", (f) => f.name === "orders-prod-worker").service_config).toMatchObject({ max_instance_count: 5, max_instance_request_concurrency: 1 });
+    expect(warnings(prod.stack).filter((w) => /GcpQueue\(orders\): property 'maxConcurrency'/.test(w))).toEqual([]);
+    const routed = synthGcp("prod", () => {}, (s) => { s.gateways.public.routes.push({ method: "GET", path: "/work", function: "worker", authorized: false }); });
+    expect(find(routed.json, "google_cloudfunctions2_function", (f) => f.name === "orders-prod-worker").service_config).toMatchObject({ max_instance_count: 50 });
+    expect(warnings(routed.stack)).toContainEqual(expect.stringMatching(/GcpQueue\(orders\): property 'maxConcurrency' = 5 cannot be honoured/));
   });
 
   test("producers may publish to the queue topic only", () => {
@@ -186,10 +195,10 @@ describe("GcpEventBus", () => {
     );
   });
 
-  test("a scheduled rule: Cloud Scheduler (UTC) publishes to the bus with the rule's attribute; the rule's subscription filters on it, dead-lettered as any rule", () => {
+  test("a scheduled rule: Cloud Scheduler (UTC) publishes to the rule's own tick topic with the rule's attribute; the rule's subscription filters on it, dead-lettered as any rule", () => {
     const { json } = synthGcp("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "rate(15 minutes)", target: { queue: "orders" }, retry: { maxAttempts: 7 } }; });
     const job = only(json, "google_cloud_scheduler_job");
-    expect(job).toMatchObject({ schedule: "*/15 * * * *", time_zone: "Etc/UTC", region: "europe-west1", pubsub_target: { topic_name: expect.stringMatching(/google_pubsub_topic\.orders_bus-events_topic_/), attributes: { polycloud_schedule: "nightly", source: "polycloud.schedule", type: "Scheduled Event" }, data: Buffer.from(JSON.stringify({ polycloud_schedule: "nightly" })).toString("base64") } });
+    expect(job).toMatchObject({ schedule: "*/15 * * * *", time_zone: "Etc/UTC", region: "europe-west1", pubsub_target: { topic_name: expect.stringMatching(/google_pubsub_topic\.orders_bus-events_schedule-nightly-topic_/), attributes: { polycloud_schedule: "nightly", source: "polycloud.schedule", type: "Scheduled Event" }, data: Buffer.from(JSON.stringify({ polycloud_schedule: "nightly" })).toString("base64") } });
     const subscription = sub(json, "orders-dev-events-nightly");
     expect(subscription.filter).toBe('attributes.polycloud_schedule = "nightly"');
     // Pub/Sub keeps a message only for subscriptions that exist when it is published: the job starts after its subscription.

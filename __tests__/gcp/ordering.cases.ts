@@ -40,8 +40,18 @@ describe("GCP resource ordering (generic check)", () => {
     delete topic.depends_on;
     expect(gcpOrderingProblems(json)).toEqual([
       `google_pubsub_topic.${topicName}: does not wait for google_project_service pubsub.googleapis.com`,
-      expect.stringMatching(new RegExp(`^google_pubsub_topic\\.${topicName}: names google_kms_crypto_key\\.\\S+ but does not wait for its grant to the pubsub\\.googleapis\\.com service agent$`)),
+      expect.stringMatching(new RegExp(`^google_pubsub_topic\\.${topicName}: names google_kms_crypto_key\\.\\S+ but does not wait \\(through a time_sleep\\) for its grant to the pubsub\\.googleapis\\.com service agent$`)),
     ]);
+  });
+
+  test("a key user that waits for the grant but not for IAM propagation after it is a finding (issue 28.10)", () => {
+    const json = clone(prod.json) as any;
+    const [topicName, topic] = Object.entries<any>(json.resource.google_pubsub_topic).find(([, t]) => t.name === "orders-prod-orders")!;
+    const sleep = topic.depends_on.find((d: string) => d.startsWith("time_sleep."));
+    const grant = json.resource.time_sleep[sleep.slice("time_sleep.".length)].depends_on[0];
+    expect(grant).toMatch(/^google_kms_crypto_key_iam_member\./);
+    topic.depends_on = topic.depends_on.map((d: string) => (d === sleep ? grant : d));
+    expect(gcpOrderingProblems(json)).toEqual([expect.stringMatching(new RegExp(`^google_pubsub_topic\\.${topicName}: names google_kms_crypto_key\\.\\S+ but does not wait \\(through a time_sleep\\)`))]);
   });
 
   test("a key grant whose member is a hand-built e-mail does not count", () => {

@@ -10,9 +10,9 @@
  *    calls (table below; a type missing from the table is itself a finding, so a new resource type
  *    cannot slip through unchecked).
  * 2. Every resource that names a KMS key of the stack waits for the `google_kms_crypto_key_iam_member`
- *    that grants that key to the service agent encrypting it, and that member is read from the
- *    agent's identity resource (google_project_service_identity / the Storage agent data source),
- *    not written as a string.
+ *    that grants that key to the service agent encrypting it, through a `time_sleep` on that grant
+ *    (IAM propagation), and that member is read from the agent's identity resource
+ *    (google_project_service_identity / the Storage agent data source), not written as a string.
  *
  * The table is written from the Google API each resource calls (provider 6.50 resource → REST
  * service), independently of the modules' own choices.
@@ -30,6 +30,7 @@ export const GCP_TYPE_APIS: Record<string, readonly string[] | ((body: any) => s
   google_project_service_identity: (b) => [SU, String(b.service)],
   "data.google_project": [CRM],
   google_project_iam_member: [CRM],
+  google_project_iam_custom_role: [api("iam")],
   "data.google_storage_project_service_account": [api("storage")],
   google_kms_key_ring: [api("cloudkms")],
   google_kms_crypto_key: [api("cloudkms")],
@@ -42,6 +43,7 @@ export const GCP_TYPE_APIS: Record<string, readonly string[] | ((body: any) => s
   google_storage_bucket_iam_member: [api("storage")],
   google_logging_project_bucket_config: [api("logging")],
   google_logging_project_sink: [api("logging")],
+  google_logging_metric: [api("logging")],
   google_logging_project_exclusion: [api("logging")],
   google_compute_network: [api("compute")],
   google_compute_subnetwork: [api("compute")],
@@ -65,6 +67,7 @@ export const GCP_TYPE_APIS: Record<string, readonly string[] | ((body: any) => s
   google_service_account_iam_member: [api("iam")],
   google_cloudfunctions2_function: [api("cloudfunctions"), api("cloudbuild"), api("artifactregistry"), api("run")],
   google_cloud_run_v2_service_iam_member: [api("run")],
+  google_cloud_run_v2_job: [api("run")],
   google_secret_manager_secret: [api("secretmanager")],
   google_secret_manager_secret_version: [api("secretmanager")],
   google_secret_manager_secret_iam_member: [api("secretmanager")],
@@ -158,6 +161,8 @@ export function gcpOrderingProblems(json: Json): string[] {
       }
       const granted = [...deps].some((d) => {
         if (!d.startsWith("google_kms_crypto_key_iam_member.")) return false;
+        // 3. …and waits out IAM propagation after it: a time_sleep between the grant and the resource.
+        if (![...deps].some((t) => t.startsWith("time_sleep.") && closure(t, all, cache).has(d))) return false;
         const grant = all.get(d)!.body;
         if (!String(grant.crypto_key_id).includes(`\${${key}.`)) return false;
         const member = [...directDependencies({ member: grant.member }, all)];
@@ -165,7 +170,7 @@ export function gcpOrderingProblems(json: Json): string[] {
           ? member.some((m) => m.startsWith("data.google_storage_project_service_account."))
           : member.some((m) => m.startsWith("google_project_service_identity.") && all.get(m)!.body.service === agent);
       });
-      if (!granted) problems.push(`${node.address}: names ${key} but does not wait for its grant to the ${agent} service agent`);
+      if (!granted) problems.push(`${node.address}: names ${key} but does not wait (through a time_sleep) for its grant to the ${agent} service agent`);
     }
   }
   return problems.sort();

@@ -67,6 +67,8 @@ describe.each(stacks)("%s", (_name, json) => {
     "AWS/RDS DatabaseConnectionsCurrentlySessionPinned": { stat: "Sum", missing: "notBreaching", period: 60 },
     "AWS/RDS DatabaseConnections": { stat: "Sum", missing: "notBreaching", period: 60 },
     "AWS/RDS MaxDatabaseConnectionsAllowed": { stat: "Sum", missing: "notBreaching", period: 60 },
+    // Cluster CPU, averaged over 15 minutes like Cloud SQL's and Flexible Server's.
+    "AWS/RDS CPUUtilization": { stat: "Average", missing: "notBreaching", period: 900 },
   };
 
   test("statistics and missing-data semantics of every alarm follow its metric", () => {
@@ -109,14 +111,22 @@ describe.each(stacks)("%s", (_name, json) => {
     }
   });
 
-  test("one failure sink per function: the on-failure destination, no dead_letter_config", () => {
+  test("one failure sink per asynchronously invoked function (the on-failure destination, no dead_letter_config), none for the others (issue 28.2)", () => {
     const configs = all(json, "aws_lambda_function_event_invoke_config");
+    // Invoked asynchronously here: the functions an EventBridge rule targets (through their alias).
+    const aliases = new Map(all(json, "aws_lambda_alias").map(([n, a]) => [address("aws_lambda_alias", n), refTo(a.function_name)]));
+    const asyncTargets = new Set(all(json, "aws_cloudwatch_event_target").map(([, t]) => aliases.get(refTo(t.arn)!) ?? refTo(t.arn)));
     for (const [n, f] of all(json, "aws_lambda_function")) {
       expect(f.dead_letter_config).toBeUndefined();
       const own = configs.filter(([, c]) => refTo(c.function_name) === address("aws_lambda_function", n));
-      expect(own).toHaveLength(1);
-      expect(own[0][1].destination_config.on_failure.destination).toMatch(/^\$\{aws_sqs_queue\./);
+      const isAsync = asyncTargets.has(address("aws_lambda_function", n));
+      expect([n, own.length]).toEqual([n, isAsync ? 1 : 0]);
+      if (isAsync) expect(own[0][1].destination_config.on_failure.destination).toMatch(/^\$\{aws_sqs_queue\./);
     }
+    // No async-failure queue, alarm or send permission without a config to use them.
+    const dlqs = all(json, "aws_sqs_queue").filter(([, q]) => /-async-dlq$/.test(q.name));
+    expect(dlqs).toHaveLength(configs.length);
+    expect(all(json, "aws_cloudwatch_metric_alarm").filter(([, a]) => /async-dlq-depth/.test(a.alarm_name))).toHaveLength(configs.length);
   });
 
   test("interface endpoints exactly for the APIs in-VPC functions call from their code", () => {

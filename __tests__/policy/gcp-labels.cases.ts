@@ -13,7 +13,8 @@ const classes = new Map<string, any>();
 const PACKAGES: Record<string, (type: string) => string> = {
   google: (type) => `@cdktf/provider-google/lib/${type.replace(/^google_/, "").replace(/_/g, "-")}`,
   "google-beta": (type) => `@cdktf/provider-google-beta/lib/${type.replace(/_/g, "-")}`,
-  time: (type) => `@cdktf/provider-time/lib/${type.replace(/^time_/, "").replace(/_/g, "-")}`,
+  // time_static's folder is static-resource (`static` is a reserved word).
+  time: (type) => `@cdktf/provider-time/lib/${type === "time_static" ? "static-resource" : type.replace(/^time_/, "").replace(/_/g, "-")}`,
 };
 function cls(type: string, provider = type.startsWith("time_") ? "time" : "google"): any {
   const key = `${provider}:${type}`;

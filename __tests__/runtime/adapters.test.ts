@@ -54,16 +54,36 @@ describe("http()", () => {
     expect(azure).toEqual({ status: 201, headers: { "x-order": "o-1", "content-type": "application/json" }, body: '{"accepted":true}' });
   });
 
-  test("GCP behind API Gateway: the handler sees the client's token (x-forwarded-authorization), not the gateway's ID token", async () => {
+  test("GCP: the handler sees the client's token (x-forwarded-authorization), never the platform's ID token in authorization (33.7)", async () => {
     seen.length = 0;
     const base = fx.http.gcp.request as any;
     const { res } = expressRes();
     await handler(expressReq({ ...base, headers: { ...base.headers, authorization: "Bearer gateway-id-token", "x-forwarded-authorization": "Bearer client-token" } }), res);
     expect(seen[0].headers.authorization).toBe("Bearer client-token");
+    expect(seen[0].headers["x-forwarded-authorization"]).toBeUndefined();
+    // The client sent no Authorization: the gateway's (or an internal invoker's) ID token is not shown as the caller's.
     seen.length = 0;
     const direct = expressRes();
-    await handler(expressReq({ ...base, headers: { ...base.headers, authorization: "Bearer direct" } }), direct.res);
-    expect(seen[0].headers.authorization).toBe("Bearer direct");
+    await handler(expressReq({ ...base, headers: { ...base.headers, authorization: "Bearer gateway-id-token" } }), direct.res);
+    expect(seen[0].headers.authorization).toBeUndefined();
+  });
+
+  test("a repeated query parameter is the same on every cloud: values joined with ',' in order, as API Gateway gives them (33.7)", async () => {
+    seen.length = 0;
+    const raw = "tag=a&tag=b%2Cc&q=x+y&empty&z=";
+    await handler({ ...fx.http.aws.event, rawQueryString: raw, queryStringParameters: { tag: "a,b,c", q: "x y", empty: "", z: "" } });
+    const { res } = expressRes();
+    // Express's own parser would give arrays (and objects for a[b]=1): the raw query string is used.
+    await handler({ ...expressReq({ ...(fx.http.gcp.request as any), path: `/orders?${raw}` }), query: { tag: ["a", "b,c"], q: "x y" } }, res);
+    await handler(new AzureHttpRequest({ ...fx.http.azure.init, url: `https://orders.azurewebsites.net/api/orders?${raw}` }), azureContext());
+    expect(seen.map((r) => r.query)).toEqual(Array(3).fill({ tag: "a,b,c", q: "x y", empty: "", z: "" }));
+  });
+
+  test("AWS: the JWT authorizer's verified claims are the request's auth; no authorizer, no auth", async () => {
+    seen.length = 0;
+    await handler({ ...fx.http.aws.event, requestContext: { ...fx.http.aws.event.requestContext, authorizer: { jwt: { claims: { sub: "u-7", iss: "https://auth.example.com/" }, scopes: null } } } });
+    await handler(fx.http.aws.event);
+    expect(seen.map((r) => r.auth)).toEqual([{ subject: "u-7", claims: { sub: "u-7", iss: "https://auth.example.com/" } }, undefined]);
   });
 
   test("a throwing handler answers 500 without leaking the error on every cloud", async () => {
@@ -137,6 +157,27 @@ describe("events()", () => {
     expect(out.status).toBe(204);
     expect(await handler(fx.events.azure.event, azureContext())).toBeUndefined();
     expect(seen).toEqual([fx.events.expected, fx.events.expected, fx.events.expected]);
+  });
+
+  test("an event without an id is refused on every cloud, never handled under the id \"undefined\" (33.9)", async () => {
+    const { id: _id, ...noId } = fx.events.azure.event as Record<string, unknown>;
+    const { id: _ebId, ...noEbId } = fx.events.aws.event as Record<string, unknown>;
+    seen.length = 0;
+    await expect(handler(noId, azureContext())).rejects.toThrow(/CloudEvent has no id; refused/);
+    await expect(handler(noEbId)).rejects.toThrow(/EventBridge event has no id/);
+    const warn = jest.spyOn(console, "warn").mockImplementation(() => undefined);
+    const error = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    const { res, out } = expressRes();
+    const data = Buffer.from(JSON.stringify(noId)).toString("base64");
+    await handler({ method: "POST", headers: {}, body: { message: { data, messageId: "ps-1" }, subscription: "s" } }, res);
+    expect(out.status).toBe(400);
+    // As a queue message: that message fails (its retries end in the DLQ), the others are processed.
+    const q = queue(async () => undefined);
+    const batch = await q({ Records: [{ messageId: "m-1", body: JSON.stringify(noId), attributes: {} }, { messageId: "m-2", body: JSON.stringify(fx.events.azure.event), attributes: {} }] });
+    warn.mockRestore();
+    error.mockRestore();
+    expect(batch).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
+    expect(seen).toEqual([]);
   });
 
   test("a bus event routed into a queue is recognised as an event in the message", async () => {

@@ -3,7 +3,7 @@ import * as http from "node:http";
 import { AddressInfo } from "node:net";
 import { Signer } from "@aws-sdk/rds-signer";
 import { InvocationContext } from "@azure/functions";
-import { QueueMessage, buses, queue, queues, useCloudImplementation } from "@polycloud/runtime";
+import { QueueMessage, adapters, buses, queue, queues, useCloudImplementation } from "@polycloud/runtime";
 import { rdsAuthToken } from "../../modules/runtime/src/cloud-aws";
 
 /**
@@ -58,13 +58,18 @@ test("AWS: SQS SendMessage and EventBridge PutEvents through the pinned SDK clie
     ? { json: { MessageId: "m-1", MD5OfMessageBody: createHash("md5").update(JSON.parse(s.body).MessageBody).digest("hex") } }
     : { json: { FailedEntryCount: 0, Entries: [{ EventId: "e-1" }] } };
   await queues.orders.send({ id: "o-1" });
-  await buses.events.publish({ source: "orders.api", type: "OrderCreated", subject: "o-1", data: { id: "o-1" } });
+  await buses.events.publish({ source: "orders.api", type: "OrderCreated", subject: "o-1", data: { id: "o-1" }, id: "evt-1" });
   const [send, put] = seen;
   expect(send.headers["x-amz-target"]).toBe("AmazonSQS.SendMessage");
   expect(JSON.parse(send.body)).toMatchObject({ QueueUrl: `http://${base}/123456789012/orders`, MessageBody: '{"id":"o-1"}' });
   expect(send.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d+\/us-east-1\/sqs\/aws4_request/);
   expect(put.headers["x-amz-target"]).toBe("AWSEvents.PutEvents");
-  expect(JSON.parse(put.body).Entries).toEqual([expect.objectContaining({ EventBusName: "orders-events", Source: "orders.api", DetailType: "OrderCreated", Detail: '{"id":"o-1"}', Resources: ["o-1"] })]);
+  const [entry] = JSON.parse(put.body).Entries;
+  expect(entry).toEqual(expect.objectContaining({ EventBusName: "orders-events", Source: "orders.api", DetailType: "OrderCreated", Detail: '{"id":"o-1"}', Resources: ["o-1", "polycloud:event-id/evt-1"] }));
+  // Issue 24.6: EventBridge delivers the entry under an id of its own; the consumer still sees the
+  // publisher's id (the same on GCP and Azure below), and so the same idempotency key.
+  const delivered = { version: "0", id: "6f9a0c3e-eventbridge-own-id", "detail-type": entry.DetailType, source: entry.Source, account: "123456789012", time: "2026-11-28T12:00:00Z", region: "us-east-1", resources: entry.Resources, detail: JSON.parse(entry.Detail) };
+  expect(adapters.eventFromJson(delivered)).toMatchObject({ id: "evt-1", subject: "o-1", data: { id: "o-1" } });
 });
 
 test("AWS: the RDS IAM token is byte for byte what @aws-sdk/rds-signer makes", async () => {
@@ -99,6 +104,7 @@ test("GCP: Pub/Sub publish with the service account token from the metadata serv
   const [q, e] = publishes.map((p) => JSON.parse(p.body).messages[0]);
   expect({ ...q, data: Buffer.from(q.data, "base64").toString() }).toEqual({ data: '{"id":"o-1"}', attributes: { tenant: "t1" } });
   expect({ ...e, data: Buffer.from(e.data, "base64").toString() }).toEqual({ data: '{"id":"o-1"}', attributes: { source: "orders.api", type: "OrderCreated", id: "evt-1" } });
+  expect(adapters.gcpPushMessage({ message: { ...e, messageId: "pubsub-own-id" }, subscription: "s" }).event).toMatchObject({ id: "evt-1" });
 });
 
 test("Azure: Service Bus and Event Grid (CloudEvents) over REST with the managed identity's Entra tokens", async () => {
@@ -127,6 +133,7 @@ test("Azure: Service Bus and Event Grid (CloudEvents) over REST with the managed
   expect(eg.headers["content-type"]).toBe("application/cloudevents-batch+json; charset=utf-8");
   expect(eg.headers.authorization).toBe("Bearer tok-https://eventgrid.azure.net");
   expect(JSON.parse(eg.body)).toEqual([expect.objectContaining({ specversion: "1.0", id: "evt-1", source: "orders.api", type: "OrderCreated", data: { id: "o-1" } })]);
+  expect(adapters.azureEvent(JSON.parse(eg.body)[0])).toMatchObject({ id: "evt-1" });
 });
 
 /**
@@ -183,6 +190,10 @@ describe("Azure: a failed Service Bus message is re-sent scheduled one retry del
       ScheduledEnqueueTimeUtc: "Sat, 28 Nov 2026 12:06:01 GMT", MessageId: "m-1", CorrelationId: "c-1", TimeToLive: 4 * 86400 - 361,
     });
     expect(Date.parse(JSON.parse(String(copy.headers.brokerproperties)).ScheduledEnqueueTimeUtc) - NOW).toBeGreaterThanOrEqual(360_000);
+    // The invocation succeeds, so no failed request records the attempt: its log line does, with the
+    // marker the function's errors alert counts (issue 28.12).
+    const logged = (console.error as jest.Mock).mock.calls.map(([line]) => JSON.parse(String(line)));
+    expect(logged).toContainEqual(expect.objectContaining({ level: "error", event: "polycloud-attempt-failed", messageId: "m-1", attempt: 1, error: "database unavailable" }));
   });
 
   test("attempts are counted across copies: the handler sees prior attempts + Service Bus's delivery count, and the next copy carries them", async () => {

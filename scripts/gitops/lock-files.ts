@@ -45,6 +45,30 @@ export function fullSource(source: string): string {
   return `registry.terraform.io/hashicorp/${source}`.toLowerCase();
 }
 
+/** `1.2.3` → [1, 2, 3]. */
+const parts = (v: string) => v.split(".").map((x) => Number(x));
+function compare(a: string, b: string): number {
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+/** Whether `version` meets a Terraform version constraint (`>= 6.15.0, < 7.0.0`, `~> 6.15`, `= 6.25.0`). */
+export function satisfies(version: string, constraint: string): boolean {
+  return constraint.split(",").map((c) => c.trim()).filter(Boolean).every((c) => {
+    const m = /^(>=|<=|!=|~>|>|<|=)?\s*(\d+(?:\.\d+)*)$/.exec(c);
+    if (!m) return false;
+    const [, op = "=", v] = m;
+    const d = compare(version, v);
+    if (op === "~>") {
+      // ~> 6.15 allows 6.x ≥ 6.15; ~> 6.15.0 allows 6.15.x.
+      const fixed = parts(v).slice(0, -1);
+      return d >= 0 && fixed.every((n, i) => parts(version)[i] === n);
+    }
+    return { ">=": d >= 0, "<=": d <= 0, ">": d > 0, "<": d < 0, "=": d === 0, "!=": d !== 0 }[op]!;
+  });
+}
+
 /** What is wrong with a lock file for a stack's `required_providers` (empty: it fits). */
 export function checkLockFile(text: string, required: Record<string, { source?: string; version?: string }>): string[] {
   const locked = new Map(parseLockFile(text).map((p) => [p.source.toLowerCase(), p]));
@@ -57,6 +81,7 @@ export function checkLockFile(text: string, required: Record<string, { source?: 
       continue;
     }
     if (r.version && /^\d+\.\d+\.\d+$/.test(r.version) && l.version !== r.version) problems.push(`${source}: locked ${l.version}, the stack pins ${r.version}`);
+    else if (r.version && !/^\d+\.\d+\.\d+$/.test(r.version) && !satisfies(l.version, r.version)) problems.push(`${source}: locked ${l.version}, outside the stack's range ${r.version}`);
     if (!l.hashes.some((h) => /^zh:[0-9a-f]{64}$/.test(h))) problems.push(`${source}: no zh: checksum of the official release archive`);
     if (!l.hashes.some((h) => /^h1:[A-Za-z0-9+/=]{44}$/.test(h))) problems.push(`${source}: no h1: checksum`);
     locked.delete(source);

@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, cloudBudgetAmount, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails, shortestCallerTimeout } from "@polycloud/core";
+import { CapabilityMap, ServiceSpec, ConformanceContext, cloudBudgetAmount, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, resolveRetry, resourcesOfType, fails, shortestCallerTimeout } from "@polycloud/core";
 import { toEventPattern } from "./event-bus";
 import { parsePolicy } from "./iam";
 import { LAMBDA_RUNTIMES, logRetention } from "./limits";
@@ -104,10 +104,10 @@ export const AWS_CAPABILITIES: CapabilityMap = {
     },
   },
   "function.asyncFailure": {
-    mode: "native", realisedBy: "aws_lambda_function_event_invoke_config on_failure → SQS (14 days); no dead_letter_config, so one failure lands once",
+    mode: "native", realisedBy: "aws_lambda_function_event_invoke_config on_failure → SQS (14 days) for each function a rule or schedule invokes asynchronously (none for HTTP- or queue-only functions, which cannot fail asynchronously); no dead_letter_config, so one failure lands once",
     check: (c) => perFunction(c, (_id, l) => fails([!l?.dead_letter_config, "dead_letter_config as a second failure sink"]))
       .concat(fails(
-        [all(c, "aws_lambda_function_event_invoke_config").length === Object.keys(c.service.functions).length, "event invoke config missing"],
+        [all(c, "aws_lambda_function_event_invoke_config").length === asyncTargets(c.service).size, `${all(c, "aws_lambda_function_event_invoke_config").length} event invoke configs for ${asyncTargets(c.service).size} asynchronously invoked functions`],
         [all(c, "aws_lambda_function_event_invoke_config").every((e) => /^\$\{aws_sqs_queue\./.test(e.destination_config?.on_failure?.destination ?? "")), "on-failure destination is not an SQS queue"],
       )),
   },
@@ -215,8 +215,8 @@ export const AWS_CAPABILITIES: CapabilityMap = {
       .concat(all(c, "aws_rds_cluster_parameter_group").flatMap((g) => fails([(g.parameter ?? []).some((x: R) => x.name === "rds.force_ssl" && x.value === "1"), "rds.force_ssl not 1"]))),
   },
   "proxy.iamAuth": {
-    mode: "native", realisedBy: "aws_db_proxy auth iam_auth REQUIRED + rds-db:connect grants",
-    check: (c) => proxies(c).flatMap((p) => fails([p.auth?.[0]?.iam_auth === "REQUIRED", "IAM auth not required"]))
+    mode: "native", realisedBy: "aws_db_proxy default_auth_scheme IAM_AUTH (end-to-end IAM, no secret) + rds-db:connect grants",
+    check: (c) => proxies(c).flatMap((p) => fails([p.default_auth_scheme === "IAM_AUTH" && (p.auth ?? []).every((a: any) => a.iam_auth === "REQUIRED"), "IAM auth not required"]))
       .concat(directPath(c) ? all(c, "aws_rds_cluster").flatMap((d) => fails([d.iam_database_authentication_enabled === true, "direct path without IAM database authentication"])) : []),
   },
   "proxy.private": {
@@ -279,4 +279,10 @@ export const AWS_CAPABILITIES: CapabilityMap = {
 
 function perFunctionRoles(c: ConformanceContext): string[] {
   return Object.keys(c.service.functions).map((id) => byName(c, "aws_lambda_function", "function_name", namer(c).name(NAME_RULES.aws.lambda, id))?.role).filter(Boolean);
+}
+
+/** Functions a bus rule or schedule targets directly: the only ones Lambda invokes asynchronously here. */
+function asyncTargets(service: ServiceSpec): Set<string> {
+  return new Set(Object.values(service.buses ?? {}).flatMap((b) => Object.values(b.rules ?? {}))
+    .flatMap((r) => ("function" in r.target ? [r.target.function] : [])));
 }

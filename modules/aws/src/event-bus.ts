@@ -156,6 +156,8 @@ export class AwsEventBus extends Construct implements PlatformEventBus {
         ...(ruleSpec.schedule !== undefined ? { inputTransformer: scheduledEventTransformer(ruleId) } : {}),
       });
       if (fn) {
+        // EventBridge invokes asynchronously: failures after Lambda's own retries need a destination.
+        fn.acceptAsyncInvocations();
         new LambdaPermission(this, `invoke-${ruleId}`, {
           statementId: `AllowEventBridge-${props.logicalId}-${ruleId}`,
           action: "lambda:InvokeFunction",

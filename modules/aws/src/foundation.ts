@@ -10,6 +10,7 @@ import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscrip
 import { AwsContext } from "./context";
 import { denyInsecureTransport, policyDocument } from "./iam";
 import { AwsNetwork } from "./network";
+import { AWS_PROVIDER_RANGE } from "./limits";
 
 export interface AwsFoundationProps {
   readonly env: EnvironmentConfig;
@@ -31,6 +32,9 @@ export function configureAwsStack(scope: TerraformStack, env: EnvironmentConfig,
     allowedAccountIds: spec.accountId ? [spec.accountId] : undefined,
     defaultTags: [{ tags: { ...tags } }],
   });
+  // The bindings would pin their own version (6.25.0) exactly: state the supported range instead.
+  // Each deployment's lock file records the version it actually runs.
+  scope.addOverride("terraform.required_providers.aws", { source: "aws", version: AWS_PROVIDER_RANGE });
   if (spec.backend) {
     const backend = new S3Backend(scope, {
       bucket: spec.backend.bucket,

@@ -1,8 +1,7 @@
 import * as path from "node:path";
-import * as fs from "node:fs";
 import { Annotations, AssetType, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, packageable, runtimeBaseVariables } from "@polycloud/core";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
@@ -25,11 +24,14 @@ export interface AwsFunctionProps {
   readonly spec: ResolvedFunction;
   /** Secret ARNs by secret id, for the spec's `secrets`. */
   readonly secretArns?: Readonly<Record<string, string>>;
+  /** An already built package (the platform's own functions, e.g. a database's migration step) instead of packaging `spec.source`. */
+  readonly package?: { readonly path: string; readonly hash: string };
 }
 
 /**
  * Lambda on arm64 with its own role, a log group created first (retention per environment),
- * JSON logs, active tracing, a content-hashed package, an async-failure DLQ and a `live` alias.
+ * JSON logs, active tracing, a content-hashed package and a `live` alias; an async-failure DLQ
+ * only when something invokes it asynchronously (acceptAsyncInvocations).
  * Grants from other components add statements to its role through `addToRolePolicy`.
  */
 export class AwsFunction extends Construct implements PlatformFunction {
@@ -40,14 +42,17 @@ export class AwsFunction extends Construct implements PlatformFunction {
   readonly alias: LambdaAlias;
   readonly role: IamRole;
   readonly logGroup: CloudwatchLogGroup;
-  readonly asyncDlq: SqsQueue;
+  /** Failed asynchronous invocations; only for a function something invokes asynchronously (see acceptAsyncInvocations). */
+  asyncDlq?: SqsQueue;
   readonly alarms: AlarmInfo[] = [];
   /** Set once the function is attached to the VPC (it connects to a database). */
   securityGroup?: SecurityGroup;
   private readonly statements: Statement[] = [];
   private readonly environment: Record<string, string>;
   private readonly endpointNeeds = new Set<EndpointService>();
+  private readonly layers: string[] = [];
   private readonly ctx: AwsContext;
+  private readonly policy: IamRolePolicy;
 
   constructor(scope: Construct, id: string, props: AwsFunctionProps) {
     super(scope, id);
@@ -76,21 +81,14 @@ export class AwsFunction extends Construct implements PlatformFunction {
       }),
     });
 
-    this.asyncDlq = new SqsQueue(this, "async-dlq", {
-      name: ctx.namer.name(NAME_RULES.aws.sqs, props.logicalId, "async-dlq"),
-      messageRetentionSeconds: 1209600,
-      sqsManagedSseEnabled: true,
-    });
-
     this.addToRolePolicy(
       { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${this.logGroup.arn}:*` },
       // X-Ray has no resource-level permissions; the actions are write-only telemetry.
       { Sid: "Tracing", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" },
-      { Sid: "AsyncFailures", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.asyncDlq.arn },
       { Sid: "DecryptEnvironment", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `lambda.${ctx.region}.amazonaws.com` } } },
     );
 
-    this.environment = { ...spec.environment, ...runtimeBaseVariables("aws") };
+    this.environment = { ...spec.environment, ...runtimeBaseVariables("aws", props.logicalId) };
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const arn = props.secretArns?.[secretId];
       if (!arn) continue; // reported by validation
@@ -103,15 +101,15 @@ export class AwsFunction extends Construct implements PlatformFunction {
       this.addToRolePolicy({ Sid: "DecryptSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com` } } });
     }
 
-    const policy = new IamRolePolicy(this, "policy", {
+    const policy = (this.policy = new IamRolePolicy(this, "policy", {
       name: "least-privilege",
       role: this.role.id,
       policy: Lazy.stringValue({ produce: () => policyDocument(this.statements) }),
-    });
+    }));
 
-    // A missing folder is reported by validation; nothing is packaged then.
+    // A missing folder, or a handler naming no code in it, is reported by validation; nothing is packaged then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
+    const pkg = props.package ?? (packageable(source, spec.handler, spec.runtime, "aws") ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" });
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
 
     this.lambda = new LambdaFunction(this, "fn", {
@@ -132,6 +130,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
       loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
       tracingConfig: { mode: "Active" },
       reservedConcurrentExecutions: spec.maxConcurrency,
+      layers: Lazy.listValue({ produce: () => (this.layers.length ? this.layers : undefined) }),
       dependsOn: [this.logGroup, policy],
     });
 
@@ -147,13 +146,6 @@ export class AwsFunction extends Construct implements PlatformFunction {
         provisionedConcurrentExecutions: spec.minWarmInstances,
       });
     }
-    new LambdaFunctionEventInvokeConfig(this, "async", {
-      functionName: this.lambda.functionName,
-      qualifier: this.alias.name,
-      maximumRetryAttempts: 2,
-      maximumEventAgeInSeconds: 21600,
-      destinationConfig: { onFailure: { destination: this.asyncDlq.arn } },
-    });
 
     const t = ctx.thresholds;
     const dims = { FunctionName: this.functionName };
@@ -173,11 +165,39 @@ export class AwsFunction extends Construct implements PlatformFunction {
         comparison: "GreaterThanThreshold",
         metric: { namespace: "AWS/Lambda", metricName: "Duration", dimensions: dims, extendedStatistic: "p99" },
       }),
-      createAlarm(this, "async-dlq-alarm", ctx, {
-        signal: "queue.dlqDepth", nameParts: [props.logicalId, "async-dlq-depth"], description: `${this.functionName}: failed async invocations waiting in the DLQ`,
-        ...dlqDepthAlarm(this.asyncDlq.name),
-      }),
     );
+  }
+
+  /**
+   * Called by whatever invokes the function asynchronously (an EventBridge rule or schedule):
+   * an SQS DLQ (14 days) as the on-failure destination of the alias's event invoke config (no
+   * `dead_letter_config`, so a failure lands once), the role's permission to send there, and a
+   * DLQ-depth alarm. Functions invoked only synchronously (the HTTP API) or by an event source
+   * mapping get none of these: nothing could ever reach them. Idempotent.
+   */
+  acceptAsyncInvocations(): SqsQueue {
+    if (this.asyncDlq) return this.asyncDlq;
+    const ctx = this.ctx;
+    const dlq = (this.asyncDlq = new SqsQueue(this, "async-dlq", {
+      name: ctx.namer.name(NAME_RULES.aws.sqs, this.logicalId, "async-dlq"),
+      messageRetentionSeconds: 1209600,
+      sqsManagedSseEnabled: true,
+    }));
+    this.addToRolePolicy({ Sid: "AsyncFailures", Effect: "Allow", Action: "sqs:SendMessage", Resource: dlq.arn });
+    new LambdaFunctionEventInvokeConfig(this, "async", {
+      functionName: this.lambda.functionName,
+      qualifier: this.alias.name,
+      maximumRetryAttempts: 2,
+      maximumEventAgeInSeconds: 21600,
+      destinationConfig: { onFailure: { destination: dlq.arn } },
+      // Lambda checks the role can send to the destination when the config is saved.
+      dependsOn: [this.policy],
+    });
+    this.alarms.push(createAlarm(this, "async-dlq-alarm", ctx, {
+      signal: "queue.dlqDepth", nameParts: [this.logicalId, "async-dlq-depth"], description: `${this.functionName}: failed async invocations waiting in the DLQ`,
+      ...dlqDepthAlarm(dlq.name),
+    }));
+    return dlq;
   }
 
   /** ARN that callers invoke: the `live` alias, so provisioned concurrency is used. */
@@ -194,6 +214,11 @@ export class AwsFunction extends Construct implements PlatformFunction {
     // The same binding under its cloud-neutral name, for @polycloud/runtime.
     const neutral = neutralRuntimeVariable(name);
     if (neutral) this.environment[neutral] = value;
+  }
+
+  /** Adds a Lambda layer (unpacked under /opt), once. */
+  addLayer(arn: string): void {
+    if (!this.layers.includes(arn)) this.layers.push(arn);
   }
 
   /** Records that the function calls an AWS API from inside the VPC (endpoints are created if attached). */

@@ -1,6 +1,6 @@
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, GatewaySpec, HTTP_METHODS, NAME_RULES, PlatformGateway, resolveCors } from "@polycloud/core";
+import { ANY_METHODS, AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, resolveCors } from "@polycloud/core";
 import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
 import { Apigatewayv2ApiMapping } from "@cdktf/provider-aws/lib/apigatewayv2-api-mapping";
 import { Apigatewayv2Authorizer } from "@cdktf/provider-aws/lib/apigatewayv2-authorizer";
@@ -32,9 +32,6 @@ export interface AwsHttpGatewayProps {
 }
 
 /** Fields of the JSON access log line. */
-/** What ANY covers on HTTP APIs, less OPTIONS (see the CORS note in the constructor). */
-const ANY_WITHOUT_OPTIONS = HTTP_METHODS.filter((m) => m !== "ANY" && m !== "OPTIONS");
-
 const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: "$context.requestId",
   ip: "$context.identity.sourceIp",
@@ -99,7 +96,7 @@ export class AwsHttpGateway extends Construct implements PlatformGateway {
       // (browsers send no credentials). With CORS on, ANY is split into the other methods, so an
       // OPTIONS matches no route and API Gateway answers the preflight itself.
       const routeKeys = route.method === "ANY" && cors
-        ? ANY_WITHOUT_OPTIONS.map((m) => `${m} ${route.path}`).filter((k) => !explicit.has(k))
+        ? ANY_METHODS.map((m) => `${m} ${route.path}`).filter((k) => !explicit.has(k))
         : [`${route.method} ${route.path}`];
       // Unknown functions and duplicate routes are reported by validation; never crash before it runs.
       if (!fn || routeKeys.every((k) => seen.has(k))) continue;

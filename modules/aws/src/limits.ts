@@ -40,3 +40,16 @@ export const AURORA_CAPACITY: Record<string, { min: number; max: number }> = {
   medium: { min: 1, max: 8 },
   large: { min: 2, max: 32 },
 };
+
+/**
+ * The hashicorp/aws versions the modules support, written into every stack's `required_providers`
+ * so a consuming team may run any of them (an exact pin would forbid every other version). The
+ * lower bound is the first release with every argument the modules set: 6.15.0 added
+ * `aws_db_proxy.default_auth_scheme` (hashicorp/terraform-provider-aws#44309), which 6.14 lacks. A
+ * test checks every argument of every synthesized AWS stack against 6.15.0's schema
+ * (`__tests__/terraform/fixtures/aws-provider-lower-bound.json`, from its prebuilt bindings).
+ */
+export const AWS_PROVIDER_LOWER_BOUND = "6.15.0";
+export const AWS_PROVIDER_RANGE = `>= ${AWS_PROVIDER_LOWER_BOUND}, < 7.0.0`;
+/** The prebuilt bindings generated from AWS_PROVIDER_LOWER_BOUND: the oldest `@cdktf/provider-aws` the package peers. */
+export const AWS_BINDINGS_LOWER_BOUND = "21.12.0";

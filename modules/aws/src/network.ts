@@ -1,6 +1,7 @@
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import { AwsEnvironmentSpec, NAME_RULES, Namer } from "@polycloud/core";
+import { DataAwsSubnet } from "@cdktf/provider-aws/lib/data-aws-subnet";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
@@ -28,6 +29,8 @@ export interface AwsNetworkProps {
 export class AwsNetwork extends Construct {
   readonly vpcId: string;
   readonly privateSubnetIds: string[];
+  /** The availability zone of each private subnet, in the same order. */
+  readonly availabilityZones: string[];
   /** CIDR of the VPC when this construct created it. */
   readonly cidr?: string;
   private endpointSecurityGroup?: SecurityGroup;
@@ -42,6 +45,8 @@ export class AwsNetwork extends Construct {
     if (props.spec.network) {
       this.vpcId = props.spec.network.vpcId;
       this.privateSubnetIds = [...props.spec.network.privateSubnetIds];
+      // Read, not assumed: a database instance is placed in the zone of one of these subnets.
+      this.availabilityZones = this.privateSubnetIds.map((id, i) => new DataAwsSubnet(this, `private-${i}`, { id }).availabilityZone);
       return;
     }
     this.cidr = props.spec.vpcCidr ?? "10.40.0.0/16";
@@ -55,6 +60,7 @@ export class AwsNetwork extends Construct {
     new DefaultSecurityGroup(this, "default-sg", { vpcId: vpc.id });
     const second = this.cidr.split(".")[1];
     // AZ letters a and b exist in every commercial region; ids keep plans credential-free.
+    this.availabilityZones = ["a", "b"].map((az) => `${props.spec.region}${az}`);
     this.privateSubnetIds = ["a", "b"].map((az, i) =>
       new Subnet(this, `private-${az}`, {
         vpcId: vpc.id,
@@ -75,6 +81,11 @@ export class AwsNetwork extends Construct {
   /** Security group of the interface endpoints (undefined for an existing network). */
   get endpointSecurityGroupId(): string | undefined {
     return this.endpointSecurityGroup?.id;
+  }
+
+  /** The interface endpoint created for `service`, if this construct manages endpoints and created one. */
+  endpoint(service: EndpointService): VpcEndpoint | undefined {
+    return this.endpoints.get(service);
   }
 
   /** Makes `service` reachable from the private subnets. Idempotent. */

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { AlarmInfo, AlarmSignal, COUNT_SIGNALS } from "@polycloud/core";
 import { MonitorMetricAlert } from "@cdktf/provider-azurerm/lib/monitor-metric-alert";
+import { MonitorScheduledQueryRulesAlertV2 } from "@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2";
 import { AzureContext } from "./context";
 
 export interface AzureAlarmProps {
@@ -47,6 +48,47 @@ export function createMetricAlert(scope: Construct, id: string, ctx: AzureContex
       dimension: props.dimension ? [{ name: props.dimension.name, operator: "Include", values: [...props.dimension.values] }] : undefined,
     }],
     action: [{ actionGroupId: ctx.actionGroup.id }],
+  });
+  return { name: props.name, signal: props.signal, threshold: props.threshold };
+}
+
+export interface AzureLogAlertProps {
+  readonly signal: AlarmSignal;
+  readonly name: string;
+  /** Application Insights (classic table names: requests, traces) or a workspace. */
+  readonly scope: string;
+  /** KQL returning one row per counted event. */
+  readonly query: string;
+  /** Fires at ≥ threshold rows in the window. */
+  readonly threshold: number;
+  readonly description: string;
+  /** @default "PT5M" */
+  readonly windowSize?: string;
+}
+
+/**
+ * A log search alert (`≥ N` rows in the window) to the action group: for what no metric counts,
+ * such as Service Bus attempts the runtime retries by a scheduled copy (their invocation succeeds).
+ */
+export function createLogAlert(scope: Construct, id: string, ctx: AzureContext, props: AzureLogAlertProps): AlarmInfo {
+  new MonitorScheduledQueryRulesAlertV2(scope, id, {
+    name: props.name,
+    resourceGroupName: ctx.resourceGroup.name,
+    location: ctx.resourceGroup.location,
+    scopes: [props.scope],
+    description: props.description,
+    severity: 2,
+    windowDuration: props.windowSize ?? "PT5M",
+    evaluationFrequency: props.windowSize ?? "PT5M",
+    autoMitigationEnabled: true,
+    criteria: [{
+      query: props.query,
+      timeAggregationMethod: "Count",
+      operator: COUNT_SIGNALS.has(props.signal) ? "GreaterThanOrEqual" : "GreaterThan",
+      threshold: COUNT_SIGNALS.has(props.signal) ? Math.max(1, props.threshold) : props.threshold,
+      failingPeriods: { minimumFailingPeriodsToTriggerAlert: 1, numberOfEvaluationPeriods: 1 },
+    }],
+    action: { actionGroups: [ctx.actionGroup.id] },
   });
   return { name: props.name, signal: props.signal, threshold: props.threshold };
 }

@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, envVarPart, resourcesOfType, fails, block } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, envVarPart, resourcesOfType, fails, block, queueCappedConsumers, shortestCallerTimeout } from "@polycloud/core";
 import { FLEX_RUNTIMES, RATE_LIMIT_PERIOD_SECONDS } from "./limits";
 import { FLEX_PACKAGE_BLOB, REMOVE_INJECTED_STORAGE_COMMAND, flexMemory, hhmmss } from "./function";
 import { urlTemplate } from "./gateway";
@@ -39,7 +39,7 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     )),
   },
   "function.memory": {
-    mode: "different", realisedBy: "instance_memory_in_mb (2048 or 4096)", note: "Flex has two instance sizes; the spec's memory is rounded up with a warning",
+    mode: "different", realisedBy: "instance_memory_in_mb (512, 2048 or 4096)", note: "Flex has three instance sizes; the spec's memory is rounded up with a warning",
     check: (c) => perFunction(c, (_id, a, s) => fails([a?.instance_memory_in_mb === flexMemory(s.memoryMb), `instance_memory_in_mb ${a?.instance_memory_in_mb}`])),
   },
   "function.timeout": {
@@ -75,8 +75,9 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
   },
   "function.concurrency": {
     mode: "different", realisedBy: "maximum_instance_count × http_concurrency (and the Service Bus trigger's maxConcurrentCalls)", note: "the cap is instances × per-instance concurrency",
-    check: (c) => perFunction(c, (_id, a, s) => s.maxConcurrency === undefined ? [] : fails(
-      [a?.maximum_instance_count * a?.http_concurrency === s.maxConcurrency, `maximum_instance_count ${a?.maximum_instance_count} × http_concurrency ${a?.http_concurrency}`],
+    // A consumer that only its queue invokes takes the queue's maxConcurrency (queueCappedConsumers).
+    check: (c) => perFunction(c, (id, a, s) => (queueCappedConsumers(c.service)[id]?.cap ?? s.maxConcurrency) === undefined ? [] : fails(
+      [a?.maximum_instance_count * a?.http_concurrency === (queueCappedConsumers(c.service)[id]?.cap ?? s.maxConcurrency), `maximum_instance_count ${a?.maximum_instance_count} × http_concurrency ${a?.http_concurrency}`],
       [a?.app_settings?.[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls] === undefined || Number(a.app_settings[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]) === a.http_concurrency, `maxConcurrentCalls ${a?.app_settings?.[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]}`],
     )),
   },
@@ -116,9 +117,29 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     check: (c) => all(c, "azurerm_api_management").length === 0 ? [] : fails([all(c, "azurerm_api_management_api_diagnostic").length > 0, "no API diagnostic"], [all(c, "azurerm_monitor_diagnostic_setting").some((d) => JSON.stringify(d.enabled_log ?? []).includes("GatewayLogs")), "no GatewayLogs"]),
   },
   "gateway.invokeScope": {
-    mode: "different", realisedBy: "function keys: APIM holds the default key in a secret named value and sends it as x-functions-key",
-    note: "the function endpoint is reachable, but function-level auth rejects calls without the key",
-    check: (c) => fails([all(c, "azurerm_api_management_named_value").every((v) => v.secret === true), "key not secret"], [all(c, "azurerm_api_management_backend").every((b) => JSON.stringify(b.credentials ?? {}).includes("x-functions-key")), "backend without key"]),
+    mode: "different", realisedBy: "App Service authentication (auth_settings_v2) on every routed app: Entra tokens for the app's identity only, from the API Management identity only (allowed_identities), 401 otherwise; APIM sends its managed-identity token (authentication-managed-identity) and the client's Authorization as X-Forwarded-Authorization; no function key in state",
+    note: "the function host is reachable, but its authentication layer answers 401 to any caller but the gateway's identity",
+    check: (c) => {
+      const apim = all(c, "azurerm_api_management");
+      if (apim.length === 0) return [];
+      const routed = new Set(Object.values(c.service.gateways ?? {}).flatMap((g) => g.routes.map((r) => r.function)));
+      // A database's migration step admits the deploying identity only (checked below), not the gateway.
+      const step = (a: any) => typeof a.app_settings?.POLYCLOUD_MIGRATE_DATABASE === "string";
+      const apps = all(c, "azurerm_function_app_flex_consumption").filter((a) => a.auth_settings_v2 !== undefined && !step(a));
+      const steps = all(c, "azurerm_function_app_flex_consumption").filter(step);
+      const guarded = (a: any) => {
+        const auth = a.auth_settings_v2 ?? {};
+        const ad = auth.active_directory_v2 ?? {};
+        return auth.auth_enabled === true && auth.require_authentication === true && auth.unauthenticated_action === "Return401"
+          && (ad.allowed_identities ?? []).length > 0 && (ad.allowed_identities ?? []).every((i: string) => /^\$\{azurerm_api_management\.[^.]+\.identity/.test(i));
+      };
+      return fails(
+        [apps.length === routed.size && apps.every(guarded), "a routed function app admits callers other than the gateway's identity"],
+        [all(c, "azurerm_api_management_api_operation_policy").every((p) => /<authentication-managed-identity resource="\{\{[^}]+-audience\}\}" \/>/.test(p.xml_content)), "an operation does not authenticate to its function with the gateway's identity"],
+        [!JSON.stringify(c.json.data ?? {}).includes("azurerm_function_app_host_keys"), "a host-keys data source reads the function's keys into state"],
+        [steps.every((a) => a.auth_settings_v2?.require_authentication === true && JSON.stringify(a.auth_settings_v2?.active_directory_v2?.allowed_identities) === JSON.stringify([`\${data.azurerm_client_config.${Object.keys(c.json.data?.azurerm_client_config ?? {})[0]}.object_id}`])), "a migration step admits callers other than the deploying identity"],
+      );
+    },
   },
   "queue.dlq": {
     mode: "native", realisedBy: "azurerm_servicebus_queue max_delivery_count → native $DeadLetterQueue",
@@ -193,7 +214,7 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     check: (c) => {
       if (c.env.clouds.azure?.database?.acceptNoPooling) return [];
       const conf = Object.fromEntries(all(c, "azurerm_postgresql_flexible_server_configuration").map((x) => [x.name, x.value]));
-      return Object.values(c.service.databases ?? {}).flatMap((d) => fails([conf["pgbouncer.enabled"] === "true", "pgbouncer off"], [conf["pgbouncer.query_wait_timeout"] === String(resolvePool(d.pool).borrowTimeoutSeconds), "query_wait_timeout"], [!!conf["pgbouncer.default_pool_size"], "no pool size"], [(conf["pgbouncer.min_pool_size"] ?? "0") === "0", "min_pool_size keeps a floor of open connections"]));
+      return Object.values(c.service.databases ?? {}).flatMap((d) => fails([conf["pgbouncer.enabled"] === "true", "pgbouncer off"], [conf["pgbouncer.query_wait_timeout"] === String(resolvePool(d.pool, shortestCallerTimeout(d, c.service.functions)?.seconds).borrowTimeoutSeconds), "query_wait_timeout"], [!!conf["pgbouncer.default_pool_size"], "no pool size"], [(conf["pgbouncer.min_pool_size"] ?? "0") === "0", "min_pool_size keeps a floor of open connections"]));
     },
   },
   "proxy.tls": {
@@ -231,12 +252,17 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     },
   },
   "alarms.components": {
-    mode: "native", realisedBy: "azurerm_monitor_metric_alert: App Insights failures/duration, Http429 (HTTP-triggered functions), APIM Requests 5XX/Duration, ActiveMessages, DeadletteredMessages, DeadLetteredCount, DeliveryAttemptFailCount, active_connections, cpu_percent, client_connections_waiting",
+    mode: "native", realisedBy: "azurerm_monitor_metric_alert: App Insights failures (a log search alert over failed requests and retried attempts for Node Service Bus consumers)/duration, Http429 (HTTP-triggered functions), APIM Requests 5XX/Duration, ActiveMessages, DeadletteredMessages, DeadLetteredCount, DeliveryAttemptFailCount, active_connections, cpu_percent, client_connections_waiting",
     check: (c) => {
       const m = alertMetrics(c);
       const has = (metric: string) => m.some((x) => x.startsWith(`${metric}|`));
       return fails(
-        [Object.keys(c.service.functions).every((id) => m.some((x) => x.startsWith("requests/failed|") && x.includes(globalName(namer(c), c.env.clouds.azure?.subscriptionId ?? "", NAME_RULES.azure.functionApp, id)))), "function without failure alert"],
+        [Object.keys(c.service.functions).every((id) => {
+          const app = globalName(namer(c), c.env.clouds.azure?.subscriptionId ?? "", NAME_RULES.azure.functionApp, id);
+          // A Node Service Bus consumer's failure alert is a log search over failed requests and retried attempts.
+          return m.some((x) => x.startsWith("requests/failed|") && x.includes(app))
+            || all(c, "azurerm_monitor_scheduled_query_rules_alert_v2").some((a) => JSON.stringify(a.criteria ?? []).includes(`cloud_RoleName == \\"${app}\\" and success == false`));
+        }), "function without failure alert"],
         [!Object.keys(c.service.gateways ?? {}).length || has("Requests"), "no gateway alert"],
         [!Object.keys(c.service.queues ?? {}).length || has("DeadletteredMessages"), "no dead-letter alert"],
         [!Object.keys(c.service.buses ?? {}).length || has("DeadLetteredCount"), "no Event Grid dead-letter alert"],

@@ -1,20 +1,25 @@
-import { Annotations } from "cdktf";
+import { Annotations, Aspects, Lazy } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart } from "@polycloud/core";
+import { AlarmInfo, DEFAULTS, DatabaseProxySpec, MigrationRoleSpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart } from "@polycloud/core";
 import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
 import { PostgresqlFlexibleServer } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server";
-import { PostgresqlFlexibleServerActiveDirectoryAdministrator } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-active-directory-administrator";
 import { PostgresqlFlexibleServerConfiguration } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-configuration";
 import { PostgresqlFlexibleServerDatabase } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-database";
 import { createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
 import { AzureFunction } from "./function";
-import { PGBOUNCER_PORT, POSTGRES_SIZES } from "./limits";
+import { AZURE_RESERVED_CONNECTIONS, PGBOUNCER_PORT, POSTGRES_SIZES } from "./limits";
+import { azurePostgresRoots } from "./postgres-roots";
 
 export interface AzureDatabaseProxyProps {
   readonly context: AzureContext;
   readonly logicalId: string;
   readonly spec: DatabaseProxySpec;
+  /**
+   * Shortest timeout (seconds) among the functions allowed to connect; the pool's borrow-timeout
+   * default stays below it, as on AWS. @default none (the core default applies)
+   */
+  readonly shortestCallerTimeoutSeconds?: number;
 }
 
 /**
@@ -33,12 +38,17 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
   readonly pooled: boolean;
   readonly port: number;
   readonly problems: Problems;
+  /** max_connections less what Azure reserves: what clients can open. */
+  readonly userConnections: number;
+  private readonly granted: AzureFunction[] = [];
+  readonly logicalId: string;
 
   constructor(scope: Construct, id: string, private readonly props: AzureDatabaseProxyProps) {
     super(scope, id);
     const { context: ctx, spec, logicalId } = props;
     this.spec = spec;
     this.problems = new Problems(`AzureDatabaseProxy(${logicalId})`);
+    this.logicalId = logicalId;
     const rg = ctx.resourceGroup;
     const prod = ctx.env.deletionProtection;
     const size = POSTGRES_SIZES[spec.size] ?? POSTGRES_SIZES.small;
@@ -55,6 +65,9 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     if (spec.requireTls === false) this.problems.add("requireTls", false, "true (TLS is always required)");
     // max_connections of the SKU actually deployed (an environment's skuName may differ from the size's).
     const maxConnections = burstable ? 50 : Object.values(POSTGRES_SIZES).find((s) => s.sku === sku)?.maxConnections ?? size.maxConnections;
+    // Azure keeps some of them for itself (superuser, replication, monitoring): pools and alarms are
+    // sized from what clients can actually open.
+    this.userConnections = maxConnections - AZURE_RESERVED_CONNECTIONS;
 
     this.server = new PostgresqlFlexibleServer(this, "server", {
       name: ctx.globalName(NAME_RULES.azure.generic, logicalId, "pg"),
@@ -76,18 +89,10 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
       // After a failover Azure reports the primary in the other zone; applying "1" again would fail or fail back.
       lifecycle: { ignoreChanges: ["zone", "high_availability[0].standby_availability_zone"] },
     });
-    // The deploying identity administers the server through Entra ID; functions get roles via migrations.
-    new PostgresqlFlexibleServerActiveDirectoryAdministrator(this, "admin", {
-      serverName: this.server.name,
-      resourceGroupName: rg.name,
-      tenantId: ctx.spec.tenantId,
-      objectId: ctx.client.objectId,
-      principalName: "terraform-deployer",
-      principalType: "ServicePrincipal",
-    });
+    // The Entra administrator is the migration step's identity (AzureDatabaseMigration), nobody else.
     this.database = new PostgresqlFlexibleServerDatabase(this, "database", { name: spec.databaseName ?? DEFAULTS.databaseName, serverId: this.server.id, charset: "UTF8", collation: "en_US.utf8" });
 
-    const pool = resolvePool(spec.pool);
+    const pool = resolvePool(spec.pool, props.shortestCallerTimeoutSeconds);
     // PgBouncer keeps one pool per (user, database): every granted function and the Entra
     // administrator that runs migrations, so the pools together stay within the spec's share.
     const clients = (spec.allowedFunctions?.length ?? 0) + 1;
@@ -96,7 +101,7 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
       settings.push(
         ["pgbouncer.enabled", "true"],
         ["pgbouncer.pool_mode", "TRANSACTION"],
-        ["pgbouncer.default_pool_size", String(Math.max(1, Math.floor((maxConnections * pool.maxConnectionsPercent) / 100 / clients)))],
+        ["pgbouncer.default_pool_size", String(Math.max(1, Math.floor((this.userConnections * pool.maxConnectionsPercent) / 100 / clients)))],
         // min_pool_size is a floor of open server connections; the spec's idle share is a ceiling
         // (RDS Proxy semantics) that PgBouncer cannot express, so no floor is kept.
         ["pgbouncer.min_pool_size", "0"],
@@ -122,8 +127,14 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     this.alarms.push(
       createMetricAlert(this, "alarm-connections", ctx, {
         signal: "proxy.connectionSaturation", name: n("connections"), scope: this.server.id, namespace: ns, metric: "active_connections", aggregation: "Maximum", windowSize: "PT1M",
-        threshold: Math.floor((maxConnections * t.proxyConnectionSaturationPercent) / 100),
-        description: `Active connections above ${t.proxyConnectionSaturationPercent}% of max_connections (${maxConnections}).`,
+        threshold: Math.floor((this.userConnections * t.proxyConnectionSaturationPercent) / 100),
+        description: `Active connections above ${t.proxyConnectionSaturationPercent}% of the ${this.userConnections} user connections (max_connections ${maxConnections} less ${AZURE_RESERVED_CONNECTIONS} Azure keeps).`,
+      }),
+      // Storage grows by itself (autoGrowEnabled) up to the SKU's limit; as on Cloud SQL, an alarm at
+      // 85 % says the growth needs a look.
+      createMetricAlert(this, "alarm-storage", ctx, {
+        signal: "database.storage", name: n("storage"), scope: this.server.id, namespace: ns, metric: "storage_percent", aggregation: "Maximum", threshold: 85,
+        description: "Database storage above 85% (auto-grow is on; check the growth).",
       }),
       createMetricAlert(this, "alarm-cpu", ctx, {
         signal: "database.cpu", name: n("cpu"), scope: this.server.id, namespace: ns, metric: "cpu_percent", aggregation: "Average", threshold: 80, windowSize: "PT15M",
@@ -138,13 +149,50 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
       }));
     }
     this.node.addValidation({ validate: () => this.problems.messages() });
+    // Known once every grant is made (grants come after construction): checked lazily at synth.
+    Aspects.of(this).add({ visit: (node) => { if (node === this) this.warnWhenDirectPoolOverflows(); } });
+  }
+
+  /**
+   * Connections each instance of a granted function may open (the runtime's pool, DB_<ID>_POOL_MAX).
+   * Through PgBouncer the pooler multiplexes: 2. Directly (Burstable, no PgBouncer), every instance's
+   * pool is a server connection: the spec's share of the user connections, divided over every
+   * instance that can run (maximum_instance_count of each granted function) and the migration
+   * login, so the functions at full scale stay within it and the connections alarm fires first.
+   */
+  poolPerInstance(): number {
+    if (this.pooled) return 2;
+    const share = Math.floor((this.userConnections * resolvePool(this.spec.pool).maxConnectionsPercent) / 100) - 1;
+    return Math.max(1, Math.floor(share / Math.max(1, this.instances())));
+  }
+
+  private instances(): number {
+    return this.granted.reduce((n, f) => n + f.scale.instances, 0);
+  }
+
+  private overflowWarned = false;
+
+  private warnWhenDirectPoolOverflows(): void {
+    if (this.pooled || this.overflowWarned) return;
+    const share = Math.floor((this.userConnections * resolvePool(this.spec.pool).maxConnectionsPercent) / 100) - 1;
+    if (this.instances() <= share) return;
+    this.overflowWarned = true;
+    Annotations.of(this).addWarning(`AzureDatabaseProxy(${this.props.logicalId}): the functions in 'allowedFunctions' (${this.granted.map((f) => f.logicalId).join(", ")}) can run ${this.instances()} instances at full scale, but without PgBouncer the pool's share of the ${this.userConnections} user connections allows ${share} (one connection each, less the migration login): past that, connections are refused. Lower the functions' concurrency.max or choose a General Purpose SKU.`);
   }
 
   get endpoint(): string {
     return this.server.fqdn;
   }
 
-  /** VNet path and Entra login settings; the role itself is created by a migration (pgaadauth_create_principal). */
+  /** The roles the migration step creates and grants: each granted function's Entra principal. */
+  migrationRoles(): MigrationRoleSpec[] {
+    return this.granted.map((f) => ({ name: f.identity.name, create: "entra" as const, objectId: f.identity.principalId }));
+  }
+
+  /**
+   * VNet path and Entra login settings, TLS verified against Azure's documented roots and the host
+   * name; the role itself is created by the migration step (pgaadauth_create_principal_with_oid).
+   */
   grantConnect(fn: PlatformFunction): void {
     const f = fn as AzureFunction;
     f.useVnet();
@@ -153,6 +201,9 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     f.addSetting(`${prefix}_PORT`, String(this.port));
     f.addSetting(`${prefix}_NAME`, this.database.name);
     f.addSetting(`${prefix}_USER`, f.identity.name);
-    f.addSetting(`${prefix}_SSLMODE`, "require");
+    f.addSetting(`${prefix}_SSLMODE`, "verify-full");
+    f.addSetting(`${prefix}_SSLROOTCERT`, azurePostgresRoots());
+    this.granted.push(f);
+    f.addSetting(`${prefix}_POOL_MAX`, Lazy.stringValue({ produce: () => String(this.poolPerInstance()) }));
   }
 }

@@ -12,7 +12,7 @@ import { createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
 import { AzureFunction } from "./function";
 import { AzureQueue } from "./queue";
-import { toLogicAppRecurrence } from "./schedule";
+import { RECURRENCE_START, toLogicAppRecurrence } from "./schedule";
 
 export interface AzureEventBusProps {
   readonly context: AzureContext;
@@ -105,16 +105,20 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
 
     for (const [ruleId, rule] of Object.entries(spec.rules ?? {})) {
       const at = `rules.${ruleId}`;
-      // A scheduled rule: a Logic App posts a CloudEvent to the bus that only this rule's subscription matches.
-      const filter = rule.schedule !== undefined ? this.scheduleWorkflow(ruleId, rule.schedule) : toEventGridFilter(rule.filter ?? {}, this.problems, at);
       const retry = resolveRetry(rule.retry);
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
       const fn = "function" in rule.target ? props.functions[rule.target.function] : undefined;
       if (!queue && !fn) continue; // reported by validation
-      const sender = queue ? new RoleAssignment(this, `send-${ruleId}`, { scope: queue.queue.id, roleDefinitionName: "Azure Service Bus Data Sender", principalId: principal, principalType: "ServicePrincipal" }) : undefined;
+      // A scheduled rule: a Logic App posts a CloudEvent to a topic of the rule's own, so neither the
+      // bus's archive nor another rule filtering on source/type ever sees its ticks.
+      const ticks = rule.schedule !== undefined ? this.scheduleWorkflow(ruleId, rule.schedule) : undefined;
+      const filter = ticks?.filter ?? toEventGridFilter(rule.filter ?? {}, this.problems, at);
+      const topic = ticks?.topic ?? this.topic;
+      const topicPrincipal = ticks ? ticks.topic.identity.principalId : principal;
+      const sender = queue ? new RoleAssignment(this, `send-${ruleId}`, { scope: queue.queue.id, roleDefinitionName: "Azure Service Bus Data Sender", principalId: topicPrincipal, principalType: "ServicePrincipal" }) : undefined;
       this.subscriptions[ruleId] = new EventgridEventSubscription(this, `rule-${ruleId}`, {
         name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, ruleId).slice(0, 64),
-        scope: this.topic.id,
+        scope: topic.id,
         eventDeliverySchema: "CloudEventSchemaV1_0",
         includedEventTypes: filter.includedEventTypes,
         advancedFilter: filter.advancedFilter,
@@ -125,7 +129,7 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
         retryPolicy: { maxDeliveryAttempts: Math.min(rule.retry?.maxAttempts ?? 30, 30), eventTimeToLive: Math.max(1, Math.ceil(retry.maxEventAgeSeconds / 60)) },
         storageBlobDeadLetterDestination: { storageAccountId: ctx.storage.id, storageBlobContainerName: this.deadLetters.name },
         deadLetterIdentity: { type: "SystemAssigned" },
-        dependsOn: [dlWriter, ...(sender ? [sender] : [])],
+        dependsOn: [ticks?.deadLetterWriter ?? dlWriter, ...(sender ? [sender] : [])],
       });
     }
 
@@ -164,32 +168,45 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
   }
 
   /**
-   * A Logic App (Consumption) with a UTC recurrence trigger and one HTTP action posting a
-   * CloudEvent (`source` polycloud.schedule, `type` Scheduled Event, data `{"polycloud_schedule":
-   * "<rule id>"}`) to the topic with the workflow's own identity, which may only send to this
-   * topic (EventGrid Data Sender). Returns the rule's subscription filter on that data key, so the
-   * rule keeps the targets, retries and dead-lettering of every other rule.
+   * A scheduled rule's ticks: an Event Grid topic of the rule's own (its identity writes the rule's
+   * dead letters and delivers to the target), and a Logic App (Consumption) with a UTC recurrence
+   * trigger and one HTTP action posting a CloudEvent (`source` polycloud.schedule, `type`
+   * Scheduled Event, data `{"polycloud_schedule": "<rule id>"}`) to that topic with the workflow's
+   * own identity, which may only send there (EventGrid Data Sender). Nothing else publishes to the
+   * topic and nothing but the rule subscribes to it: the bus's archive and its other rules never
+   * see a tick. Alarms: failed workflow runs (the publish failed after the HTTP action's retries),
+   * and the tick topic's failed deliveries and dead letters, as for the bus.
    */
-  private scheduleWorkflow(ruleId: string, schedule: string): { includedEventTypes?: string[]; advancedFilter?: EventgridEventSubscriptionAdvancedFilter } {
+  private scheduleWorkflow(ruleId: string, schedule: string): { filter: ReturnType<typeof toEventGridFilter>; topic: EventgridTopic; deadLetterWriter: RoleAssignment } {
     const { context: ctx, logicalId } = this.props;
     const parsed = parseSchedule(schedule);
     const translated = typeof parsed === "object" ? toLogicAppRecurrence(parsed) : undefined; // unparsable: reported by validation
     if (translated?.error) this.problems.add(`rules.${ruleId}.schedule`, schedule, translated.error);
     const rg = ctx.resourceGroup;
+    const topic = new EventgridTopic(this, `schedule-${ruleId}-topic`, {
+      // Event Grid topic names: 3-50 characters, unique per region (subscription suffix).
+      name: ctx.globalName({ ...NAME_RULES.azure.generic, maxLength: 50 }, logicalId, ruleId, "ticks"),
+      resourceGroupName: rg.name,
+      location: rg.location,
+      inputSchema: "CloudEventSchemaV1_0",
+      localAuthEnabled: false,
+      identity: { type: "SystemAssigned" },
+    });
+    const deadLetterWriter = new RoleAssignment(this, `schedule-${ruleId}-dead-letter-writer`, { scope: this.deadLetters.id, roleDefinitionName: "Storage Blob Data Contributor", principalId: topic.identity.principalId, principalType: "ServicePrincipal" });
     const workflow = new LogicAppWorkflow(this, `schedule-${ruleId}`, {
       name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, ruleId, "schedule").slice(0, 80),
       resourceGroupName: rg.name,
       location: rg.location,
       identity: { type: "SystemAssigned" },
     });
-    const sender = new RoleAssignment(this, `schedule-${ruleId}-sender`, { scope: this.topic.id, roleDefinitionName: "EventGrid Data Sender", principalId: workflow.identity.principalId, principalType: "ServicePrincipal" });
+    const sender = new RoleAssignment(this, `schedule-${ruleId}-sender`, { scope: topic.id, roleDefinitionName: "EventGrid Data Sender", principalId: workflow.identity.principalId, principalType: "ServicePrincipal" });
     const r = translated?.recurrence;
     new LogicAppTriggerRecurrence(this, `schedule-${ruleId}-trigger`, {
       name: "schedule",
       logicAppId: workflow.id,
       frequency: r?.frequency ?? "Day",
       interval: r?.interval ?? 1,
-      startTime: r?.startTime,
+      startTime: r?.startTime ?? RECURRENCE_START,
       schedule: r?.schedule,
       timeZone: "UTC",
     });
@@ -201,7 +218,7 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
         runAfter: {},
         inputs: {
           method: "POST",
-          uri: this.topic.endpoint,
+          uri: topic.endpoint,
           headers: { "Content-Type": "application/cloudevents+json; charset=utf-8" },
           body: { specversion: "1.0", id: "@{guid()}", source: SCHEDULE_SOURCE, type: SCHEDULE_TYPE, time: "@{utcNow()}", datacontenttype: "application/json", data: scheduledEventData(ruleId) },
           authentication: { type: "ManagedServiceIdentity", audience: "https://eventgrid.azure.net" },
@@ -210,7 +227,26 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
       // The first run may only post once the identity can send.
       dependsOn: [sender],
     });
-    return { advancedFilter: { stringIn: [{ key: "source", values: [SCHEDULE_SOURCE] }, { key: `data.${SCHEDULE_KEY}`, values: [ruleId] }] } };
+    const t = ctx.thresholds;
+    const name = (...parts: string[]) => ctx.namer.name(NAME_RULES.azure.generic, logicalId, ruleId, ...parts);
+    this.alarms.push(
+      createMetricAlert(this, `schedule-${ruleId}-alarm-runs-failed`, ctx, {
+        signal: "schedule.failedRuns", name: name("runs-failed"), scope: workflow.id, namespace: "Microsoft.Logic/workflows",
+        metric: "RunsFailed", aggregation: "Total", threshold: 1,
+        description: `Schedule ${logicalId}/${ruleId}: a run failed to publish its tick (after the HTTP action's retries).`,
+      }),
+      createMetricAlert(this, `schedule-${ruleId}-alarm-dead-lettered`, ctx, {
+        signal: "bus.sentToDlq", name: name("dead-lettered"), scope: topic.id, namespace: "Microsoft.EventGrid/topics",
+        metric: "DeadLetteredCount", aggregation: "Total", threshold: 0,
+        description: `Ticks of ${logicalId}/${ruleId} were dead-lettered into ${this.deadLetters.name}.`,
+      }),
+      createMetricAlert(this, `schedule-${ruleId}-alarm-failed`, ctx, {
+        signal: "bus.failedInvocations", name: name("delivery-failures"), scope: topic.id, namespace: "Microsoft.EventGrid/topics",
+        metric: "DeliveryAttemptFailCount", aggregation: "Total", threshold: t.busFailedInvocations,
+        description: `Deliveries of ${logicalId}/${ruleId} ticks failed more than ${t.busFailedInvocations} times in 5 minutes.`,
+      }),
+    );
+    return { filter: { advancedFilter: { stringIn: [{ key: "source", values: [SCHEDULE_SOURCE] }, { key: `data.${SCHEDULE_KEY}`, values: [ruleId] }] } }, topic, deadLetterWriter };
   }
 
   grantPublish(fn: PlatformFunction): void {

@@ -106,6 +106,11 @@ export class AzureFoundation extends Construct {
       emailReceiver: (props.env.alarms?.recipients ?? []).map((email, i) => ({ name: `email-${i}`, emailAddress: email, useCommonAlertSchema: true })),
     });
     const storage = secureStorageAccount(this, "storage", { name: global(NAME_RULES.azure.storageAccount, "fn"), resourceGroup, prod });
+    const network = new AzureNetwork(this, "network", { spec, namer, resourceGroup });
+    // Closed by default: only the functions' subnet (service endpoint Microsoft.KeyVault; functions
+    // that read secrets are VNet-integrated there), trusted Azure services, and the environment's
+    // operator ranges (to set secret values) reach the data plane. Role assignments and the vault
+    // itself are control-plane calls, which the ACL does not govern.
     const vault = new KeyVault(this, "vault", {
       name: global(NAME_RULES.azure.keyVault, "kv"),
       resourceGroupName: resourceGroup.name,
@@ -116,8 +121,13 @@ export class AzureFoundation extends Construct {
       purgeProtectionEnabled: prod,
       softDeleteRetentionDays: prod ? 90 : 7,
       publicNetworkAccessEnabled: true,
+      networkAcls: {
+        defaultAction: "Deny",
+        bypass: "AzureServices",
+        virtualNetworkSubnetIds: [network.functionSubnetId],
+        ipRules: spec.keyVaultAllowedIpRanges ? [...spec.keyVaultAllowedIpRanges] : undefined,
+      },
     });
-    const network = new AzureNetwork(this, "network", { spec, namer, resourceGroup });
     this.context = {
       env: props.env, spec, location: spec.location, namer, globalName: global, tags: props.tags, resourceGroup, client, workspace, insights,
       actionGroup, storage, vault, network, thresholds: resolveThresholds(props.env.alarms?.thresholds),

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Annotations, AssetType, Lazy, TerraformAsset, dependable } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, InstanceSplit, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
+import { ATTEMPT_FAILED_EVENT, AlarmInfo, InstanceSplit, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, packageable, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
 import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
@@ -11,7 +11,8 @@ import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageBlob } from "@cdktf/provider-azurerm/lib/storage-blob";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { UserAssignedIdentity } from "@cdktf/provider-azurerm/lib/user-assigned-identity";
-import { createMetricAlert } from "./alarm";
+import { createLogAlert, createMetricAlert } from "./alarm";
+import { MonitorScheduledQueryRulesAlertV2 } from "@cdktf/provider-azurerm/lib/monitor-scheduled-query-rules-alert-v2";
 import { AzureContext } from "./context";
 import { FLEX_DEFAULT_INSTANCES, FLEX_MAX_INSTANCES, FLEX_MEMORY_MB, FLEX_RUNTIMES } from "./limits";
 import { PostApplyStep } from "./post-apply-step";
@@ -29,6 +30,8 @@ export interface AzureFunctionProps {
    * @default false
    */
   readonly httpTriggered?: boolean;
+  /** An already built package (the platform's own functions, e.g. a database's migration step) instead of packaging `spec.source`. */
+  readonly package?: { readonly path: string; readonly hash: string };
 }
 
 /** The post-apply step that deletes the provider-injected `AzureWebJobsStorage` (arguments from the environment). */
@@ -52,7 +55,7 @@ export function flexScale(maxConcurrency: number | undefined, perInstance: numbe
   return splitConcurrency(maxConcurrency, perInstance, FLEX_MAX_INSTANCES.max, FLEX_DEFAULT_INSTANCES);
 }
 
-/** Flex Consumption memory for a spec memory: 2048 or 4096 MB (rounded up, with a warning). */
+/** Flex Consumption memory for a spec memory: 512, 2048 or 4096 MB (rounded up, with a warning). */
 export function flexMemory(memoryMb: number): number | undefined {
   return FLEX_MEMORY_MB.find((m) => m >= memoryMb);
 }
@@ -105,6 +108,8 @@ export class AzureFunction extends Construct implements PlatformFunction {
   readonly hostStorageFix: PostApplyStep;
   private readonly settings: Record<string, string>;
   private subnet?: string;
+  private readsSecrets = false;
+  private readonly allowedCallers: string[] = [];
   private readonly ctx: AzureContext;
 
   constructor(scope: Construct, id: string, props: AzureFunctionProps) {
@@ -118,7 +123,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
 
     const memory = flexMemory(spec.memoryMb) ?? 4096;
     if (memory !== spec.memoryMb && spec.memoryMb <= 4096) {
-      Annotations.of(this).addWarning(`AzureFunction(${props.logicalId}): property 'memoryMb' = ${spec.memoryMb} is rounded up to ${memory} MB, the nearest Flex Consumption instance size (2048 or 4096).`);
+      Annotations.of(this).addWarning(`AzureFunction(${props.logicalId}): property 'memoryMb' = ${spec.memoryMb} is rounded up to ${memory} MB, the nearest Flex Consumption instance size (${FLEX_MEMORY_MB.join(", ")}).`);
     }
 
     this.scale = flexScale(spec.maxConcurrency, spec.perInstanceConcurrency);
@@ -152,7 +157,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
 
     this.settings = {
       ...spec.environment,
-      ...runtimeBaseVariables("azure"),
+      ...runtimeBaseVariables("azure", props.logicalId),
       AZURE_CLIENT_ID: this.identity.clientId,
       KEY_VAULT_URI: ctx.vault.vaultUri,
       // Flex has no timeout argument; app settings override host.json keys.
@@ -174,12 +179,14 @@ export class AzureFunction extends Construct implements PlatformFunction {
     }
     if (Object.keys(spec.secrets).length) {
       new RoleAssignment(this, "reads-secrets", { scope: ctx.vault.id, roleDefinitionName: "Key Vault Secrets User", principalId: this.identity.principalId, principalType: "ServicePrincipal" });
+      // The vault admits the functions' subnet only: a function that reads secrets runs in it.
+      this.readsSecrets = true;
     }
 
     const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
-    // A missing folder is reported by validation; nothing is uploaded then.
+    // A missing folder, or a handler naming no code in it, is reported by validation; nothing is uploaded then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(source) ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined;
+    const pkg = props.package ?? (packageable(source, spec.handler, spec.runtime, "azure") ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined);
     let upload: StorageBlob | undefined;
     if (pkg) {
       const asset = new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash });
@@ -217,7 +224,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
       identity: { type: "UserAssigned", identityIds: [this.identity.id] },
       appSettings: Lazy.anyValue({ produce: () => this.settings }) as any,
       siteConfig: { applicationInsightsConnectionString: ctx.insights.connectionString, minimumTlsVersion: "1.2", scmMinimumTlsVersion: "1.2" },
-      virtualNetworkSubnetId: Lazy.stringValue({ produce: () => this.subnet }),
+      virtualNetworkSubnetId: Lazy.stringValue({ produce: () => this.subnet ?? (this.readsSecrets ? ctx.network.functionSubnetId : undefined) }),
       httpsOnly: true,
       webdeployPublishBasicAuthenticationEnabled: false,
       dependsOn: [deployAccess, hostAccess, ...(upload ? [upload] : [])],
@@ -263,6 +270,62 @@ export class AzureFunction extends Construct implements PlatformFunction {
         environment: { APP: this.app.name, RG: rg.name, SUBSCRIPTION: ctx.spec.subscriptionId },
       }],
     });
+  }
+
+  /**
+   * Admits HTTP calls only with an Entra token issued to `principalObjectId` (a caller's managed
+   * identity) for this app: App Service authentication (Easy Auth) in front of the host answers
+   * 401 to anything else, so the `*.azurewebsites.net` host cannot be called directly, whatever
+   * the function's authLevel. The audience is the app identity's client id (a service principal
+   * in the tenant, so a managed identity can request a token for it); tokens for such a resource
+   * are v1 tokens, hence the `sts.windows.net` issuer. Returns the audience the caller must ask for.
+   * No secret is involved: no function key is read into state.
+   */
+  admitOnly(principalObjectId: string): string {
+    if (this.allowedCallers.length === 0) {
+      this.app.putAuthSettingsV2({
+        authEnabled: true,
+        requireAuthentication: true,
+        unauthenticatedAction: "Return401",
+        requireHttps: true,
+        // Event Grid deliveries to an Event Grid trigger authenticate with the extension's own key.
+        excludedPaths: ["/runtime/webhooks/eventgrid"],
+        activeDirectoryV2: {
+          clientId: this.identity.clientId,
+          tenantAuthEndpoint: `https://sts.windows.net/${this.ctx.spec.tenantId}/`,
+          allowedAudiences: [this.identity.clientId],
+          allowedIdentities: Lazy.listValue({ produce: () => this.allowedCallers }),
+          wwwAuthenticationDisabled: true,
+        },
+        login: { tokenStoreEnabled: false },
+      });
+    }
+    if (!this.allowedCallers.includes(principalObjectId)) this.allowedCallers.push(principalObjectId);
+    return this.identity.clientId;
+  }
+
+  /**
+   * For a Service Bus consumer whose failed attempts the runtime retries by a scheduled copy: the
+   * invocation then succeeds, so `requests/failed` counts only the last attempt. The errors alarm
+   * becomes a log alert over failed requests plus the runtime's `polycloud-attempt-failed` log
+   * line, so every failed attempt counts, as Lambda's Errors does on AWS. Idempotent.
+   */
+  countFailedAttempts(): void {
+    if (this.node.tryFindChild("alarm-errors") instanceof MonitorScheduledQueryRulesAlertV2) return;
+    this.node.tryRemoveChild("alarm-errors");
+    const t = this.ctx.thresholds;
+    const app = JSON.stringify(this.functionName);
+    const index = this.alarms.findIndex((a) => a.signal === "function.errors");
+    const info = createLogAlert(this, "alarm-errors", this.ctx, {
+      signal: "function.errors", name: `${this.functionName}-failures`, scope: this.ctx.insights.id, threshold: t.functionErrors,
+      query: [
+        "union",
+        `(requests | where cloud_RoleName == ${app} and success == false),`,
+        `(traces | where cloud_RoleName == ${app} and message has ${JSON.stringify(ATTEMPT_FAILED_EVENT)})`,
+      ].join("\n"),
+      description: `${this.functionName} failed at least ${t.functionErrors} requests or Service Bus attempts (retried by a scheduled copy) in 5 minutes.`,
+    });
+    this.alarms.splice(index < 0 ? this.alarms.length : index, index < 0 ? 0 : 1, info);
   }
 
   /** Principal id of the function's identity, for role assignments. */

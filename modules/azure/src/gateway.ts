@@ -1,6 +1,6 @@
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, GatewaySpec, PlatformGateway, NAME_RULES } from "@polycloud/core";
+import { AlarmInfo, GatewaySpec, PlatformGateway, NAME_RULES, gatewayRuntimeEnvironment } from "@polycloud/core";
 import { ApiManagement } from "@cdktf/provider-azurerm/lib/api-management";
 import { ApiManagementApi } from "@cdktf/provider-azurerm/lib/api-management-api";
 import { ApiManagementApiDiagnostic } from "@cdktf/provider-azurerm/lib/api-management-api-diagnostic";
@@ -10,7 +10,6 @@ import { ApiManagementApiPolicy } from "@cdktf/provider-azurerm/lib/api-manageme
 import { ApiManagementBackend } from "@cdktf/provider-azurerm/lib/api-management-backend";
 import { ApiManagementLogger } from "@cdktf/provider-azurerm/lib/api-management-logger";
 import { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
-import { DataAzurermFunctionAppHostKeys } from "@cdktf/provider-azurerm/lib/data-azurerm-function-app-host-keys";
 import { MonitorDiagnosticSetting } from "@cdktf/provider-azurerm/lib/monitor-diagnostic-setting";
 import { createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
@@ -36,7 +35,9 @@ export function apimSupportsCipherSettings(sku: string): boolean {
 
 /**
  * API Management (SKU from the environment: Consumption in dev, a v2 tier in prod), one API with
- * an operation per route, a backend per function (function key kept in a secret named value),
+ * an operation per route, a backend per function that admits only this gateway's managed identity
+ * (Easy Auth on the app; the operation policy sends a token for the app's audience, the client's
+ * own Authorization moves to X-Forwarded-Authorization),
  * an API policy with CORS and rate-limit-by-key, operation policies with validate-jwt, an
  * Application Insights logger and diagnostic, and GatewayLogs to Log Analytics.
  */
@@ -88,17 +89,22 @@ export class AzureApiGateway extends Construct implements PlatformGateway {
     for (const fnId of [...new Set(spec.routes.map((r) => r.function))]) {
       const fn = props.functions[fnId];
       if (!fn) continue; // reported by validation
-      const keys = new DataAzurermFunctionAppHostKeys(this, `keys-${fnId}`, { name: fn.app.name, resourceGroupName: rg.name });
-      const key = new ApiManagementNamedValue(this, `key-${fnId}`, { ...common, name: `${fnId}-key`, displayName: `${fnId}-key`, secret: true, value: keys.defaultFunctionKey });
+      // API Management answers CORS and checks tokens; the runtime checks the token again so the
+      // handler gets the verified claims (and a call that skips the gateway gets no identity).
+      for (const [k, v] of Object.entries(gatewayRuntimeEnvironment(spec, fnId, { cors: false, jwt: true }))) fn.addSetting(k, v);
+      // The function admits only this gateway's managed identity (Easy Auth on the app); the
+      // operation policy fetches a token for the app's audience. No function key is read.
+      const audience = new ApiManagementNamedValue(this, `audience-${fnId}`, {
+        ...common, name: `${fnId}-audience`, displayName: `${fnId}-audience`, value: fn.admitOnly(this.service.identity.principalId),
+      });
       const backend = new ApiManagementBackend(this, `backend-${fnId}`, {
         ...common,
         name: fnId,
         protocol: "http",
         url: `https://${fn.defaultHostname}/api`,
         resourceId: `https://management.azure.com${fn.app.id}`,
-        credentials: { header: { "x-functions-key": `{{${fnId}-key}}` } },
         tls: { validateCertificateChain: true, validateCertificateName: true },
-        dependsOn: [key],
+        dependsOn: [audience],
       });
       backends[fnId] = backend;
     }

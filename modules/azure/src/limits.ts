@@ -21,12 +21,18 @@ export const AZURE_LIMITS: CloudLimits = {
   gatewayBurstLimit: { min: 1, max: 100000 },
 };
 
-/** Flex Consumption instance sizes. */
-export const FLEX_MEMORY_MB = [2048, 4096] as const;
+/** Flex Consumption instance sizes (learn.microsoft.com/azure/azure-functions/flex-consumption-plan#instance-memory). */
+export const FLEX_MEMORY_MB = [512, 2048, 4096] as const;
 /** Service Bus lock duration ceiling (PT5M). */
 export const MAX_LOCK_SECONDS = 300;
 /** Budgets accept at most five notifications. */
 export const MAX_BUDGET_NOTIFICATIONS = 5;
+/**
+ * Connections Flexible Server keeps out of max_connections for itself (replication, monitoring,
+ * superuser): B_Standard_B1ms's 50 leave 35 for clients (learn.microsoft.com/azure/postgresql/
+ * flexible-server/concepts-limits, "Maximum connections").
+ */
+export const AZURE_RESERVED_CONNECTIONS = 15;
 /** Built-in PgBouncer listens here, on the server's host name. */
 export const PGBOUNCER_PORT = 6432;
 /** APIM rate-limit-by-key renews at most every 300 s. */

@@ -65,6 +65,8 @@ export class AzureNetwork extends Construct {
       virtualNetworkName: vnet.name,
       addressPrefixes: [`${base}.2.0/24`],
       delegation: [{ name: "flex", serviceDelegation: { name: "Microsoft.App/environments", actions: ["Microsoft.Network/virtualNetworks/subnets/join/action"] } }],
+      // The Key Vault admits this subnet only (network ACL, default Deny).
+      serviceEndpoints: ["Microsoft.KeyVault"],
     });
     const zone = new PrivateDnsZone(this, "db-zone", {
       name: `${namer.name(NAME_RULES.azure.generic)}.private.postgres.database.azure.com`,

@@ -49,7 +49,13 @@ export function apiPolicyXml(spec: GatewaySpec, options: PolicyOptions): string 
   ].join("");
 }
 
-/** Operation-level policy: JWT validation when the route is authorized, then the function backend. */
+/**
+ * Operation-level policy: JWT validation when the route is authorized; then the client's
+ * `Authorization` (never one the client sent as X-Forwarded-Authorization) moves to
+ * `X-Forwarded-Authorization`, and the gateway's managed-identity token for the function app
+ * (audience: the `<backend>-audience` named value) takes its place, since App Service
+ * authentication admits nothing else; then the function backend.
+ */
 export function operationPolicyXml(spec: GatewaySpec, authorized: boolean, backendId: string): string {
   const jwt = spec.auth && authorized
     ? [
@@ -60,5 +66,12 @@ export function operationPolicyXml(spec: GatewaySpec, authorized: boolean, backe
         "</validate-jwt>",
       ].join("")
     : "";
-  return `<policies><inbound><base />${jwt}<set-backend-service backend-id="${xml(backendId)}" /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`;
+  const forward = [
+    '<set-header name="X-Forwarded-Authorization" exists-action="delete" />',
+    `<choose><when condition='@(context.Request.Headers.ContainsKey("Authorization"))'>`,
+    '<set-header name="X-Forwarded-Authorization" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("Authorization", ""))</value></set-header>',
+    "</when></choose>",
+    `<authentication-managed-identity resource="{{${xml(backendId)}-audience}}" />`,
+  ].join("");
+  return `<policies><inbound><base />${jwt}${forward}<set-backend-service backend-id="${xml(backendId)}" /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`;
 }

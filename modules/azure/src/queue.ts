@@ -29,10 +29,13 @@ export function parseServiceBusDuration(text: string): number {
 /** Host settings of the Service Bus trigger, as app settings (`AzureFunctionsJobHost__` overrides host.json). */
 export const SERVICE_BUS_HOST_SETTINGS = {
   maxConcurrentCalls: "AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls",
-  maxConcurrentSessions: "AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentSessions",
-  maxMessageBatchSize: "AzureFunctionsJobHost__extensions__serviceBus__maxMessageBatchSize",
   prefetchCount: "AzureFunctionsJobHost__extensions__serviceBus__prefetchCount",
 } as const;
+/** Host settings that only apply to session or batch (cardinality "many") triggers: never written. */
+export const INERT_SERVICE_BUS_HOST_SETTINGS = [
+  "AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentSessions",
+  "AzureFunctionsJobHost__extensions__serviceBus__maxMessageBatchSize",
+] as const;
 
 /**
  * Whole seconds as the ISO-8601 duration Service Bus returns (.NET `XmlConvert` form of a
@@ -98,7 +101,7 @@ export class AzureQueue extends Construct implements PlatformQueue {
       // Per-instance concurrency of the Service Bus trigger (host.json extensions.serviceBus, which
       // app settings override): by default 16 calls per instance (×16 per core with dynamic
       // concurrency); here the function's per-instance share, so maximum_instance_count × this
-      // equals the spec's cap. Sessions are not used; batches hold at most the spec's batch size.
+      // equals the spec's cap.
       consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls, String(consumer.scale.perInstance));
       consumer.serviceBusTriggers.push(logicalId);
       if (consumer.serviceBusTriggers.length > 1) {
@@ -107,8 +110,14 @@ export class AzureQueue extends Construct implements PlatformQueue {
       if (spec.maxConcurrency !== undefined && spec.maxConcurrency < consumer.scale.total) {
         Annotations.of(this).addWarning(`AzureQueue(${logicalId}): property 'maxConcurrency' = ${spec.maxConcurrency} is not enforced per queue on Azure (the Service Bus trigger has no per-queue cap across instances); the consumer's concurrency (${consumer.scale.instances} instances × ${consumer.scale.perInstance} = ${consumer.scale.total}) bounds it. Set the consumer's concurrency.max to ${spec.maxConcurrency} to enforce it.`);
       }
-      consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.maxConcurrentSessions, "1");
-      consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.maxMessageBatchSize, String(this.resolved.batchSize));
+      // The runtime registers the trigger with cardinality "one" (one message per invocation, and
+      // no sessions), so the host's batch and session settings would do nothing: none are written.
+      // A batch size above one cannot be honoured (AWS hands the handler up to batchSize records).
+      if (this.resolved.batchSize > 1 || this.resolved.batchWindowSeconds > 0) {
+        Annotations.of(this).addWarning(
+          `AzureQueue(${logicalId}): property 'batchSize' = ${this.resolved.batchSize}${this.resolved.batchWindowSeconds > 0 ? ` (batchWindowSeconds ${this.resolved.batchWindowSeconds})` : ""} cannot be honoured on Azure: the Service Bus trigger hands the handler one message per invocation (cardinality "one"); the consumer's concurrency (${consumer.scale.total}) handles parallelism (docs/parity.md).`,
+        );
+      }
       // No prefetch: a prefetched message's lock runs while it waits, and it would count against no cap.
       consumer.addSetting(SERVICE_BUS_HOST_SETTINGS.prefetchCount, "0");
       // Spacing between deliveries (AWS: one visibility timeout; GCP: minimum backoff). The host
@@ -122,6 +131,8 @@ export class AzureQueue extends Construct implements PlatformQueue {
       if (FLEX_RUNTIMES[consumer.spec.runtime]?.name === "node") {
         consumer.grantRole(`resend-${logicalId}`, this.queue.id, "Azure Service Bus Data Sender", { beforeStart: true });
         this.consumerSends = true;
+        // Those retried attempts return success: the errors alarm counts the runtime's log line too.
+        consumer.countFailedAttempts();
       } else {
         Annotations.of(this).addWarning(
           `AzureQueue(${logicalId}): consumer '${consumer.logicalId}' runs ${consumer.spec.runtime}; the Python runtime does not schedule delayed retries, so a failed message is redelivered at once (Service Bus and the Functions host add no delay), not ${this.retryDelaySeconds} s later as on AWS and GCP. Use a Node.js consumer for spaced retries.`,

@@ -40,7 +40,7 @@ const gcpShape = obj({
 });
 const azureShape = obj({
   subscriptionId: req(str), tenantId: req(str), location: req(str), budgetStartDate: req(str), vnetCidr: opt(str),
-  apiManagementSku: opt(oneOf("Consumption_0", "BasicV2_1", "StandardV2_1", "PremiumV2_1")), serviceBusSku: opt(oneOf("Standard", "Premium")),
+  apiManagementSku: opt(oneOf("Consumption_0", "BasicV2_1", "StandardV2_1", "PremiumV2_1")), serviceBusSku: opt(oneOf("Standard", "Premium")), keyVaultAllowedIpRanges: opt(list(str)),
   backend: opt(obj({ resourceGroupName: req(str), storageAccountName: req(str), containerName: req(str), key: opt(str) })),
   network: opt(obj({ databaseSubnetId: req(str), functionSubnetId: req(str), privateDnsZoneId: req(str), endpointSubnetId: opt(str), serviceBusDnsZoneId: opt(str) })),
   database: opt(obj({ skuName: opt(str), acceptNoPooling: opt(bool) })),
@@ -61,6 +61,7 @@ export const ENVIRONMENT_SHAPE: Shape = obj({
   deletionProtection: req(bool),
   partitioning: opt(oneOf("environment", "service")),
   platform: opt(str),
+  accept: opt(list(str)),
 });
 
 function describe(shape: Shape): string {

@@ -177,7 +177,10 @@ export interface AzurermBackendSpec {
 export interface AzureNetworkSpec {
   /** Subnet delegated to Microsoft.DBforPostgreSQL/flexibleServers. */
   readonly databaseSubnetId: string;
-  /** Subnet delegated to Microsoft.App/environments for Flex Consumption VNet integration. */
+  /**
+   * Subnet delegated to Microsoft.App/environments for Flex Consumption VNet integration, with the
+   * `Microsoft.KeyVault` service endpoint (the Key Vault's firewall admits this subnet only).
+   */
   readonly functionSubnetId: string;
   /** Private DNS zone `<name>.postgres.database.azure.com`, linked to the VNet. */
   readonly privateDnsZoneId: string;
@@ -206,6 +209,13 @@ export interface AzureEnvironmentSpec {
   readonly vnetCidr?: string;
   /** API Management SKU. @default "Consumption_0" */
   readonly apiManagementSku?: "Consumption_0" | "BasicV2_1" | "StandardV2_1" | "PremiumV2_1";
+  /**
+   * Public IPv4 addresses or ranges (CIDR) allowed through the Key Vault's firewall, for the people
+   * or pipeline that set secret values. The vault otherwise admits only the functions' subnet (an
+   * existing `network.functionSubnetId` needs the `Microsoft.KeyVault` service endpoint) and
+   * trusted Azure services. @default none
+   */
+  readonly keyVaultAllowedIpRanges?: readonly string[];
   /** Service Bus tier. Premium namespaces are private (private endpoint, trusted services only). @default "Standard" */
   readonly serviceBusSku?: "Standard" | "Premium";
   readonly database?: AzureDatabaseSpec;
@@ -249,6 +259,12 @@ export interface EnvironmentConfig {
    * Lowercase letters, digits and `-`, 2–20 characters, not the name of a service. @default "shared"
    */
   readonly platform?: string;
+  /**
+   * Warnings this environment acknowledges, by the id the synth prints in [brackets] (e.g.
+   * `"gcp:gateway.burst"`): counted in the synth's summary, no longer printed. Each id must be a
+   * known warning (modules/core/src/warnings.ts) of a cloud the environment enables.
+   */
+  readonly accept?: readonly string[];
 }
 
 /** The default name of an environment's shared resources. */

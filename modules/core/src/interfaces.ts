@@ -26,6 +26,8 @@ export const ALARM_SIGNALS = [
   "bus.failedInvocations",
   "bus.sentToDlq",
   "bus.dlqDepth",
+  /** A schedule's run failed to publish its tick (GCP: Cloud Scheduler attempt; Azure: Logic App run). */
+  "schedule.failedRuns",
   "proxy.pinnedConnections",
   "proxy.connectionSaturation",
   "database.cpu",

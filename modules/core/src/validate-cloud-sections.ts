@@ -79,6 +79,12 @@ export function validateAzureSection(az: AzureEnvironmentSpec, p: Problems): voi
   p.matches(at("vnetCidr"), az.vnetCidr, /^(10\.\d{1,3}|172\.(1[6-9]|2\d|3[01])|192\.168)\.0\.0\/16$/, "a private /16 CIDR such as 10.80.0.0/16");
   p.oneOf(at("apiManagementSku"), az.apiManagementSku, ["Consumption_0", "BasicV2_1", "StandardV2_1", "PremiumV2_1"]);
   p.oneOf(at("serviceBusSku"), az.serviceBusSku, ["Standard", "Premium"]);
+  (az.keyVaultAllowedIpRanges ?? []).forEach((r, i) => {
+    // Key Vault's firewall takes public IPv4 addresses or ranges; private ranges reach it through the subnet rule.
+    const ok = typeof r === "string" && /^(\d{1,3})(\.\d{1,3}){3}(\/([0-9]|[12]\d|3[0-2]))?$/.test(r) && r.split("/")[0].split(".").every((o) => Number(o) <= 255)
+      && !/^(10\.|127\.|169\.254\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(r);
+    if (!ok) p.add(at(`keyVaultAllowedIpRanges[${i}]`), r, "a public IPv4 address or CIDR range such as 203.0.113.0/24 (Key Vault firewall rules)");
+  });
   if (az.database) {
     p.matches(at("database.skuName"), az.database.skuName, /^(B|GP|MO)_Standard_[A-Za-z0-9_]+$/, "a Flexible Server SKU such as GP_Standard_D2ds_v5");
     if (az.database.acceptNoPooling !== undefined && typeof az.database.acceptNoPooling !== "boolean") {

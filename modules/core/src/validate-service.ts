@@ -10,6 +10,9 @@ import { SCHEDULE_FORMS, parseSchedule } from "./schedule";
 import { rejectTemplateSequences } from "./terraform-strings";
 import { SERVICE_KEYS, rejectUnknownKeys } from "./service-keys";
 import { CLOUDS } from "./environment";
+import { MIGRATION_FILE_FORM, readMigrationFolder } from "./migrations";
+import { migrationStepId } from "./migration-step";
+import { handlerFileProblem } from "./handler-file";
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
 const ID_FORM = "lowercase id matching ^[a-z][a-z0-9-]{0,30}$";
@@ -22,6 +25,8 @@ const PATH = /^\/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\}|\{proxy\+\})?(\/([A-Za-z0-9
  * Never throws: every problem is recorded so the whole list reaches the user in one run.
  */
 export function validateService(service: ServiceSpec, limits: CloudLimits, problems = new Problems("ServiceSpec")): Problems {
+  // Every message of a component names its service: `service orders: Function: property 'functions.api.handler' …`.
+  const named = `service ${typeof service.name === "string" && service.name ? service.name : "<unnamed>"}`;
   problems.matches("name", service.name, ID, ID_FORM);
   problems.required("name", service.name, ID_FORM);
   rejectUnknownKeys(service, SERVICE_KEYS, problems);
@@ -33,23 +38,25 @@ export function validateService(service: ServiceSpec, limits: CloudLimits, probl
   if (Object.keys(functions).length === 0) problems.add("functions", functions, "at least one function");
   for (const [id, fn] of Object.entries(functions)) {
     problems.matches(`functions.${id}`, id, ID, ID_FORM);
-    validateFunction(problems.as("Function"), `functions.${id}`, fn, service, limits);
+    validateFunction(problems.as(`${named}: Function`), `functions.${id}`, fn, service, limits);
   }
   for (const [id, gw] of Object.entries(service.gateways ?? {})) {
-    validateGateway(problems.as("HttpGateway"), `gateways.${id}`, gw, service, limits);
+    validateGateway(problems.as(`${named}: HttpGateway`), `gateways.${id}`, gw, service, limits);
   }
   for (const [id, q] of Object.entries(service.queues ?? {})) {
     problems.matches(`queues.${id}`, id, ID, ID_FORM);
-    validateQueue(problems.as("Queue"), `queues.${id}`, q, service, limits);
+    validateQueue(problems.as(`${named}: Queue`), `queues.${id}`, q, service, limits);
   }
   for (const [id, bus] of Object.entries(service.buses ?? {})) {
-    validateBus(problems.as("EventBus"), `buses.${id}`, bus, service, limits);
+    validateBus(problems.as(`${named}: EventBus`), `buses.${id}`, bus, service, limits);
   }
   for (const [id, db] of Object.entries(service.databases ?? {})) {
     problems.matches(`databases.${id}`, id, ID, ID_FORM);
-    validateDatabase(problems.as("DatabaseProxy"), `databases.${id}`, db, service);
+    // The migration step is a function of its own, named after the database.
+    if (migrationStepId(id) in functions) problems.as(`${named}: ServiceSpec`).add(`functions.${migrationStepId(id)}`, migrationStepId(id), `a function id other than ${migrationStepId(id)}, which is reserved for the migration step of databases.${id}`);
+    validateDatabase(problems.as(`${named}: DatabaseProxy`), `databases.${id}`, db, service);
   }
-  rejectTemplateSequences(problems.as("ServiceSpec"), "", service);
+  rejectTemplateSequences(problems.as(`${named}: ServiceSpec`), "", service);
   return problems;
 }
 
@@ -66,7 +73,12 @@ function validateFunction(p: Problems, at: string, fn: FunctionSpec, service: Se
   if (p.required(`${at}.source`, fn.source, "a folder path holding the function code") && typeof fn.source === "string" && !isFolder(fn.source)) {
     p.add(`${at}.source`, fn.source, `an existing folder holding the function code (relative to ${process.cwd()})`);
   }
-  p.required(`${at}.handler`, fn.handler, "an entry point such as index.handler");
+  if (p.required(`${at}.handler`, fn.handler, "an entry point such as index.handler") && typeof fn.handler === "string"
+    && typeof fn.source === "string" && isFolder(fn.source)) {
+    // The code deployed is the file the handler names: a missing file or export is an error now, not a broken function later.
+    const problem = handlerFileProblem(fn.source, fn.handler, fn.runtime, Array.isArray(service.clouds) ? service.clouds : CLOUDS);
+    if (problem) p.add(`${at}.handler`, fn.handler, problem);
+  }
   if (p.required(`${at}.runtime`, fn.runtime, `one of ${RUNTIMES.join(", ")}`)) p.oneOf(`${at}.runtime`, fn.runtime, RUNTIMES);
   p.integer(`${at}.memoryMb`, r.memoryMb, limits.functionMemoryMb.min, limits.functionMemoryMb.max, `MB (${limits.functionService})`);
   p.integer(`${at}.timeoutSeconds`, r.timeoutSeconds, limits.functionTimeoutSeconds.min, limits.functionTimeoutSeconds.max, `seconds (${limits.functionService})`);
@@ -122,6 +134,12 @@ function validateGateway(p: Problems, at: string, gw: GatewaySpec, service: Serv
     });
     if (gw.cors.allowCredentials && origins.includes("*")) {
       p.add(`${at}.cors.allowCredentials`, true, "false when allowOrigins contains \"*\" (browsers reject credentials with a wildcard origin)");
+    }
+    if (gw.cors.allowCredentials) {
+      // Browsers take `*` literally on credentialed requests (Fetch standard): list them instead.
+      for (const key of ["allowMethods", "allowHeaders", "exposeHeaders"] as const) {
+        if ((gw.cors[key] ?? []).includes("*")) p.add(`${at}.cors.${key}`, gw.cors[key], "explicit names when allowCredentials is true (browsers do not honour \"*\" on credentialed requests)");
+      }
     }
     p.integer(`${at}.cors.maxAgeSeconds`, gw.cors.maxAgeSeconds, 0, 86400, "seconds");
   }
@@ -245,6 +263,15 @@ function validateDatabase(p: Problems, at: string, db: DatabaseProxySpec, servic
   if (db.iamAuth === false) p.add(`${at}.iamAuth`, false, "true (functions authenticate with their identity; no passwords are provisioned)");
   if (!db.allowedFunctions) p.add(`${at}.allowedFunctions`, db.allowedFunctions, "a list of function ids (may be empty)");
   (db.allowedFunctions ?? []).forEach((f, i) => knownFunction(p, `${at}.allowedFunctions[${i}]`, f, service));
+  if (db.migrations !== undefined) {
+    if (typeof db.migrations !== "string" || db.migrations === "") {
+      p.add(`${at}.migrations`, db.migrations, `a folder of migration files (${MIGRATION_FILE_FORM}), relative to the repository root`);
+    } else {
+      for (const problem of readMigrationFolder(db.migrations).problems) {
+        p.add(`${at}.migrations`, problem.file === db.migrations ? db.migrations : `${db.migrations}/${problem.file}`, problem.allowed);
+      }
+    }
+  }
 }
 
 function isFolder(p: string): boolean {

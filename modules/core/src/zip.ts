@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { deflateRawSync } from "node:zlib";
+import { privateCacheDir } from "./cache-dir";
+import { formatProblem } from "./validation";
 
 /**
  * Deterministic, in-process zip of a function's source folder. cdktf's ARCHIVE assets start a
@@ -110,17 +111,18 @@ const writeAtomically = (file: string, data: string | Buffer) => {
 };
 
 /**
- * Zips `dir` into a content-addressed file in the OS temp folder and returns its path and
- * SHA-256. Stacks then copy the file as a plain asset. Zipped once per process, and across
- * processes once per content: an index keyed by the folder's content (`contentKey`) names the zip
- * an earlier run wrote, which is reused after its bytes are checked against its name. Deflating
- * every package again was most of a synth with no code change.
+ * Zips `dir` into a content-addressed file in the per-user cache folder (`privateCacheDir`: 0700,
+ * owned by this user) and returns its path and SHA-256. Stacks then copy the file as a plain
+ * asset. Zipped once per process, and across processes once per content: an index keyed by the
+ * folder's content (`contentKey`) names the zip an earlier run wrote, which is reused only after
+ * its bytes are checked against its name. Deflating every package again was most of a synth with
+ * no code change.
  */
 export function packageFolder(dir: string): { path: string; hash: string } {
   const abs = path.resolve(dir);
   const hit = cache.get(abs);
   if (hit) return hit;
-  const folder = path.join(os.tmpdir(), "polycloud-packages");
+  const folder = privateCacheDir("packages");
   const index = path.join(folder, "index", `${contentKey(abs)}.json`);
   try {
     const { hash } = JSON.parse(fs.readFileSync(index, "utf8")) as { hash: string };
@@ -145,6 +147,21 @@ export function packageFolder(dir: string): { path: string; hash: string } {
   return result;
 }
 
+/** `<folder>.tree` holds the content key of a cached folder, written when it was built. */
+function recordTree(built: string, final: string): void {
+  fs.mkdirSync(path.dirname(final), { recursive: true });
+  writeAtomically(`${final}.tree`, contentKey(built));
+}
+
+/** Whether a cached folder still holds exactly the files recorded when it was built. */
+function sameTree(dir: string): boolean {
+  try {
+    return fs.readFileSync(`${dir}.tree`, "utf8") === contentKey(dir);
+  } catch {
+    return false;
+  }
+}
+
 /** What the packaging step needs to add a platform's entry point. */
 export interface FunctionPackageTarget {
   cloud: "aws" | "gcp" | "azure";
@@ -156,7 +173,10 @@ export interface FunctionPackageTarget {
   runtime?: string;
 }
 
-interface RuntimeStager { stageFunction(dir: string, target: FunctionPackageTarget & { plain?: boolean }): string }
+interface RuntimeStager {
+  stageFunction(dir: string, target: FunctionPackageTarget & { plain?: boolean }): string;
+  pythonPackageFiles(dir: string, target: FunctionPackageTarget): Record<string, string>;
+}
 
 const manifests = new Map<string, { stamp: string; json: { dependencies?: Record<string, string>; devDependencies?: Record<string, string> } }>();
 
@@ -196,7 +216,7 @@ function stager(): RuntimeStager {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("@polycloud/runtime") as RuntimeStager;
   } catch (e) {
-    throw new Error(`bundling a Node function needs @polycloud/runtime (its esbuild stager) installed in the project that synthesizes: ${(e as Error).message}`);
+    throw new Error(`bundling a Node function, or writing a Python function's entry point, needs @polycloud/runtime installed in the project that synthesizes: ${(e as Error).message}`);
   }
 }
 
@@ -214,15 +234,18 @@ export const PYTHON_PLATFORMS: Readonly<Record<FunctionPackageTarget["cloud"], s
  * PIP_FIND_LINKS or PIP_NO_INDEX choose where wheels come from. Installs are cached by the hash of
  * requirements.txt, platform and version; the package hash is the zip of the built folder.
  */
-export function stagePython(dir: string, target: FunctionPackageTarget): string {
+export function stagePython(dir: string, target: FunctionPackageTarget, overlay: Readonly<Record<string, string>> = {}): string {
   const version = /^python(\d+\.\d+)$/.exec(target.runtime ?? "")?.[1];
   if (!version) throw new Error(`${dir}: runtime '${target.runtime}' is not pythonX.Y`);
-  const requirements = fs.readFileSync(path.join(dir, "requirements.txt"));
+  const root = privateCacheDir("python");
+  const hasRequirements = fs.existsSync(path.join(dir, "requirements.txt"));
   const platform = PYTHON_PLATFORMS[target.cloud];
-  const key = createHash("sha256").update(requirements).update(`\0${platform}\0${version}`).digest("hex").slice(0, 32);
-  const root = path.join(os.tmpdir(), "polycloud-python");
-  const deps = path.join(root, "deps", key);
-  if (!fs.existsSync(deps)) {
+  const key = hasRequirements
+    ? createHash("sha256").update(fs.readFileSync(path.join(dir, "requirements.txt"))).update(`\0${platform}\0${version}`).digest("hex").slice(0, 32)
+    : "no-requirements";
+  const deps = hasRequirements ? path.join(root, "deps", key) : undefined;
+  if (deps && (!fs.existsSync(deps) || !sameTree(deps))) {
+    fs.rmSync(deps, { recursive: true, force: true });
     const tmp = `${deps}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
     try {
@@ -236,25 +259,43 @@ export function stagePython(dir: string, target: FunctionPackageTarget): string 
     // pip's own bookkeeping differs between runs; the function does not need it.
     for (const f of fs.readdirSync(tmp)) if (f === "bin" || f === "__pycache__") fs.rmSync(path.join(tmp, f), { recursive: true, force: true });
     fs.mkdirSync(path.dirname(deps), { recursive: true });
+    recordTree(tmp, deps);
     try { fs.renameSync(tmp, deps); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
   }
-  // The function's own files win over a dependency of the same name. The staged folder is named by
-  // the content of both, so it is built once and never changes under its name.
+  // The function's own files win over a dependency of the same name, and the generated files
+  // (entry points, the vendored polycloud_runtime) over both. The staged folder is named by the
+  // content of all three, so it is built once and never changes under its name.
   const own = listFiles(dir).filter((f) => !/(^|\/)(__pycache__|\.venv)\//.test(f));
+  const generated = Object.keys(overlay).sort();
   const h = createHash("sha256").update(key);
   for (const f of own) h.update(`\0${f}\0`).update(fs.readFileSync(path.join(dir, f)));
+  for (const f of generated) h.update(`\0generated:${f}\0`).update(overlay[f]);
   const out = path.join(root, "staged", h.digest("hex").slice(0, 32));
-  if (!fs.existsSync(out)) {
+  // Reused only while its files are the ones recorded when it was built.
+  if (!fs.existsSync(out) || !sameTree(out)) {
+    fs.rmSync(out, { recursive: true, force: true });
     const tmp = `${out}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
-    fs.cpSync(deps, tmp, { recursive: true });
+    if (deps) fs.cpSync(deps, tmp, { recursive: true });
     for (const f of own) {
       fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true });
       fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
     }
+    for (const f of generated) {
+      fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true });
+      fs.writeFileSync(path.join(tmp, f), overlay[f]);
+    }
+    fs.mkdirSync(tmp, { recursive: true });
+    recordTree(tmp, out);
     try { fs.renameSync(tmp, out); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
   }
   return out;
+}
+
+/** Whether any Python file of the folder imports polycloud_runtime (then the package carries it). */
+export function importsPythonRuntime(dir: string): boolean {
+  return listFiles(dir).some((f) => f.endsWith(".py") && !/(^|\/)(__pycache__|\.venv)\//.test(f)
+    && /^\s*(?:from|import)\s+polycloud_runtime\b/m.test(fs.readFileSync(path.join(dir, f), "utf8")));
 }
 
 /**
@@ -262,12 +303,84 @@ export function stagePython(dir: string, target: FunctionPackageTarget): string 
  * that cloud first (only its SDKs; the AWS handler export, the Functions Framework target, or
  * host.json and the Azure Functions v4 registrations). Any other Node folder that declares
  * dependencies is bundled with them by the same esbuild stager (handler module, linked source
- * map, other files kept); a Python folder with requirements.txt gets them installed for the
- * cloud's platform; anything else is zipped as it is. The hash is always that of the built zip.
+ * map, other files kept); a Python folder gets its requirements.txt installed for the cloud's
+ * platform, and its entry point on GCP and Azure; anything else is zipped as it is. The hash is always that of the built zip.
  */
 export function packageFunction(dir: string, target: FunctionPackageTarget): { path: string; hash: string } {
+  if (!collecting) return packageOnce(dir, target);
+  try {
+    return packageOnce(dir, target);
+  } catch (e) {
+    collecting.push({ ...target, dir, reason: packagingReason(e) });
+    return placeholderPackage();
+  }
+}
+
+/** A packaging step that failed for one function on one cloud (bundling, pip, the runtime missing). */
+export interface PackagingFailure extends FunctionPackageTarget {
+  readonly dir: string;
+  /** One line: esbuild's first error with its place, pip's last line, or the error's message. */
+  readonly reason: string;
+}
+
+let collecting: PackagingFailure[] | undefined;
+
+/**
+ * Runs `build` (the construction of a service) with packaging failures collected instead of
+ * thrown: a function whose folder cannot be packaged gets an empty placeholder package, and the
+ * caller reports every failure as a validation problem, so one synth lists all of them (with the
+ * service's other problems) and never writes the placeholder. Outside `build`, packageFunction
+ * throws as before.
+ */
+export function collectPackagingFailures<T>(build: () => T): { result: T; failures: PackagingFailure[] } {
+  const outer = collecting;
+  const failures: PackagingFailure[] = [];
+  collecting = failures;
+  try {
+    return { result: build(), failures };
+  } finally {
+    collecting = outer;
+  }
+}
+
+/** A failure as the validation problem of the function's `source`, naming the service and the cloud. */
+export function packagingProblem(service: string, f: PackagingFailure, source: string = f.dir): string {
+  return `service ${service}: ${formatProblem({ module: "Function", property: `functions.${f.logicalId}.source`, value: source, allowed: `a folder that packages (${f.reason})` })}`;
+}
+
+/** esbuild's errors carry their place (`index.js:2:20: Could not resolve "x"`); pip and others a message. */
+function packagingReason(e: unknown): string {
+  const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
+  if (Array.isArray(errors) && errors.length) {
+    const where = (x: (typeof errors)[number]) => (x.location ? `${x.location.file}:${x.location.line}:${x.location.column}: ` : "");
+    return errors.slice(0, 3).map((x) => `${where(x)}${x.text}`).join("; ") + (errors.length > 3 ? `; and ${errors.length - 3} more` : "");
+  }
+  const text = String((e as Error)?.message ?? e).split(`${process.cwd()}${path.sep}`).join("");
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  // pip: "<dir>/requirements.txt: pip could not install … (<cloud>): <stderr>": keep the head and pip's ERROR lines.
+  const pip = text.match(/ERROR: [^\n]*/g);
+  const head = /^(.*?pip could not install[^)]*\))/.exec(lines[0])?.[1];
+  return (head && pip ? `${head}: ${pip.join(" ")}` : lines.slice(0, 2).join(" ")).slice(0, 600);
+}
+
+/** An empty, valid zip standing in for a package that failed (validation refuses the synth). */
+function placeholderPackage(): { path: string; hash: string } {
+  const file = path.join(privateCacheDir("packages"), "polycloud-packaging-failed.zip");
+  // End of central directory record only: a zip with no entries.
+  const bytes = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
+  if (!fs.existsSync(file)) writeAtomically(file, bytes);
+  return { path: file, hash: createHash("sha256").update(bytes).digest("hex") };
+}
+
+function packageOnce(dir: string, target: FunctionPackageTarget): { path: string; hash: string } {
   if (usesRuntime(dir)) return packageFolder(stager().stageFunction(dir, target));
   if (target.runtime?.startsWith("nodejs") && hasNodeDependencies(dir)) return packageFolder(stager().stageFunction(dir, { ...target, plain: true }));
-  if (target.runtime?.startsWith("python") && fs.existsSync(path.join(dir, "requirements.txt"))) return packageFolder(stagePython(dir, target));
+  if (target.runtime?.startsWith("python")) {
+    // GCP and Azure load Python through an entry point packaging writes (main.py for the Functions
+    // Framework, function_app.py for the v2 programming model), which needs polycloud_runtime; on
+    // AWS the package carries polycloud_runtime when the code imports it.
+    const overlay = target.cloud !== "aws" || importsPythonRuntime(dir) ? stager().pythonPackageFiles(dir, target) : {};
+    if (Object.keys(overlay).length || fs.existsSync(path.join(dir, "requirements.txt"))) return packageFolder(stagePython(dir, target, overlay));
+  }
   return packageFolder(dir);
 }

@@ -1,3 +1,4 @@
+import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, AlarmSignal, COUNT_SIGNALS, escapeTerraform } from "@polycloud/core";
 import { MonitoringAlertPolicy } from "@cdktf/provider-google/lib/monitoring-alert-policy";
@@ -19,6 +20,8 @@ export interface GcpAlarmProps {
   /** @default 0s — fire on the first breaching aligned point */
   readonly duration?: string;
   readonly documentation: string;
+  /** Resources the policy must wait for besides the Monitoring API (e.g. a log-based metric's propagation). */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 /**
@@ -49,6 +52,10 @@ export function createAlertPolicy(scope: Construct, id: string, ctx: GcpContext,
             },
           ],
           trigger: { count: 1 },
+          // As CloudWatch's treat_missing_data: counts and rates clear when no data arrives (unset, the
+          // default NO_OP left an incident open until auto-close, a day here); a DLQ depth keeps its
+          // state (a gauge aligned by its maximum), so dead letters that stop being reported are not forgotten.
+          evaluationMissingData: props.signal.endsWith("dlqDepth") && props.aligner === "ALIGN_MAX" ? "EVALUATION_MISSING_DATA_NO_OP" : "EVALUATION_MISSING_DATA_INACTIVE",
         },
       },
     ],
@@ -56,7 +63,7 @@ export function createAlertPolicy(scope: Construct, id: string, ctx: GcpContext,
     alertStrategy: { autoClose: "86400s" },
     documentation: { content: props.documentation, mimeType: "text/markdown" },
     userLabels: { ...ctx.labels },
-    dependsOn: ctx.services.enable("monitoring.googleapis.com"),
+    dependsOn: [...ctx.services.enable("monitoring.googleapis.com"), ...(props.dependsOn ?? [])],
   });
   return { name: props.name, signal: props.signal, threshold: props.threshold };
 }

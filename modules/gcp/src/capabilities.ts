@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block, queueCappedConsumers, shortestCallerTimeout } from "@polycloud/core";
 import { GCF_RUNTIMES, CLOUD_SQL_SIZES, poolerCount } from "./limits";
 import { throttleThreshold } from "./gateway";
 
@@ -118,10 +118,14 @@ export const GCP_CAPABILITIES: CapabilityMap = {
   "function.concurrency": {
     mode: "different", realisedBy: "service_config.max_instance_count × max_instance_request_concurrency = the cap exactly",
     note: "the cap is instances × requests per instance",
-    check: (c) => perFunction(c, (_id, f, s) => s.maxConcurrency === undefined ? [] : fails(
-      // Exactly the cap (the per-instance share shrinks to a divisor of it).
-      [svc(f).max_instance_count * svc(f).max_instance_request_concurrency === s.maxConcurrency, `cap ${svc(f).max_instance_count}×${svc(f).max_instance_request_concurrency} vs ${s.maxConcurrency}`],
-    )),
+    check: (c) => perFunction(c, (id, f, s) => {
+      // A consumer that only its queue invokes takes the queue's maxConcurrency (queueCappedConsumers).
+      const cap = queueCappedConsumers(c.service)[id]?.cap ?? s.maxConcurrency;
+      return cap === undefined ? [] : fails(
+        // Exactly the cap (the per-instance share shrinks to a divisor of it).
+        [svc(f).max_instance_count * svc(f).max_instance_request_concurrency === cap, `cap ${svc(f).max_instance_count}×${svc(f).max_instance_request_concurrency} vs ${cap}`],
+      );
+    }),
   },
   "function.warmInstances": {
     mode: "native", realisedBy: "service_config.min_instance_count",
@@ -232,12 +236,12 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     check: (c) => deliveries(c).flatMap((d) => fails([!!one(one(d.subscription?.push_config).oidc_token).service_account_email, `${d.label}: push without OIDC`])),
   },
   "bus.rules": {
-    mode: "different", realisedBy: "one filtered google_pubsub_subscription per rule on the bus topic (attributes source/type/…); queue targets push to the queue's consumer",
+    mode: "different", realisedBy: "one filtered google_pubsub_subscription per rule on the bus topic (attributes source/type/…; covered prefixes dropped, split filters disjoint); a scheduled rule's on its own tick topic; queue targets push to the queue's consumer",
     note: "Pub/Sub cannot forward topic to topic, so a queue target is a filtered subscription delivering to the queue's consumer",
     check: (c) => deliveries(c).filter((d) => d.filter).flatMap((d) => fails([!!d.subscription?.filter, `${d.label}: no filter`])),
   },
   "bus.retry": {
-    mode: "native", realisedBy: "retry_policy (10–600 s backoff) + dead_letter_policy.max_delivery_attempts; message_retention_duration = max event age",
+    mode: "native", realisedBy: "retry_policy (minimum backoff = the target's timeout, maximum fitted to the event age) + dead_letter_policy.max_delivery_attempts; message_retention_duration = max event age, raised to the whole retry schedule when shorter (so undelivered events are dead-lettered, not expired)",
     check: (c) => deliveries(c).filter((d) => d.filter).flatMap((d) => fails(
       [!!one(d.subscription?.retry_policy).maximum_backoff, `${d.label}: no retry policy`],
       [d.maxAttempts === undefined || one(d.subscription?.dead_letter_policy).max_delivery_attempts === d.maxAttempts, `${d.label}: attempts`],
@@ -264,7 +268,7 @@ export const GCP_CAPABILITIES: CapabilityMap = {
       const s = settings(sqlInstances(c)[0] ?? {});
       if (c.env.clouds.gcp?.database?.acceptNoPooling && s.edition !== "ENTERPRISE_PLUS") return [];
       const flags = Object.fromEntries((one(s.connection_pool_config).flags ?? []).map((f: R) => [f.name, f.value]));
-      const pool = resolvePool(d.pool);
+      const pool = resolvePool(d.pool, shortestCallerTimeout(d, c.service.functions)?.seconds);
       const max = CLOUD_SQL_SIZES[d.size].maxConnections;
       return fails(
         [one(s.connection_pool_config).connection_pooling_enabled === true, "pooling off"],

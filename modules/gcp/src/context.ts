@@ -6,6 +6,7 @@ import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-projec
 import { KmsCryptoKey } from "@cdktf/provider-google/lib/kms-crypto-key";
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
+import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { GcpNetwork } from "./network";
 import { GcpProjectServices } from "./project-services";
 
@@ -45,16 +46,19 @@ export interface GcpServiceAgent {
   readonly member: string;
   /** Its `cryptoKeyEncrypterDecrypter` grant on the stack's key. */
   readonly keyGrant: KmsCryptoKeyIamMember;
+  /** A wait after the grant for IAM propagation (the same 60 s as after the build grants). */
+  readonly keyGrantPropagated: Sleep;
 }
 
 /**
  * What a resource encrypted with the stack's key must wait for: the grant of that key to the
- * service agent that encrypts it. Empty when the grant lives in another stack (a partitioned
+ * service agent that encrypts it, and IAM propagation after it (a time_sleep on the grant). Empty when the grant lives in another stack (a partitioned
  * service renders on the foundation stack's key, which was deployed, and granted, first).
  */
 export function keyReady(scope: IConstruct, ctx: Pick<GcpContext, "agents">, kind: AgentKind): ITerraformDependable[] {
-  const grant = ctx.agents[kind].keyGrant;
-  return TerraformStack.of(grant) === TerraformStack.of(scope) ? [grant] : [];
+  const { keyGrant, keyGrantPropagated } = ctx.agents[kind];
+  // The wait depends on the grant: a resource created right after a fresh grant is refused the key.
+  return TerraformStack.of(keyGrant) === TerraformStack.of(scope) ? [keyGrantPropagated] : [];
 }
 
 /** A globally unique bucket name: the project id, then the namer's name, cut to 63 characters. */

@@ -1,3 +1,4 @@
+import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, NAME_RULES } from "@polycloud/core";
 import { PubsubSubscription } from "@cdktf/provider-google/lib/pubsub-subscription";
@@ -32,8 +33,25 @@ export interface GcpPushDeliveryProps {
   readonly ageAlarm?: boolean;
   /** Least wait before a failed message is pushed again (the queue's visibility, ≤ 600 s). @default 10 */
   readonly minBackoffSeconds?: number;
+  /** The consumer's concurrency cap (instances × requests per instance), for the burst warning. */
+  readonly consumerCap?: number;
   /** `target` label: what the spec delivers into (`queue-<id>`, `function-<id>`). */
   readonly target?: string;
+}
+
+/**
+ * The longest a message can take to use up `attempts` pushes: each push may last the ack deadline
+ * and each wait before the next is at most the maximum backoff. Retention must cover it, or a
+ * message expires (is dropped) before it can be dead-lettered.
+ */
+export function retrySchedule(attempts: number, ackDeadlineSeconds: number, maxBackoffSeconds: number): number {
+  return attempts * (ackDeadlineSeconds + maxBackoffSeconds);
+}
+
+/** The largest maximum backoff (minBackoff..600 s) whose retry schedule fits `retentionSeconds`. */
+export function fitMaxBackoff(retentionSeconds: number, attempts: number, ackDeadlineSeconds: number, minBackoffSeconds: number): number {
+  const fits = Math.floor(retentionSeconds / attempts) - ackDeadlineSeconds;
+  return Math.max(minBackoffSeconds, Math.min(600, fits));
 }
 
 /**
@@ -86,6 +104,29 @@ export class GcpPushDelivery extends Construct {
       member: agent,
     });
 
+    const ackDeadline = Math.min(PUBSUB_MAX_ACK_SECONDS, props.ackDeadlineSeconds);
+    const minBackoff = Math.min(600, props.minBackoffSeconds ?? 10);
+    // The longest backoff whose whole schedule still fits the retention (at most 600 s).
+    const maxBackoff = fitMaxBackoff(props.retentionSeconds, props.maxDeliveryAttempts, ackDeadline, minBackoff);
+    const schedule = retrySchedule(props.maxDeliveryAttempts, ackDeadline, maxBackoff);
+    // Into a function, the caller sizes retention to the schedule (a rule's event age must not drop
+    // what it should dead-letter). A queue keeps its declared retention: SQS drops a message whose
+    // retention runs out before its last receive too, so that is the same on both clouds.
+    if (props.kind === "bus" && !props.ageAlarm && schedule > props.retentionSeconds) {
+      this.node.addValidation({ validate: () => [
+        `GcpPushDelivery(${nameParts.join("/")}): property 'retention' = ${props.retentionSeconds} s is shorter than ${props.maxDeliveryAttempts} delivery attempts can take on Pub/Sub (${schedule} s: each push up to the ${ackDeadline} s ack deadline, each wait at least ${minBackoff} s); allowed: a retention of at least ${schedule} s or fewer attempts, so undelivered messages are dead-lettered instead of expiring.`,
+      ] });
+    }
+    if (props.consumerCap !== undefined) {
+      // A push the consumer rejects at its instance cap (429) counts as a delivery attempt. With the
+      // minimum backoff at least the consumer's timeout, each rejection of a message is separated by
+      // a full turnover of the cap, so a burst of up to attempts × cap messages is delivered
+      // without dead letters; a larger one can dead-letter messages that never ran (SQS holds them).
+      Annotations.of(this).addWarning(
+        `GcpPushDelivery(${nameParts.join("/")}): a push rejected at the consumer's concurrency cap counts as a delivery attempt on Pub/Sub, so a burst of more than ${props.maxDeliveryAttempts} attempts × ${props.consumerCap} concurrent = ${props.maxDeliveryAttempts * props.consumerCap} messages can be dead-lettered without running (SQS and Service Bus hold them); raise the consumer's concurrency.max or the attempts for larger bursts (docs/parity.md).`,
+      );
+    }
+
     this.subscription = new PubsubSubscription(this, "subscription", {
       name: name(),
       topic: props.topic.id,
@@ -97,7 +138,7 @@ export class GcpPushDelivery extends Construct {
         oidcToken: { serviceAccountEmail: this.invoker.email, audience: props.endpoint },
       },
       deadLetterPolicy: { deadLetterTopic: this.deadLetterTopic.id, maxDeliveryAttempts: props.maxDeliveryAttempts },
-      retryPolicy: { minimumBackoff: `${Math.min(600, props.minBackoffSeconds ?? 10)}s`, maximumBackoff: "600s" },
+      retryPolicy: { minimumBackoff: `${minBackoff}s`, maximumBackoff: `${maxBackoff}s` },
       // Subscriptions expire after 31 idle days by default; an empty ttl means never.
       expirationPolicy: { ttl: "" },
       labels: { ...ctx.labels, component: props.kind, ...(props.target ? { target: props.target } : {}) },

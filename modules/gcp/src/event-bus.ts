@@ -1,4 +1,4 @@
-import { dependable } from "cdktf";
+import { Annotations, dependable } from "cdktf";
 import { Construct } from "constructs";
 import {
   AlarmInfo, EventBusSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, SCHEDULED_EVENT, escapeTerraform, parseSchedule, resolveRetry, envVarPart, scheduledEventData } from "@polycloud/core";
@@ -8,11 +8,14 @@ import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-ia
 import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
 import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
 import { GcpContext, bucketName, keyReady } from "./context";
-import { GcpPushDelivery } from "./dead-letter";
+import { GcpPushDelivery, fitMaxBackoff, retrySchedule } from "./dead-letter";
 import { SCHEDULE_ATTRIBUTE, literal, toCloudSchedulerCron, toPubsubFilters } from "./event-filter";
 import { CloudSchedulerJob } from "@cdktf/provider-google/lib/cloud-scheduler-job";
+import { LoggingMetric } from "@cdktf/provider-google/lib/logging-metric";
+import { createAlertPolicy } from "./alarm";
 import { GcpFunction } from "./function";
-import { PUBSUB_MAX_ACK_SECONDS } from "./limits";
+import { BUILD_IAM_PROPAGATION, PUBSUB_MAX_ACK_SECONDS, PUBSUB_MAX_RETENTION_SECONDS } from "./limits";
+import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { GcpQueue } from "./queue";
 
 export interface GcpEventBusProps {
@@ -42,6 +45,7 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
   readonly rules: Record<string, GcpPushDelivery> = {};
   readonly archive?: PubsubSubscription;
   readonly problems: Problems;
+  private readonly scheduleAlarms: AlarmInfo[] = [];
 
   constructor(scope: Construct, id: string, private readonly props: GcpEventBusProps) {
     super(scope, id);
@@ -85,37 +89,53 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
 
     for (const [ruleId, rule] of Object.entries(spec.rules ?? {})) {
       const at = `rules.${ruleId}`;
-      // Usually one filter; a rule whose filter exceeds 256 bytes becomes several subscriptions.
-      // A scheduled rule: Cloud Scheduler publishes to the bus with an attribute only its subscription matches.
-      const job = rule.schedule !== undefined ? this.scheduleJob(ruleId, rule.schedule) : undefined;
-      const filters = job ? [job.filter] : toPubsubFilters(rule.filter ?? {}, this.problems, at);
       const target = "function" in rule.target ? props.functions[rule.target.function] : undefined;
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
       const consumer = target ?? (queue ? props.functions[queue.spec.consumer] : undefined);
       if (!consumer) continue; // unknown targets are reported by validation
+      // Usually one filter; a rule whose filter exceeds 256 bytes becomes several subscriptions.
+      // A scheduled rule: Cloud Scheduler publishes to a topic of the rule's own (never the bus).
+      const job = rule.schedule !== undefined ? this.scheduleJob(ruleId, rule.schedule) : undefined;
+      const filters = job ? [job.filter] : toPubsubFilters(rule.filter ?? {}, this.problems, at);
       const retry = resolveRetry(rule.retry);
+      const attempts = queue ? queue.resolved.maxDeliveryAttempts : Math.min(rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS, DEFAULT_ATTEMPTS);
+      const ackDeadline = queue?.resolved
+        ? Math.max(consumer.spec.timeoutSeconds, Math.min(queue.resolved.visibilityTimeoutSeconds, PUBSUB_MAX_ACK_SECONDS))
+        : consumer.spec.timeoutSeconds;
+      // A rejected or failed push waits at least the consumer's timeout (into a queue: its
+      // visibility), so the capacity it met has turned over before the next attempt.
+      const minBackoff = Math.min(600, queue ? queue.resolved.visibilityTimeoutSeconds : consumer.spec.timeoutSeconds);
+      // Into a function, messages live for the rule's event age, but never shorter than the whole
+      // retry schedule: Pub/Sub dead-letters only after the last attempt, and drops what expires
+      // first. The backoff is fitted to the age where it can be (at least minBackoff).
+      const schedule = retrySchedule(attempts, Math.min(ackDeadline, PUBSUB_MAX_ACK_SECONDS), fitMaxBackoff(retry.maxEventAgeSeconds, attempts, ackDeadline, minBackoff));
+      const retention = queue ? queue.resolved.retentionSeconds : Math.min(PUBSUB_MAX_RETENTION_SECONDS, Math.max(retry.maxEventAgeSeconds, schedule));
+      if (!queue && retention > retry.maxEventAgeSeconds) {
+        Annotations.of(this).addWarning(
+          `GcpEventBus(${logicalId}): rule '${ruleId}' property 'retry.maxEventAgeSeconds' = ${retry.maxEventAgeSeconds} cannot hold ${attempts} Pub/Sub delivery attempts (each push up to the ${ackDeadline} s timeout, each wait at least ${minBackoff} s): events are kept ${retention} s so they are dead-lettered rather than dropped. Raise the age or lower retry.maxAttempts to keep them shorter.`,
+        );
+      }
       (filters.length ? filters : [undefined]).forEach((filter, part) => {
         // Part 1 keeps the unsplit names; parts 2.. get a `p<n>` suffix, each with its own DLQ and alarms.
         const suffix = part === 0 ? [] : [`p${part + 1}`];
         const delivery = this.rules[[ruleId, ...suffix].join("#")] = new GcpPushDelivery(this, ["rule", ruleId, ...suffix].join("-"), {
           context: ctx,
           nameParts: [logicalId, ruleId, ...suffix],
-          topic: this.topic,
+          topic: job?.topic ?? this.topic,
           filter,
           endpoint: consumer.url,
           grantInvoker: (member) => consumer.grantInvoke(["bus", logicalId, ruleId, ...suffix].join("-"), member),
-          ackDeadlineSeconds: queue?.resolved
-            ? Math.max(consumer.spec.timeoutSeconds, Math.min(queue.resolved.visibilityTimeoutSeconds, PUBSUB_MAX_ACK_SECONDS))
-            : consumer.spec.timeoutSeconds,
+          ackDeadlineSeconds: ackDeadline,
           // Into a queue, the subscription is the queue's path to its consumer: it takes the queue's
           // retention and attempts (never the rule's shorter event age) and the queue's age alarm,
           // so an outage longer than the rule's age still ends in the dead-letter topic, not in loss.
-          maxDeliveryAttempts: queue ? queue.resolved.maxDeliveryAttempts : rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS,
-          retentionSeconds: queue ? queue.resolved.retentionSeconds : retry.maxEventAgeSeconds,
+          maxDeliveryAttempts: attempts,
+          retentionSeconds: retention,
           dlqRetentionSeconds: queue?.resolved.dlqRetentionSeconds ?? 14 * 24 * 3600,
           kind: "bus",
           ageAlarm: queue !== undefined,
-          minBackoffSeconds: queue?.resolved.visibilityTimeoutSeconds,
+          minBackoffSeconds: minBackoff,
+          consumerCap: consumer.concurrencyCap,
           target: queue ? `queue-${rule.target && "queue" in rule.target ? rule.target.queue : ""}` : `function-${consumer.logicalId}`,
         });
         // Pub/Sub keeps a message only for subscriptions that exist when it is published.
@@ -126,34 +146,61 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
   }
 
   /**
-   * Cloud Scheduler job publishing `{"polycloud_schedule": "<rule id>"}` to the bus topic with the attributes `polycloud_schedule`
-   * (the rule id), `source` and `type`; returns the job and its subscription's filter (the job waits for that subscription). The job's
-   * own retries are left at none: the subscription's retries and dead-letter topic apply, as for
-   * every other rule.
+   * A scheduled rule's ticks: a topic of the rule's own (CMEK) and a Cloud Scheduler job publishing
+   * `{"polycloud_schedule": "<rule id>"}` to it with the attributes `polycloud_schedule` (the rule
+   * id), `source` and `type`. Ticks never reach the bus topic, so its archive and its other rules
+   * (which may filter on source or type) never see them. Returns the topic, the job and the rule
+   * subscription's filter (the job waits for that subscription). The job's own retries are left at
+   * none: the subscription's retries and dead-letter topic apply, as for every other rule. A failed
+   * publish (Cloud Scheduler logs an AttemptFinished entry at ERROR) is counted by a log-based
+   * metric and alarmed, as Logic App run failures are on Azure.
    */
-  private scheduleJob(ruleId: string, schedule: string): { filter: string; job: CloudSchedulerJob } {
+  private scheduleJob(ruleId: string, schedule: string): { filter: string; job: CloudSchedulerJob; topic: PubsubTopic } {
     const { context: ctx, logicalId } = this.props;
     const parsed = parseSchedule(schedule);
     const cron = typeof parsed === "object" ? toCloudSchedulerCron(parsed) : undefined;
     if (cron?.error) this.problems.add(`rules.${ruleId}.schedule`, schedule, cron.error);
+    const topic = new PubsubTopic(this, `schedule-${ruleId}-topic`, {
+      name: ctx.namer.name(NAME_RULES.gcp.pubsub, logicalId, ruleId, "ticks"),
+      kmsKeyName: ctx.key.id,
+      labels: { ...ctx.labels, component: "schedule" },
+      dependsOn: [...ctx.services.enable("pubsub.googleapis.com"), ...keyReady(this, ctx, "pubsub")],
+    });
+    const jobName = ctx.namer.name(NAME_RULES.gcp.generic, logicalId, ruleId);
     const job = new CloudSchedulerJob(this, `schedule-${ruleId}`, {
-      name: ctx.namer.name(NAME_RULES.gcp.generic, logicalId, ruleId),
+      name: jobName,
       region: ctx.region,
       description: `${logicalId}/${ruleId}: ${schedule}`,
       schedule: cron?.cron ?? "",
       timeZone: "Etc/UTC",
       pubsubTarget: {
-        topicName: this.topic.id,
+        topicName: topic.id,
         data: Buffer.from(JSON.stringify(scheduledEventData(ruleId))).toString("base64"),
         attributes: { [SCHEDULE_ATTRIBUTE]: ruleId, source: SCHEDULED_EVENT.source, type: SCHEDULED_EVENT.type },
       },
       dependsOn: ctx.services.enable("cloudscheduler.googleapis.com"),
     });
-    return { filter: escapeTerraform(`attributes.${SCHEDULE_ATTRIBUTE} = ${literal(ruleId)}`), job };
+    const metricName = ctx.namer.name(NAME_RULES.gcp.generic, logicalId, ruleId, "schedule-failed");
+    const metric = new LoggingMetric(this, `schedule-${ruleId}-failed-metric`, {
+      name: metricName,
+      description: `Failed runs of the schedule ${logicalId}/${ruleId} (Cloud Scheduler AttemptFinished at ERROR)`,
+      filter: escapeTerraform(`resource.type="cloud_scheduler_job" AND resource.labels.job_id=${literal(jobName)} AND jsonPayload."@type"="type.googleapis.com/google.cloud.scheduler.logging.AttemptFinished" AND severity>=ERROR`),
+      metricDescriptor: { metricKind: "DELTA", valueType: "INT64", unit: "1" },
+      dependsOn: ctx.services.enable("logging.googleapis.com"),
+    });
+    // Monitoring refuses a policy on a log-based metric it cannot see yet: wait for it to propagate.
+    const metricVisible = new Sleep(this, `schedule-${ruleId}-failed-metric-propagation`, { createDuration: BUILD_IAM_PROPAGATION, dependsOn: [metric] });
+    this.scheduleAlarms.push(createAlertPolicy(this, `schedule-${ruleId}-alarm-failed`, ctx, {
+      dependsOn: [metricVisible],
+      signal: "schedule.failedRuns", name: `${jobName} failed runs`, threshold: 1,
+      filter: `metric.type="logging.googleapis.com/user/\${${metric.fqn}.name}" AND resource.type="cloud_scheduler_job"`,
+      documentation: `The schedule ${logicalId}/${ruleId} failed to publish its tick to ${topic.name}: the rule's target missed a run.`,
+    }));
+    return { filter: escapeTerraform(`attributes.${SCHEDULE_ATTRIBUTE} = ${literal(ruleId)}`), job, topic };
   }
 
   get alarms(): AlarmInfo[] {
-    return Object.values(this.rules).flatMap((r) => r.alarms);
+    return [...Object.values(this.rules).flatMap((r) => r.alarms), ...this.scheduleAlarms];
   }
 
   grantPublish(fn: PlatformFunction): void {

@@ -16,9 +16,8 @@ type Clause = readonly string[];
  * A filter longer than Pub/Sub's 256 bytes is split: the clause with the most values is divided
  * into groups that fit (recursively, if one group is still too long, the next clause is divided
  * too). Each group becomes its own filter, so the rule becomes several subscriptions whose
- * filters are disjoint for distinct values (each event is delivered by at most one of them when
- * values within a clause are distinct, which they are after de-duplication) and whose union is
- * the rule. Returns [] when the filter cannot be translated (problems recorded).
+ * filters are disjoint (exact values are de-duplicated, and a prefix covered by a shorter prefix
+ * of the same clause is dropped first, so no event matches two groups) and whose union is the rule. Returns [] when the filter cannot be translated (problems recorded).
  */
 export function toPubsubFilters(filter: EventFilterSpec, p: Problems, at: string): string[] {
   const pre = filter.prefix ?? {};
@@ -49,7 +48,8 @@ export function toPubsubFilters(filter: EventFilterSpec, p: Problems, at: string
       ok = false;
       continue;
     }
-    clauses.push([...new Set(values)].map((v) => (prefix ? `hasPrefix(attributes.${key}, ${literal(v)})` : `attributes.${key} = ${literal(v)}`)));
+    const kept = prefix ? coveringPrefixes(values) : [...new Set(values)];
+    clauses.push(kept.map((v) => (prefix ? `hasPrefix(attributes.${key}, ${literal(v)})` : `attributes.${key} = ${literal(v)}`)));
   }
   if (!ok || clauses.length === 0) return [];
   const parts = split(clauses);
@@ -58,6 +58,16 @@ export function toPubsubFilters(filter: EventFilterSpec, p: Problems, at: string
     return [];
   }
   return parts.map(escapeTerraform);
+}
+
+/**
+ * The prefixes that are not covered by a shorter one (`Order.` covers `Order.Created`), in their
+ * first order. Split subscriptions are disjoint only when no value of one group matches a term of
+ * another: `Order.` and `Order.Created` in two subscriptions would deliver `Order.Created` twice.
+ */
+export function coveringPrefixes(values: readonly string[]): string[] {
+  const unique = [...new Set(values)];
+  return unique.filter((v) => !unique.some((other) => other !== v && v.startsWith(other)));
 }
 
 /** The first filter only (callers that never split). */

@@ -5,6 +5,7 @@ import { GoogleProvider } from "@cdktf/provider-google/lib/provider";
 import { GoogleBetaProvider } from "@cdktf/provider-google-beta/lib/provider";
 import { GoogleProjectServiceIdentity } from "@cdktf/provider-google-beta/lib/google-project-service-identity";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
+import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-project";
 import { DataGoogleStorageProjectServiceAccount } from "@cdktf/provider-google/lib/data-google-storage-project-service-account";
 import { KmsCryptoKey } from "@cdktf/provider-google/lib/kms-crypto-key";
@@ -16,9 +17,10 @@ import { LoggingProjectSink } from "@cdktf/provider-google/lib/logging-project-s
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
 import { AgentKind, GcpContext, GcpServiceAgent, bucketName } from "./context";
-import { DEFAULT_LOG_RETENTION_DAYS } from "./limits";
+import { BUILD_IAM_PROPAGATION, DEFAULT_LOG_RETENTION_DAYS } from "./limits";
 import { GcpNetwork } from "./network";
 import { GcpProjectServices } from "./project-services";
+import { recreatableName } from "./recreatable-name";
 
 export interface GcpFoundationProps {
   readonly env: EnvironmentConfig;
@@ -99,7 +101,10 @@ export class GcpFoundation extends Construct {
     const project = new DataGoogleProject(this, "project", { projectId, dependsOn: [crmApi] });
 
     const [kmsApi] = services.enable("cloudkms.googleapis.com");
-    const ring = new KmsKeyRing(this, "keyring", { name: namer.name(NAME_RULES.gcp.generic, "platform"), location: region, dependsOn: [kmsApi] });
+    // Key rings cannot be deleted (a destroy only forgets them): outside prod the name ends in its
+    // creation time, so a destroyed environment recreates a new ring instead of failing on the old one.
+    const ringName = recreatableName(this, "keyring-generation", namer.name(NAME_RULES.gcp.generic, "platform"), 63, prod).name;
+    const ring = new KmsKeyRing(this, "keyring", { name: ringName, location: region, dependsOn: [kmsApi] });
     const key = new KmsCryptoKey(this, "key", {
       name: "platform",
       keyRing: ring.id,
@@ -125,14 +130,16 @@ export class GcpFoundation extends Construct {
       // Reading the Cloud Storage agent also creates it.
       storage: new DataGoogleStorageProjectServiceAccount(this, "agent-storage", { project: projectId, dependsOn: [storageApi] }).member,
     };
-    const agents = Object.fromEntries((Object.keys(members) as AgentKind[]).map((kind): [AgentKind, GcpServiceAgent] => [kind, {
-      member: members[kind],
-      keyGrant: new KmsCryptoKeyIamMember(this, `key-${kind}`, {
+    const agents = Object.fromEntries((Object.keys(members) as AgentKind[]).map((kind): [AgentKind, GcpServiceAgent] => {
+      const keyGrant = new KmsCryptoKeyIamMember(this, `key-${kind}`, {
         cryptoKeyId: key.id,
         role: "roles/cloudkms.cryptoKeyEncrypterDecrypter",
         member: members[kind],
-      }),
-    }])) as Record<AgentKind, GcpServiceAgent>;
+      });
+      // IAM is eventually consistent: a CMEK resource created right after the grant can be refused the key.
+      const keyGrantPropagated = new Sleep(this, `key-${kind}-propagation`, { createDuration: BUILD_IAM_PROPAGATION, dependsOn: [keyGrant] });
+      return [kind, { member: members[kind], keyGrant, keyGrantPropagated }];
+    })) as Record<AgentKind, GcpServiceAgent>;
 
     const [monitoringApi] = services.enable("monitoring.googleapis.com");
     const channels: Record<string, MonitoringNotificationChannel> = {};
@@ -157,7 +164,7 @@ export class GcpFoundation extends Construct {
       encryption: { defaultKmsKeyName: key.id },
       forceDestroy: !prod,
       lifecycleRule: [{ action: { type: "Delete" }, condition: { numNewerVersions: 3, withState: "ARCHIVED" } }],
-      dependsOn: [storageApi, agents.storage.keyGrant],
+      dependsOn: [storageApi, agents.storage.keyGrantPropagated],
     });
 
     const logDays = props.env.retention?.logDays ?? DEFAULT_LOG_RETENTION_DAYS;

@@ -1,8 +1,7 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { Annotations, AssetType, ITerraformDependable, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
+import { AlarmInfo, NAME_RULES, PlatformFunction, ResolvedFunction, neutralRuntimeVariable, packageFunction, packageable, runtimeBaseVariables, splitConcurrency } from "@polycloud/core";
 import { Cloudfunctions2Function } from "@cdktf/provider-google/lib/cloudfunctions2-function";
 import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run-v2-service-iam-member";
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
@@ -15,7 +14,7 @@ import { StorageBucketObject } from "@cdktf/provider-google/lib/storage-bucket-o
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { createAlertPolicy, quote } from "./alarm";
 import { GcpContext } from "./context";
-import { GCF_DEFAULT_INSTANCES, GCF_MAX_INSTANCES, GCF_RUNTIMES, functionCpu } from "./limits";
+import { GCF_DEFAULT_INSTANCES, GCF_MAX_INSTANCES, GCF_RUNTIMES, functionCpu, BUILD_IAM_PROPAGATION } from "./limits";
 
 export interface GcpFunctionProps {
   readonly context: GcpContext;
@@ -25,6 +24,8 @@ export interface GcpFunctionProps {
   readonly secrets?: Readonly<Record<string, SecretManagerSecret>>;
   /** The version each declared secret starts with, so that `latest` resolves on the first start. */
   readonly secretVersions?: Readonly<Record<string, SecretManagerSecretVersion>>;
+  /** An already built package (the platform's own functions, e.g. a database's migration step) instead of packaging `spec.source`. */
+  readonly package?: { readonly path: string; readonly hash: string };
 }
 
 /** Project roles every function runtime needs for its own telemetry (write-only). */
@@ -36,8 +37,6 @@ const RUNTIME_ROLES = ["roles/logging.logWriter", "roles/monitoring.metricWriter
  * where the gen2 build fetches the source from.
  */
 const BUILD_ROLES = ["roles/logging.logWriter", "roles/artifactregistry.writer"];
-/** The example waits 60 s for the builder's roles to propagate before creating the function. */
-export const BUILD_IAM_PROPAGATION = "60s";
 
 /**
  * Cloud Functions gen2 (a Cloud Run service built from source) with its own runtime and build
@@ -51,6 +50,8 @@ export const BUILD_IAM_PROPAGATION = "60s";
 export class GcpFunction extends Construct implements PlatformFunction {
   readonly logicalId: string;
   readonly spec: ResolvedFunction;
+  /** Concurrent requests at most: max instances × requests per instance. */
+  readonly concurrencyCap: number;
   readonly functionName: string;
   readonly fn: Cloudfunctions2Function;
   readonly serviceAccount: ServiceAccount;
@@ -100,14 +101,15 @@ export class GcpFunction extends Construct implements PlatformFunction {
     // IAM is eventually consistent: a build started right after the grants is refused the source.
     const buildIamPropagated = new Sleep(this, "build-iam-propagation", { createDuration: BUILD_IAM_PROPAGATION, dependsOn: buildGrants });
 
-    this.environment = { ...spec.environment, ...runtimeBaseVariables("gcp") };
+    this.environment = { ...spec.environment, ...runtimeBaseVariables("gcp", props.logicalId) };
     const secretReady: ITerraformDependable[] = [];
+    const secretGrants: SecretManagerSecretIamMember[] = [];
     for (const [name, secretId] of Object.entries(spec.secrets)) {
       const secret = props.secrets?.[secretId];
       if (!secret) continue; // reported by validation
       // Resolved by Cloud Run when an instance starts; the value never enters Terraform.
       this.secretEnv.push({ key: name, projectId: ctx.projectId, secret: secret.secretId, version: "latest" });
-      secretReady.push(new SecretManagerSecretIamMember(this, `reads-${secretId}`, {
+      secretGrants.push(new SecretManagerSecretIamMember(this, `reads-${secretId}`, {
         secretId: secret.id,
         role: "roles/secretmanager.secretAccessor",
         member: `serviceAccount:${this.serviceAccount.email}`,
@@ -115,10 +117,13 @@ export class GcpFunction extends Construct implements PlatformFunction {
       const version = props.secretVersions?.[secretId];
       if (version) secretReady.push(version);
     }
+    // The revision reads its secrets when it starts: wait out IAM propagation after the accessor
+    // grants, as after the build grants, or the first start is refused the secret.
+    if (secretGrants.length) secretReady.push(new Sleep(this, "secrets-iam-propagation", { createDuration: BUILD_IAM_PROPAGATION, dependsOn: secretGrants }));
 
-    // A missing folder is reported by validation; nothing is packaged then.
+    // A missing folder, or a handler naming no code in it, is reported by validation; nothing is packaged then.
     const sourceDir = path.resolve(spec.source ?? ".");
-    const pkg = fs.existsSync(sourceDir) ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
+    const pkg = props.package ?? (packageable(sourceDir, spec.handler, spec.runtime, "gcp") ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" });
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
     const object = new StorageBucketObject(this, "source", {
       bucket: ctx.sourceBucket.name,
@@ -129,6 +134,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
 
     // instances × requests per instance = the spec's cap exactly (the per-instance share shrinks to a divisor).
     const scale = splitConcurrency(spec.maxConcurrency, spec.perInstanceConcurrency, GCF_MAX_INSTANCES, GCF_DEFAULT_INSTANCES);
+    this.concurrencyCap = scale.total;
     if (spec.maxConcurrency !== undefined && (scale.perInstance !== spec.perInstanceConcurrency || scale.total !== spec.maxConcurrency)) {
       Annotations.of(this).addWarning(`GcpFunction(${props.logicalId}): property 'concurrency' (max ${spec.maxConcurrency}, perInstance ${spec.perInstanceConcurrency}) runs as ${scale.instances} instances × ${scale.perInstance} requests per instance = ${scale.total}, the nearest exact split of the cap (1..${GCF_MAX_INSTANCES} instances).`);
     }

@@ -1,6 +1,6 @@
 import { Annotations, Fn, ITerraformDependable, TerraformOutput, Token } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, Problems, escapeTerraform, jwksUriOf, resolveCors } from "@polycloud/core";
+import { AlarmInfo, GatewaySpec, NAME_RULES, PlatformGateway, Problems, escapeTerraform, gatewayRuntimeEnvironment, jwksUriOf, usesRuntime } from "@polycloud/core";
 import { GoogleApiGatewayApi } from "@cdktf/provider-google-beta/lib/google-api-gateway-api";
 import { GoogleApiGatewayApiConfigA } from "@cdktf/provider-google-beta/lib/google-api-gateway-api-config";
 import { GoogleApiGatewayGateway } from "@cdktf/provider-google-beta/lib/google-api-gateway-gateway";
@@ -41,24 +41,14 @@ export function throttleThreshold(rateLimit: number, burstLimit: number): { coun
 }
 
 /**
- * The spec's edge settings handed to each routed function. The global load balancer routes by
- * path, rate-limits with Cloud Armor and logs every request, but it cannot check methods, JWTs
- * or answer CORS preflights. The function enforces those from these variables (see
- * `stacks/reference/functions/api/edge.mjs`): it answers OPTIONS with the CORS headers, returns
- * 405/404 for routes not declared, and verifies the bearer token's signature (JWKS of the issuer),
- * `iss`, `aud` and `exp` on every route whose `authorized` is not false.
+ * The spec's edge settings handed to each routed function. API Gateway routes by method and path
+ * and checks JWTs, but forwards CORS preflights to the backend and adds no CORS headers; Cloud
+ * Armor rate-limits. `@polycloud/runtime` (Node and Python) answers CORS from these variables
+ * and checks methods, paths and the bearer token again itself, so the function holds the verified
+ * claims (see core's `gatewayRuntimeEnvironment`). The JWKS URL is the one API Gateway is given.
  */
 export function edgeEnvironment(spec: GatewaySpec, fnId: string): Record<string, string> {
-  const env: Record<string, string> = {
-    PLATFORM_ROUTES: JSON.stringify(spec.routes.filter((r) => r.function === fnId).map((r) => ({ method: r.method, path: r.path, authorized: spec.auth ? r.authorized !== false : false }))),
-  };
-  if (spec.auth) {
-    env.PLATFORM_JWT_ISSUER = spec.auth.issuer;
-    env.PLATFORM_JWT_AUDIENCES = JSON.stringify(spec.auth.audiences);
-    env.PLATFORM_JWT_JWKS_URI = jwksUriOf(spec.auth);
-  }
-  if (spec.cors) env.PLATFORM_CORS = JSON.stringify(resolveCors(spec.cors, spec));
-  return env;
+  return gatewayRuntimeEnvironment(spec, fnId, { cors: true, jwt: true }, jwksUriOf);
 }
 
 /** Seconds API Gateway waits for a function (`x-google-backend.deadline`; its default is 15). */
@@ -217,6 +207,12 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
         `GcpHttpGateway(${logicalId}): property 'auth.jwksUri' is unset, so API Gateway checks tokens against ${jwksUriOf(spec.auth)} (GCP has no OpenID discovery; right for Auth0 and Cognito, not for Google, Okta or Entra ID). Set it to the jwks_uri in ${discovery}.`,
       );
     }
+    // API Gateway always serves its own `<gateway>-<hash>.<region>.gateway.dev` host too, and it
+    // cannot be switched off or fronted by Cloud Armor: the JWT check and routes hold there, the
+    // rate limit does not (docs/parity.md, "Settings a cloud cannot honour").
+    Annotations.of(this).addWarning(
+      `GcpHttpGateway(${logicalId}): property 'throttle' (rate ${spec.throttle.rateLimit}/s, burst ${spec.throttle.burstLimit}) is enforced by Cloud Armor on the load balancer only; API Gateway's own *.gateway.dev hostname stays reachable and skips it (JWT and routes still apply there), so a client that calls it directly is not rate limited.`,
+    );
     const beta = betaProvider(this);
     const addresses: Record<string, string> = {};
     const grants: ITerraformDependable[] = [];
@@ -227,6 +223,12 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
       if (fn.spec.timeoutSeconds > GATEWAY_DEADLINE_SECONDS) {
         Annotations.of(this).addWarning(
           `GcpHttpGateway(${logicalId}): function '${fnId}' has timeoutSeconds = ${fn.spec.timeoutSeconds}, but API Gateway stops waiting for the backend after ${GATEWAY_DEADLINE_SECONDS} seconds (x-google-backend deadline): longer requests get 504 at the edge while the function runs on.`,
+        );
+      }
+      if ((spec.cors || spec.auth) && fn.spec.runtime.startsWith("nodejs") && !usesRuntime(fn.spec.source ?? ".")) {
+        // API Gateway forwards preflights and adds no CORS headers; only the runtime answers them.
+        Annotations.of(this).addWarning(
+          `GcpHttpGateway(${logicalId}): function '${fnId}' does not depend on @polycloud/runtime, so on GCP nothing answers its CORS preflights or adds CORS headers, and its handler gets the raw Functions Framework request (Authorization holds API Gateway's ID token; the client's is X-Forwarded-Authorization). Build it on @polycloud/runtime's http().`,
         );
       }
       fn.exposeToApiGateway();

@@ -1,5 +1,6 @@
 export * from "./limits";
 export * from "./context";
+export * from "./recreatable-name";
 export * from "./project-services";
 export * from "./network";
 export * from "./alarm";
@@ -11,6 +12,7 @@ export * from "./event-filter";
 export * from "./event-bus";
 export * from "./gateway";
 export * from "./database-proxy";
+export * from "./database-migration";
 export * from "./database-roles";
 export * from "./budget";
 export * from "./service";

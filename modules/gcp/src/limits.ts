@@ -80,3 +80,6 @@ export function poolerCount(tier: string): number {
 /** Cloud Run functions: max_instance_count up to 1000; 100 when the spec sets no cap. */
 export const GCF_MAX_INSTANCES = 1000;
 export const GCF_DEFAULT_INSTANCES = 100;
+
+/** Wait after an IAM grant before its first use (IAM is eventually consistent, typically under a minute). */
+export const BUILD_IAM_PROPAGATION = "60s";

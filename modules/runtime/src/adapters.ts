@@ -1,4 +1,4 @@
-import { Cloud, CloudEvent, HttpRequest, HttpResponse, QueueMessage } from "./types";
+import { Cloud, CloudEvent, HttpRequest, HttpResponse, QueueMessage, RequestAuth } from "./types";
 
 
 function parseMaybeJson(text: string): unknown {
@@ -11,11 +11,28 @@ function lowerHeaders(h: Record<string, unknown> | undefined): Record<string, st
   return out;
 }
 
-export function makeRequest(cloud: Cloud, method: string, path: string, query: Record<string, string>, headers: Record<string, string>, body: string): HttpRequest {
+export function makeRequest(cloud: Cloud, method: string, path: string, query: Record<string, string>, headers: Record<string, string>, body: string, auth?: RequestAuth): HttpRequest {
   return {
-    method: method.toUpperCase(), path: path || "/", query, headers, body, cloud,
+    method: method.toUpperCase(), path: path || "/", query, headers, body, cloud, auth,
     json: <T>() => (body === "" ? undefined : JSON.parse(body)) as T,
   };
+}
+
+/**
+ * Query parameters from the raw query string, the same on every cloud and in the Python twin:
+ * decoded (`+` is a space), a parameter without `=` is "", and a repeated parameter's values are
+ * joined with `,` in order, which is what API Gateway's `queryStringParameters` holds.
+ */
+export function parseQuery(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(raw)) out[k] = Object.prototype.hasOwnProperty.call(out, k) ? `${out[k]},${v}` : v;
+  return out;
+}
+
+/** The verified claims as the handler sees them. */
+export function authOf(claims: Record<string, unknown> | undefined): RequestAuth | undefined {
+  if (!claims) return undefined;
+  return { subject: typeof claims.sub === "string" ? claims.sub : undefined, claims };
 }
 
 /** Body text and headers of a handler response (objects become JSON). */
@@ -27,17 +44,37 @@ export function responseBody(res: HttpResponse): { body: string; headers: Record
   return { body: JSON.stringify(res.body), headers };
 }
 
-/** Recognises a bus event carried in a queue message: EventBridge, CloudEvents or Event Grid schema. */
+/**
+ * EventBridge assigns its own id to every PutEvents entry and has no field for the publisher's, so
+ * the AWS client carries it as a resource `polycloud:event-id/<id>` (resources are free strings);
+ * the event's id is read back from there. The same event then has the same id, and the same
+ * idempotency key, on every cloud (Pub/Sub carries it as the `id` attribute, Event Grid as the
+ * CloudEvent id).
+ */
+export const EVENT_ID_RESOURCE = "polycloud:event-id/";
+
+/** An event without an id is refused: every such event would share one idempotency key. */
+export class EventIdError extends Error {}
+
+function eventId(v: unknown, what: string): string {
+  if (typeof v === "string" && v !== "") return v;
+  throw new EventIdError(`@polycloud/runtime: ${what} has no id; refused (events without an id would share one idempotency key)`);
+}
+
+/** Recognises a bus event carried in a queue message: EventBridge, CloudEvents or Event Grid schema. Throws EventIdError for an event without an id. */
 export function eventFromJson(v: any): CloudEvent | undefined {
   if (!v || typeof v !== "object") return undefined;
   if (v.specversion === "1.0" && typeof v.type === "string" && typeof v.source === "string") {
-    return { specversion: "1.0", id: String(v.id), source: v.source, type: v.type, time: v.time, subject: v.subject, data: v.data ?? (v.data_base64 !== undefined ? Buffer.from(v.data_base64, "base64").toString("utf8") : undefined) };
+    return { specversion: "1.0", id: eventId(v.id, "CloudEvent"), source: v.source, type: v.type, time: v.time, subject: v.subject, data: v.data ?? (v.data_base64 !== undefined ? Buffer.from(v.data_base64, "base64").toString("utf8") : undefined) };
   }
   if (typeof v["detail-type"] === "string" && typeof v.source === "string" && "detail" in v) {
-    return { specversion: "1.0", id: String(v.id), source: v.source, type: v["detail-type"], time: v.time, subject: Array.isArray(v.resources) && v.resources.length ? String(v.resources[0]) : undefined, data: v.detail };
+    const resources: unknown[] = Array.isArray(v.resources) ? v.resources : [];
+    const carried = resources.find((r): r is string => typeof r === "string" && r.startsWith(EVENT_ID_RESOURCE));
+    const subject = resources.find((r) => !(typeof r === "string" && r.startsWith(EVENT_ID_RESOURCE)));
+    return { specversion: "1.0", id: eventId(carried ? carried.slice(EVENT_ID_RESOURCE.length) : v.id, "EventBridge event"), source: v.source, type: v["detail-type"], time: v.time, subject: subject === undefined ? undefined : String(subject), data: v.detail };
   }
   if (typeof v.eventType === "string" && typeof v.dataVersion === "string") {
-    return { specversion: "1.0", id: String(v.id), source: String(v.topic ?? ""), type: v.eventType, time: v.eventTime, subject: v.subject, data: v.data };
+    return { specversion: "1.0", id: eventId(v.id, "Event Grid event"), source: String(v.topic ?? ""), type: v.eventType, time: v.eventTime, subject: v.subject, data: v.data };
   }
   return undefined;
 }
@@ -49,8 +86,11 @@ export function awsHttpRequest(e: any): HttpRequest {
   const raw = e.body === undefined || e.body === null ? "" : e.isBase64Encoded ? Buffer.from(e.body, "base64").toString("utf8") : String(e.body);
   const headers = lowerHeaders(e.headers);
   if (Array.isArray(e.cookies) && e.cookies.length && !headers.cookie) headers.cookie = e.cookies.join("; ");
-  const query: Record<string, string> = { ...(e.queryStringParameters ?? {}) };
-  return makeRequest("aws", e.requestContext?.http?.method ?? String(e.routeKey ?? "GET").split(" ")[0], e.rawPath ?? e.requestContext?.http?.path ?? "/", query, headers, raw);
+  const query: Record<string, string> = typeof e.rawQueryString === "string" ? parseQuery(e.rawQueryString) : { ...(e.queryStringParameters ?? {}) };
+  // The JWT authorizer's claims: API Gateway verified the token (the function accepts no other caller).
+  const claims = e.requestContext?.authorizer?.jwt?.claims;
+  return makeRequest("aws", e.requestContext?.http?.method ?? String(e.routeKey ?? "GET").split(" ")[0], e.rawPath ?? e.requestContext?.http?.path ?? "/", query, headers, raw,
+    claims && typeof claims === "object" ? authOf(claims) : undefined);
 }
 
 export function awsHttpResponse(res: HttpResponse): { statusCode: number; headers: Record<string, string>; body: string; isBase64Encoded: false } {
@@ -79,14 +119,18 @@ export function awsEvent(e: any): CloudEvent {
 export function gcpHttpRequest(req: any): HttpRequest {
   const raw = req.rawBody !== undefined ? Buffer.from(req.rawBody).toString("utf8")
     : typeof req.body === "string" ? req.body : req.body === undefined || (typeof req.body === "object" && Object.keys(req.body).length === 0 && !req.headers?.["content-length"]) ? "" : JSON.stringify(req.body);
-  const query: Record<string, string> = {};
-  for (const [k, v] of Object.entries<any>(req.query ?? {})) query[k] = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
+  const url = String(req.originalUrl ?? req.url ?? "/");
+  const query = parseQuery(url.includes("?") ? url.slice(url.indexOf("?") + 1) : "");
   const headers = lowerHeaders(req.headers);
-  // Behind API Gateway (x-google-backend with jwt_audience) `authorization` carries the gateway's own
-  // Google ID token; the client's token arrives as `x-forwarded-authorization`. Give handlers the
-  // client's, as on AWS and Azure.
-  if (headers["x-forwarded-authorization"]) headers.authorization = headers["x-forwarded-authorization"];
-  return makeRequest("gcp", req.method ?? "GET", req.path ?? String(req.url ?? "/").split("?")[0], query, headers, raw);
+  // On Cloud Run `authorization` is the platform's: the invoker's Google ID token, which IAM checked
+  // (behind API Gateway, the gateway's own, from x-google-backend's jwt_audience). The client's
+  // header arrives as `x-forwarded-authorization`. Handlers get the client's, or none: never a
+  // platform token.
+  const forwarded = headers["x-forwarded-authorization"];
+  delete headers["x-forwarded-authorization"];
+  if (forwarded) headers.authorization = forwarded;
+  else delete headers.authorization;
+  return makeRequest("gcp", req.method ?? "GET", req.path ?? url.split("?")[0], query, headers, raw);
 }
 
 export function gcpSend(res: any, out: HttpResponse): void {
@@ -106,7 +150,7 @@ export function gcpPushMessage(body: any): QueueMessage {
   const attempt = Number(body.deliveryAttempt);
   // The event-bus client publishes the event data with source/type/id as attributes.
   const event: CloudEvent | undefined = attributes.type && attributes.source
-    ? { specversion: "1.0", id: attributes.id ?? String(m.messageId ?? m.message_id), source: attributes.source, type: attributes.type, time: m.publishTime ?? m.publish_time, subject: attributes.subject, data: parsed }
+    ? { specversion: "1.0", id: attributes.id || String(m.messageId ?? m.message_id), source: attributes.source, type: attributes.type, time: m.publishTime ?? m.publish_time, subject: attributes.subject, data: parsed }
     : eventFromJson(parsed);
   return { id: String(m.messageId ?? m.message_id), body: parsed, text, attributes, deliveryCount: Number.isFinite(attempt) ? attempt : undefined, event, cloud: "gcp" };
 }
@@ -131,8 +175,15 @@ export async function azureHttpRequest(req: any): Promise<HttpRequest> {
   const url = new URL(req.url);
   const headers: Record<string, string> = {};
   req.headers.forEach((v: string, k: string) => { headers[k.toLowerCase()] = v; });
-  const query: Record<string, string> = {};
-  (req.query as URLSearchParams).forEach((v, k) => { query[k] = v; });
+  // Behind API Management the app admits only the gateway's managed identity (App Service
+  // authentication, which then sets x-ms-client-principal-id and strips any a client sent), so
+  // `authorization` is the gateway's token; the client's arrives as `x-forwarded-authorization`.
+  // Handlers get the client's, or none: never the gateway's (as on GCP).
+  const forwarded = headers["x-forwarded-authorization"];
+  delete headers["x-forwarded-authorization"];
+  if (forwarded) headers.authorization = forwarded;
+  else if (headers["x-ms-client-principal-id"] !== undefined) delete headers.authorization;
+  const query = parseQuery(url.search.slice(1));
   const text = req.body ? await req.text() : "";
   // Registered with route "{*path}": the path below the host's route prefix, as the service declares it.
   const below = req.params?.path;

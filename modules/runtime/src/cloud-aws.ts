@@ -1,4 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
+import { EVENT_ID_RESOURCE } from "./adapters";
 import { CloudImplementation } from "./cloud";
 import { DatabaseEndpoint } from "./env";
 
@@ -54,7 +55,8 @@ const aws: CloudImplementation = {
     const m = await import("@aws-sdk/client-eventbridge");
     eventBridge ??= new m.EventBridgeClient({});
     const out = await eventBridge.send(new m.PutEventsCommand({
-      Entries: [{ EventBusName: busName, Source: e.source, DetailType: e.type, Detail: JSON.stringify(e.data ?? {}), Resources: e.subject ? [e.subject] : undefined, Time: new Date(e.time) }],
+      // EventBridge makes its own event id: the publisher's travels as a resource (adapters.ts).
+      Entries: [{ EventBusName: busName, Source: e.source, DetailType: e.type, Detail: JSON.stringify(e.data ?? {}), Resources: [...(e.subject ? [e.subject] : []), `${EVENT_ID_RESOURCE}${e.id}`], Time: new Date(e.time) }],
     }));
     if (out.FailedEntryCount) throw new Error(`EventBridge rejected the event: ${out.Entries?.[0]?.ErrorCode} ${out.Entries?.[0]?.ErrorMessage}`);
   },

@@ -1,6 +1,7 @@
 import * as a from "./adapters";
 import { cloudImplementation } from "./cloud";
-import { EventHandler, HandlerMarker, HttpHandler, HttpResponse, QueueHandler } from "./types";
+import { checkRequest, edgeConfig } from "./edge";
+import { EventHandler, HandlerMarker, HttpHandler, HttpRequest, HttpResponse, QueueHandler } from "./types";
 
 
 /**
@@ -17,6 +18,12 @@ function mark<T extends (...args: any[]) => any>(fn: T, kind: HandlerMarker["kin
   return Object.assign(fn, { polycloud: Object.freeze({ kind }) });
 }
 
+/**
+ * Logged for every failed Service Bus attempt that is retried by a scheduled copy: Azure's errors
+ * alert counts it (the same string as core's ATTEMPT_FAILED_EVENT; a contract test compares them).
+ */
+export const ATTEMPT_FAILED_EVENT = "polycloud-attempt-failed";
+
 function log(level: "error" | "warn", msg: string, err: unknown, extra: Record<string, unknown> = {}) {
   console[level](JSON.stringify({ level, msg, error: err instanceof Error ? err.message : String(err), ...extra }));
 }
@@ -26,19 +33,33 @@ const failure = (err: unknown): HttpResponse => {
   return { status: 500, body: { error: "internal error" } };
 };
 
+/**
+ * The handler behind the checks its gateway left to the function (edge.ts), when the gateway
+ * construct put its routes in the environment: an answer from the checks is sent as it is,
+ * otherwise the handler runs with the verified claims as `auth` and the CORS headers are added to
+ * whatever it answers (a failure's 500 included).
+ */
+async function run(handler: HttpHandler, req: HttpRequest): Promise<HttpResponse> {
+  let config;
+  try { config = edgeConfig(); } catch (err) { return failure(err); }
+  if (!config) return Promise.resolve().then(() => handler(req)).catch(failure);
+  const outcome = await checkRequest(req, config).catch((err): { response: HttpResponse } => ({ response: failure(err) }));
+  if (outcome.response) return outcome.response;
+  const out = await Promise.resolve().then(() => handler({ ...req, auth: a.authOf(outcome.claims) })).catch(failure);
+  return { ...out, headers: { ...outcome.headers, ...out.headers } };
+}
+
 /** One request/response handler for API Gateway v2, the Functions Framework and Azure HttpRequest. */
 export function http(handler: HttpHandler): PlatformHandler {
   return mark(async (event: any, second?: any) => {
     if (isExpressResponse(second)) {
-      const out = await Promise.resolve().then(() => handler(a.gcpHttpRequest(event))).catch(failure);
-      a.gcpSend(second, out);
+      a.gcpSend(second, await run(handler, a.gcpHttpRequest(event)));
       return undefined;
     }
     if (isAzureRequest(event)) {
-      const req = await a.azureHttpRequest(event);
-      return a.azureHttpResponse(await Promise.resolve().then(() => handler(req)).catch(failure));
+      return a.azureHttpResponse(await run(handler, await a.azureHttpRequest(event)));
     }
-    return a.awsHttpResponse(await Promise.resolve().then(() => handler(a.awsHttpRequest(event))).catch(failure));
+    return a.awsHttpResponse(await run(handler, a.awsHttpRequest(event)));
   }, "http");
 }
 
@@ -147,6 +168,8 @@ async function azureQueueInvocation(handler: QueueHandler, event: unknown, conte
       log("error", "message failed and its delayed retry could not be scheduled; the host abandons it (immediate redelivery)", sendErr, { messageId: msg.id, attempt });
       throw err;
     }
-    log("error", "message failed; retry scheduled", err, { messageId: msg.id, attempt, retryAt: copy.scheduledEnqueueTimeUtc.toISOString() });
+    // The invocation succeeds (the host completes the original), so no failed request counts this
+    // attempt: the event marker is what the function's errors alert counts (ATTEMPT_FAILED_EVENT).
+    log("error", "message failed; retry scheduled", err, { event: ATTEMPT_FAILED_EVENT, messageId: msg.id, attempt, retryAt: copy.scheduledEnqueueTimeUtc.toISOString() });
   }
 }

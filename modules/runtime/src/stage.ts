@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
+import { privateCacheDir } from "./cache-dir";
+import { nodeHandlerFile, splitHandler } from "./handler-file";
 import { Cloud } from "./types";
 
 /** The function a source folder is packaged as. */
@@ -27,8 +28,8 @@ export interface Bundle {
   inputs: string[];
 }
 
-const FUNCTIONS_FRAMEWORK = "5.0.5";
-const HOST_JSON = {
+export const FUNCTIONS_FRAMEWORK = "5.0.5";
+export const HOST_JSON = {
   version: "2.0",
   extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" },
   // API Management forwards to https://<app>/api (AzureHttpGateway's backend); the runtime hands
@@ -49,11 +50,12 @@ const EXTERNAL: Record<Cloud, string[]> = {
   azure: ["@azure/functions-core", "@azure/identity"],
 };
 
-function userEntry(dir: string): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
-  const main = manifest.main ?? ["index.mjs", "index.js", "index.ts"].find((f) => fs.existsSync(path.join(dir, f)));
-  if (!main || !fs.existsSync(path.join(dir, main))) throw new Error(`@polycloud/runtime: ${dir}: package.json main '${main}' does not exist`);
-  return path.join(dir, main);
+/** The file the handler names (`<file>.<export>`), never package.json `main`. */
+function userEntry(dir: string, handler: string): string {
+  const { moduleName } = splitHandler(handler);
+  const file = nodeHandlerFile(dir, moduleName);
+  if (!file) throw new Error(`@polycloud/runtime: ${dir}: handler '${handler}' names module '${moduleName}', which does not exist (.js, .cjs, .mjs or .ts)`);
+  return file;
 }
 
 /** The runtime as the function sees it when bundled for `cloud`: only that cloud's SDKs. */
@@ -110,8 +112,8 @@ function plainFiles(dir: string, rel = ""): string[] {
 function bundlePlain(dir: string, target: StageTarget): Bundle {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
-  const moduleName = target.handler.split(".").slice(0, -1).join(".") || "index";
-  const entry = ["", ".js", ".cjs", ".mjs", ".ts"].map((e) => path.join(dir, moduleName + e)).find((f) => fs.existsSync(f) && fs.statSync(f).isFile());
+  const { moduleName } = splitHandler(target.handler);
+  const entry = nodeHandlerFile(dir, moduleName);
   if (!entry) throw new Error(`${dir}: handler '${target.handler}' names module '${moduleName}', which does not exist (.js, .cjs, .mjs or .ts)`);
   const outName = `${moduleName}.js`;
   const result = esbuild.buildSync({
@@ -160,8 +162,8 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
   // Loaded here only: esbuild is a packaging-time dependency, never part of a function.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
-  const entry = userEntry(dir);
-  const [moduleName, exportName] = [target.handler.split(".").slice(0, -1).join(".") || "index", target.handler.split(".").pop() ?? "handler"];
+  const entry = userEntry(dir, target.handler);
+  const { moduleName, exportName } = splitHandler(target.handler);
   const outName = target.cloud === "aws" ? `${moduleName}.js` : "index.js";
   const contents = target.cloud === "azure"
     ? azureEntrySource(entry, exportName, target.logicalId)
@@ -197,7 +199,8 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
 }
 
 const staged = new Map<string, string>();
-const ROOT = path.join(os.tmpdir(), "polycloud-staged");
+/** Staged bundles and their index, in the per-user cache folder (0700, owner checked). */
+const root = () => privateCacheDir("staged");
 
 /**
  * Each file a bundle was built from (sources, dependencies, the lock file): its SHA-256, with the
@@ -222,38 +225,76 @@ export function digest(f: string, prior?: Stamp): Stamp {
   return fresh;
 }
 const stamp = (files: string[]): Stamps => Object.fromEntries(files.map((f) => [f, digest(f)]));
-const unchanged = (stamps: Stamps) => Object.entries(stamps).every(([f, prior]) => {
+/**
+ * Whether every recorded input is unchanged. A record without inputs proves nothing (an empty
+ * `every` is true): it is refused, as is any input that is not an absolute path.
+ */
+const unchanged = (stamps: Stamps | undefined): boolean => {
+  const entries = stamps && typeof stamps === "object" ? Object.entries(stamps) : [];
+  return entries.length > 0 && entries.every(([f, prior]) => {
+    try {
+      return path.isAbsolute(f) && typeof prior?.sha === "string" && digest(f, prior).sha === prior.sha;
+    } catch {
+      return false;
+    }
+  });
+};
+
+/** The name of a staged folder: a hash over its files' paths and contents. */
+function contentName(files: Record<string, string>): string {
+  const hash = createHash("sha256");
+  for (const rel of Object.keys(files).sort()) hash.update(rel).update("\0").update(files[rel]).update("\0");
+  return hash.digest("hex").slice(0, 32);
+}
+
+function readTree(dir: string, rel = ""): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+    const p = rel ? `${rel}/${d.name}` : d.name;
+    if (d.isDirectory()) Object.assign(out, readTree(dir, p));
+    else if (d.isFile()) out[p] = fs.readFileSync(path.join(dir, p), "utf8");
+    else throw new Error(`${path.join(dir, p)} is neither a file nor a folder`);
+  }
+  return out;
+}
+
+/** Whether a staged folder still holds exactly the files its name was computed from. */
+function intact(dir: string, name: string): boolean {
   try {
-    return typeof prior?.sha === "string" && digest(f, prior).sha === prior.sha;
+    return contentName(readTree(dir)) === name;
   } catch {
     return false;
   }
-});
+}
 
 /**
- * Writes the bundle to a content-addressed folder and returns it. Reused within a process, and
- * across processes while none of the files it was built from changed: the content hash of each
- * source and dependency file esbuild read, and of the nearest package-lock.json.
+ * Writes the bundle to a content-addressed folder of the per-user cache and returns it. Reused
+ * within a process, and across processes while none of the files it was built from changed (the
+ * content hash of each source and dependency file esbuild read, and of the nearest
+ * package-lock.json) and the staged folder still holds the files its name was computed from.
  */
 export function stageFunction(dir: string, target: StageTarget): string {
   const cacheKey = JSON.stringify([path.resolve(dir), target, __filename]);
   const hit = staged.get(cacheKey);
   if (hit) return hit;
+  const ROOT = root();
   const record = path.join(ROOT, "index", `${createHash("sha256").update(cacheKey).digest("hex").slice(0, 32)}.json`);
   try {
-    const prior = JSON.parse(fs.readFileSync(record, "utf8")) as { out: string; stamps: Stamps };
-    if (fs.existsSync(prior.out) && unchanged(prior.stamps)) {
-      staged.set(cacheKey, prior.out);
-      return prior.out;
+    const prior = JSON.parse(fs.readFileSync(record, "utf8")) as { name: string; stamps: Stamps };
+    // The record names a folder of this cache only (never a path), checked against its content.
+    const out = /^[0-9a-f]{32}$/.test(prior.name) ? path.join(ROOT, prior.name) : undefined;
+    if (out && unchanged(prior.stamps) && intact(out, prior.name)) {
+      staged.set(cacheKey, out);
+      return out;
     }
   } catch {
     // no usable record: bundle
   }
   const { files, inputs } = bundleFunction(path.resolve(dir), target);
-  const hash = createHash("sha256");
-  for (const [rel, text] of Object.entries(files).sort()) hash.update(rel).update("\0").update(text).update("\0");
-  const out = path.join(ROOT, hash.digest("hex").slice(0, 32));
-  if (!fs.existsSync(out)) {
+  const name = contentName(files);
+  const out = path.join(ROOT, name);
+  if (!intact(out, name)) {
+    fs.rmSync(out, { recursive: true, force: true });
     const tmp = `${out}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
     for (const [rel, text] of Object.entries(files)) {
@@ -264,7 +305,7 @@ export function stageFunction(dir: string, target: StageTarget): string {
   }
   fs.mkdirSync(path.dirname(record), { recursive: true });
   const tmpRecord = `${record}.${process.pid}.tmp`;
-  fs.writeFileSync(tmpRecord, JSON.stringify({ out, stamps: stamp(inputs) }));
+  fs.writeFileSync(tmpRecord, JSON.stringify({ name, stamps: stamp(inputs) }));
   fs.renameSync(tmpRecord, record);
   staged.set(cacheKey, out);
   return out;

@@ -7,6 +7,7 @@ export interface HttpRequest {
   readonly method: string;
   /** Path without the query string, starting with `/`. */
   readonly path: string;
+  /** Query parameters, decoded; a repeated parameter's values joined with `,` in order (as API Gateway does). */
   readonly query: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
   /** Body as text ("" when there is none). */
@@ -14,6 +15,18 @@ export interface HttpRequest {
   /** Parses the body as JSON; an empty body is `undefined`. */
   json<T = unknown>(): T;
   readonly cloud: Cloud;
+  /**
+   * The caller, on a route whose gateway requires a token: the claims of that token once verified
+   * (by API Gateway's JWT authorizer on AWS, by the runtime's own check on GCP and Azure).
+   * Undefined on routes with `authorized: false`, whatever the request carries.
+   */
+  readonly auth?: RequestAuth;
+}
+
+export interface RequestAuth {
+  /** The token's `sub`. */
+  readonly subject?: string;
+  readonly claims: Readonly<Record<string, unknown>>;
 }
 
 export interface HttpResponse {

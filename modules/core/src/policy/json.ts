@@ -180,3 +180,60 @@ function hclObjectToJson(hcl: string): string | undefined {
   }
   return out.replace(/,(\s*[}\]])/g, "$1");
 }
+
+/** Every data source of the given types as [`data.<type>.<name>`, config]. */
+export function dataSources(json: TerraformJson, ...types: string[]): [string, R][] {
+  const all = isObject(json) && isObject((json as { data?: unknown }).data) ? (json as { data: R }).data : {};
+  const out: [string, R][] = [];
+  for (const type of types) {
+    const byName = all[type];
+    if (!isObject(byName)) continue;
+    for (const [name, body] of Object.entries(byName)) out.push([`data.${type}.${name}`, block(body)]);
+  }
+  return out;
+}
+
+/**
+ * A `data "aws_iam_policy_document"` as the JSON document it renders: `statement` blocks with
+ * effect (default Allow), actions / not_actions, resources / not_resources, principals /
+ * not_principals ({ type, identifiers }) and condition ({ test, variable, values }). Dynamic
+ * statements over a literal collection are expanded; undefined when a statement is an expression.
+ */
+export function policyDocumentFromData(body: R): { Statement: R[] } | undefined {
+  const statements = blocksWithDynamic(body, "statement");
+  if (body.statement !== undefined && !Array.isArray(body.statement) && !isObject(body.statement)) return undefined;
+  const principals = (blocksOf: unknown): R | undefined => {
+    const entries = blocks(blocksOf);
+    if (!entries.length) return undefined;
+    const out: Record<string, unknown[]> = {};
+    for (const p of entries) {
+      const type = str(p.type) ?? "AWS";
+      const ids = list<unknown>(p.identifiers);
+      (out[type] ??= []).push(...ids);
+    }
+    // `type = "*"` with `identifiers = ["*"]` renders as Principal "*".
+    return out["*"] ? { AWS: "*" } : out;
+  };
+  return {
+    Statement: statements.map((s) => {
+      const condition: Record<string, Record<string, unknown>> = {};
+      for (const c of blocks(s.condition)) {
+        const test = str(c.test);
+        const variable = str(c.variable);
+        if (test && variable) (condition[test] ??= {})[variable] = list<unknown>(c.values);
+      }
+      const doc: R = { Effect: str(s.effect) ?? "Allow" };
+      if (s.sid !== undefined) doc.Sid = s.sid;
+      if (s.actions !== undefined) doc.Action = s.actions;
+      if (s.not_actions !== undefined) doc.NotAction = s.not_actions;
+      if (s.resources !== undefined) doc.Resource = s.resources;
+      if (s.not_resources !== undefined) doc.NotResource = s.not_resources;
+      const p = principals(s.principals);
+      if (p) doc.Principal = p;
+      const np = principals(s.not_principals);
+      if (np) doc.NotPrincipal = np;
+      if (Object.keys(condition).length) doc.Condition = condition;
+      return doc;
+    }),
+  };
+}

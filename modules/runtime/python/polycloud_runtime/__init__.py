@@ -15,12 +15,30 @@ Azure HTTP response, which the Azure Python worker provides.
 import base64
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["Request", "Response", "Message", "CloudEvent", "http", "queue", "events"]
+from .edge import check_request, edge_config
+from .database import database_endpoint, libpq_params, ssl_context  # noqa: E402,F401 - public API
+
+__all__ = ["Request", "Response", "Message", "CloudEvent", "Auth", "EventIdError", "http", "queue", "events", "parse_query", "database_endpoint", "ssl_context", "libpq_params"]
 log = logging.getLogger("polycloud_runtime")
+
+# EventBridge makes its own event id; the Node publisher carries its own as this resource.
+EVENT_ID_RESOURCE = "polycloud:event-id/"
+
+
+class EventIdError(ValueError):
+    """An event without an id: refused, since all such events would share one idempotency key."""
+
+
+@dataclass
+class Auth:
+    """The caller on an authorized route: the verified token's claims (`subject` is `sub`)."""
+    claims: Dict[str, Any]
+    subject: Optional[str] = None
 
 
 @dataclass
@@ -31,9 +49,25 @@ class Request:
     headers: Dict[str, str]
     body: str
     cloud: str
+    auth: Optional[Auth] = None
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
+
+
+def parse_query(raw: str) -> Dict[str, str]:
+    """The same query on every cloud and in the Node runtime: decoded, a parameter without `=` is
+    "", a repeated parameter's values joined with `,` in order (as API Gateway gives them)."""
+    out: Dict[str, str] = {}
+    for k, v in parse_qsl(raw, keep_blank_values=True):
+        out[k] = f"{out[k]},{v}" if k in out else v
+    return out
+
+
+def _auth_of(claims: Any) -> Optional[Auth]:
+    if not isinstance(claims, dict):
+        return None
+    return Auth(claims, claims["sub"] if isinstance(claims.get("sub"), str) else None)
 
 
 @dataclass
@@ -81,16 +115,25 @@ def _maybe_json(text: str) -> Any:
         return text
 
 
+def _event_id(v: Any, what: str) -> str:
+    if isinstance(v, str) and v:
+        return v
+    raise EventIdError(f"polycloud_runtime: {what} has no id; refused (events without an id would share one idempotency key)")
+
+
 def _event_from(v: Any) -> Optional[CloudEvent]:
     if not isinstance(v, dict):
         return None
     if v.get("specversion") == "1.0" and isinstance(v.get("type"), str) and isinstance(v.get("source"), str):
-        return CloudEvent(str(v.get("id")), v["source"], v["type"], v.get("data"), v.get("time"), v.get("subject"))
+        return CloudEvent(_event_id(v.get("id"), "CloudEvent"), v["source"], v["type"], v.get("data"), v.get("time"), v.get("subject"))
     if isinstance(v.get("detail-type"), str) and isinstance(v.get("source"), str) and "detail" in v:
-        res = v.get("resources") or []
-        return CloudEvent(str(v.get("id")), v["source"], v["detail-type"], v["detail"], v.get("time"), str(res[0]) if res else None)
+        res = v.get("resources") if isinstance(v.get("resources"), list) else []
+        carried = next((r for r in res if isinstance(r, str) and r.startswith(EVENT_ID_RESOURCE)), None)
+        subject = next((r for r in res if not (isinstance(r, str) and r.startswith(EVENT_ID_RESOURCE))), None)
+        eid = carried[len(EVENT_ID_RESOURCE):] if carried else v.get("id")
+        return CloudEvent(_event_id(eid, "EventBridge event"), v["source"], v["detail-type"], v["detail"], v.get("time"), None if subject is None else str(subject))
     if isinstance(v.get("eventType"), str) and isinstance(v.get("dataVersion"), str):
-        return CloudEvent(str(v.get("id")), str(v.get("topic", "")), v["eventType"], v.get("data"), v.get("eventTime"), v.get("subject"))
+        return CloudEvent(_event_id(v.get("id"), "Event Grid event"), str(v.get("topic", "")), v["eventType"], v.get("data"), v.get("eventTime"), v.get("subject"))
     return None
 
 
@@ -112,48 +155,110 @@ def _push_message(envelope: Any) -> Message:
     mid = str(m.get("messageId") or m.get("message_id"))
     event = None
     if attrs.get("type") and attrs.get("source"):
-        event = CloudEvent(attrs.get("id", mid), attrs["source"], attrs["type"], body, m.get("publishTime") or m.get("publish_time"), attrs.get("subject"))
+        event = CloudEvent(attrs.get("id") or mid, attrs["source"], attrs["type"], body, m.get("publishTime") or m.get("publish_time"), attrs.get("subject"))
     else:
         event = _event_from(body)
     attempt = envelope.get("deliveryAttempt")
     return Message(mid, body, text, attrs, "gcp", int(attempt) if attempt is not None else None, event)
 
 
+def _lower(headers: Any) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    for k, v in headers.items():
+        k = k.lower()
+        out[k] = f"{out[k]},{v}" if k in out else v
+    return out
+
+
+def flask_request(event: Any) -> Request:
+    """A Functions Framework (Flask) request as the handler sees it: on Cloud Run `authorization`
+    is the platform's (the invoker's Google ID token, API Gateway's behind it); the client's header
+    arrives as `x-forwarded-authorization` and becomes `authorization`. Never a platform token."""
+    headers = _lower(event.headers)
+    # The path as sent (Flask's is percent-decoded; Express's, in the Node runtime, is not).
+    environ = getattr(event, "environ", None) or {}
+    raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    path = urlsplit(raw_uri).path if raw_uri else event.path
+    forwarded = headers.pop("x-forwarded-authorization", None)
+    headers.pop("authorization", None)
+    if forwarded:
+        headers["authorization"] = forwarded
+    raw = event.query_string.decode("latin-1") if isinstance(event.query_string, bytes) else str(event.query_string or "")
+    return Request(event.method.upper(), path or "/", parse_query(raw), headers, event.get_data(as_text=True) or "", "gcp")
+
+
+def azure_request(event: Any) -> Request:
+    """An Azure Functions HttpRequest, registered with route "{*path}" below the /api prefix."""
+    raw = event.get_body() or b""
+    below = (getattr(event, "route_params", None) or {}).get("path")
+    parts = urlsplit(event.url)
+    path = f"/{below}" if isinstance(below, str) else (parts.path or "/")
+    return Request(event.method.upper(), path, parse_query(parts.query), _lower(event.headers), raw.decode("utf-8"), "azure")
+
+
+def aws_request(event: Dict[str, Any]) -> Request:
+    raw = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        raw = base64.b64decode(raw).decode("utf-8")
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    if event.get("cookies") and "cookie" not in headers:
+        headers["cookie"] = "; ".join(event["cookies"])
+    ctx = event.get("requestContext") or {}
+    method = (ctx.get("http") or {}).get("method") or str(event.get("routeKey", "GET")).split(" ")[0]
+    query = parse_query(event["rawQueryString"]) if isinstance(event.get("rawQueryString"), str) else dict(event.get("queryStringParameters") or {})
+    # The JWT authorizer's claims: API Gateway verified the token.
+    claims = ((ctx.get("authorizer") or {}).get("jwt") or {}).get("claims")
+    return Request(method.upper(), event.get("rawPath", "/"), query, headers, raw, "aws", _auth_of(claims))
+
+
+def _failure() -> Response:
+    log.exception("handler failed")
+    return Response(500, {"error": "internal error"})
+
+
+def run_http(handler: Callable[[Request], Response], req: Request, env=None) -> Response:
+    """The handler behind the checks its gateway left to the function (edge.py), when the gateway
+    construct put its routes in the environment; the CORS headers go on whatever it answers."""
+    try:
+        config = edge_config(os.environ if env is None else env)
+    except Exception:  # noqa: BLE001
+        return _failure()
+    outcome = None
+    if config is not None:
+        outcome = check_request(req.method, req.path, req.headers, config)
+        if outcome.response is not None:
+            status, headers, body = outcome.response
+            return Response(status, body if body != "" else None, headers)
+        req.auth = _auth_of(outcome.claims)
+    try:
+        out = handler(req)
+    except Exception:  # noqa: BLE001 - every failure becomes a 500 without details
+        out = _failure()
+    if outcome is not None and outcome.headers:
+        out.headers = {**outcome.headers, **{k.lower(): v for k, v in out.headers.items()}}
+    return out
+
+
 def http(handler: Callable[[Request], Response]):
     """One request/response handler for API Gateway v2, Flask (Functions Framework) and Azure HttpRequest."""
 
-    def run(req: Request) -> Response:
-        try:
-            return handler(req)
-        except Exception:  # noqa: BLE001 - every failure becomes a 500 without details
-            log.exception("handler failed")
-            return Response(500, {"error": "internal error"})
-
     def entry(event: Any, context: Any = None):
         if _is_flask(event):
-            body = event.get_data(as_text=True) or ""
-            out = run(Request(event.method.upper(), event.path, dict(event.args.items()), {k.lower(): v for k, v in event.headers.items()}, body, "gcp"))
+            out = run_http(handler, flask_request(event))
             text, headers = out.encoded()
             return text, out.status, headers
         if _is_azure_http(event):
-            raw = event.get_body() or b""
-            out = run(Request(event.method.upper(), urlsplit(event.url).path or "/", dict(event.params), {k.lower(): v for k, v in event.headers.items()}, raw.decode("utf-8"), "azure"))
+            out = run_http(handler, azure_request(event))
             text, headers = out.encoded()
             import azure.functions as func  # provided by the Azure Functions Python worker
 
             return func.HttpResponse(text, status_code=out.status, headers=headers)
-        raw = event.get("body") or ""
-        if event.get("isBase64Encoded"):
-            raw = base64.b64decode(raw).decode("utf-8")
-        headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-        if event.get("cookies") and "cookie" not in headers:
-            headers["cookie"] = "; ".join(event["cookies"])
-        method = ((event.get("requestContext") or {}).get("http") or {}).get("method") or str(event.get("routeKey", "GET")).split(" ")[0]
-        out = run(Request(method.upper(), event.get("rawPath", "/"), dict(event.get("queryStringParameters") or {}), headers, raw, "aws"))
+        out = run_http(handler, aws_request(event))
         text, headers = out.encoded()
         return {"statusCode": out.status, "headers": headers, "body": text, "isBase64Encoded": False}
 
     entry.polycloud_kind = "http"
+    entry.polycloud_handler = handler
     return entry
 
 
@@ -213,7 +318,19 @@ def events(handler: Callable[[CloudEvent], None]):
                 log.exception("event %s failed", msg.event.id)
                 return "", 500
         if hasattr(event, "event_type") and hasattr(event, "get_json"):
-            handler(CloudEvent(str(event.id), str(getattr(event, "topic", "") or ""), event.event_type, event.get_json(), str(getattr(event, "event_time", "") or "") or None, getattr(event, "subject", None)))
+            # azure.functions.EventGridEvent: the Python worker decodes the Event Grid schema only
+            # (library < 1.25); an event delivered in the CloudEvents schema has no event_type there.
+            if not event.event_type:
+                raise ValueError("polycloud_runtime: the Event Grid event has no type: it was delivered in the CloudEvents schema, "
+                                 "which azure-functions before 1.25 cannot decode (pin azure-functions>=1.25 and bind func.CloudEvent)")
+            handler(CloudEvent(_event_id(event.id, "Event Grid event"), str(getattr(event, "topic", "") or ""), event.event_type, event.get_json(),
+                               str(getattr(event, "event_time", "") or "") or None, getattr(event, "subject", None)))
+            return None
+        if hasattr(event, "specversion") and hasattr(event, "source") and not isinstance(event, dict):
+            # azure.functions.CloudEvent (library >= 1.25).
+            data = event.get_json() if hasattr(event, "get_json") else getattr(event, "data", None)
+            handler(CloudEvent(_event_id(getattr(event, "id", None), "CloudEvent"), str(event.source), str(event.type), data,
+                               str(getattr(event, "time", "") or "") or None, getattr(event, "subject", None)))
             return None
         ev = _event_from(event)
         if ev is None:

@@ -21,6 +21,8 @@ class FlaskRequest:
         parts = urlsplit(path)
         self.method, self.path, self.headers = method, parts.path, headers
         self.args = dict(parse_qsl(parts.query))
+        self.query_string = parts.query.encode()
+        self.environ = {"RAW_URI": path}
         self._body = body
 
     def get_data(self, as_text=False):
@@ -97,6 +99,114 @@ class Test(unittest.TestCase):
         for e in seen:
             self.assertEqual((e.specversion, e.id, e.source, e.type, e.time, e.subject, e.data), (exp["specversion"], exp["id"], exp["source"], exp["type"], exp["time"], exp["subject"], exp["data"]))
         self.assertEqual(len(seen), 3)
+
+    def test_events_without_id_are_refused(self):
+        seen = []
+
+        @rt.events
+        def handler(e):
+            seen.append(e)
+
+        no_id = {k: v for k, v in FX["events"]["azure"]["event"].items() if k != "id"}
+        with self.assertRaises(rt.EventIdError):
+            handler(no_id)
+        eb = {k: v for k, v in FX["events"]["aws"]["event"].items() if k != "id"}
+        with self.assertRaises(rt.EventIdError):
+            handler(eb)
+        # EventBridge's own id is replaced by the publisher's, carried as a resource.
+        handler({**FX["events"]["aws"]["event"], "id": "eventbridge-own", "resources": ["o-1", "polycloud:event-id/evt-7"]})
+        self.assertEqual((seen[0].id, seen[0].subject), ("evt-7", "o-1"))
+
+        @rt.queue
+        def q(m):
+            seen.append(m)
+
+        out = q({"Records": [{"messageId": "m-1", "body": json.dumps(no_id)}]})
+        self.assertEqual(out, {"batchItemFailures": [{"itemIdentifier": "m-1"}]})
+
+
+class TestJwks(unittest.TestCase):
+    """Issue 33.4 in the Python twin: keys expire, unknown kids are rate-limited, fetches time out."""
+
+    def setUp(self):
+        from polycloud_runtime.tokens import JwksCache, TokenError
+        self.JwksCache, self.TokenError = JwksCache, TokenError
+        self.clock = [1000.0]
+        self.keys = [{"kid": "k1", "kty": "RSA"}]
+        self.calls = 0
+
+        def fetch(uri, timeout, max_bytes):
+            self.calls += 1
+            return {"keys": list(self.keys)}
+
+        self.cache = JwksCache(now=lambda: self.clock[0], fetch_json=fetch)
+
+    def test_a_removed_key_stops_verifying_after_the_ttl(self):
+        self.assertEqual(self.cache.key("https://i/jwks", "k1")["kid"], "k1")
+        self.keys = []
+        self.clock[0] += 599
+        self.assertEqual(self.cache.key("https://i/jwks", "k1")["kid"], "k1")
+        self.clock[0] += 2
+        with self.assertRaises(self.TokenError):
+            self.cache.key("https://i/jwks", "k1")
+        self.assertEqual(self.calls, 2)
+
+    def test_unknown_kids_fetch_once_per_cooldown(self):
+        self.cache.key("https://i/jwks", "k1")
+        for i in range(50):
+            with self.assertRaises(self.TokenError):
+                self.cache.key("https://i/jwks", f"made-up-{i}")
+        self.assertEqual(self.calls, 1)
+        self.clock[0] += 30
+        self.keys.append({"kid": "k2", "kty": "RSA"})
+        self.assertEqual(self.cache.key("https://i/jwks", "k2")["kid"], "k2")
+        self.assertEqual(self.calls, 2)
+
+    def test_a_failed_fetch_is_not_retried_within_the_cooldown(self):
+        def failing(uri, timeout, max_bytes):
+            self.calls += 1
+            raise self.TokenError("down")
+
+        cache = self.JwksCache(now=lambda: self.clock[0], fetch_json=failing)
+        for _ in range(5):
+            with self.assertRaises(self.TokenError):
+                cache.key("https://i/jwks", "k1")
+        self.assertEqual(self.calls, 1)
+
+    def test_timeout_size_limit_and_https_only(self):
+        import socket
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        silent = socket.socket()
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)  # accepts, never answers
+        cache = self.JwksCache(timeout=0.3)
+        with self.assertRaisesRegex(self.TokenError, "timed out"):
+            cache.key(f"http://127.0.0.1:{silent.getsockname()[1]}/jwks", "k1")
+        silent.close()
+
+        class Huge(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                body = json.dumps({"keys": [], "pad": "x" * (300 * 1024)}).encode()
+                self.send_response(200)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Huge)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with self.assertRaisesRegex(self.TokenError, "larger than 262144 bytes"):
+                self.JwksCache().key(f"http://127.0.0.1:{server.server_address[1]}/jwks", "k1")
+        finally:
+            server.shutdown()
+            server.server_close()
+        with self.assertRaisesRegex(self.TokenError, "not https"):
+            self.JwksCache().key("http://auth.example.com/jwks", "k1")
 
 
 if __name__ == "__main__":
