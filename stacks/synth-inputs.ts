@@ -165,12 +165,15 @@ export class SynthInputs {
     return h;
   }
 
-  /** A service's spec and the content of its functions' folders. */
+  /** A service's spec and the content of the folders it names: its functions' code and its databases' migrations. */
   service(svc: ServiceSpec): string {
     let h = this.specs.get(svc);
     if (!h) {
       const folders = Object.values(svc.functions ?? {}).map((f) => this.folder((f as { source?: string }).source ?? "."));
-      this.specs.set(svc, (h = sha(canonical(svc), ...folders)));
+      // A migrations folder is packaged into the database's migration step (a string, else validation rejects it).
+      const migrations = Object.values(svc.databases ?? {}).map((d) => (d as { migrations?: unknown }).migrations)
+        .map((m) => (typeof m === "string" && m !== "" ? this.folder(m) : "no migrations"));
+      this.specs.set(svc, (h = sha(canonical(svc), ...folders, ...migrations)));
     }
     return h;
   }

@@ -167,3 +167,24 @@ describe("partitioned per environment (dev and prod on AWS)", () => {
     expect((await step(outdir, build)).built).toEqual([]);
   });
 });
+
+describe("a database's migrations folder (partitioned per service, dev on AWS)", () => {
+  const outdir = path.join(tmp, "migrations");
+  const migrations = path.join(tmp, "orders-migrations");
+  fs.cpSync(path.resolve("stacks/reference/migrations"), migrations, { recursive: true });
+  const env = only(environments.find((e) => e.name === "dev")!, ["aws"], "service");
+  const build = () => ({
+    environments: [env],
+    services: (e: EnvironmentConfig): ServiceSpec[] => {
+      const orders = referenceService(e);
+      return [{ ...orders, databases: { ...orders.databases, main: { ...orders.databases!.main, migrations } } }, ...scaleServices(e, 1)];
+    },
+  });
+
+  test("a migration added rebuilds the stack of the service whose database it is, and matches a full synthesis", async () => {
+    expect((await step(outdir, build)).built.sort()).toEqual(["dev-aws-orders", "dev-aws-shared", "dev-aws-svc-001"]);
+    fs.writeFileSync(path.join(migrations, "0002_order-notes.sql"), "ALTER TABLE orders ADD COLUMN note text;\n");
+    expect((await step(outdir, build)).built).toEqual(["dev-aws-orders"]);
+    expect((await step(outdir, build)).built).toEqual([]);
+  });
+});
