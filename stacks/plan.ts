@@ -27,6 +27,11 @@ export interface StackPlan {
   readonly services: readonly ServiceSpec[];
   /** A `service` stack's shared stack. */
   readonly shared?: string;
+  /**
+   * A `shared` stack's service stacks that a filter left out of this run: the outputs they read
+   * from it stay (stacks/synthesize.ts takes their references from the previous output's record).
+   */
+  readonly unselected?: readonly string[];
 }
 
 export interface CompositionPlan {
@@ -70,7 +75,8 @@ export function planStacks(options: BuildOptions): CompositionPlan {
         names.push(sharedId, ...ids);
         const selected = services_.filter((_, i) => wanted(ids[i]));
         if (!selected.length && !wanted(sharedId)) continue;
-        stacks.push({ id: sharedId, env, cloud, kind: "shared", services: [] });
+        const unselected = ids.filter((id) => !wanted(id));
+        stacks.push({ id: sharedId, env, cloud, kind: "shared", services: [], ...(unselected.length ? { unselected } : {}) });
         for (const svc of selected) stacks.push({ id: `${env.name}-${cloud}-${svc.name}`, env, cloud, kind: "service", services: [svc], shared: sharedId });
       } else {
         const id = `${env.name}-${cloud}`;

@@ -19,6 +19,8 @@ export interface UnitJob {
   readonly hashes: Readonly<Record<string, string>>;
   /** Service stacks reused from the previous output, with the cross-stack references each made. */
   readonly kept: Readonly<Record<string, readonly (readonly [string, string])[]>>;
+  /** The recorded cross-stack references of the shared stack's service stacks a filter left out of this run. */
+  readonly unselected?: readonly (readonly [string, string])[];
   /** The shared stack's previous record when its output is intact (reused if the references to it did not change). */
   readonly priorShared?: StackRecord;
 }
@@ -128,7 +130,9 @@ export class UnitBuilder {
     }
     const shared = construct(head);
     if (validate(shared)) shared.prepareWhileSynthesizing();
-    const refs: (readonly [string, string])[] = [];
+    // Service stacks a filter left out still read the shared stack: their recorded references keep
+    // its outputs, so the shared stack written does not depend on which stacks a run selects.
+    const refs: (readonly [string, string])[] = [...(job.unselected ?? [])];
     for (const svc of services) {
       const kept = job.kept[svc.id];
       if (kept) {

@@ -113,13 +113,18 @@ export async function synthesize(source: CompositionSource, settings: Synthesize
       if (r) kept[s.id] = r;
     }
     Object.assign(records, kept);
+    // Service stacks a filter left out: the references their written output makes, as recorded.
+    const unselected = (head.unselected ?? []).flatMap((id) => {
+      const r = previous?.stacks[id];
+      return r && outputIntact(outdir, id, r) ? r.refs : [];
+    });
     const previousShared = previous?.stacks[head.id];
     const priorShared = incremental && previousShared && outputIntact(outdir, head.id, previousShared) ? previousShared : undefined;
-    if (Object.keys(kept).length === services.length && priorShared?.hash === sharedHash(hashes[head.id], head.id, Object.values(kept).flatMap((k) => k.refs))) {
+    if (Object.keys(kept).length === services.length && priorShared?.hash === sharedHash(hashes[head.id], head.id, [...unselected, ...Object.values(kept).flatMap((k) => k.refs)])) {
       records[head.id] = priorShared;
       continue;
     }
-    jobs.push({ index, hashes, kept: Object.fromEntries(Object.entries(kept).map(([id, r]) => [id, r.refs])), priorShared });
+    jobs.push({ index, hashes, kept: Object.fromEntries(Object.entries(kept).map(([id, r]) => [id, r.refs])), unselected, priorShared });
   }
 
   const built: string[] = [];

@@ -129,6 +129,23 @@ describe("partitioned per service (dev and prod on AWS and GCP)", () => {
     fs.rmSync(path.join(outdir, "stacks", "dev-aws-svc-001", ".terraform"), { recursive: true });
     expect((await step(outdir, build)).built).toEqual([]);
   });
+  test("a filtered synthesis (PLATFORM_STACKS) writes the shared stacks as a full synthesis does, whichever service stacks it selects", async () => {
+    state.extra = ["svc-009", "orders"]; // orders reads the database outputs the others do not
+    await step(outdir, build);
+    const full = path.join(tmp, "service-full-unfiltered");
+    await synthesize(build(), { app: { outdir: full }, incremental: false });
+    const shared = (dir: string) => Object.fromEntries(["dev-aws-shared", "dev-gcp-shared"].map((id) => [id, fs.readFileSync(path.join(dir, "stacks", id, "cdk.tf.json"), "utf8")]));
+    // Nothing changed, one service selected: its shared stacks keep the outputs orders reads.
+    expect((await synthesize({ ...build(), filter: "dev-*-svc-001" }, { app: { outdir } })).built).toEqual([]);
+    expect(shared(outdir)).toEqual(shared(full));
+    // That service changed, alone selected: its stacks only; the shared stacks still as in full.
+    state.memory = 1024;
+    expect((await synthesize({ ...build(), filter: "dev-*-svc-001" }, { app: { outdir } })).built.sort()).toEqual(["dev-aws-svc-001", "dev-gcp-svc-001"]);
+    expect(shared(outdir)).toEqual(shared(full));
+    // The unfiltered synthesis then writes the rest of the change, and equals a full one.
+    expect((await step(outdir, build)).built.sort()).toEqual(["prod-aws-svc-001", "prod-gcp-svc-001"]);
+    fs.rmSync(full, { recursive: true, force: true });
+  });
 });
 
 describe("partitioned per environment (dev and prod on AWS)", () => {
