@@ -28,5 +28,6 @@ export * from "./regions";
 export * from "./budget-scope";
 export * from "./cost";
 export * from "./schedule";
+export * from "./emulation";
 export * from "./migrations";
 export * from "./migration-step";
