@@ -45,7 +45,7 @@ export function buildStacks(app: App, options: BuildOptions): PlatformStack[] {
         names.push(sharedId, ...ids);
         const selected = services_.filter((_, i) => wanted(ids[i]));
         if (!selected.length && !wanted(sharedId)) continue;
-        const shared = new PlatformStack(app, sharedId, { env, cloud, services: [] });
+        const shared = new PlatformStack(app, sharedId, { env, cloud, services: [], tierServices: services_ });
         stacks.push(shared);
         for (const svc of selected) {
           const stack = new PlatformStack(app, `${env.name}-${cloud}-${svc.name}`, { env, cloud, service: svc, foundation: shared });

@@ -30,3 +30,4 @@ export * from "./cost";
 export * from "./schedule";
 export * from "./migrations";
 export * from "./migration-step";
+export * from "./shared-tier";

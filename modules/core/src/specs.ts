@@ -190,8 +190,20 @@ export interface PoolSpec {
   readonly borrowTimeoutSeconds?: number;
 }
 
+/** Where a database lives: on the environment's shared server (one per environment and cloud), or a server of its own. */
+export const DATABASE_SERVERS = ["shared", "own"] as const;
+export type DatabaseServer = (typeof DATABASE_SERVERS)[number];
+
 export interface DatabaseProxySpec {
   readonly postgresVersion: PostgresVersion;
+  /**
+   * `shared` (default): a database and roles of this service on the environment's one database
+   * server (Aurora cluster + RDS Proxy, Cloud SQL instance, Flexible Server), whose price is paid
+   * once per environment and cloud; the service's roles can reach its own database only.
+   * `own`: a server of its own (what every database had before the shared tier).
+   * @default "shared"
+   */
+  readonly server?: DatabaseServer;
   readonly size: DatabaseSize;
   /** @default "app" */
   readonly databaseName?: string;
