@@ -4,7 +4,7 @@ import {
   CLOUDS, Cloud, EnvironmentConfig, NameRule, collectPackagingFailures, packagingProblem, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, sharedDatabaseServer, validateEnvironment,
 } from "@polycloud/core";
 import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, AwsSharedTier, configureAwsStack } from "@polycloud/aws";
-import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
+import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, GcpSharedTier, configureGcpStack } from "@polycloud/gcp";
 import { AzureBudget, AzureContext, AzureFoundation, AzureService, configureAzureStack, globalName as azureGlobalName } from "@polycloud/azure";
 import { ServiceTagAspect } from "./service-tag";
 
@@ -101,6 +101,8 @@ export class PlatformStack extends TerraformStack {
         } else {
           ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags, shared: true }).context;
           if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "gcp"), serviceName: platform });
+          const tier = new GcpSharedTier(this, "shared-tier", { context: ctx, database: sharedDatabase });
+          ctx = this.context = { ...ctx, sharedDatabase: tier.database };
         }
         for (const svc of services) this.addService(svc, () => new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;

@@ -14,7 +14,7 @@ import { LocalPostgres, describeWithPostgres, startPostgres } from "../helpers/p
  */
 const dev = envByName("dev");
 fourServices([dev]);
-const json = synthesizeComposition(dev, "aws", FOUR_SERVICES)["dev-aws"];
+const json = synthesizeComposition(dev, "aws", FOUR_SERVICES)["dev-aws"] as any;
 const steps = Object.values(resources(json, "aws_lambda_function")).filter((f: any) => f.environment?.variables?.POLYCLOUD_MIGRATE_DATABASE);
 type Step = { service: string; database: string; maintenance: string; roles: MigrationRole[] };
 const config: Step[] = steps.map((f: any) => {
@@ -94,4 +94,33 @@ describeWithPostgres("service databases on one PostgreSQL server are confined to
   });
 
   const byRoles = (database: string) => config.find((c) => c.database === database)!.roles.map((r) => `${r.name}=c/platform_admin`).join(",");
+});
+
+describe("GCP: one Cloud SQL instance holds a database and IAM users per service", () => {
+  const gcp = synthesizeComposition(dev, "gcp", FOUR_SERVICES)["dev-gcp"] as any;
+  const fns = Object.values(resources(gcp, "google_cloudfunctions2_function")) as any[];
+  const gcpSteps = fns.map((f) => f.service_config.environment_variables).filter((v: any) => v?.POLYCLOUD_MIGRATE_DATABASE);
+
+  test("one instance, a database per service (<service>_<name>), each step migrating its own with its own functions' users", () => {
+    expect(Object.keys(resources(gcp, "google_sql_database_instance"))).toHaveLength(1);
+    const names = (Object.values(resources(gcp, "google_sql_database")) as any[]).map((d) => d.name).sort();
+    expect(names).toEqual(["ingest_app", "orders_app", "shopcart_app"]);
+    // A database name in the environment is a reference to the service's google_sql_database.
+    const dbName = (ref: string) => resources(gcp, "google_sql_database")[/^\$\{google_sql_database\.([^.]+)\.name\}$/.exec(ref)![1]].name;
+    const byStep = gcpSteps.map((v: any) => {
+      const prefix = `DB_${v.POLYCLOUD_MIGRATE_DATABASE.toUpperCase()}`;
+      return [dbName(v[`${prefix}_NAME`]), JSON.parse(v.POLYCLOUD_MIGRATE_ROLES).map((r: MigrationRole) => r.name)];
+    }).sort();
+    expect(byStep.map(([db]: [string]) => db)).toEqual(names);
+    // Each step's roles are its own service's functions' IAM users (service accounts of that service's construct).
+    for (const [db, roles] of byStep) {
+      expect(roles.length).toBeGreaterThan(0);
+      for (const r of roles) expect(r).toMatch(new RegExp(`^${db.split("_")[0]}-dev-[a-z]+-fn@polycloud-dev-0001\\.iam$`));
+    }
+    // Every function of a service reaches its own database by name, on the shared instance.
+    for (const f of fns) {
+      const v = f.service_config.environment_variables ?? {};
+      for (const k of Object.keys(v).filter((k) => /^DB_.*_NAME$/.test(k))) expect(dbName(v[k])).toBe(`${f.labels.service}_app`);
+    }
+  });
 });

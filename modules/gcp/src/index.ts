@@ -18,3 +18,5 @@ export * from "./budget";
 export * from "./service";
 export * from "./capabilities";
 export * from "./behaviour";
+export * from "./service-database";
+export * from "./shared-tier";
