@@ -111,7 +111,7 @@ describe("GCP: one Cloud SQL instance holds a database and IAM users per service
       const prefix = `DB_${v.POLYCLOUD_MIGRATE_DATABASE.toUpperCase()}`;
       return [dbName(v[`${prefix}_NAME`]), JSON.parse(v.POLYCLOUD_MIGRATE_ROLES).map((r: MigrationRole) => r.name)];
     }).sort();
-    expect(byStep.map(([db]: [string]) => db)).toEqual(names);
+    expect(byStep.map(([db]: any[]) => db)).toEqual(names);
     // Each step's roles are its own service's functions' IAM users (service accounts of that service's construct).
     for (const [db, roles] of byStep) {
       expect(roles.length).toBeGreaterThan(0);

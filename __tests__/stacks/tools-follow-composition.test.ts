@@ -36,7 +36,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const teamCluster = (json: TerraformJson) => Object.keys(json.resource?.aws_rds_cluster ?? {}).find((n) => n.startsWith("shopcart_"))!;
+/** The team's databases live on the environment's shared server (the shared tier). */
+const teamCluster = (json: TerraformJson) => Object.keys(json.resource?.aws_rds_cluster ?? {}).find((n) => n.startsWith("shared-tier_"))!;
 
 describe("npm run addresses", () => {
   test("snapshots every stack the composition renders, with the team's services, and reports what changed", () => {
@@ -47,10 +48,10 @@ describe("npm run addresses", () => {
     expect(Object.keys(snapshot)).toEqual(["dev-aws", "dev-azure", "dev-gcp"]);
     // The ported apps' databases and queues are covered, not only the sample's two services.
     expect(snapshot["dev-aws"]).toEqual(expect.arrayContaining([`aws_rds_cluster.${teamCluster(stacks["dev-aws"])}`, expect.stringMatching(/^aws_sqs_queue\.ingest_/)]));
-    expect(snapshot["dev-gcp"]).toEqual(expect.arrayContaining([expect.stringMatching(/^google_sql_database_instance\.shopcart_/), expect.stringMatching(/^google_pubsub_topic\.coffee_/)]));
+    expect(snapshot["dev-gcp"]).toEqual(expect.arrayContaining([expect.stringMatching(/^google_sql_database_instance\.shared-tier_/), expect.stringMatching(/^google_pubsub_topic\.coffee_/)]));
     expect(lines).toEqual(expect.arrayContaining([
       "REMOVED  dev-aws aws_rds_cluster.gone_from_the_composition  (a plan would destroy it unless a moved block covers it)",
-      expect.stringMatching(/^ADDED {4}dev-aws aws_rds_cluster\.shopcart_/),
+      expect.stringMatching(/^ADDED {4}dev-aws aws_rds_cluster\.shared-tier_/),
       "GONE     qa-aws  (no longer rendered: 1 stateful address(es) stay in its state until it is destroyed)",
     ]));
     expect(lines[lines.length - 1]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: \\d+ stateful addresses in 3 stacks$`));

@@ -1,4 +1,4 @@
-import { Annotations } from "cdktf";
+import { Annotations, ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import {
   AlarmInfo, DEFAULTS, DatabaseProxySpec, MigrationRoleSpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, SharedDatabaseServerSpec, resolvePool, envVarPart} from "@polycloud/core";
@@ -206,8 +206,8 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
   }
 
   /** A CLOUD_IAM_SERVICE_ACCOUNT user of this instance (the migration step's admin), made in `scope`; counted in the pools. */
-  addIamUser(id: string, name: string, scope: Construct = this): SqlUser {
-    return new SqlUser(scope, id, { name, instance: this.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
+  addIamUser(id: string, name: string, scope: Construct = this, dependsOn?: ITerraformDependable[]): SqlUser {
+    return new SqlUser(scope, id, { name, instance: this.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT", dependsOn });
   }
 
   /** The roles the migration step grants: the functions' IAM database users, which Cloud SQL creates. */
@@ -242,13 +242,14 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
    * The grant of one function, its IAM database user made in `scope` (a service's own construct
    * when the server is the environment's shared one): returns the user.
    */
-  connect(scope: Construct, f: GcpFunction, target: { readonly databaseId: string; readonly databaseName: string }): SqlUser {
+  connect(scope: Construct, f: GcpFunction, target: { readonly databaseId: string; readonly databaseName: string }, dependsOn?: ITerraformDependable[]): SqlUser {
     const { projectId } = this.ctx;
     // Postgres IAM user names are the service-account e-mail without ".gserviceaccount.com".
     const user = new SqlUser(scope, `user-${f.logicalId}`, {
       name: `${f.serviceAccount.accountId}@${projectId}.iam`,
       instance: this.instance.name,
       type: "CLOUD_IAM_SERVICE_ACCOUNT",
+      dependsOn,
     });
     for (const role of ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]) {
       f.projectRole(`db-${target.databaseId}-${role.split(".").pop()}`, role, f.serviceAccount, this.instanceCondition());

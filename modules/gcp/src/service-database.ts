@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { DatabaseProxySpec, MigrationRoleSpec, PlatformDatabaseProxy, PlatformFunction, sharedDatabaseName } from "@polycloud/core";
 import { SqlDatabase } from "@cdktf/provider-google/lib/sql-database";
+import { ProjectService } from "@cdktf/provider-google/lib/project-service";
 import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
 import { GcpContext } from "./context";
 import { GcpDatabaseProxy, GcpDatabaseTarget } from "./database-proxy";
@@ -29,15 +30,19 @@ export class GcpServiceDatabase extends Construct implements PlatformDatabasePro
   readonly functionSqlUsers: SqlUser[] = [];
   readonly alarms = [];
   private readonly functionUsers: string[] = [];
+  /** The Cloud SQL Admin API of this stack (a partitioned service stack enables its own). */
+  private readonly api: ProjectService[];
 
   constructor(scope: Construct, id: string, private readonly props: GcpServiceDatabaseProps) {
     super(scope, id);
     this.logicalId = props.logicalId;
     this.spec = props.spec;
+    this.api = props.context.services.enable("sqladmin.googleapis.com");
     this.database = new SqlDatabase(this, "database", {
       name: sharedDatabaseName(props.service, props.spec),
       instance: props.server.instance.name,
       deletionPolicy: props.context.env.deletionProtection ? "ABANDON" : "DELETE",
+      dependsOn: this.api,
     });
   }
 
@@ -47,7 +52,7 @@ export class GcpServiceDatabase extends Construct implements PlatformDatabasePro
   get serverName(): string { return this.props.server.serverName; }
 
   addIamUser(id: string, name: string): SqlUser {
-    return this.props.server.addIamUser(id, name, this);
+    return this.props.server.addIamUser(id, name, this, this.api);
   }
 
   instanceCondition() {
@@ -61,6 +66,6 @@ export class GcpServiceDatabase extends Construct implements PlatformDatabasePro
   grantConnect(fn: PlatformFunction): void {
     const f = fn as GcpFunction;
     this.functionUsers.push(cloudSqlIamUser(f.serviceAccount.accountIdInput!, this.props.context.projectId));
-    this.functionSqlUsers.push(this.props.server.connect(this, f, { databaseId: this.logicalId, databaseName: this.database.name }));
+    this.functionSqlUsers.push(this.props.server.connect(this, f, { databaseId: this.logicalId, databaseName: this.database.name }, this.api));
   }
 }
