@@ -1,5 +1,5 @@
 import { App, Testing } from "cdktf";
-import { ServiceSpec, StackEstimate, StackJson, estimateAll } from "@polycloud/core";
+import { EnvironmentConfig, ServiceSpec, StackEstimate, StackJson, estimateAll } from "@polycloud/core";
 import { buildStacks } from "../../stacks/app";
 import { fourServices } from "../fixtures/ported/four-services";
 
@@ -13,7 +13,7 @@ const NOW = new Date("2026-11-28T00:00:00Z");
 function estimate(server: "own" | "shared"): Record<string, StackEstimate> {
   const app = Testing.app() as App;
   const opts = fourServices();
-  const services = (env: Parameters<typeof opts.services>[0]) => opts.services(env).map((s: ServiceSpec) => server === "shared" ? s
+  const services = (env: EnvironmentConfig) => opts.services!(env).map((s: ServiceSpec) => server === "shared" ? s
     : { ...s, databases: s.databases && Object.fromEntries(Object.entries(s.databases).map(([k, d]) => [k, { ...d, server: "own" as const }])) });
   const stacks = buildStacks(app, { ...opts, services });
   const json = Object.fromEntries(stacks.map((s) => [s.node.id, JSON.parse(Testing.synth(s)) as StackJson]));
