@@ -17,3 +17,4 @@ export * from "./capabilities";
 export * from "./behaviour";
 export * from "./service-database";
 export * from "./shared-tier";
+export * from "./emulation";

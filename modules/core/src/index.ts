@@ -28,6 +28,7 @@ export * from "./regions";
 export * from "./budget-scope";
 export * from "./cost";
 export * from "./schedule";
+export * from "./emulation";
 export * from "./migrations";
 export * from "./migration-step";
 export * from "./shared-tier";

@@ -20,3 +20,4 @@ export * from "./capabilities";
 export * from "./behaviour";
 export * from "./service-database";
 export * from "./shared-tier";
+export * from "./emulation";
