@@ -37,9 +37,9 @@ test("only the granted functions reach the proxy; only the proxy and the migrati
   expect(toPostgres).toHaveLength(4);
   for (const r of toPostgres) {
     expect(r.cidr_ipv4).toBeUndefined();
-    expect(r.referenced_security_group_id).toMatch(/aws_security_group\.(orders_(fn-(api|worker)_sg|db-main-migrate_fn_sg)|shared-tier_db_proxy-sg)/);
+    expect(r.referenced_security_group_id).toMatch(/aws_security_group\.orders_(fn-(api|worker)_sg|db-main_proxy-sg|db-main-migrate_fn_sg)/);
   }
-  const toCluster = toPostgres.filter((r) => /shared-tier_db_db-sg/.test(r.security_group_id)).map((r) => r.description).sort();
+  const toCluster = toPostgres.filter((r) => /orders_db-main_db-sg/.test(r.security_group_id)).map((r) => r.description).sort();
   expect(toCluster).toEqual(["Postgres from the migration step of main", "Postgres from the proxy"]);
 });
 
@@ -48,22 +48,20 @@ test("each granted function connects as its own database role (IAM), never as th
   const policies = resources(dev, "aws_iam_role_policy");
   const connectOf = (p: any) => policy(p.policy).Statement.filter((s) => s.Action === "rds-db:connect").map((s) => s.Resource);
   const byRole = (name: string) => Object.values(policies).find((p: any) => p.role.includes(name)) as any;
-  // Functions: dbuser:<proxy resource id>/<own role> (on the shared server: fn_<service>_<id>).
-  expect(connectOf(byRole("orders_fn-api_role"))).toEqual(["arn:aws:rds-db:eu-west-1:222222222222:dbuser:TF_REF/fn_orders_api"]);
-  expect(connectOf(byRole("orders_fn-worker_role"))).toEqual(["arn:aws:rds-db:eu-west-1:222222222222:dbuser:TF_REF/fn_orders_worker"]);
-  // The shared proxy logs in to the cluster as the same roles (dbuser:<cluster resource id>/<role>),
-  // through a policy of the service's own on the proxy role.
-  const proxy = byRole("shared-tier_db_proxy-role");
-  expect(proxy.name).toBe("connect-orders-main");
+  // Functions: dbuser:<proxy resource id>/<own role>.
+  expect(connectOf(byRole("orders_fn-api_role"))).toEqual(["arn:aws:rds-db:eu-west-1:222222222222:dbuser:TF_REF/fn_api"]);
+  expect(connectOf(byRole("orders_fn-worker_role"))).toEqual(["arn:aws:rds-db:eu-west-1:222222222222:dbuser:TF_REF/fn_worker"]);
+  // The proxy logs in to the cluster as the same roles: dbuser:<cluster resource id>/<role>.
+  const proxy = byRole("db-main_proxy-role");
   expect(connectOf(proxy)).toEqual([
-    "arn:aws:rds-db:eu-west-1:222222222222:dbuser:TF_REF/fn_orders_api",
-    "arn:aws:rds-db:eu-west-1:222222222222:dbuser:TF_REF/fn_orders_worker",
+    "arn:aws:rds-db:eu-west-1:222222222222:dbuser:TF_REF/fn_api",
+    "arn:aws:rds-db:eu-west-1:222222222222:dbuser:TF_REF/fn_worker",
   ]);
-  expect(proxy.policy).toMatch(/dbuser:\$\{aws_rds_cluster\.[^}]+\.cluster_resource_id\}\/fn_orders_api/);
+  expect(proxy.policy).toMatch(/dbuser:\$\{aws_rds_cluster\.[^}]+\.cluster_resource_id\}\/fn_api/);
   expect(JSON.stringify(policies)).not.toMatch(/dbuser[^"]*platform_admin/);
   const env = (name: string) => (Object.values(resources(dev, "aws_lambda_function")) as any[]).find((f) => f.function_name === name).environment.variables;
-  expect(env("orders-staging-api")).toMatchObject({ DB_MAIN_USER: "fn_orders_api", DB_MAIN_NAME: "orders_app" });
-  expect(env("orders-staging-worker").DB_MAIN_USER).toBe("fn_orders_worker");
+  expect(env("orders-staging-api").DB_MAIN_USER).toBe("fn_api");
+  expect(env("orders-staging-worker").DB_MAIN_USER).toBe("fn_worker");
 });
 
 test("without an explicit borrow timeout the pool waits half the shortest caller timeout", () => {
@@ -75,7 +73,7 @@ test("without an explicit borrow timeout the pool waits half the shortest caller
 });
 
 test("prod keeps data: deletion protection, final snapshot, prevent_destroy, two instances; dev can be torn down", () => {
-  expect(only(prod, "aws_rds_cluster")).toMatchObject({ deletion_protection: true, skip_final_snapshot: false, final_snapshot_identifier: "shared-prod-db-final", lifecycle: { prevent_destroy: true }, backup_retention_period: 35 });
+  expect(only(prod, "aws_rds_cluster")).toMatchObject({ deletion_protection: true, skip_final_snapshot: false, final_snapshot_identifier: "orders-prod-main-final", lifecycle: { prevent_destroy: true }, backup_retention_period: 35 });
   expect(Object.keys(resources(prod, "aws_rds_cluster_instance"))).toHaveLength(2);
   expect(only(dev, "aws_rds_cluster")).toMatchObject({ deletion_protection: false, skip_final_snapshot: true });
   expect(only(dev, "aws_rds_cluster").lifecycle).toBeUndefined();
@@ -95,24 +93,24 @@ describe("dev: Aurora without RDS Proxy (clouds.aws.database.proxy = false), sca
     const toPostgres = (Object.values(resources(dev, "aws_vpc_security_group_ingress_rule")) as any[]).filter((r) => r.from_port === 5432);
     expect(toPostgres.map((r) => r.description).sort()).toEqual(["Postgres from function api", "Postgres from function worker", "Postgres from the migration step of main"]);
     for (const r of toPostgres) {
-      expect(r.security_group_id).toMatch(/^\$\{aws_security_group\.shared-tier_db_db-sg_[0-9A-F]+\.id\}$/);
+      expect(r.security_group_id).toMatch(/^\$\{aws_security_group\.orders_db-main_db-sg_[0-9A-F]+\.id\}$/);
       expect(r.referenced_security_group_id).toMatch(/aws_security_group\.orders_(fn-(api|worker)_sg|db-main-migrate_fn_sg)/);
     }
     const policies = Object.values(resources(dev, "aws_iam_role_policy")) as any[];
     const connect = policies.map((p) => String(p.policy)).filter((t) => t.includes("rds-db:connect"));
     expect(connect).toHaveLength(2);
-    expect(connect.map((t) => /dbuser:\$\{aws_rds_cluster\.shared-tier_db_cluster_[0-9A-F]+\.cluster_resource_id\}\/(fn_\w+)/.exec(t)?.[1]).sort()).toEqual(["fn_orders_api", "fn_orders_worker"]);
+    expect(connect.map((t) => /dbuser:\$\{aws_rds_cluster\.orders_db-main_cluster_[0-9A-F]+\.cluster_resource_id\}\/(fn_\w+)/.exec(t)?.[1]).sort()).toEqual(["fn_api", "fn_worker"]);
     expect(JSON.stringify(policies)).not.toMatch(/dbuser[^"]*platform_admin/);
     const api = find(dev, "aws_lambda_function", (f) => f.function_name === "orders-dev-api");
-    expect(api.environment.variables).toMatchObject({ DB_MAIN_USER: "fn_orders_api", DB_MAIN_SSLMODE: "verify-full" });
-    expect(api.environment.variables.DB_MAIN_HOST).toMatch(/^\$\{aws_rds_cluster\.shared-tier_db_cluster_[0-9A-F]+\.endpoint\}$/);
+    expect(api.environment.variables).toMatchObject({ DB_MAIN_USER: "fn_api", DB_MAIN_SSLMODE: "verify-full" });
+    expect(api.environment.variables.DB_MAIN_HOST).toMatch(/^\$\{aws_rds_cluster\.orders_db-main_cluster_[0-9A-F]+\.endpoint\}$/);
   });
 
   test("synth warns about the accepted loss of pooling and proxy alarms, and about pausing", () => {
     const { stack } = synthPlatform(envByName("dev"));
     Testing.synth(stack);
     const warnings = stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data)));
-    expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(/AwsDatabaseProxy\(db\): environments\/dev clouds\.aws\.database\.proxy = false: .*without RDS Proxy pooling and without its pinned-connection and saturation alarms; the cluster scales to 0 ACU and pauses after 300 s idle/)]));
+    expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(/AwsDatabaseProxy\(main\): environments\/dev clouds\.aws\.database\.proxy = false: .*without RDS Proxy pooling and without its pinned-connection and saturation alarms; the cluster scales to 0 ACU and pauses after 300 s idle/)]));
   });
 
   const withDb = (database: object): EnvironmentConfig => { const e = JSON.parse(JSON.stringify(envByName("dev"))); e.clouds.aws.database = database; return e; };

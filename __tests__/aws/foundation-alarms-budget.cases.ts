@@ -41,14 +41,14 @@ test("every component alarm notifies the topic, with thresholds from the environ
   expect(byName(dev, "orders-dev-orders-dlq-depth")).toMatchObject({ metric_name: "ApproximateNumberOfMessagesVisible", threshold: 0, comparison_operator: "GreaterThanThreshold" });
   expect(byName(dev, "orders-dev-events-order-created-failed")).toMatchObject({ namespace: "AWS/Events", metric_name: "FailedInvocations" });
   expect(byName(dev, "orders-dev-events-order-created-sent-to-dlq")).toMatchObject({ metric_name: "InvocationsSentToDlq" });
-  expect(byName(staging, "shared-staging-db-pinned-connections")).toMatchObject({ metric_name: "DatabaseConnectionsCurrentlySessionPinned", threshold: 10 });
+  expect(byName(staging, "orders-staging-main-pinned-connections")).toMatchObject({ metric_name: "DatabaseConnectionsCurrentlySessionPinned", threshold: 10 });
   // Dev has no proxy (clouds.aws.database.proxy = false): no pinned sessions, and saturation is the
   // cluster's own connections against the max_connections of its maximum capacity (2 ACU: 450).
   expect(Object.values(resources(dev, "aws_cloudwatch_metric_alarm")).filter((a: any) => /pinned/.test(a.alarm_name))).toEqual([]);
-  const direct = byName(dev, "shared-dev-db-connection-saturation");
+  const direct = byName(dev, "orders-dev-main-connection-saturation");
   expect(direct.metric_query.map((q: any) => q.expression ?? `${q.metric.metric_name} ${q.metric.stat} ${JSON.stringify(q.metric.dimensions)}`))
-    .toEqual(['DatabaseConnections Sum {"DBClusterIdentifier":"shared-dev-db"}', "100 * used / 450"]);
-  const saturation = byName(prod, "shared-prod-db-connection-saturation");
+    .toEqual(['DatabaseConnections Sum {"DBClusterIdentifier":"orders-dev-main"}', "100 * used / 450"]);
+  const saturation = byName(prod, "orders-prod-main-connection-saturation");
   expect(saturation.threshold).toBe(70);
   expect(saturation.metric_query.map((q: any) => q.expression ?? q.metric.metric_name)).toEqual(["DatabaseConnections", "MaxDatabaseConnectionsAllowed", "100 * used / allowed"]);
 });

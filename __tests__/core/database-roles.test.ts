@@ -13,9 +13,9 @@ describe("npm run db:roles (inspection): what the migration step will run, read 
   test("AWS: the step logs in to the cluster as the master user, applies the files in order, creates one rds_iam role per allowed function", () => {
     const sql = describeMigrationStep("staging", "main", "aws");
     expect(sql).toMatch(/^-- staging-aws, database 'main': the migration step logs in to \$\{aws_rds_cluster\.[^}]+\.endpoint\}:5432 as platform_admin \(sslmode verify-full\)\n-- and applies, in this order, each file once: polycloud-runtime\/0001_idempotency\.sql, service\/0001_orders\.sql\n/);
-    expect([...sql.matchAll(/CREATE ROLE "([^"]+)" LOGIN NOSUPERUSER/g)].map((m) => m[1])).toEqual(["fn_orders_api", "fn_orders_worker"]);
-    expect([...sql.matchAll(/GRANT "rds_iam" TO "([^"]+)"/g)].map((m) => m[1])).toEqual(["fn_orders_api", "fn_orders_worker"]);
-    expect(sql).toMatch(/REVOKE CREATE ON SCHEMA "public" FROM "fn_orders_api"/);
+    expect([...sql.matchAll(/CREATE ROLE "([^"]+)" LOGIN NOSUPERUSER/g)].map((m) => m[1])).toEqual(["fn_api", "fn_worker"]);
+    expect([...sql.matchAll(/GRANT "rds_iam" TO "([^"]+)"/g)].map((m) => m[1])).toEqual(["fn_api", "fn_worker"]);
+    expect(sql).toMatch(/REVOKE CREATE ON SCHEMA "public" FROM "fn_api"/);
     expect(sql).not.toMatch(/SUPERUSER(?<!NOSUPERUSER)|GRANT ALL|GRANT CREATE/);
   });
 

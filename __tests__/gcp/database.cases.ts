@@ -60,25 +60,24 @@ describe("GcpDatabaseProxy", () => {
     const env = Object.values(resources(prod.json, "google_cloudfunctions2_function")).map((f: any) => f.service_config.environment_variables).filter((e: any) => e.DB_MAIN_HOST);
     expect(env).toHaveLength(3);
     // Functions use the pooler; the migration step the server itself. Both verify the instance's CA and name.
-    const tls = { DB_MAIN_SSLMODE: "verify-full", DB_MAIN_SSLROOTCERT: expect.stringMatching(/^\$\{google_sql_database_instance\.[^}]+\.server_ca_cert\[0\]\.cert\}$/), DB_MAIN_SSLSERVERNAME: "polycloud-prod-0001:shared-prod-db", DB_MAIN_HOST: expect.stringMatching(/private_ip_address/) };
+    const tls = { DB_MAIN_SSLMODE: "verify-full", DB_MAIN_SSLROOTCERT: expect.stringMatching(/^\$\{google_sql_database_instance\.[^}]+\.server_ca_cert\[0\]\.cert\}$/), DB_MAIN_SSLSERVERNAME: "polycloud-prod-0001:orders-prod-main", DB_MAIN_HOST: expect.stringMatching(/private_ip_address/) };
     for (const e of env) expect(e).toMatchObject({ DB_MAIN_PORT: e.POLYCLOUD_MIGRATE_DATABASE ? "5432" : "6432", ...tls });
   });
 
   test("labels reach Cloud SQL through user_labels", () => {
-    // The shared tier's instance is labelled after the platform, never a service.
-    expect(sql.settings.user_labels).toMatchObject({ environment: "prod", service: "shared", managed_by: "cdktf" });
+    expect(sql.settings.user_labels).toMatchObject({ environment: "prod", service: "orders", managed_by: "cdktf" });
   });
 
-  test("alerts: connections against the pool, CPU and disk (the shared tier's instance, once)", () => {
-    const names = Object.values(resources(prod.json, "google_monitoring_alert_policy")).map((p: any) => p.display_name).filter((n: string) => n.startsWith("shared-prod-db"));
-    expect(names.sort()).toEqual(["shared-prod-db connections", "shared-prod-db cpu", "shared-prod-db disk"]);
-    const conn = (Object.values(resources(prod.json, "google_monitoring_alert_policy")) as any[]).find((p) => p.display_name === "shared-prod-db connections");
+  test("alerts: connections against the pool, CPU and disk", () => {
+    const names = Object.values(resources(prod.json, "google_monitoring_alert_policy")).map((p: any) => p.display_name).filter((n: string) => n.startsWith("orders-prod-main") && !n.startsWith("orders-prod-main-migrate"));
+    expect(names.sort()).toEqual(["orders-prod-main connections", "orders-prod-main cpu", "orders-prod-main disk"]);
+    const conn = (Object.values(resources(prod.json, "google_monitoring_alert_policy")) as any[]).find((p) => p.display_name === "orders-prod-main connections");
     expect(conn.conditions[0].condition_threshold.threshold_value).toBe(560);
   });
 
   test("an edition without pooling fails unless the environment accepts it, then warns", () => {
     expect(gcpProblems("dev", (e) => { delete e.clouds.gcp.database.acceptNoPooling; })).toContainEqual(
-      expect.stringMatching(/GcpDatabaseProxy\(db\): property 'environments\/dev\.clouds\.gcp\.database\.edition' has value "ENTERPRISE"; allowed: ENTERPRISE_PLUS/),
+      expect.stringMatching(/GcpDatabaseProxy\(main\): property 'environments\/dev\.clouds\.gcp\.database\.edition' has value "ENTERPRISE"; allowed: ENTERPRISE_PLUS/),
     );
     const devSql = only(dev.json, "google_sql_database_instance");
     expect(devSql.settings.connection_pool_config).toBeUndefined();
@@ -88,10 +87,10 @@ describe("GcpDatabaseProxy", () => {
 
   test("backup days outside what the edition keeps as transaction logs are rejected (Enterprise Plus 1..35, Enterprise 1..7)", () => {
     expect(gcpProblems("prod", (e) => { e.retention.backupDays = 36; })).toContainEqual(
-      expect.stringMatching(/GcpDatabaseProxy\(db\): property 'environments\/prod\.retention\.backupDays' has value 36; allowed: 1\.\.35 \(Cloud SQL ENTERPRISE_PLUS keeps transaction logs/),
+      expect.stringMatching(/GcpDatabaseProxy\(main\): property 'environments\/prod\.retention\.backupDays' has value 36; allowed: 1\.\.35 \(Cloud SQL ENTERPRISE_PLUS keeps transaction logs/),
     );
     expect(gcpProblems("dev", (e) => { e.retention.backupDays = 8; })).toContainEqual(
-      expect.stringMatching(/GcpDatabaseProxy\(db\): property 'environments\/dev\.retention\.backupDays' has value 8; allowed: 1\.\.7 \(Cloud SQL ENTERPRISE/),
+      expect.stringMatching(/GcpDatabaseProxy\(main\): property 'environments\/dev\.retention\.backupDays' has value 8; allowed: 1\.\.7 \(Cloud SQL ENTERPRISE/),
     );
     expect(gcpProblems("prod")).toEqual([]);
   });

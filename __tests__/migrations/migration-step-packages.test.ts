@@ -161,25 +161,24 @@ describeWithPostgres("each cloud's packaged migration step, run as that cloud ru
     const env = resolve(stepEnvironment("aws"), {
       ...common(), DB_MAIN_NAME: "aws_app", DB_MAIN_PASSWORD_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:rds!cluster-1",
     });
-    expect(env).toMatchObject({ DB_MAIN_USER: "platform_admin", DB_MAIN_SSLMODE: "verify-full", POLYCLOUD_MIGRATE_ROLES: JSON.stringify([{ name: "fn_orders_api", create: "role", memberOf: ["rds_iam"] }, { name: "fn_orders_worker", create: "role", memberOf: ["rds_iam"] }]) });
+    expect(env).toMatchObject({ DB_MAIN_USER: "platform_admin", DB_MAIN_SSLMODE: "verify-full", POLYCLOUD_MIGRATE_ROLES: JSON.stringify([{ name: "fn_api", create: "role", memberOf: ["rds_iam"] }, { name: "fn_worker", create: "role", memberOf: ["rds_iam"] }]) });
     const lambda = { ...env, AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "session", AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url };
     const invoke = `require(${JSON.stringify(dir)}).handler({ polycloud: "migrate" }).then((r) => console.log(JSON.stringify(r)), (e) => { console.log(JSON.stringify({ errorMessage: e.message })); process.exit(1); })`;
     const first = await run(["-e", invoke], lambda);
     expect(first.err).toBe("");
-    expect(JSON.parse(first.out.trim().split("\n").pop()!)).toMatchObject({ database: "main", applied: ["polycloud-runtime/0001_idempotency.sql", "service/0001_orders.sql"], roles: ["fn_orders_api", "fn_orders_worker"] });
+    expect(JSON.parse(first.out.trim().split("\n").pop()!)).toMatchObject({ database: "main", applied: ["polycloud-runtime/0001_idempotency.sql", "service/0001_orders.sql"], roles: ["fn_api", "fn_worker"] });
     expect(secrets.seen).toHaveLength(1);
     expect(secrets.seen[0].headers).toMatchObject({ "x-amz-target": "secretsmanager.GetSecretValue", authorization: expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/secretsmanager\/aws4_request/) });
     expect(JSON.parse(secrets.seen[0].body)).toEqual({ SecretId: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:rds!cluster-1" });
     // Again: nothing to do.
     const second = await run(["-e", invoke], lambda);
     expect(JSON.parse(second.out.trim().split("\n").pop()!)).toMatchObject({ applied: [], unchanged: ["polycloud-runtime/0001_idempotency.sql", "service/0001_orders.sql"] });
-    expect(as("fn_orders_api", "aws_app", "INSERT INTO orders (owner, body) VALUES ('sub-1', '{}');").ok).toBe(true);
-    expect(as("fn_orders_api", "aws_app", "CREATE TABLE evil (id int);").stderr).toMatch(/permission denied for schema public/);
+    expect(as("fn_api", "aws_app", "INSERT INTO orders (owner, body) VALUES ('sub-1', '{}');").ok).toBe(true);
+    expect(as("fn_api", "aws_app", "CREATE TABLE evil (id int);").stderr).toMatch(/permission denied for schema public/);
     // The wrong CA: the step refuses the server (what the cloud's function gets as its error).
     const wrong = await run(["-e", invoke], { ...lambda, DB_MAIN_SSLROOTCERT: makeCa("other").certFile });
     expect(wrong.code).toBe(1);
-    // On the shared server the step's first connection is to the maintenance database (to create the service's).
-    expect(wrong.out).toMatch(/"errorMessage":"cannot connect to the maintenance database 'postgres' at 127\.0\.0\.1:\d+ as platform_admin to create 'aws_app': .*(self[- ]signed|unable to (get|verify))/);
+    expect(wrong.out).toMatch(/"errorMessage":"cannot connect to database 'main' at 127\.0\.0\.1:\d+ as platform_admin: .*(self[- ]signed|unable to (get|verify))/);
     secrets.close();
   });
 
@@ -210,7 +209,7 @@ describeWithPostgres("each cloud's packaged migration step, run as that cloud ru
       // Set by Cloud Run; here they point at the emulations.
       GCE_METADATA_HOST: metadata.url.replace("http://", ""), CLOUDSQL_ADMIN_ENDPOINT: `${adminApi.url}/v1`,
     });
-    expect(stepEnvironment("gcp")).toMatchObject({ DB_MAIN_SSLMODE: "verify-full", DB_MAIN_SSLSERVERNAME: expect.stringMatching(/^polycloud-dev-0001:shared-dev-db-\$\{time_static\.[^}]+\.unix\}$/) });
+    expect(stepEnvironment("gcp")).toMatchObject({ DB_MAIN_SSLMODE: "verify-full", DB_MAIN_SSLSERVERNAME: expect.stringMatching(/^polycloud-dev-0001:orders-dev-main-\$\{time_static\.[^}]+\.unix\}$/) });
     expect(stepEnvironment("gcp").POLYCLOUD_CLOUDSQL_INSTANCE).toBe(stepEnvironment("gcp").DB_MAIN_SSLSERVERNAME);
     const port = await freePort();
     await serve([FF, "--target=handler", `--source=${dir}`, `--port=${port}`], env, /^URL: /);
@@ -230,7 +229,7 @@ describeWithPostgres("each cloud's packaged migration step, run as that cloud ru
     expect(adminApi.seen).toHaveLength(3);
     expect(as("orders-dev-worker-fn@polycloud-dev-0001.iam", "gcp_app", "INSERT INTO orders (owner, body) VALUES ('s', '{}'); SELECT count(*) FROM orders;").ok).toBe(true);
     expect(as("orders-dev-worker-fn@polycloud-dev-0001.iam", "gcp_app", "CREATE TEMP TABLE t (id int);").stderr).toMatch(/permission denied to create temporary tables/);
-    // The bootstrap closed the database to PUBLIC: another service's IAM user on the shared instance cannot connect.
+    // The bootstrap closed the database to PUBLIC: another service's IAM user on the same (shared) instance cannot connect.
     expect(as("shopcart-dev-cart-fn@polycloud-dev-0001.iam", "gcp_app", "SELECT 1;").stderr).toMatch(/permission denied for database "gcp_app"/);
     // Anything but POST is refused.
     expect((await call(`http://127.0.0.1:${port}/`, "GET")).status).toBe(405);

@@ -5,16 +5,19 @@ import { synthesizeComposition } from "../../stacks/synth-json";
 import { FOUR_SERVICES, fourServices } from "../fixtures/ported/four-services";
 import { envByName, resources } from "../helpers/synth";
 import { LocalPostgres, describeWithPostgres, startPostgres } from "../helpers/postgres";
+import { onServer } from "../helpers/shared-tier";
 
 /**
  * The shared tier's database server holds a database and roles per service (issue 26.1). Each
  * service's migration step, configured exactly as the synthesized dev-aws stack configures it
- * (the four services, three with a database, on one Aurora cluster), creates its database, its roles, and closes the database
+ * (the four services, each with a database, on one Aurora cluster), creates its database, its roles, and closes the database
  * to every other role: service A's roles cannot reach service B's database, on a real PostgreSQL.
  */
 const dev = envByName("dev");
 fourServices([dev]);
-const json = synthesizeComposition(dev, "aws", FOUR_SERVICES)["dev-aws"] as any;
+/** The four services with their databases on the environment's shared server (`server: "shared"`). */
+const SHARED = FOUR_SERVICES.map((s) => onServer("shared", s));
+const json = synthesizeComposition(dev, "aws", SHARED)["dev-aws"] as any;
 const steps = Object.values(resources(json, "aws_lambda_function")).filter((f: any) => f.environment?.variables?.POLYCLOUD_MIGRATE_DATABASE);
 type Step = { service: string; database: string; maintenance: string; roles: MigrationRole[] };
 const config: Step[] = steps.map((f: any) => {
@@ -23,9 +26,10 @@ const config: Step[] = steps.map((f: any) => {
   return { service: f.tags?.service ?? "", database: v[`${prefix}_NAME`], maintenance: v.POLYCLOUD_MIGRATE_CREATE_DATABASE, roles: JSON.parse(v.POLYCLOUD_MIGRATE_ROLES) };
 });
 
-test("three service databases on the shared server: one Aurora cluster, one step per service database with its own database name and roles", () => {
+test("four service databases on the shared server: one Aurora cluster, one step per service database with its own database name and roles", () => {
   expect(Object.keys(resources(json, "aws_rds_cluster"))).toHaveLength(1);
   expect(config.map((c) => [c.database, c.maintenance, c.roles.map((r) => r.name)]).sort()).toEqual([
+    ["coffee_app", "postgres", ["fn_coffee_orders", "fn_coffee_brewer"]],
     ["ingest_app", "postgres", ["fn_ingest_processor", "fn_ingest_status"]],
     ["orders_app", "postgres", ["fn_orders_api", "fn_orders_worker"]],
     ["shopcart_app", "postgres", ["fn_shopcart_cart", "fn_shopcart_cleanup"]],
@@ -59,7 +63,7 @@ describeWithPostgres("service databases on one PostgreSQL server are confined to
     server = await startPostgres();
     // Aurora's shape: the master user may create databases and roles, rds_iam is a NOLOGIN role.
     server.psql(["CREATE ROLE rds_iam NOLOGIN;", "CREATE ROLE platform_admin LOGIN CREATEDB CREATEROLE;", "GRANT rds_iam TO platform_admin WITH ADMIN OPTION;"].join("\n"));
-    const services = FOUR_SERVICES.map((s) => s(dev));
+    const services = SHARED.map((s) => s(dev));
     for (const step of config) {
       const svc = services.find((s) => step.database.startsWith(`${s.name}_`))!;
       const maintenance = await connect("platform_admin", step.maintenance);
@@ -97,14 +101,14 @@ describeWithPostgres("service databases on one PostgreSQL server are confined to
 });
 
 describe("GCP: one Cloud SQL instance holds a database and IAM users per service", () => {
-  const gcp = synthesizeComposition(dev, "gcp", FOUR_SERVICES)["dev-gcp"] as any;
+  const gcp = synthesizeComposition(dev, "gcp", SHARED)["dev-gcp"] as any;
   const fns = Object.values(resources(gcp, "google_cloudfunctions2_function")) as any[];
   const gcpSteps = fns.map((f) => f.service_config.environment_variables).filter((v: any) => v?.POLYCLOUD_MIGRATE_DATABASE);
 
   test("one instance, a database per service (<service>_<name>), each step migrating its own with its own functions' users", () => {
     expect(Object.keys(resources(gcp, "google_sql_database_instance"))).toHaveLength(1);
     const names = (Object.values(resources(gcp, "google_sql_database")) as any[]).map((d) => d.name).sort();
-    expect(names).toEqual(["ingest_app", "orders_app", "shopcart_app"]);
+    expect(names).toEqual(["coffee_app", "ingest_app", "orders_app", "shopcart_app"]);
     // A database name in the environment is a reference to the service's google_sql_database.
     const dbName = (ref: string) => resources(gcp, "google_sql_database")[/^\$\{google_sql_database\.([^.]+)\.name\}$/.exec(ref)![1]].name;
     const byStep = gcpSteps.map((v: any) => {

@@ -9,6 +9,7 @@ import { referenceService } from "../../stacks/reference-service";
 import { devWithRemoteState, synthesizeComposition, twoServiceKey } from "../../stacks/synth-json";
 import { identityAttributes } from "../helpers/force-new";
 import { shoppingCartService } from "../fixtures/ported/shopping-cart";
+import { onServer } from "../helpers/shared-tier";
 
 /**
  * Adding, removing or reordering services renames and replaces nothing: an environment rendering
@@ -20,11 +21,13 @@ type Svc = (env: EnvironmentConfig) => ServiceSpec;
 const RUNS: Record<string, Svc[]> = { "[orders]": [referenceService], "[orders, cart]": [referenceService, cartService], "[cart, orders]": [cartService, referenceService] };
 const PARTITIONINGS = ["environment", "service"] as const;
 /**
- * The shared tier: orders, then a second service with a database of its own on the shared server.
+ * The shared tier (opted in): orders, then a second service with a database of its own on the shared server.
  * What may change in a resource both runs have: the shared server's sizing (pools sized for every
  * member), in place; never an address, an identity attribute or a service's own resource.
  */
-const TIER_RUNS: Record<string, Svc[]> = { "[orders]": [referenceService], "[orders, shopcart]": [referenceService, shoppingCartService], "[shopcart, orders]": [shoppingCartService, referenceService] };
+const sharedOrders = onServer("shared", referenceService);
+const sharedCart = onServer("shared", shoppingCartService);
+const TIER_RUNS: Record<string, Svc[]> = { "[orders]": [sharedOrders], "[orders, shopcart]": [sharedOrders, sharedCart], "[shopcart, orders]": [sharedCart, sharedOrders] };
 
 const synth: Record<string, Record<string, Record<string, TerraformJson>>> = {};
 for (const partitioning of PARTITIONINGS) for (const cloud of CLOUDS) {
@@ -141,7 +144,7 @@ test("the two-service environment keeps its stateful addresses (else: review, th
   expect(drift.added).toEqual([]);
 });
 
-test("an environment from before the shared tier keeps every stateful address when its databases say server: \"own\" (the one-line pin, docs/shared-tier.md)", () => {
+test("an environment from before the shared tier keeps every stateful address (server \"own\" is the default); opting in to \"shared\" moves the server (docs/shared-tier.md)", () => {
   // The two-service fixture's addresses as they were before the shared tier (commit 97ba4d1's parent).
   const before = JSON.parse(fs.readFileSync(path.join(__dirname, "two-services.before-shared-tier.addresses.json"), "utf8"));
   const pinned: Svc = (e) => {
@@ -155,9 +158,9 @@ test("an environment from before the shared tier keeps every stateful address wh
   const drift = compareAddresses(before, stacks);
   expect(drift.destroyed).toEqual([]);
   expect(drift.added).toEqual([]);
-  // Unpinned, the move is visible: the plan guard refuses it until it is done as a data migration.
+  // Opted in to the shared server, the move is visible: the plan guard refuses it until it is done as a data migration.
   const key = "two-services/environment/dev-aws";
-  expect(compareAddresses({ [key]: before[key] }, { [key]: synth["aws environment"]["[orders, cart]"]["dev-aws"] }).destroyed.map((d) => d.address))
+  expect(compareAddresses({ [key]: before[key] }, { [key]: synthesizeComposition(devWithRemoteState("environment"), "aws", [sharedOrders, cartService])["dev-aws"] }).destroyed.map((d) => d.address))
     .toEqual(expect.arrayContaining([expect.stringMatching(/^aws_rds_cluster\.orders_db-main_cluster_/)]));
 });
 

@@ -36,8 +36,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** The team's databases live on the environment's shared server (the shared tier). */
-const teamCluster = (json: TerraformJson) => Object.keys(json.resource?.aws_rds_cluster ?? {}).find((n) => n.startsWith("shared-tier_"))!;
+const teamCluster = (json: TerraformJson) => Object.keys(json.resource?.aws_rds_cluster ?? {}).find((n) => n.startsWith("shopcart_"))!;
 
 describe("npm run addresses", () => {
   test("snapshots every stack the composition renders, with the team's services, and reports what changed", () => {
@@ -48,10 +47,10 @@ describe("npm run addresses", () => {
     expect(Object.keys(snapshot)).toEqual(["dev-aws", "dev-azure", "dev-gcp"]);
     // The ported apps' databases and queues are covered, not only the sample's two services.
     expect(snapshot["dev-aws"]).toEqual(expect.arrayContaining([`aws_rds_cluster.${teamCluster(stacks["dev-aws"])}`, expect.stringMatching(/^aws_sqs_queue\.ingest_/)]));
-    expect(snapshot["dev-gcp"]).toEqual(expect.arrayContaining([expect.stringMatching(/^google_sql_database_instance\.shared-tier_/), expect.stringMatching(/^google_pubsub_topic\.coffee_/)]));
+    expect(snapshot["dev-gcp"]).toEqual(expect.arrayContaining([expect.stringMatching(/^google_sql_database_instance\.shopcart_/), expect.stringMatching(/^google_pubsub_topic\.coffee_/)]));
     expect(lines).toEqual(expect.arrayContaining([
       "REMOVED  dev-aws aws_rds_cluster.gone_from_the_composition  (a plan would destroy it unless a moved block covers it)",
-      expect.stringMatching(/^ADDED {4}dev-aws aws_rds_cluster\.shared-tier_/),
+      expect.stringMatching(/^ADDED {4}dev-aws aws_rds_cluster\.shopcart_/),
       "GONE     qa-aws  (no longer rendered: 1 stateful address(es) stay in its state until it is destroyed)",
     ]));
     expect(lines[lines.length - 1]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: \\d+ stateful addresses in 3 stacks$`));
@@ -109,22 +108,22 @@ describe("plan:guard against the last applied state", () => {
     expect(allowed.output).toContain(`allowed  dev-aws  delete database aws_rds_cluster.${cluster} (renamed or removed since the last applied state): dev cart data is disposable`);
   });
 
-  test("the shared tier's move is refused against a state applied before it (each database's own server would be destroyed); databases.<id>.server: \"own\" keeps that state", () => {
+  test("opting in to the shared tier is refused against a state applied before it (each database's own server would be destroyed) until done as a data migration; the default keeps that state", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { FOUR_SERVICES } = require("../fixtures/ported/four-services");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { synthesizeComposition } = require("../../stacks/synth-json");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { dev } = require("../../environments");
-    const pinned = FOUR_SERVICES.map((f: (e: unknown) => any) => (e: unknown) => {
+    const shared = FOUR_SERVICES.map((f: (e: unknown) => any) => (e: unknown) => {
       const svc = f(e);
-      return { ...svc, databases: svc.databases && Object.fromEntries(Object.entries(svc.databases).map(([k, d]) => [k, { ...(d as object), server: "own" }])) };
+      return { ...svc, databases: svc.databases && Object.fromEntries(Object.entries(svc.databases).map(([k, d]) => [k, { server: "shared", ...(d as object) }])) };
     });
-    // What the four services had applied before the shared tier: a server per database.
-    const before: TerraformJson = synthesizeComposition(dev, "aws", pinned)["dev-aws"];
+    // What the four services had applied before the shared tier: a server per database (the default).
+    const before: TerraformJson = stacks["dev-aws"];
     const prior = fs.mkdtempSync(path.join(tmp, "prior-tier-"));
     fs.writeFileSync(path.join(prior, "dev-aws.tfstate"), JSON.stringify({ version: 4, resources: allAddresses(before).map((r) => ({ mode: "managed", ...r, instances: [{}] })) }));
-    const moved = guard.main(["--synth", outdir(stacks["dev-aws"]), "--prior", prior], {});
+    const moved = guard.main(["--synth", outdir(synthesizeComposition(dev, "aws", shared)["dev-aws"]), "--prior", prior], {});
     expect(moved.code).toBe(1);
     for (const svc of ["ingest", "orders", "shopcart"]) expect(moved.output).toMatch(new RegExp(`BLOCKED  dev-aws  delete database aws_rds_cluster\\.${svc}_db-[a-z]+_cluster_`));
     expect(guard.main(["--synth", outdir(before), "--prior", prior], {}).code).toBe(0);

@@ -14,9 +14,9 @@ import { DEFAULTS } from "./limits";
 /** The logical id of the shared server (its cloud names are built from the platform name and this). */
 export const SHARED_DATABASE_ID = "db";
 
-/** Whether a declared database lives on the environment's shared server (the default). */
+/** Whether a declared database lives on the environment's shared server (`server: "shared"`; the default is a server of its own). */
 export function onSharedServer(spec: Pick<DatabaseProxySpec, "server">): boolean {
-  return (spec.server ?? "shared") === "shared";
+  return spec.server === "shared";
 }
 
 /** One service database on the shared server. */

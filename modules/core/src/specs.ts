@@ -197,11 +197,13 @@ export type DatabaseServer = (typeof DATABASE_SERVERS)[number];
 export interface DatabaseProxySpec {
   readonly postgresVersion: PostgresVersion;
   /**
-   * `shared` (default): a database and roles of this service on the environment's one database
-   * server (Aurora cluster + RDS Proxy, Cloud SQL instance, Flexible Server), whose price is paid
-   * once per environment and cloud; the service's roles can reach its own database only.
-   * `own`: a server of its own (what every database had before the shared tier).
-   * @default "shared"
+   * `shared`: a database and roles of this service on the environment's one database server
+   * (Aurora cluster + RDS Proxy on AWS, Cloud SQL instance on GCP), whose price is paid once per
+   * environment and cloud; the service's roles can reach its own database only. Azure has no
+   * shared server yet (it warns and gives the database its own).
+   * `own` (default): a server of its own (what every database had before the shared tier, so an
+   * existing environment keeps its state; moving to `shared` is a data migration: docs/shared-tier.md).
+   * @default "own"
    */
   readonly server?: DatabaseServer;
   readonly size: DatabaseSize;
