@@ -1,5 +1,5 @@
 import { environments } from "../environments";
-import { BuildOptions } from "./app";
+import { BuildOptions } from "./plan";
 import { referenceService } from "./reference-service";
 
 /**

@@ -1,4 +1,4 @@
-import { Annotations, Aspects, TerraformStack } from "cdktf";
+import { Annotations, Aspects } from "cdktf";
 import { Construct } from "constructs";
 import {
   CLOUDS, Cloud, EnvironmentConfig, NameRule, collectPackagingFailures, packagingProblem, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, sharedDatabaseServer, validateEnvironment,
@@ -7,6 +7,7 @@ import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, AwsS
 import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, GcpSharedTier, configureGcpStack } from "@polycloud/gcp";
 import { AzureBudget, AzureContext, AzureFoundation, AzureService, configureAzureStack, globalName as azureGlobalName } from "@polycloud/azure";
 import { ServiceTagAspect } from "./service-tag";
+import { FastTerraformStack } from "./synth-passes";
 
 export interface PlatformStackProps {
   readonly env: EnvironmentConfig;
@@ -37,7 +38,7 @@ type AnyContext = AwsContext | GcpContext | AzureContext;
  * backend, tags, alarm channel, network, the rendered services and the budget. Each stack has its
  * own state, so no plan spans clouds.
  */
-export class PlatformStack extends TerraformStack {
+export class PlatformStack extends FastTerraformStack {
   readonly cloud: Cloud;
   /** The environment this stack belongs to (warnings are grouped per environment). */
   readonly env: EnvironmentConfig;

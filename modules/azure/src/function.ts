@@ -60,6 +60,15 @@ export function flexMemory(memoryMb: number): number | undefined {
   return FLEX_MEMORY_MB.find((m) => m >= memoryMb);
 }
 
+const md5s = new Map<string, string>();
+/** MD5 of a package zip (content-addressed by its SHA-256, so computed once per process). */
+function packageMd5(pkg: { path: string; hash: string }): string {
+  const key = `${pkg.path}\0${pkg.hash}`;
+  let md5 = md5s.get(key);
+  if (!md5) md5s.set(key, (md5 = createHash("md5").update(fs.readFileSync(pkg.path)).digest("hex")));
+  return md5;
+}
+
 /**
  * A Function App on Flex Consumption (its own FC1 plan) with a user-assigned identity, code
  * deployed from the same folder as the other clouds into its own blob container (identity
@@ -175,6 +184,11 @@ export class AzureFunction extends Construct implements PlatformFunction {
     }
 
     const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
+    // Python 3.12 and before: the worker's own libraries (its azure-functions among them) win over the
+    // package's unless the app isolates its dependencies; 3.13 isolates by default (learn.microsoft.com
+    // azure-functions/python-313-changes). A func.CloudEvent trigger needs the package's
+    // azure-functions>=1.25.0b4 (Azure/azure-functions-python-worker issue 1642).
+    if (runtime.name === "python" && Number(runtime.version.split(".")[1]) <= 12) this.settings.PYTHON_ISOLATE_WORKER_DEPENDENCIES = "1";
     // A missing folder, or a handler naming no code in it, is reported by validation; nothing is uploaded then.
     const source = path.resolve(spec.source ?? ".");
     const pkg = props.package ?? (packageable(source, spec.handler, spec.runtime, "azure") ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined);
@@ -191,7 +205,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
         contentType: "application/zip",
         source: asset.path,
         // A new package replaces the blob.
-        contentMd5: createHash("md5").update(fs.readFileSync(pkg.path)).digest("hex"),
+        contentMd5: packageMd5(pkg),
         dependsOn: [deployer],
       });
       this.settings.PLATFORM_PACKAGE_SHA256 = pkg.hash;

@@ -178,19 +178,37 @@ interface RuntimeStager {
   pythonPackageFiles(dir: string, target: FunctionPackageTarget): Record<string, string>;
 }
 
+const manifests = new Map<string, { stamp: string; json: { dependencies?: Record<string, string>; devDependencies?: Record<string, string> } }>();
+
+/**
+ * A function folder's package.json, parsed once per process while its size and modification time
+ * stay the same (every function of every stack asks, once per cloud). Undefined without one.
+ */
+function folderManifest(dir: string): { dependencies?: Record<string, string>; devDependencies?: Record<string, string> } | undefined {
+  const file = path.join(dir, "package.json");
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+  const stamp = `${st.size}:${st.mtimeMs}`;
+  const hit = manifests.get(file);
+  if (hit && hit.stamp === stamp) return hit.json;
+  const json = JSON.parse(fs.readFileSync(file, "utf8"));
+  manifests.set(file, { stamp, json });
+  return json;
+}
+
 /** Whether a function folder's package.json depends on @polycloud/runtime. */
 export function usesRuntime(dir: string): boolean {
-  const file = path.join(dir, "package.json");
-  if (!fs.existsSync(file)) return false;
-  const m = JSON.parse(fs.readFileSync(file, "utf8"));
-  return !!(m.dependencies?.["@polycloud/runtime"] ?? m.devDependencies?.["@polycloud/runtime"]);
+  const m = folderManifest(dir);
+  return !!(m?.dependencies?.["@polycloud/runtime"] ?? m?.devDependencies?.["@polycloud/runtime"]);
 }
 
 /** Whether a Node function folder declares dependencies in its package.json. */
 export function hasNodeDependencies(dir: string): boolean {
-  const file = path.join(dir, "package.json");
-  if (!fs.existsSync(file)) return false;
-  return Object.keys(JSON.parse(fs.readFileSync(file, "utf8")).dependencies ?? {}).length > 0;
+  return Object.keys(folderManifest(dir)?.dependencies ?? {}).length > 0;
 }
 
 function stager(): RuntimeStager {
@@ -207,6 +225,19 @@ export const PYTHON_PLATFORMS: Readonly<Record<FunctionPackageTarget["cloud"], s
   aws: "manylinux2014_aarch64",
   gcp: "manylinux2014_x86_64",
   azure: "manylinux2014_x86_64",
+};
+
+/**
+ * Where a Python package's installed requirements go. Azure's Python worker puts
+ * `.python_packages/lib/site-packages` first on sys.path, then its own libraries, then the app's
+ * folder (azure-functions-python-worker utils/dependency.py, prioritize_customer_dependencies):
+ * installed in the folder itself, a requirement the worker also ships (azure-functions, grpcio)
+ * would lose to the worker's copy. Lambda and the Functions Framework import from the folder.
+ */
+export const PYTHON_DEPS_DIR: Readonly<Record<FunctionPackageTarget["cloud"], string>> = {
+  aws: "",
+  gcp: "",
+  azure: ".python_packages/lib/site-packages",
 };
 
 /**
@@ -249,7 +280,8 @@ export function stagePython(dir: string, target: FunctionPackageTarget, overlay:
   // content of all three, so it is built once and never changes under its name.
   const own = listFiles(dir).filter((f) => !/(^|\/)(__pycache__|\.venv)\//.test(f));
   const generated = Object.keys(overlay).sort();
-  const h = createHash("sha256").update(key);
+  const depsAt = PYTHON_DEPS_DIR[target.cloud];
+  const h = createHash("sha256").update(key).update(`\0deps-at:${depsAt}`);
   for (const f of own) h.update(`\0${f}\0`).update(fs.readFileSync(path.join(dir, f)));
   for (const f of generated) h.update(`\0generated:${f}\0`).update(overlay[f]);
   const out = path.join(root, "staged", h.digest("hex").slice(0, 32));
@@ -258,7 +290,7 @@ export function stagePython(dir: string, target: FunctionPackageTarget, overlay:
     fs.rmSync(out, { recursive: true, force: true });
     const tmp = `${out}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
-    if (deps) fs.cpSync(deps, tmp, { recursive: true });
+    if (deps) fs.cpSync(deps, path.join(tmp, depsAt), { recursive: true });
     for (const f of own) {
       fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true });
       fs.copyFileSync(path.join(dir, f), path.join(tmp, f));
