@@ -1,10 +1,10 @@
 import { Annotations, Aspects } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, NameRule, collectPackagingFailures, packagingProblem, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, NameRule, collectPackagingFailures, packagingProblem, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, sharedDatabaseServer, validateEnvironment,
 } from "@polycloud/core";
-import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
-import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
+import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, AwsSharedTier, configureAwsStack } from "@polycloud/aws";
+import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, GcpSharedTier, configureGcpStack } from "@polycloud/gcp";
 import { AzureBudget, AzureContext, AzureFoundation, AzureService, configureAzureStack, globalName as azureGlobalName } from "@polycloud/azure";
 import { ServiceTagAspect } from "./service-tag";
 import { FastTerraformStack } from "./synth-passes";
@@ -16,6 +16,12 @@ export interface PlatformStackProps {
   readonly service?: ServiceSpec;
   /** Several services on one foundation; an empty list renders the foundation alone. */
   readonly services?: readonly ServiceSpec[];
+  /**
+   * Every service of this environment × cloud in the composition, rendered here or not: what the
+   * shared tier (one database server, ...) is built for. A foundation stack's content depends on
+   * the composition only, never on which service stacks a run builds. @default the services rendered here
+   */
+  readonly tierServices?: readonly ServiceSpec[];
   /**
    * Partitioned environments: render the services on this other stack's foundation. The stack
    * gets its own provider and state; foundation outputs arrive as cross-stack references.
@@ -62,6 +68,8 @@ export class PlatformStack extends FastTerraformStack {
     });
 
     const base = props.foundation?.context;
+    // The shared tier serves every service of the composition on this cloud (sorted inside, so order never matters).
+    const sharedDatabase = base ? undefined : sharedDatabaseServer(props.tierServices ?? services);
     // Each service names its resources after itself and labels them `service=<name>`.
     const per = <C extends AnyContext>(ctx: C, svc: ServiceSpec): C => {
       const own = (m: TagMap) => ({ ...m, service: normaliseTagValue(svc.name) });
@@ -79,6 +87,8 @@ export class PlatformStack extends FastTerraformStack {
         else {
           ctx = this.context = new AwsFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
           if (env.budget) new AwsBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "aws") });
+          const tier = new AwsSharedTier(this, "shared-tier", { context: ctx, database: sharedDatabase });
+          ctx = this.context = { ...ctx, sharedDatabase: tier.database };
         }
         for (const svc of services) this.addService(svc, () => new AwsService(this, svc.name, { context: per(ctx, svc), service: svc, aws: props.aws }));
         break;
@@ -92,6 +102,8 @@ export class PlatformStack extends FastTerraformStack {
         } else {
           ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags, shared: true }).context;
           if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "gcp"), serviceName: platform });
+          const tier = new GcpSharedTier(this, "shared-tier", { context: ctx, database: sharedDatabase });
+          ctx = this.context = { ...ctx, sharedDatabase: tier.database };
         }
         for (const svc of services) this.addService(svc, () => new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;

@@ -31,3 +31,4 @@ export * from "./schedule";
 export * from "./emulation";
 export * from "./migrations";
 export * from "./migration-step";
+export * from "./shared-tier";
