@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
+import { Cloud, EnvironmentConfig, ServiceSpec, onSharedServer } from "@polycloud/core";
 
 /**
  * What a stack is synthesized from, as one SHA-256 per stack: the compiled code that renders it
@@ -185,8 +185,12 @@ export class SynthInputs {
   }
 
   /** One stack: its name and kind, its cloud's code, its environment, its services in order, the synth settings. */
-  stack(plan: { id: string; kind: string; cloud: Cloud; env: EnvironmentConfig; services: readonly ServiceSpec[] }): string {
+  stack(plan: { id: string; kind: string; cloud: Cloud; env: EnvironmentConfig; services: readonly ServiceSpec[]; tierServices?: readonly ServiceSpec[] }): string {
     return sha(INPUTS_FORMAT, plan.id, plan.kind, this.codeVersion(plan.cloud), this.environment(plan.env), process.cwd(),
-      canonical(SYNTH_ENV.map((k) => [k, process.env[k] ?? null])), ...plan.services.map((s) => this.service(s)));
+      canonical(SYNTH_ENV.map((k) => [k, process.env[k] ?? null])), ...plan.services.map((s) => this.service(s)),
+      // A partitioned shared stack renders the environment's shared tier from the databases on the
+      // shared server (and their callers' timeouts, which size the pool), not from the services' code.
+      ...(plan.tierServices ?? []).filter((s) => Object.values(s.databases ?? {}).some((d) => d && onSharedServer(d))).map((s) => canonical({ service: s.name, databases: s.databases ?? {},
+        timeouts: Object.entries(s.functions ?? {}).map(([id, f]) => [id, f.timeoutSeconds ?? null]) })));
   }
 }

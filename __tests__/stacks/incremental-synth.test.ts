@@ -64,6 +64,7 @@ describe("partitioned per service (dev and prod on AWS and GCP)", () => {
     memory: 256,
     extra: [] as string[],
     dropped: [] as string[],
+    ordersServer: "own" as "own" | "shared",
   };
   const services = (env: EnvironmentConfig): ServiceSpec[] => {
     const base = scaleServices(env, 3).filter((s) => !state.dropped.includes(s.name)).map((s) => {
@@ -71,7 +72,11 @@ describe("partitioned per service (dev and prod on AWS and GCP)", () => {
       if (s.name === "svc-002") return { ...s, functions: { worker: { ...s.functions!.worker, source: worker } } };
       return s;
     });
-    const extra = state.extra.map((n) => (n === "orders" ? referenceService(env) : { ...scaleServices(env, 1)[0], name: n }));
+    const orders = (): ServiceSpec => {
+      const svc = referenceService(env);
+      return { ...svc, databases: Object.fromEntries(Object.entries(svc.databases ?? {}).map(([id, d]) => [id, { ...d, server: state.ordersServer }])) };
+    };
+    const extra = state.extra.map((n) => (n === "orders" ? orders() : { ...scaleServices(env, 1)[0], name: n }));
     return [...base, ...extra];
   };
   const build = () => ({ environments: state.envs, services });
@@ -145,6 +150,13 @@ describe("partitioned per service (dev and prod on AWS and GCP)", () => {
     // The unfiltered synthesis then writes the rest of the change, and equals a full one.
     expect((await step(outdir, build)).built.sort()).toEqual(["prod-aws-svc-001", "prod-gcp-svc-001"]);
     fs.rmSync(full, { recursive: true, force: true });
+  });
+
+  test("a database moved to the environment's shared server rebuilds the shared stacks that now hold it", async () => {
+    state.ordersServer = "shared";
+    // step() also compares with a full synthesis: a reused shared stack would lack the shared server.
+    expect((await step(outdir, build)).built.sort()).toEqual([...stacksOf("orders"), "dev-aws-shared", "dev-gcp-shared", "prod-aws-shared", "prod-gcp-shared"].sort());
+    state.ordersServer = "own";
   });
 });
 
