@@ -65,6 +65,7 @@ describe("partitioned per service (dev and prod on AWS and GCP)", () => {
     extra: [] as string[],
     dropped: [] as string[],
     ordersServer: "own" as "own" | "shared",
+    ordersSize: undefined as undefined | "large",
   };
   const services = (env: EnvironmentConfig): ServiceSpec[] => {
     const base = scaleServices(env, 3).filter((s) => !state.dropped.includes(s.name)).map((s) => {
@@ -74,7 +75,7 @@ describe("partitioned per service (dev and prod on AWS and GCP)", () => {
     });
     const orders = (): ServiceSpec => {
       const svc = referenceService(env);
-      return { ...svc, databases: Object.fromEntries(Object.entries(svc.databases ?? {}).map(([id, d]) => [id, { ...d, server: state.ordersServer }])) };
+      return { ...svc, databases: Object.fromEntries(Object.entries(svc.databases ?? {}).map(([id, d]) => [id, { ...d, server: state.ordersServer, ...(state.ordersSize ? { size: state.ordersSize } : {}) }])) };
     };
     const extra = state.extra.map((n) => (n === "orders" ? orders() : { ...scaleServices(env, 1)[0], name: n }));
     return [...base, ...extra];
@@ -156,7 +157,12 @@ describe("partitioned per service (dev and prod on AWS and GCP)", () => {
     state.ordersServer = "shared";
     // step() also compares with a full synthesis: a reused shared stack would lack the shared server.
     expect((await step(outdir, build)).built.sort()).toEqual([...stacksOf("orders"), "dev-aws-shared", "dev-gcp-shared", "prod-aws-shared", "prod-gcp-shared"].sort());
+    // A larger database on it resizes dev's shared server (prod's databases are large already): no new
+    // output is read, the shared stacks still change.
+    state.ordersSize = "large";
+    expect((await step(outdir, build)).built.sort()).toEqual(["dev-aws-orders", "dev-aws-shared", "dev-gcp-orders", "dev-gcp-shared"]);
     state.ordersServer = "own";
+    state.ordersSize = undefined;
   });
 });
 
