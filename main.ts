@@ -1,22 +1,9 @@
-import { App } from "cdktf";
-import { skipTokenCreationTraces } from "./stacks/token-traces";
-import { withLocalState } from "./environments";
-import { SynthValidationError, buildStacks, formatWarnings, synthAll } from "./stacks/app";
+import { runApp } from "@polycloud/stacks";
 import { composition } from "./stacks/composition";
 
-// One stack per environment × enabled cloud (dev-aws, prod-aws, …).
-// PLATFORM_STACKS filters them, e.g. PLATFORM_STACKS="dev-*" or "prod-aws".
-// PLATFORM_LOCAL_STATE=1 replaces the remote state backends with local state files (a laptop only).
-skipTokenCreationTraces();
-const app = new App();
-// The environments and services come from stacks/composition.ts.
-const environments = process.env.PLATFORM_LOCAL_STATE === "1" ? withLocalState(composition.environments) : composition.environments;
-buildStacks(app, { ...composition, environments, filter: process.env.PLATFORM_STACKS });
-try {
-  // Warnings and validation problems are printed once each, with the stacks they affect.
-  console.log(formatWarnings(synthAll(app)));
-} catch (e) {
-  if (!(e instanceof SynthValidationError)) throw e;
-  console.error(e.message);
-  process.exitCode = 1;
-}
+// One stack per environment × enabled cloud (dev-aws, prod-aws, …) for the environments and
+// services of stacks/composition.ts. `polycloud synth` runs this (cdktf.json's app) and reads what
+// it writes: the stacks, the sources stamp and the synth manifest. PLATFORM_STACKS filters the
+// stacks, e.g. "dev-*" or "prod-aws" (`polycloud synth --stacks`); PLATFORM_LOCAL_STATE=1 replaces
+// the remote state backends with local state files, for a laptop only (`--local-state`).
+runApp(composition);

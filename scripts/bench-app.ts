@@ -1,8 +1,8 @@
 import { App } from "cdktf";
 import { environments } from "../environments";
-import { buildStacks, synthAll } from "../stacks/app";
+import { buildStacks, synthAll } from "@polycloud/stacks";
 import { scaleServices } from "../stacks/scale-services";
-import { skipTokenCreationTraces } from "../stacks/token-traces";
+import { skipTokenCreationTraces } from "@polycloud/stacks";
 
 /**
  * The benchmark's scaled composition: every environment × cloud stack with N small services

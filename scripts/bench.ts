@@ -4,11 +4,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { runPolicy } from "@polycloud/core";
 import { generateBaseline } from "./bench-baseline";
-import { loadStacks, loadSuppressions } from "./policy";
+import { findAwsProviderMirror, findOnPath, loadStacks, loadSuppressions, prepareOfflineCopy, terraform } from "@polycloud/cli";
+import { environments } from "../environments";
 import { bundleTable, measureFunctionBundles } from "./runtime-bench";
 import { writeDocSection } from "./doc-section";
 import { Comparison, DEFAULT_BASELINE_REF, baselineTree, compareNoChangeSynth, comparisonLine } from "./bench-compare";
-import { findAwsProviderMirror, findOnPath, prepareOfflineCopy, terraform } from "./terraform/offline";
 
 /**
  * `npm run bench [-- --runs 5] [--skip-baseline] [--skip-tests] [--compare <git ref>] [--skip-compare]`:
@@ -94,11 +94,11 @@ function policyRow(what: string, entry: string[], runs: number, limitMs: number)
     const suppressions = loadSuppressions(path.join(root, "policy", "suppressions.json"));
     const samples = Array.from({ length: runs }, () => {
       const t0 = process.hrtime.bigint();
-      runPolicy(loadStacks(out), suppressions);
+      runPolicy(loadStacks(out, environments), suppressions);
       return Number(process.hrtime.bigint() - t0) / 1e6;
     });
     const wallMs = median(samples);
-    const resources = loadStacks(out).reduce((n, s) => n + Object.values(s.json.resource ?? {}).reduce((a, b) => a + Object.keys(b).length, 0), 0);
+    const resources = loadStacks(out, environments).reduce((n, s) => n + Object.values(s.json.resource ?? {}).reduce((a, b) => a + Object.keys(b).length, 0), 0);
     console.log(`${what}: ${(wallMs / 1000).toFixed(2)} s over ${resources} resources (limit ${limitMs / 1000} s)`);
     if (wallMs > limitMs) throw new Error(`${what} took ${wallMs.toFixed(0)} ms, over the ${limitMs} ms limit`);
     return { what, runs, wallMs, note: `in process, ${resources} resources, limit ${limitMs / 1000} s` };

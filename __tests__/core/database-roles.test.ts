@@ -1,5 +1,5 @@
 import { databaseRolesSql, functionRoleName, quoteIdentifier } from "@polycloud/core";
-import { awsRoleMigration } from "../../scripts/db/database-roles";
+import { awsRoleMigration } from "../../modules/cli/src/db/roles";
 import { referenceService } from "../../stacks/reference-service";
 import { envByName } from "../helpers/synth";
 import { describeWithPostgres, startPostgres, type LocalPostgres } from "../helpers/postgres";

@@ -25,3 +25,6 @@ export * from "./regions";
 export * from "./budget-scope";
 export * from "./cost";
 export * from "./schedule";
+export * from "./project-config";
+export * from "./sources-stamp";
+export * from "./synth-manifest";

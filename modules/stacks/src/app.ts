@@ -1,7 +1,6 @@
 import { AnnotationMetadataEntryType, App, TerraformStack } from "cdktf";
-import { CLOUDS, Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
+import { CLOUDS, Cloud, EnvironmentConfig, ServiceSpec, removeStamp, writeStamp } from "@polycloud/core";
 import { PlatformStack } from "./platform-stack";
-import { removeStamp, writeStamp } from "./sources-stamp";
 
 export interface BuildOptions {
   readonly environments: readonly EnvironmentConfig[];
@@ -99,7 +98,7 @@ const stacksOf = (app: App) => app.node.children.filter((c): c is TerraformStack
  * sources stamp of the output directory, so policy and plan scripts refuse the previous output.
  * Returns the warnings, grouped and deduplicated the same way.
  */
-export function synthAll(app: App): { message: string; stacks: string[] }[] {
+export function synthAll(app: App, options: { readonly sources?: readonly string[] } = {}): { message: string; stacks: string[] }[] {
   removeStamp(app.outdir);
   const problems: { stack: string; message: string }[] = [];
   for (const stack of stacksOf(app)) {
@@ -109,7 +108,8 @@ export function synthAll(app: App): { message: string; stacks: string[] }[] {
   }
   if (problems.length) throw new SynthValidationError(group(problems));
   app.synth();
-  writeStamp(app.outdir);
+  // The stamp hashes what the synthesis read: the project's sources and the folders the services name.
+  writeStamp(app.outdir, process.cwd(), options.sources);
   const warnings: { stack: string; message: string }[] = [];
   for (const stack of stacksOf(app)) {
     for (const node of stack.node.findAll()) {

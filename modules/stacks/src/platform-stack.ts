@@ -3,9 +3,10 @@ import { Construct } from "constructs";
 import {
   CLOUDS, Cloud, EnvironmentConfig, NameRule, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
 } from "@polycloud/core";
-import { AwsBudget, AwsContext, AwsFoundation, AwsService, AwsServiceProps, configureAwsStack } from "@polycloud/aws";
-import { GcpBudget, GcpContext, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } from "@polycloud/gcp";
-import { AzureBudget, AzureContext, AzureFoundation, AzureService, configureAzureStack, globalName as azureGlobalName } from "@polycloud/azure";
+import type { AwsContext, AwsServiceProps } from "@polycloud/aws";
+import type { GcpContext } from "@polycloud/gcp";
+import type { AzureContext } from "@polycloud/azure";
+import { CloudPackageProblem, CloudPackages, cloudPackage } from "./cloud-packages";
 import { ServiceTagAspect } from "./service-tag";
 
 export interface PlatformStackProps {
@@ -33,16 +34,22 @@ type AnyContext = AwsContext | GcpContext | AzureContext;
  */
 export class PlatformStack extends TerraformStack {
   readonly cloud: Cloud;
+  /** The environment this stack belongs to (warnings are grouped per environment). */
+  readonly env: EnvironmentConfig;
   readonly tags: TagMap;
   readonly services: PlatformService[] = [];
   /** The foundation context services render on (set on foundation-owning stacks). */
   context?: AnyContext;
+  /** The services this stack renders, by name (empty for a partitioned environment's shared stack). */
+  readonly serviceNames: readonly string[];
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id);
     const { env } = props;
     this.cloud = props.cloud;
+    this.env = env;
     const services = props.services ?? (props.service ? [props.service] : []);
+    this.serviceNames = services.map((s) => s.name);
     // Shared resources and the state of a stack holding the foundation take their name from the
     // environment's platform name, never from a service: adding, removing or reordering services
     // renames nothing. A partitioned service stack is named and tagged after its service.
@@ -65,11 +72,18 @@ export class PlatformStack extends TerraformStack {
       if ("labels" in ctx) return { ...ctx, namer, labels: own(ctx.labels) };
       // Azure's globally unique names carry the subscription suffix: rebuild them on the service's namer too.
       const global = "globalName" in ctx
-        ? { globalName: (rule: NameRule, ...parts: string[]) => azureGlobalName(namer, (ctx as AzureContext).spec.subscriptionId, rule, ...parts) } : {};
+        ? { globalName: (rule: NameRule, ...parts: string[]) => (cloudPackage("azure") as CloudPackages["azure"]).globalName(namer, (ctx as AzureContext).spec.subscriptionId, rule, ...parts) } : {};
       return { ...ctx, namer, ...global, tags: own(ctx.tags) };
     };
+    // The cloud's package is loaded here, when an environment enables the cloud (cloud-packages.ts).
+    const pkg = (CLOUDS as readonly string[]).includes(props.cloud) ? cloudPackage(props.cloud) : undefined;
+    if (pkg instanceof CloudPackageProblem) {
+      this.node.addValidation({ validate: () => [`environments/${env.name}: property 'clouds.${props.cloud}' is set, but ${pkg.message}`] });
+      return;
+    }
     switch (props.cloud) {
       case "aws": {
+        const { AwsBudget, AwsFoundation, AwsService, configureAwsStack } = pkg as CloudPackages["aws"];
         let ctx = base as AwsContext | undefined;
         if (ctx) configureAwsStack(this, env, this.tags, stateName);
         else {
@@ -80,6 +94,7 @@ export class PlatformStack extends TerraformStack {
         break;
       }
       case "gcp": {
+        const { GcpBudget, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } = pkg as CloudPackages["gcp"];
         let ctx = base as GcpContext | undefined;
         if (ctx) {
           configureGcpStack(this, env, this.tags, stateName);
@@ -93,6 +108,7 @@ export class PlatformStack extends TerraformStack {
         break;
       }
       case "azure": {
+        const { AzureBudget, AzureFoundation, AzureService, configureAzureStack } = pkg as CloudPackages["azure"];
         let ctx = base as AzureContext | undefined;
         if (ctx) configureAzureStack(this, env, this.tags, stateName);
         else {

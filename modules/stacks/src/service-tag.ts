@@ -1,7 +1,7 @@
 import { IAspect, TerraformResource } from "cdktf";
 import { IConstruct } from "constructs";
 import { normaliseTagValue } from "@polycloud/core";
-import { tagAttributeKind } from "@polycloud/azure";
+import { CloudPackages, cloudPackage } from "./cloud-packages";
 
 /** Resource types whose `labels` argument is configuration, not resource labels. */
 const NOT_RESOURCE_LABELS = new Set(["google_monitoring_notification_channel"]);
@@ -34,7 +34,7 @@ export class ServiceTagAspect implements IAspect {
     const attribute = type.startsWith("google_") ? "labels" : type.startsWith("aws_") || type.startsWith("azurerm_") ? "tags" : undefined;
     if (!attribute || NOT_RESOURCE_LABELS.has(type) || !settable(node, attribute)) return;
     // Some azurerm `tags` arguments are lists of strings (APIM named values), not resource tags.
-    if (type.startsWith("azurerm_") && tagAttributeKind(node) !== "map") return;
+    if (type.startsWith("azurerm_") && (cloudPackage("azure") as CloudPackages["azure"]).tagAttributeKind(node) !== "map") return;
     const r = node as unknown as Record<string, Record<string, string> | undefined>;
     const current = r[`${attribute}Input`] ?? {};
     r[attribute] = { ...current, service: this.value };

@@ -1,16 +1,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parsePlan } from "./plan/plan-json";
-import { DangerousChange, stackNameFromPath, summarizePlan } from "./plan/summary";
-import { staleSynthReason } from "../stacks/sources-stamp";
+import { staleSynthReason } from "@polycloud/core";
+import { CliContext, EXIT } from "../context";
+import { ProjectOptions, loadProject, projectFile, shown } from "../project";
+import { parsePlan } from "./plan-json";
+import { DangerousChange, stackNameFromPath, summarizePlan } from "./summary";
 
 /**
- * `npm run plan:guard -- [--allow policy/destroy-allowlist.json] [<plan.json|dir>...]`
- * (default: cdktf.out/plans, where `npm run plan:offline` writes the local plans)
+ * `polycloud plan guard [--allow policy/destroy-allowlist.json] [<plan.json|dir>...]`
+ * (default: <output>/plans, where `polycloud plan offline` writes the local plans)
  *
  * Refuses (exit 1) any plan that deletes or replaces a stateful resource (database, queue, DLQ,
  * bus, secret, key, storage) unless an allow-list entry names that stack and address with a
- * reason. The pull-request and deploy pipelines run it on every plan; `npm run check` too.
+ * reason. The pull-request and deploy pipelines run it on every plan; `polycloud check` too.
  */
 export interface AllowEntry {
   readonly stack: string;
@@ -44,34 +46,52 @@ export function guard(plans: readonly { stack: string; plan: ReturnType<typeof p
   return { blocked, allowed, problems };
 }
 
-export function main(argv: readonly string[]): { code: number; output: string } {
-  let allowFile = "policy/destroy-allowlist.json";
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--allow") allowFile = argv[++i];
-    else if (fs.existsSync(argv[i]) && fs.statSync(argv[i]).isDirectory()) files.push(...fs.readdirSync(argv[i]).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(argv[i], f)));
-    else files.push(argv[i]);
-  }
+export interface GuardOptions extends ProjectOptions {
+  /** The allow-list file. @default the project's `destroyAllowList` setting, else policy/destroy-allowlist.json */
+  readonly allow?: string;
+  readonly json?: boolean;
+}
+
+/** Plan files: the given files, the `*.json` of given folders, or the offline plans of the output. */
+function planFiles(ctx: CliContext, given: readonly string[]): string[] {
+  return given.flatMap((g) => {
+    const p = path.resolve(ctx.cwd, g);
+    return fs.existsSync(p) && fs.statSync(p).isDirectory() ? fs.readdirSync(p).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(p, f)) : [p];
+  });
+}
+
+export async function guardCommand(ctx: CliContext, plans: readonly string[], opts: GuardOptions = {}): Promise<number> {
+  const project = loadProject(ctx, opts);
+  const allowFile = opts.allow ? path.resolve(ctx.cwd, opts.allow) : projectFile(project, project.config.destroyAllowList, "policy/destroy-allowlist.json");
+  const files = planFiles(ctx, plans);
   if (!files.length) {
-    const dir = path.join("cdktf.out", "plans");
-    if (!fs.existsSync(dir)) return { code: 0, output: `SKIPPED plan:guard: no plans in ${dir} (run npm run plan:offline, or pass plan files).\n` };
-    const stale = staleSynthReason("cdktf.out");
-    if (stale) return { code: 1, output: `plan:guard: refusing the plans in ${dir}: ${stale}\n` };
-    files.push(...fs.readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(dir, f)));
+    const dir = path.join(project.outdir, "plans");
+    if (!fs.existsSync(dir)) {
+      const note = `SKIPPED plan guard: no plans in ${shown(ctx, dir)} (run \`polycloud plan offline\`, or pass plan files).`;
+      if (opts.json) ctx.out(`${JSON.stringify({ ok: true, skipped: note, blocked: [], allowed: [], problems: [] }, null, 2)}\n`);
+      else ctx.out(`${note}\n`);
+      return EXIT.OK;
+    }
+    const stale = staleSynthReason(project.outdir, project.root);
+    if (stale) {
+      ctx.err(`plan guard: refusing the plans in ${shown(ctx, dir)}: ${stale}\n`);
+      return EXIT.USAGE;
+    }
+    files.push(...planFiles(ctx, [dir]));
   }
-  const plans = files.map((f) => ({ stack: stackNameFromPath(f), plan: parsePlan(fs.readFileSync(f, "utf8"), f) }));
-  const result = guard(plans, loadAllowList(allowFile));
+  const parsed = files.map((f) => ({ stack: stackNameFromPath(f), plan: parsePlan(fs.readFileSync(f, "utf8"), shown(ctx, f)) }));
+  const result = guard(parsed, loadAllowList(allowFile));
+  const code = result.blocked.length || result.problems.length ? EXIT.FAILED : EXIT.OK;
+  if (opts.json) {
+    ctx.out(`${JSON.stringify({ ok: code === EXIT.OK, plans: parsed.map((p) => p.stack), ...result }, null, 2)}\n`);
+    return code;
+  }
   const lines = [
     ...result.blocked.map((d) => `BLOCKED  ${d.stack}  ${d.action} ${d.kind} ${d.address}${d.forcedBy.length ? ` (forced by ${d.forcedBy.join(", ")})` : ""}`),
     ...result.allowed.map((d) => `allowed  ${d.stack}  ${d.action} ${d.kind} ${d.address}: ${d.reason}`),
     ...result.problems.map((p) => `INVALID  ${p}`),
-    `${plans.length} plan(s): ${result.blocked.length} blocked, ${result.allowed.length} allowed stateful destroys/replacements.`,
+    `${parsed.length} plan(s): ${result.blocked.length} blocked, ${result.allowed.length} allowed stateful destroys/replacements.`,
   ];
-  return { code: result.blocked.length || result.problems.length ? 1 : 0, output: `${lines.join("\n")}\n` };
-}
-
-if (require.main === module) {
-  const { code, output } = main(process.argv.slice(2));
-  process.stdout.write(output);
-  process.exitCode = code;
+  ctx.out(`${lines.join("\n")}\n`);
+  return code;
 }

@@ -1,43 +1,51 @@
 import * as fs from "node:fs";
-import { parsePlan } from "./plan/plan-json";
-import { REVIEW_KEY_ENV, checkReviewKey, comparePlans, redactPlan } from "./plan/review";
+import * as path from "node:path";
+import { CliContext, CliError, EXIT } from "../context";
+import { parsePlan } from "./plan-json";
+import { REVIEW_KEY_ENV, checkReviewKey, comparePlans, redactPlan } from "./review";
 
 /**
- * `npm run plan:redact -- [--without-key] <plan.json> <out.json>`: the plan as stored for review
+ * `polycloud plan redact [--without-key] <plan.json> <out.json>`: the plan as stored for review
  * (no secrets); planned sensitive values are hashed with PLAN_REVIEW_KEY (required unless
  * `--without-key`, which drift reports use: their sensitive values are only "(sensitive)").
- * `npm run plan:compare -- <reviewed.json> <current.json>`: exit 1, listing every difference, when
+ * `polycloud plan compare <reviewed.json> <current.json>`: exit 1, listing every difference, when
  * the plan about to be applied is not the reviewed one (PLAN_REVIEW_KEY required). A reviewed path
  * that does not exist means no plan was reviewed for the stack: only a plan without changes is then
  * accepted.
  */
-export function run(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { code: number; output: string } {
-  const args = argv.filter((a) => a !== "--without-key");
-  const withoutKey = args.length !== argv.length;
-  const [command, a, b] = args;
-  const read = (file: string) => parsePlan(fs.readFileSync(file, "utf8"), file);
-  if (command === "redact" && a && b) {
-    const key = withoutKey ? undefined : checkReviewKey(env[REVIEW_KEY_ENV]);
-    fs.writeFileSync(b, JSON.stringify(redactPlan(read(a), key), null, 1) + "\n");
-    return { code: 0, output: `redacted ${a} -> ${b}${key ? "" : " (sensitive values without hashes)"}\n` };
+function reviewKey(ctx: CliContext): string {
+  try {
+    return checkReviewKey(ctx.env[REVIEW_KEY_ENV]);
+  } catch (e) {
+    throw new CliError((e as Error).message);
   }
-  if (command === "compare" && a && b && !withoutKey) {
-    const key = checkReviewKey(env[REVIEW_KEY_ENV]);
-    const reviewed = fs.existsSync(a) ? read(a) : undefined;
-    const problems = comparePlans(reviewed, read(b), key);
-    if (!problems.length) return { code: 0, output: `${b} matches the reviewed plan${reviewed ? ` ${a}` : " (no reviewed plan; no changes)"}.\n` };
-    return { code: 1, output: `REFUSING TO APPLY: ${b} is not the reviewed plan ${reviewed ? a : "(none was reviewed)"}:\n${problems.map((p) => `  - ${p}`).join("\n")}\nRe-run the pull request's plan (or open a new pull request) and review it; docs/gitops.md, "Recovering a failed deploy".\n` };
-  }
-  return { code: 2, output: "usage: plan-review redact [--without-key] <plan.json> <out.json> | plan-review compare <reviewed.json> <current.json>\n" };
 }
 
-if (require.main === module) {
+function read(ctx: CliContext, file: string) {
+  const full = path.resolve(ctx.cwd, file);
+  if (!fs.existsSync(full)) throw new CliError(`${file} does not exist`);
   try {
-    const { code, output } = run(process.argv.slice(2));
-    (code === 0 ? process.stdout : process.stderr).write(output);
-    process.exit(code);
+    return parsePlan(fs.readFileSync(full, "utf8"), file);
   } catch (e) {
-    process.stderr.write(`plan-review: ${(e as Error).message}\n`);
-    process.exit(2);
+    throw new CliError((e as Error).message);
   }
+}
+
+export async function redactCommand(ctx: CliContext, plan: string, out: string, opts: { readonly withoutKey?: boolean } = {}): Promise<number> {
+  const key = opts.withoutKey ? undefined : reviewKey(ctx);
+  fs.writeFileSync(path.resolve(ctx.cwd, out), JSON.stringify(redactPlan(read(ctx, plan), key), null, 1) + "\n");
+  ctx.out(`redacted ${plan} -> ${out}${key ? "" : " (sensitive values without hashes)"}\n`);
+  return EXIT.OK;
+}
+
+export async function compareCommand(ctx: CliContext, reviewedFile: string, currentFile: string): Promise<number> {
+  const key = reviewKey(ctx);
+  const reviewed = fs.existsSync(path.resolve(ctx.cwd, reviewedFile)) ? read(ctx, reviewedFile) : undefined;
+  const problems = comparePlans(reviewed, read(ctx, currentFile), key);
+  if (!problems.length) {
+    ctx.out(`${currentFile} matches the reviewed plan${reviewed ? ` ${reviewedFile}` : " (no reviewed plan; no changes)"}.\n`);
+    return EXIT.OK;
+  }
+  ctx.err(`REFUSING TO APPLY: ${currentFile} is not the reviewed plan ${reviewed ? reviewedFile : "(none was reviewed)"}:\n${problems.map((p) => `  - ${p}`).join("\n")}\nRe-run the pull request's plan (or open a new pull request) and review it; docs/gitops.md, "Recovering a failed deploy".\n`);
+  return EXIT.FAILED;
 }

@@ -1,25 +1,44 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CLOUDS, Cloud, PolicyStack, SEVERITIES, Severity, Suppression, failing, formatTable, runPolicy, toSarif } from "@polycloud/core";
-import { staleSynthReason } from "../stacks/sources-stamp";
-import { environments } from "../environments";
+import { CLOUDS, Cloud, EnvironmentConfig, PolicyStack, SEVERITIES, Severity, Suppression, failing, formatTable, runPolicy, toSarif } from "@polycloud/core";
+import { CliContext, CliError, EXIT } from "../context";
+import { ProjectOptions, environmentsOf, loadProject, projectFile, requireFreshOutput, shown } from "../project";
 
 /**
- * `npm run policy [-- --fail-on high] [--sarif file] [--out cdktf.out] [--fail-on-unevaluated]`:
- * checks every synthesized stack in cdktf.out, prints the findings and "cannot evaluate" notes,
- * writes SARIF and exits 1 when an unsuppressed finding is at or above the threshold (default:
- * medium); notes fail the run only with --fail-on-unevaluated.
+ * `polycloud policy [--fail-on high] [--sarif file] [--suppressions file] [--fail-on-unevaluated] [--json]`:
+ * checks every synthesized stack, prints the findings and "cannot evaluate" notes, writes SARIF and
+ * exits 1 when an unsuppressed finding is at or above the threshold (default: medium); notes fail
+ * the run only with --fail-on-unevaluated.
  */
-export function loadStacks(outdir: string): PolicyStack[] {
+export interface PolicyOptions extends ProjectOptions {
+  readonly failOn?: string;
+  readonly failOnUnevaluated?: boolean;
+  readonly sarif?: string;
+  readonly suppressions?: string;
+  readonly json?: boolean;
+}
+
+/** The cloud of a stack `<env>-<cloud>[-...]`. */
+function cloudOfStack(name: string): Cloud | undefined {
+  const cloud = name.split("-")[1];
+  return (CLOUDS as readonly string[]).includes(cloud) ? (cloud as Cloud) : undefined;
+}
+
+/**
+ * Every stack under `<outdir>/stacks` with its environment's retention (from the synth manifest's
+ * environments; a stack of an environment it does not list is judged without them).
+ */
+export function loadStacks(outdir: string, environments: readonly EnvironmentConfig[] = []): PolicyStack[] {
   const dir = path.join(outdir, "stacks");
-  if (!fs.existsSync(dir)) throw new Error(`${dir} does not exist: run \`npm run synth\` first`);
+  if (!fs.existsSync(dir)) throw new Error(`${dir} does not exist: run \`polycloud synth\` first`);
   return fs.readdirSync(dir).sort().map((name) => {
-    const [envName, cloud] = name.split("-");
-    if (!(CLOUDS as readonly string[]).includes(cloud)) throw new Error(`stack ${name}: cannot tell its cloud from the name (<env>-<cloud>[-...])`);
+    const [envName] = name.split("-");
+    const cloud = cloudOfStack(name);
+    if (!cloud) throw new Error(`stack ${name}: cannot tell its cloud from the name (<env>-<cloud>[-...])`);
     const env = environments.find((e) => e.name === envName);
     return {
       name,
-      cloud: cloud as Cloud,
+      cloud,
       environment: envName,
       json: JSON.parse(fs.readFileSync(path.join(dir, name, "cdk.tf.json"), "utf8")),
       minLogDays: env?.retention.logDays,
@@ -36,33 +55,28 @@ export function loadSuppressions(file: string): Suppression[] {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")).suppressions ?? []) : [];
 }
 
-function main(argv: string[]): number {
-  const arg = (name: string, fallback: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
-  };
-  const threshold = arg("fail-on", "medium") as Severity;
-  if (!SEVERITIES.includes(threshold)) {
-    console.error(`policy: property '--fail-on' has value "${threshold}"; allowed: one of ${SEVERITIES.join(", ")}`);
-    return 2;
-  }
-  const outdir = arg("out", "cdktf.out");
-  const stale = staleSynthReason(outdir);
-  if (stale) {
-    console.error(`policy: ${stale}`);
-    return 2;
-  }
-  const stacks = loadStacks(outdir);
-  const result = runPolicy(stacks, loadSuppressions(arg("suppressions", "policy/suppressions.json")));
-  const sarifFile = arg("sarif", path.join(outdir, "policy.sarif"));
+export async function policyCommand(ctx: CliContext, opts: PolicyOptions = {}): Promise<number> {
+  const threshold = (opts.failOn ?? "medium") as Severity;
+  if (!SEVERITIES.includes(threshold)) throw new CliError(`policy: property '--fail-on' has value "${threshold}"; allowed: one of ${SEVERITIES.join(", ")}`);
+  const project = loadProject(ctx, opts);
+  requireFreshOutput(ctx, project);
+  const stacks = loadStacks(project.outdir, environmentsOf(project));
+  const suppressionsFile = opts.suppressions ? path.resolve(ctx.cwd, opts.suppressions) : projectFile(project, project.config.suppressions, "policy/suppressions.json");
+  const result = runPolicy(stacks, loadSuppressions(suppressionsFile));
+  const sarifFile = opts.sarif ? path.resolve(ctx.cwd, opts.sarif) : path.join(project.outdir, "policy.sarif");
   fs.writeFileSync(sarifFile, JSON.stringify(toSarif(result.findings), null, 2));
-  console.log(formatTable(result.findings));
-  for (const s of result.unusedSuppressions) console.log(`unused suppression: ${s.condition} ${s.target} in ${s.stacks.join(", ")}`);
-  if (result.outOfScopeSuppressions.length) console.log(`${result.outOfScopeSuppressions.length} suppressions name stacks or services this run does not contain (not judged)`);
-  const bad = failing(result.findings, threshold, argv.includes("--fail-on-unevaluated"));
+  const bad = failing(result.findings, threshold, opts.failOnUnevaluated === true);
   const notes = result.findings.filter((f) => f.note).length;
-  console.log(`\n${stacks.length} stacks, ${result.findings.length - notes} findings (${result.findings.filter((f) => f.suppressed).length} suppressed), ${notes} cannot-evaluate notes, ${bad.length} failing at or above ${threshold}. SARIF: ${sarifFile}`);
-  return bad.length ? 1 : 0;
+  if (opts.json) {
+    ctx.out(`${JSON.stringify({
+      ok: bad.length === 0, threshold, stacks: stacks.map((s) => s.name), findings: result.findings, failing: bad.length,
+      unusedSuppressions: result.unusedSuppressions, outOfScopeSuppressions: result.outOfScopeSuppressions.length, sarif: sarifFile,
+    }, null, 2)}\n`);
+  } else {
+    ctx.out(`${formatTable(result.findings)}\n`);
+    for (const s of result.unusedSuppressions) ctx.out(`unused suppression: ${s.condition} ${s.target} in ${s.stacks.join(", ")}\n`);
+    if (result.outOfScopeSuppressions.length) ctx.out(`${result.outOfScopeSuppressions.length} suppressions name stacks or services this run does not contain (not judged)\n`);
+    ctx.out(`\n${stacks.length} stacks, ${result.findings.length - notes} findings (${result.findings.filter((f) => f.suppressed).length} suppressed), ${notes} cannot-evaluate notes, ${bad.length} failing at or above ${threshold}. SARIF: ${shown(ctx, sarifFile)}\n`);
+  }
+  return bad.length ? EXIT.FAILED : EXIT.OK;
 }
-
-if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,6 +1,9 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { ProjectConfig } from "@polycloud/core";
+import { CliContext, CliError, EXIT } from "../context";
+import { ProjectOptions, loadProject } from "../project";
 
 /** One deployable stack, `<env>-<cloud>` or (partitioned) `<env>-<cloud>-<shared|service>`. */
 export interface StackTarget {
@@ -22,36 +25,60 @@ export function stacksFromManifest(manifestFile: string): StackTarget[] {
 }
 
 /**
- * Paths that never change infrastructure. Markdown only where it is documentation: at the top
- * level, under docs/ and .changeset/, and a package's own README or CHANGELOG. A `.md` file anywhere
- * else may sit in a function's source folder, which is zipped and deployed as it is.
+ * Which changed paths affect which stacks. Markdown is harmless only where it is documentation (at
+ * the top level, under docs/ and .changeset/): a `.md` file anywhere else may sit in a function's
+ * source folder, which is zipped and deployed as it is.
  */
-const NO_INFRA = [/^[^/]+\.md$/i, /^docs\//, /^modules\/[^/]+\/[^/]+\.md$/i, /^\.changeset\//, /^__tests__\//, /^\.github\//, /^\.ci\//, /^scripts\//, /^\.gitignore$/, /^LICENSE/, /^eslint\.config\.mjs$/, /^jest\.config\.js$/];
+export interface AffectedRules {
+  /** Paths that never change infrastructure. */
+  readonly ignore: readonly RegExp[];
+  /** Path prefix → the one cloud whose stacks it affects. */
+  readonly clouds: readonly (readonly [string, string])[];
+  /** The folder of the environment files: `<dir>/<env>.ts` affects that environment's stacks. */
+  readonly environments: string;
+}
 
-/** The module folders that hold one cloud's implementation; `core` and any other folder affect every stack. */
-export const CLOUD_MODULES: readonly string[] = ["aws", "gcp", "azure"];
+/** A consumer project's layout (`polycloud init`): documentation, tests and CI never change infrastructure. */
+export const DEFAULT_IGNORE: readonly string[] = ["^[^/]+\\.md$", "^docs/", "^\\.changeset/", "^__tests__/", "^tests?/", "^\\.github/", "^\\.gitignore$", "^LICENSE", "^\\.npmrc$"];
+
+/** The rules of a project: its `affected` settings (package.json `polycloud.affected`), else the defaults. */
+export function affectedRules(config: ProjectConfig = {}): AffectedRules {
+  const a = config.affected ?? {};
+  const regex = (source: string) => {
+    try {
+      return new RegExp(source, "i");
+    } catch (e) {
+      throw new CliError(`package.json: property 'polycloud.affected.ignore' has value ${JSON.stringify(source)}; allowed: regular expressions (${(e as Error).message})`);
+    }
+  };
+  return {
+    ignore: (a.ignore ?? DEFAULT_IGNORE).map(regex),
+    clouds: Object.entries(a.clouds ?? {}),
+    environments: (a.environments ?? "environments").replace(/\/+$/, ""),
+  };
+}
 
 /**
  * The stacks a change set can affect. Conservative: a path that is not known to be harmless
  * affects every stack.
- * - `modules/<cloud>/…` affects that cloud's stacks; `modules/core/…` and any other module folder every stack;
+ * - a path under a cloud prefix (this repository: `modules/<cloud>/…`) affects that cloud's stacks;
  * - `environments/<env>.ts` affects that environment's stacks, anything else there every stack;
  * - documentation, tests, workflows and tooling affect none (but a `.md` inside a function's source does).
  */
-export function affectedStacks(changedFiles: readonly string[], stacks: readonly StackTarget[]): StackTarget[] {
+export function affectedStacks(changedFiles: readonly string[], stacks: readonly StackTarget[], rules: AffectedRules = affectedRules()): StackTarget[] {
   const envs = new Set(stacks.map((s) => s.env));
   const hit = new Set<string>();
   const add = (pred: (s: StackTarget) => boolean) => stacks.filter(pred).forEach((s) => hit.add(s.stack));
   for (const raw of changedFiles) {
     const file = raw.trim().replace(/\\/g, "/");
-    if (!file || NO_INFRA.some((re) => re.test(file))) continue;
-    const mod = /^modules\/([^/]+)\//.exec(file);
-    if (mod && CLOUD_MODULES.includes(mod[1])) {
+    if (!file || rules.ignore.some((re) => re.test(file))) continue;
+    const cloud = rules.clouds.find(([prefix]) => file.startsWith(prefix));
+    if (cloud) {
       // A cloud package: only that cloud's stacks (none when no environment enables the cloud).
-      add((s) => s.cloud === mod[1]);
+      add((s) => s.cloud === cloud[1]);
       continue;
     }
-    const env = /^environments\/([a-z0-9]+)\.ts$/.exec(file);
+    const env = file.startsWith(`${rules.environments}/`) ? /^([a-z0-9]+)\.ts$/.exec(file.slice(rules.environments.length + 1)) : null;
     if (env && envs.has(env[1])) {
       add((s) => s.env === env[1]);
       continue;
@@ -62,52 +89,49 @@ export function affectedStacks(changedFiles: readonly string[], stacks: readonly
 }
 
 /**
- * `git diff --name-only --no-renames <base>...HEAD` (files changed on this branch since it left
- * base). Without --no-renames a moved file would list only its new path, hiding the old one.
+ * `git diff --name-only --no-renames --relative <base>...HEAD` (files changed on this branch since
+ * it left base, relative to `cwd`: a project in a subfolder of its repository sees its own paths).
+ * Without --no-renames a moved file would list only its new path, hiding the old one.
  */
 export function changedSince(base: string, cwd = process.cwd()): string[] {
   if (!/^[0-9a-f]{7,40}$|^[A-Za-z0-9._/-]+$/.test(base)) throw new Error(`--base '${base}' is not a commit or ref`);
-  return execFileSync("git", ["diff", "--name-only", "--no-renames", `${base}...HEAD`], { cwd, encoding: "utf8" }).split("\n").filter(Boolean);
+  return execFileSync("git", ["diff", "--name-only", "--no-renames", "--relative", `${base}...HEAD`], { cwd, encoding: "utf8" }).split("\n").filter(Boolean);
 }
 
 /**
- * `npm run stacks -- [--manifest cdktf.out/manifest.json] [--base <sha>] [--env <name>] [--cloud <name>] [--github-output <key>]`
- * prints the stacks as a JSON array of {stack, env, cloud}: all of them, or those a branch affects.
+ * `polycloud stacks [--base <sha>] [--env <name>] [--cloud <name>] [--github-output <key>]`
+ * prints the stacks of the synthesized output as a JSON array of {stack, env, cloud}: all of them,
+ * or those the changes since `--base` affect (a pull request's plan matrix).
  */
-export function main(argv: readonly string[]): string {
-  let manifest = path.join("cdktf.out", "manifest.json");
-  let base: string | undefined;
-  let env: string | undefined;
-  let cloud: string | undefined;
-  let output: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === "--manifest") manifest = value;
-    else if (flag === "--base") base = value;
-    else if (flag === "--env") env = value;
-    else if (flag === "--cloud") cloud = value;
-    else if (flag === "--github-output") output = value;
-    else throw new Error(`unknown argument ${flag}`);
-    i++;
-  }
-  let stacks = stacksFromManifest(manifest);
-  if (env) stacks = stacks.filter((s) => s.env === env);
-  if (cloud) stacks = stacks.filter((s) => s.cloud === cloud);
-  if (base) stacks = affectedStacks(changedSince(base), stacks);
-  const json = JSON.stringify(stacks);
-  if (output) {
-    const target = process.env.GITHUB_OUTPUT;
-    if (!target) throw new Error("--github-output needs GITHUB_OUTPUT (set by GitHub Actions)");
-    fs.appendFileSync(target, `${output}=${json}\n`);
-  }
-  return json;
+export interface StacksOptions extends ProjectOptions {
+  readonly base?: string;
+  readonly env?: string;
+  readonly cloud?: string;
+  readonly githubOutput?: string;
 }
 
-if (require.main === module) {
-  try {
-    process.stdout.write(main(process.argv.slice(2)) + "\n");
-  } catch (e) {
-    process.stderr.write(`affected-stacks: ${(e as Error).message}\n`);
-    process.exit(1);
+export async function stacksCommand(ctx: CliContext, opts: StacksOptions = {}): Promise<number> {
+  const project = loadProject(ctx, opts);
+  const manifest = path.join(project.outdir, "manifest.json");
+  if (!fs.existsSync(manifest)) throw new CliError(`${manifest} not found: run \`polycloud synth\` first`);
+  let stacks = stacksFromManifest(manifest);
+  if (opts.env) stacks = stacks.filter((s) => s.env === opts.env);
+  if (opts.cloud) stacks = stacks.filter((s) => s.cloud === opts.cloud);
+  if (opts.base) {
+    let changed: string[];
+    try {
+      changed = changedSince(opts.base, project.root);
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+    stacks = affectedStacks(changed, stacks, affectedRules(project.config));
   }
+  const json = JSON.stringify(stacks);
+  if (opts.githubOutput) {
+    const target = ctx.env.GITHUB_OUTPUT;
+    if (!target) throw new CliError("--github-output needs GITHUB_OUTPUT (set by GitHub Actions)");
+    fs.appendFileSync(target, `${opts.githubOutput}=${json}\n`);
+  }
+  ctx.out(`${json}\n`);
+  return EXIT.OK;
 }

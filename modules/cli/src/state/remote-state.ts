@@ -1,8 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { CliContext, CliError, EXIT } from "../context";
+import { ProjectOptions, loadProject, shown } from "../project";
 
 /**
- * `npm run --silent state:check -- <stack>... | --all [--out cdktf.out]`: refuses (exit 1) any
+ * `polycloud state check <stack>... | --all`: refuses (exit 1) any
  * synthesized stack whose Terraform state would live on the machine that runs it.
  *
  * A GitHub runner's disk is thrown away after each job. A stack with a local backend (or no backend,
@@ -42,40 +44,31 @@ export function checkRemoteState(stack: string, stackJson: Parameters<typeof bac
   };
 }
 
-export function run(argv: readonly string[]): { code: number; output: string } {
-  let out = "cdktf.out";
-  const stacks: string[] = [];
-  let all = false;
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--out") out = argv[++i];
-    else if (argv[i] === "--all") all = true;
-    else if (/^[a-z0-9]+(-[a-z0-9]+)+$/.test(argv[i])) stacks.push(argv[i]);
-    else return { code: 2, output: `state:check: '${argv[i]}' is not a stack name\nusage: state:check <stack>... | --all [--out cdktf.out]\n` };
+export interface StateCheckOptions extends ProjectOptions {
+  readonly all?: boolean;
+  readonly json?: boolean;
+}
+
+export async function stateCheckCommand(ctx: CliContext, names: readonly string[], opts: StateCheckOptions = {}): Promise<number> {
+  const project = loadProject(ctx, opts);
+  const stacks = [...names];
+  for (const name of stacks) if (!/^[a-z0-9]+(-[a-z0-9]+)+$/.test(name)) throw new CliError(`state check: '${name}' is not a stack name`);
+  if (opts.all) {
+    const manifest = path.join(project.outdir, "manifest.json");
+    if (!fs.existsSync(manifest)) throw new CliError(`${shown(ctx, manifest)} not found: run \`polycloud synth\` first`);
+    stacks.push(...Object.keys((JSON.parse(fs.readFileSync(manifest, "utf8")) as { stacks: Record<string, unknown> }).stacks).sort());
   }
-  if (all) {
-    const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")) as { stacks: Record<string, unknown> };
-    stacks.push(...Object.keys(manifest.stacks).sort());
-  }
-  if (!stacks.length) return { code: 2, output: "usage: state:check <stack>... | --all [--out cdktf.out]\n" };
+  if (!stacks.length) throw new CliError("state check: name the stacks, or --all");
   const problems: StateProblem[] = [];
   for (const stack of stacks) {
-    const file = path.join(out, "stacks", stack, "cdk.tf.json");
-    if (!fs.existsSync(file)) return { code: 2, output: `state:check: ${file} does not exist; run \`npm run synth\` first\n` };
+    const file = path.join(project.outdir, "stacks", stack, "cdk.tf.json");
+    if (!fs.existsSync(file)) throw new CliError(`state check: ${shown(ctx, file)} does not exist; run \`polycloud synth\` first`);
     const problem = checkRemoteState(stack, JSON.parse(fs.readFileSync(file, "utf8")));
     if (problem) problems.push(problem);
   }
-  if (problems.length) return { code: 1, output: problems.map((p) => `::error title=Local Terraform state::${p.message}`).join("\n") + "\n" };
-  return { code: 0, output: `remote state: ${stacks.join(", ")}\n` };
-}
-
-if (require.main === module) {
-  try {
-    const { code, output } = run(process.argv.slice(2));
-    // Workflow commands (::error::) are read from standard output.
-    process.stdout.write(output);
-    process.exit(code);
-  } catch (e) {
-    process.stderr.write(`state:check: ${(e as Error).message}\n`);
-    process.exit(2);
-  }
+  if (opts.json) ctx.out(`${JSON.stringify({ ok: problems.length === 0, stacks, problems }, null, 2)}\n`);
+  // Workflow commands (::error::) are read from standard output.
+  else if (problems.length) ctx.out(problems.map((p) => `::error title=Local Terraform state::${p.message}`).join("\n") + "\n");
+  else ctx.out(`remote state: ${stacks.join(", ")}\n`);
+  return problems.length ? EXIT.FAILED : EXIT.OK;
 }

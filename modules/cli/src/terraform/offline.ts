@@ -5,8 +5,8 @@ import * as path from "node:path";
 
 /**
  * Offline Terraform over synthesized AWS stacks: the local provider mirror, a copy of the stack
- * with fake credentials and no remote backend. Used by the offline plan test and by
- * `npm run plan:offline` (the local stand-in for the pull request's credentialed plans).
+ * with fake credentials and no remote backend. Used by `polycloud plan offline` (the local
+ * stand-in for the pull request's credentialed plans) and the offline plan tests.
  */
 
 /** Finds an executable on PATH (no hard-coded locations). */
@@ -129,11 +129,10 @@ export function terraform(bin: string, cwd: string, args: string[]): string {
  * if set, else `shared/` next to the repository or next to one of its parents (a worktree lives
  * deeper than the main checkout). Undefined when none is found.
  */
-export function findSharedProviders(repoRoot: string = path.resolve(__dirname, "..", "..")): string | undefined {
+export function findSharedProviders(repoRoot: string = process.cwd()): string | undefined {
   const fromEnv = process.env.POLYCLOUD_SHARED_DIR;
   const candidates = fromEnv ? [fromEnv] : [];
   let dir = path.resolve(repoRoot);
-  // The compiled copy runs from dist/scripts/terraform: start at the repository either way.
   for (let i = 0; i < 5; i++) {
     candidates.push(path.join(path.dirname(dir), "shared"));
     if (path.dirname(dir) === dir) break;

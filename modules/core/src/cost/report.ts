@@ -1,6 +1,8 @@
-import { EnvironmentConfig, PRICE_TABLE, StackEstimate } from "@polycloud/core";
+import { EnvironmentConfig } from "../environment";
+import { StackEstimate } from "./estimate";
+import { PRICE_TABLE } from "./prices";
 
-/** `npm run cost -- --json` output; also the input of the pull-request summary. */
+/** `polycloud cost --json` output; also the input of the pull-request summary. */
 export interface CostReport {
   readonly priceTableAsOf: string;
   readonly currency: "USD";
@@ -18,7 +20,7 @@ const usd = (n: number) => (n < 0 ? `−$${(-n).toFixed(2)}` : `$${n.toFixed(2)}
 const pct = (s: StackEstimate) => (s.budgetPercent === undefined ? "no budget" : `${s.budgetPercent.toFixed(1)}%`);
 
 /** Human-readable report: one block per stack, line by line, with price confidence and date. */
-export function renderText(report: CostReport): string {
+export function renderCostText(report: CostReport): string {
   const out: string[] = [`Idle monthly baseline (zero traffic, list prices in USD, 730 h/month; price table of ${report.priceTableAsOf})`, ""];
   for (const s of report.stacks) {
     out.push(`${s.stack} (${s.cloud}, ${s.region}): ${usd(s.monthlyUsd)} a month${s.budget ? ` of a ${usd(s.budget.amount)} budget = ${pct(s)}` : ", no budget"}`);
@@ -81,7 +83,7 @@ export function checkBudgets(report: CostReport, environments: readonly Environm
 }
 
 /** Markdown for the pull-request summary: each stack's baseline, its budget share and the change against the base branch. */
-export function renderMarkdown(head: CostReport, base?: CostReport, only?: readonly string[]): string {
+export function renderCostMarkdown(head: CostReport, base?: CostReport, only?: readonly string[]): string {
   const stacks = head.stacks.filter((s) => !only || only.includes(s.stack));
   const lines = [`### Idle monthly baseline (price table of ${head.priceTableAsOf}, USD list prices)`, ""];
   if (!base) lines.push("> No estimate of the base branch (not given, or it failed to synthesize); no change is shown.", "");
@@ -92,6 +94,6 @@ export function renderMarkdown(head: CostReport, base?: CostReport, only?: reado
     const share = s.budgetPercent === undefined ? "—" : s.budgetPercent > FAIL_PERCENT ? `**${pct(s)}** ⛔` : s.budgetPercent > WARN_PERCENT ? `**${pct(s)}** ⚠` : pct(s);
     lines.push(`| ${s.stack} | ${usd(s.monthlyUsd)} | ${s.budget ? usd(s.budget.amount) : "—"} | ${share} | ${delta} |`);
   }
-  lines.push("", "<sub>Fixed hourly charges, minimums and warm instances only; `npm run cost` lists every line with its price source, date and confidence.</sub>", "");
+  lines.push("", "<sub>Fixed hourly charges, minimums and warm instances only; `polycloud cost` lists every line with its price source, date and confidence.</sub>", "");
   return lines.join("\n");
 }
