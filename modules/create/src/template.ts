@@ -123,6 +123,7 @@ function cloudSettings(cloud: StarterCloud, env: "dev" | "prod", name: string): 
       region: "europe-west1",
       billingAccount: "0A1B2C-3D4E5F-6A7B8C", // the billing account the budget watches
       backend: { bucket: "${short}-tfstate-${env}-gcp" },
+      gatewayDomains: ["${env === "prod" ? "" : `${env}.`}${short}.gcp.example.com"], // the HTTPS load balancer's managed certificate (DNS to its address)
     },`;
     case "azure":
       return `    azure: {
@@ -226,6 +227,25 @@ function helloPackage(o: StarterOptions): string {
   return json({ name: "hello-api", private: true, type: "module", main: "index.mjs", dependencies: { [`${o.scope}/runtime`]: `^${o.versions[`${o.scope}/runtime`]}` } });
 }
 
+/**
+ * Accepted policy findings of the example service, each with the reason it is acceptable (policy
+ * fails on anything else). Only Azure has any: a function without a private resource to reach has
+ * no VNet integration, and dev's Consumption tier of API Management cannot rate-limit.
+ */
+function suppressions(o: StarterOptions): string {
+  const entries = o.clouds.includes("azure") ? [
+    {
+      condition: "PC002.app-public", target: "hello/fn-api/app", stacks: ["dev-azure", "prod-azure"],
+      justification: "The function reaches no private resource, so it has no VNet integration. API Management calls it with its managed identity and App Service authentication admits only that identity (auth_settings_v2 allowed_identities, Return401), so a direct call is refused. Add a database (VNet integration) or access restrictions and this entry becomes unused.",
+    },
+    {
+      condition: "PC030.unthrottled", target: "hello/gateway-public/api-policy", stacks: ["dev-azure"],
+      justification: "dev uses the API Management Consumption tier, which has no rate-limit-by-key; synth warns, and prod uses StandardV2 where the limit is enforced.",
+    },
+  ] : [];
+  return json({ suppressions: entries });
+}
+
 /** The pull-request (and main) check: the same gates as `polycloud check` on a laptop. */
 function checkWorkflow(o: StarterOptions): string {
   return `# Every pull request and every push to main: the gates of \`polycloud check\` (synth with grouped
@@ -320,6 +340,7 @@ export function starterFiles(o: StarterOptions): Record<string, string> {
     "stacks/hello-service.ts": HELLO_SERVICE,
     "functions/hello/index.mjs": HELLO_FUNCTION,
     "functions/hello/package.json": helloPackage(o),
+    "policy/suppressions.json": suppressions(o),
     ".github/workflows/check.yml": checkWorkflow(o),
   };
   // The code imports the packages by their scope (a renamed scope, e.g. for GitHub Packages, follows).

@@ -31,10 +31,11 @@ export class CloudPackageProblem {
 
 const loaded = new Map<Cloud, unknown>();
 
-/** `@polycloud/core` as this package resolves it, and as `fromPackage` (a cloud package's folder) resolves it. */
+/** The `@polycloud/core` package this package resolves, or the one `from` (a cloud package's folder) resolves. */
 function coreFile(from?: string): string | undefined {
   try {
-    return require.resolve("@polycloud/core", from ? { paths: [from] } : undefined);
+    // Its package.json, not its entry point: one copy of core is one folder, however it is loaded.
+    return require.resolve("@polycloud/core/package.json", from ? { paths: [from] } : undefined);
   } catch {
     return undefined;
   }
@@ -67,7 +68,7 @@ export function cloudPackage<C extends Cloud>(cloud: C): CloudPackages[C] | Clou
   const ours = coreFile();
   const theirs = manifest ? coreFile(path.dirname(manifest)) : ours;
   if (ours && theirs && ours !== theirs) {
-    return new CloudPackageProblem(`${name} is built on another copy of @polycloud/core (${theirs}) than @polycloud/stacks (${ours}); allowed: the same @polycloud/core version for every @polycloud package (npm ls @polycloud/core)`);
+    return new CloudPackageProblem(`${name} is built on another copy of @polycloud/core (${path.dirname(theirs)}) than @polycloud/stacks (${path.dirname(ours)}); allowed: the same @polycloud/core version for every @polycloud package (npm ls @polycloud/core)`);
   }
   loaded.set(cloud, mod);
   return mod;
