@@ -1,4 +1,5 @@
 import { EnvironmentConfig } from "@polycloud/core";
+import { CLOUD_LIMITS, DEV_CHOICES } from "./accepted";
 
 /** Development: small, cheap, short retention, no deletion protection, remote state (PLATFORM_LOCAL_STATE=1 for local). */
 export const dev: EnvironmentConfig = {
@@ -42,5 +43,7 @@ export const dev: EnvironmentConfig = {
   budget: { monthlyAmount: 200, currency: "USD", scope: "per-cloud", actualThresholdsPercent: [80, 100], forecastThresholdsPercent: [100], recipients: ["platform-dev@example.com"] },
   retention: { logDays: 14, archiveDays: 7, backupDays: 1 },
   sizing: { functionMemoryMb: 256, databaseSize: "small", warmInstances: 0 },
+  // Known warnings, counted instead of printed (environments/accepted.ts); new ones still print.
+  accept: [...CLOUD_LIMITS, ...DEV_CHOICES],
   deletionProtection: false,
 };

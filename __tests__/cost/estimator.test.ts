@@ -71,10 +71,25 @@ describe("quantity functions", () => {
     const json = gcpStack({ google_sql_database_instance: { db: { settings: [{ tier: "db-perf-optimized-N-2", edition: "ENTERPRISE_PLUS", availability_type: "REGIONAL", disk_type: "PD_SSD",
       connection_pool_config: [{ connection_pooling_enabled: true }] }] } } });
     expect(usages(json, "google_sql_database_instance").map((u) => [u.component, u.quantity, u.match])).toEqual([
-      ["vcpu", 2 * 730 * 2, { edition: "ENTERPRISE_PLUS" }], ["memory", 16 * 730 * 2, { edition: "ENTERPRISE_PLUS" }], ["storage", 20, { disk_type: "PD_SSD" }], ["managed-pooling", 1, undefined],
+      ["vcpu", 2 * 730 * 2, { edition: "ENTERPRISE_PLUS" }], ["memory", 16 * 730 * 2, { edition: "ENTERPRISE_PLUS" }], ["storage", 20, { disk_type: "PD_SSD" }],
+      ["data-cache", 375 * 2, undefined], ["managed-pooling", 1, undefined],
     ]);
     const shared = gcpStack({ google_sql_database_instance: { db: { settings: [{ tier: "db-g1-small", edition: "ENTERPRISE", availability_type: "ZONAL", disk_size: 20 }] } } });
     expect(usages(shared, "google_sql_database_instance").map((u) => [u.component, u.quantity, u.match])).toEqual([["instance", 730, { tier: "db-g1-small" }], ["storage", 20, { disk_type: "PD_SSD" }]]);
+  });
+
+  test("Cloud SQL Enterprise Plus data cache: on by default (data_cache_config unset), its tier's fixed size × HA is priced; off when disabled; an unknown size stops the estimate", () => {
+    const ep = (cache?: boolean, tier = "db-perf-optimized-N-8", ha = "ZONAL") => gcpStack({ google_sql_database_instance: { db: { settings: [{ tier, edition: "ENTERPRISE_PLUS", availability_type: ha,
+      ...(cache === undefined ? {} : { data_cache_config: [{ data_cache_enabled: cache }] }) }] } } });
+    const cache = (json: StackJson) => usages(json, "google_sql_database_instance").filter((u) => u.component === "data-cache").map((u) => [u.quantity, u.detail]);
+    expect(cache(ep())).toEqual([[375, "db-perf-optimized-N-8: 375 GiB data cache (on by default)"]]);
+    expect(cache(ep(true, "db-perf-optimized-N-16", "REGIONAL"))).toEqual([[1500, "db-perf-optimized-N-16: 750 GiB data cache × 2 (REGIONAL)"]]);
+    expect(cache(ep(false))).toEqual([]);
+    // Enterprise has no data cache.
+    expect(cache(gcpStack({ google_sql_database_instance: { db: { settings: [{ tier: "db-custom-2-7680", edition: "ENTERPRISE" }] } } }))).toEqual([]);
+    expect(() => usages(ep(undefined, "db-perf-optimized-N-128"), "google_sql_database_instance")).toThrow(/data cache size of tier db-perf-optimized-N-128 is not known; add it to DATA_CACHE_GIB or set data_cache_config\.data_cache_enabled/);
+    const e = estimateStack("staging-gcp", ep(), { now: NOW });
+    expect(e.lines.find((l) => l.component === "data-cache")!.usd).toBeCloseTo(375 * 0.16, 6);
   });
 
   test("forwarding rules: one charge for the first five, then one per rule", () => {
@@ -164,6 +179,15 @@ describe("dated prices", () => {
     expect(e.warnings).toEqual(["price of aws_kms_key key is dated 2025-11-27, more than 12 months before 2026-11-28; re-source it from https://aws.amazon.com/kms/pricing/"]);
   });
 
+  test("a price read from another region warns on every estimate that uses it, naming both regions", () => {
+    const json = awsStack({ aws_db_proxy: { p: {} } });
+    expect(estimateStack("staging-aws", json, { now: NOW }).warnings).toEqual([
+      "price of aws_db_proxy serverless-v2-acu in eu-west-1 is eu-west-2's figure; re-source it for eu-west-1 from https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonRDS/current/eu-west-2/index.json",
+    ]);
+    // Secrets are billed the same everywhere: a global price, no warning.
+    expect(estimateStack("staging-aws", awsStack({ aws_secretsmanager_secret: { s: {} } }), { now: NOW }).warnings).toEqual([]);
+  });
+
   test("every entry carries a source URL, an ISO date, a confidence and a positive or explicitly zero price", () => {
     for (const p of PRICE_TABLE.prices) {
       expect(p.source.url).toMatch(/^https:\/\//);
@@ -203,6 +227,49 @@ describe("budget check and reports", () => {
     expect(md).toContain("| dev-gcp | $115.20 | $200.00 | **57.6%** ⚠ | new stack |");
     expect(renderMarkdown(head, undefined, ["dev-aws"])).toMatch(/No estimate of the base branch[\s\S]*\| dev-aws \| \$40\.00 \| \$200\.00 \| 20\.0% \| — \|/);
     expect(renderText(head)).toContain("dev-aws (aws, r): $40.00 a month of a $200.00 budget = 20.0%");
+  });
+
+  test("every report shows the budget scope, each cloud's share and the environment total against the environment's budget", () => {
+    const stacks = [at("dev-aws", 15), at("dev-gcp", 40), at("dev-azure", 10)];
+    const perCloud = costReport(stacks, environments);
+    expect(perCloud.environments).toEqual([{
+      environment: "dev", scope: "per-cloud", amount: 200, currency: "USD", budgetTotal: 600, monthlyUsd: 130, percent: 21.7,
+      clouds: [{ cloud: "aws", monthlyUsd: 30, budget: 200, percent: 15 }, { cloud: "gcp", monthlyUsd: 80, budget: 200, percent: 40 }, { cloud: "azure", monthlyUsd: 20, budget: 200, percent: 10 }],
+    }]);
+    expect(renderText(perCloud)).toContain([
+      "dev (scope per-cloud: each cloud's budget is the full $200.00, so up to $600.00 for the 3 clouds)",
+      "  aws        $30.00 of $200.00 = 15.0%",
+      "  gcp        $80.00 of $200.00 = 40.0%",
+      "  azure      $20.00 of $200.00 = 10.0%",
+      "  total     $130.00 of $600.00 = 21.7% (65.0% of one $200.00 amount)",
+    ].join("\n"));
+    const split = environments.map((e) => (e.name === "dev" ? { ...e, budget: { ...e.budget, scope: "split" as const, shares: { aws: 50, gcp: 30, azure: 20 } } } : e));
+    const r = costReport(stacks, split);
+    expect(r.environments![0]).toMatchObject({ scope: "split", budgetTotal: 200, monthlyUsd: 130, percent: 65, clouds: [{ cloud: "aws", budget: 100, sharePercent: 50, percent: 30 }, { cloud: "gcp", budget: 60, sharePercent: 30, percent: 133.3 }, { cloud: "azure", budget: 40, sharePercent: 20, percent: 50 }] });
+    expect(renderText(r)).toContain("dev (scope split: $200.00 divided aws 50% / gcp 30% / azure 20%)\n  aws        $30.00 of $100.00 (50%) = 30.0%");
+    expect(renderText(r)).toContain("  total     $130.00 of $200.00 = 65.0%\n");
+    const md = renderMarkdown(r, undefined, ["dev-aws"]);
+    expect(md).toContain("| Environment | Budget scope | AWS | GCP | Azure | Total | Environment budget |");
+    expect(md).toContain("| dev | split 50%/30%/20% | $30.00 of $100.00 (30.0%) | $80.00 of $60.00 (**133.3%** ⛔) | $20.00 of $40.00 (50.0%) | $130.00 | $200.00 (**65.0%** ⚠) |");
+  });
+
+  test("the PR summary shows what each added service costs at idle, and the others' change", () => {
+    const line = (owner: string | undefined, usd: number) => ({ resourceType: "t", address: `${owner ?? "x"}_r`, component: "c", quantity: 1, unit: "month" as const, detail: "", owner, usd, unitPrice: usd, price: { confidence: "secondary" as const, date: "2026-11-28", region: "r", url: "https://x" } });
+    const stack = (name: string, lines: ReturnType<typeof line>[]) => ({ ...at(name, 0), lines, monthlyUsd: lines.reduce((n, l) => n + l.usd, 0) });
+    const base = costReport([stack("dev-aws", [line("foundation", 30), line("orders", 2)]), stack("dev-gcp", [line("orders", 60), line("budget", 0)])], environments);
+    const head = costReport([stack("dev-aws", [line("foundation", 30), line("orders", 2), line("shopcart", 2.1)]), stack("dev-gcp", [line("orders", 61), line("shopcart", 59.75), line(undefined, 14)])], environments);
+    expect(head.services).toEqual([
+      { environment: "dev", service: "(environment)", monthlyUsd: 44, byStack: { "dev-aws": 30, "dev-gcp": 14 } },
+      { environment: "dev", service: "orders", monthlyUsd: 63, byStack: { "dev-aws": 2, "dev-gcp": 61 } },
+      { environment: "dev", service: "shopcart", monthlyUsd: 61.85, byStack: { "dev-aws": 2.1, "dev-gcp": 59.75 } },
+    ]);
+    const md = renderMarkdown(head, base);
+    expect(md).toContain("**Added services** (idle cost before any traffic; shared environment resources are under (environment)):\n\n- `shopcart` in dev: **$61.85** a month (dev-aws $2.10, dev-gcp $59.75)");
+    expect(md).toContain("| dev | shopcart | $61.85 | dev-aws $2.10, dev-gcp $59.75 | new service |");
+    expect(md).toContain("| dev | orders | $63.00 | dev-aws $2.00, dev-gcp $61.00 | +$1.00 |");
+    // A removed service is shown too; without a base, nothing is called added.
+    expect(renderMarkdown(base, head)).toContain("| dev | shopcart | — | — | removed (−$61.85) |");
+    expect(renderMarkdown(head)).not.toContain("Added services");
   });
 
   test("polycloud plan summary --cost appends the baselines of the planned stacks only, with the change against the base", async () => {

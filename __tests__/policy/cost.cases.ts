@@ -22,10 +22,10 @@ const HAND: Record<string, number> = {
   // db-g1-small; 10 GB SSD; 18 conditions (incl. the age alarm of the rule's subscription into the queue); forwarding rules (≤ 5: one charge); 2 × e2-micro connector; Armor policy + 2 rules;
   // KMS key version; one secret version in one location.
   "dev-gcp": H * 0.035 + 10 * 0.17 + 18 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
-  // Enterprise Plus N-2 (2 vCPU, 16 GB), pooling at 0; then as dev.
-  "staging-gcp": 2 * H * 0.0537 + 16 * H * 0.0091 + 10 * 0.17 + 18 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
-  // N-8 (8 vCPU, 64 GB) REGIONAL ×2 incl. disk; api keeps 2 warm instances (0.583 vCPU, 1024Mi = 1 GiB) at idle rates.
-  "prod-gcp": 2 * (8 * H * 0.0537 + 64 * H * 0.0091 + 10 * 0.17) + 18 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06
+  // Enterprise Plus N-2 (2 vCPU, 16 GB) with its 375 GiB data cache (on by default), pooling at 0; then as dev.
+  "staging-gcp": 2 * H * 0.0537 + 16 * H * 0.0091 + 375 * 0.16 + 10 * 0.17 + 18 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
+  // N-8 (8 vCPU, 64 GB, 375 GiB data cache) REGIONAL ×2 incl. disk; api keeps 2 warm instances (0.583 vCPU, 1024Mi = 1 GiB) at idle rates.
+  "prod-gcp": 2 * (8 * H * 0.0537 + 64 * H * 0.0091 + 375 * 0.16 + 10 * 0.17) + 18 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06
     + 2 * 0.583 * S * 0.0000025 + 2 * 1 * S * 0.0000025,
   // B1ms; 32 GiB; Service Bus Standard; APIM Consumption 0; DNS zone; 12 single-series alerts (no Http429 alert on the
   // worker) and the worker's failures as one log search alert (issue 28.12).

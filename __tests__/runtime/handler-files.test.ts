@@ -49,8 +49,8 @@ describe("validation: the handler must name code that exists", () => {
       wrong: fn(rel, "publishToIOTuserTopic.publish"),
     });
     expect(m).toEqual([
-      expect.stringMatching(/property 'functions\.missing\.handler' has value "publishToIOTdevice\.handler"; allowed: a module publishToIOTdevice \(\.js, \.cjs, \.mjs or \.ts\) in .*two-handlers, the file the code is built from \(service 'iot'\)/),
-      expect.stringMatching(/property 'functions\.wrong\.handler' has value "publishToIOTuserTopic\.publish"; allowed: an export of publishToIOTuserTopic\.mjs \(it exports handler\) \(service 'iot'\)/),
+      expect.stringMatching(/^service iot: Function: property 'functions\.missing\.handler' has value "publishToIOTdevice\.handler"; allowed: a module publishToIOTdevice \(\.js, \.cjs, \.mjs or \.ts\) in .*two-handlers, the file the code is built from$/),
+      expect.stringMatching(/^service iot: Function: property 'functions\.wrong\.handler' has value "publishToIOTuserTopic\.publish"; allowed: an export of publishToIOTuserTopic\.mjs \(it exports handler\)$/),
     ]);
   });
 

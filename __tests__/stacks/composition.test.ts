@@ -32,10 +32,10 @@ describe("composition", () => {
       // The stacks whose backends differ; the others are covered by the in-process synthesis tests.
       buildStacks(app, { environments, service: referenceService, filter: "dev-aws,staging-aws,prod-aws,dev-gcp,prod-gcp,dev-azure,prod-azure" });
       const warnings = synthAll(app);
-      // Warnings come back grouped: each message once, with every stack it concerns.
-      expect(new Set(warnings.map((w) => w.message)).size).toBe(warnings.length);
-      expect(warnings).toEqual(expect.arrayContaining([{ message: expect.stringMatching(/^AzureApiGateway\(public\): property 'throttle'/), stacks: ["dev-azure"] }]));
-      expect(formatWarnings(warnings)).toMatch(/^\d+ warnings, each listed once with the stacks it affects:\n  - /);
+      // Warnings come back grouped: each id once per environment, with every stack and service it concerns.
+      expect(new Set(warnings.groups.map((w) => `${w.environment} ${w.id}`)).size).toBe(warnings.groups.length);
+      expect(warnings.groups).toEqual(expect.arrayContaining([expect.objectContaining({ environment: "dev", id: "azure:gateway.throttle", stacks: ["dev-azure"], services: new Map([["orders", ["gateway:public"]]]) })]));
+      expect(formatWarnings(warnings)).toMatch(/^Synth: \d+ warnings, \d+ accepted, \d+ new\.$/m);
       // The output is stamped with the sources it came from; policy and plan scripts check it.
       expect(staleSynthReason(outdir)).toBeUndefined();
       const read = (s: string) => JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s, "cdk.tf.json"), "utf8"));

@@ -94,6 +94,7 @@ export function buildProgram(ctx: CliContext, result: { code: number }): Command
   projectOptions(plan.command("guard").description("refuse plans that destroy or replace a stateful resource unless allow-listed with a reason"))
     .argument("[plans...]", "plan JSON files or folders (default: <output>/plans from `plan offline`)")
     .option("--allow <file>", "the allow-list (default: the project's setting, else policy/destroy-allowlist.json)")
+    .option("--prior <paths...>", "last applied states (<stack>.json|.tfstate: terraform state pull, show -json, or the applied plan); PLATFORM_PRIOR_STATE adds more")
     .addOption(jsonOption())
     .action(async (plans: string[], o) => done(await guardCommand(ctx, plans, o)));
   plan.command("redact").description("the plan as stored for review: no secrets; sensitive values hashed with PLAN_REVIEW_KEY")

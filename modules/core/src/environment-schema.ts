@@ -61,6 +61,7 @@ export const ENVIRONMENT_SHAPE: Shape = obj({
   deletionProtection: req(bool),
   partitioning: opt(oneOf("environment", "service")),
   platform: opt(str),
+  accept: opt(list(str)),
 });
 
 function describe(shape: Shape): string {

@@ -259,6 +259,12 @@ export interface EnvironmentConfig {
    * Lowercase letters, digits and `-`, 2–20 characters, not the name of a service. @default "shared"
    */
   readonly platform?: string;
+  /**
+   * Warnings this environment acknowledges, by the id the synth prints in [brackets] (e.g.
+   * `"gcp:gateway.burst"`): counted in the synth's summary, no longer printed. Each id must be a
+   * known warning (modules/core/src/warnings.ts) of a cloud the environment enables.
+   */
+  readonly accept?: readonly string[];
 }
 
 /** The default name of an environment's shared resources. */

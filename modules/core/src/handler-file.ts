@@ -83,12 +83,15 @@ export function handlerFileProblem(dir: string, handler: string, runtime: string
     return undefined;
   }
   if (runtime?.startsWith("nodejs")) {
-    if (usesRuntime(dir)) return inspector()?.handlerProblem(dir, handler);
     const i = handler.lastIndexOf(".");
     const moduleName = i > 0 ? handler.slice(0, i) : "index";
-    if (!NODE_EXTENSIONS.some((e) => { const f = path.join(dir, moduleName + e); return fs.existsSync(f) && fs.statSync(f).isFile(); })) {
-      return `a module ${moduleName} (.js, .cjs, .mjs or .ts) in ${dir}`;
-    }
+    const exists = NODE_EXTENSIONS.some((e) => { const f = path.join(dir, moduleName + e); return fs.existsSync(f) && fs.statSync(f).isFile(); });
+    // A Python module where a Node one is expected: most likely the runtime is the mistake.
+    const python = !exists && pythonModuleFile(dir, moduleName.replace(/\./g, "/")) ? ` (the folder has ${moduleName}.py: is runtime ${runtime} meant to be a python3.x runtime?)` : "";
+    // Plain Node folders are checked like runtime ones: the file, and the export where it can be told.
+    const inspected = inspector();
+    if (inspected && exists) return inspected.handlerProblem(dir, handler);
+    if (!exists) return `a module ${moduleName} (.js, .cjs, .mjs or .ts) in ${dir}${usesRuntime(dir) ? ", the file the code is built from" : ""}${python}`;
   }
   return undefined;
 }

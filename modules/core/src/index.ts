@@ -19,6 +19,7 @@ export * from "./terraform-strings";
 export * from "./environment-schema";
 export * from "./behaviour";
 export * from "./deviations";
+export * from "./warnings";
 export * from "./database-roles";
 export * from "./service-keys";
 export * from "./regions";

@@ -7,6 +7,7 @@ import { rejectTemplateSequences } from "./terraform-strings";
 import { ENVIRONMENT_SHAPE, checkShape } from "./environment-schema";
 import { BUDGET_LIMITS, BudgetLimits } from "./limits";
 import { validateAwsDatabaseSection, validateAzureSection, validateGcpSection } from "./validate-cloud-sections";
+import { acceptProblems } from "./warnings";
 
 const EMAIL = /^[^\s@<>"']+@[^\s@<>"']+\.[a-z]{2,}$/i;
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -130,6 +131,7 @@ function semanticChecks(env: EnvironmentConfig, p: Problems): void {
     p.oneOf("sizing.databaseSize", s.databaseSize, ["small", "medium", "large"]);
     p.integer("sizing.warmInstances", s.warmInstances, 0, 100);
   }
+  for (const a of acceptProblems(env.accept)) p.add(a.property, a.value, a.allowed);
   rejectTemplateSequences(p, "", env);
   if (typeof env.deletionProtection !== "boolean") p.add("deletionProtection", env.deletionProtection, "true or false");
 }

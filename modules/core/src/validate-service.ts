@@ -23,6 +23,8 @@ const PATH = /^\/([A-Za-z0-9._~-]+|\{[A-Za-z0-9_]+\}|\{proxy\+\})?(\/([A-Za-z0-9
  * Never throws: every problem is recorded so the whole list reaches the user in one run.
  */
 export function validateService(service: ServiceSpec, limits: CloudLimits, problems = new Problems("ServiceSpec")): Problems {
+  // Every message of a component names its service: `service orders: Function: property 'functions.api.handler' …`.
+  const named = `service ${typeof service.name === "string" && service.name ? service.name : "<unnamed>"}`;
   problems.matches("name", service.name, ID, ID_FORM);
   problems.required("name", service.name, ID_FORM);
   rejectUnknownKeys(service, SERVICE_KEYS, problems);
@@ -34,23 +36,23 @@ export function validateService(service: ServiceSpec, limits: CloudLimits, probl
   if (Object.keys(functions).length === 0) problems.add("functions", functions, "at least one function");
   for (const [id, fn] of Object.entries(functions)) {
     problems.matches(`functions.${id}`, id, ID, ID_FORM);
-    validateFunction(problems.as("Function"), `functions.${id}`, fn, service, limits);
+    validateFunction(problems.as(`${named}: Function`), `functions.${id}`, fn, service, limits);
   }
   for (const [id, gw] of Object.entries(service.gateways ?? {})) {
-    validateGateway(problems.as("HttpGateway"), `gateways.${id}`, gw, service, limits);
+    validateGateway(problems.as(`${named}: HttpGateway`), `gateways.${id}`, gw, service, limits);
   }
   for (const [id, q] of Object.entries(service.queues ?? {})) {
     problems.matches(`queues.${id}`, id, ID, ID_FORM);
-    validateQueue(problems.as("Queue"), `queues.${id}`, q, service, limits);
+    validateQueue(problems.as(`${named}: Queue`), `queues.${id}`, q, service, limits);
   }
   for (const [id, bus] of Object.entries(service.buses ?? {})) {
-    validateBus(problems.as("EventBus"), `buses.${id}`, bus, service, limits);
+    validateBus(problems.as(`${named}: EventBus`), `buses.${id}`, bus, service, limits);
   }
   for (const [id, db] of Object.entries(service.databases ?? {})) {
     problems.matches(`databases.${id}`, id, ID, ID_FORM);
-    validateDatabase(problems.as("DatabaseProxy"), `databases.${id}`, db, service);
+    validateDatabase(problems.as(`${named}: DatabaseProxy`), `databases.${id}`, db, service);
   }
-  rejectTemplateSequences(problems.as("ServiceSpec"), "", service);
+  rejectTemplateSequences(problems.as(`${named}: ServiceSpec`), "", service);
   return problems;
 }
 
@@ -71,7 +73,7 @@ function validateFunction(p: Problems, at: string, fn: FunctionSpec, service: Se
     && typeof fn.source === "string" && isFolder(fn.source)) {
     // The code deployed is the file the handler names: a missing file or export is an error now, not a broken function later.
     const problem = handlerFileProblem(fn.source, fn.handler, fn.runtime, Array.isArray(service.clouds) ? service.clouds : CLOUDS);
-    if (problem) p.add(`${at}.handler`, fn.handler, `${problem} (service '${service.name}')`);
+    if (problem) p.add(`${at}.handler`, fn.handler, problem);
   }
   if (p.required(`${at}.runtime`, fn.runtime, `one of ${RUNTIMES.join(", ")}`)) p.oneOf(`${at}.runtime`, fn.runtime, RUNTIMES);
   p.integer(`${at}.memoryMb`, r.memoryMb, limits.functionMemoryMb.min, limits.functionMemoryMb.max, `MB (${limits.functionService})`);

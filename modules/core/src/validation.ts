@@ -95,6 +95,19 @@ export class Problems {
   }
 }
 
+/**
+ * The cloud a problem message is about, when it names one: a property under `clouds.<cloud>.`
+ * (also as `environments/<env>.clouds.<cloud>.`), a budget share or acceptance for one cloud, an
+ * accepted warning id of one cloud, or a cloud's budget cap (`(<cloud>: … allow …)`). The app lists
+ * such a problem against that cloud's stacks only.
+ */
+export function problemCloud(message: string): "aws" | "gcp" | "azure" | undefined {
+  const m = /property '(?:environments\/[^.']+\.)?(?:clouds|budget\.shares|budget\.acceptIdleOverBudget)\.(aws|gcp|azure)\b/.exec(message)
+    ?? /property 'accept\[\d+\]' has value "(aws|gcp|azure):/.exec(message)
+    ?? /; allowed: at most \d+ [^(]*\((aws|gcp|azure): /.exec(message);
+  return m?.[1] as "aws" | "gcp" | "azure" | undefined;
+}
+
 /** Thrown by helpers that must stop; carries every message. */
 export class ValidationError extends Error {
   constructor(readonly problems: readonly string[]) {

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { privateCacheDir } from "./cache-dir";
+import { formatProblem } from "./validation";
 
 /**
  * Deterministic, in-process zip of a function's source folder. cdktf's ARCHIVE assets start a
@@ -288,6 +289,72 @@ export function importsPythonRuntime(dir: string): boolean {
  * platform, and its entry point on GCP and Azure; anything else is zipped as it is. The hash is always that of the built zip.
  */
 export function packageFunction(dir: string, target: FunctionPackageTarget): { path: string; hash: string } {
+  if (!collecting) return packageOnce(dir, target);
+  try {
+    return packageOnce(dir, target);
+  } catch (e) {
+    collecting.push({ ...target, dir, reason: packagingReason(e) });
+    return placeholderPackage();
+  }
+}
+
+/** A packaging step that failed for one function on one cloud (bundling, pip, the runtime missing). */
+export interface PackagingFailure extends FunctionPackageTarget {
+  readonly dir: string;
+  /** One line: esbuild's first error with its place, pip's last line, or the error's message. */
+  readonly reason: string;
+}
+
+let collecting: PackagingFailure[] | undefined;
+
+/**
+ * Runs `build` (the construction of a service) with packaging failures collected instead of
+ * thrown: a function whose folder cannot be packaged gets an empty placeholder package, and the
+ * caller reports every failure as a validation problem, so one synth lists all of them (with the
+ * service's other problems) and never writes the placeholder. Outside `build`, packageFunction
+ * throws as before.
+ */
+export function collectPackagingFailures<T>(build: () => T): { result: T; failures: PackagingFailure[] } {
+  const outer = collecting;
+  const failures: PackagingFailure[] = [];
+  collecting = failures;
+  try {
+    return { result: build(), failures };
+  } finally {
+    collecting = outer;
+  }
+}
+
+/** A failure as the validation problem of the function's `source`, naming the service and the cloud. */
+export function packagingProblem(service: string, f: PackagingFailure, source: string = f.dir): string {
+  return `service ${service}: ${formatProblem({ module: "Function", property: `functions.${f.logicalId}.source`, value: source, allowed: `a folder that packages (${f.reason})` })}`;
+}
+
+/** esbuild's errors carry their place (`index.js:2:20: Could not resolve "x"`); pip and others a message. */
+function packagingReason(e: unknown): string {
+  const errors = (e as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
+  if (Array.isArray(errors) && errors.length) {
+    const where = (x: (typeof errors)[number]) => (x.location ? `${x.location.file}:${x.location.line}:${x.location.column}: ` : "");
+    return errors.slice(0, 3).map((x) => `${where(x)}${x.text}`).join("; ") + (errors.length > 3 ? `; and ${errors.length - 3} more` : "");
+  }
+  const text = String((e as Error)?.message ?? e).split(`${process.cwd()}${path.sep}`).join("");
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  // pip: "<dir>/requirements.txt: pip could not install … (<cloud>): <stderr>": keep the head and pip's ERROR lines.
+  const pip = text.match(/ERROR: [^\n]*/g);
+  const head = /^(.*?pip could not install[^)]*\))/.exec(lines[0])?.[1];
+  return (head && pip ? `${head}: ${pip.join(" ")}` : lines.slice(0, 2).join(" ")).slice(0, 600);
+}
+
+/** An empty, valid zip standing in for a package that failed (validation refuses the synth). */
+function placeholderPackage(): { path: string; hash: string } {
+  const file = path.join(privateCacheDir("packages"), "polycloud-packaging-failed.zip");
+  // End of central directory record only: a zip with no entries.
+  const bytes = Buffer.from([0x50, 0x4b, 0x05, 0x06, ...new Array(18).fill(0)]);
+  if (!fs.existsSync(file)) writeAtomically(file, bytes);
+  return { path: file, hash: createHash("sha256").update(bytes).digest("hex") };
+}
+
+function packageOnce(dir: string, target: FunctionPackageTarget): { path: string; hash: string } {
   if (usesRuntime(dir)) return packageFolder(stager().stageFunction(dir, target));
   if (target.runtime?.startsWith("nodejs") && hasNodeDependencies(dir)) return packageFolder(stager().stageFunction(dir, { ...target, plain: true }));
   if (target.runtime?.startsWith("python")) {

@@ -1,7 +1,7 @@
 import { Annotations, Aspects, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, NameRule, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, NameRule, collectPackagingFailures, packagingProblem, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
 } from "@polycloud/core";
 import type { AwsContext, AwsServiceProps } from "@polycloud/aws";
 import type { GcpContext } from "@polycloud/gcp";
@@ -90,7 +90,7 @@ export class PlatformStack extends TerraformStack {
           ctx = this.context = new AwsFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
           if (env.budget) new AwsBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "aws") });
         }
-        for (const svc of services) this.services.push(new AwsService(this, svc.name, { context: per(ctx, svc), service: svc, aws: props.aws }));
+        for (const svc of services) this.addService(svc, () => new AwsService(this, svc.name, { context: per(ctx, svc), service: svc, aws: props.aws }));
         break;
       }
       case "gcp": {
@@ -104,7 +104,7 @@ export class PlatformStack extends TerraformStack {
           ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags, shared: true }).context;
           if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "gcp"), serviceName: platform });
         }
-        for (const svc of services) this.services.push(new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
+        for (const svc of services) this.addService(svc, () => new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;
       }
       case "azure": {
@@ -115,7 +115,7 @@ export class PlatformStack extends TerraformStack {
           ctx = this.context = new AzureFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
           if (env.budget) new AzureBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "azure"), serviceName: platform });
         }
-        for (const svc of services) this.services.push(new AzureService(this, svc.name, { context: per(ctx, svc), service: svc }));
+        for (const svc of services) this.addService(svc, () => new AzureService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;
       }
       default:
@@ -131,6 +131,17 @@ export class PlatformStack extends TerraformStack {
     // each service's own resources carry `service=<its name>` either way.
     if (!serviceStack) for (const svc of this.services) Aspects.of(svc).add(new ServiceTagAspect(svc.node.id));
     this.warnDeviations(env, services);
+  }
+
+  /**
+   * Renders one service, with packaging failures (a dependency esbuild cannot resolve, a wheel pip
+   * cannot find) turned into validation problems of that service's `functions.<id>.source` on this
+   * cloud, so every failure of every function is listed in one run instead of a stack trace.
+   */
+  private addService(svc: ServiceSpec, make: () => PlatformService): void {
+    const { result, failures } = collectPackagingFailures(make);
+    if (failures.length) result.node.addValidation({ validate: () => failures.map((f) => packagingProblem(svc.name, f, svc.functions?.[f.logicalId]?.source)) });
+    this.services.push(result);
   }
 
   /** One warning per behaviour deviation (modules/core/src/deviations.ts) and component. */

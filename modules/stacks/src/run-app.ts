@@ -78,11 +78,13 @@ export function runApp(composition: Composition, options: RunAppOptions = {}): n
   try {
     const warnings = synthAll(app, { sources });
     writeSynthManifest(app.outdir, { ...base, ok: true, stacks: described, warnings });
-    out(`${formatWarnings(warnings)}\n`);
+    // Warnings once per environment with the services they affect (accepted ones counted), then a
+    // one-line summary; an accept entry nothing raised is reported only when every stack was built.
+    out(`${formatWarnings(warnings, { showUnusedAccepts: !filter })}\n`);
     return (process.exitCode = 0);
   } catch (e) {
     if (!(e instanceof SynthValidationError)) throw e;
-    writeSynthManifest(app.outdir, { ...base, ok: false, stacks: described, warnings: [], problems: e.problems });
+    writeSynthManifest(app.outdir, { ...base, ok: false, stacks: described, warnings: null, problems: e.problems });
     err(`${e.message}\n`);
     return (process.exitCode = 1);
   }

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CostReport, StackJson, checkBudgets, costReport, estimateAll, renderCostMarkdown, renderCostText } from "@polycloud/core";
+import { CostReport, StackJson, checkBudgets, costReport, estimateAll, renderCostMarkdown, renderCostText, renderEnvironmentsText } from "@polycloud/core";
 import { CliContext, EXIT } from "../context";
 import { withProgress } from "../progress";
 import { ProjectOptions, environmentsOf, loadProject, readStackJson, requireFreshOutput } from "../project";
@@ -27,12 +27,14 @@ export async function costCommand(ctx: CliContext, opts: CostOptions = {}): Prom
   // Never estimate an output left by an earlier synth of other sources (or by a failed one),
   // which would pass the budget check on stacks that are not these.
   requireFreshOutput(ctx, project);
-  const head = costReport(estimateAll(readStackJson(project) as Record<string, StackJson>));
+  // The environments as the synthesis rendered them: budgets, scopes, accepted overruns.
+  const environments = environmentsOf(project);
+  const head = costReport(estimateAll(readStackJson(project) as Record<string, StackJson>), environments);
   let base: CostReport | undefined;
   if (opts.baseRef) {
     const ref = opts.baseRef;
     try {
-      base = costReport(estimateAll(await withProgress(ctx, `cost: synthesizing ${ref}`, () => synthesizeBase(ref, project.root))));
+      base = costReport(estimateAll(await withProgress(ctx, `cost: synthesizing ${ref}`, () => synthesizeBase(ref, project.root))), environments);
     } catch (e) {
       ctx.err(`cost: the base ${ref} could not be estimated: ${(e as Error).message}\n`);
     }
@@ -41,7 +43,9 @@ export async function costCommand(ctx: CliContext, opts: CostOptions = {}): Prom
   if (opts.report) fs.writeFileSync(path.resolve(ctx.cwd, opts.report), output);
   ctx.out(output);
   if (!opts.check) return EXIT.OK;
-  const result = checkBudgets(head, environmentsOf(project));
+  const result = checkBudgets(head, environments);
+  // The budget view: each cloud against its budget and the environment's total, as its scope counts them.
+  for (const line of renderEnvironmentsText(head)) ctx.err(line ? `cost: ${line}\n` : "");
   for (const w of result.warnings) ctx.err(`cost: warning: ${w}\n`);
   for (const e of result.errors) ctx.err(`cost: error: ${e}\n`);
   return result.errors.length ? EXIT.FAILED : EXIT.OK;

@@ -8,6 +8,12 @@ import { PRICE_TABLE, PriceEntry, PriceTable } from "./prices";
 import { QUANTITY_FUNCTIONS, QuantityFn, StackJson, USAGE_ONLY, Usage } from "./quantities";
 
 export interface CostLine extends Usage {
+  /**
+   * The construct at the top of the resource's path in its stack (cdktf's `//` metadata): a
+   * service's name, or the environment's own `foundation`, `budget`, `apis`. Undefined for
+   * free-tier lines and resources without a path.
+   */
+  readonly owner?: string;
   readonly usd: number;
   readonly unitPrice: number;
   readonly price: Pick<PriceEntry, "confidence" | "date" | "region" | "sourceRegion"> & { readonly url: string };
@@ -85,6 +91,19 @@ export function findPrice(table: PriceTable, cloud: Cloud, region: string, u: Us
   return candidates.sort((a, b) => (a.region === "global" ? 1 : 0) - (b.region === "global" ? 1 : 0))[0];
 }
 
+/**
+ * The top-level construct of a resource's path (`dev-aws/orders/db-main/cluster` → `orders`), or,
+ * without cdktf's metadata (Testing.synth drops it), of its logical name: cdktf joins the path's
+ * ids with `_` (`orders_db-main_cluster_12F2417C`), and construct ids of stacks, services and the
+ * foundation hold no `_`.
+ */
+function ownerOf(json: StackJson, u: Usage): string | undefined {
+  const path = (json.resource?.[u.resourceType]?.[u.address] as { "//"?: { metadata?: { path?: string } } } | undefined)?.["//"]?.metadata?.path;
+  if (typeof path === "string") return path.split("/")[1];
+  const i = u.address.indexOf("_");
+  return i > 0 ? u.address.slice(0, i) : undefined;
+}
+
 const describeUsage = (stack: string, region: string, u: Usage) =>
   `${stack}: ${u.resourceType}.${u.address} ${u.component} (${u.unit}${u.match ? `, ${Object.entries(u.match).map(([k, v]) => `${k}=${v}`).join(", ")}` : ""}) in ${region}`;
 
@@ -110,7 +129,7 @@ function estimateOne(stack: string, json: StackJson, opts: EstimateOptions, miss
     if (!p) { missing.push(describeUsage(stack, region, u)); continue; }
     const qty = Math.max(u.quantity, p.minQuantity ?? 0);
     const line: CostLine = {
-      ...u, detail: qty > u.quantity ? `${u.detail}; billed at the minimum ${p.minQuantity} ${p.unit}` : u.detail,
+      ...u, owner: u.shared ? undefined : ownerOf(json, u), detail: qty > u.quantity ? `${u.detail}; billed at the minimum ${p.minQuantity} ${p.unit}` : u.detail,
       usd: qty * p.usd, unitPrice: p.usd,
       price: { confidence: p.confidence, date: p.date, region: p.region, sourceRegion: p.sourceRegion, url: p.source.url },
     };
@@ -126,6 +145,10 @@ function estimateOne(stack: string, json: StackJson, opts: EstimateOptions, miss
         lines.push({ resourceType: p.resourceType, address: "(free tier)", component: p.component, quantity: -freeQty, unit: p.unit, detail: `first ${p.free.quantity} ${p.unit} free per ${p.free.scope}`,
           usd: -freeQty * p.usd, unitPrice: p.usd, price: { confidence: p.confidence, date: p.date, region: p.region, sourceRegion: p.sourceRegion, url: p.source.url } });
       }
+    }
+    // Another region's figure is a stand-in: it is said on every estimate until the entry is re-sourced.
+    if (p.confidence === "nearest-region") {
+      warnings.push(`price of ${p.resourceType} ${p.component}${p.match ? ` (${Object.entries(p.match).map(([k, v]) => `${k}=${v}`).join(", ")})` : ""} in ${region} is ${p.sourceRegion ?? "another region"}'s figure; re-source it for ${region} from ${p.source.url}`);
     }
     const age = now.getTime() - Date.parse(`${p.date}T00:00:00Z`);
     if (age > MS_PER_YEAR) {

@@ -23,6 +23,8 @@ export interface Usage {
   readonly match?: Record<string, string | number | boolean>;
   /** How the quantity was worked out, for the report. */
   readonly detail: string;
+  /** Billed once for the whole stack (the first five forwarding rules), whichever resource it is written against. */
+  readonly shared?: boolean;
 }
 
 export interface QuantityContext {
@@ -49,6 +51,16 @@ export function memoryBytes(value: string): number {
   const factor: Record<string, number> = { "": 1, k: 1e3, Ki: 2 ** 10, M: 1e6, Mi: 2 ** 20, G: 1e9, Gi: 2 ** 30 };
   return Number(m[1]) * factor[m[2] ?? ""];
 }
+
+/**
+ * Data cache of the Enterprise Plus N2 machine types, GiB: fixed by the tier ("Machine series
+ * overview", Cloud SQL for PostgreSQL, https://cloud.google.com/sql/docs/postgres/machine-series-overview,
+ * read 2026-12-07). Tiers not listed stop the estimate when their cache is on.
+ */
+export const DATA_CACHE_GIB: Readonly<Record<string, number>> = {
+  "db-perf-optimized-N-2": 375, "db-perf-optimized-N-4": 375, "db-perf-optimized-N-8": 375, "db-perf-optimized-N-16": 750,
+  "db-perf-optimized-N-32": 1500, "db-perf-optimized-N-48": 3000, "db-perf-optimized-N-64": 6000, "db-perf-optimized-N-80": 6000,
+};
 
 /** vCPUs and memory (GB) of a Cloud SQL tier; undefined for shared-core tiers (priced per instance). */
 export function cloudSqlShape(tier: string): { vcpu: number; memoryGb: number } | undefined {
@@ -126,6 +138,16 @@ const GCP: Record<string, QuantityFn> = {
       ]
       : [{ resourceType: "google_sql_database_instance", address, component: "instance", quantity: HOURS_PER_MONTH * ha, unit: "hour", match: { tier }, detail: `${tier} × 730 h${haText}` }];
     out.push({ resourceType: "google_sql_database_instance", address, component: "storage", quantity: disk * ha, unit: "GB-month", match: { disk_type: diskType }, detail: `${disk} GB ${diskType}${haText}` });
+    // Enterprise Plus turns the data cache on by default (the provider leaves data_cache_config to the
+    // API when unset: Optional + Computed in google 6.50): its tier-fixed local SSD bills by the GiB-month.
+    const cache = list(s.data_cache_config)[0];
+    if (edition === "ENTERPRISE_PLUS" && cache?.data_cache_enabled !== false) {
+      const gib = DATA_CACHE_GIB[tier];
+      if (gib === undefined) {
+        throw new Error(`cost: google_sql_database_instance.${address} is Enterprise Plus with the data cache on (${cache ? "data_cache_enabled = true" : "data_cache_config unset: on by default"}), but the data cache size of tier ${tier} is not known; add it to DATA_CACHE_GIB or set data_cache_config.data_cache_enabled`);
+      }
+      out.push({ resourceType: "google_sql_database_instance", address, component: "data-cache", quantity: gib * ha, unit: "GB-month", detail: `${tier}: ${gib} GiB data cache${cache ? "" : " (on by default)"}${haText}` });
+    }
     if (list(s.connection_pool_config).some((c) => c.connection_pooling_enabled === true)) {
       out.push({ resourceType: "google_sql_database_instance", address, component: "managed-pooling", quantity: 1, unit: "month", detail: "managed connection pooling" });
     }
@@ -134,7 +156,7 @@ const GCP: Record<string, QuantityFn> = {
   /** One hourly charge covers the first five rules of a project; each further rule has its own. */
   google_compute_global_forwarding_rule: (rs) => {
     if (!rs.length) return [];
-    const out: Usage[] = [{ resourceType: "google_compute_global_forwarding_rule", address: rs[0][0], component: "first-5-rules", quantity: HOURS_PER_MONTH, unit: "hour", detail: `${Math.min(rs.length, 5)} rule(s) × 730 h` }];
+    const out: Usage[] = [{ resourceType: "google_compute_global_forwarding_rule", address: rs[0][0], component: "first-5-rules", quantity: HOURS_PER_MONTH, unit: "hour", detail: `${Math.min(rs.length, 5)} rule(s) × 730 h`, shared: true }];
     rs.slice(5).forEach(([address]) => out.push({ resourceType: "google_compute_global_forwarding_rule", address, component: "additional-rule", quantity: HOURS_PER_MONTH, unit: "hour", detail: "rule beyond the fifth × 730 h" }));
     return out;
   },
