@@ -15,7 +15,7 @@ Exit codes: 0 created, 2 bad options or a folder that is not empty.
  * `create-polycloud [<dir>] [--name] [--clouds] [--registry] [--force]`; returns the exit code.
  * Arguments are parsed with Node's own parseArgs, so the starter has no dependency to install.
  */
-export function main(argv: readonly string[], out = (t: string) => process.stdout.write(t), err = (t: string) => process.stderr.write(t)): number {
+export function main(argv: readonly string[], out: (t: string) => unknown = (t) => process.stdout.write(t), err: (t: string) => unknown = (t) => process.stderr.write(t)): number {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
