@@ -39,6 +39,11 @@ test("no verb, an unknown verb, an unknown flag, a bad choice or a missing argum
   expect(await polycloud(["synth", "--project", "/nonexistent-polycloud-project"])).toMatchObject({ code: 2, stderr: expect.stringContaining("no cdktf.json in /nonexistent-polycloud-project") });
 });
 
+test("init refuses a folder that is not empty and a cloud it does not know, before asking any registry", async () => {
+  expect(await polycloud(["init", "modules"])).toMatchObject({ code: 2, stderr: expect.stringContaining("is not empty (use --force") });
+  expect(await polycloud(["init", "/tmp/polycloud-init-never-created", "--clouds", "aws,oci"])).toMatchObject({ code: 2, stderr: expect.stringContaining("'oci' is not one of aws, gcp, azure") });
+});
+
 test("--version prints the package version", async () => {
   const { version } = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "modules", "cli", "package.json"), "utf8"));
   expect(await polycloud(["--version"])).toMatchObject({ code: 0, stdout: `${version}\n` });
