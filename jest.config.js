@@ -7,7 +7,8 @@ module.exports = {
   // (jest.integration.config.js, `npm run test:integration`), which .ci/run runs after `npm test`.
   // End-to-end tests that start servers or install packages (a real PostgreSQL + PgBouncer, the
   // Verdaccio publish -> consume round trip) run in jest.integration.config.js; .ci/run runs both.
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/runtime-integration/", "<rootDir>/__tests__/registry/publish-consume.test.ts"],
+  // The mutation test and the long property run in jest.behaviour.config.js (`npm run test:behaviour`), which .ci/run runs too.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/runtime-integration/", "<rootDir>/__tests__/registry/publish-consume.test.ts", "<rootDir>/__tests__/behaviour-ci/"],
   transform: {
     "^.+\\.tsx?$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
     // Reference function code (ESM) is tested in-process too.

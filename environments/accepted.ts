@@ -8,11 +8,12 @@
  * deviations (docs/parity.md) every sample environment accepts.
  */
 export const CLOUD_LIMITS: readonly string[] = [
-  // GCP: Cloud Armor's fixed windows, CORS answered by the runtime, Pub/Sub push (one message per
-  // request, no per-subscription cap), pools per (database, user), the budget counts the project.
+  // GCP: Cloud Armor's fixed windows, Pub/Sub push (one message per request, no per-subscription
+  // cap), pools per (database, user), the budget counts the project. (CORS, answered by the runtime
+  // in the function, equals the other clouds' and is no deviation.)
   // API Gateway's own *.gateway.dev hostname skips Cloud Armor; a push refused at the consumer's cap
   // counts as a delivery attempt (docs/parity.md, "Settings a cloud cannot honour").
-  "gcp:gateway.cors", "gcp:gateway.burst", "gcp:gateway.requestsPerMinute", "gcp:gateway.throttle",
+  "gcp:gateway.burst", "gcp:gateway.requestsPerMinute", "gcp:gateway.throttle",
   "gcp:queue.batchSize", "gcp:queue.batchWindowSeconds", "gcp:queue.maxConcurrency", "gcp:queue.pushRejections",
   "gcp:database.poolPercent", "gcp:budget.scope",
   // Azure: Flex Consumption sizes, Service Bus dead-lettering and backlog alarms, API Management's
@@ -20,6 +21,16 @@ export const CLOUD_LIMITS: readonly string[] = [
   // The Service Bus trigger hands over one message per invocation.
   "azure:function.memoryMb", "azure:queue.batchSize", "azure:queue.dlqRetentionSeconds", "azure:queue.expiredMessages", "azure:alarm.queue.oldestMessageAge",
   "azure:gateway.burst", "azure:database.poolPercent", "azure:budget.scope",
+  // The behaviour model's other documented deviations (docs/parity.md, Behaviour): instance caps
+  // where the spec sets none, GCP's JWKS URL (no OpenID discovery), Service Bus locks and the
+  // runtime's re-send, alarms each cloud words differently or cannot raise (Azure's maxima instead
+  // of percentiles, missing-data handling, Event Grid's per-topic alerts; no pinned-session metric
+  // on Cloud SQL; Aurora's self-growing storage; Lambda's async-invocation DLQ; EventBridge runs a
+  // schedule without a separate publish), and what each budget counts.
+  "aws:alarm.database.storage", "aws:alarm.queue.dlqDepth", "aws:alarm.schedule.failedRuns", "aws:budget.scope",
+  "gcp:function.maxConcurrency", "gcp:gateway.jwtKeys", "gcp:alarm.queue.oldestMessageAge", "gcp:alarm.queue.sentToDlq", "gcp:alarm.proxy.pinnedConnections",
+  "azure:function.maxConcurrency", "azure:queue.senders", "azure:queue.visibilitySeconds", "azure:alarm.function.durationP99", "azure:alarm.function.throttles",
+  "azure:alarm.gateway.latencyP99", "azure:alarm.queue.dlqDepth", "azure:alarm.bus.dlqDepth", "azure:alarm.bus.failedInvocations", "azure:alarm.bus.sentToDlq", "azure:budget.currency",
 ];
 
 /**
@@ -30,4 +41,7 @@ export const CLOUD_LIMITS: readonly string[] = [
 export const DEV_CHOICES: readonly string[] = [
   "aws:database.pooled", "gcp:database.pooled", "azure:database.pooled", "azure:database.pointInTimeRecoveryDays",
   "gcp:environment.gatewayDomains", "azure:gateway.throttle", "azure:gateway.requestsPerMinute",
+  // What running without a pool means in the behaviour record: no pool share, borrow timeout or pinned-session alarm.
+  "aws:database.poolPercent", "aws:database.borrowTimeoutSeconds", "aws:alarm.proxy.pinnedConnections",
+  "gcp:database.borrowTimeoutSeconds", "azure:database.borrowTimeoutSeconds", "azure:alarm.proxy.pinnedConnections",
 ];

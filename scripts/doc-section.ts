@@ -9,6 +9,7 @@ import * as path from "node:path";
 export const GENERATED_SECTIONS = {
   parity: "docs/parity.md", // npm run parity (conformance table)
   deviations: "docs/parity.md", // npm run parity (behaviour deviations)
+  "behaviour-attributes": "docs/parity.md", // npm run parity (attributes each behaviour field is read from)
   catalogue: "docs/validation.md", // npm run catalogue
   policy: "docs/policy.md", // npm run policy:table
   scanners: "docs/policy.md", // npm run policy:table (scanner coverage)

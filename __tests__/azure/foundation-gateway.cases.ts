@@ -268,7 +268,8 @@ describe("AzureFunction concurrency, alarms and host storage (issue 13)", () => 
   const apps = (json: any) => Object.values(resources(json, "azurerm_function_app_flex_consumption")) as any[];
 
   test("http_concurrency is always set, and instances × per-instance concurrency equals the spec's cap (Service Bus trigger included)", () => {
-    const caps: Record<string, Record<string, number>> = { dev: { api: 20, worker: 5 }, staging: { api: 20, worker: 5 }, prod: { api: 200, worker: 50 } };
+    // prod's worker (cap 50) is invoked by nothing but its queue (maxConcurrency 5): it runs 5 wide, as SQS's maximum_concurrency does.
+    const caps: Record<string, Record<string, number>> = { dev: { api: 20, worker: 5 }, staging: { api: 20, worker: 5 }, prod: { api: 200, worker: 5 } };
     for (const [envName, f] of [["dev", dev], ["staging", staging], ["prod", prod]] as const) {
       for (const id of ["api", "worker"]) {
         const a = find(f.json, "azurerm_function_app_flex_consumption", (x) => x.name === globalNameOf(envName, id));
@@ -281,7 +282,8 @@ describe("AzureFunction concurrency, alarms and host storage (issue 13)", () => 
       expect(worker.app_settings[SERVICE_BUS_HOST_SETTINGS.prefetchCount]).toBe("0");
     }
     // A per-instance share that does not divide the cap is lowered to one that does, with a warning.
-    const odd = synthAzure("dev", () => {}, (s) => { s.functions.worker.concurrency = { max: 7, perInstance: 2 }; });
+    // (Without the queue's own maxConcurrency, which would cap the worker that only the queue invokes.)
+    const odd = synthAzure("dev", () => {}, (s) => { s.functions.worker.concurrency = { max: 7, perInstance: 2 }; delete s.queues.orders.maxConcurrency; });
     const w = find(odd.json, "azurerm_function_app_flex_consumption", (x) => x.name === globalNameOf("dev", "worker"));
     expect([w.maximum_instance_count, w.http_concurrency, w.app_settings[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]]).toEqual([7, 1, "1"]);
     expect(warnings(odd.stack)).toContainEqual(expect.stringMatching(/AzureFunction\(worker\): property 'concurrency' \(max 7, perInstance 2\) runs as 7 instances × 1 per instance = 7/));

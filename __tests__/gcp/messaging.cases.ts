@@ -63,9 +63,18 @@ describe("GcpQueue", () => {
 
   test("batching settings push cannot honour warn loudly", () => {
     const w = warnings(dev.stack);
-    for (const prop of ["batchSize", "batchWindowSeconds", "maxConcurrency"]) {
+    for (const prop of ["batchSize", "batchWindowSeconds"]) {
       expect(w).toContainEqual(expect.stringMatching(new RegExp(`GcpQueue\\(orders\\): property '${prop}'`)));
     }
+  });
+
+  test("a queue's maxConcurrency caps a consumer only that queue invokes; a consumer with a route too keeps its cap, with a warning", () => {
+    // prod: worker cap 50, queue cap 5, nothing else invokes the worker.
+    expect(find(prod.json, "google_cloudfunctions2_function", (f) => f.name === "orders-prod-worker").service_config).toMatchObject({ max_instance_count: 5, max_instance_request_concurrency: 1 });
+    expect(warnings(prod.stack).filter((w) => /GcpQueue\(orders\): property 'maxConcurrency'/.test(w))).toEqual([]);
+    const routed = synthGcp("prod", () => {}, (s) => { s.gateways.public.routes.push({ method: "GET", path: "/work", function: "worker", authorized: false }); });
+    expect(find(routed.json, "google_cloudfunctions2_function", (f) => f.name === "orders-prod-worker").service_config).toMatchObject({ max_instance_count: 50 });
+    expect(warnings(routed.stack)).toContainEqual(expect.stringMatching(/GcpQueue\(orders\): property 'maxConcurrency' = 5 cannot be honoured/));
   });
 
   test("producers may publish to the queue topic only", () => {

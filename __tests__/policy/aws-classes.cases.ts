@@ -67,6 +67,8 @@ describe.each(stacks)("%s", (_name, json) => {
     "AWS/RDS DatabaseConnectionsCurrentlySessionPinned": { stat: "Sum", missing: "notBreaching", period: 60 },
     "AWS/RDS DatabaseConnections": { stat: "Sum", missing: "notBreaching", period: 60 },
     "AWS/RDS MaxDatabaseConnectionsAllowed": { stat: "Sum", missing: "notBreaching", period: 60 },
+    // Cluster CPU, averaged over 15 minutes like Cloud SQL's and Flexible Server's.
+    "AWS/RDS CPUUtilization": { stat: "Average", missing: "notBreaching", period: 900 },
   };
 
   test("statistics and missing-data semantics of every alarm follow its metric", () => {

@@ -208,6 +208,16 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       }));
     }
 
+    // The same CPU alarm as Cloud SQL and Flexible Server: average above 80 % over 15 minutes. For
+    // Aurora Serverless v2, CPUUtilization is the CPU used over the CPU of the cluster's maximum ACU
+    // ("Important Amazon CloudWatch metrics for Aurora Serverless v2"), so it fires when the
+    // cluster runs near its capacity ceiling.
+    this.alarms.push(createAlarm(this, "cpu-alarm", ctx, {
+      signal: "database.cpu", nameParts: [props.logicalId, "cpu"], description: `Aurora ${identifier}: CPU above 80% on average over 15 minutes`,
+      threshold: 80, comparison: "GreaterThanThreshold", periodSeconds: 900,
+      metric: { namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: { DBClusterIdentifier: identifier }, statistic: "Average" },
+    }));
+
     if (direct) {
       this.entryGroup = this.databaseSecurityGroup;
       this.connectResourceId = this.cluster.clusterResourceId;

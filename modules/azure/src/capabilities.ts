@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, envVarPart, resourcesOfType, fails, block } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, resolveFunction, resolvePool, resolveQueue, envVarPart, resourcesOfType, fails, block, queueCappedConsumers, shortestCallerTimeout } from "@polycloud/core";
 import { FLEX_RUNTIMES, RATE_LIMIT_PERIOD_SECONDS } from "./limits";
 import { FLEX_PACKAGE_BLOB, REMOVE_INJECTED_STORAGE_COMMAND, flexMemory, hhmmss } from "./function";
 import { urlTemplate } from "./gateway";
@@ -75,8 +75,9 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
   },
   "function.concurrency": {
     mode: "different", realisedBy: "maximum_instance_count × http_concurrency (and the Service Bus trigger's maxConcurrentCalls)", note: "the cap is instances × per-instance concurrency",
-    check: (c) => perFunction(c, (_id, a, s) => s.maxConcurrency === undefined ? [] : fails(
-      [a?.maximum_instance_count * a?.http_concurrency === s.maxConcurrency, `maximum_instance_count ${a?.maximum_instance_count} × http_concurrency ${a?.http_concurrency}`],
+    // A consumer that only its queue invokes takes the queue's maxConcurrency (queueCappedConsumers).
+    check: (c) => perFunction(c, (id, a, s) => (queueCappedConsumers(c.service)[id]?.cap ?? s.maxConcurrency) === undefined ? [] : fails(
+      [a?.maximum_instance_count * a?.http_concurrency === (queueCappedConsumers(c.service)[id]?.cap ?? s.maxConcurrency), `maximum_instance_count ${a?.maximum_instance_count} × http_concurrency ${a?.http_concurrency}`],
       [a?.app_settings?.[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls] === undefined || Number(a.app_settings[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]) === a.http_concurrency, `maxConcurrentCalls ${a?.app_settings?.[SERVICE_BUS_HOST_SETTINGS.maxConcurrentCalls]}`],
     )),
   },
@@ -209,7 +210,7 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
     check: (c) => {
       if (c.env.clouds.azure?.database?.acceptNoPooling) return [];
       const conf = Object.fromEntries(all(c, "azurerm_postgresql_flexible_server_configuration").map((x) => [x.name, x.value]));
-      return Object.values(c.service.databases ?? {}).flatMap((d) => fails([conf["pgbouncer.enabled"] === "true", "pgbouncer off"], [conf["pgbouncer.query_wait_timeout"] === String(resolvePool(d.pool).borrowTimeoutSeconds), "query_wait_timeout"], [!!conf["pgbouncer.default_pool_size"], "no pool size"], [(conf["pgbouncer.min_pool_size"] ?? "0") === "0", "min_pool_size keeps a floor of open connections"]));
+      return Object.values(c.service.databases ?? {}).flatMap((d) => fails([conf["pgbouncer.enabled"] === "true", "pgbouncer off"], [conf["pgbouncer.query_wait_timeout"] === String(resolvePool(d.pool, shortestCallerTimeout(d, c.service.functions)?.seconds).borrowTimeoutSeconds), "query_wait_timeout"], [!!conf["pgbouncer.default_pool_size"], "no pool size"], [(conf["pgbouncer.min_pool_size"] ?? "0") === "0", "min_pool_size keeps a floor of open connections"]));
     },
   },
   "proxy.tls": {

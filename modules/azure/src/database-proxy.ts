@@ -15,6 +15,11 @@ export interface AzureDatabaseProxyProps {
   readonly context: AzureContext;
   readonly logicalId: string;
   readonly spec: DatabaseProxySpec;
+  /**
+   * Shortest timeout (seconds) among the functions allowed to connect; the pool's borrow-timeout
+   * default stays below it, as on AWS. @default none (the core default applies)
+   */
+  readonly shortestCallerTimeoutSeconds?: number;
 }
 
 /**
@@ -93,7 +98,7 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     });
     this.database = new PostgresqlFlexibleServerDatabase(this, "database", { name: spec.databaseName ?? DEFAULTS.databaseName, serverId: this.server.id, charset: "UTF8", collation: "en_US.utf8" });
 
-    const pool = resolvePool(spec.pool);
+    const pool = resolvePool(spec.pool, props.shortestCallerTimeoutSeconds);
     // PgBouncer keeps one pool per (user, database): every granted function and the Entra
     // administrator that runs migrations, so the pools together stay within the spec's share.
     const clients = (spec.allowedFunctions?.length ?? 0) + 1;
@@ -130,6 +135,12 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
         signal: "proxy.connectionSaturation", name: n("connections"), scope: this.server.id, namespace: ns, metric: "active_connections", aggregation: "Maximum", windowSize: "PT1M",
         threshold: Math.floor((this.userConnections * t.proxyConnectionSaturationPercent) / 100),
         description: `Active connections above ${t.proxyConnectionSaturationPercent}% of the ${this.userConnections} user connections (max_connections ${maxConnections} less ${AZURE_RESERVED_CONNECTIONS} Azure keeps).`,
+      }),
+      // Storage grows by itself (autoGrowEnabled) up to the SKU's limit; as on Cloud SQL, an alarm at
+      // 85 % says the growth needs a look.
+      createMetricAlert(this, "alarm-storage", ctx, {
+        signal: "database.storage", name: n("storage"), scope: this.server.id, namespace: ns, metric: "storage_percent", aggregation: "Maximum", threshold: 85,
+        description: "Database storage above 85% (auto-grow is on; check the growth).",
       }),
       createMetricAlert(this, "alarm-cpu", ctx, {
         signal: "database.cpu", name: n("cpu"), scope: this.server.id, namespace: ns, metric: "cpu_percent", aggregation: "Average", threshold: 80, windowSize: "PT15M",

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, Namer, PlatformService, Problems, ServiceSpec,
-  resolveFunction, validateEnvironment, validateService,
+  queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { ServicebusNamespace } from "@cdktf/provider-azurerm/lib/servicebus-namespace";
 import { AzureContext } from "./context";
@@ -42,8 +42,13 @@ export class AzureService extends Construct implements PlatformService {
     this.node.addValidation({ validate: () => validateAzure(service, ctx.env).messages() });
     const secretNames = Object.fromEntries(Object.keys(service.secrets ?? {}).map((s) => [s, s]));
     const routed = new Set(Object.values(service.gateways ?? {}).flatMap((g) => g.routes.map((r) => r.function)));
+    // A consumer invoked by nothing but one queue takes that queue's maxConcurrency as its own cap:
+    // the Service Bus trigger has no per-queue limit across instances (see queueCappedConsumers).
+    const queueCaps = queueCappedConsumers(service);
     for (const [fnId, spec] of Object.entries(service.functions ?? {})) {
-      this.functions[fnId] = new AzureFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolveFunction(spec), secretNames, httpTriggered: routed.has(fnId) });
+      const capped = queueCaps[fnId];
+      const resolved = capped ? { ...resolveFunction(spec), maxConcurrency: capped.cap } : resolveFunction(spec);
+      this.functions[fnId] = new AzureFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolved, secretNames, httpTriggered: routed.has(fnId) });
     }
     let privateBus = false;
     if (Object.keys(service.queues ?? {}).length) {
@@ -65,7 +70,7 @@ export class AzureService extends Construct implements PlatformService {
       (spec.publishers ?? []).forEach((f) => this.functions[f] && bus.grantPublish(this.functions[f]));
     }
     for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
-      const db = new AzureDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec });
+      const db = new AzureDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds });
       this.databases[dbId] = db;
       (spec.allowedFunctions ?? []).forEach((f) => this.functions[f] && db.grantConnect(this.functions[f]));
     }

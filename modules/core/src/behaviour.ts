@@ -2,8 +2,11 @@ import { AlarmSignal } from "./interfaces";
 
 /**
  * What a rendered service will actually do, as plain data. Each cloud module reads its own
- * synthesized Terraform JSON (never the spec) into this record, so the three clouds can be
- * compared field by field. Durations are seconds, memory MiB; `null` means "no limit".
+ * synthesized Terraform JSON (never the spec, never a label or variable the generator copied from
+ * the spec) into this record, so the three clouds can be compared field by field with each other
+ * and with the spec's intent (`intendedBehaviour`). Durations are seconds, memory MiB; `null`
+ * means "no limit" unless a field says otherwise. Component references are `function:<id>`,
+ * `queue:<id>`, `gateway:<id>`, `rule:<bus>/<rule>`; lists of them are sorted.
  */
 export interface FunctionBehaviour {
   /** Concurrent executions the platform allows at most. */
@@ -11,13 +14,19 @@ export interface FunctionBehaviour {
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly warmInstances: number;
+  /** Components whose identity may invoke the function (gateway, queue consumer, rule), sorted. */
+  readonly invokers: readonly string[];
 }
 
 export interface QueueBehaviour {
+  /** The function messages are delivered to. */
+  readonly consumer: string | null;
   /** Deliveries of one message before it is dead-lettered. */
   readonly deliveryAttempts: number;
   /** Least time between two attempts of one message. */
   readonly retrySpacingSeconds: number;
+  /** How long a delivered message stays hidden from other consumers (SQS visibility, Pub/Sub ack deadline, Service Bus lock). */
+  readonly visibilitySeconds: number;
   /** Concurrent consumer invocations at most. */
   readonly maxConsumerConcurrency: number | null;
   readonly retentionSeconds: number;
@@ -27,11 +36,24 @@ export interface QueueBehaviour {
   readonly expiredMessages: "dead-lettered" | "dropped";
   /** A path that discards a message before its retention without dead-lettering it. */
   readonly dropsWithoutDeadLetter: boolean;
+  /** Components allowed to put messages into the queue (functions, rules), sorted. */
+  readonly senders: readonly string[];
+}
+
+export interface BusBehaviour {
+  /** Components allowed to publish onto the bus, sorted: functions, and `rule:<bus>/<rule>` when a schedule publishes its ticks there. */
+  readonly publishers: readonly string[];
+  /** Days the archive keeps every event; null: no archive. */
+  readonly archiveDays: number | null;
 }
 
 export interface EventRuleBehaviour {
   /** `function:<id>` or `queue:<id>`. */
   readonly target: string;
+  /** The events the rule matches, canonical (`canonicalFilter`); null for a scheduled rule. */
+  readonly filter: string | null;
+  /** When a scheduled rule fires, canonical (`canonicalSchedule`); null for a filtered rule. */
+  readonly schedule: string | null;
   /** Attempts to deliver into the target. */
   readonly attempts: number;
   /** How old an event may get while the rule retries delivery into the target. */
@@ -51,12 +73,18 @@ export interface GatewayBehaviour {
   readonly routes: readonly string[];
   /** Routes whose JWT is checked by the gateway itself (never by function code), sorted. */
   readonly edgeAuthenticated: readonly string[];
-  /** CORS answered by the gateway, canonical JSON; null when the gateway does not answer CORS. */
+  /** Tokens accepted: `issuer <url> audiences <a,b>` (canonical); null without JWT auth. */
+  readonly jwt: string | null;
+  /** Where the signing keys come from: `discovery <issuer>` (OpenID configuration) or `jwks <url>`; null without JWT auth. */
+  readonly jwtKeys: string | null;
+  /** CORS answered to browsers, canonical JSON; null when nothing answers CORS. */
   readonly cors: string | null;
   /** Requests admitted in any 60 s. */
   readonly requestsPerMinute: number;
   /** Requests admitted at one instant. */
   readonly burst: number;
+  /** Per route (`METHOD /path`), seconds a caller waits at most: the function's timeout or the gateway's, whichever is shorter. */
+  readonly routeTimeoutSeconds: Readonly<Record<string, number>>;
 }
 
 export interface DatabaseBehaviour {
@@ -64,7 +92,14 @@ export interface DatabaseBehaviour {
   /** Server connections the pool can open in all (every pooler, every database+user pool). */
   readonly poolServerConnections: number;
   readonly maxConnections: number;
-  /** poolServerConnections as a whole percentage of max_connections. */
+  /**
+   * The connections clients can open: max_connections less what the cloud keeps for itself
+   * (Azure Flexible Server keeps 15 for replication, monitoring and its superuser).
+   */
+  readonly userConnections: number;
+  /** Pools the server connections are divided into: (database, user) pairs × poolers; 1 for RDS Proxy, 0 without a pool. */
+  readonly pools: number;
+  /** poolServerConnections as a whole percentage of userConnections (what clients can open). */
   readonly poolPercent: number;
   /** Server connections the pool keeps open even when idle (a floor). */
   readonly idleFloorConnections: number;
@@ -73,7 +108,14 @@ export interface DatabaseBehaviour {
   readonly tls: boolean;
   readonly identityAuth: boolean;
   readonly pointInTimeRecoveryDays: number;
+  /** Functions with a network path and a login, sorted. */
+  readonly clients: readonly string[];
 }
+
+/** How an alarm aggregates a window: a count of events, the peak, the low, the mean, or the 99th percentile. */
+export type AlarmStatistic = "total" | "peak" | "low" | "mean" | "p99";
+/** A window without data: counts as not breaching (`ok`), keeps the last state (`keep`), or alarms (`alarm`). */
+export type MissingData = "ok" | "keep" | "alarm";
 
 /** "value ≥ atLeast over windowSeconds", over the sum of every series of the signal. */
 export interface AlarmCondition {
@@ -81,71 +123,110 @@ export interface AlarmCondition {
   readonly windowSeconds: number;
   /** The condition is judged on each series alone (e.g. per response code), not on their sum. */
   readonly perSeries: boolean;
+  readonly statistic: AlarmStatistic;
+  readonly missingData: MissingData;
+  /** The alarm reaches the environment's alarm channel (topic, notification channels, action group). */
+  readonly notifies: boolean;
 }
 
 export interface BudgetBehaviour {
   /** What spend is counted, e.g. `tag:environment`, `project`, `resource-group`. */
   readonly scope: string;
+  readonly amount: number;
+  readonly currency: string;
   readonly actualPercent: readonly number[];
   readonly forecastPercent: readonly number[];
   readonly recipients: readonly string[];
 }
 
+/**
+ * Signals an alarm can watch: the core's `AlarmSignal`s and `queue.sentToDlq` (messages moved to a
+ * queue's DLQ, counted as they move), which only some clouds alarm on.
+ */
+export type ObservedSignal = AlarmSignal | "queue.sentToDlq";
+
 export interface ServiceBehaviour {
   readonly functions: Readonly<Record<string, FunctionBehaviour>>;
   readonly queues: Readonly<Record<string, QueueBehaviour>>;
+  readonly buses: Readonly<Record<string, BusBehaviour>>;
   /** Keyed `<bus>/<rule>`. */
   readonly rules: Readonly<Record<string, EventRuleBehaviour>>;
   readonly gateways: Readonly<Record<string, GatewayBehaviour>>;
   readonly databases: Readonly<Record<string, DatabaseBehaviour>>;
   /** Keyed by component (`function:api`, `queue:orders`, `rule:events/order-created`, …), then signal. */
-  readonly alarms: Readonly<Record<string, Partial<Record<AlarmSignal, AlarmCondition>>>>;
+  readonly alarms: Readonly<Record<string, Partial<Record<ObservedSignal, AlarmCondition>>>>;
+  /** E-mail addresses the alarm channel notifies, sorted. */
+  readonly alarmRecipients: readonly string[];
   readonly budget: BudgetBehaviour | null;
 }
+
+/**
+ * Every field of the behaviour record with what it means to a caller, a message or an operator:
+ * the rows of the attribute table in docs/parity.md, where each cloud's reader lists the attributes
+ * it reads for the field (`<CLOUD>_BEHAVIOUR_SOURCES`). `alarm.*` stands for every alarm signal,
+ * `budget.*` for every budget field.
+ */
+export const BEHAVIOUR_FIELDS: Readonly<Record<string, string>> = {
+  "function.maxConcurrency": "concurrent executions at most",
+  "function.memoryMb": "memory of one execution",
+  "function.timeoutSeconds": "how long one execution may run",
+  "function.warmInstances": "instances kept warm",
+  "function.invokers": "who may invoke the function (gateway, queue, rule)",
+  "queue.consumer": "the function messages are delivered to",
+  "queue.deliveryAttempts": "deliveries of a message before it is dead-lettered",
+  "queue.retrySpacingSeconds": "least time between two attempts of a message",
+  "queue.visibilitySeconds": "how long a delivered message stays hidden (visibility, ack deadline, lock)",
+  "queue.maxConsumerConcurrency": "concurrent consumer invocations at most",
+  "queue.retentionSeconds": "how long an unprocessed message is kept",
+  "queue.dlqRetentionSeconds": "how long a dead letter is kept",
+  "queue.expiredMessages": "what happens to a message whose retention ran out",
+  "queue.dropsWithoutDeadLetter": "a path that loses messages without dead-lettering them",
+  "queue.senders": "who may put messages into the queue (functions, rules)",
+  "bus.publishers": "who may publish events onto the bus (functions; a schedule whose ticks land there)",
+  "bus.archiveDays": "days the archive keeps every event",
+  "rule.target": "where matched events go (function or queue)",
+  "rule.filter": "which events the rule matches",
+  "rule.schedule": "when a scheduled rule fires",
+  "rule.attempts": "attempts to deliver an event",
+  "rule.maxEventAgeSeconds": "how old an event may get while delivery is retried",
+  "rule.undeliverable": "what happens to an event that cannot be delivered",
+  "rule.survivesOutageSeconds": "how long an event survives an outage of its consumer",
+  "rule.delivers": "the event a scheduled rule's handler receives",
+  "gateway.routes": "method and path to function",
+  "gateway.edgeAuthenticated": "routes whose JWT the gateway checks",
+  "gateway.jwt": "the issuer and audiences of accepted tokens",
+  "gateway.jwtKeys": "where the token signing keys come from",
+  "gateway.cors": "the CORS answer browsers get",
+  "gateway.requestsPerMinute": "requests admitted in any minute",
+  "gateway.burst": "requests admitted at one instant",
+  "gateway.routeTimeoutSeconds": "how long a caller waits at most, per route",
+  "database.pooled": "whether connections go through a pool",
+  "database.poolPercent": "the pool's share of the connections clients can open (max_connections less what the cloud keeps)",
+  "database.idleFloorConnections": "server connections kept open while idle",
+  "database.borrowTimeoutSeconds": "how long a client waits for a pooled connection",
+  "database.tls": "TLS required",
+  "database.identityAuth": "identity-based login (no passwords)",
+  "database.pointInTimeRecoveryDays": "days of point-in-time recovery",
+  "database.clients": "functions with a network path and a login",
+  "alarm.*": "per component and signal: presence, metric, statistic, threshold, window, missing-data handling, notification",
+  "alarms.recipients": "who the alarm channel notifies",
+  "budget.*": "what spend is counted, the amount and currency, actual and forecast thresholds, recipients",
+};
 
 /** Signals that count events: "> N" means "≥ N + 1" for them. Other signals are continuous. */
 export const COUNT_SIGNALS: ReadonlySet<AlarmSignal> = new Set<AlarmSignal>([
   "function.errors", "function.throttles", "gateway.5xx", "queue.dlqDepth", "bus.failedInvocations",
   "bus.sentToDlq", "bus.dlqDepth", "schedule.failedRuns", "proxy.pinnedConnections",
 ]);
+/** `COUNT_SIGNALS` among the observed signals (with `queue.sentToDlq`). */
+const OBSERVED_COUNTS: ReadonlySet<string> = new Set<string>([...COUNT_SIGNALS, "queue.sentToDlq"]);
 
 /**
  * Normalises a threshold comparison into "value ≥ N". For counts "> N" is "≥ N + 1"; for continuous
  * values "> N" and "≥ N" differ only at N itself, so both read as "≥ N".
  */
-export function atLeast(signal: AlarmSignal, comparison: "gt" | "ge", threshold: number): number {
-  return comparison === "gt" && COUNT_SIGNALS.has(signal) ? threshold + 1 : threshold;
-}
-
-/** Flattens a record into `kind.field` → `component` → value for comparison. */
-export function flattenBehaviour(b: ServiceBehaviour): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  const put = (kind: string, items: Readonly<Record<string, object>>) => {
-    for (const [id, rec] of Object.entries(items)) {
-      for (const [field, value] of Object.entries(rec)) out.set(`${kind}:${id}.${field}`, value);
-    }
-  };
-  put("function", b.functions);
-  put("queue", b.queues);
-  put("rule", b.rules);
-  put("gateway", b.gateways);
-  put("database", b.databases);
-  for (const [component, signals] of Object.entries(b.alarms)) {
-    for (const [signal, cond] of Object.entries(signals)) out.set(`alarm:${component}.${signal}`, cond);
-  }
-  if (b.budget) for (const [field, value] of Object.entries(b.budget)) out.set(`budget:env.${field}`, value);
-  return out;
-}
-
-/** The field name of a flattened key: `function:api.memoryMb` → `function.memoryMb`. */
-export function fieldOf(key: string): { field: string; component: string } {
-  const kind = key.slice(0, key.indexOf(":"));
-  const rest = key.slice(key.indexOf(":") + 1);
-  const dot = kind === "alarm" ? rest.lastIndexOf(".", rest.lastIndexOf(".") - 1) : rest.lastIndexOf(".");
-  // alarm signals contain a dot themselves (function.errors)
-  const component = rest.slice(0, dot);
-  const tail = rest.slice(dot + 1);
-  return { field: kind === "alarm" ? `alarm.${tail}` : `${kind}.${tail}`, component: kind === "alarm" ? component : `${kind}:${component}` };
+export function atLeast(signal: ObservedSignal, comparison: "gt" | "ge", threshold: number): number {
+  return comparison === "gt" && OBSERVED_COUNTS.has(signal) ? threshold + 1 : threshold;
 }
 
 const KINDS: Record<string, string> = { fn: "function", queue: "queue", bus: "bus", db: "database", gateway: "gateway" };
@@ -192,4 +273,33 @@ export function byComponent(resources: ResourceMap, type: string): Map<string, [
     out.set(key, [...(out.get(key) ?? []), [address, config]]);
   }
   return out;
+}
+
+/**
+ * Names of each component's resources (`name`, `function_name`, `cluster_identifier`, …), by
+ * component key, so a reader can tell whether an alarm watches its own component's resource.
+ */
+export function componentNames(resources: ResourceMap): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const items of Object.values(resources)) {
+    for (const [address, config] of Object.entries(items ?? {})) {
+      const c = componentOf(address);
+      if (!c || !config) continue;
+      const key = `${c.kind}:${c.id}`;
+      const set = out.get(key) ?? new Set<string>();
+      for (const attr of ["name", "function_name", "cluster_identifier", "identifier"]) if (typeof config[attr] === "string") set.add(config[attr]);
+      out.set(key, set);
+    }
+  }
+  return out;
+}
+
+/** True when an expression is a reference to a resource of the component, or a literal name of one. */
+export function namesComponent(value: unknown, component: string, names: Map<string, Set<string>>): boolean {
+  const ref = refOf(value);
+  if (ref) {
+    const c = componentOf(ref.address);
+    return !!c && `${c.kind}:${c.id}` === component;
+  }
+  return typeof value === "string" && (names.get(component)?.has(value) ?? false);
 }

@@ -18,6 +18,8 @@ export * from "./policy";
 export * from "./terraform-strings";
 export * from "./environment-schema";
 export * from "./behaviour";
+export * from "./behaviour-canonical";
+export * from "./behaviour-intent";
 export * from "./deviations";
 export * from "./warnings";
 export * from "./database-roles";

@@ -1,6 +1,6 @@
 import { AlarmThresholds } from "./environment";
 import { DEFAULTS } from "./limits";
-import { DatabaseProxySpec, FunctionSpec, QueueSpec, PoolSpec, EventRetrySpec, CorsSpec, GatewaySpec, HTTP_METHODS, HttpMethod } from "./specs";
+import { DatabaseProxySpec, FunctionSpec, QueueSpec, PoolSpec, EventRetrySpec, CorsSpec, GatewaySpec, HTTP_METHODS, HttpMethod, ServiceSpec } from "./specs";
 
 /** The methods an `ANY` route stands for in CORS answers (OPTIONS is the preflight itself). */
 export const ANY_METHODS: readonly HttpMethod[] = HTTP_METHODS.filter((m) => m !== "ANY" && m !== "OPTIONS");
@@ -117,4 +117,29 @@ export function splitConcurrency(maxConcurrency: number | undefined, perInstance
   }
   const p = Math.max(1, Math.floor(maxConcurrency / maxInstances));
   return { instances: maxInstances, perInstance: p, total: maxInstances * p };
+}
+
+/**
+ * Consumers whose only trigger is one queue with a tighter `maxConcurrency` than their own cap:
+ * function id → { queue, cap }. Where a cloud cannot cap a queue's deliveries on their own (Pub/Sub
+ * push, the Service Bus trigger), capping such a function at the queue's limit gives the same
+ * behaviour as the queue-level cap of an SQS event source mapping, because nothing else invokes it.
+ * Functions that also serve routes, rules or other queues keep their own cap.
+ */
+export function queueCappedConsumers(service: ServiceSpec): Record<string, { queue: string; cap: number }> {
+  const out: Record<string, { queue: string; cap: number }> = {};
+  const routed = new Set(Object.values(service.gateways ?? {}).flatMap((g) => (g.routes ?? []).map((r) => r.function)));
+  const ruleTargets = new Set(Object.values(service.buses ?? {}).flatMap((b) => Object.values(b.rules ?? {}).flatMap((r) => (r.target && "function" in r.target ? [r.target.function] : []))));
+  const consumed = new Map<string, string[]>();
+  for (const [qId, q] of Object.entries(service.queues ?? {})) consumed.set(q.consumer, [...(consumed.get(q.consumer) ?? []), qId]);
+  for (const [fnId, qIds] of consumed) {
+    const fn = service.functions?.[fnId];
+    const q = service.queues?.[qIds[0]];
+    if (!fn || !q || qIds.length !== 1 || routed.has(fnId) || ruleTargets.has(fnId) || typeof q.maxConcurrency !== "number") continue;
+    const own = fn.concurrency?.max;
+    // Warm instances must still fit under the cap at any split of it into instances.
+    const warmFits = (fn.minWarmInstances ?? 0) <= Math.floor(q.maxConcurrency / Math.max(1, fn.concurrency?.perInstance ?? 1));
+    if ((own === undefined || q.maxConcurrency < own) && warmFits) out[fnId] = { queue: qIds[0], cap: q.maxConcurrency };
+  }
+  return out;
 }

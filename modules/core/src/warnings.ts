@@ -45,7 +45,7 @@ export const CONSTRUCT_WARNINGS: readonly ConstructWarning[] = [
   cw("gcp:bus.retry.maxEventAgeSeconds", /^GcpEventBus\(.*?\): rule '.*' property 'retry\.maxEventAgeSeconds'/, "a rule's retry.maxEventAgeSeconds cannot hold its Pub/Sub delivery attempts: events are kept longer so they are dead-lettered, not dropped"),
   cw("gcp:queue.pushRejections", /^GcpPushDelivery\(.*?\): a push rejected at the consumer's concurrency cap/, "a push rejected at the consumer's concurrency cap counts as a delivery attempt: a large burst can be dead-lettered without running"),
   // Azure
-  cw("azure:function.memoryMb", /^AzureFunction\(.*?\): property 'memoryMb'/, "memoryMb is rounded up to a Flex Consumption instance size (2048 or 4096 MB)"),
+  cw("azure:function.memoryMb", /^AzureFunction\(.*?\): property 'memoryMb'/, "memoryMb is rounded up to a Flex Consumption instance size (512, 2048 or 4096 MB)"),
   cw("azure:function.concurrency", /^AzureFunction\(.*?\): property 'concurrency'/, "the concurrency cap runs as the nearest exact instances × per-instance split on Flex Consumption"),
   cw("azure:queue.consumer", /^AzureQueue\(.*?\): consumer '.*' also consumes/, "a consumer of several queues: maxConcurrentCalls applies to each Service Bus trigger, so its concurrency can exceed its cap"),
   cw("azure:queue.maxConsumerConcurrency", /^AzureQueue\(.*?\): property 'maxConcurrency'/, "a queue's maxConcurrency is not enforced per queue on Azure: the consumer's concurrency bounds it"),

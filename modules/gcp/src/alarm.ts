@@ -52,6 +52,10 @@ export function createAlertPolicy(scope: Construct, id: string, ctx: GcpContext,
             },
           ],
           trigger: { count: 1 },
+          // As CloudWatch's treat_missing_data: counts and rates clear when no data arrives (unset, the
+          // default NO_OP left an incident open until auto-close, a day here); a DLQ depth keeps its
+          // state (a gauge aligned by its maximum), so dead letters that stop being reported are not forgotten.
+          evaluationMissingData: props.signal.endsWith("dlqDepth") && props.aligner === "ALIGN_MAX" ? "EVALUATION_MISSING_DATA_NO_OP" : "EVALUATION_MISSING_DATA_INACTIVE",
         },
       },
     ],

@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block, queueCappedConsumers, shortestCallerTimeout } from "@polycloud/core";
 import { GCF_RUNTIMES, CLOUD_SQL_SIZES, poolerCount } from "./limits";
 import { throttleThreshold } from "./gateway";
 
@@ -118,10 +118,14 @@ export const GCP_CAPABILITIES: CapabilityMap = {
   "function.concurrency": {
     mode: "different", realisedBy: "service_config.max_instance_count × max_instance_request_concurrency = the cap exactly",
     note: "the cap is instances × requests per instance",
-    check: (c) => perFunction(c, (_id, f, s) => s.maxConcurrency === undefined ? [] : fails(
-      // Exactly the cap (the per-instance share shrinks to a divisor of it).
-      [svc(f).max_instance_count * svc(f).max_instance_request_concurrency === s.maxConcurrency, `cap ${svc(f).max_instance_count}×${svc(f).max_instance_request_concurrency} vs ${s.maxConcurrency}`],
-    )),
+    check: (c) => perFunction(c, (id, f, s) => {
+      // A consumer that only its queue invokes takes the queue's maxConcurrency (queueCappedConsumers).
+      const cap = queueCappedConsumers(c.service)[id]?.cap ?? s.maxConcurrency;
+      return cap === undefined ? [] : fails(
+        // Exactly the cap (the per-instance share shrinks to a divisor of it).
+        [svc(f).max_instance_count * svc(f).max_instance_request_concurrency === cap, `cap ${svc(f).max_instance_count}×${svc(f).max_instance_request_concurrency} vs ${cap}`],
+      );
+    }),
   },
   "function.warmInstances": {
     mode: "native", realisedBy: "service_config.min_instance_count",
@@ -264,7 +268,7 @@ export const GCP_CAPABILITIES: CapabilityMap = {
       const s = settings(sqlInstances(c)[0] ?? {});
       if (c.env.clouds.gcp?.database?.acceptNoPooling && s.edition !== "ENTERPRISE_PLUS") return [];
       const flags = Object.fromEntries((one(s.connection_pool_config).flags ?? []).map((f: R) => [f.name, f.value]));
-      const pool = resolvePool(d.pool);
+      const pool = resolvePool(d.pool, shortestCallerTimeout(d, c.service.functions)?.seconds);
       const max = CLOUD_SQL_SIZES[d.size].maxConnections;
       return fails(
         [one(s.connection_pool_config).connection_pooling_enabled === true, "pooling off"],

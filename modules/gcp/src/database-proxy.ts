@@ -18,6 +18,11 @@ export interface GcpDatabaseProxyProps {
   readonly context: GcpContext;
   readonly logicalId: string;
   readonly spec: DatabaseProxySpec;
+  /**
+   * Shortest timeout (seconds) among the functions allowed to connect; the pool's borrow-timeout
+   * default stays below it, as on AWS. @default none (the core default applies)
+   */
+  readonly shortestCallerTimeoutSeconds?: number;
 }
 
 /**
@@ -66,7 +71,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
       }
     }
     if (spec.requireTls === false) this.problems.add("requireTls", false, "true (TLS is always required)");
-    const pool = resolvePool(spec.pool);
+    const pool = resolvePool(spec.pool, props.shortestCallerTimeoutSeconds);
     const tier = db.tier ?? (this.pooled ? size.tier : "db-custom-1-3840");
     // Managed pooling runs one pooler per 4 vCPU (at least one), and each pooler keeps one pool per
     // (database, user): split the spec's share of max_connections so the sum can never exceed it.

@@ -40,7 +40,11 @@ export class GcpQueue extends Construct implements PlatformQueue {
       Annotations.of(this).addWarning(`GcpQueue(${logicalId}): property '${prop}' = ${JSON.stringify(value)} cannot be honoured on Pub/Sub push: ${why}`);
     if (this.resolved.batchSize > 1) warn("batchSize", this.resolved.batchSize, "push delivers one message per request; the consumer's concurrency handles parallelism.");
     if (this.resolved.batchWindowSeconds > 0) warn("batchWindowSeconds", this.resolved.batchWindowSeconds, "push delivers as soon as a message arrives.");
-    if (spec.maxConcurrency !== undefined) warn("maxConcurrency", spec.maxConcurrency, "push has no per-subscription cap; the consumer's concurrency.max (max instances) bounds it.");
+    // Honoured when the consumer's own cap is no higher (GcpService caps a consumer that only this queue invokes).
+    const consumerCap = consumer?.spec.maxConcurrency;
+    if (spec.maxConcurrency !== undefined && (consumerCap === undefined || consumerCap > spec.maxConcurrency)) {
+      warn("maxConcurrency", spec.maxConcurrency, "push has no per-subscription cap; the consumer's concurrency.max (max instances) bounds it.");
+    }
     if (!consumer) return; // reported by validation
 
     this.delivery = new GcpPushDelivery(this, "delivery", {

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, NAME_RULES, PlatformService, Problems, ServiceSpec,
-  resolveFunction, validateEnvironment, validateService,
+  queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
 import { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secret-manager-secret-version";
@@ -62,8 +62,13 @@ export class GcpService extends Construct implements PlatformService {
         lifecycle: { ignoreChanges: ["secret_data", "enabled"] },
       });
     }
+    // A consumer invoked by nothing but one queue takes that queue's maxConcurrency as its own cap:
+    // push subscriptions have no concurrency limit of their own (see queueCappedConsumers).
+    const queueCaps = queueCappedConsumers(service);
     for (const [fnId, spec] of Object.entries(service.functions ?? {})) {
-      this.functions[fnId] = new GcpFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolveFunction(spec), secrets: this.secrets, secretVersions: this.secretVersions });
+      const capped = queueCaps[fnId];
+      const resolved = capped ? { ...resolveFunction(spec), maxConcurrency: capped.cap } : resolveFunction(spec);
+      this.functions[fnId] = new GcpFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolved, secrets: this.secrets, secretVersions: this.secretVersions });
     }
     for (const [qId, spec] of Object.entries(service.queues ?? {})) {
       const q = new GcpQueue(this, `queue-${qId}`, { context: ctx, logicalId: qId, spec, consumer: this.functions[spec.consumer] });
@@ -79,7 +84,7 @@ export class GcpService extends Construct implements PlatformService {
       (spec.publishers ?? []).forEach((f) => this.functions[f] && bus.grantPublish(this.functions[f]));
     }
     for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
-      const db = new GcpDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec });
+      const db = new GcpDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds });
       this.databases[dbId] = db;
       (spec.allowedFunctions ?? []).forEach((f) => this.functions[f] && db.grantConnect(this.functions[f]));
     }
