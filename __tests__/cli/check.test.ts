@@ -78,3 +78,16 @@ test("a failed synth stops the check: nothing judges the previous output", async
   expect(r.stdout).toMatch(/polycloud check: FAILED\n {2}failed {8}polycloud synth \([\d.]+ s\)\n$/);
   expect(r.stderr).toContain("Validation failed: 1 problem");
 });
+
+test("only the stacks the last synthesis wrote are judged: a folder it left from an earlier run is not", async () => {
+  const dir = project();
+  expect((await polycloud(["synth"], { cwd: dir })).code).toBe(0);
+  // What a filtered synth (or a stack removed from the composition) leaves behind: not in manifest.json.
+  fs.mkdirSync(path.join(dir, "cdktf.out", "stacks", "prod-aws"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "cdktf.out", "stacks", "prod-aws", "cdk.tf.json"), "{ not the current sources");
+  const policy = await polycloud(["policy", "--json"], { cwd: dir });
+  expect({ code: policy.code, stacks: JSON.parse(policy.stdout).stacks }).toEqual({ code: 0, stacks: ["dev-aws"] });
+  const cost = await polycloud(["cost", "--json"], { cwd: dir });
+  expect(JSON.parse(cost.stdout).stacks.map((s: { stack: string }) => s.stack)).toEqual(["dev-aws"]);
+  expect((await polycloud(["addresses", "--check"], { cwd: dir })).code).toBe(2);
+});

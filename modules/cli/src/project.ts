@@ -89,12 +89,27 @@ export function environmentsOf(project: Project): readonly EnvironmentConfig[] {
   return manifestOf(project)?.environments ?? [];
 }
 
-/** Every `<outdir>/stacks/<name>/cdk.tf.json`, by stack name. */
+/**
+ * The stacks the last synthesis wrote: those its `manifest.json` lists. A synthesis does not remove
+ * the folders of stacks it did not build (a filtered one, or one after a stack was removed from
+ * the composition), and those may come from other sources: never judged. Without a manifest.json,
+ * every folder with a `cdk.tf.json`.
+ */
+export function synthesizedStackNames(outdir: string): string[] {
+  const root = path.join(outdir, "stacks");
+  if (!fs.existsSync(root)) return [];
+  const present = fs.readdirSync(root).filter((n) => fs.existsSync(path.join(root, n, "cdk.tf.json")));
+  const manifest = path.join(outdir, "manifest.json");
+  if (!fs.existsSync(manifest)) return present.sort();
+  const listed = Object.keys((JSON.parse(fs.readFileSync(manifest, "utf8")) as { stacks?: Record<string, unknown> }).stacks ?? {});
+  return present.filter((n) => listed.includes(n)).sort();
+}
+
+/** Every stack of the last synthesis (`<outdir>/stacks/<name>/cdk.tf.json`), by stack name. */
 export function readStackJson(project: Project): Record<string, any> {
   const root = path.join(project.outdir, "stacks");
   if (!fs.existsSync(root)) throw new CliError(`no synthesized stacks under ${root}; run \`polycloud synth\` first`);
-  return Object.fromEntries(fs.readdirSync(root).sort().filter((n) => fs.existsSync(path.join(root, n, "cdk.tf.json")))
-    .map((n) => [n, JSON.parse(fs.readFileSync(path.join(root, n, "cdk.tf.json"), "utf8"))]));
+  return Object.fromEntries(synthesizedStackNames(project.outdir).map((n) => [n, JSON.parse(fs.readFileSync(path.join(root, n, "cdk.tf.json"), "utf8"))]));
 }
 
 export { EXIT };

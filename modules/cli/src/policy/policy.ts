@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CLOUDS, Cloud, EnvironmentConfig, PolicyStack, SEVERITIES, Severity, Suppression, failing, formatTable, runPolicy, toSarif } from "@polycloud/core";
 import { CliContext, CliError, EXIT } from "../context";
-import { ProjectOptions, environmentsOf, loadProject, projectFile, requireFreshOutput, shown } from "../project";
+import { ProjectOptions, environmentsOf, loadProject, projectFile, requireFreshOutput, shown, synthesizedStackNames } from "../project";
 
 /**
  * `polycloud policy [--fail-on high] [--sarif file] [--suppressions file] [--fail-on-unevaluated] [--json]`:
@@ -25,13 +25,13 @@ function cloudOfStack(name: string): Cloud | undefined {
 }
 
 /**
- * Every stack under `<outdir>/stacks` with its environment's retention (from the synth manifest's
- * environments; a stack of an environment it does not list is judged without them).
+ * Every stack of the last synthesis under `<outdir>/stacks` with its environment's retention (from
+ * the synth manifest's environments; a stack of an environment it does not list is judged without them).
  */
 export function loadStacks(outdir: string, environments: readonly EnvironmentConfig[] = []): PolicyStack[] {
   const dir = path.join(outdir, "stacks");
   if (!fs.existsSync(dir)) throw new Error(`${dir} does not exist: run \`polycloud synth\` first`);
-  return fs.readdirSync(dir).sort().map((name) => {
+  return synthesizedStackNames(outdir).map((name) => {
     const [envName] = name.split("-");
     const cloud = cloudOfStack(name);
     if (!cloud) throw new Error(`stack ${name}: cannot tell its cloud from the name (<env>-<cloud>[-...])`);
