@@ -63,6 +63,7 @@ export function referenceService(env: EnvironmentConfig): ServiceSpec {
         size: env.sizing.databaseSize,
         pool: { maxConnectionsPercent: 90, maxIdleConnectionsPercent: 40, borrowTimeoutSeconds: 5 },
         allowedFunctions: ["api", "worker"],
+        migrations: "stacks/reference/migrations",
       },
     },
   };

@@ -19,10 +19,10 @@ test("Aurora PostgreSQL Serverless v2: encrypted, private, backups, managed pass
 test("RDS Proxy requires TLS and IAM auth, with the pool limits of the spec", () => {
   const dev = staging; // dev connects without the proxy (below)
   expect(only(dev, "aws_db_proxy")).toMatchObject({ engine_family: "POSTGRESQL", require_tls: true, debug_logging: false });
-  // End-to-end IAM for the function roles; the master user's secret entry serves migrations only.
+  // End-to-end IAM for the function roles and no secret at all: the master user's secret is read by
+  // the migration step alone, which reaches the cluster directly.
   expect(only(dev, "aws_db_proxy").default_auth_scheme).toBe("IAM_AUTH");
-  expect(only(dev, "aws_db_proxy").auth).toHaveLength(1);
-  expect(only(dev, "aws_db_proxy").auth[0]).toMatchObject({ auth_scheme: "SECRETS", iam_auth: "REQUIRED", client_password_auth_type: "POSTGRES_SCRAM_SHA_256" });
+  expect(only(dev, "aws_db_proxy").auth).toBeUndefined();
   // No session_pinning_filters: EXCLUDE_VARIABLE_SETS is MySQL-only.
   expect(only(dev, "aws_db_proxy_default_target_group").connection_pool_config).toEqual({
     max_connections_percent: 90, max_idle_connections_percent: 40, connection_borrow_timeout: 5,
@@ -30,15 +30,17 @@ test("RDS Proxy requires TLS and IAM auth, with the pool limits of the spec", ()
   expect(only(dev, "aws_db_proxy_target").target_group_name).toBe("default");
 });
 
-test("only the granted functions reach the proxy, and only the proxy reaches the database", () => {
+test("only the granted functions reach the proxy; only the proxy and the migration step reach the database", () => {
   const dev = staging;
   const ingress = Object.values(resources(dev, "aws_vpc_security_group_ingress_rule")) as any[];
   const toPostgres = ingress.filter((r) => r.from_port === 5432);
-  expect(toPostgres).toHaveLength(3);
+  expect(toPostgres).toHaveLength(4);
   for (const r of toPostgres) {
     expect(r.cidr_ipv4).toBeUndefined();
-    expect(r.referenced_security_group_id).toMatch(/aws_security_group\.orders_(fn-(api|worker)_sg|db-main_proxy-sg)/);
+    expect(r.referenced_security_group_id).toMatch(/aws_security_group\.orders_(fn-(api|worker)_sg|db-main_proxy-sg|db-main-migrate_fn_sg)/);
   }
+  const toCluster = toPostgres.filter((r) => /orders_db-main_db-sg/.test(r.security_group_id)).map((r) => r.description).sort();
+  expect(toCluster).toEqual(["Postgres from the migration step of main", "Postgres from the proxy"]);
 });
 
 test("each granted function connects as its own database role (IAM), never as the master user", () => {
@@ -89,10 +91,10 @@ describe("dev: Aurora without RDS Proxy (clouds.aws.database.proxy = false), sca
 
   test("only the granted functions reach the database, on 5432, each with rds-db:connect for its own role on the cluster's resource id", () => {
     const toPostgres = (Object.values(resources(dev, "aws_vpc_security_group_ingress_rule")) as any[]).filter((r) => r.from_port === 5432);
-    expect(toPostgres.map((r) => r.description).sort()).toEqual(["Postgres from function api", "Postgres from function worker"]);
+    expect(toPostgres.map((r) => r.description).sort()).toEqual(["Postgres from function api", "Postgres from function worker", "Postgres from the migration step of main"]);
     for (const r of toPostgres) {
       expect(r.security_group_id).toMatch(/^\$\{aws_security_group\.orders_db-main_db-sg_[0-9A-F]+\.id\}$/);
-      expect(r.referenced_security_group_id).toMatch(/aws_security_group\.orders_fn-(api|worker)_sg/);
+      expect(r.referenced_security_group_id).toMatch(/aws_security_group\.orders_(fn-(api|worker)_sg|db-main-migrate_fn_sg)/);
     }
     const policies = Object.values(resources(dev, "aws_iam_role_policy")) as any[];
     const connect = policies.map((p) => String(p.policy)).filter((t) => t.includes("rds-db:connect"));

@@ -79,6 +79,6 @@ test("async failures go to a 14-day DLQ through the on-failure destination only 
 test("functions that connect to the database run in the private subnets with their own security group", () => {
   for (const fn of Object.values(resources(dev, "aws_lambda_function")) as any[]) {
     expect(fn.vpc_config.subnet_ids).toHaveLength(2);
-    expect(fn.vpc_config.security_group_ids[0]).toMatch(/aws_security_group\.orders_fn-/);
+    expect(fn.vpc_config.security_group_ids[0]).toMatch(/aws_security_group\.orders_(fn-|db-main-migrate_fn_)/);
   }
 });

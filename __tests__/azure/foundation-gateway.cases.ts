@@ -38,7 +38,8 @@ describe("AzureFoundation", () => {
 
   test("storage and vault: TLS 1.2, no shared keys, no public blobs, RBAC vault with purge protection in prod", () => {
     const accounts = Object.values(resources(prod.json, "azurerm_storage_account")) as any[];
-    expect(accounts.map((a) => a.name).sort()).toEqual([globalNameOf("prod", "apihost", ""), globalNameOf("prod", "fn", "", "shared"), globalNameOf("prod", "workerhost", "")].sort());
+    // The functions' and the migration step's host accounts (its name is cut to 24 characters with a hash), and the shared one.
+    expect(accounts.map((a) => a.name).sort()).toEqual([globalNameOf("prod", "apihost", ""), expect.stringMatching(/^ordersprodmain[0-9a-f]{6}90jx$/), globalNameOf("prod", "workerhost", ""), globalNameOf("prod", "fn", "", "shared")]);
     for (const a of accounts) expect(a).toMatchObject({ min_tls_version: "TLS1_2", https_traffic_only_enabled: true, shared_access_key_enabled: false, allow_nested_items_to_be_public: false, account_replication_type: "ZRS" });
     expect(only(prod.json, "azurerm_key_vault")).toMatchObject({ rbac_authorization_enabled: true, purge_protection_enabled: true, soft_delete_retention_days: 90 });
   });
@@ -92,10 +93,12 @@ describe("AzureFunction", () => {
     // Each identity writes only its own deployment container and owns only its own host account.
     const storageRoles = (Object.values(resources(prod.json, "azurerm_role_assignment")) as any[])
       .filter((r) => /^Storage Blob/.test(r.role_definition_name) && /user_assigned_identity/.test(r.principal_id))
-      .map((r) => `${r.principal_id.replace(/^.*orders_fn-(\w+)_identity.*$/, "$1")} ${r.role_definition_name} ${r.scope.replace(/^\$\{(\w+)\.orders_fn-(\w+)_([a-z-]+)_.*$/, "$1 $2 $3")}`);
+      .map((r) => `${r.principal_id.replace(/^.*orders_(?:fn-(\w+)|db-(main-migrate)_fn)_identity.*$/, "$1$2")} ${r.role_definition_name} ${r.scope.replace(/^\$\{(\w+)\.orders_(?:fn-(\w+)|db-(main-migrate)_fn)_([a-z-]+)_.*$/, "$1 $2$3 $4")}`);
     expect(storageRoles.sort()).toEqual([
       "api Storage Blob Data Contributor azurerm_storage_container api deployments",
       "api Storage Blob Data Owner azurerm_storage_account api host-storage",
+      "main-migrate Storage Blob Data Contributor azurerm_storage_container main-migrate deployments",
+      "main-migrate Storage Blob Data Owner azurerm_storage_account main-migrate host-storage",
       "worker Storage Blob Data Contributor azurerm_storage_container worker deployments",
       "worker Storage Blob Data Owner azurerm_storage_account worker host-storage",
     ]);
@@ -329,7 +332,8 @@ describe("AzureFunction concurrency, alarms and host storage (issue 13)", () => 
 
   test("the provider-injected AzureWebJobsStorage is removed after every apply that changes the app, by the apply job's logged-in az", () => {
     for (const f of [dev, prod]) {
-      const steps = resources(f.json, "terraform_data") as Record<string, any>;
+      // One per app, and the database's migration run (tested with the migration step).
+      const steps = Object.fromEntries(Object.entries(resources(f.json, "terraform_data") as Record<string, any>).filter(([, d]) => d.lifecycle?.replace_triggered_by));
       expect(Object.keys(steps)).toHaveLength(apps(f.json).length);
       for (const [address, a] of Object.entries(resources(f.json, "azurerm_function_app_flex_consumption")) as [string, any][]) {
         const step = Object.values(steps).find((d: any) => d.lifecycle.replace_triggered_by.includes(`azurerm_function_app_flex_consumption.${address}`)) as any;

@@ -1,3 +1,4 @@
+import { azurePostgresRoots } from "@polycloud/azure";
 import { Problems, Schedule, estimateStack, parseSchedule } from "@polycloud/core";
 import fc from "fast-check";
 import { INERT_SERVICE_BUS_HOST_SETTINGS, SERVICE_BUS_HOST_SETTINGS, parseServiceBusDuration, serviceBusDuration, toEventGridFilter, toLogicAppRecurrence } from "@polycloud/azure";
@@ -237,9 +238,11 @@ describe("AzureDatabaseProxy", () => {
     expect(byName).toMatchObject({ "pgbouncer.default_pool_size": "253", "pgbouncer.min_pool_size": "0" });
   });
 
-  test("functions connect to port 6432 over TLS", () => {
-    const settings = (Object.values(resources(prod.json, "azurerm_function_app_flex_consumption")) as any[]).map((a) => a.app_settings);
-    for (const s of settings) expect(s).toMatchObject({ DB_MAIN_PORT: "6432", DB_MAIN_SSLMODE: "require", DB_MAIN_HOST: expect.stringMatching(/fqdn/) });
+  test("functions connect to port 6432 (the migration step to 5432) over TLS verified against Azure's documented roots", () => {
+    const settings = (Object.values(resources(prod.json, "azurerm_function_app_flex_consumption")) as any[]).map((a) => a.app_settings).filter((s) => s.DB_MAIN_HOST);
+    expect(settings).toHaveLength(3);
+    for (const s of settings) expect(s).toMatchObject({ DB_MAIN_PORT: s.POLYCLOUD_MIGRATE_DATABASE ? "5432" : "6432", DB_MAIN_SSLMODE: "verify-full", DB_MAIN_SSLROOTCERT: azurePostgresRoots(), DB_MAIN_HOST: expect.stringMatching(/fqdn/) });
+    expect(azurePostgresRoots().match(/BEGIN CERTIFICATE/g)).toHaveLength(3);
     for (const a of Object.values(resources(prod.json, "azurerm_function_app_flex_consumption")) as any[]) expect(a.virtual_network_subnet_id).toMatch(/subnet/);
   });
 

@@ -47,17 +47,21 @@ describe("GcpDatabaseProxy", () => {
 
   test("functions log in as IAM service-account users with roles conditioned on this instance", () => {
     const users = Object.values(resources(prod.json, "google_sql_user")) as any[];
-    expect(users).toHaveLength(3); // two functions and the migration identity
+    expect(users).toHaveLength(3); // two functions and the migration step (the database's admin)
     for (const u of users) {
       expect(u.type).toBe("CLOUD_IAM_SERVICE_ACCOUNT");
-      expect(u.name).toMatch(/^\$\{google_service_account\.[^}]+\.account_id\}@polycloud-prod-0001\.iam$/);
+      // Functions' users name their service account; the migration step's (the admin) is spelled out.
+      expect(u.name).toMatch(/^(\$\{google_service_account\.[^}]+\.account_id\}|orders-prod-main-migrate-fn)@polycloud-prod-0001\.iam$/);
       expect(u.password).toBeUndefined();
     }
     const grants = Object.values(resources(prod.json, "google_project_iam_member")).filter((m: any) => /cloudsql/.test(m.role)) as any[];
     expect(grants).toHaveLength(6);
     for (const g of grants) expect(g.condition.expression).toMatch(/^resource\.name == "projects\/polycloud-prod-0001\/instances\/\$\{google_sql_database_instance\./);
-    const env = Object.values(resources(prod.json, "google_cloudfunctions2_function")).map((f: any) => f.service_config.environment_variables);
-    for (const e of env) expect(e).toMatchObject({ DB_MAIN_PORT: "6432", DB_MAIN_SSLMODE: "require", DB_MAIN_HOST: expect.stringMatching(/private_ip_address/) });
+    const env = Object.values(resources(prod.json, "google_cloudfunctions2_function")).map((f: any) => f.service_config.environment_variables).filter((e: any) => e.DB_MAIN_HOST);
+    expect(env).toHaveLength(3);
+    // Functions use the pooler; the migration step the server itself. Both verify the instance's CA and name.
+    const tls = { DB_MAIN_SSLMODE: "verify-full", DB_MAIN_SSLROOTCERT: expect.stringMatching(/^\$\{google_sql_database_instance\.[^}]+\.server_ca_cert\[0\]\.cert\}$/), DB_MAIN_SSLSERVERNAME: "polycloud-prod-0001:orders-prod-main", DB_MAIN_HOST: expect.stringMatching(/private_ip_address/) };
+    for (const e of env) expect(e).toMatchObject({ DB_MAIN_PORT: e.POLYCLOUD_MIGRATE_DATABASE ? "5432" : "6432", ...tls });
   });
 
   test("labels reach Cloud SQL through user_labels", () => {
@@ -65,7 +69,7 @@ describe("GcpDatabaseProxy", () => {
   });
 
   test("alerts: connections against the pool, CPU and disk", () => {
-    const names = Object.values(resources(prod.json, "google_monitoring_alert_policy")).map((p: any) => p.display_name).filter((n: string) => n.startsWith("orders-prod-main"));
+    const names = Object.values(resources(prod.json, "google_monitoring_alert_policy")).map((p: any) => p.display_name).filter((n: string) => n.startsWith("orders-prod-main") && !n.startsWith("orders-prod-main-migrate"));
     expect(names.sort()).toEqual(["orders-prod-main connections", "orders-prod-main cpu", "orders-prod-main disk"]);
     const conn = (Object.values(resources(prod.json, "google_monitoring_alert_policy")) as any[]).find((p) => p.display_name === "orders-prod-main connections");
     expect(conn.conditions[0].condition_threshold.threshold_value).toBe(560);

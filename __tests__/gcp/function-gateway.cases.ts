@@ -23,7 +23,8 @@ describe("GcpFunction", () => {
     expect(api.service_config.service_account_email).toMatch(/google_service_account\.orders_fn-api_runtime-sa_/);
     expect(api.build_config.service_account).toMatch(/google_service_account\.orders_fn-api_build-sa_/);
     const bucketGrants = Object.values(resources(prod.json, "google_storage_bucket_iam_member")).filter((m: any) => String(m.member).includes("build-sa")) as any[];
-    expect(bucketGrants.map((g) => g.role)).toEqual(["roles/storage.objectViewer", "roles/storage.objectViewer"]);
+    // api, worker and the database's migration step.
+    expect(bucketGrants.map((g) => g.role)).toEqual(["roles/storage.objectViewer", "roles/storage.objectViewer", "roles/storage.objectViewer"]);
     const roles = Object.values(resources(prod.json, "google_project_iam_member")).map((m: any) => m.role);
     expect(roles.filter((r) => /owner|editor|admin/.test(r))).toEqual([]);
   });

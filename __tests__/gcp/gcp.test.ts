@@ -3,7 +3,6 @@
  * and share one module load and one synthesis per environment (shared.ts).
  */
 import "./database.cases";
-import "./database-roles.cases";
 import "./foundation-budget.cases";
 import "./function-gateway.cases";
 import "./messaging.cases";

@@ -3,7 +3,7 @@
 // path; `.ci/run` installs the package when it is missing. Tests skip loudly when no server
 // binary exists here (outside CI).
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,7 +52,12 @@ function asServerUser(command: string, args: string[]): [string, string[]] {
   return ["runuser", ["-u", "postgres", "--", command, ...args]];
 }
 
-export async function startPostgres(): Promise<LocalPostgres> {
+export interface PostgresOptions {
+  /** Serve TLS with this certificate and key (PEM files); the server also accepts plain TCP unless `hostssl`. */
+  readonly ssl?: { readonly certFile: string; readonly keyFile: string };
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<LocalPostgres> {
   const binDir = findPostgresBinDir();
   if (!binDir) throw new Error("no PostgreSQL server binaries (install Debian's postgresql package)");
   const dir = mkdtempSync(join(tmpdir(), "polycloud-pg-"));
@@ -65,8 +70,19 @@ export async function startPostgres(): Promise<LocalPostgres> {
   };
   run("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--locale=C"]);
   const port = await freePort();
-  const options = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c max_connections=50`;
-  run("pg_ctl", ["-D", data, "-o", options, "-l", join(dir, "server.log"), "-w", "-t", "30", "start"]);
+  let ssl = "";
+  if (options.ssl) {
+    // The server reads its key as the server user, and refuses a key others can read.
+    const cert = join(dir, "server.crt");
+    const key = join(dir, "server.key");
+    copyFileSync(options.ssl.certFile, cert);
+    copyFileSync(options.ssl.keyFile, key);
+    chmodSync(key, 0o600);
+    if (process.getuid?.() === 0) execFileSync("chown", ["postgres", cert, key]);
+    ssl = ` -c ssl=on -c ssl_cert_file=${cert} -c ssl_key_file=${key}`;
+  }
+  const serverOptions = `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c fsync=off -c max_connections=50${ssl}`;
+  run("pg_ctl", ["-D", data, "-o", serverOptions, "-l", join(dir, "server.log"), "-w", "-t", "30", "start"]);
   let stopped = false;
   const stop = () => {
     if (stopped) return;

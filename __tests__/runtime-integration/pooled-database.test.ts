@@ -1,5 +1,8 @@
 import * as pg from "pg";
-import { CloudImplementation, closeDatabases, createPool, databases, idempotent, useCloudImplementation } from "@polycloud/runtime";
+import { databaseMigrations } from "@polycloud/core";
+import { CloudImplementation, applyMigrations, closeDatabases, createPool, databases, idempotent, useCloudImplementation } from "@polycloud/runtime";
+import { referenceService } from "../../stacks/reference-service";
+import { envByName } from "../helpers/synth";
 import { rdsAuthToken } from "../../modules/runtime/src/cloud-aws";
 import { LocalPgBouncer, pgbouncerBinary, startPgBouncer, supportsProtocolPreparedStatements } from "../helpers/pgbouncer";
 import { LocalPostgres, describeWithPostgres, startPostgres } from "../helpers/postgres";
@@ -38,10 +41,13 @@ describeWithPostgres("@polycloud/runtime against PostgreSQL behind PgBouncer (tr
 
   beforeAll(async () => {
     server = await startPostgres();
-    server.psql(`CREATE DATABASE app; CREATE ROLE ${USER} LOGIN;`);
-    server.psql(`GRANT ALL ON SCHEMA public TO ${USER};`, { database: "app" });
-    // The reference service's table, as its migration creates it (the handlers run no DDL).
-    server.psql(`CREATE TABLE orders (id text PRIMARY KEY, owner text NOT NULL, body jsonb NOT NULL, created_at timestamptz); GRANT ALL ON orders TO ${USER};`, { database: "app" });
+    // The schema and the function's role come from the reference service's migrations, applied as
+    // the admin the way the migration step applies them; the function role gets data access only.
+    server.psql("CREATE ROLE platform_admin LOGIN CREATEROLE; CREATE DATABASE app OWNER platform_admin;");
+    const admin = new pg.Client({ host: server.host, port: server.port, user: "platform_admin", database: "app" });
+    await admin.connect();
+    await applyMigrations(admin, { migrations: databaseMigrations(referenceService(envByName("dev")), "main").files, roles: [{ name: USER, create: "role" }] });
+    await admin.end();
     // The token an RDS IAM signer makes for this endpoint: a few hundred bytes of SigV4 query string.
     token = await rdsAuthToken({ host: "127.0.0.1", port: 5432, user: USER }, { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", AWS_SESSION_TOKEN: "session-token-example", AWS_REGION: "us-east-1" });
     bouncer = await startPgBouncer(server, { database: "app", users: { [USER]: token }, poolSize: 2, maxPreparedStatements: 100 });
@@ -148,5 +154,3 @@ describeWithPostgres("@polycloud/runtime against PostgreSQL behind PgBouncer (tr
   });
 });
 
-// Keep the pg import used for its types in editors.
-export type { pg };

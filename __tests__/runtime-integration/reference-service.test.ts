@@ -1,5 +1,9 @@
 import { InvocationContext } from "@azure/functions";
-import { OutgoingEvent, adapters, closeDatabases, useCloudImplementation } from "@polycloud/runtime";
+import * as pg from "pg";
+import { databaseMigrations } from "@polycloud/core";
+import { OutgoingEvent, adapters, applyMigrations, closeDatabases, useCloudImplementation } from "@polycloud/runtime";
+import { referenceService } from "../../stacks/reference-service";
+import { envByName } from "../helpers/synth";
 import { LocalPostgres, describeWithPostgres, startPostgres } from "../helpers/postgres";
 // @ts-expect-error: plain ESM reference code without type declarations
 import { handler as api } from "../../stacks/reference/functions/api/index.mjs";
@@ -57,16 +61,13 @@ async function deliverEverywhere(e: OutgoingEvent) {
 describeWithPostgres("the reference service stores the caller with the order and answers only them (real PostgreSQL)", () => {
   beforeAll(async () => {
     server = await startPostgres();
-    server.psql("CREATE DATABASE app; CREATE ROLE fn_api LOGIN; CREATE ROLE fn_worker LOGIN;");
-    server.psql([
-      // What the service's migration creates (issue 25), run as the owner.
-      "CREATE TABLE orders (id text PRIMARY KEY, owner text NOT NULL, body jsonb NOT NULL, created_at timestamptz);",
-      "CREATE TABLE polycloud_idempotency (key text PRIMARY KEY, result jsonb, created_at timestamptz NOT NULL DEFAULT now());",
-      "GRANT SELECT ON orders TO fn_api;",
-      "GRANT INSERT ON orders TO fn_worker; GRANT SELECT, INSERT, UPDATE ON polycloud_idempotency TO fn_worker;",
-      // Until idempotent() stops running CREATE TABLE IF NOT EXISTS (issue 25), which needs CREATE on the schema.
-      "GRANT CREATE ON SCHEMA public TO fn_worker;",
-    ].join("\n"), { database: "app" });
+    // The schema and the two functions' roles come from the service's migrations, applied by the
+    // migration step's library as the database's admin (issue 25): data access only, no DDL.
+    server.psql("CREATE ROLE platform_admin LOGIN CREATEROLE; CREATE DATABASE app OWNER platform_admin;");
+    const admin = new pg.Client({ host: server.host, port: server.port, user: "platform_admin", database: "app" });
+    await admin.connect();
+    await applyMigrations(admin, { migrations: databaseMigrations(referenceService(envByName("dev")), "main").files, roles: [{ name: "fn_api", create: "role" }, { name: "fn_worker", create: "role" }] });
+    await admin.end();
     useCloudImplementation({ cloud: "aws", sendToQueue: async () => undefined, publishEvent: async (_a, e) => { published.push(e); }, databaseToken: async () => "unused-with-trust-auth" });
   });
   afterAll(async () => {

@@ -21,7 +21,7 @@ test("28.16 Azure: behind API Management handlers get the client's token as auth
 });
 
 test("28.13 the pool per instance comes from DB_<ID>_POOL_MAX when the platform sets it, else 2", async () => {
-  const env = { POLYCLOUD_CLOUD: "azure", DB_MAIN_HOST: "db.example.internal", DB_MAIN_PORT: "5432", DB_MAIN_NAME: "app", DB_MAIN_USER: "fn-api", DB_MAIN_SSLMODE: "require" };
+  const env = { POLYCLOUD_CLOUD: "azure", DB_MAIN_HOST: "db.example.internal", DB_MAIN_PORT: "5432", DB_MAIN_NAME: "app", DB_MAIN_USER: "fn-api", DB_MAIN_SSLMODE: "verify-full" };
   const token = async () => "t";
   const sized = createPool("main", { token }, { ...env, DB_MAIN_POOL_MAX: "1" });
   const plain = createPool("main", { token }, env);

@@ -63,7 +63,7 @@ const gatewayEnv = {
 (python ? describe : describe.skip)("GCP: main.py for the Functions Framework", () => {
   test("a handler in another module: a generated main.py binds the entry point, with polycloud_runtime vendored", () => {
     const { root, files } = unpack("gcp", fnDir, "handlers.web");
-    expect(files).toEqual(["handlers.py", "main.py", "polycloud_runtime/__init__.py", "polycloud_runtime/edge.py", "polycloud_runtime/platform.py", "polycloud_runtime/tokens.py"]);
+    expect(files).toEqual(["handlers.py", "main.py", "polycloud_runtime/__init__.py", "polycloud_runtime/database.py", "polycloud_runtime/edge.py", "polycloud_runtime/platform.py", "polycloud_runtime/tokens.py"]);
     // As the Functions Framework does: load main.py, take the target, call it with the request.
     const out = py(root, `${FLASK_REQUEST}
 import main
@@ -104,7 +104,7 @@ print(json.dumps([r.status, r.headers["access-control-allow-origin"], main.handl
 (python ? describe : describe.skip)("Azure: function_app.py for the Python v2 programming model", () => {
   test("http: one anonymous HTTP trigger on every path below /api, named like the function, parameter names matching the bindings; host.json", () => {
     const { root, files } = unpack("azure", fnDir, "handlers.web", "api");
-    expect(files).toEqual(["function_app.py", "handlers.py", "host.json", "polycloud_runtime/__init__.py", "polycloud_runtime/edge.py", "polycloud_runtime/platform.py", "polycloud_runtime/tokens.py"]);
+    expect(files).toEqual(["function_app.py", "handlers.py", "host.json", "polycloud_runtime/__init__.py", "polycloud_runtime/database.py", "polycloud_runtime/edge.py", "polycloud_runtime/platform.py", "polycloud_runtime/tokens.py"]);
     expect(JSON.parse(fs.readFileSync(path.join(root, "host.json"), "utf8"))).toMatchObject({ version: "2.0", extensions: { http: { routePrefix: "api" } } });
     const out = JSON.parse(py(root, `
 import azure.functions as func, function_app
@@ -152,7 +152,7 @@ print(json.dumps({"regs": json.loads(func.describe(app)), "seen": handlers.SEEN}
 
 (python ? test : test.skip)("AWS: the package carries polycloud_runtime when the code imports it, and nothing is added otherwise", () => {
   const { files, root } = unpack("aws", fnDir, "handlers.web");
-  expect(files).toEqual(["handlers.py", "polycloud_runtime/__init__.py", "polycloud_runtime/edge.py", "polycloud_runtime/platform.py", "polycloud_runtime/tokens.py"]);
+  expect(files).toEqual(["handlers.py", "polycloud_runtime/__init__.py", "polycloud_runtime/database.py", "polycloud_runtime/edge.py", "polycloud_runtime/platform.py", "polycloud_runtime/tokens.py"]);
   const out = py(root, `import handlers\nr = handlers.web({"rawPath": "/orders/1", "rawQueryString": "", "requestContext": {"http": {"method": "GET"}, "authorizer": {"jwt": {"claims": {"sub": "u-9"}}}}})\nprint(r["body"])`);
   expect(JSON.parse(out)).toEqual({ path: "/orders/1", query: {}, subject: "u-9" });
   useCoffeeWheels();

@@ -10,7 +10,7 @@ import { buildStacks, synthAll } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
 import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
 import { variantService } from "../deployed-behaviour/stacks";
-import { NEWER_THAN_MIRROR, findAwsProviderMirror, findOnPath, findSharedProviders, installAzurerm, mirrorProviderVersion, prepareAzureOfflineCopy, prepareOfflineCopy, terraformCacheDir } from "../helpers/terraform";
+import { NEWER_THAN_MIRROR, REQUIRED_BY_MIRROR, findAwsProviderMirror, findOnPath, findSharedProviders, installAzurerm, mirrorProviderVersion, prepareAzureOfflineCopy, prepareOfflineCopy, terraformCacheDir } from "../helpers/terraform";
 import { schemaChanges } from "../../scripts/terraform/schema-diff";
 import { AZURERM_BINDINGS_VERSION, AZURERM_PROVIDER_VERSION } from "@polycloud/azure";
 import { AWS_PROVIDER_RANGE } from "@polycloud/aws";
@@ -162,6 +162,8 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
   // exception) and that the real stack keeps it.
   test("the offline copy drops only 6.x-only arguments the mirror lacks; everything else is planned", () => {
     expect(NEWER_THAN_MIRROR).toEqual({ aws_db_proxy: ["default_auth_scheme"] });
+    // 5.100 requires an `auth` block that 6.25 does not (the stacks set none: the proxy holds no secret).
+    expect(Object.keys(REQUIRED_BY_MIRROR)).toEqual(["aws_db_proxy"]);
     for (const name of stackNames) {
       const cluster = results.get(name)!.plan.resource_changes.find((c: any) => c.type === "aws_rds_cluster").change.after;
       expect(cluster.engine_version).toBe("16");
@@ -176,6 +178,10 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
       expect(proxy).toMatchObject({ engine_family: "POSTGRESQL", require_tls: true });
       const synthesized = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8"));
       expect(Object.values<any>(synthesized.resource.aws_db_proxy).map((p) => p.default_auth_scheme)).toEqual(["IAM_AUTH"]);
+      expect(Object.values<any>(synthesized.resource.aws_db_proxy).map((p) => p.auth)).toEqual([undefined]);
+      // The migration step is planned on the mirror like any function and invocation.
+      const planned = results.get(name)!.plan.resource_changes.map((c: any) => c.type);
+      expect(planned).toEqual(expect.arrayContaining(["aws_lambda_invocation", "aws_lambda_layer_version"]));
     }
   });
 });

@@ -1,5 +1,5 @@
 import { EnvironmentConfig } from "@polycloud/core";
-import { AWS_DATA_READS, AWS_REFRESH } from "./refresh/aws";
+import { AWS_CA_LAYER_ARN, AWS_DATA_READS, AWS_REFRESH } from "./refresh/aws";
 import { AZURE_DATA_ACTIONS, AZURE_REFRESH } from "./refresh/azure";
 import { GCP_PROVIDER_LEVEL, GCP_REFRESH, GCP_SCOPED } from "./refresh/gcp";
 import { RefreshTable, StackJson, refreshNeeds } from "./refresh/types";
@@ -51,6 +51,7 @@ export function awsPlanPolicy(env: EnvironmentConfig, stacks: readonly StackJson
   const bucket = stateBucket(env, "aws");
   const actions = [...needs("aws", AWS_REFRESH, stacks).permissions.keys()];
   const statePrefix = `arn:aws:s3:::${bucket}/${env.name}/*`;
+  const caLayers = stacks.some((s) => Object.keys(s.resource?.aws_lambda_layer_version ?? {}).length > 0);
   return {
     actions,
     document: {
@@ -60,7 +61,10 @@ export function awsPlanPolicy(env: EnvironmentConfig, stacks: readonly StackJson
         { Sid: "ListStateBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: `arn:aws:s3:::${bucket}` },
         { Sid: "ReadState", Effect: "Allow", Action: ["s3:GetObject"], Resource: statePrefix },
         // An explicit Deny wins over every Allow, also one attached later (ReadOnlyAccess allows all of these).
-        { Sid: "NoDataPlaneReads", Effect: "Deny", Action: AWS_DATA_READS.filter((a) => !a.startsWith("s3:")), Resource: "*" },
+        { Sid: "NoDataPlaneReads", Effect: "Deny", Action: AWS_DATA_READS.filter((a) => !a.startsWith("s3:") && a !== "lambda:GetLayerVersion"), Resource: "*" },
+        // Layers: the RDS CA bundles (public certificates) only, which a refresh of their layer version reads.
+        { Sid: "NoLayerReadsButCaBundles", Effect: "Deny", Action: ["lambda:GetLayerVersion"], NotResource: AWS_CA_LAYER_ARN },
+        ...(caLayers ? [{ Sid: "ReadCaBundleLayers", Effect: "Allow", Action: ["lambda:GetLayerVersion"], Resource: AWS_CA_LAYER_ARN }] : []),
         { Sid: "NoObjectReadsButState", Effect: "Deny", Action: AWS_DATA_READS.filter((a) => a.startsWith("s3:")), NotResource: statePrefix },
         { Sid: "NoStateWrites", Effect: "Deny", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: `arn:aws:s3:::${bucket}/*` },
       ],

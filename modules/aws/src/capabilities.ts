@@ -215,8 +215,8 @@ export const AWS_CAPABILITIES: CapabilityMap = {
       .concat(all(c, "aws_rds_cluster_parameter_group").flatMap((g) => fails([(g.parameter ?? []).some((x: R) => x.name === "rds.force_ssl" && x.value === "1"), "rds.force_ssl not 1"]))),
   },
   "proxy.iamAuth": {
-    mode: "native", realisedBy: "aws_db_proxy auth iam_auth REQUIRED + rds-db:connect grants",
-    check: (c) => proxies(c).flatMap((p) => fails([p.auth?.[0]?.iam_auth === "REQUIRED", "IAM auth not required"]))
+    mode: "native", realisedBy: "aws_db_proxy default_auth_scheme IAM_AUTH (end-to-end IAM, no secret) + rds-db:connect grants",
+    check: (c) => proxies(c).flatMap((p) => fails([p.default_auth_scheme === "IAM_AUTH" && (p.auth ?? []).every((a: any) => a.iam_auth === "REQUIRED"), "IAM auth not required"]))
       .concat(directPath(c) ? all(c, "aws_rds_cluster").flatMap((d) => fails([d.iam_database_authentication_enabled === true, "direct path without IAM database authentication"])) : []),
   },
   "proxy.private": {

@@ -1,6 +1,6 @@
 import { Annotations, Fn, Lazy, Token } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, DEFAULTS, DatabaseProxySpec, DatabaseRolesPlan, NAME_RULES, PlatformDatabaseProxy, functionRoleName, resolvePool, envVarPart } from "@polycloud/core";
+import { AlarmInfo, DEFAULTS, DatabaseProxySpec, MigrationRoleSpec, NAME_RULES, Namer, PlatformDatabaseProxy, functionRoleName, platformName, resolvePool, envVarPart } from "@polycloud/core";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DbProxy } from "@cdktf/provider-aws/lib/db-proxy";
 import { DbProxyDefaultTargetGroup } from "@cdktf/provider-aws/lib/db-proxy-default-target-group";
@@ -19,6 +19,7 @@ import { AwsContext } from "./context";
 import { AwsFunction } from "./function";
 import { Statement, assumeRolePolicy, policyDocument } from "./iam";
 import { AURORA_CAPACITY, logRetention } from "./limits";
+import { AwsRdsCaLayer, RDS_CA_PATH } from "./rds-ca-layer";
 import { sid } from "./queue";
 
 /** Aurora PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000); one ACU is 2 GiB. */
@@ -38,21 +39,17 @@ export interface AwsDatabaseProxyProps {
 }
 
 const PORT = 5432;
-/** Master user: owns the schema and runs migrations (scripts/db/database-roles.ts); functions never use it. */
+/** Master user: owns the schema; only the migration step (AwsDatabaseMigration) logs in as it. */
 export const MASTER_USER = "platform_admin";
 /** The RDS role whose members authenticate with IAM tokens instead of passwords. */
 export const RDS_IAM_ROLE = "rds_iam";
 
 /**
- * The per-function roles of one database for `databaseRolesSql`: one role per allowed function,
- * member of `rds_iam`, owned objects and migrations stay with the master user.
+ * The per-function roles the migration step creates: one login role per allowed function
+ * (`fn_<id>`), a member of `rds_iam` (IAM tokens only); objects stay with the master user.
  */
-export function awsDatabaseRolesPlan(spec: DatabaseProxySpec): DatabaseRolesPlan {
-  return {
-    database: spec.databaseName ?? DEFAULTS.databaseName,
-    migrationRole: MASTER_USER,
-    roles: (spec.allowedFunctions ?? []).map((f) => ({ name: functionRoleName(f), memberOf: spec.iamAuth === false ? [] : [RDS_IAM_ROLE] })),
-  };
+export function awsMigrationRoles(spec: DatabaseProxySpec): MigrationRoleSpec[] {
+  return (spec.allowedFunctions ?? []).map((f) => ({ name: functionRoleName(f), create: "role" as const, memberOf: spec.iamAuth === false ? [] : [RDS_IAM_ROLE] }));
 }
 
 /**
@@ -82,8 +79,14 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
   readonly alarms: AlarmInfo[] = [];
   readonly endpoint: string;
   readonly port = PORT;
+  readonly databaseName: string;
+  /** The cluster's instances (the migration step waits for them). */
+  readonly instances: RdsClusterInstance[] = [];
+  /** The RDS-managed master user secret: read by the migration step only. */
+  readonly masterSecretArn: string;
+  /** The stack's RDS CA layer (/opt/polycloud/rds-ca.pem). */
+  readonly caLayerArn: string;
   private readonly ctx: AwsContext;
-  private readonly databaseName: string;
   /** Statements of the proxy role; grantConnect adds one rds-db:connect per function role. */
   private readonly proxyStatements: Statement[] = [];
   /** Security group the granted functions are let into, and the resource id in their `rds-db:connect`. */
@@ -183,6 +186,8 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       lifecycle: prod ? { preventDestroy: true } : undefined,
       dependsOn: [clusterLogs],
     });
+    this.masterSecretArn = this.cluster.masterUserSecret.get(0).secretArn;
+    this.caLayerArn = AwsRdsCaLayer.of(this, ctx.region, new Namer(platformName(ctx.env), ctx.env.name).name(NAME_RULES.aws.lambda, "rds-ca")).arn;
     // Prod gets a second instance (a reader) for fail-over. Each instance is placed in the zone of a
     // different subnet of the group: left to RDS, both can land in one zone, and a zone outage then
     // takes the writer and its fail-over target together.
@@ -191,7 +196,7 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
     if (instanceCount > new Set(zones).size && !(zones.some((z) => Token.isUnresolved(z)))) {
       Annotations.of(this).addWarning(`AwsDatabaseProxy(${props.logicalId}): ${instanceCount} instances but the private subnets span ${new Set(zones).size} availability zone(s); the reader shares a zone with the writer.`);
     }
-    const instances: RdsClusterInstance[] = [];
+    const instances = this.instances;
     for (let i = 0; i < instanceCount; i++) {
       instances.push(new RdsClusterInstance(this, `instance-${i}`, {
         identifier: `${identifier.slice(0, 60)}-${i}`,
@@ -241,20 +246,19 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       return;
     }
 
-    const secretArn = this.cluster.masterUserSecret.get(0).secretArn;
     const proxyRole = new IamRole(this, "proxy-role", {
       name: ctx.namer.name(NAME_RULES.aws.iamRole, props.logicalId, "proxy"),
       assumeRolePolicy: assumeRolePolicy("rds.amazonaws.com", { StringEquals: { "aws:SourceAccount": ctx.accountId } }),
     });
-    new IamRolePolicy(this, "proxy-policy", {
-      name: "read-database-secret",
-      role: proxyRole.id,
-      policy: Lazy.stringValue({ produce: () => policyDocument([
-        { Sid: "ReadSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
-        { Sid: "DecryptSecret", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com` } } },
-        ...this.proxyStatements,
-      ]) }),
-    });
+    // End-to-end IAM only: the proxy logs in to the cluster as each granted role with an IAM token
+    // and never reads the master secret (the migration step reaches the cluster directly).
+    if ((spec.allowedFunctions ?? []).length > 0) {
+      new IamRolePolicy(this, "proxy-policy", {
+        name: "connect-as-granted-roles",
+        role: proxyRole.id,
+        policy: Lazy.stringValue({ produce: () => policyDocument(this.proxyStatements) }),
+      });
+    }
 
     const proxyName = ctx.namer.name(NAME_RULES.aws.dbProxy, props.logicalId);
     const proxyLogs = new CloudwatchLogGroup(this, "proxy-logs", {
@@ -274,16 +278,10 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       idleClientTimeout: 1800,
       // End-to-end IAM (provider >= 6.x): a function's IAM token for its own database role is checked
       // by the proxy, which then logs in to the database as that role with IAM too (the proxy role
-      // holds rds-db:connect for exactly the granted roles). No function ever sees the master password.
+      // holds rds-db:connect for exactly the granted roles). No `auth` entry: the proxy holds no
+      // secret (provider 6.25 makes `auth` optional; the API needs none with IAM_AUTH), so the
+      // master secret is readable by the migration step alone.
       defaultAuthScheme: iam ? "IAM_AUTH" : undefined,
-      // The master user's secret, for migrations only (clients still need an IAM token for it).
-      auth: [{
-        authScheme: "SECRETS",
-        secretArn,
-        iamAuth: iam ? "REQUIRED" : "DISABLED",
-        clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
-        description: `Master user ${MASTER_USER}: migrations only`,
-      }],
       dependsOn: [proxyLogs],
     });
     const pool = resolvePool(spec.pool, props.shortestCallerTimeoutSeconds);
@@ -372,5 +370,8 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
     fn.addEnvironment(`${prefix}_NAME`, this.databaseName);
     fn.addEnvironment(`${prefix}_USER`, role);
     fn.addEnvironment(`${prefix}_SSLMODE`, "verify-full");
+    // The RDS regional bundle (cluster) and the Amazon roots (proxy), verified with the host name.
+    fn.addLayer(this.caLayerArn);
+    fn.addEnvironment(`${prefix}_SSLROOTCERT`, RDS_CA_PATH);
   }
 }

@@ -24,6 +24,8 @@ export interface AwsFunctionProps {
   readonly spec: ResolvedFunction;
   /** Secret ARNs by secret id, for the spec's `secrets`. */
   readonly secretArns?: Readonly<Record<string, string>>;
+  /** An already built package (the platform's own functions, e.g. a database's migration step) instead of packaging `spec.source`. */
+  readonly package?: { readonly path: string; readonly hash: string };
 }
 
 /**
@@ -48,6 +50,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
   private readonly statements: Statement[] = [];
   private readonly environment: Record<string, string>;
   private readonly endpointNeeds = new Set<EndpointService>();
+  private readonly layers: string[] = [];
   private readonly ctx: AwsContext;
   private readonly policy: IamRolePolicy;
 
@@ -106,7 +109,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
 
     // A missing folder, or a handler naming no code in it, is reported by validation; nothing is packaged then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = packageable(source, spec.handler, spec.runtime, "aws") ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
+    const pkg = props.package ?? (packageable(source, spec.handler, spec.runtime, "aws") ? packageFunction(source, { cloud: "aws", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" });
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
 
     this.lambda = new LambdaFunction(this, "fn", {
@@ -127,6 +130,7 @@ export class AwsFunction extends Construct implements PlatformFunction {
       loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
       tracingConfig: { mode: "Active" },
       reservedConcurrentExecutions: spec.maxConcurrency,
+      layers: Lazy.listValue({ produce: () => (this.layers.length ? this.layers : undefined) }),
       dependsOn: [this.logGroup, policy],
     });
 
@@ -210,6 +214,11 @@ export class AwsFunction extends Construct implements PlatformFunction {
     // The same binding under its cloud-neutral name, for @polycloud/runtime.
     const neutral = neutralRuntimeVariable(name);
     if (neutral) this.environment[neutral] = value;
+  }
+
+  /** Adds a Lambda layer (unpacked under /opt), once. */
+  addLayer(arn: string): void {
+    if (!this.layers.includes(arn)) this.layers.push(arn);
   }
 
   /** Records that the function calls an AWS API from inside the VPC (endpoints are created if attached). */

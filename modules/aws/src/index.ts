@@ -9,6 +9,8 @@ export * from "./gateway";
 export * from "./queue";
 export * from "./event-bus";
 export * from "./database-proxy";
+export * from "./database-migration";
+export * from "./rds-ca-layer";
 export * from "./budget";
 export * from "./service";
 export * from "./capabilities";

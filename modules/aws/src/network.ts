@@ -83,6 +83,11 @@ export class AwsNetwork extends Construct {
     return this.endpointSecurityGroup?.id;
   }
 
+  /** The interface endpoint created for `service`, if this construct manages endpoints and created one. */
+  endpoint(service: EndpointService): VpcEndpoint | undefined {
+    return this.endpoints.get(service);
+  }
+
   /** Makes `service` reachable from the private subnets. Idempotent. */
   ensureEndpoint(service: EndpointService): void {
     if (!this.managesEndpoints) {

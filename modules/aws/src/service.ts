@@ -1,11 +1,13 @@
+import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, PlatformService, Problems, ServiceSpec,
-  resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
+  databaseMigrations, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { AwsContext } from "./context";
-import { AwsDatabaseProxy } from "./database-proxy";
+import { AwsDatabaseMigration } from "./database-migration";
+import { AwsDatabaseProxy, awsMigrationRoles } from "./database-proxy";
 import { AwsEventBus } from "./event-bus";
 import { AwsFunction } from "./function";
 import { AwsCustomDomain, AwsHttpGateway } from "./gateway";
@@ -31,6 +33,8 @@ export class AwsService extends Construct implements PlatformService {
   readonly queues: Record<string, AwsQueue> = {};
   readonly buses: Record<string, AwsEventBus> = {};
   readonly databases: Record<string, AwsDatabaseProxy> = {};
+  /** Each database's migration step (migrations and roles, run during apply). */
+  readonly migrations: Record<string, AwsDatabaseMigration> = {};
   readonly secrets: Record<string, SecretsmanagerSecret> = {};
 
   constructor(scope: Construct, id: string, props: AwsServiceProps) {
@@ -71,12 +75,17 @@ export class AwsService extends Construct implements PlatformService {
         context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds,
       });
       this.databases[dbId] = db;
-      (spec.allowedFunctions ?? []).forEach((f) => this.functions[f] && db.grantConnect(this.functions[f]));
+      const allowed = (spec.allowedFunctions ?? []).filter((f) => this.functions[f]);
+      allowed.forEach((f) => db.grantConnect(this.functions[f]));
+      const step = new AwsDatabaseMigration(this, `db-${dbId}-migrate`, { context: ctx, database: db, migrations: databaseMigrations(service, dbId), roles: awsMigrationRoles(spec) });
+      this.migrations[dbId] = step;
+      // The schema and the roles exist before any function that needs them is created or updated.
+      for (const f of allowed) this.functions[f].lambda.dependsOn = [...(this.functions[f].lambda.dependsOn ?? []), dependable(step.invocation)];
     }
   }
 
   get alarms(): AlarmInfo[] {
-    return [this.functions, this.gateways, this.queues, this.buses, this.databases].flatMap((group) =>
+    return [this.functions, this.gateways, this.queues, this.buses, this.databases, Object.fromEntries(Object.entries(this.migrations).map(([k, m]) => [k, m.fn]))].flatMap((group) =>
       Object.values(group).flatMap((c) => c.alarms),
     );
   }

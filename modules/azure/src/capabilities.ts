@@ -123,7 +123,10 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
       const apim = all(c, "azurerm_api_management");
       if (apim.length === 0) return [];
       const routed = new Set(Object.values(c.service.gateways ?? {}).flatMap((g) => g.routes.map((r) => r.function)));
-      const apps = all(c, "azurerm_function_app_flex_consumption").filter((a) => a.auth_settings_v2 !== undefined);
+      // A database's migration step admits the deploying identity only (checked below), not the gateway.
+      const step = (a: any) => typeof a.app_settings?.POLYCLOUD_MIGRATE_DATABASE === "string";
+      const apps = all(c, "azurerm_function_app_flex_consumption").filter((a) => a.auth_settings_v2 !== undefined && !step(a));
+      const steps = all(c, "azurerm_function_app_flex_consumption").filter(step);
       const guarded = (a: any) => {
         const auth = a.auth_settings_v2 ?? {};
         const ad = auth.active_directory_v2 ?? {};
@@ -134,6 +137,7 @@ export const AZURE_CAPABILITIES: CapabilityMap = {
         [apps.length === routed.size && apps.every(guarded), "a routed function app admits callers other than the gateway's identity"],
         [all(c, "azurerm_api_management_api_operation_policy").every((p) => /<authentication-managed-identity resource="\{\{[^}]+-audience\}\}" \/>/.test(p.xml_content)), "an operation does not authenticate to its function with the gateway's identity"],
         [!JSON.stringify(c.json.data ?? {}).includes("azurerm_function_app_host_keys"), "a host-keys data source reads the function's keys into state"],
+        [steps.every((a) => a.auth_settings_v2?.require_authentication === true && JSON.stringify(a.auth_settings_v2?.active_directory_v2?.allowed_identities) === JSON.stringify([`\${data.azurerm_client_config.${Object.keys(c.json.data?.azurerm_client_config ?? {})[0]}.object_id}`])), "a migration step admits callers other than the deploying identity"],
       );
     },
   },

@@ -1,15 +1,15 @@
 import { Annotations, Aspects, Lazy } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart } from "@polycloud/core";
+import { AlarmInfo, DEFAULTS, DatabaseProxySpec, MigrationRoleSpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart } from "@polycloud/core";
 import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
 import { PostgresqlFlexibleServer } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server";
-import { PostgresqlFlexibleServerActiveDirectoryAdministrator } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-active-directory-administrator";
 import { PostgresqlFlexibleServerConfiguration } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-configuration";
 import { PostgresqlFlexibleServerDatabase } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-database";
 import { createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
 import { AzureFunction } from "./function";
 import { AZURE_RESERVED_CONNECTIONS, PGBOUNCER_PORT, POSTGRES_SIZES } from "./limits";
+import { azurePostgresRoots } from "./postgres-roots";
 
 export interface AzureDatabaseProxyProps {
   readonly context: AzureContext;
@@ -41,12 +41,14 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
   /** max_connections less what Azure reserves: what clients can open. */
   readonly userConnections: number;
   private readonly granted: AzureFunction[] = [];
+  readonly logicalId: string;
 
   constructor(scope: Construct, id: string, private readonly props: AzureDatabaseProxyProps) {
     super(scope, id);
     const { context: ctx, spec, logicalId } = props;
     this.spec = spec;
     this.problems = new Problems(`AzureDatabaseProxy(${logicalId})`);
+    this.logicalId = logicalId;
     const rg = ctx.resourceGroup;
     const prod = ctx.env.deletionProtection;
     const size = POSTGRES_SIZES[spec.size] ?? POSTGRES_SIZES.small;
@@ -87,15 +89,7 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
       // After a failover Azure reports the primary in the other zone; applying "1" again would fail or fail back.
       lifecycle: { ignoreChanges: ["zone", "high_availability[0].standby_availability_zone"] },
     });
-    // The deploying identity administers the server through Entra ID; functions get roles via migrations.
-    new PostgresqlFlexibleServerActiveDirectoryAdministrator(this, "admin", {
-      serverName: this.server.name,
-      resourceGroupName: rg.name,
-      tenantId: ctx.spec.tenantId,
-      objectId: ctx.client.objectId,
-      principalName: "terraform-deployer",
-      principalType: "ServicePrincipal",
-    });
+    // The Entra administrator is the migration step's identity (AzureDatabaseMigration), nobody else.
     this.database = new PostgresqlFlexibleServerDatabase(this, "database", { name: spec.databaseName ?? DEFAULTS.databaseName, serverId: this.server.id, charset: "UTF8", collation: "en_US.utf8" });
 
     const pool = resolvePool(spec.pool, props.shortestCallerTimeoutSeconds);
@@ -190,7 +184,15 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     return this.server.fqdn;
   }
 
-  /** VNet path and Entra login settings; the role itself is created by a migration (pgaadauth_create_principal). */
+  /** The roles the migration step creates and grants: each granted function's Entra principal. */
+  migrationRoles(): MigrationRoleSpec[] {
+    return this.granted.map((f) => ({ name: f.identity.name, create: "entra" as const, objectId: f.identity.principalId }));
+  }
+
+  /**
+   * VNet path and Entra login settings, TLS verified against Azure's documented roots and the host
+   * name; the role itself is created by the migration step (pgaadauth_create_principal_with_oid).
+   */
   grantConnect(fn: PlatformFunction): void {
     const f = fn as AzureFunction;
     f.useVnet();
@@ -199,7 +201,8 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     f.addSetting(`${prefix}_PORT`, String(this.port));
     f.addSetting(`${prefix}_NAME`, this.database.name);
     f.addSetting(`${prefix}_USER`, f.identity.name);
-    f.addSetting(`${prefix}_SSLMODE`, "require");
+    f.addSetting(`${prefix}_SSLMODE`, "verify-full");
+    f.addSetting(`${prefix}_SSLROOTCERT`, azurePostgresRoots());
     this.granted.push(f);
     f.addSetting(`${prefix}_POOL_MAX`, Lazy.stringValue({ produce: () => String(this.poolPerInstance()) }));
   }

@@ -30,6 +30,8 @@ export interface AzureFunctionProps {
    * @default false
    */
   readonly httpTriggered?: boolean;
+  /** An already built package (the platform's own functions, e.g. a database's migration step) instead of packaging `spec.source`. */
+  readonly package?: { readonly path: string; readonly hash: string };
 }
 
 /** The post-apply step that deletes the provider-injected `AzureWebJobsStorage` (arguments from the environment). */
@@ -175,7 +177,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
     const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
     // A missing folder, or a handler naming no code in it, is reported by validation; nothing is uploaded then.
     const source = path.resolve(spec.source ?? ".");
-    const pkg = packageable(source, spec.handler, spec.runtime, "azure") ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined;
+    const pkg = props.package ?? (packageable(source, spec.handler, spec.runtime, "azure") ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined);
     let upload: StorageBlob | undefined;
     if (pkg) {
       const asset = new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash });

@@ -12,6 +12,8 @@ export * from "./queue";
 export * from "./event-bus";
 export * from "./schedule";
 export * from "./database-proxy";
+export * from "./database-migration";
+export * from "./postgres-roots";
 export * from "./budget";
 export * from "./storage";
 export * from "./servicebus";

@@ -4,6 +4,8 @@ import { Construct } from "constructs";
 export interface PostApplyStepConfig extends TerraformMetaArguments {
   /** Stored in state; the step's provisioners run when the resource is created or replaced. */
   readonly input?: Record<string, unknown>;
+  /** A change to any value replaces the resource, so its provisioners run again (`triggers_replace`). */
+  readonly triggersReplace?: Record<string, string>;
 }
 
 /**
@@ -15,6 +17,7 @@ export interface PostApplyStepConfig extends TerraformMetaArguments {
  */
 export class PostApplyStep extends TerraformResource {
   private readonly input?: Record<string, unknown>;
+  private readonly triggersReplace?: Record<string, string>;
 
   constructor(scope: Construct, id: string, config: PostApplyStepConfig = {}) {
     super(scope, id, {
@@ -29,6 +32,7 @@ export class PostApplyStep extends TerraformResource {
       forEach: config.forEach,
     });
     this.input = config.input;
+    this.triggersReplace = config.triggersReplace;
   }
 
   get id(): string {
@@ -36,6 +40,6 @@ export class PostApplyStep extends TerraformResource {
   }
 
   protected synthesizeAttributes(): Record<string, unknown> {
-    return { input: hashMapper(anyToTerraform)(this.input) };
+    return { input: hashMapper(anyToTerraform)(this.input), triggers_replace: hashMapper(anyToTerraform)(this.triggersReplace) };
   }
 }

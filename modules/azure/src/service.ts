@@ -1,10 +1,12 @@
+import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, Namer, PlatformService, Problems, ServiceSpec,
-  queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
+  databaseMigrations, queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { ServicebusNamespace } from "@cdktf/provider-azurerm/lib/servicebus-namespace";
 import { AzureContext } from "./context";
+import { AzureDatabaseMigration } from "./database-migration";
 import { AzureDatabaseProxy } from "./database-proxy";
 import { AzureEventBus } from "./event-bus";
 import { actionGroupShortName } from "./foundation";
@@ -34,6 +36,8 @@ export class AzureService extends Construct implements PlatformService {
   readonly queues: Record<string, AzureQueue> = {};
   readonly buses: Record<string, AzureEventBus> = {};
   readonly databases: Record<string, AzureDatabaseProxy> = {};
+  /** Each database's migration step (migrations and roles, run during apply). */
+  readonly migrations: Record<string, AzureDatabaseMigration> = {};
   readonly namespace?: ServicebusNamespace;
 
   constructor(scope: Construct, id: string, props: AzureServiceProps) {
@@ -72,12 +76,17 @@ export class AzureService extends Construct implements PlatformService {
     for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
       const db = new AzureDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds });
       this.databases[dbId] = db;
-      (spec.allowedFunctions ?? []).forEach((f) => this.functions[f] && db.grantConnect(this.functions[f]));
+      const allowed = (spec.allowedFunctions ?? []).filter((f) => this.functions[f]);
+      allowed.forEach((f) => db.grantConnect(this.functions[f]));
+      const step = new AzureDatabaseMigration(this, `db-${dbId}-migrate`, { context: ctx, database: db, migrations: databaseMigrations(service, dbId) });
+      this.migrations[dbId] = step;
+      // The schema, the principals and the grants exist before any function that needs them starts.
+      for (const f of allowed) this.functions[f].app.dependsOn = [...(this.functions[f].app.dependsOn ?? []), dependable(step.run)];
     }
   }
 
   get alarms(): AlarmInfo[] {
-    return [this.functions, this.gateways, this.queues, this.buses, this.databases].flatMap((group) => Object.values(group).flatMap((c) => c.alarms));
+    return [this.functions, this.gateways, this.queues, this.buses, this.databases, Object.fromEntries(Object.entries(this.migrations).map(([k, m]) => [k, m.fn]))].flatMap((group) => Object.values(group).flatMap((c) => c.alarms));
   }
 }
 

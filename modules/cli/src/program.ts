@@ -134,12 +134,13 @@ export function buildProgram(ctx: CliContext, result: { code: number }): Command
     .action(async (o) => done(await devCommand(ctx, o)));
 
   const db = program.command("db").description("database migrations and roles of a service");
-  projectOptions(db.command("roles").description("print the role SQL a database's functions need (inspection)"))
+  projectOptions(db.command("roles").description("what a database's migration step runs on a cloud: its files in order and the role SQL (inspection)"))
     .argument("<env>", "the environment")
     .argument("<database>", "the database id (databases.<id>)")
     .option("--service <name>", "the service, when several declare the database id")
+    .addOption(new Option("--cloud <cloud>", "the cloud whose migration step to read").choices(["aws", "gcp", "azure"]).default("aws"))
     .action(async (env: string, database: string, o) => done(await dbRolesCommand(ctx, env, database, o)));
-  projectOptions(db.command("migrate").description("apply a service's migrations and roles to a PostgreSQL database URL"))
+  projectOptions(db.command("migrate").description("apply a database's migrations and its functions' roles (fn_<id>) to a local or test PostgreSQL"))
     .argument("<env>", "the environment whose composition names the migrations")
     .argument("<database>", "the database id (databases.<id>)")
     .requiredOption("--url <url>", "postgres://user@host:port/database (the admin identity; PGPASSWORD or the URL's password)")

@@ -31,3 +31,5 @@ export * from "./schedule";
 export * from "./project-config";
 export * from "./sources-stamp";
 export * from "./synth-manifest";
+export * from "./migrations";
+export * from "./migration-step";

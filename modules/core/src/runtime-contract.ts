@@ -9,7 +9,8 @@ import { GatewaySpec, JwtAuthSpec } from "./specs";
  *                          scoped by it, the same on every cloud)
  *   POLYCLOUD_QUEUE_<ID>   the queue's address: SQS URL, Pub/Sub topic id, Service Bus queue name
  *   POLYCLOUD_BUS_<ID>     the bus's address: EventBridge bus name, Pub/Sub topic id, Event Grid endpoint
- * (DB_<ID>_HOST/PORT/NAME/USER/SSLMODE already have the same names on every cloud.)
+ * (DB_<ID>_HOST/PORT/NAME/USER/SSLMODE/SSLROOTCERT, and SSLSERVERNAME where the certificate names
+ * something else than the host, already have the same names on every cloud.)
  * The cloud-specific names (QUEUE_<ID>_URL, _TOPIC, _NAME, EVENT_BUS_<ID>_NAME, _TOPIC,
  * _ENDPOINT) stay for existing code; each function construct derives the neutral name from them
  * as it sets them, so no binding can set one without the other.

@@ -202,6 +202,15 @@ export interface DatabaseProxySpec {
   readonly iamAuth?: boolean;
   /** Ids of the functions allowed to connect. Nothing else gets a network path. */
   readonly allowedFunctions: readonly string[];
+  /**
+   * Folder of the database's schema migrations, relative to the repository root: files named
+   * `<version>_<name>.sql` (at least 4 digits, e.g. `0001_create-orders.sql`), applied at deploy in
+   * version order, each once and in a transaction of its own, by a migration step inside the
+   * cloud's network with the database's admin identity. The functions' roles can read and write
+   * data only. @default no migrations of the service's own (the step still creates the roles, and
+   * the runtime's idempotency table when a function built on @polycloud/runtime connects)
+   */
+  readonly migrations?: string;
 }
 
 export interface SecretSpec {

@@ -10,6 +10,8 @@ import { SCHEDULE_FORMS, parseSchedule } from "./schedule";
 import { rejectTemplateSequences } from "./terraform-strings";
 import { SERVICE_KEYS, rejectUnknownKeys } from "./service-keys";
 import { CLOUDS } from "./environment";
+import { MIGRATION_FILE_FORM, readMigrationFolder } from "./migrations";
+import { migrationStepId } from "./migration-step";
 import { handlerFileProblem } from "./handler-file";
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
@@ -50,6 +52,8 @@ export function validateService(service: ServiceSpec, limits: CloudLimits, probl
   }
   for (const [id, db] of Object.entries(service.databases ?? {})) {
     problems.matches(`databases.${id}`, id, ID, ID_FORM);
+    // The migration step is a function of its own, named after the database.
+    if (migrationStepId(id) in functions) problems.as(`${named}: ServiceSpec`).add(`functions.${migrationStepId(id)}`, migrationStepId(id), `a function id other than ${migrationStepId(id)}, which is reserved for the migration step of databases.${id}`);
     validateDatabase(problems.as(`${named}: DatabaseProxy`), `databases.${id}`, db, service);
   }
   rejectTemplateSequences(problems.as(`${named}: ServiceSpec`), "", service);
@@ -259,6 +263,15 @@ function validateDatabase(p: Problems, at: string, db: DatabaseProxySpec, servic
   if (db.iamAuth === false) p.add(`${at}.iamAuth`, false, "true (functions authenticate with their identity; no passwords are provisioned)");
   if (!db.allowedFunctions) p.add(`${at}.allowedFunctions`, db.allowedFunctions, "a list of function ids (may be empty)");
   (db.allowedFunctions ?? []).forEach((f, i) => knownFunction(p, `${at}.allowedFunctions[${i}]`, f, service));
+  if (db.migrations !== undefined) {
+    if (typeof db.migrations !== "string" || db.migrations === "") {
+      p.add(`${at}.migrations`, db.migrations, `a folder of migration files (${MIGRATION_FILE_FORM}), relative to the repository root`);
+    } else {
+      for (const problem of readMigrationFolder(db.migrations).problems) {
+        p.add(`${at}.migrations`, problem.file === db.migrations ? db.migrations : `${db.migrations}/${problem.file}`, problem.allowed);
+      }
+    }
+  }
 }
 
 function isFolder(p: string): boolean {

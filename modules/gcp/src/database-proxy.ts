@@ -1,13 +1,11 @@
-import { Annotations, Lazy, TerraformOutput } from "cdktf";
+import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import {
-  AlarmInfo, DEFAULTS, DatabaseProxySpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart} from "@polycloud/core";
+  AlarmInfo, DEFAULTS, DatabaseProxySpec, MigrationRoleSpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart} from "@polycloud/core";
 import { SqlDatabase } from "@cdktf/provider-google/lib/sql-database";
 import { SqlDatabaseInstance } from "@cdktf/provider-google/lib/sql-database-instance";
 import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
-import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
-import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
-import { cloudSqlBootstrapSql, cloudSqlIamUser, cloudSqlRolesSql } from "./database-roles";
+import { cloudSqlIamUser } from "./database-roles";
 import { createAlertPolicy, quote } from "./alarm";
 import { GcpContext, keyReady } from "./context";
 import { recreatableName } from "./recreatable-name";
@@ -42,12 +40,18 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
   /** Server connections one pool (one pooler × one database+user pair) may open. */
   readonly maxPoolSize: number;
   readonly problems: Problems;
-  /** The migration identity: an IAM database user that owns the tables and grants the functions' roles. */
-  readonly adminServiceAccount: ServiceAccount;
-  /** Its PostgreSQL role name. */
-  readonly adminUser: string;
-  /** Granted functions' PostgreSQL role names. */
+  readonly logicalId: string;
+  /** Granted functions' PostgreSQL role names (Cloud SQL creates them from their IAM users). */
   readonly functionUsers: string[] = [];
+  /** The IAM database users of the granted functions (the migration step waits for them). */
+  readonly functionSqlUsers: SqlUser[] = [];
+  /** The instance's server CA (PEM): functions and the migration step verify the server against it. */
+  readonly serverCa: string;
+  /**
+   * The identity the server certificate carries: `<project>:<instance>`, the common name of the
+   * certificates Cloud SQL's per-instance CA signs (and what Google's connectors check).
+   */
+  readonly serverName: string;
   private readonly ctx: GcpContext;
 
   constructor(scope: Construct, id: string, private readonly props: GcpDatabaseProxyProps) {
@@ -56,6 +60,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     this.ctx = ctx;
     this.spec = spec;
     this.problems = new Problems(`GcpDatabaseProxy(${logicalId})`);
+    this.logicalId = logicalId;
     const db = ctx.spec.database ?? {};
     const edition = db.edition ?? "ENTERPRISE_PLUS";
     const size = CLOUD_SQL_SIZES[spec.size] ?? CLOUD_SQL_SIZES.small;
@@ -75,7 +80,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     const tier = db.tier ?? (this.pooled ? size.tier : "db-custom-1-3840");
     // Managed pooling runs one pooler per 4 vCPU (at least one), and each pooler keeps one pool per
     // (database, user): split the spec's share of max_connections so the sum can never exceed it.
-    // Users: every granted function and the migration identity.
+    // Users: every granted function and the migration identity (it connects to 5432, but stays counted).
     const pools = poolerCount(tier) * (spec.allowedFunctions.length + 1);
     this.maxPoolSize = Math.max(1, Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100 / pools));
     const prod = ctx.env.deletionProtection;
@@ -153,30 +158,8 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
       deletionPolicy: prod ? "ABANDON" : "DELETE",
     });
 
-    // The grant path: a migration identity (IAM database user) and the SQL it runs (database-roles.ts).
-    const adminAccountId = ctx.namer.name(NAME_RULES.gcp.serviceAccount, logicalId, "migrate");
-    this.adminServiceAccount = new ServiceAccount(this, "admin-sa", {
-      accountId: adminAccountId,
-      displayName: `${instanceName} migrations (database owner of the application tables)`,
-      dependsOn: ctx.services.enable("iam.googleapis.com"),
-    });
-    this.adminUser = cloudSqlIamUser(adminAccountId, ctx.projectId);
-    new SqlUser(this, "admin-user", { name: `${this.adminServiceAccount.accountId}@${ctx.projectId}.iam`, instance: this.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
-    for (const role of ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]) {
-      new ProjectIamMember(this, `admin-${role.split(".").pop()}`, {
-        project: ctx.projectId, role, member: `serviceAccount:${this.adminServiceAccount.email}`, condition: this.instanceCondition(),
-        dependsOn: ctx.services.enable("cloudresourcemanager.googleapis.com"),
-      });
-    }
-    new TerraformOutput(this, "grant-path", {
-      description: `Database ${logicalId}: run bootstrap_sql once as a cloudsqlsuperuser member, then roles_sql as admin_user after each migration (see README, GCP)`,
-      value: {
-        admin_user: this.adminUser,
-        admin_service_account: this.adminServiceAccount.email,
-        bootstrap_sql: this.bootstrapSql(),
-        roles_sql: Lazy.stringValue({ produce: () => this.rolesSql() }),
-      },
-    });
+    this.serverCa = this.instance.serverCaCert.get(0).cert;
+    this.serverName = `${ctx.projectId}:${instanceName}`;
 
     const t = ctx.thresholds;
     // quote() escapes template sequences; the suffix is a reference, so it is appended inside the quotes.
@@ -203,17 +186,18 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     this.node.addValidation({ validate: () => this.problems.messages() });
   }
 
-  /** Step 1 of the grant path: once, as a member of cloudsqlsuperuser. */
-  bootstrapSql(): string {
-    return cloudSqlBootstrapSql({ database: this.props.spec.databaseName ?? DEFAULTS.databaseName, adminUser: this.adminUser });
+  /** A CLOUD_IAM_SERVICE_ACCOUNT user of this instance (the migration step's admin); counted in the pools. */
+  addIamUser(id: string, name: string): SqlUser {
+    return new SqlUser(this, id, { name, instance: this.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
   }
 
-  /** Step 2: as the migration identity, after its DDL; grants every granted function its privileges. */
-  rolesSql(): string {
-    return cloudSqlRolesSql({ database: this.props.spec.databaseName ?? DEFAULTS.databaseName, adminUser: this.adminUser, functionUsers: this.functionUsers });
+  /** The roles the migration step grants: the functions' IAM database users, which Cloud SQL creates. */
+  migrationRoles(): MigrationRoleSpec[] {
+    return this.functionUsers.map((name) => ({ name, create: "existing" as const }));
   }
 
-  private instanceCondition() {
+  /** An IAM condition for roles that apply to this instance only. */
+  instanceCondition() {
     return {
       title: `only-${this.props.logicalId}`.slice(0, 100),
       expression: `resource.name == "projects/${this.ctx.projectId}/instances/${this.instance.name}" && resource.service == "sqladmin.googleapis.com"`,
@@ -239,6 +223,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
       type: "CLOUD_IAM_SERVICE_ACCOUNT",
     });
     this.functionUsers.push(cloudSqlIamUser(f.serviceAccount.accountIdInput!, projectId));
+    this.functionSqlUsers.push(user);
     for (const role of ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]) {
       f.projectRole(`db-${this.props.logicalId}-${role.split(".").pop()}`, role, f.serviceAccount, this.instanceCondition());
     }
@@ -248,6 +233,9 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     f.addEnvironment(`${prefix}_PORT`, String(this.port));
     f.addEnvironment(`${prefix}_NAME`, this.database.name);
     f.addEnvironment(`${prefix}_USER`, user.name);
-    f.addEnvironment(`${prefix}_SSLMODE`, "require");
+    // The server certificate is verified against the instance's own CA and must carry its name.
+    f.addEnvironment(`${prefix}_SSLMODE`, "verify-full");
+    f.addEnvironment(`${prefix}_SSLROOTCERT`, this.serverCa);
+    f.addEnvironment(`${prefix}_SSLSERVERNAME`, this.serverName);
   }
 }

@@ -24,6 +24,8 @@ export interface GcpFunctionProps {
   readonly secrets?: Readonly<Record<string, SecretManagerSecret>>;
   /** The version each declared secret starts with, so that `latest` resolves on the first start. */
   readonly secretVersions?: Readonly<Record<string, SecretManagerSecretVersion>>;
+  /** An already built package (the platform's own functions, e.g. a database's migration step) instead of packaging `spec.source`. */
+  readonly package?: { readonly path: string; readonly hash: string };
 }
 
 /** Project roles every function runtime needs for its own telemetry (write-only). */
@@ -121,7 +123,7 @@ export class GcpFunction extends Construct implements PlatformFunction {
 
     // A missing folder, or a handler naming no code in it, is reported by validation; nothing is packaged then.
     const sourceDir = path.resolve(spec.source ?? ".");
-    const pkg = packageable(sourceDir, spec.handler, spec.runtime, "gcp") ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" };
+    const pkg = props.package ?? (packageable(sourceDir, spec.handler, spec.runtime, "gcp") ? packageFunction(sourceDir, { cloud: "gcp", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : { path: "", hash: "" });
     const asset = pkg.path ? new TerraformAsset(this, "code", { path: pkg.path, type: AssetType.FILE, assetHash: pkg.hash }) : undefined;
     const object = new StorageBucketObject(this, "source", {
       bucket: ctx.sourceBucket.name,

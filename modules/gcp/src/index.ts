@@ -12,6 +12,7 @@ export * from "./event-filter";
 export * from "./event-bus";
 export * from "./gateway";
 export * from "./database-proxy";
+export * from "./database-migration";
 export * from "./database-roles";
 export * from "./budget";
 export * from "./service";

@@ -1,12 +1,13 @@
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, NAME_RULES, PlatformService, Problems, ServiceSpec,
-  queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
+  databaseMigrations, queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
 import { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secret-manager-secret-version";
 import { MAX_BUDGET_CHANNELS } from "./budget";
 import { GcpContext, keyReady } from "./context";
+import { GcpDatabaseMigration } from "./database-migration";
 import { GcpDatabaseProxy } from "./database-proxy";
 import { GcpEventBus } from "./event-bus";
 import { GcpFunction } from "./function";
@@ -34,6 +35,8 @@ export class GcpService extends Construct implements PlatformService {
   readonly queues: Record<string, GcpQueue> = {};
   readonly buses: Record<string, GcpEventBus> = {};
   readonly databases: Record<string, GcpDatabaseProxy> = {};
+  /** Each database's migration step (migrations and roles, run during apply). */
+  readonly migrations: Record<string, GcpDatabaseMigration> = {};
   readonly secrets: Record<string, SecretManagerSecret> = {};
   readonly secretVersions: Record<string, SecretManagerSecretVersion> = {};
 
@@ -86,12 +89,17 @@ export class GcpService extends Construct implements PlatformService {
     for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
       const db = new GcpDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds });
       this.databases[dbId] = db;
-      (spec.allowedFunctions ?? []).forEach((f) => this.functions[f] && db.grantConnect(this.functions[f]));
+      const allowed = (spec.allowedFunctions ?? []).filter((f) => this.functions[f]);
+      allowed.forEach((f) => db.grantConnect(this.functions[f]));
+      const step = new GcpDatabaseMigration(this, `db-${dbId}-migrate`, { context: ctx, database: db, migrations: databaseMigrations(service, dbId) });
+      this.migrations[dbId] = step;
+      // The schema and the grants exist before any function that needs them is deployed.
+      for (const f of allowed) this.functions[f].fn.dependsOn = [...(this.functions[f].fn.dependsOn ?? []), step.ready];
     }
   }
 
   get alarms(): AlarmInfo[] {
-    return [this.functions, this.gateways, this.queues, this.buses, this.databases].flatMap((group) =>
+    return [this.functions, this.gateways, this.queues, this.buses, this.databases, Object.fromEntries(Object.entries(this.migrations).map(([k, m]) => [k, m.fn]))].flatMap((group) =>
       Object.values(group).flatMap((c) => c.alarms),
     );
   }

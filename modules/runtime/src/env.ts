@@ -8,6 +8,11 @@ import { Cloud, CLOUDS } from "./types";
  *   POLYCLOUD_QUEUE_<ID>       the queue's address on that cloud (SQS URL, Pub/Sub topic id, Service Bus queue name)
  *   POLYCLOUD_BUS_<ID>         the event bus's address (EventBridge bus name, Pub/Sub topic id, Event Grid topic endpoint)
  *   DB_<ID>_HOST/PORT/NAME/USER/SSLMODE  the pooled database endpoint (already the same names on every cloud)
+ *   DB_<ID>_SSLROOTCERT        the CA the server certificate must chain to: a PEM file path or PEM text
+ *                              (AWS: the RDS regional bundle in a layer; GCP: the instance's server CA;
+ *                              Azure: the roots Azure documents for PostgreSQL); unset = Node's store
+ *   DB_<ID>_SSLSERVERNAME      the identity the certificate must carry when it is not the host
+ *                              (GCP: `<project>:<instance>`, as Cloud SQL's connectors check it)
  * `<ID>` is the id from the service description, upper-cased, other characters as `_`.
  */
 export function envVarPart(id: string): string {
@@ -38,7 +43,13 @@ function required(env: Env, name: string, what: string): string {
 export const queueAddress = (id: string, env: Env = process.env) => required(env, `POLYCLOUD_QUEUE_${envVarPart(id)}`, `queue '${id}'`);
 export const busAddress = (id: string, env: Env = process.env) => required(env, `POLYCLOUD_BUS_${envVarPart(id)}`, `event bus '${id}'`);
 
-export interface DatabaseEndpoint { host: string; port: number; database: string; user: string; sslmode: string }
+export interface DatabaseEndpoint {
+  host: string; port: number; database: string; user: string; sslmode: string;
+  /** PEM text, or the path of a PEM file, of the CA(s) to trust; undefined: Node's default store. */
+  sslrootcert?: string;
+  /** The server identity to check instead of the host (a DNS name, or Cloud SQL's `<project>:<instance>`). */
+  sslservername?: string;
+}
 
 export function databaseEndpoint(id: string, env: Env = process.env): DatabaseEndpoint {
   const p = `DB_${envVarPart(id)}`;
@@ -49,6 +60,8 @@ export function databaseEndpoint(id: string, env: Env = process.env): DatabaseEn
     database: required(env, `${p}_NAME`, what),
     user: required(env, `${p}_USER`, what),
     sslmode: env[`${p}_SSLMODE`] ?? "verify-full",
+    sslrootcert: env[`${p}_SSLROOTCERT`] || undefined,
+    sslservername: env[`${p}_SSLSERVERNAME`] || undefined,
   };
 }
 

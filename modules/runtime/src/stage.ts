@@ -28,7 +28,7 @@ export interface Bundle {
   inputs: string[];
 }
 
-const FUNCTIONS_FRAMEWORK = "5.0.5";
+export const FUNCTIONS_FRAMEWORK = "5.0.5";
 export const HOST_JSON = {
   version: "2.0",
   extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" },

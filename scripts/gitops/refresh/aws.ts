@@ -39,6 +39,11 @@ export const AWS_REFRESH: RefreshTable = {
     source: svc("lambda", "function"),
     note: "GetFunction also returns a pre-signed link to the deployment package: function code, built from this repository, is the one piece of content a plan identity can read (nothing else reads a function's configuration).",
   },
+  aws_lambda_invocation: { calls: [], permissions: [], source: svc("lambda", "invocation"), note: "Its Read is a no-op (schema.NoopContext): the invocation runs on create and on a changed input only, never in a plan." },
+  aws_lambda_layer_version: {
+    calls: ["GetLayerVersion"], permissions: [], source: svc("lambda", "layer_version"),
+    note: "GetLayerVersion returns a link to the layer's content, so it is denied as a data-plane read everywhere but on the platform's RDS CA layers (`*-rds-ca`, public certificates built from this repository), where the plan policy allows it (ReadCaBundleLayers).",
+  },
   aws_lambda_function_event_invoke_config: { calls: ["GetFunctionEventInvokeConfig"], permissions: ["lambda:GetFunctionEventInvokeConfig"], source: svc("lambda", "function_event_invoke_config") },
   aws_lambda_permission: { calls: ["GetPolicy"], permissions: ["lambda:GetPolicy"], source: svc("lambda", "permission") },
   aws_lambda_provisioned_concurrency_config: { calls: ["GetProvisionedConcurrencyConfig"], permissions: ["lambda:GetProvisionedConcurrencyConfig"], source: svc("lambda", "provisioned_concurrency_config") },
@@ -69,6 +74,9 @@ export const AWS_REFRESH: RefreshTable = {
   aws_vpc_security_group_egress_rule: { calls: ["DescribeSecurityGroupRules"], permissions: ["ec2:DescribeSecurityGroupRules"], source: svc("ec2", "vpc_security_group_egress_rule") },
   aws_vpc_security_group_ingress_rule: { calls: ["DescribeSecurityGroupRules"], permissions: ["ec2:DescribeSecurityGroupRules"], source: svc("ec2", "vpc_security_group_ingress_rule") },
 };
+
+/** The only layers the stacks create: the RDS CA bundle (public certificates), one per stack (AwsRdsCaLayer). */
+export const AWS_CA_LAYER_ARN = "arn:aws:lambda:*:*:layer:*-rds-ca:*";
 
 /**
  * Data-plane reads a plan identity must never make, denied explicitly (an explicit Deny wins over

@@ -40,6 +40,8 @@ export const GCP_REFRESH: RefreshTable = {
   google_logging_project_sink: { calls: ["logging.projects.sinks.get"], permissions: ["logging.sinks.get"], source: svc("logging/resource_logging_project_sink") },
   google_monitoring_alert_policy: { calls: ["monitoring.projects.alertPolicies.get"], permissions: ["monitoring.alertPolicies.get"], source: svc("monitoring/resource_monitoring_alert_policy") },
   google_monitoring_notification_channel: { calls: ["monitoring.projects.notificationChannels.get"], permissions: ["monitoring.notificationChannels.get"], source: svc("monitoring/resource_monitoring_notification_channel") },
+  google_project_iam_custom_role: { calls: ["iam.projects.roles.get"], permissions: ["iam.roles.get"], source: svc("resourcemanager/resource_google_project_iam_custom_role") },
+  google_cloud_run_v2_job: { calls: ["run.projects.locations.jobs.get"], permissions: ["run.jobs.get"], source: "google-beta/services/cloudrunv2/resource_cloud_run_v2_job.go (google-beta: run_execution_token)" },
   google_project_iam_member: { calls: ["cloudresourcemanager.projects.getIamPolicy"], permissions: ["resourcemanager.projects.getIamPolicy"], source: svc("resourcemanager/iam_project") },
   google_project_service: {
     calls: ["cloudresourcemanager.projects.get", "serviceusage.services.list"], permissions: ["resourcemanager.projects.get", "serviceusage.services.list"],

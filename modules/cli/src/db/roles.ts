@@ -1,33 +1,64 @@
-import { ServiceSpec, databaseRolesSql } from "@polycloud/core";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CLOUDS, Cloud, ServiceSpec, envVarPart } from "@polycloud/core";
 import { CliContext, CliError, EXIT } from "../context";
-import { ProjectOptions, loadProject, manifestOf, requireFreshOutput } from "../project";
+import { ProjectOptions, loadProject, manifestOf, requireFreshOutput, synthesizedStackNames } from "../project";
 import { optionalPackage } from "../optional-package";
 
 /**
- * The role migration for one AWS database: one role per function allowed to connect, member of
- * `rds_iam` (IAM tokens only), with CONNECT, schema USAGE and DML on the application tables, now
- * and for tables the master user creates later. Idempotent; run it as the master user after every
- * change to `allowedFunctions`, before the functions deploy:
- *
- *   polycloud db roles prod main | psql "host=<proxy endpoint> dbname=app user=platform_admin sslmode=verify-full"
- *
- * (the master user authenticates to the proxy with an IAM token, `aws rds generate-db-auth-token`).
- * The service comes from the last synthesis (its manifest), so this is the composition's database.
+ * `polycloud db roles <env> <database> [--cloud aws]`: inspection only. What a database's
+ * migration step will do on one cloud, read from the synthesized stack the way the step reads it
+ * (its function's environment): the migration files in order and the role SQL it runs after them.
+ * The deploy runs the step itself; nobody needs to run this SQL by hand. Values Terraform only
+ * knows at apply time (a GCP service account's id, an Azure identity's object id) print as
+ * references (`<name.attribute>`).
  */
-export function awsRoleMigration(service: ServiceSpec, databaseId: string): string {
-  const db = service.databases?.[databaseId];
-  if (!db) {
-    throw new CliError(`db roles: no database '${databaseId}' in service '${service.name}' (declared: ${Object.keys(service.databases ?? {}).join(", ") || "none"})`);
-  }
-  const aws = optionalPackage<typeof import("@polycloud/aws")>("@polycloud/aws", "db roles");
-  return databaseRolesSql(aws.awsDatabaseRolesPlan(db));
-}
-
 export interface DbRolesOptions extends ProjectOptions {
   readonly service?: string;
+  readonly cloud?: string;
 }
 
-/** The service of `env` that declares `databaseId` (or the one named by `--service`). */
+/** What the verb uses of @polycloud/runtime (loaded from the project). */
+interface RuntimeRoles {
+  rolesScript(roles: readonly unknown[], options: { database: string; schema?: string; admin: string }): string;
+}
+
+/** The environment of the function that runs `databaseId`'s migration step in a synthesized stack. */
+export function migrationStepOf(json: any, databaseId: string): Record<string, string> | undefined {
+  const r = json.resource ?? {};
+  const envs: Record<string, string>[] = [
+    ...Object.values<any>(r.aws_lambda_function ?? {}).map((f) => f.environment?.variables ?? {}),
+    ...Object.values<any>(r.google_cloudfunctions2_function ?? {}).map((f) => f.service_config?.environment_variables ?? {}),
+    ...Object.values<any>(r.azurerm_function_app_flex_consumption ?? {}).map((f) => f.app_settings ?? {}),
+  ];
+  return envs.find((e) => e.POLYCLOUD_MIGRATE_DATABASE === databaseId);
+}
+
+/** `${type.name.attribute}` → `<name.attribute>` (a role name must stay within 63 bytes). */
+const atApply = (text: string) => text.replace(/\$\{(?:[a-z0-9_]+\.)?([^}]*)\}/g, "<$1>");
+
+/** The migration ids the step's run input names (the invocation, job or post-apply step input). */
+function migrationIds(json: any, databaseId: string): string[] {
+  const text = JSON.stringify(json.resource ?? {});
+  const m = new RegExp(`\\\\"database\\\\":\\\\"${databaseId}\\\\",\\\\"migrations\\\\":\\\\"[0-9a-f]+\\\\",\\\\"files\\\\":(\\[[^\\]]*\\])`).exec(text);
+  return m ? JSON.parse(m[1].replace(/\\"/g, '"')) : [];
+}
+
+/** The step of `databaseId` in one synthesized stack: the files it applies and the role SQL it runs. */
+export function describeMigrationStep(stack: string, json: any, databaseId: string, runtime: RuntimeRoles): string | undefined {
+  const step = migrationStepOf(json, databaseId);
+  if (!step) return undefined;
+  const p = `DB_${envVarPart(databaseId)}`;
+  // Apply-time values (`${...}` references) print as <reference>.
+  const roles = JSON.parse(atApply(step.POLYCLOUD_MIGRATE_ROLES ?? "[]")) as unknown[];
+  const header = [
+    `-- ${stack}, database '${databaseId}': the migration step logs in to ${step[`${p}_HOST`]}:${step[`${p}_PORT`]} as ${step[`${p}_USER`]} (sslmode ${step[`${p}_SSLMODE`]})`,
+    `-- and applies, in this order, each file once: ${migrationIds(json, databaseId).join(", ") || "(none)"}`,
+  ];
+  return `${header.join("\n")}\n${runtime.rolesScript(roles, { database: atApply(step[`${p}_NAME`]), admin: atApply(step[`${p}_USER`]) })}`;
+}
+
+/** The service of `env` that declares `databaseId` (or the one named by `--service`), from the last synthesis. */
 export function serviceWithDatabase(ctx: CliContext, opts: ProjectOptions & { readonly service?: string }, envName: string, databaseId: string): ServiceSpec {
   const project = loadProject(ctx, opts);
   requireFreshOutput(ctx, project);
@@ -39,10 +70,29 @@ export function serviceWithDatabase(ctx: CliContext, opts: ProjectOptions & { re
   if (opts.service && !candidates.length) throw new CliError(`db: no service '${opts.service}' in ${envName} (${services.map((s) => s.name).join(", ")})`);
   if (!candidates.length) throw new CliError(`db: no service in ${envName} declares a database '${databaseId}' (${services.map((s) => `${s.name}: ${Object.keys(s.databases ?? {}).join(", ") || "none"}`).join("; ")})`);
   if (candidates.length > 1) throw new CliError(`db: several services of ${envName} declare a database '${databaseId}' (${candidates.map((s) => s.name).join(", ")}); choose one with --service`);
-  return candidates[0];
+  const service = candidates[0];
+  if (!service.databases?.[databaseId]) {
+    throw new CliError(`db: no database '${databaseId}' in service '${service.name}' (declared: ${Object.keys(service.databases ?? {}).join(", ") || "none"})`);
+  }
+  return service;
 }
 
 export async function dbRolesCommand(ctx: CliContext, envName: string, databaseId: string, opts: DbRolesOptions = {}): Promise<number> {
-  ctx.out(awsRoleMigration(serviceWithDatabase(ctx, opts, envName, databaseId), databaseId));
-  return EXIT.OK;
+  const cloud = (opts.cloud ?? "aws") as Cloud;
+  if (!(CLOUDS as readonly string[]).includes(cloud)) throw new CliError(`db roles: --cloud must be one of ${CLOUDS.join(", ")} (got ${cloud})`);
+  const service = serviceWithDatabase(ctx, opts, envName, databaseId);
+  const project = loadProject(ctx, opts);
+  const runtime = optionalPackage<RuntimeRoles>("@polycloud/runtime", "db roles");
+  // The environment's stack on the cloud, or (partitioned) the service's own stack.
+  const stacks = synthesizedStackNames(project.outdir).filter((n) => n === `${envName}-${cloud}` || n === `${envName}-${cloud}-${service.name}`);
+  if (!stacks.length) throw new CliError(`db roles: the last synthesis has no ${envName}-${cloud} stack (run \`polycloud synth\` with it)`);
+  for (const stack of stacks) {
+    const json = JSON.parse(fs.readFileSync(path.join(project.outdir, "stacks", stack, "cdk.tf.json"), "utf8"));
+    const described = describeMigrationStep(stack, json, databaseId, runtime);
+    if (described) {
+      ctx.out(described);
+      return EXIT.OK;
+    }
+  }
+  throw new CliError(`db roles: ${stacks.join(", ")} has no migration step for '${databaseId}'`, EXIT.FAILED);
 }

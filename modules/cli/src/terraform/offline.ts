@@ -85,6 +85,16 @@ export const NEWER_THAN_MIRROR: Readonly<Record<string, readonly string[]>> = {
   aws_db_proxy: ["default_auth_scheme"],
 };
 
+/**
+ * Blocks the 5.x mirror requires where 6.x does not: `aws_db_proxy.auth` is required (MinItems 1)
+ * in 5.100 and optional in 6.25, where end-to-end IAM (`default_auth_scheme`) needs no secret and
+ * the stacks set none. The copy alone gets this placeholder, so the rest of the proxy still
+ * validates against the mirror; cdktf.out is never changed.
+ */
+export const REQUIRED_BY_MIRROR: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  aws_db_proxy: { auth: [{ auth_scheme: "SECRETS", iam_auth: "REQUIRED", secret_arn: "arn:aws:secretsmanager:eu-west-1:111111111111:secret:offline-mirror-placeholder" }] },
+};
+
 export function prepareOfflineCopy(stackDir: string, into: string): string {
   fs.cpSync(stackDir, into, { recursive: true });
   const file = path.join(into, "cdk.tf.json");
@@ -108,6 +118,11 @@ export function prepareOfflineCopy(stackDir: string, into: string): string {
   for (const [type, attributes] of Object.entries(NEWER_THAN_MIRROR)) {
     for (const resource of Object.values<Record<string, unknown>>(json.resource?.[type] ?? {})) {
       for (const attribute of attributes) delete resource[attribute];
+    }
+  }
+  for (const [type, blocks] of Object.entries(REQUIRED_BY_MIRROR)) {
+    for (const resource of Object.values<Record<string, unknown>>(json.resource?.[type] ?? {})) {
+      for (const [name, value] of Object.entries(blocks)) if (resource[name] === undefined) resource[name] = value;
     }
   }
   fs.writeFileSync(file, JSON.stringify(json, null, 1));

@@ -268,12 +268,16 @@ export const USAGE_ONLY: ReadonlySet<string> = new Set([
   "aws_budgets_budget", "aws_cloudwatch_event_archive", "aws_cloudwatch_event_bus", "aws_cloudwatch_event_rule", "aws_cloudwatch_event_target",
   "aws_cloudwatch_log_group", "aws_db_proxy_default_target_group", "aws_db_proxy_target", "aws_db_subnet_group", "aws_default_security_group",
   "aws_iam_role", "aws_iam_role_policy", "aws_kms_alias", "aws_lambda_alias", "aws_lambda_event_source_mapping", "aws_lambda_function",
-  "aws_lambda_function_event_invoke_config", "aws_lambda_permission", "aws_rds_cluster_parameter_group", "aws_security_group", "aws_sns_topic",
+  "aws_lambda_function_event_invoke_config", "aws_lambda_permission",
+  // A migration step's invocation (one Lambda run per change, billed as any invocation) and the CA layer (storage in the free code quota).
+  "aws_lambda_invocation", "aws_lambda_layer_version", "aws_rds_cluster_parameter_group", "aws_security_group", "aws_sns_topic",
   "aws_sns_topic_policy", "aws_sns_topic_subscription", "aws_sqs_queue", "aws_sqs_queue_policy", "aws_sqs_queue_redrive_allow_policy",
   "aws_sqs_queue_redrive_policy", "aws_subnet", "aws_vpc", "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule",
   // GCP
   // API Gateway bills per call (first 2 M a month free), nothing while idle.
   "google_api_gateway_api", "google_api_gateway_api_config", "google_api_gateway_gateway",
+  // The migration step's runner job bills per vCPU/GiB-second while an execution runs (once per change); custom roles are free.
+  "google_cloud_run_v2_job", "google_project_iam_custom_role",
   "google_billing_budget", "google_cloud_run_v2_service_iam_member", "google_compute_backend_service", "google_compute_global_address",
   "google_compute_managed_ssl_certificate", "google_compute_network", "google_compute_region_network_endpoint_group", "google_compute_ssl_policy",
   "google_compute_subnetwork", "google_compute_target_http_proxy", "google_logging_project_exclusion", "google_project_service_identity", "google_compute_target_https_proxy", "google_compute_url_map",

@@ -33,10 +33,13 @@ export const NOTHING_TO_CHECK: Readonly<Record<string, string>> = {
   google_logging_project_exclusion: "keeps logs routed to the retention bucket out of _Default; it neither stores nor exposes data",
   google_project_service_identity: "creates a Google-managed service agent; its grants are judged on the IAM member resources (PC005)",
   google_secret_manager_secret_version: "a placeholder version whose value is replaced out of band; the secret's encryption and access are judged on the secret and its IAM members",
-  terraform_data: "runs the post-apply removal of the provider-injected AzureWebJobsStorage setting; it provisions nothing",
+  terraform_data: "runs post-apply steps (removal of the provider-injected AzureWebJobsStorage setting; a database's migration run); it provisions nothing",
   azurerm_monitor_scheduled_query_rules_alert_v2: "a log search alert over a function's own failed requests and retried attempts; it reads logs and stores nothing",
   time_sleep: "waits for IAM propagation before a build; it provisions nothing",
-  time_static: "records when a non-prod key ring or database was created, for a name a recreate can use again; it provisions nothing",
+  time_static: "records when a non-prod key ring or database was created, for a name a recreate can use again, or names a migration run (google_cloud_run_v2_job.run_execution_token); it provisions nothing",
+  aws_lambda_invocation: "runs a database's migration step once per change during apply; the function it invokes is checked (PC001, PC008, PC018)",
+  aws_lambda_layer_version: "the RDS CA bundle (public certificates) that database clients verify the server with; no secret, no access setting",
+  google_project_iam_custom_role: "a permission set; who holds it, and on what, is judged on the IAM members that bind it (PC001, PC005)",
   aws_lambda_provisioned_concurrency_config: "a capacity setting with no security or data consequence",
   aws_sqs_queue_redrive_allow_policy: "restricts which queues may use a DLQ; it can only narrow access",
   aws_vpc: NETWORK,
@@ -48,7 +51,6 @@ export const NOTHING_TO_CHECK: Readonly<Record<string, string>> = {
   azurerm_api_management_api_operation_policy: "per-operation XML; the API-level policy carries the rate limit (PC030)",
   azurerm_api_management_logger: WIRING,
   azurerm_api_management_named_value: "values are Key Vault references or marked secret by the module; no plain-secret setting to judge",
-  azurerm_postgresql_flexible_server_active_directory_administrator: "adds an Entra ID admin; it can only replace password auth",
   azurerm_postgresql_flexible_server_database: "charset and collation only; the server carries network and TLS (PC003, PC011)",
   azurerm_private_dns_zone: NETWORK,
   azurerm_private_dns_zone_virtual_network_link: NETWORK,
@@ -88,6 +90,8 @@ export const NOTHING_TO_CHECK: Readonly<Record<string, string>> = {
 export const SCANNER_SCOPE: readonly string[] = [
   // Scheduled rules (the coffee sample): the timers and the actions that publish to the bus.
   "azurerm_logic_app_action_custom", "azurerm_logic_app_trigger_recurrence", "azurerm_logic_app_workflow", "google_cloud_scheduler_job",
+  // A database's migration step: its invocation and CA layer on AWS, its runner job on GCP.
+  "aws_lambda_invocation", "aws_lambda_layer_version", "google_cloud_run_v2_job",
   // Alarms on log lines (failed schedule runs, retried Azure consumer attempts).
   "azurerm_monitor_scheduled_query_rules_alert_v2", "google_logging_metric",
   "aws_alb", "aws_alb_listener", "aws_api_gateway_deployment", "aws_api_gateway_domain_name", "aws_api_gateway_method",

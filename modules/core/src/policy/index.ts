@@ -9,6 +9,7 @@ export * from "./rules-limits";
 export * from "./rules-operations";
 export * from "./rules-state";
 export * from "./rules-exposure";
+export * from "./rules-database";
 export * from "./rules-impersonation";
 export * from "./rules-network";
 export * from "./rules-hardening";

@@ -21,8 +21,9 @@ from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qsl, urlsplit
 
 from .edge import check_request, edge_config
+from .database import database_endpoint, libpq_params, ssl_context  # noqa: E402,F401 - public API
 
-__all__ = ["Request", "Response", "Message", "CloudEvent", "Auth", "EventIdError", "http", "queue", "events", "parse_query"]
+__all__ = ["Request", "Response", "Message", "CloudEvent", "Auth", "EventIdError", "http", "queue", "events", "parse_query", "database_endpoint", "ssl_context", "libpq_params"]
 log = logging.getLogger("polycloud_runtime")
 
 # EventBridge makes its own event id; the Node publisher carries its own as this resource.
