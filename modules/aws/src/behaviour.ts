@@ -47,7 +47,7 @@ export const AWS_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>> 
   "database.idleFloorConnections": ["fact: RDS Proxy keeps no minimum of idle connections (max_idle_connections_percent is a ceiling)"],
   "database.borrowTimeoutSeconds": ["aws_db_proxy_default_target_group.connection_pool_config.connection_borrow_timeout"],
   "database.tls": ["aws_db_proxy.require_tls", "aws_rds_cluster_parameter_group.parameter (rds.force_ssl)"],
-  "database.identityAuth": ["aws_db_proxy.auth.iam_auth", "aws_rds_cluster.iam_database_authentication_enabled"],
+  "database.identityAuth": ["aws_db_proxy.default_auth_scheme", "aws_db_proxy.auth (absent: the proxy holds no secret)", "aws_rds_cluster.iam_database_authentication_enabled"],
   "database.pointInTimeRecoveryDays": ["aws_rds_cluster.backup_retention_period"],
   "database.clients": ["aws_vpc_security_group_ingress_rule.referenced_security_group_id", "aws_iam_role_policy.policy (rds-db:connect)"],
   "alarm.*": ["aws_cloudwatch_metric_alarm.metric_name", "aws_cloudwatch_metric_alarm.metric_query", "aws_cloudwatch_metric_alarm.comparison_operator", "aws_cloudwatch_metric_alarm.threshold", "aws_cloudwatch_metric_alarm.period", "aws_cloudwatch_metric_alarm.evaluation_periods", "aws_cloudwatch_metric_alarm.statistic", "aws_cloudwatch_metric_alarm.extended_statistic", "aws_cloudwatch_metric_alarm.treat_missing_data", "aws_cloudwatch_metric_alarm.alarm_actions"],
@@ -308,7 +308,9 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
       idleFloorConnections: 0,
       borrowTimeoutSeconds: pool.connection_borrow_timeout ?? 120,
       tls: proxy?.require_tls === true,
-      identityAuth: (proxy?.auth ?? []).every((a: any) => a.iam_auth === "REQUIRED"),
+      // End-to-end IAM: the proxy checks IAM tokens, holds no secret (no `auth` entries), and logs in
+      // to a cluster that accepts IAM.
+      identityAuth: proxy?.default_auth_scheme === "IAM_AUTH" && !(proxy?.auth ?? []).length && cluster?.iam_database_authentication_enabled === true,
       pointInTimeRecoveryDays: cluster?.backup_retention_period ?? 1,
       clients: clientsOf(refOf(proxy?.vpc_security_group_ids?.[0])?.address, [proxyAddress, clusterAddress].filter(Boolean)),
     };

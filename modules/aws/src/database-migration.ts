@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { DatabaseMigrations, MigrationRoleSpec, envVarPart, migrationStepId, packageMigrationStep, resolveFunction } from "@polycloud/core";
+import { DatabaseMigrations, MigrationRoleSpec, envVarPart, MIGRATION_STEP_FUNCTION, migrationStepId, packageMigrationStep, resolveFunction } from "@polycloud/core";
 import { LambdaInvocation } from "@cdktf/provider-aws/lib/lambda-invocation";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
@@ -16,10 +16,7 @@ export interface AwsDatabaseMigrationProps {
   readonly roles: readonly MigrationRoleSpec[];
 }
 
-/** Lambda's limit for a synchronous invocation, and the step's timeout. */
-const STEP_TIMEOUT_SECONDS = 900;
-/** The same on every cloud (Flex Consumption's smallest instance is 2048 MB); it runs once per change. */
-const STEP_MEMORY_MB = 2048;
+const STEP_TIMEOUT_SECONDS = MIGRATION_STEP_FUNCTION.timeoutSeconds;
 
 /**
  * The database's migration step on AWS: a Lambda function in the VPC (the package holds the
@@ -45,9 +42,9 @@ export class AwsDatabaseMigration extends Construct {
       context: ctx,
       logicalId: migrationStepId(db.logicalId),
       spec: resolveFunction({
-        source: pkg.folder, runtime: "nodejs22", handler: "index.handler", memoryMb: STEP_MEMORY_MB, timeoutSeconds: STEP_TIMEOUT_SECONDS,
+        source: pkg.folder, runtime: "nodejs22", handler: "index.handler", memoryMb: MIGRATION_STEP_FUNCTION.memoryMb, timeoutSeconds: STEP_TIMEOUT_SECONDS,
         // One run at a time (the step also takes a database lock).
-        concurrency: { max: 1 },
+        concurrency: { max: MIGRATION_STEP_FUNCTION.maxConcurrency },
       }),
       package: pkg,
     });

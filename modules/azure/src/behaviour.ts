@@ -293,12 +293,16 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     const sku: string = server.sku_name;
     const maxConnections = Number(config.get("max_connections") ?? (sku.startsWith("B_") ? 50 : Object.values(POSTGRES_SIZES).find((s) => s.sku === sku)?.maxConnections ?? 100));
     const pooled = config.get("pgbouncer.enabled") === "true";
-    // Functions configured with this server's address (DB_<ID>_HOST) and a path into the VNet.
-    const clients = [...apps].filter(([, [[, app]]]) => Object.entries<string>(app.app_settings ?? {}).some(([k, v]) => /^DB_.*_HOST$/.test(k) && refOf(v)?.address === address) && !!app.virtual_network_subnet_id)
+    // The server's Entra administrators, by the identity they name (the migration step's).
+    const admins = Object.values<any>(R.azurerm_postgresql_flexible_server_active_directory_administrator ?? {}).filter((a) => refOf(a.server_name)?.address === address);
+    const adminIdentities = new Set(admins.map((a) => refOf(a.object_id)?.address));
+    const isAdmin = (app: any) => (app.identity?.identity_ids ?? []).some((i: string) => adminIdentities.has(refOf(i)?.address));
+    // Functions configured with this server's address (DB_<ID>_HOST) and a path into the VNet, the administrator left out.
+    const clients = [...apps].filter(([, [[, app]]]) => !isAdmin(app) && Object.entries<string>(app.app_settings ?? {}).some(([k, v]) => /^DB_.*_HOST$/.test(k) && refOf(v)?.address === address) && !!app.virtual_network_subnet_id)
       .map(([k]) => k);
-    // PgBouncer keeps one pool per (user, database): every function logging in with its identity, and the Entra administrator.
-    const users = [...apps].filter(([, [[, app]]]) => Object.values(app.app_settings ?? {}).some((v) => refOf(v)?.address === address)).length
-      + (byComponent(R, "azurerm_postgresql_flexible_server_active_directory_administrator").get(key) ?? []).length;
+    // PgBouncer keeps one pool per (user, database): every function logging in with its identity, and the Entra administrators.
+    const users = [...apps].filter(([, [[, app]]]) => !isAdmin(app) && Object.values(app.app_settings ?? {}).some((v) => refOf(v)?.address === address)).length
+      + admins.length;
     const dbs = (byComponent(R, "azurerm_postgresql_flexible_server_database").get(key) ?? []).length;
     const pairs = Math.max(1, users) * Math.max(1, dbs);
     // Flexible Server keeps AZURE_RESERVED_CONNECTIONS of max_connections for itself: clients can open the rest.

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { DatabaseMigrations, envVarPart, migrationStepId, packageMigrationStep, resolveFunction } from "@polycloud/core";
+import { DatabaseMigrations, envVarPart, MIGRATION_STEP_FUNCTION, migrationStepId, packageMigrationStep, resolveFunction } from "@polycloud/core";
 import { PostgresqlFlexibleServerActiveDirectoryAdministrator } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-active-directory-administrator";
 import { AzureContext } from "./context";
 import { AzureDatabaseProxy } from "./database-proxy";
@@ -13,8 +13,7 @@ export interface AzureDatabaseMigrationProps {
   readonly migrations: DatabaseMigrations;
 }
 
-/** Azure's front end closes an HTTP request after 230 s; the step itself may run longer, the call is retried. */
-const STEP_TIMEOUT_SECONDS = 900;
+const STEP_TIMEOUT_SECONDS = MIGRATION_STEP_FUNCTION.timeoutSeconds;
 
 /**
  * Calls the step's HTTP trigger from the apply job (logged in with azure/login, like the
@@ -65,7 +64,7 @@ export class AzureDatabaseMigration extends Construct {
     this.fn = new AzureFunction(this, "fn", {
       context: ctx,
       logicalId: migrationStepId(db.logicalId),
-      spec: resolveFunction({ source: pkg.folder, runtime: "nodejs22", handler: "index.handler", memoryMb: 2048, timeoutSeconds: STEP_TIMEOUT_SECONDS, concurrency: { max: 1 } }),
+      spec: resolveFunction({ source: pkg.folder, runtime: "nodejs22", handler: "index.handler", memoryMb: MIGRATION_STEP_FUNCTION.memoryMb, timeoutSeconds: STEP_TIMEOUT_SECONDS, concurrency: { max: MIGRATION_STEP_FUNCTION.maxConcurrency } }),
       package: pkg,
     });
     const fn = this.fn;

@@ -5,6 +5,7 @@ import {
 import { canonicalFilter, canonicalSchedule, scheduleTimes } from "./behaviour-canonical";
 import { Cloud, EnvironmentConfig } from "./environment";
 import { SCHEDULED_EVENT, parseSchedule, scheduledEventData, scheduledEventText } from "./schedule";
+import { MIGRATION_STEP_FUNCTION, migrationStepId } from "./migration-step";
 import { FunctionSpec, GatewaySpec, ServiceSpec } from "./specs";
 
 /**
@@ -127,6 +128,18 @@ export function intendedBehaviour(service: ServiceSpec, env: EnvironmentConfig, 
       ]),
     };
     alarms[`function:${id}`] = {
+      "function.errors": alarm(t.functionErrors, D.windowSeconds, "total"),
+      "function.throttles": alarm(t.functionThrottles, D.windowSeconds, "total"),
+      "function.durationP99": alarm(Math.round((timeout * 1000 * t.functionDurationP99PercentOfTimeout) / 100), D.windowSeconds, "p99"),
+    };
+  }
+
+  // Each database's migration step: a function of its own that only the deploy invokes.
+  for (const id of Object.keys(service.databases ?? {})) {
+    const step = migrationStepId(id);
+    const timeout = MIGRATION_STEP_FUNCTION.timeoutSeconds;
+    functions[step] = { maxConcurrency: MIGRATION_STEP_FUNCTION.maxConcurrency, memoryMb: MIGRATION_STEP_FUNCTION.memoryMb, timeoutSeconds: timeout, warmInstances: 0, invokers: [] };
+    alarms[`function:${step}`] = {
       "function.errors": alarm(t.functionErrors, D.windowSeconds, "total"),
       "function.throttles": alarm(t.functionThrottles, D.windowSeconds, "total"),
       "function.durationP99": alarm(Math.round((timeout * 1000 * t.functionDurationP99PercentOfTimeout) / 100), D.windowSeconds, "p99"),

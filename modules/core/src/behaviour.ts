@@ -235,6 +235,10 @@ const KINDS: Record<string, string> = { fn: "function", queue: "queue", bus: "bu
 export function componentOf(address: string): { kind: string; id: string; rest: string[] } | undefined {
   const parts = address.split("_");
   for (let i = 0; i < parts.length; i++) {
+    // A database's migration step (`db-<id>-migrate`) is the function `<id>-migrate`, an id that
+    // validation reserves for it (and no database id may end in `-migrate`).
+    const step = /^db-(.+)-migrate$/.exec(parts[i]);
+    if (step) return { kind: "function", id: `${step[1]}-migrate`, rest: parts.slice(i + 1, -1) };
     const m = /^(fn|queue|bus|db|gateway)-(.+)$/.exec(parts[i]);
     if (m) return { kind: KINDS[m[1]], id: m[2], rest: parts.slice(i + 1, -1) };
   }

@@ -3,6 +3,7 @@ import { INTENDED_DEFAULTS, intendedBehaviour } from "./behaviour-intent";
 import { alignedRate } from "./behaviour-canonical";
 import { Cloud, EnvironmentConfig } from "./environment";
 import { queueCappedConsumers } from "./resolve";
+import { migrationStepId } from "./migration-step";
 import { parseSchedule } from "./schedule";
 import { ServiceSpec, jwksUriOf } from "./specs";
 
@@ -47,6 +48,8 @@ export interface Deviation {
 const D = INTENDED_DEFAULTS;
 const ids = (kind: string, m: Readonly<Record<string, unknown>> | undefined, pred: (v: any, id: string) => boolean = () => true) =>
   Object.entries(m ?? {}).filter(([id, v]) => pred(v, id)).map(([id]) => `${kind}:${id}`);
+/** The service's functions and each database's migration step (a function the deploy invokes). */
+const functionIds = (s: ServiceSpec) => [...ids("function", s.functions), ...Object.keys(s.databases ?? {}).map((db) => `function:${migrationStepId(db)}`)];
 const idOf = (component: string) => component.slice(component.indexOf(":") + 1);
 const rulesOf = (s: ServiceSpec) => Object.entries(s.buses ?? {}).flatMap(([bus, b]) => Object.entries(b.rules ?? {}).map(([id, r]) => ({ component: `rule:${bus}/${id}`, bus, r })));
 const noPooling = (cloud: Cloud) => (s: ServiceSpec, env: EnvironmentConfig) => {
@@ -306,13 +309,13 @@ export const DEVIATIONS: readonly Deviation[] = [
   {
     field: "alarm.function.throttles", clouds: ["azure"], bound: "absent for functions without an HTTP route",
     reason: "Flex Consumption reports throttling as HTTP 429 at the front end only; a queue or event consumer's saturation shows in its backlog alarm",
-    appliesTo: (s) => ids("function", s.functions, (_f, id) => !Object.values(s.gateways ?? {}).some((g) => g.routes.some((r) => r.function === id))),
+    appliesTo: (s) => functionIds(s).filter((c) => !Object.values(s.gateways ?? {}).some((g) => g.routes.some((r) => `function:${r.function}` === c))),
     allowed: () => exactly(undefined),
   },
   ...(["alarm.function.durationP99", "alarm.gateway.latencyP99"] as const).map((field): Deviation => ({
     field, clouds: ["azure"], bound: "the maximum instead of the 99th percentile, same threshold",
     reason: "Azure metric alerts have no percentiles; the maximum is stricter",
-    appliesTo: (s) => (field === "alarm.function.durationP99" ? ids("function", s.functions) : ids("gateway", s.gateways)),
+    appliesTo: (s) => (field === "alarm.function.durationP99" ? functionIds(s) : ids("gateway", s.gateways)),
     allowed: ({ intent }) => alarmAs(intent, { statistic: "peak" }),
   })),
   {

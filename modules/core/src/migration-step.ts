@@ -26,6 +26,13 @@ export interface MigrationRoleSpec {
 export const MIGRATION_STEP_SUFFIX = "migrate";
 export const migrationStepId = (databaseId: string) => `${databaseId}-${MIGRATION_STEP_SUFFIX}`;
 
+/**
+ * The step's function on every cloud: 900 s (Lambda's limit for a synchronous invocation), 2048 MB
+ * (Flex Consumption's smallest instance; the same everywhere so the clouds stay comparable), one at a
+ * time. It runs once per change of the migrations or the roles.
+ */
+export const MIGRATION_STEP_FUNCTION = { timeoutSeconds: 900, memoryMb: 2048, maxConcurrency: 1 } as const;
+
 /** Where @polycloud/runtime keeps the migrations it ships (its idempotency table). */
 export function runtimeMigrationFolder(): string {
   return path.join(path.dirname(require.resolve("@polycloud/runtime/package.json")), "migrations");

@@ -11,7 +11,7 @@ import { rejectTemplateSequences } from "./terraform-strings";
 import { SERVICE_KEYS, rejectUnknownKeys } from "./service-keys";
 import { CLOUDS } from "./environment";
 import { MIGRATION_FILE_FORM, readMigrationFolder } from "./migrations";
-import { migrationStepId } from "./migration-step";
+import { MIGRATION_STEP_SUFFIX, migrationStepId } from "./migration-step";
 import { handlerFileProblem } from "./handler-file";
 
 const ID = /^[a-z][a-z0-9-]{0,30}$/;
@@ -54,6 +54,8 @@ export function validateService(service: ServiceSpec, limits: CloudLimits, probl
     problems.matches(`databases.${id}`, id, ID, ID_FORM);
     // The migration step is a function of its own, named after the database.
     if (migrationStepId(id) in functions) problems.as(`${named}: ServiceSpec`).add(`functions.${migrationStepId(id)}`, migrationStepId(id), `a function id other than ${migrationStepId(id)}, which is reserved for the migration step of databases.${id}`);
+    // `db-<x>-migrate` names the migration step of databases.<x> in every stack's addresses.
+    if (id.endsWith(`-${MIGRATION_STEP_SUFFIX}`)) problems.as(`${named}: DatabaseProxy`).add(`databases.${id}`, id, `a database id that does not end in -${MIGRATION_STEP_SUFFIX} (the migration step of a database <x> is named <x>-${MIGRATION_STEP_SUFFIX})`);
     validateDatabase(problems.as(`${named}: DatabaseProxy`), `databases.${id}`, db, service);
   }
   rejectTemplateSequences(problems.as(`${named}: ServiceSpec`), "", service);

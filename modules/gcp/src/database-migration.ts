@@ -1,6 +1,6 @@
 import { Token, dependable } from "cdktf";
 import { Construct } from "constructs";
-import { DatabaseMigrations, NAME_RULES, envVarPart, migrationStepId, packageMigrationStep, resolveFunction, shortHash } from "@polycloud/core";
+import { DatabaseMigrations, NAME_RULES, envVarPart, MIGRATION_STEP_FUNCTION, migrationStepId, packageMigrationStep, resolveFunction, shortHash } from "@polycloud/core";
 import { GoogleCloudRunV2Job } from "@cdktf/provider-google-beta/lib/google-cloud-run-v2-job";
 import { ProjectIamCustomRole } from "@cdktf/provider-google/lib/project-iam-custom-role";
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member";
@@ -18,10 +18,7 @@ export interface GcpDatabaseMigrationProps {
   readonly migrations: DatabaseMigrations;
 }
 
-/** The step's own timeout (an HTTP Cloud Function allows 3600 s). */
-const STEP_TIMEOUT_SECONDS = 900;
-/** The same on every cloud (Flex Consumption's smallest instance is 2048 MB); it runs once per change. */
-const STEP_MEMORY_MB = 2048;
+const STEP_TIMEOUT_SECONDS = MIGRATION_STEP_FUNCTION.timeoutSeconds;
 
 /**
  * The image of the job that runs the step during apply: Google's distroless Node.js 22 (Debian 12),
@@ -83,7 +80,7 @@ export class GcpDatabaseMigration extends Construct {
     this.fn = new GcpFunction(this, "fn", {
       context: ctx,
       logicalId,
-      spec: resolveFunction({ source: pkg.folder, runtime: "nodejs22", handler: "index.handler", memoryMb: STEP_MEMORY_MB, timeoutSeconds: STEP_TIMEOUT_SECONDS, concurrency: { max: 1 } }),
+      spec: resolveFunction({ source: pkg.folder, runtime: "nodejs22", handler: "index.handler", memoryMb: MIGRATION_STEP_FUNCTION.memoryMb, timeoutSeconds: STEP_TIMEOUT_SECONDS, concurrency: { max: MIGRATION_STEP_FUNCTION.maxConcurrency } }),
       package: pkg,
     });
     const fn = this.fn;
