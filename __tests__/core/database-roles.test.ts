@@ -28,6 +28,8 @@ describe("polycloud db roles (inspection): what the migration step will run, rea
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   test("AWS: the step logs in to the cluster as the master user, applies the files in order, creates one rds_iam role per allowed function", async () => {
+    // staging was synthesized on aws alone: --cloud is not needed.
+    expect((await roles(["staging", "main"])).stdout).toBe((await roles(["staging", "main", "--cloud", "aws"])).stdout);
     const { code, stdout: sql } = await roles(["staging", "main", "--cloud", "aws"]);
     expect(code).toBe(0);
     expect(sql).toMatch(/^-- staging-aws, database 'main': the migration step logs in to \$\{aws_rds_cluster\.[^}]+\.endpoint\}:5432 as platform_admin \(sslmode verify-full\)\n-- and applies, in this order, each file once: polycloud-runtime\/0001_idempotency\.sql, service\/0001_orders\.sql\n/);
@@ -53,6 +55,8 @@ describe("polycloud db roles (inspection): what the migration step will run, rea
   test("an unknown database, environment or cloud, or a stack the last synthesis did not build, is refused (exit 2)", async () => {
     expect(await roles(["dev", "nope", "--cloud", "gcp"])).toMatchObject({ code: 2, stderr: expect.stringContaining("no service in dev declares a database 'nope' (orders: main)") });
     expect(await roles(["qa", "main"])).toMatchObject({ code: 2, stderr: expect.stringContaining("no environment 'qa'") });
+    // dev was synthesized on gcp and azure: which one is not guessed.
+    expect(await roles(["dev", "main"])).toMatchObject({ code: 2, stderr: expect.stringContaining("db roles: dev renders orders on gcp, azure; choose one with --cloud") });
     expect(await roles(["dev", "main", "--cloud", "oci"])).toMatchObject({ code: 2, stderr: expect.stringContaining("Allowed choices are aws, gcp, azure") });
     expect(await roles(["dev", "main", "--cloud", "aws"])).toMatchObject({ code: 2, stderr: expect.stringContaining("the last synthesis has no dev-aws stack") });
   });

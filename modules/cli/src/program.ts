@@ -138,7 +138,7 @@ export function buildProgram(ctx: CliContext, result: { code: number }): Command
     .argument("<env>", "the environment")
     .argument("<database>", "the database id (databases.<id>)")
     .option("--service <name>", "the service, when several declare the database id")
-    .addOption(new Option("--cloud <cloud>", "the cloud whose migration step to read").choices(["aws", "gcp", "azure"]).default("aws"))
+    .addOption(new Option("--cloud <cloud>", "the cloud whose migration step to read (default: the one the last synthesis rendered the service on)").choices(["aws", "gcp", "azure"]))
     .action(async (env: string, database: string, o) => done(await dbRolesCommand(ctx, env, database, o)));
   projectOptions(db.command("migrate").description("apply a database's migrations and its functions' roles (fn_<id>) to a local or test PostgreSQL"))
     .argument("<env>", "the environment whose composition names the migrations")

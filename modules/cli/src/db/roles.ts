@@ -1,12 +1,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CLOUDS, Cloud, ServiceSpec, envVarPart } from "@polycloud/core";
+import { CLOUDS, ServiceSpec, envVarPart } from "@polycloud/core";
 import { CliContext, CliError, EXIT } from "../context";
 import { ProjectOptions, loadProject, manifestOf, requireFreshOutput, synthesizedStackNames } from "../project";
 import { optionalPackage } from "../optional-package";
 
 /**
- * `polycloud db roles <env> <database> [--cloud aws]`: inspection only. What a database's
+ * `polycloud db roles <env> <database> [--cloud <cloud>]`: inspection only. What a database's
  * migration step will do on one cloud, read from the synthesized stack the way the step reads it
  * (its function's environment): the migration files in order and the role SQL it runs after them.
  * The deploy runs the step itself; nobody needs to run this SQL by hand. Values Terraform only
@@ -78,14 +78,18 @@ export function serviceWithDatabase(ctx: CliContext, opts: ProjectOptions & { re
 }
 
 export async function dbRolesCommand(ctx: CliContext, envName: string, databaseId: string, opts: DbRolesOptions = {}): Promise<number> {
-  const cloud = (opts.cloud ?? "aws") as Cloud;
-  if (!(CLOUDS as readonly string[]).includes(cloud)) throw new CliError(`db roles: --cloud must be one of ${CLOUDS.join(", ")} (got ${cloud})`);
+  if (opts.cloud !== undefined && !(CLOUDS as readonly string[]).includes(opts.cloud)) throw new CliError(`db roles: --cloud must be one of ${CLOUDS.join(", ")} (got ${opts.cloud})`);
   const service = serviceWithDatabase(ctx, opts, envName, databaseId);
   const project = loadProject(ctx, opts);
   const runtime = optionalPackage<RuntimeRoles>("@polycloud/runtime", "db roles");
-  // The environment's stack on the cloud, or (partitioned) the service's own stack.
-  const stacks = synthesizedStackNames(project.outdir).filter((n) => n === `${envName}-${cloud}` || n === `${envName}-${cloud}-${service.name}`);
-  if (!stacks.length) throw new CliError(`db roles: the last synthesis has no ${envName}-${cloud} stack (run \`polycloud synth\` with it)`);
+  // The environment's stack on a cloud, or (partitioned) the service's own stack.
+  const synthesized = synthesizedStackNames(project.outdir);
+  const stacksOn = (cloud: string) => synthesized.filter((n) => n === `${envName}-${cloud}` || n === `${envName}-${cloud}-${service.name}`);
+  // Without --cloud: the one cloud the last synthesis rendered the service on.
+  const clouds = opts.cloud ? [opts.cloud] : CLOUDS.filter((c) => stacksOn(c).length);
+  if (clouds.length > 1) throw new CliError(`db roles: ${envName} renders ${service.name} on ${clouds.join(", ")}; choose one with --cloud`);
+  const stacks = clouds.length ? stacksOn(clouds[0]) : [];
+  if (!stacks.length) throw new CliError(`db roles: the last synthesis has no ${opts.cloud ? `${envName}-${opts.cloud}` : envName} stack (run \`polycloud synth\` with it)`);
   for (const stack of stacks) {
     const json = JSON.parse(fs.readFileSync(path.join(project.outdir, "stacks", stack, "cdk.tf.json"), "utf8"));
     const described = describeMigrationStep(stack, json, databaseId, runtime);
