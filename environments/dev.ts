@@ -1,5 +1,5 @@
 import { EnvironmentConfig } from "@polycloud/core";
-import { CLOUD_LIMITS, DEV_CHOICES } from "./accepted";
+import { CLOUD_LIMITS, DEV_CHOICES, FLEX_MEMORY_SIZES } from "./accepted";
 
 /** Development: small, cheap, short retention, no deletion protection, remote state (PLATFORM_LOCAL_STATE=1 for local). */
 export const dev: EnvironmentConfig = {
@@ -44,6 +44,6 @@ export const dev: EnvironmentConfig = {
   retention: { logDays: 14, archiveDays: 7, backupDays: 1 },
   sizing: { functionMemoryMb: 256, databaseSize: "small", warmInstances: 0 },
   // Known warnings, counted instead of printed (environments/accepted.ts); new ones still print.
-  accept: [...CLOUD_LIMITS, ...DEV_CHOICES],
+  accept: [...CLOUD_LIMITS, ...FLEX_MEMORY_SIZES, ...DEV_CHOICES],
   deletionProtection: false,
 };

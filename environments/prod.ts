@@ -1,5 +1,5 @@
 import { EnvironmentConfig } from "@polycloud/core";
-import { CLOUD_LIMITS } from "./accepted";
+import { CLOUD_LIMITS, FLEX_MEMORY_SIZES, UNCAPPED_FUNCTIONS } from "./accepted";
 
 /** Production: warm instances, a year of logs, long archive and backups, deletion protection. */
 export const prod: EnvironmentConfig = {
@@ -41,6 +41,6 @@ export const prod: EnvironmentConfig = {
   retention: { logDays: 365, archiveDays: 365, backupDays: 35 },
   sizing: { functionMemoryMb: 1024, databaseSize: "large", warmInstances: 2 },
   // Known warnings, counted instead of printed (environments/accepted.ts); new ones still print.
-  accept: [...CLOUD_LIMITS],
+  accept: [...CLOUD_LIMITS, ...FLEX_MEMORY_SIZES, ...UNCAPPED_FUNCTIONS],
   deletionProtection: true,
 };

@@ -188,6 +188,24 @@ describe("dated prices", () => {
     expect(estimateStack("staging-aws", awsStack({ aws_secretsmanager_secret: { s: {} } }), { now: NOW }).warnings).toEqual([]);
   });
 
+  test("CloudWatch alarm metrics are eu-west-1's own list price (AWS Price List, EU-CW:AlarmMonitorUsage): no other region's figure, no warning", () => {
+    const many = awsStack({ aws_cloudwatch_metric_alarm: Object.fromEntries(Array.from({ length: 13 }, (_, i) => [`a${i}`, {}])) });
+    const e = estimateStack("staging-aws", many, { now: NOW });
+    expect(e.warnings).toEqual([]);
+    expect(e.lines.map((l) => [l.price.confidence, l.price.region, l.price.sourceRegion, l.price.url])).toEqual(Array(14).fill(
+      ["official-region", "eu-west-1", undefined, "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonCloudWatch/current/eu-west-1/index.json"]));
+  });
+
+  test("sources are the clouds' own pages and price APIs; a figure read from a public snapshot of one names its SKU and the snapshot", () => {
+    const own = /^https:\/\/(aws\.amazon\.com|pricing\.us-east-1\.amazonaws\.com|cloud\.google\.com|cloudbilling\.googleapis\.com|azure\.microsoft\.com|prices\.azure\.com)\//;
+    expect(PRICE_TABLE.prices.filter((p) => !own.test(p.source.url)).map((p) => `${p.resourceType} ${p.component} ${p.source.url}`)).toEqual([]);
+    for (const p of PRICE_TABLE.prices.filter((x) => x.via)) {
+      expect([p.resourceType, p.sku, p.via]).toEqual([p.resourceType, expect.stringMatching(/\S/), expect.stringMatching(/@[0-9a-f]{7,}.*|\d{4}-\d\d-\d\d/)]);
+    }
+    // Another region's figure says which SKU of this region replaces it.
+    for (const p of PRICE_TABLE.prices.filter((x) => x.confidence === "nearest-region")) expect([p.resourceType, p.component, p.sku]).toEqual([p.resourceType, p.component, expect.stringMatching(/\S/)]);
+  });
+
   test("every entry carries a source URL, an ISO date, a confidence and a positive or explicitly zero price", () => {
     for (const p of PRICE_TABLE.prices) {
       expect(p.source.url).toMatch(/^https:\/\//);

@@ -60,6 +60,20 @@ describe("idle cost of the reference stacks", () => {
     expect(Math.max(...estimates.map((e) => e.budgetPercent!))).toBeLessThan(50);
   });
 
+  test("docs/cost.md lists every price the sample stacks use that is not the cloud's own figure for the deployed region, with its confidence; no other", () => {
+    const section = fs.readFileSync("docs/cost.md", "utf8").split("\n### Still to re-source")[1]?.split("\n#")[0] ?? "";
+    const key = (t: string, c: string, m?: Record<string, unknown>) => `${t} ${c}${m ? ` (${Object.entries(m).map(([k, v]) => `${k}=${v}`).join(", ")})` : ""}`;
+    const open = new Map<string, string>();
+    for (const e of estimates) {
+      for (const l of e.lines) if (l.price.confidence !== "official-region") open.set(key(l.resourceType, l.component, l.match), `${l.price.region === "global" ? "global" : e.region} | ${l.price.confidence}`);
+    }
+    const rows = new Map(section.split("\n").filter((r) => r.startsWith("| `")).map((r) => {
+      const cells = r.split("|").map((c) => c.trim());
+      return [cells[1].replace(/`/g, ""), `${cells[2]} | ${cells[3]}`] as const;
+    }));
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(open));
+  });
+
   test("docs/cost.md records each stack's current baseline and share, with the price table's date", () => {
     const doc = fs.readFileSync("docs/cost.md", "utf8");
     expect(doc).toContain(`price table of ${PRICE_TABLE.asOf}`);
