@@ -113,13 +113,14 @@ const CART_FINDINGS = [
 useCoffeeWheels();
 const coffee = Object.fromEntries((["aws", "gcp", "azure"] as const).flatMap((cloud) => Object.entries(synthesizeComposition(devWithRemoteState("environment"), cloud, [referenceService, coffeeService]))));
 
-test("the second sample service passes policy on all three clouds: only the dev findings a service without a database has (as cart's), suppressible like orders'", () => {
+test("the second sample service passes policy on all three clouds: only the dev findings of its functions without the database (as cart's), suppressible like orders'", () => {
   expect(Object.keys(coffee).sort()).toEqual(["dev-aws", "dev-azure", "dev-gcp"]);
   const suppressions = loadSuppressions("policy/suppressions.json");
   const own = runPolicy(policyStacksOf(coffee), suppressions).findings.filter((f) => !f.note && !f.suppressed);
   // Nothing on AWS; GCP's dev gateway is HTTP-only and Azure's Consumption API Management is unthrottled
-  // (orders' suppressions, same conditions); with no database, coffee's function apps, Service Bus and Event Grid
-  // topics (the bus and the scheduled rule's tick topic, issue 28.8) are public in dev, like cart's.
+  // (orders' suppressions, same conditions); coffee's function apps that do not use its database (barista, menu,
+  // roaster, tasting), its Service Bus and Event Grid topics (the bus and the scheduled rule's tick topic, issue 28.8)
+  // are public in dev, like cart's.
   expect(own.map((f) => `${f.condition} ${f.stack} ${f.target}`).sort()).toEqual(COFFEE_FINDINGS);
   // Its functions ship their dependencies: the Lambda packages are the built zips (Python wheel installed for arm64, Node bundle with source map).
   const lambdas = Object.entries(coffee["dev-aws"].resource!.aws_lambda_function as Record<string, { filename: string }>);
@@ -131,7 +132,7 @@ test("the second sample service passes policy on all three clouds: only the dev 
   // Its schedules cost money at idle, and every driver is priced: the GCP job and the Azure recurrence.
   const lines = estimateAll(coffee, { now: new Date("2026-11-28T00:00:00Z") }).flatMap((e) => e.lines.filter((l) => l.address.includes("coffee") && /scheduler|logic_app/.test(l.resourceType)));
   expect(lines.map((l) => [l.resourceType, l.component, l.usd > 0])).toEqual([["google_cloud_scheduler_job", "job", true], ["azurerm_logic_app_trigger_recurrence", "execution", true]]);
-  const teams = [...suppressions, ...own.map((f) => ({ condition: f.condition, target: f.target, stacks: [f.stack], justification: "dev, no database: as for cart" }))];
+  const teams = [...suppressions, ...own.map((f) => ({ condition: f.condition, target: f.target, stacks: [f.stack], justification: "dev, a function without the database: as for cart" }))];
   const result = runPolicy(policyStacksOf(coffee), teams);
   expect(result.findings.filter((f) => !f.suppressed)).toEqual([]);
   expect(result.unusedSuppressions).toEqual([]);
@@ -150,7 +151,8 @@ test("a composition without the sample service: its suppressions are out of scop
 });
 
 const COFFEE_FINDINGS = [
-  "PC002.app-public dev-azure coffee/fn-barista/app", "PC002.app-public dev-azure coffee/fn-menu/app", "PC002.app-public dev-azure coffee/fn-orders/app",
+  "PC002.app-public dev-azure coffee/fn-barista/app", "PC002.app-public dev-azure coffee/fn-menu/app", "PC002.app-public dev-azure coffee/fn-roaster/app",
+  "PC002.app-public dev-azure coffee/fn-tasting/app",
   "PC006.public-network dev-azure coffee/bus-events/schedule-morning-topic", "PC006.public-network dev-azure coffee/bus-events/topic", "PC006.public-network dev-azure coffee/servicebus",
   "PC013.plain-http dev-gcp coffee/gateway-web/http", "PC030.unthrottled dev-azure coffee/gateway-web/api-policy",
 ];

@@ -115,6 +115,11 @@ describe("Azure: the bundle loaded as the Functions worker loads it", () => {
     expect(queued).toHaveLength(1);
     expect(queued[0].name).toBe("worker");
     expect(Object.values(queued[0].bindings)).toContainEqual(expect.objectContaining({ type: "serviceBusTrigger", direction: "in", connection: "QUEUE_ORDERS", queueName: "%QUEUE_ORDERS_NAME%", cardinality: "one" }));
+    // A bus rule that targets the consumer itself (issue 24.2): an Event Grid trigger under the
+    // name the event subscription delivers to, the queue's trigger beside it.
+    const ruled = JSON.parse((await start([host, q], { ...env, PLATFORM_EVENT_GRID_FUNCTION: "worker" }, (l) => l.startsWith('{"registrations"'))).lines[0]).registrations;
+    expect(ruled.map((r: { name: string; bindings: Record<string, { type: string }> }) => [r.name, Object.values(r.bindings).find((b) => b.type.endsWith("Trigger"))!.type]))
+      .toEqual([["worker", "eventGridTrigger"], ["worker-orders", "serviceBusTrigger"]]);
     const e = stageFunction(echo, { cloud: "azure", logicalId: "audit", handler: "index.bus" });
     const evs = JSON.parse((await start([host, e], { POLYCLOUD_CLOUD: "azure", NODE_PATH: stub }, (l) => l.startsWith('{"registrations"'))).lines[0]).registrations;
     expect(evs.map((r: { name: string }) => r.name)).toEqual(["audit"]);

@@ -89,7 +89,7 @@ maybe(`terraform validate + offline plan (aws provider ${mirror ? mirrorProvider
       // The coffee service is planned too: its scheduled rule on the default bus and its two routes on one path.
       const planned = (type: string) => changes.filter((c) => c.type === type && c.address.includes("coffee")).map((c) => c.change.after);
       expect(planned("aws_cloudwatch_event_rule")).toContainEqual(expect.objectContaining({ schedule_expression: "cron(0 6 ? * MON-FRI *)" }));
-      expect(planned("aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /menu", "GET /orders/{id}", "PUT /orders/{id}"]);
+      expect(planned("aws_apigatewayv2_route").map((r) => r.route_key).sort()).toEqual(["GET /health", "GET /menu", "GET /orders/{id}", "POST /orders", "PUT /orders/{id}"]);
     }
     const tagged = changes.filter((c) => c.change.after && "tags_all" in c.change.after);
     expect(tagged.length).toBeGreaterThan(30);

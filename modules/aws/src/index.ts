@@ -15,3 +15,4 @@ export * from "./budget";
 export * from "./service";
 export * from "./capabilities";
 export * from "./behaviour";
+export * from "./emulation";

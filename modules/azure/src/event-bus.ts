@@ -109,6 +109,9 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
       const queue = "queue" in rule.target ? props.queues[rule.target.queue] : undefined;
       const fn = "function" in rule.target ? props.functions[rule.target.function] : undefined;
       if (!queue && !fn) continue; // reported by validation
+      // The function's code registers an Event Grid trigger under this name (a queue() consumer
+      // otherwise registers only Service Bus triggers, and the delivery would fail: issue 24.2).
+      if (fn) fn.addSetting("PLATFORM_EVENT_GRID_FUNCTION", rule.target && "function" in rule.target ? rule.target.function : "");
       // A scheduled rule: a Logic App posts a CloudEvent to a topic of the rule's own, so neither the
       // bus's archive nor another rule filtering on source/type ever sees its ticks.
       const ticks = rule.schedule !== undefined ? this.scheduleWorkflow(ruleId, rule.schedule) : undefined;

@@ -21,3 +21,4 @@ export * from "./service";
 export * from "./capabilities";
 export * from "./behaviour";
 export * from "./post-apply-step";
+export * from "./emulation";

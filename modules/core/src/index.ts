@@ -31,5 +31,6 @@ export * from "./schedule";
 export * from "./project-config";
 export * from "./sources-stamp";
 export * from "./synth-manifest";
+export * from "./emulation";
 export * from "./migrations";
 export * from "./migration-step";

@@ -18,3 +18,4 @@ export * from "./budget";
 export * from "./service";
 export * from "./capabilities";
 export * from "./behaviour";
+export * from "./emulation";

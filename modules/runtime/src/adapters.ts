@@ -108,6 +108,18 @@ export function awsQueueMessage(r: any): QueueMessage {
   return { id: String(r.messageId), body, text, attributes, deliveryCount: Number.isFinite(count) ? count : undefined, event: eventFromJson(body), cloud: "aws" };
 }
 
+/**
+ * A bus rule's event delivered straight to a queue() handler (issue 24.2: a rule that targets the
+ * function rather than its queue) as the one message of the invocation; `id` is the event's.
+ */
+export function ruleMessage(cloud: Cloud, event: CloudEvent, raw: unknown): QueueMessage {
+  const text = JSON.stringify(raw);
+  return { id: String(event.id), body: raw, text, attributes: {}, deliveryCount: undefined, event, cloud };
+}
+
+/** An EventBridge event (what a rule sends a Lambda target), as opposed to an SQS batch. */
+export const isEventBridgeEvent = (e: any): boolean => !!e && typeof e === "object" && !Array.isArray(e.Records) && typeof e["detail-type"] === "string" && typeof e.source === "string";
+
 export function awsEvent(e: any): CloudEvent {
   const ev = eventFromJson(e);
   if (!ev) throw new Error("@polycloud/runtime: not an EventBridge event (no detail-type/source/detail)");

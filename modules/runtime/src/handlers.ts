@@ -69,6 +69,9 @@ export function http(handler: HttpHandler): PlatformHandler {
  * - GCP: the push request answers 500, so Pub/Sub redelivers it (a malformed envelope answers 400);
  * - Azure: see `azureQueueInvocation`: a copy is scheduled one retry delay later and the message
  *   completed; the last attempt's failure is left to Service Bus's max delivery count (dead-letter).
+ * A bus rule may also target the function itself (an EventBridge event on AWS, an Event Grid
+ * trigger on Azure, a push of the bus topic on GCP): the event is one message, and a failure is
+ * left to the rule's retries and dead letters.
  */
 export function queue(handler: QueueHandler): PlatformHandler {
   return mark(async (event: any, second?: any) => {
@@ -89,7 +92,19 @@ export function queue(handler: QueueHandler): PlatformHandler {
       return undefined;
     }
     if (isAzureContext(second)) {
+      // A bus rule that targets this function delivers through an Event Grid trigger: one event;
+      // a failure throws, so Event Grid retries it and dead-letters it by the rule's policy.
+      if (second.options?.trigger?.type === "eventGridTrigger") {
+        await handler(a.ruleMessage("azure", a.azureEvent(event), event));
+        return undefined;
+      }
       await azureQueueInvocation(handler, event, second);
+      return undefined;
+    }
+    // A bus rule that targets this function invokes it asynchronously with one EventBridge event:
+    // a failure throws, so Lambda retries it and sends it to the on-failure destination.
+    if (a.isEventBridgeEvent(event)) {
+      await handler(a.ruleMessage("aws", a.awsEvent(event), event));
       return undefined;
     }
     const batchItemFailures: { itemIdentifier: string }[] = [];

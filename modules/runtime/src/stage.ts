@@ -80,7 +80,11 @@ if (kind === "http") {
   app.http(name, { methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], authLevel: "anonymous", route: "{*path}", handler });
 } else if (kind === "queue") {
   const ids = Object.keys(process.env).map((k) => /^QUEUE_([A-Z0-9_]+)__fullyQualifiedNamespace$/.exec(k)).filter(Boolean).map((m) => m[1]).sort();
-  ids.forEach((id, i) => app.serviceBusQueue(i === 0 ? name : name + "-" + id.toLowerCase(), { connection: "QUEUE_" + id, queueName: "%QUEUE_" + id + "_NAME%", cardinality: "one", handler }));
+  // A bus rule targets this function (AzureEventBus sets PLATFORM_EVENT_GRID_FUNCTION to the name its
+  // event subscription delivers to): an Event Grid trigger under that name, the queues' triggers beside it.
+  const grid = process.env.PLATFORM_EVENT_GRID_FUNCTION;
+  if (grid) app.eventGrid(grid, { handler });
+  ids.forEach((id, i) => app.serviceBusQueue(i === 0 && grid !== name ? name : name + "-" + id.toLowerCase(), { connection: "QUEUE_" + id, queueName: "%QUEUE_" + id + "_NAME%", cardinality: "one", handler }));
 } else if (kind === "events") {
   app.eventGrid(name, { handler });
 } else {

@@ -193,7 +193,17 @@ def azure_request(event: Any) -> Request:
     below = (getattr(event, "route_params", None) or {}).get("path")
     parts = urlsplit(event.url)
     path = f"/{below}" if isinstance(below, str) else (parts.path or "/")
-    return Request(event.method.upper(), path, parse_query(parts.query), _lower(event.headers), raw.decode("utf-8"), "azure")
+    headers = _lower(event.headers)
+    # Behind API Management the app admits only the gateway's managed identity (App Service
+    # authentication sets x-ms-client-principal-id), so `authorization` is the gateway's token; the
+    # client's arrives as `x-forwarded-authorization`. The handler gets the client's, or none (as
+    # the Node runtime's azureHttpRequest does).
+    forwarded = headers.pop("x-forwarded-authorization", None)
+    if forwarded:
+        headers["authorization"] = forwarded
+    elif "x-ms-client-principal-id" in headers:
+        headers.pop("authorization", None)
+    return Request(event.method.upper(), path, parse_query(parts.query), headers, raw.decode("utf-8"), "azure")
 
 
 def aws_request(event: Dict[str, Any]) -> Request:
@@ -283,6 +293,14 @@ def queue(handler: Callable[[Message], None]):
             props = {k: str(v) for k, v in (getattr(event, "application_properties", None) or {}).items()}
             handler(Message(str(event.message_id), body, text, props, "azure", getattr(event, "delivery_count", None), _event_from(body)))
             return None
+        # A bus rule that targets this function itself (issue 24.2): one event, and an exception is
+        # left to the rule's retries and dead letters (an Event Grid trigger on Azure, an EventBridge
+        # event from Lambda's asynchronous invocation on AWS).
+        ev = _rule_event(event)
+        if ev is not None:
+            raw = event if isinstance(event, dict) else {"id": ev.id, "source": ev.source, "type": ev.type, "subject": ev.subject, "data": ev.data}
+            handler(Message(str(ev.id), raw, json.dumps(raw, default=str), {}, "azure" if not isinstance(event, dict) else "aws", None, ev))
+            return None
         failures: List[Dict[str, str]] = []
         for r in event.get("Records") or []:
             text = r.get("body") or ""
@@ -298,6 +316,24 @@ def queue(handler: Callable[[Message], None]):
 
     entry.polycloud_kind = "queue"
     return entry
+
+
+def _rule_event(event: Any) -> Optional[CloudEvent]:
+    """An Event Grid trigger's event (azure.functions EventGridEvent or CloudEvent) or an
+    EventBridge event (a dict with detail-type and no Records); None for anything else."""
+    if hasattr(event, "event_type") and hasattr(event, "get_json"):
+        if not event.event_type:
+            raise ValueError("polycloud_runtime: the Event Grid event has no type: it was delivered in the CloudEvents schema, "
+                             "which azure-functions before 1.25 cannot decode (pin azure-functions>=1.25 and bind func.CloudEvent)")
+        return CloudEvent(_event_id(event.id, "Event Grid event"), str(getattr(event, "topic", "") or ""), event.event_type, event.get_json(),
+                          str(getattr(event, "event_time", "") or "") or None, getattr(event, "subject", None))
+    if hasattr(event, "specversion") and hasattr(event, "source") and not isinstance(event, dict):
+        data = event.get_json() if hasattr(event, "get_json") else getattr(event, "data", None)
+        return CloudEvent(_event_id(getattr(event, "id", None), "CloudEvent"), str(event.source), str(event.type), data,
+                          str(getattr(event, "time", "") or "") or None, getattr(event, "subject", None))
+    if isinstance(event, dict) and "Records" not in event and isinstance(event.get("detail-type"), str):
+        return _event_from(event)
+    return None
 
 
 def events(handler: Callable[[CloudEvent], None]):

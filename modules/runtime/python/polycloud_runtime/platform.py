@@ -76,11 +76,20 @@ def azure_app(func: Any, name: str, handler: Callable[..., Any], env: Optional[M
 
         app.function_name(name=name)(app.route(route="{*path}", methods=HTTP_METHODS, auth_level=func.AuthLevel.ANONYMOUS)(http_trigger))
     elif kind == "queue":
+        # A bus rule targets this function (AzureEventBus sets PLATFORM_EVENT_GRID_FUNCTION to the
+        # name its event subscription delivers to): an Event Grid trigger under that name, the
+        # queues' triggers beside it (issue 24.2), as the Node registration does.
+        grid = env.get("PLATFORM_EVENT_GRID_FUNCTION")
+        if grid:
+            def rule_event_trigger(event: func.EventGridEvent) -> None:
+                handler(event)
+
+            app.function_name(name=grid)(app.event_grid_trigger(arg_name="event")(rule_event_trigger))
         for i, qid in enumerate(_queue_ids(env)):
             def service_bus_trigger(msg: func.ServiceBusMessage) -> None:
                 handler(msg)
 
-            app.function_name(name=name if i == 0 else f"{name}-{qid.lower()}")(
+            app.function_name(name=name if i == 0 and grid != name else f"{name}-{qid.lower()}")(
                 app.service_bus_queue_trigger(arg_name="msg", connection=f"QUEUE_{qid}", queue_name=f"%QUEUE_{qid}_NAME%", cardinality="one")(service_bus_trigger))
     elif kind == "events":
         def event_grid_trigger(event: func.EventGridEvent) -> None:

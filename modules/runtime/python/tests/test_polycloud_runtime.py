@@ -46,7 +46,27 @@ class ServiceBusMessage:
         return self._body
 
 
+class AzureHttpRequest:
+    """The attributes an Azure Functions HttpRequest offers (route "{*path}" below /api)."""
+
+    def __init__(self, method, path, headers, body=""):
+        self.method, self.url, self.headers = method, f"https://app.azurewebsites.net/api{path}", headers
+        self.route_params = {"path": urlsplit(path).path.lstrip("/")}
+        self._body = body
+
+    def get_body(self):
+        return self._body.encode()
+
+
 class Test(unittest.TestCase):
+    def test_azure_handler_gets_the_clients_token_never_the_gateways(self):
+        # Behind API Management: authorization is the gateway's managed-identity token (Easy Auth
+        # set x-ms-client-principal-id), the client's is x-forwarded-authorization.
+        behind = rt.azure_request(AzureHttpRequest("GET", "/cart?x=1", {"Authorization": "Bearer gateway", "X-Forwarded-Authorization": "Bearer client", "x-ms-client-principal-id": "apim"}))
+        self.assertEqual((behind.path, behind.query, behind.headers.get("authorization"), behind.headers.get("x-forwarded-authorization")), ("/cart", {"x": "1"}, "Bearer client", None))
+        no_client_token = rt.azure_request(AzureHttpRequest("GET", "/cart", {"Authorization": "Bearer gateway", "x-ms-client-principal-id": "apim"}))
+        self.assertIsNone(no_client_token.headers.get("authorization"))
+
     def test_http_same_request_cloud_correct_response(self):
         seen = []
 
@@ -84,6 +104,35 @@ class Test(unittest.TestCase):
             handler(ServiceBusMessage(bad["message"], bad["triggerMetadata"]))
         exp = [(e["id"], e["body"], e["attributes"], e["deliveryCount"]) for e in FX["queue"]["expected"]]
         self.assertEqual(seen, exp * 3)
+
+    def test_queue_takes_a_rule_event_as_one_message(self):
+        # Issue 24.2: a bus rule that targets a queue() function itself (AWS: an EventBridge event
+        # from Lambda's asynchronous invocation; Azure: an Event Grid trigger). One message; an
+        # exception is raised for the rule's retries and dead letters, never swallowed.
+        seen = []
+
+        @rt.queue
+        def handler(m):
+            seen.append((m.id, m.cloud, m.event.type, m.event.subject))
+            if m.event.data.get("fail"):
+                raise RuntimeError("spoiled")
+
+        eb = {**FX["events"]["aws"]["event"], "resources": ["o-1", "polycloud:event-id/evt-7"]}
+        self.assertIsNone(handler(eb))
+
+        class EventGridEvent:
+            def __init__(self, data):
+                self.id, self.topic, self.subject, self.event_type, self.event_time, self.data_version, self._data = "eg-1", "t", "o-2", "OrderCreated", None, "1", data
+
+            def get_json(self):
+                return self._data
+
+        self.assertIsNone(handler(EventGridEvent({"ok": True})))
+        with self.assertRaises(RuntimeError):
+            handler(EventGridEvent({"fail": True}))
+        with self.assertRaises(RuntimeError):
+            handler({**eb, "detail": {"fail": True}})
+        self.assertEqual(seen[:2], [("evt-7", "aws", FX["events"]["aws"]["event"]["detail-type"], "o-1"), ("eg-1", "azure", "OrderCreated", "o-2")])
 
     def test_events_same_cloudevent(self):
         seen = []

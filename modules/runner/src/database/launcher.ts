@@ -1,0 +1,141 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DatabaseInstance, DatabaseLaunch, DatabaseLauncher, EmulatedNetwork } from "@polycloud/core";
+import type { Client } from "pg";
+import { startGate } from "./gate";
+import { startPgBouncer } from "./pgbouncer";
+import { PostgresServer, startPostgres } from "./postgres";
+import { prepareDatabase } from "./prepare";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const pg = (): typeof import("pg") => require("pg");
+
+/**
+ * One PostgreSQL server per database server of the stack (an Aurora cluster, a Cloud SQL
+ * instance, a Flexible Server), each with the databases and roles that cloud gives it, so two
+ * services' servers share nothing (roles are server-wide in PostgreSQL, database names may repeat);
+ * PgBouncer where the cloud pools, and a gate on each endpoint the functions were told. A server's
+ * data folder is named in `servers.json` of the state folder, so a kept state folder (npm run dev)
+ * starts each server on its own data again.
+ */
+export class PostgresLauncher implements DatabaseLauncher {
+  private prewarmed?: { dir: string; server: Promise<PostgresServer> };
+  private readonly servers: PostgresServer[] = [];
+  private readonly stops: (() => unknown)[] = [];
+  /** Every database launched, by key (for tests and `npm run dev`). */
+  readonly launched: { key: string; database: string; endpoint: string; instance: DatabaseInstance }[] = [];
+
+  constructor(private readonly stateDir: string, private readonly network: EmulatedNetwork, private readonly log: (line: string) => void) {}
+
+  private async client(server: PostgresServer, database: string, user = "postgres"): Promise<Client> {
+    const c = new (pg().Client)({ host: server.socketDir, port: server.port, user, database });
+    await c.connect();
+    return c;
+  }
+
+  private get mapFile(): string {
+    return path.join(this.stateDir, "servers.json");
+  }
+
+  private folders(): Record<string, string> {
+    try { return JSON.parse(fs.readFileSync(this.mapFile, "utf8")); } catch { return {}; }
+  }
+
+  private newFolder(): string {
+    const taken = new Set([...Object.values(this.folders()), this.prewarmed?.dir]);
+    let i = 0;
+    while (taken.has(`postgres-${i}`) || fs.existsSync(path.join(this.stateDir, `postgres-${i}`))) i++;
+    return `postgres-${i}`;
+  }
+
+  /** Starts a server now, for the first database that has no data folder yet (the runner does it while the emulation reads the stack). */
+  prewarm(): void {
+    if (this.prewarmed) return;
+    const dir = this.newFolder();
+    this.prewarmed = { dir, server: startPostgres(path.join(this.stateDir, dir)) };
+    this.prewarmed.server.catch(() => undefined);
+  }
+
+  /** The server of `key`: its kept data folder, else the prewarmed server, else a new one. */
+  private async serverFor(key: string): Promise<PostgresServer> {
+    const folders = this.folders();
+    let dir = folders[key];
+    let server: Promise<PostgresServer>;
+    if (!dir && this.prewarmed) {
+      ({ dir, server } = this.prewarmed);
+      this.prewarmed = undefined;
+    } else {
+      dir ??= this.newFolder();
+      server = startPostgres(path.join(this.stateDir, dir));
+    }
+    fs.writeFileSync(this.mapFile, JSON.stringify({ ...folders, [key]: dir }, null, 2));
+    const started = await server;
+    this.servers.push(started);
+    return started;
+  }
+
+  /** Stops a prewarmed server no database claimed (a stack without one, or whose servers all had data). */
+  async releaseUnclaimed(): Promise<void> {
+    const unclaimed = this.prewarmed;
+    this.prewarmed = undefined;
+    if (!unclaimed) return;
+    await (await unclaimed.server.catch(() => undefined))?.stop();
+    fs.rmSync(path.join(this.stateDir, unclaimed.dir), { recursive: true, force: true });
+  }
+
+  async launch(spec: DatabaseLaunch): Promise<DatabaseInstance> {
+    const server = await this.serverFor(spec.key);
+    const su = await this.client(server, "postgres");
+    try {
+      await prepareDatabase(su, (db) => this.client(server, db), spec);
+    } finally {
+      await su.end();
+    }
+    const direct = { host: "127.0.0.1", port: server.port };
+    let pooled = direct;
+    if (spec.pool) {
+      const bouncer = await startPgBouncer(path.join(this.stateDir, spec.key.replace(/[^A-Za-z0-9_-]/g, "_")), {
+        database: spec.database, serverPort: server.port, users: [...new Set([spec.admin, ...spec.roles.map((r) => r.name), ...(spec.clients ?? [])])], mode: spec.pool.mode, size: spec.pool.size,
+      });
+      this.stops.push(() => bouncer.stop());
+      pooled = { host: "127.0.0.1", port: bouncer.port };
+    }
+    const databases = [spec.database, ...(spec.otherDatabases ?? [])];
+    for (const endpoint of spec.endpoints) {
+      const gate = await startGate({
+        certificate: endpoint.authority.issue(endpoint.hostnames, { commonName: endpoint.commonName }),
+        requireTls: endpoint.requireTls,
+        backend: endpoint.pooled && spec.pool ? pooled : direct,
+        verify: async (user, password, database) => {
+          if (!databases.includes(database)) return `database "${database}" does not exist on this server`;
+          if (endpoint.pooled && spec.pool && database !== spec.database) return `the pooler serves ${spec.database} only`;
+          return spec.verify(user, password, database);
+        },
+        log: this.log,
+      });
+      this.stops.push(() => gate.stop());
+      for (const host of endpoint.hostnames) this.network.tcp(host, endpoint.port, { host: "127.0.0.1", port: gate.port });
+    }
+    const instance: DatabaseInstance = {
+      query: async (sql, params, database) => {
+        const c = await this.client(server, database ?? spec.database);
+        try {
+          return { rows: (await c.query(sql, params as unknown[])).rows };
+        } finally {
+          await c.end();
+        }
+      },
+    };
+    const shown = spec.endpoints.find((e) => e.pooled) ?? spec.endpoints[0];
+    this.launched.push({ key: spec.key, database: spec.database, endpoint: `${shown.hostnames[0]}:${shown.port}${shown.pooled && spec.pool ? ` (PgBouncer, ${spec.pool.mode} pooling)` : ""}`, instance });
+    return instance;
+  }
+
+  async stop(): Promise<void> {
+    for (const stop of this.stops.reverse()) await stop();
+    this.stops.length = 0;
+    await this.releaseUnclaimed();
+    await Promise.all(this.servers.map((server) => server.stop()));
+    this.servers.length = 0;
+  }
+}

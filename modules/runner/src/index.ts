@@ -1,0 +1,5 @@
+export * from "./runner";
+export * from "./stack";
+export * from "./logs";
+export * from "./clock";
+export { LocalIssuer, TokenRequest } from "./identity/issuer";
