@@ -1,19 +1,10 @@
-import * as path from "node:path";
-
 /**
- * Runs a Node entry point and reports its peak RSS: `node bench-child.js [--require m] <entry> [args]`.
- * The harness times the whole process from outside; this adds what only the process knows.
+ * Preloaded into a measured process (`node --require dist/scripts/bench-child.js <entry> [args]`):
+ * reports at exit what only the process knows, peak RSS and CPU time (user and system, every
+ * thread of the process, worker threads included). The entry runs as the main module, so scripts
+ * that check `require.main === module` run as they do on their own.
  */
-const argv = process.argv.slice(2);
-if (argv[0] === "--require") {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(require.resolve(argv[1], { paths: [process.cwd()] }));
-  argv.splice(0, 2);
-}
 process.on("exit", () => {
-  process.stderr.write(`\n__BENCH_MAXRSS_KB__ ${process.resourceUsage().maxRSS}\n`);
+  const u = process.resourceUsage();
+  process.stderr.write(`\n__BENCH_USAGE__ ${JSON.stringify({ maxRssKb: u.maxRSS, userMs: u.userCPUTime / 1000, systemMs: u.systemCPUTime / 1000 })}\n`);
 });
-const entry = path.resolve(argv[0]);
-process.argv = [process.argv[0], entry, ...argv.slice(1)];
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-require(entry);

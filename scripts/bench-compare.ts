@@ -60,11 +60,11 @@ function synthOnce(child: string, cwd: string): { wallMs: number; maxRssMb: numb
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-compare-out-"));
   try {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [child, "dist/main.js"], { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CDKTF_OUTDIR: out, CHECKPOINT_DISABLE: "1" } });
+    const r = spawnSync(process.execPath, ["--require", child, "dist/main.js"], { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CDKTF_OUTDIR: out, CHECKPOINT_DISABLE: "1" } });
     const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 0) throw new Error(`synth in ${cwd} failed (${r.status}):\n${(r.stderr ?? "").slice(-2000)}`);
-    const rss = /__BENCH_MAXRSS_KB__ (\d+)/.exec(r.stderr ?? "");
-    return { wallMs, maxRssMb: rss ? Number(rss[1]) / 1024 : NaN };
+    const usage = /__BENCH_USAGE__ (\{.*\})/.exec(r.stderr ?? "");
+    return { wallMs, maxRssMb: usage ? (JSON.parse(usage[1]) as { maxRssKb: number }).maxRssKb / 1024 : NaN };
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }

@@ -2,25 +2,26 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { runPolicy } from "@polycloud/core";
-import { generateBaseline } from "./bench-baseline";
-import { findAwsProviderMirror, findOnPath, loadStacks, loadSuppressions, prepareOfflineCopy, terraform } from "@polycloud/cli";
-import { environments } from "../environments";
 import { bundleTable, measureFunctionBundles } from "./runtime-bench";
 import { writeDocSection } from "./doc-section";
-import { Comparison, DEFAULT_BASELINE_REF, baselineTree, compareNoChangeSynth, comparisonLine } from "./bench-compare";
+import { Comparison, baselineTree, compareNoChangeSynth, comparisonLine } from "./bench-compare";
+import { findAwsProviderMirror, findOnPath, prepareOfflineCopy, terraform } from "@polycloud/cli";
 
 /**
- * `npm run bench [-- --runs 5] [--skip-baseline] [--skip-tests] [--compare <git ref>] [--skip-compare]`:
- * measures, in one run on this
- * machine, full synth (all stacks), growth at 10/50/200 services per stack, the naive baseline
- * (barrel imports + type-checking ts-node), a no-code-change synth side by side with a baseline
- * commit (BENCH_BASELINE_DIR names an already built tree), `cdktf synth` end to end and the test suite. Each
- * figure is the median of N runs after a warm-up (the baseline and the suite run fewer times and
- * say so). Writes bench/results.json, bench/results.md and the benchmark sections of docs/performance.md.
+ * `npm run bench [-- --runs 5] [--skip-tests] [--skip-plans] [--compare <git ref>]`: measures on
+ * this machine, in one run, what issue 27 sets targets for, plus context rows: full synthesis of
+ * the sample and of 10/50/200 services per stack, the same 200 with cdktf's own passes and in one
+ * thread, incremental synthesis (nothing changed, one of 200 services changed), the cdktf.json app
+ * with nothing changed, policy and cost over the 200-service output, `cdktf synth`, the test
+ * suite, function bundles and offline plan times. Every row is the median of N runs after a
+ * warm-up (fewer for the slow rows; each says so), with CPU time (all threads) and peak RSS where
+ * the process reports them. A row that fails is printed as failed and the others still run; the
+ * benchmark exits 0 and writes bench/results.json, bench/results.md and docs/performance.md's
+ * benchmark section, with the machine, Node version, date and load average.
  */
-interface Sample { wallMs: number; maxRssMb?: number }
-interface Row { what: string; runs: number; wallMs: number; maxRssMb?: number; note?: string }
+interface Sample { wallMs: number; cpuMs?: number; maxRssMb?: number; stderr: string }
+interface Row { what: string; runs: number; wallMs?: number; cpuMs?: number; maxRssMb?: number; note?: string; error?: string }
+interface Target { what: string; limit: string; measured: string; met: boolean | undefined }
 
 const root = process.cwd();
 const argv = process.argv.slice(2);
@@ -29,31 +30,90 @@ const opt = (name: string, fallback: number) => {
   return i >= 0 ? Number(argv[i + 1]) : fallback;
 };
 const RUNS = opt("runs", 5);
+const SLOW_RUNS = Math.max(1, Math.min(RUNS, 3));
+const node = process.execPath;
 const child = path.join(root, "dist", "scripts", "bench-child.js");
+/** The polycloud command (modules/cli), run by node itself so bench-child measures it. */
+const polycloud = "modules/cli/bin/polycloud.js";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+const secs = (ms?: number) => (ms === undefined ? "—" : `${(ms / 1000).toFixed(2)} s`);
 
-function once(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Sample {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-out-"));
-  const started = process.hrtime.bigint();
+/** CPU time of this process's finished children, from /proc (Linux), for commands not run through bench-child. */
+function childrenCpuMs(): number | undefined {
+  try {
+    const fields = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One run; `outdir` is CDKTF_OUTDIR (an empty temporary directory unless given). */
+function once(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, outdir?: string): Sample {
+  const out = outdir ?? tmpdir("bench-out-");
   const childEnv: NodeJS.ProcessEnv = { ...process.env, CDKTF_OUTDIR: out, CHECKPOINT_DISABLE: "1", ...env };
   // An empty value means "leave it unset" (the test suite manages its own output directories).
   for (const [k, v] of Object.entries(childEnv)) if (v === "") delete childEnv[k];
+  const cpu0 = childrenCpuMs();
+  const started = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { cwd: root, env: childEnv, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  fs.rmSync(out, { recursive: true, force: true });
+  const cpu1 = childrenCpuMs();
+  if (!outdir) fs.rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}):\n${(r.stderr ?? "").slice(-3000)}`);
-  const rss = /__BENCH_MAXRSS_KB__ (\d+)/.exec(r.stderr ?? "");
-  return { wallMs, maxRssMb: rss ? Number(rss[1]) / 1024 : undefined };
+  const usage = /__BENCH_USAGE__ (\{.*\})/.exec(r.stderr ?? "");
+  const u = usage ? (JSON.parse(usage[1]) as { maxRssKb: number; userMs: number; systemMs: number }) : undefined;
+  return {
+    wallMs,
+    cpuMs: u ? u.userMs + u.systemMs : cpu0 !== undefined && cpu1 !== undefined ? cpu1 - cpu0 : undefined,
+    maxRssMb: u ? u.maxRssKb / 1024 : undefined,
+    stderr: r.stderr ?? "",
+  };
 }
 
-function measure(what: string, cmd: string, args: string[], runs: number, opts: { warmup?: boolean; env?: NodeJS.ProcessEnv; note?: string } = {}): Row {
-  if (opts.warmup !== false) once(cmd, args, opts.env);
-  const samples = Array.from({ length: runs }, () => once(cmd, args, opts.env));
-  const rss = samples.map((s) => s.maxRssMb).filter((x): x is number => x !== undefined);
-  const row: Row = { what, runs, wallMs: median(samples.map((s) => s.wallMs)), maxRssMb: rss.length ? median(rss) : undefined, note: opts.note };
-  console.log(`${what}: ${(row.wallMs / 1000).toFixed(2)} s${row.maxRssMb ? `, ${row.maxRssMb.toFixed(0)} MB` : ""} (median of ${runs})`);
+const rows: Row[] = [];
+const targets: Target[] = [];
+
+/** Measures `runs` runs after an optional warm-up; a failure becomes a failed row. */
+function measure(what: string, run: (i: number) => Sample, runs: number, opts: { warmup?: boolean; note?: string } = {}): Row {
+  let row: Row;
+  try {
+    if (opts.warmup !== false) run(-1);
+    const samples = Array.from({ length: runs }, (_, i) => run(i));
+    const pick = (f: (s: Sample) => number | undefined) => {
+      const xs = samples.map(f).filter((x): x is number => x !== undefined);
+      return xs.length ? median(xs) : undefined;
+    };
+    row = { what, runs, wallMs: pick((s) => s.wallMs), cpuMs: pick((s) => s.cpuMs), maxRssMb: pick((s) => s.maxRssMb), note: opts.note };
+    console.log(`${what}: ${secs(row.wallMs)} wall, ${secs(row.cpuMs)} CPU${row.maxRssMb ? `, ${row.maxRssMb.toFixed(0)} MB` : ""} (median of ${runs})`);
+  } catch (e) {
+    row = { what, runs, error: (e as Error).message.split("\n").slice(0, 3).join(" / ") };
+    console.error(`${what}: FAILED: ${row.error}`);
+  }
+  rows.push(row);
   return row;
 }
+
+function target(what: string, row: Row, limit: { ms?: number; mb?: number }): void {
+  const parts: string[] = [];
+  const measured: string[] = [];
+  const checks: (boolean | undefined)[] = [];
+  if (limit.ms !== undefined) {
+    parts.push(`≤ ${limit.ms / 1000} s`);
+    measured.push(secs(row.wallMs));
+    checks.push(row.wallMs === undefined ? undefined : row.wallMs <= limit.ms);
+  }
+  if (limit.mb !== undefined) {
+    parts.push(`≤ ${limit.mb} MB`);
+    measured.push(row.maxRssMb === undefined ? "—" : `${row.maxRssMb.toFixed(0)} MB`);
+    checks.push(row.maxRssMb === undefined ? undefined : row.maxRssMb <= limit.mb);
+  }
+  const met = row.error || checks.includes(undefined) ? undefined : checks.every(Boolean);
+  targets.push({ what, limit: parts.join(", "), measured: measured.join(", "), met });
+}
+
+const bench = (...args: string[]) => ["--require", child, "dist/scripts/bench-app.js", ...args];
 
 /** Offline `terraform plan` time of one AWS state against its size: the partitioning rule of thumb. */
 function planScale(): string {
@@ -62,9 +122,9 @@ function planScale(): string {
   if (!tf || !mirror) return "Not measured: no terraform CLI or local AWS provider mirror on this machine.";
   const lines = ["| Services in the state | Resources | Offline `terraform plan` |", "|---|---|---|"];
   for (const n of [10, 50, 200]) {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-plan-"));
+    const out = tmpdir("bench-plan-");
     try {
-      const r = spawnSync(process.execPath, ["dist/scripts/bench-app.js", String(n)], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: out, PLATFORM_STACKS: "dev-aws" }, encoding: "utf8" });
+      const r = spawnSync(node, ["dist/scripts/bench-app.js", String(n)], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: out, PLATFORM_STACKS: "dev-aws" }, encoding: "utf8" });
       if (r.status !== 0) throw new Error(r.stderr);
       const dir = prepareOfflineCopy(path.join(out, "stacks", "dev-aws"), path.join(out, "tf"));
       const resources = Object.values(JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")).resource as Record<string, object>).reduce((a, b) => a + Object.keys(b).length, 0);
@@ -74,6 +134,8 @@ function planScale(): string {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       lines.push(`| ${n} | ${resources} | ${(ms / 1000).toFixed(1)} s |`);
       console.log(`plan at ${n} services: ${resources} resources, ${(ms / 1000).toFixed(1)} s`);
+    } catch (e) {
+      lines.push(`| ${n} | — | failed: ${(e as Error).message.split("\n")[0]} |`);
     } finally {
       fs.rmSync(out, { recursive: true, force: true });
     }
@@ -81,105 +143,128 @@ function planScale(): string {
   return lines.join("\n");
 }
 
-/**
- * The policy engine over synthesized stacks, in process: synthesizes once into a temporary
- * directory, then times loading and every rule on every stack (median of `runs`). Limits: 1 s for
- * the nine stacks, 10 s for the 200-service stacks.
- */
-function policyRow(what: string, entry: string[], runs: number, limitMs: number): Row {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-policy-"));
-  try {
-    const r = spawnSync(process.execPath, entry, { cwd: root, env: { ...process.env, CDKTF_OUTDIR: out, CHECKPOINT_DISABLE: "1" }, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
-    if (r.status !== 0) throw new Error(`${entry.join(" ")} failed:\n${(r.stderr ?? "").slice(-3000)}`);
-    const suppressions = loadSuppressions(path.join(root, "policy", "suppressions.json"));
-    const samples = Array.from({ length: runs }, () => {
-      const t0 = process.hrtime.bigint();
-      runPolicy(loadStacks(out, environments), suppressions);
-      return Number(process.hrtime.bigint() - t0) / 1e6;
-    });
-    const wallMs = median(samples);
-    const resources = loadStacks(out, environments).reduce((n, s) => n + Object.values(s.json.resource ?? {}).reduce((a, b) => a + Object.keys(b).length, 0), 0);
-    console.log(`${what}: ${(wallMs / 1000).toFixed(2)} s over ${resources} resources (limit ${limitMs / 1000} s)`);
-    if (wallMs > limitMs) throw new Error(`${what} took ${wallMs.toFixed(0)} ms, over the ${limitMs} ms limit`);
-    return { what, runs, wallMs, note: `in process, ${resources} resources, limit ${limitMs / 1000} s` };
-  } finally {
-    fs.rmSync(out, { recursive: true, force: true });
-  }
-}
-
 function main(): void {
-  const node = process.execPath;
-  const rows: Row[] = [];
-  const full = measure("Full synth: all 9 stacks (`node dist/main.js`)", node, [child, "dist/main.js"], RUNS);
-  rows.push(full);
-  const growth: Record<number, Row> = {};
+  const loadBefore = os.loadavg();
+  const started = Date.now();
+
+  // The sample (stacks/composition.ts): a full synthesis into an empty directory, then the
+  // cdktf.json app with nothing changed (the compiler not started, every stack reused).
+  measure("Sample, 9 stacks: full synth (`node dist/main.js`, empty output)", () => once(node, ["--require", child, "dist/main.js"]), RUNS);
+  const sampleOut = tmpdir("bench-sample-");
+  const app = (JSON.parse(fs.readFileSync(path.join(root, "cdktf.json"), "utf8")) as { app: string }).app;
+  const appRow = measure("Sample, 9 stacks through the cdktf.json app, nothing changed", (i) => {
+    const s = once("sh", ["-c", app], { POLYCLOUD_SYNTH_EXPLAIN: "1" }, sampleOut);
+    // The warm-up (i = -1) synthesizes into the empty directory; every timed run must reuse all nine.
+    if (i >= 0 && !/synth: 0 stacks synthesized, 9 unchanged/.test(s.stderr)) throw new Error(`expected every stack reused: ${s.stderr.trim().split("\n").filter((l) => l.startsWith("synth:")).join(" / ")}`);
+    return s;
+  }, RUNS, { note: `\`${app}\`; first run (untimed) synthesizes` });
+  target("Sample's nine stacks through the cdktf.json app, nothing changed", appRow, { ms: 1500 });
+
+  // Scale: every environment × cloud with N small services, full synthesis into an empty directory.
   for (const n of [10, 50, 200]) {
-    growth[n] = measure(`${n} services per stack × 9 stacks`, node, [child, "dist/scripts/bench-app.js", String(n)], RUNS, { warmup: n === 10 });
-    rows.push(growth[n]);
+    const row = measure(`${n} services per stack × 9 stacks: full synth`, () => once(node, bench(String(n))), n === 200 ? SLOW_RUNS : RUNS, { warmup: n === 10 });
+    if (n === 200) target("200 services × 9 stacks, full synth", row, { ms: 15000, mb: 600 });
   }
-  const ratio = growth[200].wallMs / growth[50].wallMs;
-  rows.push(policyRow("Policy: every rule over the 9 stacks (load + evaluate)", ["dist/main.js"], RUNS, 1000));
-  rows.push(policyRow("Policy: every rule over the 200-service stacks × 9", ["dist/scripts/bench-app.js", "200"], RUNS, 10000));
-  let baseline: Row | undefined;
-  if (!argv.includes("--skip-baseline")) {
-    const entry = generateBaseline(root);
-    baseline = measure("Baseline: barrel imports + ts-node (type-checks), same 9 stacks", node, [child, "--require", "ts-node/register", entry], 3,
-      { warmup: false, env: { TS_NODE_PROJECT: path.join(root, ".bench-baseline", "tsconfig.json") }, note: "median of 3, no warm-up" });
-    rows.push(baseline);
-    // The generated variant deliberately breaks the deep-import rule; it is not kept around.
-    fs.rmSync(path.join(root, ".bench-baseline"), { recursive: true, force: true });
+  measure("200 × 9, one thread (POLYCLOUD_SYNTH_WORKERS=0)", () => once(node, bench("200"), { POLYCLOUD_SYNTH_WORKERS: "0" }), SLOW_RUNS, { warmup: false });
+  measure("200 × 9, one thread, cdktf's own passes and writer (POLYCLOUD_STOCK_SYNTH=1): the baseline", () => once(node, bench("200"), { POLYCLOUD_SYNTH_WORKERS: "0", POLYCLOUD_STOCK_SYNTH: "1" }), SLOW_RUNS, { warmup: false });
+
+  // Incremental, partitioned per service: 200 services × 9 = 1,800 service stacks + 9 shared.
+  const partOut = tmpdir("bench-partition-");
+  measure("200 services partitioned (1,809 stacks): full synth", () => {
+    fs.rmSync(partOut, { recursive: true, force: true });
+    return once(node, bench("200", "partition"), {}, partOut);
+  }, 1, { warmup: false, note: "one run" });
+  let flip = false;
+  const changed = measure("One of 200 services changed, partitioned: 9 of 1,809 stacks rebuilt", () => {
+    flip = !flip;
+    const s = once(node, bench("200", "partition", ...(flip ? ["--change", "svc-042"] : [])), {}, partOut);
+    if (!/9 stacks synthesized, 1800 reused/.test(s.stderr)) throw new Error(`expected 9 stacks rebuilt: ${s.stderr.trim().split("\n").filter((l) => l.startsWith("bench-app:")).join(" / ")}`);
+    return s;
+  }, RUNS, { warmup: false, note: "each run changes svc-042's function memory back or forth" });
+  target("One of 200 services changed, to an up-to-date cdktf.out", changed, { ms: 3000 });
+  measure("200 services partitioned, nothing changed", () => once(node, bench("200", "partition", ...(flip ? ["--change", "svc-042"] : [])), {}, partOut), RUNS, { warmup: false });
+
+  // Policy and cost over the 200-service output (9 stacks).
+  const out200 = tmpdir("bench-200-");
+  try {
+    once(node, bench("200"), {}, out200);
+    const policy = measure("Policy over the 200-service output (`polycloud policy`)", () => once(node, ["--require", child, polycloud, "policy", "--output", out200, "--fail-on", "critical", "--sarif", path.join(out200, "bench.sarif")]), RUNS);
+    target("Policy over the 200-service output", policy, { ms: 2000 });
+    const cost = measure("Cost over the 200-service output (`polycloud cost`)", () => once(node, ["--require", child, polycloud, "cost", "--output", out200]), RUNS);
+    target("Cost over the 200-service output", cost, { ms: 2000 });
+  } catch (e) {
+    console.error(`policy/cost rows not measured: ${(e as Error).message}`);
+  }
+  measure("Policy over the 1,809 partitioned stacks", () => once(node, ["--require", child, polycloud, "policy", "--output", partOut, "--fail-on", "critical", "--sarif", path.join(partOut, "bench.sarif")]), SLOW_RUNS);
+  fs.rmSync(out200, { recursive: true, force: true });
+  fs.rmSync(partOut, { recursive: true, force: true });
+
+  const cliBin = path.join(root, "node_modules", ".bin", "cdktf");
+  measure("`cdktf synth` end to end (CLI), nothing changed", () => once(cliBin, ["synth", "--output", sampleOut], {}, sampleOut), SLOW_RUNS, { note: "the CLI runs the cdktf.json app" });
+  fs.rmSync(sampleOut, { recursive: true, force: true });
+  if (!argv.includes("--skip-tests")) {
+    measure("Whole test suite (`npm test`: tsc, eslint, jest)", () => once("npm", ["test", "--silent"], { CDKTF_OUTDIR: "" }), 1, { warmup: false, note: "one run" });
   }
   let comparison: Comparison | undefined;
   let comparisonNote: string | undefined;
-  if (!argv.includes("--skip-compare")) {
-    const i = argv.indexOf("--compare");
-    const ref = i >= 0 ? argv[i + 1] : DEFAULT_BASELINE_REF;
+  const ci = argv.indexOf("--compare");
+  if (ci >= 0) {
+    const ref = argv[ci + 1];
     const tree = baselineTree(root, ref);
-    if ("skipped" in tree) {
-      comparisonNote = `No-code-change comparison with \`${ref}\` NOT measured: ${tree.skipped}.`;
-      console.error(`\n*** ${comparisonNote} ***\n`);
-    } else {
+    if ("skipped" in tree) comparisonNote = `No-code-change comparison with \`${ref}\` NOT measured: ${tree.skipped}.`;
+    else {
       try {
         comparison = compareNoChangeSynth(root, tree.dir, ref, Math.max(RUNS, 7));
+        comparisonNote = comparisonLine(comparison);
+      } catch (e) {
+        comparisonNote = `No-code-change comparison with \`${ref}\` failed: ${(e as Error).message.split("\n")[0]}`;
       } finally {
         tree.cleanup();
       }
-      comparisonNote = comparisonLine(comparison);
-      console.log(comparisonNote);
     }
-  }
-  const cliBin = path.join(root, "node_modules", ".bin", "cdktf");
-  rows.push(measure("`cdktf synth` end to end (CLI, includes `tsc -b`)", cliBin, ["synth", "--output", path.join(os.tmpdir(), `bench-cli-${process.pid}`)], 3, { note: "median of 3" }));
-  if (!argv.includes("--skip-tests")) {
-    rows.push(measure("Whole test suite (`npm test`: tsc, eslint, jest)", "npm", ["test", "--silent"], 1, { warmup: false, note: "one run", env: { CDKTF_OUTDIR: "" } }));
+    console.log(comparisonNote);
   }
 
-  const bundles = measureFunctionBundles(root, RUNS);
-  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  let bundles: ReturnType<typeof measureFunctionBundles> = [];
+  try {
+    bundles = measureFunctionBundles(root, RUNS);
+  } catch (e) {
+    console.error(`function bundles not measured: ${(e as Error).message}`);
+  }
+  const loadAfter = os.loadavg();
+  const cpus = os.cpus();
+  const machine = `${cpus.length} × ${cpus[0]?.model ?? "cpu"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, Node ${process.version}, ${os.platform()} ${os.release()}`;
+  const load = `load average (1 min) ${loadBefore[0].toFixed(1)} at the start, ${loadAfter[0].toFixed(1)} at the end`;
   const result = {
     date: new Date().toISOString().slice(0, 10),
     machine,
+    load: { before: loadBefore, after: loadAfter },
+    minutes: (Date.now() - started) / 60000,
     rows,
-    growth: { "time(200)/time(50)": ratio, "rss(200)/rss(50)": (growth[200].maxRssMb ?? 0) / (growth[50].maxRssMb ?? 1) },
+    targets,
     functionBundles: bundles.map(({ packages: _p, ...r }) => r),
-    baselineRatio: baseline ? { time: baseline.wallMs / full.wallMs, memory: (baseline.maxRssMb ?? 0) / (full.maxRssMb ?? 1) } : undefined,
     noChangeComparison: comparison,
   };
-  const fmt = (r: Row) => `| ${r.what} | ${(r.wallMs / 1000).toFixed(2)} s | ${r.maxRssMb ? `${r.maxRssMb.toFixed(0)} MB` : "—"} | ${r.note ?? `median of ${r.runs} after a warm-up`} |`;
+  const fmt = (r: Row) => r.error
+    ? `| ${r.what} | failed | | | ${r.error.replace(/\|/g, "/")} |`
+    : `| ${r.what} | ${secs(r.wallMs)} | ${secs(r.cpuMs)} | ${r.maxRssMb ? `${r.maxRssMb.toFixed(0)} MB` : "—"} | ${r.note ? `${r.note}; ` : ""}median of ${r.runs} |`;
   const md = [
-    `Measured ${result.date} on ${machine}.`,
+    `Measured ${result.date} on ${machine}; ${load}.`,
     "",
-    "| What | Wall time | Peak RSS | Runs |",
-    "|---|---|---|---|",
+    "| What | Wall time | CPU time | Peak RSS | Runs |",
+    "|---|---|---|---|---|",
     ...rows.map(fmt),
     "",
-    `Growth: time(200)/time(50) = ${ratio.toFixed(2)} (limit 4.5), memory(200)/memory(50) = ${result.growth["rss(200)/rss(50)"].toFixed(2)}.`,
-    ...(result.baselineRatio ? [`Against the baseline: ${result.baselineRatio.time.toFixed(1)}× faster and ${result.baselineRatio.memory.toFixed(1)}× less memory for the same nine stacks.`] : []),
+    "Targets (issue 27):",
+    "",
+    "| Target | Limit | Measured | |",
+    "|---|---|---|---|",
+    ...targets.map((t) => `| ${t.what} | ${t.limit} | ${t.measured} | ${t.met === undefined ? "not measured" : t.met ? "met" : "NOT met"} |`),
     ...(comparisonNote ? ["", comparisonNote] : []),
     "",
     "Function packages on `@polycloud/runtime` (bundled per cloud; module init = `require` in a fresh process):",
     "",
-    bundleTable(bundles),
+    bundles.length ? bundleTable(bundles) : "Not measured.",
   ].join("\n");
   fs.mkdirSync(path.join(root, "bench"), { recursive: true });
   fs.writeFileSync(path.join(root, "bench", "results.json"), JSON.stringify(result, null, 2) + "\n");

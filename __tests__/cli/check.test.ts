@@ -32,11 +32,11 @@ console.log("No warnings.");
   return dir;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-check-"));
   prepared = path.join(root, "prepared");
   const env = { ...dev, clouds: { aws: dev.clouds.aws } };
-  expect(runApp({ environments: [env], service: referenceService }, { outdir: prepared, out: () => undefined, err: () => undefined })).toBe(0);
+  expect(await runApp({ environments: [env], service: referenceService }, { outdir: prepared, out: () => undefined, err: () => undefined })).toBe(0);
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 

@@ -16,11 +16,11 @@ let tmp: string;
 let out: string;
 let manifest: SynthManifest;
 
-beforeAll(() => {
+beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-dev-db-"));
   out = path.join(tmp, "cdktf.out");
   const env = { ...dev, partitioning: "service" as const, clouds: { aws: dev.clouds.aws } };
-  expect(runApp({ environments: [env], services: (e) => [referenceService(e), { ...cartService(e), clouds: ["aws" as const] }] }, { outdir: out, out: () => undefined, err: () => undefined })).toBe(0);
+  expect(await runApp({ environments: [env], services: (e) => [referenceService(e), { ...cartService(e), clouds: ["aws" as const] }] }, { outdir: out, out: () => undefined, err: () => undefined })).toBe(0);
   manifest = JSON.parse(fs.readFileSync(path.join(out, "polycloud-composition.json"), "utf8"));
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -84,7 +84,7 @@ describeWithPostgres("db migrate against a real PostgreSQL: the composition's mi
     badOut = path.join(tmp, "broken.out");
     const env = { ...dev, clouds: { aws: dev.clouds.aws } };
     const service = (e: typeof dev) => { const s = referenceService(e); return { ...s, databases: { main: { ...s.databases!.main, migrations: folder } } }; };
-    expect(runApp({ environments: [env], service }, { outdir: badOut, out: () => undefined, err: () => undefined })).toBe(0);
+    expect(await runApp({ environments: [env], service }, { outdir: badOut, out: () => undefined, err: () => undefined })).toBe(0);
   });
   afterAll(() => pg?.stop());
 

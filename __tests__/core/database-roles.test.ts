@@ -19,11 +19,11 @@ describe("polycloud db roles (inspection): what the migration step will run, rea
   let tmp: string;
   let out: string;
   const roles = (argv: string[]) => polycloud(["db", "roles", ...argv, "--output", out]);
-  beforeAll(() => {
+  beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "db-roles-"));
     out = path.join(tmp, "cdktf.out");
     // The composition as the app synthesizes it (only the stacks these tests read).
-    expect(runApp({ environments, service: referenceService }, { outdir: out, filter: "staging-aws,dev-gcp,dev-azure", out: () => undefined, err: () => undefined })).toBe(0);
+    expect(await runApp({ environments, service: referenceService }, { outdir: out, filter: "staging-aws,dev-gcp,dev-azure", out: () => undefined, err: () => undefined })).toBe(0);
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -19,11 +19,11 @@ let out: string;
 let stacks: Record<string, TerraformJson>;
 const dev = environments.find((e) => e.name === "dev")!;
 
-beforeAll(() => {
+beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tools-composition-"));
   out = path.join(tmp, "cdktf.out");
   // What `polycloud synth` runs, in process: the app writes the stacks, the stamp and the manifest.
-  expect(runApp(fourServices([dev]), { outdir: out, filter: "dev-aws,dev-gcp", out: () => undefined, err: () => undefined })).toBe(0);
+  expect(await runApp(fourServices([dev]), { outdir: out, filter: "dev-aws,dev-gcp", out: () => undefined, err: () => undefined })).toBe(0);
   stacks = Object.fromEntries(["dev-aws", "dev-gcp"].map((s) => [s, JSON.parse(fs.readFileSync(path.join(out, "stacks", s, "cdk.tf.json"), "utf8"))]));
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -61,7 +61,7 @@ describe("polycloud addresses", () => {
 
   test("an unfiltered synthesis reports stacks the composition no longer renders as gone and drops them", async () => {
     const full = path.join(tmp, "full.out");
-    expect(runApp(fourServices([{ ...dev, clouds: { aws: dev.clouds.aws } }]), { outdir: full, filter: "", out: () => undefined, err: () => undefined })).toBe(0);
+    expect(await runApp(fourServices([{ ...dev, clouds: { aws: dev.clouds.aws } }]), { outdir: full, filter: "", out: () => undefined, err: () => undefined })).toBe(0);
     const file = path.join(tmp, "gone.json");
     fs.writeFileSync(file, JSON.stringify({ "qa-aws": ["aws_sqs_queue.old"] }));
     const { stdout } = await polycloud(["addresses", "--output", full, "--file", file]);

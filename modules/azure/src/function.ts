@@ -60,6 +60,15 @@ export function flexMemory(memoryMb: number): number | undefined {
   return FLEX_MEMORY_MB.find((m) => m >= memoryMb);
 }
 
+const md5s = new Map<string, string>();
+/** MD5 of a package zip (content-addressed by its SHA-256, so computed once per process). */
+function packageMd5(pkg: { path: string; hash: string }): string {
+  const key = `${pkg.path}\0${pkg.hash}`;
+  let md5 = md5s.get(key);
+  if (!md5) md5s.set(key, (md5 = createHash("md5").update(fs.readFileSync(pkg.path)).digest("hex")));
+  return md5;
+}
+
 /**
  * A Function App on Flex Consumption (its own FC1 plan) with a user-assigned identity, code
  * deployed from the same folder as the other clouds into its own blob container (identity
@@ -191,7 +200,7 @@ export class AzureFunction extends Construct implements PlatformFunction {
         contentType: "application/zip",
         source: asset.path,
         // A new package replaces the blob.
-        contentMd5: createHash("md5").update(fs.readFileSync(pkg.path)).digest("hex"),
+        contentMd5: packageMd5(pkg),
         dependsOn: [deployer],
       });
       this.settings.PLATFORM_PACKAGE_SHA256 = pkg.hash;

@@ -1,7 +1,7 @@
 import { validateBudgetScope } from "./budget-scope";
 import { CLOUDS, ENVIRONMENT_NAMES, EnvironmentConfig } from "./environment";
 import { isValidTagKey, normaliseTagValue } from "./tags";
-import { Problems } from "./validation";
+import { Problem, Problems } from "./validation";
 import { unknownRegion } from "./regions";
 import { rejectTemplateSequences } from "./terraform-strings";
 import { ENVIRONMENT_SHAPE, checkShape } from "./environment-schema";
@@ -25,6 +25,25 @@ function emails(p: Problems, property: string, list: readonly string[] | undefin
  * message reads `environments/prod: property 'budget.monthlyAmount' has value 0; allowed: > 0`.
  */
 export function validateEnvironment(env: EnvironmentConfig, out = new Problems(`environments/${env?.name ?? "<unnamed>"}`)): Problems {
+  // Every service of every stack validates its environment: the findings are kept per environment
+  // object and reused while it serializes the same (one environment's checks, not one per service).
+  let snapshot: string | undefined;
+  try {
+    snapshot = env && typeof env === "object" ? JSON.stringify(env) : undefined;
+  } catch {
+    snapshot = undefined;
+  }
+  const known = snapshot !== undefined ? checked.get(env) : undefined;
+  const found = known && known.snapshot === snapshot ? known.found : environmentProblems(env);
+  if (snapshot !== undefined && found !== known?.found) checked.set(env, { snapshot, found });
+  for (const x of found) out.add(x.property, x.value, x.allowed);
+  return out;
+}
+
+const checked = new WeakMap<EnvironmentConfig, { snapshot: string; found: readonly Problem[] }>();
+
+function environmentProblems(env: EnvironmentConfig): Problem[] {
+  const out = new Problems("");
   // Shape first (unknown keys, wrong types, missing values); semantic checks on a path the shape
   // check already flagged are dropped, so each mistake is reported once.
   // A missing value keeps the semantic message when there is one (it names the expected form).
@@ -37,7 +56,7 @@ export function validateEnvironment(env: EnvironmentConfig, out = new Problems(`
   const under = (prop: string, f: string) => prop === f || prop.startsWith(`${f}.`) || prop.startsWith(`${f}[`);
   for (const x of shape.all) if (!(flagged.get(x.property) === "missing" && semanticPaths.has(x.property))) out.add(x.property, x.value, x.allowed);
   for (const x of p.all) if (!invalid.some((f) => under(x.property, f))) out.add(x.property, x.value, x.allowed);
-  return out;
+  return [...out.all];
 }
 
 function semanticChecks(env: EnvironmentConfig, p: Problems): void {

@@ -178,19 +178,37 @@ interface RuntimeStager {
   pythonPackageFiles(dir: string, target: FunctionPackageTarget): Record<string, string>;
 }
 
+const manifests = new Map<string, { stamp: string; json: { dependencies?: Record<string, string>; devDependencies?: Record<string, string> } }>();
+
+/**
+ * A function folder's package.json, parsed once per process while its size and modification time
+ * stay the same (every function of every stack asks, once per cloud). Undefined without one.
+ */
+function folderManifest(dir: string): { dependencies?: Record<string, string>; devDependencies?: Record<string, string> } | undefined {
+  const file = path.join(dir, "package.json");
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return undefined;
+  }
+  const stamp = `${st.size}:${st.mtimeMs}`;
+  const hit = manifests.get(file);
+  if (hit && hit.stamp === stamp) return hit.json;
+  const json = JSON.parse(fs.readFileSync(file, "utf8"));
+  manifests.set(file, { stamp, json });
+  return json;
+}
+
 /** Whether a function folder's package.json depends on @polycloud/runtime. */
 export function usesRuntime(dir: string): boolean {
-  const file = path.join(dir, "package.json");
-  if (!fs.existsSync(file)) return false;
-  const m = JSON.parse(fs.readFileSync(file, "utf8"));
-  return !!(m.dependencies?.["@polycloud/runtime"] ?? m.devDependencies?.["@polycloud/runtime"]);
+  const m = folderManifest(dir);
+  return !!(m?.dependencies?.["@polycloud/runtime"] ?? m?.devDependencies?.["@polycloud/runtime"]);
 }
 
 /** Whether a Node function folder declares dependencies in its package.json. */
 export function hasNodeDependencies(dir: string): boolean {
-  const file = path.join(dir, "package.json");
-  if (!fs.existsSync(file)) return false;
-  return Object.keys(JSON.parse(fs.readFileSync(file, "utf8")).dependencies ?? {}).length > 0;
+  return Object.keys(folderManifest(dir)?.dependencies ?? {}).length > 0;
 }
 
 function stager(): RuntimeStager {

@@ -1,93 +1,36 @@
 import { AnnotationMetadataEntryType, App, TerraformStack } from "cdktf";
 import { IConstruct } from "constructs";
-import { CLOUDS, Cloud, EnvironmentConfig, RaisedWarning, ServiceSpec, WarningReport, formatWarningReport, groupWarnings, problemCloud, removeStamp, writeStamp } from "@polycloud/core";
+import { RaisedWarning, WarningReport, groupWarnings, problemCloud, removeStamp, writeStamp } from "@polycloud/core";
 import { PlatformStack } from "./platform-stack";
+import { BuildOptions, CompositionPlan, StackPlan, SynthValidationError, group, planStacks } from "./plan";
 
-export interface BuildOptions {
-  readonly environments: readonly EnvironmentConfig[];
-  /** The service each environment renders. */
-  readonly service?: (env: EnvironmentConfig) => ServiceSpec;
-  /** Several services per environment (instead of `service`). A service's `clouds` limits where it renders. */
-  readonly services?: (env: EnvironmentConfig) => readonly ServiceSpec[];
-  /** Comma-separated stack names, `*` allowed (e.g. `dev-*,prod-aws`). @default every stack */
-  readonly filter?: string;
-}
+export * from "./plan";
 
 /**
- * Creates the stacks of every environment × enabled cloud:
- * - `partitioning: "environment"` (default): one stack `<env>-<cloud>` with every service;
- * - `partitioning: "service"`: `<env>-<cloud>-shared` (foundation and budget) and one
- *   `<env>-<cloud>-<service>` per service, each depending on the shared stack.
- * A filter that selects a service stack also builds its shared stack (the references need it).
+ * Constructs one planned stack in `app` (a `service` stack on its shared stack, which must exist),
+ * with the composition's problems of its environment as validations.
  */
+export function constructStack(app: App, plan: StackPlan, composition: Pick<CompositionPlan, "nowhere">): PlatformStack {
+  const { env, cloud } = plan;
+  let stack: PlatformStack;
+  if (plan.kind === "service") {
+    const shared = app.node.tryFindChild(plan.shared!);
+    if (!(shared instanceof PlatformStack)) throw new Error(`${plan.id}: its shared stack ${plan.shared} is not in the app`);
+    stack = new PlatformStack(app, plan.id, { env, cloud, service: plan.services[0], foundation: shared });
+    // Deploy order: the foundation first.
+    stack.addDependency(shared);
+  } else {
+    stack = new PlatformStack(app, plan.id, { env, cloud, services: plan.services });
+  }
+  const lost = composition.nowhere[env.name];
+  if (lost) stack.node.addValidation({ validate: () => [...lost] });
+  return stack;
+}
+
+/** Creates every selected stack of the composition (planStacks) in `app`. */
 export function buildStacks(app: App, options: BuildOptions): PlatformStack[] {
-  const patterns = (options.filter ?? "").split(",").map((s) => s.trim()).filter(Boolean)
-    .map((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`));
-  const wanted = (id: string) => !patterns.length || patterns.some((re) => re.test(id));
-  const stacks: PlatformStack[] = [];
-  const names: string[] = [];
-  for (const env of options.environments) {
-    const services = options.services ? [...options.services(env)] : options.service ? [options.service(env)] : [];
-    const enabled = Object.keys(env.clouds ?? {});
-    // A service that names no cloud of the environment would render nowhere: an error, never a silent drop.
-    const nowhere = services.filter((s) => Array.isArray(s.clouds) && s.clouds.length > 0 && !s.clouds.some((c) => enabled.includes(c)))
-      .map((s) => `ServiceSpec ${s.name}: property 'clouds' has value ${JSON.stringify(s.clouds)}; allowed: clouds enabled in environments/${env.name} (${enabled.join(", ")})`);
-    const envStacks = stacks.length;
-    for (const key of enabled) {
-      const cloud = key as Cloud;
-      // Services choose their clouds (`clouds`, default all); the foundation, alarms and budget of
-      // each cloud cover the services present there.
-      const services_ = services.filter((s) => !Array.isArray(s.clouds) || s.clouds.length === 0 || s.clouds.includes(cloud));
-      if (env.partitioning === "service") {
-        const sharedId = `${env.name}-${cloud}-shared`;
-        const ids = services_.map((s) => `${env.name}-${cloud}-${s.name}`);
-        names.push(sharedId, ...ids);
-        const selected = services_.filter((_, i) => wanted(ids[i]));
-        if (!selected.length && !wanted(sharedId)) continue;
-        const shared = new PlatformStack(app, sharedId, { env, cloud, services: [] });
-        stacks.push(shared);
-        for (const svc of selected) {
-          const stack = new PlatformStack(app, `${env.name}-${cloud}-${svc.name}`, { env, cloud, service: svc, foundation: shared });
-          // Deploy order: the foundation first.
-          stack.addDependency(shared);
-          stacks.push(stack);
-        }
-      } else {
-        const id = `${env.name}-${cloud}`;
-        names.push(id);
-        if (!wanted(id)) continue;
-        stacks.push(new PlatformStack(app, id, { env, cloud, services: services_ }));
-      }
-    }
-    if (nowhere.length) for (const stack of stacks.slice(envStacks)) stack.node.addValidation({ validate: () => nowhere });
-  }
-  if (patterns.length && stacks.length === 0) {
-    throw new Error(`PLATFORM_STACKS: property 'filter' has value ${JSON.stringify(options.filter)}; allowed: patterns matching at least one of ${names.join(", ")} (clouds: ${CLOUDS.join(", ")})`);
-  }
-  return stacks;
-}
-
-/** The validation problems of a composition, each once with the stacks it affects. */
-export class SynthValidationError extends Error {
-  constructor(readonly problems: readonly { message: string; stacks: readonly string[] }[]) {
-    super(`Validation failed: ${problems.length} problem${problems.length === 1 ? "" : "s"}, each listed once with the stacks it affects; nothing was written.\n${formatGrouped(problems)}`);
-    this.name = "SynthValidationError";
-  }
-}
-
-function formatGrouped(groups: readonly { message: string; stacks: readonly string[] }[]): string {
-  return groups.map((g) => `  - ${g.message}\n      stacks: ${g.stacks.join(", ")}`).join("\n");
-}
-
-/** message -> stacks, in first-seen order. */
-function group(entries: readonly { stack: string; message: string }[]): { message: string; stacks: string[] }[] {
-  const out = new Map<string, string[]>();
-  for (const { stack, message } of entries) {
-    const stacks = out.get(message) ?? [];
-    if (!stacks.includes(stack)) stacks.push(stack);
-    out.set(message, stacks);
-  }
-  return [...out].map(([message, stacks]) => ({ message, stacks }));
+  const plan = planStacks(options);
+  return plan.stacks.map((s) => constructStack(app, s, plan));
 }
 
 const stacksOf = (app: App) => app.node.children.filter((c): c is TerraformStack => TerraformStack.isStack(c));
@@ -103,7 +46,7 @@ export function namingService(message: string, service: string | undefined): str
 }
 
 /** The service a construct belongs to: the stack's child it sits under, when that child renders a service. */
-function serviceOf(stack: TerraformStack, node: IConstruct): string | undefined {
+export function serviceOf(stack: TerraformStack, node: IConstruct): string | undefined {
   if (!(stack instanceof PlatformStack)) return undefined;
   let top: IConstruct | undefined = node;
   while (top && top.node.scope !== stack) top = top.node.scope;
@@ -161,7 +104,3 @@ export function collectWarnings(app: App): WarningReport {
   return groupWarnings(raised, accepts);
 }
 
-/** Prints the warnings (stdout) the way `npm run synth` shows them, ending with the one-line summary. */
-export function formatWarnings(report: WarningReport, opts: { readonly showUnusedAccepts?: boolean } = {}): string {
-  return formatWarningReport(report, opts);
-}

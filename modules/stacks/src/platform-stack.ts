@@ -1,4 +1,4 @@
-import { Annotations, Aspects, TerraformStack } from "cdktf";
+import { Annotations, Aspects } from "cdktf";
 import { Construct } from "constructs";
 import {
   CLOUDS, Cloud, EnvironmentConfig, NameRule, collectPackagingFailures, packagingProblem, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
@@ -8,6 +8,7 @@ import type { GcpContext } from "@polycloud/gcp";
 import type { AzureContext } from "@polycloud/azure";
 import { CloudPackageProblem, CloudPackages, cloudPackage } from "./cloud-packages";
 import { ServiceTagAspect } from "./service-tag";
+import { FastTerraformStack } from "./synth-passes";
 
 export interface PlatformStackProps {
   readonly env: EnvironmentConfig;
@@ -32,7 +33,7 @@ type AnyContext = AwsContext | GcpContext | AzureContext;
  * backend, tags, alarm channel, network, the rendered services and the budget. Each stack has its
  * own state, so no plan spans clouds.
  */
-export class PlatformStack extends TerraformStack {
+export class PlatformStack extends FastTerraformStack {
   readonly cloud: Cloud;
   /** The environment this stack belongs to (warnings are grouped per environment). */
   readonly env: EnvironmentConfig;
