@@ -54,8 +54,9 @@ export function specOf(g: Generated): ServiceSpec {
     functions: {
       api: { source: "stacks/reference/functions/api", runtime: "nodejs22", handler: "index.handler", memoryMb: g.memoryMb, timeoutSeconds: g.apiTimeout,
         concurrency: { max: g.apiMax, perInstance: g.perInstance }, minWarmInstances: Math.min(g.warm, g.apiMax ?? g.warm) },
+      // A Python rule target on Azure must pin azure-functions>=1.25.0b4 (Event Grid delivers CloudEvents): roaster does.
       worker: g.workerRuntime === "python3.12"
-        ? { source: "__tests__/fixtures/coffee/barista", runtime: "python3.12", handler: "main.handler", timeoutSeconds: g.workerTimeout, concurrency: { max: g.workerMax } }
+        ? { source: "__tests__/fixtures/coffee/roaster", runtime: "python3.12", handler: "main.tick", timeoutSeconds: g.workerTimeout, concurrency: { max: g.workerMax } }
         : { source: "stacks/reference/functions/worker", runtime: "nodejs22", handler: "index.handler", timeoutSeconds: g.workerTimeout, concurrency: { max: g.workerMax } },
     },
     gateways: { public: {

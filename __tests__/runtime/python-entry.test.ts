@@ -19,6 +19,7 @@ import { unzipTo } from "../helpers/unzip";
 const python = spawnSync("python3", ["--version"]).status === 0;
 const fnDir = path.join(__dirname, "..", "fixtures", "python-fn");
 const barista = path.join(__dirname, "..", "fixtures", "coffee", "barista");
+const roaster = path.join(__dirname, "..", "fixtures", "coffee", "roaster");
 const stubs = path.join(__dirname, "fixtures", "python-stubs");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "py-entry-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -111,7 +112,7 @@ import azure.functions as func, function_app
 regs = json.loads(func.describe(function_app.app))
 r = function_app.app.get_functions()[0].fn(func.HttpRequest("GET", "https://x.azurewebsites.net/api/health?a=1&a=2", {}, route_params={"path": "health"}))
 print(json.dumps({"regs": regs, "status": r.status_code, "body": json.loads(r.body)}))`, {}, true));
-    expect(out.regs).toEqual([{ name: "api", params: ["req"], bindings: [
+    expect(out.regs).toEqual([{ name: "api", params: ["req"], annotations: { req: "HttpRequest" }, bindings: [
       { type: "httpTrigger", direction: "in", name: "req", route: "{*path}", methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], authLevel: "anonymous" },
       { type: "http", direction: "out", name: "$return" },
     ] }]);
@@ -137,14 +138,43 @@ import azure.functions as func, function_app, handlers
 app = function_app.app
 app.get_functions()[0].fn(func.EventGridEvent(id="e-1", data={"a": 1}, topic="t", subject="s", event_type="OrderCreated", event_time=None, data_version="1"))
 print(json.dumps({"regs": json.loads(func.describe(app)), "seen": handlers.SEEN}))`, {}, true));
-    expect(evs.regs).toEqual([{ name: "audit", params: ["event"], bindings: [{ type: "eventGridTrigger", direction: "in", name: "event" }] }]);
+    // No azure-functions in the package: the worker's own library (before 1.25) has no CloudEvent.
+    expect(evs.regs).toEqual([{ name: "audit", params: ["event"], annotations: { event: "EventGridEvent" }, bindings: [{ type: "eventGridTrigger", direction: "in", name: "event" }] }]);
     expect(evs.seen).toEqual([["event", "e-1", "OrderCreated"]]);
+  });
+
+  test("events() targeted by a rule: with the package's azure-functions>=1.25.0b4 in .python_packages and isolation on, the trigger binds func.CloudEvent and the bus's CloudEvent is handled; the worker's own library gives a typeless event, refused with the fix named", () => {
+    useCoffeeWheels();
+    const { root, files } = unpack("azure", roaster, "main.tick", "roaster");
+    // Azure's worker searches .python_packages/lib/site-packages before its own libraries (the package root after them).
+    expect(files).toEqual(expect.arrayContaining([".python_packages/lib/site-packages/azure_functions-1.25.0b4.dist-info/METADATA", "function_app.py", "main.py", "requirements.txt"]));
+    expect(files.filter((f) => f.startsWith("azure_functions"))).toEqual([]);
+    const event = { specversion: "1.0", id: "evt-9", source: "polycloud.schedule", type: "polycloud.schedule.tick", subject: "morning", time: "2026-12-07T06:00:00Z", datacontenttype: "application/json", data: { polycloud_schedule: "morning" } };
+    const script = `
+import io, contextlib, azure.functions as func, function_app
+out = io.StringIO()
+reg = json.loads(func.describe(function_app.app))
+try:
+    with contextlib.redirect_stdout(out):
+        function_app.app.get_functions()[0].fn(func.decode_event_grid(json.loads(${JSON.stringify(JSON.stringify(event))})))
+    result = json.loads(out.getvalue())
+except ValueError as err:
+    result = str(err)
+print(json.dumps({"version": func.__version__, "reg": reg, "result": result}))`;
+    const isolated = JSON.parse(py(root, script, { PYTHON_ISOLATE_WORKER_DEPENDENCIES: "1" }, true));
+    expect(isolated).toMatchObject({ version: "1.25.0b4", reg: [{ name: "roaster", params: ["event"], annotations: { event: "CloudEvent" } }] });
+    expect(isolated.result).toEqual({ msg: "roasting", event: "evt-9", source: "polycloud.schedule", type: "polycloud.schedule.tick", data: { polycloud_schedule: "morning" } });
+    const worker = JSON.parse(py(root, script, {}, true));
+    expect(worker).toMatchObject({ version: "1.24.0", reg: [{ annotations: { event: "EventGridEvent" } }] });
+    expect(worker.result).toMatch(/Event Grid event has no type: it was delivered in the CloudEvents schema, which azure-functions before 1\.25 cannot decode \(pin azure-functions>=1\.25\.0b4/);
   });
 
   test("a handler that is not built with polycloud_runtime's http/queue/events stops the worker's indexing with a message that says so", () => {
     useCoffeeWheels();
     const { root } = unpack("azure", barista, "main.handler", "barista");
-    const r = spawnSync("python3", ["-I", "-B", "-c", `import sys\nsys.path[:0] = [${JSON.stringify(root)}, ${JSON.stringify(stubs)}]\nimport function_app`], { encoding: "utf8" });
+    // The worker puts the package's .python_packages/lib/site-packages on sys.path (brewtools is there).
+    const deps = path.join(root, ".python_packages", "lib", "site-packages");
+    const r = spawnSync("python3", ["-I", "-B", "-c", `import sys\nsys.path[:0] = [${JSON.stringify(root)}, ${JSON.stringify(deps)}, ${JSON.stringify(stubs)}]\nimport function_app`], { encoding: "utf8" });
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/the handler of function 'barista' is not an http\(\), queue\(\) or events\(\) handler of polycloud_runtime/);
   });

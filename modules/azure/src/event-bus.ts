@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Construct } from "constructs";
 import { AlarmInfo, EventBusSpec, EventFilterSpec, NAME_RULES, PlatformEventBus, PlatformFunction, Problems, SCHEDULED_EVENT, parseSchedule, resolveRetry, envVarPart, scheduledEventData } from "@polycloud/core";
 import { EventgridEventSubscription, EventgridEventSubscriptionAdvancedFilter } from "@cdktf/provider-azurerm/lib/eventgrid-event-subscription";
@@ -11,6 +13,7 @@ import { StorageQueue } from "@cdktf/provider-azurerm/lib/storage-queue";
 import { createMetricAlert } from "./alarm";
 import { AzureContext } from "./context";
 import { AzureFunction } from "./function";
+import { AZURE_FUNCTIONS_CLOUD_EVENTS, azureFunctionsRequirement } from "./python-requirements";
 import { AzureQueue } from "./queue";
 import { RECURRENCE_START, toLogicAppRecurrence } from "./schedule";
 
@@ -83,6 +86,8 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
   readonly subscriptions: Record<string, EventgridEventSubscription> = {};
   readonly alarms: AlarmInfo[] = [];
   readonly problems: Problems;
+  /** Python targets whose requirements were checked for the CloudEvents decoder (one problem per function). */
+  private readonly checkedDecoders = new Set<string>();
 
   constructor(scope: Construct, id: string, private readonly props: AzureEventBusProps) {
     super(scope, id);
@@ -112,6 +117,7 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
       // The function's code registers an Event Grid trigger under this name (a queue() consumer
       // otherwise registers only Service Bus triggers, and the delivery would fail: issue 24.2).
       if (fn) fn.addSetting("PLATFORM_EVENT_GRID_FUNCTION", rule.target && "function" in rule.target ? rule.target.function : "");
+      if (fn) this.requireCloudEventDecoder(fn, ruleId);
       // A scheduled rule: a Logic App posts a CloudEvent to a topic of the rule's own, so neither the
       // bus's archive nor another rule filtering on source/type ever sees its ticks.
       const ticks = rule.schedule !== undefined ? this.scheduleWorkflow(ruleId, rule.schedule) : undefined;
@@ -180,6 +186,24 @@ export class AzureEventBus extends Construct implements PlatformEventBus {
    * see a tick. Alarms: failed workflow runs (the publish failed after the HTTP action's retries),
    * and the tick topic's failed deliveries and dead letters, as for the bus.
    */
+  /**
+   * A Python function an Event Grid subscription delivers to receives CloudEvents 1.0 (the topics'
+   * input and delivery schema): the Python worker decodes them from azure-functions 1.25.0b4 only
+   * (func.CloudEvent, Azure/azure-functions-python-library#314), and only the package's own copy
+   * (PYTHON_ISOLATE_WORKER_DEPENDENCIES, set by AzureFunction) can be that new. Without the pin
+   * every event would fail in the function, so synth refuses it, once per function.
+   */
+  private requireCloudEventDecoder(fn: AzureFunction, ruleId: string): void {
+    const spec = fn.spec;
+    if (!spec.runtime.startsWith("python") || this.checkedDecoders.has(fn.logicalId)) return;
+    this.checkedDecoders.add(fn.logicalId);
+    const source = spec.source ?? ".";
+    const req = azureFunctionsRequirement(path.resolve(source));
+    if (req.ok) return;
+    this.problems.as("Function").add(`functions.${fn.logicalId}.source`, `${source}/requirements.txt${req.found ? `: ${req.found}` : fs.existsSync(path.resolve(source, "requirements.txt")) ? " without azure-functions" : " (none)"}`,
+      `a requirements.txt with azure-functions>=${AZURE_FUNCTIONS_CLOUD_EVENTS} on Azure: rules.${ruleId} delivers CloudEvents 1.0 through Event Grid, which the Python worker decodes into func.CloudEvent from that release only`);
+  }
+
   private scheduleWorkflow(ruleId: string, schedule: string): { filter: ReturnType<typeof toEventGridFilter>; topic: EventgridTopic; deadLetterWriter: RoleAssignment } {
     const { context: ctx, logicalId } = this.props;
     const parsed = parseSchedule(schedule);

@@ -184,6 +184,11 @@ export class AzureFunction extends Construct implements PlatformFunction {
     }
 
     const runtime = FLEX_RUNTIMES[spec.runtime] ?? { name: "node", version: "22" };
+    // Python 3.12 and before: the worker's own libraries (its azure-functions among them) win over the
+    // package's unless the app isolates its dependencies; 3.13 isolates by default (learn.microsoft.com
+    // azure-functions/python-313-changes). A func.CloudEvent trigger needs the package's
+    // azure-functions>=1.25.0b4 (Azure/azure-functions-python-worker issue 1642).
+    if (runtime.name === "python" && Number(runtime.version.split(".")[1]) <= 12) this.settings.PYTHON_ISOLATE_WORKER_DEPENDENCIES = "1";
     // A missing folder, or a handler naming no code in it, is reported by validation; nothing is uploaded then.
     const source = path.resolve(spec.source ?? ".");
     const pkg = props.package ?? (packageable(source, spec.handler, spec.runtime, "azure") ? packageFunction(source, { cloud: "azure", logicalId: props.logicalId, handler: spec.handler, runtime: spec.runtime }) : undefined);

@@ -22,3 +22,4 @@ export * from "./capabilities";
 export * from "./behaviour";
 export * from "./post-apply-step";
 export * from "./emulation";
+export * from "./python-requirements";

@@ -228,6 +228,19 @@ export const PYTHON_PLATFORMS: Readonly<Record<FunctionPackageTarget["cloud"], s
 };
 
 /**
+ * Where a Python package's installed requirements go. Azure's Python worker puts
+ * `.python_packages/lib/site-packages` first on sys.path, then its own libraries, then the app's
+ * folder (azure-functions-python-worker utils/dependency.py, prioritize_customer_dependencies):
+ * installed in the folder itself, a requirement the worker also ships (azure-functions, grpcio)
+ * would lose to the worker's copy. Lambda and the Functions Framework import from the folder.
+ */
+export const PYTHON_DEPS_DIR: Readonly<Record<FunctionPackageTarget["cloud"], string>> = {
+  aws: "",
+  gcp: "",
+  azure: ".python_packages/lib/site-packages",
+};
+
+/**
  * A Python function with a requirements.txt: its folder plus the requirements installed for the
  * cloud's platform and the runtime's Python version (binary wheels only, so nothing is compiled
  * for this machine by mistake). pip runs with the environment as it is: PIP_INDEX_URL,
@@ -267,7 +280,8 @@ export function stagePython(dir: string, target: FunctionPackageTarget, overlay:
   // content of all three, so it is built once and never changes under its name.
   const own = listFiles(dir).filter((f) => !/(^|\/)(__pycache__|\.venv)\//.test(f));
   const generated = Object.keys(overlay).sort();
-  const h = createHash("sha256").update(key);
+  const depsAt = PYTHON_DEPS_DIR[target.cloud];
+  const h = createHash("sha256").update(key).update(`\0deps-at:${depsAt}`);
   for (const f of own) h.update(`\0${f}\0`).update(fs.readFileSync(path.join(dir, f)));
   for (const f of generated) h.update(`\0generated:${f}\0`).update(overlay[f]);
   const out = path.join(root, "staged", h.digest("hex").slice(0, 32));
@@ -276,7 +290,7 @@ export function stagePython(dir: string, target: FunctionPackageTarget, overlay:
     fs.rmSync(out, { recursive: true, force: true });
     const tmp = `${out}.${process.pid}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
-    if (deps) fs.cpSync(deps, tmp, { recursive: true });
+    if (deps) fs.cpSync(deps, path.join(tmp, depsAt), { recursive: true });
     for (const f of own) {
       fs.mkdirSync(path.dirname(path.join(tmp, f)), { recursive: true });
       fs.copyFileSync(path.join(dir, f), path.join(tmp, f));

@@ -40,6 +40,9 @@ export function canonical(value: unknown): string {
   }) ?? "undefined";
 }
 
+/** True when this file runs as TypeScript (under jest), so the packages' sources are what renders. */
+const FROM_SOURCES = __filename.endsWith(".ts");
+
 /** Where the code that renders stacks lives: the directories every stack depends on, and each cloud's package. */
 export interface CodeDirs {
   readonly common: readonly string[];
@@ -76,6 +79,9 @@ export function codeDirs(project: readonly string[] = []): CodeDirs {
  */
 function codeFiles(dir: string): string[] {
   const project = !fs.existsSync(path.join(dir, "package.json"));
+  // Run from the sources (jest maps @polycloud/* to modules/*/src): a package's compiled lib/
+  // renders nothing here, and a `tsc -b` running beside the tests rewrites it between two syntheses.
+  const skipped = FROM_SOURCES && !project ? new Set(["lib"]) : new Set<string>();
   const wanted = (name: string) => project
     ? /\.(js|ts)$/.test(name) && !name.endsWith(".d.ts")
     : !/\.(d\.ts|map|tsbuildinfo|md)$/.test(name);
@@ -84,7 +90,7 @@ function codeFiles(dir: string): string[] {
     for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) {
-        if (e.name !== "node_modules" && e.name !== "__pycache__") walk(p);
+        if (e.name !== "node_modules" && e.name !== "__pycache__" && !(d === dir && skipped.has(e.name))) walk(p);
       } else if (e.isFile() && wanted(e.name)) out.push(p);
     }
   };

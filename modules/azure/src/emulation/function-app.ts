@@ -96,6 +96,9 @@ export class FunctionApps {
       name, id: componentKeyOf(address) ?? address, platform: "azure-functions", language, archive,
       env: {
         ...settings, FUNCTIONS_WORKER_RUNTIME: language, FUNCTIONS_EXTENSION_VERSION: "~4", WEBSITE_SITE_NAME: name, WEBSITE_HOSTNAME: hostname,
+        // The app's language version (runtime_version): the Python worker isolates the package's
+        // dependencies by default from 3.13 (the stand-in azure.functions reads it).
+        FUNCTIONS_WORKER_RUNTIME_VERSION: String(config.runtime_version ?? ""),
         WEBSITE_INSTANCE_ID: randomBytes(16).toString("hex"), IDENTITY_ENDPOINT: `http://127.0.0.1:${port}/msi/token`, IDENTITY_HEADER: secret,
       },
       timeoutSeconds: timeSpan(settings.AzureFunctionsJobHost__functionTimeout ?? hostJson.functionTimeout, 1800),

@@ -1,7 +1,8 @@
 """The Azure Functions Python worker (v2 programming model) as the local runner plays it: it
 imports function_app.py from the app folder, indexes the FunctionApp's functions (name, trigger
 binding), and invokes one per call with the trigger's value built from the host's invocation
-(HttpRequest, ServiceBusMessage with its metadata, EventGridEvent), binding it to the parameter
+(HttpRequest, ServiceBusMessage with its metadata, EventGridEvent or CloudEvent as the
+azure-functions version the app gets decodes it), binding it to the parameter
 named like the trigger. An HTTP function's HttpResponse is returned to the host."""
 import base64
 import importlib.util
@@ -56,10 +57,10 @@ def trigger_value(binding, data, meta):
         return func.ServiceBusMessage(body, m.get("MessageId"), m.get("DeliveryCount", 1), m.get("ApplicationProperties"), m.get("ContentType"),
                                       m.get("CorrelationId"), m.get("EnqueuedTimeUtc"), m.get("ExpiresAtUtc"), m.get("SequenceNumber"), m.get("LockToken"), m.get("Subject"))
     if kind == "eventGridTrigger":
-        # The library's EventGridEvent decodes the Event Grid schema's fields (topic, eventType,
-        # eventTime, dataVersion); a CloudEvents-schema event has none of them (azure-functions < 1.25).
-        e = typed(data)
-        return func.EventGridEvent(e.get("id"), e.get("data"), e.get("topic"), e.get("subject"), e.get("eventType"), e.get("eventTime"), e.get("dataVersion"))
+        # The library's decoder: a CloudEvent from azure-functions 1.25.0b4 (when the app's own
+        # library is the one loaded), else the Event Grid schema's fields (topic, eventType,
+        # eventTime, dataVersion), which a CloudEvents-schema event has none of.
+        return func.decode_event_grid(typed(data))
     raise ValueError(f"trigger {kind} is not emulated")
 
 

@@ -318,19 +318,38 @@ def queue(handler: Callable[[Message], None]):
     return entry
 
 
+def _iso(value: Any) -> Optional[str]:
+    """An event time as text: azure-functions parses it into a datetime (RFC 3339 back, UTC as Z,
+    as the other clouds deliver it); a string stays as it is."""
+    if value is None or value == "":
+        return None
+    if not hasattr(value, "isoformat"):
+        return str(value)
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+_NO_TYPE = ("polycloud_runtime: the Event Grid event has no type: it was delivered in the CloudEvents schema, "
+            "which azure-functions before 1.25 cannot decode (pin azure-functions>=1.25.0b4 in requirements.txt; "
+            "the trigger then binds func.CloudEvent)")
+
+
 def _rule_event(event: Any) -> Optional[CloudEvent]:
-    """An Event Grid trigger's event (azure.functions EventGridEvent or CloudEvent) or an
+    """An Event Grid trigger's event (azure.functions CloudEvent or EventGridEvent) or an
     EventBridge event (a dict with detail-type and no Records); None for anything else."""
-    if hasattr(event, "event_type") and hasattr(event, "get_json"):
-        if not event.event_type:
-            raise ValueError("polycloud_runtime: the Event Grid event has no type: it was delivered in the CloudEvents schema, "
-                             "which azure-functions before 1.25 cannot decode (pin azure-functions>=1.25 and bind func.CloudEvent)")
-        return CloudEvent(_event_id(event.id, "Event Grid event"), str(getattr(event, "topic", "") or ""), event.event_type, event.get_json(),
-                          str(getattr(event, "event_time", "") or "") or None, getattr(event, "subject", None))
     if hasattr(event, "specversion") and hasattr(event, "source") and not isinstance(event, dict):
+        # azure.functions.CloudEvent (azure-functions >= 1.25.0b4): id, source, type, subject,
+        # time (a datetime), get_json() the data.
         data = event.get_json() if hasattr(event, "get_json") else getattr(event, "data", None)
         return CloudEvent(_event_id(getattr(event, "id", None), "CloudEvent"), str(event.source), str(event.type), data,
-                          str(getattr(event, "time", "") or "") or None, getattr(event, "subject", None))
+                          _iso(getattr(event, "time", None)), getattr(event, "subject", None))
+    if hasattr(event, "event_type") and hasattr(event, "get_json"):
+        # azure.functions.EventGridEvent: its decoder reads the Event Grid schema only; an event
+        # delivered in the CloudEvents schema (the platform's topics) has no event_type there.
+        if not event.event_type:
+            raise ValueError(_NO_TYPE)
+        return CloudEvent(_event_id(event.id, "Event Grid event"), str(getattr(event, "topic", "") or ""), event.event_type, event.get_json(),
+                          _iso(getattr(event, "event_time", None)), getattr(event, "subject", None))
     if isinstance(event, dict) and "Records" not in event and isinstance(event.get("detail-type"), str):
         return _event_from(event)
     return None
@@ -353,21 +372,12 @@ def events(handler: Callable[[CloudEvent], None]):
             except Exception:  # noqa: BLE001
                 log.exception("event %s failed", msg.event.id)
                 return "", 500
-        if hasattr(event, "event_type") and hasattr(event, "get_json"):
-            # azure.functions.EventGridEvent: the Python worker decodes the Event Grid schema only
-            # (library < 1.25); an event delivered in the CloudEvents schema has no event_type there.
-            if not event.event_type:
-                raise ValueError("polycloud_runtime: the Event Grid event has no type: it was delivered in the CloudEvents schema, "
-                                 "which azure-functions before 1.25 cannot decode (pin azure-functions>=1.25 and bind func.CloudEvent)")
-            handler(CloudEvent(_event_id(event.id, "Event Grid event"), str(getattr(event, "topic", "") or ""), event.event_type, event.get_json(),
-                               str(getattr(event, "event_time", "") or "") or None, getattr(event, "subject", None)))
-            return None
-        if hasattr(event, "specversion") and hasattr(event, "source") and not isinstance(event, dict):
-            # azure.functions.CloudEvent (library >= 1.25).
-            data = event.get_json() if hasattr(event, "get_json") else getattr(event, "data", None)
-            handler(CloudEvent(_event_id(getattr(event, "id", None), "CloudEvent"), str(event.source), str(event.type), data,
-                               str(getattr(event, "time", "") or "") or None, getattr(event, "subject", None)))
-            return None
+        if not isinstance(event, dict):
+            # An Event Grid trigger on Azure: azure.functions.CloudEvent or EventGridEvent.
+            ev = _rule_event(event)
+            if ev is not None:
+                handler(ev)
+                return None
         ev = _event_from(event)
         if ev is None:
             raise ValueError("not an EventBridge, CloudEvents or Event Grid event")

@@ -59,6 +59,15 @@ def _queue_ids(env: Mapping[str, str]):
     return sorted(ids)
 
 
+def _grid_event_type(func: Any) -> Any:
+    """The type an Event Grid trigger binds. The platform's topics and subscriptions use the
+    CloudEvents 1.0 schema, which azure-functions decodes into func.CloudEvent from 1.25.0b4
+    (Azure/azure-functions-python-library#314). An older library has no CloudEvent: the trigger
+    binds EventGridEvent, whose decoder reads the Event Grid schema only, and the runtime refuses
+    the typeless event with a message naming the fix (packaging requires the pin on Azure)."""
+    return getattr(func, "CloudEvent", None) or func.EventGridEvent
+
+
 def azure_app(func: Any, name: str, handler: Callable[..., Any], env: Optional[Mapping[str, str]] = None) -> Any:
     """A `func.FunctionApp` with the registrations the handler's kind implies, as the Node runtime
     registers them: HTTP on every path below the /api prefix; a Service Bus queue trigger per
@@ -70,6 +79,7 @@ def azure_app(func: Any, name: str, handler: Callable[..., Any], env: Optional[M
     # Anonymous like the Node registration: API Management is the caller (issue 24.3 decides how
     # a direct call is refused for both runtimes).
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+    grid_event = _grid_event_type(func)
     if kind == "http":
         def http_trigger(req: func.HttpRequest) -> func.HttpResponse:
             return handler(req)
@@ -81,7 +91,7 @@ def azure_app(func: Any, name: str, handler: Callable[..., Any], env: Optional[M
         # queues' triggers beside it (issue 24.2), as the Node registration does.
         grid = env.get("PLATFORM_EVENT_GRID_FUNCTION")
         if grid:
-            def rule_event_trigger(event: func.EventGridEvent) -> None:
+            def rule_event_trigger(event: grid_event) -> None:
                 handler(event)
 
             app.function_name(name=grid)(app.event_grid_trigger(arg_name="event")(rule_event_trigger))
@@ -92,7 +102,7 @@ def azure_app(func: Any, name: str, handler: Callable[..., Any], env: Optional[M
             app.function_name(name=name if i == 0 and grid != name else f"{name}-{qid.lower()}")(
                 app.service_bus_queue_trigger(arg_name="msg", connection=f"QUEUE_{qid}", queue_name=f"%QUEUE_{qid}_NAME%", cardinality="one")(service_bus_trigger))
     elif kind == "events":
-        def event_grid_trigger(event: func.EventGridEvent) -> None:
+        def event_grid_trigger(event: grid_event) -> None:
             handler(event)
 
         app.function_name(name=name)(app.event_grid_trigger(arg_name="event")(event_grid_trigger))

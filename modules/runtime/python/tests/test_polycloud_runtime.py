@@ -149,6 +149,57 @@ class Test(unittest.TestCase):
             self.assertEqual((e.specversion, e.id, e.source, e.type, e.time, e.subject, e.data), (exp["specversion"], exp["id"], exp["source"], exp["type"], exp["time"], exp["subject"], exp["data"]))
         self.assertEqual(len(seen), 3)
 
+    def test_azure_event_grid_cloudevent_binding(self):
+        # The platform's Event Grid topics deliver CloudEvents 1.0. azure-functions >= 1.25.0b4
+        # decodes them into func.CloudEvent (id, source, type, specversion, subject, time as a
+        # datetime, get_json() the data): events() and a rule-targeted queue() take it. An older
+        # library reads the Event Grid schema only: an EventGridEvent without a type, refused
+        # with the fix in the message.
+        import datetime
+
+        exp = FX["events"]["expected"]
+
+        class CloudEvent:  # azure.functions.CloudEvent's attributes (Azure/azure-functions-python-library#314)
+            def __init__(self, data):
+                self.id, self.source, self.type, self.specversion, self.subject = exp["id"], exp["source"], exp["type"], "1.0", exp["subject"]
+                self.time = datetime.datetime.fromisoformat(exp["time"].replace("Z", "+00:00"))
+                self.datacontenttype, self.dataschema, self.extension_attrs, self._data = "application/json", None, {}, data
+
+            def get_json(self):
+                return self._data
+
+        class EventGridEvent:  # what azure-functions < 1.25 makes of the same CloudEvent
+            def __init__(self, body):
+                self.id, self.topic, self.subject, self.event_type, self.event_time, self.data_version = body.get("id"), body.get("topic"), body.get("subject"), body.get("eventType"), body.get("eventTime"), body.get("dataVersion")
+                self._data = body.get("data")
+
+            def get_json(self):
+                return self._data
+
+        seen = []
+        on_event = rt.events(seen.append)
+        self.assertIsNone(on_event(CloudEvent(exp["data"])))
+        e = seen[0]
+        self.assertEqual((e.specversion, e.id, e.source, e.type, e.time, e.subject, e.data), (exp["specversion"], exp["id"], exp["source"], exp["type"], exp["time"], exp["subject"], exp["data"]))
+
+        @rt.queue
+        def on_message(m):
+            seen.append(m)
+            if m.event.data.get("fail"):
+                raise RuntimeError("spoiled")
+
+        self.assertIsNone(on_message(CloudEvent({"ok": True})))
+        m = seen[1]
+        self.assertEqual((m.id, m.cloud, m.event.type, m.event.subject, m.body["type"], m.body["data"]), (exp["id"], "azure", exp["type"], exp["subject"], exp["type"], {"ok": True}))
+        with self.assertRaises(RuntimeError):
+            on_message(CloudEvent({"fail": True}))
+
+        old = EventGridEvent(FX["events"]["azure"]["event"])
+        for handler in (on_event, on_message):
+            with self.assertRaisesRegex(ValueError, r"has no type: it was delivered in the CloudEvents schema.*azure-functions>=1\.25\.0b4"):
+                handler(old)
+        self.assertEqual(len(seen), 3)
+
     def test_events_without_id_are_refused(self):
         seen = []
 

@@ -2,12 +2,57 @@
 programming-model app, as the local runner's stand-in provides it (PyPI is not reachable here):
 FunctionApp with function_name, route, service_bus_queue_trigger, event_grid_trigger and
 schedule decorators (registrations recorded for the host to index, as the worker does with
-get_functions()), AuthLevel, HttpRequest, HttpResponse, ServiceBusMessage, EventGridEvent and
-TimerRequest with the attributes handlers read."""
+get_functions()), AuthLevel, HttpRequest, HttpResponse, ServiceBusMessage, EventGridEvent,
+CloudEvent (from 1.25.0b4 only) and TimerRequest with the attributes handlers read.
+
+Which library the app gets is the worker's rule: its own copy (older than 1.25: no CloudEvent,
+an Event Grid trigger decodes the Event Grid schema only), unless the app isolates its
+dependencies (PYTHON_ISOLATE_WORKER_DEPENDENCIES=1; always on Python 3.13 and later) and its
+package carries azure-functions in .python_packages/lib/site-packages: then the version packaged
+(its dist-info, as pip installed it)."""
+import datetime as _datetime
 import enum
+import importlib.metadata as _metadata
 import json as _json
+import os as _os
+import re as _re
+import sys as _sys
 
 __all__ = ["AuthLevel", "HttpMethod", "FunctionApp", "HttpRequest", "HttpResponse", "ServiceBusMessage", "EventGridEvent", "TimerRequest"]
+
+# The azure-functions the Python worker brings for the app (Azure/azure-functions-python-worker
+# issue 1642, 2026-02-27: CloudEvent needs the app's own azure-functions>=1.25.0b4 and, on
+# Python <= 3.12, PYTHON_ISOLATE_WORKER_DEPENDENCIES=1).
+WORKER_VERSION = "1.24.0"
+CLOUD_EVENT_SINCE = "1.25.0b4"
+
+
+def _version_key(text):
+    """A PEP 440 version as a sortable key: release, then pre-release (a < b < rc < final)."""
+    m = _re.match(r"^\s*v?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?", str(text).lower())
+    if not m:
+        return ((0,), (-1, 0))
+    release = tuple(int(x) for x in m.group(1).split("."))
+    release = release + (0,) * (6 - len(release))
+    pre = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}.get(m.group(2) or "", 3)
+    return (release, (pre, int(m.group(3) or 0)))
+
+
+def _app_version(env=None):
+    env = _os.environ if env is None else env
+    runtime = _version_key(env.get("FUNCTIONS_WORKER_RUNTIME_VERSION", "3.12"))
+    isolated = env.get("PYTHON_ISOLATE_WORKER_DEPENDENCIES", "").strip().lower() in ("1", "true") or runtime >= _version_key("3.13")
+    # The worker's search order when it isolates: .python_packages/lib/site-packages, then its own
+    # libraries, then the app's folder (utils/dependency.py, prioritize_customer_dependencies): an
+    # azure-functions installed in the folder itself still loses to the worker's.
+    deps = [p for p in _sys.path if p.replace("\\", "/").rstrip("/").endswith(".python_packages/lib/site-packages")]
+    if not isolated or not deps:
+        return WORKER_VERSION
+    found = [d.version for d in _metadata.distributions(path=deps) if _re.sub(r"[-_.]+", "-", d.metadata["Name"] or "").lower() == "azure-functions"]
+    return found[0] if found else WORKER_VERSION
+
+
+__version__ = _app_version()
 
 
 class AuthLevel(str, enum.Enum):
@@ -89,6 +134,48 @@ class EventGridEvent:
 
     def get_json(self):
         return self._data
+
+
+class CloudEvent:
+    """azure-functions 1.25.0b4's CloudEvent (Azure/azure-functions-python-library#314): the
+    CloudEvents 1.0 attributes, time parsed, get_json() the data, other attributes as extensions."""
+
+    _CORE = ("specversion", "type", "source", "id", "time", "subject", "datacontenttype", "dataschema", "data", "data_base64")
+
+    def __init__(self, id, source, type, specversion, data=None, time=None, subject=None, datacontenttype=None, dataschema=None, extension_attrs=None):
+        self.id, self.source, self.type, self.specversion = id, source, type, specversion
+        self._data, self.time, self.subject = data, time, subject
+        self.datacontenttype, self.dataschema = datacontenttype, dataschema
+        self.extension_attrs = dict(extension_attrs or {})
+
+    def get_json(self):
+        return self._data
+
+
+def _parse_time(text):
+    if not text:
+        return None
+    try:
+        return _datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def decode_event_grid(body):
+    """The Event Grid trigger's decoder (azure.functions.eventgrid.EventGridEventInConverter): from
+    1.25.0b4 an event with `specversion` becomes a CloudEvent whatever the parameter's annotation;
+    before, every event is read as the Event Grid schema (a CloudEvent has no eventType there)."""
+    if "specversion" in body and _version_key(__version__) >= _version_key(CLOUD_EVENT_SINCE):
+        return CloudEvent(body.get("id"), body.get("source"), body.get("type"), body.get("specversion"), body.get("data"), _parse_time(body.get("time")),
+                          body.get("subject"), body.get("datacontenttype"), body.get("dataschema"),
+                          {k: v for k, v in body.items() if k not in CloudEvent._CORE})
+    return EventGridEvent(body.get("id"), body.get("data"), body.get("topic"), body.get("subject"), body.get("eventType"), _parse_time(body.get("eventTime")), body.get("dataVersion"))
+
+
+if _version_key(__version__) >= _version_key(CLOUD_EVENT_SINCE):
+    __all__.append("CloudEvent")
+else:
+    del CloudEvent
 
 
 class TimerRequest:
