@@ -343,3 +343,10 @@ describe("Service Bus durations, redelivery spacing and Event Grid delivery (iss
     expect(roles(prod.json, "Azure Service Bus Data Sender").filter((r) => /eventgrid_topic.*identity\.0\.principal_id|identity\[0\]\.principal_id/.test(r.principal_id) || /eventgrid_topic/.test(r.principal_id))).not.toHaveLength(0);
   });
 });
+
+test("a database asking for the shared server by name gets its own on Azure, with a warning (no Azure shared tier yet)", () => {
+  const { stack, json } = synthAzure("dev", () => {}, (s) => { s.databases.main.server = "shared"; });
+  expect(Object.keys(json.resource.azurerm_postgresql_flexible_server)).toEqual([expect.stringMatching(/^orders_db-main_/)]);
+  expect(warnings(stack)).toContainEqual(expect.stringMatching(/AzureDatabaseProxy\(main\): property 'server' = "shared" is not available on Azure/));
+  expect(warnings(synthAzure("dev").stack).filter((w) => /property 'server'/.test(w))).toEqual([]);
+});

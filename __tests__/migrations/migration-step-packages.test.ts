@@ -188,7 +188,8 @@ describeWithPostgres("each cloud's packaged migration step, run as that cloud ru
     pg.psql([
       "CREATE ROLE cloudsqlsuperuser NOLOGIN CREATEROLE CREATEDB;",
       "CREATE DATABASE gcp_app OWNER cloudsqlsuperuser;",
-      ...[admin, "orders-dev-api-fn@polycloud-dev-0001.iam", "orders-dev-worker-fn@polycloud-dev-0001.iam"].map((u) => `CREATE ROLE "${u}" LOGIN;`),
+      // Another service's function on the same (shared) instance.
+      ...[admin, "orders-dev-api-fn@polycloud-dev-0001.iam", "orders-dev-worker-fn@polycloud-dev-0001.iam", "shopcart-dev-cart-fn@polycloud-dev-0001.iam"].map((u) => `CREATE ROLE "${u}" LOGIN;`),
     ].join("\n"));
     const metadata = await fake((req) => (req.headers["metadata-flavor"] === "Google" ? [200, { access_token: "ya29.step-token", expires_in: 3600, token_type: "Bearer" }] : [403, "no"]));
     const adminApi = await fake((req) => {
@@ -228,6 +229,8 @@ describeWithPostgres("each cloud's packaged migration step, run as that cloud ru
     expect(adminApi.seen).toHaveLength(3);
     expect(as("orders-dev-worker-fn@polycloud-dev-0001.iam", "gcp_app", "INSERT INTO orders (owner, body) VALUES ('s', '{}'); SELECT count(*) FROM orders;").ok).toBe(true);
     expect(as("orders-dev-worker-fn@polycloud-dev-0001.iam", "gcp_app", "CREATE TEMP TABLE t (id int);").stderr).toMatch(/permission denied to create temporary tables/);
+    // The bootstrap closed the database to PUBLIC: another service's IAM user on the same (shared) instance cannot connect.
+    expect(as("shopcart-dev-cart-fn@polycloud-dev-0001.iam", "gcp_app", "SELECT 1;").stderr).toMatch(/permission denied for database "gcp_app"/);
     // Anything but POST is refused.
     expect((await call(`http://127.0.0.1:${port}/`, "GET")).status).toBe(405);
     metadata.close();

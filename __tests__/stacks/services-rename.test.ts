@@ -8,6 +8,8 @@ import { cartService } from "../../stacks/cart-service";
 import { referenceService } from "../../stacks/reference-service";
 import { devWithRemoteState, synthesizeComposition, twoServiceKey } from "../../stacks/synth-json";
 import { identityAttributes } from "../helpers/force-new";
+import { shoppingCartService } from "../fixtures/ported/shopping-cart";
+import { onServer } from "../helpers/shared-tier";
 
 /**
  * Adding, removing or reordering services renames and replaces nothing: an environment rendering
@@ -18,6 +20,14 @@ import { identityAttributes } from "../helpers/force-new";
 type Svc = (env: EnvironmentConfig) => ServiceSpec;
 const RUNS: Record<string, Svc[]> = { "[orders]": [referenceService], "[orders, cart]": [referenceService, cartService], "[cart, orders]": [cartService, referenceService] };
 const PARTITIONINGS = ["environment", "service"] as const;
+/**
+ * The shared tier (opted in): orders, then a second service with a database of its own on the shared server.
+ * What may change in a resource both runs have: the shared server's sizing (pools sized for every
+ * member), in place; never an address, an identity attribute or a service's own resource.
+ */
+const sharedOrders = onServer("shared", referenceService);
+const sharedCart = onServer("shared", shoppingCartService);
+const TIER_RUNS: Record<string, Svc[]> = { "[orders]": [sharedOrders], "[orders, shopcart]": [sharedOrders, sharedCart], "[shopcart, orders]": [sharedCart, sharedOrders] };
 
 const synth: Record<string, Record<string, Record<string, TerraformJson>>> = {};
 for (const partitioning of PARTITIONINGS) for (const cloud of CLOUDS) {
@@ -80,8 +90,8 @@ describe.each(Object.keys(synth))("%s", (key) => {
     const named = all.filter((r) => typeof r.cfg.name === "string" && /^[a-z]/.test(r.cfg.name) && r.cfg.name.includes("-dev-"));
     expect(named.length).toBeGreaterThan(10);
     for (const r of named) {
-      // Construct paths are in the address: `foundation`/`budget` are shared, a service's own start with its name.
-      const owner = r.name.startsWith("foundation_") || r.name.startsWith("budget_") ? platform : r.name.split("_")[0];
+      // Construct paths are in the address: `foundation`/`budget`/`shared-tier` are shared, a service's own start with its name.
+      const owner = /^(foundation|budget|shared-tier)_/.test(r.name) ? platform : r.name.split("_")[0];
       expect(`${r.type}.${r.name}: ${r.cfg.name}`).toMatch(new RegExp(`: (.*[/-])?${owner}-dev-`));
     }
     const tagged = all.filter((r) => r.cfg.tags?.service ?? r.cfg.labels?.service);
@@ -98,6 +108,27 @@ describe.each(Object.keys(synth))("%s", (key) => {
   });
 });
 
+describe.each(PARTITIONINGS.flatMap((p) => (["aws", "gcp"] as const).map((c) => [c, p] as const)))("shared tier, %s %s partitioning", (cloud, partitioning) => {
+  const runs = Object.fromEntries(Object.entries(TIER_RUNS).map(([run, svcs]) => [run, synthesizeComposition(devWithRemoteState(partitioning), cloud, svcs)]));
+  test.each([["[orders]", "[orders, shopcart]"], ["[orders, shopcart]", "[orders]"], ["[orders, shopcart]", "[shopcart, orders]"]])("%s -> %s: nothing renamed or replaced; only the shared server's sizing changes, in place", (from, to) => {
+    const diff = differences(runs[from], runs[to]);
+    expect(diff.filter((d) => d.includes("forces replacement"))).toEqual([]);
+    // Only the shared tier's resources may change in place (the pooler's pool size for more members).
+    expect(diff.filter((d) => !/^[^:]+: [a-z_0-9]+\.shared-tier_db_/.test(d))).toEqual([]);
+    for (const [stack, json] of Object.entries(runs[from])) {
+      const other = runs[to][stack];
+      if (!other) continue;
+      const [small, big] = from === "[orders]" ? [json, other] : [other, json];
+      expect(addresses(big)).toEqual(expect.arrayContaining(addresses(small)));
+    }
+  });
+  test("one shared server whatever the number or order of services, holding each service's database", () => {
+    const servers = (r: Record<string, TerraformJson>) => Object.values(r).flatMap((j) => Object.keys((j.resource as any)?.[cloud === "aws" ? "aws_rds_cluster" : "google_sql_database_instance"] ?? {}));
+    for (const run of Object.keys(TIER_RUNS)) expect(servers(runs[run])).toEqual([cloud === "aws" ? expect.stringMatching(/^shared-tier_db_cluster_/) : expect.stringMatching(/^shared-tier_db_instance_/)]);
+    expect(runs["[shopcart, orders]"]).toEqual(runs["[orders, shopcart]"]);
+  });
+});
+
 test("the two-service environment keeps its stateful addresses (else: review, then UPDATE_ADDRESSES=1 npx jest __tests__/stacks/services-rename.test.ts)", () => {
   // The fixture's own snapshot: `npm run addresses` covers the composition main.ts builds, not test fixtures.
   const file = path.join(__dirname, "two-services.addresses.json");
@@ -111,6 +142,26 @@ test("the two-service environment keeps its stateful addresses (else: review, th
   const drift = compareAddresses(snapshot, stacks);
   expect(drift.destroyed).toEqual([]);
   expect(drift.added).toEqual([]);
+});
+
+test("an environment from before the shared tier keeps every stateful address (server \"own\" is the default); opting in to \"shared\" moves the server (docs/shared-tier.md)", () => {
+  // The two-service fixture's addresses as they were before the shared tier (commit 97ba4d1's parent).
+  const before = JSON.parse(fs.readFileSync(path.join(__dirname, "two-services.before-shared-tier.addresses.json"), "utf8"));
+  const pinned: Svc = (e) => {
+    const s = referenceService(e);
+    return { ...s, databases: Object.fromEntries(Object.entries(s.databases ?? {}).map(([id, d]) => [id, { ...d, server: "own" as const }])) };
+  };
+  const stacks: Record<string, TerraformJson> = {};
+  for (const partitioning of PARTITIONINGS) for (const cloud of CLOUDS) {
+    for (const [stack, json] of Object.entries(synthesizeComposition(devWithRemoteState(partitioning), cloud, [pinned, cartService]))) stacks[twoServiceKey(partitioning, stack)] = json;
+  }
+  const drift = compareAddresses(before, stacks);
+  expect(drift.destroyed).toEqual([]);
+  expect(drift.added).toEqual([]);
+  // Opted in to the shared server, the move is visible: the plan guard refuses it until it is done as a data migration.
+  const key = "two-services/environment/dev-aws";
+  expect(compareAddresses({ [key]: before[key] }, { [key]: synthesizeComposition(devWithRemoteState("environment"), "aws", [sharedOrders, cartService])["dev-aws"] }).destroyed.map((d) => d.address))
+    .toEqual(expect.arrayContaining([expect.stringMatching(/^aws_rds_cluster\.orders_db-main_cluster_/)]));
 });
 
 describe("a service chooses its clouds", () => {

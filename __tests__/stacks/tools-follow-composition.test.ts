@@ -122,6 +122,27 @@ describe("polycloud plan guard against the last applied state", () => {
     expect(allowed.stdout).toContain(`allowed  dev-aws  delete database aws_rds_cluster.${cluster} (renamed or removed since the last applied state): dev cart data is disposable`);
   });
 
+  test("opting in to the shared tier is refused against a state applied before it (each database's own server would be destroyed) until done as a data migration; the default keeps that state", async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { FOUR_SERVICES } = require("../fixtures/ported/four-services");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { synthesizeComposition } = require("../../stacks/synth-json");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { dev } = require("../../environments");
+    const shared = FOUR_SERVICES.map((f: (e: unknown) => any) => (e: unknown) => {
+      const svc = f(e);
+      return { ...svc, databases: svc.databases && Object.fromEntries(Object.entries(svc.databases).map(([k, d]) => [k, { server: "shared", ...(d as object) }])) };
+    });
+    // What the four services had applied before the shared tier: a server per database (the default).
+    const before: TerraformJson = stacks["dev-aws"];
+    const prior = fs.mkdtempSync(path.join(tmp, "prior-tier-"));
+    fs.writeFileSync(path.join(prior, "dev-aws.tfstate"), JSON.stringify({ version: 4, resources: allAddresses(before).map((r) => ({ mode: "managed", ...r, instances: [{}] })) }));
+    const moved = await guard(["--output", outdir(synthesizeComposition(dev, "aws", shared)["dev-aws"]), "--prior", prior]);
+    expect(moved.code).toBe(1);
+    for (const svc of ["ingest", "orders", "shopcart"]) expect(moved.stdout).toMatch(new RegExp(`BLOCKED  dev-aws  delete database aws_rds_cluster\\.${svc}_db-[a-z]+_cluster_`));
+    expect((await guard(["--output", outdir(before), "--prior", prior])).code).toBe(0);
+  });
+
   test("an applied plan's destroyed resources are not in its state; a stack the synth no longer has is refused; stale output is refused", async () => {
     const { stateAddresses } = await import("../../modules/cli/src/plan/guard");
     const plan = { format_version: "1.2", resource_changes: [

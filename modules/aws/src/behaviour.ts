@@ -1,5 +1,5 @@
 import {
-  AlarmCondition, AlarmStatistic, BusBehaviour, DatabaseBehaviour, EventRuleBehaviour, FilterClause, FunctionBehaviour, GatewayBehaviour,
+  spreadSharedServer, AlarmCondition, AlarmStatistic, BusBehaviour, DatabaseBehaviour, EventRuleBehaviour, FilterClause, FunctionBehaviour, GatewayBehaviour,
   MissingData, ObservedSignal, QueueBehaviour, ResourceMap, ServiceBehaviour, atLeast, byComponent, canonicalClauses, canonicalCors,
   canonicalSchedule, componentNames, componentOf, discoveryKeys, jwtText, namesComponent, parseSchedule, refOf, routeMethods, scheduleTimes, scheduledEventText,
 } from "@polycloud/core";
@@ -373,7 +373,7 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
 
   const budget = Object.values(R.aws_budgets_budget ?? {})[0] as any;
   const notes = (budget?.notification ?? []) as any[];
-  return {
+  return spreadSharedServer({
     functions, queues, buses, rules, gateways, databases, alarms,
     alarmRecipients: uniq([...alarmTopics].flatMap((t) => recipients.get(t) ?? [])),
     budget: budget
@@ -386,7 +386,7 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
           recipients: uniq(notes.flatMap((n) => n.subscriber_email_addresses ?? [])),
         }
       : null,
-  };
+  });
 }
 
 /** Gauges RDS publishes once a minute per proxy node (or cluster): a one-minute Sum is their total at that minute. */

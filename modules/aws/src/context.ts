@@ -1,6 +1,7 @@
 import { EnvironmentConfig, Namer, TagMap, resolveThresholds } from "@polycloud/core";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import type { AwsDatabaseProxy } from "./database-proxy";
 import { AwsNetwork } from "./network";
 
 /** Everything the component constructs share within one environment × service. */
@@ -16,4 +17,6 @@ export interface AwsContext {
   readonly alarmTopic: SnsTopic;
   readonly network: AwsNetwork;
   readonly thresholds: ReturnType<typeof resolveThresholds>;
+  /** The environment's shared database server (shared tier), when a service database uses it. */
+  readonly sharedDatabase?: AwsDatabaseProxy;
 }

@@ -14,6 +14,13 @@ export interface AwsDatabaseMigrationProps {
   readonly database: AwsDatabaseProxy;
   readonly migrations: DatabaseMigrations;
   readonly roles: readonly MigrationRoleSpec[];
+  /**
+   * A service database on the environment's shared server: its id (DB_<ID>_* and the step's
+   * function id) and name on the server. The step creates the database when it is missing and
+   * closes it to every role but the service's own (POLYCLOUD_MIGRATE_CREATE_DATABASE).
+   * @default the server's own database (a server of one service database)
+   */
+  readonly member?: { readonly databaseId: string; readonly databaseName: string };
 }
 
 const STEP_TIMEOUT_SECONDS = MIGRATION_STEP_FUNCTION.timeoutSeconds;
@@ -36,7 +43,8 @@ export class AwsDatabaseMigration extends Construct {
 
   constructor(scope: Construct, id: string, props: AwsDatabaseMigrationProps) {
     super(scope, id);
-    const { context: ctx, database: db, migrations, roles } = props;
+    const { context: ctx, database: server, migrations, roles } = props;
+    const db = { logicalId: props.member?.databaseId ?? server.logicalId, databaseName: props.member?.databaseName ?? server.databaseName };
     const pkg = packageMigrationStep("aws", migrations);
     this.fn = new AwsFunction(this, "fn", {
       context: ctx,
@@ -53,18 +61,18 @@ export class AwsDatabaseMigration extends Construct {
     // Network: the migration function reaches the cluster itself on 5432, nothing else.
     const sg = fn.attachToVpc();
     const ingress = new VpcSecurityGroupIngressRule(this, "db-from-step", {
-      securityGroupId: db.databaseSecurityGroup.id,
+      securityGroupId: server.databaseSecurityGroup.id,
       referencedSecurityGroupId: sg.id,
       ipProtocol: "tcp", fromPort: 5432, toPort: 5432, description: `Postgres from the migration step of ${db.logicalId}`,
     });
     const egress = new VpcSecurityGroupEgressRule(this, "step-to-db", {
       securityGroupId: sg.id,
-      referencedSecurityGroupId: db.databaseSecurityGroup.id,
+      referencedSecurityGroupId: server.databaseSecurityGroup.id,
       ipProtocol: "tcp", fromPort: 5432, toPort: 5432, description: `Postgres to the cluster of ${db.logicalId}`,
     });
 
     // The admin identity: the master user's secret, readable by this role alone.
-    const secretArn = db.masterSecretArn;
+    const secretArn = server.masterSecretArn;
     fn.addToRolePolicy(
       { Sid: `ReadMasterSecret${sid(db.logicalId)}`, Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
       { Sid: "DecryptMasterSecret", Effect: "Allow", Action: "kms:Decrypt", Resource: ctx.key.arn, Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${ctx.region}.amazonaws.com` } } },
@@ -72,16 +80,18 @@ export class AwsDatabaseMigration extends Construct {
     fn.needsEndpoint("secretsmanager");
 
     const prefix = `DB_${envVarPart(db.logicalId)}`;
-    fn.addLayer(db.caLayerArn);
+    fn.addLayer(server.caLayerArn);
     fn.addEnvironment("POLYCLOUD_MIGRATE_DATABASE", db.logicalId);
     fn.addEnvironment("POLYCLOUD_MIGRATE_ROLES", JSON.stringify(roles));
-    fn.addEnvironment(`${prefix}_HOST`, db.cluster.endpoint);
+    fn.addEnvironment(`${prefix}_HOST`, server.cluster.endpoint);
     fn.addEnvironment(`${prefix}_PORT`, "5432");
     fn.addEnvironment(`${prefix}_NAME`, db.databaseName);
     fn.addEnvironment(`${prefix}_USER`, MASTER_USER);
     fn.addEnvironment(`${prefix}_SSLMODE`, "verify-full");
     fn.addEnvironment(`${prefix}_SSLROOTCERT`, RDS_CA_PATH);
     fn.addEnvironment(`${prefix}_PASSWORD_SECRET_ARN`, secretArn);
+    // On the shared server: create the service's database from the `postgres` maintenance database first.
+    if (props.member) fn.addEnvironment("POLYCLOUD_MIGRATE_CREATE_DATABASE", "postgres");
 
     const endpoint = ctx.network.endpoint("secretsmanager");
     const toEndpoints = fn.node.tryFindChild("egress-endpoints") as VpcSecurityGroupEgressRule | undefined;
@@ -92,7 +102,7 @@ export class AwsDatabaseMigration extends Construct {
       input: JSON.stringify({ polycloud: "migrate", database: db.logicalId, migrations: migrations.hash, files: migrations.files.map((f) => f.id), roles: roles.map((r) => r.name) }),
       triggers: { migrations: migrations.hash, package: pkg.hash },
       // The cluster must have a writer and the network path must exist before the first run.
-      dependsOn: [...db.instances, ingress, egress, ...(endpoint ? [endpoint] : []), ...(toEndpoints ? [toEndpoints] : [])],
+      dependsOn: [...server.instances, ingress, egress, ...(endpoint ? [endpoint] : []), ...(toEndpoints ? [toEndpoints] : [])],
     });
   }
 }

@@ -36,6 +36,19 @@ export interface AwsDatabaseProxyProps {
    * default stays below it. @default none (the core default applies)
    */
   readonly shortestCallerTimeoutSeconds?: number;
+  /**
+   * The environment's shared server (the shared tier): no initial database (each service's
+   * migration step creates its own), and no proxy policy of its own (each service database adds
+   * one for its roles, see AwsServiceDatabase). @default false: a server of one service database
+   */
+  readonly shared?: boolean;
+}
+
+/** Where a function connects: its role, the database and the id its DB_<ID>_* variables carry. */
+export interface AwsConnectTarget {
+  readonly role: string;
+  readonly databaseName: string;
+  readonly databaseId: string;
 }
 
 const PORT = 5432;
@@ -76,6 +89,8 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
   readonly proxy?: DbProxy;
   readonly proxySecurityGroup?: SecurityGroup;
   readonly databaseSecurityGroup: SecurityGroup;
+  /** The proxy's role (undefined on the direct path): granted roles' rds-db:connect is added to it. */
+  readonly proxyRole?: IamRole;
   readonly alarms: AlarmInfo[] = [];
   readonly endpoint: string;
   readonly port = PORT;
@@ -99,7 +114,8 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
     this.ctx = ctx;
     this.spec = spec;
     this.logicalId = props.logicalId;
-    this.databaseName = spec.databaseName ?? DEFAULTS.databaseName;
+    // The shared server starts with PostgreSQL's own `postgres` only: each service's step creates its database.
+    this.databaseName = props.shared ? "postgres" : spec.databaseName ?? DEFAULTS.databaseName;
     const prod = ctx.env.deletionProtection === true;
     const identifier = ctx.namer.name(NAME_RULES.aws.rdsIdentifier, props.logicalId);
     const major = spec.postgresVersion ?? "16";
@@ -162,7 +178,7 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       // Major version only: AWS applies minor upgrades (auto_minor_version_upgrade), and the provider
       // treats "16" as matching "16.x" in state, so a minor upgrade never shows as drift to undo.
       engineVersion: major,
-      databaseName: this.databaseName,
+      databaseName: props.shared ? undefined : this.databaseName,
       masterUsername: MASTER_USER,
       manageMasterUserPassword: true,
       masterUserSecretKmsKeyId: ctx.key.arn,
@@ -246,13 +262,13 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
       return;
     }
 
-    const proxyRole = new IamRole(this, "proxy-role", {
+    const proxyRole = this.proxyRole = new IamRole(this, "proxy-role", {
       name: ctx.namer.name(NAME_RULES.aws.iamRole, props.logicalId, "proxy"),
       assumeRolePolicy: assumeRolePolicy("rds.amazonaws.com", { StringEquals: { "aws:SourceAccount": ctx.accountId } }),
     });
     // End-to-end IAM only: the proxy logs in to the cluster as each granted role with an IAM token
     // and never reads the master secret (the migration step reaches the cluster directly).
-    if ((spec.allowedFunctions ?? []).length > 0) {
+    if (!props.shared && (spec.allowedFunctions ?? []).length > 0) {
       new IamRolePolicy(this, "proxy-policy", {
         name: "connect-as-granted-roles",
         role: proxyRole.id,
@@ -336,42 +352,53 @@ export class AwsDatabaseProxy extends Construct implements PlatformDatabaseProxy
    * The function gets DB_<ID>_HOST/PORT/NAME/USER and must connect with TLS and an IAM token.
    */
   grantConnect(fn: AwsFunction): void {
+    this.proxyStatements.push(...this.connect(this, fn, { role: functionRoleName(fn.logicalId), databaseName: this.databaseName, databaseId: this.logicalId }));
+  }
+
+  /**
+   * The grant of one function, its security group rules created in `scope` (a service's own
+   * construct when the server is the environment's shared one). Returns the statement the proxy
+   * role needs to log in as the function's role (none on the direct path).
+   */
+  connect(scope: Construct, fn: AwsFunction, target: AwsConnectTarget): Statement[] {
     const sg = fn.attachToVpc();
     const key = sid(fn.logicalId);
-    new VpcSecurityGroupIngressRule(this, `from-${fn.logicalId}`, {
+    new VpcSecurityGroupIngressRule(scope, `from-${fn.logicalId}`, {
       securityGroupId: this.entryGroup.id,
       referencedSecurityGroupId: sg.id,
       ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres from function ${fn.logicalId}`,
     });
-    new VpcSecurityGroupEgressRule(this, `egress-${fn.logicalId}`, {
+    new VpcSecurityGroupEgressRule(scope, `egress-${fn.logicalId}`, {
       securityGroupId: sg.id,
       referencedSecurityGroupId: this.entryGroup.id,
-      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres to ${this.proxy ? "proxy" : "database"} ${this.logicalId}`,
+      ipProtocol: "tcp", fromPort: PORT, toPort: PORT, description: `Postgres to ${this.proxy ? "proxy" : "database"} ${target.databaseId}`,
     });
-    const role = functionRoleName(fn.logicalId);
+    const { role } = target;
     fn.addToRolePolicy({
-      Sid: `Connect${sid(this.logicalId)}${key}`,
+      Sid: `Connect${sid(target.databaseId)}${key}`,
       Effect: "Allow",
       Action: "rds-db:connect",
       Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${this.connectResourceId}/${role}`,
     });
+    const statements: Statement[] = [];
     if (this.proxy && this.spec.iamAuth !== false) {
       // End-to-end IAM: the proxy logs in to the cluster as the same role (dbuser:<cluster resource id>/<role>).
-      this.proxyStatements.push({
+      statements.push({
         Sid: `ConnectAs${key}`,
         Effect: "Allow",
         Action: "rds-db:connect",
         Resource: `arn:aws:rds-db:${this.ctx.region}:${this.ctx.accountId}:dbuser:${this.cluster.clusterResourceId}/${role}`,
       });
     }
-    const prefix = `DB_${envVarPart(this.logicalId)}`;
+    const prefix = `DB_${envVarPart(target.databaseId)}`;
     fn.addEnvironment(`${prefix}_HOST`, this.endpoint);
     fn.addEnvironment(`${prefix}_PORT`, String(PORT));
-    fn.addEnvironment(`${prefix}_NAME`, this.databaseName);
+    fn.addEnvironment(`${prefix}_NAME`, target.databaseName);
     fn.addEnvironment(`${prefix}_USER`, role);
     fn.addEnvironment(`${prefix}_SSLMODE`, "verify-full");
     // The RDS regional bundle (cluster) and the Amazon roots (proxy), verified with the host name.
     fn.addLayer(this.caLayerArn);
     fn.addEnvironment(`${prefix}_SSLROOTCERT`, RDS_CA_PATH);
+    return statements;
   }
 }

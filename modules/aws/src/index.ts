@@ -15,4 +15,6 @@ export * from "./budget";
 export * from "./service";
 export * from "./capabilities";
 export * from "./behaviour";
+export * from "./service-database";
+export * from "./shared-tier";
 export * from "./emulation";

@@ -2,7 +2,7 @@ import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, PlatformService, Problems, ServiceSpec,
-  databaseMigrations, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
+  databaseMigrations, onSharedServer, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { AwsContext } from "./context";
@@ -13,6 +13,7 @@ import { AwsFunction } from "./function";
 import { AwsCustomDomain, AwsHttpGateway } from "./gateway";
 import { AWS_LIMITS, LOG_RETENTION_DAYS } from "./limits";
 import { AwsQueue } from "./queue";
+import { AwsServiceDatabase } from "./service-database";
 
 export interface AwsServiceProps {
   readonly context: AwsContext;
@@ -32,7 +33,7 @@ export class AwsService extends Construct implements PlatformService {
   readonly gateways: Record<string, AwsHttpGateway> = {};
   readonly queues: Record<string, AwsQueue> = {};
   readonly buses: Record<string, AwsEventBus> = {};
-  readonly databases: Record<string, AwsDatabaseProxy> = {};
+  readonly databases: Record<string, AwsDatabaseProxy | AwsServiceDatabase> = {};
   /** Each database's migration step (migrations and roles, run during apply). */
   readonly migrations: Record<string, AwsDatabaseMigration> = {};
   readonly secrets: Record<string, SecretsmanagerSecret> = {};
@@ -71,13 +72,25 @@ export class AwsService extends Construct implements PlatformService {
       (spec.publishers ?? []).forEach((f) => this.functions[f] && bus.grantPublish(this.functions[f]));
     }
     for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
-      const db = new AwsDatabaseProxy(this, `db-${dbId}`, {
-        context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds,
-      });
-      this.databases[dbId] = db;
       const allowed = (spec.allowedFunctions ?? []).filter((f) => this.functions[f]);
-      allowed.forEach((f) => db.grantConnect(this.functions[f]));
-      const step = new AwsDatabaseMigration(this, `db-${dbId}-migrate`, { context: ctx, database: db, migrations: databaseMigrations(service, dbId), roles: awsMigrationRoles(spec) });
+      let step: AwsDatabaseMigration;
+      if (onSharedServer(spec) && ctx.sharedDatabase) {
+        // A database of this service on the environment's shared server (shared tier).
+        const db = new AwsServiceDatabase(this, `db-${dbId}`, { server: ctx.sharedDatabase, service: service.name, logicalId: dbId, spec });
+        this.databases[dbId] = db;
+        allowed.forEach((f) => db.grantConnect(this.functions[f]));
+        step = new AwsDatabaseMigration(this, `db-${dbId}-migrate`, {
+          context: ctx, database: ctx.sharedDatabase, migrations: databaseMigrations(service, dbId), roles: db.migrationRoles(),
+          member: { databaseId: dbId, databaseName: db.databaseName },
+        });
+      } else {
+        const db = new AwsDatabaseProxy(this, `db-${dbId}`, {
+          context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds,
+        });
+        this.databases[dbId] = db;
+        allowed.forEach((f) => db.grantConnect(this.functions[f]));
+        step = new AwsDatabaseMigration(this, `db-${dbId}-migrate`, { context: ctx, database: db, migrations: databaseMigrations(service, dbId), roles: awsMigrationRoles(spec) });
+      }
       this.migrations[dbId] = step;
       // The schema and the roles exist before any function that needs them is created or updated.
       for (const f of allowed) this.functions[f].lambda.dependsOn = [...(this.functions[f].lambda.dependsOn ?? []), dependable(step.invocation)];

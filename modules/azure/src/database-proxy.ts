@@ -49,6 +49,10 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     this.spec = spec;
     this.problems = new Problems(`AzureDatabaseProxy(${logicalId})`);
     this.logicalId = logicalId;
+    // The shared tier has no Azure server yet (docs/shared-tier.md): say so when a spec asks for it by name.
+    if (spec.server === "shared") {
+      Annotations.of(this).addWarning(`AzureDatabaseProxy(${logicalId}): property 'server' = "shared" is not available on Azure in this release: the database gets a PostgreSQL Flexible Server of its own (as with "own").`);
+    }
     const rg = ctx.resourceGroup;
     const prod = ctx.env.deletionProtection;
     const size = POSTGRES_SIZES[spec.size] ?? POSTGRES_SIZES.small;

@@ -229,11 +229,41 @@ export function atLeast(signal: ObservedSignal, comparison: "gt" | "ge", thresho
   return comparison === "gt" && OBSERVED_COUNTS.has(signal) ? threshold + 1 : threshold;
 }
 
+/** The id under which a reader records the shared tier's database server (no service database id can be this). */
+export const SHARED_SERVER_COMPONENT = "(shared-server)";
+
+/**
+ * A reader's record with the shared server's database record and alarms given to each service
+ * database on it: the databases whose migration step (`<id>-migrate`) is in the stack but whose
+ * server is not (a server of its own is recorded under the database's own id). What a caller of
+ * the service database observes is the shared server's pooling, TLS, identity and alarms.
+ */
+export function spreadSharedServer(record: ServiceBehaviour): ServiceBehaviour {
+  const shared = record.databases[SHARED_SERVER_COMPONENT];
+  const sharedAlarms = record.alarms[`database:${SHARED_SERVER_COMPONENT}`];
+  const members = Object.keys(record.functions).filter((f) => f.endsWith("-migrate")).map((f) => f.slice(0, -"-migrate".length))
+    .filter((id) => !record.databases[id]);
+  const databases = { ...record.databases };
+  const alarms = { ...record.alarms };
+  delete databases[SHARED_SERVER_COMPONENT];
+  delete alarms[`database:${SHARED_SERVER_COMPONENT}`];
+  for (const id of members) {
+    // Clients are the functions with a network path and a login to the server (a record is one
+    // service's: the role each logs in as reaches only its own service's database).
+    if (shared) databases[id] = shared;
+    if (sharedAlarms) alarms[`database:${id}`] = sharedAlarms;
+  }
+  return { ...record, databases, alarms };
+}
+
 const KINDS: Record<string, string> = { fn: "function", queue: "queue", bus: "bus", db: "database", gateway: "gateway" };
 
 /** The component a Terraform address belongs to, from the construct path: `orders_fn-api_…` → `function:api`. */
 export function componentOf(address: string): { kind: string; id: string; rest: string[] } | undefined {
   const parts = address.split("_");
+  // The environment's shared database server (`shared-tier_db_…`): the component SHARED_SERVER_COMPONENT,
+  // spread onto the service databases it holds by spreadSharedServer.
+  if (parts[0] === "shared-tier" && parts[1] === "db") return { kind: "database", id: SHARED_SERVER_COMPONENT, rest: parts.slice(2, -1) };
   for (let i = 0; i < parts.length; i++) {
     // A database's migration step (`db-<id>-migrate`) is the function `<id>-migrate`, an id that
     // validation reserves for it (and no database id may end in `-migrate`).

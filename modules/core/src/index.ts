@@ -34,3 +34,4 @@ export * from "./synth-manifest";
 export * from "./emulation";
 export * from "./migrations";
 export * from "./migration-step";
+export * from "./shared-tier";

@@ -30,7 +30,7 @@ const BUS: Keys = {
   publishers: true, archiveRetentionDays: true,
 };
 const DATABASE: Keys = {
-  postgresVersion: true, size: true, databaseName: true, requireTls: true, iamAuth: true, allowedFunctions: true, migrations: true,
+  postgresVersion: true, server: true, size: true, databaseName: true, requireTls: true, iamAuth: true, allowedFunctions: true, migrations: true,
   pool: { maxConnectionsPercent: true, maxIdleConnectionsPercent: true, borrowTimeoutSeconds: true },
 };
 

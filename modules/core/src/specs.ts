@@ -190,8 +190,22 @@ export interface PoolSpec {
   readonly borrowTimeoutSeconds?: number;
 }
 
+/** Where a database lives: on the environment's shared server (one per environment and cloud), or a server of its own. */
+export const DATABASE_SERVERS = ["shared", "own"] as const;
+export type DatabaseServer = (typeof DATABASE_SERVERS)[number];
+
 export interface DatabaseProxySpec {
   readonly postgresVersion: PostgresVersion;
+  /**
+   * `shared`: a database and roles of this service on the environment's one database server
+   * (Aurora cluster + RDS Proxy on AWS, Cloud SQL instance on GCP), whose price is paid once per
+   * environment and cloud; the service's roles can reach its own database only. Azure has no
+   * shared server yet (it warns and gives the database its own).
+   * `own` (default): a server of its own (what every database had before the shared tier, so an
+   * existing environment keeps its state; moving to `shared` is a data migration: docs/shared-tier.md).
+   * @default "own"
+   */
+  readonly server?: DatabaseServer;
   readonly size: DatabaseSize;
   /** @default "app" */
   readonly databaseName?: string;

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { CloudLimits, MIN_DLQ_RETENTION_SECONDS } from "./limits";
 import { resolveFunction, resolveQueue, shortestCallerTimeout } from "./resolve";
 import {
-  DATABASE_SIZES, HTTP_METHODS, POSTGRES_VERSIONS, RUNTIMES,
+  DATABASE_SERVERS, DATABASE_SIZES, HTTP_METHODS, POSTGRES_VERSIONS, RUNTIMES,
   DatabaseProxySpec, EventBusSpec, FunctionSpec, GatewaySpec, QueueSpec, ServiceSpec,
 } from "./specs";
 import { Problems } from "./validation";
@@ -244,6 +244,7 @@ function validateDatabase(p: Problems, at: string, db: DatabaseProxySpec, servic
     p.oneOf(`${at}.postgresVersion`, db.postgresVersion, POSTGRES_VERSIONS);
   }
   if (p.required(`${at}.size`, db.size, `one of ${DATABASE_SIZES.join(", ")}`)) p.oneOf(`${at}.size`, db.size, DATABASE_SIZES);
+  if (db.server !== undefined) p.oneOf(`${at}.server`, db.server, DATABASE_SERVERS);
   if (db.databaseName !== undefined) p.matches(`${at}.databaseName`, db.databaseName, /^[a-z][a-z0-9_]{0,62}$/, "a Postgres identifier ^[a-z][a-z0-9_]{0,62}$");
   const pool = db.pool ?? {};
   const maxOk = p.integer(`${at}.pool.maxConnectionsPercent`, pool.maxConnectionsPercent, 1, 100, "%");

@@ -1,5 +1,5 @@
 import {
-  AlarmCondition, AlarmStatistic, BusBehaviour, DatabaseBehaviour, EventRuleBehaviour, FilterClause, FunctionBehaviour, GatewayBehaviour,
+  spreadSharedServer, AlarmCondition, AlarmStatistic, BusBehaviour, DatabaseBehaviour, EventRuleBehaviour, FilterClause, FunctionBehaviour, GatewayBehaviour,
   MissingData, ObservedSignal, QueueBehaviour, ResourceMap, ServiceBehaviour, atLeast, byComponent, canonicalClauses, canonicalCors,
   canonicalSchedule, componentNames, componentOf, durationSeconds, jwtText, namesComponent, parseSchedule, refOf, routeMethods, scheduleTimes, scheduledEventText,
 } from "@polycloud/core";
@@ -468,7 +468,7 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
   const budget = Object.values(R.google_billing_budget ?? {})[0] as any;
   const rulesOf = (basis: string) => (budget?.threshold_rules ?? []).filter((r: any) => (r.spend_basis ?? "CURRENT_SPEND") === basis).map((r: any) => Math.round(r.threshold_percent * 100)).sort((x: number, y: number) => x - y);
   const amount = budget?.amount?.specified_amount;
-  return {
+  return spreadSharedServer({
     functions, queues, buses, rules, gateways, databases, alarms,
     alarmRecipients: uniq(notified),
     budget: budget
@@ -481,7 +481,7 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
           recipients: uniq((budget.all_updates_rule?.monitoring_notification_channels ?? []).map(email).filter(Boolean)),
         }
       : null,
-  };
+  });
 }
 
 /**

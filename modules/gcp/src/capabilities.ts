@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block, queueCappedConsumers, shortestCallerTimeout } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, SHARED_DATABASE_ID, onSharedServer, platformName, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block, queueCappedConsumers, shortestCallerTimeout } from "@polycloud/core";
 import { GCF_RUNTIMES, CLOUD_SQL_SIZES, poolerCount } from "./limits";
 import { throttleThreshold } from "./gateway";
 
@@ -329,7 +329,9 @@ export const GCP_CAPABILITIES: CapabilityMap = {
         ...Object.keys(c.service.functions).flatMap((id) => fails([hasAlert(c, "run.googleapis.com/request_count", n.name(NAME_RULES.gcp.function, id)), `function ${id}: no alert`])),
         ...Object.keys(c.service.gateways ?? {}).flatMap((id) => fails([hasAlert(c, "https/request_count", n.name(NAME_RULES.gcp.compute, id)), `gateway ${id}: no alert`])),
         ...deliveries(c).flatMap((d) => fails([hasAlert(c, "dead_letter_message_count", d.name), `${d.label}: no dead-letter alert`], [hasAlert(c, "num_undelivered_messages", d.dlqName), `${d.label}: no DLQ backlog alert`])),
-        ...Object.keys(c.service.databases ?? {}).flatMap((id) => fails([hasAlert(c, "num_backends", n.name(NAME_RULES.gcp.sqlInstance, id)), `database ${id}: no alert`])),
+        // A database on the shared tier's instance is watched by the instance's alerts (named after the platform).
+        ...Object.entries(c.service.databases ?? {}).flatMap(([id, d]) => fails([hasAlert(c, "num_backends", onSharedServer(d)
+          ? new Namer(platformName(c.env), c.env.name).name(NAME_RULES.gcp.sqlInstance, SHARED_DATABASE_ID) : n.name(NAME_RULES.gcp.sqlInstance, id)), `database ${id}: no alert`])),
       ];
     },
   },

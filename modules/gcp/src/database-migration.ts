@@ -8,13 +8,14 @@ import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { StaticResource } from "@cdktf/provider-time/lib/static-resource";
 import { GcpContext, betaProvider } from "./context";
-import { GcpDatabaseProxy } from "./database-proxy";
+import { GcpDatabaseTarget } from "./database-proxy";
 import { cloudSqlIamUser } from "./database-roles";
 import { GcpFunction } from "./function";
 
 export interface GcpDatabaseMigrationProps {
   readonly context: GcpContext;
-  readonly database: GcpDatabaseProxy;
+  /** The server's own database, or a service's database on the shared server (GcpServiceDatabase). */
+  readonly database: GcpDatabaseTarget;
   readonly migrations: DatabaseMigrations;
 }
 

@@ -1,7 +1,7 @@
-import { Annotations } from "cdktf";
+import { Annotations, ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import {
-  AlarmInfo, DEFAULTS, DatabaseProxySpec, MigrationRoleSpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart} from "@polycloud/core";
+  AlarmInfo, DEFAULTS, DatabaseProxySpec, MigrationRoleSpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, SharedDatabaseServerSpec, resolvePool, envVarPart} from "@polycloud/core";
 import { SqlDatabase } from "@cdktf/provider-google/lib/sql-database";
 import { SqlDatabaseInstance } from "@cdktf/provider-google/lib/sql-database-instance";
 import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
@@ -21,6 +21,24 @@ export interface GcpDatabaseProxyProps {
    * default stays below it, as on AWS. @default none (the core default applies)
    */
   readonly shortestCallerTimeoutSeconds?: number;
+  /**
+   * The environment's shared server (the shared tier): no database of its own (each service
+   * database creates one, GcpServiceDatabase), pools sized for every service's users.
+   */
+  readonly shared?: SharedDatabaseServerSpec;
+}
+
+/** What a migration step and a function's grant need of a database: a server's own, or a service's on the shared server. */
+export interface GcpDatabaseTarget {
+  readonly logicalId: string;
+  readonly database: { readonly name: string };
+  readonly endpoint: string;
+  readonly serverCa: string;
+  readonly serverName: string;
+  readonly functionSqlUsers: SqlUser[];
+  addIamUser(id: string, name: string): SqlUser;
+  instanceCondition(): { title: string; expression: string };
+  migrationRoles(): MigrationRoleSpec[];
 }
 
 /**
@@ -29,10 +47,11 @@ export interface GcpDatabaseProxyProps {
  * Granted functions log in as IAM service-account users; no built-in password user is created,
  * so no password ever reaches state.
  */
-export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy {
+export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy, GcpDatabaseTarget {
   readonly spec: DatabaseProxySpec;
   readonly instance: SqlDatabaseInstance;
-  readonly database: SqlDatabase;
+  /** The server's own database (a placeholder naming `postgres` on the shared server, which has none). */
+  readonly database: { readonly name: string };
   readonly port: number;
   readonly alarms: AlarmInfo[] = [];
   readonly pooled: boolean;
@@ -81,7 +100,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     // Managed pooling runs one pooler per 4 vCPU (at least one), and each pooler keeps one pool per
     // (database, user): split the spec's share of max_connections so the sum can never exceed it.
     // Users: every granted function and the migration identity (it connects to 5432, but stays counted).
-    const pools = poolerCount(tier) * (spec.allowedFunctions.length + 1);
+    const pools = poolerCount(tier) * (props.shared ? props.shared.clients : spec.allowedFunctions.length + 1);
     this.maxPoolSize = Math.max(1, Math.floor((size.maxConnections * pool.maxConnectionsPercent) / 100 / pools));
     const prod = ctx.env.deletionProtection;
     const backupDays = ctx.env.retention?.backupDays ?? 7;
@@ -152,7 +171,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
       dependsOn: [sqlApi, ...keyReady(this, ctx, "cloudsql"), ...(ctx.network.peering ? [ctx.network.peering] : [])],
     });
     this.port = this.pooled ? POOLED_PORT : 5432;
-    this.database = new SqlDatabase(this, "database", {
+    this.database = props.shared ? { name: "postgres" } : new SqlDatabase(this, "database", {
       name: spec.databaseName ?? DEFAULTS.databaseName,
       instance: this.instance.name,
       deletionPolicy: prod ? "ABANDON" : "DELETE",
@@ -186,9 +205,9 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     this.node.addValidation({ validate: () => this.problems.messages() });
   }
 
-  /** A CLOUD_IAM_SERVICE_ACCOUNT user of this instance (the migration step's admin); counted in the pools. */
-  addIamUser(id: string, name: string): SqlUser {
-    return new SqlUser(this, id, { name, instance: this.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT" });
+  /** A CLOUD_IAM_SERVICE_ACCOUNT user of this instance (the migration step's admin), made in `scope`; counted in the pools. */
+  addIamUser(id: string, name: string, scope: Construct = this, dependsOn?: ITerraformDependable[]): SqlUser {
+    return new SqlUser(scope, id, { name, instance: this.instance.name, type: "CLOUD_IAM_SERVICE_ACCOUNT", dependsOn });
   }
 
   /** The roles the migration step grants: the functions' IAM database users, which Cloud SQL creates. */
@@ -215,27 +234,36 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
    */
   grantConnect(fn: PlatformFunction): void {
     const f = fn as GcpFunction;
+    this.functionUsers.push(cloudSqlIamUser(f.serviceAccount.accountIdInput!, this.ctx.projectId));
+    this.functionSqlUsers.push(this.connect(this, f, { databaseId: this.props.logicalId, databaseName: this.database.name }));
+  }
+
+  /**
+   * The grant of one function, its IAM database user made in `scope` (a service's own construct
+   * when the server is the environment's shared one): returns the user.
+   */
+  connect(scope: Construct, f: GcpFunction, target: { readonly databaseId: string; readonly databaseName: string }, dependsOn?: ITerraformDependable[]): SqlUser {
     const { projectId } = this.ctx;
     // Postgres IAM user names are the service-account e-mail without ".gserviceaccount.com".
-    const user = new SqlUser(this, `user-${f.logicalId}`, {
+    const user = new SqlUser(scope, `user-${f.logicalId}`, {
       name: `${f.serviceAccount.accountId}@${projectId}.iam`,
       instance: this.instance.name,
       type: "CLOUD_IAM_SERVICE_ACCOUNT",
+      dependsOn,
     });
-    this.functionUsers.push(cloudSqlIamUser(f.serviceAccount.accountIdInput!, projectId));
-    this.functionSqlUsers.push(user);
     for (const role of ["roles/cloudsql.client", "roles/cloudsql.instanceUser"]) {
-      f.projectRole(`db-${this.props.logicalId}-${role.split(".").pop()}`, role, f.serviceAccount, this.instanceCondition());
+      f.projectRole(`db-${target.databaseId}-${role.split(".").pop()}`, role, f.serviceAccount, this.instanceCondition());
     }
     f.useVpcConnector();
-    const prefix = `DB_${envVarPart(this.props.logicalId)}`;
+    const prefix = `DB_${envVarPart(target.databaseId)}`;
     f.addEnvironment(`${prefix}_HOST`, this.endpoint);
     f.addEnvironment(`${prefix}_PORT`, String(this.port));
-    f.addEnvironment(`${prefix}_NAME`, this.database.name);
+    f.addEnvironment(`${prefix}_NAME`, target.databaseName);
     f.addEnvironment(`${prefix}_USER`, user.name);
     // The server certificate is verified against the instance's own CA and must carry its name.
     f.addEnvironment(`${prefix}_SSLMODE`, "verify-full");
     f.addEnvironment(`${prefix}_SSLROOTCERT`, this.serverCa);
     f.addEnvironment(`${prefix}_SSLSERVERNAME`, this.serverName);
+    return user;
   }
 }

@@ -18,4 +18,6 @@ export * from "./budget";
 export * from "./service";
 export * from "./capabilities";
 export * from "./behaviour";
+export * from "./service-database";
+export * from "./shared-tier";
 export * from "./emulation";

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, NAME_RULES, PlatformService, Problems, ServiceSpec,
-  databaseMigrations, queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
+  databaseMigrations, onSharedServer, queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { SecretManagerSecret } from "@cdktf/provider-google/lib/secret-manager-secret";
 import { SecretManagerSecretVersion } from "@cdktf/provider-google/lib/secret-manager-secret-version";
@@ -14,6 +14,7 @@ import { GcpFunction } from "./function";
 import { GcpHttpGateway } from "./gateway";
 import { GCP_LIMITS, PUBSUB_MAX_ACK_SECONDS } from "./limits";
 import { GcpQueue } from "./queue";
+import { GcpServiceDatabase } from "./service-database";
 
 /** The first version of every declared secret: a marker, never a credential. */
 export const SECRET_PLACEHOLDER = "PLACEHOLDER-not-a-secret: add the real value with `gcloud secrets versions add`";
@@ -34,7 +35,7 @@ export class GcpService extends Construct implements PlatformService {
   readonly gateways: Record<string, GcpHttpGateway> = {};
   readonly queues: Record<string, GcpQueue> = {};
   readonly buses: Record<string, GcpEventBus> = {};
-  readonly databases: Record<string, GcpDatabaseProxy> = {};
+  readonly databases: Record<string, GcpDatabaseProxy | GcpServiceDatabase> = {};
   /** Each database's migration step (migrations and roles, run during apply). */
   readonly migrations: Record<string, GcpDatabaseMigration> = {};
   readonly secrets: Record<string, SecretManagerSecret> = {};
@@ -87,7 +88,10 @@ export class GcpService extends Construct implements PlatformService {
       (spec.publishers ?? []).forEach((f) => this.functions[f] && bus.grantPublish(this.functions[f]));
     }
     for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
-      const db = new GcpDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds });
+      const db = onSharedServer(spec) && ctx.sharedDatabase
+        // A database of this service on the environment's shared instance (shared tier).
+        ? new GcpServiceDatabase(this, `db-${dbId}`, { context: ctx, server: ctx.sharedDatabase, service: service.name, logicalId: dbId, spec })
+        : new GcpDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds });
       this.databases[dbId] = db;
       const allowed = (spec.allowedFunctions ?? []).filter((f) => this.functions[f]);
       allowed.forEach((f) => db.grantConnect(this.functions[f]));

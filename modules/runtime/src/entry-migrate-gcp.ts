@@ -46,7 +46,10 @@ async function done(base: string, project: string, op: { name?: string; status?:
  */
 export async function cloudSqlBootstrap(client: pg.Client, ep: DatabaseEndpoint, env: Record<string, string | undefined> = process.env): Promise<boolean> {
   const ready = await client.query(
-    "SELECT has_database_privilege(current_database(), 'CREATE, TEMPORARY') AND has_database_privilege(current_database(), 'CONNECT WITH GRANT OPTION') AND has_schema_privilege('public', 'USAGE WITH GRANT OPTION, CREATE') AS ok",
+    // Ready when the admin holds its privileges and PUBLIC can no longer connect (on a shared
+    // instance, other services' IAM users must not reach this database).
+    "SELECT has_database_privilege(current_database(), 'CREATE, TEMPORARY') AND has_database_privilege(current_database(), 'CONNECT WITH GRANT OPTION') AND has_schema_privilege('public', 'USAGE WITH GRANT OPTION, CREATE') " +
+      "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a WHERE d.datname = current_database() AND a.grantee = 0 AND a.privilege_type = 'CONNECT') AS ok",
   );
   if (ready.rows[0]?.ok) return false;
   const connection = env.POLYCLOUD_CLOUDSQL_INSTANCE;
@@ -70,6 +73,9 @@ export async function cloudSqlBootstrap(client: pg.Client, ep: DatabaseEndpoint,
       await boot.query(`GRANT CREATE ON SCHEMA public TO ${a}`);
       // Only the admin keeps TEMPORARY; the step revokes it from PUBLIC too, but only the grantor can.
       await boot.query(`REVOKE TEMPORARY ON DATABASE ${d} FROM PUBLIC`);
+      // Only the roles the step grants CONNECT reach this database: the instance may be shared by
+      // several services, and PostgreSQL lets PUBLIC connect to every database by default.
+      await boot.query(`REVOKE CONNECT ON DATABASE ${d} FROM PUBLIC`);
       await boot.query("COMMIT");
     } finally {
       await boot.end().catch(() => undefined);

@@ -12,7 +12,7 @@ setCloudLoader(async (cloud) => {
 export * from "./api";
 export { stageFunction, StageTarget, bundleFunction, lockFileOf } from "./stage";
 export { stageMigrationStep, migrationStepFiles, runtimeMigrationsDir, PackagedMigration } from "./migrate-stage";
-export { applyMigrations, grantStatements, revokeStatements, rolesScript, MigrationError, MIGRATION_LOCK, Migration, MigrationRole, ApplyMigrationsOptions, ApplyMigrationsResult } from "./migrate";
+export { applyMigrations, ensureDatabase, grantStatements, revokeStatements, rolesScript, MigrationError, MIGRATION_LOCK, Migration, MigrationRole, ApplyMigrationsOptions, ApplyMigrationsResult } from "./migrate";
 export { runMigrationStep, readPackagedMigrations, migrationRolesFrom } from "./migrate-step";
 export { handlerProblem, splitHandler } from "./handler-file";
 export { pythonPackageFiles, pythonRuntimeFiles, PythonTarget } from "./python-entry";

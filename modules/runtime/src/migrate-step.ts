@@ -4,7 +4,7 @@ import * as path from "node:path";
 import type * as pg from "pg";
 import { tlsFor } from "./database";
 import { DatabaseEndpoint, databaseEndpoint } from "./env";
-import { ApplyMigrationsResult, Migration, MigrationError, MigrationRole, applyMigrations } from "./migrate";
+import { ApplyMigrationsResult, Migration, MigrationError, MigrationRole, applyMigrations, ensureDatabase } from "./migrate";
 
 /**
  * The migration step as each cloud runs it at deploy: a function whose package holds this code and
@@ -14,6 +14,9 @@ import { ApplyMigrationsResult, Migration, MigrationError, MigrationRole, applyM
  *                                the server itself, not the pooler, with TLS verified)
  *   POLYCLOUD_MIGRATE_ROLES      JSON list of MigrationRole: the functions' database roles
  *   POLYCLOUD_MIGRATIONS_DIR     where migrations/index.json is (default: next to the bundle)
+ *   POLYCLOUD_MIGRATE_CREATE_DATABASE  a maintenance database (`postgres`): the step first connects
+ *                                there and creates the service's database when it is missing (a
+ *                                service database on the environment's shared server, AWS)
  *
  * `migrations/index.json` lists `{ id, file, checksum }` in the order they run; each file is checked
  * against its checksum before anything runs (a damaged package is refused).
@@ -67,9 +70,28 @@ export async function runMigrationStep(options: MigrationStepOptions): Promise<A
   const ep = databaseEndpoint(id, env);
   const migrations = readPackagedMigrations(options.dir ?? env.POLYCLOUD_MIGRATIONS_DIR ?? __dirname);
   const roles = migrationRolesFrom(env);
+  const password = await options.password(ep);
+  const maintenance = env.POLYCLOUD_MIGRATE_CREATE_DATABASE;
+  if (maintenance) {
+    const admin = new (pgModule().Client)({
+      host: ep.host, port: ep.port, database: maintenance, user: ep.user, password,
+      ssl: tlsFor(ep), connectionTimeoutMillis: 120_000, application_name: "polycloud-migrate",
+    });
+    try {
+      await admin.connect();
+    } catch (err) {
+      throw new MigrationError(`cannot connect to the maintenance database '${maintenance}' at ${ep.host}:${ep.port} as ${ep.user} to create '${ep.database}': ${(err as Error).message}`);
+    }
+    try {
+      const created = await ensureDatabase(admin, ep.database);
+      console.log(JSON.stringify({ database: id, level: "info", msg: created ? "database created" : "database exists", name: ep.database }));
+    } finally {
+      await admin.end().catch(() => undefined);
+    }
+  }
   const client = new (pgModule().Client)({
     host: ep.host, port: ep.port, database: ep.database, user: ep.user,
-    password: await options.password(ep),
+    password,
     ssl: tlsFor(ep),
     // Aurora Serverless resuming from 0 ACU, a Cloud SQL instance just created: give it time.
     connectionTimeoutMillis: 120_000,

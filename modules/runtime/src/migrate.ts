@@ -238,6 +238,10 @@ export async function applyMigrations(client: pg.ClientBase, options: ApplyMigra
       // Temporary objects are objects too: only the admin (the owner) keeps TEMPORARY. Where the
       // admin cannot revoke it (not the grantor), PostgreSQL warns and changes nothing.
       await client.query(`REVOKE TEMPORARY ON DATABASE ${ident(o.database)} FROM PUBLIC`);
+      // Confinement: only the roles granted below (and the admin) may connect. PostgreSQL lets
+      // PUBLIC connect to every database by default, so on a server shared by several services
+      // each service's roles could otherwise reach the others' databases.
+      await client.query(`REVOKE CONNECT ON DATABASE ${ident(o.database)} FROM PUBLIC`);
       const managed = new Map<string, boolean>((await client.query(`SELECT name, created_by_step FROM ${ROLES_TABLE}`)).rows.map((r: { name: string; created_by_step: boolean }) => [r.name, r.created_by_step]));
       for (const role of roles) {
         if (role.create === "role") await client.query(createRoleStatement(role.name));
@@ -272,6 +276,29 @@ export async function applyMigrations(client: pg.ClientBase, options: ApplyMigra
   } finally {
     await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK.toString()]).catch(() => undefined);
   }
+}
+
+/**
+ * Creates `name` when it does not exist (a service database on the environment's shared server),
+ * owned by the admin, and closes it to PUBLIC (CONNECT and TEMPORARY) before any role exists in
+ * it: the service's roles get CONNECT from applyMigrations, nobody else. `client` is connected to
+ * the server's maintenance database (`postgres`) as the admin. Returns whether it was created.
+ */
+export async function ensureDatabase(client: pg.ClientBase, name: string): Promise<boolean> {
+  const d = ident(name);
+  const exists = (await client.query("SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1", [name])).rowCount === 1;
+  let created = false;
+  if (!exists) {
+    try {
+      // CREATE DATABASE cannot run in a transaction block; a concurrent run creating it too is fine.
+      await client.query(`CREATE DATABASE ${d}`);
+      created = true;
+    } catch (err: any) {
+      if (err?.code !== "42P04") throw new MigrationError(`creating database ${name} failed: ${describe(err)}`, undefined, err?.code);
+    }
+  }
+  await client.query(`REVOKE CONNECT, TEMPORARY ON DATABASE ${d} FROM PUBLIC`);
+  return created;
 }
 
 async function ensureEntra(options: ApplyMigrationsOptions, role: MigrationRole): Promise<void> {

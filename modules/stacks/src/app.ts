@@ -20,7 +20,7 @@ export function constructStack(app: App, plan: StackPlan, composition: Pick<Comp
     // Deploy order: the foundation first.
     stack.addDependency(shared);
   } else {
-    stack = new PlatformStack(app, plan.id, { env, cloud, services: plan.services });
+    stack = new PlatformStack(app, plan.id, { env, cloud, services: plan.services, tierServices: plan.tierServices });
   }
   const lost = composition.nowhere[env.name];
   if (lost) stack.node.addValidation({ validate: () => [...lost] });

@@ -32,6 +32,11 @@ export interface StackPlan {
    * from it stay (synthesize.ts takes their references from the previous output's record).
    */
   readonly unselected?: readonly string[];
+  /**
+   * A `shared` stack's services in the composition, selected or not: what its shared tier (one
+   * database server, ...) is built for, so its content never depends on the run's selection.
+   */
+  readonly tierServices?: readonly ServiceSpec[];
 }
 
 export interface CompositionPlan {
@@ -76,7 +81,7 @@ export function planStacks(options: BuildOptions): CompositionPlan {
         const selected = services_.filter((_, i) => wanted(ids[i]));
         if (!selected.length && !wanted(sharedId)) continue;
         const unselected = ids.filter((id) => !wanted(id));
-        stacks.push({ id: sharedId, env, cloud, kind: "shared", services: [], ...(unselected.length ? { unselected } : {}) });
+        stacks.push({ id: sharedId, env, cloud, kind: "shared", services: [], tierServices: services_, ...(unselected.length ? { unselected } : {}) });
         for (const svc of selected) stacks.push({ id: `${env.name}-${cloud}-${svc.name}`, env, cloud, kind: "service", services: [svc], shared: sharedId });
       } else {
         const id = `${env.name}-${cloud}`;

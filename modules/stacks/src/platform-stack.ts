@@ -1,7 +1,7 @@
 import { Annotations, Aspects } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CLOUDS, Cloud, EnvironmentConfig, NameRule, collectPackagingFailures, packagingProblem, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, validateEnvironment,
+  CLOUDS, Cloud, EnvironmentConfig, NameRule, collectPackagingFailures, packagingProblem, Namer, cloudBudget, platformName, PlatformService, ServiceSpec, TagMap, buildTags, deviationWarnings, normaliseTagValue, sharedDatabaseServer, validateEnvironment,
 } from "@polycloud/core";
 import type { AwsContext, AwsServiceProps } from "@polycloud/aws";
 import type { GcpContext } from "@polycloud/gcp";
@@ -17,6 +17,12 @@ export interface PlatformStackProps {
   readonly service?: ServiceSpec;
   /** Several services on one foundation; an empty list renders the foundation alone. */
   readonly services?: readonly ServiceSpec[];
+  /**
+   * Every service of this environment × cloud in the composition, rendered here or not: what the
+   * shared tier (one database server, ...) is built for. A foundation stack's content depends on
+   * the composition only, never on which service stacks a run builds. @default the services rendered here
+   */
+  readonly tierServices?: readonly ServiceSpec[];
   /**
    * Partitioned environments: render the services on this other stack's foundation. The stack
    * gets its own provider and state; foundation outputs arrive as cross-stack references.
@@ -66,6 +72,8 @@ export class PlatformStack extends FastTerraformStack {
     });
 
     const base = props.foundation?.context;
+    // The shared tier serves every service of the composition on this cloud (sorted inside, so order never matters).
+    const sharedDatabase = base ? undefined : sharedDatabaseServer(props.tierServices ?? services);
     // Each service names its resources after itself and labels them `service=<name>`.
     const per = <C extends AnyContext>(ctx: C, svc: ServiceSpec): C => {
       const own = (m: TagMap) => ({ ...m, service: normaliseTagValue(svc.name) });
@@ -84,18 +92,20 @@ export class PlatformStack extends FastTerraformStack {
     }
     switch (props.cloud) {
       case "aws": {
-        const { AwsBudget, AwsFoundation, AwsService, configureAwsStack } = pkg as CloudPackages["aws"];
+        const { AwsBudget, AwsFoundation, AwsService, AwsSharedTier, configureAwsStack } = pkg as CloudPackages["aws"];
         let ctx = base as AwsContext | undefined;
         if (ctx) configureAwsStack(this, env, this.tags, stateName);
         else {
           ctx = this.context = new AwsFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
           if (env.budget) new AwsBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "aws") });
+          const tier = new AwsSharedTier(this, "shared-tier", { context: ctx, database: sharedDatabase });
+          ctx = this.context = { ...ctx, sharedDatabase: tier.database };
         }
         for (const svc of services) this.addService(svc, () => new AwsService(this, svc.name, { context: per(ctx, svc), service: svc, aws: props.aws }));
         break;
       }
       case "gcp": {
-        const { GcpBudget, GcpFoundation, GcpProjectServices, GcpService, configureGcpStack } = pkg as CloudPackages["gcp"];
+        const { GcpBudget, GcpFoundation, GcpProjectServices, GcpService, GcpSharedTier, configureGcpStack } = pkg as CloudPackages["gcp"];
         let ctx = base as GcpContext | undefined;
         if (ctx) {
           configureGcpStack(this, env, this.tags, stateName);
@@ -104,6 +114,8 @@ export class PlatformStack extends FastTerraformStack {
         } else {
           ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags, shared: true }).context;
           if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "gcp"), serviceName: platform });
+          const tier = new GcpSharedTier(this, "shared-tier", { context: ctx, database: sharedDatabase });
+          ctx = this.context = { ...ctx, sharedDatabase: tier.database };
         }
         for (const svc of services) this.addService(svc, () => new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;
