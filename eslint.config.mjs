@@ -32,4 +32,41 @@ export default tseslint.config(
       "no-restricted-imports": ["error", { patterns: [{ regex: "^(cdktf|constructs|@cdktf/.*|@polycloud/(core|aws|gcp|azure))$", message: "modules/runtime is function code: no CDKTF, constructs or module imports." }] }],
     },
   },
+  {
+    // The composition layer loads the cloud packages an environment enables, never at import time
+    // (cloud-packages.ts): a team that deploys to one cloud installs that cloud's bindings only.
+    files: ["modules/stacks/**/*.ts"],
+    rules: {
+      "no-restricted-imports": "off",
+      "@typescript-eslint/no-restricted-imports": ["error", {
+        ...barrelBan,
+        patterns: [
+          ...barrelBan.patterns,
+          { regex: "^@polycloud/(aws|gcp|azure)$", allowTypeImports: true, message: "Load a cloud package through cloudPackage() (cloud-packages.ts); import its types only." },
+          { regex: "^@polycloud/(cli|create|runtime)$", message: "The composition layer sits below the CLI and does not run function code." },
+        ],
+      }],
+    },
+  },
+  {
+    // The CLI reads synthesized JSON: no cdktf, no provider bindings, no cloud package at import time
+    // (a verb that needs one loads it with optionalPackage()).
+    files: ["modules/cli/**/*.ts"],
+    rules: {
+      "no-restricted-imports": "off",
+      "@typescript-eslint/no-restricted-imports": ["error", {
+        patterns: [
+          { regex: "^(cdktf|constructs|@cdktf/.*)$", message: "The CLI works on synthesized JSON; the app (cdktf.json) synthesizes." },
+          { regex: "^@polycloud/(aws|gcp|azure|stacks|runtime)$", allowTypeImports: true, message: "Load it with optionalPackage() where a verb needs it; import its types only." },
+        ],
+      }],
+    },
+  },
+  {
+    // The starter installs nothing of its own: Node's standard library only.
+    files: ["modules/create/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: "^(?!node:|\\.)", message: "@polycloud/create uses Node's standard library only (npm init runs it before anything is installed)." }] }],
+    },
+  },
 );

@@ -16,7 +16,7 @@ module.exports = {
     "^.+\\.mjs$": ["@swc/jest", { jsc: { parser: { syntax: "ecmascript" }, target: "es2022" }, module: { type: "commonjs" } }],
   },
   // Tests use the workspace sources directly, so they never depend on a stale build.
-  moduleNameMapper: { "^@polycloud/(core|aws|gcp|azure|runtime|runner)$": "<rootDir>/modules/$1/src" },
+  moduleNameMapper: { "^@polycloud/(core|aws|gcp|azure|runtime|runner|stacks|cli|create)$": "<rootDir>/modules/$1/src" },
   testTimeout: 120000,
   setupFiles: ["<rootDir>/__tests__/helpers/setup.ts"],
   // Jest's default is one worker fewer than the CPUs: a single worker on the 2-core machines we run on.

@@ -1,19 +1,16 @@
-import { skipTokenCreationTraces } from "./stacks/token-traces";
-import { SynthValidationError, formatWarnings } from "./stacks/plan";
-import { synthesize } from "./stacks/synthesize";
+import * as path from "node:path";
+import { runApp } from "@polycloud/stacks";
 
-// One stack per environment × enabled cloud (dev-aws, prod-aws, …), from stacks/composition.ts
-// (stacks/app-composition.ts applies PLATFORM_STACKS and PLATFORM_LOCAL_STATE).
+// One stack per environment × enabled cloud (dev-aws, prod-aws, …) for the environments and
+// services of stacks/composition.ts. `polycloud synth` runs this (cdktf.json's app) and reads what
+// it writes: the stacks, the sources stamp and the synth manifest. PLATFORM_STACKS filters the
+// stacks, e.g. "dev-*" or "prod-aws" (`polycloud synth --stacks`); PLATFORM_LOCAL_STATE=1 replaces
+// the remote state backends with local state files, for a laptop only (`--local-state`).
 // Stacks whose inputs did not change since the last synth into the same directory are reused
-// (POLYCLOUD_INCREMENTAL=0 synthesizes every stack again; see docs/performance.md).
-skipTokenCreationTraces();
-synthesize({ module: require.resolve("./stacks/app-composition"), export: "appComposition" }).then((report) => {
-  // Validation problems are printed once each with the stacks they affect; warnings once per
-  // environment with the services they affect (accepted ones counted), then a one-line summary.
-  console.log(formatWarnings(report.warnings, { showUnusedAccepts: !process.env.PLATFORM_STACKS }));
-  console.error(`synth: ${report.built.length} stack${report.built.length === 1 ? "" : "s"} synthesized, ${report.reused.length} unchanged and reused (${report.outdir})`);
-}, (e: unknown) => {
-  if (!(e instanceof SynthValidationError)) throw e;
-  console.error(e.message);
-  process.exitCode = 1;
-});
+// (POLYCLOUD_INCREMENTAL=0 synthesizes every stack again); a large composition is built by worker
+// threads, each loading the composition module itself (see docs/performance.md).
+void runApp(
+  { module: require.resolve("./stacks/composition"), export: "composition" },
+  // The project's code that renders stacks: a change there synthesizes every stack again.
+  { code: [path.join(__dirname, "stacks"), path.join(__dirname, "environments")] },
+);

@@ -1,6 +1,5 @@
-import { SynthValidationError, formatWarnings } from "../stacks/plan";
-import { synthesize } from "../stacks/synthesize";
-import { skipTokenCreationTraces } from "../stacks/token-traces";
+import * as path from "node:path";
+import { SynthValidationError, formatWarnings, skipTokenCreationTraces, synthesize } from "@polycloud/stacks";
 
 /**
  * `node dist/scripts/bench-app.js <N> [partition] [--change <service>]`: synthesizes the
@@ -15,7 +14,10 @@ const partition = argv.includes("partition");
 const changed = argv.includes("--change") ? argv[argv.indexOf("--change") + 1] : undefined;
 const broken = argv.includes("--break") ? argv[argv.indexOf("--break") + 1].split(",") : [];
 skipTokenCreationTraces();
-synthesize({ module: require.resolve("./bench-composition"), export: "benchComposition", args: [count, partition, changed, broken] }).then((report) => {
+synthesize({ module: require.resolve("./bench-composition"), export: "benchComposition", args: [count, partition, changed, broken] }, {
+  // The code that renders the benchmark's stacks: this folder, stacks/ (scale-services) and environments/.
+  code: [__dirname, path.join(__dirname, "..", "stacks"), path.join(__dirname, "..", "environments")],
+}).then((report) => {
   console.log(formatWarnings(report.warnings, { showUnusedAccepts: !process.env.PLATFORM_STACKS }));
   console.error(`bench-app: ${report.built.length} stacks synthesized, ${report.reused.length} reused, ${report.workers} worker threads`);
 }, (e: unknown) => {

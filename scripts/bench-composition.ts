@@ -1,5 +1,5 @@
 import { environments } from "../environments";
-import { BuildOptions } from "../stacks/plan";
+import { BuildOptions } from "@polycloud/stacks";
 import { scaleServices } from "../stacks/scale-services";
 
 /**

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { bundleTable, measureFunctionBundles } from "./runtime-bench";
 import { writeDocSection } from "./doc-section";
 import { Comparison, baselineTree, compareNoChangeSynth, comparisonLine } from "./bench-compare";
-import { findAwsProviderMirror, findOnPath, prepareOfflineCopy, terraform } from "./terraform/offline";
+import { findAwsProviderMirror, findOnPath, prepareOfflineCopy, terraform } from "@polycloud/cli";
 
 /**
  * `npm run bench [-- --runs 5] [--skip-tests] [--skip-plans] [--compare <git ref>]`: measures on
@@ -33,6 +33,8 @@ const RUNS = opt("runs", 5);
 const SLOW_RUNS = Math.max(1, Math.min(RUNS, 3));
 const node = process.execPath;
 const child = path.join(root, "dist", "scripts", "bench-child.js");
+/** The polycloud command (modules/cli), run by node itself so bench-child measures it. */
+const polycloud = "modules/cli/bin/polycloud.js";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const secs = (ms?: number) => (ms === undefined ? "—" : `${(ms / 1000).toFixed(2)} s`);
@@ -186,14 +188,14 @@ function main(): void {
   const out200 = tmpdir("bench-200-");
   try {
     once(node, bench("200"), {}, out200);
-    const policy = measure("Policy over the 200-service output (`node dist/scripts/policy.js`)", () => once(node, ["--require", child, "dist/scripts/policy.js", "--out", out200, "--fail-on", "critical", "--sarif", path.join(out200, "bench.sarif")]), RUNS);
+    const policy = measure("Policy over the 200-service output (`polycloud policy`)", () => once(node, ["--require", child, polycloud, "policy", "--output", out200, "--fail-on", "critical", "--sarif", path.join(out200, "bench.sarif")]), RUNS);
     target("Policy over the 200-service output", policy, { ms: 2000 });
-    const cost = measure("Cost over the 200-service output (`node dist/scripts/cost.js --from`)", () => once(node, ["--require", child, "dist/scripts/cost.js", "--from", out200]), RUNS);
+    const cost = measure("Cost over the 200-service output (`polycloud cost`)", () => once(node, ["--require", child, polycloud, "cost", "--output", out200]), RUNS);
     target("Cost over the 200-service output", cost, { ms: 2000 });
   } catch (e) {
     console.error(`policy/cost rows not measured: ${(e as Error).message}`);
   }
-  measure("Policy over the 1,809 partitioned stacks", () => once(node, ["--require", child, "dist/scripts/policy.js", "--out", partOut, "--fail-on", "critical", "--sarif", path.join(partOut, "bench.sarif")]), SLOW_RUNS);
+  measure("Policy over the 1,809 partitioned stacks", () => once(node, ["--require", child, polycloud, "policy", "--output", partOut, "--fail-on", "critical", "--sarif", path.join(partOut, "bench.sarif")]), SLOW_RUNS);
   fs.rmSync(out200, { recursive: true, force: true });
   fs.rmSync(partOut, { recursive: true, force: true });
 

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
-import { PolicyStack, Suppression, logicalTargets, runPolicy } from "@polycloud/core";
-import { staleSynthReason } from "../stacks/sources-stamp";
-import { loadStacks } from "./policy";
+import { PolicyStack, Suppression, logicalTargets, runPolicy, staleSynthReason } from "@polycloud/core";
+import { loadStacks } from "@polycloud/cli";
+import { environments } from "../environments";
 
 /** An entry of the format before conditions: one rule on one hashed address in one stack. */
 interface OldSuppression {
@@ -61,7 +61,7 @@ function main(argv: string[]): number {
     return 2;
   }
   const raw = JSON.parse(fs.readFileSync(file, "utf8")) as { suppressions?: unknown[] };
-  const { suppressions, report } = migrateSuppressions(raw.suppressions ?? [], loadStacks(outdir));
+  const { suppressions, report } = migrateSuppressions(raw.suppressions ?? [], loadStacks(outdir, environments));
   fs.writeFileSync(file, `${JSON.stringify({ ...raw, suppressions }, null, 2)}\n`);
   for (const line of report) console.log(line);
   console.log(`${file}: ${suppressions.length} entries`);

@@ -1,5 +1,5 @@
 import { environments } from "../environments";
-import { BuildOptions } from "./plan";
+import { Composition } from "@polycloud/stacks";
 import { referenceService } from "./reference-service";
 
 /**
@@ -7,7 +7,7 @@ import { referenceService } from "./reference-service";
  * here (`services: (env) => [referenceService(env), cartService(env)]`). The policy test checks
  * this composition, so a suppression your services need counts as used.
  */
-export const composition: Omit<BuildOptions, "filter"> = {
+export const composition: Composition = {
   environments,
   service: referenceService,
 };

@@ -1,7 +1,7 @@
 import { App, TerraformStack, Testing } from "cdktf";
 import { CLOUDS, Cloud, EnvironmentConfig, ServiceSpec, TerraformJson } from "@polycloud/core";
 import { environments } from "../environments";
-import { buildStacks } from "./app";
+import { buildStacks } from "@polycloud/stacks";
 import { referenceService } from "./reference-service";
 import { cartService } from "./cart-service";
 import { composition } from "./composition";

@@ -19,7 +19,7 @@ const compiled = new Map();
 
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
-  const m = /^@polycloud\/(core|aws|gcp|azure|runtime)$/.exec(request);
+  const m = /^@polycloud\/(core|aws|gcp|azure|runtime|stacks)$/.exec(request);
   if (m) return path.join(ROOT, "modules", m[1], "src", "index.ts");
   return resolve.call(this, request, parent, ...rest);
 };
@@ -38,7 +38,7 @@ const isProjectModule = (file) => file.startsWith(ROOT + path.sep) && !file.incl
 
 function synthesize(cloud) {
   for (const file of Object.keys(require.cache)) if (isProjectModule(file)) delete require.cache[file];
-  require(path.join(ROOT, "stacks/token-traces.ts")).skipTokenCreationTraces();
+  require(path.join(ROOT, "modules/stacks/src/token-traces.ts")).skipTokenCreationTraces();
   const { scenarios, synthScenario } = require(path.join(ROOT, "__tests__/behaviour/scenarios.ts"));
   return Object.fromEntries(scenarios().map((s) => [s.name, synthScenario(s, cloud)]));
 }

@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PRICE_TABLE, PriceTable, QUANTITY_FUNCTIONS, StackJson, USAGE_ONLY, UnpricedError, cloudSqlShape, estimateStack, memoryBytes } from "@polycloud/core";
 import { environments } from "../../environments";
-import { checkBudgets, costReport, renderMarkdown, renderText } from "../../scripts/cost/report";
-import { main as planSummary } from "../../scripts/plan-summary";
+import { checkBudgets, costReport, renderCostMarkdown as renderMarkdown, renderCostText as renderText } from "@polycloud/core";
+import { polycloud } from "../helpers/cli";
 
 /** Quantity functions on small fixtures, pricing rules, unpriced drivers, stale prices, the budget check. */
 const NOW = new Date("2026-11-28T00:00:00Z");
@@ -290,12 +290,13 @@ describe("budget check and reports", () => {
     expect(renderMarkdown(head)).not.toContain("Added services");
   });
 
-  test("plan:summary --cost appends the baselines of the planned stacks only, with the change against the base", () => {
+  test("polycloud plan summary --cost appends the baselines of the planned stacks only, with the change against the base", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-summary-"));
     try {
       const file = path.join(dir, "cost.json");
       fs.writeFileSync(file, JSON.stringify({ ...costReport([at("prod-aws", 11.7), at("staging-azure", 37.3), at("dev-gcp", 45.8)]), base: costReport([at("prod-aws", 11.7), at("staging-azure", 53.6)]) }));
-      const md = planSummary(["--cost", file, path.join(__dirname, "..", "gitops", "fixtures", "plans")]);
+      const { code, stdout: md } = await polycloud(["plan", "summary", "--cost", file, path.join(__dirname, "..", "gitops", "fixtures", "plans")]);
+      expect(code).toBe(0);
       expect(md).toMatch(/### Idle monthly baseline[\s\S]*\| prod-aws \| \$23\.40 \| \$200\.00 \| 11\.7% \| ±\$0\.00 \|\n\| staging-azure \| \$74\.60 \| \$200\.00 \| 37\.3% \| −\$32\.60 \(from \$107\.20\) \|/);
       expect(md).not.toContain("dev-gcp");
     } finally {

@@ -1,6 +1,6 @@
 import { App, Testing } from "cdktf";
 import { EnvironmentConfig, ServiceSpec, StackEstimate, StackJson, estimateAll } from "@polycloud/core";
-import { buildStacks } from "../../stacks/app";
+import { buildStacks } from "@polycloud/stacks";
 import { fourServices } from "../fixtures/ported/four-services";
 
 /**

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as ts from "typescript";
 import { App, TerraformStack } from "cdktf";
 import { EnvironmentConfig, ServiceSpec } from "@polycloud/core";
-import { buildStacks, synthAll } from "../../stacks/app";
+import { buildStacks, synthAll } from "@polycloud/stacks";
 import { envByName } from "../helpers/synth";
 import { CodeBlock, REPO_ROOT, codeBlocks, docFiles } from "./markdown";
 

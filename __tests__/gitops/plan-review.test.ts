@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { run } from "../../scripts/plan-review";
-import { TerraformPlan, parsePlan } from "../../scripts/plan/plan-json";
-import { SENSITIVE, SENSITIVE_HASH_PREFIX, UNKNOWN, comparePlans as compareWithKey, redactPlan as redactWithKey, reviewKeyId } from "../../scripts/plan/review";
-import { summarizePlan } from "../../scripts/plan/summary";
+import { TerraformPlan, parsePlan } from "../../modules/cli/src/plan/plan-json";
+import { SENSITIVE, SENSITIVE_HASH_PREFIX, UNKNOWN, comparePlans as compareWithKey, redactPlan as redactWithKey, reviewKeyId } from "../../modules/cli/src/plan/review";
+import { summarizePlan } from "../../modules/cli/src/plan/summary";
+import { polycloud } from "../helpers/cli";
 
 /** Deploy applies only the reviewed plan: the stored (redacted) PR plan against a fresh plan. */
 const FIXTURES = path.join(__dirname, "fixtures", "plans");
@@ -222,22 +222,23 @@ describe("compare", () => {
     expect(comparePlans(undefined, raw)[0]).toMatch(/was not in the reviewed plan \(no plan was reviewed for this stack\)/);
   });
 
-  test("CLI: redact writes the artifact, compare exits 1 with the differences", () => {
+  test("polycloud plan redact writes the artifact; plan compare exits 1 with the differences", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-review-"));
     try {
       const reviewed = path.join(dir, "prod-aws.json");
       const env = { PLAN_REVIEW_KEY: KEY };
-      expect(run(["redact", path.join(FIXTURES, "prod-aws.json"), reviewed], env).code).toBe(0);
-      expect(run(["compare", reviewed, path.join(FIXTURES, "prod-aws.json")], env)).toMatchObject({ code: 0 });
-      const refused = run(["compare", reviewed, path.join(FIXTURES, "staging-azure.json")], env);
+      const run = (argv: string[], e: NodeJS.ProcessEnv = {}) => polycloud(["plan", ...argv], { env: e });
+      expect((await run(["redact", path.join(FIXTURES, "prod-aws.json"), reviewed], env)).code).toBe(0);
+      expect(await run(["compare", reviewed, path.join(FIXTURES, "prod-aws.json")], env)).toMatchObject({ code: 0 });
+      const refused = await run(["compare", reviewed, path.join(FIXTURES, "staging-azure.json")], env);
       expect(refused.code).toBe(1);
-      expect(refused.output).toMatch(/^REFUSING TO APPLY/);
-      expect(run(["compare", path.join(dir, "missing.json"), path.join(FIXTURES, "prod-aws.json")], env).code).toBe(1);
-      expect(run(["bogus"]).code).toBe(2);
+      expect(refused.stderr).toMatch(/^REFUSING TO APPLY/);
+      expect((await run(["compare", path.join(dir, "missing.json"), path.join(FIXTURES, "prod-aws.json")], env)).code).toBe(1);
+      expect((await run(["bogus"])).code).toBe(2);
       // The key is required to redact for review and to compare; drift redacts without it.
-      expect(() => run(["redact", path.join(FIXTURES, "prod-aws.json"), reviewed], {})).toThrow(/PLAN_REVIEW_KEY is not set/);
-      expect(() => run(["compare", reviewed, path.join(FIXTURES, "prod-aws.json")], { PLAN_REVIEW_KEY: "short" })).toThrow(/wrong form/);
-      expect(run(["redact", "--without-key", path.join(FIXTURES, "prod-aws.json"), path.join(dir, "drift.json")], {}).code).toBe(0);
+      expect(await run(["redact", path.join(FIXTURES, "prod-aws.json"), reviewed], {})).toMatchObject({ code: 2, stderr: expect.stringMatching(/PLAN_REVIEW_KEY is not set/) });
+      expect(await run(["compare", reviewed, path.join(FIXTURES, "prod-aws.json")], { PLAN_REVIEW_KEY: "short" })).toMatchObject({ code: 2, stderr: expect.stringMatching(/wrong form/) });
+      expect((await run(["redact", "--without-key", path.join(FIXTURES, "prod-aws.json"), path.join(dir, "drift.json")], {})).code).toBe(0);
       expect(JSON.parse(fs.readFileSync(path.join(dir, "drift.json"), "utf8")).review_key_id).toBeUndefined();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

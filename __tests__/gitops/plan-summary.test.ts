@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { main } from "../../scripts/plan-summary";
-import { parsePlan } from "../../scripts/plan/plan-json";
-import { STATEFUL_TYPES, statefulKind } from "../../scripts/plan/stateful";
-import { SUMMARY_MARKER, renderMarkdown, stackNameFromPath, summarizePlan } from "../../scripts/plan/summary";
+import { parsePlan } from "../../modules/cli/src/plan/plan-json";
+import { STATEFUL_TYPES, statefulKind } from "../../modules/cli/src/plan/stateful";
+import { SUMMARY_MARKER, renderMarkdown, stackNameFromPath, summarizePlan } from "../../modules/cli/src/plan/summary";
+import { polycloud } from "../helpers/cli";
 
 /**
  * The plan summary over fixture plans that replace and destroy databases. The same tool over a
@@ -108,11 +108,12 @@ describe("summary of fixture plans", () => {
   });
 });
 
-describe("CLI", () => {
-  test("takes files and directories, names stacks after the files, writes --out", () => {
+describe("polycloud plan summary", () => {
+  test("takes files and directories, names stacks after the files, writes --report", async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-summary-")), "comment.md");
     try {
-      const md = main(["--title", "Plans for this PR", "--out", out, FIXTURES]);
+      const { code, stdout: md } = await polycloud(["plan", "summary", "--title", "Plans for this PR", "--report", out, FIXTURES]);
+      expect(code).toBe(0);
       expect(fs.readFileSync(out, "utf8")).toBe(md);
       expect(md).toContain("## Plans for this PR");
       expect(md.indexOf("| prod-aws |")).toBeLessThan(md.indexOf("| staging-azure |"));
@@ -127,9 +128,17 @@ describe("CLI", () => {
     expect(stackNameFromPath("artifacts/staging-azure/plan.json")).toBe("staging-azure");
   });
 
-  test("refuses a synthesized cdk.tf.json or non-JSON with a message naming the file", () => {
+  test("refuses a synthesized cdk.tf.json or non-JSON with a message naming the file (exit 2)", async () => {
     expect(() => parsePlan(JSON.stringify({ terraform: {}, resource: {} }), "cdk.tf.json")).toThrow(/cdk\.tf\.json: no format_version/);
     expect(() => parsePlan("Error: Failed to load plugin schemas", "dev-aws.json")).toThrow(/dev-aws\.json: not JSON/);
-    expect(() => main(["--bogus"])).toThrow(/unknown option --bogus/);
+    expect(await polycloud(["plan", "summary", "--bogus", FIXTURES])).toMatchObject({ code: 2, stderr: expect.stringContaining("unknown option '--bogus'") });
+    expect(await polycloud(["plan", "summary"])).toMatchObject({ code: 2, stderr: expect.stringContaining("missing required argument 'plans'") });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-summary-"));
+    try {
+      fs.writeFileSync(path.join(dir, "dev-aws.json"), "Error: Failed to load plugin schemas");
+      expect(await polycloud(["plan", "summary", dir])).toMatchObject({ code: 2, stderr: expect.stringMatching(/dev-aws\.json: not JSON/) });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

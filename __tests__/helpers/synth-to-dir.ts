@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
-import { buildStacks, synthAll } from "../../stacks/app";
+import { buildStacks, synthAll } from "@polycloud/stacks";
 
 /**
  * Synthesizes services for one environment and cloud into a fresh output folder, exactly as

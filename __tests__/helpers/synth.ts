@@ -2,7 +2,7 @@ import { App, Testing } from "cdktf";
 import { Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
 import { parsePolicy } from "@polycloud/aws";
 import { environments } from "../../environments";
-import { PlatformStack } from "../../stacks/platform-stack";
+import { PlatformStack } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
 
 /** Parsed cdk.tf.json of one stack. */

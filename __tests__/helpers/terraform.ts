@@ -1,3 +1,3 @@
-// The offline-terraform helpers live in scripts/terraform/offline.ts, where `npm run plan:offline`
+// The offline-terraform helpers live in @polycloud/cli (src/terraform/offline.ts), where `polycloud plan offline`
 // (local parity with the pull-request plans) uses them too.
-export * from "../../scripts/terraform/offline";
+export * from "../../modules/cli/src/terraform/offline";

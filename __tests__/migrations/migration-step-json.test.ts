@@ -3,7 +3,7 @@ import { referenceService } from "../../stacks/reference-service";
 import { cartService } from "../../stacks/cart-service";
 import { SynthJson, envByName, synthPlatform } from "../helpers/synth";
 import { App, Testing } from "cdktf";
-import { PlatformStack } from "../../stacks/platform-stack";
+import { PlatformStack } from "@polycloud/stacks";
 
 /**
  * The migration step in each cloud's synthesized JSON, for the reference service and for two

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import { AZURE_TAGGABLE_TYPES, Cloud, estimateAll, packageFunction, NOTHING_TO_CHECK, NOT_COVERED, POLICY_RULES, PolicyStack, SCANNER_CHECKS, SCANNER_SCOPE, scannerCoverage, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
 import { AZURE_TAGGABLE_FILE, azureTaggableTypes, renderAzureTaggable } from "../../scripts/azure-taggable";
 import { environments } from "../../environments";
-import { loadSuppressions } from "../../scripts/policy";
+import { loadSuppressions } from "../../modules/cli/src/policy/policy";
 import { migrateSuppressions } from "../../scripts/migrate-suppressions";
 import { allStacks } from "../helpers/all-stacks";
 import { gcpOrderingProblems } from "../helpers/gcp-ordering";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { EnvironmentConfig, PRICE_TABLE, StackJson, estimateAll } from "@polycloud/core";
 import { environments } from "../../environments";
-import { checkBudgets, costReport } from "../../scripts/cost/report";
+import { checkBudgets, costReport } from "@polycloud/core";
 import { allStacks } from "../helpers/all-stacks";
 import { envByName, only, synthPlatform } from "../helpers/synth";
 

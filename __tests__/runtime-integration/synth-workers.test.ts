@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 /**
- * Synthesis in worker threads (stacks/synth-workers.ts) runs compiled code only, so it is tested
+ * Synthesis in worker threads (modules/stacks/src/synth-workers.ts) runs compiled code only, so it is tested
  * here, after building: the same composition synthesized by two workers, by this thread alone,
  * and by workers whose heap cap is too small (the synthesis then builds in its own thread) gives
  * the same files. Integration suite: it builds and starts processes.

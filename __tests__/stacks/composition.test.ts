@@ -2,10 +2,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App, Testing } from "cdktf";
-import { environments, withLocalState } from "../../environments";
-import { checkRemoteState, run as stateCheck } from "../../scripts/gitops/remote-state";
-import { SynthValidationError, buildStacks, formatWarnings, synthAll } from "../../stacks/app";
-import { STAMP_FILE, sourcesHash, staleSynthReason, writeStamp } from "../../stacks/sources-stamp";
+import { environments } from "../../environments";
+import { checkRemoteState } from "../../modules/cli/src/state/remote-state";
+import { polycloud } from "../helpers/cli";
+import { SynthValidationError, buildStacks, formatWarnings, synthAll, withLocalState } from "@polycloud/stacks";
+import { STAMP_FILE, sourcesHash, staleSynthReason, writeStamp } from "@polycloud/core";
 import { EnvironmentConfig } from "@polycloud/core";
 import { referenceService } from "../../stacks/reference-service";
 
@@ -24,7 +25,7 @@ describe("composition", () => {
     expect(() => buildStacks(Testing.app(), { environments, service: referenceService, filter: "qa-*" })).toThrow(/matching at least one of dev-aws, dev-gcp/);
   });
 
-  test("synthAll writes one directory per stack, each with its own backend", () => {
+  test("synthAll writes one directory per stack, each with its own backend", async () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-synth-"));
     try {
       const app = new App({ outdir });
@@ -46,7 +47,7 @@ describe("composition", () => {
       expect(read("dev-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstatedev", key: "dev/azure/shared.tfstate", use_azuread_auth: true });
       expect(read("prod-azure").terraform.backend.azurerm).toMatchObject({ storage_account_name: "polycloudtfstateprd", key: "prod/azure/shared.tfstate", use_azuread_auth: true });
       // Every sample stack keeps its state remotely, so the pipelines accept all of them.
-      expect(stateCheck(["--all", "--out", outdir])).toEqual({ code: 0, output: expect.stringMatching(/^remote state: dev-aws, dev-azure, dev-gcp, prod-aws/) });
+      expect(await polycloud(["state", "check", "--all", "--output", outdir])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^remote state: dev-aws, dev-azure, dev-gcp, prod-aws/) });
       // Function code is packaged into the stack directory, so each stack plans on its own.
       for (const stack of ["dev-aws", "dev-azure"]) {
         const assets = path.join(outdir, "stacks", stack, "assets");
@@ -75,7 +76,7 @@ describe("composition", () => {
     expect(checkRemoteState("prod-aws", { terraform: { backend: { s3: { bucket: "b" } } } })).toBeUndefined();
   });
 
-  test("state:check CLI: exit 1 with a workflow error per local stack, 2 on bad input", () => {
+  test("polycloud state check: exit 1 with a workflow error per local stack, 2 on bad input", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "state-check-"));
     try {
       const write = (stack: string, json: unknown) => {
@@ -85,12 +86,15 @@ describe("composition", () => {
       write("dev-aws", { terraform: { backend: { local: { path: "terraform.dev-aws.tfstate" } } } });
       write("prod-aws", { terraform: { backend: { s3: { bucket: "b" } } } });
       fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify({ stacks: { "dev-aws": {}, "prod-aws": {} } }));
-      const all = stateCheck(["--all", "--out", dir]);
+      const stateCheck = (argv: string[]) => polycloud(["state", "check", ...argv, "--output", dir]);
+      const all = await stateCheck(["--all"]);
       expect(all.code).toBe(1);
-      expect(all.output.trim().split("\n")).toEqual([expect.stringMatching(/^::error title=Local Terraform state::dev-aws: .*environments\/dev\.ts/)]);
-      expect(stateCheck(["prod-aws", "--out", dir]).code).toBe(0);
-      expect(stateCheck(["qa-aws", "--out", dir]).code).toBe(2);
-      expect(stateCheck(["$(evil)"]).code).toBe(2);
+      expect(all.stdout.trim().split("\n")).toEqual([expect.stringMatching(/^::error title=Local Terraform state::dev-aws: .*environments\/dev\.ts/)]);
+      expect((await stateCheck(["prod-aws"])).code).toBe(0);
+      expect((await stateCheck(["qa-aws"])).code).toBe(2);
+      expect((await stateCheck(["$(evil)"])).code).toBe(2);
+      expect((await stateCheck([])).code).toBe(2);
+      expect(JSON.parse((await stateCheck(["--all", "--json"])).stdout)).toMatchObject({ ok: false, stacks: ["dev-aws", "prod-aws"], problems: [{ stack: "dev-aws" }] });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -5,13 +5,13 @@ import { EnvironmentConfig, ServiceSpec } from "@polycloud/core";
 import { environments } from "../../environments";
 import { referenceService } from "../../stacks/reference-service";
 import { scaleServices } from "../../stacks/scale-services";
-import { SynthValidationError } from "../../stacks/plan";
-import { synthesize, SynthesisReport } from "../../stacks/synthesize";
-import { RECORD_FILE } from "../../stacks/synth-record";
-import { STAMP_FILE } from "../../stacks/sources-stamp";
+import { SynthValidationError } from "../../modules/stacks/src/plan";
+import { synthesize, SynthesisReport } from "../../modules/stacks/src/synthesize";
+import { RECORD_FILE } from "../../modules/stacks/src/synth-record";
+import { STAMP_FILE } from "@polycloud/core";
 
 /**
- * Incremental synthesis (stacks/synthesize.ts) against a full one: after each kind of change, the
+ * Incremental synthesis (modules/stacks/src/synthesize.ts) against a full one: after each kind of change, the
  * output directory that was synthesized incrementally holds exactly the files a full synthesis
  * into an empty directory writes, and only the stacks that render the change were synthesized.
  */

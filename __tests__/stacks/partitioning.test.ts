@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { EnvironmentConfig } from "@polycloud/core";
 import { environments } from "../../environments";
-import { buildStacks, synthAll } from "../../stacks/app";
+import { buildStacks, synthAll } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
 import { scaleServices } from "../../stacks/scale-services";
 import { gcpOrderingProblems } from "../helpers/gcp-ordering";

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { App, Testing } from "cdktf";
 import { CLOUDS, TerraformJson } from "@polycloud/core";
 import { OutgoingEvent, useCloudImplementation } from "@polycloud/runtime";
-import { buildStacks } from "../../stacks/app";
+import { buildStacks } from "@polycloud/stacks";
 import { dev } from "../../environments";
 import { FOUR_SERVICES, fourServices } from "../fixtures/ported/four-services";
 // @ts-expect-error: plain ESM stand-in code without type declarations

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { App, Testing } from "cdktf";
 import { CLOUDS, Cloud, EnvironmentConfig, ServiceSpec, TerraformJson, compareAddresses, platformName, statefulAddresses, validateService } from "@polycloud/core";
 import { AWS_LIMITS } from "@polycloud/aws";
-import { buildStacks } from "../../stacks/app";
+import { buildStacks } from "@polycloud/stacks";
 import { cartService } from "../../stacks/cart-service";
 import { referenceService } from "../../stacks/reference-service";
 import { devWithRemoteState, synthesizeComposition, twoServiceKey } from "../../stacks/synth-json";

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App, AssetType, TerraformAsset, TerraformStack } from "cdktf";
-import { CUSTOM_SYNTHESIS, stableJson, stableJsonSlow } from "../../stacks/stack-synthesizer";
+import { CUSTOM_SYNTHESIS, stableJson, stableJsonSlow } from "../../modules/stacks/src/stack-synthesizer";
 
 /**
  * stacks/stack-synthesizer.ts writes stacks as cdktf's StackSynthesizer does: the serializer

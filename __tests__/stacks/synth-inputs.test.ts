@@ -3,9 +3,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { environments } from "../../environments";
 import { referenceService } from "../../stacks/reference-service";
-import { CodeDirs, SynthInputs, canonical } from "../../stacks/synth-inputs";
+import { CodeDirs, SynthInputs, canonical } from "../../modules/stacks/src/synth-inputs";
 
-/** What the hash of a stack's inputs (stacks/synth-inputs.ts) reacts to, and what it ignores. */
+/** What the hash of a stack's inputs (modules/stacks/src/synth-inputs.ts) reacts to, and what it ignores. */
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "synth-inputs-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -7,18 +7,18 @@ import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { environments } from "../../environments";
-import { buildStacks } from "../../stacks/app";
+import { buildStacks } from "@polycloud/stacks";
 import { cartService } from "../../stacks/cart-service";
 import { referenceService } from "../../stacks/reference-service";
 import { devWithRemoteState } from "../../stacks/synth-json";
-import { FastTerraformStack, resolveFast } from "../../stacks/synth-passes";
-import { synthesize } from "../../stacks/synthesize";
-import { RECORD_FILE } from "../../stacks/synth-record";
-import { STAMP_FILE } from "../../stacks/sources-stamp";
+import { FastTerraformStack, resolveFast } from "../../modules/stacks/src/synth-passes";
+import { synthesize } from "../../modules/stacks/src/synthesize";
+import { RECORD_FILE } from "../../modules/stacks/src/synth-record";
+import { STAMP_FILE } from "@polycloud/core";
 import { EnvironmentConfig } from "@polycloud/core";
 
 /**
- * stacks/synth-passes.ts replaces cdktf's two token passes (prepareStack, toTerraform) for speed.
+ * modules/stacks/src/synth-passes.ts replaces cdktf's two token passes (prepareStack, toTerraform) for speed.
  * Whatever it does, the files must be the ones cdktf's own passes write: every test here
  * synthesizes the same app twice, once with POLYCLOUD_STOCK_SYNTH=1 (cdktf's passes), and compares
  * the output directories byte for byte.
@@ -53,7 +53,7 @@ function synthBoth(build: (app: App) => void): { fast: Record<string, Buffer>; s
   return { fast: run(false), stock: run(true) };
 }
 
-/** What `run` writes into an empty directory, except the files only stacks/synthesize.ts writes. */
+/** What `run` writes into an empty directory, except the files only modules/stacks/src/synthesize.ts writes. */
 async function written(run: (outdir: string) => void | Promise<unknown>): Promise<Record<string, Buffer>> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-passes-"));
   try {

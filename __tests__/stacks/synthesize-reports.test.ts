@@ -4,13 +4,13 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { EnvironmentConfig } from "@polycloud/core";
 import { dev, environments } from "../../environments";
-import { BuildOptions, SynthValidationError, buildStacks, formatWarnings, synthAll } from "../../stacks/app";
+import { BuildOptions, SynthValidationError, buildStacks, formatWarnings, synthAll } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
-import { synthesize } from "../../stacks/synthesize";
+import { synthesize } from "../../modules/stacks/src/synthesize";
 import { fourServices } from "../fixtures/ported/four-services";
 
 /**
- * stacks/synthesize.ts reports what synthAll reports: the same warning report (per environment
+ * modules/stacks/src/synthesize.ts reports what synthAll reports: the same warning report (per environment
  * and id, with services and accepted ones) and, for a broken composition, the same validation
  * error (every problem once, naming its service, a cloud's problem against that cloud's stacks).
  */

@@ -1,6 +1,6 @@
 import { App, Testing } from "cdktf";
 import { CONSTRUCT_WARNINGS, EnvironmentConfig, WarningReport, classifyWarning, deviationWarningIds, groupWarnings, knownWarningIds, validateEnvironment } from "@polycloud/core";
-import { SynthValidationError, buildStacks, formatWarnings, synthAll } from "../../stacks/app";
+import { SynthValidationError, buildStacks, formatWarnings, synthAll } from "@polycloud/stacks";
 import { composition } from "../../stacks/composition";
 import { referenceService } from "../../stacks/reference-service";
 import { dev, environments } from "../../environments";

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { App } from "cdktf";
 import { REQUIRED_TAG_KEYS } from "@polycloud/core";
 import { environments } from "../../environments";
-import { buildStacks, synthAll } from "../../stacks/app";
+import { buildStacks, synthAll } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
 import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
 import { variantService } from "../deployed-behaviour/stacks";
@@ -14,9 +14,9 @@ import { NEWER_THAN_MIRROR, REQUIRED_BY_MIRROR, findAwsProviderMirror, findOnPat
 import { schemaChanges } from "../../scripts/terraform/schema-diff";
 import { AZURERM_BINDINGS_VERSION, AZURERM_PROVIDER_VERSION } from "@polycloud/azure";
 import { AWS_PROVIDER_RANGE } from "@polycloud/aws";
-import { comparePlans, redactPlan } from "../../scripts/plan/review";
-import { renderMarkdown, summarizePlan } from "../../scripts/plan/summary";
-import { guard } from "../../scripts/plan-guard";
+import { comparePlans, redactPlan } from "../../modules/cli/src/plan/review";
+import { renderMarkdown, summarizePlan } from "../../modules/cli/src/plan/summary";
+import { guard } from "../../modules/cli/src/plan/guard";
 import { checkLockFile, parseLockFile } from "../../scripts/gitops/lock-files";
 
 /**

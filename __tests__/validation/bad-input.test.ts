@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { EnvironmentConfig, ServiceSpec } from "@polycloud/core";
-import { buildStacks, synthAll } from "../../stacks/app";
-import { PlatformStack } from "../../stacks/platform-stack";
+import { buildStacks, synthAll } from "@polycloud/stacks";
+import { PlatformStack } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
 import { envByName, validationMessages } from "../helpers/synth";
 

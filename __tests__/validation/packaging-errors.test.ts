@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { EnvironmentConfig, FunctionSpec, ServiceSpec } from "@polycloud/core";
-import { SynthValidationError, buildStacks, synthAll } from "../../stacks/app";
+import { SynthValidationError, buildStacks, synthAll } from "@polycloud/stacks";
 import { dev } from "../../environments";
 
 /**

@@ -1,9 +1,9 @@
 import * as path from "node:path";
 import { App } from "cdktf";
 import { CLOUDS, Cloud } from "@polycloud/core";
-import { SynthValidationError, buildStacks, formatWarnings, synthAll } from "../../stacks/app";
+import { SynthValidationError, buildStacks, formatWarnings, synthAll } from "@polycloud/stacks";
 import { composition } from "../../stacks/composition";
-import { skipTokenCreationTraces } from "../../stacks/token-traces";
+import { skipTokenCreationTraces } from "@polycloud/stacks";
 
 /**
  * `npm run dev`'s synthesis, in a child process so the runner stays light: the stacks of one

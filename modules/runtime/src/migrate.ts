@@ -136,7 +136,7 @@ END $polycloud$`;
 }
 
 /**
- * The whole role SQL for one database as a script, for inspection (`npm run db:roles`): what the
+ * The whole role SQL for one database as a script, for inspection (`polycloud db roles`): what the
  * migration step runs after the migrations, minus the cloud's own principal creation.
  */
 export function rolesScript(roles: readonly MigrationRole[], options: { database: string; schema?: string; admin: string }): string {

@@ -1,3 +1,4 @@
 export * from "./prices";
 export * from "./quantities";
 export * from "./estimate";
+export * from "./report";

@@ -1,0 +1,82 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CLOUDS, Cloud, EnvironmentConfig, PolicyStack, SEVERITIES, Severity, Suppression, failing, formatTable, runPolicy, toSarif } from "@polycloud/core";
+import { CliContext, CliError, EXIT } from "../context";
+import { ProjectOptions, environmentsOf, loadProject, projectFile, requireFreshOutput, shown, synthesizedStackNames } from "../project";
+
+/**
+ * `polycloud policy [--fail-on high] [--sarif file] [--suppressions file] [--fail-on-unevaluated] [--json]`:
+ * checks every synthesized stack, prints the findings and "cannot evaluate" notes, writes SARIF and
+ * exits 1 when an unsuppressed finding is at or above the threshold (default: medium); notes fail
+ * the run only with --fail-on-unevaluated.
+ */
+export interface PolicyOptions extends ProjectOptions {
+  readonly failOn?: string;
+  readonly failOnUnevaluated?: boolean;
+  readonly sarif?: string;
+  readonly suppressions?: string;
+  readonly json?: boolean;
+}
+
+/** The cloud of a stack `<env>-<cloud>[-...]`. */
+function cloudOfStack(name: string): Cloud | undefined {
+  const cloud = name.split("-")[1];
+  return (CLOUDS as readonly string[]).includes(cloud) ? (cloud as Cloud) : undefined;
+}
+
+/**
+ * Every stack of the last synthesis under `<outdir>/stacks` with its environment's retention (from
+ * the synth manifest's environments; a stack of an environment it does not list is judged without them).
+ */
+export function loadStacks(outdir: string, environments: readonly EnvironmentConfig[] = []): PolicyStack[] {
+  const dir = path.join(outdir, "stacks");
+  if (!fs.existsSync(dir)) throw new Error(`${dir} does not exist: run \`polycloud synth\` first`);
+  return synthesizedStackNames(outdir).map((name) => {
+    const [envName] = name.split("-");
+    const cloud = cloudOfStack(name);
+    if (!cloud) throw new Error(`stack ${name}: cannot tell its cloud from the name (<env>-<cloud>[-...])`);
+    const env = environments.find((e) => e.name === envName);
+    return {
+      name,
+      cloud,
+      environment: envName,
+      json: JSON.parse(fs.readFileSync(path.join(dir, name, "cdk.tf.json"), "utf8")),
+      minLogDays: env?.retention.logDays,
+      retention: env?.retention,
+    };
+  });
+}
+
+/**
+ * The entries of a suppressions file as written. runPolicy validates them: an entry it cannot
+ * apply (no justification, an unknown condition, the format before conditions) is a PC000 finding.
+ */
+export function loadSuppressions(file: string): Suppression[] {
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")).suppressions ?? []) : [];
+}
+
+export async function policyCommand(ctx: CliContext, opts: PolicyOptions = {}): Promise<number> {
+  const threshold = (opts.failOn ?? "medium") as Severity;
+  if (!SEVERITIES.includes(threshold)) throw new CliError(`policy: property '--fail-on' has value "${threshold}"; allowed: one of ${SEVERITIES.join(", ")}`);
+  const project = loadProject(ctx, opts);
+  requireFreshOutput(ctx, project);
+  const stacks = loadStacks(project.outdir, environmentsOf(project));
+  const suppressionsFile = opts.suppressions ? path.resolve(ctx.cwd, opts.suppressions) : projectFile(project, project.config.suppressions, "policy/suppressions.json");
+  const result = runPolicy(stacks, loadSuppressions(suppressionsFile));
+  const sarifFile = opts.sarif ? path.resolve(ctx.cwd, opts.sarif) : path.join(project.outdir, "policy.sarif");
+  fs.writeFileSync(sarifFile, JSON.stringify(toSarif(result.findings), null, 2));
+  const bad = failing(result.findings, threshold, opts.failOnUnevaluated === true);
+  const notes = result.findings.filter((f) => f.note).length;
+  if (opts.json) {
+    ctx.out(`${JSON.stringify({
+      ok: bad.length === 0, threshold, stacks: stacks.map((s) => s.name), findings: result.findings, failing: bad.length,
+      unusedSuppressions: result.unusedSuppressions, outOfScopeSuppressions: result.outOfScopeSuppressions.length, sarif: sarifFile,
+    }, null, 2)}\n`);
+  } else {
+    ctx.out(`${formatTable(result.findings)}\n`);
+    for (const s of result.unusedSuppressions) ctx.out(`unused suppression: ${s.condition} ${s.target} in ${s.stacks.join(", ")}\n`);
+    if (result.outOfScopeSuppressions.length) ctx.out(`${result.outOfScopeSuppressions.length} suppressions name stacks or services this run does not contain (not judged)\n`);
+    ctx.out(`\n${stacks.length} stacks, ${result.findings.length - notes} findings (${result.findings.filter((f) => f.suppressed).length} suppressed), ${notes} cannot-evaluate notes, ${bad.length} failing at or above ${threshold}. SARIF: ${shown(ctx, sarifFile)}\n`);
+  }
+  return bad.length ? EXIT.FAILED : EXIT.OK;
+}

@@ -1,0 +1,12 @@
+export * from "./app";
+export * from "./platform-stack";
+export * from "./service-tag";
+export * from "./token-traces";
+export * from "./local-state";
+export * from "./cloud-packages";
+export * from "./run-app";
+export * from "./app-source";
+export * from "./synthesize";
+export * from "./synth-source";
+export { WorkerOutOfMemory, WORKER_HEAP_MB } from "./synth-workers";
+export { RECORD_FILE } from "./synth-record";
