@@ -14,6 +14,7 @@ export * from "./schedule";
 export * from "./database-proxy";
 export * from "./database-migration";
 export * from "./postgres-roots";
+export * from "./postgres-root-certificates";
 export * from "./budget";
 export * from "./storage";
 export * from "./servicebus";

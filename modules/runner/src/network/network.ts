@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { rootCertificates } from "node:tls";
+import { AZURE_POSTGRES_ROOT_CERTIFICATES } from "@polycloud/azure";
 import { CertificateAuthority, EmulatedNetwork, FetchAnswer, HttpHandler } from "@polycloud/core";
 import { OpensslAuthority } from "./authority";
 import { FrontServers, close, listen, serveWith } from "./front";
@@ -65,7 +66,9 @@ export class RunnerNetwork implements EmulatedNetwork {
   substituteCertificates(pem: string): string | undefined {
     const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
     if (!blocks) return undefined;
-    this.publicRoots ??= new Set(rootCertificates.map((c) => new X509Certificate(c).fingerprint256));
+    // Node's store, and the public roots a cloud package keeps itself (Node 22's store no longer has
+    // every root Azure documents for PostgreSQL).
+    this.publicRoots ??= new Set([...rootCertificates, ...Object.values(AZURE_POSTGRES_ROOT_CERTIFICATES).map((r) => r.pem)].map((c) => new X509Certificate(c).fingerprint256));
     const out: string[] = [];
     let replaced = false;
     for (const block of blocks) {
