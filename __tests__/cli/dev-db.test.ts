@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { SynthManifest, writeStamp } from "@polycloud/core";
 import { runApp } from "@polycloud/stacks";
 import { devStack, functionFolders } from "../../modules/cli/src/commands/dev";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { referenceService } from "../../stacks/reference-service";
 import { cartService } from "../../stacks/cart-service";
 import { polycloud } from "../helpers/cli";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EnvironmentConfig } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { providersToRegister } from "../../scripts/gitops/azure-providers";
 import { UnknownTypesError, awsPlanPolicy, azurePlanGrants, gcpPlanGrants, stateBucket } from "../../scripts/gitops/plan-identities";
 import { AWS_DATA_READS, AWS_REFRESH } from "../../scripts/gitops/refresh/aws";
@@ -9,7 +9,7 @@ import { AZURE_REFRESH } from "../../scripts/gitops/refresh/azure";
 import { GCP_PROVIDER_LEVEL, GCP_REFRESH } from "../../scripts/gitops/refresh/gcp";
 import { RefreshTable, StackJson, emittedTypes, refreshNeeds } from "../../scripts/gitops/refresh/types";
 import { setupScripts } from "../../scripts/gitops/setup-scripts";
-import { synthesizeApp, synthesizeTwoServices } from "../../stacks/synth-json";
+import { synthesizeApp, synthesizeTwoServices } from "../helpers/sample-json";
 
 /**
  * Issue 29.3, 29.4, 29.7: the plan identities can refresh everything the stacks emit, and read

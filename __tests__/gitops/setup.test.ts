@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import {
   Identity, MAIN, STACK_WORKFLOW, SUBJECT_CLAIMS, awsTrustPolicy, azureCredentials, gcpAttributeMapping, gcpMembers, gcpPoolCondition,
   githubEnvironments, identities, subject,
@@ -13,7 +13,7 @@ import { GithubGet } from "../../scripts/gitops/reviewed-plan";
 import { formatShellFindings, shellcheck, shellcheckAvailable } from "../../scripts/gitops/shellcheck";
 import { REPO_ROOT } from "../../scripts/registry/workspace-packages";
 import { readDocSection } from "../../scripts/doc-section";
-import { synthesizeApp } from "../../stacks/synth-json";
+import { synthesizeApp } from "../helpers/sample-json";
 
 /**
  * The one-time setup, generated from environments/*.ts and the synthesized stacks: GitHub

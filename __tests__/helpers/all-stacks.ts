@@ -1,4 +1,4 @@
-import { synthesizeAll } from "../../stacks/synth-json";
+import { synthesizeAll } from "./sample-json";
 import { SynthJson } from "./synth";
 
 let cache: Record<string, SynthJson> | undefined;

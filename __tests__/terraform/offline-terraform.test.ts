@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { App } from "cdktf";
 import { REQUIRED_TAG_KEYS } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { buildStacks, synthAll } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
 import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
