@@ -78,6 +78,8 @@ describeWithPostgres("polycloud dev (npm run dev)", () => {
     // The built CLI and the compiled sample (what `npm run dev` runs after build-if-stale).
     execFileSync(process.execPath, [path.join(ROOT, "scripts", "build-if-stale.mjs")], { cwd: ROOT, stdio: "inherit" });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "polycloud-dev-cli-"));
+    // PostgreSQL runs as the postgres user when the tests run as root: it must reach the state folders.
+    fs.chmodSync(tmp, 0o755);
   }, 600_000);
   afterAll(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
