@@ -79,11 +79,6 @@ export class GcpQueue extends Construct implements PlatformQueue {
       senders: (props.producers ?? []).map((f) => ({ cap: f.concurrencyCap, timeoutSeconds: f.spec.timeoutSeconds })),
       kind: "queue",
     });
-    if (this.push.attempts !== this.resolved.maxDeliveryAttempts) {
-      Annotations.of(this).addWarning(
-        `GcpQueue(${logicalId}): property 'maxDeliveryAttempts' = ${this.resolved.maxDeliveryAttempts} becomes ${this.push.attempts} Pub/Sub delivery attempts ${this.push.backoffSeconds} s apart: a push rejected at the consumer's cap counts as an attempt, so the attempts fill the ${this.push.poisonWindowSeconds} s SQS takes to dead-letter a failing message (${this.resolved.maxDeliveryAttempts} receives × ${this.resolved.visibilityTimeoutSeconds} s visibility); a burst of up to ${this.push.burstBound} messages is delivered without dead letters, and a failing message is tried ${this.push.attempts} times (docs/parity.md).`,
-      );
-    }
   }
 
   get alarms(): AlarmInfo[] {
