@@ -32,7 +32,7 @@ export interface GcpPushDeliveryProps {
   readonly kind: "queue" | "bus";
   /** Also alarm on the oldest unacknowledged message (always for queues; for rules into a queue). */
   readonly ageAlarm?: boolean;
-  /** Least wait before a failed message is pushed again (the queue's visibility, ≤ 600 s). @default 10 */
+  /** Least wait before a failed message is pushed again (at least the consumer's timeout, ≤ 600 s). @default 10 */
   readonly minBackoffSeconds?: number;
   /** Greatest wait between two pushes of a failed message; default: the longest the retention holds (≤ 600 s). */
   readonly maxBackoffSeconds?: number;

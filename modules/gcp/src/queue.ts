@@ -21,6 +21,8 @@ export interface GcpQueueProps {
  * A Pub/Sub topic with a push subscription to the consumer function, a dead-letter topic with its
  * own pull subscription (dead letters kept for the DLQ retention), and the service-agent grants.
  * Pub/Sub push delivers one message per request: batching settings cannot be honoured and warn.
+ * A push refused at the consumer's cap counts as a delivery attempt, so the attempts and backoff
+ * are sized from the consumer's cap and timeout (push-sizing.ts, docs/parity.md).
  */
 export class GcpQueue extends Construct implements PlatformQueue {
   readonly spec: QueueSpec;
