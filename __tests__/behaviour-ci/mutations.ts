@@ -74,7 +74,7 @@ export const MUTATIONS: readonly Mutation[] = [
   m("gcp-queue-backoff", "gcp", "queue", "push-sizing.ts", "Math.min(PUBSUB_MAX_BACKOFF_SECONDS, Math.max(timeout, Math.floor(window / fitted)))", "Math.floor(Math.min(PUBSUB_MAX_BACKOFF_SECONDS, Math.max(timeout, Math.floor(window / fitted))) / 2)"),
   m("gcp-queue-sized-attempts", "gcp", "queue", "push-sizing.ts", "const fitted = clamp(Math.floor(window / timeout));", "const fitted = clamp(Math.floor(window / timeout) * 2);"),
   m("gcp-queue-declared-attempts", "gcp", "queue", "queue.ts", "maxDeliveryAttempts: this.push.attempts,", "maxDeliveryAttempts: this.resolved.maxDeliveryAttempts,"),
-  m("gcp-queue-retention", "gcp", "queue", "queue.ts", "retentionSeconds: this.resolved.retentionSeconds,", "retentionSeconds: this.resolved.retentionSeconds * 2,"),
+  m("gcp-queue-retention", "gcp", "queue", "queue.ts", "retentionSeconds: this.resolved.retentionSeconds,\n      dlqRetentionSeconds", "retentionSeconds: this.resolved.retentionSeconds * 2,\n      dlqRetentionSeconds"),
   m("gcp-queue-expiry", "gcp", "queue", "dead-letter.ts", '// Subscriptions expire after 31 idle days by default; an empty ttl means never.\n      expirationPolicy: { ttl: "" },', ""),
   m("gcp-queue-dlq-retention", "gcp", "queue", "dead-letter.ts", "messageRetentionDuration: seconds(props.dlqRetentionSeconds),\n      ackDeadlineSeconds: 60,", "messageRetentionDuration: seconds(props.retentionSeconds),\n      ackDeadlineSeconds: 60,"),
   // GCP: bus
