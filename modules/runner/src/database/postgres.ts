@@ -37,7 +37,7 @@ function run(cmd: string, args: string[]): void {
 /**
  * A data directory made by initdb once per machine and PostgreSQL version, copied for every
  * runner: initdb takes seconds, a copy a fraction of one. WAL segments of 1 MB instead of 16: a
- * fresh cluster holds one segment, and the copy is 23 MB instead of 39 (the runner's databases
+ * fresh cluster holds a few, and the copy is 28 MB instead of 39 (the runner's databases
  * are small; the segment size changes no behaviour a function can see).
  */
 function template(bin: string): string {
