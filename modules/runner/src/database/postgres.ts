@@ -114,13 +114,16 @@ export async function startPostgres(stateDir: string, maxConnections = 100): Pro
     "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", `max_connections=${maxConnections}`,
   ], { stdio: ["ignore", out, out], ...serverUser() });
   fs.closeSync(out);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // A server still running when this process exits is told to shut down; the listener goes with
+  // the server (one per server would pile up over a test file's runners).
+  const onExit = () => { if (child.exitCode === null) child.kill("SIGINT"); };
+  process.once("exit", onExit);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => { process.off("exit", onExit); resolve(); }));
   const stop = async () => {
     // Fast shutdown: a kept data folder starts again without recovery.
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
     await exited;
   };
-  process.once("exit", () => { if (child.exitCode === null) child.kill("SIGINT"); });
   try {
     await ready(dir, port, child, log);
   } catch (err) {
