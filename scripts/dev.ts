@@ -37,7 +37,7 @@ function synth(args: Args): Promise<{ stacks: { name: string; dir: string }[]; s
 function describe(runner: Runner, ms: number): string {
   const lines = [`\npolycloud dev: ${runner.stackName} (${runner.cloud}) ready in ${(ms / 1000).toFixed(1)} s`];
   for (const [name, url] of Object.entries(runner.endpoints).filter(([n]) => n.includes("/")).sort()) lines.push(`  ${name.padEnd(28)} ${url}`);
-  for (const db of runner.databases) lines.push(`  database ${db.database.padEnd(19)} ${db.endpoint} (as the functions see it)`);
+  for (const db of runner.databases) for (const name of db.databases.length ? db.databases : [db.database]) lines.push(`  database ${name.padEnd(19)} ${db.endpoint} (as the functions see it)`);
   lines.push("  commands: fire <bus>/<rule> | token [subject] [audience] | dlq <queue:id|rule:bus/id> | alarms | quit");
   return lines.join("\n");
 }
