@@ -43,7 +43,7 @@ describeWithPostgres("four services side by side on the local runner", () => {
       beforeAll(async () => {
         useCoffeeWheels();
         runner = await startRunner({ stackDir: synthToDir(envByName("dev"), cloud, [...FOUR_SERVICES]) });
-      });
+      }, 300_000);
       afterAll(async () => {
         await runner?.stop();
       });
