@@ -77,7 +77,7 @@ describeWithPostgres("four services side by side on the local runner", () => {
           // No role of one service is a role of another.
           expect(new Set(Object.values(roles).flat()).size).toBe(Object.values(roles).flat().length);
           const outcomes: string[] = [];
-          for (const [own, list] of Object.entries(roles)) {
+          for (const list of Object.values(roles)) {
             for (const role of list) {
               for (const db of SHARED_DATABASES) outcomes.push(`${role} -> ${db}: ${await runner!.connectAs(role, db)}`);
             }

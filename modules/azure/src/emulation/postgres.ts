@@ -2,6 +2,9 @@ import { DatabaseInstance, EmulationHost } from "@polycloud/core";
 import { Entra } from "./entra";
 import { AzureValues } from "./values";
 
+const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+const ident = (v: string) => `"${v.replace(/"/g, '""')}"`;
+
 /**
  * What Flexible Server has built in for Entra authentication, in its `postgres` database:
  * pgaadauth_create_principal_with_oid, which Entra administrators (azure_pg_admin members) call to
@@ -9,7 +12,7 @@ import { AzureValues } from "./values";
  * security label; the runner in a table only the server reads), and the binding of the
  * administrator itself.
  */
-function pgaadauthSql(admin: { name: string; objectId?: string }): string {
+function pgaadauthSql(admin: { name: string; objectId?: string }, others: readonly { name: string; objectId: string }[] = []): string {
   return `
 CREATE TABLE IF NOT EXISTS public.pgaadauth_principals (rolname name PRIMARY KEY, objectid text NOT NULL, objecttype text NOT NULL);
 REVOKE ALL ON public.pgaadauth_principals FROM PUBLIC;
@@ -28,7 +31,11 @@ DO $grant$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'azure_pg_admin') THEN CREATE ROLE azure_pg_admin NOLOGIN; END IF;
 END $grant$;
 GRANT EXECUTE ON FUNCTION public.pgaadauth_create_principal_with_oid(text, text, text, boolean, boolean) TO azure_pg_admin;
-${admin.objectId ? `INSERT INTO public.pgaadauth_principals VALUES ('${admin.name.replace(/'/g, "''")}', lower('${admin.objectId.replace(/'/g, "''")}'), 'service') ON CONFLICT (rolname) DO UPDATE SET objectid = EXCLUDED.objectid;` : ""}
+${[...(admin.objectId ? [{ name: admin.name, objectId: admin.objectId }] : []), ...others].map((a) => `INSERT INTO public.pgaadauth_principals VALUES (${lit(a.name)}, lower(${lit(a.objectId)}), 'service') ON CONFLICT (rolname) DO UPDATE SET objectid = EXCLUDED.objectid;`).join("\n")}
+${others.map((a) => `DO $admin$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${lit(a.name)}) THEN CREATE ROLE ${ident(a.name)} LOGIN CREATEROLE CREATEDB; END IF;
+END $admin$;
+GRANT azure_pg_admin TO ${ident(a.name)} WITH ADMIN OPTION;`).join("\n")}
 `;
 }
 
@@ -50,11 +57,13 @@ export async function startFlexibleServers(host: EmulationHost, values: AzureVal
     const fqdn = String(values.value("azurerm_postgresql_flexible_server", address, raw, ["fqdn"]));
     const ofServer = (r: any) => String(r.server_id ?? r.server_name ?? "").includes(`azurerm_postgresql_flexible_server.${address}.`);
     const config = (name: string) => values.resources("azurerm_postgresql_flexible_server_configuration").map(([, c]) => c).find((c) => ofServer(c) && c.name === name)?.value;
-    const adminRaw = values.resources("azurerm_postgresql_flexible_server_active_directory_administrator").find(([, a]) => ofServer(a))?.[1];
-    const admin = adminRaw ? { name: String(values.resolve(adminRaw.principal_name)), objectId: String(values.resolve(adminRaw.object_id)) } : undefined;
+    // Every Entra administrator of the server (a shared server has one per service's migration step).
+    const adminRaws = values.resources("azurerm_postgresql_flexible_server_active_directory_administrator").filter(([, a]) => ofServer(a)).map(([, a]) => a);
+    const admins = adminRaws.map((a) => ({ name: String(values.resolve(a.principal_name)), objectId: String(values.resolve(a.object_id)) }));
+    const admin = admins[0];
     const adminName = admin?.name ?? "azure_pg_admin_user";
-    // The administrator is a function app's identity: the deploy runs that app against the server.
-    const deployRunsCode = adminRaw !== undefined && values.refOf(adminRaw.object_id)?.type === "azurerm_user_assigned_identity";
+    // An administrator is a function app's identity: the deploy runs that app against the server.
+    const deployRunsCode = adminRaws.some((a) => values.refOf(a.object_id)?.type === "azurerm_user_assigned_identity");
     const pooled = String(config("pgbouncer.enabled") ?? "false").toLowerCase() === "true";
     const requireTls = String(config("require_secure_transport") ?? "ON").toUpperCase() !== "OFF";
     const users = new Map<string, Set<string>>();
@@ -72,7 +81,7 @@ export async function startFlexibleServers(host: EmulationHost, values: AzureVal
     const identities = values.resources("azurerm_user_assigned_identity").map(([a]) => entra.userAssigned(`\${azurerm_user_assigned_identity.${a}.id}`));
     if (!databases.length) continue;
     const told = new Set([...users.values()].flatMap((s) => [...s]));
-    told.delete(adminName);
+    for (const a of admins) told.delete(a.name);
     const launched: { server?: DatabaseInstance } = {};
     launched.server = await host.databases.launch({
       key: address, database: databases[0], otherDatabases: [...databases.slice(1), "postgres"],
@@ -80,7 +89,7 @@ export async function startFlexibleServers(host: EmulationHost, values: AzureVal
       roles: deployRunsCode ? [] : [...told].map((name) => ({ name })),
       clients: [...told],
       grantFunctionRoles: !deployRunsCode,
-      platformSql: pgaadauthSql({ name: adminName, objectId: admin?.objectId }),
+      platformSql: pgaadauthSql({ name: adminName, objectId: admin?.objectId }, admins.slice(1)),
       pool: pooled ? { mode: String(config("pgbouncer.pool_mode") ?? "TRANSACTION").toLowerCase() === "session" ? "session" : "transaction", size: Number(config("pgbouncer.default_pool_size") ?? 50) } : undefined,
       // The server on 5432; the built-in PgBouncer on 6432 when enabled.
       endpoints: [
