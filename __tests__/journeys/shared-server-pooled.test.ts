@@ -48,6 +48,7 @@ describeWithPostgres("the shared server behind the cloud's pooler, two services"
             method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
             body: JSON.stringify({ id: `client-${randomUUID()}`, item: `${s.name} pooled`, size: "small" }),
           });
+          if (res.status !== 202) console.log(runner!.log.entries.map((e) => `[${e.source}] ${e.line}`).join("\n").slice(-6000));
           expect(res.status).toBe(202);
           placed[s.name] = (await res.json()).id;
         }
