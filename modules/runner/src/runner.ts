@@ -156,7 +156,8 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     async query(sql, params, database) {
       const server = await databases.serverOf(database);
       if (typeof server === "string") throw new Error(server);
-      const name = !database || database === server.key ? server.database : database;
+      // By default the server's one database of the functions (a shared server created without one: the service's, as the deploy made it).
+      const name = !database || database === server.key ? (server.databases.length === 1 ? server.databases[0] : server.database) : database;
       return (await server.instance.query(sql, params, name)).rows;
     },
     async connectAs(user, database) {
