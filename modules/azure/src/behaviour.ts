@@ -21,6 +21,7 @@ export const AZURE_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>
   "queue.retrySpacingSeconds": ["azurerm_function_app_flex_consumption.app_settings (PLATFORM_QUEUE_<ID>_RETRY_DELAY_SECONDS, _MAX_DELIVERIES)", "azurerm_function_app_flex_consumption.runtime_name", "azurerm_role_assignment (Azure Service Bus Data Sender of the consumer)", "azurerm_function_app_flex_consumption.depends_on"],
   "queue.visibilitySeconds": ["azurerm_servicebus_queue.lock_duration"],
   "queue.maxConsumerConcurrency": ["azurerm_function_app_flex_consumption (the consumer's maximum_instance_count and maxConcurrentCalls)"],
+  "queue.burstWithoutDeadLetter": ["fact: the Service Bus trigger locks only the messages its calls can take (maxConcurrentCalls per instance); the rest waits in the queue"],
   "queue.retentionSeconds": ["azurerm_servicebus_queue.default_message_ttl"],
   "queue.dlqRetentionSeconds": ["azurerm_servicebus_queue.forward_dead_lettered_messages_to", "fact: the $DeadLetterQueue sub-queue has no time-to-live"],
   "queue.expiredMessages": ["azurerm_servicebus_queue.dead_lettering_on_message_expiration"],
@@ -172,6 +173,8 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
       retrySpacingSeconds: spacing,
       visibilitySeconds: durationSeconds(q.lock_duration ?? "PT1M"),
       maxConsumerConcurrency: consumer ? functions[consumer].maxConcurrency : null,
+      // Service Bus holds what the trigger has not locked; without a consumer nothing drains it.
+      burstWithoutDeadLetter: consumer ? null : 0,
       retentionSeconds: durationSeconds(q.default_message_ttl ?? "P14D"),
       dlqRetentionSeconds: forward ? durationSeconds(R.azurerm_servicebus_queue?.[refOf(forward)?.address ?? ""]?.default_message_ttl ?? "P14D") : null,
       expiredMessages: q.dead_lettering_on_message_expiration ? "dead-lettered" : "dropped",
