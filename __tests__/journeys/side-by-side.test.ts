@@ -16,12 +16,11 @@ import { pendingReason } from "./pending";
  * through one service's gateway is stored by that service only. Their databases are on the
  * environment's shared server (the default, issue 26.1): one PostgreSQL with a database per service
  * (`<service>_app`), made by each service's migration step, and each service's roles refused on
- * the other services' databases by the server itself. Azure has no shared server in this release:
- * there each database has a server of its own.
+ * the other services' databases by the server itself.
  */
 const CLOUDS: Cloud[] = ["aws", "gcp", "azure"];
-/** Whether the cloud puts the databases on one shared server (Azure: not yet, docs/shared-tier.md). */
-const SHARED_SERVER: Record<Cloud, boolean> = { aws: true, gcp: true, azure: false };
+/** Whether the cloud puts the databases on one shared server (all three since the Azure shared tier). */
+const SHARED_SERVER: Record<Cloud, boolean> = { aws: true, gcp: true, azure: true };
 /** The services that store orders (the reference API and worker; coffee runs them too). */
 const SERVICES = [
   { name: "orders", gateway: "orders/gateway:public", audience: "orders-api", db: "orders_db-main", shared: "orders_app" },

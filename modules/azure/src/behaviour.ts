@@ -2,7 +2,7 @@ import {
   AlarmCondition, AlarmStatistic, BusBehaviour, DatabaseBehaviour, EventRuleBehaviour, FilterClause, FiringTimes, FunctionBehaviour,
   GatewayBehaviour, ObservedSignal, QueueBehaviour, ResourceMap, ServiceBehaviour, allOf, atLeast, byComponent, canonicalClauses,
   alignedRate, canonicalCors, canonicalSchedule, componentNames, componentOf, durationSeconds, jwtText, namesComponent, refOf, routeMethods, scheduledEventText,
-  ATTEMPT_FAILED_EVENT,
+  ATTEMPT_FAILED_EVENT, SHARED_SERVER_COMPONENT, spreadSharedServer,
 } from "@polycloud/core";
 import { AZURE_RESERVED_CONNECTIONS, POSTGRES_SIZES } from "./limits";
 
@@ -307,7 +307,8 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     const users = [...apps].filter(([, [[, app]]]) => !isAdmin(app) && Object.values(app.app_settings ?? {}).some((v) => refOf(v)?.address === address)).length
       + admins.length;
     const dbs = (byComponent(R, "azurerm_postgresql_flexible_server_database").get(key) ?? []).length;
-    const pairs = Math.max(1, users) * Math.max(1, dbs);
+    // On the environment's shared server each login reaches its own service's database only: one pool each.
+    const pairs = key === `database:${SHARED_SERVER_COMPONENT}` ? Math.max(1, users) : Math.max(1, users) * Math.max(1, dbs);
     // Flexible Server keeps AZURE_RESERVED_CONNECTIONS of max_connections for itself: clients can open the rest.
     const userConnections = maxConnections - AZURE_RESERVED_CONNECTIONS;
     const poolServerConnections = pooled ? Number(config.get("pgbouncer.default_pool_size") ?? 50) * pairs : userConnections;
@@ -410,7 +411,7 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
 
   const budget = Object.values(R.azurerm_consumption_budget_resource_group ?? {})[0] as any;
   const notes = ((budget?.notification ?? []) as any[]).filter((n) => n.enabled !== false);
-  return {
+  return spreadSharedServer({
     functions, queues, buses, rules, gateways, databases, alarms,
     alarmRecipients: uniq(notified),
     budget: budget
@@ -423,7 +424,7 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
           recipients: uniq(notes.flatMap((n) => n.contact_emails ?? [])),
         }
       : null,
-  };
+  });
 }
 
 /** The signal an alert watches, from its metric namespace, metric and dimension filter. */

@@ -2,9 +2,6 @@ import { DatabaseInstance, EmulationHost } from "@polycloud/core";
 import { Entra } from "./entra";
 import { AzureValues } from "./values";
 
-const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
-const ident = (v: string) => `"${v.replace(/"/g, '""')}"`;
-
 /**
  * What Flexible Server has built in for Entra authentication, in its `postgres` database:
  * pgaadauth_create_principal_with_oid, which Entra administrators (azure_pg_admin members) call to
@@ -31,17 +28,15 @@ DO $grant$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'azure_pg_admin') THEN CREATE ROLE azure_pg_admin NOLOGIN; END IF;
 END $grant$;
 GRANT EXECUTE ON FUNCTION public.pgaadauth_create_principal_with_oid(text, text, text, boolean, boolean) TO azure_pg_admin;
-${[...(admin.objectId ? [{ name: admin.name, objectId: admin.objectId }] : []), ...others].map((a) => `INSERT INTO public.pgaadauth_principals VALUES (${lit(a.name)}, lower(${lit(a.objectId)}), 'service') ON CONFLICT (rolname) DO UPDATE SET objectid = EXCLUDED.objectid;`).join("\n")}
-${others.map((a) => `DO $admin$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = ${lit(a.name)}) THEN CREATE ROLE ${ident(a.name)} LOGIN CREATEROLE CREATEDB; END IF;
-END $admin$;
-GRANT azure_pg_admin TO ${ident(a.name)} WITH ADMIN OPTION;`).join("\n")}
+${[admin, ...others].filter((a) => a.objectId).map((a) => `INSERT INTO public.pgaadauth_principals VALUES ('${a.name.replace(/'/g, "''")}', lower('${a.objectId!.replace(/'/g, "''")}'), 'service') ON CONFLICT (rolname) DO UPDATE SET objectid = EXCLUDED.objectid;`).join("\n")}
+${others.map((a) => `DO $admin$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${a.name.replace(/'/g, "''")}') THEN CREATE ROLE "${a.name.replace(/"/g, '""')}" LOGIN CREATEROLE CREATEDB IN ROLE azure_pg_admin; END IF; END $admin$;`).join("\n")}
 `;
 }
 
 /**
  * PostgreSQL Flexible Server on the runner's PostgreSQL: each server database and `postgres`,
- * owned by azure_pg_admin, the Entra administrator (active_directory_administrator) a member of it
+ * owned by azure_pg_admin, the Entra administrators (active_directory_administrator: one, or one
+ * per service on the environment's shared server) members of it
  * with CREATEROLE and CREATEDB, pgaadauth for the principals it creates, the built-in PgBouncer on
  * 6432 when `pgbouncer.enabled` is on (pool mode and size from the server configuration), TLS
  * required by require_secure_transport (on unless configured off) with a certificate from the
@@ -57,13 +52,13 @@ export async function startFlexibleServers(host: EmulationHost, values: AzureVal
     const fqdn = String(values.value("azurerm_postgresql_flexible_server", address, raw, ["fqdn"]));
     const ofServer = (r: any) => String(r.server_id ?? r.server_name ?? "").includes(`azurerm_postgresql_flexible_server.${address}.`);
     const config = (name: string) => values.resources("azurerm_postgresql_flexible_server_configuration").map(([, c]) => c).find((c) => ofServer(c) && c.name === name)?.value;
-    // Every Entra administrator of the server (a shared server has one per service's migration step).
-    const adminRaws = values.resources("azurerm_postgresql_flexible_server_active_directory_administrator").filter(([, a]) => ofServer(a)).map(([, a]) => a);
-    const admins = adminRaws.map((a) => ({ name: String(values.resolve(a.principal_name)), objectId: String(values.resolve(a.object_id)) }));
-    const admin = admins[0];
+    // The environment's shared server has one Entra administrator per service (its migration step's identity).
+    const adminsRaw = values.resources("azurerm_postgresql_flexible_server_active_directory_administrator").filter(([, a]) => ofServer(a)).map(([, a]) => a);
+    const adminRaw = adminsRaw[0];
+    const [admin, ...otherAdmins] = adminsRaw.map((a) => ({ name: String(values.resolve(a.principal_name)), objectId: String(values.resolve(a.object_id)) }));
     const adminName = admin?.name ?? "azure_pg_admin_user";
-    // An administrator is a function app's identity: the deploy runs that app against the server.
-    const deployRunsCode = adminRaws.some((a) => values.refOf(a.object_id)?.type === "azurerm_user_assigned_identity");
+    // The administrator is a function app's identity: the deploy runs that app against the server.
+    const deployRunsCode = adminRaw !== undefined && values.refOf(adminRaw.object_id)?.type === "azurerm_user_assigned_identity";
     const pooled = String(config("pgbouncer.enabled") ?? "false").toLowerCase() === "true";
     const requireTls = String(config("require_secure_transport") ?? "ON").toUpperCase() !== "OFF";
     const users = new Map<string, Set<string>>();
@@ -81,7 +76,8 @@ export async function startFlexibleServers(host: EmulationHost, values: AzureVal
     const identities = values.resources("azurerm_user_assigned_identity").map(([a]) => entra.userAssigned(`\${azurerm_user_assigned_identity.${a}.id}`));
     if (!databases.length) continue;
     const told = new Set([...users.values()].flatMap((s) => [...s]));
-    for (const a of admins) told.delete(a.name);
+    told.delete(adminName);
+    for (const a of otherAdmins) told.delete(a.name);
     const launched: { server?: DatabaseInstance } = {};
     launched.server = await host.databases.launch({
       key: address, database: databases[0], otherDatabases: [...databases.slice(1), "postgres"],
@@ -89,7 +85,7 @@ export async function startFlexibleServers(host: EmulationHost, values: AzureVal
       roles: deployRunsCode ? [] : [...told].map((name) => ({ name })),
       clients: [...told],
       grantFunctionRoles: !deployRunsCode,
-      platformSql: pgaadauthSql({ name: adminName, objectId: admin?.objectId }, admins.slice(1)),
+      platformSql: pgaadauthSql({ name: adminName, objectId: admin?.objectId }, otherAdmins),
       pool: pooled ? { mode: String(config("pgbouncer.pool_mode") ?? "TRANSACTION").toLowerCase() === "session" ? "session" : "transaction", size: Number(config("pgbouncer.default_pool_size") ?? 50) } : undefined,
       // The server on 5432; the built-in PgBouncer on 6432 when enabled.
       endpoints: [
