@@ -6,8 +6,8 @@ import { fourServices } from "../fixtures/ported/four-services";
 /**
  * The shared tier's cost impact, measured with the estimator on the four-service fixture in the
  * sample environments (docs/cost.md, "Four services"): each service database on its own server
- * (databases.<id>.server: "own", the default, what every environment had before the shared tier)
- * against the shared server (`server: "shared"`). On Azure the shared tier also holds one API
+ * (databases.<id>.server: "own", what every environment had before the shared tier) against the
+ * shared server (`server: "shared"`, the default). On Azure the shared tier also holds one API
  * Management instance and one Service Bus namespace per environment, whatever the servers.
  */
 const NOW = new Date("2026-11-28T00:00:00Z");

@@ -41,7 +41,8 @@ interface Runner {
   readonly cloud: string;
   readonly stackName: string;
   readonly endpoints: Readonly<Record<string, string>>;
-  readonly databases: readonly { key: string; database: string; endpoint: string }[];
+  /** Per database server; `databases`: the databases on it (a shared server holds one per service). */
+  readonly databases: readonly { key: string; database: string; databases?: readonly string[]; endpoint: string }[];
   readonly log: { on(event: "entry", fn: (e: LogEntry) => void): unknown };
   readonly emulation: {
     readonly issuers: readonly { readonly issuer: string; readonly audiences: readonly string[] }[];
@@ -182,7 +183,7 @@ export async function devCommand(ctx: CliContext, opts: DevOptions): Promise<num
     } else {
       const lines = [`\npolycloud dev: ${runner.stackName} (${runner.cloud}) ready in ${seconds.toFixed(1)} s`];
       for (const [name, url] of Object.entries(runner.endpoints).sort()) lines.push(`  ${name.padEnd(28)} ${url}`);
-      for (const db of runner.databases) lines.push(`  database ${db.database.padEnd(19)} ${db.endpoint} (as the functions see it)`);
+      for (const db of runner.databases) for (const name of db.databases?.length ? db.databases : [db.database]) lines.push(`  database ${name.padEnd(19)} ${db.endpoint} (as the functions see it)`);
       for (const t of tokens) lines.push(`  token for ${t.issuer} (audience ${t.audience}, 24 h):\n    ${t.token}`);
       lines.push(`  watching ${folders.map((f) => shown(ctx, f)).join(", ") || "no function folder"}`);
       lines.push(`  ${COMMANDS}`);

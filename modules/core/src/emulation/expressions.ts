@@ -54,6 +54,8 @@ export function interpolations(s: string): { start: number; end: number; expr: s
 
 export class UnresolvedExpression extends Error {}
 
+const ELEMENT_OF_SPLIT = /^element\(\s*split\(\s*"((?:[^"\\]|\\.)*)"\s*,\s*([^()]+?)\s*\)\s*,\s*(\d+)\s*\)$/;
+
 /**
  * Resolves every reference in `value` (strings, arrays, objects, deeply). A string that is one
  * whole `${traversal}` takes the resolved value's type; references inside a longer string are
@@ -63,10 +65,18 @@ export function resolveReferences(value: unknown, resolve: (t: Traversal) => unk
   if (typeof value === "string") {
     const parts = interpolations(value);
     if (!parts.length) return value;
-    const lookup = (expr: string) => {
+    const lookup = (expr: string): unknown => {
       const t = parseTraversal(expr);
-      if (!t) throw new UnresolvedExpression(`not a plain reference: \${${expr.length > 80 ? `${expr.slice(0, 80)}…` : expr}}`);
-      return resolve(t);
+      if (t) return resolve(t);
+      // `element(split("<sep>", <traversal>), <n>)`: a part of an ARN (the stacks take RDS Proxy's resource id so).
+      const part = ELEMENT_OF_SPLIT.exec(expr.trim());
+      const inner = part && parseTraversal(part[2]);
+      if (part && inner) {
+        const pieces = String(resolve(inner)).split(JSON.parse(`"${part[1]}"`));
+        // Terraform's element() wraps around the list's length.
+        return pieces[Number(part[3]) % pieces.length];
+      }
+      throw new UnresolvedExpression(`not a plain reference: \${${expr.length > 80 ? `${expr.slice(0, 80)}…` : expr}}`);
     };
     if (parts.length === 1 && parts[0].start === 0 && parts[0].end === value.length) return lookup(parts[0].expr);
     let out = "";
