@@ -84,7 +84,8 @@ const IDENTITY_APIS: Record<Exclude<AgentKind, "storage">, string> = {
  * One per `<env>-gcp` stack.
  */
 export class GcpFoundation extends Construct {
-  readonly context: GcpContext;
+  /** Everything but the alert conditions, which the shared tier (or a partitioned service stack) owns. */
+  readonly context: Omit<GcpContext, "alerts">;
   readonly provider: GoogleProvider;
 
   constructor(scope: TerraformStack, id: string, props: GcpFoundationProps) {
