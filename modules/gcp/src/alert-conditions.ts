@@ -37,7 +37,20 @@ export interface AlertWatch {
 interface Condition {
   readonly watch: AlertWatch;
   readonly names: Set<string>;
+  /** Names one condition may list (its filter stays within FILTER_MAX_CHARS). */
+  readonly perCondition: number;
+  /** Conditions rendered so far (`<key>`, `<key>-2`, …): one more each time the names outgrow them. */
+  parts: number;
 }
+
+/**
+ * A threshold condition's filter is kept to at most 2,048 characters (the Monitoring filter limit
+ * this code assumes, conservatively): the longest name a label can carry (63 for Cloud Run
+ * services, subscriptions and URL maps as named here; `<project>:<instance>` for Cloud SQL)
+ * decides how many names one condition lists. More names open another condition with the next
+ * part of the sorted names: the count decides how many parts exist, never the order of services.
+ */
+export const FILTER_MAX_CHARS = 2048;
 
 /**
  * Monitoring alert conditions aggregated per measurement and threshold: Cloud Monitoring bills
@@ -68,26 +81,31 @@ export class GcpAlertConditions extends Construct {
       const differs = same.filter((k) => existing.watch[k] !== w[k]);
       if (differs.length) throw new Error(`GcpAlertConditions: condition ${key} registered twice with different ${differs.join(", ")}`);
       existing.names.add(w.resourceName);
+      if (existing.names.size > existing.parts * existing.perCondition) this.render(key, existing, thresholdValue, ++existing.parts);
     } else {
-      const names = new Set([w.resourceName]);
-      this.conditions.set(key, { watch: w, names });
-      this.render(key, w, thresholdValue, names);
+      const longest = w.nameLabel === "database_id" ? w.resourceName.indexOf(":") + 1 + 98 : 63;
+      const base = `${w.filter} AND resource.labels.${w.nameLabel}=one_of()`.length;
+      const condition: Condition = { watch: w, names: new Set([w.resourceName]), perCondition: Math.max(1, Math.floor((FILTER_MAX_CHARS - base) / (longest + 3))), parts: 1 };
+      this.conditions.set(key, condition);
+      this.render(key, condition, thresholdValue, 1);
     }
     return { name: w.name, signal: w.signal, threshold: w.threshold };
   }
 
-  private render(key: string, w: AlertWatch, thresholdValue: number, names: Set<string>): void {
+  private render(key: string, condition: Condition, thresholdValue: number, part: number): void {
+    const { watch: w, names, perCondition } = condition;
+    // Sorted, so the order services are added in never changes a filter; part n lists the n-th slice.
+    const listed = () => [...names].sort().slice((part - 1) * perCondition, part * perCondition);
     const aligner = w.aligner ?? "ALIGN_SUM";
     const gauge = w.signal.endsWith("dlqDepth") && aligner === "ALIGN_MAX";
-    new MonitoringAlertPolicy(this, key, {
+    new MonitoringAlertPolicy(this, part === 1 ? key : `${key}-${part}`, {
       displayName: `${w.title} (> ${thresholdValue})`,
       combiner: "OR",
       severity: w.signal.endsWith("dlqDepth") || w.signal === "bus.sentToDlq" ? "ERROR" : "WARNING",
       conditions: [{
         displayName: `${w.title} (> ${thresholdValue})`,
         conditionThreshold: {
-          // Sorted, so the order services are added in never changes the filter.
-          filter: Lazy.stringValue({ produce: () => `${w.filter} AND resource.labels.${w.nameLabel}=one_of(${[...names].sort().map((n) => `"${n}"`).join(",")})` }),
+          filter: Lazy.stringValue({ produce: () => `${w.filter} AND resource.labels.${w.nameLabel}=one_of(${listed().map((n) => `"${n}"`).join(",")})` }),
           // Monitoring offers only COMPARISON_GT for an upper bound. The other clouds fire at
           // "≥ N" (N at least 1) for counts, so a count alarm fires above N − 1.
           comparison: "COMPARISON_GT",
