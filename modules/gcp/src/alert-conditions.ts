@@ -77,7 +77,8 @@ export class GcpAlertConditions extends Construct {
     const key = `${w.id}-${String(thresholdValue).replace(/[^0-9a-z]/gi, "_")}`;
     const existing = this.conditions.get(key);
     if (existing) {
-      const same = ["filter", "nameLabel", "aligner", "reducer", "periodSeconds"] as const;
+      // Whatever the condition shows must be the same for every resource it watches (else it would depend on which registered first).
+      const same = ["filter", "nameLabel", "aligner", "reducer", "periodSeconds", "title", "documentation"] as const;
       const differs = same.filter((k) => existing.watch[k] !== w[k]);
       if (differs.length) throw new Error(`GcpAlertConditions: condition ${key} registered twice with different ${differs.join(", ")}`);
       existing.names.add(w.resourceName);

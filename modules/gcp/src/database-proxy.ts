@@ -191,7 +191,7 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
       ctx.alerts.watch({
         ...on, id: "database-connections", signal: "proxy.connectionSaturation", name: `${instanceName} connections`, title: "Database backends", threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM", periodSeconds: 60,
         filter: sql("postgresql/num_backends"),
-        documentation: `Backends of ${named} exceed ${t.proxyConnectionSaturationPercent}% of its max_connections (${size.maxConnections}); the pools (${pools} of at most ${this.maxPoolSize}) are saturating.`,
+        documentation: `Backends of ${named} exceed ${t.proxyConnectionSaturationPercent}% of its max_connections (${size.maxConnections}): its pools are saturating.`,
       }),
       ctx.alerts.watch({
         ...on, id: "database-cpu", signal: "database.cpu", name: `${instanceName} cpu`, title: "Database CPU", threshold: 0.8, aligner: "ALIGN_MEAN", periodSeconds: 900,
