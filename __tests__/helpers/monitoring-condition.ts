@@ -61,7 +61,6 @@ function reduce(reducer: string | undefined, values: number[]): number {
 }
 
 /** The groups (label values joined by `,`) whose reduced series crosses the threshold. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function crossing(condition: any, series: readonly Series[]): string[] {
   const clauses = parseFilter(String(condition.filter));
   const agg = condition.aggregations?.[0] ?? {};
