@@ -4,7 +4,7 @@ import { BillingBudget } from "@cdktf/provider-google/lib/billing-budget";
 import { GcpContext } from "./context";
 
 export interface GcpBudgetProps {
-  readonly context: Omit<GcpContext, "alerts">;
+  readonly context: GcpContext;
   readonly spec: BudgetSpec;
   readonly serviceName: string;
 }

@@ -5,7 +5,7 @@ import { GcpContext } from "./context";
 import { GcpDatabaseProxy } from "./database-proxy";
 
 export interface GcpSharedTierProps {
-  readonly context: Omit<GcpContext, "alerts">;
+  readonly context: GcpContext;
   /** The shared server the composition's services need (core's sharedDatabaseServer), if any. */
   readonly database?: SharedDatabaseServerSpec;
 }
