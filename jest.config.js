@@ -9,7 +9,9 @@ module.exports = {
   // Verdaccio publish -> consume round trip, the local runner's journeys on three clouds) run in
   // jest.integration.config.js; .ci/run runs both.
   // The mutation test and the long property run in jest.behaviour.config.js (`npm run test:behaviour`), which .ci/run runs too.
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/runtime-integration/", "<rootDir>/__tests__/registry/publish-consume.test.ts", "<rootDir>/__tests__/behaviour-ci/", "<rootDir>/__tests__/journeys/"],
+  // Integration-sized files elsewhere (real PostgreSQL, the terraform CLI, many-service syntheses)
+  // are listed in jest.integration-files.js and run in the integration project (issue 24: npm test < 120 s).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/runtime-integration/", "<rootDir>/__tests__/registry/publish-consume.test.ts", "<rootDir>/__tests__/behaviour-ci/", "<rootDir>/__tests__/journeys/", ...require("./jest.integration-files.js")],
   transform: {
     "^.+\\.tsx?$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" }, module: { type: "commonjs" } }],
     // Reference function code (ESM) is tested in-process too.

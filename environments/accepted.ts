@@ -15,6 +15,9 @@ export const CLOUD_LIMITS: readonly string[] = [
   // counts as a delivery attempt (docs/parity.md, "Settings a cloud cannot honour").
   "gcp:gateway.burst", "gcp:gateway.requestsPerMinute", "gcp:gateway.throttle",
   "gcp:queue.batchSize", "gcp:queue.batchWindowSeconds", "gcp:queue.pushRejections",
+  // Pub/Sub push attempts sized from the consumer's cap: more attempts, one consumer timeout apart,
+  // and a burst bound of attempts × cap (docs/parity.md, "Push rejections at the consumer's cap").
+  "gcp:queue.deliveryAttempts", "gcp:queue.retrySpacingSeconds", "gcp:queue.burstWithoutDeadLetter", "gcp:rule.attempts",
   "gcp:database.poolPercent", "gcp:budget.scope",
   // Azure: Flex Consumption sizes, Service Bus dead-lettering and backlog alarms, API Management's
   // fixed window, PgBouncer pools, the budget counts the resource group.

@@ -16,6 +16,7 @@ export const GENERATED_SECTIONS = {
   "gitops-setup": "docs/gitops.md", // npm run gitops:setup -- --write-docs
   bench: "docs/performance.md", // npm run bench
   partition: "docs/performance.md", // npm run bench
+  "runner-start": "docs/performance.md", // npm run bench:runner
 } as const;
 
 export type GeneratedSection = keyof typeof GENERATED_SECTIONS;

@@ -185,7 +185,8 @@ describe("AzureApiGateway", () => {
     expect(ops.filter((x) => x.includes("<validate-jwt"))).toHaveLength(2);
     expect(ops[0]).toContain('<openid-config url="https://auth.example.com/.well-known/openid-configuration" />');
     expect(ops[0]).toContain("<audiences><audience>orders-api</audience></audiences><issuers><issuer>https://auth.example.com/</issuer></issuers>");
-    for (const o of ops) expect(o).toContain('<set-backend-service backend-id="api" />');
+    // Backends are named after the service on the environment's shared instance.
+    for (const o of ops) expect(o).toContain('<set-backend-service backend-id="orders-api" />');
   });
 
   test("Consumption tier: the throttle cannot be enforced, so synth warns and the policy says nothing it cannot keep", () => {
@@ -194,7 +195,7 @@ describe("AzureApiGateway", () => {
   });
 
   test("the backend's audience (the app identity's client id) in a named value, no function key; logger, diagnostic and GatewayLogs", () => {
-    expect(only(prod.json, "azurerm_api_management_named_value")).toEqual(expect.objectContaining({ name: "api-audience", value: expect.stringMatching(/^\$\{azurerm_user_assigned_identity\.orders_fn-api_identity_[^.]+\.client_id\}$/) }));
+    expect(only(prod.json, "azurerm_api_management_named_value")).toEqual(expect.objectContaining({ name: "orders-api-audience", value: expect.stringMatching(/^\$\{azurerm_user_assigned_identity\.orders_fn-api_identity_[^.]+\.client_id\}$/) }));
     expect(only(prod.json, "azurerm_api_management_named_value").secret).toBeUndefined();
     expect(only(prod.json, "azurerm_api_management_backend").credentials).toBeUndefined();
     expect(prod.json.data?.azurerm_function_app_host_keys).toBeUndefined();

@@ -344,9 +344,10 @@ describe("Service Bus durations, redelivery spacing and Event Grid delivery (iss
   });
 });
 
-test("a database asking for the shared server by name gets its own on Azure, with a warning (no Azure shared tier yet)", () => {
+test("a database asking for the shared server gets a database on the environment's shared PostgreSQL server, no server of its own and no warning", () => {
   const { stack, json } = synthAzure("dev", () => {}, (s) => { s.databases.main.server = "shared"; });
-  expect(Object.keys(json.resource.azurerm_postgresql_flexible_server)).toEqual([expect.stringMatching(/^orders_db-main_/)]);
-  expect(warnings(stack)).toContainEqual(expect.stringMatching(/AzureDatabaseProxy\(main\): property 'server' = "shared" is not available on Azure/));
-  expect(warnings(synthAzure("dev").stack).filter((w) => /property 'server'/.test(w))).toEqual([]);
+  expect(Object.keys(json.resource.azurerm_postgresql_flexible_server)).toEqual([expect.stringMatching(/^shared-tier_db_server_/)]);
+  expect(Object.values<any>(json.resource.azurerm_postgresql_flexible_server_database)).toEqual([expect.objectContaining({ name: "orders_app", server_id: expect.stringMatching(/shared-tier_db_server_/) })]);
+  expect(warnings(stack).filter((w) => /property 'server'/.test(w))).toEqual([]);
+  expect(Object.keys(synthAzure("dev", () => {}, (s) => { s.databases.main.server = "own"; }).json.resource.azurerm_postgresql_flexible_server)).toEqual([expect.stringMatching(/^orders_db-main_/)]);
 });

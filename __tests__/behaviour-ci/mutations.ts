@@ -70,9 +70,11 @@ export const MUTATIONS: readonly Mutation[] = [
   m("gcp-function-errors-class", "gcp", "function", "function.ts", 'metric.labels.response_code_class="5xx"', 'metric.labels.response_code_class="4xx"'),
   // GCP: queue
   m("gcp-queue-attempts", "gcp", "queue", "dead-letter.ts", "maxDeliveryAttempts: props.maxDeliveryAttempts }", "maxDeliveryAttempts: props.maxDeliveryAttempts + 1 }"),
-  m("gcp-queue-ack-deadline", "gcp", "queue", "queue.ts", "ackDeadlineSeconds: Math.max(consumer.spec.timeoutSeconds, Math.min(this.resolved.visibilityTimeoutSeconds, 600)),", "ackDeadlineSeconds: Math.max(consumer.spec.timeoutSeconds, Math.min(this.resolved.visibilityTimeoutSeconds, 300)),"),
-  m("gcp-queue-backoff", "gcp", "queue", "queue.ts", "minBackoffSeconds: Math.max(this.resolved.visibilityTimeoutSeconds, consumer.spec.timeoutSeconds),", "minBackoffSeconds: Math.floor(Math.max(this.resolved.visibilityTimeoutSeconds, consumer.spec.timeoutSeconds) / 2),"),
-  m("gcp-queue-retention", "gcp", "queue", "queue.ts", "retentionSeconds: this.resolved.retentionSeconds,", "retentionSeconds: this.resolved.retentionSeconds * 2,"),
+  m("gcp-queue-ack-deadline", "gcp", "queue", "push-sizing.ts", "Math.max(i.consumerTimeoutSeconds, Math.min(i.visibilitySeconds, PUBSUB_MAX_ACK_SECONDS))", "Math.max(i.consumerTimeoutSeconds, Math.min(i.visibilitySeconds, 300))"),
+  m("gcp-queue-backoff", "gcp", "queue", "push-sizing.ts", "Math.min(PUBSUB_MAX_BACKOFF_SECONDS, Math.max(timeout, Math.floor(window / fitted)))", "Math.floor(Math.min(PUBSUB_MAX_BACKOFF_SECONDS, Math.max(timeout, Math.floor(window / fitted))) / 2)"),
+  m("gcp-queue-sized-attempts", "gcp", "queue", "push-sizing.ts", "const fitted = clamp(Math.floor(window / timeout));", "const fitted = clamp(Math.floor(window / timeout) * 2);"),
+  m("gcp-queue-declared-attempts", "gcp", "queue", "queue.ts", "maxDeliveryAttempts: this.push.attempts,", "maxDeliveryAttempts: this.resolved.maxDeliveryAttempts,"),
+  m("gcp-queue-retention", "gcp", "queue", "queue.ts", "retentionSeconds: this.resolved.retentionSeconds,\n      dlqRetentionSeconds", "retentionSeconds: this.resolved.retentionSeconds * 2,\n      dlqRetentionSeconds"),
   m("gcp-queue-expiry", "gcp", "queue", "dead-letter.ts", '// Subscriptions expire after 31 idle days by default; an empty ttl means never.\n      expirationPolicy: { ttl: "" },', ""),
   m("gcp-queue-dlq-retention", "gcp", "queue", "dead-letter.ts", "messageRetentionDuration: seconds(props.dlqRetentionSeconds),\n      ackDeadlineSeconds: 60,", "messageRetentionDuration: seconds(props.retentionSeconds),\n      ackDeadlineSeconds: 60,"),
   // GCP: bus
@@ -82,7 +84,7 @@ export const MUTATIONS: readonly Mutation[] = [
   // Issue 28.5: the subscription's backoff is no longer the one its retention was fitted to, so the retry schedule outlasts the retention (events expire undelivered).
   m("gcp-bus-backoff-unfitted", "gcp", "bus", "dead-letter.ts", "retryPolicy: { minimumBackoff: `${minBackoff}s`, maximumBackoff: `${maxBackoff}s` },", "retryPolicy: { minimumBackoff: `${minBackoff}s`, maximumBackoff: \"600s\" },"),
   // Issue 28.6: a rule's pushes retried after 10 s instead of the target's timeout (the fitted schedule, and so the raised retention, shrink).
-  m("gcp-bus-rule-min-backoff", "gcp", "bus", "event-bus.ts", "const minBackoff = Math.min(600, queue ? queue.resolved.visibilityTimeoutSeconds : consumer.spec.timeoutSeconds);", "const minBackoff = Math.min(600, queue ? queue.resolved.visibilityTimeoutSeconds : 10);"),
+  m("gcp-bus-rule-min-backoff", "gcp", "bus", "event-bus.ts", "const minBackoff = Math.min(600, queue?.push ? queue.push.backoffSeconds : consumer.spec.timeoutSeconds);", "const minBackoff = Math.min(600, queue?.push ? queue.push.backoffSeconds : 10);"),
   // Issue 28.8: a scheduled rule's subscription on the bus topic while its ticks go to the tick topic, and ticks published onto the bus.
   m("gcp-bus-schedule-subscription-on-bus", "gcp", "bus", "event-bus.ts", "topic: job?.topic ?? this.topic,", "topic: this.topic,"),
   m("gcp-bus-ticks-on-bus", "gcp", "bus", "event-bus.ts", "        topicName: topic.id,", "        topicName: this.topic.id,"),

@@ -58,8 +58,8 @@ describe("28.15/28.16 Azure: the vault's firewall and the routed app's authentic
     expect(ad.allowed_audiences).toEqual([ad.client_id]);
     expect(api.auth_settings_v2.login).toEqual({ token_store_enabled: false });
     expect(api.auth_settings_v2.excluded_paths).toEqual(["/runtime/webhooks/eventgrid"]);
-    // The named value the operation policy asks a token for is that same audience.
-    const audience = Object.values<any>(json.resource.azurerm_api_management_named_value).find((v) => v.name === "api-audience")!;
+    // The named value the operation policy asks a token for is that same audience (named after the service on the shared instance).
+    const audience = Object.values<any>(json.resource.azurerm_api_management_named_value).find((v) => v.name === "orders-api-audience")!;
     expect(audience.value).toBe(ad.client_id);
   });
 });

@@ -18,9 +18,10 @@ describe("GcpQueue", () => {
     expect(s.ack_deadline_seconds).toBe(360);
     expect(s.ack_deadline_seconds).toBeGreaterThanOrEqual(60);
     expect(s.expiration_policy).toEqual({ ttl: "" });
-    // A failed message waits the queue's visibility (6 × 60 s) before the next push, as on SQS.
-    expect(s.retry_policy).toEqual({ minimum_backoff: "360s", maximum_backoff: "600s" });
-    expect(s.dead_letter_policy).toEqual({ dead_letter_topic: expect.stringMatching(/dlq-topic/), max_delivery_attempts: 5 });
+    // A push refused at the consumer's cap counts as an attempt: attempts one consumer timeout (60 s)
+    // apart fill the 5 × 360 s SQS takes to dead-letter a failing message (issue 28.6, push-sizing.ts).
+    expect(s.retry_policy).toEqual({ minimum_backoff: "60s", maximum_backoff: "60s" });
+    expect(s.dead_letter_policy).toEqual({ dead_letter_topic: expect.stringMatching(/dlq-topic/), max_delivery_attempts: 30 });
     expect(s.message_retention_duration).toBe("345600s");
   });
 
@@ -92,14 +93,14 @@ describe("GcpEventBus", () => {
     expect(rule.filter).toBe('attributes.source = "orders.api" AND attributes.type = "OrderCreated"');
     expect(sub(prod.json, "orders-prod-events-order-created-dlq").message_retention_duration).toBe("1209600s");
     // A queue target delivers to the queue's consumer with the queue's ack deadline, and with the
-    // queue's attempts (5, not the rule's 10), retention (4 days, not the rule's 1-hour event age)
+    // queue's attempts (30 sized from the declared 5, not the rule's 10), retention (4 days, not the rule's 1-hour event age)
     // and backoff: after a consumer outage longer than an hour events are still kept, then dead-lettered.
     expect(rule.push_config.push_endpoint).toMatch(/orders_fn-worker_fn_[^.]+\.service_config\[0\]\.uri\}$/);
     expect(rule.push_config.oidc_token.audience).toBe(rule.push_config.push_endpoint);
     expect(rule.ack_deadline_seconds).toBe(360);
-    expect(rule.dead_letter_policy.max_delivery_attempts).toBe(5);
+    expect(rule.dead_letter_policy.max_delivery_attempts).toBe(30);
     expect(rule.message_retention_duration).toBe("345600s");
-    expect(rule.retry_policy).toEqual({ minimum_backoff: "360s", maximum_backoff: "600s" });
+    expect(rule.retry_policy).toEqual({ minimum_backoff: "60s", maximum_backoff: "60s" });
     expect(rule.labels.target).toBe("queue-orders");
     // ... and the queue's age alarm on this path.
     const age = watching(prod.json, "orders-prod-events-order-created").find((p) => p.display_name.startsWith("Oldest unacknowledged message"));
@@ -170,8 +171,8 @@ describe("GcpEventBus", () => {
     const dlqTopics = new Set(parts.map((x) => x.dead_letter_policy.dead_letter_topic));
     expect(dlqTopics.size).toBe(parts.length);
     for (const x of parts) {
-      // Into a queue, each part is the queue's path to its consumer: the queue's attempts (5) apply.
-      expect(x.dead_letter_policy.max_delivery_attempts).toBe(5);
+      // Into a queue, each part is the queue's path to its consumer: the queue's attempts (30, sized from 5) apply.
+      expect(x.dead_letter_policy.max_delivery_attempts).toBe(30);
       expect(x.push_config.oidc_token.service_account_email).toMatch(/google_service_account\./);
       expect(Buffer.byteLength(x.filter, "utf8")).toBeLessThanOrEqual(PUBSUB_FILTER_MAX_BYTES);
       const dlqSub = find(json, "google_pubsub_subscription", (d) => d.name === `${x.name}-dlq`);
@@ -205,8 +206,8 @@ describe("GcpEventBus", () => {
     const [subAddress] = Object.entries<any>(json.resource.google_pubsub_subscription).find(([, v]) => v.name === "orders-dev-events-nightly")!;
     expect(job.depends_on).toContain(`google_pubsub_subscription.${subAddress}`);
     expect(subscription.topic).toBe(job.pubsub_target.topic_name.replace(/\.id\}$/, ".id}"));
-    // Into a queue the queue's attempts (5) apply to the push to its consumer; there is no hop for 7 to count.
-    expect(subscription.dead_letter_policy.max_delivery_attempts).toBe(5);
+    // Into a queue the queue's attempts (30, sized from 5) apply to the push to its consumer; there is no hop for 7 to count.
+    expect(subscription.dead_letter_policy.max_delivery_attempts).toBe(30);
     expect(sub(json, "orders-dev-events-nightly-dlq").expiration_policy).toEqual({ ttl: "" });
     expect(gcpProblems("dev", () => {}, (s) => { s.buses.events.rules.nightly = { schedule: "rate(7 minutes)", target: { queue: "orders" } }; })).toContainEqual(
       expect.stringMatching(/GcpEventBus\(events\): property 'rules\.nightly\.schedule' has value "rate\(7 minutes\)"; allowed: a rate Cloud Scheduler's cron can space evenly/),

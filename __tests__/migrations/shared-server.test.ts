@@ -128,3 +128,42 @@ describe("GCP: one Cloud SQL instance holds a database and IAM users per service
     }
   });
 });
+
+describe("Azure: one PostgreSQL Flexible Server holds a database and Entra principals per service", () => {
+  const az = synthesizeComposition(dev, "azure", SHARED)["dev-azure"] as any;
+  const apps = resources(az, "azurerm_function_app_flex_consumption") as Record<string, any>;
+  const databases = resources(az, "azurerm_postgresql_flexible_server_database") as Record<string, any>;
+  /** `${azurerm_postgresql_flexible_server_database.<address>.name}` → the database's name. */
+  const dbName = (ref: string) => databases[/^\$\{azurerm_postgresql_flexible_server_database\.([^.]+)\.name\}$/.exec(ref)![1]].name;
+  const identityOf = (app: any) => /azurerm_user_assigned_identity\.([^.]+)\.id/.exec(String(app.identity?.identity_ids?.[0]))![1];
+  const steps = Object.values(apps).filter((a) => a.app_settings?.POLYCLOUD_MIGRATE_DATABASE);
+
+  test("one server, a database per service (<service>_<name>), each step migrating its own with its own functions' principals", () => {
+    const servers = Object.keys(resources(az, "azurerm_postgresql_flexible_server"));
+    expect(servers).toEqual([expect.stringMatching(/^shared-tier_db_server_/)]);
+    expect(Object.values(databases).map((d) => d.name).sort()).toEqual(["coffee_app", "ingest_app", "orders_app", "shopcart_app"]);
+    for (const d of Object.values(databases)) expect(d.server_id).toBe(`\${azurerm_postgresql_flexible_server.${servers[0]}.id}`);
+    const byStep = steps.map((a) => {
+      const v = a.app_settings;
+      const prefix = `DB_${v.POLYCLOUD_MIGRATE_DATABASE.toUpperCase()}`;
+      return [dbName(v[`${prefix}_NAME`]), JSON.parse(v.POLYCLOUD_MIGRATE_ROLES) as MigrationRole[]] as const;
+    }).sort(([a], [b]) => a.localeCompare(b));
+    expect(byStep.map(([db]) => db)).toEqual(["coffee_app", "ingest_app", "orders_app", "shopcart_app"]);
+    for (const [db, roles] of byStep) {
+      expect(roles.length).toBeGreaterThan(0);
+      // Entra principals of that service's own functions (identities of its construct), created by object id.
+      for (const r of roles) expect(r).toMatchObject({ name: expect.stringMatching(new RegExp(`^\\$\\{azurerm_user_assigned_identity\\.${db.split("_")[0]}_fn-[^.]+\\.name\\}$`)), create: "entra" });
+    }
+    // Every function of a service reaches its own database by name, on the shared server.
+    for (const a of Object.values(apps)) {
+      for (const [k, v] of Object.entries<string>(a.app_settings ?? {}).filter(([k]) => /^DB_.*_NAME$/.test(k))) expect(`${k}: ${dbName(v)}`).toBe(`${k}: ${a.tags.service}_app`);
+    }
+  });
+
+  test("each service's migration identity is one Entra administrator of the shared server (the deploying identity is none)", () => {
+    const admins = Object.values(resources(az, "azurerm_postgresql_flexible_server_active_directory_administrator")) as any[];
+    expect(admins).toHaveLength(4);
+    for (const a of admins) expect(a.server_name).toMatch(/^\$\{azurerm_postgresql_flexible_server\.shared-tier_db_server_[^.]+\.name\}$/);
+    expect(admins.map((a) => /azurerm_user_assigned_identity\.([^.]+)\./.exec(a.object_id)![1]).sort()).toEqual(steps.map(identityOf).sort());
+  });
+});

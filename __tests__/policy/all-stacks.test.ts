@@ -59,13 +59,14 @@ test("dev-azure: the Service Bus and Event Grid suppressions accept public netwo
   const suppressions = loadSuppressions("policy/suppressions.json");
   const json = JSON.parse(JSON.stringify(stacks["dev-azure"])) as TerraformJson;
   const mutated = ["azurerm_servicebus_namespace", "azurerm_eventgrid_topic"].map((type) => {
-    const [name, body] = Object.entries(json.resource![type] as Record<string, Record<string, unknown>>).find(([n]) => n.startsWith("orders_"))!;
+    // The namespace is the environment's (shared tier); the topic is the service's.
+    const [name, body] = Object.entries(json.resource![type] as Record<string, Record<string, unknown>>).find(([n]) => n.startsWith("orders_") || n.startsWith("shared-tier_"))!;
     body.local_auth_enabled = true;
     return `${type}.${name}`;
   });
   const result = runPolicy(policyStacksOf({ "dev-azure": json }), suppressions);
   const open = failing(result.findings, "medium");
-  expect(open.map((f) => `${f.condition} ${f.target}`).sort()).toEqual(["PC006.local-auth orders/bus-events/topic", "PC006.local-auth orders/servicebus"]);
+  expect(open.map((f) => `${f.condition} ${f.target}`).sort()).toEqual(["PC006.local-auth orders/bus-events/topic", "PC006.local-auth shared-tier/servicebus"]);
   expect(open.map((f) => f.address).sort()).toEqual([...mutated].sort());
   // The public-network findings on the same resources stay accepted.
   expect(result.findings.filter((f) => f.suppressed && mutated.includes(f.address)).map((f) => f.condition)).toEqual(["PC006.public-network", "PC006.public-network"]);
@@ -90,7 +91,7 @@ test("a team's second service with a gateway: its suppressions are used in its c
   const two = { ...synthesizeComposition(devWithRemoteState("environment"), "gcp", TWO_SERVICES), ...synthesizeComposition(devWithRemoteState("environment"), "azure", TWO_SERVICES) };
   const base = loadSuppressions("policy/suppressions.json");
   const cart = runPolicy(policyStacksOf(two), []).findings.filter((f) => !f.note && f.target.startsWith("cart/"));
-  // (and, having no database, its function apps and Standard Service Bus are public, as orders' Service Bus is)
+  // (and, having no database, its function apps are public; the Standard Service Bus namespace is the environment's, accepted once)
   expect(cart.map((f) => `${f.condition} ${f.stack} ${f.target}`).sort()).toEqual(CART_FINDINGS);
   const teams = [...base, ...cart.map((f) => ({ condition: f.condition, target: f.target, stacks: [devOf(f.stack.split("-")[1])], justification: "dev gateway of the cart service: as for orders" }))];
   const own = runPolicy(policyStacksOf(two), teams);
@@ -105,7 +106,7 @@ test("a team's second service with a gateway: its suppressions are used in its c
 // Filled from the synthesized stacks (and checked there): what a second dev service without a database is found to have.
 const CART_FINDINGS = [
   "PC002.app-public dev-azure cart/fn-api/app", "PC002.app-public dev-azure cart/fn-checkout/app",
-  "PC006.public-network dev-azure cart/servicebus", "PC013.plain-http dev-gcp cart/gateway-web/http", "PC030.unthrottled dev-azure cart/gateway-web/api-policy",
+  "PC013.plain-http dev-gcp cart/gateway-web/http", "PC030.unthrottled dev-azure cart/gateway-web/api-policy",
 ];
 
 // Issue 19's second sample service (coffee: method-routed API with Node and Python behind JWT
@@ -146,14 +147,16 @@ test("a composition without the sample service: its suppressions are out of scop
   const result = runPolicy(policyStacksOf(alone), [...loadSuppressions("policy/suppressions.json"), foundation]);
   expect(result.unusedSuppressions.map((s) => s.target)).toEqual(["foundation/vault"]);
   // (the dev-gcp entry is out of scope too: this run has no GCP stack)
-  expect(result.outOfScopeSuppressions.map((s) => s.target).sort()).toEqual(["orders/bus-events/topic", "orders/gateway-public/api-policy", "orders/gateway-public/http", "orders/servicebus", "orders/servicebus"]);
-  expect(result.findings.filter((f) => f.suppressed)).toEqual([]);
+  // The Service Bus namespace is the environment's (shared tier): its dev entry applies to this
+  // composition too, its staging entry is out of scope (no staging stack in this run).
+  expect(result.outOfScopeSuppressions.map((s) => s.target).sort()).toEqual(["orders/bus-events/topic", "orders/gateway-public/api-policy", "orders/gateway-public/http", "shared-tier/servicebus"]);
+  expect(result.findings.filter((f) => f.suppressed).map((f) => `${f.condition} ${f.target}`)).toEqual(["PC006.public-network shared-tier/servicebus"]);
 });
 
 const COFFEE_FINDINGS = [
   "PC002.app-public dev-azure coffee/fn-barista/app", "PC002.app-public dev-azure coffee/fn-menu/app", "PC002.app-public dev-azure coffee/fn-roaster/app",
   "PC002.app-public dev-azure coffee/fn-tasting/app",
-  "PC006.public-network dev-azure coffee/bus-events/schedule-morning-topic", "PC006.public-network dev-azure coffee/bus-events/topic", "PC006.public-network dev-azure coffee/servicebus",
+  "PC006.public-network dev-azure coffee/bus-events/schedule-morning-topic", "PC006.public-network dev-azure coffee/bus-events/topic",
   "PC013.plain-http dev-gcp coffee/gateway-web/http", "PC030.unthrottled dev-azure coffee/gateway-web/api-policy",
 ];
 
@@ -299,7 +302,7 @@ describe("nothing lost in prod", () => {
 describe("migrating suppressions from rule + hashed address to condition + logical target", () => {
   // Entries in the format of policy/suppressions.json before conditions (as committed until issue 30).
   const old = [
-    { rule: "PC006", stack: "dev-azure", address: "azurerm_servicebus_namespace.orders_servicebus_25646BF9", justification: "dev runs the Standard Service Bus tier; local (SAS) auth is off" },
+    { rule: "PC006", stack: "dev-azure", address: "azurerm_servicebus_namespace.shared-tier_servicebus_C3E56E11", justification: "dev runs the Standard Service Bus tier; local (SAS) auth is off" },
     { rule: "PC006", stack: "dev-azure", address: "azurerm_eventgrid_topic.orders_bus-events_topic_51548827", justification: "functions publish over the public endpoint; local auth is off" },
     { rule: "PC006", stack: "prod-azure", address: "azurerm_eventgrid_topic.orders_bus-events_topic_51548827", justification: "functions publish over the public endpoint; local auth is off" },
     { rule: "PC021", stack: "dev-aws", address: "aws_lambda_function.gone_ABCDEF12", justification: "a resource that no longer exists in the stacks" },
@@ -308,7 +311,7 @@ describe("migrating suppressions from rule + hashed address to condition + logic
   test("each entry becomes the conditions the rule finds there today, on the logical target, merged across stacks; stale entries are dropped", () => {
     const { suppressions, report } = migrateSuppressions(old, policyStacksOf(stacks));
     expect(suppressions).toEqual([
-      { condition: "PC006.public-network", target: "orders/servicebus", stacks: ["dev-azure"], justification: old[0].justification },
+      { condition: "PC006.public-network", target: "shared-tier/servicebus", stacks: ["dev-azure"], justification: old[0].justification },
       { condition: "PC006.public-network", target: "orders/bus-events/topic", stacks: ["dev-azure", "prod-azure"], justification: old[1].justification },
     ]);
     expect(report).toEqual([`dropped (stale, nothing to accept): PC021 dev-aws ${old[3].address}`]);

@@ -148,7 +148,7 @@ describe("GCP aggregated alert conditions (one per measurement and threshold)", 
   });
 });
 
-describe.each(PARTITIONINGS.flatMap((p) => (["aws", "gcp"] as const).map((c) => [c, p] as const)))("shared tier, %s %s partitioning", (cloud, partitioning) => {
+describe.each(PARTITIONINGS.flatMap((p) => (["aws", "gcp", "azure"] as const).map((c) => [c, p] as const)))("shared tier, %s %s partitioning", (cloud, partitioning) => {
   const runs = Object.fromEntries(Object.entries(TIER_RUNS).map(([run, svcs]) => [run, synthesizeComposition(devWithRemoteState(partitioning), cloud, svcs)]));
   test.each([["[orders]", "[orders, shopcart]"], ["[orders, shopcart]", "[orders]"], ["[orders, shopcart]", "[shopcart, orders]"]])("%s -> %s: nothing renamed or replaced; only the shared server's sizing changes, in place", (from, to) => {
     const diff = differences(runs[from], runs[to]);
@@ -163,10 +163,26 @@ describe.each(PARTITIONINGS.flatMap((p) => (["aws", "gcp"] as const).map((c) => 
     }
   });
   test("one shared server whatever the number or order of services, holding each service's database", () => {
-    const servers = (r: Record<string, TerraformJson>) => Object.values(r).flatMap((j) => Object.keys((j.resource as any)?.[cloud === "aws" ? "aws_rds_cluster" : "google_sql_database_instance"] ?? {}));
-    for (const run of Object.keys(TIER_RUNS)) expect(servers(runs[run])).toEqual([cloud === "aws" ? expect.stringMatching(/^shared-tier_db_cluster_/) : expect.stringMatching(/^shared-tier_db_instance_/)]);
+    const type = { aws: "aws_rds_cluster", gcp: "google_sql_database_instance", azure: "azurerm_postgresql_flexible_server" }[cloud];
+    const servers = (r: Record<string, TerraformJson>) => Object.values(r).flatMap((j) => Object.keys((j.resource as any)?.[type] ?? {}));
+    const address = { aws: /^shared-tier_db_cluster_/, gcp: /^shared-tier_db_instance_/, azure: /^shared-tier_db_server_/ }[cloud];
+    for (const run of Object.keys(TIER_RUNS)) expect(servers(runs[run])).toEqual([expect.stringMatching(address)]);
     expect(runs["[shopcart, orders]"]).toEqual(runs["[orders, shopcart]"]);
   });
+  if (cloud === "azure") {
+    test("one API Management instance and one Service Bus namespace, an API and queues per service, whatever the number or order of services", () => {
+      const of = (r: Record<string, TerraformJson>, t: string) => Object.values(r).flatMap((j) => Object.entries((j.resource as any)?.[t] ?? {}) as [string, any][]);
+      for (const run of Object.keys(TIER_RUNS)) {
+        expect(of(runs[run], "azurerm_api_management").map(([a]) => a)).toEqual([expect.stringMatching(/^shared-tier_gateway_apim_/)]);
+        expect(of(runs[run], "azurerm_servicebus_namespace").map(([a]) => a)).toEqual([expect.stringMatching(/^shared-tier_servicebus_/)]);
+        // Each service's APIs and queues are its own resources (its construct, its state when partitioned).
+        for (const [a] of [...of(runs[run], "azurerm_api_management_api"), ...of(runs[run], "azurerm_servicebus_queue")]) expect(a).toMatch(/^(orders|shopcart)_/);
+      }
+      const apis = of(runs["[orders, shopcart]"], "azurerm_api_management_api").map(([, r]) => r.path).sort();
+      expect(apis).toEqual(expect.arrayContaining([expect.stringMatching(/^orders\//), expect.stringMatching(/^shopcart\//)]));
+      expect(new Set(apis).size).toBe(apis.length);
+    });
+  }
 });
 
 test("the two-service environment keeps its stateful addresses (else: review, then UPDATE_ADDRESSES=1 npx jest __tests__/stacks/services-rename.test.ts)", () => {
@@ -196,8 +212,21 @@ test("an environment from before the shared tier keeps every stateful address (s
     for (const [stack, json] of Object.entries(synthesizeComposition(devWithRemoteState(partitioning), cloud, [pinned, cartService]))) stacks[twoServiceKey(partitioning, stack)] = json;
   }
   const drift = compareAddresses(before, stacks);
-  expect(drift.destroyed).toEqual([]);
-  expect(drift.added).toEqual([]);
+  // Azure's queues move to the environment's one Service Bus namespace (shared tier): the services'
+  // namespaces go, a drain-then-apply migration (docs/shared-tier.md, "Service Bus and API
+  // Management"). Every other stateful address stays.
+  const namespaces = (list: readonly { stack: string; address: string }[]) => list.filter((d) => d.address.startsWith("azurerm_servicebus_namespace."));
+  expect(drift.destroyed.filter((d) => !namespaces([d]).length)).toEqual([]);
+  expect(namespaces(drift.destroyed).map((d) => `${d.stack}: ${d.address}`).sort()).toEqual([
+    expect.stringMatching(/^two-services\/environment\/dev-azure: azurerm_servicebus_namespace\.cart_servicebus_/),
+    expect.stringMatching(/^two-services\/environment\/dev-azure: azurerm_servicebus_namespace\.orders_servicebus_/),
+    expect.stringMatching(/^two-services\/service\/dev-azure-cart: azurerm_servicebus_namespace\.cart_servicebus_/),
+    expect.stringMatching(/^two-services\/service\/dev-azure-orders: azurerm_servicebus_namespace\.orders_servicebus_/),
+  ]);
+  expect(drift.added.map((d) => `${d.stack}: ${d.address}`).sort()).toEqual([
+    expect.stringMatching(/^two-services\/environment\/dev-azure: azurerm_servicebus_namespace\.shared-tier_servicebus_/),
+    expect.stringMatching(/^two-services\/service\/dev-azure-shared: azurerm_servicebus_namespace\.shared-tier_servicebus_/),
+  ]);
   // Opted in to the shared server, the move is visible: the plan guard refuses it until it is done as a data migration.
   const key = "two-services/environment/dev-aws";
   expect(compareAddresses({ [key]: before[key] }, { [key]: synthesizeComposition(devWithRemoteState("environment"), "aws", [sharedOrders, cartService])["dev-aws"] }).destroyed.map((d) => d.address))

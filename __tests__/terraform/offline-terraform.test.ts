@@ -18,6 +18,9 @@ import { comparePlans, redactPlan } from "../../modules/cli/src/plan/review";
 import { renderMarkdown, summarizePlan } from "../../modules/cli/src/plan/summary";
 import { guard } from "../../modules/cli/src/plan/guard";
 import { checkLockFile, parseLockFile } from "../../scripts/gitops/lock-files";
+import { FOUR_SERVICES, fourServices } from "../fixtures/ported/four-services";
+import { onServer } from "../helpers/shared-tier";
+import { devWithRemoteState } from "../../stacks/synth-json";
 
 /**
  * Real Terraform over every AWS stack (below: every Azure stack): init from the local provider mirror, validate, and an
@@ -229,6 +232,8 @@ maybeAzure(`terraform validate with the real azurerm provider (${sharedProviders
   const synthesized = new Map<string, any>();
   const validated = new Map<string, any>();
   const schemas = new Map<string, any>();
+  /** The four-service stacks (`four/<stack>`, `partitioned/<stack>`), known once synthesized. */
+  const fourStacks: string[] = [];
   let pinned = "";
 
   const tfIn = (dir: string) => (args: string[]) => run(terraformBin!, args, { cwd: dir, env, maxBuffer: 256 * 1024 * 1024 });
@@ -255,13 +260,28 @@ maybeAzure(`terraform validate with the real azurerm provider (${sharedProviders
     const service = variantService;
     buildStacks(app, { environments, service, filter: "*-azure" });
     synthAll(app);
-    for (const name of stackNames) synthesized.set(name, JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8")));
+    // The four services side by side on the environments' shared tier (one server holding each
+    // service's database, one API Management, one Service Bus namespace), single-stack in every
+    // sample environment and partitioned per service in dev (the service stacks read the shared stack).
+    const four = new App({ outdir: path.join(work, "four.out") });
+    const shared = FOUR_SERVICES.map((s) => onServer("shared", s));
+    fourServices();
+    buildStacks(four, { environments, services: (e) => shared.map((s) => s(e)), filter: "*-azure" });
+    synthAll(four);
+    const partitioned = new App({ outdir: path.join(work, "partitioned.out") });
+    buildStacks(partitioned, { environments: [devWithRemoteState("service")], services: (e) => shared.map((s) => s(e)), filter: "dev-azure*" });
+    synthAll(partitioned);
+    const dirs = new Map<string, string>(stackNames.map((n) => [n, path.join(outdir, "stacks", n)]));
+    for (const n of fs.readdirSync(path.join(work, "four.out", "stacks"))) dirs.set(`four/${n}`, path.join(work, "four.out", "stacks", n));
+    for (const n of fs.readdirSync(path.join(work, "partitioned.out", "stacks"))) dirs.set(`partitioned/${n}`, path.join(work, "partitioned.out", "stacks", n));
+    fourStacks.push(...[...dirs.keys()].filter((k) => k.includes("/")));
+    for (const [name, dir] of dirs) synthesized.set(name, JSON.parse(fs.readFileSync(path.join(dir, "cdk.tf.json"), "utf8")));
     pinned = synthesized.get(stackNames[0]).terraform.required_providers.azurerm.version;
     for (const version of new Set([pinned, AZURERM_BINDINGS_VERSION])) installAzurerm(sharedProviders!, mirror, version);
     // Stacks run concurrently against one mirror; the schemas come from the cache after the first run.
     await Promise.all([
-      ...stackNames.map(async (name) => {
-        const dir = prepareAzureOfflineCopy(path.join(outdir, "stacks", name), path.join(work, name));
+      ...[...dirs.keys()].map(async (name) => {
+        const dir = prepareAzureOfflineCopy(dirs.get(name)!, path.join(work, name.replace("/", "-")));
         const tf = tfIn(dir);
         await tf(["init", "-backend=false", `-plugin-dir=${mirror}`, "-no-color"]);
         // `validate -json` exits non-zero on errors; its JSON is the result either way.
@@ -286,6 +306,21 @@ maybeAzure(`terraform validate with the real azurerm provider (${sharedProviders
     const summary = (d: any) => `${d.severity}: ${d.summary} ${d.detail ?? ""} (${d.address ?? d.range?.start?.line ?? ""})`;
     expect(v.diagnostics.map(summary)).toEqual([]);
     expect(v.valid).toBe(true);
+  });
+
+  test("the four services on the shared tier (every sample environment; dev partitioned per service) pass terraform validate: no errors, no warnings", () => {
+    expect(fourStacks).toEqual(expect.arrayContaining(["four/dev-azure", "four/staging-azure", "four/prod-azure", "partitioned/dev-azure-shared", "partitioned/dev-azure-orders"]));
+    const summary = (d: any) => `${d.severity}: ${d.summary} ${d.detail ?? ""} (${d.address ?? d.range?.start?.line ?? ""})`;
+    for (const name of fourStacks) {
+      const v = validated.get(name);
+      expect({ name, diagnostics: v.diagnostics.map(summary), valid: v.valid }).toEqual({ name, diagnostics: [], valid: true });
+    }
+    // What was validated is the shared tier: one server, one API Management, one namespace per environment.
+    for (const env of ["dev", "staging", "prod"]) {
+      const r = synthesized.get(`four/${env}-azure`).resource;
+      expect({ env, servers: Object.keys(r.azurerm_postgresql_flexible_server).length, apim: Object.keys(r.azurerm_api_management).length, namespaces: Object.keys(r.azurerm_servicebus_namespace).length, databases: Object.keys(r.azurerm_postgresql_flexible_server_database).length })
+        .toEqual({ env, servers: 1, apim: 1, namespaces: 1, databases: 4 });
+    }
   });
 
   test("azurerm 4.55 → 4.73: for every resource type the stacks use, no schema change but added optional attributes (and reviewed ones in unused blocks)", () => {

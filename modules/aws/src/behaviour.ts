@@ -19,6 +19,7 @@ export const AWS_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>> 
   "queue.retrySpacingSeconds": ["aws_sqs_queue.visibility_timeout_seconds"],
   "queue.visibilitySeconds": ["aws_sqs_queue.visibility_timeout_seconds"],
   "queue.maxConsumerConcurrency": ["aws_lambda_event_source_mapping.scaling_config.maximum_concurrency", "aws_lambda_function.reserved_concurrent_executions"],
+  "queue.burstWithoutDeadLetter": ["aws_lambda_event_source_mapping.event_source_arn", "fact: the event source mapping receives only what its pollers can hand over; the rest waits in the queue"],
   "queue.retentionSeconds": ["aws_sqs_queue.message_retention_seconds"],
   "queue.dlqRetentionSeconds": ["aws_sqs_queue_redrive_policy.redrive_policy (deadLetterTargetArn)", "aws_sqs_queue.message_retention_seconds (DLQ)"],
   "queue.expiredMessages": ["fact: SQS deletes a message whose retention ran out"],
@@ -185,6 +186,8 @@ export function readAwsBehaviour(json: { resource: ResourceMap }): ServiceBehavi
       retrySpacingSeconds: visibility,
       visibilitySeconds: visibility,
       maxConsumerConcurrency: caps.length ? Math.min(...caps) : null,
+      // SQS holds what the mapping's pollers have not received; without a mapping nothing drains it.
+      burstWithoutDeadLetter: mapping ? null : 0,
       retentionSeconds: source.message_retention_seconds ?? 345600,
       dlqRetentionSeconds: dlq ? dlq.message_retention_seconds ?? 345600 : null,
       expiredMessages: "dropped",

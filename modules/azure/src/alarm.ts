@@ -13,6 +13,8 @@ export interface AzureAlarmProps {
   readonly aggregation: "Total" | "Average" | "Minimum" | "Maximum" | "Count";
   readonly threshold: number;
   readonly dimension?: { readonly name: string; readonly values: readonly string[] };
+  /** More dimensions, all of which must match (e.g. one API on the shared API Management instance). */
+  readonly dimensions?: readonly { readonly name: string; readonly values: readonly string[] }[];
   readonly description: string;
   /** Look-back window. @default "PT5M" */
   readonly windowSize?: string;
@@ -45,7 +47,9 @@ export function createMetricAlert(scope: Construct, id: string, ctx: AzureContex
       // The same condition as the other clouds: counts fire at "≥ N" (N at least 1).
       operator: COUNT_SIGNALS.has(props.signal) ? "GreaterThanOrEqual" : "GreaterThan",
       threshold: COUNT_SIGNALS.has(props.signal) ? Math.max(1, props.threshold) : props.threshold,
-      dimension: props.dimension ? [{ name: props.dimension.name, operator: "Include", values: [...props.dimension.values] }] : undefined,
+      dimension: props.dimension || props.dimensions?.length
+        ? [...(props.dimension ? [props.dimension] : []), ...(props.dimensions ?? [])].map((d) => ({ name: d.name, operator: "Include", values: [...d.values] }))
+        : undefined,
     }],
     action: [{ actionGroupId: ctx.actionGroup.id }],
   });

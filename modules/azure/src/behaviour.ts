@@ -2,7 +2,7 @@ import {
   AlarmCondition, AlarmStatistic, BusBehaviour, DatabaseBehaviour, EventRuleBehaviour, FilterClause, FiringTimes, FunctionBehaviour,
   GatewayBehaviour, ObservedSignal, QueueBehaviour, ResourceMap, ServiceBehaviour, allOf, atLeast, byComponent, canonicalClauses,
   alignedRate, canonicalCors, canonicalSchedule, componentNames, componentOf, durationSeconds, jwtText, namesComponent, refOf, routeMethods, scheduledEventText,
-  ATTEMPT_FAILED_EVENT,
+  ATTEMPT_FAILED_EVENT, SHARED_SERVER_COMPONENT, spreadSharedServer,
 } from "@polycloud/core";
 import { AZURE_RESERVED_CONNECTIONS, POSTGRES_SIZES } from "./limits";
 
@@ -21,6 +21,7 @@ export const AZURE_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>
   "queue.retrySpacingSeconds": ["azurerm_function_app_flex_consumption.app_settings (PLATFORM_QUEUE_<ID>_RETRY_DELAY_SECONDS, _MAX_DELIVERIES)", "azurerm_function_app_flex_consumption.runtime_name", "azurerm_role_assignment (Azure Service Bus Data Sender of the consumer)", "azurerm_function_app_flex_consumption.depends_on"],
   "queue.visibilitySeconds": ["azurerm_servicebus_queue.lock_duration"],
   "queue.maxConsumerConcurrency": ["azurerm_function_app_flex_consumption (the consumer's maximum_instance_count and maxConcurrentCalls)"],
+  "queue.burstWithoutDeadLetter": ["fact: the Service Bus trigger locks only the messages its calls can take (maxConcurrentCalls per instance); the rest waits in the queue"],
   "queue.retentionSeconds": ["azurerm_servicebus_queue.default_message_ttl"],
   "queue.dlqRetentionSeconds": ["azurerm_servicebus_queue.forward_dead_lettered_messages_to", "fact: the $DeadLetterQueue sub-queue has no time-to-live"],
   "queue.expiredMessages": ["azurerm_servicebus_queue.dead_lettering_on_message_expiration"],
@@ -172,6 +173,8 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
       retrySpacingSeconds: spacing,
       visibilitySeconds: durationSeconds(q.lock_duration ?? "PT1M"),
       maxConsumerConcurrency: consumer ? functions[consumer].maxConcurrency : null,
+      // Service Bus holds what the trigger has not locked; without a consumer nothing drains it.
+      burstWithoutDeadLetter: consumer ? null : 0,
       retentionSeconds: durationSeconds(q.default_message_ttl ?? "P14D"),
       dlqRetentionSeconds: forward ? durationSeconds(R.azurerm_servicebus_queue?.[refOf(forward)?.address ?? ""]?.default_message_ttl ?? "P14D") : null,
       expiredMessages: q.dead_lettering_on_message_expiration ? "dead-lettered" : "dropped",
@@ -304,7 +307,8 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
     const users = [...apps].filter(([, [[, app]]]) => !isAdmin(app) && Object.values(app.app_settings ?? {}).some((v) => refOf(v)?.address === address)).length
       + admins.length;
     const dbs = (byComponent(R, "azurerm_postgresql_flexible_server_database").get(key) ?? []).length;
-    const pairs = Math.max(1, users) * Math.max(1, dbs);
+    // On the environment's shared server each login reaches its own service's database only: one pool each.
+    const pairs = key === `database:${SHARED_SERVER_COMPONENT}` ? Math.max(1, users) : Math.max(1, users) * Math.max(1, dbs);
     // Flexible Server keeps AZURE_RESERVED_CONNECTIONS of max_connections for itself: clients can open the rest.
     const userConnections = maxConnections - AZURE_RESERVED_CONNECTIONS;
     const poolServerConnections = pooled ? Number(config.get("pgbouncer.default_pool_size") ?? 50) * pairs : userConnections;
@@ -407,7 +411,7 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
 
   const budget = Object.values(R.azurerm_consumption_budget_resource_group ?? {})[0] as any;
   const notes = ((budget?.notification ?? []) as any[]).filter((n) => n.enabled !== false);
-  return {
+  return spreadSharedServer({
     functions, queues, buses, rules, gateways, databases, alarms,
     alarmRecipients: uniq(notified),
     budget: budget
@@ -420,7 +424,7 @@ export function readAzureBehaviour(json: { resource: ResourceMap }): ServiceBeha
           recipients: uniq(notes.flatMap((n) => n.contact_emails ?? [])),
         }
       : null,
-  };
+  });
 }
 
 /** The signal an alert watches, from its metric namespace, metric and dimension filter. */

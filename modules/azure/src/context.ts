@@ -7,6 +7,7 @@ import { MonitorActionGroup } from "@cdktf/provider-azurerm/lib/monitor-action-g
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { AzureNetwork } from "./network";
+import type { AzureSharedTier } from "./shared-tier";
 
 /** Everything the component constructs share within one environment × service. */
 export interface AzureContext {
@@ -27,4 +28,9 @@ export interface AzureContext {
   readonly vault: KeyVault;
   readonly network: AzureNetwork;
   readonly thresholds: ReturnType<typeof resolveThresholds>;
+  /**
+   * The environment's shared tier (one PostgreSQL server for the databases on `server: "shared"`,
+   * one API Management instance, one Service Bus namespace), set on the services' contexts.
+   */
+  readonly shared?: AzureSharedTier;
 }

@@ -2,14 +2,15 @@ import { Construct } from "constructs";
 import { DatabaseMigrations, envVarPart, MIGRATION_STEP_FUNCTION, migrationStepId, packageMigrationStep, resolveFunction } from "@polycloud/core";
 import { PostgresqlFlexibleServerActiveDirectoryAdministrator } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-active-directory-administrator";
 import { AzureContext } from "./context";
-import { AzureDatabaseProxy } from "./database-proxy";
+import { AzureDatabaseTarget } from "./database-proxy";
 import { AzureFunction } from "./function";
 import { PostApplyStep } from "./post-apply-step";
 import { azurePostgresRoots } from "./postgres-roots";
 
 export interface AzureDatabaseMigrationProps {
   readonly context: AzureContext;
-  readonly database: AzureDatabaseProxy;
+  /** The server's own database, or a service's database on the shared server (AzureServiceDatabase). */
+  readonly database: AzureDatabaseTarget;
   readonly migrations: DatabaseMigrations;
 }
 

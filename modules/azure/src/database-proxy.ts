@@ -1,6 +1,6 @@
 import { Annotations, Aspects, Lazy } from "cdktf";
 import { Construct } from "constructs";
-import { AlarmInfo, DEFAULTS, DatabaseProxySpec, MigrationRoleSpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, resolvePool, envVarPart } from "@polycloud/core";
+import { AlarmInfo, DEFAULTS, DatabaseProxySpec, MigrationRoleSpec, NAME_RULES, PlatformDatabaseProxy, PlatformFunction, Problems, SharedDatabaseServerSpec, resolvePool, envVarPart } from "@polycloud/core";
 import { ManagementLock } from "@cdktf/provider-azurerm/lib/management-lock";
 import { PostgresqlFlexibleServer } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server";
 import { PostgresqlFlexibleServerConfiguration } from "@cdktf/provider-azurerm/lib/postgresql-flexible-server-configuration";
@@ -20,6 +20,23 @@ export interface AzureDatabaseProxyProps {
    * default stays below it, as on AWS. @default none (the core default applies)
    */
   readonly shortestCallerTimeoutSeconds?: number;
+  /**
+   * The environment's shared server (the shared tier): no database of its own (each service's is an
+   * AzureServiceDatabase), PgBouncer pools sized for every member's logins. @default a server of its own
+   */
+  readonly shared?: SharedDatabaseServerSpec;
+}
+
+/** What a migration step needs of a database: a server's own, or a service's on the shared server. */
+export interface AzureDatabaseTarget {
+  readonly logicalId: string;
+  /** The server the step's identity administers. */
+  readonly server: Pick<PostgresqlFlexibleServer, "name">;
+  readonly database: { readonly name: string };
+  readonly endpoint: string;
+  /** Server settings the step waits for (TLS enforced before the first connection); empty across stacks. */
+  readonly configurations: readonly PostgresqlFlexibleServerConfiguration[];
+  migrationRoles(): MigrationRoleSpec[];
 }
 
 /**
@@ -29,10 +46,11 @@ export interface AzureDatabaseProxyProps {
  * The server configurations are chained with depends_on: `pgbouncer.*` parameters only exist
  * once `pgbouncer.enabled` is on, and Azure rejects concurrent configuration updates.
  */
-export class AzureDatabaseProxy extends Construct implements PlatformDatabaseProxy {
+export class AzureDatabaseProxy extends Construct implements PlatformDatabaseProxy, AzureDatabaseTarget {
   readonly spec: DatabaseProxySpec;
   readonly server: PostgresqlFlexibleServer;
-  readonly database: PostgresqlFlexibleServerDatabase;
+  /** The server's own database (on the shared server, a placeholder naming `postgres`: each service has its own). */
+  readonly database: { readonly name: string };
   readonly configurations: PostgresqlFlexibleServerConfiguration[] = [];
   readonly alarms: AlarmInfo[] = [];
   readonly pooled: boolean;
@@ -49,10 +67,6 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
     this.spec = spec;
     this.problems = new Problems(`AzureDatabaseProxy(${logicalId})`);
     this.logicalId = logicalId;
-    // The shared tier has no Azure server yet (docs/shared-tier.md): say so when a spec asks for it by name.
-    if (spec.server === "shared") {
-      Annotations.of(this).addWarning(`AzureDatabaseProxy(${logicalId}): property 'server' = "shared" is not available on Azure in this release: the database gets a PostgreSQL Flexible Server of its own (as with "own").`);
-    }
     const rg = ctx.resourceGroup;
     const prod = ctx.env.deletionProtection;
     const size = POSTGRES_SIZES[spec.size] ?? POSTGRES_SIZES.small;
@@ -93,13 +107,15 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
       // After a failover Azure reports the primary in the other zone; applying "1" again would fail or fail back.
       lifecycle: { ignoreChanges: ["zone", "high_availability[0].standby_availability_zone"] },
     });
-    // The Entra administrator is the migration step's identity (AzureDatabaseMigration), nobody else.
-    this.database = new PostgresqlFlexibleServerDatabase(this, "database", { name: spec.databaseName ?? DEFAULTS.databaseName, serverId: this.server.id, charset: "UTF8", collation: "en_US.utf8" });
+    // The Entra administrators are the migration steps' identities (AzureDatabaseMigration), nobody else.
+    this.database = props.shared ? { name: "postgres" }
+      : new PostgresqlFlexibleServerDatabase(this, "database", { name: spec.databaseName ?? DEFAULTS.databaseName, serverId: this.server.id, charset: "UTF8", collation: "en_US.utf8" });
 
     const pool = resolvePool(spec.pool, props.shortestCallerTimeoutSeconds);
     // PgBouncer keeps one pool per (user, database): every granted function and the Entra
-    // administrator that runs migrations, so the pools together stay within the spec's share.
-    const clients = (spec.allowedFunctions?.length ?? 0) + 1;
+    // administrator that runs migrations (on the shared server: every member's, each on its own
+    // database), so the pools together stay within the spec's share.
+    const clients = props.shared ? Math.max(1, props.shared.clients) : (spec.allowedFunctions?.length ?? 0) + 1;
     const settings: [string, string][] = [["require_secure_transport", "ON"]];
     if (this.pooled) {
       settings.push(
@@ -166,8 +182,13 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
    */
   poolPerInstance(): number {
     if (this.pooled) return 2;
-    const share = Math.floor((this.userConnections * resolvePool(this.spec.pool).maxConnectionsPercent) / 100) - 1;
+    const share = Math.floor((this.userConnections * resolvePool(this.spec.pool).maxConnectionsPercent) / 100) - this.migrationLogins();
     return Math.max(1, Math.floor(share / Math.max(1, this.instances())));
+  }
+
+  /** The migration steps' logins: one, or one per member database on the shared server. */
+  private migrationLogins(): number {
+    return this.props.shared ? Math.max(1, this.props.shared.members.length) : 1;
   }
 
   private instances(): number {
@@ -178,7 +199,7 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
 
   private warnWhenDirectPoolOverflows(): void {
     if (this.pooled || this.overflowWarned) return;
-    const share = Math.floor((this.userConnections * resolvePool(this.spec.pool).maxConnectionsPercent) / 100) - 1;
+    const share = Math.floor((this.userConnections * resolvePool(this.spec.pool).maxConnectionsPercent) / 100) - this.migrationLogins();
     if (this.instances() <= share) return;
     this.overflowWarned = true;
     Annotations.of(this).addWarning(`AzureDatabaseProxy(${this.props.logicalId}): the functions in 'allowedFunctions' (${this.granted.map((f) => f.logicalId).join(", ")}) can run ${this.instances()} instances at full scale, but without PgBouncer the pool's share of the ${this.userConnections} user connections allows ${share} (one connection each, less the migration login): past that, connections are refused. Lower the functions' concurrency.max or choose a General Purpose SKU.`);
@@ -198,12 +219,19 @@ export class AzureDatabaseProxy extends Construct implements PlatformDatabasePro
    * name; the role itself is created by the migration step (pgaadauth_create_principal_with_oid).
    */
   grantConnect(fn: PlatformFunction): void {
-    const f = fn as AzureFunction;
+    this.connect(fn as AzureFunction, this.props.logicalId, this.database.name);
+  }
+
+  /**
+   * The settings of `f` for the database `databaseId` named `databaseName` on this server (its own,
+   * or a service's on the shared server); its instances count against this server's connections.
+   */
+  connect(f: AzureFunction, databaseId: string, databaseName: string): void {
     f.useVnet();
-    const prefix = `DB_${envVarPart(this.props.logicalId)}`;
+    const prefix = `DB_${envVarPart(databaseId)}`;
     f.addSetting(`${prefix}_HOST`, this.endpoint);
     f.addSetting(`${prefix}_PORT`, String(this.port));
-    f.addSetting(`${prefix}_NAME`, this.database.name);
+    f.addSetting(`${prefix}_NAME`, databaseName);
     f.addSetting(`${prefix}_USER`, f.identity.name);
     f.addSetting(`${prefix}_SSLMODE`, "verify-full");
     f.addSetting(`${prefix}_SSLROOTCERT`, azurePostgresRoots());

@@ -1,17 +1,16 @@
 import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import { AlarmInfo, GatewaySpec, PlatformGateway, NAME_RULES, gatewayRuntimeEnvironment } from "@polycloud/core";
-import { ApiManagement } from "@cdktf/provider-azurerm/lib/api-management";
+import type { ApiManagement } from "@cdktf/provider-azurerm/lib/api-management";
 import { ApiManagementApi } from "@cdktf/provider-azurerm/lib/api-management-api";
 import { ApiManagementApiDiagnostic } from "@cdktf/provider-azurerm/lib/api-management-api-diagnostic";
 import { ApiManagementApiOperation } from "@cdktf/provider-azurerm/lib/api-management-api-operation";
 import { ApiManagementApiOperationPolicy } from "@cdktf/provider-azurerm/lib/api-management-api-operation-policy";
 import { ApiManagementApiPolicy } from "@cdktf/provider-azurerm/lib/api-management-api-policy";
 import { ApiManagementBackend } from "@cdktf/provider-azurerm/lib/api-management-backend";
-import { ApiManagementLogger } from "@cdktf/provider-azurerm/lib/api-management-logger";
 import { ApiManagementNamedValue } from "@cdktf/provider-azurerm/lib/api-management-named-value";
-import { MonitorDiagnosticSetting } from "@cdktf/provider-azurerm/lib/monitor-diagnostic-setting";
 import { createMetricAlert } from "./alarm";
+import { AzureApiManagement } from "./api-management";
 import { AzureContext } from "./context";
 import { AzureFunction } from "./function";
 import { apiPolicyXml, operationPolicyXml } from "./policy-xml";
@@ -21,6 +20,23 @@ export interface AzureApiGatewayProps {
   readonly logicalId: string;
   readonly spec: GatewaySpec;
   readonly functions: Readonly<Record<string, AzureFunction>>;
+  /** The environment's API Management instance (shared tier) this gateway is an API of. */
+  readonly front: AzureApiManagement;
+  /** The service the gateway belongs to: its API, backends and named values carry its name. */
+  readonly serviceName: string;
+}
+
+/**
+ * The API of a service's gateway on the shared instance: `<service>-<gateway>`, served below the
+ * path `<service>/<gateway>` (API Management routes by path; one instance serves every service).
+ */
+export function apiOf(serviceName: string, gatewayId: string): { name: string; path: string } {
+  return { name: `${serviceName}-${gatewayId}`, path: `${serviceName}/${gatewayId}` };
+}
+
+/** A function's backend on the shared instance: `<service>-<function>` (its named value: `<backend>-audience`). */
+export function backendOf(serviceName: string, functionId: string): string {
+  return `${serviceName}-${functionId}`;
 }
 
 /** `/orders/{id}` stays; `{proxy+}` becomes APIM's `{*proxy}` wildcard. */
@@ -28,18 +44,13 @@ export function urlTemplate(path: string): string {
   return path.replace(/\{([A-Za-z0-9_]+)\+\}/g, "{*$1}");
 }
 
-/** True for the classic tiers (Developer, Basic, Standard, Premium), where cipher settings can change. */
-export function apimSupportsCipherSettings(sku: string): boolean {
-  return /^(Developer|Basic|Standard|Premium)_\d+$/.test(sku);
-}
-
 /**
- * API Management (SKU from the environment: Consumption in dev, a v2 tier in prod), one API with
- * an operation per route, a backend per function that admits only this gateway's managed identity
+ * One service gateway as an API of the environment's API Management instance (shared tier): an
+ * operation per route, a backend per function that admits only the instance's managed identity
  * (Easy Auth on the app; the operation policy sends a token for the app's audience, the client's
- * own Authorization moves to X-Forwarded-Authorization),
- * an API policy with CORS and rate-limit-by-key, operation policies with validate-jwt, an
- * Application Insights logger and diagnostic, and GatewayLogs to Log Analytics.
+ * own Authorization moves to X-Forwarded-Authorization), an API policy with CORS and
+ * rate-limit-by-key (this API's own), operation policies with validate-jwt, and a diagnostic to
+ * the instance's Application Insights logger. Alarms watch this API only (dimension ApiId).
  */
 export class AzureApiGateway extends Construct implements PlatformGateway {
   readonly spec: GatewaySpec;
@@ -49,31 +60,19 @@ export class AzureApiGateway extends Construct implements PlatformGateway {
 
   constructor(scope: Construct, id: string, props: AzureApiGatewayProps) {
     super(scope, id);
-    const { context: ctx, spec, logicalId } = props;
+    const { context: ctx, spec, logicalId, front } = props;
     this.spec = spec;
     const rg = ctx.resourceGroup;
-    const sku = ctx.spec.apiManagementSku ?? "Consumption_0";
-    this.service = new ApiManagement(this, "apim", {
-      name: ctx.globalName(NAME_RULES.azure.apim, logicalId),
-      resourceGroupName: rg.name,
-      location: rg.location,
-      publisherName: `${ctx.namer.name(NAME_RULES.azure.generic)} platform`,
-      publisherEmail: ctx.env.alarms?.recipients?.[0] ?? "platform@example.com",
-      skuName: sku,
-      identity: { type: "SystemAssigned" },
-      minApiVersion: "2021-08-01",
-      protocols: { http2Enabled: true },
-      // Cipher and protocol flags only exist on the classic tiers; Consumption and the v2 tiers
-      // (BasicV2, StandardV2, PremiumV2) do not let them change (a 400, or a diff on every plan).
-      security: apimSupportsCipherSettings(sku) ? { tlsRsaWithAes128CbcShaCiphersEnabled: false, tlsRsaWithAes256CbcShaCiphersEnabled: false } : undefined,
-    });
+    const sku = front.sku;
+    this.service = front.service;
     const common = { resourceGroupName: rg.name, apiManagementName: this.service.name };
+    const names = apiOf(props.serviceName, logicalId);
     const api = new ApiManagementApi(this, "api", {
       ...common,
-      name: logicalId,
+      name: names.name,
       revision: "1",
       displayName: `${ctx.namer.name(NAME_RULES.azure.generic, logicalId)}`,
-      path: "",
+      path: names.path,
       protocols: ["https"],
       subscriptionRequired: false,
     });
@@ -92,14 +91,14 @@ export class AzureApiGateway extends Construct implements PlatformGateway {
       // API Management answers CORS and checks tokens; the runtime checks the token again so the
       // handler gets the verified claims (and a call that skips the gateway gets no identity).
       for (const [k, v] of Object.entries(gatewayRuntimeEnvironment(spec, fnId, { cors: false, jwt: true }))) fn.addSetting(k, v);
-      // The function admits only this gateway's managed identity (Easy Auth on the app); the
+      // The function admits only the instance's managed identity (Easy Auth on the app); the
       // operation policy fetches a token for the app's audience. No function key is read.
       const audience = new ApiManagementNamedValue(this, `audience-${fnId}`, {
-        ...common, name: `${fnId}-audience`, displayName: `${fnId}-audience`, value: fn.admitOnly(this.service.identity.principalId),
+        ...common, name: `${backendOf(props.serviceName, fnId)}-audience`, displayName: `${backendOf(props.serviceName, fnId)}-audience`, value: fn.admitOnly(this.service.identity.principalId),
       });
       const backend = new ApiManagementBackend(this, `backend-${fnId}`, {
         ...common,
-        name: fnId,
+        name: backendOf(props.serviceName, fnId),
         protocol: "http",
         url: `https://${fn.defaultHostname}/api`,
         resourceId: `https://management.azure.com${fn.app.id}`,
@@ -126,33 +125,29 @@ export class AzureApiGateway extends Construct implements PlatformGateway {
         apiName: api.name,
         operationId: op.operationId,
         // The literal backend name (a validated id), not a token: the XML escaping must not touch references.
-        xmlContent: operationPolicyXml(spec, route.authorized !== false, route.function),
+        xmlContent: operationPolicyXml(spec, route.authorized !== false, backendOf(props.serviceName, route.function)),
         dependsOn: [backends[route.function]],
       });
     });
 
-    const logger = new ApiManagementLogger(this, "logger", { ...common, name: "insights", resourceId: ctx.insights.id, applicationInsights: { connectionString: ctx.insights.connectionString } });
     new ApiManagementApiDiagnostic(this, "diagnostic", {
-      ...common, apiName: api.name, identifier: "applicationinsights", apiManagementLoggerId: logger.id, samplingPercentage: 100, alwaysLogErrors: true, logClientIp: true, verbosity: "information",
+      ...common, apiName: api.name, identifier: "applicationinsights", apiManagementLoggerId: front.logger.id, samplingPercentage: 100, alwaysLogErrors: true, logClientIp: true, verbosity: "information",
     });
-    new MonitorDiagnosticSetting(this, "gateway-logs", {
-      name: "gateway-logs",
-      targetResourceId: this.service.id,
-      logAnalyticsWorkspaceId: ctx.workspace.id,
-      enabledLog: [{ category: "GatewayLogs" }],
-    });
-    this.url = this.service.gatewayUrl;
+    this.url = `${this.service.gatewayUrl}/${names.path}`;
+    // The instance serves every service: this gateway's alarms count its own API only (Requests and
+    // Duration carry the dimension ApiId, learn.microsoft.com/azure/azure-monitor/reference/supported-metrics/microsoft-apimanagement-service-metrics).
+    const onlyThisApi = [{ name: "ApiId", values: [names.name] }];
 
     const t = ctx.thresholds;
     this.alarms.push(
       createMetricAlert(this, "alarm-5xx", ctx, {
         signal: "gateway.5xx", name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "5xx"), scope: this.service.id, namespace: "Microsoft.ApiManagement/service",
-        metric: "Requests", aggregation: "Total", threshold: t.gateway5xx, dimension: { name: "GatewayResponseCodeCategory", values: ["5XX"] },
+        metric: "Requests", aggregation: "Total", threshold: t.gateway5xx, dimension: { name: "GatewayResponseCodeCategory", values: ["5XX"] }, dimensions: onlyThisApi,
         description: `API Management ${logicalId} returned more than ${t.gateway5xx} 5xx responses in 5 minutes.`,
       }),
       createMetricAlert(this, "alarm-latency", ctx, {
         signal: "gateway.latencyP99", name: ctx.namer.name(NAME_RULES.azure.generic, logicalId, "duration"), scope: this.service.id, namespace: "Microsoft.ApiManagement/service",
-        metric: "Duration", aggregation: "Maximum", threshold: t.gatewayLatencyP99Ms,
+        metric: "Duration", aggregation: "Maximum", threshold: t.gatewayLatencyP99Ms, dimensions: onlyThisApi,
         description: `API Management ${logicalId} slowest request above ${t.gatewayLatencyP99Ms} ms (no p99 in metric alerts; the maximum is stricter).`,
       }),
     );

@@ -2,7 +2,7 @@ import { dependable } from "cdktf";
 import { Construct } from "constructs";
 import {
   AlarmInfo, EnvironmentConfig, Namer, PlatformService, Problems, ServiceSpec,
-  databaseMigrations, queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
+  databaseMigrations, onSharedServer, queueCappedConsumers, resolveFunction, shortestCallerTimeout, validateEnvironment, validateService,
 } from "@polycloud/core";
 import { ServicebusNamespace } from "@cdktf/provider-azurerm/lib/servicebus-namespace";
 import { AzureContext } from "./context";
@@ -14,7 +14,7 @@ import { AzureFunction, flexScale } from "./function";
 import { AzureApiGateway } from "./gateway";
 import { AZURE_LIMITS, MAX_BUDGET_NOTIFICATIONS, MAX_LOCK_SECONDS } from "./limits";
 import { AzureQueue } from "./queue";
-import { createServiceBusNamespace } from "./servicebus";
+import { AzureServiceDatabase } from "./service-database";
 
 export interface AzureServiceProps {
   readonly context: AzureContext;
@@ -35,9 +35,10 @@ export class AzureService extends Construct implements PlatformService {
   readonly gateways: Record<string, AzureApiGateway> = {};
   readonly queues: Record<string, AzureQueue> = {};
   readonly buses: Record<string, AzureEventBus> = {};
-  readonly databases: Record<string, AzureDatabaseProxy> = {};
+  readonly databases: Record<string, AzureDatabaseProxy | AzureServiceDatabase> = {};
   /** Each database's migration step (migrations and roles, run during apply). */
   readonly migrations: Record<string, AzureDatabaseMigration> = {};
+  /** The environment's Service Bus namespace (shared tier) the service's queues are in. */
   readonly namespace?: ServicebusNamespace;
 
   constructor(scope: Construct, id: string, props: AzureServiceProps) {
@@ -54,11 +55,16 @@ export class AzureService extends Construct implements PlatformService {
       const resolved = capped ? { ...resolveFunction(spec), maxConcurrency: capped.cap } : resolveFunction(spec);
       this.functions[fnId] = new AzureFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolved, secretNames, httpTriggered: routed.has(fnId) });
     }
-    let privateBus = false;
-    if (Object.keys(service.queues ?? {}).length) {
-      const bus = createServiceBusNamespace(this, "servicebus", ctx);
-      this.namespace = bus.namespace;
-      privateBus = bus.isPrivate;
+    // The queues live in the environment's namespace (shared tier), each with its own name and
+    // role assignments scoped to the queue; the gateways are APIs of its API Management instance.
+    const bus = ctx.shared?.serviceBus;
+    this.namespace = bus?.namespace;
+    const privateBus = bus?.isPrivate ?? false;
+    const front = ctx.shared?.apiManagement;
+    const missing = [...(Object.keys(service.queues ?? {}).length && !bus ? ["a Service Bus namespace"] : []), ...(Object.keys(service.gateways ?? {}).length && !front ? ["an API Management instance"] : [])];
+    if (missing.length) {
+      this.node.addValidation({ validate: () => [`AzureService(${service.name}): the environment's shared tier has no ${missing.join(" and ")}: render Azure services through PlatformStack, which builds it from every service of the composition`] });
+      return;
     }
     for (const [qId, spec] of Object.entries(service.queues ?? {})) {
       const q = new AzureQueue(this, `queue-${qId}`, { context: ctx, logicalId: qId, spec, namespace: this.namespace!, privateNamespace: privateBus, consumer: this.functions[spec.consumer] });
@@ -66,7 +72,7 @@ export class AzureService extends Construct implements PlatformService {
       (spec.producers ?? []).forEach((f) => this.functions[f] && q.grantSend(this.functions[f]));
     }
     for (const [gwId, spec] of Object.entries(service.gateways ?? {})) {
-      this.gateways[gwId] = new AzureApiGateway(this, `gateway-${gwId}`, { context: ctx, logicalId: gwId, spec, functions: this.functions });
+      this.gateways[gwId] = new AzureApiGateway(this, `gateway-${gwId}`, { context: ctx, logicalId: gwId, spec, functions: this.functions, front: front!, serviceName: service.name });
     }
     for (const [busId, spec] of Object.entries(service.buses ?? {})) {
       const bus = new AzureEventBus(this, `bus-${busId}`, { context: ctx, logicalId: busId, spec, functions: this.functions, queues: this.queues });
@@ -74,7 +80,11 @@ export class AzureService extends Construct implements PlatformService {
       (spec.publishers ?? []).forEach((f) => this.functions[f] && bus.grantPublish(this.functions[f]));
     }
     for (const [dbId, spec] of Object.entries(service.databases ?? {})) {
-      const db = new AzureDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds });
+      const server = ctx.shared?.database;
+      const db = onSharedServer(spec) && server
+        // A database of this service on the environment's shared server (shared tier).
+        ? new AzureServiceDatabase(this, `db-${dbId}`, { server, service: service.name, logicalId: dbId, spec })
+        : new AzureDatabaseProxy(this, `db-${dbId}`, { context: ctx, logicalId: dbId, spec, shortestCallerTimeoutSeconds: shortestCallerTimeout(spec, service.functions ?? {})?.seconds });
       this.databases[dbId] = db;
       const allowed = (spec.allowedFunctions ?? []).filter((f) => this.functions[f]);
       allowed.forEach((f) => db.grantConnect(this.functions[f]));

@@ -5,7 +5,8 @@ export * from "./project";
 export * from "./commands/check";
 export * from "./commands/synth";
 export { addressChanges, addressesCommand, formatChanges, nextSnapshot } from "./addresses/addresses";
-export { costCommand } from "./cost/cost";
+export { costCommand, estimateStacks } from "./cost/cost";
+export { perStackResults } from "./stack-results";
 export { synthesizeBase } from "./cost/base";
 export { dbRolesCommand, describeMigrationStep, migrationStepOf } from "./db/roles";
 export { dbMigrateCommand } from "./commands/db-migrate";
@@ -16,7 +17,7 @@ export { AllowEntry, GuardResult, guard, guardCommand, loadAllowList } from "./p
 export { OfflinePlan, planOffline, planOfflineCommand } from "./plan/offline";
 export { compareCommand, redactCommand } from "./plan/redact-compare";
 export { planSummary, summaryCommand } from "./plan/summary-report";
-export { loadStacks, loadSuppressions, policyCommand } from "./policy/policy";
+export { evaluateStacks, loadStacks, loadSuppressions, policyCommand } from "./policy/policy";
 export * from "./stacks/affected";
 export { StateProblem, backendOf, checkRemoteState, stateCheckCommand } from "./state/remote-state";
 export * from "./terraform/offline";

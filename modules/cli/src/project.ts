@@ -101,8 +101,20 @@ export function synthesizedStackNames(outdir: string): string[] {
   const present = fs.readdirSync(root).filter((n) => fs.existsSync(path.join(root, n, "cdk.tf.json")));
   const manifest = path.join(outdir, "manifest.json");
   if (!fs.existsSync(manifest)) return present.sort();
-  const listed = Object.keys((JSON.parse(fs.readFileSync(manifest, "utf8")) as { stacks?: Record<string, unknown> }).stacks ?? {});
-  return present.filter((n) => listed.includes(n)).sort();
+  const listed = new Set(manifestStacks(manifest));
+  return present.filter((n) => listed.has(n)).sort();
+}
+
+let listedCache: { key: string; names: string[] } | undefined;
+
+/** The stacks a manifest.json lists, parsed once per process while the file keeps its identity (it is 4 MB at 200 services). */
+function manifestStacks(manifest: string): string[] {
+  const st = fs.statSync(manifest, { bigint: true });
+  const key = [manifest, st.ino, st.size, st.mtimeNs, st.ctimeNs].join(":");
+  if (listedCache?.key !== key) {
+    listedCache = { key, names: Object.keys((JSON.parse(fs.readFileSync(manifest, "utf8")) as { stacks?: Record<string, unknown> }).stacks ?? {}) };
+  }
+  return listedCache.names;
 }
 
 /** Every stack of the last synthesis (`<outdir>/stacks/<name>/cdk.tf.json`), by stack name. */

@@ -158,6 +158,8 @@ export function intendedBehaviour(service: ServiceSpec, env: EnvironmentConfig, 
       retrySpacingSeconds: visibility,
       visibilitySeconds: visibility,
       maxConsumerConcurrency: caps.length ? Math.min(...caps) : null,
+      // A message waits in the queue until the consumer has room: no burst is dead-lettered unrun.
+      burstWithoutDeadLetter: null,
       retentionSeconds: q.retentionSeconds ?? D.queueRetentionSeconds,
       dlqRetentionSeconds: q.dlqRetentionSeconds ?? D.dlqRetentionSeconds,
       expiredMessages: "dropped",

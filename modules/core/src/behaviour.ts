@@ -29,6 +29,12 @@ export interface QueueBehaviour {
   readonly visibilitySeconds: number;
   /** Concurrent consumer invocations at most. */
   readonly maxConsumerConcurrency: number | null;
+  /**
+   * Messages that may arrive at once with none dead-lettered before it ran: null when the queue
+   * holds what its consumer has no room for (SQS, Service Bus); on Pub/Sub push, where a push
+   * rejected at the consumer's cap counts as a delivery attempt, attempts × the consumer's cap.
+   */
+  readonly burstWithoutDeadLetter: number | null;
   readonly retentionSeconds: number;
   /** How long the DLQ keeps a message; null: until it is read. */
   readonly dlqRetentionSeconds: number | null;
@@ -177,6 +183,7 @@ export const BEHAVIOUR_FIELDS: Readonly<Record<string, string>> = {
   "queue.retrySpacingSeconds": "least time between two attempts of a message",
   "queue.visibilitySeconds": "how long a delivered message stays hidden (visibility, ack deadline, lock)",
   "queue.maxConsumerConcurrency": "concurrent consumer invocations at most",
+  "queue.burstWithoutDeadLetter": "messages arriving at once that none is dead-lettered unrun (null: the queue holds them)",
   "queue.retentionSeconds": "how long an unprocessed message is kept",
   "queue.dlqRetentionSeconds": "how long a dead letter is kept",
   "queue.expiredMessages": "what happens to a message whose retention ran out",

@@ -114,6 +114,32 @@ export function pubsubScheduleExceedsAge(s: ServiceSpec, rule: { target: { funct
   return schedule > age ? schedule : undefined;
 }
 
+/**
+ * A queue's Pub/Sub push attempts and spacing (issue 28.6): a push rejected at the consumer's cap
+ * counts as an attempt, so GCP fits as many attempts as it can, one consumer timeout apart, into
+ * the time SQS takes to dead-letter a failing message (declared receives × visibility), between
+ * the declared receives and 100, and no more than the retention holds (each attempt up to the ack
+ * deadline plus the spacing). A burst of attempts × the consumer's cap is delivered without dead letters.
+ */
+export function pubsubQueuePush(s: ServiceSpec, qId: string): { attempts: number; spacing: number } {
+  const q = s.queues![qId];
+  const declared = q.maxDeliveryAttempts ?? D.maxDeliveryAttempts;
+  const timeout = Math.min(PUBSUB_MAX_SECONDS, timeoutOf(s, q.consumer));
+  const visibility = visibilityOf(s, qId);
+  const ack = Math.max(timeoutOf(s, q.consumer), Math.min(visibility, PUBSUB_MAX_SECONDS));
+  const window = declared * visibility;
+  const within = (n: number) => Math.max(declared, Math.min(PUBSUB_MAX_ATTEMPTS, n));
+  const most = within(Math.floor(window / timeout));
+  const spacing = Math.min(PUBSUB_MAX_SECONDS, Math.max(timeout, Math.floor(window / most)));
+  const retention = q.retentionSeconds ?? D.queueRetentionSeconds;
+  return { attempts: within(Math.min(most, Math.floor(retention / (ack + spacing)))), spacing };
+}
+/** The lowest and highest cap GCP may render for a function (below 1000 × ⌊cap / 1000⌋ only without an exact split). */
+const gcpCapRange = (s: ServiceSpec, fnId: string) => {
+  const cap = renderedCap(s, fnId);
+  return { low: cap > MAX_INSTANCES ? MAX_INSTANCES * Math.floor(cap / MAX_INSTANCES) : cap, high: cap };
+};
+
 export const DEVIATIONS: readonly Deviation[] = [
   {
     field: "function.memoryMb", clouds: ["azure"], bound: "rounded up to the next Flex Consumption instance size: 512, 2048 or 4096 MiB",
@@ -157,10 +183,27 @@ export const DEVIATIONS: readonly Deviation[] = [
     allowed: () => exactly(0),
   },
   {
-    field: "queue.retrySpacingSeconds", clouds: ["gcp"], bound: "600 s when the visibility window is longer",
-    reason: "Pub/Sub's retry policy backs off at most 600 s",
-    appliesTo: (s) => ids("queue", s.queues, (_q, id) => visibilityOf(s, id) > PUBSUB_MAX_SECONDS),
-    allowed: () => exactly(PUBSUB_MAX_SECONDS),
+    field: "queue.retrySpacingSeconds", clouds: ["gcp"], bound: "the declared attempts × the visibility window divided by the sized attempts (queue.deliveryAttempts), at least the consumer's timeout, at most 600 s",
+    reason: "a push rejected at the consumer's cap counts as a Pub/Sub delivery attempt: attempts one consumer timeout apart (the cap has turned over) fill the time SQS takes to dead-letter a failing message; Pub/Sub backs off at most 600 s",
+    appliesTo: (s) => ids("queue", s.queues, (_q, id) => pubsubQueuePush(s, id).spacing !== visibilityOf(s, id)),
+    allowed: ({ service, component }) => exactly(pubsubQueuePush(service, idOf(component)).spacing),
+  },
+  {
+    field: "queue.deliveryAttempts", clouds: ["gcp"], bound: "⌊declared attempts × visibility window / consumer timeout⌋, at most 100 and at most what the retention holds (retention / (ack deadline + spacing)), never below the declared attempts",
+    reason: "Pub/Sub cannot tell a push rejected at the consumer's cap from a failure: more attempts let a burst of attempts × cap drain without dead letters, and a failing message still reaches the DLQ about when SQS would move it",
+    appliesTo: (s) => ids("queue", s.queues, (q, id) => pubsubQueuePush(s, id).attempts !== (q.maxDeliveryAttempts ?? D.maxDeliveryAttempts)),
+    allowed: ({ service, component }) => exactly(pubsubQueuePush(service, idOf(component)).attempts),
+  },
+  {
+    field: "queue.burstWithoutDeadLetter", clouds: ["gcp"], bound: "the queue's Pub/Sub delivery attempts × its consumer's cap (instances × requests per instance)",
+    reason: "Pub/Sub push counts a push rejected at the consumer's cap as a delivery attempt; each rejection of a message is one consumer timeout after the last, when the cap has turned over. SQS and Service Bus hold a message until the consumer has room (warned at synth when the senders could send more)",
+    appliesTo: (s) => ids("queue", s.queues, (q) => s.functions?.[q.consumer] !== undefined),
+    allowed: ({ service, component }) => {
+      const id = idOf(component);
+      const { attempts } = pubsubQueuePush(service, id);
+      const { low, high } = gcpCapRange(service, service.queues![id].consumer);
+      return { min: attempts * low, max: attempts * high };
+    },
   },
   {
     field: "queue.visibilitySeconds", clouds: ["gcp"], bound: "the visibility window capped at 600 s, never below the consumer's timeout",
@@ -185,6 +228,13 @@ export const DEVIATIONS: readonly Deviation[] = [
     reason: "the Node.js runtime re-sends a failed message to its own queue, scheduled one retry delay later, which needs Data Sender on that queue",
     appliesTo: (s) => ids("queue", s.queues, (q) => String(s.functions[q.consumer]?.runtime ?? "").startsWith("nodejs") && !(q.producers ?? []).includes(q.consumer)),
     allowed: ({ service, component, intent }) => exactly([...(intent as string[]), `function:${service.queues![idOf(component)].consumer}`].sort()),
+  },
+  {
+    field: "rule.attempts", clouds: ["gcp"], bound: "the target queue's Pub/Sub delivery attempts (queue.deliveryAttempts) for a rule into a queue",
+    reason: "Pub/Sub cannot forward topic to topic: a rule into a queue is a subscription delivering to the queue's consumer exactly as the queue's own does, with the attempts sized from that consumer's cap",
+    appliesTo: (s) => rulesOf(s).filter(({ r }) => "queue" in r.target && s.queues?.[r.target.queue] !== undefined
+      && pubsubQueuePush(s, r.target.queue).attempts !== (s.queues[r.target.queue].maxDeliveryAttempts ?? D.maxDeliveryAttempts)).map(({ component }) => component),
+    allowed: ({ service, component }) => exactly(pubsubQueuePush(service, (rulesOf(service).find((x) => x.component === component)!.r.target as { queue: string }).queue).attempts),
   },
   {
     field: "rule.attempts", clouds: ["gcp"], bound: "100 when the spec sets no retry.maxAttempts",

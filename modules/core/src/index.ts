@@ -11,6 +11,7 @@ export * from "./interfaces";
 export * from "./capabilities";
 export * from "./validate-cloud-sections";
 export * from "./cache-dir";
+export * from "./evaluation-cache";
 export * from "./zip";
 export * from "./handler-file";
 export * from "./runtime-contract";

@@ -53,7 +53,6 @@ export const CONSTRUCT_WARNINGS: readonly ConstructWarning[] = [
   cw("azure:queue.retrySpacingSeconds", /^AzureQueue\(.*?\): consumer '.*' runs python/, "a Python consumer's failed message is redelivered at once (no spaced retries on Azure)"),
   cw("azure:gateway.throttle", /^AzureApiGateway\(.*?\): property 'throttle' .* Consumption tier/, "API Management Consumption has no rate-limit-by-key: the throttle is not enforced (BasicV2_1 or higher enforces it)"),
   cw("azure:database.pooled", /^AzureDatabaseProxy\(.*?\): environments\/\S+ clouds\.azure\.database\.skuName = .* is Burstable/, "a Burstable Flexible Server cannot run PgBouncer: functions connect directly (acceptNoPooling)"),
-  cw("azure:database.server", /^AzureDatabaseProxy\(.*?\): property 'server' = "shared" is not available on Azure/, "databases.<id>.server \"shared\": Azure has no shared database server yet; the database gets a server of its own"),
   cw("azure:database.directPoolOverflow", /^AzureDatabaseProxy\(.*?\): the functions in 'allowedFunctions' .* without PgBouncer/, "without PgBouncer the allowed functions can open more connections at full scale than the pool's share"),
 ];
 

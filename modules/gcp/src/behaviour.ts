@@ -20,6 +20,7 @@ export const GCP_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>> 
   "queue.retrySpacingSeconds": ["google_pubsub_subscription.retry_policy.minimum_backoff"],
   "queue.visibilitySeconds": ["google_pubsub_subscription.ack_deadline_seconds"],
   "queue.maxConsumerConcurrency": ["google_cloudfunctions2_function.service_config (the push endpoint's function)"],
+  "queue.burstWithoutDeadLetter": ["google_pubsub_subscription.dead_letter_policy.max_delivery_attempts", "google_pubsub_subscription.retry_policy.minimum_backoff", "google_cloudfunctions2_function.service_config (the push endpoint's function: max_instance_count, max_instance_request_concurrency, timeout_seconds)"],
   "queue.retentionSeconds": ["google_pubsub_subscription.message_retention_duration"],
   "queue.dlqRetentionSeconds": ["google_pubsub_subscription.dead_letter_policy.dead_letter_topic", "google_pubsub_subscription.message_retention_duration (the DLQ topic's subscription)"],
   "queue.expiredMessages": ["fact: Pub/Sub deletes a message whose retention ran out"],
@@ -286,6 +287,18 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     .filter((m) => m.role === "roles/pubsub.publisher" && refOf(m.topic)?.address === topicAddress)
     .map((m) => fnOf(m.member)).filter((f): f is string => !!f).map((f) => `function:${f}`));
 
+  /**
+   * Pub/Sub counts a push rejected at the consumer's cap as a delivery attempt. When two attempts
+   * of a message are at least the consumer's timeout apart, the messages in flight at one rejection
+   * have finished by the next, so `attempts` rejections meet `attempts × cap` other messages: a
+   * burst up to that is delivered. A shorter backoff gives no such bound (a message can be
+   * rejected by the same runs again and again): then only the cap itself is safe.
+   */
+  const burstBound = (d: ReturnType<typeof delivery>) => {
+    const fn = d.consumer ? functions[d.consumer] : undefined;
+    if (!fn?.maxConcurrency) return 0;
+    return d.spacing >= fn.timeoutSeconds && Number.isFinite(d.attempts) ? d.attempts * fn.maxConcurrency : fn.maxConcurrency;
+  };
   const queues: Record<string, QueueBehaviour> = {};
   for (const [id, d] of queueSubs) {
     // The queue's topic: the one its push subscription reads.
@@ -296,6 +309,7 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
       retrySpacingSeconds: d.spacing,
       visibilitySeconds: d.ack,
       maxConsumerConcurrency: d.consumer ? functions[d.consumer]?.maxConcurrency ?? null : null,
+      burstWithoutDeadLetter: burstBound(d),
       retentionSeconds: d.retention,
       dlqRetentionSeconds: d.dlqRetention,
       expiredMessages: "dropped",

@@ -1,4 +1,4 @@
-import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, SHARED_DATABASE_ID, onSharedServer, platformName, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block, queueCappedConsumers, shortestCallerTimeout } from "@polycloud/core";
+import { CapabilityMap, ConformanceContext, NAME_RULES, Namer, SHARED_DATABASE_ID, onSharedServer, platformName, REQUIRED_TAG_KEYS, DEFAULTS, resolveFunction, resolvePool, resolveQueue, resourcesOfType, fails, block, queueCappedConsumers, shortestCallerTimeout, pubsubQueuePush } from "@polycloud/core";
 import { GCF_RUNTIMES, CLOUD_SQL_SIZES, poolerCount } from "./limits";
 import { throttleThreshold } from "./gateway";
 
@@ -32,13 +32,15 @@ function deliveries(c: ConformanceContext) {
   for (const [id, q] of Object.entries(c.service.queues ?? {})) {
     const consumer = c.service.functions[q.consumer];
     const r = resolveQueue(q, consumer ? resolveFunction(consumer).timeoutSeconds : 30);
-    paths.push({ label: `queue ${id}`, parts: [id], maxAttempts: r.maxDeliveryAttempts, dlqRetention: r.dlqRetentionSeconds, filter: false });
+    // Attempts sized from the consumer's cap and timeout (a push refused at the cap counts as one).
+    const attempts = consumer ? pubsubQueuePush(c.service, id).attempts : r.maxDeliveryAttempts;
+    paths.push({ label: `queue ${id}`, parts: [id], maxAttempts: attempts, dlqRetention: r.dlqRetentionSeconds, filter: false });
   }
   for (const [busId, bus] of Object.entries(c.service.buses ?? {})) {
     for (const [ruleId, rule] of Object.entries(bus.rules)) {
       // A rule into a queue delivers with the queue's attempts (the queue's path to its consumer).
       const q = "queue" in rule.target ? c.service.queues?.[rule.target.queue] : undefined;
-      const attempts = q ? q.maxDeliveryAttempts ?? DEFAULTS.maxDeliveryAttempts : rule.retry?.maxAttempts;
+      const attempts = q ? (c.service.functions[q.consumer] ? pubsubQueuePush(c.service, (rule.target as { queue: string }).queue).attempts : q.maxDeliveryAttempts ?? DEFAULTS.maxDeliveryAttempts) : rule.retry?.maxAttempts;
       paths.push({ label: `rule ${busId}/${ruleId}`, parts: [busId, ruleId], maxAttempts: attempts, dlqRetention: 14 * 86400, filter: true });
     }
   }
@@ -199,7 +201,7 @@ export const GCP_CAPABILITIES: CapabilityMap = {
     },
   },
   "queue.dlq": {
-    mode: "native", realisedBy: "dead_letter_policy (max_delivery_attempts) to a dead-letter topic; Pub/Sub agent publisher on it and subscriber on the source",
+    mode: "native", realisedBy: "dead_letter_policy (max_delivery_attempts, sized from the consumer's cap and timeout: a push refused at the cap counts as an attempt) to a dead-letter topic; Pub/Sub agent publisher on it and subscriber on the source",
     check: (c) => deliveries(c).filter((d) => d.label.startsWith("queue")).flatMap((d) => fails(
       [one(d.subscription?.dead_letter_policy).max_delivery_attempts === d.maxAttempts, `${d.label}: max_delivery_attempts`],
       [!!d.dlqTopic, `${d.label}: no DLQ topic`],

@@ -10,6 +10,7 @@ import { ServiceAccountIamMember } from "@cdktf/provider-google/lib/service-acco
 import { resourceVariable } from "./alert-conditions";
 import { GcpContext, keyReady } from "./context";
 import { PUBSUB_MAX_ACK_SECONDS } from "./limits";
+import { PushSender, plausibleBurst } from "./push-sizing";
 
 export interface GcpPushDeliveryProps {
   readonly context: GcpContext;
@@ -31,10 +32,14 @@ export interface GcpPushDeliveryProps {
   readonly kind: "queue" | "bus";
   /** Also alarm on the oldest unacknowledged message (always for queues; for rules into a queue). */
   readonly ageAlarm?: boolean;
-  /** Least wait before a failed message is pushed again (the queue's visibility, ≤ 600 s). @default 10 */
+  /** Least wait before a failed message is pushed again (at least the consumer's timeout, ≤ 600 s). @default 10 */
   readonly minBackoffSeconds?: number;
+  /** Greatest wait between two pushes of a failed message; default: the longest the retention holds (≤ 600 s). */
+  readonly maxBackoffSeconds?: number;
   /** The consumer's concurrency cap (instances × requests per instance), for the burst warning. */
   readonly consumerCap?: number;
+  /** What publishes into the subscription (functions at their caps, schedules), for the burst warning. */
+  readonly senders?: readonly PushSender[];
   /** `target` label: what the spec delivers into (`queue-<id>`, `function-<id>`). */
   readonly target?: string;
 }
@@ -107,7 +112,7 @@ export class GcpPushDelivery extends Construct {
     const ackDeadline = Math.min(PUBSUB_MAX_ACK_SECONDS, props.ackDeadlineSeconds);
     const minBackoff = Math.min(600, props.minBackoffSeconds ?? 10);
     // The longest backoff whose whole schedule still fits the retention (at most 600 s).
-    const maxBackoff = fitMaxBackoff(props.retentionSeconds, props.maxDeliveryAttempts, ackDeadline, minBackoff);
+    const maxBackoff = props.maxBackoffSeconds ?? fitMaxBackoff(props.retentionSeconds, props.maxDeliveryAttempts, ackDeadline, minBackoff);
     const schedule = retrySchedule(props.maxDeliveryAttempts, ackDeadline, maxBackoff);
     // Into a function, the caller sizes retention to the schedule (a rule's event age must not drop
     // what it should dead-letter). A queue keeps its declared retention: SQS drops a message whose
@@ -119,12 +124,17 @@ export class GcpPushDelivery extends Construct {
     }
     if (props.consumerCap !== undefined) {
       // A push the consumer rejects at its instance cap (429) counts as a delivery attempt. With the
-      // minimum backoff at least the consumer's timeout, each rejection of a message is separated by
-      // a full turnover of the cap, so a burst of up to attempts × cap messages is delivered
-      // without dead letters; a larger one can dead-letter messages that never ran (SQS holds them).
-      Annotations.of(this).addWarning(
-        `GcpPushDelivery(${nameParts.join("/")}): a push rejected at the consumer's concurrency cap counts as a delivery attempt on Pub/Sub, so a burst of more than ${props.maxDeliveryAttempts} attempts × ${props.consumerCap} concurrent = ${props.maxDeliveryAttempts * props.consumerCap} messages can be dead-lettered without running (SQS and Service Bus hold them); raise the consumer's concurrency.max or the attempts for larger bursts (docs/parity.md).`,
-      );
+      // minimum backoff at least the consumer's timeout, the cap has turned over between two
+      // rejections of a message, so a burst of up to attempts × cap messages is delivered without
+      // dead letters (push-sizing.ts); a larger one can dead-letter messages that never ran (SQS
+      // holds them). Warned only when the senders could plausibly exceed it.
+      const bound = props.maxDeliveryAttempts * props.consumerCap;
+      const plausible = plausibleBurst(props.senders ?? [], props.maxDeliveryAttempts, minBackoff);
+      if (plausible > bound) {
+        Annotations.of(this).addWarning(
+          `GcpPushDelivery(${nameParts.join("/")}): a push rejected at the consumer's concurrency cap counts as a delivery attempt on Pub/Sub, so a burst of more than ${props.maxDeliveryAttempts} attempts × ${props.consumerCap} concurrent = ${bound} messages can be dead-lettered without running (SQS and Service Bus hold them); its senders at their caps can send ${plausible} in the ${props.maxDeliveryAttempts * minBackoff} s the attempts span. Raise the consumer's concurrency.max or the queue's visibility window or attempts for larger bursts, or replay the DLQ (docs/parity.md).`,
+        );
+      }
     }
 
     this.subscription = new PubsubSubscription(this, "subscription", {

@@ -17,6 +17,7 @@ import { GcpFunction } from "./function";
 import { BUILD_IAM_PROPAGATION, PUBSUB_MAX_ACK_SECONDS, PUBSUB_MAX_RETENTION_SECONDS } from "./limits";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import { GcpQueue } from "./queue";
+import { SCHEDULE_SENDER } from "./push-sizing";
 
 export interface GcpEventBusProps {
   readonly context: GcpContext;
@@ -98,13 +99,14 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
       const job = rule.schedule !== undefined ? this.scheduleJob(ruleId, rule.schedule) : undefined;
       const filters = job ? [job.filter] : toPubsubFilters(rule.filter ?? {}, this.problems, at);
       const retry = resolveRetry(rule.retry);
-      const attempts = queue ? queue.resolved.maxDeliveryAttempts : Math.min(rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS, DEFAULT_ATTEMPTS);
+      // Into a queue: the queue's attempts and backoff, sized from its consumer's cap (push-sizing.ts).
+      const attempts = queue?.push ? queue.push.attempts : Math.min(rule.retry?.maxAttempts ?? DEFAULT_ATTEMPTS, DEFAULT_ATTEMPTS);
       const ackDeadline = queue?.resolved
         ? Math.max(consumer.spec.timeoutSeconds, Math.min(queue.resolved.visibilityTimeoutSeconds, PUBSUB_MAX_ACK_SECONDS))
         : consumer.spec.timeoutSeconds;
       // A rejected or failed push waits at least the consumer's timeout (into a queue: its
       // visibility), so the capacity it met has turned over before the next attempt.
-      const minBackoff = Math.min(600, queue ? queue.resolved.visibilityTimeoutSeconds : consumer.spec.timeoutSeconds);
+      const minBackoff = Math.min(600, queue?.push ? queue.push.backoffSeconds : consumer.spec.timeoutSeconds);
       // Into a function, messages live for the rule's event age, but never shorter than the whole
       // retry schedule: Pub/Sub dead-letters only after the last attempt, and drops what expires
       // first. The backoff is fitted to the age where it can be (at least minBackoff).
@@ -135,7 +137,11 @@ export class GcpEventBus extends Construct implements PlatformEventBus {
           kind: "bus",
           ageAlarm: queue !== undefined,
           minBackoffSeconds: minBackoff,
+          maxBackoffSeconds: queue?.push?.backoffSeconds,
           consumerCap: consumer.concurrencyCap,
+          // A scheduled rule's ticks come from Cloud Scheduler alone; a filtered rule's events from the bus's publishers.
+          senders: job ? [SCHEDULE_SENDER] : (spec.publishers ?? []).map((f) => props.functions[f]).filter((f) => f !== undefined)
+            .map((f) => ({ cap: f.concurrencyCap, timeoutSeconds: f.spec.timeoutSeconds })),
           target: queue ? `queue-${rule.target && "queue" in rule.target ? rule.target.queue : ""}` : `function-${consumer.logicalId}`,
         });
         // Pub/Sub keeps a message only for subscriptions that exist when it is published.

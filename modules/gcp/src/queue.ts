@@ -6,24 +6,31 @@ import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-ia
 import { GcpContext, keyReady } from "./context";
 import { GcpPushDelivery } from "./dead-letter";
 import { GcpFunction } from "./function";
+import { QueuePushSizing, sizeQueuePush } from "./push-sizing";
 
 export interface GcpQueueProps {
   readonly context: GcpContext;
   readonly logicalId: string;
   readonly spec: QueueSpec;
   readonly consumer?: GcpFunction;
+  /** The functions that send into the queue (its producers), for the burst warning. */
+  readonly producers?: readonly GcpFunction[];
 }
 
 /**
  * A Pub/Sub topic with a push subscription to the consumer function, a dead-letter topic with its
  * own pull subscription (dead letters kept for the DLQ retention), and the service-agent grants.
  * Pub/Sub push delivers one message per request: batching settings cannot be honoured and warn.
+ * A push refused at the consumer's cap counts as a delivery attempt, so the attempts and backoff
+ * are sized from the consumer's cap and timeout (push-sizing.ts, docs/parity.md).
  */
 export class GcpQueue extends Construct implements PlatformQueue {
   readonly spec: QueueSpec;
   readonly topic: PubsubTopic;
   readonly delivery?: GcpPushDelivery;
   readonly resolved: ReturnType<typeof resolveQueue>;
+  /** Attempts and backoff sized from the consumer's cap and timeout (shared by rules into the queue). */
+  readonly push?: QueuePushSizing;
 
   constructor(scope: Construct, id: string, private readonly props: GcpQueueProps) {
     super(scope, id);
@@ -47,6 +54,13 @@ export class GcpQueue extends Construct implements PlatformQueue {
     }
     if (!consumer) return; // reported by validation
 
+    this.push = sizeQueuePush({
+      declaredAttempts: this.resolved.maxDeliveryAttempts,
+      visibilitySeconds: this.resolved.visibilityTimeoutSeconds,
+      consumerTimeoutSeconds: consumer.spec.timeoutSeconds,
+      consumerCap: consumer.concurrencyCap,
+      retentionSeconds: this.resolved.retentionSeconds,
+    });
     this.delivery = new GcpPushDelivery(this, "delivery", {
       context: ctx,
       nameParts: [logicalId],
@@ -54,14 +68,17 @@ export class GcpQueue extends Construct implements PlatformQueue {
       endpoint: consumer.url,
       grantInvoker: (member) => consumer.grantInvoke(`queue-${logicalId}`, member),
       // The consumer must finish before Pub/Sub redelivers: at least its timeout (validated ≤ 600 s).
-      ackDeadlineSeconds: Math.max(consumer.spec.timeoutSeconds, Math.min(this.resolved.visibilityTimeoutSeconds, 600)),
-      maxDeliveryAttempts: this.resolved.maxDeliveryAttempts,
+      ackDeadlineSeconds: this.push.ackDeadlineSeconds,
       retentionSeconds: this.resolved.retentionSeconds,
       dlqRetentionSeconds: this.resolved.dlqRetentionSeconds,
-      // A failed message waits the visibility window before it is retried, as on SQS (at least the
-      // consumer's timeout, so a push rejected at the cap comes back after the cap has turned over).
-      minBackoffSeconds: Math.max(this.resolved.visibilityTimeoutSeconds, consumer.spec.timeoutSeconds),
+      // A push rejected at the consumer's cap counts as an attempt: as many attempts as fit, one
+      // consumer timeout apart (the cap has turned over), into the time SQS takes to dead-letter a
+      // failing message (push-sizing.ts).
+      maxDeliveryAttempts: this.push.attempts,
+      minBackoffSeconds: this.push.backoffSeconds,
+      maxBackoffSeconds: this.push.backoffSeconds,
       consumerCap: consumer.concurrencyCap,
+      senders: (props.producers ?? []).map((f) => ({ cap: f.concurrencyCap, timeoutSeconds: f.spec.timeoutSeconds })),
       kind: "queue",
     });
   }

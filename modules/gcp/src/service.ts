@@ -75,7 +75,10 @@ export class GcpService extends Construct implements PlatformService {
       this.functions[fnId] = new GcpFunction(this, `fn-${fnId}`, { context: ctx, logicalId: fnId, spec: resolved, secrets: this.secrets, secretVersions: this.secretVersions });
     }
     for (const [qId, spec] of Object.entries(service.queues ?? {})) {
-      const q = new GcpQueue(this, `queue-${qId}`, { context: ctx, logicalId: qId, spec, consumer: this.functions[spec.consumer] });
+      const q = new GcpQueue(this, `queue-${qId}`, {
+        context: ctx, logicalId: qId, spec, consumer: this.functions[spec.consumer],
+        producers: (spec.producers ?? []).map((f) => this.functions[f]).filter((f) => f !== undefined),
+      });
       this.queues[qId] = q;
       (spec.producers ?? []).forEach((f) => this.functions[f] && q.grantSend(this.functions[f]));
     }

@@ -103,13 +103,22 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   fs.writeFileSync(clockFile, "0");
   const clock = new VirtualClock((skew) => fs.writeFileSync(clockFile, String(skew)));
   lap("read the stack");
-  const network = new RunnerNetwork(stateDir, runnerLog);
-  await network.start();
+  // Started first, while the runner makes its certificate authorities and the emulation reads the
+  // stack: a PostgreSQL server (its data folder copied from the template, then the server's own
+  // start) and an RSA key for the local identity provider take the longest (the server is stopped
+  // again if no database claims it).
+  const early = PostgresLauncher.startEarly(stateDir);
+  let network: RunnerNetwork;
+  try {
+    network = new RunnerNetwork(stateDir, runnerLog);
+    await network.start();
+  } catch (err) {
+    await PostgresLauncher.discardEarly(stateDir, early);
+    throw err;
+  }
   lap("network and public CA");
   const databases = new PostgresLauncher(stateDir, network, runnerLog);
-  // Started now, while the emulation reads the stack: a PostgreSQL server and an RSA key for the
-  // local identity provider take the longest (the server is stopped again if no database claims it).
-  databases.prewarm();
+  databases.prewarm(early);
   const issuerKey = keyPair("local-1");
   issuerKey.catch(() => undefined);
   const invocations: InvocationRecord[] = [];

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { privateCacheDir } from "./cache-dir";
-import { FUNCTIONS_FRAMEWORK, HOST_JSON, digest } from "./stage";
+import { digest } from "./stage";
+import { cloudPackageFiles, contentName, writeStagedFolder } from "./staged-files";
 import { Cloud } from "./types";
 
 /** One migration file as it goes into the step's package. */
@@ -85,27 +86,13 @@ export function migrationStepFiles(cloud: Cloud, migrations: readonly PackagedMi
     return { id: m.id, file, checksum: m.checksum };
   });
   files["migrations/index.json"] = `${JSON.stringify(index, null, 2)}\n`;
-  const name = `polycloud-migrate-${cloud}`;
-  if (cloud === "gcp") files["package.json"] = `${JSON.stringify({ name, private: true, main: "index.js", dependencies: { "@google-cloud/functions-framework": FUNCTIONS_FRAMEWORK } }, null, 2)}\n`;
-  else files["package.json"] = `${JSON.stringify({ name, private: true, main: "index.js" }, null, 2)}\n`;
-  if (cloud === "azure") files["host.json"] = `${JSON.stringify(HOST_JSON, null, 2)}\n`;
-  return files;
+  return { ...files, ...cloudPackageFiles(cloud, `polycloud-migrate-${cloud}`, "index.js") };
 }
 
 /** Writes the step's package to a content-addressed folder (per-user, 0700) and returns it. */
 export function stageMigrationStep(cloud: Cloud, migrations: readonly PackagedMigration[]): string {
   const files = migrationStepFiles(cloud, migrations);
-  const hash = createHash("sha256");
-  for (const [rel, text] of Object.entries(files).sort()) hash.update(rel).update("\0").update(text).update("\0");
-  const out = path.join(privateRoot(), hash.digest("hex").slice(0, 32));
-  if (!fs.existsSync(out)) {
-    const tmp = `${out}.${process.pid}.tmp`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    for (const [rel, text] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
-      fs.writeFileSync(path.join(tmp, rel), text);
-    }
-    try { fs.renameSync(tmp, out); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
-  }
+  const out = path.join(privateRoot(), contentName(files));
+  if (!fs.existsSync(out)) writeStagedFolder(out, files);
   return out;
 }

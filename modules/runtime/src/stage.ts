@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { privateCacheDir } from "./cache-dir";
 import { nodeHandlerFile, splitHandler } from "./handler-file";
 import { Cloud } from "./types";
+import { cloudPackageFiles, contentName, writeStagedFolder } from "./staged-files";
 
 /** The function a source folder is packaged as. */
 export interface StageTarget {
@@ -28,15 +29,8 @@ export interface Bundle {
   inputs: string[];
 }
 
-export const FUNCTIONS_FRAMEWORK = "5.0.5";
-export const HOST_JSON = {
-  version: "2.0",
-  extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" },
-  // API Management forwards to https://<app>/api (AzureHttpGateway's backend); the runtime hands
-  // the handler the path below the prefix, as on the other clouds.
-  extensions: { http: { routePrefix: "api" } },
-  logging: { applicationInsights: { samplingSettings: { isEnabled: true, excludedTypes: "Request" } } },
-};
+// The package files and the staged folder are shared with the migration step (staged-files.ts).
+export { FUNCTIONS_FRAMEWORK, HOST_JSON } from "./staged-files";
 
 /**
  * Left out of the bundle: pg's optional native and edge drivers (never used); on AWS the SDK
@@ -191,14 +185,7 @@ export function bundleFunction(dir: string, target: StageTarget): Bundle {
     define: { "process.env.NODE_ENV": '"production"' },
     logLevel: "silent",
   });
-  const files: Record<string, string> = { [outName]: result.outputFiles[0].text };
-  const name = packageName(target);
-  if (target.cloud === "aws") files["package.json"] = JSON.stringify({ name, private: true, main: outName }, null, 2) + "\n";
-  if (target.cloud === "gcp") files["package.json"] = JSON.stringify({ name, private: true, main: "index.js", dependencies: { "@google-cloud/functions-framework": FUNCTIONS_FRAMEWORK } }, null, 2) + "\n";
-  if (target.cloud === "azure") {
-    files["package.json"] = JSON.stringify({ name, private: true, main: "index.js" }, null, 2) + "\n";
-    files["host.json"] = JSON.stringify(HOST_JSON, null, 2) + "\n";
-  }
+  const files: Record<string, string> = { [outName]: result.outputFiles[0].text, ...cloudPackageFiles(target.cloud, packageName(target), outName) };
   return { files, ...readFrom(dir, result.metafile!) };
 }
 
@@ -243,13 +230,6 @@ const unchanged = (stamps: Stamps | undefined): boolean => {
     }
   });
 };
-
-/** The name of a staged folder: a hash over its files' paths and contents. */
-function contentName(files: Record<string, string>): string {
-  const hash = createHash("sha256");
-  for (const rel of Object.keys(files).sort()) hash.update(rel).update("\0").update(files[rel]).update("\0");
-  return hash.digest("hex").slice(0, 32);
-}
 
 function readTree(dir: string, rel = ""): Record<string, string> {
   const out: Record<string, string> = {};
@@ -299,13 +279,7 @@ export function stageFunction(dir: string, target: StageTarget): string {
   const out = path.join(ROOT, name);
   if (!intact(out, name)) {
     fs.rmSync(out, { recursive: true, force: true });
-    const tmp = `${out}.${process.pid}.tmp`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    for (const [rel, text] of Object.entries(files)) {
-      fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
-      fs.writeFileSync(path.join(tmp, rel), text);
-    }
-    try { fs.renameSync(tmp, out); } catch { fs.rmSync(tmp, { recursive: true, force: true }); } // another process won
+    writeStagedFolder(out, files);
   }
   fs.mkdirSync(path.dirname(record), { recursive: true });
   const tmpRecord = `${record}.${process.pid}.tmp`;

@@ -123,12 +123,19 @@ export class PlatformStack extends FastTerraformStack {
         break;
       }
       case "azure": {
-        const { AzureBudget, AzureFoundation, AzureService, configureAzureStack } = pkg as CloudPackages["azure"];
+        const { AzureBudget, AzureFoundation, AzureService, AzureSharedTier, configureAzureStack } = pkg as CloudPackages["azure"];
         let ctx = base as AzureContext | undefined;
         if (ctx) configureAzureStack(this, env, this.tags, stateName);
         else {
           ctx = this.context = new AzureFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags }).context;
           if (env.budget) new AzureBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "azure"), serviceName: platform });
+          const tierServices = props.tierServices ?? services;
+          const shared = new AzureSharedTier(this, "shared-tier", {
+            context: ctx, database: sharedDatabase,
+            gateways: tierServices.some((s) => Object.keys(s.gateways ?? {}).length > 0),
+            queues: tierServices.some((s) => Object.keys(s.queues ?? {}).length > 0),
+          });
+          ctx = this.context = { ...ctx, shared };
         }
         for (const svc of services) this.addService(svc, () => new AzureService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;

@@ -200,6 +200,9 @@ export class SynthInputs {
       // A partitioned shared stack renders the environment's shared tier from the databases on the
       // shared server (and their callers' timeouts, which size the pool), not from the services' code.
       ...(plan.tierServices ?? []).filter((s) => Object.values(s.databases ?? {}).some((d) => d && onSharedServer(d))).map((s) => canonical({ service: s.name, databases: s.databases ?? {},
-        timeouts: Object.entries(s.functions ?? {}).map(([id, f]) => [id, f.timeoutSeconds ?? null]) })));
+        timeouts: Object.entries(s.functions ?? {}).map(([id, f]) => [id, f.timeoutSeconds ?? null]) })),
+      // ... and, on Azure, from whether any service has a gateway (one API Management) or a queue (one Service Bus namespace).
+      ...(plan.kind === "shared" && plan.cloud === "azure" ? [canonical({ gateways: (plan.tierServices ?? []).some((s) => Object.keys(s.gateways ?? {}).length > 0),
+        queues: (plan.tierServices ?? []).some((s) => Object.keys(s.queues ?? {}).length > 0) })] : []));
   }
 }

@@ -182,11 +182,15 @@ export async function synthesize(source: CompositionSource, settings: Synthesize
     const manifestKept = previous?.manifest && !built.length && JSON.stringify(previous.manifest.stacks) === JSON.stringify(ids)
       && fileStamp(manifestFile)?.join() === [previous.manifest.size, previous.manifest.mtimeMs].join();
     if (!manifestKept) {
-      // cdktf's own Manifest writes the file, so its format is cdktf's whatever the version.
+      // cdktf's own Manifest builds the document (its version, its layout), written as its
+      // writeToFile writes it (json-stable-stringify, 2 spaces) by stableJson, the same text
+      // without json-stable-stringify's cost (0.7 s of 1,809 stacks' entries in a profile).
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const manifest = new (require("cdktf") as typeof import("cdktf")).App(settings.app).manifest;
       for (const s of plan.stacks) manifest.stacks[s.id] = records[s.id].entry;
-      manifest.writeToFile();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { stableJson } = require("./stack-synthesizer") as typeof import("./stack-synthesizer");
+      fs.writeFileSync(path.join(manifest.outdir, "manifest.json"), stableJson(manifest.buildManifest())!);
     }
     const [size, mtimeMs] = fileStamp(manifestFile) ?? [0, 0];
     const manifestRecord: ManifestRecord = { stacks: ids, size, mtimeMs };

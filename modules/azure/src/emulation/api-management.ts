@@ -34,6 +34,15 @@ export class ApiManagement {
     return String(r.api_management_name).includes(`azurerm_api_management.${this.address}.`);
   }
 
+  /**
+   * The APIs of this instance by component key (`<service>/gateway:<id>`, from the API's address)
+   * and path: the environment's one instance serves every service's gateway below its own path.
+   */
+  apis(): { key: string; path: string }[] {
+    return this.values.resources("azurerm_api_management_api").filter(([, r]) => this.mine(r))
+      .map(([address, r]) => ({ key: componentKeyOf(address) ?? address, path: String(this.values.resolve(r).path ?? "").replace(/^\/|\/$/g, "") }));
+  }
+
   issuers(): { issuer: string; audiences: string[] }[] {
     const out: { issuer: string; audiences: string[] }[] = [];
     for (const [, p] of [...this.values.resources("azurerm_api_management_api_operation_policy"), ...this.values.resources("azurerm_api_management_api_policy")].filter(([, r]) => this.mine(r))) {

@@ -41,7 +41,10 @@ export const emulateAzure: EmulateCloud = async (host, stack): Promise<CloudEmul
   const gateways = values.resources("azurerm_api_management").map(([address]) => new ApiManagement(host, values, apps, entra, address));
   for (const gw of gateways) {
     host.network.serve(gw.hostname, (r) => gw.handle(r));
-    endpoints[gw.key] = await host.network.expose(gw.key, (r) => gw.handle(r));
+    const base = await host.network.expose(gw.key, (r) => gw.handle(r));
+    endpoints[gw.key] = base;
+    // Each service's gateway is an API of the shared instance: its entry point is the instance's below the API's path.
+    for (const api of gw.apis()) endpoints[api.key] = api.path ? `${base}/${api.path}` : base;
   }
   // A function app's own host name, below the host's HTTP route prefix (`/api`), as API Management calls it.
   for (const app of apps.apps.values()) endpoints[app.key] = `${await host.network.expose(`${app.key} (azurewebsites.net)`, (r) => apps.handle(app, r, "internet", "http:direct"))}${app.routePrefix ? `/${app.routePrefix}` : ""}`;

@@ -9,7 +9,7 @@ import { AzureValues } from "./values";
  * security label; the runner in a table only the server reads), and the binding of the
  * administrator itself.
  */
-function pgaadauthSql(admin: { name: string; objectId?: string }): string {
+function pgaadauthSql(admin: { name: string; objectId?: string }, others: readonly { name: string; objectId: string }[] = []): string {
   return `
 CREATE TABLE IF NOT EXISTS public.pgaadauth_principals (rolname name PRIMARY KEY, objectid text NOT NULL, objecttype text NOT NULL);
 REVOKE ALL ON public.pgaadauth_principals FROM PUBLIC;
@@ -28,13 +28,15 @@ DO $grant$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'azure_pg_admin') THEN CREATE ROLE azure_pg_admin NOLOGIN; END IF;
 END $grant$;
 GRANT EXECUTE ON FUNCTION public.pgaadauth_create_principal_with_oid(text, text, text, boolean, boolean) TO azure_pg_admin;
-${admin.objectId ? `INSERT INTO public.pgaadauth_principals VALUES ('${admin.name.replace(/'/g, "''")}', lower('${admin.objectId.replace(/'/g, "''")}'), 'service') ON CONFLICT (rolname) DO UPDATE SET objectid = EXCLUDED.objectid;` : ""}
+${[admin, ...others].filter((a) => a.objectId).map((a) => `INSERT INTO public.pgaadauth_principals VALUES ('${a.name.replace(/'/g, "''")}', lower('${a.objectId!.replace(/'/g, "''")}'), 'service') ON CONFLICT (rolname) DO UPDATE SET objectid = EXCLUDED.objectid;`).join("\n")}
+${others.map((a) => `DO $admin$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${a.name.replace(/'/g, "''")}') THEN CREATE ROLE "${a.name.replace(/"/g, '""')}" LOGIN CREATEROLE CREATEDB IN ROLE azure_pg_admin; END IF; END $admin$;`).join("\n")}
 `;
 }
 
 /**
  * PostgreSQL Flexible Server on the runner's PostgreSQL: each server database and `postgres`,
- * owned by azure_pg_admin, the Entra administrator (active_directory_administrator) a member of it
+ * owned by azure_pg_admin, the Entra administrators (active_directory_administrator: one, or one
+ * per service on the environment's shared server) members of it
  * with CREATEROLE and CREATEDB, pgaadauth for the principals it creates, the built-in PgBouncer on
  * 6432 when `pgbouncer.enabled` is on (pool mode and size from the server configuration), TLS
  * required by require_secure_transport (on unless configured off) with a certificate from the
@@ -50,8 +52,10 @@ export async function startFlexibleServers(host: EmulationHost, values: AzureVal
     const fqdn = String(values.value("azurerm_postgresql_flexible_server", address, raw, ["fqdn"]));
     const ofServer = (r: any) => String(r.server_id ?? r.server_name ?? "").includes(`azurerm_postgresql_flexible_server.${address}.`);
     const config = (name: string) => values.resources("azurerm_postgresql_flexible_server_configuration").map(([, c]) => c).find((c) => ofServer(c) && c.name === name)?.value;
-    const adminRaw = values.resources("azurerm_postgresql_flexible_server_active_directory_administrator").find(([, a]) => ofServer(a))?.[1];
-    const admin = adminRaw ? { name: String(values.resolve(adminRaw.principal_name)), objectId: String(values.resolve(adminRaw.object_id)) } : undefined;
+    // The environment's shared server has one Entra administrator per service (its migration step's identity).
+    const adminsRaw = values.resources("azurerm_postgresql_flexible_server_active_directory_administrator").filter(([, a]) => ofServer(a)).map(([, a]) => a);
+    const adminRaw = adminsRaw[0];
+    const [admin, ...otherAdmins] = adminsRaw.map((a) => ({ name: String(values.resolve(a.principal_name)), objectId: String(values.resolve(a.object_id)) }));
     const adminName = admin?.name ?? "azure_pg_admin_user";
     // The administrator is a function app's identity: the deploy runs that app against the server.
     const deployRunsCode = adminRaw !== undefined && values.refOf(adminRaw.object_id)?.type === "azurerm_user_assigned_identity";
@@ -73,6 +77,7 @@ export async function startFlexibleServers(host: EmulationHost, values: AzureVal
     if (!databases.length) continue;
     const told = new Set([...users.values()].flatMap((s) => [...s]));
     told.delete(adminName);
+    for (const a of otherAdmins) told.delete(a.name);
     const launched: { server?: DatabaseInstance } = {};
     launched.server = await host.databases.launch({
       key: address, database: databases[0], otherDatabases: [...databases.slice(1), "postgres"],
@@ -80,7 +85,7 @@ export async function startFlexibleServers(host: EmulationHost, values: AzureVal
       roles: deployRunsCode ? [] : [...told].map((name) => ({ name })),
       clients: [...told],
       grantFunctionRoles: !deployRunsCode,
-      platformSql: pgaadauthSql({ name: adminName, objectId: admin?.objectId }),
+      platformSql: pgaadauthSql({ name: adminName, objectId: admin?.objectId }, otherAdmins),
       pool: pooled ? { mode: String(config("pgbouncer.pool_mode") ?? "TRANSACTION").toLowerCase() === "session" ? "session" : "transaction", size: Number(config("pgbouncer.default_pool_size") ?? 50) } : undefined,
       // The server on 5432; the built-in PgBouncer on 6432 when enabled.
       endpoints: [

@@ -1,9 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CostReport, StackJson, checkBudgets, costReport, estimateAll, renderCostMarkdown, renderCostText, renderEnvironmentsText } from "@polycloud/core";
+import { CostReport, StackEstimate, UnpricedError, checkBudgets, costReport, estimateAll, estimateMeasured, measureStack, renderCostMarkdown, renderCostText, renderEnvironmentsText } from "@polycloud/core";
 import { CliContext, EXIT } from "../context";
 import { withProgress } from "../progress";
-import { ProjectOptions, environmentsOf, loadProject, readStackJson, requireFreshOutput } from "../project";
+import { Project, ProjectOptions, environmentsOf, loadProject, requireFreshOutput } from "../project";
+import { perStackResults } from "../stack-results";
 import { synthesizeBase } from "./base";
 
 /**
@@ -22,6 +23,22 @@ export interface CostOptions extends ProjectOptions {
   readonly baseRef?: string;
 }
 
+/**
+ * Every stack of the last synthesis estimated as `estimateAll` does, one at a time, each from the
+ * evaluation cache when its file and the estimator (quantities and prices are code) are those of
+ * an earlier run on the same UTC day (a price's age warning turns on at midnight UTC).
+ */
+export function estimateStacks(ctx: CliContext, project: Project, now: Date = new Date()): StackEstimate[] {
+  const results = perStackResults(ctx, project, "cost", () => now.toISOString().slice(0, 10), (name, json) => {
+    const missing: string[] = [];
+    const estimate = estimateMeasured(name, measureStack(json), { now }, missing);
+    return { estimate, missing };
+  });
+  const missing = results.flatMap((r) => r.value.missing);
+  if (missing.length) throw new UnpricedError(missing);
+  return results.map((r) => r.value.estimate);
+}
+
 export async function costCommand(ctx: CliContext, opts: CostOptions = {}): Promise<number> {
   const project = loadProject(ctx, opts);
   // Never estimate an output left by an earlier synth of other sources (or by a failed one),
@@ -29,7 +46,7 @@ export async function costCommand(ctx: CliContext, opts: CostOptions = {}): Prom
   requireFreshOutput(ctx, project);
   // The environments as the synthesis rendered them: budgets, scopes, accepted overruns.
   const environments = environmentsOf(project);
-  const head = costReport(estimateAll(readStackJson(project) as Record<string, StackJson>), environments);
+  const head = costReport(estimateStacks(ctx, project), environments);
   let base: CostReport | undefined;
   if (opts.baseRef) {
     const ref = opts.baseRef;

@@ -1,8 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CLOUDS, Cloud, EnvironmentConfig, PolicyStack, SEVERITIES, Severity, Suppression, failing, formatTable, runPolicy, toSarif } from "@polycloud/core";
+import { CLOUDS, Cloud, EnvironmentConfig, PolicyStack, SEVERITIES, Severity, StackEvaluation, Suppression, applySuppressions, evaluateStack, failing, formatTable, policyEvaluationContext, toSarif } from "@polycloud/core";
 import { CliContext, CliError, EXIT } from "../context";
-import { ProjectOptions, environmentsOf, loadProject, projectFile, requireFreshOutput, shown, synthesizedStackNames } from "../project";
+import { Project, ProjectOptions, environmentsOf, loadProject, projectFile, requireFreshOutput, shown, synthesizedStackNames } from "../project";
+import { perStackResults } from "../stack-results";
 
 /**
  * `polycloud policy [--fail-on high] [--sarif file] [--suppressions file] [--fail-on-unevaluated] [--json]`:
@@ -24,6 +25,15 @@ function cloudOfStack(name: string): Cloud | undefined {
   return (CLOUDS as readonly string[]).includes(cloud) ? (cloud as Cloud) : undefined;
 }
 
+/** A stack of the last synthesis without its JSON: name, cloud, environment and the environment's retention. */
+function stackOf(name: string, environments: readonly EnvironmentConfig[]): Omit<PolicyStack, "json"> {
+  const [envName] = name.split("-");
+  const cloud = cloudOfStack(name);
+  if (!cloud) throw new Error(`stack ${name}: cannot tell its cloud from the name (<env>-<cloud>[-...])`);
+  const env = environments.find((e) => e.name === envName);
+  return { name, cloud, environment: envName, minLogDays: env?.retention.logDays, retention: env?.retention };
+}
+
 /**
  * Every stack of the last synthesis under `<outdir>/stacks` with its environment's retention (from
  * the synth manifest's environments; a stack of an environment it does not list is judged without them).
@@ -31,20 +41,19 @@ function cloudOfStack(name: string): Cloud | undefined {
 export function loadStacks(outdir: string, environments: readonly EnvironmentConfig[] = []): PolicyStack[] {
   const dir = path.join(outdir, "stacks");
   if (!fs.existsSync(dir)) throw new Error(`${dir} does not exist: run \`polycloud synth\` first`);
-  return synthesizedStackNames(outdir).map((name) => {
-    const [envName] = name.split("-");
-    const cloud = cloudOfStack(name);
-    if (!cloud) throw new Error(`stack ${name}: cannot tell its cloud from the name (<env>-<cloud>[-...])`);
-    const env = environments.find((e) => e.name === envName);
-    return {
-      name,
-      cloud,
-      environment: envName,
-      json: JSON.parse(fs.readFileSync(path.join(dir, name, "cdk.tf.json"), "utf8")),
-      minLogDays: env?.retention.logDays,
-      retention: env?.retention,
-    };
-  });
+  return synthesizedStackNames(outdir).map((name) => ({ ...stackOf(name, environments), json: JSON.parse(fs.readFileSync(path.join(dir, name, "cdk.tf.json"), "utf8")) }));
+}
+
+/**
+ * Every stack of the last synthesis evaluated by the rules, one at a time, each from the
+ * evaluation cache when its file, its environment's retention and the rules are those of an
+ * earlier run (`perStackResults`): the same evaluations as `evaluateStack` on each.
+ */
+export function evaluateStacks(ctx: CliContext, project: Project): { stack: Omit<PolicyStack, "json">; evaluation: StackEvaluation }[] {
+  const environments = environmentsOf(project);
+  const stacks = new Map(synthesizedStackNames(project.outdir).map((name) => [name, stackOf(name, environments)]));
+  return perStackResults(ctx, project, "policy", (name) => policyEvaluationContext(stacks.get(name)!), (name, json) => evaluateStack({ ...stacks.get(name)!, json }))
+    .map(({ name, value }) => ({ stack: stacks.get(name)!, evaluation: value }));
 }
 
 /**
@@ -60,9 +69,10 @@ export async function policyCommand(ctx: CliContext, opts: PolicyOptions = {}): 
   if (!SEVERITIES.includes(threshold)) throw new CliError(`policy: property '--fail-on' has value "${threshold}"; allowed: one of ${SEVERITIES.join(", ")}`);
   const project = loadProject(ctx, opts);
   requireFreshOutput(ctx, project);
-  const stacks = loadStacks(project.outdir, environmentsOf(project));
+  const evaluated = evaluateStacks(ctx, project);
+  const stacks = evaluated.map((e) => e.stack);
   const suppressionsFile = opts.suppressions ? path.resolve(ctx.cwd, opts.suppressions) : projectFile(project, project.config.suppressions, "policy/suppressions.json");
-  const result = runPolicy(stacks, loadSuppressions(suppressionsFile));
+  const result = applySuppressions(evaluated, loadSuppressions(suppressionsFile));
   const sarifFile = opts.sarif ? path.resolve(ctx.cwd, opts.sarif) : path.join(project.outdir, "policy.sarif");
   fs.writeFileSync(sarifFile, JSON.stringify(toSarif(result.findings), null, 2));
   const bad = failing(result.findings, threshold, opts.failOnUnevaluated === true);

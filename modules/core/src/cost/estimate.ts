@@ -110,31 +110,62 @@ const describeUsage = (stack: string, region: string, u: Usage) =>
 const cents = (n: number) => Math.round(n * 100) / 100;
 const MS_PER_YEAR = 365 * 24 * 3600 * 1000;
 
-function estimateOne(stack: string, json: StackJson, opts: EstimateOptions, missing: string[]): StackEstimate {
-  const table = opts.table ?? PRICE_TABLE;
-  const now = opts.now ?? new Date();
+/**
+ * What a stack's estimate reads from its JSON: its cloud, region and budget, every usage line of
+ * the quantity functions with its owner, and the resource types neither priced nor usage-only.
+ * It depends only on the JSON (and the quantity functions), so it can be cached by the stack
+ * file's content; pricing it (`estimateMeasured`) is cheap.
+ */
+export interface StackMeasure {
+  readonly cloud: Cloud;
+  readonly region: string;
+  readonly budget?: { readonly amount: number; readonly currency: string };
+  readonly usages: readonly Usage[];
+  /** The owner of each usage line, by index (undefined for shared lines). */
+  readonly owners: readonly (string | null)[];
+  /** Resource types without a quantity function that do not bill by use only, with their count. */
+  readonly unknownTypes: readonly { readonly type: string; readonly count: number }[];
+}
+
+/** Reads a stack's usage lines (see `StackMeasure`). Throws when its cloud cannot be told. */
+export function measureStack(json: StackJson, quantities: Readonly<Record<string, QuantityFn>> = QUANTITY_FUNCTIONS): StackMeasure {
   const cloud = stackCloud(json);
   const region = stackRegion(json, cloud) ?? "unknown-region";
-  const fns = { ...QUANTITY_FUNCTIONS, ...(opts.quantities ?? {}) };
   const usages: Usage[] = [];
+  const unknownTypes: { type: string; count: number }[] = [];
   for (const [type, byName] of Object.entries(json.resource ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-    const fn = fns[type];
+    const fn = quantities[type];
     if (fn) usages.push(...fn(Object.entries(byName), { json, cloud }));
-    else if (!USAGE_ONLY.has(type)) missing.push(`${stack}: resource type ${type} (${Object.keys(byName).length}×) is neither priced nor known to bill by use only`);
+    else if (!USAGE_ONLY.has(type)) unknownTypes.push({ type, count: Object.keys(byName).length });
   }
+  return { cloud, region, budget: stackBudget(json, cloud), usages, owners: usages.map((u) => (u.shared ? null : ownerOf(json, u) ?? null)), unknownTypes };
+}
+
+function estimateOne(stack: string, json: StackJson, opts: EstimateOptions, missing: string[]): StackEstimate {
+  return estimateMeasured(stack, measureStack(json, { ...QUANTITY_FUNCTIONS, ...(opts.quantities ?? {}) }), opts, missing);
+}
+
+/** Prices a measured stack; what has no price is added to `missing` (see `estimateAll`). */
+export function estimateMeasured(stack: string, measure: StackMeasure, opts: EstimateOptions, missing: string[]): StackEstimate {
+  const table = opts.table ?? PRICE_TABLE;
+  const now = opts.now ?? new Date();
+  const { cloud, region, usages, budget } = measure;
+  for (const { type, count } of measure.unknownTypes) missing.push(`${stack}: resource type ${type} (${count}×) is neither priced nor known to bill by use only`);
   const lines: CostLine[] = [];
   const used = new Map<PriceEntry, CostLine[]>();
-  for (const u of usages) {
+  for (const [i, u] of usages.entries()) {
     const p = findPrice(table, cloud, region, u);
     if (!p) { missing.push(describeUsage(stack, region, u)); continue; }
     const qty = Math.max(u.quantity, p.minQuantity ?? 0);
     const line: CostLine = {
-      ...u, owner: u.shared ? undefined : ownerOf(json, u), detail: qty > u.quantity ? `${u.detail}; billed at the minimum ${p.minQuantity} ${p.unit}` : u.detail,
+      ...u, owner: measure.owners[i] ?? undefined, detail: qty > u.quantity ? `${u.detail}; billed at the minimum ${p.minQuantity} ${p.unit}` : u.detail,
       usd: qty * p.usd, unitPrice: p.usd,
       price: { confidence: p.confidence, date: p.date, region: p.region, sourceRegion: p.sourceRegion, url: p.source.url },
     };
     lines.push(line);
-    used.set(p, [...(used.get(p) ?? []), line]);
+    const group = used.get(p);
+    if (group) group.push(line);
+    else used.set(p, [line]);
   }
   const warnings: string[] = [];
   for (const [p, group] of used) {
@@ -156,7 +187,6 @@ function estimateOne(stack: string, json: StackJson, opts: EstimateOptions, miss
     }
   }
   const monthlyUsd = cents(lines.reduce((n, l) => n + l.usd, 0));
-  const budget = stackBudget(json, cloud);
   return {
     stack, cloud, region, monthlyUsd, lines, warnings, budget,
     budgetPercent: budget && budget.amount > 0 ? Math.round((monthlyUsd / budget.amount) * 1000) / 10 : undefined,

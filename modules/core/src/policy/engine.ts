@@ -67,6 +67,54 @@ export function checksFor(condition: PolicyCondition | undefined, address: strin
   });
 }
 
+/** A rule's report on one stack before suppressions: the violation, its logical target and scanner checks. */
+export interface EvaluatedViolation {
+  readonly violation: Violation;
+  readonly target: string;
+  readonly checks: readonly string[];
+}
+
+/**
+ * What the rules find on one stack, before suppressions are applied: per rule (in the rules'
+ * order) its violations, deduplicated, and the services the stack renders. It depends only on
+ * the stack (its JSON, name, cloud, environment and retention) and the rules, so it can be
+ * cached by the stack file's content (see `policyEvaluationContext`).
+ */
+export interface StackEvaluation {
+  readonly services: readonly string[];
+  readonly rules: readonly { readonly rule: string; readonly violations: readonly EvaluatedViolation[] }[];
+}
+
+/** The stack without its JSON: what suppressions and the report need. */
+export type StackRef = Pick<PolicyStack, "name" | "environment" | "cloud">;
+
+/** Runs every rule on one stack. Never throws on stack content (see `runPolicy`). */
+export function evaluateStack(stack: PolicyStack, rules: readonly PolicyRule[] = POLICY_RULES): StackEvaluation {
+  const targets = logicalTargets(stack.json);
+  return {
+    services: [...servicesOf(targets.values())],
+    rules: rules.map((rule) => {
+      const seen = new Set<string>();
+      const violations: EvaluatedViolation[] = [];
+      for (const v of [...unevaluatedNotes(rule, stack), ...checkSafely(rule, stack)]) {
+        const key = `${v.address}\u0000${v.condition}\u0000${v.message}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        violations.push({ violation: v, target: targets.get(v.address) ?? v.address, checks: checksFor(rule.conditions[v.condition], v.address) });
+      }
+      return { rule: rule.id, violations };
+    }),
+  };
+}
+
+/**
+ * The properties of a stack besides its JSON that its evaluation depends on, for a cache key:
+ * the same JSON with another name, environment or retention is another evaluation.
+ */
+export function policyEvaluationContext(stack: Omit<PolicyStack, "json">): string {
+  return JSON.stringify([stack.name, stack.cloud, stack.environment, stack.minLogDays ?? null, stack.retention ?? null]);
+}
+
 /**
  * Runs every rule on every stack and applies the suppressions. Never throws on stack content:
  * a value a rule cannot read becomes a "cannot evaluate" note for that resource and attribute,
@@ -74,32 +122,37 @@ export function checksFor(condition: PolicyCondition | undefined, address: strin
  * resource never hides the findings on the others.
  */
 export function runPolicy(stacks: readonly PolicyStack[], suppressions: readonly Suppression[] = [], rules: readonly PolicyRule[] = POLICY_RULES): PolicyResult {
+  return applySuppressions(stacks.map((stack) => ({ stack, evaluation: evaluateStack(stack, rules) })), suppressions, rules);
+}
+
+/**
+ * The findings of evaluated stacks (`evaluateStack`, in the stacks' order) with the suppressions
+ * applied: the same result as `runPolicy` on those stacks.
+ */
+export function applySuppressions(evaluated: readonly { readonly stack: StackRef; readonly evaluation: StackEvaluation }[], suppressions: readonly Suppression[] = [], rules: readonly PolicyRule[] = POLICY_RULES): PolicyResult {
   const { problems, valid } = checkSuppressions(suppressions, rules);
   const findings: Finding[] = [...problems];
   const used = new Set<Suppression>();
   const services = new Set<string>();
-  for (const stack of stacks) {
-    const targets = logicalTargets(stack.json);
-    for (const t of servicesOf(targets.values())) services.add(t);
+  const byId = new Map(rules.map((r) => [r.id, r]));
+  for (const { stack, evaluation } of evaluated) {
+    for (const t of evaluation.services) services.add(t);
     const candidates = valid.filter((s) => s.stacks.some((p) => matchesStack(p, stack)));
-    for (const rule of rules) {
-      const seen = new Set<string>();
-      for (const v of [...unevaluatedNotes(rule, stack), ...checkSafely(rule, stack)]) {
-        const key = `${v.address}\u0000${v.condition}\u0000${v.message}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
+    for (const { rule: id, violations } of evaluation.rules) {
+      const rule = byId.get(id);
+      if (!rule) throw new Error(`policy: an evaluation names rule ${id}, which is not among the rules run`);
+      for (const { violation: v, target, checks } of violations) {
         const condition = `${rule.id}.${v.condition}`;
-        const target = targets.get(v.address) ?? v.address;
         const match = candidates.find((s) => s.condition === condition && matchesTarget(s.target, target));
         if (match) used.add(match);
         findings.push({
-          ...v, rule: rule.id, condition, severity: rule.severity, stack: stack.name, target,
-          checks: checksFor(rule.conditions[v.condition], v.address),
+          ...v, rule: rule.id, condition, severity: rule.severity, stack: stack.name, target, checks,
           ...(v.unevaluated !== undefined ? { note: true } : {}), ...(match ? { suppressed: match.justification } : {}),
         });
       }
     }
   }
+  const stacks = evaluated.map((e) => e.stack);
   const unused = valid.filter((s) => !used.has(s));
   return {
     findings,

@@ -50,7 +50,7 @@ export function servicesOf(targets: Iterable<string>): Set<string> {
  * path, its service is rendered there. A team's suppressions are not "unused" in a run of the
  * sample services, nor the sample's in a run of the team's.
  */
-export function inScope(s: Suppression, stacks: readonly PolicyStack[], services: ReadonlySet<string>): boolean {
+export function inScope(s: Suppression, stacks: readonly Pick<PolicyStack, "name" | "environment" | "cloud">[], services: ReadonlySet<string>): boolean {
   if (!stacks.some((stack) => s.stacks.some((p) => matchesStack(p, stack)))) return false;
   if (!s.target.includes("/")) return true;
   const service = s.target.split("/")[0];

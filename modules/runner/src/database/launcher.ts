@@ -10,6 +10,19 @@ import { prepareDatabase } from "./prepare";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const pg = (): typeof import("pg") => require("pg");
 
+/** A server started ahead of the database that will claim it, and its folder in the state folder. */
+export interface PrewarmedServer { readonly dir: string; readonly server: Promise<PostgresServer> }
+
+/** The first `postgres-<n>` folder no database of the state folder's `servers.json` names and that does not exist. */
+function freeFolder(stateDir: string, also?: string): string {
+  let named: Record<string, string> = {};
+  try { named = JSON.parse(fs.readFileSync(path.join(stateDir, "servers.json"), "utf8")); } catch { named = {}; }
+  const taken = new Set([...Object.values(named), also]);
+  let i = 0;
+  while (taken.has(`postgres-${i}`) || fs.existsSync(path.join(stateDir, `postgres-${i}`))) i++;
+  return `postgres-${i}`;
+}
+
 /**
  * One PostgreSQL server per database server of the stack (an Aurora cluster, a Cloud SQL
  * instance, a Flexible Server), each with the databases and roles that cloud gives it, so two
@@ -42,18 +55,36 @@ export class PostgresLauncher implements DatabaseLauncher {
   }
 
   private newFolder(): string {
-    const taken = new Set([...Object.values(this.folders()), this.prewarmed?.dir]);
-    let i = 0;
-    while (taken.has(`postgres-${i}`) || fs.existsSync(path.join(this.stateDir, `postgres-${i}`))) i++;
-    return `postgres-${i}`;
+    return freeFolder(this.stateDir, this.prewarmed?.dir);
   }
 
-  /** Starts a server now, for the first database that has no data folder yet (the runner does it while the emulation reads the stack). */
-  prewarm(): void {
+  /**
+   * Starts a server now, for the first database that has no data folder yet (the runner does it
+   * before it makes its certificate authorities and while the emulation reads the stack), or takes
+   * the one `startEarly` started.
+   */
+  prewarm(early?: PrewarmedServer): void {
     if (this.prewarmed) return;
+    if (early) {
+      this.prewarmed = early;
+      return;
+    }
     const dir = this.newFolder();
     this.prewarmed = { dir, server: startPostgres(path.join(this.stateDir, dir)) };
     this.prewarmed.server.catch(() => undefined);
+  }
+
+  /** A server started before the launcher exists (hand it to `prewarm`); stop it with `discardEarly` if the start fails first. */
+  static startEarly(stateDir: string): PrewarmedServer {
+    const dir = freeFolder(stateDir);
+    const early = { dir, server: startPostgres(path.join(stateDir, dir)) };
+    early.server.catch(() => undefined);
+    return early;
+  }
+
+  static async discardEarly(stateDir: string, early: PrewarmedServer): Promise<void> {
+    await (await early.server.catch(() => undefined))?.stop();
+    fs.rmSync(path.join(stateDir, early.dir), { recursive: true, force: true });
   }
 
   /** The server of `key`: its kept data folder, else the prewarmed server, else a new one. */

@@ -4,9 +4,13 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { freePort } from "./postgres";
 
+let found: string | undefined;
+/** Debian's pgbouncer binary (looked up once per process), or undefined. */
 export function pgbouncerBinary(): string | undefined {
+  if (found) return found;
   const r = spawnSync("sh", ["-c", "command -v pgbouncer || ls /usr/sbin/pgbouncer 2>/dev/null"], { encoding: "utf8" });
-  return r.stdout.trim().split("\n")[0] || undefined;
+  found = r.stdout.trim().split("\n")[0] || undefined;
+  return found;
 }
 
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
