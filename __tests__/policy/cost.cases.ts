@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { EnvironmentConfig, PRICE_TABLE, StackJson, estimateAll } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { checkBudgets, costReport } from "@polycloud/core";
 import { allStacks } from "../helpers/all-stacks";
 import { envByName, only, synthPlatform } from "../helpers/synth";

@@ -6,7 +6,7 @@ import { AWS_LIMITS } from "@polycloud/aws";
 import { buildStacks } from "@polycloud/stacks";
 import { cartService } from "../../stacks/cart-service";
 import { referenceService } from "../../stacks/reference-service";
-import { devWithRemoteState, synthesizeComposition, twoServiceKey } from "../../stacks/synth-json";
+import { devWithRemoteState, synthesizeComposition, twoServiceKey } from "../helpers/sample-json";
 import { identityAttributes } from "../helpers/force-new";
 import { shoppingCartService } from "../fixtures/ported/shopping-cart";
 import { onServer } from "../helpers/shared-tier";

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { TerraformJson, statefulAddresses, writeStamp } from "@polycloud/core";
 import { runApp } from "@polycloud/stacks";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { fourServices } from "../fixtures/ported/four-services";
 import { polycloud } from "../helpers/cli";
 
@@ -126,9 +126,9 @@ describe("polycloud plan guard against the last applied state", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { FOUR_SERVICES } = require("../fixtures/ported/four-services");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { synthesizeComposition } = require("../../stacks/synth-json");
+    const { synthesizeComposition } = require("../helpers/sample-json");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { dev } = require("../../environments");
+    const { dev } = require("../fixtures/sample/environments");
     const shared = FOUR_SERVICES.map((f: (e: unknown) => any) => (e: unknown) => {
       const svc = f(e);
       return { ...svc, databases: svc.databases && Object.fromEntries(Object.entries(svc.databases).map(([k, d]) => [k, { server: "shared", ...(d as object) }])) };
