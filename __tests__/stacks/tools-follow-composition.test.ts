@@ -158,6 +158,24 @@ describe("polycloud plan guard against the last applied state", () => {
     }
   });
 
+  test("GCP: the move to aggregated alert conditions passes the guard against a state applied with a condition per resource (alert policies hold no data)", async () => {
+    const next = stacks["dev-gcp"];
+    const policies = Object.keys((next.resource as any).google_monitoring_alert_policy);
+    expect(policies.filter((p) => p.startsWith("shared-tier_alerts_")).length).toBeGreaterThan(10);
+    // The state as applied before: the same resources, but a policy per function alarm instead of the aggregated ones.
+    const functions = Object.keys((next.resource as any).google_cloudfunctions2_function);
+    const old = functions.flatMap((f) => ["errors", "throttles", "duration"].map((a) => ({ type: "google_monitoring_alert_policy", name: `${f.replace(/_fn_[0-9A-F]{8}$|_[0-9A-F]{8}$/, "")}_alarm-${a}_0000AAAA` })));
+    const kept = allAddresses(next).filter((r) => !(r.type === "google_monitoring_alert_policy" && r.name.startsWith("shared-tier_alerts_")));
+    const prior = fs.mkdtempSync(path.join(tmp, "prior-alerts-"));
+    const write = (extra: { type: string; name: string }[]) => fs.writeFileSync(path.join(prior, "dev-gcp.tfstate"), JSON.stringify({ version: 4, resources: [...kept, ...old, ...extra].map((r) => ({ mode: "managed", ...r, instances: [{}] })) }));
+    write([]);
+    expect(old.length).toBe(3 * functions.length);
+    expect(await guard(["--output", outdir(next, "dev-gcp"), "--prior", prior])).toMatchObject({ code: 0 });
+    // The guard does read this state: a stateful resource missing from the synth is still refused.
+    write([{ type: "google_sql_database_instance", name: "gone_db-main_instance_0000AAAA" }]);
+    expect(await guard(["--output", outdir(next, "dev-gcp"), "--prior", prior])).toMatchObject({ code: 1, stdout: expect.stringContaining("google_sql_database_instance.gone_db-main_instance_0000AAAA") });
+  });
+
   test("an applied plan's destroyed resources are not in its state; a stack the synth no longer has is refused; stale output is refused", async () => {
     const { stateAddresses } = await import("../../modules/cli/src/plan/guard");
     const plan = { format_version: "1.2", resource_changes: [

@@ -35,6 +35,8 @@ export function parseTraversal(text: string): Traversal | undefined {
 export function interpolations(s: string): { start: number; end: number; expr: string }[] {
   const out: { start: number; end: number; expr: string }[] = [];
   for (let i = s.indexOf("${"); i >= 0; i = s.indexOf("${", i)) {
+    // `$${` is Terraform's escape for a literal `${` (e.g. a Monitoring documentation variable).
+    if (i > 0 && s[i - 1] === "$") { i += 2; continue; }
     let depth = 0;
     let j = i + 2;
     let quoted = false;
@@ -64,7 +66,8 @@ const ELEMENT_OF_SPLIT = /^element\(\s*split\(\s*"((?:[^"\\]|\\.)*)"\s*,\s*([^()
 export function resolveReferences(value: unknown, resolve: (t: Traversal) => unknown): any {
   if (typeof value === "string") {
     const parts = interpolations(value);
-    if (!parts.length) return value;
+    const literal = (text: string) => text.replace(/\$\$\{/g, "${");
+    if (!parts.length) return literal(value);
     const lookup = (expr: string): unknown => {
       const t = parseTraversal(expr);
       if (t) return resolve(t);
@@ -82,10 +85,10 @@ export function resolveReferences(value: unknown, resolve: (t: Traversal) => unk
     let out = "";
     let at = 0;
     for (const p of parts) {
-      out += value.slice(at, p.start) + String(lookup(p.expr));
+      out += literal(value.slice(at, p.start)) + String(lookup(p.expr));
       at = p.end;
     }
-    return out + value.slice(at);
+    return out + literal(value.slice(at));
   }
   if (Array.isArray(value)) return value.map((v) => resolveReferences(v, resolve));
   if (value && typeof value === "object") {
