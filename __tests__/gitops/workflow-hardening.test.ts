@@ -164,6 +164,9 @@ describe("what the issue asks of each workflow", () => {
     const apt = all.findIndex((r) => /apt-get install\b.*\bpostgresql\b/.test(r) && /\bpgbouncer\b/.test(r) && /\bpython3\b/.test(r));
     expect(apt).toBeGreaterThanOrEqual(0);
     expect(test).toBeGreaterThan(apt);
+    // The compiled scripts some journeys run (.ci/run builds them in `npm test` first).
+    expect(all.indexOf("npm run build")).toBeGreaterThanOrEqual(0);
+    expect(all.indexOf("npm run build")).toBeLessThan(test);
     expect(job.steps.find((s: any) => String(s.uses ?? "").startsWith("./.github/actions/setup-project"))).toBeDefined();
     // The script it runs is the one .ci/run runs.
     const rootPackage = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
