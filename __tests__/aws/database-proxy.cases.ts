@@ -3,6 +3,7 @@ import { EnvironmentConfig } from "@polycloud/core";
 import { envByName, find, only, policy, resources, synthPlatform, validationMessages } from "../helpers/synth";
 import { referenceService } from "../../stacks/reference-service";
 import { dev, prod, staging } from "./shared";
+import { onServer } from "../helpers/shared-tier";
 
 test("Aurora PostgreSQL Serverless v2: encrypted, private, backups, managed password, TLS-only parameters", () => {
   const c = only(dev, "aws_rds_cluster");
@@ -107,7 +108,7 @@ describe("dev: Aurora without RDS Proxy (clouds.aws.database.proxy = false), sca
   });
 
   test("synth warns about the accepted loss of pooling and proxy alarms, and about pausing", () => {
-    const { stack } = synthPlatform(envByName("dev"));
+    const { stack } = synthPlatform(envByName("dev"), onServer("own", referenceService)(envByName("dev")));
     Testing.synth(stack);
     const warnings = stack.node.findAll().flatMap((c) => c.node.metadata.filter((m) => m.type === "@cdktf/warn").map((m) => String(m.data)));
     expect(warnings).toEqual(expect.arrayContaining([expect.stringMatching(/AwsDatabaseProxy\(main\): environments\/dev clouds\.aws\.database\.proxy = false: .*without RDS Proxy pooling and without its pinned-connection and saturation alarms; the cluster scales to 0 ACU and pauses after 300 s idle/)]));

@@ -1,7 +1,7 @@
 import { Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { referenceService } from "../../stacks/reference-service";
-import { devWithRemoteState, synthesizeComposition } from "../../stacks/synth-json";
+import { devWithRemoteState, synthesizeComposition } from "../helpers/sample-json";
 import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
 import { varietyService } from "../fixtures/variety-service";
 

@@ -2,7 +2,7 @@ import { CLOUDS, Cloud, compareBehaviours, intendedBehaviour } from "@polycloud/
 import { envByName } from "../helpers/synth";
 import { onServer } from "../helpers/shared-tier";
 import { referenceService } from "../../stacks/reference-service";
-import { synthesizeComposition } from "../../stacks/synth-json";
+import { synthesizeComposition } from "../helpers/sample-json";
 import { read } from "./read";
 
 /**

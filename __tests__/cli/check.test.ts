@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { writeStamp } from "@polycloud/core";
 import { runApp } from "@polycloud/stacks";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { referenceService } from "../../stacks/reference-service";
 import { polycloud } from "../helpers/cli";
 

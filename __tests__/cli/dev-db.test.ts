@@ -3,8 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { SynthManifest, writeStamp } from "@polycloud/core";
 import { runApp } from "@polycloud/stacks";
-import { devStack, functionFolders } from "../../modules/cli/src/commands/dev";
-import { environments } from "../../environments";
+import { devStack, functionFolders, watchedFolders } from "../../modules/cli/src/commands/dev";
+import { environments } from "../fixtures/sample/environments";
 import { referenceService } from "../../stacks/reference-service";
 import { cartService } from "../../stacks/cart-service";
 import { polycloud } from "../helpers/cli";
@@ -33,6 +33,8 @@ test("dev picks the stack that runs a service, or asks which; it watches the fun
   const one = { ...manifest, stacks: Object.fromEntries(Object.entries(manifest.stacks).filter(([n]) => n !== "dev-aws-cart")) };
   expect(devStack(one, "dev", "aws")).toBe("dev-aws-orders");
   expect(functionFolders(manifest, "dev", "aws", "/p")).toEqual(["/p/stacks/reference/functions/api", "/p/stacks/reference/functions/worker"]);
+  // And each database's migrations folder: a migration added while it runs is applied by the reload.
+  expect(watchedFolders(manifest, "dev", "aws", "/p")).toEqual(["/p/stacks/reference/functions/api", "/p/stacks/reference/functions/worker", "/p/stacks/reference/migrations"]);
 });
 
 // A dev run itself (it starts the local runner and stays up) is not run here: the runner's own

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { CliContext, Project, perStackResults } from "@polycloud/cli";
 import { writeStamp } from "@polycloud/core";
 import { runApp } from "@polycloud/stacks";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { referenceService } from "../../stacks/reference-service";
 import { polycloud } from "../helpers/cli";
 

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { functionRoleName, quoteIdentifier } from "@polycloud/core";
 import { runApp } from "@polycloud/stacks";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { referenceService } from "../../stacks/reference-service";
 import { polycloud } from "../helpers/cli";
 
@@ -33,9 +33,10 @@ describe("polycloud db roles (inspection): what the migration step will run, rea
     const { code, stdout: sql } = await roles(["staging", "main", "--cloud", "aws"]);
     expect(code).toBe(0);
     expect(sql).toMatch(/^-- staging-aws, database 'main': the migration step logs in to \$\{aws_rds_cluster\.[^}]+\.endpoint\}:5432 as platform_admin \(sslmode verify-full\)\n-- and applies, in this order, each file once: polycloud-runtime\/0001_idempotency\.sql, service\/0001_orders\.sql\n/);
-    expect([...sql.matchAll(/CREATE ROLE "([^"]+)" LOGIN NOSUPERUSER/g)].map((m) => m[1])).toEqual(["fn_api", "fn_worker"]);
-    expect([...sql.matchAll(/GRANT "rds_iam" TO "([^"]+)"/g)].map((m) => m[1])).toEqual(["fn_api", "fn_worker"]);
-    expect(sql).toMatch(/REVOKE CREATE ON SCHEMA "public" FROM "fn_api"/);
+    // On the shared server (the default) each role is named after its service too: fn_<service>_<function>.
+    expect([...sql.matchAll(/CREATE ROLE "([^"]+)" LOGIN NOSUPERUSER/g)].map((m) => m[1])).toEqual(["fn_orders_api", "fn_orders_worker"]);
+    expect([...sql.matchAll(/GRANT "rds_iam" TO "([^"]+)"/g)].map((m) => m[1])).toEqual(["fn_orders_api", "fn_orders_worker"]);
+    expect(sql).toMatch(/REVOKE CREATE ON SCHEMA "public" FROM "fn_orders_api"/);
     expect(sql).not.toMatch(/SUPERUSER(?<!NOSUPERUSER)|GRANT ALL|GRANT CREATE/);
   });
 

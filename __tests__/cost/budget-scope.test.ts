@@ -1,5 +1,5 @@
 import { Cloud, EnvironmentConfig, cloudBudgetAmount, unitsAndNanos, validateEnvironment } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 
 /**
  * The budget's scope is explicit in the environment (core only, no synthesis; the generated budgets

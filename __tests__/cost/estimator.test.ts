@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PRICE_TABLE, PriceTable, QUANTITY_FUNCTIONS, StackJson, USAGE_ONLY, UnpricedError, cloudSqlShape, estimateStack, memoryBytes } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { checkBudgets, costReport, renderCostMarkdown as renderMarkdown, renderCostText as renderText } from "@polycloud/core";
 import { polycloud } from "../helpers/cli";
 

@@ -6,8 +6,8 @@ import { fourServices } from "../fixtures/ported/four-services";
 /**
  * The shared tier's cost impact, measured with the estimator on the four-service fixture in the
  * sample environments (docs/cost.md, "Four services"): each service database on its own server
- * (databases.<id>.server: "own", the default, what every environment had before the shared tier)
- * against the shared server (`server: "shared"`). On Azure the shared tier also holds one API
+ * (databases.<id>.server: "own", what every environment had before the shared tier) against the
+ * shared server (`server: "shared"`, the default). On Azure the shared tier also holds one API
  * Management instance and one Service Bus namespace per environment, whatever the servers.
  */
 const NOW = new Date("2026-11-28T00:00:00Z");
@@ -52,9 +52,27 @@ test("AWS: every sample environment stays under 50% of its budget at idle with t
   for (const stack of ["dev-aws", "staging-aws", "prod-aws"]) expect({ stack, under: shared[stack].budgetPercent! < 50 }).toEqual({ stack, under: true });
 });
 
-// Not yet: GCP's per-condition alert price ($145.50 a month for the four services) keeps dev-gcp
-// and staging-gcp above half the budget (docs/cost.md, "Four services"). This test fails once
-// they are all under, and must then become a plain test.
-test.failing("every sample environment stays under 50% of its budget at idle with the four services (GCP alerts missing)", () => {
+test("GCP: the aggregated alert conditions (one per measurement and threshold) cost the four services' environments 17 conditions, not 111", () => {
+  const conditions = (e: StackEstimate) => e.lines.filter((l) => l.resourceType === "google_monitoring_alert_policy").reduce((n, l) => n + l.quantity, 0);
+  for (const stack of ["dev-gcp", "staging-gcp", "prod-gcp"]) {
+    expect({ stack, conditions: conditions(shared[stack]) }).toEqual({ stack, conditions: 17 });
+    // $1.50 a condition (docs/cost.md): $25.50, where a condition per resource cost $166.50.
+    expect({ stack, usd: shared[stack].lines.filter((l) => l.resourceType === "google_monitoring_alert_policy").reduce((n, l) => n + l.usd, 0) }).toEqual({ stack, usd: 25.5 });
+  }
+});
+
+test("GCP: staging and prod stay under 50% of their budget at idle with the four services", () => {
+  for (const stack of ["staging-gcp", "prod-gcp"]) expect({ stack, under: shared[stack].budgetPercent! < 50 }).toEqual({ stack, under: true });
+});
+
+// Not yet: dev-gcp (a load balancer, forwarding rules and a Cloud Armor policy per service gateway: the
+// shared GCP front is not built) stays above half its budget (docs/cost.md, "Four services"). This test
+// fails once it is under, and must then become a plain test.
+test.failing("every sample environment stays under 50% of its budget at idle with the four services (dev-gcp's shared front missing)", () => {
   for (const e of Object.values(shared)) expect({ stack: e.stack, under: e.budgetPercent! < 50 }).toEqual({ stack: e.stack, under: true });
+});
+
+test("what is still over half the budget (so the failing test above fails for these reasons only)", () => {
+  const over = Object.values(shared).filter((e) => e.budgetPercent! >= 50).map((e) => e.stack).sort();
+  expect(over).toEqual(["dev-gcp"]);
 });

@@ -1,5 +1,5 @@
 import { only, resources } from "../helpers/synth";
-import { dev, gcpProblems, prod, staging, warnings } from "./shared";
+import { dev, gcpProblems, prod, staging, warnings, watching } from "./shared";
 
 describe("GcpDatabaseProxy", () => {
   const sql = only(prod.json, "google_sql_database_instance");
@@ -68,11 +68,11 @@ describe("GcpDatabaseProxy", () => {
     expect(sql.settings.user_labels).toMatchObject({ environment: "prod", service: "orders", managed_by: "cdktf" });
   });
 
-  test("alerts: connections against the pool, CPU and disk", () => {
-    const names = Object.values(resources(prod.json, "google_monitoring_alert_policy")).map((p: any) => p.display_name).filter((n: string) => n.startsWith("orders-prod-main") && !n.startsWith("orders-prod-main-migrate"));
-    expect(names.sort()).toEqual(["orders-prod-main connections", "orders-prod-main cpu", "orders-prod-main disk"]);
-    const conn = (Object.values(resources(prod.json, "google_monitoring_alert_policy")) as any[]).find((p) => p.display_name === "orders-prod-main connections");
-    expect(conn.conditions[0].condition_threshold.threshold_value).toBe(560);
+  test("alerts: connections against the pool, CPU and disk (aggregated conditions that watch the instance)", () => {
+    const conditions = watching(prod.json, "orders-prod-main");
+    expect(conditions.map((p) => p.display_name).sort()).toEqual(["Database CPU (> 0.8)", "Database backends (> 560)", "Database disk (> 0.85)"]);
+    const conn = conditions.find((p) => p.display_name === "Database backends (> 560)").conditions[0].condition_threshold;
+    expect(conn).toMatchObject({ threshold_value: 560, aggregations: [{ group_by_fields: ["resource.label.database_id"] }] });
   });
 
   test("an edition without pooling fails unless the environment accepts it, then warns", () => {

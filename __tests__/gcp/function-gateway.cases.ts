@@ -1,5 +1,5 @@
 import { find, only, resources } from "../helpers/synth";
-import { dev, gcpProblems, prod, synthGcp, warnings } from "./shared";
+import { dev, gcpProblems, prod, synthGcp, warnings, watching } from "./shared";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -97,22 +97,21 @@ describe("GcpFunction", () => {
     }
   });
 
-  test("alert policies: 5xx, 429 and p99 latency against the timeout", () => {
-    const policies = Object.values(resources(prod.json, "google_monitoring_alert_policy")) as any[];
-    const api = policies.filter((p) => p.display_name.startsWith("orders-prod-api "));
-    expect(api.map((p) => p.display_name).sort()).toEqual(["orders-prod-api 429", "orders-prod-api 5xx", "orders-prod-api p99 latency"]);
-    const p99 = api.find((p) => p.display_name.endsWith("latency")).conditions[0].condition_threshold;
+  test("alert conditions: 5xx, 429 and p99 latency against the timeout, each function its own series", () => {
+    const api = watching(prod.json, "orders-prod-api");
+    expect(api.map((p) => p.display_name).sort()).toEqual(["Function 429 (> 0)", "Function 5xx (> 0)", "Function p99 latency (ms) (> 8000)"]);
+    const p99 = api.find((p) => p.display_name.startsWith("Function p99")).conditions[0].condition_threshold;
     expect(p99.threshold_value).toBe(8000);
-    expect(p99.aggregations[0].per_series_aligner).toBe("ALIGN_PERCENTILE_99");
+    expect(p99.aggregations[0]).toMatchObject({ per_series_aligner: "ALIGN_PERCENTILE_99", group_by_fields: ["resource.label.service_name"] });
   });
 
-  test("count alerts fire at >= N like CloudWatch (GT N-1) over the sum of every series (a 500 and a 503 add up)", () => {
+  test("count alerts fire at >= N like CloudWatch (GT N-1) over the sum of every series of a function (a 500 and a 503 add up)", () => {
     const policies = Object.values(resources(prod.json, "google_monitoring_alert_policy")) as any[];
     const cond = (name: string) => policies.find((p) => p.display_name === name).conditions[0].condition_threshold;
     // prod functionErrors = 1: one error fires.
-    expect(cond("orders-prod-api 5xx")).toMatchObject({ comparison: "COMPARISON_GT", threshold_value: 0, aggregations: [{ per_series_aligner: "ALIGN_SUM", cross_series_reducer: "REDUCE_SUM" }] });
-    // Continuous values keep their threshold; their series are reduced to one too.
-    expect(cond("orders-prod-api p99 latency").aggregations[0].cross_series_reducer).toBe("REDUCE_MAX");
+    expect(cond("Function 5xx (> 0)")).toMatchObject({ comparison: "COMPARISON_GT", threshold_value: 0, aggregations: [{ per_series_aligner: "ALIGN_SUM", cross_series_reducer: "REDUCE_SUM", group_by_fields: ["resource.label.service_name"] }] });
+    // Continuous values keep their threshold; each function's series are reduced to one too.
+    expect(cond("Function p99 latency (ms) (> 8000)").aggregations[0].cross_series_reducer).toBe("REDUCE_MAX");
     for (const p of policies) expect(p.conditions[0].condition_threshold.aggregations[0].cross_series_reducer).toMatch(/^REDUCE_(SUM|MAX)$/);
   });
 });

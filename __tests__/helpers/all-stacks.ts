@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { synthesizeAll } from "../../stacks/synth-json";
+import { synthesizeAll } from "./sample-json";
 import { SynthJson } from "./synth";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -29,7 +29,8 @@ function files(entry: string): string[] {
  */
 export function allStacksKey(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { polycloud: { sources: string[] } };
-  const inputs = [...pkg.polycloud.sources, "package-lock.json", path.relative(ROOT, __filename)].flatMap(files).sort();
+  // The sample the tests synthesize lives in __tests__/fixtures/sample (sample-json.ts reads it), not environments/.
+  const inputs = [...pkg.polycloud.sources, "package-lock.json", path.relative(ROOT, __filename), "__tests__/helpers/sample-json.ts", "__tests__/fixtures/sample"].flatMap(files).sort();
   const h = createHash("sha256");
   h.update(`${ROOT}\0${process.version}\0`);
   for (const name of SYNTH_ENV) h.update(`${name}=${process.env[name] ?? ""}\0`);

@@ -1,5 +1,5 @@
 import { IConstruct } from "constructs";
-import { Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
+import { Cloud, DatabaseServer, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
 import { referenceService } from "../../stacks/reference-service";
 import { envByName, synthPlatform, validationMessages } from "./synth";
 
@@ -13,27 +13,36 @@ export function warnings(root: IConstruct): string[] {
 type Mutate = (x: any) => void;
 
 /** An environment and the reference service, each changed by a mutation. */
-function inputs(envName: string, mutateEnv: Mutate, mutateService: Mutate): { env: EnvironmentConfig; service: ServiceSpec } {
+function inputs(envName: string, mutateEnv: Mutate, mutateService: Mutate, server?: DatabaseServer): { env: EnvironmentConfig; service: ServiceSpec } {
   const env = clone(envByName(envName)) as any;
   mutateEnv(env);
-  const service = clone(referenceService(env as EnvironmentConfig)) as any;
+  const service = clone(reference(env as EnvironmentConfig, server)) as any;
   mutateService(service);
   return { env, service };
 }
 
-/** One cloud's fixtures: its three stacks synthesized once per test file, plus builders for variants. */
-export function cloudFixtures(cloud: Cloud) {
+/** The reference service, with `server` on its databases when given. */
+function reference(env: EnvironmentConfig, server?: DatabaseServer): ServiceSpec {
+  const s = referenceService(env);
+  return server && s.databases ? { ...s, databases: Object.fromEntries(Object.entries(s.databases).map(([id, d]) => [id, { ...d, server }])) } : s;
+}
+
+/**
+ * One cloud's fixtures: its three stacks synthesized once per test file, plus builders for
+ * variants. `server` pins the reference service's database (`"own"`: the cases of a server of its own).
+ */
+export function cloudFixtures(cloud: Cloud, server?: DatabaseServer) {
   return {
-    dev: synthPlatform(envByName("dev"), undefined, cloud),
-    staging: synthPlatform(envByName("staging"), undefined, cloud),
-    prod: synthPlatform(envByName("prod"), undefined, cloud),
+    dev: synthPlatform(envByName("dev"), reference(envByName("dev"), server), cloud),
+    staging: synthPlatform(envByName("staging"), reference(envByName("staging"), server), cloud),
+    prod: synthPlatform(envByName("prod"), reference(envByName("prod"), server), cloud),
     /** Validation messages of a stack built from a modified environment and/or service. */
     problems(envName: string, mutateEnv: Mutate = () => {}, mutateService: Mutate = () => {}): string[] {
-      const { env, service } = inputs(envName, mutateEnv, mutateService);
+      const { env, service } = inputs(envName, mutateEnv, mutateService, server);
       return validationMessages(env, service, cloud);
     },
     synth(envName: string, mutateEnv: Mutate = () => {}, mutateService: Mutate = () => {}) {
-      const { env, service } = inputs(envName, mutateEnv, mutateService);
+      const { env, service } = inputs(envName, mutateEnv, mutateService, server);
       return synthPlatform(env, service, cloud);
     },
   };

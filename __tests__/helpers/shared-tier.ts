@@ -1,6 +1,6 @@
 import { DatabaseServer, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
 
-/** The service with every database that does not choose on `server` (the shared tier is opt-in: `server: "shared"`). */
+/** The service with `server` on every database that does not choose (the default is `"shared"`; `"own"` is how a database deployed before the shared tier keeps its server). */
 export function onServer(server: DatabaseServer, make: (env: EnvironmentConfig) => ServiceSpec): (env: EnvironmentConfig) => ServiceSpec {
   return (env) => {
     const s = make(env);

@@ -1,7 +1,7 @@
 import { App, Testing } from "cdktf";
 import { Cloud, EnvironmentConfig, ServiceSpec } from "@polycloud/core";
 import { parsePolicy } from "@polycloud/aws";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { PlatformStack } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
 

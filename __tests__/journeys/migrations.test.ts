@@ -65,9 +65,9 @@ describeWithPostgres("the deploy's migration step on the local runner", () => {
 
       test(`what the step created the ${cloud} way`, async () => {
         if (cloud === "aws") {
-          // The step creates fn_<id> roles and makes them rds_iam members (IAM authentication).
-          const rows = await runner!.query("SELECT rolname, pg_has_role(rolname, 'rds_iam', 'MEMBER') AS iam FROM pg_roles WHERE rolname IN ('fn_api', 'fn_worker') ORDER BY rolname");
-          expect(rows).toEqual([{ rolname: "fn_api", iam: true }, { rolname: "fn_worker", iam: true }]);
+          // The step creates fn_<service>_<id> roles (the shared server's names) and makes them rds_iam members (IAM authentication).
+          const rows = await runner!.query("SELECT rolname, pg_has_role(rolname, 'rds_iam', 'MEMBER') AS iam FROM pg_roles WHERE rolname IN ('fn_orders_api', 'fn_orders_worker') ORDER BY rolname");
+          expect(rows).toEqual([{ rolname: "fn_orders_api", iam: true }, { rolname: "fn_orders_worker", iam: true }]);
         } else if (cloud === "gcp") {
           // First run on a new instance: the temporary cloudsqlsuperuser member made through the Admin API is gone again.
           expect(await runner!.query("SELECT rolname FROM pg_roles WHERE rolname = 'polycloud_bootstrap'")).toEqual([]);

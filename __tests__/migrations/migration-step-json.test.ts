@@ -134,7 +134,8 @@ describe.each<Cloud>(["aws", "gcp", "azure"])("%s: the migration step in the syn
       const readers = entries(prod, "aws_iam_role_policy").filter(([, p]) => /master_user_secret/.test(p.policy)).map(([, p]) => p.role);
       expect(readers).toEqual([expect.stringMatching(/orders_db-main-migrate_fn_role/)]);
       expect(Object.values<any>(prod.resource.aws_db_proxy).every((p) => p.auth === undefined)).toBe(true);
-      expect(roles).toEqual([{ name: "fn_api", create: "role", memberOf: ["rds_iam"] }, { name: "fn_worker", create: "role", memberOf: ["rds_iam"] }]);
+      // On the shared server (the default) a role is named after its service too: fn_<service>_<function>.
+      expect(roles).toEqual([{ name: "fn_orders_api", create: "role", memberOf: ["rds_iam"] }, { name: "fn_orders_worker", create: "role", memberOf: ["rds_iam"] }]);
     } else if (cloud === "gcp") {
       expect(s.step.body.service_config).toMatchObject({ ingress_settings: "ALLOW_INTERNAL_ONLY", vpc_connector: expect.stringMatching(/vpc_access_connector/), vpc_connector_egress_settings: "PRIVATE_RANGES_ONLY" });
       expect(s.runBody).toMatchObject({ provider: "google-beta", deletion_protection: false, run_execution_token: expect.stringMatching(/^\$\{time_static\.[^}]+\.unix\}$/) });

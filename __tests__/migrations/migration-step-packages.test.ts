@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { Cloud, databaseMigrations, packageMigrationStep } from "@polycloud/core";
 import { referenceService } from "../../stacks/reference-service";
 import { envByName, synthPlatform } from "../helpers/synth";
+import { onServer } from "../helpers/shared-tier";
 import { LocalPostgres, describeWithPostgres, startPostgres } from "../helpers/postgres";
 import { TestCa, issueServerCert, makeCa } from "../helpers/tls-certs";
 
@@ -25,7 +26,10 @@ const root = path.resolve(__dirname, "../..");
 const FF = path.join(root, "node_modules", "@google-cloud", "functions-framework", "build", "src", "main.js");
 const AZURE_HOST = path.join(__dirname, "..", "runtime", "fixtures", "azure-host.cjs");
 const AZURE_CORE_STUB = path.join(__dirname, "..", "runtime", "fixtures", "azure-core-stub");
-const service = referenceService(envByName("dev"));
+// The reference service's database on a server of its own (`server: "own"`): the step's names below
+// are that server's. On the shared server (the default) the same packages run in the journeys
+// (__tests__/journeys/side-by-side.test.ts) and shared-server.test.ts.
+const service = onServer("own", referenceService)(envByName("dev"));
 const children: ChildProcess[] = [];
 
 /** The step's environment in the synthesized JSON of dev-<cloud>. */

@@ -1,7 +1,7 @@
 import * as pg from "pg";
 import { databaseMigrations } from "@polycloud/core";
 import { MigrationRole, applyMigrations, ensureDatabase } from "@polycloud/runtime";
-import { synthesizeComposition } from "../../stacks/synth-json";
+import { synthesizeComposition } from "../helpers/sample-json";
 import { FOUR_SERVICES, fourServices } from "../fixtures/ported/four-services";
 import { envByName, resources } from "../helpers/synth";
 import { LocalPostgres, describeWithPostgres, startPostgres } from "../helpers/postgres";

@@ -1,20 +1,28 @@
 import * as fs from "node:fs";
-import { AZURE_TAGGABLE_TYPES, Cloud, estimateAll, packageFunction, NOTHING_TO_CHECK, NOT_COVERED, POLICY_RULES, PolicyStack, SCANNER_CHECKS, SCANNER_SCOPE, scannerCoverage, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
+import { AZURE_TAGGABLE_TYPES, Cloud, EnvironmentConfig, estimateAll, packageFunction, NOTHING_TO_CHECK, NOT_COVERED, POLICY_RULES, PolicyStack, SCANNER_CHECKS, SCANNER_SCOPE, scannerCoverage, STATEFUL_TYPES, TerraformJson, compareAddresses, failing, runPolicy, statefulAddresses, typesWithRules } from "@polycloud/core";
 import { AZURE_TAGGABLE_FILE, azureTaggableTypes, renderAzureTaggable } from "../../scripts/azure-taggable";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
+import { composition } from "../../stacks/composition";
 import { loadSuppressions } from "../../modules/cli/src/policy/policy";
 import { migrateSuppressions } from "../../scripts/migrate-suppressions";
 import { allStacks } from "../helpers/all-stacks";
 import { gcpOrderingProblems } from "../helpers/gcp-ordering";
 import { referenceService } from "../../stacks/reference-service";
 import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
-import { TWO_SERVICES, appIsReference, devWithRemoteState, synthesizeApp, synthesizeComposition } from "../../stacks/synth-json";
+import { TWO_SERVICES, appIsReference, devWithRemoteState, synthesizeApp, synthesizeComposition } from "../helpers/sample-json";
 import "./tags.cases";
 import "./gcp-labels.cases";
 import "./azure-tags.cases";
 import "./aws-classes.cases";
 import "./runtime-contract.cases";
 import "./cost.cases";
+
+/**
+ * The sample's suppressions and stateful addresses (what policy/ ships for the sample composition):
+ * the tests that judge the sample stacks read these, so a team's policy/ files judge only its own.
+ */
+const SAMPLE_SUPPRESSIONS = "__tests__/fixtures/sample/suppressions.json";
+const SAMPLE_ADDRESSES = "__tests__/fixtures/sample/stateful-addresses.json";
 
 /** Every stack of every environment, synthesized once for this file. */
 const stacks = allStacks() as Record<string, TerraformJson>;
@@ -31,15 +39,16 @@ test("every GCP stack is well ordered: each resource waits for its APIs and its 
   for (const name of gcp) expect({ name, problems: gcpOrderingProblems(stacks[name]) }).toEqual({ name, problems: [] });
 });
 
-const policyStacksOf = (all: Record<string, TerraformJson>): PolicyStack[] => Object.keys(all).map((name) => {
+// Each stack judged with its environment's retention: the sample's, or for the app's stacks the composition's own.
+const policyStacksOf = (all: Record<string, TerraformJson>, envs: readonly EnvironmentConfig[] = environments): PolicyStack[] => Object.keys(all).map((name) => {
   const [envName, cloud] = name.split("-");
-  const env = environments.find((e) => e.name === envName)!;
+  const env = envs.find((e) => e.name === envName)!;
   return { name, cloud: cloud as Cloud, environment: envName, json: all[name], minLogDays: env.retention.logDays, retention: env.retention };
 });
 
 // The timing of the gate (all rules over the nine stacks under 1 s) is measured by `npm run bench`, not here.
 test("every stack has zero unsuppressed policy findings, and uses every suppression that names it", () => {
-  const result = runPolicy(policyStacksOf(stacks), loadSuppressions("policy/suppressions.json"));
+  const result = runPolicy(policyStacksOf(stacks), loadSuppressions(SAMPLE_SUPPRESSIONS));
   expect(result.findings.filter((f) => !f.suppressed)).toEqual([]);
   expect(failing(result.findings, "low")).toEqual([]);
   expect(result.unusedSuppressions).toEqual([]);
@@ -48,7 +57,7 @@ test("every stack has zero unsuppressed policy findings, and uses every suppress
 test("the app main.ts builds (stacks/composition.ts) has zero unsuppressed findings, and uses every suppression for its services", () => {
   // A team's own services live in the composition: their suppressions are judged there, not in the reference stacks.
   const app = appIsReference() ? stacks : synthesizeApp();
-  const result = runPolicy(policyStacksOf(app), loadSuppressions("policy/suppressions.json"));
+  const result = runPolicy(policyStacksOf(app, composition.environments), loadSuppressions("policy/suppressions.json"));
   expect(result.findings.filter((f) => !f.suppressed)).toEqual([]);
   expect(result.unusedSuppressions).toEqual([]);
 });
@@ -56,7 +65,7 @@ test("the app main.ts builds (stacks/composition.ts) has zero unsuppressed findi
 test("dev-azure: the Service Bus and Event Grid suppressions accept public network access only; local (key) auth switched on fails the run", () => {
   // Issue 30: the suppressions' justification is "local (key) auth is off". Before conditions, the same
   // entry (rule PC006, the hashed address) also hid a PC006 finding for local auth on that resource.
-  const suppressions = loadSuppressions("policy/suppressions.json");
+  const suppressions = loadSuppressions(SAMPLE_SUPPRESSIONS);
   const json = JSON.parse(JSON.stringify(stacks["dev-azure"])) as TerraformJson;
   const mutated = ["azurerm_servicebus_namespace", "azurerm_eventgrid_topic"].map((type) => {
     // The namespace is the environment's (shared tier); the topic is the service's.
@@ -89,7 +98,7 @@ test("a team's second service with a gateway: its suppressions are used in its c
   // dev orders + cart (the composition of the rename test, without remote state): cart's dev gateway is HTTP-only on GCP
   // and unthrottled on the Azure Consumption tier, like orders', so it needs the same suppressions, on its own targets.
   const two = { ...synthesizeComposition(devWithRemoteState("environment"), "gcp", TWO_SERVICES), ...synthesizeComposition(devWithRemoteState("environment"), "azure", TWO_SERVICES) };
-  const base = loadSuppressions("policy/suppressions.json");
+  const base = loadSuppressions(SAMPLE_SUPPRESSIONS);
   const cart = runPolicy(policyStacksOf(two), []).findings.filter((f) => !f.note && f.target.startsWith("cart/"));
   // (and, having no database, its function apps are public; the Standard Service Bus namespace is the environment's, accepted once)
   expect(cart.map((f) => `${f.condition} ${f.stack} ${f.target}`).sort()).toEqual(CART_FINDINGS);
@@ -116,7 +125,7 @@ const coffee = Object.fromEntries((["aws", "gcp", "azure"] as const).flatMap((cl
 
 test("the second sample service passes policy on all three clouds: only the dev findings of its functions without the database (as cart's), suppressible like orders'", () => {
   expect(Object.keys(coffee).sort()).toEqual(["dev-aws", "dev-azure", "dev-gcp"]);
-  const suppressions = loadSuppressions("policy/suppressions.json");
+  const suppressions = loadSuppressions(SAMPLE_SUPPRESSIONS);
   const own = runPolicy(policyStacksOf(coffee), suppressions).findings.filter((f) => !f.note && !f.suppressed);
   // Nothing on AWS; GCP's dev gateway is HTTP-only and Azure's Consumption API Management is unthrottled
   // (orders' suppressions, same conditions); coffee's function apps that do not use its database (barista, menu,
@@ -144,7 +153,7 @@ test("a composition without the sample service: its suppressions are out of scop
   // A platform entry (no service in its target) belongs to every composition: here it has nothing
   // left to accept (the vault is private since issue 28.15), so it is reported unused, not out of scope.
   const foundation = { condition: "PC015.vault-public", target: "foundation/vault", stacks: ["dev-azure"], justification: "a platform entry, accepted for the foundation of every composition" };
-  const result = runPolicy(policyStacksOf(alone), [...loadSuppressions("policy/suppressions.json"), foundation]);
+  const result = runPolicy(policyStacksOf(alone), [...loadSuppressions(SAMPLE_SUPPRESSIONS), foundation]);
   expect(result.unusedSuppressions.map((s) => s.target)).toEqual(["foundation/vault"]);
   // (the dev-gcp entry is out of scope too: this run has no GCP stack)
   // The Service Bus namespace is the environment's (shared tier): its dev entry applies to this
@@ -223,7 +232,9 @@ test("Azure taggability comes from the pinned provider bindings (regenerate with
 });
 
 describe("state-address stability", () => {
+  // The project's snapshot (what main.ts builds) and the sample's (the sample stacks these tests mutate).
   const snapshot = JSON.parse(fs.readFileSync("policy/stateful-addresses.json", "utf8"));
+  const sampleSnapshot = JSON.parse(fs.readFileSync(SAMPLE_ADDRESSES, "utf8"));
 
   test("no stateful address of the composition changed or disappeared without a moved block (else: review, then `npm run addresses`)", () => {
     // The snapshot covers the stacks main.ts builds (stacks/composition.ts), whatever services they render.
@@ -232,7 +243,9 @@ describe("state-address stability", () => {
     const drift = compareAddresses(snapshot, app);
     expect(drift.destroyed).toEqual([]);
     expect(drift.added).toEqual([]);
-    expect(Object.values(snapshot).flat().length).toBeGreaterThan(90);
+    // The sample's snapshot (the fixture the tests below mutate) is the sample stacks' own.
+    expect(compareAddresses(sampleSnapshot, stacks)).toMatchObject({ destroyed: [], added: [] });
+    expect(Object.values(sampleSnapshot).flat().length).toBeGreaterThan(90);
   });
 
   test("a refactor that renames a database is caught; the same refactor with moveFromId passes", () => {
@@ -242,9 +255,9 @@ describe("state-address stability", () => {
     const renamed = JSON.parse(JSON.stringify(prod));
     renamed.resource[type][`${name}_renamed`] = renamed.resource[type][name];
     delete renamed.resource[type][name];
-    expect(compareAddresses(snapshot, { "prod-aws": renamed }).destroyed).toEqual([{ stack: "prod-aws", address }]);
+    expect(compareAddresses(sampleSnapshot, { "prod-aws": renamed }).destroyed).toEqual([{ stack: "prod-aws", address }]);
     renamed.moved = [{ from: address, to: `${type}.${name}_renamed` }];
-    const drift = compareAddresses(snapshot, { "prod-aws": renamed });
+    const drift = compareAddresses(sampleSnapshot, { "prod-aws": renamed });
     expect(drift.destroyed).toEqual([]);
     expect(drift.moved).toEqual([{ stack: "prod-aws", from: address, to: `${type}.${name}_renamed` }]);
   });

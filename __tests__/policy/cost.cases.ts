@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { EnvironmentConfig, PRICE_TABLE, StackJson, estimateAll } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { checkBudgets, costReport } from "@polycloud/core";
 import { allStacks } from "../helpers/all-stacks";
 import { envByName, only, synthPlatform } from "../helpers/synth";
@@ -20,13 +20,15 @@ const HAND: Record<string, number> = {
   "staging-aws": 1 * H * 0.14 + 8 * H * 0.018 + 2 * 2 * H * 0.01 + 1 + 0.8 + (20 - 10) * 0.1,
   // 2 instances × 2 ACU; proxy max(8, 4) ACU; endpoints; provisioned concurrency 2 × 1 GB (x86 rate); KMS; secrets; alarms.
   "prod-aws": 2 * 2 * H * 0.14 + 8 * H * 0.018 + 2 * 2 * H * 0.01 + 2 * 1 * S * 0.000004646 + 1 + 0.8 + (20 - 10) * 0.1,
-  // db-g1-small; 10 GB SSD; 21 conditions (incl. the age alarm of the rule's subscription into the queue and the migration step function's 3); forwarding rules (≤ 5: one charge); 2 × e2-micro connector; Armor policy + 2 rules;
+  // db-g1-small; 10 GB SSD; 14 aggregated alert conditions, one per measurement and threshold (function 5xx, 429 and p99 latency at
+  // 3 timeouts; load balancer 5xx and p99; subscription age, failed pushes, dead-lettered; dead letters waiting; Cloud SQL backends,
+  // CPU and disk; modules/gcp/src/alert-conditions.ts; 21 with a condition per resource); forwarding rules (≤ 5: one charge); 2 × e2-micro connector; Armor policy + 2 rules;
   // KMS key version; one secret version in one location.
-  "dev-gcp": H * 0.035 + 10 * 0.17 + 21 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
+  "dev-gcp": H * 0.035 + 10 * 0.17 + 14 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
   // Enterprise Plus N-2 (2 vCPU, 16 GB) with its 375 GiB data cache (on by default), pooling at 0; then as dev.
-  "staging-gcp": 2 * H * 0.0537 + 16 * H * 0.0091 + 375 * 0.16 + 10 * 0.17 + 21 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
+  "staging-gcp": 2 * H * 0.0537 + 16 * H * 0.0091 + 375 * 0.16 + 10 * 0.17 + 14 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06,
   // N-8 (8 vCPU, 64 GB, 375 GiB data cache) REGIONAL ×2 incl. disk; api keeps 2 warm instances (0.583 vCPU, 1024Mi = 1 GiB) at idle rates.
-  "prod-gcp": 2 * (8 * H * 0.0537 + 64 * H * 0.0091 + 375 * 0.16 + 10 * 0.17) + 21 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06
+  "prod-gcp": 2 * (8 * H * 0.0537 + 64 * H * 0.0091 + 375 * 0.16 + 10 * 0.17) + 14 * 1.5 + H * 0.025 + 2 * H * 0.0092144 + 5 + 2 + 0.06 + 0.06
     + 2 * 0.583 * S * 0.0000025 + 2 * 1 * S * 0.0000025,
   // B1ms; 32 GiB; Service Bus Standard; APIM Consumption 0; DNS zone; 15 single-series alerts (incl. the storage alert;
   // no Http429 alert on the worker or the migration step, whose app adds failures and duration) and the worker's

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { TerraformJson, writeStamp } from "@polycloud/core";
 import { cartService } from "../../stacks/cart-service";
 import { referenceService } from "../../stacks/reference-service";
-import { devWithRemoteState, synthesizeComposition } from "../../stacks/synth-json";
+import { devWithRemoteState, synthesizeComposition } from "../helpers/sample-json";
 import { polycloud } from "../helpers/cli";
 
 /**

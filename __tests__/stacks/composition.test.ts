@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App, Testing } from "cdktf";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { checkRemoteState } from "../../modules/cli/src/state/remote-state";
 import { polycloud } from "../helpers/cli";
 import { SynthValidationError, buildStacks, formatWarnings, synthAll, withLocalState } from "@polycloud/stacks";

@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EnvironmentConfig, ServiceSpec } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { referenceService } from "../../stacks/reference-service";
 import { scaleServices } from "../../stacks/scale-services";
 import { SynthValidationError } from "../../modules/stacks/src/plan";

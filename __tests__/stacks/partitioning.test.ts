@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { EnvironmentConfig } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { buildStacks, synthAll } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
 import { scaleServices } from "../../stacks/scale-services";

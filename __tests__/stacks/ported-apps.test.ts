@@ -4,7 +4,7 @@ import { App, Testing } from "cdktf";
 import { CLOUDS, TerraformJson } from "@polycloud/core";
 import { OutgoingEvent, useCloudImplementation } from "@polycloud/runtime";
 import { buildStacks } from "@polycloud/stacks";
-import { dev } from "../../environments";
+import { dev } from "../fixtures/sample/environments";
 import { FOUR_SERVICES, fourServices } from "../fixtures/ported/four-services";
 // @ts-expect-error: plain ESM stand-in code without type declarations
 import { handler as orderManager } from "../fixtures/ported/coffee-ordering/orderManager.mjs";

@@ -6,7 +6,7 @@ import { AWS_LIMITS } from "@polycloud/aws";
 import { buildStacks } from "@polycloud/stacks";
 import { cartService } from "../../stacks/cart-service";
 import { referenceService } from "../../stacks/reference-service";
-import { devWithRemoteState, synthesizeComposition, twoServiceKey } from "../../stacks/synth-json";
+import { devWithRemoteState, synthesizeComposition, twoServiceKey } from "../helpers/sample-json";
 import { identityAttributes } from "../helpers/force-new";
 import { shoppingCartService } from "../fixtures/ported/shopping-cart";
 import { onServer } from "../helpers/shared-tier";
@@ -51,6 +51,8 @@ function differences(a: Record<string, TerraformJson>, b: Record<string, Terrafo
           const identity = new Set(identityAttributes(type, { ...cfg, ...other }));
           for (const k of new Set([...Object.keys(cfg), ...Object.keys(other)])) {
             if (JSON.stringify(cfg[k]) === JSON.stringify(other[k])) continue;
+            // An aggregated GCP alert condition lists the resources it watches: that list may change, in place (tested below).
+            if (type === "google_monitoring_alert_policy" && k === "conditions" && watchListOnly(cfg[k]) === watchListOnly(other[k])) continue;
             out.push(`${stack}: ${kind === "data" ? "data." : ""}${type}.${name}.${k}${identity.has(k) ? " (forces replacement)" : ""}: ${JSON.stringify(cfg[k])} -> ${JSON.stringify(other[k])}`);
           }
         }
@@ -58,6 +60,11 @@ function differences(a: Record<string, TerraformJson>, b: Record<string, Terrafo
     }
   }
   return out;
+}
+
+/** An alert policy's conditions without the names they watch (`one_of(…)`, modules/gcp/src/alert-conditions.ts). */
+function watchListOnly(conditions: unknown): string {
+  return JSON.stringify(conditions).replace(/one_of\([^)]*\)/g, "one_of(…)");
 }
 
 const addresses = (json: TerraformJson) => Object.entries(json.resource ?? {}).flatMap(([t, byName]) => Object.keys(byName).map((n) => `${t}.${n}`));
@@ -105,6 +112,39 @@ describe.each(Object.keys(synth))("%s", (key) => {
       const defaults = (json.provider as any)?.aws?.[0]?.default_tags?.[0]?.tags ?? (json.provider as any)?.google?.[0]?.default_labels;
       if (defaults) expect(`${stack}: ${defaults.service}`).toBe(`${stack}: ${stack.endsWith("-orders") ? "orders" : stack.endsWith("-cart") ? "cart" : platform}`);
     }
+  });
+});
+
+describe("GCP aggregated alert conditions (one per measurement and threshold)", () => {
+  const policies = (json: TerraformJson) => Object.entries<any>((json.resource as any)?.google_monitoring_alert_policy ?? {});
+  const watched = (p: any) => [...String(/one_of\(([^)]*)\)/.exec(p.conditions[0].condition_threshold.filter)?.[1] ?? "").matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+  const functions = (json: TerraformJson) => Object.values<any>((json.resource as any)?.google_cloudfunctions2_function ?? {}).map((f) => f.name as string).sort();
+  const errors = (json: TerraformJson) => policies(json).filter(([, p]) => p.display_name.startsWith("Function 5xx"));
+
+  test("environment: adding cart adds its resources to the environment's conditions at the same addresses, in place; removing takes them out", () => {
+    const runs = synth["gcp environment"];
+    const [one, two, swapped] = [runs["[orders]"]["dev-gcp"], runs["[orders, cart]"]["dev-gcp"], runs["[cart, orders]"]["dev-gcp"]];
+    expect(errors(one)).toHaveLength(1);
+    expect(errors(two).map(([a]) => a)).toEqual(errors(one).map(([a]) => a));
+    expect(errors(one)[0][0]).toMatch(/^shared-tier_alerts_function-errors-/);
+    expect(watched(errors(one)[0][1]).sort()).toEqual(functions(one));
+    expect(watched(errors(two)[0][1]).sort()).toEqual(functions(two));
+    expect(functions(two).some((n) => n.startsWith("cart-dev-"))).toBe(true);
+    // Every condition of [orders] is still there in [orders, cart], watching at least what it watched.
+    const after = Object.fromEntries(policies(two));
+    for (const [address, p] of policies(one)) expect(watched(after[address] ?? { conditions: [{ condition_threshold: { filter: "" } }] })).toEqual(expect.arrayContaining(watched(p)));
+    // The names are sorted: the order services are registered in changes nothing.
+    expect(swapped).toEqual(two);
+  });
+
+  test("service partitioning: each service stack aggregates its own conditions; the shared stack does not depend on which services exist", () => {
+    const runs = synth["gcp service"];
+    expect(runs["[orders, cart]"]["dev-gcp-shared"]).toEqual(runs["[orders]"]["dev-gcp-shared"]);
+    const cart = runs["[orders, cart]"]["dev-gcp-cart"];
+    expect(errors(cart).map(([a]) => a)).toEqual([expect.stringMatching(/^alerts_function-errors-/)]);
+    expect(watched(errors(cart)[0][1]).sort()).toEqual(functions(cart));
+    expect(functions(cart).every((n) => n.startsWith("cart-dev-"))).toBe(true);
+    expect(runs["[orders, cart]"]["dev-gcp-orders"]).toEqual(runs["[orders]"]["dev-gcp-orders"]);
   });
 });
 

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { referenceService } from "../../stacks/reference-service";
 import { CodeDirs, SynthInputs, canonical } from "../../modules/stacks/src/synth-inputs";
 

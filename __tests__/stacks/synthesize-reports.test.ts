@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { EnvironmentConfig } from "@polycloud/core";
-import { dev, environments } from "../../environments";
+import { dev, environments } from "../fixtures/sample/environments";
 import { BuildOptions, SynthValidationError, buildStacks, formatWarnings, synthAll } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
 import { synthesize } from "../../modules/stacks/src/synthesize";

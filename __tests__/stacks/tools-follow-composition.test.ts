@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { TerraformJson, statefulAddresses, writeStamp } from "@polycloud/core";
 import { runApp } from "@polycloud/stacks";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { fourServices } from "../fixtures/ported/four-services";
 import { polycloud } from "../helpers/cli";
 
@@ -28,7 +28,8 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const teamCluster = (json: TerraformJson) => Object.keys(json.resource?.aws_rds_cluster ?? {}).find((n) => n.startsWith("shopcart_"))!;
+/** The environment's shared database server (the team's databases are on it by default). */
+const teamCluster = (json: TerraformJson) => Object.keys(json.resource?.aws_rds_cluster ?? {}).find((n) => n.startsWith("shared-tier_"))!;
 
 describe("polycloud addresses", () => {
   test("snapshots every stack the composition renders, with the team's services, and reports what changed", async () => {
@@ -39,13 +40,17 @@ describe("polycloud addresses", () => {
     expect(code).toBe(0);
     const snapshot = JSON.parse(fs.readFileSync(file, "utf8"));
     expect(Object.keys(snapshot)).toEqual(["dev-aws", "dev-gcp", "qa-aws"]);
-    // The ported apps' databases and queues are covered, not only the sample's two services.
+    // The ported apps' databases and queues are covered, not only the sample's two services: on
+    // GCP each service's database on the shared server is a stateful address of its own.
     expect(snapshot["dev-aws"]).toEqual(expect.arrayContaining([`aws_rds_cluster.${teamCluster(stacks["dev-aws"])}`, expect.stringMatching(/^aws_sqs_queue\.ingest_/)]));
-    expect(snapshot["dev-gcp"]).toEqual(expect.arrayContaining([expect.stringMatching(/^google_sql_database_instance\.shopcart_/), expect.stringMatching(/^google_pubsub_topic\.coffee_/)]));
+    expect(snapshot["dev-gcp"]).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^google_sql_database_instance\.shared-tier_db_/), expect.stringMatching(/^google_pubsub_topic\.coffee_/),
+      ...["coffee", "ingest", "orders", "shopcart"].map((svc) => expect.stringMatching(new RegExp(`^google_sql_database\\.${svc}_db-`))),
+    ]));
     const lines = stdout.trim().split("\n");
     expect(lines).toEqual(expect.arrayContaining([
       "REMOVED  dev-aws aws_rds_cluster.gone_from_the_composition  (a plan would destroy it unless a moved block covers it)",
-      expect.stringMatching(/^ADDED {4}dev-aws aws_rds_cluster\.shopcart_/),
+      expect.stringMatching(/^ADDED {4}dev-aws aws_rds_cluster\.shared-tier_db_/),
     ]));
     expect(lines[lines.length - 1]).toMatch(/addresses\.json: \d+ stateful addresses in 3 stacks$/);
     // Now reviewed: the check passes; a rename without a moved block fails it.
@@ -71,11 +76,11 @@ describe("polycloud addresses", () => {
 });
 
 describe("polycloud plan guard against the last applied state", () => {
-  /** An output with `json` as dev-aws, stamped as synthesized from the current sources. */
-  const outdir = (json: TerraformJson) => {
+  /** An output with `json` as `stack` (dev-aws), stamped as synthesized from the current sources. */
+  const outdir = (json: TerraformJson, stack = "dev-aws") => {
     const dir = fs.mkdtempSync(path.join(tmp, "out-"));
-    fs.mkdirSync(path.join(dir, "stacks", "dev-aws"), { recursive: true });
-    fs.writeFileSync(path.join(dir, "stacks", "dev-aws", "cdk.tf.json"), JSON.stringify(json));
+    fs.mkdirSync(path.join(dir, "stacks", stack), { recursive: true });
+    fs.writeFileSync(path.join(dir, "stacks", stack, "cdk.tf.json"), JSON.stringify(json));
     writeStamp(dir);
     return dir;
   };
@@ -116,31 +121,59 @@ describe("polycloud plan guard against the last applied state", () => {
     expect(await guard(["--output", outdir(renamed(applied, cluster, `${cluster}_v2`, true)), "--prior", prior])).toMatchObject({ code: 0 });
     // An allow-list entry with a reason.
     const allow = path.join(tmp, "allow.json");
-    fs.writeFileSync(allow, JSON.stringify({ allow: [{ stack: "dev-aws", address: `aws_rds_cluster.${cluster}`, reason: "dev cart data is disposable; recreated empty on purpose" }] }));
+    fs.writeFileSync(allow, JSON.stringify({ allow: [{ stack: "dev-aws", address: `aws_rds_cluster.${cluster}`, reason: "dev data is disposable; recreated empty on purpose" }] }));
     const allowed = await guard(["--output", dir, "--prior", prior, "--allow", allow]);
     expect(allowed.code).toBe(0);
-    expect(allowed.stdout).toContain(`allowed  dev-aws  delete database aws_rds_cluster.${cluster} (renamed or removed since the last applied state): dev cart data is disposable`);
+    expect(allowed.stdout).toContain(`allowed  dev-aws  delete database aws_rds_cluster.${cluster} (renamed or removed since the last applied state): dev data is disposable`);
   });
 
-  test("opting in to the shared tier is refused against a state applied before it (each database's own server would be destroyed) until done as a data migration; the default keeps that state", async () => {
+  test("forgetting `server: \"own\"` on a database deployed before the shared tier is refused against its applied state, in dev and prod, on AWS and GCP; with the line, the state is kept", async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { FOUR_SERVICES } = require("../fixtures/ported/four-services");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { synthesizeComposition } = require("../../stacks/synth-json");
+    const { synthesizeComposition } = require("../helpers/sample-json");
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { dev } = require("../../environments");
-    const shared = FOUR_SERVICES.map((f: (e: unknown) => any) => (e: unknown) => {
-      const svc = f(e);
-      return { ...svc, databases: svc.databases && Object.fromEntries(Object.entries(svc.databases).map(([k, d]) => [k, { server: "shared", ...(d as object) }])) };
-    });
-    // What the four services had applied before the shared tier: a server per database (the default).
-    const before: TerraformJson = stacks["dev-aws"];
-    const prior = fs.mkdtempSync(path.join(tmp, "prior-tier-"));
-    fs.writeFileSync(path.join(prior, "dev-aws.tfstate"), JSON.stringify({ version: 4, resources: allAddresses(before).map((r) => ({ mode: "managed", ...r, instances: [{}] })) }));
-    const moved = await guard(["--output", outdir(synthesizeComposition(dev, "aws", shared)["dev-aws"]), "--prior", prior]);
-    expect(moved.code).toBe(1);
-    for (const svc of ["ingest", "orders", "shopcart"]) expect(moved.stdout).toMatch(new RegExp(`BLOCKED  dev-aws  delete database aws_rds_cluster\\.${svc}_db-[a-z]+_cluster_`));
-    expect((await guard(["--output", outdir(before), "--prior", prior])).code).toBe(0);
+    const { dev: devEnv, prod } = require("../fixtures/sample/environments");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { onServer } = require("../helpers/shared-tier");
+    /** The four services as deployed before this release (a server per database), and as upgraded with the one line. */
+    const own = FOUR_SERVICES.map((f: unknown) => onServer("own", f));
+    const SERVERS: Record<string, { type: string; services: string[] }> = {
+      aws: { type: "aws_rds_cluster", services: ["coffee", "ingest", "orders", "shopcart"] },
+      gcp: { type: "google_sql_database_instance", services: ["coffee", "ingest", "orders", "shopcart"] },
+    };
+    for (const env of [devEnv, prod]) {
+      for (const [cloud, server] of Object.entries(SERVERS)) {
+        const stack = `${env.name}-${cloud}`;
+        const before: TerraformJson = synthesizeComposition(env, cloud, own)[stack];
+        const prior = fs.mkdtempSync(path.join(tmp, "prior-tier-"));
+        fs.writeFileSync(path.join(prior, `${stack}.tfstate`), JSON.stringify({ version: 4, resources: allAddresses(before).map((r) => ({ mode: "managed", ...r, instances: [{}] })) }));
+        // Upgraded without the line: every database moves to the shared server.
+        const forgot = await guard(["--output", outdir(synthesizeComposition(env, cloud, FOUR_SERVICES)[stack], stack), "--prior", prior]);
+        expect({ stack, code: forgot.code }).toEqual({ stack, code: 1 });
+        for (const svc of server.services) expect(forgot.stdout).toMatch(new RegExp(`BLOCKED  ${stack}  delete database ${server.type}\\.${svc}_db-[a-z]+_`));
+        // With `server: "own"` on each database: the applied state is kept.
+        expect(await guard(["--output", outdir(before, stack), "--prior", prior])).toMatchObject({ code: 0 });
+      }
+    }
+  });
+
+  test("GCP: the move to aggregated alert conditions passes the guard against a state applied with a condition per resource (alert policies hold no data)", async () => {
+    const next = stacks["dev-gcp"];
+    const policies = Object.keys((next.resource as any).google_monitoring_alert_policy);
+    expect(policies.filter((p) => p.startsWith("shared-tier_alerts_")).length).toBeGreaterThan(10);
+    // The state as applied before: the same resources, but a policy per function alarm instead of the aggregated ones.
+    const functions = Object.keys((next.resource as any).google_cloudfunctions2_function);
+    const old = functions.flatMap((f) => ["errors", "throttles", "duration"].map((a) => ({ type: "google_monitoring_alert_policy", name: `${f.replace(/_fn_[0-9A-F]{8}$|_[0-9A-F]{8}$/, "")}_alarm-${a}_0000AAAA` })));
+    const kept = allAddresses(next).filter((r) => !(r.type === "google_monitoring_alert_policy" && r.name.startsWith("shared-tier_alerts_")));
+    const prior = fs.mkdtempSync(path.join(tmp, "prior-alerts-"));
+    const write = (extra: { type: string; name: string }[]) => fs.writeFileSync(path.join(prior, "dev-gcp.tfstate"), JSON.stringify({ version: 4, resources: [...kept, ...old, ...extra].map((r) => ({ mode: "managed", ...r, instances: [{}] })) }));
+    write([]);
+    expect(old.length).toBe(3 * functions.length);
+    expect(await guard(["--output", outdir(next, "dev-gcp"), "--prior", prior])).toMatchObject({ code: 0 });
+    // The guard does read this state: a stateful resource missing from the synth is still refused.
+    write([{ type: "google_sql_database_instance", name: "gone_db-main_instance_0000AAAA" }]);
+    expect(await guard(["--output", outdir(next, "dev-gcp"), "--prior", prior])).toMatchObject({ code: 1, stdout: expect.stringContaining("google_sql_database_instance.gone_db-main_instance_0000AAAA") });
   });
 
   test("an applied plan's destroyed resources are not in its state; a stack the synth no longer has is refused; stale output is refused", async () => {

@@ -1,9 +1,9 @@
 import { App, Testing } from "cdktf";
 import { CONSTRUCT_WARNINGS, EnvironmentConfig, WarningReport, classifyWarning, deviationWarningIds, groupWarnings, knownWarningIds, validateEnvironment } from "@polycloud/core";
 import { SynthValidationError, buildStacks, formatWarnings, synthAll } from "@polycloud/stacks";
-import { composition } from "../../stacks/composition";
+import { composition } from "../fixtures/sample/composition";
 import { referenceService } from "../../stacks/reference-service";
-import { dev, environments } from "../../environments";
+import { dev, environments } from "../fixtures/sample/environments";
 import { fourServices } from "../fixtures/ported/four-services";
 
 /**

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { App } from "cdktf";
 import { REQUIRED_TAG_KEYS } from "@polycloud/core";
-import { environments } from "../../environments";
+import { environments } from "../fixtures/sample/environments";
 import { buildStacks, synthAll } from "@polycloud/stacks";
 import { referenceService } from "../../stacks/reference-service";
 import { coffeeService, useCoffeeWheels } from "../fixtures/coffee-service";
@@ -20,7 +20,7 @@ import { guard } from "../../modules/cli/src/plan/guard";
 import { checkLockFile, parseLockFile } from "../../scripts/gitops/lock-files";
 import { FOUR_SERVICES, fourServices } from "../fixtures/ported/four-services";
 import { onServer } from "../helpers/shared-tier";
-import { devWithRemoteState } from "../../stacks/synth-json";
+import { devWithRemoteState } from "../helpers/sample-json";
 
 /**
  * Real Terraform over every AWS stack (below: every Azure stack): init from the local provider mirror, validate, and an

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { EnvironmentConfig, FunctionSpec, ServiceSpec } from "@polycloud/core";
 import { SynthValidationError, buildStacks, synthAll } from "@polycloud/stacks";
-import { dev } from "../../environments";
+import { dev } from "../fixtures/sample/environments";
 
 /**
  * Issue 26.4: packaging problems are validation errors naming `service.function.property`, all

@@ -131,6 +131,9 @@ export function buildProgram(ctx: CliContext, result: { code: number }): Command
     .requiredOption("--cloud <cloud>", "aws, gcp or azure")
     .option("--env <name>", "the environment", "dev")
     .option("--stack <name>", "the stack, when the environment has several for the cloud")
+    .option("--state-dir <dir>", "the runner's state, kept between runs (default: <project>/.polycloud/dev/<stack>)")
+    .addOption(new Option("--json", "one JSON event per line on stdout: ready (URLs, databases, tokens), log, change, reloaded, reload-failed, stopped"))
+    .addHelpText("after", "\nStops with everything it started on SIGINT (Ctrl-C), SIGTERM, SIGHUP, `quit`, or the end of a terminal's or pipe's input.\nExit: 0 when stopped that way, 1 when the synthesis failed or the stack did not start, 2 for a bad flag or a stack it cannot choose.")
     .action(async (o) => done(await devCommand(ctx, o)));
 
   const db = program.command("db").description("database migrations and roles of a service");

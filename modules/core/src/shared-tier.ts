@@ -5,7 +5,7 @@
  * server is from the services of the composition: it depends on the composition's services only
  * (never on which stacks a run builds, nor on their order).
  */
-import { DATABASE_SIZES, DatabaseProxySpec, DatabaseSize, POSTGRES_VERSIONS, PoolSpec, PostgresVersion, ServiceSpec } from "./specs";
+import { DATABASE_SIZES, DEFAULT_DATABASE_SERVER, DatabaseProxySpec, DatabaseSize, POSTGRES_VERSIONS, PoolSpec, PostgresVersion, ServiceSpec } from "./specs";
 import { shortestCallerTimeout } from "./resolve";
 import { envVarPart } from "./naming";
 import { POSTGRES_IDENTIFIER_MAX_BYTES } from "./database-roles";
@@ -14,9 +14,9 @@ import { DEFAULTS } from "./limits";
 /** The logical id of the shared server (its cloud names are built from the platform name and this). */
 export const SHARED_DATABASE_ID = "db";
 
-/** Whether a declared database lives on the environment's shared server (`server: "shared"`; the default is a server of its own). */
+/** Whether a declared database lives on the environment's shared server (the default; `server: "own"` asks for a server of its own). */
 export function onSharedServer(spec: Pick<DatabaseProxySpec, "server">): boolean {
-  return spec.server === "shared";
+  return (spec.server ?? DEFAULT_DATABASE_SERVER) === "shared";
 }
 
 /** One service database on the shared server. */

@@ -193,17 +193,20 @@ export interface PoolSpec {
 /** Where a database lives: on the environment's shared server (one per environment and cloud), or a server of its own. */
 export const DATABASE_SERVERS = ["shared", "own"] as const;
 export type DatabaseServer = (typeof DATABASE_SERVERS)[number];
+/** A database that does not choose lives on the environment's shared server. */
+export const DEFAULT_DATABASE_SERVER: DatabaseServer = "shared";
 
 export interface DatabaseProxySpec {
   readonly postgresVersion: PostgresVersion;
   /**
-   * `shared`: a database and roles of this service on the environment's one database server
-   * (Aurora cluster + RDS Proxy on AWS, Cloud SQL instance on GCP), whose price is paid once per
-   * environment and cloud; the service's roles can reach its own database only. Azure has no
-   * shared server yet (it warns and gives the database its own).
-   * `own` (default): a server of its own (what every database had before the shared tier, so an
-   * existing environment keeps its state; moving to `shared` is a data migration: docs/shared-tier.md).
-   * @default "own"
+   * `shared` (default): a database and roles of this service on the environment's one database
+   * server (Aurora cluster + RDS Proxy on AWS, Cloud SQL instance on GCP), whose price is paid once
+   * per environment and cloud; the service's roles can reach its own database only. Azure has no
+   * shared server yet (the database gets its own; an explicit `shared` warns).
+   * `own`: a server of its own, what every database had before the shared tier. A database
+   * deployed before this release keeps its server (and its data) only with `server: "own"`:
+   * docs/shared-tier.md, "Existing environments".
+   * @default "shared"
    */
   readonly server?: DatabaseServer;
   readonly size: DatabaseSize;

@@ -52,7 +52,7 @@ export const GCP_BEHAVIOUR_SOURCES: Readonly<Record<string, readonly string[]>> 
   "database.identityAuth": ["google_sql_database_instance.settings.database_flags (cloudsql.iam_authentication)"],
   "database.pointInTimeRecoveryDays": ["google_sql_database_instance.settings.backup_configuration.point_in_time_recovery_enabled", "google_sql_database_instance.settings.backup_configuration.transaction_log_retention_days"],
   "database.clients": ["google_sql_user (CLOUD_IAM_SERVICE_ACCOUNT of a function)", "google_cloudfunctions2_function.service_config.vpc_connector"],
-  "alarm.*": ["google_monitoring_alert_policy.conditions.condition_threshold.filter", "google_monitoring_alert_policy.conditions.condition_threshold.comparison", "google_monitoring_alert_policy.conditions.condition_threshold.threshold_value", "google_monitoring_alert_policy.conditions.condition_threshold.duration", "google_monitoring_alert_policy.conditions.condition_threshold.aggregations", "google_monitoring_alert_policy.conditions.condition_threshold.evaluation_missing_data", "google_monitoring_alert_policy.notification_channels", "google_logging_metric.filter (what a log-based metric counts: Cloud Scheduler AttemptFinished at ERROR)", "google_cloud_scheduler_job.name"],
+  "alarm.*": ["google_monitoring_alert_policy.conditions.condition_threshold.filter", "google_monitoring_alert_policy.conditions.condition_threshold.comparison", "google_monitoring_alert_policy.conditions.condition_threshold.threshold_value", "google_monitoring_alert_policy.conditions.condition_threshold.duration", "google_monitoring_alert_policy.conditions.condition_threshold.aggregations", "google_monitoring_alert_policy.conditions.condition_threshold.evaluation_missing_data", "google_monitoring_alert_policy.notification_channels", "google_cloudfunctions2_function.name (a function an aggregated condition watches: one of its one_of names)", "google_pubsub_subscription.name (likewise, a subscription)", "google_compute_url_map.name (likewise, a load balancer)", "google_sql_database_instance.name (likewise, an instance)", "google_logging_metric.filter (what a log-based metric counts: Cloud Scheduler AttemptFinished at ERROR)", "google_cloud_scheduler_job.name"],
   "alarms.recipients": ["google_monitoring_notification_channel.labels.email_address"],
   "budget.*": ["google_billing_budget.budget_filter", "google_billing_budget.amount.specified_amount", "google_billing_budget.threshold_rules", "google_billing_budget.all_updates_rule.monitoring_notification_channels"],
 };
@@ -440,9 +440,34 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
   const notified = new Set<string>();
   const alarms: Record<string, Partial<Record<ObservedSignal, AlarmCondition>>> = {};
   const names = componentNames(R);
+  // The resources an aggregated condition watches (`resource.labels.<label>=one_of(…)`, alert-conditions.ts), by label.
+  const LABEL_TYPES: Record<string, string> = {
+    service_name: "google_cloudfunctions2_function", subscription_id: "google_pubsub_subscription", url_map_name: "google_compute_url_map", database_id: "google_sql_database_instance",
+  };
+  const watchedBy = (label: string, value: string): string | undefined => {
+    const type = LABEL_TYPES[label];
+    // A Cloud SQL database_id is `<project>:<instance name>`.
+    const name = label === "database_id" ? value.slice(value.indexOf(":") + 1) : value;
+    return type ? Object.entries<any>(R[type] ?? {}).find(([, r]) => r?.name === name)?.[0] : undefined;
+  };
   for (const [address, policy] of Object.entries(R.google_monitoring_alert_policy ?? {}) as [string, any][]) {
-    const c = componentOf(address);
     const cond = policy.conditions?.[0]?.condition_threshold;
+    const aggregated = /resource\.labels\.([a-z_]+)=one_of\(([^)]*)\)/.exec(String(cond?.filter ?? ""));
+    if (aggregated) {
+      // One condition for many resources, grouped by the label that names each: each resource is alarmed on its own series.
+      const grouped = (cond.aggregations?.[0]?.group_by_fields ?? []).includes(`resource.label.${aggregated[1]}`);
+      const values = [...aggregated[2].matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+      for (const value of grouped ? values : []) {
+        const owner = watchedBy(aggregated[1], value);
+        const c = owner ? componentOf(owner) : undefined;
+        const signal = c && gcpSignal(cond.filter, c.kind);
+        if (!c || !signal || policy.enabled === false) continue;
+        const rule = c.rest.find((p) => p.startsWith("rule-"));
+        addAlarm(address, policy, cond, signal, c, c.kind === "bus" ? `rule:${c.id}/${rule?.slice("rule-".length)}` : `${c.kind}:${c.id}`);
+      }
+      continue;
+    }
+    const c = componentOf(address);
     // A log-based metric counts the log entries its own filter selects: that filter says what is counted and for which resource.
     const logMetric = get(refOf(/metric\.type="logging\.googleapis\.com\/user\/([^"]*)"/.exec(String(cond?.filter ?? ""))?.[1]));
     const counted = logMetric ? String(logMetric.filter ?? "") : String(cond?.filter ?? "");
@@ -454,6 +479,10 @@ export function readGcpBehaviour(json: { resource: ResourceMap }): ServiceBehavi
     // A schedule's failed runs belong to the rule its job's ticks reach.
     const job = signal === "schedule.failedRuns" ? jobs.find((j) => labels.includes(j.name)) : undefined;
     const key = job ? (tickFeeds.has(job) ? `rule:${tickFeeds.get(job)![0]}` : `schedule:${job.name}`) : c.kind === "bus" ? `rule:${c.id}/${rule?.slice("rule-".length)}` : `${c.kind}:${c.id}`;
+    addAlarm(address, policy, cond, signal, c, key);
+  }
+
+  function addAlarm(address: string, policy: any, cond: any, signal: ObservedSignal, c: { kind: string; id: string }, key: string): void {
     const op = cond.comparison === "COMPARISON_GT" ? "gt" : cond.comparison === "COMPARISON_GE" ? "ge" : undefined;
     if (!op) throw new Error(`${address}: comparison ${cond.comparison} is not an upper bound`);
     const agg = cond.aggregations?.[0] ?? {};

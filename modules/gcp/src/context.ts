@@ -7,6 +7,7 @@ import { KmsCryptoKey } from "@cdktf/provider-google/lib/kms-crypto-key";
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
+import type { GcpAlertConditions } from "./alert-conditions";
 import type { GcpDatabaseProxy } from "./database-proxy";
 import { GcpNetwork } from "./network";
 import { GcpProjectServices } from "./project-services";
@@ -37,6 +38,11 @@ export interface GcpContext {
   readonly network: GcpNetwork;
   readonly services: GcpProjectServices;
   readonly thresholds: ReturnType<typeof resolveThresholds>;
+  /**
+   * The stack's aggregated alert conditions (one per measurement and threshold, docs/shared-tier.md):
+   * the environment's shared tier, or a partitioned service stack's own.
+   */
+  readonly alerts: GcpAlertConditions;
   /** The environment's shared Cloud SQL instance (shared tier), when a service database uses it. */
   readonly sharedDatabase?: GcpDatabaseProxy;
 }

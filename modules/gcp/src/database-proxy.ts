@@ -6,7 +6,7 @@ import { SqlDatabase } from "@cdktf/provider-google/lib/sql-database";
 import { SqlDatabaseInstance } from "@cdktf/provider-google/lib/sql-database-instance";
 import { SqlUser } from "@cdktf/provider-google/lib/sql-user";
 import { cloudSqlIamUser } from "./database-roles";
-import { createAlertPolicy, quote } from "./alarm";
+import { resourceVariable } from "./alert-conditions";
 import { GcpContext, keyReady } from "./context";
 import { recreatableName } from "./recreatable-name";
 import { GcpFunction } from "./function";
@@ -181,25 +181,27 @@ export class GcpDatabaseProxy extends Construct implements PlatformDatabaseProxy
     this.serverName = `${ctx.projectId}:${instanceName}`;
 
     const t = ctx.thresholds;
-    // quote() escapes template sequences; the suffix is a reference, so it is appended inside the quotes.
-    const databaseId = `${quote(`${ctx.projectId}:${generated.base}`).slice(0, -1)}${generated.suffix}"`;
-    const res = `resource.type="cloudsql_database" AND resource.labels.database_id=${databaseId}`;
+    // One condition per measurement and threshold for the whole stack (alert-conditions.ts), each instance its own series.
+    // The suffix is a reference: the name is interpolated inside the filter's quotes.
+    const sql = (m: string) => `metric.type="cloudsql.googleapis.com/database/${m}" AND resource.type="cloudsql_database"`;
+    const on = { nameLabel: "database_id", resourceName: `${ctx.projectId}:${generated.base}${generated.suffix}` };
+    const named = resourceVariable("database_id");
     const limit = Math.floor((size.maxConnections * t.proxyConnectionSaturationPercent) / 100);
     this.alarms.push(
-      createAlertPolicy(this, "alarm-connections", ctx, {
-        signal: "proxy.connectionSaturation", name: `${instanceName} connections`, threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM", periodSeconds: 60,
-        filter: `metric.type="cloudsql.googleapis.com/database/postgresql/num_backends" AND ${res}`,
-        documentation: `Backends exceed ${t.proxyConnectionSaturationPercent}% of max_connections (${size.maxConnections}); the pools (${pools} of at most ${this.maxPoolSize}) are saturating.`,
+      ctx.alerts.watch({
+        ...on, id: "database-connections", signal: "proxy.connectionSaturation", name: `${instanceName} connections`, title: "Database backends", threshold: limit, aligner: "ALIGN_MAX", reducer: "REDUCE_SUM", periodSeconds: 60,
+        filter: sql("postgresql/num_backends"),
+        documentation: `Backends of ${named} exceed ${t.proxyConnectionSaturationPercent}% of its max_connections (${size.maxConnections}): its pools are saturating.`,
       }),
-      createAlertPolicy(this, "alarm-cpu", ctx, {
-        signal: "database.cpu", name: `${instanceName} cpu`, threshold: 0.8, aligner: "ALIGN_MEAN", periodSeconds: 900,
-        filter: `metric.type="cloudsql.googleapis.com/database/cpu/utilization" AND ${res}`,
-        documentation: "Database CPU above 80% on average over 15 minutes.",
+      ctx.alerts.watch({
+        ...on, id: "database-cpu", signal: "database.cpu", name: `${instanceName} cpu`, title: "Database CPU", threshold: 0.8, aligner: "ALIGN_MEAN", periodSeconds: 900,
+        filter: sql("cpu/utilization"),
+        documentation: `Database ${named}: CPU above 80% on average over 15 minutes.`,
       }),
-      createAlertPolicy(this, "alarm-disk", ctx, {
-        signal: "database.storage", name: `${instanceName} disk`, threshold: 0.85, aligner: "ALIGN_MAX",
-        filter: `metric.type="cloudsql.googleapis.com/database/disk/utilization" AND ${res}`,
-        documentation: "Database disk above 85% (autoresize is on; check the growth).",
+      ctx.alerts.watch({
+        ...on, id: "database-disk", signal: "database.storage", name: `${instanceName} disk`, title: "Database disk", threshold: 0.85, aligner: "ALIGN_MAX",
+        filter: sql("disk/utilization"),
+        documentation: `Database ${named}: disk above 85% (autoresize is on; check the growth).`,
       }),
     );
     this.node.addValidation({ validate: () => this.problems.messages() });

@@ -7,7 +7,7 @@ import { PubsubTopic } from "@cdktf/provider-google/lib/pubsub-topic";
 import { PubsubTopicIamMember } from "@cdktf/provider-google/lib/pubsub-topic-iam-member";
 import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { ServiceAccountIamMember } from "@cdktf/provider-google/lib/service-account-iam-member";
-import { createAlertPolicy, quote } from "./alarm";
+import { resourceVariable } from "./alert-conditions";
 import { GcpContext, keyReady } from "./context";
 import { PUBSUB_MAX_ACK_SECONDS } from "./limits";
 import { PushSender, plausibleBurst } from "./push-sizing";
@@ -156,33 +156,36 @@ export class GcpPushDelivery extends Construct {
     new PubsubTopicIamMember(this, "agent-publishes-dlq", { topic: this.deadLetterTopic.id, role: "roles/pubsub.publisher", member: agent });
     new PubsubSubscriptionIamMember(this, "agent-acks-source", { subscription: this.subscription.id, role: "roles/pubsub.subscriber", member: agent });
 
-    const sub = (s: string) => `resource.type="pubsub_subscription" AND resource.labels.subscription_id=${quote(s)}`;
-    const label = nameParts.join("/");
+    // One condition per measurement and threshold for the whole stack (alert-conditions.ts), each subscription its own series.
+    const sub = (m: string) => `metric.type="pubsub.googleapis.com/subscription/${m}" AND resource.type="pubsub_subscription"`;
+    const on = (s: string) => ({ nameLabel: "subscription_id", resourceName: s });
+    const named = resourceVariable("subscription_id");
     const t = ctx.thresholds;
     if (props.kind === "queue" || props.ageAlarm) {
-      this.alarms.push(createAlertPolicy(this, "alarm-age", ctx, {
-        signal: "queue.oldestMessageAge", name: `${name()} oldest message age`, threshold: t.queueOldestMessageAgeSeconds,
-        filter: `metric.type="pubsub.googleapis.com/subscription/oldest_unacked_message_age" AND ${sub(name())}`, aligner: "ALIGN_MAX",
-        documentation: `Messages of ${label} wait longer than ${t.queueOldestMessageAgeSeconds}s: the consumer is failing or too slow.`,
+      this.alarms.push(ctx.alerts.watch({
+        ...on(name()), id: "subscription-age", signal: "queue.oldestMessageAge", name: `${name()} oldest message age`, title: "Oldest unacknowledged message (s)",
+        threshold: t.queueOldestMessageAgeSeconds, filter: sub("oldest_unacked_message_age"), aligner: "ALIGN_MAX",
+        documentation: `Messages of ${named} wait longer than ${t.queueOldestMessageAgeSeconds}s: the consumer is failing or too slow.`,
       }));
     }
     if (props.kind === "bus") {
-      this.alarms.push(createAlertPolicy(this, "alarm-failed", ctx, {
-        signal: "bus.failedInvocations", name: `${name()} failed deliveries`, threshold: t.busFailedInvocations,
-        filter: `metric.type="pubsub.googleapis.com/subscription/push_request_count" AND ${sub(name())} AND metric.labels.response_class!="ack"`,
-        documentation: `Deliveries of rule ${label} to its target failed more than ${t.busFailedInvocations} times in 5 minutes.`,
+      this.alarms.push(ctx.alerts.watch({
+        ...on(name()), id: "subscription-failed-pushes", signal: "bus.failedInvocations", name: `${name()} failed deliveries`, title: "Failed push deliveries",
+        threshold: t.busFailedInvocations, filter: `${sub("push_request_count")} AND metric.labels.response_class!="ack"`,
+        documentation: `Deliveries of ${named} to its target failed more than ${t.busFailedInvocations} times in 5 minutes.`,
       }));
     }
+    // Queues' and rules' dead letters share a condition: the same measurement and threshold (the reader tells them apart by the subscription).
     this.alarms.push(
-      createAlertPolicy(this, "alarm-dead-lettered", ctx, {
-        signal: props.kind === "queue" ? "queue.dlqDepth" : "bus.sentToDlq", name: `${name()} dead-lettered`, threshold: 0,
-        filter: `metric.type="pubsub.googleapis.com/subscription/dead_letter_message_count" AND ${sub(name())}`,
-        documentation: `Messages of ${label} exhausted ${props.maxDeliveryAttempts} delivery attempts and moved to ${name("dlq")}.`,
+      ctx.alerts.watch({
+        ...on(name()), id: "subscription-dead-lettered", signal: props.kind === "queue" ? "queue.dlqDepth" : "bus.sentToDlq", name: `${name()} dead-lettered`, title: "Messages dead-lettered",
+        threshold: 0, filter: sub("dead_letter_message_count"),
+        documentation: `Messages of ${named} exhausted their delivery attempts and moved to its dead-letter topic (\`<subscription>-dlq\`).`,
       }),
-      createAlertPolicy(this, "alarm-dlq-depth", ctx, {
-        signal: props.kind === "queue" ? "queue.dlqDepth" : "bus.dlqDepth", name: `${name("dlq")} not empty`, threshold: 0,
-        filter: `metric.type="pubsub.googleapis.com/subscription/num_undelivered_messages" AND ${sub(name("dlq"))}`, aligner: "ALIGN_MAX", periodSeconds: 60,
-        documentation: `Dead letters of ${label} are waiting in ${name("dlq")}: inspect, fix and replay them.`,
+      ctx.alerts.watch({
+        ...on(name("dlq")), id: "dead-letters-waiting", signal: props.kind === "queue" ? "queue.dlqDepth" : "bus.dlqDepth", name: `${name("dlq")} not empty`, title: "Dead letters waiting",
+        threshold: 0, filter: sub("num_undelivered_messages"), aligner: "ALIGN_MAX", periodSeconds: 60,
+        documentation: `Dead letters are waiting in ${named}: inspect, fix and replay them.`,
       }),
     );
   }

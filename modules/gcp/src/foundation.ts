@@ -16,6 +16,7 @@ import { LoggingProjectExclusion } from "@cdktf/provider-google/lib/logging-proj
 import { LoggingProjectSink } from "@cdktf/provider-google/lib/logging-project-sink";
 import { MonitoringNotificationChannel } from "@cdktf/provider-google/lib/monitoring-notification-channel";
 import { StorageBucket } from "@cdktf/provider-google/lib/storage-bucket";
+import { GcpAlertConditions } from "./alert-conditions";
 import { AgentKind, GcpContext, GcpServiceAgent, bucketName } from "./context";
 import { BUILD_IAM_PROPAGATION, DEFAULT_LOG_RETENTION_DAYS } from "./limits";
 import { GcpNetwork } from "./network";
@@ -204,6 +205,7 @@ export class GcpFoundation extends Construct {
     }
 
     const network = new GcpNetwork(this, "network", { spec, namer, services });
+    const alarmChannelIds = (props.env.alarms?.recipients ?? []).map((r) => channels[r].id);
     this.context = {
       env: props.env,
       spec,
@@ -215,11 +217,14 @@ export class GcpFoundation extends Construct {
       key,
       agents,
       channels,
-      alarmChannelIds: (props.env.alarms?.recipients ?? []).map((r) => channels[r].id),
+      alarmChannelIds,
       sourceBucket,
       network,
       services,
       thresholds: resolveThresholds(props.env.alarms?.thresholds),
+      // The stack's aggregated alert conditions (empty until a component registers one). The
+      // platform's stacks render them in the shared tier instead (GcpSharedTier.alerts).
+      alerts: new GcpAlertConditions(this, "alerts", { alarmChannelIds, labels: props.tags, services }),
     };
   }
 }

@@ -12,7 +12,7 @@ import { ServiceAccount } from "@cdktf/provider-google/lib/service-account";
 import { StorageBucketIamMember } from "@cdktf/provider-google/lib/storage-bucket-iam-member";
 import { StorageBucketObject } from "@cdktf/provider-google/lib/storage-bucket-object";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
-import { createAlertPolicy, quote } from "./alarm";
+import { resourceVariable } from "./alert-conditions";
 import { GcpContext } from "./context";
 import { GCF_DEFAULT_INSTANCES, GCF_MAX_INSTANCES, GCF_RUNTIMES, functionCpu, BUILD_IAM_PROPAGATION } from "./limits";
 
@@ -170,25 +170,26 @@ export class GcpFunction extends Construct implements PlatformFunction {
     });
 
     const t = ctx.thresholds;
-    const run = `resource.type="cloud_run_revision" AND resource.labels.service_name=${quote(this.functionName)}`;
-    const metric = (m: string) => `metric.type="run.googleapis.com/${m}" AND ${run}`;
+    // One condition per measurement and threshold for the whole stack (alert-conditions.ts), each function its own series.
+    const run = (m: string) => `metric.type="run.googleapis.com/${m}" AND resource.type="cloud_run_revision"`;
+    const watch = { nameLabel: "service_name", resourceName: this.functionName };
     this.alarms.push(
-      createAlertPolicy(this, "alarm-errors", ctx, {
-        signal: "function.errors", name: `${this.functionName} 5xx`, threshold: t.functionErrors,
-        filter: `${metric("request_count")} AND metric.labels.response_code_class="5xx"`,
-        documentation: `${this.functionName} answered with 5xx (errors or crashes) more than ${t.functionErrors} times in 5 minutes.`,
+      ctx.alerts.watch({
+        ...watch, id: "function-errors", signal: "function.errors", name: `${this.functionName} 5xx`, title: "Function 5xx", threshold: t.functionErrors,
+        filter: `${run("request_count")} AND metric.labels.response_code_class="5xx"`,
+        documentation: `Function ${resourceVariable("service_name")} answered with 5xx (errors or crashes) more than ${t.functionErrors} times in 5 minutes.`,
       }),
-      createAlertPolicy(this, "alarm-throttles", ctx, {
-        signal: "function.throttles", name: `${this.functionName} 429`, threshold: t.functionThrottles,
+      ctx.alerts.watch({
+        ...watch, id: "function-throttles", signal: "function.throttles", name: `${this.functionName} 429`, title: "Function 429", threshold: t.functionThrottles,
         // Cloud Run answers 429 when every allowed instance is busy: the gen2 form of a throttle.
-        filter: `${metric("request_count")} AND metric.labels.response_code="429"`,
-        documentation: `${this.functionName} hit its instance cap (429) more than ${t.functionThrottles} times in 5 minutes.`,
+        filter: `${run("request_count")} AND metric.labels.response_code="429"`,
+        documentation: `Function ${resourceVariable("service_name")} hit its instance cap (429) more than ${t.functionThrottles} times in 5 minutes.`,
       }),
-      createAlertPolicy(this, "alarm-duration", ctx, {
-        signal: "function.durationP99", name: `${this.functionName} p99 latency`,
+      ctx.alerts.watch({
+        ...watch, id: "function-latency", signal: "function.durationP99", name: `${this.functionName} p99 latency`, title: "Function p99 latency (ms)",
         threshold: Math.round((spec.timeoutSeconds * 1000 * t.functionDurationP99PercentOfTimeout) / 100),
-        filter: metric("request_latencies"), aligner: "ALIGN_PERCENTILE_99",
-        documentation: `${this.functionName} p99 latency is above ${t.functionDurationP99PercentOfTimeout}% of its ${spec.timeoutSeconds}s timeout.`,
+        filter: run("request_latencies"), aligner: "ALIGN_PERCENTILE_99",
+        documentation: `Function ${resourceVariable("service_name")}'s p99 latency is above ${t.functionDurationP99PercentOfTimeout}% of its timeout (${spec.timeoutSeconds}s for the functions of this condition).`,
       }),
     );
   }

@@ -15,7 +15,7 @@ import { ComputeSslPolicy } from "@cdktf/provider-google/lib/compute-ssl-policy"
 import { ComputeTargetHttpProxy } from "@cdktf/provider-google/lib/compute-target-http-proxy";
 import { ComputeTargetHttpsProxy } from "@cdktf/provider-google/lib/compute-target-https-proxy";
 import { ComputeUrlMap } from "@cdktf/provider-google/lib/compute-url-map";
-import { createAlertPolicy, quote } from "./alarm";
+import { resourceVariable } from "./alert-conditions";
 import { GcpContext, betaProvider } from "./context";
 import { GcpFunction } from "./function";
 import { ARMOR_INTERVALS, ARMOR_MAX_THROTTLE_COUNT } from "./limits";
@@ -318,17 +318,19 @@ export class GcpHttpGateway extends Construct implements PlatformGateway {
     }
 
     const t = ctx.thresholds;
-    const rule = `resource.type="https_lb_rule" AND resource.labels.url_map_name=${quote(name())}`;
+    // One condition per measurement and threshold for the whole stack (alert-conditions.ts), each load balancer its own series.
+    const lb = (m: string) => `metric.type="loadbalancing.googleapis.com/https/${m}" AND resource.type="https_lb_rule"`;
+    const on = { nameLabel: "url_map_name", resourceName: name() };
     this.alarms.push(
-      createAlertPolicy(this, "alarm-5xx", ctx, {
-        signal: "gateway.5xx", name: `${name()} 5xx`, threshold: t.gateway5xx, reducer: "REDUCE_SUM",
-        filter: `metric.type="loadbalancing.googleapis.com/https/request_count" AND ${rule} AND metric.labels.response_code_class=500`,
-        documentation: `The ${logicalId} load balancer returned more than ${t.gateway5xx} 5xx responses in 5 minutes.`,
+      ctx.alerts.watch({
+        ...on, id: "gateway-5xx", signal: "gateway.5xx", name: `${name()} 5xx`, title: "Load balancer 5xx", threshold: t.gateway5xx, reducer: "REDUCE_SUM",
+        filter: `${lb("request_count")} AND metric.labels.response_code_class=500`,
+        documentation: `The load balancer ${resourceVariable("url_map_name")} returned more than ${t.gateway5xx} 5xx responses in 5 minutes.`,
       }),
-      createAlertPolicy(this, "alarm-latency", ctx, {
-        signal: "gateway.latencyP99", name: `${name()} p99 latency`, threshold: t.gatewayLatencyP99Ms, aligner: "ALIGN_PERCENTILE_99",
-        filter: `metric.type="loadbalancing.googleapis.com/https/total_latencies" AND ${rule}`,
-        documentation: `The ${logicalId} load balancer's p99 latency is above ${t.gatewayLatencyP99Ms} ms.`,
+      ctx.alerts.watch({
+        ...on, id: "gateway-latency", signal: "gateway.latencyP99", name: `${name()} p99 latency`, title: "Load balancer p99 latency (ms)", threshold: t.gatewayLatencyP99Ms, aligner: "ALIGN_PERCENTILE_99",
+        filter: lb("total_latencies"),
+        documentation: `The load balancer ${resourceVariable("url_map_name")}'s p99 latency is above ${t.gatewayLatencyP99Ms} ms.`,
       }),
     );
     this.node.addValidation({ validate: () => this.problems.messages() });

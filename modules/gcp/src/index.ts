@@ -4,6 +4,7 @@ export * from "./recreatable-name";
 export * from "./project-services";
 export * from "./network";
 export * from "./alarm";
+export * from "./alert-conditions";
 export * from "./foundation";
 export * from "./function";
 export * from "./dead-letter";

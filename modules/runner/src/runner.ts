@@ -44,10 +44,16 @@ export interface Runner {
   readonly log: RunnerLog;
   readonly invocations: readonly InvocationRecord[];
   readonly clock: VirtualClock;
-  /** SQL as the server's superuser on a database of the stack (default: the only one; else its name, or another database of the only server). */
+  /** SQL as the server's superuser on a database of the stack (default: the only server's; else a database's name on any server, or a server's key). */
   query<T = any>(sql: string, params?: readonly unknown[], database?: string): Promise<T[]>;
-  /** The databases the stack's emulation started. */
-  readonly databases: readonly { key: string; database: string; endpoint: string }[];
+  /**
+   * Connects straight to the server holding `database` as the role `user` (its identity taken as
+   * checked, as the gate does before handing a connection over): "ok", or PostgreSQL's SQLSTATE
+   * (`42501`: the role may not CONNECT to it). Shows what a role can reach on a shared server.
+   */
+  connectAs(user: string, database: string): Promise<string>;
+  /** The database servers the stack's emulation started, each with the databases on it after the deploy steps ran. */
+  readonly databases: readonly { key: string; database: string; databases: readonly string[]; endpoint: string }[];
   /** The local identity provider standing in for `issuer` (default: the only one). */
   issuer(issuer?: string): LocalIssuer;
   /** Runs until nothing is in flight and no timer is due within the horizon, fast-forwarding idle time. */
@@ -137,6 +143,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     emulation = await emulatorFor(cloud)(host, stack);
     lap(`${cloud} emulation (functions, services, databases)`);
     await databases.releaseUnclaimed();
+    await databases.listDatabases();
   } catch (err) {
     await launcher.stopAll();
     await databases.stop();
@@ -156,11 +163,16 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     clock,
     databases: databases.launched,
     async query(sql, params, database) {
-      const found = databases.launched.filter((d) => !database || d.database === database || d.key === database);
-      // Another database of the only server (Flexible Server's and Cloud SQL's `postgres`).
-      if (!found.length && database && databases.launched.length === 1) return (await databases.launched[0].instance.query(sql, params, database)).rows;
-      if (found.length !== 1) throw new Error(`runner: ${found.length ? "several databases match" : "no database"} ${database ?? ""} (the stack has: ${databases.launched.map((d) => d.database).join(", ") || "none"})`);
-      return (await found[0].instance.query(sql, params)).rows;
+      const server = await databases.serverOf(database);
+      if (typeof server === "string") throw new Error(server);
+      // By default the server's one database of the functions (a shared server created without one: the service's, as the deploy made it).
+      const name = !database || database === server.key ? (server.databases.length === 1 ? server.databases[0] : server.database) : database;
+      return (await server.instance.query(sql, params, name)).rows;
+    },
+    async connectAs(user, database) {
+      const server = await databases.serverOf(database);
+      if (typeof server === "string") throw new Error(server);
+      return server.connectAs(user, database);
     },
     issuer(name?: string) {
       const found = name ? issuers.get(name) : issuers.size === 1 ? [...issuers.values()][0] : undefined;
@@ -168,7 +180,11 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       return found;
     },
     settle: (o) => clock.settle(o),
-    reload: () => emulation.reload(readStack(options.stackDir)),
+    async reload() {
+      const changed = await emulation.reload(readStack(options.stackDir));
+      await databases.listDatabases();
+      return changed;
+    },
     async stop() {
       clock.stop();
       await emulation.stop();

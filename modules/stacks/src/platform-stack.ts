@@ -105,17 +105,19 @@ export class PlatformStack extends FastTerraformStack {
         break;
       }
       case "gcp": {
-        const { GcpBudget, GcpFoundation, GcpProjectServices, GcpService, GcpSharedTier, configureGcpStack } = pkg as CloudPackages["gcp"];
+        const { GcpAlertConditions, GcpBudget, GcpFoundation, GcpProjectServices, GcpService, GcpSharedTier, configureGcpStack } = pkg as CloudPackages["gcp"];
         let ctx = base as GcpContext | undefined;
         if (ctx) {
           configureGcpStack(this, env, this.tags, stateName);
           // API enablement is per state: each stack enables what it uses (never disabled on destroy).
-          ctx = { ...ctx, services: new GcpProjectServices(this, "apis", ctx.projectId) };
+          const services = new GcpProjectServices(this, "apis", ctx.projectId);
+          // A partitioned service stack aggregates its own service's alert conditions (per measurement and threshold).
+          ctx = { ...ctx, services, alerts: new GcpAlertConditions(this, "alerts", { ...ctx, services }) };
         } else {
-          ctx = this.context = new GcpFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags, shared: true }).context;
-          if (env.budget) new GcpBudget(this, "budget", { context: ctx, spec: cloudBudget(env, "gcp"), serviceName: platform });
-          const tier = new GcpSharedTier(this, "shared-tier", { context: ctx, database: sharedDatabase });
-          ctx = this.context = { ...ctx, sharedDatabase: tier.database };
+          const foundation = new GcpFoundation(this, "foundation", { env, serviceName: platform, tags: this.tags, shared: true }).context;
+          if (env.budget) new GcpBudget(this, "budget", { context: foundation, spec: cloudBudget(env, "gcp"), serviceName: platform });
+          const tier = new GcpSharedTier(this, "shared-tier", { context: foundation, database: sharedDatabase });
+          ctx = this.context = { ...foundation, alerts: tier.alerts, sharedDatabase: tier.database };
         }
         for (const svc of services) this.addService(svc, () => new GcpService(this, svc.name, { context: per(ctx, svc), service: svc }));
         break;

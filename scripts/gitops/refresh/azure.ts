@@ -46,6 +46,10 @@ export const AZURE_REFRESH: RefreshTable = {
   },
   azurerm_key_vault: reads(svc("keyvault/key_vault_resource"), "The certificate-contacts data-plane call tolerates a 403."),
   azurerm_log_analytics_workspace: reads(svc("loganalytics/log_analytics_workspace_resource"), "Shared keys: the Read logs a failure and goes on, so they are not granted."),
+  // A scheduled rule's recurrence (coffee's morning schedule): the trigger and the action are read from the workflow's definition (one GET of the workflow).
+  azurerm_logic_app_action_custom: reads(svc("logic/logic_app_action_custom_resource")),
+  azurerm_logic_app_trigger_recurrence: reads(svc("logic/logic_app_trigger_recurrence_resource")),
+  azurerm_logic_app_workflow: reads(svc("logic/logic_app_workflow_resource")),
   azurerm_management_lock: reads(svc("resource/management_lock_resource")),
   azurerm_monitor_action_group: reads(svc("monitor/monitor_action_group_resource")),
   azurerm_monitor_diagnostic_setting: reads(svc("monitor/monitor_diagnostic_setting_resource")),

@@ -17,6 +17,8 @@ export const GCP_REFRESH: RefreshTable = {
     calls: ["billingbudgets.billingAccounts.budgets.get"], permissions: ["billing.budgets.get"], source: svc("billing/resource_billing_budget"),
     note: "Granted on the billing account (roles/billing.viewer), not the project: budgets live under the billing account.",
   },
+  // A scheduled rule's job (coffee's morning schedule): Read GETs projects/{project}/locations/{region}/jobs/{name}.
+  google_cloud_scheduler_job: { calls: ["cloudscheduler.projects.locations.jobs.get"], permissions: ["cloudscheduler.jobs.get"], source: svc("cloudscheduler/resource_cloud_scheduler_job") },
   google_cloud_run_v2_service_iam_member: { calls: ["run.projects.locations.services.getIamPolicy"], permissions: ["run.services.getIamPolicy"], source: svc("cloudrunv2/iam_cloud_run_v2_service") },
   google_cloudfunctions2_function: { calls: ["cloudfunctions.projects.locations.functions.get"], permissions: ["cloudfunctions.functions.get"], source: svc("cloudfunctions2/resource_cloudfunctions2_function") },
   google_compute_backend_service: { calls: ["compute.backendServices.get"], permissions: ["compute.backendServices.get"], source: svc("compute/resource_compute_backend_service") },

@@ -35,6 +35,8 @@ export function parseTraversal(text: string): Traversal | undefined {
 export function interpolations(s: string): { start: number; end: number; expr: string }[] {
   const out: { start: number; end: number; expr: string }[] = [];
   for (let i = s.indexOf("${"); i >= 0; i = s.indexOf("${", i)) {
+    // `$${` is Terraform's escape for a literal `${` (e.g. a Monitoring documentation variable).
+    if (i > 0 && s[i - 1] === "$") { i += 2; continue; }
     let depth = 0;
     let j = i + 2;
     let quoted = false;
@@ -54,6 +56,8 @@ export function interpolations(s: string): { start: number; end: number; expr: s
 
 export class UnresolvedExpression extends Error {}
 
+const ELEMENT_OF_SPLIT = /^element\(\s*split\(\s*"((?:[^"\\]|\\.)*)"\s*,\s*([^()]+?)\s*\)\s*,\s*(\d+)\s*\)$/;
+
 /**
  * Resolves every reference in `value` (strings, arrays, objects, deeply). A string that is one
  * whole `${traversal}` takes the resolved value's type; references inside a longer string are
@@ -62,20 +66,29 @@ export class UnresolvedExpression extends Error {}
 export function resolveReferences(value: unknown, resolve: (t: Traversal) => unknown): any {
   if (typeof value === "string") {
     const parts = interpolations(value);
-    if (!parts.length) return value;
-    const lookup = (expr: string) => {
+    const literal = (text: string) => text.replace(/\$\$\{/g, "${");
+    if (!parts.length) return literal(value);
+    const lookup = (expr: string): unknown => {
       const t = parseTraversal(expr);
-      if (!t) throw new UnresolvedExpression(`not a plain reference: \${${expr.length > 80 ? `${expr.slice(0, 80)}…` : expr}}`);
-      return resolve(t);
+      if (t) return resolve(t);
+      // `element(split("<sep>", <traversal>), <n>)`: a part of an ARN (the stacks take RDS Proxy's resource id so).
+      const part = ELEMENT_OF_SPLIT.exec(expr.trim());
+      const inner = part && parseTraversal(part[2]);
+      if (part && inner) {
+        const pieces = String(resolve(inner)).split(JSON.parse(`"${part[1]}"`));
+        // Terraform's element() wraps around the list's length.
+        return pieces[Number(part[3]) % pieces.length];
+      }
+      throw new UnresolvedExpression(`not a plain reference: \${${expr.length > 80 ? `${expr.slice(0, 80)}…` : expr}}`);
     };
     if (parts.length === 1 && parts[0].start === 0 && parts[0].end === value.length) return lookup(parts[0].expr);
     let out = "";
     let at = 0;
     for (const p of parts) {
-      out += value.slice(at, p.start) + String(lookup(p.expr));
+      out += literal(value.slice(at, p.start)) + String(lookup(p.expr));
       at = p.end;
     }
-    return out + value.slice(at);
+    return out + literal(value.slice(at));
   }
   if (Array.isArray(value)) return value.map((v) => resolveReferences(v, resolve));
   if (value && typeof value === "object") {

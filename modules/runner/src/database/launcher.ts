@@ -25,18 +25,36 @@ function freeFolder(stateDir: string, also?: string): string {
 
 /**
  * One PostgreSQL server per database server of the stack (an Aurora cluster, a Cloud SQL
- * instance, a Flexible Server), each with the databases and roles that cloud gives it, so two
- * services' servers share nothing (roles are server-wide in PostgreSQL, database names may repeat);
- * PgBouncer where the cloud pools, and a gate on each endpoint the functions were told. A server's
- * data folder is named in `servers.json` of the state folder, so a kept state folder (npm run dev)
- * starts each server on its own data again.
+ * instance, a Flexible Server), with every database the JSON and the deploy put on it (a shared
+ * server holds a database per service, each made by that service's migration step or its
+ * google_sql_database / flexible server database) and the roles that cloud gives it, so two
+ * servers share nothing (roles are server-wide in PostgreSQL, database names may repeat);
+ * PgBouncer where the cloud pools (one pooler per server, serving each of its databases as RDS
+ * Proxy, Cloud SQL's managed pooling and Flexible Server's PgBouncer do), and a gate on each
+ * endpoint the functions were told. Which database a client may reach is PostgreSQL's own check
+ * (CONNECT), after the gate checked who it is. A server's data folder is named in `servers.json`
+ * of the state folder, so a kept state folder (npm run dev) starts each server on its own data again.
  */
+export interface LaunchedServer {
+  /** Key of the server resource. */
+  readonly key: string;
+  /** The database the cloud creates with the server (the first the JSON names, or `postgres`). */
+  readonly database: string;
+  /** The databases on the server the functions may use (not `postgres` nor templates), as of the last `listDatabases()`. */
+  databases: string[];
+  /** Where the functions connect, as they are told. */
+  readonly endpoint: string;
+  readonly instance: DatabaseInstance;
+  /** Connects to the server as `user` (as if the gate had accepted its identity) to `database`: "ok", or PostgreSQL's SQLSTATE of the refusal. */
+  connectAs(user: string, database: string): Promise<string>;
+}
+
 export class PostgresLauncher implements DatabaseLauncher {
   private prewarmed?: { dir: string; server: Promise<PostgresServer> };
   private readonly servers: PostgresServer[] = [];
   private readonly stops: (() => unknown)[] = [];
-  /** Every database launched, by key (for tests and `npm run dev`). */
-  readonly launched: { key: string; database: string; endpoint: string; instance: DatabaseInstance }[] = [];
+  /** Every database server launched, by key (for tests and `npm run dev`); `databases` is filled by `listDatabases()`. */
+  readonly launched: LaunchedServer[] = [];
 
   constructor(private readonly stateDir: string, private readonly network: EmulatedNetwork, private readonly log: (line: string) => void) {}
 
@@ -126,22 +144,18 @@ export class PostgresLauncher implements DatabaseLauncher {
     let pooled = direct;
     if (spec.pool) {
       const bouncer = await startPgBouncer(path.join(this.stateDir, spec.key.replace(/[^A-Za-z0-9_-]/g, "_")), {
-        database: spec.database, serverPort: server.port, users: [...new Set([spec.admin, ...spec.roles.map((r) => r.name), ...(spec.clients ?? [])])], mode: spec.pool.mode, size: spec.pool.size,
+        serverPort: server.port, users: [...new Set([spec.admin, ...spec.roles.map((r) => r.name), ...(spec.clients ?? [])])], mode: spec.pool.mode, size: spec.pool.size,
       });
       this.stops.push(() => bouncer.stop());
       pooled = { host: "127.0.0.1", port: bouncer.port };
     }
-    const databases = [spec.database, ...(spec.otherDatabases ?? [])];
     for (const endpoint of spec.endpoints) {
       const gate = await startGate({
         certificate: endpoint.authority.issue(endpoint.hostnames, { commonName: endpoint.commonName }),
         requireTls: endpoint.requireTls,
         backend: endpoint.pooled && spec.pool ? pooled : direct,
-        verify: async (user, password, database) => {
-          if (!databases.includes(database)) return `database "${database}" does not exist on this server`;
-          if (endpoint.pooled && spec.pool && database !== spec.database) return `the pooler serves ${spec.database} only`;
-          return spec.verify(user, password, database);
-        },
+        // Whether the database exists and the role may CONNECT is the server's answer, as in the cloud.
+        verify: (user, password, database) => spec.verify(user, password, database),
         log: this.log,
       });
       this.stops.push(() => gate.stop());
@@ -158,8 +172,46 @@ export class PostgresLauncher implements DatabaseLauncher {
       },
     };
     const shown = spec.endpoints.find((e) => e.pooled) ?? spec.endpoints[0];
-    this.launched.push({ key: spec.key, database: spec.database, endpoint: `${shown.hostnames[0]}:${shown.port}${shown.pooled && spec.pool ? ` (PgBouncer, ${spec.pool.mode} pooling)` : ""}`, instance });
+    this.launched.push({
+      key: spec.key, database: spec.database, databases: [spec.database, ...(spec.otherDatabases ?? [])].filter((d) => d !== "postgres"),
+      endpoint: `${shown.hostnames[0]}:${shown.port}${shown.pooled && spec.pool ? ` (PgBouncer, ${spec.pool.mode} pooling)` : ""}`, instance,
+      connectAs: async (user, database) => {
+        const c = new (pg().Client)({ host: "127.0.0.1", port: server.port, user, database });
+        try {
+          await c.connect();
+          await c.query("SELECT 1");
+          return "ok";
+        } catch (err) {
+          return String((err as { code?: string }).code ?? (err as Error).message);
+        } finally {
+          await c.end().catch(() => undefined);
+        }
+      },
+    });
     return instance;
+  }
+
+  /** Reads each server's databases (after the deploy's migration steps made theirs) into `launched[].databases`. */
+  async listDatabases(): Promise<void> {
+    for (const server of this.launched) {
+      const rows = (await server.instance.query<{ datname: string }>("SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres' ORDER BY datname", [], "postgres")).rows;
+      server.databases = rows.map((r) => r.datname);
+    }
+  }
+
+  /** The server holding `database` (by key, by the database it was created with, or by a database on it), or why there is not exactly one. */
+  async serverOf(database?: string): Promise<LaunchedServer | string> {
+    const all = this.launched;
+    const stack = () => `(the stack has: ${all.map((d) => d.databases.length ? `${d.databases.join(", ")} on ${d.key}` : d.key).join("; ") || "none"})`;
+    if (!database) return all.length === 1 ? all[0] : `runner: ${all.length ? "several database servers: name a database" : "no database"} ${stack()}`;
+    const byKey = all.filter((d) => d.key === database);
+    if (byKey.length === 1) return byKey[0];
+    await this.listDatabases();
+    const holding = all.filter((d) => d.database === database || d.databases.includes(database));
+    if (holding.length === 1) return holding[0];
+    // Another database of the only server (Flexible Server's and Cloud SQL's `postgres`).
+    if (!holding.length && all.length === 1) return all[0];
+    return `runner: ${holding.length ? "several servers hold" : "no database"} ${database} ${stack()}`;
   }
 
   async stop(): Promise<void> {

@@ -16,14 +16,16 @@ export function pgbouncerBinary(): string | undefined {
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /**
- * Debian's PgBouncer in front of one database, as the cloud's pooler: the pool mode and size the
- * JSON gives. It trusts its callers (only the runner's gate reaches it, after checking the
- * caller's identity token) and the server trusts it on loopback.
+ * Debian's PgBouncer in front of one server, as the cloud's pooler: every database of the server
+ * (a pool per database and user, as RDS Proxy, Cloud SQL's managed pooling and Flexible Server's
+ * PgBouncer keep them), the pool mode and size the JSON gives. It trusts its callers (only the
+ * runner's gate reaches it, after checking the caller's identity token) and the server trusts it
+ * on loopback, so the server's own CONNECT check decides which database a role may reach.
  */
-export async function startPgBouncer(stateDir: string, options: { database: string; serverPort: number; users: readonly string[]; mode: "transaction" | "session"; size: number }): Promise<{ port: number; stop(): void }> {
+export async function startPgBouncer(stateDir: string, options: { serverPort: number; users: readonly string[]; mode: "transaction" | "session"; size: number }): Promise<{ port: number; stop(): Promise<void> }> {
   const bin = pgbouncerBinary();
   if (!bin) throw new Error("the local runner needs PgBouncer where the cloud pools connections (apt-get install pgbouncer)");
-  const dir = path.join(stateDir, `pgbouncer-${options.database}`);
+  const dir = path.join(stateDir, "pgbouncer");
   fs.mkdirSync(dir, { recursive: true, mode: 0o777 });
   fs.chmodSync(dir, 0o777);
   const port = await freePort();
@@ -32,7 +34,8 @@ export async function startPgBouncer(stateDir: string, options: { database: stri
   const config = path.join(dir, "pgbouncer.ini");
   fs.writeFileSync(config, [
     "[databases]",
-    `${options.database} = host=127.0.0.1 port=${options.serverPort} dbname=${options.database}`,
+    // The fallback entry: any database the client names, on this server.
+    `* = host=127.0.0.1 port=${options.serverPort}`,
     "[pgbouncer]",
     "listen_addr = 127.0.0.1",
     `listen_port = ${port}`,
@@ -47,15 +50,22 @@ export async function startPgBouncer(stateDir: string, options: { database: stri
     "",
   ].join("\n"), { mode: 0o644 });
   const child: ChildProcess = spawn(bin, process.getuid?.() === 0 ? ["-u", "postgres", config] : [config], { stdio: "ignore" });
-  const stop = () => { if (child.exitCode === null) child.kill("SIGINT"); };
-  process.once("exit", stop);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // SIGTERM: PgBouncer 1.18's immediate shutdown (SIGINT pauses first, waiting for the server
+  // connections to be released). Resolves when it has exited: nothing outlives the runner.
+  const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM"); };
+  const stop = async () => {
+    kill();
+    await exited;
+  };
+  process.once("exit", kill);
   for (let i = 0; ; i++) {
     const up = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, "127.0.0.1", () => { s.end(); resolve(true); });
       s.on("error", () => resolve(false));
     });
     if (up) break;
-    if (i > 200 || child.exitCode !== null) { stop(); throw new Error(`pgbouncer did not start (exit ${child.exitCode}); see ${path.join(dir, "pgbouncer.log")}`); }
+    if (i > 200 || child.exitCode !== null) { await stop(); throw new Error(`pgbouncer did not start (exit ${child.exitCode}); see ${path.join(dir, "pgbouncer.log")}`); }
     await new Promise((r) => setTimeout(r, 25));
   }
   return { port, stop };
