@@ -169,7 +169,7 @@ describe("the scripts gitops:setup writes", () => {
     expect(gh).toContain(`gh api -X PUT repos/${REPO}/environments/prod --input - >/dev/null <<JSON\n{"deployment_branch_policy":{"protected_branches":false,"custom_branch_policies":true},"reviewers":[{"type":"Team","id":\${REVIEWERS_TEAM_ID}}],"prevent_self_review":true}\nJSON`);
     expect(gh).toContain(`gh api -X PUT repos/${REPO}/environments/drift-prod --input - >/dev/null <<JSON\n{"deployment_branch_policy":{"protected_branches":false,"custom_branch_policies":true}}\nJSON`);
     for (const e of ["dev", "staging", "prod", "drift-prod", "release"]) expect(gh).toContain(`gh api -X POST repos/${REPO}/environments/${e}/deployment-branch-policies -f name=main -f type=branch`);
-    expect(REQUIRED_CHECKS).toEqual([workflow("pull-request").jobs.check.name, workflow("pull-request").jobs.required.name]);
+    expect(REQUIRED_CHECKS).toEqual([workflow("pull-request").jobs.check.name, workflow("pull-request").jobs.integration.name, workflow("pull-request").jobs.required.name]);
     expect(gh).toContain(JSON.stringify(rulesetBody()));
     for (const stage of ["dev", "staging", "prod"]) {
       expect(gh).toContain(`gh secret set PLAN_REVIEW_KEY --repo '${REPO}' --env 'plan-${stage}' --body "$key"\ngh secret set PLAN_REVIEW_KEY --repo '${REPO}' --env '${stage}' --body "$key"`);
@@ -248,7 +248,7 @@ describe("29.8: gitops:setup check reads GitHub's protection back", () => {
       "environment staging deploys from any branch; allowed: main (custom branch policies)",
       'OIDC subject claims are ["repo","context","job_workflow_ref"]; the identities trust ["repo","context","ref","job_workflow_ref"]',
       "main does not require pull requests (ruleset)",
-      "main does not require 'plans (required)'",
+      "main does not require 'integration (npm run test:integration)', 'plans (required)'",
       "main does not require branches to be up to date (the reviewed plan would not be the plan of what merges)",
     ]);
   });

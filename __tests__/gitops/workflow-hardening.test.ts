@@ -157,6 +157,23 @@ describe("what the issue asks of each workflow", () => {
     expect(pr.jobs.check.steps.find((s: any) => String(s.uses ?? "").startsWith("./.github/actions/setup-project"))).toBeDefined();
   });
 
+  test("pull request: the integration project runs too, after PostgreSQL, PgBouncer and python3 are installed", () => {
+    const job = pr.jobs.integration;
+    const all = runs(job);
+    const test = all.indexOf("npm run test:integration");
+    const apt = all.findIndex((r) => /apt-get install\b.*\bpostgresql\b/.test(r) && /\bpgbouncer\b/.test(r) && /\bpython3\b/.test(r));
+    expect(apt).toBeGreaterThanOrEqual(0);
+    expect(test).toBeGreaterThan(apt);
+    // The compiled scripts some journeys run (.ci/run builds them in `npm test` first).
+    expect(all.indexOf("npm run build")).toBeGreaterThanOrEqual(0);
+    expect(all.indexOf("npm run build")).toBeLessThan(test);
+    expect(job.steps.find((s: any) => String(s.uses ?? "").startsWith("./.github/actions/setup-project"))).toBeDefined();
+    // The script it runs is the one .ci/run runs.
+    const rootPackage = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8"));
+    expect(rootPackage.scripts["test:integration"]).toBe("jest -c jest.integration.config.js");
+    expect(fs.readFileSync(path.join(REPO_ROOT, ".ci/run"), "utf8")).toMatch(/^npm run test:integration$/m);
+  });
+
   test("pull request: affected stacks are planned with OIDC, plans uploaded, one sticky comment", () => {
     expect(pr.jobs.plan).toMatchObject({ needs: "check", uses: "./.github/workflows/terraform-stack.yml", with: { mode: "plan" } });
     expect(pr.jobs.plan.strategy.matrix.include).toBe("${{ fromJSON(needs.check.outputs.stacks) }}");

@@ -234,7 +234,7 @@ export function azureScript(repo: string, env: EnvironmentConfig, stacks: readon
 // ---------------------------------------------------------------- GitHub
 
 /** The status checks branch protection requires on main (job names of pull-request.yml). */
-export const REQUIRED_CHECKS = ["check (npm run check)", "plans (required)"];
+export const REQUIRED_CHECKS = ["check (npm run check)", "integration (npm run test:integration)", "plans (required)"];
 
 export function rulesetBody(): Record<string, unknown> {
   return {
