@@ -149,7 +149,7 @@ export const MUTATIONS: readonly Mutation[] = [
   m("azure-gateway-openid-url", "azure", "gateway", "policy-xml.ts", '/.well-known/openid-configuration`)}" />`,', '/.well-known/jwks.json`)}" />`,'),
   m("azure-gateway-cors-max-age", "azure", "gateway", "policy-xml.ts", '`<allowed-methods preflight-result-max-age="${c.maxAgeSeconds}">', '`<allowed-methods preflight-result-max-age="${c.maxAgeSeconds * 2}">'),
   m("azure-gateway-method", "azure", "gateway", "gateway.ts", 'method: route.method === "ANY" ? "*" : route.method,', 'method: route.method === "ANY" || route.method === "GET" ? "*" : route.method,'),
-  m("azure-gateway-no-jwt-route", "azure", "gateway", "gateway.ts", "xmlContent: operationPolicyXml(spec, route.authorized !== false, route.function),", "xmlContent: operationPolicyXml(spec, route.authorized !== false && route.method !== \"GET\", route.function),"),
+  m("azure-gateway-no-jwt-route", "azure", "gateway", "gateway.ts", "xmlContent: operationPolicyXml(spec, route.authorized !== false, backendOf(props.serviceName, route.function)),", "xmlContent: operationPolicyXml(spec, route.authorized !== false && route.method !== \"GET\", backendOf(props.serviceName, route.function)),"),
   // Azure: database
   m("azure-database-pool-size", "azure", "database", "database-proxy.ts", '["pgbouncer.default_pool_size", String(Math.max(1, Math.floor((this.userConnections * pool.maxConnectionsPercent) / 100 / clients)))],', '["pgbouncer.default_pool_size", String(2 * Math.max(1, Math.floor((this.userConnections * pool.maxConnectionsPercent) / 100 / clients)))],'),
   // Issue 28.13: the pool and the saturation alarm sized from max_connections, forgetting the connections Azure keeps.
