@@ -128,7 +128,8 @@ describeWithPostgres("polycloud dev (npm run dev)", () => {
     const ready = await waitFor("ready", (e) => e.event === "ready");
     expect(ready).toMatchObject({ stack: `dev-${cloud}`, cloud, env: "dev", stateDir });
     const gateway = ready.endpoints["orders/gateway:public"] as string;
-    expect(gateway).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // Azure: the environment's one API Management instance, this service's API below `<service>/<gateway>`.
+    expect(gateway).toMatch(cloud === "azure" ? /^http:\/\/127\.0\.0\.1:\d+\/orders\/public$/ : /^http:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.watching).toEqual(expect.arrayContaining([path.join(dir, "stacks", "reference", "functions", "api"), path.join(dir, "stacks", "reference", "migrations")]));
     const { token } = ready.tokens.find((t: { issuer: string }) => t.issuer === "https://auth.example.com/");
     // While it runs: the processes it started (functions, PostgreSQL and its backends, PgBouncer where the cloud pools).
