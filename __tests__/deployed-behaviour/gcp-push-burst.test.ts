@@ -19,6 +19,9 @@ import { PushSettings, pushBurst, pushSettings, sqsBurst } from "./push-burst";
 const env = envByName("dev");
 const spec = referenceService(env);
 const gcp = synthPlatform(env, spec, "gcp");
+// The AWS stack of the same service, synthesized once for the two tests that read it.
+let awsStack: ReturnType<typeof synthPlatform> | undefined;
+const awsSynth = () => (awsStack ??= synthPlatform(env, spec, "aws"));
 const o = pushSettings(gcp.json, "orders-dev-orders");
 // The documented bound, from the spec alone: ⌊declared attempts × visibility / consumer timeout⌋ × cap.
 const declared = spec.queues!.orders.maxDeliveryAttempts!;
@@ -50,7 +53,7 @@ describe("28.6 GCP: a burst into a push consumer at its cap", () => {
     const old = pushBurst(bound, before);
     expect(old.healthyDeadLettered).toBeGreaterThan(0);
     expect(old.delivered + old.healthyDeadLettered).toBe(bound);
-    const aws = synthPlatform(env, spec, "aws");
+    const aws = awsSynth();
     const mapping = Object.values<any>(aws.json.resource.aws_lambda_event_source_mapping)[0];
     const queue = Object.values<any>(aws.json.resource.aws_sqs_queue).find((q) => q.name === "orders-dev-orders")!;
     const sqs = { cap: mapping.scaling_config.maximum_concurrency, timeout, retentionSeconds: queue.message_retention_seconds };
@@ -71,7 +74,7 @@ describe("28.6 GCP: a burst into a push consumer at its cap", () => {
   });
 
   test("the record: GCP delivers a burst of attempts × cap where AWS holds any; the comparison admits it only through the deviation entry", () => {
-    const aws = synthPlatform(env, spec, "aws");
+    const aws = awsSynth();
     const records = { aws: readAwsBehaviour(aws.json as any), gcp: readGcpBehaviour(gcp.json as any) };
     expect(records.gcp.queues.orders).toMatchObject({ burstWithoutDeadLetter: bound, deliveryAttempts: 30, retrySpacingSeconds: 60 });
     expect(records.aws.queues.orders).toMatchObject({ burstWithoutDeadLetter: null, deliveryAttempts: 5, retrySpacingSeconds: 360 });
